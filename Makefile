@@ -1,0 +1,164 @@
+# rpx: the policy compiler (rpx) and the runtime it links proxies against (librpx.a).
+#
+#   make                         build into $(O) (default: build)
+#   make test                    unit, golden, diagnostics and end-to-end tests
+#   make O=build-asan SANITIZE=address,undefined test
+#   make golden-update           rewrite expected generated C and diagnostics
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# The build tree mirrors the installed layout, so `rpx build` finds its runtime
+# the same way in both: bin/rpx, lib/rpx/librpx.a, lib/rpx/include/rp/*.h and
+# lib/rpx/link.flags (how a proxy must be linked against this librpx.a).
+
+O        ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+RE2C     ?= re2c
+LEMON    ?= lemon
+LEMPAR   ?= /usr/share/lemon/lempar.c
+SANITIZE ?=
+V        ?= 0
+
+VERSION  := 0.1.0
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CSTD     := -std=c11 -D_GNU_SOURCE
+OPT      ?= -O2 -g
+SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+CFLAGS_ALL  = $(CSTD) $(OPT) $(WARN) $(SANFLAGS) -MMD -MP $(CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+RUNTIME_LIBS := -lev -lpthread
+
+ifeq ($(V),0)
+Q = @
+say = @printf '  %-7s %s\n' $(1) $(2);
+else
+Q =
+say =
+endif
+
+# ---- sources ---------------------------------------------------------------
+COMPILER_SRC := $(sort $(wildcard compiler/*.c))
+RUNTIME_SRC  := $(sort $(wildcard runtime/*.c))
+RUNTIME_RE   := $(sort $(wildcard runtime/*.re))
+RUNTIME_HDR  := $(sort $(wildcard runtime/include/rp/*.h))
+UNIT_SRC     := $(sort $(wildcard tests/unit/*.c))
+
+GEN_LEXER    := $(O)/gen/dsl/lexer.c
+GEN_GRAMMAR  := $(O)/gen/dsl/grammar.c
+GEN_RUNTIME  := $(patsubst runtime/%.re,$(O)/gen/runtime/%.c,$(RUNTIME_RE))
+
+COMPILER_OBJ := $(patsubst %.c,$(O)/obj/%.o,$(COMPILER_SRC)) \
+                $(O)/obj/gen/dsl/lexer.o $(O)/obj/gen/dsl/grammar.o
+RUNTIME_OBJ  := $(patsubst %.c,$(O)/obj/%.o,$(RUNTIME_SRC)) \
+                $(patsubst $(O)/gen/runtime/%.c,$(O)/obj/gen/runtime/%.o,$(GEN_RUNTIME))
+UNIT_OBJ     := $(patsubst %.c,$(O)/obj/%.o,$(UNIT_SRC))
+
+RPX          := $(O)/bin/rpx
+LIBRPX       := $(O)/lib/rpx/librpx.a
+LINKFLAGS    := $(O)/lib/rpx/link.flags
+HDR_OUT      := $(patsubst runtime/include/rp/%,$(O)/lib/rpx/include/rp/%,$(RUNTIME_HDR))
+UNIT_BIN     := $(O)/tests/unit
+ORIGIN_BIN   := $(O)/tests/origin
+
+.PHONY: all test check golden-update install clean run
+all: $(RPX) $(LIBRPX) $(HDR_OUT) $(LINKFLAGS) $(UNIT_BIN) $(ORIGIN_BIN)
+
+# ---- generated front end -----------------------------------------------------
+$(O)/gen/dsl/lexer.c: dsl/lexer.re
+	@mkdir -p $(@D)
+	$(call say,RE2C,$<)$(RE2C) -W -Werror --no-generation-date --no-version -o $@ $<
+
+# Lemon writes grammar.c/.h/.out next to its input, so it runs on a copy.
+$(O)/gen/dsl/grammar.c $(O)/gen/dsl/grammar.h: dsl/grammar.y
+	@mkdir -p $(O)/gen/dsl
+	$(call say,LEMON,$<)cp $< $(O)/gen/dsl/grammar.y && $(LEMON) -q -T$(LEMPAR) $(O)/gen/dsl/grammar.y
+
+$(O)/gen/runtime/%.c: runtime/%.re
+	@mkdir -p $(@D)
+	$(call say,RE2C,$<)$(RE2C) -W -Werror --no-generation-date --no-version -o $@ $<
+
+# The lexer needs the token numbers Lemon assigns.
+$(O)/obj/gen/dsl/lexer.o: $(O)/gen/dsl/grammar.h
+$(COMPILER_OBJ): | $(O)/gen/dsl/grammar.h
+
+COMPILER_INC := -Icompiler -Idsl -I$(O)/gen/dsl -Iruntime/include
+RUNTIME_INC  := -Iruntime -Iruntime/include
+
+$(O)/obj/compiler/%.o: compiler/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(COMPILER_INC) -c -o $@ $<
+
+# Lemon's template is not ours: it has unused parameters and unprototyped entry points.
+$(O)/obj/gen/dsl/%.o: $(O)/gen/dsl/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -Wno-missing-prototypes $(COMPILER_INC) -c -o $@ $<
+
+$(O)/obj/runtime/%.o: runtime/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(RUNTIME_INC) -c -o $@ $<
+
+$(O)/obj/gen/runtime/%.o: $(O)/gen/runtime/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(RUNTIME_INC) -c -o $@ $<
+
+$(O)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(RUNTIME_INC) -Icompiler -Itests/unit -c -o $@ $<
+
+# ---- products ----------------------------------------------------------------
+$(RPX): $(COMPILER_OBJ)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(LIBRPX): $(RUNTIME_OBJ)
+	@mkdir -p $(@D)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(O)/lib/rpx/include/rp/%.h: runtime/include/rp/%.h
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
+# Written only when its content changes, so proxies are not rebuilt for nothing.
+$(LINKFLAGS): FORCE
+	@mkdir -p $(@D)
+	$(Q)echo '$(SANFLAGS) $(RUNTIME_LIBS)' > $@.tmp && \
+	    (cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@)
+FORCE:
+
+# Unit tests link the runtime and the compiler's modules (without its main).
+$(UNIT_BIN): $(UNIT_OBJ) $(LIBRPX) $(filter-out $(O)/obj/compiler/main.o,$(COMPILER_OBJ))
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(RUNTIME_LIBS)
+
+$(ORIGIN_BIN): tests/origin/origin.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -o $@ $< -lpthread -lz
+
+# ---- tests -------------------------------------------------------------------
+test: all
+	$(Q)tests/run.sh $(O)
+
+check: test
+
+golden-update: all
+	$(Q)GOLDEN_UPDATE=1 tests/golden.sh $(O)
+
+run: all
+	$(Q)tools/quickstart.sh $(O)
+
+# ---- install -----------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/rpx/include/rp
+	install -m 755 $(RPX) $(DESTDIR)$(PREFIX)/bin/rpx
+	install -m 644 $(LIBRPX) $(LINKFLAGS) $(DESTDIR)$(PREFIX)/lib/rpx/
+	install -m 644 $(HDR_OUT) $(DESTDIR)$(PREFIX)/lib/rpx/include/rp/
+	@if [ -d stdlib ] && ls stdlib/*.rp >/dev/null 2>&1; then \
+	    install -d $(DESTDIR)$(PREFIX)/lib/rpx/std && \
+	    install -m 644 stdlib/*.rp $(DESTDIR)$(PREFIX)/lib/rpx/std/; fi
+
+clean:
+	rm -rf $(O)
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,134 @@
+/* rp/http1.h: strict HTTP/1.1 message-head parsing (RFC 9110, RFC 9112) and
+ * the chunked transfer-coding scanner.
+ *
+ * Parsing is zero-copy and resumable by re-parsing: the caller hands the whole
+ * bytes received so far; the parser either finds a complete head and returns
+ * its length, or says it needs more. Parsed fields are slices into the
+ * caller's buffer and stay valid until the caller moves or reuses the bytes.
+ *
+ * Strictness is deliberate, because a proxy that reads a message differently
+ * from the server behind it can be used to smuggle requests. Anything that is
+ * ambiguous is an error, never guessed at.
+ */
+#ifndef RP_HTTP1_H
+#define RP_HTTP1_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define RP_HTTP1_MAX_HEADERS 100
+
+/* Return values of the head parsers other than a length (> 0). Errors are the
+ * negated HTTP status a server should answer with. */
+#define RP_HTTP1_INCOMPLETE (-1)
+#define RP_HTTP1_E400 (-400) /* malformed or ambiguous */
+#define RP_HTTP1_E414 (-414) /* request target longer than limits.max_uri */
+#define RP_HTTP1_E431 (-431) /* head longer than max_head or too many fields */
+#define RP_HTTP1_E501 (-501) /* a transfer coding other than chunked */
+#define RP_HTTP1_E505 (-505) /* an HTTP version other than 1.0 or 1.1 */
+#define RP_HTTP1_E502 (-502) /* (responses) malformed response from a server */
+
+struct rp_http1_limits {
+    uint32_t max_uri;     /* longest request target accepted */
+    uint32_t max_head;    /* longest head (start line + fields + CRLFs) */
+    uint32_t max_headers; /* most header fields, <= RP_HTTP1_MAX_HEADERS */
+};
+
+struct rp_http1_header {
+    const char *name; /* as received; compare case-insensitively */
+    const char *value; /* leading and trailing whitespace removed */
+    uint32_t name_len;
+    uint32_t value_len;
+};
+
+/* How the body that follows a head is delimited. */
+enum rp_http1_body {
+    RP_HTTP1_BODY_NONE = 0,   /* no body (length 0, HEAD, 1xx, 204, 304) */
+    RP_HTTP1_BODY_LENGTH = 1, /* exactly content_length bytes */
+    RP_HTTP1_BODY_CHUNKED = 2,
+    RP_HTTP1_BODY_CLOSE = 3, /* responses only: until the server closes */
+};
+
+/* Flags found while reading the fields (RP_HTTP1_F_*). */
+#define RP_HTTP1_F_CONN_CLOSE (1u << 0)      /* Connection: close */
+#define RP_HTTP1_F_CONN_KEEPALIVE (1u << 1)  /* Connection: keep-alive */
+#define RP_HTTP1_F_CONN_UPGRADE (1u << 2)    /* Connection: upgrade */
+#define RP_HTTP1_F_EXPECT_CONTINUE (1u << 3) /* Expect: 100-continue */
+#define RP_HTTP1_F_HAS_HOST (1u << 4)
+#define RP_HTTP1_F_HAS_UPGRADE (1u << 5) /* an Upgrade field is present */
+
+struct rp_http1_request {
+    const char *method;
+    const char *target; /* as received: origin form or absolute form */
+    const char *path;   /* the path, without the query; for absolute form the
+                           path part of the URI ("/" when it is empty) */
+    const char *query;  /* after '?', or NULL */
+    const char *host;   /* Host field value, or the authority of an
+                           absolute-form target; NULL if neither */
+    uint32_t method_len, target_len, path_len, query_len, host_len;
+    uint8_t minor_version; /* HTTP/1.<minor_version>: 0 or 1 */
+    uint32_t flags;        /* RP_HTTP1_F_* */
+    enum rp_http1_body body; /* NONE, LENGTH or CHUNKED */
+    uint64_t content_length; /* when body == LENGTH */
+    uint32_t n_headers;
+    struct rp_http1_header headers[RP_HTTP1_MAX_HEADERS];
+};
+
+struct rp_http1_response {
+    const char *reason;
+    uint32_t reason_len;
+    uint16_t status;
+    uint8_t minor_version;
+    uint32_t flags;
+    enum rp_http1_body body; /* for a response to HEAD, use rp_http1_parse_response's flag */
+    uint64_t content_length;
+    uint32_t n_headers;
+    struct rp_http1_header headers[RP_HTTP1_MAX_HEADERS];
+};
+
+/* Parses the request head at the start of buf[0..len). Returns the head's
+ * length in bytes (including the final CRLF CRLF) when complete and valid,
+ * RP_HTTP1_INCOMPLETE when more bytes are needed and none of the limits is
+ * exceeded yet, or an RP_HTTP1_E* error. On success `req` describes the head
+ * and its body framing: Content-Length and Transfer-Encoding are checked
+ * (both present, several differing lengths, a malformed length, or a coding
+ * other than a final "chunked" are errors), Host is required for HTTP/1.1
+ * and may appear once. */
+int rp_http1_parse_request(const char *buf, size_t len, const struct rp_http1_limits *limits,
+                           struct rp_http1_request *req);
+
+/* Parses a response head from a server. `head_request` says the request was
+ * HEAD, so the response has no body whatever its fields say. Returns as
+ * rp_http1_parse_request, with RP_HTTP1_E502 for anything malformed. */
+int rp_http1_parse_response(const char *buf, size_t len, const struct rp_http1_limits *limits,
+                            bool head_request, struct rp_http1_response *resp);
+
+/* Case-insensitive comparison of a header name with a lower-case literal. */
+bool rp_http1_name_is(const struct rp_http1_header *h, const char *lower, size_t lower_len);
+
+/* True for the hop-by-hop fields a proxy must not forward (RFC 9110 7.6.1):
+ * Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
+ * Upgrade, Proxy-Authenticate, Proxy-Authorization. */
+bool rp_http1_is_hop_by_hop(const char *name, size_t len);
+
+/* Incremental scanner for a chunked body, which a proxy relays unchanged but
+ * must read to know where the message ends. Zero-initialise before use. */
+struct rp_chunked {
+    uint8_t state;
+    uint8_t in_trailer;
+    uint32_t line_len;  /* bytes in the current size or trailer line */
+    uint64_t remaining; /* data bytes left in the current chunk */
+};
+
+#define RP_CHUNKED_MAX_LINE 4096 /* longest chunk-size line or trailer line */
+
+/* Reads up to len bytes of chunked body. Returns how many of them belong to
+ * the body (fewer than len only when the body ended inside buf), or -1 when
+ * the coding is malformed (bad hex, size overflow, missing CRLF, a line over
+ * RP_CHUNKED_MAX_LINE, bad trailer). Sets *done once the last chunk and the
+ * trailer section have been read. */
+ssize_t rp_chunked_scan(struct rp_chunked *c, const char *buf, size_t len, bool *done);
+
+#endif
