@@ -1,0 +1,71 @@
+/* buf.h: fixed-size I/O buffers and the per-worker pool they come from.
+ *
+ * A buffer holds the bytes [start, end) of `data`. Buffers never grow: a
+ * request head that does not fit is refused (431), and bodies stream through
+ * with back-pressure, so a connection's memory is bounded by its buffers.
+ * Idle connections give their buffers back to the pool, so ten thousand idle
+ * keep-alive clients cost a few hundred bytes each, not a buffer each.
+ */
+#ifndef RP_BUF_H
+#define RP_BUF_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define RP_BUF_SIZE (16 * 1024)
+
+struct rp_buf {
+    uint32_t start;        /* first unread byte */
+    uint32_t end;          /* one past the last byte */
+    struct rp_buf *next;   /* free-list link while in the pool */
+    char data[RP_BUF_SIZE];
+};
+
+struct rp_buf_pool {
+    struct rp_buf *free;
+    uint32_t n_free;
+    uint32_t max_free; /* buffers kept for reuse; the rest go back to malloc */
+};
+
+/* Returns an empty buffer, or NULL when memory is exhausted. */
+struct rp_buf *rp_buf_get(struct rp_buf_pool *pool);
+
+/* Gives a buffer back to the pool; NULL is accepted. */
+void rp_buf_put(struct rp_buf_pool *pool, struct rp_buf *b);
+
+/* Frees every pooled buffer (at worker exit). */
+void rp_buf_pool_clear(struct rp_buf_pool *pool);
+
+static inline uint32_t rp_buf_len(const struct rp_buf *b)
+{
+    return b->end - b->start;
+}
+
+static inline uint32_t rp_buf_room(const struct rp_buf *b)
+{
+    return RP_BUF_SIZE - b->end;
+}
+
+/* Moves the unread bytes to the front so reads have the most room. */
+static inline void rp_buf_compact(struct rp_buf *b)
+{
+    if (b->start == 0)
+        return;
+    memmove(b->data, b->data + b->start, b->end - b->start);
+    b->end -= b->start;
+    b->start = 0;
+}
+
+/* Appends n bytes; returns 0, or -1 (nothing written) when they do not fit. */
+static inline int rp_buf_add(struct rp_buf *b, const void *p, size_t n)
+{
+    if (n > rp_buf_room(b))
+        return -1;
+    memcpy(b->data + b->end, p, n);
+    b->end += (uint32_t)n;
+    return 0;
+}
+
+#define RP_BUF_ADD_LIT(b, lit) rp_buf_add((b), (lit), sizeof(lit) - 1)
+
+#endif

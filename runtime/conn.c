@@ -1,0 +1,392 @@
+/* conn.c: client connections. Accepts them, reads request heads, routes,
+ * answers locally or hands the request to proxy.c, and handles keep-alive,
+ * pipelining, timeouts and closing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "proxy.h"
+#include "reason.h"
+#include "rp/route.h"
+#include "sock.h"
+#include "worker.h"
+
+static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents);
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void conn_process(struct rp_conn *c);
+
+void rp_conn_want(struct rp_conn *c, int events)
+{
+    struct ev_loop *loop = c->w->loop;
+    int now = ev_is_active(&c->io) ? (c->io.events & (EV_READ | EV_WRITE)) : 0;
+    if (now == events)
+        return;
+    /* Stopping and starting within one loop iteration costs no system call:
+     * libev only tells the kernel when the final mask differs. */
+    ev_io_stop(loop, &c->io);
+    if (events) {
+        ev_io_modify(&c->io, events);
+        ev_io_start(loop, &c->io);
+    }
+}
+
+void rp_conn_set_timer(struct rp_conn *c, double seconds)
+{
+    c->timer.repeat = seconds;
+    ev_timer_again(c->w->loop, &c->timer);
+}
+
+static void conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage *peer)
+{
+    struct rp_conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->w = w;
+    c->peer = *peer;
+    c->state = RP_CONN_IDLE;
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->n_conns++;
+    ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
+    ev_init(&c->timer, conn_timer_cb);
+    ev_io_start(w->loop, &c->io);
+    rp_conn_set_timer(c, w->cfg->client_header_timeout);
+}
+
+void rp_conn_accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
+{
+    (void)revents;
+    struct rp_worker *w = ev_userdata(loop);
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    /* One accept per readiness event, as nginx does by default: with
+     * SO_REUSEPORT each worker has its own queue, and a second accept would
+     * usually cost a system call only to learn the queue is empty. */
+    int fd = accept4(lw->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+            rp_warn("accept: %s", strerror(errno));
+        return;
+    }
+    conn_new(w, fd, &peer);
+}
+
+void rp_conn_close(struct rp_conn *c)
+{
+    struct rp_worker *w = c->w;
+    if (c->state == RP_CONN_CLOSED)
+        return;
+    if (c->state == RP_CONN_PROXYING)
+        rp_proxy_abort(c);
+    ev_io_stop(w->loop, &c->io);
+    ev_timer_stop(w->loop, &c->timer);
+    close(c->fd);
+    rp_buf_put(&w->bufs, c->in);
+    rp_buf_put(&w->bufs, c->out);
+    c->in = c->out = NULL;
+    c->state = RP_CONN_CLOSED;
+    /* Unlinked from the live list now, freed once the current callbacks are
+     * over (rp_conn_free_closed), so code up the stack may still look at
+     * c->state after calling something that closed it. */
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = NULL;
+    c->next = w->closed;
+    w->closed = c;
+}
+
+void rp_conn_free_closed(struct rp_worker *w)
+{
+    if (!w->closed)
+        return;
+    while (w->closed) {
+        struct rp_conn *c = w->closed;
+        w->closed = c->next;
+        w->n_conns--;
+        free(c);
+    }
+    rp_worker_maybe_exit(w);
+}
+
+bool rp_conn_close_if_idle(struct rp_conn *c)
+{
+    if (c->state != RP_CONN_IDLE)
+        return false;
+    rp_conn_close(c);
+    return true;
+}
+
+ssize_t rp_conn_read(struct rp_conn *c)
+{
+    struct rp_worker *w = c->w;
+    if (!c->in && !(c->in = rp_buf_get(&w->bufs)))
+        return -2;
+    if (rp_buf_room(c->in) == 0)
+        rp_buf_compact(c->in);
+    if (rp_buf_room(c->in) == 0)
+        return -1;
+    ssize_t n;
+    do
+        n = read(c->fd, c->in->data + c->in->end, rp_buf_room(c->in));
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN ? -1 : -2;
+    if (n == 0) {
+        c->client_eof = true;
+        return 0;
+    }
+    c->in->end += (uint32_t)n;
+    return n;
+}
+
+ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n)
+{
+    if (b->done || n == 0)
+        return 0;
+    switch (b->kind) {
+    case RP_HTTP1_BODY_NONE:
+        b->done = true;
+        return 0;
+    case RP_HTTP1_BODY_LENGTH: {
+        size_t take = n < b->left ? n : (size_t)b->left;
+        b->left -= take;
+        b->done = b->left == 0;
+        return (ssize_t)take;
+    }
+    case RP_HTTP1_BODY_CHUNKED:
+        return rp_chunked_scan(&b->chunked, p, n, &b->done);
+    case RP_HTTP1_BODY_CLOSE:
+        return (ssize_t)n; /* done only when the sender closes */
+    }
+    return -1;
+}
+
+void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len)
+{
+    struct rp_worker *w = c->w;
+    if (!c->out && !(c->out = rp_buf_get(&w->bufs))) {
+        rp_conn_close(c);
+        return;
+    }
+    if (w->stopping)
+        c->keep_alive = false;
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n",
+                     status, rp_reason(status), body_len,
+                     !c->keep_alive     ? "Connection: close\r\n"
+                     : c->client_http10 ? "Connection: keep-alive\r\n"
+                                        : "");
+    rp_buf_add(c->out, head, (size_t)n);
+    c->lbody = body;
+    c->lbody_left = c->head_request ? 0 : (uint32_t)body_len;
+    c->state = RP_CONN_RESPONDING;
+    rp_conn_set_timer(c, w->cfg->backend_timeout);
+    rp_conn_client_write(c);
+}
+
+void rp_conn_respond_error(struct rp_conn *c, int status)
+{
+    const char *reason = rp_reason(status);
+    rp_conn_respond(c, status, reason, strlen(reason));
+}
+
+void rp_conn_client_write(struct rp_conn *c)
+{
+    if (c->state == RP_CONN_PROXYING) {
+        rp_proxy_client_writable(c);
+        return;
+    }
+    struct iovec iov[2];
+    int n = 0;
+    if (c->out && rp_buf_len(c->out))
+        iov[n++] = (struct iovec){c->out->data + c->out->start, rp_buf_len(c->out)};
+    if (c->lbody_left)
+        iov[n++] = (struct iovec){(void *)c->lbody, c->lbody_left};
+    if (n) {
+        ssize_t wr = rp_sock_writev(c->fd, iov, n);
+        if (wr < 0) {
+            if (errno != EAGAIN) {
+                rp_conn_close(c);
+                return;
+            }
+            wr = 0;
+        }
+        size_t left = (size_t)wr;
+        if (c->out) {
+            size_t k = left < rp_buf_len(c->out) ? left : rp_buf_len(c->out);
+            c->out->start += (uint32_t)k;
+            left -= k;
+        }
+        c->lbody += left;
+        c->lbody_left -= (uint32_t)left;
+        if ((c->out && rp_buf_len(c->out)) || c->lbody_left) {
+            rp_conn_want(c, EV_WRITE);
+            return;
+        }
+    }
+    rp_conn_exchange_done(c, !c->keep_alive);
+}
+
+void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
+{
+    struct rp_worker *w = c->w;
+    if (c->state == RP_CONN_CLOSED)
+        return;
+    if (close_client || !c->keep_alive || c->client_eof || w->stopping) {
+        rp_conn_close(c);
+        return;
+    }
+    rp_buf_put(&w->bufs, c->out);
+    c->out = NULL;
+    c->lbody = NULL;
+    c->lbody_left = 0;
+    c->state = RP_CONN_IDLE;
+    rp_conn_want(c, EV_READ);
+    if (c->in && rp_buf_len(c->in) == 0) {
+        rp_buf_put(&w->bufs, c->in);
+        c->in = NULL;
+    }
+    if (!c->in) {
+        rp_conn_set_timer(c, w->cfg->client_idle_timeout);
+        return;
+    }
+    /* A pipelined request is waiting: take it now unless we are inside the
+     * request loop already, which goes on by itself. */
+    if (!c->busy)
+        conn_process(c);
+}
+
+/* Decides what to do with a complete, valid request head. */
+static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
+{
+    struct rp_worker *w = c->w;
+    const struct rp_http1_request *req = &c->req;
+    c->client_http10 = req->minor_version == 0;
+    c->keep_alive = c->client_http10 ? (req->flags & RP_HTTP1_F_CONN_KEEPALIVE) != 0
+                                     : (req->flags & RP_HTTP1_F_CONN_CLOSE) == 0;
+    c->head_request = req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0;
+    uint32_t route = rp_route_match(w->prog->path_dfa, req->path, req->path_len);
+    const struct rp_route_def *def = route == RP_NO_ROUTE ? NULL : &w->prog->routes[route];
+    if (def && def->action == RP_ACTION_PROXY) {
+        rp_proxy_start(c, def->backend, head_len);
+        return;
+    }
+    /* A local answer. The request body is not read, so the connection cannot
+     * be reused: the next request would start somewhere inside the body. */
+    if (req->body != RP_HTTP1_BODY_NONE)
+        c->keep_alive = false;
+    c->in->start += head_len;
+    if (!def) {
+        rp_conn_respond(c, 404, "not found\n", 10);
+        return;
+    }
+    rp_conn_respond(c, def->status, def->body, def->body_len);
+}
+
+/* Parses and handles the requests waiting in `in`, one at a time, until one
+ * is in progress, the connection is closed, or more bytes are needed. */
+static void conn_process(struct rp_conn *c)
+{
+    struct rp_worker *w = c->w;
+    c->busy = true;
+    while ((c->state == RP_CONN_IDLE || c->state == RP_CONN_HEAD) && c->in &&
+           rp_buf_len(c->in) > 0) {
+        if (c->state == RP_CONN_IDLE) {
+            c->state = RP_CONN_HEAD;
+            rp_conn_set_timer(c, w->cfg->client_header_timeout);
+        }
+        int r = rp_http1_parse_request(c->in->data + c->in->start, rp_buf_len(c->in),
+                                       &w->cfg->req_limits, &c->req);
+        if (r == RP_HTTP1_INCOMPLETE) {
+            if (rp_buf_len(c->in) < RP_BUF_SIZE) {
+                rp_buf_compact(c->in);
+                break;
+            }
+            r = RP_HTTP1_E431; /* the head does not fit in a buffer */
+        }
+        if (r < 0) {
+            /* Nothing after a bad head can be trusted to be a request. */
+            c->keep_alive = false;
+            c->in->start = c->in->end;
+            c->head_request = false;
+            rp_conn_respond_error(c, -r);
+            continue;
+        }
+        conn_dispatch(c, (uint32_t)r);
+    }
+    c->busy = false;
+    if (c->state == RP_CONN_IDLE && c->in && rp_buf_len(c->in) == 0) {
+        rp_buf_put(&w->bufs, c->in);
+        c->in = NULL;
+        rp_conn_set_timer(c, w->cfg->client_idle_timeout);
+    }
+}
+
+static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    (void)loop;
+    struct rp_conn *c = (struct rp_conn *)io;
+    if (c->state == RP_CONN_PROXYING) {
+        if (revents & EV_WRITE)
+            rp_proxy_client_writable(c);
+        else if (revents & EV_READ)
+            rp_proxy_client_readable(c);
+        return;
+    }
+    if (revents & EV_WRITE) {
+        rp_conn_client_write(c);
+        return;
+    }
+    ssize_t n = rp_conn_read(c);
+    if (n == -2 || (n == 0 && c->state != RP_CONN_RESPONDING)) {
+        /* Closed or failed before a complete request: nothing to answer. */
+        rp_conn_close(c);
+        return;
+    }
+    if (c->state == RP_CONN_RESPONDING) {
+        /* Pipelined bytes wait in `in`; stop reading once it is full. */
+        if (n == -1 || n == 0)
+            rp_conn_want(c, EV_WRITE);
+        return;
+    }
+    if (n > 0)
+        conn_process(c);
+}
+
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct rp_conn *c = (struct rp_conn *)((char *)t - offsetof(struct rp_conn, timer));
+    switch (c->state) {
+    case RP_CONN_HEAD:
+        c->keep_alive = false;
+        c->head_request = false;
+        if (c->in)
+            c->in->start = c->in->end;
+        rp_conn_respond_error(c, 408);
+        return;
+    case RP_CONN_PROXYING:
+        rp_proxy_timeout(c);
+        return;
+    case RP_CONN_IDLE:
+    case RP_CONN_RESPONDING:
+    case RP_CONN_CLOSED:
+        rp_conn_close(c);
+        return;
+    }
+}

@@ -1,0 +1,127 @@
+/* conn.h: a client connection, and the exchange (one request and its
+ * response) in progress on it.
+ *
+ * Requests on a connection are handled one at a time in arrival order;
+ * pipelined requests wait, unparsed, in `in` until the current response is
+ * complete. Bytes move through fixed buffers: client bytes in `in`, a head
+ * the proxy writes (a rebuilt request head for the server, or a response head
+ * for the client) in `head`; a server's bytes in its own `in` (upstream.h).
+ */
+#ifndef RP_CONN_H
+#define RP_CONN_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "rp/http1.h"
+
+struct rp_worker;
+struct rp_upstream;
+
+enum rp_conn_state {
+    RP_CONN_IDLE,       /* between requests, nothing buffered */
+    RP_CONN_HEAD,       /* reading a request head */
+    RP_CONN_RESPONDING, /* writing a response the proxy made itself */
+    RP_CONN_PROXYING,   /* an exchange with a server is in progress */
+    RP_CONN_CLOSED,     /* closed; freed after the current callbacks */
+};
+
+/* How a message body is delimited, and how much of it has been seen. */
+struct rp_body {
+    enum rp_http1_body kind;
+    bool done;
+    uint64_t left; /* RP_HTTP1_BODY_LENGTH: bytes still to come */
+    struct rp_chunked chunked;
+};
+
+struct rp_conn {
+    ev_io io;       /* client socket; see rp_conn_want() */
+    ev_timer timer; /* header, idle, body or server timeout, by state */
+    int fd;
+    enum rp_conn_state state;
+    struct rp_worker *w;
+    struct rp_conn *prev, *next; /* the worker's list of connections */
+    struct sockaddr_storage peer;
+    struct rp_buf *in;  /* bytes from the client: a head, body, pipelined requests */
+    struct rp_buf *out; /* a head the proxy made for the client, being written */
+    const char *lbody;  /* RESPONDING: the rest of a local response body */
+    uint32_t lbody_left;
+    bool client_eof;     /* the client shut its side */
+    bool client_blocked; /* the last write to the client would have blocked */
+    bool keep_alive;     /* the connection stays open after this response */
+    bool busy;           /* inside the request loop: do not re-enter it */
+
+    /* The request in progress. Slices in `req` point into `in` and are valid
+     * only until the head is consumed (after routing and rebuilding). */
+    struct rp_http1_request req;
+    bool head_request; /* HEAD: the response has no body */
+    bool idempotent;   /* may be replayed on a fresh server connection */
+    bool client_http10;
+
+    /* The exchange with a server (RP_CONN_PROXYING), see proxy.c. */
+    struct rp_upstream *up;
+    uint32_t backend, server;
+    struct rp_buf *up_head;   /* the rebuilt request head; kept whole for a retry */
+    struct rp_body req_body;  /* client -> server */
+    uint32_t req_ready;       /* body bytes at in->start scanned and ready to send */
+    bool up_blocked;          /* the last write to the server would have blocked */
+    bool retried;             /* the one retry on a fresh connection was used */
+    bool resp_started;        /* response bytes have been written to the client */
+    bool resp_head_parsed;
+    bool up_keep_alive;       /* the server will keep its connection open */
+    bool up_eof;              /* the server closed its side */
+    struct rp_body resp_body; /* server -> client */
+    uint32_t resp_ready;      /* body bytes at up->in->start ready to send */
+    uint16_t resp_status;     /* the final response status, for logs */
+};
+
+/* Accepts a connection on a listening socket (one per readiness event). */
+void rp_conn_accept_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+/* Closes a connection and whatever exchange it has. The memory stays valid,
+ * with state RP_CONN_CLOSED, until rp_conn_free_closed(), so a caller up the
+ * stack can still see that it was closed. */
+void rp_conn_close(struct rp_conn *c);
+
+/* Frees the connections closed since the last call (once per loop turn). */
+void rp_conn_free_closed(struct rp_worker *w);
+
+/* Closes a connection that waits for a request (graceful stop). Returns true
+ * if it was idle and is now closed. */
+bool rp_conn_close_if_idle(struct rp_conn *c);
+
+/* Reads what the client sent into `in`. Returns the byte count, 0 at end of
+ * stream (client_eof is set), -1 when nothing can be read now (it would
+ * block, or `in` is full), -2 on a socket error (the caller closes). */
+ssize_t rp_conn_read(struct rp_conn *c);
+
+/* (Re)starts the connection's one timer. */
+void rp_conn_set_timer(struct rp_conn *c, double seconds);
+
+/* Scans up to n new body bytes; returns how many belong to the body (the rest
+ * is the next message), or -1 when the framing is malformed. */
+ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n);
+
+/* Called when an exchange is over (response complete or failed). Goes on
+ * with the next pipelined request, waits for one, or closes. */
+void rp_conn_exchange_done(struct rp_conn *c, bool close_client);
+
+/* Answers the current request with a response the proxy makes (errors and
+ * `respond`); the request head must already be out of `in`. `body` must
+ * outlive the write: it is static data (policy tables, reason phrases). */
+void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len);
+
+/* rp_conn_respond with the reason phrase as body, for errors. */
+void rp_conn_respond_error(struct rp_conn *c, int status);
+
+/* Writes what is pending for the client (the socket became writable). */
+void rp_conn_client_write(struct rp_conn *c);
+
+/* Sets which events (EV_READ, EV_WRITE, both or 0) the client socket is
+ * watched for. */
+void rp_conn_want(struct rp_conn *c, int events);
+
+#endif

@@ -1,0 +1,30 @@
+/* log.c: the error log. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "log.h"
+
+enum rp_log_level rp_log_max = RP_LOG_INFO;
+
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
+
+void rp_log(enum rp_log_level level, const char *fmt, ...)
+{
+    if (level > rp_log_max)
+        return;
+    char line[1024];
+    int n = snprintf(line, sizeof line, "rpx[%d]: %s: ", (int)getpid(), level_names[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (m < 0)
+        m = 0;
+    n += m;
+    if (n > (int)sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    (void)w; /* nowhere to report a failed write to stderr */
+}

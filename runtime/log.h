@@ -1,0 +1,23 @@
+/* log.h: the error log (stderr). Access logs come later, in their own module. */
+#ifndef RP_LOG_H
+#define RP_LOG_H
+
+enum rp_log_level { RP_LOG_ERROR, RP_LOG_WARN, RP_LOG_INFO, RP_LOG_DEBUG };
+
+/* The most verbose level printed; set once at start-up. */
+extern enum rp_log_level rp_log_max;
+
+/* Prints one line "rpx[pid]: LEVEL: message" to stderr, in a single write so
+ * lines from several workers do not interleave. */
+void rp_log(enum rp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define rp_error(...) rp_log(RP_LOG_ERROR, __VA_ARGS__)
+#define rp_warn(...) rp_log(RP_LOG_WARN, __VA_ARGS__)
+#define rp_info(...) rp_log(RP_LOG_INFO, __VA_ARGS__)
+#define rp_debug(...)                                                                              \
+    do {                                                                                           \
+        if (rp_log_max >= RP_LOG_DEBUG)                                                            \
+            rp_log(RP_LOG_DEBUG, __VA_ARGS__);                                                     \
+    } while (0)
+
+#endif

@@ -1,0 +1,175 @@
+/* main.c: the proxy's main(). The policy is compiled in (rp_program); the
+ * command line only says how to run it. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sock.h"
+#include "worker.h"
+
+#define RP_MAX_LISTEN_OVERRIDES 16
+
+static void usage(FILE *out, const char *argv0)
+{
+    fprintf(out,
+            "usage: %s [options]\n"
+            "A reverse proxy built by rpx from %s.\n"
+            "\n"
+            "  -w, --workers N       worker threads (default 1)\n"
+            "  -l, --listen ADDR     listen on ADDR (HOST:PORT, :PORT or [V6]:PORT) instead\n"
+            "                        of the policy's listeners; repeatable; port 0 = any\n"
+            "  -p, --port-file FILE  write the first listener's port to FILE once listening\n"
+            "  -q, --quiet           log errors and warnings only\n"
+            "  -v, --verbose         log debugging detail\n"
+            "  -V, --version         print the version and the policy's name\n"
+            "  -h, --help            this text\n",
+            argv0, rp_program.source);
+}
+
+static void defaults(struct rp_config *cfg)
+{
+    cfg->req_limits = (struct rp_http1_limits){
+        .max_uri = 8192, .max_head = RP_BUF_SIZE, .max_headers = RP_HTTP1_MAX_HEADERS};
+    cfg->resp_limits = cfg->req_limits;
+    cfg->client_header_timeout = 10;
+    cfg->client_idle_timeout = 60;
+    cfg->client_body_timeout = 60;
+    cfg->connect_timeout = 5;
+    cfg->backend_timeout = 60;
+    cfg->drain_timeout = 30;
+    cfg->upstream_idle_timeout = 30;
+    cfg->upstream_max_idle = 64;
+}
+
+static int write_port_file(const char *path, unsigned port)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) < 0) {
+        rp_error("cannot write port file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Resolves every server address once, before any worker starts. */
+static int resolve_servers(struct rp_proc *proc)
+{
+    const struct rp_program *prog = proc->prog;
+    proc->server_addrs = calloc(prog->n_backends ? prog->n_backends : 1, sizeof(void *));
+    if (!proc->server_addrs)
+        return -1;
+    for (uint32_t b = 0; b < prog->n_backends; b++) {
+        const struct rp_backend_def *be = &prog->backends[b];
+        proc->server_addrs[b] = calloc(be->n_servers, sizeof(struct rp_server_addr));
+        if (!proc->server_addrs[b])
+            return -1;
+        for (uint32_t s = 0; s < be->n_servers; s++) {
+            struct rp_server_addr *a = &proc->server_addrs[b][s];
+            if (rp_sock_addr(be->servers[s].host, be->servers[s].port, &a->sa, &a->len) < 0) {
+                rp_error("server %s/%s: bad address %s (%s)", be->name, be->servers[s].name,
+                         be->servers[s].host, be->servers[s].where);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void proc_free(struct rp_proc *proc)
+{
+    if (proc->server_addrs)
+        for (uint32_t b = 0; b < proc->prog->n_backends; b++)
+            free(proc->server_addrs[b]);
+    free(proc->server_addrs);
+    free(proc->workers);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"workers", required_argument, NULL, 'w'}, {"listen", required_argument, NULL, 'l'},
+        {"port-file", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},       {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    struct rp_proc proc = {.prog = &rp_program, .n_workers = 1};
+    const char *listen[RP_MAX_LISTEN_OVERRIDES];
+    unsigned n_listen = 0;
+    const char *port_file = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "w:l:p:qvVh", opts, NULL)) != -1) {
+        switch (o) {
+        case 'w': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 256) {
+                fprintf(stderr, "%s: --workers wants 1..256, not '%s'\n", argv[0], optarg);
+                return 2;
+            }
+            proc.n_workers = (unsigned)n;
+            break;
+        }
+        case 'l':
+            if (n_listen == RP_MAX_LISTEN_OVERRIDES) {
+                fprintf(stderr, "%s: at most %d --listen\n", argv[0], RP_MAX_LISTEN_OVERRIDES);
+                return 2;
+            }
+            listen[n_listen++] = optarg;
+            break;
+        case 'p': port_file = optarg; break;
+        case 'q': rp_log_max = RP_LOG_WARN; break;
+        case 'v': rp_log_max = RP_LOG_DEBUG; break;
+        case 'V': printf("rpx proxy built from %s\n", rp_program.source); return 0;
+        case 'h': usage(stdout, argv[0]); return 0;
+        default: usage(stderr, argv[0]); return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr, argv[0]);
+        return 2;
+    }
+    if (rp_program.abi != RP_PROGRAM_ABI) {
+        fprintf(stderr, "%s: built for runtime ABI %u, this runtime is %u: rebuild with rpx\n",
+                argv[0], rp_program.abi, RP_PROGRAM_ABI);
+        return 70;
+    }
+    /* A peer that closes while we write must not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+    defaults(&proc.cfg);
+    int status = 1;
+    proc.workers = calloc(proc.n_workers, sizeof *proc.workers);
+    if (!proc.workers || resolve_servers(&proc) < 0)
+        goto out;
+    if (rp_proc_listen(&proc, n_listen ? listen : NULL, n_listen) < 0)
+        goto out;
+    if (proc.n_listeners == 0) {
+        rp_error("%s has no listener", rp_program.source);
+        goto out;
+    }
+    if (port_file && write_port_file(port_file, proc.first_port) < 0)
+        goto out;
+    rp_info("%s: %u worker%s, %u backend%s, %u route%s", rp_program.source, proc.n_workers,
+            proc.n_workers == 1 ? "" : "s", rp_program.n_backends,
+            rp_program.n_backends == 1 ? "" : "s", rp_program.n_routes,
+            rp_program.n_routes == 1 ? "" : "s");
+    /* From here on the workers own (and close) the listening sockets. */
+    status = rp_proc_run(&proc);
+    proc_free(&proc);
+    return status;
+out:
+    if (proc.workers)
+        for (unsigned i = 0; i < proc.n_workers; i++) {
+            for (unsigned l = 0; proc.workers[i].listen_fds && l < proc.n_listeners; l++)
+                if (proc.workers[i].listen_fds[l] >= 0)
+                    close(proc.workers[i].listen_fds[l]);
+            free(proc.workers[i].listen_fds);
+        }
+    proc_free(&proc);
+    return status;
+}

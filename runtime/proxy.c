@@ -1,0 +1,665 @@
+/* proxy.c: one exchange with a server: rebuild the request head, stream the
+ * request body up and the response down, with back-pressure both ways.
+ *
+ * Bodies are relayed as they are framed on the wire (a chunked body stays
+ * chunked); the proxy scans the framing only to know where each message
+ * ends. Watchers follow one rule, applied by proxy_watch() at the end of
+ * every event: read from a side only while the other side is not blocked and
+ * the buffer has room; write to a side only while it is blocked.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "balance.h"
+#include "conn.h"
+#include "log.h"
+#include "proxy.h"
+#include "reason.h"
+#include "sock.h"
+#include "upstream.h"
+#include "worker.h"
+
+static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents);
+static void proxy_send_request(struct rp_conn *c);
+static void proxy_send_response(struct rp_conn *c);
+
+/* ---- head rebuilding ------------------------------------------------------- */
+
+/* The field names listed in Connection fields: hop-by-hop for this message. */
+struct conn_tokens {
+    uint32_t n;
+    const char *name[16];
+    uint32_t len[16];
+};
+
+static bool is_tchar_sep(char ch)
+{
+    return ch == ',' || ch == ' ' || ch == '\t';
+}
+
+static void collect_connection_tokens(const struct rp_http1_header *h, uint32_t n,
+                                      struct conn_tokens *t)
+{
+    t->n = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!rp_http1_name_is(&h[i], "connection", 10))
+            continue;
+        const char *p = h[i].value, *end = p + h[i].value_len;
+        while (p < end) {
+            while (p < end && is_tchar_sep(*p))
+                p++;
+            const char *s = p;
+            while (p < end && !is_tchar_sep(*p))
+                p++;
+            if (p > s && t->n < 16) {
+                t->name[t->n] = s;
+                t->len[t->n] = (uint32_t)(p - s);
+                t->n++;
+            }
+        }
+    }
+}
+
+/* True if a field must not be forwarded: hop-by-hop by definition, or named
+ * by the message's Connection field. */
+static bool is_hop(const struct rp_http1_header *h, const struct conn_tokens *t)
+{
+    if (rp_http1_is_hop_by_hop(h->name, h->name_len))
+        return true;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->len[i] == h->name_len && strncasecmp(t->name[i], h->name, h->name_len) == 0)
+            return true;
+    return false;
+}
+
+static int add(struct rp_buf *b, const char *p, size_t n)
+{
+    return rp_buf_add(b, p, n);
+}
+
+static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_t n,
+                      bool skip_host, bool skip_expect)
+{
+    struct conn_tokens tokens;
+    collect_connection_tokens(h, n, &tokens);
+    int rc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (is_hop(&h[i], &tokens))
+            continue;
+        if (skip_host && rp_http1_name_is(&h[i], "host", 4))
+            continue;
+        if (skip_expect && rp_http1_name_is(&h[i], "expect", 6))
+            continue;
+        rc |= add(b, h[i].name, h[i].name_len);
+        rc |= add(b, ": ", 2);
+        rc |= add(b, h[i].value, h[i].value_len);
+        rc |= add(b, "\r\n", 2);
+    }
+    return rc;
+}
+
+/* Writes the request head the server gets into c->up_head. Returns -1 if it
+ * does not fit. */
+static int build_request_head(struct rp_conn *c)
+{
+    const struct rp_http1_request *req = &c->req;
+    struct rp_buf *b = c->up_head;
+    /* An absolute-form target is sent in origin form, its authority as Host. */
+    bool absolute = req->target[0] != '/' && req->target[0] != '*';
+    bool continue_sent = (req->flags & RP_HTTP1_F_EXPECT_CONTINUE) != 0;
+    int rc = add(b, req->method, req->method_len);
+    rc |= add(b, " ", 1);
+    if (absolute) {
+        rc |= add(b, req->path, req->path_len);
+        if (req->query) {
+            rc |= add(b, "?", 1);
+            rc |= add(b, req->query, req->query_len);
+        }
+    } else {
+        rc |= add(b, req->target, req->target_len);
+    }
+    /* An HTTP/1.0 client cannot read a chunked response, so its request goes
+     * to the server as 1.0 too: the server then delimits the body by length
+     * or by closing. */
+    rc |= c->client_http10 ? RP_BUF_ADD_LIT(b, " HTTP/1.0\r\n") : RP_BUF_ADD_LIT(b, " HTTP/1.1\r\n");
+    if (absolute && req->host) {
+        rc |= RP_BUF_ADD_LIT(b, "Host: ");
+        rc |= add(b, req->host, req->host_len);
+        rc |= add(b, "\r\n", 2);
+    }
+    rc |= add_fields(b, req->headers, req->n_headers, absolute, continue_sent);
+    if (req->body == RP_HTTP1_BODY_CHUNKED)
+        rc |= RP_BUF_ADD_LIT(b, "Transfer-Encoding: chunked\r\n");
+    if (c->client_http10)
+        rc |= RP_BUF_ADD_LIT(b, "Via: 1.0 rpx\r\n\r\n");
+    else
+        rc |= RP_BUF_ADD_LIT(b, "Via: 1.1 rpx\r\n\r\n");
+    return rc ? -1 : 0;
+}
+
+/* Appends the response head the client gets to c->out. */
+static int build_response_head(struct rp_conn *c, const struct rp_http1_response *resp,
+                               bool final)
+{
+    struct rp_buf *b = c->out;
+    char line[64];
+    int n = snprintf(line, sizeof line, "HTTP/1.1 %u ", resp->status);
+    int rc = add(b, line, (size_t)n);
+    if (resp->reason_len)
+        rc |= add(b, resp->reason, resp->reason_len);
+    else
+        rc |= add(b, rp_reason(resp->status), strlen(rp_reason(resp->status)));
+    rc |= add(b, "\r\n", 2);
+    rc |= add_fields(b, resp->headers, resp->n_headers, false, false);
+    if (final) {
+        if (resp->body == RP_HTTP1_BODY_CHUNKED)
+            rc |= RP_BUF_ADD_LIT(b, "Transfer-Encoding: chunked\r\n");
+        if (!c->keep_alive)
+            rc |= RP_BUF_ADD_LIT(b, "Connection: close\r\n");
+        else if (c->client_http10)
+            rc |= RP_BUF_ADD_LIT(b, "Connection: keep-alive\r\n");
+    }
+    rc |= RP_BUF_ADD_LIT(b, "Via: 1.1 rpx\r\n\r\n");
+    return rc ? -1 : 0;
+}
+
+/* ---- watchers ---------------------------------------------------------------- */
+
+static void up_want(struct rp_conn *c, int events)
+{
+    struct rp_upstream *up = c->up;
+    struct ev_loop *loop = c->w->loop;
+    int now = ev_is_active(&up->io) ? (up->io.events & (EV_READ | EV_WRITE)) : 0;
+    if (now == events)
+        return;
+    ev_io_stop(loop, &up->io);
+    if (events) {
+        ev_io_modify(&up->io, events);
+        ev_io_start(loop, &up->io);
+    }
+}
+
+/* Sets both sockets' watchers from the exchange's state. */
+static void proxy_watch(struct rp_conn *c)
+{
+    if (c->state != RP_CONN_PROXYING)
+        return;
+    int client = 0, server = 0;
+    if (c->client_blocked)
+        client |= EV_WRITE;
+    if (!c->client_eof && (!c->in || rp_buf_room(c->in) > 0 || c->in->start > 0))
+        client |= EV_READ;
+    if (c->up) {
+        if (c->up->connecting) {
+            server = EV_WRITE;
+        } else {
+            if (c->up_blocked)
+                server |= EV_WRITE;
+            /* Back-pressure: a client that does not read stops the server. */
+            if (!c->client_blocked && !c->up_eof)
+                server |= EV_READ;
+        }
+        up_want(c, server);
+    }
+    rp_conn_want(c, client);
+}
+
+/* ---- ending an exchange ------------------------------------------------------------ */
+
+static void release_buffers(struct rp_conn *c)
+{
+    rp_buf_put(&c->w->bufs, c->up_head);
+    c->up_head = NULL;
+}
+
+void rp_proxy_abort(struct rp_conn *c)
+{
+    if (c->up) {
+        rp_upstream_close(c->up);
+        c->up = NULL;
+    }
+    release_buffers(c);
+}
+
+/* The response is complete and written: pool the server connection if it
+ * can carry another request, and go on with the client. */
+static void proxy_finish(struct rp_conn *c)
+{
+    bool request_complete = c->req_body.done && c->req_ready == 0 && c->up_head &&
+                            rp_buf_len(c->up_head) == 0;
+    bool reuse = c->up_keep_alive && request_complete && !c->up_eof &&
+                 c->resp_body.kind != RP_HTTP1_BODY_CLOSE;
+    rp_upstream_release(c->up, reuse);
+    c->up = NULL;
+    release_buffers(c);
+    /* If the client's body was not all read, where its next request starts
+     * is unknown: close. */
+    bool close_client = !c->req_body.done || c->resp_body.kind == RP_HTTP1_BODY_CLOSE;
+    c->state = RP_CONN_RESPONDING; /* leave PROXYING before exchange_done */
+    rp_conn_exchange_done(c, close_client);
+}
+
+/* Ends the exchange with an error response, or by closing the client if
+ * part of the response was sent already. */
+static void proxy_fail(struct rp_conn *c, int status)
+{
+    if (c->up) {
+        rp_upstream_close(c->up);
+        c->up = NULL;
+    }
+    release_buffers(c);
+    if (c->resp_started) {
+        rp_conn_close(c);
+        return;
+    }
+    /* What remains of the request body is unread, so the connection cannot
+     * be reused. */
+    if (!c->req_body.done)
+        c->keep_alive = false;
+    if (c->out)
+        c->out->start = c->out->end = 0;
+    c->client_blocked = false;
+    c->state = RP_CONN_RESPONDING;
+    rp_conn_respond_error(c, status);
+}
+
+/* A server connection failed (refused, reset, closed early). A request that
+ * went out on a pooled connection may have met a close the pool had not seen
+ * yet; it is replayed once on a fresh connection if that is safe. */
+static void proxy_upstream_failed(struct rp_conn *c, int err)
+{
+    struct rp_upstream *up = c->up;
+    bool nothing_received = !c->resp_head_parsed && (!up->in || rp_buf_len(up->in) == 0);
+    if (nothing_received && up->reused && !c->retried && c->idempotent &&
+        c->req_body.kind == RP_HTTP1_BODY_NONE) {
+        uint32_t backend = up->backend, server = up->server;
+        rp_upstream_close(up);
+        c->up = NULL;
+        c->retried = true;
+        c->up_head->start = 0;
+        c->up_blocked = false;
+        c->up = rp_upstream_connect(c->w, backend, server, c, up_io_cb);
+        if (!c->up) {
+            proxy_fail(c, 502);
+            return;
+        }
+        if (!c->up->connecting)
+            proxy_send_request(c);
+        proxy_watch(c);
+        return;
+    }
+    const struct rp_server_def *def = &c->w->prog->backends[c->backend].servers[c->server];
+    rp_warn("server %s/%s (%s:%u): %s", c->w->prog->backends[c->backend].name, def->name,
+            def->host, def->port, err ? strerror(err) : "connection closed before a response");
+    proxy_fail(c, 502);
+}
+
+/* ---- request: client -> server ----------------------------------------------------------- */
+
+static bool method_is(const struct rp_http1_request *r, const char *m)
+{
+    size_t n = strlen(m);
+    return r->method_len == n && memcmp(r->method, m, n) == 0;
+}
+
+void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
+{
+    struct rp_worker *w = c->w;
+    const struct rp_http1_request *req = &c->req;
+    c->state = RP_CONN_PROXYING;
+    c->backend = backend;
+    c->server = rp_balance_pick(w, backend);
+    c->idempotent = method_is(req, "GET") || method_is(req, "HEAD") ||
+                    method_is(req, "OPTIONS") || method_is(req, "TRACE") ||
+                    method_is(req, "PUT") || method_is(req, "DELETE");
+    c->retried = c->resp_started = c->resp_head_parsed = false;
+    c->up_blocked = c->client_blocked = c->up_eof = false;
+    c->up_keep_alive = false;
+    c->resp_ready = 0;
+    memset(&c->resp_body, 0, sizeof c->resp_body);
+    memset(&c->req_body, 0, sizeof c->req_body);
+    c->req_body.kind = req->body;
+    c->req_body.left = req->content_length;
+    c->req_body.done = req->body == RP_HTTP1_BODY_NONE;
+
+    if (!(c->up_head = rp_buf_get(&w->bufs)) || !(c->out || (c->out = rp_buf_get(&w->bufs)))) {
+        proxy_fail(c, 503);
+        return;
+    }
+    c->out->start = c->out->end = 0;
+    if (build_request_head(c) < 0) {
+        c->in->start += head_len;
+        proxy_fail(c, 431);
+        return;
+    }
+    bool expect_continue = (req->flags & RP_HTTP1_F_EXPECT_CONTINUE) && !c->client_http10 &&
+                           req->body != RP_HTTP1_BODY_NONE;
+    /* The head is rebuilt: req's slices are not used past this point. */
+    c->in->start += head_len;
+    ssize_t n = rp_body_scan(&c->req_body, c->in->data + c->in->start, rp_buf_len(c->in));
+    if (n < 0) {
+        proxy_fail(c, 400);
+        return;
+    }
+    c->req_ready = (uint32_t)n;
+    /* The client waits for our go-ahead before sending its body; the proxy
+     * gives it, since it will read the body whatever the server says. */
+    if (expect_continue && c->req_ready == 0)
+        RP_BUF_ADD_LIT(c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+
+    c->up = rp_upstream_get(w, backend, c->server, c, up_io_cb);
+    if (!c->up) {
+        const struct rp_server_def *s = &w->prog->backends[backend].servers[c->server];
+        rp_warn("server %s/%s (%s:%u): %s", w->prog->backends[backend].name, s->name, s->host,
+                s->port, strerror(errno));
+        proxy_fail(c, 502);
+        return;
+    }
+    rp_conn_set_timer(c, c->up->connecting ? w->cfg->connect_timeout : w->cfg->backend_timeout);
+    if (c->out && rp_buf_len(c->out))
+        proxy_send_response(c);
+    if (c->state == RP_CONN_PROXYING && !c->up->connecting)
+        proxy_send_request(c);
+    proxy_watch(c);
+}
+
+/* Sends what is ready of the request (head, then body bytes) to the server. */
+static void proxy_send_request(struct rp_conn *c)
+{
+    struct iovec iov[2];
+    int n = 0;
+    uint32_t head_left = rp_buf_len(c->up_head);
+    if (head_left)
+        iov[n++] = (struct iovec){c->up_head->data + c->up_head->start, head_left};
+    if (c->req_ready)
+        iov[n++] = (struct iovec){c->in->data + c->in->start, c->req_ready};
+    if (n == 0) {
+        c->up_blocked = false;
+        return;
+    }
+    ssize_t wr = rp_sock_writev(c->up->fd, iov, n);
+    if (wr < 0) {
+        if (errno == EAGAIN) {
+            c->up_blocked = true;
+            return;
+        }
+        proxy_upstream_failed(c, errno);
+        return;
+    }
+    size_t k = (size_t)wr < head_left ? (size_t)wr : head_left;
+    c->up_head->start += (uint32_t)k;
+    size_t body = (size_t)wr - k;
+    c->in->start += (uint32_t)body;
+    c->req_ready -= (uint32_t)body;
+    c->up_blocked = (size_t)wr < head_left + c->req_ready + body;
+    if (body)
+        rp_conn_set_timer(c, c->w->cfg->backend_timeout);
+}
+
+void rp_proxy_client_readable(struct rp_conn *c)
+{
+    if (c->req_body.done) {
+        /* Pipelined bytes (or the client's EOF) wait until the response is
+         * complete; rp_conn_read stops at a full buffer. */
+        ssize_t n = rp_conn_read(c);
+        if (n == -2) {
+            rp_conn_close(c);
+            return;
+        }
+        proxy_watch(c);
+        return;
+    }
+    uint32_t before = rp_buf_len(c->in);
+    ssize_t n = rp_conn_read(c);
+    if (n == -2 || n == 0) {
+        /* The client went away in the middle of its body. */
+        rp_conn_close(c);
+        return;
+    }
+    if (n > 0) {
+        /* rp_conn_read may have compacted; new bytes follow the old ones. */
+        const char *fresh = c->in->data + c->in->start + before;
+        ssize_t body = rp_body_scan(&c->req_body, fresh, (size_t)n);
+        if (body < 0) {
+            proxy_fail(c, 400);
+            return;
+        }
+        c->req_ready += (uint32_t)body;
+        rp_conn_set_timer(c, c->w->cfg->client_body_timeout);
+        if (!c->up->connecting && !c->up_blocked)
+            proxy_send_request(c);
+    }
+    proxy_watch(c);
+}
+
+/* ---- response: server -> client --------------------------------------------------------------- */
+
+/* Parses response heads in up->in: relays 1xx interim responses, and on the
+ * final head prepares the client's head in c->out. Returns 1 when the final
+ * head is parsed, 0 when more bytes are needed, -1 after failing the
+ * exchange. */
+static int proxy_parse_response(struct rp_conn *c)
+{
+    struct rp_upstream *up = c->up;
+    struct rp_http1_response resp;
+    for (;;) {
+        int r = rp_http1_parse_response(up->in->data + up->in->start, rp_buf_len(up->in),
+                                        &c->w->cfg->resp_limits, c->head_request, &resp);
+        if (r == RP_HTTP1_INCOMPLETE) {
+            if (rp_buf_len(up->in) < RP_BUF_SIZE) {
+                rp_buf_compact(up->in);
+                return 0;
+            }
+            r = RP_HTTP1_E502;
+        }
+        if (r < 0) {
+            const struct rp_server_def *s = &c->w->prog->backends[c->backend].servers[c->server];
+            rp_warn("server %s/%s sent a malformed response head",
+                    c->w->prog->backends[c->backend].name, s->name);
+            proxy_fail(c, 502);
+            return -1;
+        }
+        if (resp.status >= 100 && resp.status < 200) {
+            up->in->start += (uint32_t)r;
+            if (resp.status == 101) {
+                /* Upgrade is not forwarded, so a switch was never asked for. */
+                proxy_fail(c, 502);
+                return -1;
+            }
+            if (!c->client_http10 && build_response_head(c, &resp, false) < 0) {
+                proxy_fail(c, 502);
+                return -1;
+            }
+            continue;
+        }
+        c->resp_status = resp.status;
+        c->up_keep_alive = resp.minor_version == 1 ? !(resp.flags & RP_HTTP1_F_CONN_CLOSE)
+                                                   : (resp.flags & RP_HTTP1_F_CONN_KEEPALIVE);
+        if (c->w->stopping || resp.body == RP_HTTP1_BODY_CLOSE)
+            c->keep_alive = false;
+        c->resp_body.kind = resp.body;
+        c->resp_body.left = resp.content_length;
+        c->resp_body.done = resp.body == RP_HTTP1_BODY_NONE;
+        if (build_response_head(c, &resp, true) < 0) {
+            proxy_fail(c, 502);
+            return -1;
+        }
+        up->in->start += (uint32_t)r;
+        c->resp_head_parsed = true;
+        return 1;
+    }
+}
+
+static void proxy_recv_response(struct rp_conn *c)
+{
+    struct rp_worker *w = c->w;
+    struct rp_upstream *up = c->up;
+    if (!up->in && !(up->in = rp_buf_get(&w->bufs))) {
+        proxy_fail(c, 502);
+        return;
+    }
+    if (rp_buf_room(up->in) == 0)
+        rp_buf_compact(up->in);
+    if (rp_buf_room(up->in) == 0)
+        return; /* waiting for the client to take what is there */
+    ssize_t n;
+    do
+        n = read(up->fd, up->in->data + up->in->end, rp_buf_room(up->in));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno != EAGAIN)
+            proxy_upstream_failed(c, errno);
+        return;
+    }
+    if (n == 0) {
+        c->up_eof = true;
+        if (!c->resp_head_parsed) {
+            proxy_upstream_failed(c, 0);
+            return;
+        }
+        if (c->resp_body.kind == RP_HTTP1_BODY_CLOSE) {
+            c->resp_body.done = true;
+        } else if (!c->resp_body.done) {
+            /* Truncated: the client must see the connection close too. */
+            c->keep_alive = false;
+            if (c->resp_ready == 0) {
+                rp_conn_close(c);
+                return;
+            }
+        }
+        proxy_send_response(c);
+        return;
+    }
+    up->in->end += (uint32_t)n;
+    rp_conn_set_timer(c, w->cfg->backend_timeout);
+    if (!c->resp_head_parsed) {
+        int r = proxy_parse_response(c);
+        if (r <= 0) {
+            if (r == 0 && rp_buf_len(c->out))
+                proxy_send_response(c); /* a relayed 1xx */
+            return;
+        }
+    }
+    uint32_t fresh_off = up->in->start + c->resp_ready;
+    uint32_t fresh = up->in->end - fresh_off;
+    ssize_t body = rp_body_scan(&c->resp_body, up->in->data + fresh_off, fresh);
+    if (body < 0) {
+        rp_warn("server %s/%s sent a malformed chunked body",
+                w->prog->backends[c->backend].name,
+                w->prog->backends[c->backend].servers[c->server].name);
+        c->keep_alive = false;
+        c->up_eof = true; /* not reusable */
+        if (!c->resp_started) {
+            proxy_fail(c, 502);
+            return;
+        }
+        body = 0;
+    }
+    c->resp_ready += (uint32_t)body;
+    if ((uint32_t)body < fresh)
+        c->up_keep_alive = false; /* bytes after the response: not ours to guess */
+    proxy_send_response(c);
+}
+
+/* Writes the client's head and the ready response body bytes. */
+static void proxy_send_response(struct rp_conn *c)
+{
+    struct iovec iov[2];
+    int n = 0;
+    uint32_t head_left = c->out ? rp_buf_len(c->out) : 0;
+    if (head_left)
+        iov[n++] = (struct iovec){c->out->data + c->out->start, head_left};
+    if (c->resp_ready)
+        iov[n++] = (struct iovec){c->up->in->data + c->up->in->start, c->resp_ready};
+    if (n) {
+        ssize_t wr = rp_sock_writev(c->fd, iov, n);
+        if (wr < 0) {
+            if (errno != EAGAIN) {
+                rp_conn_close(c);
+                return;
+            }
+            wr = 0;
+        }
+        size_t k = (size_t)wr < head_left ? (size_t)wr : head_left;
+        if (k)
+            c->out->start += (uint32_t)k;
+        size_t body = (size_t)wr - k;
+        if (body) {
+            c->up->in->start += (uint32_t)body;
+            c->resp_ready -= (uint32_t)body;
+        }
+        if (c->resp_head_parsed && wr > 0)
+            c->resp_started = true;
+        c->client_blocked = (size_t)wr < head_left + body + c->resp_ready;
+        if (c->client_blocked)
+            return;
+    }
+    c->client_blocked = false;
+    if (c->out && rp_buf_len(c->out) == 0)
+        c->out->start = c->out->end = 0;
+    if (c->up->in && rp_buf_len(c->up->in) == 0)
+        c->up->in->start = c->up->in->end = 0;
+    if (c->resp_head_parsed && c->resp_body.done && c->resp_ready == 0)
+        proxy_finish(c);
+    else if (c->up_eof && c->resp_ready == 0 && !c->resp_body.done)
+        rp_conn_close(c); /* truncated response relayed as far as it went */
+}
+
+void rp_proxy_client_writable(struct rp_conn *c)
+{
+    proxy_send_response(c);
+    proxy_watch(c);
+}
+
+/* ---- events ------------------------------------------------------------------------------ */
+
+static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    (void)loop;
+    struct rp_upstream *up = (struct rp_upstream *)io;
+    struct rp_conn *c = up->owner;
+    if (up->connecting) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(up->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+        if (err) {
+            proxy_upstream_failed(c, err);
+            return;
+        }
+        up->connecting = false;
+        rp_conn_set_timer(c, c->w->cfg->backend_timeout);
+        proxy_send_request(c);
+        proxy_watch(c);
+        return;
+    }
+    /* One direction per event: sending may fail the connection and replace
+     * it, after which this event says nothing about the new one. A pending
+     * read is reported again on the next turn (epoll is level-triggered). */
+    if (revents & EV_WRITE)
+        proxy_send_request(c);
+    else if (revents & EV_READ)
+        proxy_recv_response(c);
+    proxy_watch(c);
+}
+
+void rp_proxy_timeout(struct rp_conn *c)
+{
+    struct rp_worker *w = c->w;
+    bool waiting_for_client = !c->req_body.done && c->req_ready == 0 && c->up &&
+                              !c->up->connecting && !c->up_blocked;
+    if (waiting_for_client) {
+        c->keep_alive = false;
+        proxy_fail(c, 408);
+        return;
+    }
+    if (c->up) {
+        const struct rp_server_def *s = &w->prog->backends[c->backend].servers[c->server];
+        rp_warn("server %s/%s: %s timed out", w->prog->backends[c->backend].name, s->name,
+                c->up->connecting ? "connect" : "response");
+    }
+    proxy_fail(c, 504);
+}

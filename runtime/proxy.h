@@ -1,0 +1,23 @@
+/* proxy.h: the exchange with a server, for a request routed to `proxy`. */
+#ifndef RP_PROXY_H
+#define RP_PROXY_H
+
+#include <stdint.h>
+
+struct rp_conn;
+
+/* Starts forwarding the parsed request in c->req (whose head is the first
+ * head_len bytes of c->in) to a server of `backend`. */
+void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len);
+
+/* The client socket is readable / writable / the connection's timer fired,
+ * while c->state is RP_CONN_PROXYING. */
+void rp_proxy_client_readable(struct rp_conn *c);
+void rp_proxy_client_writable(struct rp_conn *c);
+void rp_proxy_timeout(struct rp_conn *c);
+
+/* Releases what the exchange holds (server connection, buffers); the server
+ * connection is closed, not pooled. Used when the client connection closes. */
+void rp_proxy_abort(struct rp_conn *c);
+
+#endif

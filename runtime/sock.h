@@ -1,0 +1,24 @@
+/* sock.h: small socket helpers shared by listeners, clients and servers. */
+#ifndef RP_SOCK_H
+#define RP_SOCK_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* Parses a numeric "host" and port into sa. Returns 0, or -1 if host is not
+ * a numeric IPv4 or IPv6 address. */
+int rp_sock_addr(const char *host, unsigned port, struct sockaddr_storage *sa, socklen_t *len);
+
+/* Formats an address as "1.2.3.4:80" or "[::1]:80" into out. */
+void rp_sock_format(const struct sockaddr_storage *sa, char *out, size_t size);
+
+/* Sets TCP_NODELAY: heads and small bodies must not wait for Nagle. */
+void rp_sock_nodelay(int fd);
+
+/* writev that retries on EINTR; returns bytes written, or -1 with errno
+ * (EAGAIN when the socket is full). */
+ssize_t rp_sock_writev(int fd, const struct iovec *iov, int n);
+
+#endif

@@ -1,0 +1,138 @@
+/* upstream.c: server connections and their pools. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sock.h"
+#include "upstream.h"
+#include "worker.h"
+
+static void idle_unlink(struct rp_upstream *up)
+{
+    struct rp_server_rt *srv = &up->w->backends[up->backend].servers[up->server];
+    if (up->prev)
+        up->prev->next = up->next;
+    else
+        srv->idle = up->next;
+    if (up->next)
+        up->next->prev = up->prev;
+    up->prev = up->next = NULL;
+    srv->n_idle--;
+}
+
+/* A pooled connection became readable: the server closed it, or sent bytes
+ * nobody asked for. Either way it cannot carry another request. */
+static void idle_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct rp_upstream *up = (struct rp_upstream *)io;
+    rp_upstream_close(up);
+}
+
+struct rp_upstream *rp_upstream_connect(struct rp_worker *w, uint32_t backend, uint32_t server,
+                                        struct rp_conn *owner,
+                                        void (*cb)(struct ev_loop *, ev_io *, int))
+{
+    const struct rp_server_addr *addr = &w->proc->server_addrs[backend][server];
+    int fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return NULL;
+    rp_sock_nodelay(fd);
+    bool connecting = false;
+    if (connect(fd, (const struct sockaddr *)&addr->sa, addr->len) < 0) {
+        if (errno != EINPROGRESS) {
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return NULL;
+        }
+        connecting = true;
+    }
+    struct rp_upstream *up = calloc(1, sizeof *up);
+    if (!up) {
+        close(fd);
+        errno = ENOMEM;
+        return NULL;
+    }
+    up->fd = fd;
+    up->w = w;
+    up->backend = backend;
+    up->server = server;
+    up->owner = owner;
+    up->connecting = connecting;
+    ev_io_init(&up->io, cb, fd, connecting ? EV_WRITE : EV_READ);
+    ev_io_start(w->loop, &up->io);
+    return up;
+}
+
+struct rp_upstream *rp_upstream_get(struct rp_worker *w, uint32_t backend, uint32_t server,
+                                    struct rp_conn *owner, void (*cb)(struct ev_loop *, ev_io *, int))
+{
+    struct rp_server_rt *srv = &w->backends[backend].servers[server];
+    struct rp_upstream *up = srv->idle;
+    if (!up)
+        return rp_upstream_connect(w, backend, server, owner, cb);
+    idle_unlink(up);
+    up->owner = owner;
+    up->reused = true;
+    ev_set_cb(&up->io, cb);
+    return up;
+}
+
+void rp_upstream_release(struct rp_upstream *up, bool reuse)
+{
+    struct rp_worker *w = up->w;
+    struct rp_server_rt *srv = &w->backends[up->backend].servers[up->server];
+    if (!reuse || w->stopping || srv->n_idle >= w->cfg->upstream_max_idle ||
+        (up->in && rp_buf_len(up->in) != 0)) {
+        rp_upstream_close(up);
+        return;
+    }
+    rp_buf_put(&w->bufs, up->in);
+    up->in = NULL;
+    up->owner = NULL;
+    up->idle_since = ev_now(w->loop);
+    ev_set_cb(&up->io, idle_cb);
+    /* The watcher is left as it is (EV_READ) so a close is noticed. */
+    if (up->io.events != EV_READ) {
+        ev_io_stop(w->loop, &up->io);
+        ev_io_set(&up->io, up->fd, EV_READ);
+        ev_io_start(w->loop, &up->io);
+    }
+    up->prev = NULL;
+    up->next = srv->idle;
+    if (srv->idle)
+        srv->idle->prev = up;
+    srv->idle = up;
+    srv->n_idle++;
+}
+
+void rp_upstream_close(struct rp_upstream *up)
+{
+    struct rp_worker *w = up->w;
+    if (!up->owner)
+        idle_unlink(up);
+    ev_io_stop(w->loop, &up->io);
+    close(up->fd);
+    rp_buf_put(&w->bufs, up->in);
+    free(up);
+}
+
+void rp_upstream_sweep(struct rp_worker *w, bool all)
+{
+    ev_tstamp oldest = ev_now(w->loop) - w->cfg->upstream_idle_timeout;
+    for (uint32_t b = 0; b < w->prog->n_backends; b++) {
+        const struct rp_backend_def *def = &w->prog->backends[b];
+        for (uint32_t s = 0; s < def->n_servers; s++) {
+            struct rp_upstream *up = w->backends[b].servers[s].idle, *next;
+            for (; up; up = next) {
+                next = up->next;
+                if (all || up->idle_since < oldest)
+                    rp_upstream_close(up);
+            }
+        }
+    }
+}

@@ -1,0 +1,352 @@
+/* worker.c: listening sockets, worker threads, signals and stopping.
+ *
+ * Stopping: the first SIGINT or SIGTERM stops accepting, closes idle
+ * connections and lets in-flight exchanges finish (their connections close
+ * after the response), up to drain_timeout. A second signal closes
+ * everything at once.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "sock.h"
+#include "upstream.h"
+#include "worker.h"
+
+/* The main thread's loop: signals, and workers reporting that they ended. */
+static struct {
+    struct rp_proc *proc;
+    struct ev_loop *loop;
+    ev_async worker_done;
+    unsigned n_running;
+    pthread_mutex_t lock; /* guards n_running */
+} main_ctx;
+
+static int open_listener(const struct sockaddr_storage *sa, socklen_t len, const char *where,
+                         const char *shown)
+{
+    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        rp_error("cannot listen on %s (%s): socket: %s", shown, where, strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+        rp_error("cannot listen on %s (%s): setsockopt: %s", shown, where, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (sa->ss_family == AF_INET6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    /* Accepted sockets inherit TCP_NODELAY on Linux: one call here instead of
+     * one per connection. */
+    rp_sock_nodelay(fd);
+    if (bind(fd, (const struct sockaddr *)sa, len) < 0 || listen(fd, 1024) < 0) {
+        rp_error("cannot listen on %s (%s): %s", shown, where, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Parses "host:port", ":port" or "[v6]:port". Returns 0 or -1. */
+static int parse_listen(const char *s, struct sockaddr_storage *sa, socklen_t *len)
+{
+    char host[64];
+    const char *colon;
+    if (s[0] == '[') {
+        const char *close_br = strchr(s, ']');
+        if (!close_br || close_br[1] != ':' || (size_t)(close_br - s - 1) >= sizeof host)
+            return -1;
+        memcpy(host, s + 1, (size_t)(close_br - s - 1));
+        host[close_br - s - 1] = 0;
+        colon = close_br + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || (size_t)(colon - s) >= sizeof host)
+            return -1;
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = 0;
+        if (!host[0])
+            strcpy(host, "0.0.0.0");
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        return -1;
+    return rp_sock_addr(host, (unsigned)port, sa, len);
+}
+
+int rp_proc_listen(struct rp_proc *proc, const char *const *listen_override, unsigned n_override)
+{
+    const struct rp_program *prog = proc->prog;
+    unsigned n = listen_override ? n_override : prog->n_listeners;
+    for (unsigned i = 0; i < proc->n_workers; i++) {
+        proc->workers[i].listen_fds = calloc(n ? n : 1, sizeof(int));
+        if (!proc->workers[i].listen_fds)
+            return -1;
+        for (unsigned l = 0; l < n; l++)
+            proc->workers[i].listen_fds[l] = -1;
+    }
+    proc->n_listeners = n;
+    for (unsigned l = 0; l < n; l++) {
+        struct sockaddr_storage sa;
+        socklen_t len;
+        const char *where = listen_override ? "--listen" : prog->listeners[l].where;
+        char shown[80];
+        if (listen_override) {
+            if (parse_listen(listen_override[l], &sa, &len) < 0) {
+                rp_error("--listen %s: expected HOST:PORT, :PORT or [V6]:PORT",
+                         listen_override[l]);
+                return -1;
+            }
+        } else if (rp_sock_addr(prog->listeners[l].host, prog->listeners[l].port, &sa, &len) < 0) {
+            rp_error("bad listen address %s (%s)", prog->listeners[l].host, where);
+            return -1;
+        }
+        rp_sock_format(&sa, shown, sizeof shown);
+        for (unsigned i = 0; i < proc->n_workers; i++) {
+            int fd = open_listener(&sa, len, where, shown);
+            if (fd < 0)
+                return -1;
+            proc->workers[i].listen_fds[l] = fd;
+            /* Port 0 asks for any port: the other workers share the one the
+             * first one got. */
+            if (i == 0 && getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+                return -1;
+        }
+        if (l == 0)
+            proc->first_port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+        rp_sock_format(&sa, shown, sizeof shown);
+        rp_info("listening on %s (%s)", shown, where);
+    }
+    return 0;
+}
+
+void rp_worker_maybe_exit(struct rp_worker *w)
+{
+    if (w->stopping && w->n_conns == 0)
+        ev_break(w->loop, EVBREAK_ALL);
+}
+
+static void close_listeners(struct rp_worker *w)
+{
+    for (unsigned l = 0; l < w->proc->n_listeners; l++) {
+        if (w->listen_fds[l] < 0)
+            continue;
+        ev_io_stop(w->loop, &w->accept_watchers[l]);
+        close(w->listen_fds[l]);
+        w->listen_fds[l] = -1;
+    }
+}
+
+static void close_all(struct rp_worker *w, bool idle_only)
+{
+    struct rp_conn *c = w->conns, *next;
+    for (; c; c = next) {
+        next = c->next;
+        if (idle_only)
+            rp_conn_close_if_idle(c);
+        else
+            rp_conn_close(c);
+    }
+}
+
+static void wakeup_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+    (void)revents;
+    struct rp_worker *w = (struct rp_worker *)((char *)a - offsetof(struct rp_worker, wakeup));
+    int level = w->proc->stop_level;
+    if (level >= 1 && !w->stopping) {
+        w->stopping = true;
+        w->stop_deadline = ev_now(loop) + w->proc->cfg.drain_timeout;
+        close_listeners(w);
+        rp_upstream_sweep(w, true);
+        close_all(w, true);
+    }
+    if (level >= 2)
+        close_all(w, false);
+    rp_conn_free_closed(w);
+    rp_worker_maybe_exit(w);
+}
+
+static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)revents;
+    struct rp_worker *w = (struct rp_worker *)((char *)t - offsetof(struct rp_worker, sweep));
+    rp_upstream_sweep(w, false);
+    if (w->stopping && ev_now(loop) >= w->stop_deadline) {
+        rp_warn("worker %u: drain timeout, closing %u connections", w->id, w->n_conns);
+        close_all(w, false);
+    }
+}
+
+static void reaper_cb(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct rp_worker *w = (struct rp_worker *)((char *)p - offsetof(struct rp_worker, reaper));
+    rp_conn_free_closed(w);
+}
+
+static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
+{
+    const struct rp_program *prog = proc->prog;
+    w->id = id;
+    w->proc = proc;
+    w->prog = prog;
+    w->cfg = &proc->cfg;
+    w->bufs.max_free = 1024;
+    w->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
+    if (!w->loop)
+        return -1;
+    ev_set_userdata(w->loop, w);
+    w->backends = calloc(prog->n_backends ? prog->n_backends : 1, sizeof *w->backends);
+    if (!w->backends)
+        return -1;
+    for (uint32_t b = 0; b < prog->n_backends; b++) {
+        w->backends[b].servers = calloc(prog->backends[b].n_servers, sizeof(struct rp_server_rt));
+        if (!w->backends[b].servers)
+            return -1;
+    }
+    w->accept_watchers = calloc(proc->n_listeners ? proc->n_listeners : 1, sizeof(ev_io));
+    if (!w->accept_watchers)
+        return -1;
+    for (unsigned l = 0; l < proc->n_listeners; l++) {
+        ev_io_init(&w->accept_watchers[l], rp_conn_accept_cb, w->listen_fds[l], EV_READ);
+        ev_io_start(w->loop, &w->accept_watchers[l]);
+    }
+    ev_async_init(&w->wakeup, wakeup_cb);
+    ev_async_start(w->loop, &w->wakeup);
+    ev_timer_init(&w->sweep, sweep_cb, 1.0, 1.0);
+    ev_timer_start(w->loop, &w->sweep);
+    ev_prepare_init(&w->reaper, reaper_cb);
+    ev_prepare_start(w->loop, &w->reaper);
+    return 0;
+}
+
+static void worker_free(struct rp_worker *w)
+{
+    if (w->loop) {
+        close_all(w, false);
+        rp_conn_free_closed(w);
+        rp_upstream_sweep(w, true);
+        close_listeners(w);
+        ev_loop_destroy(w->loop);
+    }
+    if (w->backends)
+        for (uint32_t b = 0; b < w->prog->n_backends; b++)
+            free(w->backends[b].servers);
+    free(w->backends);
+    free(w->accept_watchers);
+    free(w->listen_fds);
+    rp_buf_pool_clear(&w->bufs);
+}
+
+static void *worker_main(void *arg)
+{
+    struct rp_worker *w = arg;
+    ev_run(w->loop, 0);
+    pthread_mutex_lock(&main_ctx.lock);
+    main_ctx.n_running--;
+    pthread_mutex_unlock(&main_ctx.lock);
+    ev_async_send(main_ctx.loop, &main_ctx.worker_done);
+    return NULL;
+}
+
+static void signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct rp_proc *proc = main_ctx.proc;
+    proc->stop_level++;
+    rp_info("%s: %s", strsignal(s->signum),
+            proc->stop_level == 1 ? "finishing in-flight requests, then stopping"
+                                  : "stopping now");
+    for (unsigned i = 0; i < proc->n_workers; i++)
+        ev_async_send(proc->workers[i].loop, &proc->workers[i].wakeup);
+}
+
+static void worker_done_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+    (void)a;
+    (void)revents;
+    pthread_mutex_lock(&main_ctx.lock);
+    unsigned running = main_ctx.n_running;
+    pthread_mutex_unlock(&main_ctx.lock);
+    if (running == 0)
+        ev_break(loop, EVBREAK_ALL);
+}
+
+int rp_proc_run(struct rp_proc *proc)
+{
+    int status = 0;
+    main_ctx.proc = proc;
+    main_ctx.loop = ev_default_loop(EVFLAG_AUTO);
+    pthread_mutex_init(&main_ctx.lock, NULL);
+    ev_async_init(&main_ctx.worker_done, worker_done_cb);
+    ev_async_start(main_ctx.loop, &main_ctx.worker_done);
+    ev_signal sigint, sigterm;
+    ev_signal_init(&sigint, signal_cb, SIGINT);
+    ev_signal_init(&sigterm, signal_cb, SIGTERM);
+    ev_signal_start(main_ctx.loop, &sigint);
+    ev_signal_start(main_ctx.loop, &sigterm);
+
+    unsigned started = 0;
+    for (unsigned i = 0; i < proc->n_workers; i++) {
+        if (worker_init(proc, &proc->workers[i], i) < 0) {
+            rp_error("cannot set up worker %u: %s", i, strerror(errno));
+            status = 1;
+            break;
+        }
+    }
+    /* Workers never take SIGINT/SIGTERM: the main thread's loop does. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    main_ctx.n_running = 0;
+    for (unsigned i = 0; status == 0 && i < proc->n_workers; i++) {
+        pthread_mutex_lock(&main_ctx.lock);
+        main_ctx.n_running++;
+        pthread_mutex_unlock(&main_ctx.lock);
+        if (pthread_create(&proc->workers[i].thread, NULL, worker_main, &proc->workers[i])) {
+            pthread_mutex_lock(&main_ctx.lock);
+            main_ctx.n_running--;
+            pthread_mutex_unlock(&main_ctx.lock);
+            rp_error("cannot start worker %u", i);
+            status = 1;
+            break;
+        }
+        started++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (status) {
+        proc->stop_level = 2;
+        for (unsigned i = 0; i < started; i++)
+            ev_async_send(proc->workers[i].loop, &proc->workers[i].wakeup);
+    }
+    if (started)
+        ev_run(main_ctx.loop, 0);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(proc->workers[i].thread, NULL);
+    for (unsigned i = 0; i < proc->n_workers; i++)
+        worker_free(&proc->workers[i]);
+    ev_signal_stop(main_ctx.loop, &sigint);
+    ev_signal_stop(main_ctx.loop, &sigterm);
+    ev_async_stop(main_ctx.loop, &main_ctx.worker_done);
+    ev_loop_destroy(main_ctx.loop);
+    pthread_mutex_destroy(&main_ctx.lock);
+    if (status == 0)
+        rp_info("stopped");
+    return status;
+}

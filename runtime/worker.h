@@ -1,0 +1,99 @@
+/* worker.h: the process, its worker threads and what each worker owns.
+ *
+ * One process runs `n_workers` threads. Each has its own ev_loop, its own
+ * SO_REUSEPORT listening sockets, its own buffer pool and its own upstream
+ * connection pools, so nothing on the request path takes a lock. The main
+ * thread only waits for signals and tells the workers to stop.
+ */
+#ifndef RP_WORKER_H
+#define RP_WORKER_H
+
+#include <ev.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "buf.h"
+#include "rp/http1.h"
+#include "rp/program.h"
+
+struct rp_conn;
+struct rp_upstream;
+
+/* Settings with defaults; the policy will set them (timeouts { }, limits { }). */
+struct rp_config {
+    struct rp_http1_limits req_limits;  /* request heads from clients */
+    struct rp_http1_limits resp_limits; /* response heads from servers */
+    double client_header_timeout; /* seconds to receive a whole request head */
+    double client_idle_timeout;   /* keep-alive wait between requests */
+    double client_body_timeout;   /* inactivity while reading a request body */
+    double connect_timeout;       /* to establish a server connection */
+    double backend_timeout;       /* inactivity while waiting on a server */
+    double drain_timeout;         /* graceful stop: longest wait for in-flight work */
+    double upstream_idle_timeout; /* pooled server connections older are closed */
+    uint32_t upstream_max_idle;   /* pooled connections per server per worker */
+};
+
+/* A server's address, resolved once at start-up. */
+struct rp_server_addr {
+    struct sockaddr_storage sa;
+    socklen_t len;
+};
+
+/* Per worker, per server. */
+struct rp_server_rt {
+    struct rp_upstream *idle; /* pooled idle connections, most recent first */
+    uint32_t n_idle;
+    int32_t current_weight; /* smooth weighted round robin state */
+};
+
+struct rp_backend_rt {
+    struct rp_server_rt *servers;
+};
+
+struct rp_worker {
+    unsigned id;
+    struct ev_loop *loop;
+    pthread_t thread;
+    struct rp_proc *proc;
+    const struct rp_program *prog;
+    const struct rp_config *cfg;
+    int *listen_fds;        /* one per listener, owned */
+    ev_io *accept_watchers; /* one per listener */
+    ev_async wakeup;        /* the main thread asks to stop */
+    ev_timer sweep;         /* closes expired pooled connections; checks drains */
+    struct rp_buf_pool bufs;
+    struct rp_backend_rt *backends;
+    struct rp_conn *conns;  /* every open client connection */
+    struct rp_conn *closed; /* closed, to be freed when the callbacks are over */
+    ev_prepare reaper;      /* frees `closed` before the loop blocks */
+    uint32_t n_conns;
+    bool stopping;
+    ev_tstamp stop_deadline;
+};
+
+/* The whole process. */
+struct rp_proc {
+    const struct rp_program *prog;
+    struct rp_config cfg;
+    unsigned n_workers;
+    struct rp_worker *workers;
+    struct rp_server_addr **server_addrs; /* [backend][server] */
+    unsigned n_listeners;                 /* per worker, from the policy or --listen */
+    unsigned first_port;                  /* the first listener's port, once bound */
+    volatile int stop_level;              /* 0 running, 1 graceful, 2 now */
+};
+
+/* Binds every listener for every worker. Returns 0, or -1 after logging why.
+ * With `listen_override` (from --listen) those addresses replace the policy's. */
+int rp_proc_listen(struct rp_proc *proc, const char *const *listen_override, unsigned n_override);
+
+/* Starts the workers, waits for SIGINT/SIGTERM, stops them and frees them.
+ * Returns the process exit status. */
+int rp_proc_run(struct rp_proc *proc);
+
+/* Called by a worker when a connection closes, to finish a graceful stop. */
+void rp_worker_maybe_exit(struct rp_worker *w);
+
+#endif

@@ -1,0 +1,33 @@
+#!/bin/sh
+# deps.sh [--bench]: installs from Debian's packages what rpx needs to build
+# and test (with --bench, also what bench/ compares against), and does
+# nothing when all of it is there. Run as root (or with sudo).
+set -eu
+
+# Build: compiler and runtime. Test: HTTP client and load tools, valgrind,
+# clang for fuzzing and LeakSanitizer.
+PACKAGES="make gcc libc6-dev re2c lemon libev-dev zlib1g-dev android-libboringssl-dev
+curl ca-certificates procps iproute2 valgrind strace clang libclang-rt-14-dev wrk"
+# Bench: the proxies rpx is measured against, and h2load.
+if [ "${1:-}" = --bench ]; then
+    PACKAGES="$PACKAGES haproxy nginx-light nghttp2-client"
+fi
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+echo "deps.sh: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
