@@ -63,6 +63,9 @@ UNIT_BIN     := $(O)/tests/unit
 ORIGIN_BIN   := $(O)/tests/origin
 
 .PHONY: all test check golden-update install clean run
+# Keep generated sources (re2c, Lemon output): they are intermediate files to
+# make, which would otherwise delete them after each build.
+.SECONDARY:
 all: $(RPX) $(LIBRPX) $(HDR_OUT) $(LINKFLAGS) $(UNIT_BIN) $(ORIGIN_BIN)
 
 # ---- generated front end -----------------------------------------------------
@@ -134,7 +137,7 @@ $(UNIT_BIN): $(UNIT_OBJ) $(LIBRPX) $(filter-out $(O)/obj/compiler/main.o,$(COMPI
 
 $(ORIGIN_BIN): tests/origin/origin.c
 	@mkdir -p $(@D)
-	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -o $@ $< -lpthread -lz
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) -MF $(O)/obj/tests/origin.d -o $@ $< -lpthread -lz
 
 # ---- tests -------------------------------------------------------------------
 test: all
