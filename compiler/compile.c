@@ -1,0 +1,43 @@
+/* compile.c: runs the compiler's stages over one policy. */
+#include "compile.h"
+
+#include <string.h>
+
+#include "check.h"
+#include "parse.h"
+
+int compile_open(struct compilation *c, const char *path)
+{
+    memset(c, 0, sizeof *c);
+    return src_read(&c->src, path);
+}
+
+void compile_open_string(struct compilation *c, const char *name, const char *text, size_t len)
+{
+    memset(c, 0, sizeof *c);
+    src_from_string(&c->src, name, text, len);
+}
+
+bool compile_run(struct compilation *c, const struct compile_opts *opts, FILE *out)
+{
+    static const struct compile_opts defaults;
+    if (!opts)
+        opts = &defaults;
+    diag_init(&c->diag, &c->src, out);
+    c->diag.werror = opts->werror;
+
+    c->prog = parse_program(&c->arena, &c->src, &c->diag);
+    if (c->diag.n_errors)
+        return false;
+    struct check_opts co = {.allow_shadowed = opts->allow_shadowed};
+    if (!check_program(c->prog, &c->src, &c->diag, &c->arena, &co))
+        return false;
+    c->dfa = lower_path_dfa(&c->arena, c->prog);
+    return true;
+}
+
+void compile_free(struct compilation *c)
+{
+    arena_free(&c->arena);
+    src_free(&c->src);
+}

@@ -1,0 +1,293 @@
+/* emit_c.c: prints the program descriptor and its tables as C.
+ *
+ * As in Varnish's libvcc, output goes to section buffers that are joined in
+ * a fixed order at the end (banner and includes, then the tables, then the
+ * descriptor), so each part can be written when its data is at hand. Every
+ * table entry is preceded by a comment naming the .rp line it came from. */
+#include "emit_c.h"
+
+#include <string.h>
+
+struct emit {
+    const struct src *src;
+    struct buf head;   /* banner, includes */
+    struct buf tables; /* static const tables, in dependency order */
+    struct buf prog;   /* the exported descriptor */
+};
+
+static unsigned emit_line_of(const struct emit *e, struct span at)
+{
+    unsigned line, col;
+    src_line_col(e->src, at.off, &line, &col);
+    return line;
+}
+
+static const char *emit_text(const struct emit *e, struct span s)
+{
+    return e->src->text + s.off;
+}
+
+/* A C string literal. Text with line breaks inside is split into one
+ * literal per line, continued at the given indent, so bodies stay readable. */
+static void emit_string(struct buf *b, const char *s, size_t n, int indent)
+{
+    size_t start = 0;
+    bool first = true;
+    do {
+        size_t end = start;
+        while (end < n && s[end] != '\n')
+            end++;
+        if (end < n)
+            end++; /* keep the newline with its line */
+        if (!first)
+            buf_printf(b, "\n%*s", indent, "");
+        buf_putc(b, '"');
+        buf_c_escape(b, s + start, end - start);
+        buf_putc(b, '"');
+        first = false;
+        start = end;
+    } while (start < n);
+}
+
+/* A comment on its own line naming the source line ("file.rp:12: ") and what. */
+static void emit_comment(struct emit *e, struct buf *b, int indent, struct span at,
+                         const char *what, size_t what_len)
+{
+    buf_printf(b, "%*s/* ", indent, "");
+    buf_comment_safe(b, e->src->name, strlen(e->src->name));
+    buf_printf(b, ":%u: ", emit_line_of(e, at));
+    buf_comment_safe(b, what, what_len);
+    buf_puts(b, " */\n");
+}
+
+/* The string literal "file.rp:12" for the line of at. */
+static void emit_where(struct emit *e, struct buf *b, struct span at)
+{
+    struct buf w = {0};
+    buf_printf(&w, "%s:%u", e->src->name, emit_line_of(e, at));
+    emit_string(b, w.data, w.len, 0);
+    buf_free(&w);
+}
+
+static void emit_listeners(struct emit *e, const struct ast_program *p)
+{
+    struct buf *b = &e->tables;
+    buf_puts(b, "static const struct rp_listener_def rpg_listeners[] = {\n");
+    for (const struct ast_listen *l = p->listens; l; l = l->next) {
+        struct buf what = {0};
+        buf_puts(&what, "listen ");
+        buf_append(&what, emit_text(e, l->addr.tok), l->addr.tok.len);
+        emit_comment(e, b, 4, l->kw, what.data, what.len);
+        buf_free(&what);
+        buf_puts(b, "    {.where = ");
+        emit_where(e, b, l->kw);
+        buf_puts(b, ", .host = ");
+        emit_string(b, l->addr.host, strlen(l->addr.host), 0);
+        buf_printf(b, ", .port = %u},\n", l->addr.port);
+    }
+    buf_puts(b, "};\n\n");
+}
+
+static void emit_servers(struct emit *e, const struct ast_backend *be)
+{
+    struct buf *b = &e->tables;
+    struct buf what = {0};
+    buf_puts(&what, "backend ");
+    buf_append(&what, emit_text(e, be->name), be->name.len);
+    emit_comment(e, b, 0, be->kw, what.data, what.len);
+    buf_free(&what);
+    buf_printf(b, "static const struct rp_server_def rpg_servers_%u[] = {\n", be->index);
+    for (const struct ast_server *s = be->servers; s; s = s->next) {
+        struct buf w = {0};
+        buf_puts(&w, "server ");
+        buf_append(&w, emit_text(e, s->name), s->name.len);
+        buf_putc(&w, ' ');
+        buf_append(&w, emit_text(e, s->addr.tok), s->addr.tok.len);
+        if (s->weight_tok.len)
+            buf_printf(&w, " weight %u", s->weight);
+        emit_comment(e, b, 4, s->kw, w.data, w.len);
+        buf_free(&w);
+        buf_puts(b, "    {.where = ");
+        emit_where(e, b, s->kw);
+        buf_puts(b, ", .name = ");
+        emit_string(b, emit_text(e, s->name), s->name.len, 0);
+        buf_puts(b, ", .host = ");
+        emit_string(b, s->addr.host, strlen(s->addr.host), 0);
+        buf_printf(b, ", .port = %u, .weight = %u},\n", s->addr.port, s->weight);
+    }
+    buf_puts(b, "};\n\n");
+}
+
+static const char *const emit_balance_names[] = {
+    [AST_BALANCE_ROUND_ROBIN] = "RP_BALANCE_ROUND_ROBIN",
+};
+
+static void emit_backends(struct emit *e, const struct ast_program *p)
+{
+    for (const struct ast_backend *be = p->backends; be; be = be->next)
+        emit_servers(e, be);
+    struct buf *b = &e->tables;
+    buf_puts(b, "static const struct rp_backend_def rpg_backends[] = {\n");
+    for (const struct ast_backend *be = p->backends; be; be = be->next) {
+        struct buf what = {0};
+        buf_puts(&what, "backend ");
+        buf_append(&what, emit_text(e, be->name), be->name.len);
+        emit_comment(e, b, 4, be->kw, what.data, what.len);
+        buf_free(&what);
+        buf_puts(b, "    {\n        .where = ");
+        emit_where(e, b, be->kw);
+        buf_puts(b, ",\n        .name = ");
+        emit_string(b, emit_text(e, be->name), be->name.len, 0);
+        buf_printf(b, ",\n        .balance = %s,\n", emit_balance_names[be->balance]);
+        buf_printf(b, "        .n_servers = %u,\n", be->n_servers);
+        buf_printf(b, "        .servers = rpg_servers_%u,\n    },\n", be->index);
+    }
+    buf_puts(b, "};\n\n");
+}
+
+static void emit_routes(struct emit *e, const struct ast_program *p)
+{
+    struct buf *b = &e->tables;
+    buf_puts(b, "static const struct rp_route_def rpg_routes[] = {\n");
+    for (const struct ast_route *r = p->routes; r; r = r->next) {
+        struct buf what = {0};
+        buf_printf(&what, "route %s", r->label);
+        emit_comment(e, b, 4, r->kw, what.data, what.len);
+        buf_free(&what);
+        buf_puts(b, "    {\n        .where = ");
+        emit_where(e, b, r->kw);
+        buf_puts(b, ",\n        .label = ");
+        emit_string(b, r->label, strlen(r->label), 18);
+        buf_puts(b, ",\n");
+        switch (r->action) {
+        case AST_ACTION_PROXY:
+            buf_puts(b, "        .action = RP_ACTION_PROXY,\n");
+            buf_printf(b, "        .backend = %u, /* ", r->backend->index);
+            buf_comment_safe(b, emit_text(e, r->backend->name), r->backend->name.len);
+            buf_puts(b, " */\n");
+            break;
+        case AST_ACTION_RESPOND:
+            buf_puts(b, "        .action = RP_ACTION_RESPOND,\n");
+            buf_printf(b, "        .status = %u,\n", r->status);
+            buf_printf(b, "        .body_len = %zu,\n", r->body_len);
+            buf_puts(b, "        .body = ");
+            emit_string(b, r->body, r->body_len, 16);
+            buf_puts(b, ",\n");
+            break;
+        case AST_ACTION_NONE:
+            break;
+        }
+        buf_puts(b, "    },\n");
+    }
+    buf_puts(b, "};\n\n");
+}
+
+static void emit_route_index(struct buf *b, uint32_t r)
+{
+    if (r == RP_NO_ROUTE)
+        buf_puts(b, "RP_NO_ROUTE");
+    else
+        buf_printf(b, "%u", r);
+}
+
+static void emit_byte(struct buf *b, uint8_t c)
+{
+    if (c == '\'' || c == '\\')
+        buf_printf(b, "'\\%c'", c);
+    else if (c >= 0x20 && c < 0x7f)
+        buf_printf(b, "'%c'", c);
+    else
+        buf_printf(b, "0x%02x", c);
+}
+
+static void emit_dfa(struct emit *e, const struct lower_dfa *d)
+{
+    struct buf *b = &e->tables;
+    buf_puts(b, "/* The path automaton: state 0 is the start; each state's edges are a\n"
+                " * slice of rpg_path_edges, sorted by byte. */\n");
+    buf_puts(b, "static const struct rp_dfa_state rpg_path_states[] = {\n");
+    for (uint32_t i = 0; i < d->n_states; i++) {
+        const struct rp_dfa_state *s = &d->states[i];
+        struct buf path = {0};
+        buf_putc(&path, '"');
+        buf_c_escape(&path, d->state_path[i], d->state_depth[i]);
+        buf_putc(&path, '"');
+        buf_printf(b, "    /* %u: ", i);
+        buf_comment_safe(b, path.data, path.len);
+        buf_puts(b, " */\n");
+        buf_free(&path);
+        buf_printf(b, "    {.first_edge = %u, .n_edges = %u, .prefix_route = ", s->first_edge,
+                   s->n_edges);
+        emit_route_index(b, s->prefix_route);
+        buf_puts(b, ", .exact_route = ");
+        emit_route_index(b, s->exact_route);
+        buf_puts(b, "},\n");
+    }
+    buf_puts(b, "};\n\n");
+
+    if (d->n_edges) {
+        buf_puts(b, "static const struct rp_dfa_edge rpg_path_edges[] = {\n");
+        for (uint32_t i = 0; i < d->n_states; i++) {
+            const struct rp_dfa_state *s = &d->states[i];
+            for (uint32_t j = 0; j < s->n_edges; j++) {
+                const struct rp_dfa_edge *ed = &d->edges[s->first_edge + j];
+                if (j % 6 == 0)
+                    buf_printf(b, "%s    /* %u */", j ? "\n" : "", i);
+                buf_puts(b, " {");
+                emit_byte(b, ed->byte);
+                buf_printf(b, ", %u},", ed->next);
+            }
+            if (s->n_edges)
+                buf_putc(b, '\n');
+        }
+        buf_puts(b, "};\n\n");
+    }
+
+    buf_puts(b, "static const struct rp_dfa rpg_path_dfa = {\n");
+    buf_printf(b, "    .n_states = %u,\n    .states = rpg_path_states,\n", d->n_states);
+    buf_printf(b, "    .n_edges = %u,\n    .edges = %s,\n", d->n_edges,
+               d->n_edges ? "rpg_path_edges" : "NULL");
+    buf_puts(b, "};\n\n");
+}
+
+static void emit_program(struct emit *e, const struct ast_program *p)
+{
+    struct buf *b = &e->prog;
+    buf_puts(b, "const struct rp_program rp_program = {\n");
+    buf_puts(b, "    .abi = RP_PROGRAM_ABI,\n    .source = ");
+    emit_string(b, e->src->name, strlen(e->src->name), 0);
+    buf_puts(b, ",\n");
+    buf_printf(b, "    .n_listeners = %u,\n    .listeners = %s,\n", p->n_listens,
+               p->n_listens ? "rpg_listeners" : "NULL");
+    buf_printf(b, "    .n_backends = %u,\n    .backends = %s,\n", p->n_backends,
+               p->n_backends ? "rpg_backends" : "NULL");
+    buf_printf(b, "    .n_routes = %u,\n    .routes = %s,\n", p->n_routes,
+               p->n_routes ? "rpg_routes" : "NULL");
+    buf_puts(b, "    .path_dfa = &rpg_path_dfa,\n};\n");
+}
+
+void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_dfa *dfa,
+            const struct src *s)
+{
+    struct emit e = {.src = s};
+    buf_puts(&e.head, "/* Generated by rpx " RPX_VERSION " from ");
+    buf_comment_safe(&e.head, s->name, strlen(s->name));
+    buf_puts(&e.head, ". DO NOT EDIT. */\n");
+    buf_puts(&e.head, "#include <stddef.h>\n\n#include <rp/program.h>\n\n");
+
+    if (prog->n_listens)
+        emit_listeners(&e, prog);
+    if (prog->n_backends)
+        emit_backends(&e, prog);
+    if (prog->n_routes)
+        emit_routes(&e, prog);
+    emit_dfa(&e, dfa);
+    emit_program(&e, prog);
+
+    buf_append(out, e.head.data, e.head.len);
+    buf_append(out, e.tables.data, e.tables.len);
+    buf_append(out, e.prog.data, e.prog.len);
+    buf_free(&e.head);
+    buf_free(&e.tables);
+    buf_free(&e.prog);
+}

@@ -1,0 +1,20 @@
+/* emit_c.h: the C emitter. */
+#ifndef RPX_EMIT_C_H
+#define RPX_EMIT_C_H
+
+#include "ast.h"
+#include "buf.h"
+#include "lower.h"
+
+#ifndef RPX_VERSION
+#define RPX_VERSION "0.1.0"
+#endif
+
+/* Appends to out the C source defining `rp_program` (rp/program.h) for a
+ * checked, lowered program. The text depends only on its inputs (the
+ * source's name as given, never a time or an absolute path of our own), so
+ * the same policy gives byte-identical C on every machine. */
+void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_dfa *dfa,
+            const struct src *s);
+
+#endif

@@ -1,0 +1,232 @@
+/* main.c: the rpx command line.
+ *
+ * Exit status: 0 ok, 1 the policy has errors, 2 usage or I/O error (or the
+ * runtime is missing), 70 internal error. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "build.h"
+#include "compile.h"
+#include "emit_c.h"
+
+#define EXIT_POLICY 1
+#define EXIT_USAGE 2
+#define EXIT_INTERNAL 70
+
+static const char usage_text[] =
+    "usage: rpx check FILE [--Werror] [--allow-shadowed]\n"
+    "       rpx emit FILE -o DIR [--Werror] [--allow-shadowed]\n"
+    "       rpx build FILE -o BINARY [--cc-flag FLAG]... [--Werror] [--allow-shadowed]\n"
+    "       rpx --help | --version\n"
+    "\n"
+    "  check   parse and check the policy; print diagnostics\n"
+    "  emit    write the generated C to DIR/NAME.c (NAME: FILE without .rp)\n"
+    "  build   emit, then compile and link with the runtime into BINARY\n"
+    "          (runtime: $RPX_HOME, else ../lib/rpx beside rpx; compiler: $CC, else cc)\n"
+    "\n"
+    "exit status: 0 ok, 1 the policy has errors, 2 usage or I/O error, 70 internal error\n";
+
+struct cli {
+    const char *cmd;
+    const char *file;
+    const char *out;
+    char **cc_flags; /* borrowed from argv */
+    size_t n_cc_flags;
+    struct compile_opts opts;
+};
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("rpx: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+    }
+    fputs(usage_text, stderr);
+    return EXIT_USAGE;
+}
+
+/* Returns 0, or the exit status for a usage error (already printed). */
+static int cli_parse(struct cli *c, int argc, char **argv)
+{
+    c->cmd = argv[1];
+    bool wants_out = strcmp(c->cmd, "check") != 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-o") == 0 && wants_out) {
+            if (++i == argc)
+                return usage_error("'%s' needs an argument", a);
+            c->out = argv[i];
+        } else if (strcmp(a, "--cc-flag") == 0 && strcmp(c->cmd, "build") == 0) {
+            if (++i == argc)
+                return usage_error("'%s' needs an argument", a);
+            c->cc_flags[c->n_cc_flags++] = argv[i];
+        } else if (strncmp(a, "--cc-flag=", 10) == 0 && strcmp(c->cmd, "build") == 0) {
+            c->cc_flags[c->n_cc_flags++] = argv[i] + 10;
+        } else if (strcmp(a, "--Werror") == 0) {
+            c->opts.werror = true;
+        } else if (strcmp(a, "--allow-shadowed") == 0) {
+            c->opts.allow_shadowed = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error("unknown option '%s'", a);
+        } else if (c->file) {
+            return usage_error("unexpected argument '%s'", a);
+        } else {
+            c->file = a;
+        }
+    }
+    if (!c->file)
+        return usage_error("'%s' needs a policy file", c->cmd);
+    if (wants_out && !c->out)
+        return usage_error("'%s' needs -o", c->cmd);
+    return 0;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *dir)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* The C file's name: the policy's base name, `.rp` replaced by `.c`. */
+static void c_name(const char *file, char *out, size_t size)
+{
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    size_t n = strlen(base);
+    if (n > 3 && strcmp(base + n - 3, ".rp") == 0)
+        n -= 3;
+    snprintf(out, size, "%.*s.c", (int)n, base);
+}
+
+static int write_file(const char *path, const struct buf *b)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        goto fail;
+    size_t n = b->len ? fwrite(b->data, 1, b->len, f) : 0;
+    if (fclose(f) != 0 || n != b->len)
+        goto fail;
+    return 0;
+fail:
+    fprintf(stderr, "rpx: cannot write '%s': %s\n", path, strerror(errno));
+    return EXIT_USAGE;
+}
+
+/* Writes dir/NAME.c for the compiled policy; the path written goes to
+ * c_path. */
+static int emit_to_dir(const struct compilation *comp, const char *file, const char *dir,
+                       char *c_path, size_t size)
+{
+    if (make_dirs(dir) != 0) {
+        fprintf(stderr, "rpx: cannot create '%s': %s\n", dir, strerror(errno));
+        return EXIT_USAGE;
+    }
+    char name[NAME_MAX + 1];
+    c_name(file, name, sizeof name);
+    if (snprintf(c_path, size, "%s/%s", dir, name) >= (int)size) {
+        fprintf(stderr, "rpx: path too long: '%s/%s'\n", dir, name);
+        return EXIT_USAGE;
+    }
+    struct buf out = {0};
+    emit_c(&out, comp->prog, comp->dfa, &comp->src);
+    int rc = write_file(c_path, &out);
+    buf_free(&out);
+    return rc;
+}
+
+static int cmd_build(const struct cli *c, const struct compilation *comp)
+{
+    char rt[PATH_MAX];
+    int rc = build_find_runtime(rt, sizeof rt);
+    if (rc)
+        return rc;
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/rpx-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "rpx: cannot create a temporary directory in '%s': %s\n",
+                tmp && *tmp ? tmp : "/tmp", strerror(errno));
+        return EXIT_USAGE;
+    }
+    char c_path[PATH_MAX];
+    c_path[0] = '\0';
+    rc = emit_to_dir(comp, c->file, dir, c_path, sizeof c_path);
+    if (rc == 0)
+        rc = build_link(rt, c_path, c->out, c->cc_flags, c->n_cc_flags);
+    if (c_path[0])
+        unlink(c_path);
+    rmdir(dir);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(NULL);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        puts("rpx " RPX_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "check") != 0 && strcmp(argv[1], "emit") != 0 &&
+        strcmp(argv[1], "build") != 0)
+        return usage_error("unknown command '%s'", argv[1]);
+
+    struct cli c = {0};
+    c.cc_flags = calloc((size_t)argc, sizeof *c.cc_flags);
+    if (!c.cc_flags)
+        rpx_oom();
+    int rc = cli_parse(&c, argc, argv);
+    if (rc) {
+        free(c.cc_flags);
+        return rc;
+    }
+
+    struct compilation comp;
+    if (compile_open(&comp, c.file) != 0) {
+        fprintf(stderr, "rpx: cannot read '%s': %s\n", c.file, strerror(errno));
+        free(c.cc_flags);
+        return EXIT_USAGE;
+    }
+    if (!compile_run(&comp, &c.opts, stderr)) {
+        rc = EXIT_POLICY;
+    } else if (strcmp(c.cmd, "emit") == 0) {
+        char c_path[PATH_MAX];
+        rc = emit_to_dir(&comp, c.file, c.out, c_path, sizeof c_path);
+    } else if (strcmp(c.cmd, "build") == 0) {
+        rc = cmd_build(&c, &comp);
+    }
+    compile_free(&comp);
+    free(c.cc_flags);
+    return rc;
+}

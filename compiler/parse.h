@@ -1,0 +1,68 @@
+/* parse.h: parsing a policy into an AST (parse_program), and the builder
+ * functions the grammar's actions call (dsl/grammar.y). */
+#ifndef RPX_PARSE_H
+#define RPX_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ast.h"
+#include "lex.h"
+
+struct arena;
+struct diag;
+
+/* Parses the whole source, reporting every lexical and syntax error it can
+ * (the parser resynchronizes at the end of a statement). Returns the tree,
+ * allocated in the arena; it is complete only if no error was reported. */
+struct ast_program *parse_program(struct arena *a, const struct src *s, struct diag *d);
+
+/* ---- for the grammar's actions only ---------------------------------- */
+
+struct parse_ctx {
+    struct arena *arena;
+    const struct src *src;
+    struct diag *diag;
+    struct ast_program *prog;
+    struct ast_backend *cur_backend; /* inside `backend NAME { }` */
+    struct ast_server *cur_server;   /* the server whose options follow */
+    struct ast_route *cur_route;     /* inside `route ... { }` */
+
+    /* Tokens fed so far, replayed into a scratch parser to learn which
+     * tokens a syntax error's position would have accepted. */
+    struct lex_token *toks;
+    size_t n_toks, cap_toks;
+    unsigned n_syntax; /* syntax errors reported */
+    bool bad_in_stmt;  /* the statement so far has a malformed token */
+    bool probe;        /* this is the scratch parser */
+    bool probe_failed; /* the scratch parser hit a syntax error */
+};
+
+enum parse_route_kind {
+    PARSE_ROUTE_PREFIX = AST_ROUTE_PREFIX,
+    PARSE_ROUTE_EXACT = AST_ROUTE_EXACT,
+    PARSE_ROUTE_DEFAULT = AST_ROUTE_DEFAULT,
+};
+
+void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t);
+void parse_stack_overflow(struct parse_ctx *p);
+void parse_listen(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *addr);
+void parse_backend_begin(struct parse_ctx *p, const struct lex_token *kw,
+                         const struct lex_token *name);
+void parse_backend_end(struct parse_ctx *p);
+void parse_balance(struct parse_ctx *p, const struct lex_token *algo);
+void parse_server(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *name,
+                  const struct lex_token *addr);
+void parse_server_weight(struct parse_ctx *p, const struct lex_token *w);
+void parse_route_begin(struct parse_ctx *p, const struct lex_token *kw, enum parse_route_kind kind,
+                       const struct lex_token *first, const struct lex_token *str);
+void parse_route_end(struct parse_ctx *p);
+void parse_proxy(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *backend);
+void parse_respond(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *status,
+                   const struct lex_token *body);
+
+/* Parses the decimal digits of s[0..n) into *out; false if not all digits
+ * or the value exceeds max. */
+bool parse_uint(const char *s, size_t n, uint32_t max, uint32_t *out);
+
+#endif

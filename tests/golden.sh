@@ -1,0 +1,106 @@
+#!/bin/sh
+# golden.sh: pins the compiler's output.
+#
+#   tests/golden.sh BUILD_DIR                  compare
+#   GOLDEN_UPDATE=1 tests/golden.sh BUILD_DIR  rewrite the expected files
+#
+# - examples/NAME.rp     -> tests/golden/examples/NAME.c  (rpx emit, byte for byte)
+# - tests/golden/NAME.rp -> tests/golden/NAME.c
+#   and every expected .c must compile under the project's warnings.
+# - tests/errors/NAME.rp -> tests/errors/NAME.stderr (rpx check, exit status 1);
+#   tests/errors/NAME.args, if present, holds extra arguments (e.g. --Werror).
+#
+# Runs from the repository root so file names in the output are relative.
+# Prints "ok - NAME" or "not ok - NAME" with a diff, then "N passed, N failed".
+set -u
+
+build=${1:?usage: tests/golden.sh BUILD_DIR}
+cd "$(dirname "$0")/.." || exit 2
+case $build in /*) ;; *) build=$PWD/$build ;; esac
+rpx=$build/bin/rpx
+[ -x "$rpx" ] || { echo "golden.sh: $rpx not found; build it first" >&2; exit 2; }
+cc=${CC:-cc}
+warn="-std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2"
+update=${GOLDEN_UPDATE:-0}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rpx-golden.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+passed=0
+failed=0
+pass() { echo "ok - $1"; passed=$((passed + 1)); }
+fail() { echo "not ok - $1"; failed=$((failed + 1)); }
+
+# compare NAME GOT WANT: pass, update, or fail with a diff
+compare() {
+    if [ "$update" = 1 ]; then
+        if ! cmp -s "$2" "$3"; then
+            mkdir -p "$(dirname "$3")" && cp "$2" "$3" && echo "# updated $3"
+        fi
+        pass "$1"
+    elif [ -f "$3" ] && cmp -s "$2" "$3"; then
+        pass "$1"
+    else
+        fail "$1"
+        if [ -f "$3" ]; then
+            diff -u "$3" "$2" | sed 's/^/# /'
+        else
+            echo "# missing $3 (run with GOLDEN_UPDATE=1 to create it)"
+        fi
+    fi
+}
+
+emit_case() { # NAME RP EXPECTED_C
+    out=$tmp/emit
+    rm -rf "$out"
+    if ! "$rpx" emit "$2" -o "$out" 2>"$tmp/emit.err"; then
+        fail "$1"
+        sed 's/^/# /' "$tmp/emit.err"
+        return
+    fi
+    base=$(basename "$2" .rp)
+    compare "$1" "$out/$base.c" "$3"
+    if [ -f "$3" ]; then
+        if "$cc" $warn -Iruntime/include -c "$3" -o "$tmp/golden.o" 2>"$tmp/cc.err"; then
+            pass "$1 (compiles)"
+        else
+            fail "$1 (compiles)"
+            sed 's/^/# /' "$tmp/cc.err"
+        fi
+    fi
+}
+
+for f in examples/*.rp; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f" .rp)
+    emit_case "examples/$name" "$f" "tests/golden/examples/$name.c"
+done
+
+for f in tests/golden/*.rp; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f" .rp)
+    emit_case "golden/$name" "$f" "tests/golden/$name.c"
+done
+
+for f in tests/errors/*.rp; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f" .rp)
+    args=
+    [ -f "tests/errors/$name.args" ] && args=$(cat "tests/errors/$name.args")
+    # shellcheck disable=SC2086 # args holds several words on purpose
+    "$rpx" check "$f" $args >"$tmp/check.out" 2>"$tmp/check.err"
+    status=$?
+    if [ "$status" -ne 1 ]; then
+        fail "errors/$name (exit status $status, want 1)"
+        sed 's/^/# /' "$tmp/check.err"
+        continue
+    fi
+    if [ -s "$tmp/check.out" ]; then
+        fail "errors/$name (wrote to stdout)"
+        continue
+    fi
+    compare "errors/$name" "$tmp/check.err" "tests/errors/$name.stderr"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,403 @@
+/* test_compiler.c: the policy compiler's lexer, diagnostics, parser, checks,
+ * path automaton and emitter, driven through the same calls rpx makes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "compile.h"
+#include "diag.h"
+#include "emit_c.h"
+#include "lex.h"
+#include "t.h"
+
+/* Lexes text and returns the token kinds' names joined by spaces, with the
+ * text of names and numbers: `'listen' address(:80) ;`. Caller frees. */
+static char *lex_all(const char *text, unsigned *n_errors)
+{
+    struct src s;
+    src_from_string(&s, "t.rp", text, strlen(text));
+    struct diag d;
+    diag_init(&d, &s, NULL);
+    struct lexer lx;
+    lex_init(&lx, &s, &d);
+    struct buf b = {0};
+    struct lex_token t;
+    for (int i = 0; i < 1000 && lex_next(&lx, &t) != 0; i++) {
+        if (b.len)
+            buf_putc(&b, ' ');
+        const char *name = lex_kind_name(t.kind);
+        if (strcmp(name, "';' or newline") == 0)
+            buf_puts(&b, t.flags & LEX_F_VIRT_NL ? "NL" : t.flags ? "VSEMI" : ";");
+        else if (name[0] == '\'')
+            buf_puts(&b, name);
+        else
+            buf_printf(&b, "%s(%.*s)", name, (int)t.len, s.text + t.off);
+    }
+    *n_errors = d.n_errors;
+    src_free(&s);
+    buf_append(&b, "", 0);
+    return b.data;
+}
+
+T_SUITE(compiler_lex)
+{
+    unsigned errs;
+    char *got = lex_all("listen :8080 # comment\nlisten [::1]:9000;", &errs);
+    T_STR(got, "'listen' address(:8080) NL 'listen' address([::1]:9000) ; VSEMI");
+    T_EQ(errs, 0);
+    free(got);
+
+    got = lex_all("x 250ms 16k 100/s 10.0.0.0/8 2001:db8::/32 ::1 127.0.0.1 a-b_c", &errs);
+    T_STR(got, "name(x) number with unit(250ms) number with unit(16k) rate(100/s) CIDR(10.0.0.0/8) "
+               "CIDR(2001:db8::/32) IP address(::1) IP address(127.0.0.1) name(a-b_c) VSEMI");
+    T_EQ(errs, 0);
+    free(got);
+
+    /* newlines inside ( ) and [ ] do not end statements; `}` brings a `;` */
+    got = lex_all("a [1,\n2] (\n) { b }", &errs);
+    T_STR(got, "name(a) '[' integer(1) ',' integer(2) ']' '(' ')' '{' name(b) VSEMI '}' VSEMI");
+    free(got);
+
+    got = lex_all("== != ~ ^= . = unix:/run/a.sock", &errs);
+    T_STR(got, "'==' '!=' '~' '^=' '.' '=' address(unix:/run/a.sock) VSEMI");
+    free(got);
+
+    got = lex_all("\"a\\\"b\" \"${x}\"", &errs);
+    T_STR(got, "string(\"a\\\"b\") string(\"${x}\") VSEMI");
+    T_EQ(errs, 0);
+    free(got);
+
+    /* malformed tokens are reported and still returned */
+    got = lex_all("10q 2x 5/q \"\\q\" \"open", &errs);
+    T_EQ(errs, 5);
+    free(got);
+    got = lex_all("@ \x01 \xc3\xa9", &errs);
+    T_STR(got, "VSEMI");
+    T_EQ(errs, 3);
+    free(got);
+
+    struct arena a = {0};
+    size_t n;
+    const char *v = lex_string_value(&a, "\"a\\n\\t\\\\\\\"z\"", 12, &n);
+    T_EQ(n, 6);
+    T_OK(memcmp(v, "a\n\t\\\"z", 6) == 0);
+    arena_free(&a);
+}
+
+/* Compiles text as "t.rp"; the diagnostics go to *out (caller frees). */
+static bool compile_text(struct compilation *c, const char *text, const struct compile_opts *o,
+                         char **out)
+{
+    size_t len;
+    FILE *f = open_memstream(out, &len);
+    compile_open_string(c, "t.rp", text, strlen(text));
+    bool ok = compile_run(c, o, f);
+    fclose(f);
+    return ok;
+}
+
+T_SUITE(compiler_diag)
+{
+    struct compilation c;
+    char *out;
+    bool ok = compile_text(&c,
+                           "listen :8080\n"
+                           "backend biling { server a 127.0.0.1:1 }\n"
+                           "route path \"/pay\" {\tproxy billing }\n",
+                           NULL, &out);
+    T_OK(!ok);
+    /* the tab shows as one space, so the caret lines up */
+    T_STR(out, "t.rp:3:27: error: unknown backend 'billing'\n"
+               "    route path \"/pay\" { proxy billing }\n"
+               "                              ^~~~~~~\n"
+               "t.rp:2:9: note: did you mean 'biling'?\n"
+               "    backend biling { server a 127.0.0.1:1 }\n"
+               "            ^~~~~~\n"
+               "t.rp:2:9: warning: backend 'biling' is never used\n"
+               "    backend biling { server a 127.0.0.1:1 }\n"
+               "            ^~~~~~\n");
+    T_EQ(c.diag.n_errors, 1);
+    T_EQ(c.diag.n_warnings, 1);
+    free(out);
+    compile_free(&c);
+
+    /* a column counts characters, not bytes */
+    ok = compile_text(&c, "# \xc3\xa9\n\"\xc3\xa9\" @\n", NULL, &out);
+    T_OK(!ok);
+    T_OK(strstr(out, "t.rp:2:5: error: unexpected character '@'\n"
+                     "    \"\xc3\xa9\" @\n"
+                     "        ^\n") != NULL);
+    free(out);
+    compile_free(&c);
+
+    T_EQ(diag_edit_distance("sever", 5, "server", 6), 1);
+    T_EQ(diag_edit_distance("wieght", 6, "weight", 6), 1); /* a swap is one edit */
+    const char *const cands[] = {"listen", "backend", "route"};
+    T_EQ(diag_closest("lisen", 5, cands, 3), 0);
+    T_EQ(diag_closest("rout", 4, cands, 3), 2);
+    T_EQ(diag_closest("xyz", 3, cands, 3), -1);
+}
+
+static const char quickstart[] = "listen :8080\n"
+                                 "backend app {\n"
+                                 "    balance round_robin\n"
+                                 "    server a 127.0.0.1:9001\n"
+                                 "    server b 127.0.0.1:9002 weight 2\n"
+                                 "}\n"
+                                 "route path \"/api/\" { proxy app }\n"
+                                 "route path = \"/health\" { respond 200 \"ok\" }\n"
+                                 "route default { respond 404 \"not found\" }\n";
+
+T_SUITE(compiler_parse)
+{
+    struct compilation c;
+    char *out;
+    T_OK(compile_text(&c, quickstart, NULL, &out));
+    T_STR(out, "");
+    free(out);
+    struct ast_program *p = c.prog;
+    T_EQ(p->n_listens, 1);
+    T_STR(p->listens->addr.host, "0.0.0.0");
+    T_EQ(p->listens->addr.port, 8080);
+    T_EQ(p->n_backends, 1);
+    T_EQ(p->backends->n_servers, 2);
+    T_EQ(p->backends->servers->weight, 1);
+    T_EQ(p->backends->servers->next->weight, 2);
+    T_STR(p->backends->servers->next->addr.host, "127.0.0.1");
+    T_EQ(p->n_routes, 3);
+    T_EQ(p->routes->kind, AST_ROUTE_PREFIX);
+    T_SLICE(p->routes->path, p->routes->path_len, "/api/");
+    T_STR(p->routes->label, "path \"/api/\"");
+    T_OK(p->routes->backend == p->backends);
+    T_EQ(p->routes->next->kind, AST_ROUTE_EXACT);
+    T_EQ(p->routes->next->status, 200);
+    T_SLICE(p->routes->next->body, p->routes->next->body_len, "ok");
+    T_EQ(p->routes->next->next->kind, AST_ROUTE_DEFAULT);
+    compile_free(&c);
+
+    /* keywords are names where a name is expected */
+    T_OK(compile_text(&c,
+                      "listen :1\nbackend route { server backup 127.0.0.1:2 }\n"
+                      "route default { proxy route }\n",
+                      NULL, &out));
+    T_STR(out, "");
+    free(out);
+    compile_free(&c);
+
+    /* a syntax error suggests the keyword valid there */
+    T_OK(!compile_text(&c, "listen :1\nbackend b {\n  sever a 1.2.3.4:5\n}\n", NULL, &out));
+    T_OK(strstr(out, "t.rp:3:3: error: unexpected identifier 'sever'; did you mean 'server'?\n") ==
+         out);
+    free(out);
+    compile_free(&c);
+
+    /* every statement's syntax error is reported */
+    T_OK(!compile_text(&c, "listen 80\nlisten 81\nroute path { }\n", NULL, &out));
+    T_EQ(c.diag.n_errors, 3);
+    free(out);
+    compile_free(&c);
+}
+
+T_SUITE(compiler_check)
+{
+    static const struct {
+        const char *text;
+        unsigned errors;
+    } cases[] = {
+        {"route default { respond 200 }", 1},                              /* no listen */
+        {"listen :1\nlisten 0.0.0.0:1\n", 1},                              /* same address */
+        {"listen :0\nlisten :65536\nlisten 1.2.3.256:1\n", 3},             /* ports, address */
+        {"listen :1\nbackend b { server s 1.2.3.4:5 weight 257 }\nroute default { proxy b }", 1},
+        {"listen :1\nbackend b { }\nroute default { proxy b }", 1},        /* no servers */
+        {"listen :1\nroute default { respond 1 }\n", 1},
+        {"listen :1\nroute default { respond 100 }\n", 1},
+        {"listen :1\nroute default { respond 599 }\n", 0},
+        {"listen :1\nroute path \"/a\" { respond 200 }\nroute path \"/a/b\" { respond 200 }", 1},
+        {"listen :1\nroute path = \"/a\" { respond 200 }\nroute path \"/a\" { respond 200 }", 0},
+        {"listen :1\nroute default { respond 200 }\nroute default { respond 200 }", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct compilation c;
+        char *out;
+        compile_text(&c, cases[i].text, NULL, &out);
+        if (!T_EQ(c.diag.n_errors, cases[i].errors))
+            printf("# case %zu:\n%s", i, out);
+        free(out);
+        compile_free(&c);
+    }
+
+    /* warnings pass unless promoted */
+    const char *unused = "listen :1\nbackend b { server s 1.2.3.4:5 }\n";
+    struct compilation c;
+    char *out;
+    T_OK(compile_text(&c, unused, NULL, &out));
+    T_EQ(c.diag.n_warnings, 1);
+    free(out);
+    compile_free(&c);
+    struct compile_opts werror = {.werror = true};
+    T_OK(!compile_text(&c, unused, &werror, &out));
+    T_OK(strstr(out, "error: backend 'b' is never used [-Werror]") != NULL);
+    free(out);
+    compile_free(&c);
+}
+
+/* Walks the DFA as rp_route_match() is specified in rp/program.h. */
+static uint32_t walk(const struct lower_dfa *d, const char *path, size_t len)
+{
+    uint32_t s = 0;
+    size_t i = 0;
+    for (; i < len; i++) {
+        const struct rp_dfa_state *st = &d->states[s];
+        uint32_t next = UINT32_MAX;
+        for (uint32_t e = 0; e < st->n_edges; e++)
+            if (d->edges[st->first_edge + e].byte == (uint8_t)path[i])
+                next = d->edges[st->first_edge + e].next;
+        if (next == UINT32_MAX)
+            break;
+        s = next;
+    }
+    uint32_t best = d->states[s].prefix_route;
+    if (i == len && d->states[s].exact_route < best)
+        best = d->states[s].exact_route;
+    return best;
+}
+
+/* First-match semantics, route by route. */
+static uint32_t brute(const struct ast_program *p, const char *path, size_t len)
+{
+    for (const struct ast_route *r = p->routes; r; r = r->next) {
+        if (r->kind == AST_ROUTE_EXACT ? r->path_len == len && memcmp(r->path, path, len) == 0
+                                       : r->path_len <= len && memcmp(r->path, path, r->path_len) == 0)
+            return r->index;
+    }
+    return RP_NO_ROUTE;
+}
+
+static void check_dfa_shape(const struct lower_dfa *d)
+{
+    uint32_t edges = 0;
+    for (uint32_t s = 0; s < d->n_states; s++) {
+        const struct rp_dfa_state *st = &d->states[s];
+        T_EQ(st->first_edge, edges); /* slices are contiguous, in state order */
+        for (uint32_t e = 1; e < st->n_edges; e++)
+            T_OK(d->edges[st->first_edge + e - 1].byte < d->edges[st->first_edge + e].byte);
+        for (uint32_t e = 0; e < st->n_edges; e++)
+            T_OK(d->edges[st->first_edge + e].next > s && d->edges[st->first_edge + e].next < d->n_states);
+        edges += st->n_edges;
+    }
+    T_EQ(edges, d->n_edges);
+    T_EQ(d->n_edges, d->n_states - 1); /* a trie */
+}
+
+T_SUITE(compiler_dfa)
+{
+    struct compilation c;
+    char *out;
+    T_OK(compile_text(&c,
+                      "listen :1\n"
+                      "route path = \"/\" { respond 200 }\n"            /* 0 */
+                      "route path = \"/api\" { respond 200 }\n"         /* 1 */
+                      "route path \"/api/v2/\" { respond 200 }\n"       /* 2 */
+                      "route path \"/api/\" { respond 200 }\n"          /* 3 */
+                      "route path \"/st\" { respond 200 }\n"            /* 4 */
+                      "route path = \"/health\" { respond 200 }\n"      /* 5 */
+                      "route default { respond 404 }\n",                /* 6 */
+                      NULL, &out));
+    T_STR(out, "");
+    free(out);
+    const struct lower_dfa *d = c.dfa;
+    check_dfa_shape(d);
+    static const struct {
+        const char *path;
+        uint32_t route;
+    } want[] = {
+        {"/", 0},         {"", 6},          {"/api", 1},   {"/api/", 3},    {"/api/v2/", 2},
+        {"/api/v2/x", 2}, {"/api/v2", 3},   {"/apix", 6},  {"/ap", 6},      {"/st", 4},
+        {"/static", 4},   {"/health", 5},   {"/health/", 6}, {"/healt", 6}, {"/x", 6},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!T_EQ(walk(d, want[i].path, strlen(want[i].path)), want[i].route))
+            printf("# path \"%s\"\n", want[i].path);
+    compile_free(&c);
+
+    /* without a default route, an unmatched path has no route */
+    T_OK(compile_text(&c, "listen :1\nroute path = \"/a\" { respond 200 }\n", NULL, &out));
+    free(out);
+    T_EQ(walk(c.dfa, "/a", 2), 0);
+    T_EQ(walk(c.dfa, "/ab", 3), RP_NO_ROUTE);
+    T_EQ(walk(c.dfa, "/", 1), RP_NO_ROUTE);
+    compile_free(&c);
+
+    /* random route sets against first-match semantics (shadowed routes allowed) */
+    srand(42);
+    struct compile_opts allow = {.allow_shadowed = true};
+    unsigned mismatches = 0;
+    for (int round = 0; round < 200; round++) {
+        struct buf text = {0};
+        buf_puts(&text, "listen :1\n");
+        int n = 1 + rand() % 8;
+        for (int r = 0; r < n; r++) {
+            char path[8] = "/";
+            int len = rand() % 4;
+            for (int k = 0; k < len; k++)
+                path[1 + k] = "ab/"[rand() % 3];
+            path[1 + len] = '\0';
+            buf_printf(&text, "route path %s\"%s\" { respond 200 }\n", rand() % 2 ? "= " : "",
+                       path);
+        }
+        if (rand() % 2)
+            buf_puts(&text, "route default { respond 404 }\n");
+        bool ok = compile_text(&c, text.data, &allow, &out);
+        free(out);
+        if (!T_OK(ok)) {
+            printf("# %s", text.data);
+        } else {
+            check_dfa_shape(c.dfa);
+            for (int q = 0; q < 40; q++) {
+                char path[8] = "";
+                int len = rand() % 6;
+                for (int k = 0; k < len; k++)
+                    path[k] = "ab/"[rand() % 3];
+                if (walk(c.dfa, path, (size_t)len) != brute(c.prog, path, (size_t)len))
+                    mismatches++;
+            }
+        }
+        compile_free(&c);
+        buf_free(&text);
+    }
+    T_EQ(mismatches, 0);
+}
+
+T_SUITE(compiler_emit)
+{
+    struct compilation c;
+    char *out;
+    T_OK(compile_text(&c, quickstart, NULL, &out));
+    free(out);
+    struct buf a = {0}, b = {0};
+    emit_c(&a, c.prog, c.dfa, &c.src);
+    emit_c(&b, c.prog, c.dfa, &c.src);
+    T_OK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0); /* deterministic */
+    T_OK(strncmp(a.data, "/* Generated by rpx " RPX_VERSION " from t.rp. DO NOT EDIT. */\n", 40) == 0);
+    T_OK(strstr(a.data, "\nconst struct rp_program rp_program = {\n") != NULL);
+    T_OK(strstr(a.data, "/* t.rp:7: route path \"/api/\" */") != NULL);
+    /* one exported symbol: every other definition is static */
+    size_t defs = 0;
+    for (const char *p = a.data; (p = strstr(p, "\nconst ")) != NULL; p++)
+        defs++;
+    T_EQ(defs, 1);
+    buf_free(&a);
+    buf_free(&b);
+    compile_free(&c);
+
+    /* C escapes: octal for bytes (never running into a following digit), no trigraphs */
+    struct buf e = {0};
+    buf_c_escape(&e, "\x01" "7\"\\?\?/\n\xff", 9);
+    T_STR(e.data, "\\0017\\\"\\\\?\\?/\\n\\377");
+    buf_free(&e);
+    buf_comment_safe(&e, "a*/b/*c??", 9);
+    T_STR(e.data, "a* /b/ *c? ?");
+    buf_free(&e);
+}
