@@ -28,10 +28,10 @@ enum {
     CH_DATA,           /* `remaining` bytes of chunk data to skip */
     CH_DATA_CR,        /* the CRLF that must end chunk data */
     CH_DATA_LF,
-    CH_TRAILER_START,  /* start of a trailer line, or the CR of the last line */
+    CH_TRAILER_START, /* start of a trailer line, or the CR of the last line */
     CH_TRAILER_NAME,
     CH_TRAILER_VALUE,
-    CH_END_LF,         /* the LF of the empty line that ends the body */
+    CH_END_LF, /* the LF of the empty line that ends the body */
     CH_DONE,
     CH_ERROR,
 };
