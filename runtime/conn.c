@@ -279,6 +279,13 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     c->keep_alive = c->client_http10 ? (req->flags & RP_HTTP1_F_CONN_KEEPALIVE) != 0
                                      : (req->flags & RP_HTTP1_F_CONN_CLOSE) == 0;
     c->head_request = req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0;
+    if (req->method_len == 7 && memcmp(req->method, "CONNECT", 7) == 0) {
+        /* A reverse proxy does not open tunnels to arbitrary hosts. */
+        c->keep_alive = false;
+        c->in->start += head_len;
+        rp_conn_respond_error(c, 405);
+        return;
+    }
     uint32_t route = rp_route_match(w->prog->path_dfa, req->path, req->path_len);
     const struct rp_route_def *def = route == RP_NO_ROUTE ? NULL : &w->prog->routes[route];
     if (def && def->action == RP_ACTION_PROXY) {

@@ -80,14 +80,32 @@ static int add(struct rp_buf *b, const char *p, size_t n)
     return rp_buf_add(b, p, n);
 }
 
+/* Copies the fields a proxy forwards: not hop-by-hop, not Host when the
+ * caller writes its own. Content-Length, which may have come as several
+ * equal values or a list of them, goes out once, as the single value the
+ * parser settled on, so the next hop cannot read it differently.
+ * Transfer-Encoding is hop-by-hop, but `keep_te` forwards it unchanged for
+ * a response whose body is relayed as it was coded. */
 static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_t n,
-                      bool skip_host, bool skip_expect)
+                      uint64_t content_length, bool skip_host, bool skip_expect, bool keep_te)
 {
     struct conn_tokens tokens;
     collect_connection_tokens(h, n, &tokens);
+    bool length_sent = false;
     int rc = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (is_hop(&h[i], &tokens))
+        if (rp_http1_name_is(&h[i], "content-length", 14)) {
+            if (!length_sent) {
+                char v[48];
+                int k = snprintf(v, sizeof v, "Content-Length: %llu\r\n",
+                                 (unsigned long long)content_length);
+                rc |= add(b, v, (size_t)k);
+                length_sent = true;
+            }
+            continue;
+        }
+        bool te = keep_te && rp_http1_name_is(&h[i], "transfer-encoding", 17);
+        if (!te && is_hop(&h[i], &tokens))
             continue;
         if (skip_host && rp_http1_name_is(&h[i], "host", 4))
             continue;
@@ -130,7 +148,8 @@ static int build_request_head(struct rp_conn *c)
         rc |= add(b, req->host, req->host_len);
         rc |= add(b, "\r\n", 2);
     }
-    rc |= add_fields(b, req->headers, req->n_headers, absolute, continue_sent);
+    rc |= add_fields(b, req->headers, req->n_headers, req->content_length, absolute,
+                     continue_sent, false);
     if (req->body == RP_HTTP1_BODY_CHUNKED)
         rc |= RP_BUF_ADD_LIT(b, "Transfer-Encoding: chunked\r\n");
     if (c->client_http10)
@@ -153,10 +172,11 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
     else
         rc |= add(b, rp_reason(resp->status), strlen(rp_reason(resp->status)));
     rc |= add(b, "\r\n", 2);
-    rc |= add_fields(b, resp->headers, resp->n_headers, false, false);
+    /* The body is relayed as the server coded it, so its Transfer-Encoding
+     * (chunked, or e.g. "gzip, chunked") goes with it unchanged. */
+    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, false, false,
+                     final);
     if (final) {
-        if (resp->body == RP_HTTP1_BODY_CHUNKED)
-            rc |= RP_BUF_ADD_LIT(b, "Transfer-Encoding: chunked\r\n");
         if (!c->keep_alive)
             rc |= RP_BUF_ADD_LIT(b, "Connection: close\r\n");
         else if (c->client_http10)
@@ -281,6 +301,7 @@ static void proxy_upstream_failed(struct rp_conn *c, int err)
         c->retried = true;
         c->up_head->start = 0;
         c->up_blocked = false;
+        c->up_eof = false;
         c->up = rp_upstream_connect(c->w, backend, server, c, up_io_cb);
         if (!c->up) {
             proxy_fail(c, 502);
