@@ -1,0 +1,60 @@
+# t_10_respond.sh: routing and local answers (`respond`), and 404 when no
+# route matches.
+
+start_origin a >/dev/null
+
+check "policy with respond and proxy routes compiles" build_proxy local '
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+route path = "/health" { respond 200 "ok" }
+route path "/local/" { respond 201 "made here" }
+route default { proxy app }'
+check "policy without a default route compiles" build_proxy nodefault '
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+route path = "/health" { respond 200 "ok" }
+route path "/api/" { proxy app }'
+
+px=$(start_proxy local -w 1)
+pn=$(start_proxy nodefault -w 1)
+d=$AREA_DIR
+
+# `respond 200 "ok"` answers with that status, that body and a matching
+# Content-Length, without asking the backend.
+hcurl -o "$d/r1.body" -D "$d/r1.head" -w '%{http_code}' "http://127.0.0.1:$px/health" >"$d/r1.code"
+check_eq "respond: GET /health gives 200" "$(cat "$d/r1.code")" 200
+check_eq "respond: body is the policy's string" "$(cat "$d/r1.body")" "ok"
+check_eq "respond: Content-Length matches the body" "$(header content-length "$d/r1.head")" 2
+
+# A prefix route: any path under /local/ gets the local answer.
+got=$(hcurl -w ' %{http_code}' "http://127.0.0.1:$px/local/deeper/x?q=1")
+check_eq "respond: prefix route /local/ answers 201 'made here'" "$got" "made here 201"
+
+# An exact route (path = "/health") does not take longer paths: /health/x
+# falls through to the default route and reaches the backend.
+got=$(hcurl "http://127.0.0.1:$px/health/x")
+check_eq "routing: exact route does not match /health/x (proxied instead)" "$got" "a GET /health/x"
+
+# Nothing answered locally reached the origin.
+check_eq "routing: local answers never reach the backend" \
+    "$(count_lines '^a [A-Z]+ (/health|/local/[^ ]*) body=' "$(origin_log a)")" 0
+
+# HEAD on a respond route: the same head (Content-Length of the GET body)
+# and no body bytes at all. The connection is closed by the request, so
+# whatever follows the head would show up.
+raw_request "$px" 'HEAD /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$d/head.resp"
+split_response "$d/head.resp"
+check_match "respond: HEAD gives 200" "$(head -n 1 "$d/head.resp.head")" $'^HTTP/1.1 200 '
+check_eq "respond: HEAD keeps the GET's Content-Length" "$(header content-length "$d/head.resp.head")" 2
+check_eq "respond: HEAD response has no body bytes" "$(wc -c <"$d/head.resp.body")" 0
+
+# No route matches and there is no default route: 404, and the backend
+# never hears of it.
+got=$(hcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$pn/nowhere")
+check_eq "routing: no matching route gives 404" "$got" 404
+got=$(hcurl "http://127.0.0.1:$pn/api/v1")
+check_eq "routing: the prefix route of the same policy still proxies" "$got" "a GET /api/v1"
+check_eq "routing: the 404 did not reach the backend" "$(count_lines ' /nowhere ' "$(origin_log a)")" 0
+
+check "proxy 'local' stops on SIGTERM with exit 0" stop_proxy local
+check "proxy 'nodefault' stops on SIGTERM with exit 0" stop_proxy nodefault
