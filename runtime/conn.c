@@ -241,13 +241,47 @@ void rp_conn_client_write(struct rp_conn *c)
     rp_conn_exchange_done(c, !c->keep_alive);
 }
 
+/* How long a closing connection keeps reading what the client still sends. */
+#define RP_LINGER_SECONDS 2.0
+
+/* Closes after a response while the client may still be sending (a body we
+ * did not read, pipelined requests after an error). close() with unread
+ * bytes makes the kernel send a reset, which can destroy the response
+ * before the client reads it; so shut our side, discard input until the
+ * client closes or RP_LINGER_SECONDS pass, then close. */
+static void conn_linger(struct rp_conn *c)
+{
+    struct rp_worker *w = c->w;
+    if (c->client_eof || shutdown(c->fd, SHUT_WR) < 0) {
+        rp_conn_close(c);
+        return;
+    }
+    rp_buf_put(&w->bufs, c->out);
+    rp_buf_put(&w->bufs, c->in);
+    c->out = c->in = NULL;
+    c->state = RP_CONN_LINGER;
+    rp_conn_want(c, EV_READ);
+    rp_conn_set_timer(c, RP_LINGER_SECONDS);
+}
+
+static void conn_linger_read(struct rp_conn *c)
+{
+    char sink[4096];
+    ssize_t n = read(c->fd, sink, sizeof sink);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        rp_conn_close(c);
+}
+
 void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
 {
     struct rp_worker *w = c->w;
     if (c->state == RP_CONN_CLOSED)
         return;
     if (close_client || !c->keep_alive || c->client_eof || w->stopping) {
-        rp_conn_close(c);
+        if (c->linger || (c->in && rp_buf_len(c->in) > 0))
+            conn_linger(c);
+        else
+            rp_conn_close(c);
         return;
     }
     rp_buf_put(&w->bufs, c->out);
@@ -275,6 +309,7 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
 {
     struct rp_worker *w = c->w;
     const struct rp_http1_request *req = &c->req;
+    c->linger = false;
     c->client_http10 = req->minor_version == 0;
     c->keep_alive = c->client_http10 ? (req->flags & RP_HTTP1_F_CONN_KEEPALIVE) != 0
                                      : (req->flags & RP_HTTP1_F_CONN_CLOSE) == 0;
@@ -294,8 +329,10 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     }
     /* A local answer. The request body is not read, so the connection cannot
      * be reused: the next request would start somewhere inside the body. */
-    if (req->body != RP_HTTP1_BODY_NONE)
+    if (req->body != RP_HTTP1_BODY_NONE) {
         c->keep_alive = false;
+        c->linger = true;
+    }
     c->in->start += head_len;
     if (!def) {
         rp_conn_respond(c, 404, "not found\n", 10);
@@ -328,6 +365,7 @@ static void conn_process(struct rp_conn *c)
         if (r < 0) {
             /* Nothing after a bad head can be trusted to be a request. */
             c->keep_alive = false;
+            c->linger = true;
             c->in->start = c->in->end;
             c->head_request = false;
             rp_conn_respond_error(c, -r);
@@ -352,6 +390,10 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
             rp_proxy_client_writable(c);
         else if (revents & EV_READ)
             rp_proxy_client_readable(c);
+        return;
+    }
+    if (c->state == RP_CONN_LINGER) {
+        conn_linger_read(c);
         return;
     }
     if (revents & EV_WRITE) {
@@ -382,6 +424,7 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     switch (c->state) {
     case RP_CONN_HEAD:
         c->keep_alive = false;
+        c->linger = true;
         c->head_request = false;
         if (c->in)
             c->in->start = c->in->end;
@@ -392,6 +435,7 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         return;
     case RP_CONN_IDLE:
     case RP_CONN_RESPONDING:
+    case RP_CONN_LINGER:
     case RP_CONN_CLOSED:
         rp_conn_close(c);
         return;

@@ -26,6 +26,7 @@ enum rp_conn_state {
     RP_CONN_HEAD,       /* reading a request head */
     RP_CONN_RESPONDING, /* writing a response the proxy made itself */
     RP_CONN_PROXYING,   /* an exchange with a server is in progress */
+    RP_CONN_LINGER,     /* our side shut; discarding what the client still sends */
     RP_CONN_CLOSED,     /* closed; freed after the current callbacks */
 };
 
@@ -53,6 +54,7 @@ struct rp_conn {
     bool client_blocked; /* the last write to the client would have blocked */
     bool keep_alive;     /* the connection stays open after this response */
     bool busy;           /* inside the request loop: do not re-enter it */
+    bool linger;         /* the client may still be sending: linger before closing */
 
     /* The request in progress. Slices in `req` point into `in` and are valid
      * only until the head is consumed (after routing and rebuilding). */

@@ -258,6 +258,7 @@ static void proxy_finish(struct rp_conn *c)
     /* If the client's body was not all read, where its next request starts
      * is unknown: close. */
     bool close_client = !c->req_body.done || c->resp_body.kind == RP_HTTP1_BODY_CLOSE;
+    c->linger = !c->req_body.done;
     c->state = RP_CONN_RESPONDING; /* leave PROXYING before exchange_done */
     rp_conn_exchange_done(c, close_client);
 }
@@ -277,8 +278,10 @@ static void proxy_fail(struct rp_conn *c, int status)
     }
     /* What remains of the request body is unread, so the connection cannot
      * be reused. */
-    if (!c->req_body.done)
+    if (!c->req_body.done) {
         c->keep_alive = false;
+        c->linger = true;
+    }
     if (c->out)
         c->out->start = c->out->end = 0;
     c->client_blocked = false;
@@ -423,10 +426,12 @@ static void proxy_send_request(struct rp_conn *c)
 void rp_proxy_client_readable(struct rp_conn *c)
 {
     if (c->req_body.done) {
-        /* Pipelined bytes (or the client's EOF) wait until the response is
-         * complete; rp_conn_read stops at a full buffer. */
+        /* Pipelined bytes wait until the response is complete; rp_conn_read
+         * stops at a full buffer. A client that closes gave up on its
+         * response (as nginx reads it): the exchange ends, and the server
+         * connection with it, instead of running on for nobody. */
         ssize_t n = rp_conn_read(c);
-        if (n == -2) {
+        if (n == -2 || n == 0) {
             rp_conn_close(c);
             return;
         }

@@ -99,3 +99,44 @@ check "502: ... answered within 2s" test "$(ms_since "$t0")" -lt 2000
 n=$(($(count_lines '^a GET /drop ' "$alog") - before))
 check "502: the origin saw /drop once or twice (at most one retry; saw $n)" test "$n" -ge 1 -a "$n" -le 2
 check "proxy 'retry' stops on SIGTERM with exit 0" stop_proxy retry $((3 * SCALE))
+
+# Lingering close: the proxy answers a request without reading its body
+# (here a local answer to a POST), so it must close while the client is
+# still sending. A plain close() with unread bytes makes the kernel reset the
+# connection, and a reset can destroy the answer before the client reads it
+# (on a real network; loopback delivers it first). The proxy shuts its side
+# and goes on reading instead: the client sees an orderly end, and can keep
+# writing the rest of its body without being reset.
+policy='
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+route path "/local/" { respond 201 "made here" }
+route default { proxy app }'
+check "linger policy compiles" build_proxy linger "$policy"
+p=$(start_proxy linger -w 1)
+conn_open fd "$p"
+conn_send "$fd" 'POST /local/x HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n'
+got=$(conn_read_response "$fd")
+check_match "linger: a local answer to a request whose body is still coming" \
+    "$got" $'^HTTP/1\\.1 201 .*Connection: close.*made here$'
+chunk=$(printf '%*s' 100000 '' | tr ' ' b)
+# (Not conn_send: this needs the write's own status.)
+write_fd() { (trap '' PIPE; printf '%s' "$2" >&"$1") 2>/dev/null; }
+write_fd "$fd" "$chunk"
+sleep 0.2
+write_fd "$fd" "$chunk"
+sent=$?
+check_eq "linger: the rest of the body is read and dropped, not answered with a reset" "$sent" 0
+check "linger: then the proxy closes (within 2 s of the last byte)" conn_wait_eof "$fd" $((4 * SCALE))
+conn_close "$fd"
+
+# A client that gives up while the server is still working: the exchange
+# ends with it (the server connection closes at once) instead of running on
+# for nobody and holding up a graceful stop.
+hcurl --max-time 0.5 "http://127.0.0.1:$p/slow/4000" >/dev/null 2>&1
+sleep 0.3
+check_eq "client abort: the proxy closed its server connection" \
+    "$(ss -tanH state established "( dport = :$(origin_port a) )" | wc -l)" 0
+t0=$EPOCHREALTIME
+check "client abort: the proxy stops on SIGTERM at once" stop_proxy linger $((2 * SCALE))
+check "client abort: ... within 1 s" test "$(ms_since "$t0")" -lt $((1000 * SCALE))
