@@ -21,17 +21,7 @@ static void conn_process(struct rp_conn *c);
 
 void rp_conn_want(struct rp_conn *c, int events)
 {
-    struct ev_loop *loop = c->w->loop;
-    int now = ev_is_active(&c->io) ? (c->io.events & (EV_READ | EV_WRITE)) : 0;
-    if (now == events)
-        return;
-    /* Stopping and starting within one loop iteration costs no system call:
-     * libev only tells the kernel when the final mask differs. */
-    ev_io_stop(loop, &c->io);
-    if (events) {
-        ev_io_modify(&c->io, events);
-        ev_io_start(loop, &c->io);
-    }
+    rp_io_want(c->w->loop, &c->io, events);
 }
 
 void rp_conn_set_timer(struct rp_conn *c, double seconds)

@@ -188,20 +188,6 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
 
 /* ---- watchers ---------------------------------------------------------------- */
 
-static void up_want(struct rp_conn *c, int events)
-{
-    struct rp_upstream *up = c->up;
-    struct ev_loop *loop = c->w->loop;
-    int now = ev_is_active(&up->io) ? (up->io.events & (EV_READ | EV_WRITE)) : 0;
-    if (now == events)
-        return;
-    ev_io_stop(loop, &up->io);
-    if (events) {
-        ev_io_modify(&up->io, events);
-        ev_io_start(loop, &up->io);
-    }
-}
-
 /* Sets both sockets' watchers from the exchange's state. */
 static void proxy_watch(struct rp_conn *c)
 {
@@ -222,7 +208,7 @@ static void proxy_watch(struct rp_conn *c)
             if (!c->client_blocked && !c->up_eof)
                 server |= EV_READ;
         }
-        up_want(c, server);
+        rp_io_want(c->w->loop, &c->up->io, server);
     }
     rp_conn_want(c, client);
 }

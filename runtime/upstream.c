@@ -96,12 +96,8 @@ void rp_upstream_release(struct rp_upstream *up, bool reuse)
     up->owner = NULL;
     up->idle_since = ev_now(w->loop);
     ev_set_cb(&up->io, idle_cb);
-    /* The watcher is left as it is (EV_READ) so a close is noticed. */
-    if (up->io.events != EV_READ) {
-        ev_io_stop(w->loop, &up->io);
-        ev_io_set(&up->io, up->fd, EV_READ);
-        ev_io_start(w->loop, &up->io);
-    }
+    /* Watched for reading while pooled, so a close is noticed. */
+    rp_io_want(w->loop, &up->io, EV_READ);
     up->prev = NULL;
     up->next = srv->idle;
     if (srv->idle)

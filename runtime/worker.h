@@ -85,6 +85,21 @@ struct rp_proc {
     volatile int stop_level;              /* 0 running, 1 graceful, 2 now */
 };
 
+/* Sets which events (EV_READ, EV_WRITE, both or 0) `io` is watched for.
+ * Stopping and starting within one loop iteration costs no system call:
+ * libev tells the kernel only when the final mask differs. */
+static inline void rp_io_want(struct ev_loop *loop, ev_io *io, int events)
+{
+    int now = ev_is_active(io) ? (io->events & (EV_READ | EV_WRITE)) : 0;
+    if (now == events)
+        return;
+    ev_io_stop(loop, io);
+    if (events) {
+        ev_io_modify(io, events);
+        ev_io_start(loop, io);
+    }
+}
+
 /* Binds every listener for every worker. Returns 0, or -1 after logging why.
  * With `listen_override` (from --listen) those addresses replace the policy's. */
 int rp_proc_listen(struct rp_proc *proc, const char *const *listen_override, unsigned n_override);
