@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include <rp/program.h>
+#include <rp/route.h>
 
 #include "ast.h"
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +29,42 @@ void rp_conn_set_timer(struct rp_conn *c, double seconds)
 {
     c->timer.repeat = seconds;
     ev_timer_again(c->w->loop, &c->timer);
+}
+
+#define RP_MAX_FREE_EXCHANGES 1024
+
+static struct rp_exchange *exchange_get(struct rp_worker *w)
+{
+    struct rp_exchange *x = w->free_x;
+    if (x) {
+        w->free_x = x->next_free;
+        w->n_free_x--;
+        return x;
+    }
+    return malloc(sizeof *x);
+}
+
+static void exchange_put(struct rp_worker *w, struct rp_exchange *x)
+{
+    if (!x)
+        return;
+    if (w->n_free_x >= RP_MAX_FREE_EXCHANGES) {
+        free(x);
+        return;
+    }
+    x->next_free = w->free_x;
+    w->free_x = x;
+    w->n_free_x++;
+}
+
+void rp_exchange_pool_clear(struct rp_worker *w)
+{
+    while (w->free_x) {
+        struct rp_exchange *x = w->free_x;
+        w->free_x = x->next_free;
+        free(x);
+    }
+    w->n_free_x = 0;
 }
 
 static void conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage *peer)
@@ -83,6 +120,8 @@ void rp_conn_close(struct rp_conn *c)
     rp_buf_put(&w->bufs, c->in);
     rp_buf_put(&w->bufs, c->out);
     c->in = c->out = NULL;
+    exchange_put(w, c->x);
+    c->x = NULL;
     c->state = RP_CONN_CLOSED;
     /* Unlinked from the live list now, freed once the current callbacks are
      * over (rp_conn_free_closed), so code up the stack may still look at
@@ -164,7 +203,8 @@ ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n)
     return -1;
 }
 
-void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len)
+void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len,
+                     const char *location, size_t location_len)
 {
     struct rp_worker *w = c->w;
     if (!c->out && !(c->out = rp_buf_get(&w->bufs))) {
@@ -175,12 +215,18 @@ void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t bod
         c->keep_alive = false;
     char head[256];
     int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n",
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s",
                      status, rp_reason(status), body_len,
                      !c->keep_alive     ? "Connection: close\r\n"
                      : c->client_http10 ? "Connection: keep-alive\r\n"
                                         : "");
     rp_buf_add(c->out, head, (size_t)n);
+    if (location && location_len + 14 < rp_buf_room(c->out)) {
+        RP_BUF_ADD_LIT(c->out, "Location: ");
+        rp_buf_add(c->out, location, location_len);
+        RP_BUF_ADD_LIT(c->out, "\r\n");
+    }
+    RP_BUF_ADD_LIT(c->out, "\r\n");
     c->lbody = body;
     c->lbody_left = c->head_request ? 0 : (uint32_t)body_len;
     c->state = RP_CONN_RESPONDING;
@@ -191,7 +237,7 @@ void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t bod
 void rp_conn_respond_error(struct rp_conn *c, int status)
 {
     const char *reason = rp_reason(status);
-    rp_conn_respond(c, status, reason, strlen(reason));
+    rp_conn_respond(c, status, reason, strlen(reason), NULL, 0);
 }
 
 void rp_conn_client_write(struct rp_conn *c)
@@ -285,6 +331,8 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
         c->in = NULL;
     }
     if (!c->in) {
+        exchange_put(w, c->x);
+        c->x = NULL;
         rp_conn_set_timer(c, w->cfg->client_idle_timeout);
         return;
     }
@@ -294,11 +342,51 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
         conn_process(c);
 }
 
+/* Fills the view the policy's decision function reads. Returns -1 for a
+ * host that cannot be a host name (too long to be one). */
+static int request_view(struct rp_conn *c, struct rp_request_view *v)
+{
+    const struct rp_http1_request *req = &c->x->req;
+    v->method = req->method;
+    v->method_len = req->method_len;
+    v->path = req->path;
+    v->path_len = req->path_len;
+    v->query = req->query;
+    v->query_len = req->query_len;
+    v->headers = req->headers;
+    v->n_headers = req->n_headers;
+    /* Host is matched without its port and case-insensitively: lower-case
+     * it once here so generated matchers compare bytes. */
+    uint32_t n = 0;
+    if (req->host) {
+        const char *h = req->host, *end = h + req->host_len;
+        const char *colon = h < end && *h == '[' ? memchr(h, ']', req->host_len) : NULL;
+        colon = memchr(colon ? colon : h, ':', (size_t)(end - (colon ? colon : h)));
+        if (colon)
+            end = colon;
+        if ((size_t)(end - h) >= sizeof c->x->host_lc)
+            return -1;
+        for (; h < end; h++)
+            c->x->host_lc[n++] = (char)((*h >= 'A' && *h <= 'Z') ? *h + 32 : *h);
+    }
+    c->x->host_lc[n] = 0;
+    v->host = c->x->host_lc;
+    v->host_len = n;
+    memset(v->client_ip, 0, sizeof v->client_ip);
+    if (c->peer.ss_family == AF_INET6) {
+        memcpy(v->client_ip, &((const struct sockaddr_in6 *)&c->peer)->sin6_addr, 16);
+    } else {
+        v->client_ip[10] = v->client_ip[11] = 0xff;
+        memcpy(v->client_ip + 12, &((const struct sockaddr_in *)&c->peer)->sin_addr, 4);
+    }
+    return 0;
+}
+
 /* Decides what to do with a complete, valid request head. */
 static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
 {
     struct rp_worker *w = c->w;
-    const struct rp_http1_request *req = &c->req;
+    const struct rp_http1_request *req = &c->x->req;
     c->linger = false;
     c->client_http10 = req->minor_version == 0;
     c->keep_alive = c->client_http10 ? (req->flags & RP_HTTP1_F_CONN_KEEPALIVE) != 0
@@ -311,10 +399,25 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
         rp_conn_respond_error(c, 405);
         return;
     }
-    uint32_t route = rp_route_match(w->prog->path_dfa, req->path, req->path_len);
-    const struct rp_route_def *def = route == RP_NO_ROUTE ? NULL : &w->prog->routes[route];
-    if (def && def->action == RP_ACTION_PROXY) {
-        rp_proxy_start(c, def->backend, head_len);
+    struct rp_request_view view;
+    if (request_view(c, &view) < 0) {
+        c->keep_alive = false;
+        c->linger = true;
+        c->in->start += head_len;
+        rp_conn_respond_error(c, 400);
+        return;
+    }
+    struct rp_decision *d = &c->x->decision;
+    d->route = RP_NO_ROUTE;
+    d->action = 0;
+    d->backend = 0;
+    d->status = 0;
+    d->tunnel = false;
+    d->body = NULL;
+    d->body_len = d->location_len = 0;
+    w->prog->decide(&view, d);
+    if (d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY) {
+        rp_proxy_start(c, d->backend, head_len);
         return;
     }
     /* A local answer. The request body is not read, so the connection cannot
@@ -324,11 +427,14 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
         c->linger = true;
     }
     c->in->start += head_len;
-    if (!def) {
-        rp_conn_respond(c, 404, "not found\n", 10);
+    if (d->route == RP_NO_ROUTE) {
+        rp_conn_respond(c, 404, "not found\n", 10, NULL, 0);
         return;
     }
-    rp_conn_respond(c, def->status, def->body, def->body_len);
+    if (d->action == RP_ACTION_REDIRECT)
+        rp_conn_respond(c, d->status, NULL, 0, d->location, d->location_len);
+    else
+        rp_conn_respond(c, d->status, d->body, d->body_len, NULL, 0);
 }
 
 /* Parses and handles the requests waiting in `in`, one at a time, until one
@@ -340,11 +446,15 @@ static void conn_process(struct rp_conn *c)
     while ((c->state == RP_CONN_IDLE || c->state == RP_CONN_HEAD) && c->in &&
            rp_buf_len(c->in) > 0) {
         if (c->state == RP_CONN_IDLE) {
+            if (!c->x && !(c->x = exchange_get(w))) {
+                rp_conn_close(c);
+                break;
+            }
             c->state = RP_CONN_HEAD;
             rp_conn_set_timer(c, w->cfg->client_header_timeout);
         }
         int r = rp_http1_parse_request(c->in->data + c->in->start, rp_buf_len(c->in),
-                                       &w->cfg->req_limits, &c->req);
+                                       &w->cfg->req_limits, &c->x->req);
         if (r == RP_HTTP1_INCOMPLETE) {
             if (rp_buf_len(c->in) < RP_BUF_SIZE) {
                 rp_buf_compact(c->in);
@@ -367,6 +477,8 @@ static void conn_process(struct rp_conn *c)
     if (c->state == RP_CONN_IDLE && c->in && rp_buf_len(c->in) == 0) {
         rp_buf_put(&w->bufs, c->in);
         c->in = NULL;
+        exchange_put(w, c->x);
+        c->x = NULL;
         rp_conn_set_timer(c, w->cfg->client_idle_timeout);
     }
 }

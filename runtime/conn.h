@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "rp/http1.h"
+#include "rp/program.h"
 
 struct rp_worker;
 struct rp_upstream;
@@ -38,6 +39,16 @@ struct rp_body {
     struct rp_chunked chunked;
 };
 
+/* What a request needs while it is parsed and decided; pooled per worker. */
+struct rp_exchange {
+    struct rp_exchange *next_free;
+    /* Slices in `req` point into the connection's `in` and are valid only
+     * until the head is consumed (after deciding and rebuilding). */
+    struct rp_http1_request req;
+    struct rp_decision decision; /* the policy's answer */
+    char host_lc[256];           /* the request's host, lower case, no port */
+};
+
 struct rp_conn {
     ev_io io;       /* client socket; see rp_conn_want() */
     ev_timer timer; /* header, idle, body or server timeout, by state */
@@ -56,9 +67,9 @@ struct rp_conn {
     bool busy;           /* inside the request loop: do not re-enter it */
     bool linger;         /* the client may still be sending: linger before closing */
 
-    /* The request in progress. Slices in `req` point into `in` and are valid
-     * only until the head is consumed (after routing and rebuilding). */
-    struct rp_http1_request req;
+    /* The bulky per-request state, held only while a request is in progress
+     * so an idle connection stays small. */
+    struct rp_exchange *x;
     bool head_request; /* HEAD: the response has no body */
     bool idempotent;   /* may be replayed on a fresh server connection */
     bool client_http10;
@@ -69,6 +80,7 @@ struct rp_conn {
     struct rp_buf *up_head;   /* the rebuilt request head; kept whole for a retry */
     struct rp_body req_body;  /* client -> server */
     uint32_t req_ready;       /* body bytes at in->start scanned and ready to send */
+    uint64_t req_seen;        /* body bytes received so far (for limits.body_size) */
     bool up_blocked;          /* the last write to the server would have blocked */
     bool retried;             /* the one retry on a fresh connection was used */
     bool resp_started;        /* response bytes have been written to the client */
@@ -91,6 +103,9 @@ void rp_conn_close(struct rp_conn *c);
 /* Frees the connections closed since the last call (once per loop turn). */
 void rp_conn_free_closed(struct rp_worker *w);
 
+/* Frees the worker's pooled exchanges (at exit). */
+void rp_exchange_pool_clear(struct rp_worker *w);
+
 /* Closes a connection that waits for a request (graceful stop). Returns true
  * if it was idle and is now closed. */
 bool rp_conn_close_if_idle(struct rp_conn *c);
@@ -111,10 +126,12 @@ ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n);
  * with the next pipelined request, waits for one, or closes. */
 void rp_conn_exchange_done(struct rp_conn *c, bool close_client);
 
-/* Answers the current request with a response the proxy makes (errors and
- * `respond`); the request head must already be out of `in`. `body` must
- * outlive the write: it is static data (policy tables, reason phrases). */
-void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len);
+/* Answers the current request with a response the proxy makes (errors,
+ * `respond`, `redirect` with a Location); the request head must already be
+ * out of `in`. `body` must outlive the write: it is static data (policy
+ * tables, reason phrases); `location` is copied. */
+void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len,
+                     const char *location, size_t location_len);
 
 /* rp_conn_respond with the reason phrase as body, for errors. */
 void rp_conn_respond_error(struct rp_conn *c, int status);

@@ -20,7 +20,7 @@ static void usage(FILE *out, const char *argv0)
             "usage: %s [options]\n"
             "A reverse proxy built by rpx from %s.\n"
             "\n"
-            "  -w, --workers N       worker threads (default 1)\n"
+            "  -w, --workers N       worker threads (default: the policy's, else one per core)\n"
             "  -l, --listen ADDR     listen on ADDR (HOST:PORT, :PORT or [V6]:PORT) instead\n"
             "                        of the policy's listeners; repeatable; port 0 = any\n"
             "  -p, --port-file FILE  write the first listener's port to FILE once listening\n"
@@ -31,7 +31,9 @@ static void usage(FILE *out, const char *argv0)
             argv0, rp_program.source);
 }
 
-static void defaults(struct rp_config *cfg)
+/* The runtime's defaults, then what the policy sets (rp_settings: 0 keeps
+ * the default). */
+static void configure(struct rp_config *cfg, const struct rp_settings *set)
 {
     cfg->req_limits = (struct rp_http1_limits){
         .max_uri = 8192, .max_head = RP_BUF_SIZE, .max_headers = RP_HTTP1_MAX_HEADERS};
@@ -44,6 +46,27 @@ static void defaults(struct rp_config *cfg)
     cfg->drain_timeout = 30;
     cfg->upstream_idle_timeout = 30;
     cfg->upstream_max_idle = 64;
+    cfg->max_body = 0;
+    if (!set)
+        return;
+#define MS(field, into)                                                                            \
+    if (set->field)                                                                                \
+        cfg->into = set->field / 1000.0;
+    MS(client_header_ms, client_header_timeout)
+    MS(client_idle_ms, client_idle_timeout)
+    MS(client_body_ms, client_body_timeout)
+    MS(connect_ms, connect_timeout)
+    MS(backend_ms, backend_timeout)
+    MS(drain_ms, drain_timeout)
+#undef MS
+    /* A head must fit in one buffer: the compiler refuses larger limits. */
+    if (set->header_size && set->header_size < RP_BUF_SIZE)
+        cfg->req_limits.max_head = set->header_size;
+    if (set->header_count && set->header_count < RP_HTTP1_MAX_HEADERS)
+        cfg->req_limits.max_headers = set->header_count;
+    if (set->uri_length && set->uri_length < cfg->req_limits.max_head)
+        cfg->req_limits.max_uri = set->uri_length;
+    cfg->max_body = set->body_size;
 }
 
 static int write_port_file(const char *path, unsigned port)
@@ -98,7 +121,9 @@ int main(int argc, char **argv)
         {"port-file", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},       {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    struct rp_proc proc = {.prog = &rp_program, .n_workers = 1};
+    struct rp_proc proc = {.prog = &rp_program};
+    const struct rp_settings *set = rp_program.settings;
+    long workers = set && set->workers && set->workers != RP_WORKERS_AUTO ? (long)set->workers : 0;
     const char *listen[RP_MAX_LISTEN_OVERRIDES];
     unsigned n_listen = 0;
     const char *port_file = NULL;
@@ -112,7 +137,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s: --workers wants 1..256, not '%s'\n", argv[0], optarg);
                 return 2;
             }
-            proc.n_workers = (unsigned)n;
+            workers = n;
             break;
         }
         case 'l':
@@ -141,7 +166,10 @@ int main(int argc, char **argv)
     }
     /* A peer that closes while we write must not kill the process. */
     signal(SIGPIPE, SIG_IGN);
-    defaults(&proc.cfg);
+    configure(&proc.cfg, set);
+    if (workers == 0) /* auto: one per core */
+        workers = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    proc.n_workers = (unsigned)workers;
     int status = 1;
     proc.workers = calloc(proc.n_workers, sizeof *proc.workers);
     if (!proc.workers || resolve_servers(&proc) < 0)

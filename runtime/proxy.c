@@ -123,7 +123,7 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
  * does not fit. */
 static int build_request_head(struct rp_conn *c)
 {
-    const struct rp_http1_request *req = &c->req;
+    const struct rp_http1_request *req = &c->x->req;
     struct rp_buf *b = c->up_head;
     /* An absolute-form target is sent in origin form, its authority as Host. */
     bool absolute = req->target[0] != '/' && req->target[0] != '*';
@@ -318,7 +318,7 @@ static bool method_is(const struct rp_http1_request *r, const char *m)
 void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
 {
     struct rp_worker *w = c->w;
-    const struct rp_http1_request *req = &c->req;
+    const struct rp_http1_request *req = &c->x->req;
     c->state = RP_CONN_PROXYING;
     c->backend = backend;
     c->server = rp_balance_pick(w, backend);
@@ -355,6 +355,13 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
         return;
     }
     c->req_ready = (uint32_t)n;
+    c->req_seen = (uint64_t)n;
+    uint64_t max_body = w->cfg->max_body;
+    if (max_body && ((req->body == RP_HTTP1_BODY_LENGTH && req->content_length > max_body) ||
+                     c->req_seen > max_body)) {
+        proxy_fail(c, 413);
+        return;
+    }
     /* The client waits for our go-ahead before sending its body; the proxy
      * gives it, since it will read the body whatever the server says. */
     if (expect_continue && c->req_ready == 0)
@@ -440,6 +447,12 @@ void rp_proxy_client_readable(struct rp_conn *c)
             return;
         }
         c->req_ready += (uint32_t)body;
+        c->req_seen += (uint64_t)body;
+        /* A chunked body has no length up front: it is counted as it comes. */
+        if (c->w->cfg->max_body && c->req_seen > c->w->cfg->max_body) {
+            proxy_fail(c, 413);
+            return;
+        }
         rp_conn_set_timer(c, c->w->cfg->client_body_timeout);
         if (!c->up->connecting && !c->up_blocked)
             proxy_send_request(c);

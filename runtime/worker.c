@@ -249,6 +249,7 @@ static void worker_free(struct rp_worker *w)
     free(w->accept_watchers);
     free(w->listen_fds);
     rp_buf_pool_clear(&w->bufs);
+    rp_exchange_pool_clear(w);
 }
 
 static void *worker_main(void *arg)

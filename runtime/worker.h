@@ -33,6 +33,7 @@ struct rp_config {
     double drain_timeout;         /* graceful stop: longest wait for in-flight work */
     double upstream_idle_timeout; /* pooled server connections older are closed */
     uint32_t upstream_max_idle;   /* pooled connections per server per worker */
+    uint64_t max_body;            /* request body bytes; 0: no limit */
 };
 
 /* A server's address, resolved once at start-up. */
@@ -64,6 +65,8 @@ struct rp_worker {
     ev_async wakeup;        /* the main thread asks to stop */
     ev_timer sweep;         /* closes expired pooled connections; checks drains */
     struct rp_buf_pool bufs;
+    struct rp_exchange *free_x; /* pooled per-request state */
+    uint32_t n_free_x;
     struct rp_backend_rt *backends;
     struct rp_conn *conns;  /* every open client connection */
     struct rp_conn *closed; /* closed, to be freed when the callbacks are over */

@@ -2,6 +2,9 @@
 #include <stddef.h>
 
 #include <rp/program.h>
+#include <rp/route.h>
+
+static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
     /* bodies.rp:4: listen :8080 */
@@ -10,71 +13,19 @@ static const struct rp_listener_def rpg_listeners[] = {
 
 static const struct rp_route_def rpg_routes[] = {
     /* bodies.rp:6: route path = "/quote" */
-    {
-        .where = "bodies.rp:6",
-        .label = "path = \"/quote\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 21,
-        .body = "say \"hi\" \\ back\\slash",
-    },
+    {.where = "bodies.rp:6", .label = "path = \"/quote\""},
     /* bodies.rp:7: route path = "/lines" */
-    {
-        .where = "bodies.rp:7",
-        .label = "path = \"/lines\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 45,
-        .body = "line one\n"
-                "line two\n"
-                "\tindented\n"
-                "no newline at end",
-    },
+    {.where = "bodies.rp:7", .label = "path = \"/lines\""},
     /* bodies.rp:8: route path = "/bytes" */
-    {
-        .where = "bodies.rp:8",
-        .label = "path = \"/bytes\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 18,
-        .body = "\001\0027 caf\303\251 \342\234\223 \377end",
-    },
+    {.where = "bodies.rp:8", .label = "path = \"/bytes\""},
     /* bodies.rp:9: route path = "/trigraph? ?/" */
-    {
-        .where = "bodies.rp:9",
-        .label = "path = \"/trigraph?\?/\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 16,
-        .body = "what?\?!  ?\?= ?\?/",
-    },
+    {.where = "bodies.rp:9", .label = "path = \"/trigraph?\?/\""},
     /* bodies.rp:10: route path "/ * /x" */
-    {
-        .where = "bodies.rp:10",
-        .label = "path \"/*/x\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 27,
-        .body = "star-slash */ and /* inside",
-    },
+    {.where = "bodies.rp:10", .label = "path \"/*/x\""},
     /* bodies.rp:11: route path = "/empty" */
-    {
-        .where = "bodies.rp:11",
-        .label = "path = \"/empty\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 204,
-        .body_len = 0,
-        .body = "",
-    },
+    {.where = "bodies.rp:11", .label = "path = \"/empty\""},
     /* bodies.rp:12: route path = "/it's" */
-    {
-        .where = "bodies.rp:12",
-        .label = "path = \"/it's\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 1,
-        .body = "'",
-    },
+    {.where = "bodies.rp:12", .label = "path = \"/it's\""},
 };
 
 /* The path automaton: state 0 is the start; each state's edges are a
@@ -206,14 +157,76 @@ static const struct rp_dfa rpg_path_dfa = {
     .edges = rpg_path_edges,
 };
 
+static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
+{
+    d->route = rp_route_match(&rpg_path_dfa, req->path, req->path_len);
+    switch (d->route) {
+    case 0:
+        /* bodies.rp:6: route path = "/quote" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "say \"hi\" \\ back\\slash";
+        d->body_len = 21;
+        return;
+    case 1:
+        /* bodies.rp:7: route path = "/lines" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "line one\n"
+                  "line two\n"
+                  "\tindented\n"
+                  "no newline at end";
+        d->body_len = 45;
+        return;
+    case 2:
+        /* bodies.rp:8: route path = "/bytes" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "\001\0027 caf\303\251 \342\234\223 \377end";
+        d->body_len = 18;
+        return;
+    case 3:
+        /* bodies.rp:9: route path = "/trigraph? ?/" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "what?\?!  ?\?= ?\?/";
+        d->body_len = 16;
+        return;
+    case 4:
+        /* bodies.rp:10: route path "/ * /x" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "star-slash */ and /* inside";
+        d->body_len = 27;
+        return;
+    case 5:
+        /* bodies.rp:11: route path = "/empty" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 204;
+        d->body = "";
+        d->body_len = 0;
+        return;
+    case 6:
+        /* bodies.rp:12: route path = "/it's" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "'";
+        d->body_len = 1;
+        return;
+    default:
+        return;
+    }
+}
+
 const struct rp_program rp_program = {
     .abi = RP_PROGRAM_ABI,
     .source = "bodies.rp",
+    .settings = &rpg_settings,
     .n_listeners = 1,
     .listeners = rpg_listeners,
     .n_backends = 0,
     .backends = NULL,
     .n_routes = 7,
     .routes = rpg_routes,
-    .path_dfa = &rpg_path_dfa,
+    .decide = rpg_decide,
 };

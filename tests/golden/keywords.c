@@ -2,6 +2,9 @@
 #include <stddef.h>
 
 #include <rp/program.h>
+#include <rp/route.h>
+
+static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
     /* keywords.rp:2: listen :8080 */
@@ -47,28 +50,11 @@ static const struct rp_backend_def rpg_backends[] = {
 
 static const struct rp_route_def rpg_routes[] = {
     /* keywords.rp:10: route path "/a" */
-    {
-        .where = "keywords.rp:10",
-        .label = "path \"/a\"",
-        .action = RP_ACTION_PROXY,
-        .backend = 0, /* default */
-    },
+    {.where = "keywords.rp:10", .label = "path \"/a\""},
     /* keywords.rp:13: route path "/b" */
-    {
-        .where = "keywords.rp:13",
-        .label = "path \"/b\"",
-        .action = RP_ACTION_PROXY,
-        .backend = 1, /* listen */
-    },
+    {.where = "keywords.rp:13", .label = "path \"/b\""},
     /* keywords.rp:14: route path = "/c" */
-    {
-        .where = "keywords.rp:14",
-        .label = "path = \"/c\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 0,
-        .body = "",
-    },
+    {.where = "keywords.rp:14", .label = "path = \"/c\""},
 };
 
 /* The path automaton: state 0 is the start; each state's edges are a
@@ -98,14 +84,41 @@ static const struct rp_dfa rpg_path_dfa = {
     .edges = rpg_path_edges,
 };
 
+static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
+{
+    d->route = rp_route_match(&rpg_path_dfa, req->path, req->path_len);
+    switch (d->route) {
+    case 0:
+        /* keywords.rp:10: route path "/a" */
+        d->action = RP_ACTION_PROXY;
+        d->backend = 0; /* default */
+        return;
+    case 1:
+        /* keywords.rp:13: route path "/b" */
+        d->action = RP_ACTION_PROXY;
+        d->backend = 1; /* listen */
+        return;
+    case 2:
+        /* keywords.rp:14: route path = "/c" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "";
+        d->body_len = 0;
+        return;
+    default:
+        return;
+    }
+}
+
 const struct rp_program rp_program = {
     .abi = RP_PROGRAM_ABI,
     .source = "keywords.rp",
+    .settings = &rpg_settings,
     .n_listeners = 2,
     .listeners = rpg_listeners,
     .n_backends = 2,
     .backends = rpg_backends,
     .n_routes = 3,
     .routes = rpg_routes,
-    .path_dfa = &rpg_path_dfa,
+    .decide = rpg_decide,
 };

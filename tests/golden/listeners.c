@@ -2,6 +2,9 @@
 #include <stddef.h>
 
 #include <rp/program.h>
+#include <rp/route.h>
+
+static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
     /* listeners.rp:2: listen :8080 */
@@ -37,12 +40,7 @@ static const struct rp_backend_def rpg_backends[] = {
 
 static const struct rp_route_def rpg_routes[] = {
     /* listeners.rp:13: route default */
-    {
-        .where = "listeners.rp:13",
-        .label = "default",
-        .action = RP_ACTION_PROXY,
-        .backend = 0, /* app */
-    },
+    {.where = "listeners.rp:13", .label = "default"},
 };
 
 /* The path automaton: state 0 is the start; each state's edges are a
@@ -59,14 +57,29 @@ static const struct rp_dfa rpg_path_dfa = {
     .edges = NULL,
 };
 
+static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
+{
+    d->route = rp_route_match(&rpg_path_dfa, req->path, req->path_len);
+    switch (d->route) {
+    case 0:
+        /* listeners.rp:13: route default */
+        d->action = RP_ACTION_PROXY;
+        d->backend = 0; /* app */
+        return;
+    default:
+        return;
+    }
+}
+
 const struct rp_program rp_program = {
     .abi = RP_PROGRAM_ABI,
     .source = "listeners.rp",
+    .settings = &rpg_settings,
     .n_listeners = 5,
     .listeners = rpg_listeners,
     .n_backends = 1,
     .backends = rpg_backends,
     .n_routes = 1,
     .routes = rpg_routes,
-    .path_dfa = &rpg_path_dfa,
+    .decide = rpg_decide,
 };

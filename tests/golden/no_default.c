@@ -2,6 +2,9 @@
 #include <stddef.h>
 
 #include <rp/program.h>
+#include <rp/route.h>
+
+static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
     /* no_default.rp:2: listen :8080 */
@@ -27,21 +30,9 @@ static const struct rp_backend_def rpg_backends[] = {
 
 static const struct rp_route_def rpg_routes[] = {
     /* no_default.rp:8: route path "/api/" */
-    {
-        .where = "no_default.rp:8",
-        .label = "path \"/api/\"",
-        .action = RP_ACTION_PROXY,
-        .backend = 0, /* app */
-    },
+    {.where = "no_default.rp:8", .label = "path \"/api/\""},
     /* no_default.rp:9: route path = "/ping" */
-    {
-        .where = "no_default.rp:9",
-        .label = "path = \"/ping\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 4,
-        .body = "pong",
-    },
+    {.where = "no_default.rp:9", .label = "path = \"/ping\""},
 };
 
 /* The path automaton: state 0 is the start; each state's edges are a
@@ -87,14 +78,36 @@ static const struct rp_dfa rpg_path_dfa = {
     .edges = rpg_path_edges,
 };
 
+static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
+{
+    d->route = rp_route_match(&rpg_path_dfa, req->path, req->path_len);
+    switch (d->route) {
+    case 0:
+        /* no_default.rp:8: route path "/api/" */
+        d->action = RP_ACTION_PROXY;
+        d->backend = 0; /* app */
+        return;
+    case 1:
+        /* no_default.rp:9: route path = "/ping" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "pong";
+        d->body_len = 4;
+        return;
+    default:
+        return;
+    }
+}
+
 const struct rp_program rp_program = {
     .abi = RP_PROGRAM_ABI,
     .source = "no_default.rp",
+    .settings = &rpg_settings,
     .n_listeners = 1,
     .listeners = rpg_listeners,
     .n_backends = 1,
     .backends = rpg_backends,
     .n_routes = 2,
     .routes = rpg_routes,
-    .path_dfa = &rpg_path_dfa,
+    .decide = rpg_decide,
 };

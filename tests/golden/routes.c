@@ -2,6 +2,9 @@
 #include <stddef.h>
 
 #include <rp/program.h>
+#include <rp/route.h>
+
+static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
     /* routes.rp:2: listen :8080 */
@@ -43,116 +46,31 @@ static const struct rp_backend_def rpg_backends[] = {
 
 static const struct rp_route_def rpg_routes[] = {
     /* routes.rp:12: route path = "/" */
-    {
-        .where = "routes.rp:12",
-        .label = "path = \"/\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 4,
-        .body = "home",
-    },
+    {.where = "routes.rp:12", .label = "path = \"/\""},
     /* routes.rp:13: route path = "/api" */
-    {
-        .where = "routes.rp:13",
-        .label = "path = \"/api\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 301,
-        .body_len = 0,
-        .body = "",
-    },
+    {.where = "routes.rp:13", .label = "path = \"/api\""},
     /* routes.rp:14: route path "/api/v2/" */
-    {
-        .where = "routes.rp:14",
-        .label = "path \"/api/v2/\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 410,
-        .body_len = 4,
-        .body = "gone",
-    },
+    {.where = "routes.rp:14", .label = "path \"/api/v2/\""},
     /* routes.rp:15: route path "/api/" */
-    {
-        .where = "routes.rp:15",
-        .label = "path \"/api/\"",
-        .action = RP_ACTION_PROXY,
-        .backend = 0, /* api */
-    },
+    {.where = "routes.rp:15", .label = "path \"/api/\""},
     /* routes.rp:16: route path = "/about" */
-    {
-        .where = "routes.rp:16",
-        .label = "path = \"/about\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 5,
-        .body = "about",
-    },
+    {.where = "routes.rp:16", .label = "path = \"/about\""},
     /* routes.rp:17: route path "/assets/" */
-    {
-        .where = "routes.rp:17",
-        .label = "path \"/assets/\"",
-        .action = RP_ACTION_PROXY,
-        .backend = 1, /* static */
-    },
+    {.where = "routes.rp:17", .label = "path \"/assets/\""},
     /* routes.rp:18: route path "/a" */
-    {
-        .where = "routes.rp:18",
-        .label = "path \"/a\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 404,
-        .body_len = 0,
-        .body = "",
-    },
+    {.where = "routes.rp:18", .label = "path \"/a\""},
     /* routes.rp:19: route path = "/static" */
-    {
-        .where = "routes.rp:19",
-        .label = "path = \"/static\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 0,
-        .body = "",
-    },
+    {.where = "routes.rp:19", .label = "path = \"/static\""},
     /* routes.rp:20: route path "/static/" */
-    {
-        .where = "routes.rp:20",
-        .label = "path \"/static/\"",
-        .action = RP_ACTION_PROXY,
-        .backend = 1, /* static */
-    },
+    {.where = "routes.rp:20", .label = "path \"/static/\""},
     /* routes.rp:21: route path "/st" */
-    {
-        .where = "routes.rp:21",
-        .label = "path \"/st\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 403,
-        .body_len = 9,
-        .body = "forbidden",
-    },
+    {.where = "routes.rp:21", .label = "path \"/st\""},
     /* routes.rp:22: route path = "/health" */
-    {
-        .where = "routes.rp:22",
-        .label = "path = \"/health\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 2,
-        .body = "ok",
-    },
+    {.where = "routes.rp:22", .label = "path = \"/health\""},
     /* routes.rp:23: route path = "/healthz" */
-    {
-        .where = "routes.rp:23",
-        .label = "path = \"/healthz\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 2,
-        .body = "ok",
-    },
+    {.where = "routes.rp:23", .label = "path = \"/healthz\""},
     /* routes.rp:24: route default */
-    {
-        .where = "routes.rp:24",
-        .label = "default",
-        .action = RP_ACTION_RESPOND,
-        .status = 404,
-        .body_len = 9,
-        .body = "not found",
-    },
+    {.where = "routes.rp:24", .label = "default"},
 };
 
 /* The path automaton: state 0 is the start; each state's edges are a
@@ -264,14 +182,109 @@ static const struct rp_dfa rpg_path_dfa = {
     .edges = rpg_path_edges,
 };
 
+static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
+{
+    d->route = rp_route_match(&rpg_path_dfa, req->path, req->path_len);
+    switch (d->route) {
+    case 0:
+        /* routes.rp:12: route path = "/" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "home";
+        d->body_len = 4;
+        return;
+    case 1:
+        /* routes.rp:13: route path = "/api" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 301;
+        d->body = "";
+        d->body_len = 0;
+        return;
+    case 2:
+        /* routes.rp:14: route path "/api/v2/" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 410;
+        d->body = "gone";
+        d->body_len = 4;
+        return;
+    case 3:
+        /* routes.rp:15: route path "/api/" */
+        d->action = RP_ACTION_PROXY;
+        d->backend = 0; /* api */
+        return;
+    case 4:
+        /* routes.rp:16: route path = "/about" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "about";
+        d->body_len = 5;
+        return;
+    case 5:
+        /* routes.rp:17: route path "/assets/" */
+        d->action = RP_ACTION_PROXY;
+        d->backend = 1; /* static */
+        return;
+    case 6:
+        /* routes.rp:18: route path "/a" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 404;
+        d->body = "";
+        d->body_len = 0;
+        return;
+    case 7:
+        /* routes.rp:19: route path = "/static" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "";
+        d->body_len = 0;
+        return;
+    case 8:
+        /* routes.rp:20: route path "/static/" */
+        d->action = RP_ACTION_PROXY;
+        d->backend = 1; /* static */
+        return;
+    case 9:
+        /* routes.rp:21: route path "/st" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 403;
+        d->body = "forbidden";
+        d->body_len = 9;
+        return;
+    case 10:
+        /* routes.rp:22: route path = "/health" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "ok";
+        d->body_len = 2;
+        return;
+    case 11:
+        /* routes.rp:23: route path = "/healthz" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "ok";
+        d->body_len = 2;
+        return;
+    case 12:
+        /* routes.rp:24: route default */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 404;
+        d->body = "not found";
+        d->body_len = 9;
+        return;
+    default:
+        return;
+    }
+}
+
 const struct rp_program rp_program = {
     .abi = RP_PROGRAM_ABI,
     .source = "routes.rp",
+    .settings = &rpg_settings,
     .n_listeners = 1,
     .listeners = rpg_listeners,
     .n_backends = 2,
     .backends = rpg_backends,
     .n_routes = 13,
     .routes = rpg_routes,
-    .path_dfa = &rpg_path_dfa,
+    .decide = rpg_decide,
 };

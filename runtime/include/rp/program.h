@@ -2,30 +2,55 @@
  * `rpx` generates from a policy and the runtime it links against.
  *
  * Generated code defines exactly one exported symbol, `rp_program`, a
- * `const struct rp_program` that points at `static const` tables. Everything
- * here is plain data: the runtime never parses a policy. Strings are
- * NUL-terminated C literals; lengths are given where the runtime needs them on
- * the request path so it never calls strlen there.
+ * `const struct rp_program` that points at `static const` tables and at the
+ * generated decision function. The split of work: the generated code makes
+ * every policy decision (which route, which guards hold, what to answer);
+ * the runtime owns every mechanism (sockets, parsing, balancing, health,
+ * timers). The runtime never parses a policy. Strings are NUL-terminated C
+ * literals; lengths are given where the request path needs them.
  *
  * Bump RP_PROGRAM_ABI whenever a struct here changes shape, so a proxy built
- * against an older runtime fails at link time instead of misreading tables.
+ * against another runtime fails at start instead of misreading tables.
  */
 #ifndef RP_PROGRAM_H
 #define RP_PROGRAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 1
+#define RP_PROGRAM_ABI 2
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
 
-/* Where a table entry came from, for log lines and messages: "site.rp:12". */
+/* ---- listeners ----------------------------------------------------------- */
+
+/* `where` says where an entry came from, for log lines: "site.rp:12". */
 struct rp_listener_def {
     const char *where;
     const char *host; /* numeric address to bind, "0.0.0.0" or "::" for any */
     uint16_t port;
+};
+
+/* ---- backends ------------------------------------------------------------- */
+
+enum rp_balance_algo {
+    RP_BALANCE_ROUND_ROBIN = 0, /* smooth weighted round robin */
+    RP_BALANCE_LEAST_CONN = 1,  /* fewest active requests, weighted */
+    RP_BALANCE_RANDOM2 = 2,     /* power of two random choices */
+    RP_BALANCE_HASH = 3,        /* consistent hash of `hash_key` */
+    RP_BALANCE_FIRST = 4,       /* the first server (in order) with room */
+};
+
+enum rp_hash_key {
+    RP_HASH_NONE = 0,
+    RP_HASH_CLIENT_IP = 1,
+    RP_HASH_PATH = 2,
+    RP_HASH_HOST = 3,
+    RP_HASH_HEADER = 4, /* hash_name: the header field name, lower case */
+    RP_HASH_COOKIE = 5, /* hash_name: the cookie name */
+    RP_HASH_QUERY = 6,  /* hash_name: the query parameter name */
 };
 
 struct rp_server_def {
@@ -33,73 +58,172 @@ struct rp_server_def {
     const char *name; /* unique within its backend */
     const char *host; /* numeric IPv4 or IPv6 address */
     uint16_t port;
-    uint16_t weight; /* 1..256 */
+    uint16_t weight;        /* 1..256 */
+    bool backup;            /* used only when no primary server is up */
+    uint32_t max_conns;     /* concurrent requests; 0: no limit */
+    uint32_t slow_start_ms; /* ramp-up after recovery; 0: none */
 };
 
-enum rp_balance_algo {
-    RP_BALANCE_ROUND_ROBIN = 0, /* smooth weighted round robin */
+enum rp_health_kind {
+    RP_HEALTH_NONE = 0,
+    RP_HEALTH_TCP = 1,  /* a connect succeeds */
+    RP_HEALTH_HTTP = 2, /* a request gets a status in [expect_min, expect_max] */
 };
+
+struct rp_health_def {
+    enum rp_health_kind kind;
+    const char *method; /* RP_HEALTH_HTTP: "GET" or "HEAD" */
+    const char *path;   /* RP_HEALTH_HTTP: request target */
+    uint32_t interval_ms, timeout_ms;
+    uint32_t rise, fall; /* successes to mark up, failures to mark down */
+    uint16_t expect_min, expect_max;
+};
+
+/* Conditions a request may be retried on (rp_backend_def.retry_on). */
+#define RP_RETRY_CONNECT_ERROR (1u << 0)
+#define RP_RETRY_TIMEOUT (1u << 1)
+#define RP_RETRY_502 (1u << 2)
+#define RP_RETRY_503 (1u << 3)
+#define RP_RETRY_504 (1u << 4)
 
 struct rp_backend_def {
     const char *where;
     const char *name;
     enum rp_balance_algo balance;
+    enum rp_hash_key hash_key; /* RP_BALANCE_HASH */
+    const char *hash_name;     /* RP_HASH_HEADER/COOKIE/QUERY */
     uint32_t n_servers;
     const struct rp_server_def *servers;
+    struct rp_health_def health;
+    uint32_t retries;          /* extra attempts; 0: none */
+    uint32_t retry_on;         /* RP_RETRY_* */
+    uint32_t queue_timeout_ms; /* wait for a server under max_conns; 0: default */
+    uint32_t keepalive;        /* idle server connections kept per worker; 0: default */
+    uint32_t keepalive_idle_ms; /* 0: default */
 };
+
+/* ---- settings (top-level workers, timeouts { }, limits { }) --------------- */
+
+/* Every field: 0 means "the runtime's default". */
+struct rp_settings {
+    uint32_t workers; /* threads; RP_WORKERS_AUTO: one per core */
+    uint32_t client_header_ms, client_idle_ms, client_body_ms;
+    uint32_t connect_ms, backend_ms, drain_ms;
+    uint32_t header_size;  /* bytes of a request head */
+    uint32_t header_count; /* fields in a request head */
+    uint32_t uri_length;   /* bytes of a request target */
+    uint64_t body_size;    /* bytes of a request body; 0: no limit */
+};
+
+#define RP_WORKERS_AUTO UINT32_MAX
+
+/* ---- routes and decisions ------------------------------------------------- */
 
 enum rp_action_kind {
-    RP_ACTION_PROXY = 1,   /* forward to backend `backend` */
-    RP_ACTION_RESPOND = 2, /* answer `status` with `body` */
+    RP_ACTION_PROXY = 1,    /* forward to backend `backend` */
+    RP_ACTION_RESPOND = 2,  /* answer `status` with `body` (also `deny`) */
+    RP_ACTION_REDIRECT = 3, /* answer `status` with Location: `location` */
 };
 
+/* One route as written, for logs, `rpx explain` and `rpx test`. */
 struct rp_route_def {
     const char *where;
-    const char *label; /* the route's matcher as written, e.g. `path "/api/"` */
+    const char *label; /* the route's matchers as written, e.g. `path "/api/"` */
+};
+
+/* What the runtime gives the decision function: the request, as slices into
+ * the runtime's buffers, valid during the call only. */
+struct rp_request_view {
+    const char *method;
+    const char *host; /* Host (or absolute-form authority) without the port,
+                         lower case; "" if none */
+    const char *path; /* without the query */
+    const char *query; /* after '?', or NULL */
+    uint32_t method_len, host_len, path_len, query_len;
+    uint8_t client_ip[16]; /* IPv6; IPv4 as ::ffff:a.b.c.d */
+    const void *headers; /* runtime's header table: use rp_req_header() */
+    uint32_t n_headers;
+};
+
+/* Looks up a request header by lower-case name; returns true and sets
+ * *value / *len to the first field's value. */
+bool rp_req_header(const struct rp_request_view *req, const char *lname, size_t lname_len,
+                   const char **value, uint32_t *len);
+
+/* Looks up a query parameter (raw, not percent-decoded) or a cookie by
+ * name. Same convention as rp_req_header. */
+bool rp_req_query(const struct rp_request_view *req, const char *name, size_t name_len,
+                  const char **value, uint32_t *len);
+bool rp_req_cookie(const struct rp_request_view *req, const char *name, size_t name_len,
+                   const char **value, uint32_t *len);
+
+#define RP_DECISION_LOCATION_MAX 2048
+
+/* What the decision function answers. */
+struct rp_decision {
+    uint32_t route; /* the route that matched, or RP_NO_ROUTE */
     enum rp_action_kind action;
-    uint32_t backend; /* RP_ACTION_PROXY: index into rp_program.backends */
-    uint16_t status;  /* RP_ACTION_RESPOND: 100..599 */
+    uint32_t backend; /* PROXY */
+    uint16_t status;  /* RESPOND, REDIRECT */
+    bool tunnel;      /* PROXY: the route allows Upgrade (WebSocket) tunnels */
+    const char *body; /* RESPOND: static data */
     uint32_t body_len;
-    const char *body; /* RP_ACTION_RESPOND: body_len bytes, may contain NULs */
+    uint32_t location_len;                        /* REDIRECT */
+    char location[RP_DECISION_LOCATION_MAX];      /* REDIRECT, built per request */
 };
 
-/* Route selection is a DFA over the request path, built by the compiler.
- * The walk starts at state 0. Each state lists its out edges, sorted by byte,
- * as a slice of `edges`. `prefix_route` is the first route (lowest index)
- * whose path prefix is a prefix of the bytes read so far (RP_NO_ROUTE if
- * none); `exact_route` is the first route whose exact path is exactly the
- * bytes read so far. The answer is the lower of the last state's exact_route
- * (only if the whole path was read) and the last prefix_route seen. See
- * rp_route_match() in rp/route.h. */
-struct rp_dfa_edge {
-    uint8_t byte;
-    uint32_t next;
+/* Decides what to do with a request. Must not block or allocate. The runtime
+ * clears *d (all but `location`) and sets d->route = RP_NO_ROUTE before the
+ * call; the function sets what applies. With RP_NO_ROUTE the runtime
+ * answers 404. */
+typedef void rp_decide_fn(const struct rp_request_view *req, struct rp_decision *d);
+
+/* ---- policy tests (`test` blocks), run by `rpx test` ------------------------ */
+
+enum rp_expect_kind {
+    RP_EXPECT_STATUS = 1, /* the decision answers `status` (RESPOND, REDIRECT) */
+    RP_EXPECT_PROXY = 2,  /* the decision proxies to `backend` */
+    RP_EXPECT_ROUTE = 3,  /* the decision came from route `route` */
 };
 
-struct rp_dfa_state {
-    uint32_t first_edge;
-    uint32_t n_edges;
-    uint32_t prefix_route;
-    uint32_t exact_route;
+struct rp_test_header {
+    const char *name; /* as written */
+    const char *value;
 };
 
-struct rp_dfa {
-    uint32_t n_states;
-    const struct rp_dfa_state *states;
-    uint32_t n_edges;
-    const struct rp_dfa_edge *edges;
+struct rp_test_expect {
+    const char *where;
+    enum rp_expect_kind kind;
+    uint32_t value; /* status, backend index or route index */
 };
+
+struct rp_test_def {
+    const char *where;
+    const char *name;
+    const char *method;
+    const char *url;       /* as written: absolute or origin form */
+    const char *client_ip; /* textual, or NULL for 127.0.0.1 */
+    uint32_t n_headers;
+    const struct rp_test_header *headers;
+    uint32_t n_expects;
+    const struct rp_test_expect *expects;
+};
+
+/* ---- the program ---------------------------------------------------------------- */
 
 struct rp_program {
     uint32_t abi;       /* RP_PROGRAM_ABI */
-    const char *source; /* the policy's file name, as given to rpx */
+    const char *source; /* the policy's file name */
+    const struct rp_settings *settings;
     uint32_t n_listeners;
     const struct rp_listener_def *listeners;
     uint32_t n_backends;
     const struct rp_backend_def *backends;
     uint32_t n_routes;
     const struct rp_route_def *routes;
-    const struct rp_dfa *path_dfa;
+    rp_decide_fn *decide;
+    uint32_t n_tests;
+    const struct rp_test_def *tests;
 };
 
 /* Defined by the generated code, read by the runtime's main(). */

@@ -2,6 +2,9 @@
 #include <stddef.h>
 
 #include <rp/program.h>
+#include <rp/route.h>
+
+static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
     /* quickstart.rp:10: listen :8080 */
@@ -29,30 +32,11 @@ static const struct rp_backend_def rpg_backends[] = {
 
 static const struct rp_route_def rpg_routes[] = {
     /* quickstart.rp:22: route path "/api/" */
-    {
-        .where = "quickstart.rp:22",
-        .label = "path \"/api/\"",
-        .action = RP_ACTION_PROXY,
-        .backend = 0, /* app */
-    },
+    {.where = "quickstart.rp:22", .label = "path \"/api/\""},
     /* quickstart.rp:23: route path = "/health" */
-    {
-        .where = "quickstart.rp:23",
-        .label = "path = \"/health\"",
-        .action = RP_ACTION_RESPOND,
-        .status = 200,
-        .body_len = 2,
-        .body = "ok",
-    },
+    {.where = "quickstart.rp:23", .label = "path = \"/health\""},
     /* quickstart.rp:24: route default */
-    {
-        .where = "quickstart.rp:24",
-        .label = "default",
-        .action = RP_ACTION_RESPOND,
-        .status = 404,
-        .body_len = 9,
-        .body = "not found",
-    },
+    {.where = "quickstart.rp:24", .label = "default"},
 };
 
 /* The path automaton: state 0 is the start; each state's edges are a
@@ -104,14 +88,43 @@ static const struct rp_dfa rpg_path_dfa = {
     .edges = rpg_path_edges,
 };
 
+static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
+{
+    d->route = rp_route_match(&rpg_path_dfa, req->path, req->path_len);
+    switch (d->route) {
+    case 0:
+        /* quickstart.rp:22: route path "/api/" */
+        d->action = RP_ACTION_PROXY;
+        d->backend = 0; /* app */
+        return;
+    case 1:
+        /* quickstart.rp:23: route path = "/health" */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 200;
+        d->body = "ok";
+        d->body_len = 2;
+        return;
+    case 2:
+        /* quickstart.rp:24: route default */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 404;
+        d->body = "not found";
+        d->body_len = 9;
+        return;
+    default:
+        return;
+    }
+}
+
 const struct rp_program rp_program = {
     .abi = RP_PROGRAM_ABI,
     .source = "quickstart.rp",
+    .settings = &rpg_settings,
     .n_listeners = 1,
     .listeners = rpg_listeners,
     .n_backends = 1,
     .backends = rpg_backends,
     .n_routes = 3,
     .routes = rpg_routes,
-    .path_dfa = &rpg_path_dfa,
+    .decide = rpg_decide,
 };
