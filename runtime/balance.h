@@ -2,14 +2,38 @@
 #ifndef RP_BALANCE_H
 #define RP_BALANCE_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "rp/program.h"
 
 struct rp_worker;
 
-/* Returns the index of the server of `backend` to use next. Smooth weighted
- * round robin (as nginx): over any window of sum(weights) picks, each server
- * is picked `weight` times, interleaved rather than in bursts. State is per
- * worker, so no lock is taken. */
-uint32_t rp_balance_pick(struct rp_worker *w, uint32_t backend);
+/* rp_balance_pick's answers besides a server index. */
+#define RP_PICK_NONE UINT32_MAX       /* no server is usable: 503 */
+#define RP_PICK_FULL (UINT32_MAX - 1) /* usable servers are all at max_conns: queue */
+
+/* A consistent-hash ring: points sorted by position, each naming a server.
+ * Built once per backend at start-up and shared read-only by the workers. */
+struct rp_ring {
+    uint32_t n;
+    uint64_t *at;
+    uint32_t *server;
+};
+
+/* Builds the ring for a backend (weight * 40 points per server, placed by
+ * the server's name). Returns 0, or -1 when out of memory. */
+int rp_ring_build(struct rp_ring *ring, const struct rp_backend_def *be);
+void rp_ring_free(struct rp_ring *ring);
+
+/* A 64-bit hash with good dispersion, for ring points and request keys. */
+uint64_t rp_hash64(const void *p, size_t n, uint64_t seed);
+
+/* Returns the server of `backend` for the next request, RP_PICK_FULL or
+ * RP_PICK_NONE. `key` is the request's hash (RP_BALANCE_HASH only);
+ * servers whose bit is set in `exclude` (the first 64) are skipped, so a
+ * retry goes elsewhere. Per-worker state only; shared counters are read
+ * with relaxed atomics. */
+uint32_t rp_balance_pick(struct rp_worker *w, uint32_t backend, uint64_t key, uint64_t exclude);
 
 #endif

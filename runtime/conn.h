@@ -82,7 +82,13 @@ struct rp_conn {
     uint32_t req_ready;       /* body bytes at in->start scanned and ready to send */
     uint64_t req_seen;        /* body bytes received so far (for limits.body_size) */
     bool up_blocked;          /* the last write to the server would have blocked */
-    bool retried;             /* the one retry on a fresh connection was used */
+    bool retried;             /* the one replay on a fresh connection was used */
+    bool counted;             /* counted in the server's active requests */
+    bool queued;              /* waiting for room under max_conns */
+    struct rp_conn *queue_next;
+    uint32_t attempts;        /* servers tried, for `retries N` */
+    uint64_t tried;           /* bit per server (the first 64) already tried */
+    uint64_t hash;            /* the request's key for `balance hash(...)` */
     bool resp_started;        /* response bytes have been written to the client */
     bool resp_head_parsed;
     bool up_keep_alive;       /* the server will keep its connection open */

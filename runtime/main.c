@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "log.h"
 #include "sock.h"
 #include "worker.h"
@@ -105,8 +106,29 @@ static int resolve_servers(struct rp_proc *proc)
     return 0;
 }
 
+/* The shared health state and, for `balance hash`, the rings. */
+static int prepare_backends(struct rp_proc *proc)
+{
+    if (rp_health_init(proc) < 0)
+        return -1;
+    const struct rp_program *prog = proc->prog;
+    proc->rings = calloc(prog->n_backends ? prog->n_backends : 1, sizeof *proc->rings);
+    if (!proc->rings)
+        return -1;
+    for (uint32_t b = 0; b < prog->n_backends; b++)
+        if (prog->backends[b].balance == RP_BALANCE_HASH &&
+            rp_ring_build(&proc->rings[b], &prog->backends[b]) < 0)
+            return -1;
+    return 0;
+}
+
 static void proc_free(struct rp_proc *proc)
 {
+    if (proc->rings)
+        for (uint32_t b = 0; b < proc->prog->n_backends; b++)
+            rp_ring_free(&proc->rings[b]);
+    free(proc->rings);
+    rp_health_free(proc, NULL); /* rp_proc_run frees it when it ran */
     if (proc->server_addrs)
         for (uint32_t b = 0; b < proc->prog->n_backends; b++)
             free(proc->server_addrs[b]);
@@ -172,7 +194,7 @@ int main(int argc, char **argv)
     proc.n_workers = (unsigned)workers;
     int status = 1;
     proc.workers = calloc(proc.n_workers, sizeof *proc.workers);
-    if (!proc.workers || resolve_servers(&proc) < 0)
+    if (!proc.workers || resolve_servers(&proc) < 0 || prepare_backends(&proc) < 0)
         goto out;
     if (rp_proc_listen(&proc, n_listen ? listen : NULL, n_listen) < 0)
         goto out;

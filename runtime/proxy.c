@@ -8,12 +8,14 @@
  * the buffer has room; write to a side only while it is blocked.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "balance.h"
+#include "health.h"
 #include "conn.h"
 #include "log.h"
 #include "proxy.h"
@@ -23,6 +25,13 @@
 #include "worker.h"
 
 static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents);
+
+/* Requests waiting for room under max_conns, per worker and backend, and
+ * how long one waits unless the backend says (queue_timeout). */
+#define RP_QUEUE_MAX 4096
+#define RP_QUEUE_TIMEOUT_DEFAULT 5.0
+/* Retries a backend can have saved up (see can_retry). */
+#define RP_RETRY_RESERVE 10.0
 static void proxy_send_request(struct rp_conn *c);
 static void proxy_send_response(struct rp_conn *c);
 
@@ -213,6 +222,54 @@ static void proxy_watch(struct rp_conn *c)
     rp_conn_want(c, client);
 }
 
+/* ---- attempts: one server connection each ------------------------------------------- */
+
+static const struct rp_backend_def *backend_of(const struct rp_conn *c)
+{
+    return &c->w->prog->backends[c->backend];
+}
+
+/* Counts the request against its server (least_conn, max_conns). */
+static void attempt_begin(struct rp_conn *c, uint32_t server)
+{
+    c->server = server;
+    c->counted = true;
+    if (server < 64)
+        c->tried |= 1ull << server;
+    atomic_fetch_add_explicit(&c->w->proc->server_state[c->backend][server].active, 1,
+                              memory_order_relaxed);
+}
+
+static void dispatch_queue(struct rp_worker *w, uint32_t backend);
+
+/* The request no longer occupies its server: let a queued one have it. */
+static void attempt_end(struct rp_conn *c)
+{
+    if (!c->counted)
+        return;
+    c->counted = false;
+    atomic_fetch_sub_explicit(&c->w->proc->server_state[c->backend][c->server].active, 1,
+                              memory_order_relaxed);
+    if (c->w->backends[c->backend].queued)
+        dispatch_queue(c->w, c->backend);
+}
+
+static void queue_remove(struct rp_conn *c)
+{
+    struct rp_backend_rt *rt = &c->w->backends[c->backend];
+    struct rp_conn **pp = &rt->queue;
+    while (*pp && *pp != c)
+        pp = &(*pp)->queue_next;
+    if (!*pp)
+        return;
+    *pp = c->queue_next;
+    if (rt->queue_tail == &c->queue_next)
+        rt->queue_tail = pp;
+    c->queue_next = NULL;
+    c->queued = false;
+    rt->queued--;
+}
+
 /* ---- ending an exchange ------------------------------------------------------------ */
 
 static void release_buffers(struct rp_conn *c)
@@ -223,10 +280,13 @@ static void release_buffers(struct rp_conn *c)
 
 void rp_proxy_abort(struct rp_conn *c)
 {
+    if (c->queued)
+        queue_remove(c);
     if (c->up) {
         rp_upstream_close(c->up);
         c->up = NULL;
     }
+    attempt_end(c);
     release_buffers(c);
 }
 
@@ -246,18 +306,25 @@ static void proxy_finish(struct rp_conn *c)
     bool close_client = !c->req_body.done || c->resp_body.kind == RP_HTTP1_BODY_CLOSE;
     c->linger = !c->req_body.done;
     c->state = RP_CONN_RESPONDING; /* leave PROXYING before exchange_done */
+    attempt_end(c);
+    if (c->state == RP_CONN_CLOSED)
+        return;
     rp_conn_exchange_done(c, close_client);
 }
 
-/* Ends the exchange with an error response, or by closing the client if
- * part of the response was sent already. */
-static void proxy_fail(struct rp_conn *c, int status)
+/* Ends the exchange with an error response (plus `extra` header lines), or
+ * by closing the client if part of the response was sent already. */
+static void proxy_fail_with(struct rp_conn *c, int status, const char *extra)
 {
+    if (c->queued)
+        queue_remove(c);
     if (c->up) {
         rp_upstream_close(c->up);
         c->up = NULL;
     }
     release_buffers(c);
+    c->state = RP_CONN_RESPONDING;
+    attempt_end(c);
     if (c->resp_started) {
         rp_conn_close(c);
         return;
@@ -271,40 +338,196 @@ static void proxy_fail(struct rp_conn *c, int status)
     if (c->out)
         c->out->start = c->out->end = 0;
     c->client_blocked = false;
-    c->state = RP_CONN_RESPONDING;
-    rp_conn_respond_error(c, status);
+    const char *reason = rp_reason(status);
+    rp_conn_respond(c, status, reason, strlen(reason), extra, extra ? strlen(extra) : 0);
 }
 
-/* A server connection failed (refused, reset, closed early). A request that
- * went out on a pooled connection may have met a close the pool had not seen
- * yet; it is replayed once on a fresh connection if that is safe. */
+static void proxy_fail(struct rp_conn *c, int status)
+{
+    proxy_fail_with(c, status, NULL);
+}
+
+/* No server can take the request at all: 503, and a hint when to come back
+ * (the soonest a passive ejection or a health check could change that). */
+static void proxy_fail_unavailable(struct rp_conn *c)
+{
+    const struct rp_backend_def *be = backend_of(c);
+    unsigned after = be->health.kind != RP_HEALTH_NONE
+                         ? (be->health.interval_ms * be->health.rise + 999) / 1000
+                         : RP_PASSIVE_BACKOFF_MS / 1000;
+    char extra[48];
+    snprintf(extra, sizeof extra, "Retry-After: %u\r\n", after ? after : 1);
+    rp_warn("backend %s: no server available", be->name);
+    proxy_fail_with(c, 503, extra);
+}
+
+/* ---- starting and retrying attempts ------------------------------------------------- */
+
+static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh);
+
+/* May the request go to another server after failing with `why`
+ * (RP_RETRY_*)? Only when the policy asks, the method is idempotent, no
+ * body was streamed (it could not be replayed), nothing reached the client,
+ * and the backend's retry budget allows: retries are earned at one per ten
+ * requests (plus a small reserve), so an outage does not multiply load. */
+static bool can_retry(struct rp_conn *c, uint32_t why)
+{
+    const struct rp_backend_def *be = backend_of(c);
+    struct rp_backend_rt *rt = &c->w->backends[c->backend];
+    if (!(be->retry_on & why) || c->attempts > be->retries || !c->idempotent ||
+        c->req_body.kind != RP_HTTP1_BODY_NONE || c->resp_started)
+        return false;
+    if (rt->retry_tokens < 1.0)
+        return false;
+    rt->retry_tokens -= 1.0;
+    return true;
+}
+
+/* Sends the request again, to another server if one can take it. */
+static void proxy_retry(struct rp_conn *c)
+{
+    if (c->up) {
+        rp_upstream_close(c->up);
+        c->up = NULL;
+    }
+    attempt_end(c);
+    c->attempts++;
+    uint32_t s = rp_balance_pick(c->w, c->backend, c->hash, c->tried);
+    if (s == RP_PICK_NONE || s == RP_PICK_FULL)
+        s = rp_balance_pick(c->w, c->backend, c->hash, 0); /* the same server, then */
+    if (s == RP_PICK_NONE) {
+        proxy_fail_unavailable(c);
+        return;
+    }
+    if (s == RP_PICK_FULL) {
+        proxy_fail(c, 503);
+        return;
+    }
+    proxy_connect(c, s, true);
+}
+
+/* A server connection failed (refused, reset, closed early, `err` 0 for a
+ * close). A request that went out on a pooled connection may have met a
+ * close the pool had not seen yet: it is replayed once on a fresh
+ * connection to the same server if that is safe. Otherwise the failure
+ * counts against the server, and the policy's retries may move on. */
 static void proxy_upstream_failed(struct rp_conn *c, int err)
 {
     struct rp_upstream *up = c->up;
     bool nothing_received = !c->resp_head_parsed && (!up->in || rp_buf_len(up->in) == 0);
     if (nothing_received && up->reused && !c->retried && c->idempotent &&
         c->req_body.kind == RP_HTTP1_BODY_NONE) {
-        uint32_t backend = up->backend, server = up->server;
+        c->retried = true;
         rp_upstream_close(up);
         c->up = NULL;
-        c->retried = true;
-        c->up_head->start = 0;
-        c->up_blocked = false;
-        c->up_eof = false;
-        c->up = rp_upstream_connect(c->w, backend, server, c, up_io_cb);
-        if (!c->up) {
-            proxy_fail(c, 502);
-            return;
-        }
-        if (!c->up->connecting)
-            proxy_send_request(c);
-        proxy_watch(c);
+        proxy_connect(c, c->server, true);
         return;
     }
-    const struct rp_server_def *def = &c->w->prog->backends[c->backend].servers[c->server];
-    rp_warn("server %s/%s (%s:%u): %s", c->w->prog->backends[c->backend].name, def->name,
-            def->host, def->port, err ? strerror(err) : "connection closed before a response");
+    const struct rp_backend_def *be = backend_of(c);
+    const struct rp_server_def *def = &be->servers[c->server];
+    const char *why = err ? strerror(err) : "connection closed before a response";
+    rp_warn("server %s/%s (%s:%u): %s", be->name, def->name, def->host, def->port, why);
+    bool connect_error = up->connecting;
+    rp_health_failed(c->w->proc, c->backend, c->server, rp_now_ms(c->w->loop), why);
+    if (nothing_received && can_retry(c, connect_error ? RP_RETRY_CONNECT_ERROR : RP_RETRY_502)) {
+        proxy_retry(c);
+        return;
+    }
     proxy_fail(c, 502);
+}
+
+/* Starts an attempt on `server`: a pooled connection unless `fresh`. */
+static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh)
+{
+    struct rp_worker *w = c->w;
+    attempt_begin(c, server);
+    c->up_head->start = 0;
+    c->up_blocked = false;
+    c->up_eof = false;
+    c->up = fresh ? rp_upstream_connect(w, c->backend, server, c, up_io_cb)
+                  : rp_upstream_get(w, c->backend, server, c, up_io_cb);
+    if (!c->up) {
+        int err = errno;
+        const struct rp_backend_def *be = backend_of(c);
+        const struct rp_server_def *sd = &be->servers[server];
+        rp_warn("server %s/%s (%s:%u): %s", be->name, sd->name, sd->host, sd->port,
+                strerror(err));
+        rp_health_failed(w->proc, c->backend, server, rp_now_ms(w->loop), strerror(err));
+        if (can_retry(c, RP_RETRY_CONNECT_ERROR))
+            proxy_retry(c);
+        else
+            proxy_fail(c, 502);
+        return;
+    }
+    rp_conn_set_timer(c, c->up->connecting ? w->cfg->connect_timeout : w->cfg->backend_timeout);
+    if (!c->up->connecting)
+        proxy_send_request(c);
+    proxy_watch(c);
+}
+
+/* Picks a server and starts, queues, or answers 503. */
+static void proxy_dispatch(struct rp_conn *c)
+{
+    struct rp_worker *w = c->w;
+    uint32_t s = rp_balance_pick(w, c->backend, c->hash, 0);
+    if (s == RP_PICK_NONE) {
+        proxy_fail_unavailable(c);
+        return;
+    }
+    if (s != RP_PICK_FULL) {
+        proxy_connect(c, s, false);
+        return;
+    }
+    /* Every usable server is at max_conns: wait in line, bounded. */
+    struct rp_backend_rt *rt = &w->backends[c->backend];
+    if (rt->queued >= RP_QUEUE_MAX) {
+        rp_warn("backend %s: queue full (%u waiting)", backend_of(c)->name, rt->queued);
+        proxy_fail(c, 503);
+        return;
+    }
+    c->queued = true;
+    c->queue_next = NULL;
+    if (!rt->queue)
+        rt->queue_tail = &rt->queue;
+    *rt->queue_tail = c;
+    rt->queue_tail = &c->queue_next;
+    rt->queued++;
+    uint32_t ms = backend_of(c)->queue_timeout_ms;
+    rp_conn_set_timer(c, ms ? ms / 1000.0 : RP_QUEUE_TIMEOUT_DEFAULT);
+    if (!ev_is_active(&w->queue_timer))
+        ev_timer_again(w->loop, &w->queue_timer);
+    proxy_watch(c);
+}
+
+/* Gives freed room to queued requests, in arrival order. */
+static void dispatch_queue(struct rp_worker *w, uint32_t backend)
+{
+    struct rp_backend_rt *rt = &w->backends[backend];
+    while (rt->queue) {
+        struct rp_conn *c = rt->queue;
+        uint32_t s = rp_balance_pick(w, backend, c->hash, 0);
+        if (s == RP_PICK_FULL)
+            return;
+        queue_remove(c);
+        if (s == RP_PICK_NONE)
+            proxy_fail_unavailable(c);
+        else
+            proxy_connect(c, s, false);
+    }
+}
+
+void rp_proxy_queue_poll(struct rp_worker *w)
+{
+    /* Room freed by other workers is not announced here: look regularly
+     * while anything waits. */
+    bool waiting = false;
+    for (uint32_t b = 0; b < w->prog->n_backends; b++) {
+        if (w->backends[b].queued)
+            dispatch_queue(w, b);
+        waiting |= w->backends[b].queued != 0;
+    }
+    if (!waiting)
+        ev_timer_stop(w->loop, &w->queue_timer);
 }
 
 /* ---- request: client -> server ----------------------------------------------------------- */
@@ -315,25 +538,67 @@ static bool method_is(const struct rp_http1_request *r, const char *m)
     return r->method_len == n && memcmp(r->method, m, n) == 0;
 }
 
+/* The request's balancing key for `balance hash(...)`. */
+static uint64_t request_hash(struct rp_conn *c, const struct rp_backend_def *be)
+{
+    const struct rp_http1_request *req = &c->x->req;
+    const char *v = NULL;
+    uint32_t n = 0;
+    struct rp_request_view view = {.query = req->query, .query_len = req->query_len,
+                                   .headers = req->headers, .n_headers = req->n_headers};
+    switch (be->hash_key) {
+    case RP_HASH_CLIENT_IP:
+        if (c->peer.ss_family == AF_INET6) {
+            v = (const char *)&((const struct sockaddr_in6 *)&c->peer)->sin6_addr;
+            n = 16;
+        } else {
+            v = (const char *)&((const struct sockaddr_in *)&c->peer)->sin_addr;
+            n = 4;
+        }
+        break;
+    case RP_HASH_PATH: v = req->path; n = req->path_len; break;
+    case RP_HASH_HOST: v = c->x->host_lc; n = (uint32_t)strlen(c->x->host_lc); break;
+    case RP_HASH_HEADER:
+        rp_req_header(&view, be->hash_name, strlen(be->hash_name), &v, &n);
+        break;
+    case RP_HASH_COOKIE:
+        rp_req_cookie(&view, be->hash_name, strlen(be->hash_name), &v, &n);
+        break;
+    case RP_HASH_QUERY:
+        rp_req_query(&view, be->hash_name, strlen(be->hash_name), &v, &n);
+        break;
+    case RP_HASH_NONE: break;
+    }
+    return v ? rp_hash64(v, n, 0) : 0;
+}
+
 void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
 {
     struct rp_worker *w = c->w;
     const struct rp_http1_request *req = &c->x->req;
     c->state = RP_CONN_PROXYING;
     c->backend = backend;
-    c->server = rp_balance_pick(w, backend);
     c->idempotent = method_is(req, "GET") || method_is(req, "HEAD") ||
                     method_is(req, "OPTIONS") || method_is(req, "TRACE") ||
                     method_is(req, "PUT") || method_is(req, "DELETE");
     c->retried = c->resp_started = c->resp_head_parsed = false;
     c->up_blocked = c->client_blocked = c->up_eof = false;
     c->up_keep_alive = false;
+    c->counted = c->queued = false;
+    c->attempts = 1;
+    c->tried = 0;
     c->resp_ready = 0;
     memset(&c->resp_body, 0, sizeof c->resp_body);
     memset(&c->req_body, 0, sizeof c->req_body);
     c->req_body.kind = req->body;
     c->req_body.left = req->content_length;
     c->req_body.done = req->body == RP_HTTP1_BODY_NONE;
+    const struct rp_backend_def *be = backend_of(c);
+    c->hash = be->balance == RP_BALANCE_HASH ? request_hash(c, be) : 0;
+    /* Every request earns a tenth of a retry, up to a reserve. */
+    struct rp_backend_rt *rt = &w->backends[backend];
+    if (rt->retry_tokens < RP_RETRY_RESERVE)
+        rt->retry_tokens += 0.1;
 
     if (!(c->up_head = rp_buf_get(&w->bufs)) || !(c->out || (c->out = rp_buf_get(&w->bufs)))) {
         proxy_fail(c, 503);
@@ -364,23 +629,13 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     }
     /* The client waits for our go-ahead before sending its body; the proxy
      * gives it, since it will read the body whatever the server says. */
-    if (expect_continue && c->req_ready == 0)
+    if (expect_continue && c->req_ready == 0) {
         RP_BUF_ADD_LIT(c->out, "HTTP/1.1 100 Continue\r\n\r\n");
-
-    c->up = rp_upstream_get(w, backend, c->server, c, up_io_cb);
-    if (!c->up) {
-        const struct rp_server_def *s = &w->prog->backends[backend].servers[c->server];
-        rp_warn("server %s/%s (%s:%u): %s", w->prog->backends[backend].name, s->name, s->host,
-                s->port, strerror(errno));
-        proxy_fail(c, 502);
-        return;
-    }
-    rp_conn_set_timer(c, c->up->connecting ? w->cfg->connect_timeout : w->cfg->backend_timeout);
-    if (c->out && rp_buf_len(c->out))
         proxy_send_response(c);
-    if (c->state == RP_CONN_PROXYING && !c->up->connecting)
-        proxy_send_request(c);
-    proxy_watch(c);
+        if (c->state != RP_CONN_PROXYING)
+            return;
+    }
+    proxy_dispatch(c);
 }
 
 /* Sends what is ready of the request (head, then body bytes) to the server. */
@@ -454,7 +709,7 @@ void rp_proxy_client_readable(struct rp_conn *c)
             return;
         }
         rp_conn_set_timer(c, c->w->cfg->client_body_timeout);
-        if (!c->up->connecting && !c->up_blocked)
+        if (c->up && !c->up->connecting && !c->up_blocked)
             proxy_send_request(c);
     }
     proxy_watch(c);
@@ -501,6 +756,23 @@ static int proxy_parse_response(struct rp_conn *c)
             continue;
         }
         c->resp_status = resp.status;
+        if (resp.status == 500 || (resp.status >= 502 && resp.status <= 504)) {
+            rp_health_failed(c->w->proc, c->backend, c->server, rp_now_ms(c->w->loop),
+                             rp_reason(resp.status));
+            uint32_t why = resp.status == 502   ? RP_RETRY_502
+                           : resp.status == 503 ? RP_RETRY_503
+                           : resp.status == 504 ? RP_RETRY_504
+                                                : 0;
+            if (why && can_retry(c, why)) {
+                /* Not relayed: the request goes to another server. */
+                if (c->out)
+                    c->out->start = c->out->end = 0;
+                proxy_retry(c);
+                return -1;
+            }
+        } else {
+            rp_health_succeeded(c->w->proc, c->backend, c->server);
+        }
         c->up_keep_alive = resp.minor_version == 1 ? !(resp.flags & RP_HTTP1_F_CONN_CLOSE)
                                                    : (resp.flags & RP_HTTP1_F_CONN_KEEPALIVE);
         if (c->w->stopping || resp.body == RP_HTTP1_BODY_CLOSE)
@@ -625,6 +897,8 @@ static void proxy_send_response(struct rp_conn *c)
     c->client_blocked = false;
     if (c->out && rp_buf_len(c->out) == 0)
         c->out->start = c->out->end = 0;
+    if (!c->up)
+        return; /* only the 100 Continue went out: no server yet */
     if (c->up->in && rp_buf_len(c->up->in) == 0)
         c->up->in->start = c->up->in->end = 0;
     if (c->resp_head_parsed && c->resp_body.done && c->resp_ready == 0)
@@ -674,6 +948,11 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 void rp_proxy_timeout(struct rp_conn *c)
 {
     struct rp_worker *w = c->w;
+    if (c->queued) {
+        rp_warn("backend %s: no server had room within the queue timeout", backend_of(c)->name);
+        proxy_fail(c, 503);
+        return;
+    }
     bool waiting_for_client = !c->req_body.done && c->req_ready == 0 && c->up &&
                               !c->up->connecting && !c->up_blocked;
     if (waiting_for_client) {
@@ -682,9 +961,18 @@ void rp_proxy_timeout(struct rp_conn *c)
         return;
     }
     if (c->up) {
-        const struct rp_server_def *s = &w->prog->backends[c->backend].servers[c->server];
-        rp_warn("server %s/%s: %s timed out", w->prog->backends[c->backend].name, s->name,
-                c->up->connecting ? "connect" : "response");
+        const struct rp_backend_def *be = backend_of(c);
+        const struct rp_server_def *s = &be->servers[c->server];
+        const char *what = c->up->connecting ? "connect timed out" : "response timed out";
+        rp_warn("server %s/%s (%s:%u): %s", be->name, s->name, s->host, s->port, what);
+        rp_health_failed(w->proc, c->backend, c->server, rp_now_ms(w->loop), what);
+        bool nothing_received = !c->resp_head_parsed && (!c->up->in || !rp_buf_len(c->up->in));
+        uint32_t why = c->up->connecting ? RP_RETRY_CONNECT_ERROR | RP_RETRY_TIMEOUT
+                                         : RP_RETRY_TIMEOUT;
+        if (nothing_received && can_retry(c, why)) {
+            proxy_retry(c);
+            return;
+        }
     }
     proxy_fail(c, 504);
 }

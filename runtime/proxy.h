@@ -16,6 +16,11 @@ void rp_proxy_client_readable(struct rp_conn *c);
 void rp_proxy_client_writable(struct rp_conn *c);
 void rp_proxy_timeout(struct rp_conn *c);
 
+/* Retries dispatching queued requests (room may have been freed by another
+ * worker); stops the worker's queue timer when none waits. */
+struct rp_worker;
+void rp_proxy_queue_poll(struct rp_worker *w);
+
 /* Releases what the exchange holds (server connection, buffers); the server
  * connection is closed, not pooled. Used when the client connection closes. */
 void rp_proxy_abort(struct rp_conn *c);

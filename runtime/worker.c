@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "health.h"
 #include "log.h"
+#include "proxy.h"
 #include "sock.h"
 #include "upstream.h"
 #include "worker.h"
@@ -189,6 +191,15 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
     }
 }
 
+static void queue_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct rp_worker *w =
+        (struct rp_worker *)((char *)t - offsetof(struct rp_worker, queue_timer));
+    rp_proxy_queue_poll(w);
+}
+
 static void reaper_cb(struct ev_loop *loop, ev_prepare *p, int revents)
 {
     (void)loop;
@@ -230,6 +241,10 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
     ev_timer_start(w->loop, &w->sweep);
     ev_prepare_init(&w->reaper, reaper_cb);
     ev_prepare_start(w->loop, &w->reaper);
+    /* 5 ms: how soon a queued request notices room another worker freed. */
+    ev_init(&w->queue_timer, queue_timer_cb);
+    w->queue_timer.repeat = 0.005;
+    w->rng = 0x9e3779b97f4a7c15ull * (id + 1) ^ (uint64_t)ev_time();
     return 0;
 }
 
@@ -300,6 +315,8 @@ int rp_proc_run(struct rp_proc *proc)
     ev_signal_init(&sigterm, signal_cb, SIGTERM);
     ev_signal_start(main_ctx.loop, &sigint);
     ev_signal_start(main_ctx.loop, &sigterm);
+    /* Active health checks run here, once for the process. */
+    rp_health_start(proc, main_ctx.loop);
 
     unsigned started = 0;
     for (unsigned i = 0; i < proc->n_workers; i++) {
@@ -342,6 +359,7 @@ int rp_proc_run(struct rp_proc *proc)
         pthread_join(proc->workers[i].thread, NULL);
     for (unsigned i = 0; i < proc->n_workers; i++)
         worker_free(&proc->workers[i]);
+    rp_health_free(proc, main_ctx.loop);
     ev_signal_stop(main_ctx.loop, &sigint);
     ev_signal_stop(main_ctx.loop, &sigterm);
     ev_async_stop(main_ctx.loop, &main_ctx.worker_done);

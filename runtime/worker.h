@@ -14,12 +14,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "balance.h"
 #include "buf.h"
 #include "rp/http1.h"
 #include "rp/program.h"
 
 struct rp_conn;
 struct rp_upstream;
+struct rp_checker;
 
 /* Settings with defaults; the policy will set them (timeouts { }, limits { }). */
 struct rp_config {
@@ -51,6 +53,11 @@ struct rp_server_rt {
 
 struct rp_backend_rt {
     struct rp_server_rt *servers;
+    uint32_t rotor;          /* least_conn: where the next tie-break scan starts */
+    struct rp_conn *queue;   /* requests waiting for a server under max_conns */
+    struct rp_conn **queue_tail;
+    uint32_t queued;
+    double retry_tokens;     /* the retry budget: earned by requests, spent by retries */
 };
 
 struct rp_worker {
@@ -68,6 +75,8 @@ struct rp_worker {
     struct rp_exchange *free_x; /* pooled per-request state */
     uint32_t n_free_x;
     struct rp_backend_rt *backends;
+    uint64_t rng;           /* random2's generator state */
+    ev_timer queue_timer;   /* re-dispatches queued requests while any wait */
     struct rp_conn *conns;  /* every open client connection */
     struct rp_conn *closed; /* closed, to be freed when the callbacks are over */
     ev_prepare reaper;      /* frees `closed` before the loop blocks */
@@ -83,6 +92,9 @@ struct rp_proc {
     unsigned n_workers;
     struct rp_worker *workers;
     struct rp_server_addr **server_addrs; /* [backend][server] */
+    struct rp_server_state **server_state; /* [backend][server], shared (health.h) */
+    struct rp_checker **checkers;          /* [backend][server], main thread */
+    struct rp_ring *rings;                 /* [backend], for balance hash */
     unsigned n_listeners;                 /* per worker, from the policy or --listen */
     unsigned first_port;                  /* the first listener's port, once bound */
     volatile int stop_level;              /* 0 running, 1 graceful, 2 now */

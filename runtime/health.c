@@ -1,0 +1,291 @@
+/* health.c: shared server state, passive ejection, and active checks.
+ *
+ * An active check is one connection per interval: connect (TCP checks stop
+ * there), send a small HTTP/1.1 request with Connection: close, read the
+ * status line, compare it with the expected range. `rise` successes in a row
+ * mark a down server up, `fall` failures in a row mark an up server down;
+ * transitions are logged.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "health.h"
+#include "log.h"
+#include "sock.h"
+#include "worker.h"
+
+struct rp_checker {
+    ev_timer every;   /* the interval */
+    ev_timer timeout; /* the check in progress */
+    ev_io io;
+    int fd;
+    struct rp_proc *proc;
+    uint32_t b, s;
+    uint32_t ok_streak, fail_streak;
+    uint32_t req_len, req_sent;
+    uint32_t got;
+    char req[512];
+    char resp[64]; /* enough for the status line */
+};
+
+static const struct rp_server_def *server_def(const struct rp_proc *proc, uint32_t b, uint32_t s)
+{
+    return &proc->prog->backends[b].servers[s];
+}
+
+int rp_health_init(struct rp_proc *proc)
+{
+    const struct rp_program *prog = proc->prog;
+    uint32_t n_b = prog->n_backends ? prog->n_backends : 1;
+    proc->server_state = calloc(n_b, sizeof *proc->server_state);
+    proc->checkers = calloc(n_b, sizeof *proc->checkers);
+    if (!proc->server_state || !proc->checkers)
+        return -1;
+    for (uint32_t b = 0; b < prog->n_backends; b++) {
+        uint32_t n = prog->backends[b].n_servers;
+        proc->server_state[b] = aligned_alloc(64, n * sizeof(struct rp_server_state));
+        if (!proc->server_state[b])
+            return -1;
+        memset(proc->server_state[b], 0, n * sizeof(struct rp_server_state));
+        for (uint32_t s = 0; s < n; s++)
+            atomic_store(&proc->server_state[b][s].check_up, true);
+        if (prog->backends[b].health.kind == RP_HEALTH_NONE)
+            continue;
+        proc->checkers[b] = calloc(n, sizeof(struct rp_checker));
+        if (!proc->checkers[b])
+            return -1;
+    }
+    return 0;
+}
+
+static void check_close(struct rp_checker *k, struct ev_loop *loop)
+{
+    ev_timer_stop(loop, &k->timeout);
+    if (k->fd >= 0) {
+        ev_io_stop(loop, &k->io);
+        close(k->fd);
+        k->fd = -1;
+    }
+}
+
+/* Records one check's result and logs a transition. */
+static void check_done(struct rp_checker *k, struct ev_loop *loop, bool ok, const char *why)
+{
+    check_close(k, loop);
+    const struct rp_backend_def *be = &k->proc->prog->backends[k->b];
+    const struct rp_server_def *sd = server_def(k->proc, k->b, k->s);
+    struct rp_server_state *st = &k->proc->server_state[k->b][k->s];
+    bool up = atomic_load(&st->check_up);
+    if (ok) {
+        k->fail_streak = 0;
+        k->ok_streak++;
+        if (!up && k->ok_streak >= be->health.rise) {
+            atomic_store(&st->up_since_ms, rp_now_ms(loop));
+            atomic_store(&st->check_up, true);
+            rp_warn("server %s/%s (%s:%u) is UP: %u checks passed", be->name, sd->name, sd->host,
+                    sd->port, k->ok_streak);
+        }
+    } else {
+        k->ok_streak = 0;
+        k->fail_streak++;
+        if (up && k->fail_streak >= be->health.fall) {
+            atomic_store(&st->check_up, false);
+            rp_warn("server %s/%s (%s:%u) is DOWN: %u checks failed, last: %s", be->name,
+                    sd->name, sd->host, sd->port, k->fail_streak, why);
+        }
+    }
+}
+
+/* Reads the status line and judges it. */
+static void check_read(struct rp_checker *k, struct ev_loop *loop)
+{
+    const struct rp_health_def *h = &k->proc->prog->backends[k->b].health;
+    ssize_t n = read(k->fd, k->resp + k->got, sizeof k->resp - 1 - k->got);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        check_done(k, loop, false, n == 0 ? "closed before a status line" : strerror(errno));
+        return;
+    }
+    k->got += (uint32_t)n;
+    k->resp[k->got] = 0;
+    if (k->got < 12 && !memchr(k->resp, '\n', k->got))
+        return;
+    unsigned status = 0;
+    if (sscanf(k->resp, "HTTP/1.%*1[01] %3u", &status) != 1 || status < 100 || status > 599) {
+        check_done(k, loop, false, "not an HTTP response");
+        return;
+    }
+    if (status < h->expect_min || status > h->expect_max) {
+        char why[64];
+        snprintf(why, sizeof why, "status %u", status);
+        check_done(k, loop, false, why);
+        return;
+    }
+    check_done(k, loop, true, NULL);
+}
+
+static void check_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct rp_checker *k = (struct rp_checker *)((char *)io - offsetof(struct rp_checker, io));
+    const struct rp_health_def *h = &k->proc->prog->backends[k->b].health;
+    if (revents & EV_WRITE) {
+        if (k->req_sent == 0) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            if (err) {
+                check_done(k, loop, false, strerror(err));
+                return;
+            }
+            if (h->kind == RP_HEALTH_TCP) {
+                check_done(k, loop, true, NULL);
+                return;
+            }
+        }
+        ssize_t n = write(k->fd, k->req + k->req_sent, k->req_len - k->req_sent);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                check_done(k, loop, false, strerror(errno));
+            return;
+        }
+        k->req_sent += (uint32_t)n;
+        if (k->req_sent == k->req_len) {
+            ev_io_stop(loop, &k->io);
+            ev_io_set(&k->io, k->fd, EV_READ);
+            ev_io_start(loop, &k->io);
+        }
+        return;
+    }
+    check_read(k, loop);
+}
+
+static void check_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)revents;
+    struct rp_checker *k =
+        (struct rp_checker *)((char *)t - offsetof(struct rp_checker, timeout));
+    check_done(k, loop, false, "timed out");
+}
+
+static void check_start_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)revents;
+    struct rp_checker *k = (struct rp_checker *)((char *)t - offsetof(struct rp_checker, every));
+    if (k->fd >= 0)
+        return; /* the previous check is still running (timeout > interval) */
+    const struct rp_health_def *h = &k->proc->prog->backends[k->b].health;
+    const struct rp_server_addr *a = &k->proc->server_addrs[k->b][k->s];
+    k->got = k->req_sent = 0;
+    k->fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (k->fd < 0) {
+        check_done(k, loop, false, strerror(errno));
+        return;
+    }
+    if (connect(k->fd, (const struct sockaddr *)&a->sa, a->len) < 0 && errno != EINPROGRESS) {
+        check_done(k, loop, false, strerror(errno));
+        return;
+    }
+    ev_io_init(&k->io, check_io_cb, k->fd, EV_WRITE);
+    ev_io_start(loop, &k->io);
+    ev_timer_set(&k->timeout, h->timeout_ms / 1000.0, 0.);
+    ev_timer_start(loop, &k->timeout);
+}
+
+void rp_health_start(struct rp_proc *proc, struct ev_loop *loop)
+{
+    const struct rp_program *prog = proc->prog;
+    for (uint32_t b = 0; b < prog->n_backends; b++) {
+        const struct rp_backend_def *be = &prog->backends[b];
+        if (!proc->checkers[b])
+            continue;
+        const struct rp_health_def *h = &be->health;
+        for (uint32_t s = 0; s < be->n_servers; s++) {
+            struct rp_checker *k = &proc->checkers[b][s];
+            const struct rp_server_def *sd = &be->servers[s];
+            k->proc = proc;
+            k->b = b;
+            k->s = s;
+            k->fd = -1;
+            if (h->kind == RP_HEALTH_HTTP) {
+                int n = snprintf(k->req, sizeof k->req,
+                                 "%s %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: rpx-health\r\n"
+                                 "Connection: close\r\n\r\n",
+                                 h->method ? h->method : "GET", h->path ? h->path : "/",
+                                 sd->host, sd->port);
+                k->req_len = n > 0 && (size_t)n < sizeof k->req ? (uint32_t)n : 0;
+            }
+            /* Spread the first checks over the interval so that many
+             * servers are not all checked in the same instant. */
+            double every = h->interval_ms / 1000.0;
+            double first = 0.05 + every * (double)s / (double)be->n_servers;
+            ev_timer_init(&k->every, check_start_cb, first, every);
+            ev_init(&k->timeout, check_timeout_cb);
+            ev_timer_start(loop, &k->every);
+        }
+    }
+}
+
+void rp_health_free(struct rp_proc *proc, struct ev_loop *loop)
+{
+    if (!proc->server_state)
+        return;
+    for (uint32_t b = 0; b < proc->prog->n_backends; b++) {
+        if (proc->checkers && proc->checkers[b]) {
+            for (uint32_t s = 0; s < proc->prog->backends[b].n_servers; s++) {
+                struct rp_checker *k = &proc->checkers[b][s];
+                if (!k->proc || !loop)
+                    continue;
+                ev_timer_stop(loop, &k->every);
+                check_close(k, loop);
+            }
+            free(proc->checkers[b]);
+        }
+        free(proc->server_state[b]);
+    }
+    free(proc->checkers);
+    free(proc->server_state);
+    proc->checkers = NULL;
+    proc->server_state = NULL;
+}
+
+void rp_health_failed(struct rp_proc *proc, uint32_t b, uint32_t s, long long now_ms,
+                      const char *why)
+{
+    struct rp_server_state *st = &proc->server_state[b][s];
+    unsigned fails = atomic_fetch_add(&st->fails, 1) + 1;
+    if (fails < RP_PASSIVE_FAILS)
+        return;
+    /* Only the worker that crosses the threshold ejects; the others see
+     * the new deadline. */
+    if (fails != RP_PASSIVE_FAILS && now_ms < atomic_load(&st->down_until_ms))
+        return;
+    atomic_store(&st->fails, 0);
+    unsigned k = atomic_fetch_add(&st->ejections, 1);
+    long long backoff = RP_PASSIVE_BACKOFF_MS;
+    while (k-- > 0 && backoff < RP_PASSIVE_BACKOFF_MAX_MS)
+        backoff *= 2;
+    if (backoff > RP_PASSIVE_BACKOFF_MAX_MS)
+        backoff = RP_PASSIVE_BACKOFF_MAX_MS;
+    atomic_store(&st->down_until_ms, now_ms + backoff);
+    atomic_store(&st->up_since_ms, now_ms + backoff);
+    const struct rp_backend_def *be = &proc->prog->backends[b];
+    rp_warn("server %s/%s (%s:%u) is DOWN for %lld ms: %u failures in a row, last: %s", be->name,
+            be->servers[s].name, be->servers[s].host, be->servers[s].port, backoff,
+            RP_PASSIVE_FAILS, why);
+}
+
+void rp_health_succeeded(struct rp_proc *proc, uint32_t b, uint32_t s)
+{
+    struct rp_server_state *st = &proc->server_state[b][s];
+    /* Plain loads first: the common case writes nothing, so the line is not
+     * bounced between cores on every request. */
+    if (atomic_load_explicit(&st->fails, memory_order_relaxed))
+        atomic_store_explicit(&st->fails, 0, memory_order_relaxed);
+    if (atomic_load_explicit(&st->ejections, memory_order_relaxed))
+        atomic_store_explicit(&st->ejections, 0, memory_order_relaxed);
+}
