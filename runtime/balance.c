@@ -17,7 +17,13 @@ uint64_t rp_hash64(const void *p, size_t n, uint64_t seed)
     /* FNV-1a, then murmur3's finalizer so that nearby inputs land far apart
      * on the ring. */
     const unsigned char *s = p;
-    uint64_t h = 0xcbf29ce484222325ull ^ seed;
+    uint64_t h = 0xcbf29ce484222325ull;
+    /* The seed goes in as eight bytes of input: XORed into the start value
+     * it would cancel against the data ("a" with seed 3 = "b" with seed 0). */
+    for (int i = 0; i < 8; i++) {
+        h ^= (seed >> (8 * i)) & 0xff;
+        h *= 0x100000001b3ull;
+    }
     for (size_t i = 0; i < n; i++) {
         h ^= s[i];
         h *= 0x100000001b3ull;
