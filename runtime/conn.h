@@ -84,6 +84,7 @@ struct rp_conn {
     bool up_blocked;          /* the last write to the server would have blocked */
     bool retried;             /* the one replay on a fresh connection was used */
     bool counted;             /* counted in the server's active requests */
+    bool upgrade;             /* the Upgrade handshake is forwarded (route has `tunnel`) */
     bool queued;              /* waiting for room under max_conns */
     struct rp_conn *queue_next;
     uint32_t attempts;        /* servers tried, for `retries N` */

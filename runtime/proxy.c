@@ -128,6 +128,22 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
     return rc;
 }
 
+/* Copies the fields called `lname` (lower case) as they are. */
+static int add_named(struct rp_buf *b, const struct rp_http1_header *h, uint32_t n,
+                     const char *lname, size_t lname_len)
+{
+    int rc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!rp_http1_name_is(&h[i], lname, lname_len))
+            continue;
+        rc |= add(b, h[i].name, h[i].name_len);
+        rc |= add(b, ": ", 2);
+        rc |= add(b, h[i].value, h[i].value_len);
+        rc |= add(b, "\r\n", 2);
+    }
+    return rc;
+}
+
 /* Writes the request head the server gets into c->up_head. Returns -1 if it
  * does not fit. */
 static int build_request_head(struct rp_conn *c)
@@ -161,6 +177,11 @@ static int build_request_head(struct rp_conn *c)
                      continue_sent, false);
     if (req->body == RP_HTTP1_BODY_CHUNKED)
         rc |= RP_BUF_ADD_LIT(b, "Transfer-Encoding: chunked\r\n");
+    if (c->upgrade) {
+        /* Upgrade is hop-by-hop: it goes on only when the route tunnels. */
+        rc |= add_named(b, req->headers, req->n_headers, "upgrade", 7);
+        rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\n");
+    }
     if (c->client_http10)
         rc |= RP_BUF_ADD_LIT(b, "Via: 1.0 rpx\r\n\r\n");
     else
@@ -593,6 +614,11 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     c->req_body.kind = req->body;
     c->req_body.left = req->content_length;
     c->req_body.done = req->body == RP_HTTP1_BODY_NONE;
+    /* An Upgrade (WebSocket) handshake is passed on only on a route that
+     * allows tunnels; elsewhere Upgrade is dropped as hop-by-hop. */
+    c->upgrade = c->x->decision.tunnel && !c->client_http10 &&
+                 (req->flags & RP_HTTP1_F_CONN_UPGRADE) && (req->flags & RP_HTTP1_F_HAS_UPGRADE) &&
+                 req->body == RP_HTTP1_BODY_NONE;
     const struct rp_backend_def *be = backend_of(c);
     c->hash = be->balance == RP_BALANCE_HASH ? request_hash(c, be) : 0;
     /* Every request earns a tenth of a retry, up to a reserve. */
@@ -717,6 +743,37 @@ void rp_proxy_client_readable(struct rp_conn *c)
 
 /* ---- response: server -> client --------------------------------------------------------------- */
 
+/* The server agreed to switch protocols (101): relay its head with the
+ * Upgrade field, then bytes both ways until either side closes. Both
+ * directions become "until close" streams; neither connection is reused. */
+static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_response *resp)
+{
+    struct rp_buf *b = c->out;
+    char line[64];
+    int n = snprintf(line, sizeof line, "HTTP/1.1 101 %.*s\r\n", (int)resp->reason_len,
+                     resp->reason_len ? resp->reason : "Switching Protocols");
+    int rc = add(b, line, (size_t)n);
+    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, false, false, false);
+    rc |= add_named(b, resp->headers, resp->n_headers, "upgrade", 7);
+    rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\nVia: 1.1 rpx\r\n\r\n");
+    if (rc) {
+        proxy_fail(c, 502);
+        return -1;
+    }
+    rp_health_succeeded(c->w->proc, c->backend, c->server);
+    c->resp_status = 101;
+    c->keep_alive = false;
+    c->up_keep_alive = false;
+    c->resp_head_parsed = true;
+    c->resp_body.kind = RP_HTTP1_BODY_CLOSE;
+    c->resp_body.done = false;
+    /* Whatever the client sends from now on is tunnel data. */
+    c->req_body.kind = RP_HTTP1_BODY_CLOSE;
+    c->req_body.done = false;
+    c->req_ready = c->in ? rp_buf_len(c->in) : 0;
+    return 1;
+}
+
 /* Parses response heads in up->in: relays 1xx interim responses, and on the
  * final head prepares the client's head in c->out. Returns 1 when the final
  * head is parsed, 0 when more bytes are needed, -1 after failing the
@@ -745,9 +802,12 @@ static int proxy_parse_response(struct rp_conn *c)
         if (resp.status >= 100 && resp.status < 200) {
             up->in->start += (uint32_t)r;
             if (resp.status == 101) {
-                /* Upgrade is not forwarded, so a switch was never asked for. */
-                proxy_fail(c, 502);
-                return -1;
+                if (!c->upgrade) {
+                    /* Upgrade was not forwarded: a switch was never asked for. */
+                    proxy_fail(c, 502);
+                    return -1;
+                }
+                return proxy_switch_protocols(c, &resp);
             }
             if (!c->client_http10 && build_response_head(c, &resp, false) < 0) {
                 proxy_fail(c, 502);
