@@ -23,6 +23,45 @@ struct ast_addr {
     uint16_t port;
 };
 
+/* An argument of a statement whose shape the checker knows (backend
+ * options, settings): `2s`, `auto`, `"/healthz"`, `[502, 503]`,
+ * `hash(client.ip)`, `req.header["X"]`. */
+enum ast_arg_kind {
+    AST_ARG_WORD,
+    AST_ARG_INT,
+    AST_ARG_QUANTITY,
+    AST_ARG_STRING,
+    AST_ARG_RANGE,
+    AST_ARG_ADDR,
+    AST_ARG_IP,
+    AST_ARG_CIDR,
+    AST_ARG_RATE,
+    AST_ARG_LIST, /* [a, b]: items in sub */
+    AST_ARG_CALL, /* name(args): name in tok's first word, args in sub */
+    AST_ARG_REF,  /* obj.field or obj.field["key"] */
+};
+
+struct ast_arg {
+    struct ast_arg *next;
+    enum ast_arg_kind kind;
+    struct span tok;     /* the whole argument */
+    bool bad;            /* the lexer already reported it */
+    struct ast_arg *sub; /* LIST items, CALL arguments */
+    struct span name;    /* CALL: the name; REF: the object (`req`) */
+    struct span field;   /* REF: `header` */
+    bool has_key;        /* REF: ["key"] given */
+    struct span key_tok; /* REF: the key's string token */
+    const char *str;     /* STRING: decoded; REF: the key decoded */
+    size_t str_len;
+};
+
+/* A statement the parser keeps as a keyword and arguments. */
+struct ast_stmt {
+    struct ast_stmt *next;
+    struct span kw;
+    struct ast_arg *args;
+};
+
 struct ast_listen {
     struct ast_listen *next;
     struct span kw; /* `listen` */
@@ -34,27 +73,61 @@ struct ast_server {
     struct span kw;   /* `server` */
     struct span name;
     struct ast_addr addr;
-    struct span weight_tok; /* len 0 if not given */
-    struct span extra_weight_tok; /* a second `weight` (an error), len 0 if none */
-    bool weight_bad;        /* the lexer already reported it */
-    uint32_t weight;        /* check: 1..256, default 1 */
+    struct ast_arg *opts;   /* weight N, backup, max_conns N, slow_start D */
+    /* check: */
+    uint32_t weight;        /* 1..256, default 1 */
+    bool has_weight;
+    bool backup;
+    uint32_t max_conns;
+    uint32_t slow_start_ms;
 };
 
+/* Same numbers as enum rp_balance_algo. */
 enum ast_balance {
     AST_BALANCE_ROUND_ROBIN = 0,
+    AST_BALANCE_LEAST_CONN = 1,
+    AST_BALANCE_RANDOM2 = 2,
+    AST_BALANCE_HASH = 3,
+    AST_BALANCE_FIRST = 4,
+};
+
+/* Same numbers as enum rp_hash_key. */
+enum ast_hash_key {
+    AST_HASH_NONE = 0,
+    AST_HASH_CLIENT_IP,
+    AST_HASH_PATH,
+    AST_HASH_HOST,
+    AST_HASH_HEADER,
+    AST_HASH_COOKIE,
+    AST_HASH_QUERY,
+};
+
+/* Same numbers as enum rp_health_kind. */
+enum ast_health {
+    AST_HEALTH_NONE = 0,
+    AST_HEALTH_TCP = 1,
+    AST_HEALTH_HTTP = 2,
 };
 
 struct ast_backend {
     struct ast_backend *next;
     struct span kw;          /* `backend` */
     struct span name;
-    struct span balance_tok; /* len 0 if not given */
-    struct span extra_balance_tok; /* a second `balance` (an error), len 0 if none */
-    enum ast_balance balance;
+    struct ast_stmt *stmts;  /* balance, health, retries, queue_timeout, keepalive */
+    struct ast_stmt **stmts_tail;
     struct ast_server *servers;
     struct ast_server **servers_tail;
     uint32_t n_servers;
     /* check: */
+    enum ast_balance balance;
+    enum ast_hash_key hash_key;
+    const char *hash_name;   /* header (lower case), cookie or query name */
+    enum ast_health health;
+    const char *health_method, *health_path;
+    uint32_t health_interval_ms, health_timeout_ms, health_rise, health_fall;
+    uint32_t expect_min, expect_max;
+    uint32_t retries, retry_on;
+    uint32_t queue_timeout_ms, keepalive, keepalive_idle_ms;
     uint32_t index; /* in source order, the index in the emitted table */
     bool used;      /* some route proxies to it */
 };
@@ -81,6 +154,7 @@ struct ast_route {
     const char *path;          /* decoded, in the arena; "" for default */
     size_t path_len;
     bool bad;                  /* the matcher had a lexical error: skip checks on it */
+    struct span tunnel_kw;     /* `tunnel`, len 0 if not given */
     const char *label;         /* `path "/x"` as written, normalized spacing */
 
     enum ast_action_kind action;
@@ -97,7 +171,32 @@ struct ast_route {
     size_t body_len;
 };
 
+/* Where a setting statement was written. */
+enum ast_setting_block {
+    AST_SET_WORKERS,  /* top-level `workers N` */
+    AST_SET_TIMEOUTS, /* inside `timeouts { }` */
+    AST_SET_LIMITS,   /* inside `limits { }` */
+};
+
+struct ast_setting {
+    struct ast_setting *next;
+    enum ast_setting_block block;
+    struct ast_stmt stmt;
+};
+
+/* The values of rp_settings; 0 means the runtime's default. */
+struct ast_settings {
+    uint32_t workers;
+    uint32_t client_header_ms, client_idle_ms, client_body_ms;
+    uint32_t connect_ms, backend_ms, drain_ms;
+    uint32_t header_size, header_count, uri_length;
+    uint64_t body_size;
+};
+
 struct ast_program {
+    struct ast_setting *settings;
+    struct ast_setting **settings_tail;
+    struct ast_settings set; /* check: */
     struct ast_listen *listens;
     struct ast_listen **listens_tail;
     uint32_t n_listens;

@@ -4,10 +4,12 @@
 
 #include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "diag.h"
 #include "parse.h"
 
@@ -187,37 +189,661 @@ static void check_listeners(struct check *c)
     }
 }
 
-static const char *const balance_names[] = {"round_robin"};
+/* ---- values ------------------------------------------------------------ */
+
+static int arg_len(const struct ast_arg *a)
+{
+    return (int)a->tok.len;
+}
+
+static bool word_is(const struct check *c, struct span s, const char *w)
+{
+    return strlen(w) == s.len && memcmp(text_at(c, s), w, s.len) == 0;
+}
+
+/* The index of the word at s among n words, or -1. */
+static int word_index(const struct check *c, struct span s, const char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (word_is(c, s, words[i]))
+            return (int)i;
+    return -1;
+}
+
+/* "unknown WHAT 'x'; did you mean 'y'?" or "... (expected one of: a, b)". */
+static void check_unknown(struct check *c, struct span at, const char *what,
+                          const char *const *words, size_t n)
+{
+    const char *t = text_at(c, at);
+    int close = diag_closest(t, at.len, words, n);
+    if (close >= 0) {
+        diag_error(c->diag, at, "unknown %s '%.*s'; did you mean '%s'?", what, (int)at.len, t,
+                   words[close]);
+        return;
+    }
+    struct buf list = {0};
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&list, "%s%s", i ? ", " : "", words[i]);
+    diag_error(c->diag, at, "unknown %s '%.*s' (expected one of: %s)", what, (int)at.len, t,
+               list.data);
+    buf_free(&list);
+}
+
+/* Parses a number with an optional unit (from a table); the value times the
+ * unit's factor goes to *out. Returns false (reported) when it does not fit. */
+struct unit {
+    const char *suffix;
+    uint64_t factor;
+};
+
+static bool check_quantity(struct check *c, const struct ast_arg *a, const char *what,
+                           const struct unit *units, size_t n_units, bool need_unit,
+                           const char *example, uint64_t max, uint64_t *out)
+{
+    if (a->bad)
+        return false;
+    if (a->kind != AST_ARG_INT && a->kind != AST_ARG_QUANTITY) {
+        diag_error(c->diag, a->tok, "%s must be %s, e.g. %s; not '%.*s'", what,
+                   need_unit ? "a duration" : "a number", example, arg_len(a),
+                   text_at(c, a->tok));
+        return false;
+    }
+    const char *t = text_at(c, a->tok);
+    size_t d = 0;
+    uint64_t v = 0;
+    bool overflow = false;
+    while (d < a->tok.len && t[d] >= '0' && t[d] <= '9') {
+        v = v * 10 + (uint64_t)(t[d] - '0');
+        if (v > (UINT64_C(1) << 50))
+            overflow = true;
+        d++;
+    }
+    uint64_t factor = 1;
+    if (d < a->tok.len) {
+        size_t i;
+        for (i = 0; i < n_units; i++)
+            if (strlen(units[i].suffix) == a->tok.len - d &&
+                memcmp(units[i].suffix, t + d, a->tok.len - d) == 0)
+                break;
+        if (i == n_units) {
+            diag_error(c->diag, a->tok, "%s cannot be '%.*s': %s", what, arg_len(a), t,
+                       need_unit ? "durations are in ms, s, m, h or d"
+                                 : "sizes are a number of bytes, or k, m or g");
+            return false;
+        }
+        factor = units[i].factor;
+    } else if (need_unit) {
+        diag_error(c->diag, a->tok, "%s '%.*s' needs a unit, e.g. %s", what, arg_len(a), t,
+                   example);
+        return false;
+    }
+    if (overflow || v > max / factor) {
+        diag_error(c->diag, a->tok, "%s %.*s is too large", what, arg_len(a), t);
+        return false;
+    }
+    *out = v * factor;
+    return true;
+}
+
+static const struct unit duration_units[] = {
+    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+static const struct unit size_units[] = {
+    {"k", 1024}, {"m", 1024 * 1024}, {"g", 1024 * 1024 * 1024}};
+
+/* A duration in milliseconds, 1ms..24d; zero is refused: every duration here
+ * bounds a wait, and a wait of zero would fail everything. */
+static bool check_duration(struct check *c, const struct ast_arg *a, const char *what,
+                           uint32_t *ms)
+{
+    uint64_t v;
+    if (!check_quantity(c, a, what, duration_units, 5, true, "10s", UINT32_MAX - 1, &v))
+        return false;
+    if (v == 0) {
+        diag_error(c->diag, a->tok, "%s cannot be zero", what);
+        return false;
+    }
+    *ms = (uint32_t)v;
+    return true;
+}
+
+static bool check_size(struct check *c, const struct ast_arg *a, const char *what, uint64_t max,
+                       uint64_t *bytes)
+{
+    if (!check_quantity(c, a, what, size_units, 3, false, "16k", UINT64_C(1) << 50, bytes))
+        return false;
+    if (*bytes == 0) {
+        diag_error(c->diag, a->tok, "%s cannot be zero", what);
+        return false;
+    }
+    if (*bytes > max) {
+        diag_error(c->diag, a->tok, "%s %.*s is out of range (1..%llu)", what, arg_len(a),
+                   text_at(c, a->tok), (unsigned long long)max);
+        return false;
+    }
+    return true;
+}
+
+/* A plain integer in lo..hi. */
+static bool check_int(struct check *c, const struct ast_arg *a, const char *what, uint32_t lo,
+                      uint32_t hi, uint32_t *out)
+{
+    if (a->bad)
+        return false;
+    uint32_t v;
+    if (a->kind != AST_ARG_INT) {
+        diag_error(c->diag, a->tok, "%s must be a number (%u..%u), not '%.*s'", what, lo, hi,
+                   arg_len(a), text_at(c, a->tok));
+        return false;
+    }
+    if (!parse_uint(text_at(c, a->tok), a->tok.len, hi, &v) || v < lo) {
+        diag_error(c->diag, a->tok, "%s %.*s is out of range (%u..%u)", what, arg_len(a),
+                   text_at(c, a->tok), lo, hi);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* The statement's arguments must be exactly n (reported otherwise). */
+static bool check_nargs(struct check *c, struct span kw, const struct ast_arg *args, unsigned n,
+                        const char *usage)
+{
+    unsigned got = 0;
+    const struct ast_arg *extra = NULL;
+    for (const struct ast_arg *a = args; a; a = a->next)
+        if (++got == n + 1)
+            extra = a;
+    if (got == n)
+        return true;
+    if (extra)
+        diag_error(c->diag, extra->tok, "unexpected '%.*s': the form is '%s'", arg_len(extra),
+                   text_at(c, extra->tok), usage);
+    else
+        diag_error(c->diag, kw, "'%.*s' needs a value: the form is '%s'", (int)kw.len,
+                   text_at(c, kw), usage);
+    return false;
+}
+
+/* ---- settings ------------------------------------------------------------ */
+
+static const char *const timeout_keys[] = {"client_header", "client_idle", "client_body",
+                                           "connect",       "backend",     "drain"};
+static const char *const limit_keys[] = {"header_size", "header_count", "uri_length",
+                                         "body_size"};
+
+/* The runtime reads a request head into one buffer of this size
+ * (runtime/buf.h RP_BUF_SIZE), and keeps this many header fields at most
+ * (RP_HTTP1_MAX_HEADERS). */
+#define CHECK_HEAD_MAX (16 * 1024)
+#define CHECK_HEADERS_MAX 100
+
+static void check_settings(struct check *c)
+{
+    struct ast_settings *set = &c->prog->set;
+    const struct ast_setting *seen_workers = NULL;
+    const struct ast_setting *seen_t[6] = {0}, *seen_l[4] = {0};
+    for (const struct ast_setting *st = c->prog->settings; st; st = st->next) {
+        struct span kw = st->stmt.kw;
+        const struct ast_arg *a = st->stmt.args;
+        const struct ast_setting **seen;
+        int k;
+        if (st->block == AST_SET_WORKERS) {
+            if (seen_workers) {
+                diag_error(c->diag, kw, "'workers' is already set");
+                diag_note(c->diag, seen_workers->stmt.kw, "set here");
+                continue;
+            }
+            seen_workers = st;
+            if (!check_nargs(c, kw, a, 1, "workers N|auto"))
+                continue;
+            if (a->kind == AST_ARG_WORD && word_is(c, a->tok, "auto"))
+                set->workers = UINT32_MAX;
+            else if (a->kind == AST_ARG_WORD)
+                diag_error(c->diag, a->tok, "workers must be a number (1..1024) or 'auto', not '%.*s'",
+                           arg_len(a), text_at(c, a->tok));
+            else
+                check_int(c, a, "workers", 1, 1024, &set->workers);
+            continue;
+        }
+        bool timeouts = st->block == AST_SET_TIMEOUTS;
+        const char *const *keys = timeouts ? timeout_keys : limit_keys;
+        size_t n_keys = timeouts ? 6 : 4;
+        k = word_index(c, kw, keys, n_keys);
+        if (k < 0) {
+            check_unknown(c, kw, timeouts ? "timeout" : "limit", keys, n_keys);
+            continue;
+        }
+        seen = timeouts ? &seen_t[k] : &seen_l[k];
+        if (*seen) {
+            diag_error(c->diag, kw, "'%s' is already set", keys[k]);
+            diag_note(c->diag, (*seen)->stmt.kw, "set here");
+            continue;
+        }
+        *seen = st;
+        char usage[64];
+        snprintf(usage, sizeof usage, "%s %s", keys[k],
+                 timeouts ? "DURATION" : k == 1 ? "N" : "SIZE");
+        if (!check_nargs(c, kw, a, 1, usage))
+            continue;
+        if (timeouts) {
+            uint32_t *fields[] = {&set->client_header_ms, &set->client_idle_ms,
+                                  &set->client_body_ms,   &set->connect_ms,
+                                  &set->backend_ms,       &set->drain_ms};
+            check_duration(c, a, keys[k], fields[k]);
+            continue;
+        }
+        uint64_t v;
+        switch (k) {
+        case 0:
+            if (check_size(c, a, "header_size", UINT64_MAX, &v)) {
+                if (v > CHECK_HEAD_MAX)
+                    diag_error(c->diag, a->tok,
+                               "header_size %.*s is larger than the runtime's request buffer "
+                               "(16k): a head that size could not be read",
+                               arg_len(a), text_at(c, a->tok));
+                else
+                    set->header_size = (uint32_t)v;
+            }
+            break;
+        case 1:
+            check_int(c, a, "header_count", 1, CHECK_HEADERS_MAX, &set->header_count);
+            break;
+        case 2:
+            if (check_size(c, a, "uri_length", CHECK_HEAD_MAX, &v))
+                set->uri_length = (uint32_t)v;
+            break;
+        case 3:
+            if (check_size(c, a, "body_size", UINT64_C(1) << 50, &v))
+                set->body_size = v;
+            break;
+        }
+    }
+    if (set->uri_length && set->header_size && set->uri_length > set->header_size)
+        diag_error(c->diag, seen_l[2]->stmt.args->tok,
+                   "uri_length is larger than header_size: the request line is part of the head");
+}
+
+/* ---- backends ------------------------------------------------------------ */
+
+static const char *const balance_names[] = {"round_robin", "least_conn", "random2", "hash",
+                                            "first"};
+static const char *const hash_keys[] = {"client.ip",        "req.path",         "req.host",
+                                        "req.header[\"X\"]", "req.cookie[\"c\"]", "req.query[\"q\"]"};
+static const char *const hash_key_words[] = {"client.ip", "req.path",   "req.host",
+                                             "req.header", "req.cookie", "req.query"};
+
+static void check_balance(struct check *c, struct ast_backend *b, const struct ast_stmt *st)
+{
+    const struct ast_arg *a = st->args;
+    if (!check_nargs(c, st->kw, a, 1, "balance ALGORITHM"))
+        return;
+    struct span name = a->kind == AST_ARG_CALL ? a->name : a->tok;
+    if (a->kind != AST_ARG_WORD && a->kind != AST_ARG_CALL) {
+        diag_error(c->diag, a->tok, "expected a balance algorithm, not '%.*s'", arg_len(a),
+                   text_at(c, a->tok));
+        return;
+    }
+    int i = word_index(c, name, balance_names, 5);
+    if (i < 0) {
+        check_unknown(c, name, "balance algorithm", balance_names, 5);
+        return;
+    }
+    b->balance = (enum ast_balance)i;
+    if (i != AST_BALANCE_HASH) {
+        if (a->kind == AST_ARG_CALL)
+            diag_error(c->diag, a->tok, "'%s' takes no key; only hash(KEY) does",
+                       balance_names[i]);
+        return;
+    }
+    if (a->kind != AST_ARG_CALL || !a->sub || a->sub->next) {
+        diag_error(c->diag, a->tok,
+                   "hash needs one key: hash(client.ip), hash(req.path), hash(req.host), "
+                   "hash(req.header[\"X\"]), hash(req.cookie[\"c\"]) or hash(req.query[\"q\"])");
+        return;
+    }
+    const struct ast_arg *k = a->sub;
+    if (k->kind != AST_ARG_REF) {
+        diag_error(c->diag, k->tok, "unknown hash key '%.*s'", arg_len(k), text_at(c, k->tok));
+        return;
+    }
+    char key[128];
+    snprintf(key, sizeof key, "%.*s.%.*s", (int)k->name.len, text_at(c, k->name),
+             (int)k->field.len, text_at(c, k->field));
+    int j;
+    for (j = 0; j < 6; j++)
+        if (strcmp(key, hash_key_words[j]) == 0)
+            break;
+    if (j == 6) {
+        struct span ks = span_join(k->name, k->field);
+        int close = diag_closest(key, strlen(key), hash_key_words, 6);
+        if (close >= 0)
+            diag_error(c->diag, ks, "unknown hash key '%s'; did you mean '%s'?", key,
+                       hash_keys[close]);
+        else
+            diag_error(c->diag, ks,
+                       "unknown hash key '%s' (expected client.ip, req.path, req.host, "
+                       "req.header[\"X\"], req.cookie[\"c\"] or req.query[\"q\"])",
+                       key);
+        return;
+    }
+    bool needs_name = j >= 3;
+    if (needs_name && !k->has_key) {
+        diag_error(c->diag, k->tok, "hash key '%s' needs a name, e.g. %s", key, hash_keys[j]);
+        return;
+    }
+    if (!needs_name && k->has_key) {
+        diag_error(c->diag, k->key_tok, "hash key '%s' takes no name", key);
+        return;
+    }
+    if (needs_name && k->str_len == 0) {
+        diag_error(c->diag, k->key_tok, "the name in %s[...] cannot be empty", key);
+        return;
+    }
+    b->hash_key = (enum ast_hash_key)(j + 1);
+    if (needs_name) {
+        char *n = arena_strndup(c->arena, k->str, k->str_len);
+        if (j == 3)
+            for (char *q = n; *q; q++)
+                if (*q >= 'A' && *q <= 'Z')
+                    *q = (char)(*q + 32);
+        b->hash_name = n;
+    }
+}
+
+static void check_health(struct check *c, struct ast_backend *b, const struct ast_stmt *st)
+{
+    static const char *const words[] = {"get", "head", "tcp", "every", "timeout", "rise", "fall",
+                                        "expect"};
+    const struct ast_arg *a = st->args;
+    const char *usage = "health get|head \"/path\" [every D] [timeout D] [rise N] [fall N] "
+                        "[expect S|S..S]' or 'health tcp [every D] [timeout D] [rise N] [fall N]";
+    if (!a) {
+        diag_error(c->diag, st->kw, "'health' needs a kind: the form is '%s'", usage);
+        return;
+    }
+    b->health_interval_ms = 2000;
+    b->health_timeout_ms = 1000;
+    b->health_rise = 2;
+    b->health_fall = 3;
+    b->expect_min = 200;
+    b->expect_max = 399;
+    const struct ast_arg *every = NULL, *timeout = NULL, *expect = NULL;
+    bool seen[8] = {0};
+    bool ok = true;
+    for (; a; a = a->next) {
+        if (a->kind != AST_ARG_WORD) {
+            diag_error(c->diag, a->tok, "unexpected '%.*s' in 'health': the form is '%s'",
+                       arg_len(a), text_at(c, a->tok), usage);
+            return;
+        }
+        int w = word_index(c, a->tok, words, 8);
+        if (w < 0) {
+            check_unknown(c, a->tok, "health option", words, 8);
+            return;
+        }
+        bool is_kind = w <= 2;
+        if (is_kind != (a == st->args)) {
+            if (is_kind)
+                diag_error(c->diag, a->tok, "'%s' must come first in 'health'", words[w]);
+            else
+                diag_error(c->diag, a->tok, "'health' needs a kind first: get, head or tcp");
+            return;
+        }
+        if (seen[w]) {
+            diag_error(c->diag, a->tok, "'%s' is given twice in 'health'", words[w]);
+            return;
+        }
+        seen[w] = true;
+        if (w == 2) {
+            b->health = AST_HEALTH_TCP;
+            continue;
+        }
+        const struct ast_arg *v = a->next;
+        if (!v || (v->kind == AST_ARG_WORD && word_index(c, v->tok, words, 8) >= 0)) {
+            diag_error(c->diag, a->tok, "'%s' needs a value", words[w]);
+            return;
+        }
+        a = v;
+        switch (w) {
+        case 0:
+        case 1:
+            if (v->kind != AST_ARG_STRING) {
+                diag_error(c->diag, v->tok, "health %s needs a path string, e.g. \"/healthz\"",
+                           words[w]);
+                return;
+            }
+            if (!v->bad && (v->str_len == 0 || v->str[0] != '/' ||
+                            memchr(v->str, ' ', v->str_len) || memchr(v->str, '\n', v->str_len) ||
+                            memchr(v->str, '\r', v->str_len) || strlen(v->str) != v->str_len)) {
+                diag_error(c->diag, v->tok,
+                           "a health check path must start with '/' and hold no spaces or "
+                           "control characters");
+                ok = false;
+            }
+            b->health = AST_HEALTH_HTTP;
+            b->health_method = w == 0 ? "GET" : "HEAD";
+            b->health_path = v->str;
+            break;
+        case 3:
+            every = v;
+            ok &= check_duration(c, v, "health interval", &b->health_interval_ms);
+            break;
+        case 4:
+            timeout = v;
+            ok &= check_duration(c, v, "health timeout", &b->health_timeout_ms);
+            break;
+        case 5:
+            ok &= check_int(c, v, "rise", 1, 1000, &b->health_rise);
+            break;
+        case 6:
+            ok &= check_int(c, v, "fall", 1, 1000, &b->health_fall);
+            break;
+        case 7: {
+            expect = v;
+            if (b->health == AST_HEALTH_TCP) {
+                diag_error(c->diag, a->tok, "a tcp health check has no status to expect");
+                ok = false;
+                break;
+            }
+            uint32_t lo, hi;
+            const char *t = text_at(c, v->tok);
+            if (v->kind == AST_ARG_INT) {
+                if (!check_int(c, v, "expected status", 100, 599, &lo)) {
+                    ok = false;
+                    break;
+                }
+                hi = lo;
+            } else if (v->kind == AST_ARG_RANGE) {
+                const char *dots = memchr(t, '.', v->tok.len);
+                size_t n1 = (size_t)(dots - t);
+                if (!parse_uint(t, n1, 599, &lo) || lo < 100 ||
+                    !parse_uint(dots + 2, v->tok.len - n1 - 2, 599, &hi) || hi < 100) {
+                    diag_error(c->diag, v->tok, "status range %.*s is out of range (100..599)",
+                               arg_len(v), t);
+                    ok = false;
+                    break;
+                }
+                if (lo > hi) {
+                    diag_error(c->diag, v->tok, "status range %.*s is empty", arg_len(v), t);
+                    ok = false;
+                    break;
+                }
+            } else {
+                diag_error(c->diag, v->tok, "expect takes a status or a range, e.g. 200..399");
+                ok = false;
+                break;
+            }
+            b->expect_min = lo;
+            b->expect_max = hi;
+            break;
+        }
+        }
+    }
+    (void)expect;
+    if (ok && b->health_interval_ms < b->health_timeout_ms) {
+        struct span at = every ? every->tok : timeout ? timeout->tok : st->kw;
+        diag_error(c->diag, at,
+                   "health interval (%ums) is shorter than its timeout (%ums): checks would "
+                   "overlap",
+                   b->health_interval_ms, b->health_timeout_ms);
+        if (every && timeout)
+            diag_note(c->diag, timeout->tok, "the timeout is set here");
+    }
+}
+
+static void check_retries(struct check *c, struct ast_backend *b, const struct ast_stmt *st)
+{
+    static const char *const conds[] = {"connect_error", "timeout", "502", "503", "504"};
+    const struct ast_arg *a = st->args;
+    const char *usage = "retries N [on [connect_error, timeout, 502, 503, 504]]";
+    if (!a) {
+        diag_error(c->diag, st->kw, "'retries' needs a count: the form is '%s'", usage);
+        return;
+    }
+    if (!check_int(c, a, "retries", 0, 10, &b->retries))
+        return;
+    b->retry_on = 1u << 0 | 1u << 1; /* connect errors and timeouts */
+    a = a->next;
+    if (!a)
+        return;
+    if (a->kind != AST_ARG_WORD || !word_is(c, a->tok, "on") || !a->next ||
+        a->next->kind != AST_ARG_LIST || a->next->next) {
+        diag_error(c->diag, a->tok, "unexpected '%.*s': the form is '%s'", arg_len(a),
+                   text_at(c, a->tok), usage);
+        return;
+    }
+    const struct ast_arg *l = a->next;
+    if (!l->sub) {
+        diag_error(c->diag, l->tok, "the list of retry conditions is empty");
+        return;
+    }
+    b->retry_on = 0;
+    for (const struct ast_arg *x = l->sub; x; x = x->next) {
+        int i = word_index(c, x->tok, conds, 5);
+        if (i < 0 || (x->kind != AST_ARG_WORD && x->kind != AST_ARG_INT)) {
+            check_unknown(c, x->tok, "retry condition", conds, 5);
+            continue;
+        }
+        if (b->retry_on & (1u << i))
+            diag_error(c->diag, x->tok, "retry condition '%s' is listed twice", conds[i]);
+        b->retry_on |= 1u << i;
+    }
+}
+
+static void check_backend_stmt(struct check *c, struct ast_backend *b, const struct ast_stmt *st,
+                               const struct ast_stmt **seen)
+{
+    static const char *const stmts[] = {"balance", "health", "retries", "queue_timeout",
+                                        "keepalive", "server"};
+    int k = word_index(c, st->kw, stmts, 6);
+    if (k < 0) {
+        check_unknown(c, st->kw, "backend statement", stmts, 6);
+        return;
+    }
+    if (k == 5) { /* `server` with a malformed address got here as a word */
+        diag_error(c->diag, st->kw, "the form is 'server NAME ADDRESS [OPTIONS]'");
+        return;
+    }
+    if (seen[k]) {
+        diag_error(c->diag, st->kw, "backend '%.*s' already has a %s", (int)b->name.len,
+                   text_at(c, b->name), k == 0 ? "balance algorithm" : stmts[k]);
+        diag_note(c->diag, seen[k]->kw, "set here");
+        return;
+    }
+    seen[k] = st;
+    const struct ast_arg *a = st->args;
+    switch (k) {
+    case 0:
+        check_balance(c, b, st);
+        break;
+    case 1:
+        check_health(c, b, st);
+        break;
+    case 2:
+        check_retries(c, b, st);
+        break;
+    case 3:
+        if (check_nargs(c, st->kw, a, 1, "queue_timeout DURATION"))
+            check_duration(c, a, "queue_timeout", &b->queue_timeout_ms);
+        break;
+    case 4:
+        if (!a) {
+            check_nargs(c, st->kw, a, 1, "keepalive N [idle DURATION]");
+            break;
+        }
+        check_int(c, a, "keepalive", 1, 100000, &b->keepalive);
+        if (!a->next)
+            break;
+        if (a->next->kind != AST_ARG_WORD || !word_is(c, a->next->tok, "idle") ||
+            !a->next->next || a->next->next->next) {
+            diag_error(c->diag, a->next->tok, "unexpected '%.*s': the form is '%s'",
+                       arg_len(a->next), text_at(c, a->next->tok), "keepalive N [idle DURATION]");
+            break;
+        }
+        check_duration(c, a->next->next, "keepalive idle", &b->keepalive_idle_ms);
+        break;
+    }
+}
+
+static void check_server_opts(struct check *c, struct ast_server *s)
+{
+    static const char *const opts[] = {"weight", "backup", "max_conns", "slow_start"};
+    const struct ast_arg *seen[4] = {0};
+    for (const struct ast_arg *a = s->opts; a; a = a->next) {
+        if (a->kind != AST_ARG_WORD) {
+            diag_error(c->diag, a->tok, "unexpected '%.*s': server options are weight N, backup, "
+                                        "max_conns N and slow_start DURATION",
+                       arg_len(a), text_at(c, a->tok));
+            return;
+        }
+        int k = word_index(c, a->tok, opts, 4);
+        if (k < 0) {
+            check_unknown(c, a->tok, "server option", opts, 4);
+            return;
+        }
+        if (seen[k]) {
+            diag_error(c->diag, a->tok, "server '%.*s' already has a%s %s", (int)s->name.len,
+                       text_at(c, s->name), k == 0 ? "" : "", k == 1 ? "backup flag" : opts[k]);
+            diag_note(c->diag, seen[k]->tok, "set here");
+            if (k != 1)
+                a = a->next;
+            if (!a)
+                return;
+            continue;
+        }
+        seen[k] = a;
+        if (k == 1) {
+            s->backup = true;
+            continue;
+        }
+        const struct ast_arg *v = a->next;
+        if (!v) {
+            diag_error(c->diag, a->tok, "'%s' needs a value", opts[k]);
+            return;
+        }
+        a = v;
+        if (k == 0) {
+            if (!v->bad && v->kind == AST_ARG_INT &&
+                (!parse_uint(text_at(c, v->tok), v->tok.len, 256, &s->weight) || s->weight == 0))
+                diag_error(c->diag, v->tok, "weight %.*s is out of range (1..256)", arg_len(v),
+                           text_at(c, v->tok));
+            else if (!v->bad && v->kind != AST_ARG_INT)
+                diag_error(c->diag, v->tok, "weight must be a number (1..256), not '%.*s'",
+                           arg_len(v), text_at(c, v->tok));
+            s->has_weight = true;
+        } else if (k == 2) {
+            check_int(c, v, "max_conns", 1, 1000000, &s->max_conns);
+        } else {
+            check_duration(c, v, "slow_start", &s->slow_start_ms);
+        }
+    }
+}
 
 static void check_backend(struct check *c, struct ast_backend *b)
 {
-    if (b->extra_balance_tok.len) {
-        diag_error(c->diag, b->extra_balance_tok, "backend '%.*s' already has a balance algorithm",
-                   (int)b->name.len, text_at(c, b->name));
-        diag_note(c->diag, b->balance_tok, "set here");
-    }
-    if (b->balance_tok.len) {
-        const char *t = text_at(c, b->balance_tok);
-        size_t n = b->balance_tok.len;
-        size_t nb = sizeof balance_names / sizeof balance_names[0];
-        size_t i;
-        for (i = 0; i < nb; i++)
-            if (strlen(balance_names[i]) == n && memcmp(balance_names[i], t, n) == 0)
-                break;
-        if (i < nb) {
-            b->balance = (enum ast_balance)i;
-        } else {
-            int close = diag_closest(t, n, balance_names, nb);
-            if (close >= 0)
-                diag_error(c->diag, b->balance_tok,
-                           "unknown balance algorithm '%.*s'; did you mean '%s'?", (int)n, t,
-                           balance_names[close]);
-            else
-                diag_error(c->diag, b->balance_tok,
-                           "unknown balance algorithm '%.*s' (supported: round_robin)", (int)n,
-                           t);
-        }
-    }
+    const struct ast_stmt *seen[6] = {0};
+    for (const struct ast_stmt *st = b->stmts; st; st = st->next)
+        check_backend_stmt(c, b, st, seen);
     if (b->n_servers == 0) {
         diag_error(c->diag, b->name, "backend '%.*s' has no servers", (int)b->name.len,
                    text_at(c, b->name));
@@ -225,6 +851,7 @@ static void check_backend(struct check *c, struct ast_backend *b)
     }
     struct names servers;
     names_init(&servers, c->arena, b->n_servers);
+    bool any_primary = false;
     for (struct ast_server *s = b->servers; s; s = s->next) {
         struct ast_server *first = names_put(&servers, text_at(c, s->name), s->name.len, s);
         if (first) {
@@ -234,18 +861,14 @@ static void check_backend(struct check *c, struct ast_backend *b)
             diag_note(c->diag, first->name, "first defined here");
         }
         check_addr(c, &s->addr, true);
-        if (s->extra_weight_tok.len) {
-            diag_error(c->diag, s->extra_weight_tok, "server '%.*s' already has a weight",
-                       (int)s->name.len, text_at(c, s->name));
-            diag_note(c->diag, s->weight_tok, "set here");
-        }
-        if (s->weight_tok.len && !s->weight_bad) {
-            if (!parse_uint(text_at(c, s->weight_tok), s->weight_tok.len, 256, &s->weight) ||
-                s->weight == 0)
-                diag_error(c->diag, s->weight_tok, "weight %.*s is out of range (1..256)",
-                           (int)s->weight_tok.len, text_at(c, s->weight_tok));
-        }
+        check_server_opts(c, s);
+        any_primary |= !s->backup;
     }
+    if (!any_primary)
+        diag_error(c->diag, b->name,
+                   "every server of backend '%.*s' is a backup: backups serve only when a "
+                   "primary server is down, so it would never serve",
+                   (int)b->name.len, text_at(c, b->name));
 }
 
 static void check_backends(struct check *c, struct names *backends)
@@ -292,6 +915,9 @@ static void check_route_action(struct check *c, struct ast_route *r, const struc
         diag_error(c->diag, r->extra_action_kw, "a route takes one action, and this one has two");
         diag_note(c->diag, r->action_kw, "its first action is here");
     }
+    if (r->tunnel_kw.len && r->action != AST_ACTION_PROXY && r->action != AST_ACTION_NONE)
+        diag_error(c->diag, r->tunnel_kw,
+                   "'tunnel' lets a proxied connection be upgraded; this route does not proxy");
     switch (r->action) {
     case AST_ACTION_NONE:
         diag_error(c->diag, route_span(r),
@@ -381,6 +1007,7 @@ bool check_program(struct ast_program *prog, const struct src *s, struct diag *d
     struct names backends;
     names_init(&backends, a, prog->n_backends);
 
+    check_settings(&c);
     check_listeners(&c);
     check_backends(&c, &backends);
     check_routes(&c, &backends);

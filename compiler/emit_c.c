@@ -6,6 +6,7 @@
  * table entry is preceded by a comment naming the .rp line it came from. */
 #include "emit_c.h"
 
+#include <stdint.h>
 #include <string.h>
 
 struct emit {
@@ -78,6 +79,49 @@ static void emit_where(struct emit *e, struct buf *b, struct span at)
     buf_free(&w);
 }
 
+static void emit_settings(struct emit *e, const struct ast_program *p)
+{
+    struct buf *b = &e->tables;
+    const struct ast_settings *s = &p->set;
+    struct buf f = {0};
+#define FIELD(name)                                                                                \
+    if (s->name)                                                                                   \
+        buf_printf(&f, "    ." #name " = %llu,\n", (unsigned long long)s->name);
+    if (s->workers == UINT32_MAX)
+        buf_puts(&f, "    .workers = RP_WORKERS_AUTO,\n");
+    else
+        FIELD(workers)
+    FIELD(client_header_ms)
+    FIELD(client_idle_ms)
+    FIELD(client_body_ms)
+    FIELD(connect_ms)
+    FIELD(backend_ms)
+    FIELD(drain_ms)
+    FIELD(header_size)
+    FIELD(header_count)
+    FIELD(uri_length)
+    FIELD(body_size)
+#undef FIELD
+    if (!f.len) {
+        buf_puts(b, "static const struct rp_settings rpg_settings = {0};\n\n");
+        return;
+    }
+    for (const struct ast_setting *st = p->settings; st; st = st->next) {
+        struct buf what = {0};
+        buf_append(&what, emit_text(e, st->stmt.kw), st->stmt.kw.len);
+        for (const struct ast_arg *a = st->stmt.args; a; a = a->next) {
+            buf_putc(&what, ' ');
+            buf_append(&what, emit_text(e, a->tok), a->tok.len);
+        }
+        emit_comment(e, b, 0, st->stmt.kw, what.data, what.len);
+        buf_free(&what);
+    }
+    buf_puts(b, "static const struct rp_settings rpg_settings = {\n");
+    buf_append(b, f.data, f.len);
+    buf_puts(b, "};\n\n");
+    buf_free(&f);
+}
+
 static void emit_listeners(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->tables;
@@ -112,8 +156,14 @@ static void emit_servers(struct emit *e, const struct ast_backend *be)
         buf_append(&w, emit_text(e, s->name), s->name.len);
         buf_putc(&w, ' ');
         buf_append(&w, emit_text(e, s->addr.tok), s->addr.tok.len);
-        if (s->weight_tok.len)
+        if (s->has_weight)
             buf_printf(&w, " weight %u", s->weight);
+        if (s->backup)
+            buf_puts(&w, " backup");
+        if (s->max_conns)
+            buf_printf(&w, " max_conns %u", s->max_conns);
+        if (s->slow_start_ms)
+            buf_printf(&w, " slow_start %ums", s->slow_start_ms);
         emit_comment(e, b, 4, s->kw, w.data, w.len);
         buf_free(&w);
         buf_puts(b, "    {.where = ");
@@ -122,14 +172,81 @@ static void emit_servers(struct emit *e, const struct ast_backend *be)
         emit_string(b, emit_text(e, s->name), s->name.len, 0);
         buf_puts(b, ", .host = ");
         emit_string(b, s->addr.host, strlen(s->addr.host), 0);
-        buf_printf(b, ", .port = %u, .weight = %u},\n", s->addr.port, s->weight);
+        buf_printf(b, ", .port = %u, .weight = %u", s->addr.port, s->weight);
+        if (s->backup)
+            buf_puts(b, ", .backup = true");
+        if (s->max_conns)
+            buf_printf(b, ", .max_conns = %u", s->max_conns);
+        if (s->slow_start_ms)
+            buf_printf(b, ", .slow_start_ms = %u", s->slow_start_ms);
+        buf_puts(b, "},\n");
     }
     buf_puts(b, "};\n\n");
 }
 
 static const char *const emit_balance_names[] = {
     [AST_BALANCE_ROUND_ROBIN] = "RP_BALANCE_ROUND_ROBIN",
+    [AST_BALANCE_LEAST_CONN] = "RP_BALANCE_LEAST_CONN",
+    [AST_BALANCE_RANDOM2] = "RP_BALANCE_RANDOM2",
+    [AST_BALANCE_HASH] = "RP_BALANCE_HASH",
+    [AST_BALANCE_FIRST] = "RP_BALANCE_FIRST",
 };
+
+static const char *const emit_hash_names[] = {
+    [AST_HASH_NONE] = "RP_HASH_NONE",     [AST_HASH_CLIENT_IP] = "RP_HASH_CLIENT_IP",
+    [AST_HASH_PATH] = "RP_HASH_PATH",     [AST_HASH_HOST] = "RP_HASH_HOST",
+    [AST_HASH_HEADER] = "RP_HASH_HEADER", [AST_HASH_COOKIE] = "RP_HASH_COOKIE",
+    [AST_HASH_QUERY] = "RP_HASH_QUERY",
+};
+
+/* The options after the server table: only those the policy sets, so a
+ * plain backend stays short. */
+static void emit_backend_opts(struct buf *b, const struct ast_backend *be)
+{
+    if (be->balance == AST_BALANCE_HASH) {
+        buf_printf(b, "        .hash_key = %s,\n", emit_hash_names[be->hash_key]);
+        if (be->hash_name) {
+            buf_puts(b, "        .hash_name = ");
+            emit_string(b, be->hash_name, strlen(be->hash_name), 0);
+            buf_puts(b, ",\n");
+        }
+    }
+    if (be->health != AST_HEALTH_NONE) {
+        buf_printf(b, "        .health = {\n            .kind = %s,\n",
+                   be->health == AST_HEALTH_TCP ? "RP_HEALTH_TCP" : "RP_HEALTH_HTTP");
+        if (be->health == AST_HEALTH_HTTP) {
+            buf_printf(b, "            .method = \"%s\",\n            .path = ", be->health_method);
+            emit_string(b, be->health_path, strlen(be->health_path), 0);
+            buf_puts(b, ",\n");
+        }
+        buf_printf(b, "            .interval_ms = %u,\n            .timeout_ms = %u,\n",
+                   be->health_interval_ms, be->health_timeout_ms);
+        buf_printf(b, "            .rise = %u,\n            .fall = %u,\n", be->health_rise,
+                   be->health_fall);
+        if (be->health == AST_HEALTH_HTTP)
+            buf_printf(b, "            .expect_min = %u,\n            .expect_max = %u,\n",
+                       be->expect_min, be->expect_max);
+        buf_puts(b, "        },\n");
+    }
+    if (be->retries || be->retry_on) {
+        static const char *const conds[] = {"RP_RETRY_CONNECT_ERROR", "RP_RETRY_TIMEOUT",
+                                            "RP_RETRY_502", "RP_RETRY_503", "RP_RETRY_504"};
+        buf_printf(b, "        .retries = %u,\n        .retry_on = ", be->retries);
+        bool any = false;
+        for (int i = 0; i < 5; i++)
+            if (be->retry_on & (1u << i)) {
+                buf_printf(b, "%s%s", any ? " | " : "", conds[i]);
+                any = true;
+            }
+        buf_puts(b, any ? ",\n" : "0,\n");
+    }
+    if (be->queue_timeout_ms)
+        buf_printf(b, "        .queue_timeout_ms = %u,\n", be->queue_timeout_ms);
+    if (be->keepalive)
+        buf_printf(b, "        .keepalive = %u,\n", be->keepalive);
+    if (be->keepalive_idle_ms)
+        buf_printf(b, "        .keepalive_idle_ms = %u,\n", be->keepalive_idle_ms);
+}
 
 static void emit_backends(struct emit *e, const struct ast_program *p)
 {
@@ -149,7 +266,9 @@ static void emit_backends(struct emit *e, const struct ast_program *p)
         emit_string(b, emit_text(e, be->name), be->name.len, 0);
         buf_printf(b, ",\n        .balance = %s,\n", emit_balance_names[be->balance]);
         buf_printf(b, "        .n_servers = %u,\n", be->n_servers);
-        buf_printf(b, "        .servers = rpg_servers_%u,\n    },\n", be->index);
+        buf_printf(b, "        .servers = rpg_servers_%u,\n", be->index);
+        emit_backend_opts(b, be);
+        buf_puts(b, "    },\n");
     }
     buf_puts(b, "};\n\n");
 }
@@ -195,6 +314,8 @@ static void emit_decide(struct emit *e, const struct ast_program *p)
             buf_printf(b, "        d->backend = %u; /* ", r->backend->index);
             buf_comment_safe(b, emit_text(e, r->backend->name), r->backend->name.len);
             buf_puts(b, " */\n");
+            if (r->tunnel_kw.len)
+                buf_puts(b, "        d->tunnel = true;\n");
             break;
         case AST_ACTION_RESPOND:
             buf_puts(b, "        d->action = RP_ACTION_RESPOND;\n");
@@ -303,7 +424,7 @@ void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_
     buf_comment_safe(&e.head, emit_file_name(&e), strlen(emit_file_name(&e)));
     buf_puts(&e.head, ". DO NOT EDIT. */\n");
     buf_puts(&e.head, "#include <stddef.h>\n\n#include <rp/program.h>\n#include <rp/route.h>\n\n");
-    buf_puts(&e.tables, "static const struct rp_settings rpg_settings = {0};\n\n");
+    emit_settings(&e, prog);
 
     if (prog->n_listens)
         emit_listeners(&e, prog);

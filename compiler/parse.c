@@ -50,6 +50,7 @@ static void parse_ctx_init(struct parse_ctx *p, struct arena *a, const struct sr
     p->prog->listens_tail = &p->prog->listens;
     p->prog->backends_tail = &p->prog->backends;
     p->prog->routes_tail = &p->prog->routes;
+    p->prog->settings_tail = &p->prog->settings;
 }
 
 struct ast_program *parse_program(struct arena *a, const struct src *s, struct diag *d)
@@ -246,6 +247,7 @@ void parse_backend_begin(struct parse_ctx *p, const struct lex_token *kw,
     b->kw = tok_span(kw);
     b->name = tok_span(name);
     b->servers_tail = &b->servers;
+    b->stmts_tail = &b->stmts;
     *p->prog->backends_tail = b;
     p->prog->backends_tail = &b->next;
     p->prog->n_backends++;
@@ -259,21 +261,20 @@ void parse_backend_end(struct parse_ctx *p)
     p->cur_server = NULL;
 }
 
-void parse_balance(struct parse_ctx *p, const struct lex_token *algo)
+void parse_bstmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
 {
     struct ast_backend *b = p->cur_backend;
     if (!b)
         return;
-    if (b->balance_tok.len) {
-        if (!b->extra_balance_tok.len)
-            b->extra_balance_tok = tok_span(algo);
-        return;
-    }
-    b->balance_tok = tok_span(algo);
+    struct ast_stmt *st = arena_alloc(p->arena, sizeof *st);
+    st->kw = tok_span(kw);
+    st->args = args;
+    *b->stmts_tail = st;
+    b->stmts_tail = &st->next;
 }
 
 void parse_server(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *name,
-                  const struct lex_token *addr)
+                  const struct lex_token *addr, struct ast_arg *opts)
 {
     struct ast_backend *b = p->cur_backend;
     if (!b)
@@ -282,25 +283,93 @@ void parse_server(struct parse_ctx *p, const struct lex_token *kw, const struct 
     s->kw = tok_span(kw);
     s->name = tok_span(name);
     s->addr.tok = tok_span(addr);
+    s->opts = opts;
     s->weight = 1;
     *b->servers_tail = s;
     b->servers_tail = &s->next;
     b->n_servers++;
-    p->cur_server = s;
 }
 
-void parse_server_weight(struct parse_ctx *p, const struct lex_token *w)
+void parse_settings_begin(struct parse_ctx *p, enum parse_setting_block which,
+                          const struct lex_token *kw)
 {
-    struct ast_server *s = p->cur_server;
-    if (!s)
-        return;
-    if (s->weight_tok.len) {
-        if (!s->extra_weight_tok.len)
-            s->extra_weight_tok = tok_span(w);
-        return;
+    (void)kw;
+    p->cur_block = (enum ast_setting_block)which;
+}
+
+void parse_setting(struct parse_ctx *p, enum parse_setting_block which, const struct lex_token *kw,
+                   struct ast_arg *args)
+{
+    struct ast_setting *st = arena_alloc(p->arena, sizeof *st);
+    st->block = which == PARSE_SET_BLOCK ? p->cur_block : (enum ast_setting_block)which;
+    st->stmt.kw = tok_span(kw);
+    st->stmt.args = args;
+    *p->prog->settings_tail = st;
+    p->prog->settings_tail = &st->next;
+}
+
+struct ast_arg *parse_arg(struct parse_ctx *p, enum ast_arg_kind kind, const struct lex_token *t)
+{
+    struct ast_arg *a = arena_alloc(p->arena, sizeof *a);
+    a->kind = kind;
+    a->tok = tok_span(t);
+    a->bad = (t->flags & LEX_F_BAD) != 0;
+    if (kind == AST_ARG_STRING && !a->bad)
+        a->str = lex_string_value(p->arena, p->src->text + t->off, t->len, &a->str_len);
+    else if (kind == AST_ARG_STRING)
+        a->str = "";
+    return a;
+}
+
+struct ast_arg *parse_arg_group(struct parse_ctx *p, enum ast_arg_kind kind,
+                                const struct lex_token *first, struct ast_arg *items,
+                                const struct lex_token *last)
+{
+    struct ast_arg *a = arena_alloc(p->arena, sizeof *a);
+    a->kind = kind;
+    a->tok.off = first->off;
+    a->tok.len = last->off + last->len - first->off;
+    a->name = tok_span(first);
+    a->sub = items;
+    for (struct ast_arg *i = items; i; i = i->next)
+        a->bad |= i->bad;
+    return a;
+}
+
+struct ast_arg *parse_ref(struct parse_ctx *p, const struct lex_token *obj,
+                          const struct lex_token *field, const struct lex_token *key,
+                          const struct lex_token *last)
+{
+    struct ast_arg *a = arena_alloc(p->arena, sizeof *a);
+    a->kind = AST_ARG_REF;
+    a->name = tok_span(obj);
+    a->field = tok_span(field);
+    const struct lex_token *end = last ? last : field;
+    a->tok.off = obj->off;
+    a->tok.len = end->off + end->len - obj->off;
+    if (key) {
+        a->has_key = true;
+        a->key_tok = tok_span(key);
+        a->bad = (key->flags & LEX_F_BAD) != 0;
+        if (!a->bad)
+            a->str = lex_string_value(p->arena, p->src->text + key->off, key->len, &a->str_len);
+        else
+            a->str = "";
     }
-    s->weight_tok = tok_span(w);
-    s->weight_bad = (w->flags & LEX_F_BAD) != 0;
+    return a;
+}
+
+struct ast_arg *parse_arg_append(struct ast_arg *head, struct ast_arg *x)
+{
+    if (!x)
+        return head;
+    if (!head)
+        return x;
+    struct ast_arg *t = head;
+    while (t->next)
+        t = t->next;
+    t->next = x;
+    return head;
 }
 
 void parse_route_begin(struct parse_ctx *p, const struct lex_token *kw, enum parse_route_kind kind,
@@ -354,6 +423,13 @@ static bool parse_action_slot(struct parse_ctx *p, const struct lex_token *kw)
     }
     r->action_kw = tok_span(kw);
     return true;
+}
+
+void parse_tunnel(struct parse_ctx *p, const struct lex_token *kw)
+{
+    struct ast_route *r = p->cur_route;
+    if (r && !r->tunnel_kw.len)
+        r->tunnel_kw = tok_span(kw);
 }
 
 void parse_proxy(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *backend)

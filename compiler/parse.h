@@ -27,6 +27,7 @@ struct parse_ctx {
     struct ast_backend *cur_backend; /* inside `backend NAME { }` */
     struct ast_server *cur_server;   /* the server whose options follow */
     struct ast_route *cur_route;     /* inside `route ... { }` */
+    enum ast_setting_block cur_block; /* inside `timeouts { }` or `limits { }` */
 
     /* Tokens fed so far, replayed into a scratch parser to learn which
      * tokens a syntax error's position would have accepted. */
@@ -50,10 +51,32 @@ void parse_listen(struct parse_ctx *p, const struct lex_token *kw, const struct 
 void parse_backend_begin(struct parse_ctx *p, const struct lex_token *kw,
                          const struct lex_token *name);
 void parse_backend_end(struct parse_ctx *p);
-void parse_balance(struct parse_ctx *p, const struct lex_token *algo);
+void parse_bstmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
 void parse_server(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *name,
-                  const struct lex_token *addr);
-void parse_server_weight(struct parse_ctx *p, const struct lex_token *w);
+                  const struct lex_token *addr, struct ast_arg *opts);
+void parse_tunnel(struct parse_ctx *p, const struct lex_token *kw);
+
+enum parse_setting_block {
+    PARSE_SET_WORKERS = AST_SET_WORKERS,
+    PARSE_SET_TIMEOUTS = AST_SET_TIMEOUTS,
+    PARSE_SET_LIMITS = AST_SET_LIMITS,
+    PARSE_SET_BLOCK, /* a statement inside the block begun last */
+};
+void parse_settings_begin(struct parse_ctx *p, enum parse_setting_block which,
+                          const struct lex_token *kw);
+void parse_setting(struct parse_ctx *p, enum parse_setting_block which, const struct lex_token *kw,
+                   struct ast_arg *args);
+
+struct ast_arg *parse_arg(struct parse_ctx *p, enum ast_arg_kind kind, const struct lex_token *t);
+/* LIST ([items]) or CALL (name(items)), from first to last token. */
+struct ast_arg *parse_arg_group(struct parse_ctx *p, enum ast_arg_kind kind,
+                                const struct lex_token *first, struct ast_arg *items,
+                                const struct lex_token *last);
+struct ast_arg *parse_ref(struct parse_ctx *p, const struct lex_token *obj,
+                          const struct lex_token *field, const struct lex_token *key,
+                          const struct lex_token *last);
+/* Appends x to the list starting at head; returns the head. */
+struct ast_arg *parse_arg_append(struct ast_arg *head, struct ast_arg *x);
 void parse_route_begin(struct parse_ctx *p, const struct lex_token *kw, enum parse_route_kind kind,
                        const struct lex_token *first, const struct lex_token *str);
 void parse_route_end(struct parse_ctx *p);

@@ -42,12 +42,26 @@
 /* Token numbers are fixed here, in this order, for every token the lexer
  * makes, including those no rule uses yet. */
 %token SEMI LBRACE RBRACE LPAREN RPAREN LBRACKET RBRACKET COMMA EQ EQEQ NE TILDE PREFIXEQ DOT.
-%token ID STRING INT QUANTITY RATE ADDR IP CIDR.
+%token ID STRING INT QUANTITY RATE ADDR IP CIDR RANGE.
 %token LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND.
+%token WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT.
+%token IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER.
 %token N_KINDS. /* not a token: one past the last kind */
 
 /* A keyword is a name wherever a name is expected: a server may be `backup`. */
-%fallback ID LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND.
+%fallback ID LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND
+    WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT
+    IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER.
+
+/* `req.header["X"]` followed by `[`: the `[` indexes (shift), it does not
+ * start a list. */
+%left DOT.
+%left LBRACKET.
+
+%type args {struct ast_arg *}
+%type arg {struct ast_arg *}
+%type list {struct ast_arg *}
+%type ref {struct ast_arg *}
 
 program ::= items.
 
@@ -60,6 +74,44 @@ item ::= error LBRACE skipped RBRACE.               { PARSE_RESYNCED; }
 item ::= LISTEN(K) ADDR(A) SEMI.                    { parse_listen(p, &K, &A); }
 item ::= backend_head LBRACE bstmts RBRACE.         { parse_backend_end(p); }
 item ::= route_head LBRACE actions RBRACE.          { parse_route_end(p); }
+item ::= WORKERS(K) args(A) SEMI.                   { parse_setting(p, PARSE_SET_WORKERS, &K, A); }
+item ::= settings_head LBRACE settings RBRACE.
+
+settings_head ::= TIMEOUTS(K).                      { parse_settings_begin(p, PARSE_SET_TIMEOUTS, &K); }
+settings_head ::= LIMITS(K).                        { parse_settings_begin(p, PARSE_SET_LIMITS, &K); }
+
+settings ::= .
+settings ::= settings setting.
+
+setting ::= SEMI.
+setting ::= error SEMI.                             { PARSE_RESYNCED; }
+setting ::= ID(K) args(A) SEMI.                     { parse_setting(p, PARSE_SET_BLOCK, &K, A); }
+
+/* Arguments of statements whose shape the checker knows (backend options,
+ * settings): words, values, lists, calls such as hash(client.ip), and
+ * references such as req.header["X"]. */
+args(A) ::= .                                       { A = NULL; }
+args(A) ::= args(L) arg(X).                         { A = parse_arg_append(L, X); }
+
+arg(A) ::= ID(T).                                   { A = parse_arg(p, AST_ARG_WORD, &T); }
+arg(A) ::= INT(T).                                  { A = parse_arg(p, AST_ARG_INT, &T); }
+arg(A) ::= QUANTITY(T).                             { A = parse_arg(p, AST_ARG_QUANTITY, &T); }
+arg(A) ::= STRING(T).                               { A = parse_arg(p, AST_ARG_STRING, &T); }
+arg(A) ::= RANGE(T).                                { A = parse_arg(p, AST_ARG_RANGE, &T); }
+arg(A) ::= ADDR(T).                                 { A = parse_arg(p, AST_ARG_ADDR, &T); }
+arg(A) ::= IP(T).                                   { A = parse_arg(p, AST_ARG_IP, &T); }
+arg(A) ::= CIDR(T).                                 { A = parse_arg(p, AST_ARG_CIDR, &T); }
+arg(A) ::= RATE(T).                                 { A = parse_arg(p, AST_ARG_RATE, &T); }
+arg(A) ::= LBRACKET(L) list(X) RBRACKET(R).         { A = parse_arg_group(p, AST_ARG_LIST, &L, X, &R); }
+arg(A) ::= ID(N) LPAREN args(X) RPAREN(R).          { A = parse_arg_group(p, AST_ARG_CALL, &N, X, &R); }
+arg(A) ::= ref(X).                                  { A = X; }
+
+ref(A) ::= ID(O) DOT ID(F).                         { A = parse_ref(p, &O, &F, NULL, NULL); }
+ref(A) ::= ID(O) DOT ID(F) LBRACKET STRING(K) RBRACKET(R). { A = parse_ref(p, &O, &F, &K, &R); }
+
+list(A) ::= .                                       { A = NULL; }
+list(A) ::= arg(X).                                 { A = X; }
+list(A) ::= list(L) COMMA arg(X).                   { A = parse_arg_append(L, X); }
 
 backend_head ::= BACKEND(K) ID(N).                  { parse_backend_begin(p, &K, &N); }
 
@@ -68,13 +120,9 @@ bstmts ::= bstmts bstmt.
 
 bstmt ::= SEMI.
 bstmt ::= error SEMI.                               { PARSE_RESYNCED; }
-bstmt ::= BALANCE ID(A) SEMI.                       { parse_balance(p, &A); }
-bstmt ::= server_head server_opts SEMI.
-
-server_head ::= SERVER(K) ID(N) ADDR(A).            { parse_server(p, &K, &N, &A); }
-
-server_opts ::= .
-server_opts ::= server_opts WEIGHT INT(W).          { parse_server_weight(p, &W); }
+bstmt ::= BALANCE(K) args(A) SEMI.                  { parse_bstmt(p, &K, A); }
+bstmt ::= ID(K) args(A) SEMI.                       { parse_bstmt(p, &K, A); }
+bstmt ::= SERVER(K) ID(N) ADDR(A) args(O) SEMI.     { parse_server(p, &K, &N, &A, O); }
 
 route_head ::= ROUTE(R) PATH(K) STRING(S).          { parse_route_begin(p, &R, PARSE_ROUTE_PREFIX, &K, &S); }
 route_head ::= ROUTE(R) PATH(K) EQ STRING(S).       { parse_route_begin(p, &R, PARSE_ROUTE_EXACT, &K, &S); }
@@ -88,10 +136,11 @@ action ::= error SEMI.                              { PARSE_RESYNCED; }
 action ::= PROXY(K) ID(B) SEMI.                     { parse_proxy(p, &K, &B); }
 action ::= RESPOND(K) INT(S) SEMI.                  { parse_respond(p, &K, &S, NULL); }
 action ::= RESPOND(K) INT(S) STRING(B) SEMI.        { parse_respond(p, &K, &S, &B); }
+action ::= TUNNEL(K) SEMI.                          { parse_tunnel(p, &K); }
 
 /* After an error in a block's head (`backend {`, `route host "x" {`), the
  * whole block is skipped, so its statements do not each fail again. */
-%token_class other SEMI|LPAREN|RPAREN|LBRACKET|RBRACKET|COMMA|EQ|EQEQ|NE|TILDE|PREFIXEQ|DOT|ID|STRING|INT|QUANTITY|RATE|ADDR|IP|CIDR.
+%token_class other SEMI|LPAREN|RPAREN|LBRACKET|RBRACKET|COMMA|EQ|EQEQ|NE|TILDE|PREFIXEQ|DOT|ID|STRING|INT|QUANTITY|RATE|ADDR|IP|CIDR|RANGE.
 skipped ::= .
 skipped ::= skipped other.
 skipped ::= skipped LBRACE skipped RBRACE.

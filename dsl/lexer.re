@@ -29,6 +29,17 @@ static const struct {
     {"path", "'path'", TK_PATH},          {"proxy", "'proxy'", TK_PROXY},
     {"respond", "'respond'", TK_RESPOND}, {"route", "'route'", TK_ROUTE},
     {"server", "'server'", TK_SERVER},    {"weight", "'weight'", TK_WEIGHT},
+    {"workers", "'workers'", TK_WORKERS}, {"timeouts", "'timeouts'", TK_TIMEOUTS},
+    {"limits", "'limits'", TK_LIMITS},    {"tunnel", "'tunnel'", TK_TUNNEL},
+    {"acl", "'acl'", TK_ACL},             {"host", "'host'", TK_HOST},
+    {"method", "'method'", TK_METHOD},    {"if", "'if'", TK_IF},
+    {"unless", "'unless'", TK_UNLESS},    {"deny", "'deny'", TK_DENY},
+    {"redirect", "'redirect'", TK_REDIRECT}, {"import", "'import'", TK_IMPORT},
+    {"test", "'test'", TK_TEST},          {"request", "'request'", TK_REQUEST},
+    {"expect", "'expect'", TK_EXPECT},    {"and", "'and'", TK_AND},
+    {"or", "'or'", TK_OR},                {"not", "'not'", TK_NOT},
+    {"in", "'in'", TK_IN},                {"from", "'from'", TK_FROM},
+    {"header", "'header'", TK_HEADER},
 };
 
 static int lex_keyword(const char *s, size_t n)
@@ -81,6 +92,7 @@ const char *lex_kind_name(int kind)
     case TK_ADDR: return "address";
     case TK_IP: return "IP address";
     case TK_CIDR: return "CIDR";
+    case TK_RANGE: return "range";
     default: return "token";
     }
 }
@@ -223,6 +235,7 @@ again:
         }
 
         dec                           { kind = TK_INT; goto token; }
+        dec ".." dec                  { kind = TK_RANGE; goto token; }
         dec [A-Za-z_][A-Za-z0-9_]*    {
             lex_check_unit(lx, (size_t)(tok - base), (size_t)(YYCURSOR - base), &flags);
             kind = TK_QUANTITY;

@@ -188,7 +188,7 @@ T_SUITE(compiler_parse)
 
     /* a syntax error suggests the keyword valid there */
     T_OK(!compile_text(&c, "listen :1\nbackend b {\n  sever a 1.2.3.4:5\n}\n", NULL, &out));
-    T_OK(strstr(out, "t.rp:3:3: error: unexpected identifier 'sever'; did you mean 'server'?\n") ==
+    T_OK(strstr(out, "t.rp:3:3: error: unknown backend statement 'sever'; did you mean 'server'?\n") ==
          out);
     free(out);
     compile_free(&c);
