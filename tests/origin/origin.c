@@ -45,6 +45,8 @@
 
 static const char *g_name = "origin";
 static int g_log_fd = -1;
+static int g_raw_fd = -1;       /* --raw-log: every byte read, per connection */
+static unsigned g_conn_seq;     /* connection numbers for the raw log */
 static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t g_stop;
 
@@ -214,6 +216,7 @@ struct req {
 
 struct conn {
     int fd;
+    unsigned id;       /* connection number, for the raw log */
     bool dead;         /* a write failed: stop producing output */
     size_t rpos, rlen; /* unconsumed input is rbuf[rpos..rlen) */
     size_t wlen;       /* pending output is wbuf[0..wlen) */
@@ -300,6 +303,27 @@ static void out_pattern(struct conn *c, uint64_t off, uint64_t n)
 
 /* ---- input -------------------------------------------------------------- */
 
+static char *escape(char *o, const void *src, size_t n);
+
+/* With --raw-log, appends "NAME conn=ID LEN ESCAPED\n" for bytes just read,
+ * in one write, so tests can prove that no byte at all (not even one inside
+ * a body) reached the server. Test tooling: a malloc per read is fine. */
+static void raw_log(const struct conn *c, const void *p, size_t n)
+{
+    if (g_raw_fd < 0 || n == 0)
+        return;
+    char *buf = malloc(4 * n + NAME_MAX_LEN + 48);
+    if (buf == NULL)
+        return;
+    char *o = buf + sprintf(buf, "%s conn=%u %zu ", g_name, c->id, n);
+    o = escape(o, p, n);
+    *o++ = '\n';
+    pthread_mutex_lock(&g_log_lock);
+    (void)write_all(g_raw_fd, buf, (size_t)(o - buf));
+    pthread_mutex_unlock(&g_log_lock);
+    free(buf);
+}
+
 /* Reads more input into rbuf, first sending pending output so that a client
  * waiting for a response never deadlocks against us, and so that responses to
  * pipelined requests already buffered leave in one write. Returns the number
@@ -322,6 +346,7 @@ static ssize_t conn_fill(struct conn *c)
             continue;
         if (n < 0)
             return -1;
+        raw_log(c, c->rbuf + c->rlen, (size_t)n);
         c->rlen += (size_t)n;
         return n;
     }
@@ -917,6 +942,94 @@ static enum after ep_status(struct conn *c)
     return AFTER_KEEP;
 }
 
+/* The second response a /raw/ endpoint leaves on a kept-alive connection
+ * after a malformed first one: a proxy that reuses the connection, or reads
+ * past the broken response, hands it to the wrong client request. */
+#define POISON "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nPOISONED\n"
+
+/* /raw/NAME: canned responses, written byte for byte whatever the request,
+ * for what a well-behaved server never sends. The connection stays open. */
+static const struct {
+    const char *name;
+    const char *bytes;
+} raw_responses[] = {
+    {"badstatus", "HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\nok" POISON},
+    {"badversion", "HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok" POISON},
+    {"clte", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "0\r\n\r\n" POISON},
+    {"dupcl", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 45\r\n\r\nok" POISON},
+    {"badcl", "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok" POISON},
+    {"badchunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n" POISON},
+    {"obsfold", "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\nok" POISON},
+    {"barelf", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok" POISON},
+    {"spacecolon", "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok" POISON},
+    /* No body after 204/304/HEAD, whatever Content-Length says: bytes that
+     * follow are not part of this response. */
+    {"204body", "HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\nPOISONED\n"},
+    {"304body", "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\nPOISONED\n"},
+    {"headbody", "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nPOISONED\n"},
+    /* Hop-by-hop fields a proxy must not pass on to its client. */
+    {"hop", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: X-Hop-Named, keep-alive\r\n"
+            "X-Hop-Named: secret\r\nKeep-Alive: timeout=5, max=100\r\n"
+            "Proxy-Connection: keep-alive\r\nUpgrade: h2c\r\nX-End-To-End: kept\r\n\r\nhop"},
+    /* Several interim responses before the final one. */
+    {"1xx", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
+            "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n1xx"},
+};
+
+static enum after ep_raw(struct conn *c)
+{
+    const struct req *r = &c->req;
+    const char *name = r->path + 5;
+    size_t nl = r->path_len - 5;
+
+    for (size_t i = 0; i < sizeof raw_responses / sizeof raw_responses[0]; i++)
+        if (strlen(raw_responses[i].name) == nl && memcmp(raw_responses[i].name, name, nl) == 0) {
+            out_str(c, raw_responses[i].bytes);
+            return AFTER_KEEP;
+        }
+    return bad_arg(c);
+}
+
+/* /stall: never answers; waits (up to SLOW_MAX_MS) until the client closes. */
+static enum after ep_stall(struct conn *c)
+{
+    long deadline = now_ms() + SLOW_MAX_MS;
+
+    out_flush(c);
+    while (!c->dead && now_ms() < deadline) {
+        struct pollfd pfd = {c->fd, POLLIN, 0};
+        int k = poll(&pfd, 1, 1000);
+        if (k < 0 && errno != EINTR)
+            break;
+        if (k > 0) {
+            ssize_t n = read(c->fd, c->rbuf, RBUF_SIZE);
+            if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+                break;
+            if (n > 0)
+                raw_log(c, c->rbuf, (size_t)n);
+        }
+    }
+    return AFTER_DROP;
+}
+
+/* /slowbody/N: N pattern bytes with Content-Length, one every SLOWBODY_MS. */
+#define SLOWBODY_MS 250
+static enum after ep_slowbody(struct conn *c, uint64_t n)
+{
+    resp_head(c, 200, (int64_t)n, NULL);
+    out_flush(c);
+    if (c->req.is_head)
+        return AFTER_KEEP;
+    for (uint64_t i = 0; i < n && !c->dead; i++) {
+        sleep_ms(SLOWBODY_MS);
+        out_pattern(c, i, 1);
+        out_flush(c);
+    }
+    return AFTER_KEEP;
+}
+
 /* Answers the request whose head and body have been read. */
 static enum after handle(struct conn *c)
 {
@@ -970,7 +1083,16 @@ static enum after handle(struct conn *c)
             resp_text(c, 200, c->head, r->head_len);
             return AFTER_KEEP;
         }
+        if (path_is(r, "/stall"))
+            return ep_stall(c);
+        if ((k = path_size(r, "/slowbody/", &n)) != 0) {
+            if (k < 0 || n > 1000)
+                return bad_arg(c);
+            return ep_slowbody(c, n);
+        }
     }
+    if (r->path_len > 5 && memcmp(r->path, "/raw/", 5) == 0)
+        return ep_raw(c);
     if (post && path_is(r, "/echo")) {
         char body[64];
         int len = snprintf(body, sizeof body, "%llu %08lx\n", (unsigned long long)r->body_len,
@@ -1015,6 +1137,7 @@ static void linger_close(struct conn *c)
             continue;
         if (n <= 0)
             break;
+        raw_log(c, c->rbuf, (size_t)n);
         total += (size_t)n;
     }
 }
@@ -1126,17 +1249,19 @@ static int write_port_file(const char *path, unsigned port)
 static int usage(void)
 {
     fputs("usage: origin serve [--port N] [--name NAME] [--log FILE] [--port-file FILE]\n"
+          "                    [--raw-log FILE]\n"
           "       origin gen N          write N bytes (suffix k, m, g) of the test pattern\n"
           "       origin crc32          print \"LEN CRC32HEX\" of stdin\n"
           "endpoints: GET /bytes/N /chunked/N /close/N /status/CODE /slow/MS /drop\n"
-          "           /garbage /headers; POST|PUT /echo; anything else names the server\n",
+          "           /garbage /headers /stall /slowbody/N; any method /raw/NAME;\n"
+          "           POST|PUT /echo; anything else names the server\n",
           stderr);
     return 2;
 }
 
 static int cmd_serve(int argc, char **argv)
 {
-    const char *log_path = NULL, *port_file = NULL;
+    const char *log_path = NULL, *port_file = NULL, *raw_path = NULL;
     uint64_t port = 0;
     int lfd, one = 1;
 
@@ -1162,6 +1287,8 @@ static int cmd_serve(int argc, char **argv)
             log_path = val;
         } else if (strcmp(opt, "--port-file") == 0) {
             port_file = val;
+        } else if (strcmp(opt, "--raw-log") == 0) {
+            raw_path = val;
         } else {
             return usage();
         }
@@ -1171,6 +1298,14 @@ static int cmd_serve(int argc, char **argv)
         g_log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         if (g_log_fd < 0) {
             fprintf(stderr, "origin: %s: %s\n", log_path, strerror(errno));
+            return 2;
+        }
+    }
+
+    if (raw_path != NULL) {
+        g_raw_fd = open(raw_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (g_raw_fd < 0) {
+            fprintf(stderr, "origin: %s: %s\n", raw_path, strerror(errno));
             return 2;
         }
     }
@@ -1244,6 +1379,7 @@ static int cmd_serve(int argc, char **argv)
             continue;
         }
         c->fd = fd;
+        c->id = ++g_conn_seq;
         c->dead = false;
         c->rpos = c->rlen = c->wlen = 0;
         c->logbuf = g_log_fd >= 0 ? malloc(LOGBUF_SIZE) : NULL;
