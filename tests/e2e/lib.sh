@@ -137,15 +137,18 @@ spawn()
     cat "$base.pid" >>"$SCRATCH/pids"
 }
 
-# start_origin NAME: starts an origin named NAME logging to $AREA_DIR/NAME.log
-# and prints its port.
+# start_origin NAME [--raw]: starts an origin named NAME logging to
+# $AREA_DIR/NAME.log and prints its port. With --raw it also records every
+# byte it reads in NAME.raw (origin --raw-log: one line per read), which
+# proves that not even part of a request reached it; not for big bodies.
 start_origin()
 {
-    local base=$AREA_DIR/$1
+    local base=$AREA_DIR/$1 raw=()
+    [ "${2:-}" = --raw ] && raw=(--raw-log "$base.raw") && : >"$base.raw"
     rm -f "$base.port"
     : >"$base.log"
     spawn "$base" "$ORIGIN" serve --port 0 --port-file "$base.port" --name "$1" \
-        --log "$base.log" || return 1
+        --log "$base.log" "${raw[@]}" || return 1
     if ! wait_file "$base.port" "$T_SHORT"; then
         echo "start_origin $1: no port file after ${T_SHORT}s" >&2
         tail -n 5 "$base.err" >&2
@@ -165,6 +168,7 @@ stop_origin()
 
 origin_port() { cat "$AREA_DIR/$1.port"; }
 origin_log() { echo "$AREA_DIR/$1.log"; }
+origin_raw() { echo "$AREA_DIR/$1.raw"; }
 
 # build_proxy NAME POLICY_TEXT: writes $AREA_DIR/NAME.rp, with each @ORIGIN@
 # replaced by the port of the origin of that name started in this area, and
@@ -363,9 +367,50 @@ check_match()
     fi
 }
 
+# xfail NOTE CHECK ARGS...: runs CHECK ARGS... (check, check_eq, check_match
+# or any function that ends in one pass or fail) for a requirement the proxy
+# does not meet yet. A failure is counted as a pass and printed as
+# "ok N - ... # XFAIL (not implemented yet): NOTE" with its details, so the
+# suite stays green while the gap stays visible; a pass prints "# XPASS:
+# NOTE" so the xfail gets noticed and removed. Both go to $SCRATCH/xfail.
+xfail()
+{
+    local note=$1 out=$SCRATCH/xfail.out failed_before=$TESTS_FAILED line first=1
+    shift
+    "$@" >"$out" 2>&1
+    if [ "$TESTS_FAILED" -gt "$failed_before" ]; then
+        TESTS_FAILED=$failed_before
+        TESTS_PASSED=$((TESTS_PASSED + 1))
+        save_counts
+        while IFS= read -r line; do
+            if [ $first = 1 ] && [[ $line == "not ok "* ]]; then
+                line="ok ${line#not ok } # XFAIL (not implemented yet): $note"
+                echo "$line" >>"$SCRATCH/xfail"
+                first=0
+            elif [[ $line == "#"* ]]; then
+                echo "$line" >>"$SCRATCH/xfail"
+            fi
+            echo "$line"
+        done <"$out"
+    else
+        while IFS= read -r line; do
+            if [ $first = 1 ] && [[ $line == "ok "* ]]; then
+                line="$line # XPASS: $note"
+                echo "$line" >>"$SCRATCH/xfail"
+                first=0
+            fi
+            echo "$line"
+        done <"$out"
+    fi
+}
+
 # summary: the last line, and the exit status of the suite.
 summary()
 {
+    if [ -s "$SCRATCH/xfail" ]; then
+        echo "# $(grep -c '# XFAIL' "$SCRATCH/xfail") XFAIL, $(grep -c '# XPASS' "$SCRATCH/xfail") XPASS:"
+        grep -E '^ok [0-9]+ ' "$SCRATCH/xfail" | sed 's/^/#   /'
+    fi
     echo "$TESTS_PASSED passed, $TESTS_FAILED failed"
     [ "$TESTS_FAILED" -eq 0 ]
 }
@@ -419,6 +464,35 @@ raw_request()
     rc=$?
     exec {fd}>&-
     return $rc
+}
+
+# corpus_bytes FILE: the request a corpus file (tests/e2e/corpus/*.req)
+# describes, as printf %b text for send_bytes: the "# " lines at its top are
+# metadata, line breaks in the file are not part of the request (each line
+# writes its own \r\n), and {TEXT*N} stands for N copies of TEXT.
+corpus_bytes()
+{
+    local s pre rep n out=""
+    s=$(grep -v '^# ' "$1" | tr -d '\n')
+    while [[ $s =~ \{([^*}]*)\*([0-9]+)\} ]]; do
+        pre=${s%%"${BASH_REMATCH[0]}"*}
+        rep=${BASH_REMATCH[1]}
+        n=${BASH_REMATCH[2]}
+        out+=$pre$(printf "%${n}s" '' | sed "s/ /$(printf '%s' "$rep" | sed 's/[\\&/]/\\&/g')/g")
+        s=${s#*"${BASH_REMATCH[0]}"}
+    done
+    printf '%s' "$out$s"
+}
+
+# corpus_meta KEY FILE: the value of the "# KEY: VALUE" line of a corpus file.
+corpus_meta() { sed -n "s/^# $1: //p" "$2" | head -n 1; }
+
+# statuses FILE: the status codes of the HTTP/1.x responses stored one after
+# the other in FILE (interim ones included), space-separated. A status line
+# may follow a body that has no final newline on the same line.
+statuses()
+{
+    grep -aoE $'HTTP/1\\.[01] [0-9]{3}( [^\r]*)?\r$' "$1" | cut -d' ' -f2 | tr '\n' ' ' | sed 's/ $//'
 }
 
 # conn_open VAR PORT: opens a connection; VAR gets its descriptor.

@@ -5,6 +5,9 @@
 # sockets (bash /dev/tcp). Prints "ok N - ..." / "not ok N - ..." per check
 # and ends with "N passed, N failed"; exits 1 on any failure.
 #
+# E2E_ONLY=PATTERN runs only the areas whose name matches the glob PATTERN
+# (e.g. E2E_ONLY='t_8*'), for working on one area.
+#
 # Each t_*.sh is one area, run in name order; it starts its own origins and
 # proxies (lib.sh stops leftovers) and reads only what lib.sh provides.
 set -u
@@ -42,6 +45,8 @@ done
 suite_start=$EPOCHREALTIME
 [ "$E2E_ASAN" = 1 ] && echo "# sanitized build: timeouts x$SCALE, memory bound $((HWM_LIMIT_KB / 1024)) MB"
 for t in "$here"/t_*.sh; do
+    # shellcheck disable=SC2053 # a glob on purpose
+    [[ $(basename "$t" .sh) == ${E2E_ONLY:-*} ]] || continue
     area_begin "$(basename "$t" .sh)"
     # A subshell, so that an area that stops early (set -u, a typo) costs one
     # failure and not the rest of the suite; the counters come back through
