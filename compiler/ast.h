@@ -11,6 +11,8 @@
 
 #include "src.h"
 
+struct regex_prog;
+
 /* A socket address as written (`:8080`, `127.0.0.1:9000`, `[::1]:9000`). */
 struct ast_addr {
     struct span tok;   /* the whole address token */
@@ -132,43 +134,174 @@ struct ast_backend {
     bool used;      /* some route proxies to it */
 };
 
-enum ast_route_kind {
-    AST_ROUTE_PREFIX, /* route path "/api/" */
-    AST_ROUTE_EXACT,  /* route path = "/health" */
-    AST_ROUTE_DEFAULT /* route default: a prefix "" */
+/* ---- expressions (acl bodies, `if`/`unless` guards, `route if`) ---------- */
+
+enum ast_expr_kind {
+    AST_E_OR,
+    AST_E_AND,
+    AST_E_NOT,
+    AST_E_CMP, /* lhs OP rhs, or lhs alone (AST_CMP_TRUTH) */
+};
+
+enum ast_cmp {
+    AST_CMP_TRUTH,  /* `req.header["X"]` (present), `internal` (an acl) */
+    AST_CMP_EQ,
+    AST_CMP_NE,
+    AST_CMP_RE,     /* ~ "regex" */
+    AST_CMP_PREFIX, /* ^= "prefix" */
+    AST_CMP_IN,     /* in [list] or in ACL (an acl of the form X in [list]) */
+};
+
+/* What an operand reads from the request. */
+enum ast_subject {
+    AST_SUBJ_NONE = 0,
+    AST_SUBJ_CLIENT_IP,
+    AST_SUBJ_METHOD,
+    AST_SUBJ_HOST,
+    AST_SUBJ_PATH,
+    AST_SUBJ_QUERY,  /* req.query["k"] */
+    AST_SUBJ_HEADER, /* req.header["H"] */
+    AST_SUBJ_COOKIE, /* req.cookie["c"] */
+    AST_SUBJ_ACL,    /* a named acl */
+};
+
+struct ast_acl;
+
+struct ast_expr {
+    enum ast_expr_kind kind;
+    struct span tok;          /* the whole expression */
+    struct ast_expr *l, *r;   /* OR, AND; NOT uses l */
+    enum ast_cmp cmp;         /* CMP */
+    struct span op;           /* CMP: the operator token */
+    struct ast_arg *lhs, *rhs; /* CMP */
+    struct span guard_kw;     /* a guard's `if`/`unless` (the outermost node only) */
+    bool unless;
+    /* check: */
+    enum ast_subject subj;
+    struct ast_acl *acl;      /* SUBJ_ACL, or the acl named after `in` */
+    const struct ast_arg *list; /* IN: the list (maybe an acl's) */
+    uint32_t id;              /* RE: regex number; IN client.ip: CIDR set number */
+};
+
+struct ast_acl {
+    struct ast_acl *next;
+    struct span kw, name;
+    struct ast_expr *expr;
+    /* check: */
+    uint32_t index;
+    bool used;
+    int state; /* 0 unchecked, 1 checking (cycle), 2 done */
+};
+
+/* ---- routes ------------------------------------------------------------- */
+
+enum ast_path_kind {
+    AST_PATH_ANY = 0, /* no path matcher, or `default` */
+    AST_PATH_PREFIX,  /* path "/api/" */
+    AST_PATH_EXACT,   /* path = "/health" */
+    AST_PATH_REGEX,   /* path ~ "^/old/(.*)$" */
+};
+
+enum ast_host_kind {
+    AST_HOST_ANY = 0,
+    AST_HOST_EXACT, /* host "example.com" */
+    AST_HOST_WILD,  /* host "*.example.com": a subdomain of it */
 };
 
 enum ast_action_kind {
     AST_ACTION_NONE = 0,
     AST_ACTION_PROXY,
     AST_ACTION_RESPOND,
+    AST_ACTION_DENY,
+    AST_ACTION_REDIRECT,
+};
+
+/* A piece of a redirect location: literal text, $N, or ${ref}. */
+struct ast_piece {
+    struct ast_piece *next;
+    const char *text; /* literal; NULL for a capture or a reference */
+    size_t len;
+    uint32_t capture; /* $N */
+    enum ast_subject subj; /* ${req.path} ...; AST_SUBJ_NONE for text and $N */
+    const char *key;  /* ${req.query["k"]}: the key */
+    size_t key_len;
+};
+
+struct ast_action {
+    struct ast_action *next;
+    enum ast_action_kind kind;
+    struct span kw;
+    struct span backend_name;    /* proxy */
+    struct ast_backend *backend; /* check: resolved */
+    struct span status_tok;
+    uint32_t status;             /* UINT32_MAX if not a number that fits */
+    bool status_bad;
+    bool has_body;
+    struct span body_tok;        /* respond/deny body, redirect location */
+    const char *body;            /* decoded; may contain NULs */
+    size_t body_len;
+    struct span guard_kw;        /* `if` or `unless`, len 0 if none */
+    struct ast_expr *guard;
+    bool unless;
+    struct ast_piece *location;  /* check: redirect */
 };
 
 struct ast_route {
     struct ast_route *next;
     uint32_t index;            /* in source order */
     struct span kw;            /* `route` */
-    struct span match;         /* `path "/x"`, `path = "/x"` or `default` */
-    enum ast_route_kind kind;
-    struct span path_tok;      /* the string token (the `default` keyword for default) */
-    const char *path;          /* decoded, in the arena; "" for default */
+    struct span match;         /* the matchers, as written */
+    bool is_default;
+    enum ast_path_kind path_kind;
+    struct span path_kw, path_tok;
+    const char *path;          /* decoded, in the arena; "" if none */
     size_t path_len;
-    bool bad;                  /* the matcher had a lexical error: skip checks on it */
+    enum ast_host_kind host_kind;
+    struct span host_kw, host_tok;
+    const char *host;          /* lower case; WILD: the suffix with its dot (".example.com") */
+    size_t host_len;
+    struct span method_kw;
+    struct ast_arg *methods;   /* a word or a list of words */
+    struct span if_kw;
+    struct ast_expr *cond;
+    struct span dup_matcher;   /* a second matcher of one kind (an error) */
+    struct span dup_first;
+    bool bad;                  /* a matcher had a lexical error: skip checks on it */
+    const char *label;         /* the matchers as written, spacing normalized */
     struct span tunnel_kw;     /* `tunnel`, len 0 if not given */
-    const char *label;         /* `path "/x"` as written, normalized spacing */
+    struct ast_action *actions;
+    struct ast_action **actions_tail;
+    uint32_t n_actions;
+    /* check: */
+    uint32_t regex_id;         /* PATH_REGEX */
+    uint32_t n_caps;           /* capture groups of the path regex */
+    bool conditional;          /* method, if or regex: may not match after host+path */
+    bool always;               /* not conditional and ends in an unguarded action */
+};
 
-    enum ast_action_kind action;
-    struct span action_kw;     /* `proxy` or `respond` */
-    struct span extra_action_kw; /* a second action (an error), len 0 if none */
-    struct span backend_name;  /* proxy */
-    struct ast_backend *backend; /* check: resolved */
-    struct span status_tok;    /* respond */
-    uint32_t status;           /* UINT32_MAX if not a number that fits */
-    bool status_bad;           /* the lexer already reported it */
-    bool has_body;
-    struct span body_tok;
-    const char *body;          /* decoded, in the arena; may contain NULs */
-    size_t body_len;
+/* ---- policy tests --------------------------------------------------------- */
+
+struct ast_test {
+    struct ast_test *next;
+    struct span kw, name_tok;
+    const char *name;
+    struct span req_kw;        /* len 0 if no request */
+    struct span method, url_tok;
+    const char *url;
+    struct ast_arg *req_args;  /* from IP, header "Name: value" */
+    struct ast_stmt *expects;
+    struct ast_stmt **expects_tail;
+    struct span extra_req;     /* a second request (an error) */
+    /* check: */
+    const char *from;          /* textual client address or NULL */
+};
+
+/* ---- imports -------------------------------------------------------------- */
+
+struct ast_import {
+    struct ast_import *next;
+    struct span kw, path_tok;
+    const char *path;
 };
 
 /* Where a setting statement was written. */
@@ -206,6 +339,19 @@ struct ast_program {
     struct ast_route *routes;
     struct ast_route **routes_tail;
     uint32_t n_routes;
+    struct ast_acl *acls;
+    struct ast_acl **acls_tail;
+    uint32_t n_acls;
+    struct ast_test *tests;
+    struct ast_test **tests_tail;
+    uint32_t n_tests;
+    struct ast_import *imports;
+    struct ast_import **imports_tail;
+    /* check: regexes and CIDR sets, numbered, for the emitter */
+    struct regex_prog **regexes;
+    uint32_t n_regexes;
+    const struct ast_arg **cidr_sets;
+    uint32_t n_cidr_sets;
 };
 
 #endif

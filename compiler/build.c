@@ -98,8 +98,8 @@ static void build_arg(const char *w, char ***argv, size_t *n, size_t *cap)
     (*argv)[*n] = NULL;
 }
 
-int build_link(const char *rt, const char *c_file, const char *binary, char *const *extra,
-               size_t n_extra)
+int build_link(const char *rt, const char *c_file, const char *extra_c, const char *binary,
+               char *const *extra, size_t n_extra)
 {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/link.flags", rt);
@@ -125,6 +125,8 @@ int build_link(const char *rt, const char *c_file, const char *binary, char *con
     snprintf(path, sizeof path, "-I%s/include", rt);
     build_arg(path, &argv, &n, &cap);
     build_arg(c_file, &argv, &n, &cap);
+    if (extra_c)
+        build_arg(extra_c, &argv, &n, &cap);
     snprintf(path, sizeof path, "%s/librpx.a", rt);
     build_arg(path, &argv, &n, &cap);
     build_words(flags.data, &argv, &n, &cap);

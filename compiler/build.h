@@ -14,7 +14,7 @@ int build_find_runtime(char *out, size_t size);
  * Returns 0, 2 if the runtime's link.flags cannot be read, or 70 if cc could
  * not run or failed (a checked policy must always compile, so that is our
  * bug); messages go to stderr. */
-int build_link(const char *rt, const char *c_file, const char *binary, char *const *extra,
-               size_t n_extra);
+int build_link(const char *rt, const char *c_file, const char *extra_c, const char *binary,
+               char *const *extra, size_t n_extra);
 
 #endif

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "parse.h"
+#include "regex.h"
 
 struct check {
     struct ast_program *prog;
@@ -888,84 +889,708 @@ static void check_backends(struct check *c, struct names *backends)
 
 static struct span route_span(const struct ast_route *r)
 {
-    return span_join(r->kw, r->match);
+    return r->match.len ? span_join(r->kw, r->match) : r->kw;
 }
 
-/* Returns the first earlier route that takes every request r would match. */
+/* The source span of decoded bytes [off, off+len) of a string token (escapes
+ * take two source bytes for one). */
+static struct span string_sub(const struct check *c, struct span tok, size_t off, size_t len)
+{
+    const char *t = text_at(c, tok);
+    size_t i = 1, d = 0, s_off = 1, s_end = tok.len > 1 ? tok.len - 1 : tok.len;
+    bool have_start = false;
+    while (i < tok.len - 1) {
+        if (d == off && !have_start) {
+            s_off = i;
+            have_start = true;
+        }
+        if (d == off + len) {
+            s_end = i;
+            break;
+        }
+        i += t[i] == '\\' ? 2 : 1;
+        d++;
+    }
+    if (!have_start)
+        s_off = i < tok.len ? i : tok.len - 1;
+    if (s_end < s_off)
+        s_end = s_off;
+    struct span r = {tok.off + (uint32_t)s_off, (uint32_t)(s_end - s_off)};
+    if (r.len == 0)
+        r.len = 1;
+    return r;
+}
+
+/* Compiles a regex written as a string argument; reports errors under the
+ * offending part of the string. Returns its number, or UINT32_MAX. */
+static uint32_t check_regex(struct check *c, struct span tok, const char *pat, size_t len,
+                            uint32_t *n_caps)
+{
+    const char *err;
+    size_t eo, el;
+    struct regex_prog *re = regex_compile(c->arena, pat, len, &err, &eo, &el);
+    if (!re) {
+        diag_error(c->diag, string_sub(c, tok, eo, el), "invalid regular expression: %s", err);
+        return UINT32_MAX;
+    }
+    struct ast_program *p = c->prog;
+    p->regexes = arena_grow(c->arena, p->regexes, p->n_regexes, p->n_regexes + 1,
+                            sizeof *p->regexes);
+    p->regexes[p->n_regexes] = re;
+    if (n_caps)
+        *n_caps = re->n_caps;
+    return p->n_regexes++;
+}
+
+/* ---- expressions ------------------------------------------------------------ */
+
+static const char *const subject_names[] = {"client.ip",  "req.method", "req.host",  "req.path",
+                                            "req.query",  "req.header", "req.cookie"};
+
+static struct ast_acl *acl_lookup(const struct check *c, struct span name)
+{
+    for (struct ast_acl *a = c->prog->acls; a; a = a->next)
+        if (a->name.len == name.len && memcmp(text_at(c, a->name), text_at(c, name), name.len) == 0)
+            return a;
+    return NULL;
+}
+
+static void check_unknown_acl(struct check *c, struct span at)
+{
+    diag_error(c->diag, at, "unknown acl '%.*s'", (int)at.len, text_at(c, at));
+    const char **cands = arena_alloc(c->arena, (c->prog->n_acls + 1) * sizeof *cands);
+    struct ast_acl **defs = arena_alloc(c->arena, (c->prog->n_acls + 1) * sizeof *defs);
+    size_t n = 0;
+    for (struct ast_acl *a = c->prog->acls; a; a = a->next) {
+        cands[n] = arena_strndup(c->arena, text_at(c, a->name), a->name.len);
+        defs[n++] = a;
+    }
+    int close = diag_closest(text_at(c, at), at.len, cands, n);
+    if (close >= 0)
+        diag_note(c->diag, defs[close]->name, "did you mean '%s'?", cands[close]);
+}
+
+static void check_acl(struct check *c, struct ast_acl *a);
+
+/* Which request value a reference reads; AST_SUBJ_NONE (reported) if none. */
+static enum ast_subject check_ref(struct check *c, const struct ast_arg *x)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%.*s.%.*s", (int)x->name.len, text_at(c, x->name),
+             (int)x->field.len, text_at(c, x->field));
+    int i;
+    for (i = 0; i < 7; i++)
+        if (strcmp(key, subject_names[i]) == 0)
+            break;
+    if (i == 7) {
+        int close = diag_closest(key, strlen(key), subject_names, 7);
+        if (close >= 0)
+            diag_error(c->diag, x->tok, "unknown value '%s'; did you mean '%s'?", key,
+                       subject_names[close]);
+        else
+            diag_error(c->diag, x->tok,
+                       "unknown value '%s' (known: client.ip, req.method, req.host, req.path, "
+                       "req.query[\"k\"], req.header[\"H\"], req.cookie[\"c\"])",
+                       key);
+        return AST_SUBJ_NONE;
+    }
+    bool keyed = i >= 4;
+    if (keyed && !x->has_key) {
+        diag_error(c->diag, x->tok, "'%s' needs a name, e.g. %s[\"%s\"]", key, key,
+                   i == 4 ? "k" : i == 5 ? "Authorization" : "session");
+        return AST_SUBJ_NONE;
+    }
+    if (!keyed && x->has_key) {
+        diag_error(c->diag, x->key_tok, "'%s' takes no name", key);
+        return AST_SUBJ_NONE;
+    }
+    if (keyed && x->str_len == 0) {
+        diag_error(c->diag, x->key_tok, "the name in %s[...] cannot be empty", key);
+        return AST_SUBJ_NONE;
+    }
+    return (enum ast_subject)(i + 1);
+}
+
+static const char *arg_kind_name(enum ast_arg_kind k)
+{
+    switch (k) {
+    case AST_ARG_WORD: return "a name";
+    case AST_ARG_INT: return "a number";
+    case AST_ARG_QUANTITY: return "a number with a unit";
+    case AST_ARG_STRING: return "a string";
+    case AST_ARG_RANGE: return "a range";
+    case AST_ARG_ADDR: return "an address with a port";
+    case AST_ARG_IP: return "an IP address";
+    case AST_ARG_CIDR: return "a CIDR";
+    case AST_ARG_RATE: return "a rate";
+    case AST_ARG_LIST: return "a list";
+    case AST_ARG_CALL: return "a call";
+    case AST_ARG_REF: return "a request value";
+    }
+    return "a value";
+}
+
+/* Parses an IP or CIDR argument into an inclusive range; reports errors. */
+static bool check_cidr(struct check *c, const struct ast_arg *x, struct rp_ip_range *out)
+{
+    char buf[64];
+    const char *t = text_at(c, x->tok);
+    if (x->tok.len >= sizeof buf) {
+        diag_error(c->diag, x->tok, "invalid address '%.*s'", arg_len(x), t);
+        return false;
+    }
+    memcpy(buf, t, x->tok.len);
+    buf[x->tok.len] = '\0';
+    uint32_t bits = 128;
+    char *slash = strchr(buf, '/');
+    if (slash) {
+        *slash = '\0';
+        if (!parse_uint(slash + 1, strlen(slash + 1), 128, &bits)) {
+            diag_error(c->diag, x->tok, "invalid prefix length in '%.*s'", arg_len(x), t);
+            return false;
+        }
+    }
+    uint8_t a[16] = {0};
+    unsigned char v4[4];
+    if (inet_pton(AF_INET, buf, v4) == 1) {
+        if (slash && bits > 32) {
+            diag_error(c->diag, x->tok, "an IPv4 prefix length is at most 32");
+            return false;
+        }
+        a[10] = a[11] = 0xff;
+        memcpy(a + 12, v4, 4);
+        bits = slash ? bits + 96 : 128;
+    } else if (inet_pton(AF_INET6, buf, a) != 1) {
+        diag_error(c->diag, x->tok, "invalid IP address '%s'", buf);
+        return false;
+    }
+    uint8_t lo[16], hi[16];
+    for (int i = 0; i < 16; i++) {
+        int keep = (int)bits - 8 * i;
+        uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+        lo[i] = a[i] & mask;
+        hi[i] = (uint8_t)(a[i] | (uint8_t)~mask);
+    }
+    if (memcmp(lo, a, 16) != 0 && slash) {
+        diag_error(c->diag, x->tok, "'%.*s' has bits set past its prefix length", arg_len(x), t);
+        return false;
+    }
+    memcpy(out->lo, lo, 16);
+    memcpy(out->hi, hi, 16);
+    return true;
+}
+
+static void check_expr(struct check *c, struct ast_expr *e);
+
+/* The right side of `client.ip in X`: a list of addresses and CIDRs, or
+ * the name of an acl of the form `client.ip in [...]`. */
+static void check_ip_set(struct check *c, struct ast_expr *e)
+{
+    const struct ast_arg *r = e->rhs;
+    if (r->kind == AST_ARG_WORD) {
+        struct ast_acl *a = acl_lookup(c, r->tok);
+        if (!a) {
+            check_unknown_acl(c, r->tok);
+            return;
+        }
+        a->used = true;
+        check_acl(c, a);
+        const struct ast_expr *ae = a->expr;
+        if (ae->kind != AST_E_CMP || ae->cmp != AST_CMP_IN || ae->subj != AST_SUBJ_CLIENT_IP) {
+            diag_error(c->diag, r->tok,
+                       "acl '%.*s' is not a set of addresses: 'in' needs one of the form "
+                       "'client.ip in [...]'",
+                       arg_len(r), text_at(c, r->tok));
+            return;
+        }
+        e->list = ae->list;
+        e->id = ae->id;
+        return;
+    }
+    if (r->kind != AST_ARG_LIST) {
+        diag_error(c->diag, r->tok, "expected a list of addresses and CIDRs, not %s",
+                   arg_kind_name(r->kind));
+        return;
+    }
+    bool ok = true;
+    for (const struct ast_arg *x = r->sub; x; x = x->next) {
+        struct rp_ip_range rg;
+        if (x->kind != AST_ARG_IP && x->kind != AST_ARG_CIDR) {
+            diag_error(c->diag, x->tok, "%s where an IP address or CIDR belongs",
+                       arg_kind_name(x->kind));
+            ok = false;
+            continue;
+        }
+        ok &= check_cidr(c, x, &rg);
+    }
+    if (!ok)
+        return;
+    struct ast_program *p = c->prog;
+    p->cidr_sets = arena_grow(c->arena, p->cidr_sets, p->n_cidr_sets, p->n_cidr_sets + 1,
+                              sizeof *p->cidr_sets);
+    p->cidr_sets[p->n_cidr_sets] = r;
+    e->list = r;
+    e->id = p->n_cidr_sets++;
+}
+
+static void check_cmp(struct check *c, struct ast_expr *e)
+{
+    const struct ast_arg *l = e->lhs, *r = e->rhs;
+    if (l->bad || (r && r->bad))
+        return;
+    if (e->cmp == AST_CMP_TRUTH) {
+        if (l->kind == AST_ARG_WORD) {
+            struct ast_acl *a = acl_lookup(c, l->tok);
+            if (!a) {
+                check_unknown_acl(c, l->tok);
+                return;
+            }
+            a->used = true;
+            e->subj = AST_SUBJ_ACL;
+            e->acl = a;
+            check_acl(c, a);
+            return;
+        }
+        if (l->kind != AST_ARG_REF) {
+            diag_error(c->diag, l->tok, "%s is not a condition", arg_kind_name(l->kind));
+            return;
+        }
+        e->subj = check_ref(c, l);
+        if (e->subj != AST_SUBJ_NONE && e->subj < AST_SUBJ_QUERY)
+            diag_error(c->diag, l->tok,
+                       "'%.*s' is always there: compare it (==, !=, ~, ^=, in) to make a "
+                       "condition",
+                       arg_len(l), text_at(c, l->tok));
+        return;
+    }
+    if (l->kind != AST_ARG_REF) {
+        diag_error(c->diag, l->tok,
+                   "the left side of '%.*s' must be a request value such as req.path, not %s",
+                   (int)e->op.len, text_at(c, e->op), arg_kind_name(l->kind));
+        return;
+    }
+    e->subj = check_ref(c, l);
+    if (e->subj == AST_SUBJ_NONE)
+        return;
+    bool ip = e->subj == AST_SUBJ_CLIENT_IP;
+    switch (e->cmp) {
+    case AST_CMP_EQ:
+    case AST_CMP_NE:
+        if (ip) {
+            struct rp_ip_range rg;
+            if (r->kind != AST_ARG_IP)
+                diag_error(c->diag, r->tok, "%s where an IP address belongs (client.ip == 10.0.0.1)",
+                           arg_kind_name(r->kind));
+            else
+                check_cidr(c, r, &rg);
+        } else if (r->kind != AST_ARG_STRING &&
+                   !(e->subj == AST_SUBJ_METHOD && r->kind == AST_ARG_WORD)) {
+            diag_error(c->diag, r->tok, "%s where a string belongs", arg_kind_name(r->kind));
+        }
+        break;
+    case AST_CMP_RE:
+    case AST_CMP_PREFIX:
+        if (ip) {
+            diag_error(c->diag, e->op, "client.ip is an address: use 'in [CIDR, ...]' or '=='");
+            break;
+        }
+        if (r->kind != AST_ARG_STRING) {
+            diag_error(c->diag, r->tok, "%s where a string belongs", arg_kind_name(r->kind));
+            break;
+        }
+        if (e->cmp == AST_CMP_RE)
+            e->id = check_regex(c, r->tok, r->str, r->str_len, NULL);
+        break;
+    case AST_CMP_IN:
+        if (ip) {
+            check_ip_set(c, e);
+            break;
+        }
+        if (r->kind != AST_ARG_LIST) {
+            diag_error(c->diag, r->tok, "expected a list, not %s", arg_kind_name(r->kind));
+            break;
+        }
+        for (const struct ast_arg *x = r->sub; x; x = x->next)
+            if (x->kind != AST_ARG_STRING &&
+                !(e->subj == AST_SUBJ_METHOD && x->kind == AST_ARG_WORD))
+                diag_error(c->diag, x->tok, "%s where a string belongs", arg_kind_name(x->kind));
+        e->list = r;
+        break;
+    case AST_CMP_TRUTH:
+        break;
+    }
+}
+
+static void check_expr(struct check *c, struct ast_expr *e)
+{
+    switch (e->kind) {
+    case AST_E_OR:
+    case AST_E_AND:
+        check_expr(c, e->l);
+        check_expr(c, e->r);
+        break;
+    case AST_E_NOT:
+        check_expr(c, e->l);
+        break;
+    case AST_E_CMP:
+        check_cmp(c, e);
+        break;
+    }
+}
+
+static void check_acl(struct check *c, struct ast_acl *a)
+{
+    if (a->state == 2)
+        return;
+    if (a->state == 1) {
+        diag_error(c->diag, a->name, "acl '%.*s' refers to itself", (int)a->name.len,
+                   text_at(c, a->name));
+        a->state = 2;
+        return;
+    }
+    a->state = 1;
+    check_expr(c, a->expr);
+    a->state = 2;
+}
+
+static void check_acls(struct check *c)
+{
+    uint32_t i = 0;
+    for (struct ast_acl *a = c->prog->acls; a; a = a->next) {
+        a->index = i++;
+        for (struct ast_acl *e = c->prog->acls; e != a; e = e->next)
+            if (e->name.len == a->name.len &&
+                memcmp(text_at(c, e->name), text_at(c, a->name), a->name.len) == 0) {
+                diag_error(c->diag, a->name, "duplicate acl '%.*s'", (int)a->name.len,
+                           text_at(c, a->name));
+                diag_note(c->diag, e->name, "first defined here");
+                break;
+            }
+    }
+    for (struct ast_acl *a = c->prog->acls; a; a = a->next)
+        check_acl(c, a);
+}
+
+/* ---- routes -------------------------------------------------------------- */
+
+static bool host_covers(const struct ast_route *e, const struct ast_route *r)
+{
+    if (e->host_kind == AST_HOST_ANY)
+        return true;
+    if (r->host_kind == AST_HOST_ANY)
+        return false;
+    if (e->host_kind == AST_HOST_EXACT)
+        return r->host_kind == AST_HOST_EXACT && e->host_len == r->host_len &&
+               memcmp(e->host, r->host, e->host_len) == 0;
+    /* e is *.S: r's host must end with .S (and, if exact, have a label before) */
+    if (r->host_len < e->host_len + (r->host_kind == AST_HOST_EXACT))
+        return false;
+    return memcmp(r->host + r->host_len - e->host_len, e->host, e->host_len) == 0;
+}
+
+static bool path_covers(const struct ast_route *e, const struct ast_route *r)
+{
+    switch (e->path_kind) {
+    case AST_PATH_ANY:
+        return true;
+    case AST_PATH_PREFIX:
+        if (r->path_kind == AST_PATH_PREFIX || r->path_kind == AST_PATH_EXACT)
+            return e->path_len <= r->path_len && memcmp(e->path, r->path, e->path_len) == 0;
+        /* every request path starts with '/' */
+        return e->path_len == 1 && e->path[0] == '/';
+    case AST_PATH_EXACT:
+        return r->path_kind == AST_PATH_EXACT && e->path_len == r->path_len &&
+               memcmp(e->path, r->path, e->path_len) == 0;
+    case AST_PATH_REGEX:
+        return false;
+    }
+    return false;
+}
+
+/* Returns the first earlier route that answers every request r would match. */
 static const struct ast_route *check_shadowed_by(const struct check *c, const struct ast_route *r)
 {
-    if (r->bad || r->kind == AST_ROUTE_DEFAULT)
+    if (r->bad || r->is_default)
         return NULL;
     for (const struct ast_route *e = c->prog->routes; e != r; e = e->next) {
-        if (e->bad || e->kind == AST_ROUTE_DEFAULT)
+        if (e->bad || e->is_default || !e->always)
             continue;
-        if (e->kind == AST_ROUTE_PREFIX && e->path_len <= r->path_len &&
-            memcmp(e->path, r->path, e->path_len) == 0)
-            return e;
-        if (e->kind == AST_ROUTE_EXACT && r->kind == AST_ROUTE_EXACT &&
-            e->path_len == r->path_len && memcmp(e->path, r->path, e->path_len) == 0)
+        if (host_covers(e, r) && path_covers(e, r))
             return e;
     }
     return NULL;
 }
 
-static void check_route_action(struct check *c, struct ast_route *r, const struct names *backends)
+static void check_status(struct check *c, struct ast_action *a)
 {
-    if (r->extra_action_kw.len) {
-        diag_error(c->diag, r->extra_action_kw, "a route takes one action, and this one has two");
-        diag_note(c->diag, r->action_kw, "its first action is here");
+    if (a->status_bad)
+        return;
+    const char *t = text_at(c, a->status_tok);
+    int n = (int)a->status_tok.len;
+    switch (a->kind) {
+    case AST_ACTION_RESPOND:
+        if (a->status < 100 || a->status > 599)
+            diag_error(c->diag, a->status_tok, "status %.*s is out of range (100..599)", n, t);
+        else if (a->status < 200)
+            diag_error(c->diag, a->status_tok,
+                       "respond cannot send an informational (1xx) status; use 200..599");
+        else if ((a->status == 204 || a->status == 304) && a->has_body)
+            diag_error(c->diag, a->body_tok, "a %u response cannot have a body", a->status);
+        break;
+    case AST_ACTION_DENY:
+        if (a->status < 400 || a->status > 599)
+            diag_error(c->diag, a->status_tok, "deny takes an error status (400..599), not %.*s",
+                       n, t);
+        break;
+    case AST_ACTION_REDIRECT:
+        if (a->status != 301 && a->status != 302 && a->status != 303 && a->status != 307 &&
+            a->status != 308)
+            diag_error(c->diag, a->status_tok,
+                       "a redirect status is 301, 302, 303, 307 or 308, not %.*s", n, t);
+        break;
+    default:
+        break;
     }
-    if (r->tunnel_kw.len && r->action != AST_ACTION_PROXY && r->action != AST_ACTION_NONE)
-        diag_error(c->diag, r->tunnel_kw,
-                   "'tunnel' lets a proxied connection be upgraded; this route does not proxy");
-    switch (r->action) {
-    case AST_ACTION_NONE:
+}
+
+/* Splits a redirect location into text, $N captures and ${value}s. */
+static void check_location(struct check *c, struct ast_route *r, struct ast_action *a)
+{
+    const char *s = a->body;
+    size_t n = a->body_len, i = 0, lit = 0;
+    struct ast_piece **tail = &a->location;
+    if (n == 0) {
+        diag_error(c->diag, a->body_tok, "a redirect needs a location");
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x21 || s[k] == 0x7f) {
+            diag_error(c->diag, string_sub(c, a->body_tok, k, 1),
+                       "a location cannot hold spaces or control characters");
+            return;
+        }
+#define FLUSH(end)                                                                                 \
+    do {                                                                                           \
+        if ((end) > lit) {                                                                         \
+            struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);                              \
+            pc->text = s + lit;                                                                    \
+            pc->len = (end) - lit;                                                                 \
+            *tail = pc;                                                                            \
+            tail = &pc->next;                                                                      \
+        }                                                                                          \
+    } while (0)
+    while (i < n) {
+        if (s[i] != '$') {
+            i++;
+            continue;
+        }
+        FLUSH(i);
+        if (i + 1 < n && s[i + 1] == '$') { /* $$: a dollar */
+            lit = i + 1;
+            i += 2;
+            continue;
+        }
+        struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);
+        if (i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9') {
+            pc->capture = (uint32_t)(s[i + 1] - '0');
+            if (r->path_kind != AST_PATH_REGEX)
+                diag_error(c->diag, string_sub(c, a->body_tok, i, 2),
+                           "$%u needs a 'path ~ \"regex\"' matcher on the route", pc->capture);
+            else if (pc->capture > r->n_caps)
+                diag_error(c->diag, string_sub(c, a->body_tok, i, 2),
+                           "$%u: the path regex has %u group%s", pc->capture, r->n_caps,
+                           r->n_caps == 1 ? "" : "s");
+            i += 2;
+        } else if (i + 1 < n && s[i + 1] == '{') {
+            const char *close = memchr(s + i, '}', n - i);
+            if (!close) {
+                diag_error(c->diag, string_sub(c, a->body_tok, i, 2), "'${' without '}'");
+                return;
+            }
+            size_t end = (size_t)(close - s) + 1;
+            static const char *const vals[] = {"req.host", "req.path", "req.method"};
+            static const enum ast_subject subj[] = {AST_SUBJ_HOST, AST_SUBJ_PATH,
+                                                    AST_SUBJ_METHOD};
+            const char *name = s + i + 2;
+            size_t name_len = end - i - 3;
+            int k;
+            for (k = 0; k < 3; k++)
+                if (strlen(vals[k]) == name_len && memcmp(vals[k], name, name_len) == 0)
+                    break;
+            if (k < 3) {
+                pc->subj = subj[k];
+            } else if (name_len > 12 && memcmp(name, "req.query[\"", 11) == 0 &&
+                       name[name_len - 1] == ']' && name[name_len - 2] == '"') {
+                pc->subj = AST_SUBJ_QUERY;
+                pc->key = name + 11;
+                pc->key_len = name_len - 13;
+            } else {
+                diag_error(c->diag, string_sub(c, a->body_tok, i, end - i),
+                           "unknown value in '${...}' (known here: ${req.host}, ${req.path}, "
+                           "${req.method}, ${req.query[\"k\"]})");
+            }
+            i = end;
+        } else {
+            diag_error(c->diag, string_sub(c, a->body_tok, i, 1),
+                       "'$' starts $1..$9 or ${value}; write $$ for a dollar sign");
+            i++;
+        }
+        *tail = pc;
+        tail = &pc->next;
+        lit = i;
+    }
+    FLUSH(n);
+#undef FLUSH
+}
+
+static void check_route_actions(struct check *c, struct ast_route *r, const struct names *backends)
+{
+    if (r->n_actions == 0) {
         diag_error(c->diag, route_span(r),
                    "route has no action: add 'proxy BACKEND' or 'respond STATUS'");
-        break;
-    case AST_ACTION_PROXY: {
-        const char *name = text_at(c, r->backend_name);
-        size_t len = r->backend_name.len;
-        r->backend = names_get(backends, name, len);
-        if (r->backend) {
-            r->backend->used = true;
+        return;
+    }
+    bool has_proxy = false;
+    struct ast_action *unguarded = NULL;
+    for (struct ast_action *a = r->actions; a; a = a->next) {
+        if (unguarded) {
+            if (unguarded->guard == NULL && !a->guard && a == unguarded->next &&
+                a->kind != AST_ACTION_NONE) {
+                diag_error(c->diag, a->kw, "a route takes one action, and this one has two");
+                diag_note(c->diag, unguarded->kw, "its first action is here");
+            } else {
+                diag_error(c->diag, a->kw, "this action can never run");
+                diag_note(c->diag, unguarded->kw, "the action before it always answers");
+            }
             break;
         }
-        diag_error(c->diag, r->backend_name, "unknown backend '%.*s'", (int)len, name);
-        /* suggest the closest name, pointing at its definition */
-        const char **cands = arena_alloc(c->arena, (c->prog->n_backends + 1) * sizeof *cands);
-        struct ast_backend **defs = arena_alloc(c->arena, (c->prog->n_backends + 1) * sizeof *defs);
-        size_t n = 0;
-        for (struct ast_backend *b = c->prog->backends; b; b = b->next) {
-            cands[n] = arena_strndup(c->arena, text_at(c, b->name), b->name.len);
-            defs[n++] = b;
+        if (!a->guard)
+            unguarded = a;
+        else
+            check_expr(c, a->guard);
+        if (a->kind == AST_ACTION_PROXY) {
+            has_proxy = true;
+            const char *name = text_at(c, a->backend_name);
+            size_t len = a->backend_name.len;
+            a->backend = names_get(backends, name, len);
+            if (a->backend) {
+                a->backend->used = true;
+                continue;
+            }
+            diag_error(c->diag, a->backend_name, "unknown backend '%.*s'", (int)len, name);
+            const char **cands = arena_alloc(c->arena, (c->prog->n_backends + 1) * sizeof *cands);
+            struct ast_backend **defs =
+                arena_alloc(c->arena, (c->prog->n_backends + 1) * sizeof *defs);
+            size_t n = 0;
+            for (struct ast_backend *b = c->prog->backends; b; b = b->next) {
+                cands[n] = arena_strndup(c->arena, text_at(c, b->name), b->name.len);
+                defs[n++] = b;
+            }
+            int close = diag_closest(name, len, cands, n);
+            if (close >= 0)
+                diag_note(c->diag, defs[close]->name, "did you mean '%s'?", cands[close]);
+            continue;
         }
-        int close = diag_closest(name, len, cands, n);
-        if (close >= 0)
-            diag_note(c->diag, defs[close]->name, "did you mean '%s'?", cands[close]);
-        break;
+        check_status(c, a);
+        if (a->kind == AST_ACTION_REDIRECT && !a->status_bad)
+            check_location(c, r, a);
     }
-    case AST_ACTION_RESPOND:
-        if (r->status_bad)
-            break;
-        if (r->status < 100 || r->status > 599)
-            diag_error(c->diag, r->status_tok, "status %.*s is out of range (100..599)",
-                       (int)r->status_tok.len, text_at(c, r->status_tok));
-        else if (r->status < 200)
-            diag_error(c->diag, r->status_tok,
-                       "respond cannot send an informational (1xx) status; use 200..599");
-        else if ((r->status == 204 || r->status == 304) && r->has_body)
-            diag_error(c->diag, r->body_tok, "a %u response cannot have a body", r->status);
-        break;
+    if (!unguarded) {
+        struct ast_action *last = r->actions;
+        while (last->next)
+            last = last->next;
+        diag_error(c->diag, last->guard_kw,
+                   "every action of this route has a condition: when none holds the request "
+                   "would get no answer; end the route with an action that has none");
     }
+    if (r->tunnel_kw.len && !has_proxy)
+        diag_error(c->diag, r->tunnel_kw,
+                   "'tunnel' lets a proxied connection be upgraded; this route does not proxy");
+}
+
+/* Checks host, path, method and if matchers, and sets conditional/always. */
+static void check_matchers(struct check *c, struct ast_route *r)
+{
+    if (r->dup_matcher.len) {
+        diag_error(c->diag, r->dup_matcher, "route already has a '%.*s' matcher",
+                   (int)r->dup_matcher.len, text_at(c, r->dup_matcher));
+        diag_note(c->diag, r->dup_first, "the first one is here");
+    }
+    if (r->is_default && (r->path_kw.len || r->host_kw.len || r->method_kw.len || r->if_kw.len))
+        diag_error(c->diag, route_span(r),
+                   "'default' matches every request: it takes no other matcher");
+    if (r->bad)
+        return;
+    if ((r->path_kind == AST_PATH_PREFIX || r->path_kind == AST_PATH_EXACT) &&
+        (r->path_len == 0 || r->path[0] != '/'))
+        diag_error(c->diag, r->path_tok, "a path must start with '/'");
+    if (r->path_kind == AST_PATH_REGEX)
+        r->regex_id = check_regex(c, r->path_tok, r->path, r->path_len, &r->n_caps);
+    if (r->host_kind == AST_HOST_EXACT) {
+        char *h = arena_strndup(c->arena, r->host, r->host_len);
+        bool ok = r->host_len > 0;
+        for (size_t i = 0; i < r->host_len; i++) {
+            char ch = h[i];
+            if (ch >= 'A' && ch <= 'Z')
+                h[i] = (char)(ch + 32);
+            else if (ch == '*' && i == 0 && r->host_len > 2 && h[1] == '.')
+                continue;
+            else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                       ch == '.'))
+                ok = false;
+        }
+        if (!ok) {
+            diag_error(c->diag, r->host_tok,
+                       "a host is a name such as \"example.com\" or \"*.example.com\" (no port, "
+                       "no scheme)");
+            r->bad = true;
+        } else if (h[0] == '*') {
+            r->host_kind = AST_HOST_WILD;
+            r->host = h + 1;
+            r->host_len--;
+        } else {
+            r->host = h;
+        }
+    }
+    if (r->methods) {
+        const struct ast_arg *m = r->methods;
+        const struct ast_arg *one = m->kind == AST_ARG_LIST ? m->sub : m;
+        if (m->kind == AST_ARG_LIST && !m->sub)
+            diag_error(c->diag, m->tok, "the list of methods is empty");
+        for (const struct ast_arg *x = one; x; x = m->kind == AST_ARG_LIST ? x->next : NULL) {
+            if (x->kind != AST_ARG_WORD) {
+                diag_error(c->diag, x->tok, "expected a method such as GET, not %s",
+                           arg_kind_name(x->kind));
+                continue;
+            }
+            const char *t = text_at(c, x->tok);
+            bool upper = true;
+            for (size_t i = 0; i < x->tok.len; i++)
+                upper &= (t[i] >= 'A' && t[i] <= 'Z') || t[i] == '-' || t[i] == '_';
+            if (!upper)
+                diag_error(c->diag, x->tok, "methods are upper case: '%.*s'", arg_len(x), t);
+        }
+    }
+    if (r->cond)
+        check_expr(c, r->cond);
+    r->conditional = r->methods || r->cond || r->path_kind == AST_PATH_REGEX;
 }
 
 static void check_routes(struct check *c, const struct names *backends)
 {
     const struct ast_route *dflt = NULL;
     for (struct ast_route *r = c->prog->routes; r; r = r->next) {
+        check_matchers(c, r);
+        check_route_actions(c, r, backends);
+        struct ast_action *last = r->actions;
+        while (last && last->next)
+            last = last->next;
+        bool unguarded_end = false;
+        for (struct ast_action *a = r->actions; a; a = a->next)
+            unguarded_end |= a->guard == NULL;
+        r->always = !r->conditional && unguarded_end;
         if (dflt) {
-            if (r->kind == AST_ROUTE_DEFAULT) {
+            if (r->is_default) {
                 diag_error(c->diag, route_span(r), "duplicate 'route default'");
                 diag_note(c->diag, route_span(dflt), "the first 'route default' is here");
             } else {
@@ -973,29 +1598,122 @@ static void check_routes(struct check *c, const struct names *backends)
                            "route after 'route default' can never match");
                 diag_note(c->diag, route_span(dflt), "'route default' matches every request");
             }
-        } else if (r->kind == AST_ROUTE_DEFAULT) {
+            continue;
+        }
+        if (r->is_default)
             dflt = r;
+        const struct ast_route *by = check_shadowed_by(c, r);
+        if (!by)
+            continue;
+        bool same = by->path_kind == r->path_kind && by->path_len == r->path_len &&
+                    by->host_kind == r->host_kind && by->host_len == r->host_len &&
+                    !r->conditional;
+        if (c->opts && c->opts->allow_shadowed)
+            diag_warning(c->diag, route_span(r), "route '%s' can never match", r->label);
+        else if (same)
+            diag_error(c->diag, route_span(r), "duplicate route '%s' can never match", r->label);
+        else
+            diag_error(c->diag, route_span(r), "route '%s' can never match", r->label);
+        if (same)
+            diag_note(c->diag, route_span(by), "the same path is routed here first");
+        else
+            diag_note(c->diag, route_span(by),
+                      "every request it matches is taken first by this route");
+    }
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void check_tests(struct check *c, const struct names *backends)
+{
+    static const char *const expects[] = {"status", "proxy", "location"};
+    for (struct ast_test *t = c->prog->tests; t; t = t->next) {
+        if (t->extra_req.len) {
+            diag_error(c->diag, t->extra_req, "a test sends one request");
         }
-        if (!r->bad && r->kind != AST_ROUTE_DEFAULT &&
-            (r->path_len == 0 || r->path[0] != '/'))
-            diag_error(c->diag, r->path_tok, "a path must start with '/'");
-        const struct ast_route *by = dflt && dflt != r ? NULL : check_shadowed_by(c, r);
-        if (by) {
-            bool same = by->kind == r->kind && by->path_len == r->path_len;
-            if (c->opts && c->opts->allow_shadowed)
-                diag_warning(c->diag, route_span(r), "route '%s' can never match", r->label);
-            else if (same)
-                diag_error(c->diag, route_span(r), "duplicate route '%s' can never match",
-                           r->label);
-            else
-                diag_error(c->diag, route_span(r), "route '%s' can never match", r->label);
-            if (same)
-                diag_note(c->diag, route_span(by), "the same path is routed here first");
-            else
-                diag_note(c->diag, route_span(by),
-                          "every path it matches is taken first by this route");
+        if (!t->req_kw.len) {
+            diag_error(c->diag, t->kw, "test '%s' has no request: add 'request GET \"/path\"'",
+                       t->name);
+            continue;
         }
-        check_route_action(c, r, backends);
+        const char *m = text_at(c, t->method);
+        for (size_t i = 0; i < t->method.len; i++)
+            if (!(m[i] >= 'A' && m[i] <= 'Z')) {
+                diag_error(c->diag, t->method, "methods are upper case: '%.*s'",
+                           (int)t->method.len, m);
+                break;
+            }
+        const char *u = t->url;
+        if (!(strncmp(u, "http://", 7) == 0 && u[7] && u[7] != '/' && strchr(u + 7, '/')) &&
+            u[0] != '/')
+            diag_error(c->diag, t->url_tok,
+                       "a test URL is \"http://host/path\" or \"/path\" (then give a Host "
+                       "header)");
+        for (size_t i = 0; u[i]; i++)
+            if ((unsigned char)u[i] <= 0x20 || u[i] == 0x7f) {
+                diag_error(c->diag, t->url_tok, "a URL cannot hold spaces or control characters");
+                break;
+            }
+        for (const struct ast_arg *a = t->req_args; a; a = a->next) {
+            const struct ast_arg *v = a->next;
+            if (a->kind == AST_ARG_WORD && word_is(c, a->tok, "from") && v &&
+                v->kind == AST_ARG_IP) {
+                struct rp_ip_range rg;
+                if (check_cidr(c, v, &rg))
+                    t->from = arena_strndup(c->arena, text_at(c, v->tok), v->tok.len);
+                a = v;
+            } else if (a->kind == AST_ARG_WORD && word_is(c, a->tok, "header") && v &&
+                       v->kind == AST_ARG_STRING) {
+                const char *colon = memchr(v->str, ':', v->str_len);
+                if (!colon || colon == v->str || memchr(v->str, '\n', v->str_len) ||
+                    memchr(v->str, '\r', v->str_len) || strlen(v->str) != v->str_len)
+                    diag_error(c->diag, v->tok, "a test header is \"Name: value\"");
+                a = v;
+            } else {
+                diag_error(c->diag, a->tok,
+                           "unexpected '%.*s': a request takes 'from IP' and 'header \"Name: "
+                           "value\"'",
+                           arg_len(a), text_at(c, a->tok));
+                break;
+            }
+        }
+        if (!t->expects)
+            diag_error(c->diag, t->kw, "test '%s' expects nothing: add 'expect status 200' or "
+                                       "'expect proxy BACKEND'",
+                       t->name);
+        for (struct ast_stmt *st = t->expects; st; st = st->next) {
+            const struct ast_arg *a = st->args;
+            if (!a || a->kind != AST_ARG_WORD) {
+                diag_error(c->diag, st->kw,
+                           "expect what? 'expect status N', 'expect proxy BACKEND' or 'expect "
+                           "location \"URL\"'");
+                continue;
+            }
+            int k = word_index(c, a->tok, expects, 3);
+            if (k < 0) {
+                check_unknown(c, a->tok, "expectation", expects, 3);
+                continue;
+            }
+            const struct ast_arg *v = a->next;
+            if (!v || v->next) {
+                diag_error(c->diag, v ? v->next->tok : a->tok, "'expect %s' takes one value",
+                           expects[k]);
+                continue;
+            }
+            uint32_t status;
+            if (k == 0) {
+                check_int(c, v, "status", 100, 599, &status);
+            } else if (k == 1) {
+                if (v->kind != AST_ARG_WORD) {
+                    diag_error(c->diag, v->tok, "expected a backend name");
+                } else if (!names_get(backends, text_at(c, v->tok), v->tok.len)) {
+                    diag_error(c->diag, v->tok, "unknown backend '%.*s'", arg_len(v),
+                               text_at(c, v->tok));
+                }
+            } else if (v->kind != AST_ARG_STRING) {
+                diag_error(c->diag, v->tok, "expected a location string");
+            }
+        }
     }
 }
 
@@ -1010,7 +1728,13 @@ bool check_program(struct ast_program *prog, const struct src *s, struct diag *d
     check_settings(&c);
     check_listeners(&c);
     check_backends(&c, &backends);
+    check_acls(&c);
     check_routes(&c, &backends);
+    check_tests(&c, &backends);
+    for (struct ast_acl *x = prog->acls; x; x = x->next)
+        if (!x->used && acl_lookup(&c, x->name) == x)
+            diag_warning(d, x->name, "acl '%.*s' is never used", (int)x->name.len,
+                         text_at(&c, x->name));
     for (struct ast_backend *b = prog->backends; b; b = b->next)
         if (!b->used && names_get(&backends, text_at(&c, b->name), b->name.len) == b)
             diag_warning(d, b->name, "backend '%.*s' is never used", (int)b->name.len,

@@ -6,8 +6,15 @@
  * table entry is preceded by a comment naming the .rp line it came from. */
 #include "emit_c.h"
 
+#include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+
+#include "arena.h"
+#include "regex.h"
 
 struct emit {
     const struct src *src;
@@ -15,6 +22,8 @@ struct emit {
     struct buf tables; /* static const tables, in dependency order */
     struct buf code;   /* functions: the decision */
     struct buf prog;   /* the exported descriptor */
+    struct arena scratch;
+    uint32_t *cidr_n;  /* ranges in each CIDR set after merging */
 };
 
 static unsigned emit_line_of(const struct emit *e, struct span at)
@@ -291,45 +300,389 @@ static void emit_routes(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n\n");
 }
 
-/* The decision function: the path automaton picks the route, then a case
- * per route sets its action. */
+/* ---- regexes, CIDR sets, string sets ---------------------------------------- */
+
+static void emit_regexes(struct emit *e, const struct ast_program *p)
+{
+    struct buf *b = &e->tables;
+    static const char *const ops[] = {"RP_RE_CHAR", "RP_RE_ANY",  "RP_RE_CLASS",
+                                      "RP_RE_SPLIT", "RP_RE_JMP", "RP_RE_SAVE",
+                                      "RP_RE_BOL",  "RP_RE_EOL",  "RP_RE_MATCH"};
+    for (uint32_t i = 0; i < p->n_regexes; i++) {
+        const struct regex_prog *re = p->regexes[i];
+        buf_puts(b, "/* regex ");
+        buf_comment_safe(b, re->source, re->source_len);
+        buf_puts(b, " */\n");
+        if (re->n_classes) {
+            buf_printf(b, "static const uint8_t rpg_re_%u_classes[][32] = {\n", i);
+            for (uint32_t k = 0; k < re->n_classes; k++) {
+                buf_puts(b, "    {");
+                for (int j = 0; j < 32; j++)
+                    buf_printf(b, "%s0x%02x", j ? ", " : "", re->classes[k][j]);
+                buf_puts(b, "},\n");
+            }
+            buf_puts(b, "};\n");
+        }
+        buf_printf(b, "static const struct rp_re_inst rpg_re_%u_insts[] = {\n", i);
+        for (uint32_t k = 0; k < re->n_insts; k++) {
+            const struct rp_re_inst *in = &re->insts[k];
+            buf_printf(b, "    {%s, %u, %u, %u},\n", ops[in->op], in->c, in->x, in->y);
+        }
+        buf_puts(b, "};\n");
+        buf_printf(b, "static const struct rp_regex rpg_re_%u = {%u, rpg_re_%u_insts, %s%.0u%s, %u};\n\n",
+                   i, re->n_insts, i, re->n_classes ? "rpg_re_" : "NULL", re->n_classes ? i : 0,
+                   re->n_classes ? "_classes" : "", re->n_caps);
+    }
+}
+
+static int range_cmp(const void *x, const void *y)
+{
+    return memcmp(((const struct rp_ip_range *)x)->lo, ((const struct rp_ip_range *)y)->lo, 16);
+}
+
+/* Parses an IP or CIDR already checked by check.c into a range. */
+static struct rp_ip_range emit_range(const struct emit *e, const struct ast_arg *x)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*s", (int)x->tok.len, emit_text(e, x->tok));
+    unsigned bits = 128;
+    char *slash = strchr(buf, '/');
+    if (slash) {
+        *slash = '\0';
+        bits = (unsigned)atoi(slash + 1);
+    }
+    uint8_t a[16] = {0};
+    unsigned char v4[4];
+    if (inet_pton(AF_INET, buf, v4) == 1) {
+        a[10] = a[11] = 0xff;
+        memcpy(a + 12, v4, 4);
+        bits = slash ? bits + 96 : 128;
+    } else {
+        inet_pton(AF_INET6, buf, a);
+    }
+    struct rp_ip_range r;
+    for (int i = 0; i < 16; i++) {
+        int keep = (int)bits - 8 * i;
+        uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+        r.lo[i] = a[i] & mask;
+        r.hi[i] = (uint8_t)(a[i] | (uint8_t)~mask);
+    }
+    return r;
+}
+
+static void emit_bytes16(struct buf *b, const uint8_t *v)
+{
+    buf_putc(b, '{');
+    for (int i = 0; i < 16; i++)
+        buf_printf(b, "%s%u", i ? "," : "", v[i]);
+    buf_putc(b, '}');
+}
+
+/* CIDR sets as sorted, merged ranges. */
+static void emit_cidr_sets(struct emit *e, const struct ast_program *p)
+{
+    struct buf *b = &e->tables;
+    for (uint32_t i = 0; i < p->n_cidr_sets; i++) {
+        const struct ast_arg *l = p->cidr_sets[i];
+        uint32_t n = 0;
+        for (const struct ast_arg *x = l->sub; x; x = x->next)
+            n++;
+        struct rp_ip_range *r = calloc(n + 1, sizeof *r);
+        if (!r)
+            rpx_oom();
+        n = 0;
+        for (const struct ast_arg *x = l->sub; x; x = x->next)
+            r[n++] = emit_range(e, x);
+        qsort(r, n, sizeof *r, range_cmp);
+        uint32_t m = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            if (m && memcmp(r[k].lo, r[m - 1].hi, 16) <= 0) {
+                if (memcmp(r[k].hi, r[m - 1].hi, 16) > 0)
+                    memcpy(r[m - 1].hi, r[k].hi, 16);
+                continue;
+            }
+            r[m++] = r[k];
+        }
+        buf_puts(b, "/* ");
+        buf_comment_safe(b, emit_text(e, l->tok), l->tok.len);
+        buf_puts(b, " */\n");
+        buf_printf(b, "static const struct rp_ip_range rpg_cidr_%u[] = {\n", i);
+        for (uint32_t k = 0; k < m; k++) {
+            buf_puts(b, "    {");
+            emit_bytes16(b, r[k].lo);
+            buf_puts(b, ", ");
+            emit_bytes16(b, r[k].hi);
+            buf_puts(b, "},\n");
+        }
+        buf_puts(b, "};\n\n");
+        free(r);
+        e->cidr_n = arena_grow(&e->scratch, e->cidr_n, i, i + 1, sizeof *e->cidr_n);
+        e->cidr_n[i] = m;
+    }
+}
+
+static const char *const emit_values[] = {
+    [AST_SUBJ_METHOD] = "RP_VAL_METHOD", [AST_SUBJ_HOST] = "RP_VAL_HOST",
+    [AST_SUBJ_PATH] = "RP_VAL_PATH",     [AST_SUBJ_QUERY] = "RP_VAL_QUERY",
+    [AST_SUBJ_HEADER] = "RP_VAL_HEADER", [AST_SUBJ_COOKIE] = "RP_VAL_COOKIE",
+};
+
+/* `what, "name", len` for a request value (header names lower case). */
+static void emit_value_args(struct emit *e, struct buf *b, enum ast_subject subj,
+                            const char *key, size_t key_len)
+{
+    buf_printf(b, "%s, ", emit_values[subj]);
+    if (subj >= AST_SUBJ_QUERY) {
+        char *k = arena_strndup(&e->scratch, key, key_len);
+        if (subj == AST_SUBJ_HEADER)
+            for (size_t i = 0; i < key_len; i++)
+                if (k[i] >= 'A' && k[i] <= 'Z')
+                    k[i] = (char)(k[i] + 32);
+        emit_string(b, k, key_len, 0);
+        buf_printf(b, ", %zu", key_len);
+    } else {
+        buf_puts(b, "NULL, 0");
+    }
+}
+
+/* An expression as a C expression over `req`. */
+static void emit_expr(struct emit *e, struct buf *b, const struct ast_expr *x)
+{
+    switch (x->kind) {
+    case AST_E_OR:
+    case AST_E_AND:
+        buf_putc(b, '(');
+        emit_expr(e, b, x->l);
+        buf_puts(b, x->kind == AST_E_OR ? " || " : " && ");
+        emit_expr(e, b, x->r);
+        buf_putc(b, ')');
+        return;
+    case AST_E_NOT:
+        buf_puts(b, "!");
+        emit_expr(e, b, x->l);
+        return;
+    case AST_E_CMP:
+        break;
+    }
+    const struct ast_arg *l = x->lhs, *r = x->rhs;
+    if (x->subj == AST_SUBJ_ACL) {
+        buf_printf(b, "rpg_acl_%u(req)", x->acl->index);
+        return;
+    }
+    if (x->subj == AST_SUBJ_CLIENT_IP) {
+        if (x->cmp == AST_CMP_IN) {
+            buf_printf(b, "rp_ip_in(req->client_ip, rpg_cidr_%u, %u)", x->id, e->cidr_n[x->id]);
+            return;
+        }
+        struct rp_ip_range rg = emit_range(e, r);
+        buf_printf(b, "%s(memcmp(req->client_ip, (const uint8_t[16])", x->cmp == AST_CMP_NE ? "!" : "");
+        emit_bytes16(b, rg.lo);
+        buf_puts(b, ", 16) == 0)");
+        return;
+    }
+    if (x->cmp == AST_CMP_IN) {
+        buf_puts(b, "rp_req_in(req, ");
+        emit_value_args(e, b, x->subj, l->str, l->str_len);
+        buf_puts(b, ", (const struct rp_str[]){");
+        uint32_t n = 0;
+        for (const struct ast_arg *i = x->list->sub; i; i = i->next, n++) {
+            const char *t = i->kind == AST_ARG_STRING ? i->str : emit_text(e, i->tok);
+            size_t tl = i->kind == AST_ARG_STRING ? i->str_len : i->tok.len;
+            buf_puts(b, n ? ", {" : "{");
+            emit_string(b, t, tl, 0);
+            buf_printf(b, ", %zu}", tl);
+        }
+        buf_printf(b, "}, %u)", n);
+        return;
+    }
+    static const char *const ops[] = {
+        [AST_CMP_TRUTH] = "RP_CMP_PRESENT", [AST_CMP_EQ] = "RP_CMP_EQ",
+        [AST_CMP_NE] = "RP_CMP_NE",         [AST_CMP_RE] = "RP_CMP_RE",
+        [AST_CMP_PREFIX] = "RP_CMP_PREFIX",
+    };
+    buf_puts(b, "rp_req_test(req, ");
+    emit_value_args(e, b, x->subj, l->str, l->str_len);
+    buf_printf(b, ", %s, ", ops[x->cmp]);
+    if (r && (x->cmp == AST_CMP_EQ || x->cmp == AST_CMP_NE || x->cmp == AST_CMP_PREFIX)) {
+        const char *t = r->kind == AST_ARG_STRING ? r->str : emit_text(e, r->tok);
+        size_t tl = r->kind == AST_ARG_STRING ? r->str_len : r->tok.len;
+        emit_string(b, t, tl, 0);
+        buf_printf(b, ", %zu, NULL)", tl);
+    } else if (x->cmp == AST_CMP_RE) {
+        buf_printf(b, "NULL, 0, &rpg_re_%u)", x->id);
+    } else {
+        buf_puts(b, "NULL, 0, NULL)");
+    }
+}
+
+static void emit_acls(struct emit *e, const struct ast_program *p)
+{
+    struct buf *b = &e->code;
+    for (const struct ast_acl *a = p->acls; a; a = a->next)
+        buf_printf(b, "static bool rpg_acl_%u(const struct rp_request_view *req);\n", a->index);
+    if (p->acls)
+        buf_putc(b, '\n');
+    for (const struct ast_acl *a = p->acls; a; a = a->next) {
+        struct buf what = {0};
+        buf_puts(&what, "acl ");
+        buf_append(&what, emit_text(e, a->name), a->name.len);
+        emit_comment(e, b, 0, a->kw, what.data, what.len);
+        buf_free(&what);
+        buf_printf(b, "static bool rpg_acl_%u(const struct rp_request_view *req)\n{\n"
+                      "    (void)req;\n    return ",
+                   a->index);
+        emit_expr(e, b, a->expr);
+        buf_puts(b, ";\n}\n\n");
+    }
+}
+
+static void emit_action(struct emit *e, struct buf *b, const struct ast_route *r,
+                        const struct ast_action *a, int ind)
+{
+    switch (a->kind) {
+    case AST_ACTION_PROXY:
+        buf_printf(b, "%*sd->action = RP_ACTION_PROXY;\n", ind, "");
+        buf_printf(b, "%*sd->backend = %u; /* ", ind, "", a->backend->index);
+        buf_comment_safe(b, emit_text(e, a->backend->name), a->backend->name.len);
+        buf_puts(b, " */\n");
+        if (r->tunnel_kw.len)
+            buf_printf(b, "%*sd->tunnel = true;\n", ind, "");
+        break;
+    case AST_ACTION_RESPOND:
+    case AST_ACTION_DENY:
+        buf_printf(b, "%*sd->action = RP_ACTION_RESPOND;\n", ind, "");
+        buf_printf(b, "%*sd->status = %u;\n", ind, "", a->status);
+        buf_printf(b, "%*sd->body = ", ind, "");
+        emit_string(b, a->body, a->body_len, ind + 10);
+        buf_printf(b, ";\n%*sd->body_len = %zu;\n", ind, "", a->body_len);
+        break;
+    case AST_ACTION_REDIRECT: {
+        buf_printf(b, "%*sd->action = RP_ACTION_REDIRECT;\n", ind, "");
+        buf_printf(b, "%*sd->status = %u;\n", ind, "", a->status);
+        buf_printf(b, "%*sd->location_len = 0;\n", ind, "");
+        buf_printf(b, "%*sif (!(", ind, "");
+        bool first = true;
+        for (const struct ast_piece *pc = a->location; pc; pc = pc->next) {
+            if (!first)
+                buf_printf(b, " &&\n%*s      ", ind, "");
+            first = false;
+            if (pc->text) {
+                buf_puts(b, "rp_location_put(d, ");
+                emit_string(b, pc->text, pc->len, 0);
+                buf_printf(b, ", %zu)", pc->len);
+            } else if (pc->subj != AST_SUBJ_NONE) {
+                buf_puts(b, "rp_location_value(d, req, ");
+                emit_value_args(e, b, pc->subj, pc->key, pc->key_len);
+                buf_putc(b, ')');
+            } else {
+                buf_printf(b, "rp_location_capture(d, req->path, cap, %u)", pc->capture);
+            }
+        }
+        buf_printf(b, ")) {\n%*s    /* too long to send */\n", ind, "");
+        buf_printf(b, "%*s    d->action = RP_ACTION_RESPOND;\n%*s    d->status = 500;\n", ind, "",
+                   ind, "");
+        buf_printf(b, "%*s    d->body = \"\";\n%*s    d->body_len = 0;\n%*s}\n", ind, "", ind, "",
+                   ind, "");
+        break;
+    }
+    case AST_ACTION_NONE:
+        break;
+    }
+}
+
+/* One function per route: the conditions the automaton cannot decide
+ * (method, if, path regex), then the actions in order. Returns false if the
+ * route does not match, so the next candidate is tried. */
+static void emit_route_fns(struct emit *e, const struct ast_program *p)
+{
+    struct buf *b = &e->code;
+    for (const struct ast_route *r = p->routes; r; r = r->next) {
+        struct buf what = {0};
+        buf_printf(&what, "route %s", r->label);
+        emit_comment(e, b, 0, r->kw, what.data, what.len);
+        buf_free(&what);
+        buf_printf(b, "static bool rpg_route_%u(const struct rp_request_view *req, "
+                      "struct rp_decision *d)\n{\n    (void)req;\n",
+                   r->index);
+        bool uses_cap = false;
+        for (const struct ast_action *a = r->actions; a; a = a->next)
+            for (const struct ast_piece *pc = a->location; pc; pc = pc->next)
+                uses_cap |= !pc->text && pc->subj == AST_SUBJ_NONE;
+        if (r->methods) {
+            const struct ast_arg *m = r->methods;
+            buf_puts(b, "    if (!rp_req_in(req, RP_VAL_METHOD, NULL, 0, (const struct rp_str[]){");
+            uint32_t n = 0;
+            for (const struct ast_arg *x = m->kind == AST_ARG_LIST ? m->sub : m; x;
+                 x = m->kind == AST_ARG_LIST ? x->next : NULL, n++) {
+                buf_puts(b, n ? ", {" : "{");
+                emit_string(b, emit_text(e, x->tok), x->tok.len, 0);
+                buf_printf(b, ", %u}", x->tok.len);
+            }
+            buf_printf(b, "}, %u))\n        return false;\n", n);
+        }
+        if (r->path_kind == AST_PATH_REGEX) {
+            if (uses_cap) {
+                buf_puts(b, "    uint32_t cap[2 * RP_RE_MAX_CAPS];\n");
+                buf_printf(b, "    if (!rp_regex_match(&rpg_re_%u, req->path, req->path_len, cap))\n",
+                           r->regex_id);
+            } else {
+                buf_printf(b, "    if (!rp_regex_match(&rpg_re_%u, req->path, req->path_len, NULL))\n",
+                           r->regex_id);
+            }
+            buf_puts(b, "        return false;\n");
+        }
+        if (r->cond) {
+            buf_puts(b, "    if (!");
+            emit_expr(e, b, r->cond);
+            buf_puts(b, ")\n        return false;\n");
+        }
+        for (const struct ast_action *a = r->actions; a; a = a->next) {
+            if (a->guard) {
+                buf_printf(b, "    if (%s", a->unless ? "!" : "");
+                emit_expr(e, b, a->guard);
+                buf_puts(b, ") {\n");
+                emit_action(e, b, r, a, 8);
+                buf_puts(b, "        return true;\n    }\n");
+            } else {
+                emit_action(e, b, r, a, 4);
+                buf_puts(b, "    return true;\n");
+                break;
+            }
+        }
+        buf_puts(b, "}\n\n");
+    }
+}
+
+/* The decision function: the automaton gives the candidate routes for the
+ * host and path, each tried in order until one matches. */
 static void emit_decide(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->code;
+    emit_acls(e, p);
+    emit_route_fns(e, p);
+    if (p->n_routes) {
+        buf_puts(b, "static bool (*const rpg_route_fns[])(const struct rp_request_view *, "
+                    "struct rp_decision *) = {\n");
+        for (const struct ast_route *r = p->routes; r; r = r->next)
+            buf_printf(b, "    rpg_route_%u,\n", r->index);
+        buf_puts(b, "};\n\n");
+    }
     buf_puts(b, "static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)\n"
                 "{\n"
-                "    d->route = rp_route_match(&rpg_path_dfa, req->path, req->path_len);\n"
-                "    switch (d->route) {\n");
-    for (const struct ast_route *r = p->routes; r; r = r->next) {
-        if (r->action == AST_ACTION_NONE)
-            continue;
-        struct buf what = {0};
-        buf_printf(&what, "route %s", r->label);
-        buf_printf(b, "    case %u:\n", r->index);
-        emit_comment(e, b, 8, r->kw, what.data, what.len);
-        buf_free(&what);
-        switch (r->action) {
-        case AST_ACTION_PROXY:
-            buf_puts(b, "        d->action = RP_ACTION_PROXY;\n");
-            buf_printf(b, "        d->backend = %u; /* ", r->backend->index);
-            buf_comment_safe(b, emit_text(e, r->backend->name), r->backend->name.len);
-            buf_puts(b, " */\n");
-            if (r->tunnel_kw.len)
-                buf_puts(b, "        d->tunnel = true;\n");
-            break;
-        case AST_ACTION_RESPOND:
-            buf_puts(b, "        d->action = RP_ACTION_RESPOND;\n");
-            buf_printf(b, "        d->status = %u;\n", r->status);
-            buf_puts(b, "        d->body = ");
-            emit_string(b, r->body, r->body_len, 18);
-            buf_printf(b, ";\n        d->body_len = %zu;\n", r->body_len);
-            break;
-        case AST_ACTION_NONE:
-            break;
-        }
-        buf_puts(b, "        return;\n");
-    }
-    buf_puts(b, "    default:\n        return;\n    }\n}\n\n");
+                "    const uint32_t *c;\n"
+                "    uint32_t n = rp_match_routes(&rpg_matcher, req->host, req->host_len, "
+                "req->path,\n"
+                "                                 req->path_len, &c);\n");
+    if (p->n_routes)
+        buf_puts(b, "    for (uint32_t i = 0; i < n; i++) {\n"
+                    "        if (rpg_route_fns[c[i]](req, d)) {\n"
+                    "            d->route = c[i];\n"
+                    "            return;\n"
+                    "        }\n"
+                    "    }\n");
+    else
+        buf_puts(b, "    (void)n;\n    (void)d;\n");
+    buf_puts(b, "}\n\n");
 }
 
 static void emit_route_index(struct buf *b, uint32_t r)
@@ -353,50 +706,151 @@ static void emit_byte(struct buf *b, uint8_t c)
 static void emit_dfa(struct emit *e, const struct lower_dfa *d)
 {
     struct buf *b = &e->tables;
-    buf_puts(b, "/* The path automaton: state 0 is the start; each state's edges are a\n"
-                " * slice of rpg_path_edges, sorted by byte. */\n");
-    buf_puts(b, "static const struct rp_dfa_state rpg_path_states[] = {\n");
+    (void)emit_route_index;
+    buf_puts(b, "/* The route automaton: host states read the host backwards from state 0,\n"
+                " * then the path part for the host patterns that matched; each state's\n"
+                " * edges are a slice of rpg_match_edges, sorted by byte, and its\n"
+                " * candidate routes a slice of rpg_match_cands. */\n");
+    buf_puts(b, "static const struct rp_match_state rpg_match_states[] = {\n");
     for (uint32_t i = 0; i < d->n_states; i++) {
-        const struct rp_dfa_state *s = &d->states[i];
-        struct buf path = {0};
-        buf_putc(&path, '"');
-        buf_c_escape(&path, d->state_path[i], d->state_depth[i]);
-        buf_putc(&path, '"');
+        const struct rp_match_state *s = &d->states[i];
+        struct buf what = {0};
+        uint32_t n = d->state_len[i];
+        const char *w = d->state_what[i];
+        if (d->state_host[i]) {
+            /* the host suffix read so far */
+            buf_puts(&what, "host \"");
+            size_t L = strlen(w);
+            buf_c_escape(&what, w + L - n, n);
+        } else {
+            buf_puts(&what, "path \"");
+            buf_c_escape(&what, w, n);
+        }
+        buf_putc(&what, '"');
         buf_printf(b, "    /* %u: ", i);
-        buf_comment_safe(b, path.data, path.len);
+        buf_comment_safe(b, what.data, what.len);
         buf_puts(b, " */\n");
-        buf_free(&path);
-        buf_printf(b, "    {.first_edge = %u, .n_edges = %u, .prefix_route = ", s->first_edge,
-                   s->n_edges);
-        emit_route_index(b, s->prefix_route);
-        buf_puts(b, ", .exact_route = ");
-        emit_route_index(b, s->exact_route);
-        buf_puts(b, "},\n");
+        buf_free(&what);
+        buf_printf(b, "    {%u, %u, %u, %u, %u, %u, %u, %u},\n", s->first_edge, s->n_edges,
+                   s->end_first, s->end_n, s->stop_first, s->stop_n, s->path_root,
+                   s->path_root_more);
     }
     buf_puts(b, "};\n\n");
 
-    if (d->n_edges) {
-        buf_puts(b, "static const struct rp_dfa_edge rpg_path_edges[] = {\n");
-        for (uint32_t i = 0; i < d->n_states; i++) {
-            const struct rp_dfa_state *s = &d->states[i];
-            for (uint32_t j = 0; j < s->n_edges; j++) {
-                const struct rp_dfa_edge *ed = &d->edges[s->first_edge + j];
-                if (j % 6 == 0)
-                    buf_printf(b, "%s    /* %u */", j ? "\n" : "", i);
-                buf_puts(b, " {");
-                emit_byte(b, ed->byte);
-                buf_printf(b, ", %u},", ed->next);
-            }
-            if (s->n_edges)
-                buf_putc(b, '\n');
+    buf_puts(b, "static const struct rp_match_edge rpg_match_edges[] = {\n");
+    for (uint32_t i = 0; i < d->n_states; i++) {
+        const struct rp_match_state *s = &d->states[i];
+        for (uint32_t j = 0; j < s->n_edges; j++) {
+            const struct rp_match_edge *ed = &d->edges[s->first_edge + j];
+            if (j % 6 == 0)
+                buf_printf(b, "%s    /* %u */", j ? "\n" : "", i);
+            buf_puts(b, " {");
+            emit_byte(b, ed->byte);
+            buf_printf(b, ", %u},", ed->next);
         }
-        buf_puts(b, "};\n\n");
+        if (s->n_edges)
+            buf_putc(b, '\n');
     }
+    if (!d->n_edges)
+        buf_puts(b, "    {0, 0},\n");
+    buf_puts(b, "};\n\n");
 
-    buf_puts(b, "static const struct rp_dfa rpg_path_dfa = {\n");
-    buf_printf(b, "    .n_states = %u,\n    .states = rpg_path_states,\n", d->n_states);
-    buf_printf(b, "    .n_edges = %u,\n    .edges = %s,\n", d->n_edges,
-               d->n_edges ? "rpg_path_edges" : "NULL");
+    buf_puts(b, "static const uint32_t rpg_match_cands[] = {");
+    for (uint32_t i = 0; i < d->n_cands; i++)
+        buf_printf(b, "%s%u,", i % 16 == 0 ? "\n    " : " ", d->cands[i]);
+    if (!d->n_cands)
+        buf_puts(b, "\n    0,");
+    buf_puts(b, "\n};\n\n");
+
+    buf_puts(b, "static const struct rp_matcher rpg_matcher = {\n");
+    buf_printf(b, "    .host_root = %u,\n    .n_states = %u,\n    .states = rpg_match_states,\n",
+               d->host_root, d->n_states);
+    buf_puts(b, "    .edges = rpg_match_edges,\n    .cands = rpg_match_cands,\n};\n\n");
+}
+
+static void emit_tests(struct emit *e, const struct ast_program *p)
+{
+    struct buf *b = &e->tables;
+    uint32_t i = 0;
+    for (const struct ast_test *t = p->tests; t; t = t->next, i++) {
+        uint32_t nh = 0;
+        for (const struct ast_arg *a = t->req_args; a; a = a->next)
+            if (a->kind == AST_ARG_STRING)
+                nh++;
+        if (nh) {
+            buf_printf(b, "static const struct rp_test_header rpg_test_%u_headers[] = {\n", i);
+            for (const struct ast_arg *a = t->req_args; a; a = a->next) {
+                if (a->kind != AST_ARG_STRING)
+                    continue;
+                const char *colon = memchr(a->str, ':', a->str_len);
+                const char *v = colon + 1;
+                while (*v == ' ' || *v == '\t')
+                    v++;
+                buf_puts(b, "    {");
+                emit_string(b, a->str, (size_t)(colon - a->str), 0);
+                buf_puts(b, ", ");
+                emit_string(b, v, strlen(v), 0);
+                buf_puts(b, "},\n");
+            }
+            buf_puts(b, "};\n");
+        }
+        buf_printf(b, "static const struct rp_test_expect rpg_test_%u_expects[] = {\n", i);
+        for (const struct ast_stmt *st = t->expects; st; st = st->next) {
+            const struct ast_arg *k = st->args, *v = k->next;
+            buf_puts(b, "    {.where = ");
+            emit_where(e, b, st->kw);
+            const char *kt = emit_text(e, k->tok);
+            if (kt[0] == 's') {
+                buf_printf(b, ", .kind = RP_EXPECT_STATUS, .value = %.*s},\n", (int)v->tok.len,
+                           emit_text(e, v->tok));
+            } else if (kt[0] == 'p') {
+                uint32_t idx = 0;
+                for (const struct ast_backend *be = p->backends; be; be = be->next)
+                    if (be->name.len == v->tok.len &&
+                        memcmp(emit_text(e, be->name), emit_text(e, v->tok), v->tok.len) == 0) {
+                        idx = be->index;
+                        break;
+                    }
+                buf_printf(b, ", .kind = RP_EXPECT_PROXY, .value = %u}, /* ", idx);
+                buf_comment_safe(b, emit_text(e, v->tok), v->tok.len);
+                buf_puts(b, " */\n");
+            } else {
+                buf_puts(b, ", .kind = RP_EXPECT_LOCATION, .text = ");
+                emit_string(b, v->str, v->str_len, 0);
+                buf_puts(b, "},\n");
+            }
+        }
+        buf_puts(b, "};\n");
+    }
+    buf_puts(b, "static const struct rp_test_def rpg_tests[] = {\n");
+    i = 0;
+    for (const struct ast_test *t = p->tests; t; t = t->next, i++) {
+        uint32_t nh = 0, ne = 0;
+        for (const struct ast_arg *a = t->req_args; a; a = a->next)
+            nh += a->kind == AST_ARG_STRING;
+        for (const struct ast_stmt *st = t->expects; st; st = st->next)
+            ne++;
+        emit_comment(e, b, 4, t->kw, t->name, strlen(t->name));
+        buf_puts(b, "    {.where = ");
+        emit_where(e, b, t->kw);
+        buf_puts(b, ", .name = ");
+        emit_string(b, t->name, strlen(t->name), 0);
+        buf_puts(b, ",\n     .method = ");
+        emit_string(b, emit_text(e, t->method), t->method.len, 0);
+        buf_puts(b, ", .url = ");
+        emit_string(b, t->url, strlen(t->url), 0);
+        buf_puts(b, ", .client_ip = ");
+        if (t->from)
+            emit_string(b, t->from, strlen(t->from), 0);
+        else
+            buf_puts(b, "NULL");
+        buf_printf(b, ",\n     .n_headers = %u, .headers = ", nh);
+        if (nh)
+            buf_printf(b, "rpg_test_%u_headers", i);
+        else
+            buf_puts(b, "NULL");
+        buf_printf(b, ", .n_expects = %u, .expects = rpg_test_%u_expects},\n", ne, i);
+    }
     buf_puts(b, "};\n\n");
 }
 
@@ -413,7 +867,10 @@ static void emit_program(struct emit *e, const struct ast_program *p)
                p->n_backends ? "rpg_backends" : "NULL");
     buf_printf(b, "    .n_routes = %u,\n    .routes = %s,\n", p->n_routes,
                p->n_routes ? "rpg_routes" : "NULL");
-    buf_puts(b, "    .decide = rpg_decide,\n};\n");
+    buf_puts(b, "    .decide = rpg_decide,\n");
+    if (p->n_tests)
+        buf_printf(b, "    .n_tests = %u,\n    .tests = rpg_tests,\n", p->n_tests);
+    buf_puts(b, "};\n");
 }
 
 void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_dfa *dfa,
@@ -423,7 +880,8 @@ void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_
     buf_puts(&e.head, "/* Generated by rpx " RPX_VERSION " from ");
     buf_comment_safe(&e.head, emit_file_name(&e), strlen(emit_file_name(&e)));
     buf_puts(&e.head, ". DO NOT EDIT. */\n");
-    buf_puts(&e.head, "#include <stddef.h>\n\n#include <rp/program.h>\n#include <rp/route.h>\n\n");
+    buf_puts(&e.head, "#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n"
+                      "#include <rp/match.h>\n#include <rp/program.h>\n\n");
     emit_settings(&e, prog);
 
     if (prog->n_listens)
@@ -432,8 +890,12 @@ void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_
         emit_backends(&e, prog);
     if (prog->n_routes)
         emit_routes(&e, prog);
+    emit_regexes(&e, prog);
+    emit_cidr_sets(&e, prog);
     emit_dfa(&e, dfa);
     emit_decide(&e, prog);
+    if (prog->n_tests)
+        emit_tests(&e, prog);
     emit_program(&e, prog);
 
     buf_append(out, e.head.data, e.head.len);
@@ -444,4 +906,5 @@ void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_
     buf_free(&e.tables);
     buf_free(&e.code);
     buf_free(&e.prog);
+    arena_free(&e.scratch);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -25,12 +26,14 @@ static const char usage_text[] =
     "usage: rpx check FILE [--Werror] [--allow-shadowed]\n"
     "       rpx emit FILE -o DIR [--Werror] [--allow-shadowed]\n"
     "       rpx build FILE -o BINARY [--cc-flag FLAG]... [--Werror] [--allow-shadowed]\n"
+    "       rpx test FILE [--cc-flag FLAG]...\n"
     "       rpx --help | --version\n"
     "\n"
     "  check   parse and check the policy; print diagnostics\n"
     "  emit    write the generated C to DIR/NAME.c (NAME: FILE without .rp)\n"
     "  build   emit, then compile and link with the runtime into BINARY\n"
     "          (runtime: $RPX_HOME, else ../lib/rpx beside rpx; compiler: $CC, else cc)\n"
+    "  test    build the policy with a test driver and run its test blocks\n"
     "\n"
     "exit status: 0 ok, 1 the policy has errors, 2 usage or I/O error, 70 internal error\n";
 
@@ -61,18 +64,19 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 static int cli_parse(struct cli *c, int argc, char **argv)
 {
     c->cmd = argv[1];
-    bool wants_out = strcmp(c->cmd, "check") != 0;
+    bool wants_out = strcmp(c->cmd, "check") != 0 && strcmp(c->cmd, "test") != 0;
+    bool builds = strcmp(c->cmd, "build") == 0 || strcmp(c->cmd, "test") == 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-o") == 0 && wants_out) {
             if (++i == argc)
                 return usage_error("'%s' needs an argument", a);
             c->out = argv[i];
-        } else if (strcmp(a, "--cc-flag") == 0 && strcmp(c->cmd, "build") == 0) {
+        } else if (strcmp(a, "--cc-flag") == 0 && builds) {
             if (++i == argc)
                 return usage_error("'%s' needs an argument", a);
             c->cc_flags[c->n_cc_flags++] = argv[i];
-        } else if (strncmp(a, "--cc-flag=", 10) == 0 && strcmp(c->cmd, "build") == 0) {
+        } else if (strncmp(a, "--cc-flag=", 10) == 0 && builds) {
             c->cc_flags[c->n_cc_flags++] = argv[i] + 10;
         } else if (strcmp(a, "--Werror") == 0) {
             c->opts.werror = true;
@@ -179,7 +183,64 @@ static int cmd_build(const struct cli *c, const struct compilation *comp)
     c_path[0] = '\0';
     rc = emit_to_dir(comp, c->file, dir, c_path, sizeof c_path);
     if (rc == 0)
-        rc = build_link(rt, c_path, c->out, c->cc_flags, c->n_cc_flags);
+        rc = build_link(rt, c_path, NULL, c->out, c->cc_flags, c->n_cc_flags);
+    if (c_path[0])
+        unlink(c_path);
+    rmdir(dir);
+    return rc;
+}
+
+/* rpx test: builds the policy with the runtime's test driver into a
+ * temporary binary and runs it; its exit status (0 all passed, 1 some
+ * failed) is ours. */
+static int cmd_test(const struct cli *c, const struct compilation *comp)
+{
+    if (comp->prog->n_tests == 0) {
+        fprintf(stderr, "rpx: %s has no test blocks\n", c->file);
+        return 0;
+    }
+    char rt[PATH_MAX];
+    int rc = build_find_runtime(rt, sizeof rt);
+    if (rc)
+        return rc;
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/rpx-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "rpx: cannot create a temporary directory: %s\n", strerror(errno));
+        return EXIT_USAGE;
+    }
+    char c_path[PATH_MAX], drv[PATH_MAX + 16], bin[PATH_MAX + 16];
+    c_path[0] = '\0';
+    snprintf(drv, sizeof drv, "%s/test_main.c", dir);
+    snprintf(bin, sizeof bin, "%s/policy-test", dir);
+    rc = emit_to_dir(comp, c->file, dir, c_path, sizeof c_path);
+    if (rc == 0) {
+        struct buf src = {0};
+        buf_puts(&src, "#include <rp/policy_test.h>\n\n"
+                       "int main(void)\n{\n    return rp_policy_test_run(&rp_program);\n}\n");
+        rc = write_file(drv, &src);
+        buf_free(&src);
+    }
+    if (rc == 0) {
+        rc = build_link(rt, c_path, drv, bin, c->cc_flags, c->n_cc_flags);
+    }
+    if (rc == 0) {
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl(bin, bin, (char *)NULL);
+            _exit(127);
+        }
+        int status = 0;
+        while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        rc = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0
+             : pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 1 ? EXIT_POLICY
+                                                                        : EXIT_INTERNAL;
+    }
+    unlink(bin);
+    unlink(drv);
     if (c_path[0])
         unlink(c_path);
     rmdir(dir);
@@ -199,7 +260,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "check") != 0 && strcmp(argv[1], "emit") != 0 &&
-        strcmp(argv[1], "build") != 0)
+        strcmp(argv[1], "build") != 0 && strcmp(argv[1], "test") != 0)
         return usage_error("unknown command '%s'", argv[1]);
 
     struct cli c = {0};
@@ -225,6 +286,8 @@ int main(int argc, char **argv)
         rc = emit_to_dir(&comp, c.file, c.out, c_path, sizeof c_path);
     } else if (strcmp(c.cmd, "build") == 0) {
         rc = cmd_build(&c, &comp);
+    } else if (strcmp(c.cmd, "test") == 0) {
+        rc = cmd_test(&c, &comp);
     }
     compile_free(&comp);
     free(c.cc_flags);

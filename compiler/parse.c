@@ -51,6 +51,9 @@ static void parse_ctx_init(struct parse_ctx *p, struct arena *a, const struct sr
     p->prog->backends_tail = &p->prog->backends;
     p->prog->routes_tail = &p->prog->routes;
     p->prog->settings_tail = &p->prog->settings;
+    p->prog->acls_tail = &p->prog->acls;
+    p->prog->tests_tail = &p->prog->tests;
+    p->prog->imports_tail = &p->prog->imports;
 }
 
 struct ast_program *parse_program(struct arena *a, const struct src *s, struct diag *d)
@@ -192,7 +195,7 @@ void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t)
         }
         if (suggest >= 0) {
             buf_printf(&msg, "; did you mean %s?", lex_kind_name(suggest));
-        } else if (n_shown > 0 && n_shown <= 4) {
+        } else if (n_shown > 0 && n_shown <= 6) {
             buf_puts(&msg, ", expected ");
             for (int i = 0; i < n_shown; i++) {
                 if (i > 0)
@@ -372,57 +375,141 @@ struct ast_arg *parse_arg_append(struct ast_arg *head, struct ast_arg *x)
     return head;
 }
 
-void parse_route_begin(struct parse_ctx *p, const struct lex_token *kw, enum parse_route_kind kind,
-                       const struct lex_token *first, const struct lex_token *str)
+void parse_route_begin(struct parse_ctx *p, const struct lex_token *kw)
 {
     struct ast_route *r = arena_alloc(p->arena, sizeof *r);
     r->index = p->prog->n_routes;
     r->kw = tok_span(kw);
-    r->kind = (enum ast_route_kind)kind;
-    r->match.off = first->off;
-    r->match.len = str->off + str->len - first->off;
-    r->path_tok = tok_span(str);
-    r->status = UINT32_MAX;
-    const char *text = p->src->text;
-    struct buf label = {0};
-    if (kind == PARSE_ROUTE_DEFAULT) {
-        r->path = "";
-        buf_puts(&label, "default");
-    } else {
-        r->bad = (str->flags & LEX_F_BAD) != 0;
-        if (!r->bad)
-            r->path = lex_string_value(p->arena, text + str->off, str->len, &r->path_len);
-        else
-            r->path = "";
-        buf_puts(&label, kind == PARSE_ROUTE_EXACT ? "path = " : "path ");
-        buf_append(&label, text + str->off, str->len);
-    }
-    r->label = arena_strndup(p->arena, label.data, label.len);
-    buf_free(&label);
+    r->match.off = kw->off + kw->len;
+    r->path = "";
+    r->host = "";
+    r->actions_tail = &r->actions;
     *p->prog->routes_tail = r;
     p->prog->routes_tail = &r->next;
     p->prog->n_routes++;
     p->cur_route = r;
 }
 
-void parse_route_end(struct parse_ctx *p)
+/* Widens the route's matcher span to the token ending at end. */
+static void parse_route_extend(struct parse_ctx *p, const struct lex_token *first, uint32_t end)
 {
-    p->cur_route = NULL;
+    struct ast_route *r = p->cur_route;
+    if (r->match.len == 0)
+        r->match.off = first->off;
+    r->match.len = end - r->match.off;
 }
 
-/* A route takes one action; check.c reports any extra one. */
-static bool parse_action_slot(struct parse_ctx *p, const struct lex_token *kw)
+/* A matcher of a kind the route already has: remembered for check.c. */
+static bool parse_matcher_slot(struct parse_ctx *p, struct span *slot, const struct lex_token *kw)
+{
+    struct ast_route *r = p->cur_route;
+    if (slot->len) {
+        if (!r->dup_matcher.len) {
+            r->dup_matcher = tok_span(kw);
+            r->dup_first = *slot;
+        }
+        return false;
+    }
+    *slot = tok_span(kw);
+    return true;
+}
+
+void parse_match_path(struct parse_ctx *p, const struct lex_token *kw, enum parse_path_kind kind,
+                      const struct lex_token *str)
 {
     struct ast_route *r = p->cur_route;
     if (!r)
-        return false;
-    if (r->action != AST_ACTION_NONE) {
-        if (!r->extra_action_kw.len)
-            r->extra_action_kw = tok_span(kw);
-        return false;
+        return;
+    parse_route_extend(p, kw, str->off + str->len);
+    if (!parse_matcher_slot(p, &r->path_kw, kw))
+        return;
+    r->path_kind = (enum ast_path_kind)kind;
+    r->path_tok = tok_span(str);
+    if (str->flags & LEX_F_BAD)
+        r->bad = true;
+    else
+        r->path = lex_string_value(p->arena, p->src->text + str->off, str->len, &r->path_len);
+}
+
+void parse_match_host(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *str)
+{
+    struct ast_route *r = p->cur_route;
+    if (!r)
+        return;
+    parse_route_extend(p, kw, str->off + str->len);
+    if (!parse_matcher_slot(p, &r->host_kw, kw))
+        return;
+    r->host_kind = AST_HOST_EXACT;
+    r->host_tok = tok_span(str);
+    if (str->flags & LEX_F_BAD)
+        r->bad = true;
+    else
+        r->host = lex_string_value(p->arena, p->src->text + str->off, str->len, &r->host_len);
+}
+
+void parse_match_method(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *methods)
+{
+    struct ast_route *r = p->cur_route;
+    if (!r)
+        return;
+    parse_route_extend(p, kw, methods->tok.off + methods->tok.len);
+    if (!parse_matcher_slot(p, &r->method_kw, kw))
+        return;
+    r->methods = methods;
+    r->bad |= methods->bad;
+}
+
+void parse_match_if(struct parse_ctx *p, const struct lex_token *kw, struct ast_expr *e)
+{
+    struct ast_route *r = p->cur_route;
+    if (!r)
+        return;
+    parse_route_extend(p, kw, e->tok.off + e->tok.len);
+    if (!parse_matcher_slot(p, &r->if_kw, kw))
+        return;
+    r->cond = e;
+}
+
+void parse_match_default(struct parse_ctx *p, const struct lex_token *kw)
+{
+    struct ast_route *r = p->cur_route;
+    if (!r)
+        return;
+    parse_route_extend(p, kw, kw->off + kw->len);
+    struct span dflt = {0, 0};
+    if (r->is_default)
+        dflt = r->match;
+    if (!r->is_default)
+        r->is_default = true;
+    else if (!r->dup_matcher.len) {
+        r->dup_matcher = tok_span(kw);
+        r->dup_first = dflt;
     }
-    r->action_kw = tok_span(kw);
-    return true;
+}
+
+void parse_route_end(struct parse_ctx *p)
+{
+    struct ast_route *r = p->cur_route;
+    if (r) {
+        /* the label: the matchers as written, runs of blanks as one space */
+        struct buf label = {0};
+        const char *t = p->src->text + r->match.off;
+        bool blank = false;
+        for (uint32_t i = 0; i < r->match.len; i++) {
+            char ch = t[i];
+            if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+                blank = true;
+                continue;
+            }
+            if (blank && label.len)
+                buf_putc(&label, ' ');
+            blank = false;
+            buf_putc(&label, ch);
+        }
+        r->label = arena_strndup(p->arena, label.data ? label.data : "", label.len);
+        buf_free(&label);
+    }
+    p->cur_route = NULL;
 }
 
 void parse_tunnel(struct parse_ctx *p, const struct lex_token *kw)
@@ -432,32 +519,182 @@ void parse_tunnel(struct parse_ctx *p, const struct lex_token *kw)
         r->tunnel_kw = tok_span(kw);
 }
 
-void parse_proxy(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *backend)
+struct ast_expr *parse_guard(struct parse_ctx *p, const struct lex_token *kw, struct ast_expr *e,
+                             bool unless)
 {
-    if (!parse_action_slot(p, kw))
-        return;
-    struct ast_route *r = p->cur_route;
-    r->action = AST_ACTION_PROXY;
-    r->backend_name = tok_span(backend);
+    (void)p;
+    e->guard_kw = tok_span(kw);
+    e->unless = unless;
+    return e;
 }
 
-void parse_respond(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *status,
-                   const struct lex_token *body)
+void parse_action(struct parse_ctx *p, const struct lex_token *kw, enum parse_action_kind kind,
+                  const struct lex_token *arg, const struct lex_token *body, struct ast_expr *guard)
 {
-    if (!parse_action_slot(p, kw))
-        return;
     struct ast_route *r = p->cur_route;
-    r->action = AST_ACTION_RESPOND;
-    r->status_tok = tok_span(status);
-    if (status->flags & LEX_F_BAD)
-        r->status_bad = true;
-    else if (!parse_uint(p->src->text + status->off, status->len, 99999, &r->status))
-        r->status = UINT32_MAX;
-    r->body = "";
-    if (body) {
-        r->has_body = true;
-        r->body_tok = tok_span(body);
-        if (!(body->flags & LEX_F_BAD))
-            r->body = lex_string_value(p->arena, p->src->text + body->off, body->len, &r->body_len);
+    if (!r)
+        return;
+    struct ast_action *a = arena_alloc(p->arena, sizeof *a);
+    a->kind = (enum ast_action_kind)kind;
+    a->kw = tok_span(kw);
+    a->status = UINT32_MAX;
+    if (guard) {
+        a->guard = guard;
+        a->unless = guard->unless;
+        a->guard_kw = guard->guard_kw;
     }
+    if (kind == PARSE_ACT_PROXY) {
+        a->backend_name = tok_span(arg);
+    } else {
+        a->status_tok = tok_span(arg);
+        if (arg->flags & LEX_F_BAD)
+            a->status_bad = true;
+        else if (!parse_uint(p->src->text + arg->off, arg->len, 99999, &a->status))
+            a->status = UINT32_MAX;
+    }
+    a->body = "";
+    if (body) {
+        a->has_body = true;
+        a->body_tok = tok_span(body);
+        if (body->flags & LEX_F_BAD)
+            a->status_bad = true;
+        else
+            a->body = lex_string_value(p->arena, p->src->text + body->off, body->len, &a->body_len);
+    }
+    *r->actions_tail = a;
+    r->actions_tail = &a->next;
+    r->n_actions++;
+}
+
+static struct ast_expr *parse_expr_new(struct parse_ctx *p, enum ast_expr_kind kind)
+{
+    struct ast_expr *e = arena_alloc(p->arena, sizeof *e);
+    e->kind = kind;
+    return e;
+}
+
+struct ast_expr *parse_expr_bin(struct parse_ctx *p, enum ast_expr_kind kind, struct ast_expr *l,
+                                struct ast_expr *r)
+{
+    struct ast_expr *e = parse_expr_new(p, kind);
+    e->l = l;
+    e->r = r;
+    e->tok.off = l->tok.off;
+    e->tok.len = r->tok.off + r->tok.len - l->tok.off;
+    return e;
+}
+
+struct ast_expr *parse_expr_not(struct parse_ctx *p, const struct lex_token *kw,
+                                struct ast_expr *x)
+{
+    struct ast_expr *e = parse_expr_new(p, AST_E_NOT);
+    e->l = x;
+    e->op = tok_span(kw);
+    e->tok.off = kw->off;
+    e->tok.len = x->tok.off + x->tok.len - kw->off;
+    return e;
+}
+
+struct ast_expr *parse_expr_paren(struct parse_ctx *p, const struct lex_token *open,
+                                  struct ast_expr *e, const struct lex_token *close)
+{
+    (void)p;
+    e->tok.off = open->off;
+    e->tok.len = close->off + close->len - open->off;
+    return e;
+}
+
+struct ast_expr *parse_expr_cmp(struct parse_ctx *p, enum ast_cmp cmp, struct ast_arg *lhs,
+                                const struct lex_token *op, struct ast_arg *rhs)
+{
+    struct ast_expr *e = parse_expr_new(p, AST_E_CMP);
+    e->cmp = cmp;
+    e->lhs = lhs;
+    e->rhs = rhs;
+    if (op)
+        e->op = tok_span(op);
+    e->tok.off = lhs->tok.off;
+    struct span last = rhs ? rhs->tok : lhs->tok;
+    e->tok.len = last.off + last.len - lhs->tok.off;
+    return e;
+}
+
+void parse_acl(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *name,
+               struct ast_expr *e)
+{
+    struct ast_acl *a = arena_alloc(p->arena, sizeof *a);
+    a->kw = tok_span(kw);
+    a->name = tok_span(name);
+    a->expr = e;
+    *p->prog->acls_tail = a;
+    p->prog->acls_tail = &a->next;
+    p->prog->n_acls++;
+}
+
+void parse_import(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *path)
+{
+    struct ast_import *im = arena_alloc(p->arena, sizeof *im);
+    im->kw = tok_span(kw);
+    im->path_tok = tok_span(path);
+    size_t n;
+    im->path = (path->flags & LEX_F_BAD)
+                   ? NULL
+                   : lex_string_value(p->arena, p->src->text + path->off, path->len, &n);
+    *p->prog->imports_tail = im;
+    p->prog->imports_tail = &im->next;
+}
+
+void parse_test_begin(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *name)
+{
+    struct ast_test *t = arena_alloc(p->arena, sizeof *t);
+    t->kw = tok_span(kw);
+    t->name_tok = tok_span(name);
+    size_t n;
+    t->name = (name->flags & LEX_F_BAD)
+                  ? ""
+                  : lex_string_value(p->arena, p->src->text + name->off, name->len, &n);
+    t->expects_tail = &t->expects;
+    *p->prog->tests_tail = t;
+    p->prog->tests_tail = &t->next;
+    p->prog->n_tests++;
+    p->cur_test = t;
+}
+
+void parse_test_request(struct parse_ctx *p, const struct lex_token *kw,
+                        const struct lex_token *method, const struct lex_token *url,
+                        struct ast_arg *args)
+{
+    struct ast_test *t = p->cur_test;
+    if (!t)
+        return;
+    if (t->req_kw.len) {
+        if (!t->extra_req.len)
+            t->extra_req = tok_span(kw);
+        return;
+    }
+    t->req_kw = tok_span(kw);
+    t->method = tok_span(method);
+    t->url_tok = tok_span(url);
+    size_t n;
+    t->url = (url->flags & LEX_F_BAD)
+                 ? ""
+                 : lex_string_value(p->arena, p->src->text + url->off, url->len, &n);
+    t->req_args = args;
+}
+
+void parse_test_expect(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
+{
+    struct ast_test *t = p->cur_test;
+    if (!t)
+        return;
+    struct ast_stmt *st = arena_alloc(p->arena, sizeof *st);
+    st->kw = tok_span(kw);
+    st->args = args;
+    *t->expects_tail = st;
+    t->expects_tail = &st->next;
+}
+
+void parse_test_end(struct parse_ctx *p)
+{
+    p->cur_test = NULL;
 }

@@ -28,6 +28,7 @@ struct parse_ctx {
     struct ast_server *cur_server;   /* the server whose options follow */
     struct ast_route *cur_route;     /* inside `route ... { }` */
     enum ast_setting_block cur_block; /* inside `timeouts { }` or `limits { }` */
+    struct ast_test *cur_test;       /* inside `test "..." { }` */
 
     /* Tokens fed so far, replayed into a scratch parser to learn which
      * tokens a syntax error's position would have accepted. */
@@ -39,10 +40,17 @@ struct parse_ctx {
     bool probe_failed; /* the scratch parser hit a syntax error */
 };
 
-enum parse_route_kind {
-    PARSE_ROUTE_PREFIX = AST_ROUTE_PREFIX,
-    PARSE_ROUTE_EXACT = AST_ROUTE_EXACT,
-    PARSE_ROUTE_DEFAULT = AST_ROUTE_DEFAULT,
+enum parse_path_kind {
+    PARSE_PATH_PREFIX = AST_PATH_PREFIX,
+    PARSE_PATH_EXACT = AST_PATH_EXACT,
+    PARSE_PATH_REGEX = AST_PATH_REGEX,
+};
+
+enum parse_action_kind {
+    PARSE_ACT_PROXY = AST_ACTION_PROXY,
+    PARSE_ACT_RESPOND = AST_ACTION_RESPOND,
+    PARSE_ACT_DENY = AST_ACTION_DENY,
+    PARSE_ACT_REDIRECT = AST_ACTION_REDIRECT,
 };
 
 void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t);
@@ -77,12 +85,37 @@ struct ast_arg *parse_ref(struct parse_ctx *p, const struct lex_token *obj,
                           const struct lex_token *last);
 /* Appends x to the list starting at head; returns the head. */
 struct ast_arg *parse_arg_append(struct ast_arg *head, struct ast_arg *x);
-void parse_route_begin(struct parse_ctx *p, const struct lex_token *kw, enum parse_route_kind kind,
-                       const struct lex_token *first, const struct lex_token *str);
+void parse_route_begin(struct parse_ctx *p, const struct lex_token *kw);
+void parse_match_path(struct parse_ctx *p, const struct lex_token *kw, enum parse_path_kind kind,
+                      const struct lex_token *str);
+void parse_match_host(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *str);
+void parse_match_method(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *methods);
+void parse_match_if(struct parse_ctx *p, const struct lex_token *kw, struct ast_expr *e);
+void parse_match_default(struct parse_ctx *p, const struct lex_token *kw);
 void parse_route_end(struct parse_ctx *p);
-void parse_proxy(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *backend);
-void parse_respond(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *status,
-                   const struct lex_token *body);
+/* arg: the backend name (proxy) or the status; body: the body or location. */
+void parse_action(struct parse_ctx *p, const struct lex_token *kw, enum parse_action_kind kind,
+                  const struct lex_token *arg, const struct lex_token *body, struct ast_expr *guard);
+/* Returns the guard expression, remembering the keyword for the action. */
+struct ast_expr *parse_guard(struct parse_ctx *p, const struct lex_token *kw, struct ast_expr *e,
+                             bool unless);
+struct ast_expr *parse_expr_bin(struct parse_ctx *p, enum ast_expr_kind kind, struct ast_expr *l,
+                                struct ast_expr *r);
+struct ast_expr *parse_expr_not(struct parse_ctx *p, const struct lex_token *kw,
+                                struct ast_expr *e);
+struct ast_expr *parse_expr_paren(struct parse_ctx *p, const struct lex_token *open,
+                                  struct ast_expr *e, const struct lex_token *close);
+struct ast_expr *parse_expr_cmp(struct parse_ctx *p, enum ast_cmp cmp, struct ast_arg *lhs,
+                                const struct lex_token *op, struct ast_arg *rhs);
+void parse_acl(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *name,
+               struct ast_expr *e);
+void parse_import(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *path);
+void parse_test_begin(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *name);
+void parse_test_request(struct parse_ctx *p, const struct lex_token *kw,
+                        const struct lex_token *method, const struct lex_token *url,
+                        struct ast_arg *args);
+void parse_test_expect(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
+void parse_test_end(struct parse_ctx *p);
 
 /* Parses the decimal digits of s[0..n) into *out; false if not all digits
  * or the value exceeds max. */

@@ -53,11 +53,17 @@
     WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT
     IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER.
 
+%left OR.
+%left AND.
+%right NOT.
+%nonassoc EQEQ NE TILDE PREFIXEQ IN.
 /* `req.header["X"]` followed by `[`: the `[` indexes (shift), it does not
  * start a list. */
 %left DOT.
 %left LBRACKET.
 
+%type expr {struct ast_expr *}
+%type guard {struct ast_expr *}
 %type args {struct ast_arg *}
 %type arg {struct ast_arg *}
 %type list {struct ast_arg *}
@@ -73,7 +79,10 @@ item ::= error SEMI.                                { PARSE_RESYNCED; }
 item ::= error LBRACE skipped RBRACE.               { PARSE_RESYNCED; }
 item ::= LISTEN(K) ADDR(A) SEMI.                    { parse_listen(p, &K, &A); }
 item ::= backend_head LBRACE bstmts RBRACE.         { parse_backend_end(p); }
-item ::= route_head LBRACE actions RBRACE.          { parse_route_end(p); }
+item ::= route_head matchers LBRACE actions RBRACE. { parse_route_end(p); }
+item ::= ACL(K) ID(N) EQ expr(E) SEMI.              { parse_acl(p, &K, &N, E); }
+item ::= IMPORT(K) STRING(S) SEMI.                  { parse_import(p, &K, &S); }
+item ::= test_head LBRACE tstmts RBRACE.            { parse_test_end(p); }
 item ::= WORKERS(K) args(A) SEMI.                   { parse_setting(p, PARSE_SET_WORKERS, &K, A); }
 item ::= settings_head LBRACE settings RBRACE.
 
@@ -124,19 +133,57 @@ bstmt ::= BALANCE(K) args(A) SEMI.                  { parse_bstmt(p, &K, A); }
 bstmt ::= ID(K) args(A) SEMI.                       { parse_bstmt(p, &K, A); }
 bstmt ::= SERVER(K) ID(N) ADDR(A) args(O) SEMI.     { parse_server(p, &K, &N, &A, O); }
 
-route_head ::= ROUTE(R) PATH(K) STRING(S).          { parse_route_begin(p, &R, PARSE_ROUTE_PREFIX, &K, &S); }
-route_head ::= ROUTE(R) PATH(K) EQ STRING(S).       { parse_route_begin(p, &R, PARSE_ROUTE_EXACT, &K, &S); }
-route_head ::= ROUTE(R) DEFAULT(K).                 { parse_route_begin(p, &R, PARSE_ROUTE_DEFAULT, &K, &K); }
+route_head ::= ROUTE(R).                            { parse_route_begin(p, &R); }
+
+matchers ::= matcher.
+matchers ::= matchers matcher.
+
+matcher ::= PATH(K) STRING(S).                      { parse_match_path(p, &K, PARSE_PATH_PREFIX, &S); }
+matcher ::= PATH(K) EQ STRING(S).                   { parse_match_path(p, &K, PARSE_PATH_EXACT, &S); }
+matcher ::= PATH(K) TILDE STRING(S).                { parse_match_path(p, &K, PARSE_PATH_REGEX, &S); }
+matcher ::= HOST(K) STRING(S).                      { parse_match_host(p, &K, &S); }
+matcher ::= METHOD(K) arg(A).                       { parse_match_method(p, &K, A); }
+matcher ::= IF(K) expr(E).                          { parse_match_if(p, &K, E); }
+matcher ::= DEFAULT(K).                             { parse_match_default(p, &K); }
 
 actions ::= .
 actions ::= actions action.
 
 action ::= SEMI.
 action ::= error SEMI.                              { PARSE_RESYNCED; }
-action ::= PROXY(K) ID(B) SEMI.                     { parse_proxy(p, &K, &B); }
-action ::= RESPOND(K) INT(S) SEMI.                  { parse_respond(p, &K, &S, NULL); }
-action ::= RESPOND(K) INT(S) STRING(B) SEMI.        { parse_respond(p, &K, &S, &B); }
+action ::= PROXY(K) ID(B) guard(G) SEMI.            { parse_action(p, &K, PARSE_ACT_PROXY, &B, NULL, G); }
+action ::= RESPOND(K) INT(S) guard(G) SEMI.         { parse_action(p, &K, PARSE_ACT_RESPOND, &S, NULL, G); }
+action ::= RESPOND(K) INT(S) STRING(B) guard(G) SEMI. { parse_action(p, &K, PARSE_ACT_RESPOND, &S, &B, G); }
+action ::= DENY(K) INT(S) guard(G) SEMI.            { parse_action(p, &K, PARSE_ACT_DENY, &S, NULL, G); }
+action ::= DENY(K) INT(S) STRING(B) guard(G) SEMI.  { parse_action(p, &K, PARSE_ACT_DENY, &S, &B, G); }
+action ::= REDIRECT(K) INT(S) STRING(B) guard(G) SEMI. { parse_action(p, &K, PARSE_ACT_REDIRECT, &S, &B, G); }
 action ::= TUNNEL(K) SEMI.                          { parse_tunnel(p, &K); }
+
+guard(G) ::= .                                      { G = NULL; }
+guard(G) ::= IF(K) expr(E).                         { G = parse_guard(p, &K, E, false); }
+guard(G) ::= UNLESS(K) expr(E).                     { G = parse_guard(p, &K, E, true); }
+
+expr(A) ::= expr(L) OR expr(R).                     { A = parse_expr_bin(p, AST_E_OR, L, R); }
+expr(A) ::= expr(L) AND expr(R).                    { A = parse_expr_bin(p, AST_E_AND, L, R); }
+expr(A) ::= NOT(K) expr(E).                         { A = parse_expr_not(p, &K, E); }
+expr(A) ::= LPAREN(L) expr(E) RPAREN(R).            { A = parse_expr_paren(p, &L, E, &R); }
+expr(A) ::= arg(L) EQEQ(K) arg(R).                  { A = parse_expr_cmp(p, AST_CMP_EQ, L, &K, R); }
+expr(A) ::= arg(L) NE(K) arg(R).                    { A = parse_expr_cmp(p, AST_CMP_NE, L, &K, R); }
+expr(A) ::= arg(L) TILDE(K) arg(R).                 { A = parse_expr_cmp(p, AST_CMP_RE, L, &K, R); }
+expr(A) ::= arg(L) PREFIXEQ(K) arg(R).              { A = parse_expr_cmp(p, AST_CMP_PREFIX, L, &K, R); }
+expr(A) ::= arg(L) IN(K) arg(R).                    { A = parse_expr_cmp(p, AST_CMP_IN, L, &K, R); }
+expr(A) ::= arg(X).                                 { A = parse_expr_cmp(p, AST_CMP_TRUTH, X, NULL, NULL); }
+
+/* Policy tests. */
+test_head ::= TEST(K) STRING(N).                    { parse_test_begin(p, &K, &N); }
+
+tstmts ::= .
+tstmts ::= tstmts tstmt.
+
+tstmt ::= SEMI.
+tstmt ::= error SEMI.                               { PARSE_RESYNCED; }
+tstmt ::= REQUEST(K) ID(M) STRING(U) args(A) SEMI.  { parse_test_request(p, &K, &M, &U, A); }
+tstmt ::= EXPECT(K) args(A) SEMI.                   { parse_test_expect(p, &K, A); }
 
 /* After an error in a block's head (`backend {`, `route host "x" {`), the
  * whole block is skipped, so its statements do not each fail again. */

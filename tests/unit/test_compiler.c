@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "emit_c.h"
 #include "lex.h"
+#include "rp/match.h"
 #include "t.h"
 
 /* Lexes text and returns the token kinds' names joined by spaces, with the
@@ -167,14 +168,14 @@ T_SUITE(compiler_parse)
     T_EQ(p->backends->servers->next->weight, 2);
     T_STR(p->backends->servers->next->addr.host, "127.0.0.1");
     T_EQ(p->n_routes, 3);
-    T_EQ(p->routes->kind, AST_ROUTE_PREFIX);
+    T_EQ(p->routes->path_kind, AST_PATH_PREFIX);
     T_SLICE(p->routes->path, p->routes->path_len, "/api/");
     T_STR(p->routes->label, "path \"/api/\"");
-    T_OK(p->routes->backend == p->backends);
-    T_EQ(p->routes->next->kind, AST_ROUTE_EXACT);
-    T_EQ(p->routes->next->status, 200);
-    T_SLICE(p->routes->next->body, p->routes->next->body_len, "ok");
-    T_EQ(p->routes->next->next->kind, AST_ROUTE_DEFAULT);
+    T_OK(p->routes->actions->backend == p->backends);
+    T_EQ(p->routes->next->path_kind, AST_PATH_EXACT);
+    T_EQ(p->routes->next->actions->status, 200);
+    T_SLICE(p->routes->next->actions->body, p->routes->next->actions->body_len, "ok");
+    T_OK(p->routes->next->next->is_default);
     compile_free(&c);
 
     /* keywords are names where a name is expected */
@@ -243,33 +244,28 @@ T_SUITE(compiler_check)
     compile_free(&c);
 }
 
-/* Walks the DFA as rp_route_match() is specified in rp/program.h. */
+/* Walks the automaton with the runtime's rp_match_routes() (no host) and
+ * returns the first candidate: these routes have no other condition. */
+static uint32_t walk_host(const struct lower_dfa *d, const char *host, const char *path,
+                          size_t len)
+{
+    struct rp_matcher m = {d->host_root, d->n_states, d->states, d->edges, d->cands};
+    const uint32_t *c;
+    uint32_t n = rp_match_routes(&m, host, strlen(host), path, len, &c);
+    return n ? c[0] : RP_NO_ROUTE;
+}
+
 static uint32_t walk(const struct lower_dfa *d, const char *path, size_t len)
 {
-    uint32_t s = 0;
-    size_t i = 0;
-    for (; i < len; i++) {
-        const struct rp_dfa_state *st = &d->states[s];
-        uint32_t next = UINT32_MAX;
-        for (uint32_t e = 0; e < st->n_edges; e++)
-            if (d->edges[st->first_edge + e].byte == (uint8_t)path[i])
-                next = d->edges[st->first_edge + e].next;
-        if (next == UINT32_MAX)
-            break;
-        s = next;
-    }
-    uint32_t best = d->states[s].prefix_route;
-    if (i == len && d->states[s].exact_route < best)
-        best = d->states[s].exact_route;
-    return best;
+    return walk_host(d, "", path, len);
 }
 
 /* First-match semantics, route by route. */
 static uint32_t brute(const struct ast_program *p, const char *path, size_t len)
 {
     for (const struct ast_route *r = p->routes; r; r = r->next) {
-        if (r->kind == AST_ROUTE_EXACT ? r->path_len == len && memcmp(r->path, path, len) == 0
-                                       : r->path_len <= len && memcmp(r->path, path, r->path_len) == 0)
+        if (r->path_kind == AST_PATH_EXACT ? r->path_len == len && memcmp(r->path, path, len) == 0
+                                           : r->path_len <= len && memcmp(r->path, path, r->path_len) == 0)
             return r->index;
     }
     return RP_NO_ROUTE;
@@ -279,16 +275,17 @@ static void check_dfa_shape(const struct lower_dfa *d)
 {
     uint32_t edges = 0;
     for (uint32_t s = 0; s < d->n_states; s++) {
-        const struct rp_dfa_state *st = &d->states[s];
+        const struct rp_match_state *st = &d->states[s];
         T_EQ(st->first_edge, edges); /* slices are contiguous, in state order */
         for (uint32_t e = 1; e < st->n_edges; e++)
             T_OK(d->edges[st->first_edge + e - 1].byte < d->edges[st->first_edge + e].byte);
         for (uint32_t e = 0; e < st->n_edges; e++)
             T_OK(d->edges[st->first_edge + e].next > s && d->edges[st->first_edge + e].next < d->n_states);
+        T_OK(st->end_first + st->end_n <= d->n_cands || st->end_n == 0);
+        T_OK(st->stop_first + st->stop_n <= d->n_cands || st->stop_n == 0);
         edges += st->n_edges;
     }
     T_EQ(edges, d->n_edges);
-    T_EQ(d->n_edges, d->n_states - 1); /* a trie */
 }
 
 T_SUITE(compiler_dfa)

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 2
+#define RP_PROGRAM_ABI 3
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
@@ -184,6 +184,7 @@ enum rp_expect_kind {
     RP_EXPECT_STATUS = 1, /* the decision answers `status` (RESPOND, REDIRECT) */
     RP_EXPECT_PROXY = 2,  /* the decision proxies to `backend` */
     RP_EXPECT_ROUTE = 3,  /* the decision came from route `route` */
+    RP_EXPECT_LOCATION = 4, /* the decision redirects to `text` */
 };
 
 struct rp_test_header {
@@ -195,6 +196,7 @@ struct rp_test_expect {
     const char *where;
     enum rp_expect_kind kind;
     uint32_t value; /* status, backend index or route index */
+    const char *text; /* LOCATION: the expected Location (ABI 3) */
 };
 
 struct rp_test_def {

@@ -1,0 +1,149 @@
+/* rp/match.h: the matchers generated decision code uses, all built by the
+ * compiler as constant tables: the route automaton over host and path,
+ * compiled regular expressions (with captures, for `$1`), and CIDR sets.
+ * Nothing here parses policy text at run time. */
+#ifndef RP_MATCH_H
+#define RP_MATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rp/program.h"
+
+/* ---- the route automaton --------------------------------------------------
+ *
+ * One automaton for the host and path matchers of every route. The walk
+ * reads the host backwards (so `*.example.com` is a suffix, i.e. a prefix of
+ * the reversed host), then jumps to the path part for the set of host
+ * patterns that matched, and reads the path forwards. Each state lists its
+ * out edges sorted by byte as a slice of `edges`. When the input ends at a
+ * state, or has no edge to follow, the state names a slice of `cands`: the
+ * routes (in policy order) whose host and path matchers accept, cut after the
+ * first route that always answers. The decision function tries them in order
+ * against the route's remaining conditions (method, if, regex). The cost is
+ * one step per host and path byte, whatever the number of routes. */
+struct rp_match_edge {
+    uint8_t byte;
+    uint32_t next;
+};
+
+struct rp_match_state {
+    uint32_t first_edge, n_edges;
+    uint32_t end_first, end_n;   /* candidates when the input ends here */
+    uint32_t stop_first, stop_n; /* candidates when the next byte has no edge */
+    uint32_t path_root;          /* host states: the path part's start when the host
+                                    ends here (host fully read) */
+    uint32_t path_root_more;     /* host states: ... when the host goes on but has no
+                                    edge here */
+};
+
+struct rp_matcher {
+    uint32_t host_root;  /* start state of the host part */
+    uint32_t n_states;
+    const struct rp_match_state *states;
+    const struct rp_match_edge *edges;
+    const uint32_t *cands;
+};
+
+/* Walks the automaton over the request's host and path; sets *cands to the
+ * candidate routes (valid as long as the matcher) and returns their count. */
+uint32_t rp_match_routes(const struct rp_matcher *m, const char *host, size_t host_len,
+                         const char *path, size_t path_len, const uint32_t **cands);
+
+/* ---- regular expressions -------------------------------------------------
+ *
+ * A program for a Pike VM (Thompson NFA simulation with captures): linear
+ * time in the subject, no backtracking, leftmost-first like Perl. */
+enum rp_re_op {
+    RP_RE_CHAR = 0,  /* byte c */
+    RP_RE_ANY = 1,   /* any byte */
+    RP_RE_CLASS = 2, /* a byte in class x (a 256-bit set) */
+    RP_RE_SPLIT = 3, /* go on at x, and (lower priority) at y */
+    RP_RE_JMP = 4,   /* go on at x */
+    RP_RE_SAVE = 5,  /* record the position in slot x */
+    RP_RE_BOL = 6,   /* at the start of the subject */
+    RP_RE_EOL = 7,   /* at the end of the subject */
+    RP_RE_MATCH = 8,
+};
+
+#define RP_RE_MAX_INSTS 1024
+#define RP_RE_MAX_CAPS 10 /* $0 (the whole match) .. $9 */
+
+struct rp_re_inst {
+    uint8_t op; /* enum rp_re_op */
+    uint8_t c;
+    uint32_t x, y;
+};
+
+struct rp_regex {
+    uint32_t n_insts;
+    const struct rp_re_inst *insts;
+    const uint8_t (*classes)[32];
+    uint32_t n_caps; /* groups, not counting $0 */
+};
+
+/* Searches s[0..n) for re. Returns true on a match and, if caps is not
+ * NULL, fills caps[2*i], caps[2*i+1] with the start and end of group i
+ * (0: the whole match) for i <= re->n_caps, UINT32_MAX for a group that did
+ * not take part. */
+bool rp_regex_match(const struct rp_regex *re, const char *s, size_t n, uint32_t *caps);
+
+/* ---- CIDR sets ------------------------------------------------------------ */
+
+/* An inclusive range of IPv6 addresses (IPv4 as ::ffff:a.b.c.d). A set is
+ * sorted, ranges do not overlap. */
+struct rp_ip_range {
+    uint8_t lo[16], hi[16];
+};
+
+bool rp_ip_in(const uint8_t ip[16], const struct rp_ip_range *set, uint32_t n);
+
+/* ---- building a redirect location ---------------------------------------- */
+
+/* Appends s[0..n) to d->location; false if it does not fit. */
+bool rp_location_put(struct rp_decision *d, const char *s, size_t n);
+
+
+
+/* ---- request values for conditions ------------------------------------------ */
+
+enum rp_value {
+    RP_VAL_METHOD = 1,
+    RP_VAL_HOST = 2,
+    RP_VAL_PATH = 3,
+    RP_VAL_QUERY = 4,  /* name: the parameter */
+    RP_VAL_HEADER = 5, /* name: the field, lower case */
+    RP_VAL_COOKIE = 6, /* name: the cookie */
+};
+
+enum rp_cmp_op {
+    RP_CMP_PRESENT = 0, /* the value exists */
+    RP_CMP_EQ = 1,
+    RP_CMP_NE = 2, /* also true when the value is absent */
+    RP_CMP_PREFIX = 3,
+    RP_CMP_RE = 4,
+};
+
+struct rp_str {
+    const char *s;
+    uint32_t len;
+};
+
+/* Reads a request value; false if the request has none. */
+bool rp_req_value(const struct rp_request_view *req, enum rp_value what, const char *name,
+                  size_t name_len, const char **v, uint32_t *len);
+/* Compares a request value with lit (EQ, NE, PREFIX) or re (RE). */
+bool rp_req_test(const struct rp_request_view *req, enum rp_value what, const char *name,
+                 size_t name_len, enum rp_cmp_op op, const char *lit, size_t lit_len,
+                 const struct rp_regex *re);
+/* True if the request value equals one of set[0..n). */
+bool rp_req_in(const struct rp_request_view *req, enum rp_value what, const char *name,
+               size_t name_len, const struct rp_str *set, uint32_t n);
+/* Appends a request value, or capture k of subject (cap as filled by
+ * rp_regex_match), to d->location; false if it does not fit. */
+bool rp_location_value(struct rp_decision *d, const struct rp_request_view *req,
+                       enum rp_value what, const char *name, size_t name_len);
+bool rp_location_capture(struct rp_decision *d, const char *subject, const uint32_t *cap,
+                         unsigned k);
+#endif
