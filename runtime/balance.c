@@ -142,17 +142,23 @@ static bool eligible(struct pick_ctx *p, uint32_t s)
     return max == 0 || atomic_load_explicit(&p->st[s].active, memory_order_relaxed) < max;
 }
 
-/* The weight now: ramps up linearly over slow_start after a recovery. */
+/* Weights are used multiplied by this, so that slow start can give even a
+ * weight-1 server a small fraction of its share. */
+#define WEIGHT_SCALE 16
+
+/* The weight now (scaled): ramps up linearly over slow_start after a
+ * recovery, from 1/WEIGHT_SCALE of a unit. */
 static uint32_t effective_weight(const struct pick_ctx *p, uint32_t s)
 {
     const struct rp_server_def *sd = &p->be->servers[s];
+    uint32_t full = sd->weight * WEIGHT_SCALE;
     if (!sd->slow_start_ms)
-        return sd->weight;
+        return full;
     long long since = atomic_load_explicit(&p->st[s].up_since_ms, memory_order_relaxed);
     long long age = p->now - since;
     if (since == 0 || age >= (long long)sd->slow_start_ms)
-        return sd->weight;
-    uint32_t wgt = (uint32_t)((long long)sd->weight * (age > 0 ? age : 0) / sd->slow_start_ms);
+        return full;
+    uint32_t wgt = (uint32_t)((long long)full * (age > 0 ? age : 0) / sd->slow_start_ms);
     return wgt ? wgt : 1;
 }
 

@@ -204,7 +204,7 @@ ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n)
 }
 
 void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len,
-                     const char *location, size_t location_len)
+                     const char *extra, size_t extra_len)
 {
     struct rp_worker *w = c->w;
     if (!c->out && !(c->out = rp_buf_get(&w->bufs))) {
@@ -221,11 +221,8 @@ void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t bod
                      : c->client_http10 ? "Connection: keep-alive\r\n"
                                         : "");
     rp_buf_add(c->out, head, (size_t)n);
-    if (location && location_len + 14 < rp_buf_room(c->out)) {
-        RP_BUF_ADD_LIT(c->out, "Location: ");
-        rp_buf_add(c->out, location, location_len);
-        RP_BUF_ADD_LIT(c->out, "\r\n");
-    }
+    if (extra && extra_len + 2 < rp_buf_room(c->out))
+        rp_buf_add(c->out, extra, extra_len);
     RP_BUF_ADD_LIT(c->out, "\r\n");
     c->lbody = body;
     c->lbody_left = c->head_request ? 0 : (uint32_t)body_len;
@@ -431,9 +428,12 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
         rp_conn_respond(c, 404, "not found\n", 10, NULL, 0);
         return;
     }
-    if (d->action == RP_ACTION_REDIRECT)
-        rp_conn_respond(c, d->status, NULL, 0, d->location, d->location_len);
-    else
+    if (d->action == RP_ACTION_REDIRECT) {
+        char location[RP_DECISION_LOCATION_MAX + 16];
+        int n = snprintf(location, sizeof location, "Location: %.*s\r\n", (int)d->location_len,
+                         d->location);
+        rp_conn_respond(c, d->status, NULL, 0, location, (size_t)n);
+    } else
         rp_conn_respond(c, d->status, d->body, d->body_len, NULL, 0);
 }
 

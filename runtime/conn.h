@@ -134,11 +134,12 @@ ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n);
 void rp_conn_exchange_done(struct rp_conn *c, bool close_client);
 
 /* Answers the current request with a response the proxy makes (errors,
- * `respond`, `redirect` with a Location); the request head must already be
- * out of `in`. `body` must outlive the write: it is static data (policy
- * tables, reason phrases); `location` is copied. */
+ * `respond`, `redirect`); the request head must already be out of `in`.
+ * `extra` holds more header lines, each ending in CRLF (Location:,
+ * Retry-After:), copied. `body` must outlive the write: it is static data
+ * (policy tables, reason phrases). */
 void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len,
-                     const char *location, size_t location_len);
+                     const char *extra, size_t extra_len);
 
 /* rp_conn_respond with the reason phrase as body, for errors. */
 void rp_conn_respond_error(struct rp_conn *c, int status);

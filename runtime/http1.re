@@ -471,7 +471,12 @@ line:;
     if (f.te_codings) {
         if (f.has_cl || req->minor_version == 0)
             return RP_HTTP1_E400;
-        if (f.te_codings != 1 || !f.te_last_chunked)
+        /* Chunked not last: the length cannot be known, 400 (6.3 item 4).
+         * Chunked last after other codings: framing is clear, but the proxy
+         * does not undo those codings, 501 (6.1). */
+        if (!f.te_last_chunked || f.te_chunked > 1)
+            return RP_HTTP1_E400;
+        if (f.te_codings != 1)
             return RP_HTTP1_E501;
         req->body = RP_HTTP1_BODY_CHUNKED;
     } else if (f.has_cl && f.cl) {

@@ -30,8 +30,7 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents);
  * how long one waits unless the backend says (queue_timeout). */
 #define RP_QUEUE_MAX 4096
 #define RP_QUEUE_TIMEOUT_DEFAULT 5.0
-/* Retries a backend can have saved up (see can_retry). */
-#define RP_RETRY_RESERVE 10.0
+
 static void proxy_send_request(struct rp_conn *c);
 static void proxy_send_response(struct rp_conn *c);
 
@@ -248,6 +247,22 @@ static void proxy_watch(struct rp_conn *c)
 static const struct rp_backend_def *backend_of(const struct rp_conn *c)
 {
     return &c->w->prog->backends[c->backend];
+}
+
+/* Arms the exchange's timer for whoever it now waits on: the connect, the
+ * client (the rest of the request body), or the server. Called after
+ * progress, so a slow but moving transfer never times out. */
+static void proxy_arm_timer(struct rp_conn *c)
+{
+    const struct rp_config *cfg = c->w->cfg;
+    double t;
+    if (c->up && c->up->connecting)
+        t = cfg->connect_timeout;
+    else if (!c->req_body.done && c->req_ready == 0 && !c->up_blocked && !c->resp_head_parsed)
+        t = cfg->client_body_timeout;
+    else
+        t = cfg->backend_timeout;
+    rp_conn_set_timer(c, t);
 }
 
 /* Counts the request against its server (least_conn, max_conns). */
@@ -480,7 +495,7 @@ static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh)
             proxy_fail(c, 502);
         return;
     }
-    rp_conn_set_timer(c, c->up->connecting ? w->cfg->connect_timeout : w->cfg->backend_timeout);
+    proxy_arm_timer(c);
     if (!c->up->connecting)
         proxy_send_request(c);
     proxy_watch(c);
@@ -693,8 +708,8 @@ static void proxy_send_request(struct rp_conn *c)
     c->in->start += (uint32_t)body;
     c->req_ready -= (uint32_t)body;
     c->up_blocked = (size_t)wr < head_left + c->req_ready + body;
-    if (body)
-        rp_conn_set_timer(c, c->w->cfg->backend_timeout);
+    if (wr > 0)
+        proxy_arm_timer(c);
 }
 
 void rp_proxy_client_readable(struct rp_conn *c)
@@ -734,7 +749,7 @@ void rp_proxy_client_readable(struct rp_conn *c)
             proxy_fail(c, 413);
             return;
         }
-        rp_conn_set_timer(c, c->w->cfg->client_body_timeout);
+        proxy_arm_timer(c);
         if (c->up && !c->up->connecting && !c->up_blocked)
             proxy_send_request(c);
     }
@@ -907,12 +922,14 @@ static void proxy_recv_response(struct rp_conn *c)
         rp_warn("server %s/%s sent a malformed chunked body",
                 w->prog->backends[c->backend].name,
                 w->prog->backends[c->backend].servers[c->server].name);
-        c->keep_alive = false;
         c->up_eof = true; /* not reusable */
         if (!c->resp_started) {
+            /* The client saw nothing of it: it gets a clean 502 and keeps
+             * its connection. */
             proxy_fail(c, 502);
             return;
         }
+        c->keep_alive = false;
         body = 0;
     }
     c->resp_ready += (uint32_t)body;
@@ -990,7 +1007,7 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
             return;
         }
         up->connecting = false;
-        rp_conn_set_timer(c, c->w->cfg->backend_timeout);
+        proxy_arm_timer(c);
         proxy_send_request(c);
         proxy_watch(c);
         return;

@@ -6,6 +6,10 @@
 
 struct rp_conn;
 
+/* Retries a backend can have saved up, per worker; each request earns a
+ * tenth of one (see can_retry in proxy.c). Workers start with it full. */
+#define RP_RETRY_RESERVE 10.0
+
 /* Starts forwarding the parsed request in c->req (whose head is the first
  * head_len bytes of c->in) to a server of `backend`. */
 void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len);

@@ -227,6 +227,8 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
         w->backends[b].servers = calloc(prog->backends[b].n_servers, sizeof(struct rp_server_rt));
         if (!w->backends[b].servers)
             return -1;
+        /* Start with the reserve: the first failures may be retried. */
+        w->backends[b].retry_tokens = RP_RETRY_RESERVE;
     }
     w->accept_watchers = calloc(proc->n_listeners ? proc->n_listeners : 1, sizeof(ev_io));
     if (!w->accept_watchers)
