@@ -4,175 +4,125 @@
 # the same origin, with wrk, in interleaved rounds (direct rpx haproxy nginx,
 # direct rpx ...), so a slow stretch of this shared machine hits every target.
 #
-# usage: bench/run.sh [-O BUILD] [-r ROUNDS] [-d SECONDS] [-c CONNS] [-s PATH]
+# usage: bench/run.sh [-O BUILD] [-r ROUNDS] [-d SECONDS] [-c CONNS] [-S SCENARIOS] [-s PATH] [-w N]
 #   -O BUILD   build folder with bin/rpx and tests/origin       (default build)
 #   -r N       rounds                                           (default 5)
 #   -d S       seconds per wrk run                              (default 5)
 #   -c N       wrk connections                                  (default 50)
-#   -s PATH    request path on the origin, e.g. /bytes/10k      (default /bytes/6)
-#   -w N       rpx workers (HAProxy threads, nginx workers too) (default 1)
+#   -S LIST    scenarios, comma-separated, or "all"             (default small)
+#   -s PATH    request path for the scenario "custom"
+#   -w N       workers for every scenario but "workers2"        (default 1)
 #
-# Prints one row per target: median requests/s over rounds, min-max, median
-# p50 and p99 latency, errors (socket errors + non-2xx), and the median of the
-# per-round ratios to direct and to HAProxy. Raw rows: $RUN/results.tsv.
-# Everything runs on 127.0.0.1 and is stopped by PID at exit.
+# Scenarios (one worker each unless said):
+#   small      GET /bytes/6, keep-alive both sides
+#   10k        GET /bytes/10k
+#   1m         GET /bytes/1m (wrk -c 10: 50 x 1 MB in flight says little more)
+#   post1m     POST of 1 MB to /echo (the origin reads it and answers 16 bytes)
+#   newconn    GET /bytes/6 with Connection: close: a new connection per request
+#   workers2   GET /bytes/6 at 2 workers (rpx -w 2, nbthread 2, worker_processes 2)
+#   custom     GET PATH (-s)
+#
+# Prints one row per scenario and target: median requests/s over rounds,
+# min-max, median p50 and p99 latency, errors (socket errors + non-2xx), and
+# the median of the per-round ratios to direct and to HAProxy. Raw rows:
+# $RUN/results.tsv (printed at the end with -v). Everything runs on
+# 127.0.0.1 and is stopped by PID at exit.
 set -u
 cd "$(dirname "$0")/.."
-O=build ROUNDS=5 DUR=5 CONNS=50 REQ=/bytes/6 WORKERS=1
-while getopts "O:r:d:c:s:w:h" o; do
+O=build ROUNDS=5 DUR=5 CONNS=50 SCEN=small CUSTOM=/bytes/6 WORKERS=1
+while getopts "O:r:d:c:S:s:w:h" o; do
     case $o in
     O) O=$OPTARG ;; r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; c) CONNS=$OPTARG ;;
-    s) REQ=$OPTARG ;; w) WORKERS=$OPTARG ;;
-    *) sed -n '2,19p' "$0"; exit 2 ;;
+    S) SCEN=$OPTARG ;; s) CUSTOM=$OPTARG; SCEN=custom ;; w) WORKERS=$OPTARG ;;
+    *) sed -n '2,28p' "$0"; exit 2 ;;
     esac
 done
-command -v wrk >/dev/null || { echo "bench: wrk is missing (tools/deps.sh)" >&2; exit 2; }
-[ -x "$O/bin/rpx" ] || { echo "bench: $O/bin/rpx is missing (make)" >&2; exit 2; }
-
+[ "$SCEN" = all ] && SCEN=small,10k,1m,post1m,newconn,workers2
+. bench/lib.sh
+command -v wrk >/dev/null || die "wrk is missing (tools/deps.sh)"
+[ -x "$O/bin/rpx" ] || die "$O/bin/rpx is missing (make)"
 RUN=$(mktemp -d /tmp/rpx-bench.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$RUN"
-}
-trap cleanup EXIT
+trap 'bench_cleanup; rm -rf "$RUN"' EXIT
 trap 'exit 130' INT TERM
+start_origin
 
-free_port() { # a port nothing listens on, from the ephemeral range
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 30000))
-        ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; return; }
-    done
-}
-
-wait_up() { # wait_up PORT: until something answers HTTP there (5 s at most)
-    for _ in $(seq 50); do
-        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1$REQ" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-ORIGIN_PORT=$(free_port)
-"$O/tests/origin" serve --port "$ORIGIN_PORT" --name origin 2>"$RUN/origin.log" &
-PIDS+=($!)
-wait_up "$ORIGIN_PORT" || { echo "bench: the origin did not start" >&2; exit 1; }
-
-declare -A PORT
-TARGETS=(direct)
-PORT[direct]=$ORIGIN_PORT
-
-# rpx, built from a policy that sends everything to the origin.
-PORT[rpx]=$(free_port)
-cat > "$RUN/bench.rp" <<EOF
-listen 127.0.0.1:${PORT[rpx]}
-backend origin { server o 127.0.0.1:$ORIGIN_PORT }
-route default { proxy origin }
+# wrk scripts for the scenarios that need one.
+head -c 1048576 /dev/zero | tr '\0' x >"$RUN/1m.body"
+cat >"$RUN/post1m.lua" <<EOF
+local f = io.open("$RUN/1m.body", "rb")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/octet-stream"
 EOF
-"$O/bin/rpx" build "$RUN/bench.rp" -o "$RUN/rpx-proxy" || exit 1
-"$RUN/rpx-proxy" -q -w "$WORKERS" 2>"$RUN/rpx.log" &
-PIDS+=($!)
-wait_up "${PORT[rpx]}" && TARGETS+=(rpx) || echo "bench: rpx did not start" >&2
-
-# HAProxy and nginx, configured for the same work: keep-alive on both sides.
-if command -v haproxy >/dev/null; then
-    PORT[haproxy]=$(free_port)
-    cat > "$RUN/haproxy.cfg" <<EOF
-global
-    nbthread $WORKERS
-    maxconn 8000
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    option http-keep-alive
-    http-reuse always
-frontend fe
-    bind 127.0.0.1:${PORT[haproxy]}
-    default_backend be
-backend be
-    server origin 127.0.0.1:$ORIGIN_PORT
+cat >"$RUN/newconn.lua" <<'EOF'
+wrk.headers["Connection"] = "close"
 EOF
-    haproxy -db -f "$RUN/haproxy.cfg" >"$RUN/haproxy.log" 2>&1 &
-    PIDS+=($!)
-    wait_up "${PORT[haproxy]}" && TARGETS+=(haproxy)
-fi
-if command -v nginx >/dev/null; then
-    PORT[nginx]=$(free_port)
-    mkdir -p "$RUN/nginx"
-    cat > "$RUN/nginx.conf" <<EOF
-worker_processes $WORKERS;
-daemon off;
-pid $RUN/nginx.pid;
-error_log $RUN/nginx.err warn;
-events { worker_connections 20000; }
-http {
-    access_log off;
-    client_body_temp_path $RUN/nginx/body;
-    proxy_temp_path $RUN/nginx/proxy;
-    fastcgi_temp_path $RUN/nginx/fcgi;
-    uwsgi_temp_path $RUN/nginx/uwsgi;
-    scgi_temp_path $RUN/nginx/scgi;
-    keepalive_requests 100000000;
-    upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 64; }
-    server {
-        listen 127.0.0.1:${PORT[nginx]};
-        location / {
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_buffering off;
-        }
-    }
-}
-EOF
-    nginx -p "$RUN/nginx" -c "$RUN/nginx.conf" >"$RUN/nginx.log" 2>&1 &
-    PIDS+=($!)
-    wait_up "${PORT[nginx]}" && TARGETS+=(nginx)
-fi
 
 to_us() { # wrk latency ("512.00us", "1.23ms", "2.00s") in microseconds
     awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
         m = u == "us" ? 1 : u == "ms" ? 1000 : u == "s" ? 1000000 : 1; printf "%.0f", n * m }'
 }
 
-echo "# $(date -u +%FT%TZ) $REQ, wrk -t1 -c$CONNS -d${DUR}s, $ROUNDS rounds, $WORKERS worker(s): ${TARGETS[*]}"
-printf 'round\ttarget\trps\tp50_us\tp99_us\terrors\n' > "$RUN/results.tsv"
-for r in $(seq "$ROUNDS"); do
-    for t in "${TARGETS[@]}"; do
-        out=$(wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "http://127.0.0.1:${PORT[$t]}$REQ" 2>&1)
-        rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
-        p50=$(to_us "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
-        p99=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
-        errs=$(awk '/Socket errors/ { gsub(/,/, ""); s += $4 + $6 + $8 + $10 }
-                    /Non-2xx/ { s += $NF } END { print s + 0 }' <<<"$out")
-        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "${rps:-0}" "$p50" "$p99" "$errs" >> "$RUN/results.tsv"
+printf 'scenario\tround\ttarget\trps\tp50_us\tp99_us\terrors\n' >"$RUN/results.tsv"
+for s in ${SCEN//,/ }; do
+    path=/bytes/6 script=() conns=$CONNS w=$WORKERS
+    case $s in
+    small) ;;
+    10k) path=/bytes/10k ;;
+    1m) path=/bytes/1m conns=10 ;;
+    post1m) path=/echo script=(-s "$RUN/post1m.lua") conns=10 ;;
+    newconn) script=(-s "$RUN/newconn.lua") ;;
+    workers2) w=2 ;;
+    custom) path=$CUSTOM ;;
+    *) die "unknown scenario $s" ;;
+    esac
+    targets=(direct)
+    PORT[direct]=${PORT[origin]}
+    for t in rpx haproxy nginx; do
+        command -v "$t" >/dev/null || [ "$t" = rpx ] || continue
+        start_target "$t" "$w" && targets+=("$t")
     done
+    echo "# $(date -u +%FT%TZ) $s: ${script[*]:+${script[*]##*/} }$path, wrk -t1 -c$conns -d${DUR}s, $ROUNDS rounds, $w worker(s): ${targets[*]}" >&2
+    for r in $(seq "$ROUNDS"); do
+        for t in "${targets[@]}"; do
+            out=$(wrk -t1 -c"$conns" -d"${DUR}s" --timeout 10s --latency "${script[@]}" \
+                "http://127.0.0.1:${PORT[$t]}$path" 2>&1)
+            rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
+            p50=$(to_us "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+            p99=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+            errs=$(awk '/Socket errors/ { gsub(/,/, ""); s += $4 + $6 + $8 + $10 }
+                        /Non-2xx/ { s += $NF } END { print s + 0 }' <<<"$out")
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$r" "$t" "${rps:-0}" "$p50" "$p99" "$errs" >>"$RUN/results.tsv"
+        done
+    done
+    for t in rpx haproxy nginx; do stop_target "$t"; done
 done
 
-# Medians per target, and medians of per-round ratios.
+# Medians per scenario and target, and medians of per-round ratios.
 awk -F'\t' '
 NR == 1 { next }
-{ rps[$2, $1] = $3; p50[$2] = p50[$2] " " $4; p99[$2] = p99[$2] " " $5; err[$2] += $6
-  all[$2] = all[$2] " " $3; if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 } rounds[$1] = 1 }
-function median(s,   a, k, i, j, t) {
-    k = split(s, a, " "); for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
+{ k = $1 SUBSEP $3; rps[$1, $3, $2] = $4; p50[k] = p50[k] " " $5; p99[k] = p99[k] " " $6
+  err[k] += $7; all[k] = all[k] " " $4; rounds[$1, $2] = 1
+  if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
+function median(s,   a, m, i, j, t) {
+    m = split(s, a, " "); for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++)
         if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
-function minmax(s,   a, k, i, lo, hi) {
-    k = split(s, a, " "); lo = hi = a[1]
-    for (i = 2; i <= k; i++) { if (a[i] + 0 < lo + 0) lo = a[i]; if (a[i] + 0 > hi + 0) hi = a[i] }
+    return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+function minmax(s,   a, m, i, lo, hi) {
+    m = split(s, a, " "); lo = hi = a[1]
+    for (i = 2; i <= m; i++) { if (a[i] + 0 < lo + 0) lo = a[i]; if (a[i] + 0 > hi + 0) hi = a[i] }
     return sprintf("%.0f-%.0f", lo, hi) }
-function ratio(t, base,   s, r) {
-    if (!(base in seen)) return "-"
-    s = ""; for (r in rounds) if (rps[base, r] > 0) s = s " " rps[t, r] / rps[base, r]
-    return sprintf("%.2f", median(s)) }
+function ratio(s, t, base,   q, r, x, parts) {
+    if (!((s SUBSEP base) in seen)) return "-"
+    q = ""; for (x in rounds) { split(x, parts, SUBSEP); if (parts[1] != s) continue; r = parts[2]
+        if (rps[s, base, r] > 0) q = q " " rps[s, t, r] / rps[s, base, r] }
+    return sprintf("%.2f", median(q)) }
 END {
-    printf "%-8s %9s %13s %7s %7s %6s %6s %6s\n", "target", "rps_med", "rps_range", "p50_us", "p99_us", "errors", "x_dir", "x_hap"
-    for (i = 1; i <= n; i++) { t = order[i]
-        printf "%-8s %9.0f %13s %7.0f %7.0f %6d %6s %6s\n", t, median(all[t]), minmax(all[t]),
-            median(p50[t]), median(p99[t]), err[t], ratio(t, "direct"), ratio(t, "haproxy") }
+    printf "%-9s %-8s %9s %13s %7s %7s %6s %6s %6s\n", "scenario", "target", "rps_med", "rps_range",
+        "p50_us", "p99_us", "errors", "x_dir", "x_hap"
+    for (i = 1; i <= n; i++) { split(order[i], kk, SUBSEP); s = kk[1]; t = kk[2]
+        printf "%-9s %-8s %9.0f %13s %7.0f %7.0f %6d %6s %6s\n", s, t, median(all[order[i]]),
+            minmax(all[order[i]]), median(p50[order[i]]), median(p99[order[i]]), err[order[i]],
+            ratio(s, t, "direct"), ratio(s, t, "haproxy") }
 }' "$RUN/results.tsv"
