@@ -377,7 +377,8 @@ struct lower_dfa *lower_path_dfa(struct arena *a, const struct ast_program *prog
         struct trie *t = queue[i];
         /* wildcards at or above this node */
         uint32_t *here = arena_alloc(a, (above_n[i] + 1) * sizeof *here);
-        memcpy(here, above[i], above_n[i] * sizeof *here);
+        if (above_n[i]) /* above[i] is NULL at the root */
+            memcpy(here, above[i], above_n[i] * sizeof *here);
         uint32_t nh = above_n[i];
         if (wild_at[i])
             here[nh++] = 2 * i + 1;
