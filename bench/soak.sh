@@ -45,23 +45,28 @@ wrk -t2 -c"$CONNS" -d"${secs}s" --timeout 10s -s "$RUN/mix.lua" \
 wp=$!
 PIDS+=($wp)
 : >"$RUN/rss"
-t=0
+start=$SECONDS next=10
 while kill -0 "$wp" 2>/dev/null; do
-    sleep 10
-    t=$((t + 10))
+    sleep 1
+    t=$((SECONDS - start))
+    [ "$t" -ge "$next" ] || continue
+    next=$((next + 10))
     kill -0 "${PID[rpx]}" 2>/dev/null || { echo "rpx died at ${t}s"; break; }
     echo "$t $(rss_kb rpx)" >>"$RUN/rss"
 done
 wait "$wp"
 echo "# RSS (kB) every 10 s:"
-awk '{ printf "%s%s:%s", NR > 1 ? " " : "", $1, $2 } END { print "" }' "$RUN/rss"
+awk '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $1, $2 } END { print "" }' "$RUN/rss"
 grep -E 'requests in|Requests/sec|Socket errors|Non-2xx' "$RUN/wrk.out" | sed 's/^ */# wrk: /'
 alive=yes
 kill -0 "${PID[rpx]}" 2>/dev/null || alive=no
 errors=$(awk '/Socket errors/ { gsub(/,/, ""); s += $4 + $6 + $8 + $10 }
               /Non-2xx/ { s += $NF } END { print s + 0 }' "$RUN/wrk.out")
-# Growth: from the first sample after 60 s (pools and buffers warmed) to the last.
-growth=$(awk '$1 >= 60 && !b { b = $2 } { l = $2 } END { if (b) printf "%.1f", (l - b) * 100 / b; else print "0" }' "$RUN/rss")
-echo "# errors: $errors; rpx alive at the end: $alive; RSS growth after the first minute: ${growth}%"
+# Growth: from the first sample after 60 s (pools and buffers warmed; the
+# first sample for runs under 2 minutes) to the last.
+from=60
+[ "$MINUTES" -lt 2 ] && from=0
+growth=$(awk -v f=$from '$1 >= f && !b { b = $2 } { l = $2 } END { if (b) printf "%.1f", (l - b) * 100 / b; else print "0" }' "$RUN/rss")
+echo "# errors: $errors; rpx alive at the end: $alive; RSS growth from the first sample at or after ${from} s to the last: ${growth}%"
 stop_target rpx
 [ "$errors" = 0 ] && [ "$alive" = yes ] && awk -v g="$growth" 'BEGIN { exit !(g <= 10) }'
