@@ -68,4 +68,17 @@ static inline int rp_buf_add(struct rp_buf *b, const void *p, size_t n)
 
 #define RP_BUF_ADD_LIT(b, lit) rp_buf_add((b), (lit), sizeof(lit) - 1)
 
+/* Appends v in decimal. snprintf costs more than the rest of a small
+ * request's head handling, so the hot path formats numbers itself. */
+static inline int rp_buf_add_u64(struct rp_buf *b, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return rp_buf_add(b, tmp + sizeof tmp - n, (size_t)n);
+}
+
 #endif

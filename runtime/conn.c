@@ -59,6 +59,12 @@ static void exchange_put(struct rp_worker *w, struct rp_exchange *x)
 
 void rp_exchange_pool_clear(struct rp_worker *w)
 {
+    while (w->free_conns) {
+        struct rp_conn *c = w->free_conns;
+        w->free_conns = c->next;
+        free(c);
+    }
+    w->n_free_conns = 0;
     while (w->free_x) {
         struct rp_exchange *x = w->free_x;
         w->free_x = x->next_free;
@@ -67,10 +73,18 @@ void rp_exchange_pool_clear(struct rp_worker *w)
     w->n_free_x = 0;
 }
 
+#define RP_MAX_FREE_CONNS 4096
+
 static void conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage *peer)
 {
-    struct rp_conn *c = calloc(1, sizeof *c);
-    if (!c) {
+    /* Connections come from the worker's free list: a new connection per
+     * request costs no allocation once the pool is warm. */
+    struct rp_conn *c = w->free_conns;
+    if (c) {
+        w->free_conns = c->next;
+        w->n_free_conns--;
+        memset(c, 0, sizeof *c);
+    } else if (!(c = calloc(1, sizeof *c))) {
         close(fd);
         return;
     }
@@ -145,7 +159,13 @@ void rp_conn_free_closed(struct rp_worker *w)
         struct rp_conn *c = w->closed;
         w->closed = c->next;
         w->n_conns--;
-        free(c);
+        if (w->n_free_conns < RP_MAX_FREE_CONNS && !w->stopping) {
+            c->next = w->free_conns;
+            w->free_conns = c;
+            w->n_free_conns++;
+        } else {
+            free(c);
+        }
     }
     rp_worker_maybe_exit(w);
 }
@@ -213,14 +233,20 @@ void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t bod
     }
     if (w->stopping)
         c->keep_alive = false;
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s",
-                     status, rp_reason(status), body_len,
-                     !c->keep_alive     ? "Connection: close\r\n"
-                     : c->client_http10 ? "Connection: keep-alive\r\n"
-                                        : "");
-    rp_buf_add(c->out, head, (size_t)n);
+    /* A fresh buffer always has room for this head (a few hundred bytes). */
+    struct rp_buf *b = c->out;
+    const char *reason = rp_reason(status);
+    RP_BUF_ADD_LIT(b, "HTTP/1.1 ");
+    rp_buf_add_u64(b, (uint64_t)status);
+    rp_buf_add(b, " ", 1);
+    rp_buf_add(b, reason, strlen(reason));
+    RP_BUF_ADD_LIT(b, "\r\nContent-Type: text/plain\r\nContent-Length: ");
+    rp_buf_add_u64(b, body_len);
+    RP_BUF_ADD_LIT(b, "\r\n");
+    if (!c->keep_alive)
+        RP_BUF_ADD_LIT(b, "Connection: close\r\n");
+    else if (c->client_http10)
+        RP_BUF_ADD_LIT(b, "Connection: keep-alive\r\n");
     if (extra && extra_len + 2 < rp_buf_room(c->out))
         rp_buf_add(c->out, extra, extra_len);
     RP_BUF_ADD_LIT(c->out, "\r\n");

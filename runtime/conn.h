@@ -110,7 +110,7 @@ void rp_conn_close(struct rp_conn *c);
 /* Frees the connections closed since the last call (once per loop turn). */
 void rp_conn_free_closed(struct rp_worker *w);
 
-/* Frees the worker's pooled exchanges (at exit). */
+/* Frees the worker's pooled exchanges and connections (at exit). */
 void rp_exchange_pool_clear(struct rp_worker *w);
 
 /* Closes a connection that waits for a request (graceful stop). Returns true

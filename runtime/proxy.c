@@ -104,10 +104,9 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
     for (uint32_t i = 0; i < n; i++) {
         if (rp_http1_name_is(&h[i], "content-length", 14)) {
             if (!length_sent) {
-                char v[48];
-                int k = snprintf(v, sizeof v, "Content-Length: %llu\r\n",
-                                 (unsigned long long)content_length);
-                rc |= add(b, v, (size_t)k);
+                rc |= RP_BUF_ADD_LIT(b, "Content-Length: ");
+                rc |= rp_buf_add_u64(b, content_length);
+                rc |= RP_BUF_ADD_LIT(b, "\r\n");
                 length_sent = true;
             }
             continue;
@@ -193,9 +192,9 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
                                bool final)
 {
     struct rp_buf *b = c->out;
-    char line[64];
-    int n = snprintf(line, sizeof line, "HTTP/1.1 %u ", resp->status);
-    int rc = add(b, line, (size_t)n);
+    int rc = RP_BUF_ADD_LIT(b, "HTTP/1.1 ");
+    rc |= rp_buf_add_u64(b, resp->status);
+    rc |= add(b, " ", 1);
     if (resp->reason_len)
         rc |= add(b, resp->reason, resp->reason_len);
     else

@@ -73,6 +73,8 @@ struct rp_worker {
     ev_timer sweep;         /* closes expired pooled connections; checks drains */
     struct rp_buf_pool bufs;
     struct rp_exchange *free_x; /* pooled per-request state */
+    struct rp_conn *free_conns; /* pooled connections */
+    uint32_t n_free_conns;
     uint32_t n_free_x;
     struct rp_backend_rt *backends;
     uint64_t rng;           /* random2's generator state */
