@@ -59,6 +59,7 @@ RPX          := $(O)/bin/rpx
 LIBRPX       := $(O)/lib/rpx/librpx.a
 LINKFLAGS    := $(O)/lib/rpx/link.flags
 HDR_OUT      := $(patsubst runtime/include/rp/%,$(O)/lib/rpx/include/rp/%,$(RUNTIME_HDR))
+STD_OUT      := $(patsubst stdlib/%,$(O)/lib/rpx/std/%,$(wildcard stdlib/*.rp))
 UNIT_BIN     := $(O)/tests/unit
 ORIGIN_BIN   := $(O)/tests/origin
 
@@ -66,7 +67,7 @@ ORIGIN_BIN   := $(O)/tests/origin
 # Keep generated sources (re2c, Lemon output): they are intermediate files to
 # make, which would otherwise delete them after each build.
 .SECONDARY:
-all: $(RPX) $(LIBRPX) $(HDR_OUT) $(LINKFLAGS) $(UNIT_BIN) $(ORIGIN_BIN)
+all: $(RPX) $(LIBRPX) $(HDR_OUT) $(LINKFLAGS) $(STD_OUT) $(UNIT_BIN) $(ORIGIN_BIN)
 
 # ---- generated front end -----------------------------------------------------
 $(O)/gen/dsl/lexer.c: dsl/lexer.re
@@ -120,6 +121,11 @@ $(LIBRPX): $(RUNTIME_OBJ)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
 $(O)/lib/rpx/include/rp/%.h: runtime/include/rp/%.h
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
+# The standard library (`import "std/NAME"`), where rpx looks for it.
+$(O)/lib/rpx/std/%.rp: stdlib/%.rp
 	@mkdir -p $(@D)
 	$(Q)cp $< $@
 

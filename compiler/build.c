@@ -55,6 +55,30 @@ int build_find_runtime(char *out, size_t size)
     return 0;
 }
 
+int build_find_std(char *out, size_t size)
+{
+    char dir[PATH_MAX + 32];
+    const char *home = getenv("RPX_HOME");
+    if (home && *home) {
+        snprintf(dir, sizeof dir, "%s/std", home);
+    } else {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n < 0)
+            return -1;
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        snprintf(dir, sizeof dir, "%s/../lib/rpx/std", exe);
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return -1;
+    snprintf(out, size, "%s", dir);
+    return 0;
+}
+
 /* Splits s at blanks into words appended to *argv (strdup'd). */
 static void build_words(const char *s, char ***argv, size_t *n, size_t *cap)
 {

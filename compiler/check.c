@@ -1732,11 +1732,12 @@ bool check_program(struct ast_program *prog, const struct src *s, struct diag *d
     check_routes(&c, &backends);
     check_tests(&c, &backends);
     for (struct ast_acl *x = prog->acls; x; x = x->next)
-        if (!x->used && acl_lookup(&c, x->name) == x)
+        if (!x->used && acl_lookup(&c, x->name) == x && src_file_of(s, x->name.off) == 0)
             diag_warning(d, x->name, "acl '%.*s' is never used", (int)x->name.len,
                          text_at(&c, x->name));
     for (struct ast_backend *b = prog->backends; b; b = b->next)
-        if (!b->used && names_get(&backends, text_at(&c, b->name), b->name.len) == b)
+        if (!b->used && names_get(&backends, text_at(&c, b->name), b->name.len) == b &&
+            src_file_of(s, b->name.off) == 0)
             diag_warning(d, b->name, "backend '%.*s' is never used", (int)b->name.len,
                          text_at(&c, b->name));
     return d->n_errors == before;

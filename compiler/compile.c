@@ -9,6 +9,7 @@
 int compile_open(struct compilation *c, const char *path)
 {
     memset(c, 0, sizeof *c);
+    c->from_file = true;
     return src_read(&c->src, path);
 }
 
@@ -26,7 +27,8 @@ bool compile_run(struct compilation *c, const struct compile_opts *opts, FILE *o
     diag_init(&c->diag, &c->src, out);
     c->diag.werror = opts->werror;
 
-    c->prog = parse_program(&c->arena, &c->src, &c->diag);
+    struct parse_opts po = {.imports = c->from_file, .std_dir = opts->std_dir};
+    c->prog = parse_program(&c->arena, &c->src, &c->diag, &po);
     if (c->diag.n_errors)
         return false;
     struct check_opts co = {.allow_shadowed = opts->allow_shadowed};

@@ -16,6 +16,7 @@
 struct compile_opts {
     bool werror;         /* warnings are errors */
     bool allow_shadowed; /* a route that can never match is only a warning */
+    const char *std_dir; /* where `import "std/NAME"` looks; NULL: nowhere */
 };
 
 struct compilation {
@@ -24,6 +25,7 @@ struct compilation {
     struct diag diag;
     struct ast_program *prog;
     struct lower_dfa *dfa; /* set when the policy has no errors */
+    bool from_file;        /* opened by compile_open: imports may read files */
 };
 
 /* Reads path into c. Returns 0, or -1 with errno set (c needs no free). */

@@ -35,7 +35,7 @@ static void diag_emit(struct diag *d, enum diag_kind kind, const struct span *at
     if (at) {
         unsigned line, col;
         src_line_col(s, at->off, &line, &col);
-        buf_printf(&b, "%s:%u:%u: %s: ", s->name, line, col, label);
+        buf_printf(&b, "%s:%u:%u: %s: ", src_name_at(s, at->off), line, col, label);
     } else {
         buf_printf(&b, "%s: %s: ", s->name, label);
     }

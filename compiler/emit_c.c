@@ -68,12 +68,21 @@ static const char *emit_file_name(const struct emit *e)
     return slash ? slash + 1 : e->src->name;
 }
 
+/* The base name of the file a span is in (an imported file's, for what it
+ * defines). */
+static const char *emit_file_name_at(const struct emit *e, struct span at)
+{
+    const char *name = src_name_at(e->src, at.off);
+    const char *slash = strrchr(name, '/');
+    return slash ? slash + 1 : name;
+}
+
 /* A comment on its own line naming the source line ("file.rp:12: ") and what. */
 static void emit_comment(struct emit *e, struct buf *b, int indent, struct span at,
                          const char *what, size_t what_len)
 {
     buf_printf(b, "%*s/* ", indent, "");
-    buf_comment_safe(b, emit_file_name(e), strlen(emit_file_name(e)));
+    buf_comment_safe(b, emit_file_name_at(e, at), strlen(emit_file_name_at(e, at)));
     buf_printf(b, ":%u: ", emit_line_of(e, at));
     buf_comment_safe(b, what, what_len);
     buf_puts(b, " */\n");
@@ -83,7 +92,7 @@ static void emit_comment(struct emit *e, struct buf *b, int indent, struct span 
 static void emit_where(struct emit *e, struct buf *b, struct span at)
 {
     struct buf w = {0};
-    buf_printf(&w, "%s:%u", emit_file_name(e), emit_line_of(e, at));
+    buf_printf(&w, "%s:%u", emit_file_name_at(e, at), emit_line_of(e, at));
     emit_string(b, w.data, w.len, 0);
     buf_free(&w);
 }
@@ -329,9 +338,13 @@ static void emit_regexes(struct emit *e, const struct ast_program *p)
             buf_printf(b, "    {%s, %u, %u, %u},\n", ops[in->op], in->c, in->x, in->y);
         }
         buf_puts(b, "};\n");
-        buf_printf(b, "static const struct rp_regex rpg_re_%u = {%u, rpg_re_%u_insts, %s%.0u%s, %u};\n\n",
-                   i, re->n_insts, i, re->n_classes ? "rpg_re_" : "NULL", re->n_classes ? i : 0,
-                   re->n_classes ? "_classes" : "", re->n_caps);
+        buf_printf(b, "static const struct rp_regex rpg_re_%u = {%u, rpg_re_%u_insts, ", i,
+                   re->n_insts, i);
+        if (re->n_classes)
+            buf_printf(b, "rpg_re_%u_classes", i);
+        else
+            buf_puts(b, "NULL");
+        buf_printf(b, ", %u};\n\n", re->n_caps);
     }
 }
 
@@ -515,11 +528,36 @@ static void emit_expr(struct emit *e, struct buf *b, const struct ast_expr *x)
     }
 }
 
+/* Marks in called[] the acls an expression calls (not those it only takes
+ * a list from, as in `client.ip in NAME`). */
+static void emit_mark_calls(const struct ast_expr *x, bool *called)
+{
+    if (!x)
+        return;
+    if (x->kind != AST_E_CMP) {
+        emit_mark_calls(x->l, called);
+        emit_mark_calls(x->r, called);
+    } else if (x->subj == AST_SUBJ_ACL) {
+        called[x->acl->index] = true;
+    }
+}
+
 static void emit_acls(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->code;
+    /* An acl nothing uses (an imported module's, typically) is still
+     * emitted, marked so the C compiler does not warn about it. */
+    bool *called = arena_alloc(&e->scratch, (p->n_acls + 1) * sizeof *called);
     for (const struct ast_acl *a = p->acls; a; a = a->next)
-        buf_printf(b, "static bool rpg_acl_%u(const struct rp_request_view *req);\n", a->index);
+        emit_mark_calls(a->expr, called);
+    for (const struct ast_route *r = p->routes; r; r = r->next) {
+        emit_mark_calls(r->cond, called);
+        for (const struct ast_action *x = r->actions; x; x = x->next)
+            emit_mark_calls(x->guard, called);
+    }
+    for (const struct ast_acl *a = p->acls; a; a = a->next)
+        buf_printf(b, "static bool rpg_acl_%u(const struct rp_request_view *req)%s;\n", a->index,
+                   called[a->index] ? "" : " __attribute__((unused))");
     if (p->acls)
         buf_putc(b, '\n');
     for (const struct ast_acl *a = p->acls; a; a = a->next) {

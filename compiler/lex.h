@@ -29,6 +29,7 @@ struct lex_token {
 struct lexer {
     const struct src *src; /* borrowed */
     struct diag *diag;     /* lexical errors are reported here */
+    size_t start, end;     /* the file being read: src->text[start..end), a NUL at end */
     size_t pos;
     unsigned depth;        /* open ( and [: newlines inside do not end statements */
     uint32_t last_end;     /* end of the last real token: where EOF is reported */
@@ -36,7 +37,9 @@ struct lexer {
     struct lex_token pending;
 };
 
-void lex_init(struct lexer *lx, const struct src *src, struct diag *diag);
+/* Reads file number `file` of src (0: the main file). src->text may move
+ * between calls (an import appends to it): the lexer re-reads it each call. */
+void lex_init(struct lexer *lx, const struct src *src, struct diag *diag, uint32_t file);
 /* Stores the next token in *t and returns its kind (0 at end, repeatedly).
  * Newlines outside ( ) and [ ] come out as `;` tokens, and a `;` precedes
  * every `}` and the end of file, so the grammar sees every statement closed.

@@ -273,6 +273,9 @@ int main(int argc, char **argv)
         return rc;
     }
 
+    char std_dir[PATH_MAX];
+    if (build_find_std(std_dir, sizeof std_dir) == 0)
+        c.opts.std_dir = std_dir;
     struct compilation comp;
     if (compile_open(&comp, c.file) != 0) {
         fprintf(stderr, "rpx: cannot read '%s': %s\n", c.file, strerror(errno));

@@ -2,6 +2,7 @@
  * builders the grammar's actions call. */
 #include "parse.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,29 +40,39 @@ static void parse_record(struct parse_ctx *p, const struct lex_token *t)
     p->toks[p->n_toks++] = *t;
 }
 
-static void parse_ctx_init(struct parse_ctx *p, struct arena *a, const struct src *s,
-                           struct diag *d)
+static void parse_ctx_init(struct parse_ctx *p, struct arena *a, struct src *s, struct diag *d,
+                           struct ast_program *prog)
 {
     memset(p, 0, sizeof *p);
     p->arena = a;
     p->src = s;
     p->diag = d;
-    p->prog = arena_alloc(a, sizeof *p->prog);
-    p->prog->listens_tail = &p->prog->listens;
-    p->prog->backends_tail = &p->prog->backends;
-    p->prog->routes_tail = &p->prog->routes;
-    p->prog->settings_tail = &p->prog->settings;
-    p->prog->acls_tail = &p->prog->acls;
-    p->prog->tests_tail = &p->prog->tests;
-    p->prog->imports_tail = &p->prog->imports;
+    p->prog = prog;
 }
 
-struct ast_program *parse_program(struct arena *a, const struct src *s, struct diag *d)
+static struct ast_program *parse_new_program(struct arena *a)
+{
+    struct ast_program *prog = arena_alloc(a, sizeof *prog);
+    prog->listens_tail = &prog->listens;
+    prog->backends_tail = &prog->backends;
+    prog->routes_tail = &prog->routes;
+    prog->settings_tail = &prog->settings;
+    prog->acls_tail = &prog->acls;
+    prog->tests_tail = &prog->tests;
+    prog->imports_tail = &prog->imports;
+    return prog;
+}
+
+/* Parses file number `file` of s into prog (imports recurse through here). */
+static void parse_file(struct arena *a, struct src *s, struct diag *d, struct ast_program *prog,
+                       uint32_t file, const struct parse_opts *opts)
 {
     struct parse_ctx p;
-    parse_ctx_init(&p, a, s, d);
+    parse_ctx_init(&p, a, s, d, prog);
+    p.file = file;
+    p.opts = opts;
     struct lexer lx;
-    lex_init(&lx, s, d);
+    lex_init(&lx, s, d, file);
     void *parser = rpxParseAlloc(malloc, &p);
     if (!parser)
         rpx_oom();
@@ -80,7 +91,14 @@ struct ast_program *parse_program(struct arena *a, const struct src *s, struct d
     } while (kind != 0);
     rpxParseFree(parser, free);
     free(p.toks);
-    return p.prog;
+}
+
+struct ast_program *parse_program(struct arena *a, struct src *s, struct diag *d,
+                                  const struct parse_opts *opts)
+{
+    struct ast_program *prog = parse_new_program(a);
+    parse_file(a, s, d, prog, 0, opts);
+    return prog;
 }
 
 /* Would the parser, having read the first n recorded tokens, accept a token
@@ -92,7 +110,7 @@ static bool parse_accepts(const struct parse_ctx *p, size_t n, int kind)
     struct diag quiet;
     diag_init(&quiet, p->src, NULL);
     struct parse_ctx q;
-    parse_ctx_init(&q, &scratch, p->src, &quiet);
+    parse_ctx_init(&q, &scratch, p->src, &quiet, parse_new_program(&scratch));
     q.probe = true;
     void *parser = rpxParseAlloc(malloc, &q);
     if (!parser)
@@ -631,8 +649,33 @@ void parse_acl(struct parse_ctx *p, const struct lex_token *kw, const struct lex
     p->prog->n_acls++;
 }
 
+/* Imports nested deeper than this are refused (a chain, not a cycle). */
+#define PARSE_MAX_IMPORT_DEPTH 32
+
+/* The import chain, for a diagnostic about file `file`: a note at each
+ * import that led to it, innermost first. */
+static void parse_import_chain(struct parse_ctx *p, uint32_t file)
+{
+    for (int f = (int)file; f > 0 && p->src->files[f].parent >= 0; f = p->src->files[f].parent)
+        diag_note(p->diag, p->src->files[f].import, "'%s' is imported from here",
+                  p->src->files[f].name);
+}
+
+static bool parse_module_name_ok(const char *m)
+{
+    if (!*m)
+        return false;
+    for (const char *c = m; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '_' || *c == '-' || *c == '.'))
+            return false;
+    return m[0] != '.';
+}
+
 void parse_import(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *path)
 {
+    if (p->probe)
+        return;
     struct ast_import *im = arena_alloc(p->arena, sizeof *im);
     im->kw = tok_span(kw);
     im->path_tok = tok_span(path);
@@ -642,6 +685,105 @@ void parse_import(struct parse_ctx *p, const struct lex_token *kw, const struct 
                    : lex_string_value(p->arena, p->src->text + path->off, path->len, &n);
     *p->prog->imports_tail = im;
     p->prog->imports_tail = &im->next;
+    if (!im->path)
+        return;
+    struct span at = tok_span(path);
+    if (!p->opts || !p->opts->imports) {
+        diag_error(p->diag, at, "import is not available for a policy that is not a file");
+        return;
+    }
+    if (n == 0 || strlen(im->path) != n) {
+        diag_error(p->diag, at, "an import needs a file name");
+        return;
+    }
+
+    /* where the file is, and how diagnostics name it */
+    struct buf fs = {0}, shown = {0};
+    const struct src_file *from = &p->src->files[p->file]; /* until src_add_file */
+    bool from_std = from->is_std;
+    bool is_std = strncmp(im->path, "std/", 4) == 0;
+    if (is_std) {
+        const char *m = im->path + 4;
+        size_t mlen = strlen(m);
+        bool has_rp = mlen > 3 && strcmp(m + mlen - 3, ".rp") == 0;
+        if (!parse_module_name_ok(m)) {
+            diag_error(p->diag, at, "'%s' is not a standard module name (std/NAME)", im->path);
+            goto done;
+        }
+        if (!p->opts->std_dir) {
+            diag_error(p->diag, at, "cannot import '%s': the standard library is not installed",
+                       im->path);
+            diag_note(p->diag, at, "rpx looks in $RPX_HOME/std, else ../lib/rpx/std beside rpx");
+            goto done;
+        }
+        buf_printf(&fs, "%s/%s%s", p->opts->std_dir, m, has_rp ? "" : ".rp");
+        buf_printf(&shown, "std/%s%s", m, has_rp ? "" : ".rp");
+    } else if (im->path[0] == '/') {
+        buf_puts(&fs, im->path);
+        buf_puts(&shown, im->path);
+    } else {
+        /* relative to the importing file: its real directory, and the
+         * directory part of the name it is shown by */
+        if (!from->real) {
+            diag_error(p->diag, at, "cannot import '%s': the importing file has no directory",
+                       im->path);
+            goto done;
+        }
+        const char *rs = strrchr(from->real, '/');
+        buf_printf(&fs, "%.*s/%s", (int)(rs - from->real), from->real, im->path);
+        const char *ss = strrchr(from->name, '/');
+        if (ss)
+            buf_printf(&shown, "%.*s/", (int)(ss - from->name), from->name);
+        buf_puts(&shown, im->path);
+    }
+
+    char *real = realpath(fs.data, NULL);
+    if (!real) {
+        if (is_std)
+            diag_error(p->diag, at, "no standard module '%s'", im->path);
+        else
+            diag_error(p->diag, at, "cannot import '%s': %s", shown.data, strerror(errno));
+        goto done;
+    }
+    /* a cycle: the file is on the chain being imported */
+    unsigned depth = 0;
+    for (int f = (int)p->file; f >= 0; f = p->src->files[f].parent, depth++) {
+        const char *r = p->src->files[f].real;
+        if (r && strcmp(r, real) == 0) {
+            diag_error(p->diag, at, "import cycle: '%s' is already being imported",
+                       p->src->files[f].name);
+            parse_import_chain(p, p->file);
+            goto done_real;
+        }
+    }
+    if (depth > PARSE_MAX_IMPORT_DEPTH) {
+        diag_error(p->diag, at, "imports nested too deeply (more than %d)", PARSE_MAX_IMPORT_DEPTH);
+        goto done_real;
+    }
+    /* imported before: twice by one file is a mistake; by two files (a
+     * diamond) it is included once, where it was first imported */
+    for (uint32_t f = 1; f < p->src->n_files; f++) {
+        const struct src_file *g = &p->src->files[f];
+        if (!g->real || strcmp(g->real, real) != 0)
+            continue;
+        if (g->parent == (int)p->file) {
+            diag_error(p->diag, at, "duplicate import of '%s'", g->name);
+            diag_note(p->diag, g->import, "first imported here");
+        }
+        goto done_real;
+    }
+    int idx = src_add_file(p->src, fs.data, shown.data, (int)p->file, at);
+    if (idx < 0) {
+        diag_error(p->diag, at, "cannot import '%s': %s", shown.data, strerror(errno));
+        goto done_real;
+    }
+    p->src->files[idx].is_std = is_std || from_std;
+    parse_file(p->arena, p->src, p->diag, p->prog, (uint32_t)idx, p->opts);
+done_real:
+    free(real);
+done:
+    buf_free(&fs);
+    buf_free(&shown);
 }
 
 void parse_test_begin(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *name)

@@ -15,13 +15,24 @@ struct diag;
 /* Parses the whole source, reporting every lexical and syntax error it can
  * (the parser resynchronizes at the end of a statement). Returns the tree,
  * allocated in the arena; it is complete only if no error was reported. */
-struct ast_program *parse_program(struct arena *a, const struct src *s, struct diag *d);
+struct parse_opts {
+    bool imports;        /* `import` may read files (not for in-memory sources) */
+    const char *std_dir; /* where `import "std/NAME"` looks; NULL: not found */
+};
+
+/* Imports are parsed where they stand, as if the imported file's statements
+ * were written there; their text is appended to s (see src_add_file). opts
+ * may be NULL (no imports). */
+struct ast_program *parse_program(struct arena *a, struct src *s, struct diag *d,
+                                  const struct parse_opts *opts);
 
 /* ---- for the grammar's actions only ---------------------------------- */
 
 struct parse_ctx {
     struct arena *arena;
-    const struct src *src;
+    struct src *src;
+    uint32_t file;                   /* the file being parsed (index in src->files) */
+    const struct parse_opts *opts;
     struct diag *diag;
     struct ast_program *prog;
     struct ast_backend *cur_backend; /* inside `backend NAME { }` */

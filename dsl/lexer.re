@@ -12,11 +12,15 @@
 #include "grammar.h"
 #include "lex.h"
 
-void lex_init(struct lexer *lx, const struct src *src, struct diag *diag)
+void lex_init(struct lexer *lx, const struct src *src, struct diag *diag, uint32_t file)
 {
     memset(lx, 0, sizeof *lx);
     lx->src = src;
     lx->diag = diag;
+    lx->start = src->files[file].off;
+    lx->end = src->files[file].off + src->files[file].len;
+    lx->pos = lx->start;
+    lx->last_end = (uint32_t)lx->start;
 }
 
 static const struct {
@@ -114,7 +118,7 @@ static struct span lex_span(size_t off, size_t len)
 static size_t lex_string(struct lexer *lx, size_t start, unsigned *flags)
 {
     const char *s = lx->src->text;
-    size_t n = lx->src->len, i = start + 1;
+    size_t n = lx->end, i = start + 1;
     while (i < n && s[i] != '"' && s[i] != '\n') {
         if (s[i] == '\\') {
             if (i + 1 >= n || s[i + 1] == '\n')
@@ -187,7 +191,7 @@ int lex_next(struct lexer *lx, struct lex_token *t)
     }
 
     const unsigned char *base = (const unsigned char *)lx->src->text;
-    const unsigned char *YYLIMIT = base + lx->src->len;
+    const unsigned char *YYLIMIT = base + lx->end;
     const unsigned char *YYCURSOR, *YYMARKER, *tok;
     unsigned flags;
     int kind;
@@ -208,7 +212,7 @@ again:
         ident = [A-Za-z_][A-Za-z0-9_-]*;
 
         $ {
-            lx->pos = lx->src->len;
+            lx->pos = lx->end;
             lx->state = 2;
             t->kind = TK_SEMI;
             t->off = lx->last_end;
@@ -330,7 +334,7 @@ out:
 
 stop:
     /* too many errors: pretend the file ends here */
-    lx->pos = lx->src->len;
+    lx->pos = lx->end;
     goto again;
 }
 

@@ -10,6 +10,9 @@
 # - tests/errors/NAME.rp -> tests/errors/NAME.stderr (rpx check, exit status 1);
 #   tests/errors/NAME.args, if present, holds extra arguments (e.g. --Werror).
 #
+# - every examples/*.rp and tests/golden/*.rp with test blocks: `rpx test`
+#   passes (the tests run against the generated decision code).
+#
 # Runs from the repository root so file names in the output are relative.
 # Prints "ok - NAME" or "not ok - NAME" with a diff, then "N passed, N failed".
 set -u
@@ -80,6 +83,17 @@ for f in tests/golden/*.rp; do
     [ -f "$f" ] || continue
     name=$(basename "$f" .rp)
     emit_case "golden/$name" "$f" "tests/golden/$name.c"
+done
+
+for f in examples/*.rp tests/golden/*.rp; do
+    [ -f "$f" ] || continue
+    grep -q '^test ' "$f" || continue
+    if "$rpx" test "$f" >"$tmp/test.out" 2>&1; then
+        pass "test $f"
+    else
+        fail "test $f"
+        sed 's/^/# /' "$tmp/test.out"
+    fi
 done
 
 for f in tests/errors/*.rp; do

@@ -22,7 +22,7 @@ static char *lex_all(const char *text, unsigned *n_errors)
     struct diag d;
     diag_init(&d, &s, NULL);
     struct lexer lx;
-    lex_init(&lx, &s, &d);
+    lex_init(&lx, &s, &d, 0);
     struct buf b = {0};
     struct lex_token t;
     for (int i = 0; i < 1000 && lex_next(&lx, &t) != 0; i++) {
