@@ -1273,52 +1273,87 @@ static void check_acls(struct check *c)
 
 /* ---- routes -------------------------------------------------------------- */
 
-static bool host_covers(const struct ast_route *e, const struct ast_route *r)
+/* The routes that always answer, indexed by (host matcher, path matcher):
+ * instead of comparing a route with every earlier one (quadratic in the
+ * number of routes), the shadow check looks up each host and path matcher
+ * that would cover it, a number that depends on the lengths of its host and
+ * path only. The first route stored under a key is the earliest. */
+struct shadow_index {
+    struct names by_key;
+    struct buf key; /* scratch */
+};
+
+static void shadow_key(struct buf *k, enum ast_host_kind hk, const char *h, size_t hl,
+                       enum ast_path_kind pk, const char *p, size_t pl)
 {
-    if (e->host_kind == AST_HOST_ANY)
-        return true;
-    if (r->host_kind == AST_HOST_ANY)
-        return false;
-    if (e->host_kind == AST_HOST_EXACT)
-        return r->host_kind == AST_HOST_EXACT && e->host_len == r->host_len &&
-               memcmp(e->host, r->host, e->host_len) == 0;
-    /* e is *.S: r's host must end with .S (and, if exact, have a label before) */
-    if (r->host_len < e->host_len + (r->host_kind == AST_HOST_EXACT))
-        return false;
-    return memcmp(r->host + r->host_len - e->host_len, e->host, e->host_len) == 0;
+    uint32_t n = (uint32_t)hl;
+    k->len = 0;
+    buf_putc(k, (char)('0' + hk));
+    buf_append(k, &n, sizeof n);
+    buf_append(k, h, hl);
+    buf_putc(k, (char)('0' + pk));
+    buf_append(k, p, pl);
 }
 
-static bool path_covers(const struct ast_route *e, const struct ast_route *r)
+static void shadow_add(struct check *c, struct shadow_index *x, const struct ast_route *e)
 {
-    switch (e->path_kind) {
-    case AST_PATH_ANY:
-        return true;
-    case AST_PATH_PREFIX:
-        if (r->path_kind == AST_PATH_PREFIX || r->path_kind == AST_PATH_EXACT)
-            return e->path_len <= r->path_len && memcmp(e->path, r->path, e->path_len) == 0;
+    if (e->bad || e->is_default || !e->always || e->path_kind == AST_PATH_REGEX)
+        return;
+    shadow_key(&x->key, e->host_kind, e->host, e->host_len, e->path_kind, e->path, e->path_len);
+    if (names_get(&x->by_key, x->key.data, x->key.len))
+        return;
+    char *k = arena_alloc(c->arena, x->key.len);
+    memcpy(k, x->key.data, x->key.len);
+    names_put(&x->by_key, k, x->key.len, (void *)e);
+}
+
+/* The earliest route stored under (hk, h, pk, p), if earlier than best. */
+static const struct ast_route *shadow_find(struct shadow_index *x, const struct ast_route *best,
+                                           enum ast_host_kind hk, const char *h, size_t hl,
+                                           enum ast_path_kind pk, const char *p, size_t pl)
+{
+    shadow_key(&x->key, hk, h, hl, pk, p, pl);
+    const struct ast_route *e = names_get(&x->by_key, x->key.data, x->key.len);
+    return e && (!best || e->index < best->index) ? e : best;
+}
+
+/* The earliest route whose path matchers (with the host matcher given)
+ * cover every path r matches. */
+static const struct ast_route *shadow_paths(struct shadow_index *x, const struct ast_route *best,
+                                            const struct ast_route *r, enum ast_host_kind hk,
+                                            const char *h, size_t hl)
+{
+    best = shadow_find(x, best, hk, h, hl, AST_PATH_ANY, "", 0);
+    if (r->path_kind == AST_PATH_PREFIX || r->path_kind == AST_PATH_EXACT) {
+        for (size_t n = 1; n <= r->path_len; n++)
+            best = shadow_find(x, best, hk, h, hl, AST_PATH_PREFIX, r->path, n);
+        if (r->path_kind == AST_PATH_EXACT)
+            best = shadow_find(x, best, hk, h, hl, AST_PATH_EXACT, r->path, r->path_len);
+    } else {
         /* every request path starts with '/' */
-        return e->path_len == 1 && e->path[0] == '/';
-    case AST_PATH_EXACT:
-        return r->path_kind == AST_PATH_EXACT && e->path_len == r->path_len &&
-               memcmp(e->path, r->path, e->path_len) == 0;
-    case AST_PATH_REGEX:
-        return false;
+        best = shadow_find(x, best, hk, h, hl, AST_PATH_PREFIX, "/", 1);
     }
-    return false;
+    return best;
 }
 
 /* Returns the first earlier route that answers every request r would match. */
-static const struct ast_route *check_shadowed_by(const struct check *c, const struct ast_route *r)
+static const struct ast_route *check_shadowed_by(struct shadow_index *x, const struct ast_route *r)
 {
     if (r->bad || r->is_default)
         return NULL;
-    for (const struct ast_route *e = c->prog->routes; e != r; e = e->next) {
-        if (e->bad || e->is_default || !e->always)
-            continue;
-        if (host_covers(e, r) && path_covers(e, r))
-            return e;
+    const struct ast_route *best = shadow_paths(x, NULL, r, AST_HOST_ANY, "", 0);
+    if (r->host_kind == AST_HOST_EXACT) {
+        best = shadow_paths(x, best, r, AST_HOST_EXACT, r->host, r->host_len);
+        /* *.S covers a.S: S is a suffix from a dot with a label before it */
+        for (size_t i = 1; i < r->host_len; i++)
+            if (r->host[i] == '.')
+                best = shadow_paths(x, best, r, AST_HOST_WILD, r->host + i, r->host_len - i);
+    } else if (r->host_kind == AST_HOST_WILD) {
+        for (size_t i = 0; i < r->host_len; i++)
+            if (r->host[i] == '.')
+                best = shadow_paths(x, best, r, AST_HOST_WILD, r->host + i, r->host_len - i);
     }
-    return NULL;
+    return best;
 }
 
 static void check_status(struct check *c, struct ast_action *a)
@@ -1579,6 +1614,8 @@ static void check_matchers(struct check *c, struct ast_route *r)
 static void check_routes(struct check *c, const struct names *backends)
 {
     const struct ast_route *dflt = NULL;
+    struct shadow_index shadow = {0};
+    names_init(&shadow.by_key, c->arena, c->prog->n_routes);
     for (struct ast_route *r = c->prog->routes; r; r = r->next) {
         check_matchers(c, r);
         check_route_actions(c, r, backends);
@@ -1602,7 +1639,8 @@ static void check_routes(struct check *c, const struct names *backends)
         }
         if (r->is_default)
             dflt = r;
-        const struct ast_route *by = check_shadowed_by(c, r);
+        const struct ast_route *by = check_shadowed_by(&shadow, r);
+        shadow_add(c, &shadow, r);
         if (!by)
             continue;
         bool same = by->path_kind == r->path_kind && by->path_len == r->path_len &&
@@ -1620,6 +1658,7 @@ static void check_routes(struct check *c, const struct names *backends)
             diag_note(c->diag, route_span(by),
                       "every request it matches is taken first by this route");
     }
+    buf_free(&shadow.key);
 }
 
 /* ---- tests ----------------------------------------------------------------- */

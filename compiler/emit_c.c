@@ -631,10 +631,23 @@ static void emit_action(struct emit *e, struct buf *b, const struct ast_route *r
 /* One function per route: the conditions the automaton cannot decide
  * (method, if, path regex), then the actions in order. Returns false if the
  * route does not match, so the next candidate is tried. */
+/* A route that always answers with one unguarded proxy or respond: it needs
+ * no code, only a row of rpg_route_tab (C compilers take far longer over
+ * 10,000 small functions than over 10,000 table rows). */
+static bool emit_route_simple(const struct ast_route *r)
+{
+    const struct ast_action *a = r->actions;
+    return !r->conditional && a && !a->next && !a->guard &&
+           (a->kind == AST_ACTION_PROXY || a->kind == AST_ACTION_RESPOND ||
+            a->kind == AST_ACTION_DENY);
+}
+
 static void emit_route_fns(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->code;
     for (const struct ast_route *r = p->routes; r; r = r->next) {
+        if (emit_route_simple(r))
+            continue;
         struct buf what = {0};
         buf_printf(&what, "route %s", r->label);
         emit_comment(e, b, 0, r->kw, what.data, what.len);
@@ -699,10 +712,35 @@ static void emit_decide(struct emit *e, const struct ast_program *p)
     emit_acls(e, p);
     emit_route_fns(e, p);
     if (p->n_routes) {
-        buf_puts(b, "static bool (*const rpg_route_fns[])(const struct rp_request_view *, "
-                    "struct rp_decision *) = {\n");
-        for (const struct ast_route *r = p->routes; r; r = r->next)
-            buf_printf(b, "    rpg_route_%u,\n", r->index);
+        buf_puts(b, "/* Per route: the function that decides it, or (fn NULL) what it always\n"
+                    " * answers. */\n"
+                    "struct rpg_route {\n"
+                    "    bool (*fn)(const struct rp_request_view *, struct rp_decision *);\n"
+                    "    enum rp_action_kind action;\n"
+                    "    uint32_t backend;\n"
+                    "    uint16_t status;\n"
+                    "    bool tunnel;\n"
+                    "    const char *body;\n"
+                    "    uint32_t body_len;\n"
+                    "};\n\n"
+                    "static const struct rpg_route rpg_route_tab[] = {\n");
+        for (const struct ast_route *r = p->routes; r; r = r->next) {
+            if (!emit_route_simple(r)) {
+                buf_printf(b, "    {.fn = rpg_route_%u},\n", r->index);
+                continue;
+            }
+            const struct ast_action *a = r->actions;
+            if (a->kind == AST_ACTION_PROXY) {
+                buf_printf(b, "    {NULL, RP_ACTION_PROXY, %u, 0, %s, NULL, 0}, /* %u: proxy ",
+                           a->backend->index, r->tunnel_kw.len ? "true" : "false", r->index);
+                buf_comment_safe(b, emit_text(e, a->backend->name), a->backend->name.len);
+                buf_puts(b, " */\n");
+            } else {
+                buf_printf(b, "    {NULL, RP_ACTION_RESPOND, 0, %u, false, ", a->status);
+                emit_string(b, a->body, a->body_len, 8);
+                buf_printf(b, ", %zu}, /* %u */\n", a->body_len, r->index);
+            }
+        }
         buf_puts(b, "};\n\n");
     }
     buf_puts(b, "static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)\n"
@@ -713,10 +751,20 @@ static void emit_decide(struct emit *e, const struct ast_program *p)
                 "                                 req->path_len, &c);\n");
     if (p->n_routes)
         buf_puts(b, "    for (uint32_t i = 0; i < n; i++) {\n"
-                    "        if (rpg_route_fns[c[i]](req, d)) {\n"
-                    "            d->route = c[i];\n"
-                    "            return;\n"
+                    "        const struct rpg_route *rt = &rpg_route_tab[c[i]];\n"
+                    "        if (rt->fn) {\n"
+                    "            if (!rt->fn(req, d))\n"
+                    "                continue;\n"
+                    "        } else {\n"
+                    "            d->action = rt->action;\n"
+                    "            d->backend = rt->backend;\n"
+                    "            d->status = rt->status;\n"
+                    "            d->tunnel = rt->tunnel;\n"
+                    "            d->body = rt->body;\n"
+                    "            d->body_len = rt->body_len;\n"
                     "        }\n"
+                    "        d->route = c[i];\n"
+                    "        return;\n"
                     "    }\n");
     else
         buf_puts(b, "    (void)n;\n    (void)d;\n");

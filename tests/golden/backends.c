@@ -346,98 +346,28 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
-/* backends.rp:51: route path "/ws/" */
-static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 0; /* api */
-    d->tunnel = true;
-    return true;
-}
+/* Per route: the function that decides it, or (fn NULL) what it always
+ * answers. */
+struct rpg_route {
+    bool (*fn)(const struct rp_request_view *, struct rp_decision *);
+    enum rp_action_kind action;
+    uint32_t backend;
+    uint16_t status;
+    bool tunnel;
+    const char *body;
+    uint32_t body_len;
+};
 
-/* backends.rp:52: route path "/tcp/" */
-static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 1; /* tcp */
-    return true;
-}
-
-/* backends.rp:53: route path "/head/" */
-static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 2; /* head */
-    return true;
-}
-
-/* backends.rp:54: route path "/ip/" */
-static bool rpg_route_3(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 3; /* by_ip */
-    return true;
-}
-
-/* backends.rp:55: route path "/header/" */
-static bool rpg_route_4(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 4; /* by_header */
-    return true;
-}
-
-/* backends.rp:56: route path "/cookie/" */
-static bool rpg_route_5(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 5; /* by_cookie */
-    return true;
-}
-
-/* backends.rp:57: route path "/query/" */
-static bool rpg_route_6(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 6; /* by_query */
-    return true;
-}
-
-/* backends.rp:58: route path "/path/" */
-static bool rpg_route_7(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 7; /* by_path */
-    return true;
-}
-
-/* backends.rp:59: route default */
-static bool rpg_route_8(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 8; /* by_host */
-    return true;
-}
-
-static bool (*const rpg_route_fns[])(const struct rp_request_view *, struct rp_decision *) = {
-    rpg_route_0,
-    rpg_route_1,
-    rpg_route_2,
-    rpg_route_3,
-    rpg_route_4,
-    rpg_route_5,
-    rpg_route_6,
-    rpg_route_7,
-    rpg_route_8,
+static const struct rpg_route rpg_route_tab[] = {
+    {NULL, RP_ACTION_PROXY, 0, 0, true, NULL, 0}, /* 0: proxy api */
+    {NULL, RP_ACTION_PROXY, 1, 0, false, NULL, 0}, /* 1: proxy tcp */
+    {NULL, RP_ACTION_PROXY, 2, 0, false, NULL, 0}, /* 2: proxy head */
+    {NULL, RP_ACTION_PROXY, 3, 0, false, NULL, 0}, /* 3: proxy by_ip */
+    {NULL, RP_ACTION_PROXY, 4, 0, false, NULL, 0}, /* 4: proxy by_header */
+    {NULL, RP_ACTION_PROXY, 5, 0, false, NULL, 0}, /* 5: proxy by_cookie */
+    {NULL, RP_ACTION_PROXY, 6, 0, false, NULL, 0}, /* 6: proxy by_query */
+    {NULL, RP_ACTION_PROXY, 7, 0, false, NULL, 0}, /* 7: proxy by_path */
+    {NULL, RP_ACTION_PROXY, 8, 0, false, NULL, 0}, /* 8: proxy by_host */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -446,10 +376,20 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
     uint32_t n = rp_match_routes(&rpg_matcher, req->host, req->host_len, req->path,
                                  req->path_len, &c);
     for (uint32_t i = 0; i < n; i++) {
-        if (rpg_route_fns[c[i]](req, d)) {
-            d->route = c[i];
-            return;
+        const struct rpg_route *rt = &rpg_route_tab[c[i]];
+        if (rt->fn) {
+            if (!rt->fn(req, d))
+                continue;
+        } else {
+            d->action = rt->action;
+            d->backend = rt->backend;
+            d->status = rt->status;
+            d->tunnel = rt->tunnel;
+            d->body = rt->body;
+            d->body_len = rt->body_len;
         }
+        d->route = c[i];
+        return;
     }
 }
 

@@ -169,94 +169,29 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
-/* bodies.rp:6: route path = "/quote" */
-static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "say \"hi\" \\ back\\slash";
-    d->body_len = 21;
-    return true;
-}
+/* Per route: the function that decides it, or (fn NULL) what it always
+ * answers. */
+struct rpg_route {
+    bool (*fn)(const struct rp_request_view *, struct rp_decision *);
+    enum rp_action_kind action;
+    uint32_t backend;
+    uint16_t status;
+    bool tunnel;
+    const char *body;
+    uint32_t body_len;
+};
 
-/* bodies.rp:7: route path = "/lines" */
-static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "line one\n"
-              "line two\n"
-              "\tindented\n"
-              "no newline at end";
-    d->body_len = 45;
-    return true;
-}
-
-/* bodies.rp:8: route path = "/bytes" */
-static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "\001\0027 caf\303\251 \342\234\223 \377end";
-    d->body_len = 18;
-    return true;
-}
-
-/* bodies.rp:9: route path = "/trigraph? ?/" */
-static bool rpg_route_3(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "what?\?!  ?\?= ?\?/";
-    d->body_len = 16;
-    return true;
-}
-
-/* bodies.rp:10: route path "/ * /x" */
-static bool rpg_route_4(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "star-slash */ and /* inside";
-    d->body_len = 27;
-    return true;
-}
-
-/* bodies.rp:11: route path = "/empty" */
-static bool rpg_route_5(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 204;
-    d->body = "";
-    d->body_len = 0;
-    return true;
-}
-
-/* bodies.rp:12: route path = "/it's" */
-static bool rpg_route_6(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "'";
-    d->body_len = 1;
-    return true;
-}
-
-static bool (*const rpg_route_fns[])(const struct rp_request_view *, struct rp_decision *) = {
-    rpg_route_0,
-    rpg_route_1,
-    rpg_route_2,
-    rpg_route_3,
-    rpg_route_4,
-    rpg_route_5,
-    rpg_route_6,
+static const struct rpg_route rpg_route_tab[] = {
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "say \"hi\" \\ back\\slash", 21}, /* 0 */
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "line one\n"
+        "line two\n"
+        "\tindented\n"
+        "no newline at end", 45}, /* 1 */
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "\001\0027 caf\303\251 \342\234\223 \377end", 18}, /* 2 */
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "what?\?!  ?\?= ?\?/", 16}, /* 3 */
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "star-slash */ and /* inside", 27}, /* 4 */
+    {NULL, RP_ACTION_RESPOND, 0, 204, false, "", 0}, /* 5 */
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "'", 1}, /* 6 */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -265,10 +200,20 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
     uint32_t n = rp_match_routes(&rpg_matcher, req->host, req->host_len, req->path,
                                  req->path_len, &c);
     for (uint32_t i = 0; i < n; i++) {
-        if (rpg_route_fns[c[i]](req, d)) {
-            d->route = c[i];
-            return;
+        const struct rpg_route *rt = &rpg_route_tab[c[i]];
+        if (rt->fn) {
+            if (!rt->fn(req, d))
+                continue;
+        } else {
+            d->action = rt->action;
+            d->backend = rt->backend;
+            d->status = rt->status;
+            d->tunnel = rt->tunnel;
+            d->body = rt->body;
+            d->body_len = rt->body_len;
         }
+        d->route = c[i];
+        return;
     }
 }
 

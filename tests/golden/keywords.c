@@ -96,39 +96,22 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
-/* keywords.rp:10: route path "/a" */
-static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 0; /* default */
-    return true;
-}
+/* Per route: the function that decides it, or (fn NULL) what it always
+ * answers. */
+struct rpg_route {
+    bool (*fn)(const struct rp_request_view *, struct rp_decision *);
+    enum rp_action_kind action;
+    uint32_t backend;
+    uint16_t status;
+    bool tunnel;
+    const char *body;
+    uint32_t body_len;
+};
 
-/* keywords.rp:13: route path "/b" */
-static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 1; /* listen */
-    return true;
-}
-
-/* keywords.rp:14: route path = "/c" */
-static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "";
-    d->body_len = 0;
-    return true;
-}
-
-static bool (*const rpg_route_fns[])(const struct rp_request_view *, struct rp_decision *) = {
-    rpg_route_0,
-    rpg_route_1,
-    rpg_route_2,
+static const struct rpg_route rpg_route_tab[] = {
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 0: proxy default */
+    {NULL, RP_ACTION_PROXY, 1, 0, false, NULL, 0}, /* 1: proxy listen */
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "", 0}, /* 2 */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -137,10 +120,20 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
     uint32_t n = rp_match_routes(&rpg_matcher, req->host, req->host_len, req->path,
                                  req->path_len, &c);
     for (uint32_t i = 0; i < n; i++) {
-        if (rpg_route_fns[c[i]](req, d)) {
-            d->route = c[i];
-            return;
+        const struct rpg_route *rt = &rpg_route_tab[c[i]];
+        if (rt->fn) {
+            if (!rt->fn(req, d))
+                continue;
+        } else {
+            d->action = rt->action;
+            d->backend = rt->backend;
+            d->status = rt->status;
+            d->tunnel = rt->tunnel;
+            d->body = rt->body;
+            d->body_len = rt->body_len;
         }
+        d->route = c[i];
+        return;
     }
 }
 

@@ -478,17 +478,6 @@ static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d
     return true;
 }
 
-/* match.rp:18: route path = "/health" */
-static bool rpg_route_3(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "ok";
-    d->body_len = 2;
-    return true;
-}
-
 /* match.rp:19: route path "/admin/" if internal and not writes */
 static bool rpg_route_4(const struct rp_request_view *req, struct rp_decision *d)
 {
@@ -524,25 +513,26 @@ static bool rpg_route_5(const struct rp_request_view *req, struct rp_decision *d
     return true;
 }
 
-/* match.rp:21: route default */
-static bool rpg_route_6(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 404;
-    d->body = "not found";
-    d->body_len = 9;
-    return true;
-}
+/* Per route: the function that decides it, or (fn NULL) what it always
+ * answers. */
+struct rpg_route {
+    bool (*fn)(const struct rp_request_view *, struct rp_decision *);
+    enum rp_action_kind action;
+    uint32_t backend;
+    uint16_t status;
+    bool tunnel;
+    const char *body;
+    uint32_t body_len;
+};
 
-static bool (*const rpg_route_fns[])(const struct rp_request_view *, struct rp_decision *) = {
-    rpg_route_0,
-    rpg_route_1,
-    rpg_route_2,
-    rpg_route_3,
-    rpg_route_4,
-    rpg_route_5,
-    rpg_route_6,
+static const struct rpg_route rpg_route_tab[] = {
+    {.fn = rpg_route_0},
+    {.fn = rpg_route_1},
+    {.fn = rpg_route_2},
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "ok", 2}, /* 3 */
+    {.fn = rpg_route_4},
+    {.fn = rpg_route_5},
+    {NULL, RP_ACTION_RESPOND, 0, 404, false, "not found", 9}, /* 6 */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -551,10 +541,20 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
     uint32_t n = rp_match_routes(&rpg_matcher, req->host, req->host_len, req->path,
                                  req->path_len, &c);
     for (uint32_t i = 0; i < n; i++) {
-        if (rpg_route_fns[c[i]](req, d)) {
-            d->route = c[i];
-            return;
+        const struct rpg_route *rt = &rpg_route_tab[c[i]];
+        if (rt->fn) {
+            if (!rt->fn(req, d))
+                continue;
+        } else {
+            d->action = rt->action;
+            d->backend = rt->backend;
+            d->status = rt->status;
+            d->tunnel = rt->tunnel;
+            d->body = rt->body;
+            d->body_len = rt->body_len;
         }
+        d->route = c[i];
+        return;
     }
 }
 

@@ -194,157 +194,32 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
-/* routes.rp:12: route path = "/" */
-static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "home";
-    d->body_len = 4;
-    return true;
-}
+/* Per route: the function that decides it, or (fn NULL) what it always
+ * answers. */
+struct rpg_route {
+    bool (*fn)(const struct rp_request_view *, struct rp_decision *);
+    enum rp_action_kind action;
+    uint32_t backend;
+    uint16_t status;
+    bool tunnel;
+    const char *body;
+    uint32_t body_len;
+};
 
-/* routes.rp:13: route path = "/api" */
-static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 301;
-    d->body = "";
-    d->body_len = 0;
-    return true;
-}
-
-/* routes.rp:14: route path "/api/v2/" */
-static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 410;
-    d->body = "gone";
-    d->body_len = 4;
-    return true;
-}
-
-/* routes.rp:15: route path "/api/" */
-static bool rpg_route_3(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 0; /* api */
-    return true;
-}
-
-/* routes.rp:16: route path = "/about" */
-static bool rpg_route_4(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "about";
-    d->body_len = 5;
-    return true;
-}
-
-/* routes.rp:17: route path "/assets/" */
-static bool rpg_route_5(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 1; /* static */
-    return true;
-}
-
-/* routes.rp:18: route path "/a" */
-static bool rpg_route_6(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 404;
-    d->body = "";
-    d->body_len = 0;
-    return true;
-}
-
-/* routes.rp:19: route path = "/static" */
-static bool rpg_route_7(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "";
-    d->body_len = 0;
-    return true;
-}
-
-/* routes.rp:20: route path "/static/" */
-static bool rpg_route_8(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 1; /* static */
-    return true;
-}
-
-/* routes.rp:21: route path "/st" */
-static bool rpg_route_9(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 403;
-    d->body = "forbidden";
-    d->body_len = 9;
-    return true;
-}
-
-/* routes.rp:22: route path = "/health" */
-static bool rpg_route_10(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "ok";
-    d->body_len = 2;
-    return true;
-}
-
-/* routes.rp:23: route path = "/healthz" */
-static bool rpg_route_11(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "ok";
-    d->body_len = 2;
-    return true;
-}
-
-/* routes.rp:24: route default */
-static bool rpg_route_12(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 404;
-    d->body = "not found";
-    d->body_len = 9;
-    return true;
-}
-
-static bool (*const rpg_route_fns[])(const struct rp_request_view *, struct rp_decision *) = {
-    rpg_route_0,
-    rpg_route_1,
-    rpg_route_2,
-    rpg_route_3,
-    rpg_route_4,
-    rpg_route_5,
-    rpg_route_6,
-    rpg_route_7,
-    rpg_route_8,
-    rpg_route_9,
-    rpg_route_10,
-    rpg_route_11,
-    rpg_route_12,
+static const struct rpg_route rpg_route_tab[] = {
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "home", 4}, /* 0 */
+    {NULL, RP_ACTION_RESPOND, 0, 301, false, "", 0}, /* 1 */
+    {NULL, RP_ACTION_RESPOND, 0, 410, false, "gone", 4}, /* 2 */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy api */
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "about", 5}, /* 4 */
+    {NULL, RP_ACTION_PROXY, 1, 0, false, NULL, 0}, /* 5: proxy static */
+    {NULL, RP_ACTION_RESPOND, 0, 404, false, "", 0}, /* 6 */
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "", 0}, /* 7 */
+    {NULL, RP_ACTION_PROXY, 1, 0, false, NULL, 0}, /* 8: proxy static */
+    {NULL, RP_ACTION_RESPOND, 0, 403, false, "forbidden", 9}, /* 9 */
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "ok", 2}, /* 10 */
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "ok", 2}, /* 11 */
+    {NULL, RP_ACTION_RESPOND, 0, 404, false, "not found", 9}, /* 12 */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -353,10 +228,20 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
     uint32_t n = rp_match_routes(&rpg_matcher, req->host, req->host_len, req->path,
                                  req->path_len, &c);
     for (uint32_t i = 0; i < n; i++) {
-        if (rpg_route_fns[c[i]](req, d)) {
-            d->route = c[i];
-            return;
+        const struct rpg_route *rt = &rpg_route_tab[c[i]];
+        if (rt->fn) {
+            if (!rt->fn(req, d))
+                continue;
+        } else {
+            d->action = rt->action;
+            d->backend = rt->backend;
+            d->status = rt->status;
+            d->tunnel = rt->tunnel;
+            d->body = rt->body;
+            d->body_len = rt->body_len;
         }
+        d->route = c[i];
+        return;
     }
 }
 

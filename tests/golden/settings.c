@@ -69,19 +69,20 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
-/* settings.rp:11: route default */
-static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "ok";
-    d->body_len = 2;
-    return true;
-}
+/* Per route: the function that decides it, or (fn NULL) what it always
+ * answers. */
+struct rpg_route {
+    bool (*fn)(const struct rp_request_view *, struct rp_decision *);
+    enum rp_action_kind action;
+    uint32_t backend;
+    uint16_t status;
+    bool tunnel;
+    const char *body;
+    uint32_t body_len;
+};
 
-static bool (*const rpg_route_fns[])(const struct rp_request_view *, struct rp_decision *) = {
-    rpg_route_0,
+static const struct rpg_route rpg_route_tab[] = {
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "ok", 2}, /* 0 */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -90,10 +91,20 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
     uint32_t n = rp_match_routes(&rpg_matcher, req->host, req->host_len, req->path,
                                  req->path_len, &c);
     for (uint32_t i = 0; i < n; i++) {
-        if (rpg_route_fns[c[i]](req, d)) {
-            d->route = c[i];
-            return;
+        const struct rpg_route *rt = &rpg_route_tab[c[i]];
+        if (rt->fn) {
+            if (!rt->fn(req, d))
+                continue;
+        } else {
+            d->action = rt->action;
+            d->backend = rt->backend;
+            d->status = rt->status;
+            d->tunnel = rt->tunnel;
+            d->body = rt->body;
+            d->body_len = rt->body_len;
         }
+        d->route = c[i];
+        return;
     }
 }
 
