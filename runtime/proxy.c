@@ -26,6 +26,12 @@
 
 static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 
+/* Reads of a body in a row on one readiness event: a read that filled the
+ * buffer says more is waiting, and reading it now saves an epoll_wait per
+ * buffer on large bodies; the bound keeps one transfer from starving the
+ * other connections of the worker. */
+#define RP_READS_PER_EVENT 8
+
 /* Requests waiting for room under max_conns, per worker and backend, and
  * how long one waits unless the backend says (queue_timeout). */
 #define RP_QUEUE_MAX 4096
@@ -706,6 +712,8 @@ static void proxy_send_request(struct rp_conn *c)
     size_t body = (size_t)wr - k;
     c->in->start += (uint32_t)body;
     c->req_ready -= (uint32_t)body;
+    if (rp_buf_len(c->in) == 0)
+        c->in->start = c->in->end = 0; /* the next read gets the whole buffer */
     c->up_blocked = (size_t)wr < head_left + c->req_ready + body;
     if (wr > 0)
         proxy_arm_timer(c);
@@ -726,14 +734,17 @@ void rp_proxy_client_readable(struct rp_conn *c)
         proxy_watch(c);
         return;
     }
-    uint32_t before = rp_buf_len(c->in);
-    ssize_t n = rp_conn_read(c);
-    if (n == -2 || n == 0) {
-        /* The client went away in the middle of its body. */
-        rp_conn_close(c);
-        return;
-    }
-    if (n > 0) {
+    for (int i = 0; i < RP_READS_PER_EVENT && c->state == RP_CONN_PROXYING; i++) {
+        uint32_t before = rp_buf_len(c->in);
+        ssize_t n = rp_conn_read(c);
+        if (n == -2 || n == 0) {
+            /* The client went away in the middle of its body. */
+            rp_conn_close(c);
+            return;
+        }
+        if (n < 0)
+            break;
+        bool filled = c->in->end == RP_BUF_SIZE;
         /* rp_conn_read may have compacted; new bytes follow the old ones. */
         const char *fresh = c->in->data + c->in->start + before;
         ssize_t body = rp_body_scan(&c->req_body, fresh, (size_t)n);
@@ -749,8 +760,13 @@ void rp_proxy_client_readable(struct rp_conn *c)
             return;
         }
         proxy_arm_timer(c);
-        if (c->up && !c->up->connecting && !c->up_blocked)
-            proxy_send_request(c);
+        if (!c->up || c->up->connecting || c->up_blocked)
+            break;
+        proxy_send_request(c);
+        /* A read that filled the buffer says more is waiting (see
+         * RP_READS_PER_EVENT); go on while the server takes it all. */
+        if (c->state != RP_CONN_PROXYING || c->up_blocked || c->req_body.done || !filled)
+            break;
     }
     proxy_watch(c);
 }
@@ -864,32 +880,50 @@ static int proxy_parse_response(struct rp_conn *c)
     }
 }
 
+static bool proxy_recv_response_once(struct rp_conn *c);
+
 static void proxy_recv_response(struct rp_conn *c)
+{
+    struct rp_upstream *up = c->up;
+    for (int i = 0; i < RP_READS_PER_EVENT; i++) {
+        if (!proxy_recv_response_once(c))
+            return;
+        /* Go on only while the exchange is still this one and moving. */
+        if (c->state != RP_CONN_PROXYING || c->up != up || c->client_blocked ||
+            c->resp_body.done)
+            return;
+    }
+}
+
+/* One read from the server and what follows from it. Returns true when the
+ * read filled all the room there was (more is probably waiting). */
+static bool proxy_recv_response_once(struct rp_conn *c)
 {
     struct rp_worker *w = c->w;
     struct rp_upstream *up = c->up;
     if (!up->in && !(up->in = rp_buf_get(&w->bufs))) {
         proxy_fail(c, 502);
-        return;
+        return false;
     }
     if (rp_buf_room(up->in) == 0)
         rp_buf_compact(up->in);
     if (rp_buf_room(up->in) == 0)
-        return; /* waiting for the client to take what is there */
+        return false; /* waiting for the client to take what is there */
+    uint32_t room = rp_buf_room(up->in);
     ssize_t n;
     do
-        n = read(up->fd, up->in->data + up->in->end, rp_buf_room(up->in));
+        n = read(up->fd, up->in->data + up->in->end, room);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         if (errno != EAGAIN)
             proxy_upstream_failed(c, errno);
-        return;
+        return false;
     }
     if (n == 0) {
         c->up_eof = true;
         if (!c->resp_head_parsed) {
             proxy_upstream_failed(c, 0);
-            return;
+            return false;
         }
         if (c->resp_body.kind == RP_HTTP1_BODY_CLOSE) {
             c->resp_body.done = true;
@@ -898,11 +932,11 @@ static void proxy_recv_response(struct rp_conn *c)
             c->keep_alive = false;
             if (c->resp_ready == 0) {
                 rp_conn_close(c);
-                return;
+                return false;
             }
         }
         proxy_send_response(c);
-        return;
+        return false;
     }
     up->in->end += (uint32_t)n;
     rp_conn_set_timer(c, w->cfg->backend_timeout);
@@ -911,7 +945,7 @@ static void proxy_recv_response(struct rp_conn *c)
         if (r <= 0) {
             if (r == 0 && rp_buf_len(c->out))
                 proxy_send_response(c); /* a relayed 1xx */
-            return;
+            return false;
         }
     }
     uint32_t fresh_off = up->in->start + c->resp_ready;
@@ -926,7 +960,7 @@ static void proxy_recv_response(struct rp_conn *c)
             /* The client saw nothing of it: it gets a clean 502 and keeps
              * its connection. */
             proxy_fail(c, 502);
-            return;
+            return false;
         }
         c->keep_alive = false;
         body = 0;
@@ -935,6 +969,7 @@ static void proxy_recv_response(struct rp_conn *c)
     if ((uint32_t)body < fresh)
         c->up_keep_alive = false; /* bytes after the response: not ours to guess */
     proxy_send_response(c);
+    return (uint32_t)n == room;
 }
 
 /* Writes the client's head and the ready response body bytes. */
