@@ -36,6 +36,8 @@ void compile_open_string(struct compilation *c, const char *name, const char *te
  * Returns true if the policy has no errors; c->prog and c->dfa are then
  * ready for the emitter. */
 bool compile_run(struct compilation *c, const struct compile_opts *opts, FILE *out);
+/* Only the first stage (parsing, imports included): for `rpx fmt`. */
+bool compile_parse(struct compilation *c, const struct compile_opts *opts, FILE *out);
 void compile_free(struct compilation *c);
 
 #endif

@@ -17,6 +17,8 @@
 #include "build.h"
 #include "compile.h"
 #include "emit_c.h"
+#include "explain.h"
+#include "fmt.h"
 
 #define EXIT_POLICY 1
 #define EXIT_USAGE 2
@@ -27,6 +29,8 @@ static const char usage_text[] =
     "       rpx emit FILE -o DIR [--Werror] [--allow-shadowed]\n"
     "       rpx build FILE -o BINARY [--cc-flag FLAG]... [--Werror] [--allow-shadowed]\n"
     "       rpx test FILE [--cc-flag FLAG]...\n"
+    "       rpx explain FILE METHOD URL [--from IP] [--header 'Name: value']...\n"
+    "       rpx fmt FILE [--check]\n"
     "       rpx --help | --version\n"
     "\n"
     "  check   parse and check the policy; print diagnostics\n"
@@ -34,6 +38,9 @@ static const char usage_text[] =
     "  build   emit, then compile and link with the runtime into BINARY\n"
     "          (runtime: $RPX_HOME, else ../lib/rpx beside rpx; compiler: $CC, else cc)\n"
     "  test    build the policy with a test driver and run its test blocks\n"
+    "  explain which route a request takes, which conditions held, and why\n"
+    "          earlier routes did not match (URL: http://host/path or /path)\n"
+    "  fmt     print the policy in canonical layout; --check: exit 1 if it is not\n"
     "\n"
     "exit status: 0 ok, 1 the policy has errors, 2 usage or I/O error, 70 internal error\n";
 
@@ -247,6 +254,124 @@ static int cmd_test(const struct cli *c, const struct compilation *comp)
     return rc;
 }
 
+/* rpx fmt FILE [--check] */
+static int cmd_fmt(int argc, char **argv, const struct compile_opts *opts)
+{
+    const char *file = NULL;
+    bool check = false;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--check") == 0)
+            check = true;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return usage_error("unknown option '%s'", argv[i]);
+        else if (file)
+            return usage_error("unexpected argument '%s'", argv[i]);
+        else
+            file = argv[i];
+    }
+    if (!file)
+        return usage_error("'fmt' needs a policy file");
+    struct compilation comp;
+    if (compile_open(&comp, file) != 0) {
+        fprintf(stderr, "rpx: cannot read '%s': %s\n", file, strerror(errno));
+        return EXIT_USAGE;
+    }
+    int rc = 0;
+    if (!compile_parse(&comp, opts, stderr)) {
+        rc = EXIT_POLICY;
+    } else {
+        struct buf out = {0};
+        fmt_policy(&out, &comp.src);
+        const struct src_file *f = &comp.src.files[0];
+        bool same = out.len == f->len && memcmp(out.data, comp.src.text + f->off, f->len) == 0;
+        if (check) {
+            if (!same) {
+                fprintf(stderr, "%s: not formatted canonically (see rpx fmt %s)\n", file, file);
+                rc = EXIT_POLICY;
+            }
+        } else if (out.len) {
+            fwrite(out.data, 1, out.len, stdout);
+        }
+        buf_free(&out);
+    }
+    compile_free(&comp);
+    return rc;
+}
+
+/* rpx explain FILE METHOD URL [--from IP] [--header H:V]... [--as-test]
+ * rpx explain FILE --all-as-tests (the requests of its tests and one per
+ * route, as test blocks expecting what explain decides: golden.sh appends
+ * them to the policy and runs them against the compiled decision). */
+static int cmd_explain(int argc, char **argv, struct compile_opts *opts)
+{
+    const char *pos[3] = {NULL, NULL, NULL};
+    int n_pos = 0;
+    const char *from = NULL;
+    const char **headers = calloc((size_t)argc, sizeof *headers);
+    if (!headers)
+        rpx_oom();
+    size_t n_headers = 0;
+    bool as_test = false, all = false;
+    int rc = 0;
+    for (int i = 2; i < argc && rc == 0; i++) {
+        const char *a = argv[i];
+        if ((strcmp(a, "--from") == 0 || strcmp(a, "--header") == 0) && i + 1 == argc)
+            rc = usage_error("'%s' needs an argument", a);
+        else if (strcmp(a, "--from") == 0)
+            from = argv[++i];
+        else if (strcmp(a, "--header") == 0)
+            headers[n_headers++] = argv[++i];
+        else if (strcmp(a, "--as-test") == 0)
+            as_test = true;
+        else if (strcmp(a, "--all-as-tests") == 0)
+            all = true;
+        else if (strcmp(a, "--allow-shadowed") == 0)
+            opts->allow_shadowed = true;
+        else if (a[0] == '-' && a[1])
+            rc = usage_error("unknown option '%s'", a);
+        else if (n_pos == 3)
+            rc = usage_error("unexpected argument '%s'", a);
+        else
+            pos[n_pos++] = a;
+    }
+    if (rc == 0 && (all ? n_pos != 1 : n_pos != 3))
+        rc = usage_error(all ? "'explain --all-as-tests' takes a policy file"
+                             : "'explain' needs a policy file, a method and a URL");
+    struct explain_req rq = {pos[1], pos[2], from, headers, n_headers};
+    if (rc == 0 && !all) {
+        const char *why = explain_validate(&rq);
+        if (why)
+            rc = usage_error("%s", why);
+    }
+    if (rc) {
+        free(headers);
+        return rc;
+    }
+    struct compilation comp;
+    if (compile_open(&comp, pos[0]) != 0) {
+        fprintf(stderr, "rpx: cannot read '%s': %s\n", pos[0], strerror(errno));
+        free(headers);
+        return EXIT_USAGE;
+    }
+    if (!compile_run(&comp, opts, stderr)) {
+        rc = EXIT_POLICY;
+    } else {
+        struct buf out = {0};
+        if (all)
+            explain_all_as_tests(&out, comp.prog, &comp.src);
+        else if (as_test)
+            explain_as_test(&out, comp.prog, &comp.src, &rq, "explain");
+        else
+            explain_request(&out, comp.prog, &comp.src, &rq);
+        if (out.len)
+            fwrite(out.data, 1, out.len, stdout);
+        buf_free(&out);
+    }
+    compile_free(&comp);
+    free(headers);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -259,6 +384,14 @@ int main(int argc, char **argv)
         puts("rpx " RPX_VERSION);
         return 0;
     }
+    char std_dir[PATH_MAX];
+    struct compile_opts base = {0};
+    if (build_find_std(std_dir, sizeof std_dir) == 0)
+        base.std_dir = std_dir;
+    if (strcmp(argv[1], "fmt") == 0)
+        return cmd_fmt(argc, argv, &base);
+    if (strcmp(argv[1], "explain") == 0)
+        return cmd_explain(argc, argv, &base);
     if (strcmp(argv[1], "check") != 0 && strcmp(argv[1], "emit") != 0 &&
         strcmp(argv[1], "build") != 0 && strcmp(argv[1], "test") != 0)
         return usage_error("unknown command '%s'", argv[1]);
@@ -273,9 +406,7 @@ int main(int argc, char **argv)
         return rc;
     }
 
-    char std_dir[PATH_MAX];
-    if (build_find_std(std_dir, sizeof std_dir) == 0)
-        c.opts.std_dir = std_dir;
+    c.opts.std_dir = base.std_dir;
     struct compilation comp;
     if (compile_open(&comp, c.file) != 0) {
         fprintf(stderr, "rpx: cannot read '%s': %s\n", c.file, strerror(errno));

@@ -12,6 +12,13 @@
 #
 # - every examples/*.rp and tests/golden/*.rp with test blocks: `rpx test`
 #   passes (the tests run against the generated decision code).
+# - every examples/*.rp and tests/golden/*.rp: `rpx explain` agrees with the
+#   compiled decision (explain --all-as-tests writes, for the requests of its
+#   tests and one request per route, tests expecting what explain decides;
+#   they are appended to a copy of the policy and run by `rpx test`).
+# - every examples/*.rp and tests/golden/*.rp: `rpx fmt --check` passes
+#   (except tests/golden/keywords.rp, on purpose), fmt of fmt is fmt, and the
+#   formatted policy emits the same C byte for byte.
 #
 # Runs from the repository root so file names in the output are relative.
 # Prints "ok - NAME" or "not ok - NAME" with a diff, then "N passed, N failed".
@@ -93,6 +100,45 @@ for f in examples/*.rp tests/golden/*.rp; do
     else
         fail "test $f"
         sed 's/^/# /' "$tmp/test.out"
+    fi
+done
+
+for f in examples/*.rp tests/golden/*.rp; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f" .rp)
+    # explain against the compiled decision (the copy lives in $tmp, so a
+    # policy importing files relative to itself cannot be checked this way)
+    mkdir -p "$tmp/explain"
+    if "$rpx" explain "$f" --all-as-tests >"$tmp/explain.tests" 2>"$tmp/explain.err" &&
+        cat "$f" "$tmp/explain.tests" >"$tmp/explain/$name.rp" &&
+        "$rpx" test "$tmp/explain/$name.rp" >"$tmp/explain.out" 2>&1; then
+        pass "explain $f ($(grep -c '^test ' "$tmp/explain.tests") requests)"
+    else
+        fail "explain $f"
+        sed 's/^/# /' "$tmp/explain.err" "$tmp/explain.out" | grep -v '^# ok ' | head -40
+    fi
+    # fmt: canonical, idempotent, same C
+    "$rpx" fmt "$f" >"$tmp/fmt1.rp" 2>"$tmp/fmt.err" || { fail "fmt $f"; sed 's/^/# /' "$tmp/fmt.err"; continue; }
+    "$rpx" fmt "$tmp/fmt1.rp" >"$tmp/fmt2.rp" 2>>"$tmp/fmt.err"
+    if ! cmp -s "$tmp/fmt1.rp" "$tmp/fmt2.rp"; then
+        fail "fmt $f (not idempotent)"
+        diff -u "$tmp/fmt1.rp" "$tmp/fmt2.rp" | sed 's/^/# /'
+        continue
+    fi
+    if [ "$f" != tests/golden/keywords.rp ] && ! "$rpx" fmt --check "$f" 2>/dev/null; then
+        fail "fmt $f (not canonical)"
+        diff -u "$f" "$tmp/fmt1.rp" | sed 's/^/# /'
+        continue
+    fi
+    mkdir -p "$tmp/fmt" && cp "$tmp/fmt1.rp" "$tmp/fmt/$name.rp"
+    rm -rf "$tmp/emit-a" "$tmp/emit-b"
+    if "$rpx" emit "$f" -o "$tmp/emit-a" 2>/dev/null &&
+        "$rpx" emit "$tmp/fmt/$name.rp" -o "$tmp/emit-b" 2>/dev/null &&
+        cmp -s "$tmp/emit-a/$name.c" "$tmp/emit-b/$name.c"; then
+        pass "fmt $f"
+    else
+        fail "fmt $f (the formatted policy emits other C)"
+        diff -u "$tmp/emit-a/$name.c" "$tmp/emit-b/$name.c" 2>&1 | head -20 | sed 's/^/# /'
     fi
 done
 

@@ -1,0 +1,40 @@
+/* explain.h: `rpx explain`, which route a request takes and why, worked
+ * out over the checked tree with the same rules the generated decision
+ * code follows (tests/golden.sh checks the two agree on every example). */
+#ifndef RPX_EXPLAIN_H
+#define RPX_EXPLAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ast.h"
+#include "buf.h"
+#include "src.h"
+
+struct explain_req {
+    const char *method;
+    const char *url;          /* "http://host/path?q" or "/path?q" */
+    const char *from;         /* client address, NULL for 127.0.0.1 */
+    const char *const *headers; /* "Name: value" each */
+    size_t n_headers;
+};
+
+/* Checks the request's parts; returns NULL or a message (static). */
+const char *explain_validate(const struct explain_req *rq);
+
+/* Appends to out, for a checked program without errors, each route tried in
+ * order with the matchers and conditions that held or failed, the actions'
+ * guards, and the answer. */
+void explain_request(struct buf *out, const struct ast_program *p, const struct src *s,
+                     const struct explain_req *rq);
+
+/* Appends a `test` block that expects what explain_request decides for the
+ * request (for checking explain against the compiled decision). */
+void explain_as_test(struct buf *out, const struct ast_program *p, const struct src *s,
+                     const struct explain_req *rq, const char *name);
+
+/* Appends one `test` block per test block and per route of the program,
+ * each expecting what explain decides (see explain_as_test). */
+void explain_all_as_tests(struct buf *out, const struct ast_program *p, const struct src *s);
+
+#endif
