@@ -12,7 +12,14 @@
 #include <stdint.h>
 #include <string.h>
 
-#define RP_BUF_SIZE (16 * 1024)
+/* 32 KB: on 1 MB bodies, twice HAProxy's 16 KB buffers measured 10-20 %
+ * more requests/s here (fewer reads and writes per byte), at 128 KB per
+ * exchange in flight; idle connections hold no buffer. */
+#define RP_BUF_SIZE (32 * 1024)
+
+/* The default and largest request head (limits { header_size }); the
+ * compiler refuses more. Heads above it get 431. */
+#define RP_HEAD_MAX (16 * 1024)
 
 struct rp_buf {
     uint32_t start;        /* first unread byte */

@@ -37,7 +37,7 @@ static void usage(FILE *out, const char *argv0)
 static void configure(struct rp_config *cfg, const struct rp_settings *set)
 {
     cfg->req_limits = (struct rp_http1_limits){
-        .max_uri = 8192, .max_head = RP_BUF_SIZE, .max_headers = RP_HTTP1_MAX_HEADERS};
+        .max_uri = 8192, .max_head = RP_HEAD_MAX, .max_headers = RP_HTTP1_MAX_HEADERS};
     cfg->resp_limits = cfg->req_limits;
     cfg->client_header_timeout = 10;
     cfg->client_idle_timeout = 60;
@@ -61,7 +61,7 @@ static void configure(struct rp_config *cfg, const struct rp_settings *set)
     MS(drain_ms, drain_timeout)
 #undef MS
     /* A head must fit in one buffer: the compiler refuses larger limits. */
-    if (set->header_size && set->header_size < RP_BUF_SIZE)
+    if (set->header_size && set->header_size <= RP_HEAD_MAX)
         cfg->req_limits.max_head = set->header_size;
     if (set->header_count && set->header_count < RP_HTTP1_MAX_HEADERS)
         cfg->req_limits.max_headers = set->header_count;
