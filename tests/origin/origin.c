@@ -1014,6 +1014,38 @@ static enum after ep_stall(struct conn *c)
     return AFTER_DROP;
 }
 
+/* /upgrade: with an Upgrade field, switches protocols (101, "Upgrade: echo")
+ * and echoes every byte back until the client closes, the way a WebSocket
+ * server keeps the connection; without one, 426. */
+static enum after ep_upgrade(struct conn *c, const struct req *r)
+{
+    bool asked = false;
+    for (size_t i = 0; i + 9 <= r->head_len; i++)
+        if ((i == 0 || c->head[i - 1] == '\n') && strncasecmp(c->head + i, "upgrade:", 8) == 0)
+            asked = true;
+    if (!asked) {
+        static const char msg[] = "upgrade required\n";
+        resp_text(c, 426, msg, sizeof msg - 1);
+        return AFTER_KEEP;
+    }
+    out_str(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+    out_flush(c);
+    /* Bytes the client sent right after its head are tunnel data too. */
+    if (c->rlen > c->rpos && write(c->fd, c->rbuf + c->rpos, c->rlen - c->rpos) < 0)
+        return AFTER_DROP;
+    c->rpos = c->rlen = 0;
+    for (;;) {
+        ssize_t n = read(c->fd, c->rbuf, RBUF_SIZE);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (write(c->fd, c->rbuf, (size_t)n) != n)
+            break;
+    }
+    return AFTER_DROP;
+}
+
 /* /slowbody/N: N pattern bytes with Content-Length, one every SLOWBODY_MS. */
 #define SLOWBODY_MS 250
 static enum after ep_slowbody(struct conn *c, uint64_t n)
@@ -1085,6 +1117,8 @@ static enum after handle(struct conn *c)
         }
         if (path_is(r, "/stall"))
             return ep_stall(c);
+        if (path_is(r, "/upgrade"))
+            return ep_upgrade(c, r);
         if ((k = path_size(r, "/slowbody/", &n)) != 0) {
             if (k < 0 || n > 1000)
                 return bad_arg(c);
@@ -1253,7 +1287,7 @@ static int usage(void)
           "       origin gen N          write N bytes (suffix k, m, g) of the test pattern\n"
           "       origin crc32          print \"LEN CRC32HEX\" of stdin\n"
           "endpoints: GET /bytes/N /chunked/N /close/N /status/CODE /slow/MS /drop\n"
-          "           /garbage /headers /stall /slowbody/N; any method /raw/NAME;\n"
+          "           /garbage /headers /stall /slowbody/N /upgrade; any method /raw/NAME;\n"
           "           POST|PUT /echo; anything else names the server\n",
           stderr);
     return 2;
