@@ -19,6 +19,9 @@
 # - every examples/*.rp and tests/golden/*.rp: `rpx fmt --check` passes
 #   (except tests/golden/keywords.rp, on purpose), fmt of fmt is fmt, and the
 #   formatted policy emits the same C byte for byte.
+# - every ```rp example of docs/language.md passes `rpx check` (one without
+#   a `listen` gets one, and the backends and acls of the reference's
+#   running example that it uses but does not define).
 #
 # Runs from the repository root so file names in the output are relative.
 # Prints "ok - NAME" or "not ok - NAME" with a diff, then "N passed, N failed".
@@ -139,6 +142,38 @@ for f in examples/*.rp tests/golden/*.rp; do
     else
         fail "fmt $f (the formatted policy emits other C)"
         diff -u "$tmp/emit-a/$name.c" "$tmp/emit-b/$name.c" 2>&1 | head -20 | sed 's/^/# /'
+    fi
+done
+
+# docs/language.md examples
+mkdir -p "$tmp/docs"
+awk -v dir="$tmp/docs" '
+    /^```rp$/ { n++; out = sprintf("%s/example%02d.rp", dir, n); inblock = 1; printf "" > out; next }
+    /^```/ && inblock { inblock = 0; close(out); next }
+    inblock { print >> out }
+' docs/language.md
+for f in "$tmp"/docs/example*.rp; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f" .rp)
+    {
+        grep -q '^listen' "$f" || echo 'listen :8080'
+        for b in api www app; do
+            grep -q "proxy $b\b" "$f" && ! grep -q "^backend $b " "$f" &&
+                echo "backend $b { server a 127.0.0.1:9001 }"
+        done
+        grep -qw internal "$f" && ! grep -q '^acl internal ' "$f" &&
+            echo 'acl internal = client.ip in [127.0.0.0/8, 10.0.0.0/8]'
+        grep -qw writes "$f" && ! grep -q '^acl writes ' "$f" &&
+            echo 'acl writes = req.method in [POST, PUT, PATCH, DELETE]'
+        grep -qw token "$f" && ! grep -q '^acl token ' "$f" &&
+            echo 'acl token = req.header["Authorization"] ^= "Bearer "'
+        cat "$f"
+    } >"$tmp/docs/full-$name.rp"
+    if "$rpx" check "$tmp/docs/full-$name.rp" >"$tmp/docs.out" 2>&1; then
+        pass "docs/language.md $name"
+    else
+        fail "docs/language.md $name"
+        sed 's/^/# /' "$tmp/docs.out" "$f"
     fi
 done
 
