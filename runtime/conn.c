@@ -101,6 +101,9 @@ static void conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage 
     ev_init(&c->timer, conn_timer_cb);
     ev_io_start(w->loop, &c->io);
     rp_conn_set_timer(c, w->cfg->client_header_timeout);
+    /* With TCP_DEFER_ACCEPT the request is usually there already: read it
+     * now rather than after another trip through epoll. */
+    conn_io_cb(w->loop, &c->io, EV_READ);
 }
 
 void rp_conn_accept_cb(struct ev_loop *loop, ev_io *lw, int revents)

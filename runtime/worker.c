@@ -49,8 +49,11 @@ static int open_listener(const struct sockaddr_storage *sa, socklen_t len, const
     if (sa->ss_family == AF_INET6)
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     /* Accepted sockets inherit TCP_NODELAY on Linux: one call here instead of
-     * one per connection. */
+     * one per connection. TCP_DEFER_ACCEPT hands over a connection only once
+     * its first bytes are in, so the request can be read at once. */
     rp_sock_nodelay(fd);
+    int defer = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
     if (bind(fd, (const struct sockaddr *)sa, len) < 0 || listen(fd, 1024) < 0) {
         rp_error("cannot listen on %s (%s): %s", shown, where, strerror(errno));
         close(fd);
