@@ -86,7 +86,9 @@ void rp_upstream_release(struct rp_upstream *up, bool reuse)
 {
     struct rp_worker *w = up->w;
     struct rp_server_rt *srv = &w->backends[up->backend].servers[up->server];
-    if (!reuse || w->stopping || srv->n_idle >= w->cfg->upstream_max_idle ||
+    const struct rp_backend_def *be = &w->prog->backends[up->backend];
+    uint32_t max_idle = be->keepalive ? be->keepalive : w->cfg->upstream_max_idle;
+    if (!reuse || w->stopping || srv->n_idle >= max_idle ||
         (up->in && rp_buf_len(up->in) != 0)) {
         rp_upstream_close(up);
         return;
@@ -119,9 +121,12 @@ void rp_upstream_close(struct rp_upstream *up)
 
 void rp_upstream_sweep(struct rp_worker *w, bool all)
 {
-    ev_tstamp oldest = ev_now(w->loop) - w->cfg->upstream_idle_timeout;
     for (uint32_t b = 0; b < w->prog->n_backends; b++) {
         const struct rp_backend_def *def = &w->prog->backends[b];
+        /* `keepalive N idle T` in the backend, else the default. */
+        double idle = def->keepalive_idle_ms ? def->keepalive_idle_ms / 1000.0
+                                             : w->cfg->upstream_idle_timeout;
+        ev_tstamp oldest = ev_now(w->loop) - idle;
         for (uint32_t s = 0; s < def->n_servers; s++) {
             struct rp_upstream *up = w->backends[b].servers[s].idle, *next;
             for (; up; up = next) {

@@ -255,3 +255,26 @@ got=$(hcurl -o /dev/null -w '%{http_code} ' --data-binary 'x=1' "http://127.0.0.
 check_match "retries: a POST is never retried (one of 2 gets 502: $got)" "$got" '502'
 check "proxy 'retries' stops again" stop_proxy retries
 restart_origin c
+
+# ---- server keep-alive pool: size and idle time ------------------------------------------
+check "keepalive policy compiles" build_proxy pool '
+listen :8080
+backend app {
+    server a 127.0.0.1:@a@
+    keepalive 2 idle 1s
+}
+route default { proxy app }'
+p=$(start_proxy pool -w 1)
+estab() { ss -tanH state established "( dport = :$(origin_port a) )" | wc -l; }
+for i in 1 2 3 4 5; do
+    hcurl -o /dev/null "http://127.0.0.1:$p/slow/300" &
+    eval "bg$i=\$!"
+done
+wait "$bg1" "$bg2" "$bg3" "$bg4" "$bg5"
+sleep 0.2
+n=$(estab)
+check "keepalive 2: of 5 server connections, at most 2 stay pooled ($n)" test "$n" -le 2 -a "$n" -ge 1
+sleep $((2 * SCALE + 1))
+check_eq "keepalive idle 1s: pooled connections are closed once idle that long" "$(estab)" 0
+check_eq "... and the next request opens a fresh one" "$(hcurl "http://127.0.0.1:$p/again")" "a GET /again"
+check "proxy 'pool' stops" stop_proxy pool
