@@ -12,7 +12,6 @@
 #include "log.h"
 #include "proxy.h"
 #include "reason.h"
-#include "rp/route.h"
 #include "sock.h"
 #include "worker.h"
 
