@@ -16,8 +16,10 @@
 #include "lex.h"
 
 struct fmt_line {
-    char *code;    /* indentation included; owned */
+    char *code;    /* indentation included; owned (may hold NULs: strings can) */
+    size_t code_len;
     char *comment; /* trailing comment or NULL; owned */
+    size_t comment_len;
     bool blank;
 };
 
@@ -81,6 +83,7 @@ static void fmt_flush(struct fmt *f)
     buf_append(&b, f->cur.data, f->cur.len);
     struct fmt_line *l = fmt_push_line(f);
     l->code = fmt_strdup(b.data, b.len);
+    l->code_len = b.len;
     buf_free(&b);
     f->cur.len = 0;
 }
@@ -95,7 +98,7 @@ static void fmt_blank(struct fmt *f)
     const struct fmt_line *last = &f->lines[f->n_lines - 1];
     if (last->blank)
         return;
-    size_t n = strlen(last->code);
+    size_t n = last->code_len;
     if (!last->comment && n && (last->code[n - 1] == '{' || last->code[n - 1] == '[' ||
                                 last->code[n - 1] == '('))
         return;
@@ -149,6 +152,7 @@ static bool fmt_gap(struct fmt *f, size_t from, size_t to, bool at_start, bool *
             if (f->n_lines && !f->lines[f->n_lines - 1].comment &&
                 !f->lines[f->n_lines - 1].blank) {
                 f->lines[f->n_lines - 1].comment = fmt_strdup(t + i, n);
+                f->lines[f->n_lines - 1].comment_len = n;
             } else {
                 fmt_put(f, t + i, n, false);
                 fmt_flush(f);
@@ -310,22 +314,22 @@ void fmt_policy(struct buf *out, const struct src *s)
     for (size_t i = 0; i < f.n_lines;) {
         if (!f.lines[i].comment) {
             if (!f.lines[i].blank)
-                buf_puts(out, f.lines[i].code);
+                buf_append(out, f.lines[i].code, f.lines[i].code_len);
             buf_putc(out, '\n');
             i++;
             continue;
         }
         size_t j = i, width = 0;
         while (j < f.n_lines && f.lines[j].comment) {
-            size_t w = strlen(f.lines[j].code);
-            if (w > width)
-                width = w;
+            if (f.lines[j].code_len > width)
+                width = f.lines[j].code_len;
             j++;
         }
         for (; i < j; i++) {
-            size_t w = strlen(f.lines[i].code);
-            buf_puts(out, f.lines[i].code);
-            buf_printf(out, "%*s%s\n", (int)(width - w + 1), "", f.lines[i].comment);
+            buf_append(out, f.lines[i].code, f.lines[i].code_len);
+            buf_printf(out, "%*s", (int)(width - f.lines[i].code_len + 1), "");
+            buf_append(out, f.lines[i].comment, f.lines[i].comment_len);
+            buf_putc(out, '\n');
         }
     }
     for (size_t i = 0; i < f.n_lines + 0; i++) {
