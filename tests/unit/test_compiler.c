@@ -9,6 +9,7 @@
 #include "compile.h"
 #include "diag.h"
 #include "emit_c.h"
+#include "fmt.h"
 #include "lex.h"
 #include "rp/match.h"
 #include "t.h"
@@ -397,4 +398,53 @@ T_SUITE(compiler_emit)
     buf_comment_safe(&e, "a*/b/*c??", 9);
     T_STR(e.data, "a* /b/ *c? ?");
     buf_free(&e);
+}
+
+/* Formats text (which must parse) and returns the result; caller frees. */
+static char *fmt_text(const char *text, size_t len, size_t *out_len)
+{
+    struct compilation c;
+    compile_open_string(&c, "t.rp", text, len);
+    T_OK(compile_parse(&c, NULL, NULL));
+    struct buf out = {0};
+    fmt_policy(&out, &c.src);
+    compile_free(&c);
+    buf_append(&out, "", 0);
+    *out_len = out.len;
+    return out.data;
+}
+
+T_SUITE(compiler_fmt)
+{
+    size_t n;
+    char *s;
+    const char *in = "listen   :8080;listen :8081  # two\n\n\n"
+                     "backend app {   server a 127.0.0.1:1 ;}\n"
+                     "acl a = client.ip in [\n10.0.0.0/8,  # ten\n::1]\n"
+                     "acl h = req.header[ \"X\" ] ~ \"y\"\n"
+                     "route path \"/\" if a and h {\nproxy app;\n}\n\n";
+    s = fmt_text(in, strlen(in), &n);
+    T_STR(s, "listen :8080; listen :8081 # two\n"
+             "\n"
+             "backend app { server a 127.0.0.1:1 }\n"
+             "acl a = client.ip in [\n"
+             "    10.0.0.0/8, # ten\n"
+             "    ::1\n"
+             "]\n"
+             "acl h = req.header[\"X\"] ~ \"y\"\n"
+             "route path \"/\" if a and h {\n"
+             "    proxy app\n"
+             "}\n");
+    size_t n2;
+    char *again = fmt_text(s, n, &n2);
+    T_STR(again, s); /* idempotent */
+    free(again);
+    free(s);
+
+    /* a NUL byte inside a string is kept (the line is not cut there) */
+    static const char nul[] = "listen :8080\nroute path \"/a\0b\" { respond 200 }\n";
+    s = fmt_text(nul, sizeof nul - 1, &n);
+    T_EQ(n, sizeof nul - 1);
+    T_OK(memcmp(s, nul, sizeof nul - 1) == 0);
+    free(s);
 }
