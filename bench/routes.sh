@@ -35,4 +35,16 @@ for n in one many; do
         "$build/lib/rpx/librpx.a" $(cat "$build/lib/rpx/link.flags") -o "$tmp/$n-bench"
     printf '%s: ' "$n"
     "$tmp/$n-bench"
+    # Instructions per decision under callgrind, which repeat exactly on a
+    # shared machine where nanoseconds do not: the difference of two runs
+    # of different lengths cancels start-up.
+    if command -v valgrind >/dev/null; then
+        for it in 100000 200000; do
+            valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$it" "$tmp/$n-bench" "$it" \
+                >/dev/null 2>&1
+        done
+        a=$(callgrind_annotate "$tmp/cg.100000" | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+        b=$(callgrind_annotate "$tmp/cg.200000" | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+        echo "$n: $(((b - a) / 100000)) instructions/decision (callgrind)"
+    fi
 done
