@@ -19,9 +19,9 @@ struct ast_addr {
     /* check: */
     bool ok;           /* parsed and in range */
     bool any_host;     /* written without a host (`:8080`) */
-    int family;        /* AF_INET or AF_INET6 */
+    int family;        /* AF_INET, AF_INET6 or AF_UNIX (servers only) */
     unsigned char bin[16]; /* the address, network order */
-    char host[64];     /* numeric, normalized (inet_ntop) */
+    char host[113];    /* numeric, normalized (inet_ntop); "unix:/path" */
     uint16_t port;
 };
 

@@ -107,7 +107,23 @@ static void check_addr(struct check *c, struct ast_addr *a, bool need_host)
     size_t n = a->tok.len;
     a->ok = false;
     if (n >= 5 && memcmp(t, "unix:", 5) == 0) {
-        diag_error(c->diag, a->tok, "unix socket addresses are not supported yet");
+        /* A server reached by path. Listeners are TCP: each worker has its
+         * own SO_REUSEPORT socket, which unix sockets do not share. */
+        if (!need_host) {
+            diag_error(c->diag, a->tok, "listening on a unix socket is not supported");
+            return;
+        }
+        if (n == 5 || t[5] != '/' || n >= sizeof a->host) {
+            diag_error(c->diag, a->tok,
+                       "a unix socket path must be absolute and at most %zu bytes",
+                       sizeof a->host - 6);
+            return;
+        }
+        memcpy(a->host, t, n);
+        a->host[n] = '\0';
+        a->family = AF_UNIX;
+        a->port = 0;
+        a->ok = true;
         return;
     }
     size_t host_off, host_len, port_off;
@@ -163,6 +179,8 @@ static void check_addr(struct check *c, struct ast_addr *a, bool need_host)
 
 static bool addr_same(const struct ast_addr *x, const struct ast_addr *y)
 {
+    if (x->family == AF_UNIX || y->family == AF_UNIX)
+        return x->ok && y->ok && strcmp(x->host, y->host) == 0;
     size_t len = x->family == AF_INET ? 4 : 16;
     return x->ok && y->ok && x->family == y->family && x->port == y->port &&
            memcmp(x->bin, y->bin, len) == 0;
@@ -179,7 +197,7 @@ static void check_listeners(struct check *c)
         for (struct ast_listen *e = c->prog->listens; e != l; e = e->next) {
             if (addr_same(&e->addr, &l->addr)) {
                 bool v6 = l->addr.family == AF_INET6;
-                char where[80];
+                char where[160];
                 snprintf(where, sizeof where, "%s%s%s:%u", v6 ? "[" : "", l->addr.host,
                          v6 ? "]" : "", l->addr.port);
                 diag_error(c->diag, l->addr.tok, "duplicate listener on %s", where);

@@ -216,7 +216,7 @@ void rp_health_start(struct rp_proc *proc, struct ev_loop *loop)
                                  "%s %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: rpx-health\r\n"
                                  "Connection: close\r\n\r\n",
                                  h->method ? h->method : "GET", h->path ? h->path : "/",
-                                 sd->host, sd->port);
+                                 sd->port ? sd->host : "localhost", sd->port ? sd->port : 80);
                 k->req_len = n > 0 && (size_t)n < sizeof k->req ? (uint32_t)n : 0;
             }
             /* Spread the first checks over the interval so that many

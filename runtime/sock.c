@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/un.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +14,16 @@
 int rp_sock_addr(const char *host, unsigned port, struct sockaddr_storage *sa, socklen_t *len)
 {
     memset(sa, 0, sizeof *sa);
+    if (strncmp(host, "unix:", 5) == 0) {
+        struct sockaddr_un *un = (struct sockaddr_un *)sa;
+        size_t n = strlen(host + 5);
+        if (n == 0 || n >= sizeof un->sun_path)
+            return -1;
+        un->sun_family = AF_UNIX;
+        memcpy(un->sun_path, host + 5, n + 1);
+        *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+        return 0;
+    }
     struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
     if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
@@ -40,6 +52,8 @@ void rp_sock_format(const struct sockaddr_storage *sa, char *out, size_t size)
         const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof host);
         snprintf(out, size, "[%s]:%u", host, ntohs(v6->sin6_port));
+    } else if (sa->ss_family == AF_UNIX) {
+        snprintf(out, size, "unix:%s", ((const struct sockaddr_un *)sa)->sun_path);
     } else {
         snprintf(out, size, "?");
     }

@@ -7,8 +7,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-/* Parses a numeric "host" and port into sa. Returns 0, or -1 if host is not
- * a numeric IPv4 or IPv6 address. */
+/* Parses a numeric "host" and port into sa; a host "unix:/path" is a unix
+ * socket (port unused). Returns 0, or -1 if host is none of these. */
 int rp_sock_addr(const char *host, unsigned port, struct sockaddr_storage *sa, socklen_t *len);
 
 /* Formats an address as "1.2.3.4:80" or "[::1]:80" into out. */

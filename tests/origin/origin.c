@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -1282,7 +1283,7 @@ static int write_port_file(const char *path, unsigned port)
 
 static int usage(void)
 {
-    fputs("usage: origin serve [--port N] [--name NAME] [--log FILE] [--port-file FILE]\n"
+    fputs("usage: origin serve [--port N | --unix PATH] [--name NAME] [--log FILE] [--port-file FILE]\n"
           "                    [--raw-log FILE]\n"
           "       origin gen N          write N bytes (suffix k, m, g) of the test pattern\n"
           "       origin crc32          print \"LEN CRC32HEX\" of stdin\n"
@@ -1295,7 +1296,7 @@ static int usage(void)
 
 static int cmd_serve(int argc, char **argv)
 {
-    const char *log_path = NULL, *port_file = NULL, *raw_path = NULL;
+    const char *log_path = NULL, *port_file = NULL, *raw_path = NULL, *unix_path = NULL;
     uint64_t port = 0;
     int lfd, one = 1;
 
@@ -1323,6 +1324,8 @@ static int cmd_serve(int argc, char **argv)
             port_file = val;
         } else if (strcmp(opt, "--raw-log") == 0) {
             raw_path = val;
+        } else if (strcmp(opt, "--unix") == 0) {
+            unix_path = val;
         } else {
             return usage();
         }
@@ -1362,6 +1365,26 @@ static int cmd_serve(int argc, char **argv)
     sigdelset(&run_mask, SIGTERM);
     sigdelset(&run_mask, SIGINT);
 
+    if (unix_path != NULL) {
+        /* A unix socket instead of TCP: for servers reached by path. */
+        struct sockaddr_un sun;
+        memset(&sun, 0, sizeof sun);
+        sun.sun_family = AF_UNIX;
+        if (strlen(unix_path) >= sizeof sun.sun_path)
+            return usage();
+        strcpy(sun.sun_path, unix_path);
+        unlink(unix_path);
+        lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (lfd < 0 || bind(lfd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
+            listen(lfd, SOMAXCONN) < 0) {
+            fprintf(stderr, "origin: unix:%s: %s\n", unix_path, strerror(errno));
+            return 1;
+        }
+        if (port_file != NULL && write_port_file(port_file, 0) < 0)
+            return 1;
+        fprintf(stderr, "origin %s listening on unix:%s\n", g_name, unix_path);
+        goto serve;
+    }
     struct sockaddr_in sin;
     socklen_t slen = sizeof sin;
     memset(&sin, 0, sizeof sin);
@@ -1381,6 +1404,7 @@ static int cmd_serve(int argc, char **argv)
         return 1;
     }
     fprintf(stderr, "origin %s listening on 127.0.0.1:%u\n", g_name, bound);
+serve:;
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);
