@@ -112,7 +112,9 @@ $(O)/obj/tests/%.o: tests/%.c
 	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(RUNTIME_INC) -Icompiler -Itests/unit -c -o $@ $<
 
 # ---- products ----------------------------------------------------------------
-$(RPX): $(COMPILER_OBJ)
+# rpx links the few runtime pieces it shares with proxies (the regex VM for
+# `rpx explain`); the archive contributes only the objects it needs.
+$(RPX): $(COMPILER_OBJ) $(LIBRPX)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^
 

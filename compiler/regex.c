@@ -486,120 +486,16 @@ struct regex_prog *regex_compile(struct arena *a, const char *pattern, size_t le
 
 /* ---- running a program (rpx explain) ------------------------------------------
  *
- * The same Pike VM as the runtime's rp_regex_match (runtime/match.c), which
- * rpx does not link: leftmost-first, linear time. Kept in step with it; the
- * explain tests check the two agree on every example. */
-
-struct regex_thread {
-    uint32_t pc;
-    uint32_t caps[2 * RP_RE_MAX_CAPS];
-};
-
-struct regex_list {
-    uint32_t n;
-    struct regex_thread t[RP_RE_MAX_INSTS];
-};
-
-static void regex_add(const struct regex_prog *re, struct regex_list *l, uint32_t *mark,
-                      uint32_t gen, uint32_t pc, uint32_t *caps, size_t sp, size_t n)
-{
-    if (pc >= re->n_insts || mark[pc] == gen)
-        return;
-    mark[pc] = gen;
-    const struct rp_re_inst *in = &re->insts[pc];
-    switch (in->op) {
-    case RP_RE_JMP:
-        regex_add(re, l, mark, gen, in->x, caps, sp, n);
-        return;
-    case RP_RE_SPLIT:
-        regex_add(re, l, mark, gen, in->x, caps, sp, n);
-        regex_add(re, l, mark, gen, in->y, caps, sp, n);
-        return;
-    case RP_RE_SAVE: {
-        uint32_t old = UINT32_MAX;
-        if (in->x < 2 * RP_RE_MAX_CAPS) {
-            old = caps[in->x];
-            caps[in->x] = (uint32_t)sp;
-        }
-        regex_add(re, l, mark, gen, pc + 1, caps, sp, n);
-        if (in->x < 2 * RP_RE_MAX_CAPS)
-            caps[in->x] = old;
-        return;
-    }
-    case RP_RE_BOL:
-        if (sp == 0)
-            regex_add(re, l, mark, gen, pc + 1, caps, sp, n);
-        return;
-    case RP_RE_EOL:
-        if (sp == n)
-            regex_add(re, l, mark, gen, pc + 1, caps, sp, n);
-        return;
-    default: {
-        struct regex_thread *t = &l->t[l->n++];
-        t->pc = pc;
-        memcpy(t->caps, caps, sizeof t->caps);
-        return;
-    }
-    }
-}
+ * With the runtime's own Pike VM (rp_regex_match in runtime/match.c; rpx
+ * links what it needs of librpx), so explain and the proxy cannot differ. */
 
 bool regex_exec(const struct regex_prog *re, const char *s, size_t n, uint32_t *caps)
 {
-    if (re->n_insts == 0 || re->n_insts > RP_RE_MAX_INSTS)
-        return false;
-    struct regex_list *lists = malloc(2 * sizeof *lists);
-    uint32_t *mark = calloc(RP_RE_MAX_INSTS, sizeof *mark);
-    if (!lists || !mark)
-        rpx_oom();
-    uint32_t gen = 1;
-    struct regex_list *cl = &lists[0], *nl = &lists[1];
-    uint32_t tc[2 * RP_RE_MAX_CAPS], found[2 * RP_RE_MAX_CAPS];
-    bool matched = false;
-    memset(tc, 0xff, sizeof tc);
-    cl->n = 0;
-    regex_add(re, cl, mark, gen, 0, tc, 0, n);
-    for (size_t sp = 0;; sp++) {
-        nl->n = 0;
-        gen++;
-        for (uint32_t i = 0; i < cl->n; i++) {
-            struct regex_thread *t = &cl->t[i];
-            const struct rp_re_inst *in = &re->insts[t->pc];
-            bool step = false;
-            switch (in->op) {
-            case RP_RE_MATCH:
-                matched = true;
-                memcpy(found, t->caps, sizeof found);
-                i = cl->n;
-                continue;
-            case RP_RE_CHAR:
-                step = sp < n && (uint8_t)s[sp] == in->c;
-                break;
-            case RP_RE_ANY:
-                step = sp < n;
-                break;
-            case RP_RE_CLASS:
-                step = sp < n &&
-                       (re->classes[in->x][(uint8_t)s[sp] >> 3] >> ((uint8_t)s[sp] & 7) & 1);
-                break;
-            default:
-                break;
-            }
-            if (step)
-                regex_add(re, nl, mark, gen, t->pc + 1, t->caps, sp + 1, n);
-        }
-        if (!matched && sp < n) {
-            memset(tc, 0xff, sizeof tc);
-            regex_add(re, nl, mark, gen, 0, tc, sp + 1, n);
-        }
-        if (sp >= n || nl->n == 0)
-            break;
-        struct regex_list *tmp = cl;
-        cl = nl;
-        nl = tmp;
-    }
-    if (matched && caps)
-        memcpy(caps, found, 2 * (re->n_caps + 1) * sizeof *caps);
-    free(lists);
-    free(mark);
-    return matched;
+    const struct rp_regex view = {
+        .n_insts = re->n_insts,
+        .insts = re->insts,
+        .classes = (const uint8_t(*)[32])re->classes,
+        .n_caps = re->n_caps,
+    };
+    return rp_regex_match(&view, s, n, caps);
 }
