@@ -254,6 +254,25 @@ static const struct rp_backend_def *backend_of(const struct rp_conn *c)
     return &c->w->prog->backends[c->backend];
 }
 
+/* Per-request warnings (a refused connect, a timeout) come at request rate
+ * during an outage: at most one line a second per backend and worker is
+ * printed, with a count of those held back. Returns false to skip one. */
+static bool warn_allowed(struct rp_conn *c)
+{
+    struct rp_backend_rt *rt = &c->w->backends[c->backend];
+    ev_tstamp now = ev_now(c->w->loop);
+    if (now - rt->warned_at < 1.0) {
+        rt->warnings_held++;
+        return false;
+    }
+    if (rt->warnings_held)
+        rp_warn("backend %s: %u similar warnings in the last second not shown",
+                c->w->prog->backends[c->backend].name, rt->warnings_held);
+    rt->warned_at = now;
+    rt->warnings_held = 0;
+    return true;
+}
+
 /* Arms the exchange's timer for whoever it now waits on: the connect, the
  * client (the rest of the request body), or the server. Called after
  * progress, so a slow but moving transfer never times out. */
@@ -398,7 +417,8 @@ static void proxy_fail_unavailable(struct rp_conn *c)
                          : RP_PASSIVE_BACKOFF_MS / 1000;
     char extra[48];
     snprintf(extra, sizeof extra, "Retry-After: %u\r\n", after ? after : 1);
-    rp_warn("backend %s: no server available", be->name);
+    if (warn_allowed(c))
+        rp_warn("backend %s: no server available", be->name);
     proxy_fail_with(c, 503, extra);
 }
 
@@ -467,7 +487,8 @@ static void proxy_upstream_failed(struct rp_conn *c, int err)
     const struct rp_backend_def *be = backend_of(c);
     const struct rp_server_def *def = &be->servers[c->server];
     const char *why = err ? strerror(err) : "connection closed before a response";
-    rp_warn("server %s/%s (%s:%u): %s", be->name, def->name, def->host, def->port, why);
+    if (warn_allowed(c))
+        rp_warn("server %s/%s (%s:%u): %s", be->name, def->name, def->host, def->port, why);
     bool connect_error = up->connecting;
     rp_health_failed(c->w->proc, c->backend, c->server, rp_now_ms(c->w->loop), why);
     if (nothing_received && can_retry(c, connect_error ? RP_RETRY_CONNECT_ERROR : RP_RETRY_502)) {
@@ -491,8 +512,9 @@ static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh)
         int err = errno;
         const struct rp_backend_def *be = backend_of(c);
         const struct rp_server_def *sd = &be->servers[server];
-        rp_warn("server %s/%s (%s:%u): %s", be->name, sd->name, sd->host, sd->port,
-                strerror(err));
+        if (warn_allowed(c))
+            rp_warn("server %s/%s (%s:%u): %s", be->name, sd->name, sd->host, sd->port,
+                    strerror(err));
         rp_health_failed(w->proc, c->backend, server, rp_now_ms(w->loop), strerror(err));
         if (can_retry(c, RP_RETRY_CONNECT_ERROR))
             proxy_retry(c);
@@ -522,7 +544,8 @@ static void proxy_dispatch(struct rp_conn *c)
     /* Every usable server is at max_conns: wait in line, bounded. */
     struct rp_backend_rt *rt = &w->backends[c->backend];
     if (rt->queued >= RP_QUEUE_MAX) {
-        rp_warn("backend %s: queue full (%u waiting)", backend_of(c)->name, rt->queued);
+        if (warn_allowed(c))
+            rp_warn("backend %s: queue full (%u waiting)", backend_of(c)->name, rt->queued);
         proxy_fail(c, 503);
         return;
     }
@@ -1060,7 +1083,9 @@ void rp_proxy_timeout(struct rp_conn *c)
 {
     struct rp_worker *w = c->w;
     if (c->queued) {
-        rp_warn("backend %s: no server had room within the queue timeout", backend_of(c)->name);
+        if (warn_allowed(c))
+            rp_warn("backend %s: no server had room within the queue timeout",
+                    backend_of(c)->name);
         proxy_fail(c, 503);
         return;
     }
@@ -1075,7 +1100,8 @@ void rp_proxy_timeout(struct rp_conn *c)
         const struct rp_backend_def *be = backend_of(c);
         const struct rp_server_def *s = &be->servers[c->server];
         const char *what = c->up->connecting ? "connect timed out" : "response timed out";
-        rp_warn("server %s/%s (%s:%u): %s", be->name, s->name, s->host, s->port, what);
+        if (warn_allowed(c))
+            rp_warn("server %s/%s (%s:%u): %s", be->name, s->name, s->host, s->port, what);
         rp_health_failed(w->proc, c->backend, c->server, rp_now_ms(w->loop), what);
         bool nothing_received = !c->resp_head_parsed && (!c->up->in || !rp_buf_len(c->up->in));
         uint32_t why = c->up->connecting ? RP_RETRY_CONNECT_ERROR | RP_RETRY_TIMEOUT

@@ -58,6 +58,8 @@ struct rp_backend_rt {
     struct rp_conn **queue_tail;
     uint32_t queued;
     double retry_tokens;     /* the retry budget: earned by requests, spent by retries */
+    double warned_at;        /* last per-request warning printed (rate limit) */
+    uint32_t warnings_held;  /* warnings not printed since */
 };
 
 struct rp_worker {
