@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <rp/program.h>
 #include <strings.h>
 #include <sys/socket.h>
 
@@ -170,27 +172,14 @@ static void ex_view(struct ex_req *v, const struct explain_req *rq)
     }
 }
 
-/* Finds name=value in pairs separated by sep, as reqview.c does. */
+/* Finds name=value in pairs separated by sep, with the runtime's reader. */
 static bool ex_pair(const char *p, const char *end, char sep, const char *name, size_t name_len,
                     const char **value, size_t *len)
 {
-    while (p < end) {
-        while (p < end && *p == ' ')
-            p++;
-        const char *item = p;
-        while (p < end && *p != sep)
-            p++;
-        const char *eq = memchr(item, '=', (size_t)(p - item));
-        const char *name_end = eq ? eq : p;
-        if ((size_t)(name_end - item) == name_len && memcmp(item, name, name_len) == 0) {
-            *value = eq ? eq + 1 : p;
-            *len = (size_t)(p - *value);
-            return true;
-        }
-        if (p < end)
-            p++;
-    }
-    return false;
+    uint32_t n = 0;
+    bool found = rp_pair_find(p, end, sep, name, name_len, value, &n);
+    *len = n;
+    return found;
 }
 
 /* Reads a request value; false if the request has none. */

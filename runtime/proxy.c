@@ -94,6 +94,15 @@ static int add(struct rp_buf *b, const char *p, size_t n)
     return rp_buf_add(b, p, n);
 }
 
+/* Appends one field line "Name: value\r\n". */
+static int add_field(struct rp_buf *b, const struct rp_http1_header *h)
+{
+    int rc = add(b, h->name, h->name_len);
+    rc |= add(b, ": ", 2);
+    rc |= add(b, h->value, h->value_len);
+    return rc | add(b, "\r\n", 2);
+}
+
 /* Copies the fields a proxy forwards: not hop-by-hop, not Host when the
  * caller writes its own. Content-Length, which may have come as several
  * equal values or a list of them, goes out once, as the single value the
@@ -124,10 +133,7 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
             continue;
         if (skip_expect && rp_http1_name_is(&h[i], "expect", 6))
             continue;
-        rc |= add(b, h[i].name, h[i].name_len);
-        rc |= add(b, ": ", 2);
-        rc |= add(b, h[i].value, h[i].value_len);
-        rc |= add(b, "\r\n", 2);
+        rc |= add_field(b, &h[i]);
     }
     return rc;
 }
@@ -138,12 +144,8 @@ static int add_named(struct rp_buf *b, const struct rp_http1_header *h, uint32_t
 {
     int rc = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (!rp_http1_name_is(&h[i], lname, lname_len))
-            continue;
-        rc |= add(b, h[i].name, h[i].name_len);
-        rc |= add(b, ": ", 2);
-        rc |= add(b, h[i].value, h[i].value_len);
-        rc |= add(b, "\r\n", 2);
+        if (rp_http1_name_is(&h[i], lname, lname_len))
+            rc |= add_field(b, &h[i]);
     }
     return rc;
 }

@@ -20,10 +20,8 @@ bool rp_req_header(const struct rp_request_view *req, const char *lname, size_t 
     return false;
 }
 
-/* Finds `name`=value in a list of pairs separated by `sep` (query strings
- * use '&', Cookie fields "; "). Spaces before a name are skipped. */
-static bool find_pair(const char *p, const char *end, char sep, const char *name, size_t name_len,
-                      const char **value, uint32_t *len)
+bool rp_pair_find(const char *p, const char *end, char sep, const char *name, size_t name_len,
+                  const char **value, uint32_t *len)
 {
     while (p < end) {
         while (p < end && *p == ' ')
@@ -49,7 +47,7 @@ bool rp_req_query(const struct rp_request_view *req, const char *name, size_t na
 {
     if (!req->query)
         return false;
-    return find_pair(req->query, req->query + req->query_len, '&', name, name_len, value, len);
+    return rp_pair_find(req->query, req->query + req->query_len, '&', name, name_len, value, len);
 }
 
 bool rp_req_cookie(const struct rp_request_view *req, const char *name, size_t name_len,
@@ -59,7 +57,7 @@ bool rp_req_cookie(const struct rp_request_view *req, const char *name, size_t n
     for (uint32_t i = 0; i < req->n_headers; i++) {
         if (!rp_http1_name_is(&h[i], "cookie", 6))
             continue;
-        if (find_pair(h[i].value, h[i].value + h[i].value_len, ';', name, name_len, value, len))
+        if (rp_pair_find(h[i].value, h[i].value + h[i].value_len, ';', name, name_len, value, len))
             return true;
     }
     return false;

@@ -157,6 +157,13 @@ bool rp_req_query(const struct rp_request_view *req, const char *name, size_t na
 bool rp_req_cookie(const struct rp_request_view *req, const char *name, size_t name_len,
                    const char **value, uint32_t *len);
 
+/* Finds `name`=value in p[0..end), pairs separated by `sep` (query strings
+ * use '&', Cookie fields ';'); spaces before a name are skipped. A name
+ * without '=' has an empty value. Shared by the lookups above and by
+ * `rpx explain`, so both read requests the same way. */
+bool rp_pair_find(const char *p, const char *end, char sep, const char *name, size_t name_len,
+                  const char **value, uint32_t *len);
+
 #define RP_DECISION_LOCATION_MAX 2048
 
 /* What the decision function answers. */
