@@ -367,11 +367,42 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
         conn_process(c);
 }
 
+/* True for a path with a "." or ".." segment, written plainly or with %2e.
+ * Routes and acls match the path as received; a server that resolves
+ * "/api/../admin" to "/admin" would then serve what a rule on "/admin" was
+ * meant to guard. Clients remove such segments (RFC 3986 5.2.4) before
+ * sending, so a request that still has one is refused, as nginx does for
+ * paths that climb above the root. */
+static bool has_dot_segment(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (p[i++] != '/')
+            continue;
+        size_t dots = 0, j = i;
+        for (;;) {
+            if (j < n && p[j] == '.')
+                j++;
+            else if (j + 2 < n && p[j] == '%' && p[j + 1] == '2' && (p[j + 2] | 0x20) == 'e')
+                j += 3;
+            else
+                break;
+            dots++;
+        }
+        if ((dots == 1 || dots == 2) && (j == n || p[j] == '/'))
+            return true;
+    }
+    return false;
+}
+
 /* Fills the view the policy's decision function reads. Returns -1 for a
- * host that cannot be a host name (too long to be one). */
+ * path with dot segments or a host that cannot be a host name (too long to
+ * be one): both get 400. */
 static int request_view(struct rp_conn *c, struct rp_request_view *v)
 {
     const struct rp_http1_request *req = &c->x->req;
+    if (has_dot_segment(req->path, req->path_len))
+        return -1;
     v->method = req->method;
     v->method_len = req->method_len;
     v->path = req->path;
