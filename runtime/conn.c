@@ -265,39 +265,47 @@ void rp_conn_respond_error(struct rp_conn *c, int status)
     rp_conn_respond(c, status, reason, strlen(reason), NULL, 0);
 }
 
+ssize_t rp_conn_send(struct rp_conn *c, const char *body, size_t body_len)
+{
+    struct iovec iov[2];
+    int n = 0;
+    uint32_t head_left = c->out ? rp_buf_len(c->out) : 0;
+    if (head_left)
+        iov[n++] = (struct iovec){c->out->data + c->out->start, head_left};
+    if (body_len)
+        iov[n++] = (struct iovec){(void *)body, body_len};
+    if (n == 0)
+        return 0;
+    ssize_t wr = rp_sock_writev(c->fd, iov, n);
+    if (wr < 0) {
+        if (errno != EAGAIN) {
+            rp_conn_close(c);
+            return -1;
+        }
+        wr = 0;
+    }
+    size_t k = (size_t)wr < head_left ? (size_t)wr : head_left;
+    if (k)
+        c->out->start += (uint32_t)k;
+    if (c->out && rp_buf_len(c->out) == 0)
+        c->out->start = c->out->end = 0;
+    return wr - (ssize_t)k;
+}
+
 void rp_conn_client_write(struct rp_conn *c)
 {
     if (c->state == RP_CONN_PROXYING) {
         rp_proxy_client_writable(c);
         return;
     }
-    struct iovec iov[2];
-    int n = 0;
-    if (c->out && rp_buf_len(c->out))
-        iov[n++] = (struct iovec){c->out->data + c->out->start, rp_buf_len(c->out)};
-    if (c->lbody_left)
-        iov[n++] = (struct iovec){(void *)c->lbody, c->lbody_left};
-    if (n) {
-        ssize_t wr = rp_sock_writev(c->fd, iov, n);
-        if (wr < 0) {
-            if (errno != EAGAIN) {
-                rp_conn_close(c);
-                return;
-            }
-            wr = 0;
-        }
-        size_t left = (size_t)wr;
-        if (c->out) {
-            size_t k = left < rp_buf_len(c->out) ? left : rp_buf_len(c->out);
-            c->out->start += (uint32_t)k;
-            left -= k;
-        }
-        c->lbody += left;
-        c->lbody_left -= (uint32_t)left;
-        if ((c->out && rp_buf_len(c->out)) || c->lbody_left) {
-            rp_conn_want(c, EV_WRITE);
-            return;
-        }
+    ssize_t body = rp_conn_send(c, c->lbody, c->lbody_left);
+    if (body < 0)
+        return;
+    c->lbody += body;
+    c->lbody_left -= (uint32_t)body;
+    if ((c->out && rp_buf_len(c->out)) || c->lbody_left) {
+        rp_conn_want(c, EV_WRITE);
+        return;
     }
     rp_conn_exchange_done(c, !c->keep_alive);
 }

@@ -144,6 +144,12 @@ void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t bod
 /* rp_conn_respond with the reason phrase as body, for errors. */
 void rp_conn_respond_error(struct rp_conn *c, int status);
 
+/* Writes what is left of `out`, then up to body_len bytes of `body`, to
+ * the client in one writev. Returns how many body bytes went out (0 when
+ * the socket is full), or -1 after closing the connection on a socket
+ * error. */
+ssize_t rp_conn_send(struct rp_conn *c, const char *body, size_t body_len);
+
 /* Writes what is pending for the client (the socket became writable). */
 void rp_conn_client_write(struct rp_conn *c);
 

@@ -1000,41 +1000,21 @@ static bool proxy_recv_response_once(struct rp_conn *c)
 /* Writes the client's head and the ready response body bytes. */
 static void proxy_send_response(struct rp_conn *c)
 {
-    struct iovec iov[2];
-    int n = 0;
-    uint32_t head_left = c->out ? rp_buf_len(c->out) : 0;
-    if (head_left)
-        iov[n++] = (struct iovec){c->out->data + c->out->start, head_left};
-    if (c->resp_ready)
-        iov[n++] = (struct iovec){c->up->in->data + c->up->in->start, c->resp_ready};
-    if (n) {
-        ssize_t wr = rp_sock_writev(c->fd, iov, n);
-        if (wr < 0) {
-            if (errno != EAGAIN) {
-                rp_conn_close(c);
-                return;
-            }
-            wr = 0;
-        }
-        size_t k = (size_t)wr < head_left ? (size_t)wr : head_left;
-        if (k)
-            c->out->start += (uint32_t)k;
-        size_t body = (size_t)wr - k;
-        if (body) {
-            c->up->in->start += (uint32_t)body;
-            c->resp_ready -= (uint32_t)body;
-        }
-        if (c->resp_head_parsed && wr > 0)
-            c->resp_started = true;
-        c->client_blocked = (size_t)wr < head_left + body + c->resp_ready;
-        if (c->client_blocked)
-            return;
+    uint32_t head_before = c->out ? rp_buf_len(c->out) : 0;
+    ssize_t body = rp_conn_send(c, c->resp_ready ? c->up->in->data + c->up->in->start : NULL,
+                                c->resp_ready);
+    if (body < 0)
+        return;
+    if (body) {
+        c->up->in->start += (uint32_t)body;
+        c->resp_ready -= (uint32_t)body;
     }
-    c->client_blocked = false;
-    if (c->out && rp_buf_len(c->out) == 0)
-        c->out->start = c->out->end = 0;
-    if (!c->up)
-        return; /* only the 100 Continue went out: no server yet */
+    uint32_t head_after = c->out ? rp_buf_len(c->out) : 0;
+    if (c->resp_head_parsed && (body || head_after < head_before))
+        c->resp_started = true;
+    c->client_blocked = head_after || c->resp_ready;
+    if (c->client_blocked || !c->up)
+        return; /* blocked, or only a 100 Continue went out: no server yet */
     if (c->up->in && rp_buf_len(c->up->in) == 0)
         c->up->in->start = c->up->in->end = 0;
     if (c->resp_head_parsed && c->resp_body.done && c->resp_ready == 0)
