@@ -172,20 +172,31 @@ static int emit_to_dir(const struct compilation *comp, const char *file, const c
     return rc;
 }
 
+/* Makes a fresh directory under $TMPDIR (else /tmp) for build products.
+ * Returns 0, or -1 after saying why. */
+static int make_temp_dir(char *dir, size_t size)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    snprintf(dir, size, "%s/rpx-XXXXXX", tmp);
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "rpx: cannot create a temporary directory in '%s': %s\n", tmp,
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int cmd_build(const struct cli *c, const struct compilation *comp)
 {
     char rt[PATH_MAX];
     int rc = build_find_runtime(rt, sizeof rt);
     if (rc)
         return rc;
-    const char *tmp = getenv("TMPDIR");
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/rpx-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "rpx: cannot create a temporary directory in '%s': %s\n",
-                tmp && *tmp ? tmp : "/tmp", strerror(errno));
+    if (make_temp_dir(dir, sizeof dir) < 0)
         return EXIT_USAGE;
-    }
     char c_path[PATH_MAX];
     c_path[0] = '\0';
     rc = emit_to_dir(comp, c->file, dir, c_path, sizeof c_path);
@@ -210,13 +221,9 @@ static int cmd_test(const struct cli *c, const struct compilation *comp)
     int rc = build_find_runtime(rt, sizeof rt);
     if (rc)
         return rc;
-    const char *tmp = getenv("TMPDIR");
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/rpx-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "rpx: cannot create a temporary directory: %s\n", strerror(errno));
+    if (make_temp_dir(dir, sizeof dir) < 0)
         return EXIT_USAGE;
-    }
     char c_path[PATH_MAX], drv[PATH_MAX + 16], bin[PATH_MAX + 16];
     c_path[0] = '\0';
     snprintf(drv, sizeof drv, "%s/test_main.c", dir);
