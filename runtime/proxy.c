@@ -598,10 +598,19 @@ void rp_proxy_queue_poll(struct rp_worker *w)
 
 /* ---- request: client -> server ----------------------------------------------------------- */
 
-static bool method_is(const struct rp_http1_request *r, const char *m)
+/* Methods RFC 9110 9.2.2 calls idempotent: a request with one may be sent
+ * again when the first attempt failed before an answer. */
+static bool idempotent_method(const struct rp_http1_request *r)
 {
-    size_t n = strlen(m);
-    return r->method_len == n && memcmp(r->method, m, n) == 0;
+    const char *m = r->method;
+    switch (r->method_len) {
+    case 3: return memcmp(m, "GET", 3) == 0 || memcmp(m, "PUT", 3) == 0;
+    case 4: return memcmp(m, "HEAD", 4) == 0;
+    case 5: return memcmp(m, "TRACE", 5) == 0;
+    case 6: return memcmp(m, "DELETE", 6) == 0;
+    case 7: return memcmp(m, "OPTIONS", 7) == 0;
+    default: return false;
+    }
 }
 
 /* The request's balancing key for `balance hash(...)`. */
@@ -644,9 +653,7 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     const struct rp_http1_request *req = &c->x->req;
     c->state = RP_CONN_PROXYING;
     c->backend = backend;
-    c->idempotent = method_is(req, "GET") || method_is(req, "HEAD") ||
-                    method_is(req, "OPTIONS") || method_is(req, "TRACE") ||
-                    method_is(req, "PUT") || method_is(req, "DELETE");
+    c->idempotent = idempotent_method(req);
     c->retried = c->resp_started = c->resp_head_parsed = false;
     c->up_blocked = c->client_blocked = c->up_eof = false;
     c->up_keep_alive = false;
