@@ -115,7 +115,8 @@ struct ast_backend {
     struct ast_backend *next;
     struct span kw;          /* `backend` */
     struct span name;
-    struct ast_stmt *stmts;  /* balance, health, retries, queue_timeout, keepalive */
+    struct ast_stmt *stmts;  /* balance, health, retries, queue_timeout, keepalive,
+                                when_down, eject */
     struct ast_stmt **stmts_tail;
     struct ast_server *servers;
     struct ast_server **servers_tail;
@@ -130,6 +131,9 @@ struct ast_backend {
     uint32_t expect_min, expect_max;
     uint32_t retries, retry_on;
     uint32_t queue_timeout_ms, keepalive, keepalive_idle_ms;
+    uint32_t when_down;        /* RP_WHEN_DOWN_* */
+    uint32_t eject_after;      /* 0: default; UINT32_MAX: off */
+    uint32_t eject_ms, eject_max_ms;
     uint32_t index; /* in source order, the index in the emitted table */
     bool used;      /* some route proxies to it */
 };
@@ -339,6 +343,7 @@ struct ast_program {
     struct ast_route *routes;
     struct ast_route **routes_tail;
     uint32_t n_routes;
+    bool allow_trace;          /* some route's method matcher names TRACE */
     struct ast_acl *acls;
     struct ast_acl **acls_tail;
     uint32_t n_acls;

@@ -712,16 +712,16 @@ static void check_health(struct check *c, struct ast_backend *b, const struct as
 
 static void check_retries(struct check *c, struct ast_backend *b, const struct ast_stmt *st)
 {
-    static const char *const conds[] = {"connect_error", "timeout", "502", "503", "504"};
+    static const char *const conds[] = {"connect_error", "timeout", "502", "503", "504", "reset"};
     const struct ast_arg *a = st->args;
-    const char *usage = "retries N [on [connect_error, timeout, 502, 503, 504]]";
+    const char *usage = "retries N [on [connect_error, reset, timeout, 502, 503, 504]]";
     if (!a) {
         diag_error(c->diag, st->kw, "'retries' needs a count: the form is '%s'", usage);
         return;
     }
     if (!check_int(c, a, "retries", 0, 10, &b->retries))
         return;
-    b->retry_on = 1u << 0 | 1u << 1; /* connect errors and timeouts */
+    b->retry_on = 1u << 0 | 1u << 1 | 1u << 5; /* connect errors, timeouts, resets */
     a = a->next;
     if (!a)
         return;
@@ -738,9 +738,9 @@ static void check_retries(struct check *c, struct ast_backend *b, const struct a
     }
     b->retry_on = 0;
     for (const struct ast_arg *x = l->sub; x; x = x->next) {
-        int i = word_index(c, x->tok, conds, 5);
+        int i = word_index(c, x->tok, conds, 6);
         if (i < 0 || (x->kind != AST_ARG_WORD && x->kind != AST_ARG_INT)) {
-            check_unknown(c, x->tok, "retry condition", conds, 5);
+            check_unknown(c, x->tok, "retry condition", conds, 6);
             continue;
         }
         if (b->retry_on & (1u << i))
@@ -749,14 +749,73 @@ static void check_retries(struct check *c, struct ast_backend *b, const struct a
     }
 }
 
+/* `when_down queue|panic|fail`: what a request does when no server is usable. */
+static void check_when_down(struct check *c, struct ast_backend *b, const struct ast_stmt *st)
+{
+    static const char *const modes[] = {"queue", "panic", "fail"};
+    const struct ast_arg *a = st->args;
+    if (!check_nargs(c, st->kw, a, 1, "when_down queue|panic|fail"))
+        return;
+    int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, modes, 3) : -1;
+    if (k < 0) {
+        check_unknown(c, a->tok, "when_down mode", modes, 3);
+        return;
+    }
+    b->when_down = (uint32_t)k; /* the order of enum rp_when_down */
+}
+
+/* `eject after N [for DURATION] [max DURATION]` or `eject off`: passive
+ * ejection of servers that fail requests in a row. */
+static void check_eject(struct check *c, struct ast_backend *b, const struct ast_stmt *st)
+{
+    const char *usage = "eject after N [for DURATION] [max DURATION]' or 'eject off";
+    const struct ast_arg *a = st->args;
+    if (a && a->kind == AST_ARG_WORD && word_is(c, a->tok, "off") && !a->next) {
+        b->eject_after = UINT32_MAX;
+        return;
+    }
+    if (!a || a->kind != AST_ARG_WORD || !word_is(c, a->tok, "after") || !a->next) {
+        diag_error(c->diag, a ? a->tok : st->kw, "the form is '%s'", usage);
+        return;
+    }
+    a = a->next;
+    if (!check_int(c, a, "eject after", 1, 1000, &b->eject_after))
+        return;
+    bool got_for = false, got_max = false;
+    const struct ast_arg *max_arg = NULL;
+    for (a = a->next; a; a = a->next) {
+        bool is_for = a->kind == AST_ARG_WORD && word_is(c, a->tok, "for");
+        bool is_max = a->kind == AST_ARG_WORD && word_is(c, a->tok, "max");
+        if ((!is_for && !is_max) || (is_for && got_for) || (is_max && got_max) || !a->next) {
+            diag_error(c->diag, a->tok, "unexpected '%.*s': the form is '%s'", arg_len(a),
+                       text_at(c, a->tok), usage);
+            return;
+        }
+        a = a->next;
+        if (!check_duration(c, a, is_for ? "eject for" : "eject max",
+                            is_for ? &b->eject_ms : &b->eject_max_ms))
+            return;
+        got_for |= is_for;
+        got_max |= is_max;
+        if (is_max)
+            max_arg = a;
+    }
+    uint32_t first = b->eject_ms ? b->eject_ms : 1000;
+    if (max_arg && b->eject_max_ms < first)
+        diag_error(c->diag, max_arg->tok,
+                   "'max %.*s' is shorter than the first ejection (%u ms); the longest "
+                   "ejection must be at least the first",
+                   arg_len(max_arg), text_at(c, max_arg->tok), first);
+}
+
 static void check_backend_stmt(struct check *c, struct ast_backend *b, const struct ast_stmt *st,
                                const struct ast_stmt **seen)
 {
-    static const char *const stmts[] = {"balance", "health", "retries", "queue_timeout",
-                                        "keepalive", "server"};
-    int k = word_index(c, st->kw, stmts, 6);
+    static const char *const stmts[] = {"balance",   "health", "retries", "queue_timeout",
+                                        "keepalive", "server", "when_down", "eject"};
+    int k = word_index(c, st->kw, stmts, 8);
     if (k < 0) {
-        check_unknown(c, st->kw, "backend statement", stmts, 6);
+        check_unknown(c, st->kw, "backend statement", stmts, 8);
         return;
     }
     if (k == 5) { /* `server` with a malformed address got here as a word */
@@ -800,6 +859,12 @@ static void check_backend_stmt(struct check *c, struct ast_backend *b, const str
             break;
         }
         check_duration(c, a->next->next, "keepalive idle", &b->keepalive_idle_ms);
+        break;
+    case 6:
+        check_when_down(c, b, st);
+        break;
+    case 7:
+        check_eject(c, b, st);
         break;
     }
 }
@@ -860,9 +925,17 @@ static void check_server_opts(struct check *c, struct ast_server *s)
 
 static void check_backend(struct check *c, struct ast_backend *b)
 {
-    const struct ast_stmt *seen[6] = {0};
+    const struct ast_stmt *seen[8] = {0};
     for (const struct ast_stmt *st = b->stmts; st; st = st->next)
         check_backend_stmt(c, b, st, seen);
+    if (!seen[2]) {
+        /* No `retries`: what nginx and HAProxy do by default, a request
+         * that never reached a server (connect error), or an idempotent one
+         * whose connection broke before any answer, tries again, once: a
+         * request that kills its server is not sent to kill three. */
+        b->retries = 1;
+        b->retry_on = 1u << 0 | 1u << 5;
+    }
     if (b->n_servers == 0) {
         diag_error(c->diag, b->name, "backend '%.*s' has no servers", (int)b->name.len,
                    text_at(c, b->name));
@@ -1622,6 +1695,10 @@ static void check_matchers(struct check *c, struct ast_route *r)
                 upper &= (t[i] >= 'A' && t[i] <= 'Z') || t[i] == '-' || t[i] == '_';
             if (!upper)
                 diag_error(c->diag, x->tok, "methods are upper case: '%.*s'", arg_len(x), t);
+            /* TRACE reflects a request back (cookies and all): the proxy
+             * refuses it unless a route names it. */
+            if (x->tok.len == 5 && memcmp(t, "TRACE", 5) == 0)
+                c->prog->allow_trace = true;
         }
     }
     if (r->cond)

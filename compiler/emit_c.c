@@ -248,10 +248,11 @@ static void emit_backend_opts(struct buf *b, const struct ast_backend *be)
     }
     if (be->retries || be->retry_on) {
         static const char *const conds[] = {"RP_RETRY_CONNECT_ERROR", "RP_RETRY_TIMEOUT",
-                                            "RP_RETRY_502", "RP_RETRY_503", "RP_RETRY_504"};
+                                            "RP_RETRY_502",           "RP_RETRY_503",
+                                            "RP_RETRY_504",           "RP_RETRY_RESET"};
         buf_printf(b, "        .retries = %u,\n        .retry_on = ", be->retries);
         bool any = false;
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 6; i++)
             if (be->retry_on & (1u << i)) {
                 buf_printf(b, "%s%s", any ? " | " : "", conds[i]);
                 any = true;
@@ -264,6 +265,18 @@ static void emit_backend_opts(struct buf *b, const struct ast_backend *be)
         buf_printf(b, "        .keepalive = %u,\n", be->keepalive);
     if (be->keepalive_idle_ms)
         buf_printf(b, "        .keepalive_idle_ms = %u,\n", be->keepalive_idle_ms);
+    static const char *const when_down[] = {"RP_WHEN_DOWN_QUEUE", "RP_WHEN_DOWN_PANIC",
+                                            "RP_WHEN_DOWN_FAIL"};
+    if (be->when_down)
+        buf_printf(b, "        .when_down = %s,\n", when_down[be->when_down]);
+    if (be->eject_after == UINT32_MAX)
+        buf_puts(b, "        .eject_after = RP_EJECT_OFF,\n");
+    else if (be->eject_after)
+        buf_printf(b, "        .eject_after = %u,\n", be->eject_after);
+    if (be->eject_ms)
+        buf_printf(b, "        .eject_ms = %u,\n", be->eject_ms);
+    if (be->eject_max_ms)
+        buf_printf(b, "        .eject_max_ms = %u,\n", be->eject_max_ms);
 }
 
 static void emit_backends(struct emit *e, const struct ast_program *p)
@@ -954,6 +967,8 @@ static void emit_program(struct emit *e, const struct ast_program *p)
     buf_printf(b, "    .n_routes = %u,\n    .routes = %s,\n", p->n_routes,
                p->n_routes ? "rpg_routes" : "NULL");
     buf_puts(b, "    .decide = rpg_decide,\n");
+    if (p->allow_trace)
+        buf_puts(b, "    .allow_trace = true,\n");
     if (p->n_tests)
         buf_printf(b, "    .n_tests = %u,\n    .tests = rpg_tests,\n", p->n_tests);
     buf_puts(b, "};\n");

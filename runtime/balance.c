@@ -119,6 +119,7 @@ struct pick_ctx {
     struct rp_server_state *st;
     long long now;
     uint64_t exclude;
+    bool panic;   /* usable or not, every server counts (RP_PICK_F_PANIC) */
     bool backups; /* this pass looks at backups, not primaries */
     bool any_usable;
 };
@@ -129,7 +130,21 @@ static bool in_pass(const struct pick_ctx *p, uint32_t s)
         return false;
     if (s < 64 && (p->exclude >> s) & 1)
         return false;
-    return rp_server_usable(&p->st[s], p->now);
+    return p->panic || rp_server_usable(&p->st[s]);
+}
+
+/* An ejected server whose backoff is over, claimed for this request to
+ * probe, or RP_PICK_NONE. Primaries before backups. */
+static uint32_t claim_probe(struct pick_ctx *p)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t s = 0; s < p->be->n_servers; s++) {
+            if (p->be->servers[s].backup != (pass == 1) || (s < 64 && (p->exclude >> s) & 1))
+                continue;
+            if (rp_health_claim_probe(&p->st[s], p->now))
+                return s;
+        }
+    return RP_PICK_NONE;
 }
 
 /* Usable and under max_conns. Notes that some server was usable. */
@@ -262,7 +277,8 @@ static uint32_t pick_hash(struct pick_ctx *p, const struct rp_ring *ring, uint64
     return RP_PICK_NONE;
 }
 
-uint32_t rp_balance_pick(struct rp_worker *w, uint32_t backend, uint64_t key, uint64_t exclude)
+uint32_t rp_balance_pick(struct rp_worker *w, uint32_t backend, uint64_t key, uint64_t exclude,
+                         unsigned flags, bool *probe)
 {
     struct pick_ctx p = {
         .w = w,
@@ -270,8 +286,21 @@ uint32_t rp_balance_pick(struct rp_worker *w, uint32_t backend, uint64_t key, ui
         .st = w->proc->server_state[backend],
         .now = rp_now_ms(w->loop),
         .exclude = exclude,
+        .panic = (flags & RP_PICK_F_PANIC) != 0,
     };
     struct rp_backend_rt *rt = &w->backends[backend];
+    if (probe)
+        *probe = false;
+    /* An ejected server comes back only through a probe: send one as soon
+     * as one is due, so an outage ends as soon as the server is back. */
+    if (probe && !p.panic &&
+        atomic_load_explicit(&w->proc->backend_state[backend].n_ejected, memory_order_relaxed)) {
+        uint32_t s = claim_probe(&p);
+        if (s != RP_PICK_NONE) {
+            *probe = true;
+            return s;
+        }
+    }
     for (int pass = 0; pass < 2; pass++) {
         p.backups = pass == 1;
         uint32_t s;

@@ -2,6 +2,7 @@
 #ifndef RP_BALANCE_H
 #define RP_BALANCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,11 +30,17 @@ void rp_ring_free(struct rp_ring *ring);
 /* A 64-bit hash with good dispersion, for ring points and request keys. */
 uint64_t rp_hash64(const void *p, size_t n, uint64_t seed);
 
+/* rp_balance_pick's flags. */
+#define RP_PICK_F_PANIC 1u /* no server is usable: spread over all of them */
+
 /* Returns the server of `backend` for the next request, RP_PICK_FULL or
  * RP_PICK_NONE. `key` is the request's hash (RP_BALANCE_HASH only);
  * servers whose bit is set in `exclude` (the first 64) are skipped, so a
- * retry goes elsewhere. Per-worker state only; shared counters are read
- * with relaxed atomics. */
-uint32_t rp_balance_pick(struct rp_worker *w, uint32_t backend, uint64_t key, uint64_t exclude);
+ * retry goes elsewhere. When an ejected server is due for a probe, the
+ * request becomes that probe: it gets that server and *probe is set (the
+ * caller must report the outcome, health.h). Per-worker state only; shared
+ * counters are read with relaxed atomics. */
+uint32_t rp_balance_pick(struct rp_worker *w, uint32_t backend, uint64_t key, uint64_t exclude,
+                         unsigned flags, bool *probe);
 
 #endif

@@ -225,38 +225,54 @@ ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n)
     return -1;
 }
 
-void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len,
-                     const char *extra, size_t extra_len)
+/* Writes a local response's head to c->out. A fresh buffer always has room
+ * for it (a few hundred bytes). Returns -1 (the connection closed) when no
+ * buffer can be had. */
+static int respond_head(struct rp_conn *c, int status, const char *content_type,
+                        size_t body_len, const char *extra, size_t extra_len)
 {
     struct rp_worker *w = c->w;
     if (!c->out && !(c->out = rp_buf_get(&w->bufs))) {
         rp_conn_close(c);
-        return;
+        return -1;
     }
     if (w->stopping)
         c->keep_alive = false;
-    /* A fresh buffer always has room for this head (a few hundred bytes). */
     struct rp_buf *b = c->out;
     const char *reason = rp_reason(status);
     RP_BUF_ADD_LIT(b, "HTTP/1.1 ");
     rp_buf_add_u64(b, (uint64_t)status);
     rp_buf_add(b, " ", 1);
     rp_buf_add(b, reason, strlen(reason));
-    RP_BUF_ADD_LIT(b, "\r\nContent-Type: text/plain\r\nContent-Length: ");
+    RP_BUF_ADD_LIT(b, "\r\nContent-Type: ");
+    rp_buf_add(b, content_type, strlen(content_type));
+    RP_BUF_ADD_LIT(b, "\r\nContent-Length: ");
     rp_buf_add_u64(b, body_len);
     RP_BUF_ADD_LIT(b, "\r\n");
     if (!c->keep_alive)
         RP_BUF_ADD_LIT(b, "Connection: close\r\n");
     else if (c->client_http10)
         RP_BUF_ADD_LIT(b, "Connection: keep-alive\r\n");
-    if (extra && extra_len + 2 < rp_buf_room(c->out))
-        rp_buf_add(c->out, extra, extra_len);
-    RP_BUF_ADD_LIT(c->out, "\r\n");
+    if (extra && extra_len + 2 < rp_buf_room(b))
+        rp_buf_add(b, extra, extra_len);
+    RP_BUF_ADD_LIT(b, "\r\n");
+    return 0;
+}
+
+static void respond_start(struct rp_conn *c, const char *body, size_t body_len)
+{
     c->lbody = body;
     c->lbody_left = c->head_request ? 0 : (uint32_t)body_len;
     c->state = RP_CONN_RESPONDING;
-    rp_conn_set_timer(c, w->cfg->backend_timeout);
+    rp_conn_set_timer(c, c->w->cfg->backend_timeout);
     rp_conn_client_write(c);
+}
+
+void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len,
+                     const char *extra, size_t extra_len)
+{
+    if (respond_head(c, status, "text/plain", body_len, extra, extra_len) == 0)
+        respond_start(c, body, body_len);
 }
 
 void rp_conn_respond_error(struct rp_conn *c, int status)
@@ -346,7 +362,10 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
     struct rp_worker *w = c->w;
     if (c->state == RP_CONN_CLOSED)
         return;
-    if (close_client || !c->keep_alive || c->client_eof || w->stopping) {
+    /* A client that shut its side after pipelined requests gets answers to
+     * those it sent; then the connection closes. */
+    bool more = c->in && rp_buf_len(c->in) > 0;
+    if (close_client || !c->keep_alive || (c->client_eof && !more) || w->stopping) {
         if (c->linger || (c->in && rp_buf_len(c->in) > 0))
             conn_linger(c);
         else
@@ -446,6 +465,91 @@ static int request_view(struct rp_conn *c, struct rp_request_view *v)
     return 0;
 }
 
+static bool method_is(const struct rp_http1_request *req, const char *m, size_t n)
+{
+    return req->method_len == n && memcmp(req->method, m, n) == 0;
+}
+
+int64_t rp_request_max_forwards(const struct rp_http1_request *req)
+{
+    if (!method_is(req, "TRACE", 5) && !method_is(req, "OPTIONS", 7))
+        return -1;
+    for (uint32_t i = 0; i < req->n_headers; i++) {
+        const struct rp_http1_header *h = &req->headers[i];
+        if (!rp_http1_name_is(h, "max-forwards", 12))
+            continue;
+        /* 1*DIGIT; anything else is not a count and is passed on as is. */
+        if (h->value_len == 0 || h->value_len > 9)
+            return -1;
+        int64_t v = 0;
+        for (uint32_t k = 0; k < h->value_len; k++) {
+            if (h->value[k] < '0' || h->value[k] > '9')
+                return -1;
+            v = v * 10 + (h->value[k] - '0');
+        }
+        return v;
+    }
+    return -1;
+}
+
+/* Fields a TRACE echo leaves out: credentials a script in the page could
+ * otherwise read back (cross-site tracing). */
+static bool trace_hides(const struct rp_http1_header *h)
+{
+    return rp_http1_name_is(h, "cookie", 6) || rp_http1_name_is(h, "authorization", 13) ||
+           rp_http1_name_is(h, "proxy-authorization", 19);
+}
+
+/* Appends the received request head as a message/http body, or measures it
+ * when `b` is NULL. */
+static size_t trace_echo(const struct rp_http1_request *req, struct rp_buf *b)
+{
+    size_t n = req->method_len + 1 + req->target_len + 11;
+    if (b) {
+        rp_buf_add(b, req->method, req->method_len);
+        rp_buf_add(b, " ", 1);
+        rp_buf_add(b, req->target, req->target_len);
+        rp_buf_add(b, req->minor_version ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n", 11);
+    }
+    for (uint32_t i = 0; i < req->n_headers; i++) {
+        const struct rp_http1_header *h = &req->headers[i];
+        if (trace_hides(h))
+            continue;
+        n += h->name_len + 2 + h->value_len + 2;
+        if (b) {
+            rp_buf_add(b, h->name, h->name_len);
+            rp_buf_add(b, ": ", 2);
+            rp_buf_add(b, h->value, h->value_len);
+            rp_buf_add(b, "\r\n", 2);
+        }
+    }
+    if (b)
+        rp_buf_add(b, "\r\n", 2);
+    return n + 2;
+}
+
+#define ALLOW_METHODS "Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n"
+
+/* Answers a TRACE or OPTIONS whose Max-Forwards reached 0 here, as the final
+ * recipient (RFC 9110 7.6.2). */
+static void respond_max_forwards(struct rp_conn *c)
+{
+    const struct rp_http1_request *req = &c->x->req;
+    if (method_is(req, "OPTIONS", 7)) {
+        rp_conn_respond(c, 200, NULL, 0, ALLOW_METHODS, sizeof ALLOW_METHODS - 1);
+        return;
+    }
+    size_t n = trace_echo(req, NULL);
+    if (n + 512 > RP_BUF_SIZE) {
+        rp_conn_respond_error(c, 431);
+        return;
+    }
+    if (respond_head(c, 200, "message/http", n, NULL, 0) < 0)
+        return;
+    trace_echo(req, c->out);
+    respond_start(c, NULL, 0);
+}
+
 /* Decides what to do with a complete, valid request head. */
 static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
 {
@@ -461,6 +565,15 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
         c->keep_alive = false;
         c->in->start += head_len;
         rp_conn_respond_error(c, 405);
+        return;
+    }
+    if (!w->prog->allow_trace && method_is(req, "TRACE", 5)) {
+        /* TRACE echoes what reached the proxy, credentials included: off
+         * unless a policy routes it by name. */
+        c->keep_alive = false;
+        c->in->start += head_len;
+        rp_conn_respond(c, 405, "method not allowed\n", 19, ALLOW_METHODS,
+                        sizeof ALLOW_METHODS - 1);
         return;
     }
     struct rp_request_view view;
@@ -480,7 +593,9 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     d->body = NULL;
     d->body_len = d->location_len = 0;
     w->prog->decide(&view, d);
-    if (d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY) {
+    bool last_hop = d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY &&
+                    rp_request_max_forwards(req) == 0;
+    if (d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY && !last_hop) {
         rp_proxy_start(c, d->backend, head_len);
         return;
     }
@@ -491,6 +606,10 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
         c->linger = true;
     }
     c->in->start += head_len;
+    if (last_hop) {
+        respond_max_forwards(c);
+        return;
+    }
     if (d->route == RP_NO_ROUTE) {
         rp_conn_respond(c, 404, "not found\n", 10, NULL, 0);
         return;
@@ -541,6 +660,12 @@ static void conn_process(struct rp_conn *c)
         conn_dispatch(c, (uint32_t)r);
     }
     c->busy = false;
+    /* The client shut its side: no more requests will come, and a partial
+     * head will never be completed. */
+    if (c->client_eof && (c->state == RP_CONN_IDLE || c->state == RP_CONN_HEAD)) {
+        rp_conn_close(c);
+        return;
+    }
     if (c->state == RP_CONN_IDLE && c->in && rp_buf_len(c->in) == 0) {
         rp_buf_put(&w->bufs, c->in);
         c->in = NULL;

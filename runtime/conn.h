@@ -85,7 +85,12 @@ struct rp_conn {
     bool retried;             /* the one replay on a fresh connection was used */
     bool counted;             /* counted in the server's active requests */
     bool upgrade;             /* the Upgrade handshake is forwarded (route has `tunnel`) */
-    bool queued;              /* waiting for room under max_conns */
+    bool queued;              /* waiting for a server (room under max_conns, or one
+                                 to come back) */
+    bool queued_down;         /* ... because no server was usable */
+    bool probe;               /* this attempt probes an ejected server (health.h) */
+    unsigned gen;             /* the server's generation when the attempt began */
+    double queue_deadline;    /* when waiting for a server ends in 503 (0: not yet) */
     struct rp_conn *queue_next;
     uint32_t attempts;        /* servers tried, for `retries N` */
     uint64_t tried;           /* bit per server (the first 64) already tried */
@@ -127,6 +132,10 @@ void rp_conn_set_timer(struct rp_conn *c, double seconds);
 
 /* Scans up to n new body bytes; returns how many belong to the body (the rest
  * is the next message), or -1 when the framing is malformed. */
+/* The Max-Forwards count of a TRACE or OPTIONS request, or -1 when the
+ * method is another or the field is absent or not a number. */
+int64_t rp_request_max_forwards(const struct rp_http1_request *req);
+
 ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n);
 
 /* Called when an exchange is over (response complete or failed). Goes on

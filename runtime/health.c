@@ -43,8 +43,10 @@ int rp_health_init(struct rp_proc *proc)
     uint32_t n_b = prog->n_backends ? prog->n_backends : 1;
     proc->server_state = calloc(n_b, sizeof *proc->server_state);
     proc->checkers = calloc(n_b, sizeof *proc->checkers);
-    if (!proc->server_state || !proc->checkers)
+    proc->backend_state = aligned_alloc(64, n_b * sizeof(struct rp_backend_state));
+    if (!proc->server_state || !proc->checkers || !proc->backend_state)
         return -1;
+    memset(proc->backend_state, 0, n_b * sizeof(struct rp_backend_state));
     for (uint32_t b = 0; b < prog->n_backends; b++) {
         uint32_t n = prog->backends[b].n_servers;
         proc->server_state[b] = aligned_alloc(64, n * sizeof(struct rp_server_state));
@@ -61,6 +63,8 @@ int rp_health_init(struct rp_proc *proc)
     }
     return 0;
 }
+
+static bool restore(struct rp_proc *proc, uint32_t b, uint32_t s, long long now_ms);
 
 static void check_close(struct rp_checker *k, struct ev_loop *loop)
 {
@@ -83,6 +87,10 @@ static void check_done(struct rp_checker *k, struct ev_loop *loop, bool ok, cons
     if (ok) {
         k->fail_streak = 0;
         k->ok_streak++;
+        /* A passing check ends a passive ejection: the server answers. */
+        if (restore(k->proc, k->b, k->s, rp_now_ms(loop)))
+            rp_warn("server %s/%s (%s:%u) is back in service: its health check passed",
+                    be->name, sd->name, sd->host, sd->port);
         if (!up && k->ok_streak >= be->health.rise) {
             atomic_store(&st->up_since_ms, rp_now_ms(loop));
             atomic_store(&st->check_up, true);
@@ -249,43 +257,123 @@ void rp_health_free(struct rp_proc *proc, struct ev_loop *loop)
     }
     free(proc->checkers);
     free(proc->server_state);
+    free(proc->backend_state);
     proc->checkers = NULL;
     proc->server_state = NULL;
+    proc->backend_state = NULL;
 }
 
-void rp_health_failed(struct rp_proc *proc, uint32_t b, uint32_t s, long long now_ms,
+/* Ejection parameters of backend b, defaults filled in. */
+static void eject_params(const struct rp_backend_def *be, uint32_t *after, long long *base,
+                         long long *max)
+{
+    *after = be->eject_after ? be->eject_after : RP_EJECT_AFTER;
+    *base = be->eject_ms ? be->eject_ms : RP_EJECT_MS;
+    *max = be->eject_max_ms ? be->eject_max_ms : RP_EJECT_MAX_MS;
+    if (*max < *base)
+        *max = *base;
+}
+
+static long long backoff_ms(long long base, long long max, unsigned k)
+{
+    long long t = base;
+    while (k-- > 0 && t < max)
+        t *= 2;
+    return t < max ? t : max;
+}
+
+static void log_server(const struct rp_proc *proc, uint32_t b, uint32_t s, const char *what,
+                       const char *why)
+{
+    const struct rp_backend_def *be = &proc->prog->backends[b];
+    const struct rp_server_def *sd = &be->servers[s];
+    rp_warn("server %s/%s (%s:%u) %s%s%s", be->name, sd->name, sd->host, sd->port, what,
+            why ? ", last: " : "", why ? why : "");
+}
+
+void rp_health_failed(struct rp_proc *proc, uint32_t b, uint32_t s, unsigned gen, long long now_ms,
                       const char *why)
 {
-    struct rp_server_state *st = &proc->server_state[b][s];
-    unsigned fails = atomic_fetch_add(&st->fails, 1) + 1;
-    if (fails < RP_PASSIVE_FAILS)
-        return;
-    /* Only the worker that crosses the threshold ejects; the others see
-     * the new deadline. */
-    if (fails != RP_PASSIVE_FAILS && now_ms < atomic_load(&st->down_until_ms))
-        return;
-    atomic_store(&st->fails, 0);
-    unsigned k = atomic_fetch_add(&st->ejections, 1);
-    long long backoff = RP_PASSIVE_BACKOFF_MS;
-    while (k-- > 0 && backoff < RP_PASSIVE_BACKOFF_MAX_MS)
-        backoff *= 2;
-    if (backoff > RP_PASSIVE_BACKOFF_MAX_MS)
-        backoff = RP_PASSIVE_BACKOFF_MAX_MS;
-    atomic_store(&st->down_until_ms, now_ms + backoff);
-    atomic_store(&st->up_since_ms, now_ms + backoff);
     const struct rp_backend_def *be = &proc->prog->backends[b];
-    rp_warn("server %s/%s (%s:%u) is DOWN for %lld ms: %u failures in a row, last: %s", be->name,
-            be->servers[s].name, be->servers[s].host, be->servers[s].port, backoff,
-            RP_PASSIVE_FAILS, why);
+    if (be->eject_after == RP_EJECT_OFF)
+        return;
+    struct rp_server_state *st = &proc->server_state[b][s];
+    /* An attempt that began before the last ejection or restoration: its
+     * failure is old news (the outage already counted, or is over). */
+    if (gen != atomic_load(&st->gen) || atomic_load(&st->down_until_ms) != 0)
+        return;
+    uint32_t after;
+    long long base, max;
+    eject_params(be, &after, &base, &max);
+    unsigned fails = atomic_fetch_add(&st->fails, 1) + 1;
+    if (fails < after)
+        return;
+    /* The one caller that moves down_until from 0 ejects; the others see it. */
+    long long expect = 0, until = now_ms + base;
+    if (!atomic_compare_exchange_strong(&st->down_until_ms, &expect, until))
+        return;
+    atomic_fetch_add(&st->gen, 1);
+    atomic_store(&st->fails, 0);
+    atomic_store(&st->ejections, 0);
+    atomic_fetch_add(&proc->backend_state[b].n_ejected, 1);
+    char what[64];
+    snprintf(what, sizeof what, "is DOWN for %lld ms: %u failures in a row", base, after);
+    log_server(proc, b, s, what, why);
+}
+
+bool rp_health_claim_probe(struct rp_server_state *st, long long now_ms)
+{
+    if (!rp_server_probe_due(st, now_ms))
+        return false;
+    bool expect = false;
+    return atomic_compare_exchange_strong(&st->probing, &expect, true);
+}
+
+/* Ends an ejection (a probe or an active check passed). Returns true for
+ * the caller that ended it. */
+static bool restore(struct rp_proc *proc, uint32_t b, uint32_t s, long long now_ms)
+{
+    struct rp_server_state *st = &proc->server_state[b][s];
+    long long until = atomic_load(&st->down_until_ms);
+    while (until != 0)
+        if (atomic_compare_exchange_weak(&st->down_until_ms, &until, 0))
+            break;
+    if (until == 0)
+        return false;
+    atomic_fetch_add(&st->gen, 1);
+    atomic_store(&st->fails, 0);
+    atomic_store(&st->ejections, 0);
+    atomic_store(&st->up_since_ms, now_ms);
+    atomic_fetch_sub(&proc->backend_state[b].n_ejected, 1);
+    return true;
+}
+
+void rp_health_probe_done(struct rp_proc *proc, uint32_t b, uint32_t s, bool ok, bool abandoned,
+                          long long now_ms, const char *why)
+{
+    struct rp_server_state *st = &proc->server_state[b][s];
+    if (ok) {
+        if (restore(proc, b, s, now_ms))
+            log_server(proc, b, s, "is UP: a probe connected", NULL);
+    } else if (!abandoned && atomic_load(&st->down_until_ms) != 0) {
+        uint32_t after;
+        long long base, max;
+        eject_params(&proc->prog->backends[b], &after, &base, &max);
+        unsigned k = atomic_fetch_add(&st->ejections, 1) + 1;
+        long long t = backoff_ms(base, max, k);
+        atomic_store(&st->down_until_ms, now_ms + t);
+        char what[64];
+        snprintf(what, sizeof what, "is still DOWN: next probe in %lld ms", t);
+        log_server(proc, b, s, what, why);
+    }
+    atomic_store(&st->probing, false);
 }
 
 void rp_health_succeeded(struct rp_proc *proc, uint32_t b, uint32_t s)
 {
     struct rp_server_state *st = &proc->server_state[b][s];
-    /* Plain loads first: the common case writes nothing, so the line is not
-     * bounced between cores on every request. */
+    /* A plain load first: the common case writes nothing, so the line is
+     * not bounced between cores on every request. */
     if (atomic_load_explicit(&st->fails, memory_order_relaxed))
         atomic_store_explicit(&st->fails, 0, memory_order_relaxed);
-    if (atomic_load_explicit(&st->ejections, memory_order_relaxed))
-        atomic_store_explicit(&st->ejections, 0, memory_order_relaxed);
 }

@@ -18,22 +18,38 @@
 struct rp_proc;
 
 /* One per server, shared by every worker; a cache line each so that
- * counters of different servers do not contend. */
+ * counters of different servers do not contend.
+ *
+ * Passive ejection: after `eject_after` failures in a row (connect errors,
+ * resets before a response, timeouts, 500/502/503/504) a server is ejected
+ * until `down_until_ms`. When that time comes, one request (or one connect)
+ * probes it: a connect that succeeds restores the server at once; one that
+ * fails ejects it again for twice as long (up to the maximum), so the
+ * backoff grows within one outage, and starts again from the base at the
+ * next. `gen` changes at every ejection and restoration: a failure of an
+ * attempt that began under another generation (a request already in flight
+ * when the server was ejected) says nothing new and is not counted. */
 struct rp_server_state {
     atomic_uint active;           /* requests in flight to it, all workers */
     atomic_bool check_up;         /* the active check's verdict */
+    atomic_bool probing;          /* an ejected server's probe is in flight */
     atomic_uint fails;            /* consecutive passive failures */
-    atomic_uint ejections;        /* consecutive passive ejections (backoff) */
-    atomic_llong down_until_ms;   /* passive ejection ends (ms, ev_time) */
+    atomic_uint gen;              /* ejection/restoration generation */
+    atomic_uint ejections;        /* failed probes in this outage (backoff) */
+    atomic_llong down_until_ms;   /* 0, or ejected until then (ms, ev_time) */
     atomic_llong up_since_ms;     /* came (back) up: slow start reference */
 } __attribute__((aligned(64)));
 
-/* Consecutive failures (connect errors, timeouts, 5xx) that eject a server,
- * and the first ejection's length; each further one doubles it, up to the
- * maximum. */
-#define RP_PASSIVE_FAILS 3
-#define RP_PASSIVE_BACKOFF_MS 2000
-#define RP_PASSIVE_BACKOFF_MAX_MS 60000
+/* One per backend, shared: how many of its servers are passively ejected,
+ * so the request path looks for a probe to send only when there may be one. */
+struct rp_backend_state {
+    atomic_uint n_ejected;
+} __attribute__((aligned(64)));
+
+/* Defaults for the backend's `eject after N for D max D`. */
+#define RP_EJECT_AFTER 3
+#define RP_EJECT_MS 1000
+#define RP_EJECT_MAX_MS 30000
 
 /* Allocates the shared state (every server up) and the checkers. Returns 0
  * or -1 (out of memory). */
@@ -51,17 +67,44 @@ static inline long long rp_now_ms(struct ev_loop *loop)
     return (long long)(ev_now(loop) * 1000.0);
 }
 
-/* True when the server may get requests now. */
-static inline bool rp_server_usable(const struct rp_server_state *st, long long now_ms)
+/* True when the server may get requests now: its check says up and it is
+ * not ejected. */
+static inline bool rp_server_usable(const struct rp_server_state *st)
 {
     return atomic_load_explicit(&st->check_up, memory_order_relaxed) &&
-           now_ms >= atomic_load_explicit(&st->down_until_ms, memory_order_relaxed);
+           atomic_load_explicit(&st->down_until_ms, memory_order_relaxed) == 0;
 }
 
-/* Passive health: an exchange with server (backend b, server s) failed
- * (`why` for the log) or succeeded. */
-void rp_health_failed(struct rp_proc *proc, uint32_t b, uint32_t s, long long now_ms,
+/* True when an ejected server's backoff is over and nobody probes it yet. */
+static inline bool rp_server_probe_due(const struct rp_server_state *st, long long now_ms)
+{
+    long long until = atomic_load_explicit(&st->down_until_ms, memory_order_relaxed);
+    return until != 0 && now_ms >= until &&
+           atomic_load_explicit(&st->check_up, memory_order_relaxed) &&
+           !atomic_load_explicit(&st->probing, memory_order_relaxed);
+}
+
+/* Claims the probe of a server whose backoff is over; true for the one
+ * caller that gets it. */
+bool rp_health_claim_probe(struct rp_server_state *st, long long now_ms);
+
+/* The generation an attempt starts under (see struct rp_server_state). */
+static inline unsigned rp_server_gen(const struct rp_server_state *st)
+{
+    return atomic_load_explicit(&st->gen, memory_order_relaxed);
+}
+
+/* Passive health: an attempt on server (backend b, server s) that began
+ * under generation `gen` failed (`why` for the log) or succeeded. */
+void rp_health_failed(struct rp_proc *proc, uint32_t b, uint32_t s, unsigned gen, long long now_ms,
                       const char *why);
 void rp_health_succeeded(struct rp_proc *proc, uint32_t b, uint32_t s);
+
+/* The verdict of a probe claimed with rp_health_claim_probe: `ok` restores
+ * the server, otherwise it is ejected again with a doubled backoff. With
+ * `abandoned` (the request went away first) there is no verdict: the next
+ * request probes. */
+void rp_health_probe_done(struct rp_proc *proc, uint32_t b, uint32_t s, bool ok, bool abandoned,
+                          long long now_ms, const char *why);
 
 #endif

@@ -28,3 +28,16 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);
     (void)w; /* nowhere to report a failed write to stderr */
 }
+
+bool rp_log_limit_pass(struct rp_log_limit *l, double now)
+{
+    if (l->last != 0 && now - l->last < 1.0) {
+        l->held++;
+        return false;
+    }
+    if (l->held)
+        rp_warn("(%u similar lines in the last %.0f s not shown)", l->held, now - l->last);
+    l->last = now;
+    l->held = 0;
+    return true;
+}

@@ -2,6 +2,9 @@
 #ifndef RP_LOG_H
 #define RP_LOG_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 enum rp_log_level { RP_LOG_ERROR, RP_LOG_WARN, RP_LOG_INFO, RP_LOG_DEBUG };
 
 /* The most verbose level printed; set once at start-up. */
@@ -19,5 +22,18 @@ void rp_log(enum rp_log_level level, const char *fmt, ...) __attribute__((format
         if (rp_log_max >= RP_LOG_DEBUG)                                                            \
             rp_log(RP_LOG_DEBUG, __VA_ARGS__);                                                     \
     } while (0)
+
+/* A line that can repeat at request rate (a refused connect, EMFILE on
+ * accept) goes through one of these: at most one line a second is printed,
+ * and the next printed line is preceded by a count of those held back.
+ * Not shared between threads: one per worker and cause. */
+struct rp_log_limit {
+    double last;   /* when a line was last let through (ev_now) */
+    uint32_t held; /* lines held back since */
+};
+
+/* True when a line may be printed now; if lines were held back, says how
+ * many first. */
+bool rp_log_limit_pass(struct rp_log_limit *l, double now);
 
 #endif

@@ -68,7 +68,16 @@ static void collect_connection_tokens(const struct rp_http1_header *h, uint32_t 
             const char *s = p;
             while (p < end && !is_tchar_sep(*p))
                 p++;
-            if (p > s && t->n < 16) {
+            /* Connection may not take away what frames or routes the
+             * message: a sender naming Host, Content-Length or
+             * Transfer-Encoding there is ignored for those names, so the
+             * next hop never gets a request without Host or a body
+             * without its length. */
+            size_t tok_len = (size_t)(p - s);
+            bool framing = (tok_len == 4 && strncasecmp(s, "host", 4) == 0) ||
+                           (tok_len == 14 && strncasecmp(s, "content-length", 14) == 0) ||
+                           (tok_len == 17 && strncasecmp(s, "transfer-encoding", 17) == 0);
+            if (p > s && !framing && t->n < 16) {
                 t->name[t->n] = s;
                 t->len[t->n] = (uint32_t)(p - s);
                 t->n++;
@@ -103,14 +112,21 @@ static int add_field(struct rp_buf *b, const struct rp_http1_header *h)
     return rc | add(b, "\r\n", 2);
 }
 
+/* add_fields' choices. */
+#define F_SKIP_HOST 1u   /* the caller writes its own Host */
+#define F_SKIP_EXPECT 2u /* the proxy answered 100-continue itself */
+#define F_KEEP_TE 4u     /* a response body relayed as it was coded */
+#define F_NO_LENGTH 8u   /* 1xx and 204 have no body: Content-Length goes */
+#define F_MAX_FWD 16u    /* Max-Forwards is rewritten (TRACE, OPTIONS) */
+
 /* Copies the fields a proxy forwards: not hop-by-hop, not Host when the
  * caller writes its own. Content-Length, which may have come as several
  * equal values or a list of them, goes out once, as the single value the
  * parser settled on, so the next hop cannot read it differently.
- * Transfer-Encoding is hop-by-hop, but `keep_te` forwards it unchanged for
+ * Transfer-Encoding is hop-by-hop, but F_KEEP_TE forwards it unchanged for
  * a response whose body is relayed as it was coded. */
 static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_t n,
-                      uint64_t content_length, bool skip_host, bool skip_expect, bool keep_te)
+                      uint64_t content_length, unsigned flags)
 {
     struct conn_tokens tokens;
     collect_connection_tokens(h, n, &tokens);
@@ -118,7 +134,7 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
     int rc = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (rp_http1_name_is(&h[i], "content-length", 14)) {
-            if (!length_sent) {
+            if (!length_sent && !(flags & F_NO_LENGTH)) {
                 rc |= RP_BUF_ADD_LIT(b, "Content-Length: ");
                 rc |= rp_buf_add_u64(b, content_length);
                 rc |= RP_BUF_ADD_LIT(b, "\r\n");
@@ -126,13 +142,15 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
             }
             continue;
         }
-        bool te = keep_te && rp_http1_name_is(&h[i], "transfer-encoding", 17);
+        bool te = (flags & F_KEEP_TE) && rp_http1_name_is(&h[i], "transfer-encoding", 17);
         if (!te && is_hop(&h[i], &tokens))
             continue;
-        if (skip_host && rp_http1_name_is(&h[i], "host", 4))
+        if ((flags & F_SKIP_HOST) && rp_http1_name_is(&h[i], "host", 4))
             continue;
-        if (skip_expect && rp_http1_name_is(&h[i], "expect", 6))
+        if ((flags & F_SKIP_EXPECT) && rp_http1_name_is(&h[i], "expect", 6))
             continue;
+        if ((flags & F_MAX_FWD) && rp_http1_name_is(&h[i], "max-forwards", 12))
+            continue; /* the caller writes it, one less */
         rc |= add_field(b, &h[i]);
     }
     return rc;
@@ -148,6 +166,11 @@ static int add_named(struct rp_buf *b, const struct rp_http1_header *h, uint32_t
             rc |= add_field(b, &h[i]);
     }
     return rc;
+}
+
+static const struct rp_backend_def *backend_of(const struct rp_conn *c)
+{
+    return &c->w->prog->backends[c->backend];
 }
 
 /* Writes the request head the server gets into c->up_head. Returns -1 if it
@@ -179,8 +202,24 @@ static int build_request_head(struct rp_conn *c)
         rc |= add(b, req->host, req->host_len);
         rc |= add(b, "\r\n", 2);
     }
-    rc |= add_fields(b, req->headers, req->n_headers, req->content_length, absolute,
-                     continue_sent, false);
+    /* Max-Forwards of a TRACE or OPTIONS counts the hops left (RFC 9110
+     * 7.6.2): 0 was answered here, so what goes on is one less. */
+    int64_t max_fwd = rp_request_max_forwards(req);
+    unsigned flags = (absolute ? F_SKIP_HOST : 0) | (continue_sent ? F_SKIP_EXPECT : 0) |
+                     (max_fwd > 0 ? F_MAX_FWD : 0);
+    rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags);
+    if (max_fwd > 0) {
+        rc |= RP_BUF_ADD_LIT(b, "Max-Forwards: ");
+        rc |= rp_buf_add_u64(b, (uint64_t)max_fwd - 1);
+        rc |= add(b, "\r\n", 2);
+    }
+    if (!req->host) {
+        /* HTTP/1.0 allows a request without Host; the server still gets
+         * one, the backend's name (as nginx sends its upstream's). */
+        rc |= RP_BUF_ADD_LIT(b, "Host: ");
+        rc |= add(b, backend_of(c)->name, strlen(backend_of(c)->name));
+        rc |= add(b, "\r\n", 2);
+    }
     if (req->body == RP_HTTP1_BODY_CHUNKED)
         rc |= RP_BUF_ADD_LIT(b, "Transfer-Encoding: chunked\r\n");
     if (c->upgrade) {
@@ -210,8 +249,9 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
     rc |= add(b, "\r\n", 2);
     /* The body is relayed as the server coded it, so its Transfer-Encoding
      * (chunked, or e.g. "gzip, chunked") goes with it unchanged. */
-    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, false, false,
-                     final);
+    bool no_body = resp->status < 200 || resp->status == 204;
+    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length,
+                     (final && !no_body ? F_KEEP_TE : 0) | (no_body ? F_NO_LENGTH : 0));
     if (final) {
         if (!c->keep_alive)
             rc |= RP_BUF_ADD_LIT(b, "Connection: close\r\n");
@@ -251,28 +291,12 @@ static void proxy_watch(struct rp_conn *c)
 
 /* ---- attempts: one server connection each ------------------------------------------- */
 
-static const struct rp_backend_def *backend_of(const struct rp_conn *c)
-{
-    return &c->w->prog->backends[c->backend];
-}
-
 /* Per-request warnings (a refused connect, a timeout) come at request rate
  * during an outage: at most one line a second per backend and worker is
  * printed, with a count of those held back. Returns false to skip one. */
 static bool warn_allowed(struct rp_conn *c)
 {
-    struct rp_backend_rt *rt = &c->w->backends[c->backend];
-    ev_tstamp now = ev_now(c->w->loop);
-    if (now - rt->warned_at < 1.0) {
-        rt->warnings_held++;
-        return false;
-    }
-    if (rt->warnings_held)
-        rp_warn("backend %s: %u similar warnings in the last second not shown",
-                c->w->prog->backends[c->backend].name, rt->warnings_held);
-    rt->warned_at = now;
-    rt->warnings_held = 0;
-    return true;
+    return rp_log_limit_pass(&c->w->backends[c->backend].warn_limit, ev_now(c->w->loop));
 }
 
 /* Arms the exchange's timer for whoever it now waits on: the connect, the
@@ -291,15 +315,38 @@ static void proxy_arm_timer(struct rp_conn *c)
     rp_conn_set_timer(c, t);
 }
 
-/* Counts the request against its server (least_conn, max_conns). */
-static void attempt_begin(struct rp_conn *c, uint32_t server)
+/* Counts the request against its server (least_conn, max_conns), and
+ * notes the server's generation so that a failure is counted only if the
+ * server was in the same state when the attempt began (health.h). */
+static void attempt_begin(struct rp_conn *c, uint32_t server, bool probe)
 {
+    struct rp_server_state *st = &c->w->proc->server_state[c->backend][server];
     c->server = server;
     c->counted = true;
+    c->probe = probe;
+    c->gen = rp_server_gen(st);
     if (server < 64)
         c->tried |= 1ull << server;
-    atomic_fetch_add_explicit(&c->w->proc->server_state[c->backend][server].active, 1,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->active, 1, memory_order_relaxed);
+}
+
+/* A probe's outcome (see rp_balance_pick): given once, at connect. */
+static void probe_verdict(struct rp_conn *c, bool ok, const char *why)
+{
+    if (!c->probe)
+        return;
+    c->probe = false;
+    rp_health_probe_done(c->w->proc, c->backend, c->server, ok, false, rp_now_ms(c->w->loop),
+                         why);
+}
+
+/* The attempt failed for a reason that counts against the server. */
+static void server_failed(struct rp_conn *c, const char *why)
+{
+    if (c->probe)
+        probe_verdict(c, false, why);
+    else
+        rp_health_failed(c->w->proc, c->backend, c->server, c->gen, rp_now_ms(c->w->loop), why);
 }
 
 static void dispatch_queue(struct rp_worker *w, uint32_t backend);
@@ -310,6 +357,11 @@ static void attempt_end(struct rp_conn *c)
     if (!c->counted)
         return;
     c->counted = false;
+    if (c->probe) {
+        /* Gone before the connect said anything: the next request probes. */
+        c->probe = false;
+        rp_health_probe_done(c->w->proc, c->backend, c->server, false, true, 0, NULL);
+    }
     atomic_fetch_sub_explicit(&c->w->proc->server_state[c->backend][c->server].active, 1,
                               memory_order_relaxed);
     if (c->w->backends[c->backend].queued)
@@ -416,7 +468,7 @@ static void proxy_fail_unavailable(struct rp_conn *c)
     const struct rp_backend_def *be = backend_of(c);
     unsigned after = be->health.kind != RP_HEALTH_NONE
                          ? (be->health.interval_ms * be->health.rise + 999) / 1000
-                         : RP_PASSIVE_BACKOFF_MS / 1000;
+                         : ((be->eject_ms ? be->eject_ms : RP_EJECT_MS) + 999) / 1000;
     char extra[48];
     snprintf(extra, sizeof extra, "Retry-After: %u\r\n", after ? after : 1);
     if (warn_allowed(c))
@@ -426,47 +478,92 @@ static void proxy_fail_unavailable(struct rp_conn *c)
 
 /* ---- starting and retrying attempts ------------------------------------------------- */
 
-static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh);
+static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool probe);
+static void proxy_dispatch(struct rp_conn *c, uint64_t exclude, bool fresh);
 
 /* May the request go to another server after failing with `why`
- * (RP_RETRY_*)? Only when the policy asks, the method is idempotent, no
- * body was streamed (it could not be replayed), nothing reached the client,
- * and the backend's retry budget allows: retries are earned at one per ten
- * requests (plus a small reserve), so an outage does not multiply load. */
-static bool can_retry(struct rp_conn *c, uint32_t why)
+ * (RP_RETRY_*)? Only when the policy allows that condition, attempts are
+ * left and nothing reached the client. A request that never left (`unsent`:
+ * the connect failed) may always go again; one that was sent only when its
+ * method is idempotent and it had no body (which could not be replayed).
+ * Retries that add load to a server that did work (timeouts, 5xx) come out
+ * of the backend's budget, earned at one per ten requests plus a small
+ * reserve, so an overload is not multiplied; a refused connect or a broken
+ * connection cost the server nothing and are not rationed. */
+static bool can_retry(struct rp_conn *c, uint32_t why, bool unsent)
 {
     const struct rp_backend_def *be = backend_of(c);
     struct rp_backend_rt *rt = &c->w->backends[c->backend];
-    if (!(be->retry_on & why) || c->attempts > be->retries || !c->idempotent ||
-        c->req_body.kind != RP_HTTP1_BODY_NONE || c->resp_started)
+    if (!(be->retry_on & why) || c->attempts > be->retries || c->resp_started)
         return false;
+    if (!unsent && (!c->idempotent || c->req_body.kind != RP_HTTP1_BODY_NONE))
+        return false;
+    if (unsent || why == RP_RETRY_RESET)
+        return true;
     if (rt->retry_tokens < 1.0)
         return false;
     rt->retry_tokens -= 1.0;
     return true;
 }
 
-/* Sends the request again, to another server if one can take it. */
-static void proxy_retry(struct rp_conn *c)
+/* Drops the attempt in progress and sends the request again, to another
+ * server if one can take it. `counted`: the attempt used one of the
+ * request's retries (a failed probe does not: it was the proxy's gamble). */
+static void proxy_retry(struct rp_conn *c, bool counted)
 {
     if (c->up) {
         rp_upstream_close(c->up);
         c->up = NULL;
     }
     attempt_end(c);
-    c->attempts++;
-    uint32_t s = rp_balance_pick(c->w, c->backend, c->hash, c->tried);
-    if (s == RP_PICK_NONE || s == RP_PICK_FULL)
-        s = rp_balance_pick(c->w, c->backend, c->hash, 0); /* the same server, then */
-    if (s == RP_PICK_NONE) {
-        proxy_fail_unavailable(c);
-        return;
-    }
-    if (s == RP_PICK_FULL) {
+    if (counted)
+        c->attempts++;
+    proxy_dispatch(c, c->tried, true);
+}
+
+/* errno values that say this process ran short (descriptors, memory, local
+ * ports), not that the server failed. */
+static bool local_shortage(int err)
+{
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM ||
+           err == EADDRNOTAVAIL;
+}
+
+/* A connect failed (`err`; ETIMEDOUT for our own timeout): nothing was
+ * sent, so the request may go again whatever its method. */
+static void proxy_connect_failed(struct rp_conn *c, int err)
+{
+    struct rp_worker *w = c->w;
+    const struct rp_backend_def *be = backend_of(c);
+    const struct rp_server_def *sd = &be->servers[c->server];
+    const char *why = err == ETIMEDOUT ? "connect timed out" : strerror(err);
+    if (local_shortage(err)) {
+        /* Not the server's fault: no health verdict, and no retry that
+         * would only meet the same shortage. */
+        if (warn_allowed(c))
+            rp_warn("backend %s: cannot connect to %s: %s", be->name, sd->name, why);
+        if (c->probe) {
+            c->probe = false;
+            rp_health_probe_done(w->proc, c->backend, c->server, false, true, 0, NULL);
+        }
         proxy_fail(c, 503);
         return;
     }
-    proxy_connect(c, s, true);
+    if (!c->probe && warn_allowed(c))
+        rp_warn("server %s/%s (%s:%u): %s", be->name, sd->name, sd->host, sd->port, why);
+    if (c->probe) {
+        probe_verdict(c, false, why);
+        proxy_retry(c, false);
+        return;
+    }
+    server_failed(c, why);
+    uint32_t cond = err == ETIMEDOUT ? RP_RETRY_CONNECT_ERROR | RP_RETRY_TIMEOUT
+                                     : RP_RETRY_CONNECT_ERROR;
+    if (can_retry(c, cond, true)) {
+        proxy_retry(c, true);
+        return;
+    }
+    proxy_fail(c, err == ETIMEDOUT ? 504 : 502);
 }
 
 /* A server connection failed (refused, reset, closed early, `err` 0 for a
@@ -477,13 +574,18 @@ static void proxy_retry(struct rp_conn *c)
 static void proxy_upstream_failed(struct rp_conn *c, int err)
 {
     struct rp_upstream *up = c->up;
+    if (up->connecting) {
+        proxy_connect_failed(c, err ? err : ECONNREFUSED);
+        return;
+    }
     bool nothing_received = !c->resp_head_parsed && (!up->in || rp_buf_len(up->in) == 0);
     if (nothing_received && up->reused && !c->retried && c->idempotent &&
         c->req_body.kind == RP_HTTP1_BODY_NONE) {
         c->retried = true;
         rp_upstream_close(up);
         c->up = NULL;
-        proxy_connect(c, c->server, true);
+        attempt_end(c);
+        proxy_connect(c, c->server, true, false);
         return;
     }
     const struct rp_backend_def *be = backend_of(c);
@@ -491,101 +593,131 @@ static void proxy_upstream_failed(struct rp_conn *c, int err)
     const char *why = err ? strerror(err) : "connection closed before a response";
     if (warn_allowed(c))
         rp_warn("server %s/%s (%s:%u): %s", be->name, def->name, def->host, def->port, why);
-    bool connect_error = up->connecting;
-    rp_health_failed(c->w->proc, c->backend, c->server, rp_now_ms(c->w->loop), why);
-    if (nothing_received && can_retry(c, connect_error ? RP_RETRY_CONNECT_ERROR : RP_RETRY_502)) {
-        proxy_retry(c);
+    server_failed(c, why);
+    if (nothing_received && can_retry(c, RP_RETRY_RESET, false)) {
+        proxy_retry(c, true);
         return;
     }
     proxy_fail(c, 502);
 }
 
-/* Starts an attempt on `server`: a pooled connection unless `fresh`. */
-static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh)
+/* Starts an attempt on `server`: a pooled connection unless `fresh`; a
+ * `probe` (always fresh) tells health.h whether the server is back. */
+static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool probe)
 {
     struct rp_worker *w = c->w;
-    attempt_begin(c, server);
+    attempt_begin(c, server, probe);
     c->up_head->start = 0;
     c->up_blocked = false;
     c->up_eof = false;
-    c->up = fresh ? rp_upstream_connect(w, c->backend, server, c, up_io_cb)
-                  : rp_upstream_get(w, c->backend, server, c, up_io_cb);
+    c->up = fresh || probe ? rp_upstream_connect(w, c->backend, server, c, up_io_cb)
+                           : rp_upstream_get(w, c->backend, server, c, up_io_cb);
     if (!c->up) {
-        int err = errno;
-        const struct rp_backend_def *be = backend_of(c);
-        const struct rp_server_def *sd = &be->servers[server];
-        if (warn_allowed(c))
-            rp_warn("server %s/%s (%s:%u): %s", be->name, sd->name, sd->host, sd->port,
-                    strerror(err));
-        rp_health_failed(w->proc, c->backend, server, rp_now_ms(w->loop), strerror(err));
-        if (can_retry(c, RP_RETRY_CONNECT_ERROR))
-            proxy_retry(c);
-        else
-            proxy_fail(c, 502);
+        proxy_connect_failed(c, errno);
         return;
     }
+    if (!c->up->connecting)
+        probe_verdict(c, true, NULL);
     proxy_arm_timer(c);
     if (!c->up->connecting)
         proxy_send_request(c);
     proxy_watch(c);
 }
 
-/* Picks a server and starts, queues, or answers 503. */
-static void proxy_dispatch(struct rp_conn *c)
+/* The server for the request's next attempt (*probe: it probes an ejected
+ * one), RP_PICK_FULL or RP_PICK_NONE. Servers in `exclude` (tried already)
+ * are avoided while others can take it; with `when_down panic`, a backend
+ * with no usable server spreads over all of them. */
+static uint32_t choose_server(struct rp_conn *c, uint64_t exclude, bool *probe)
 {
     struct rp_worker *w = c->w;
-    uint32_t s = rp_balance_pick(w, c->backend, c->hash, 0);
-    if (s == RP_PICK_NONE) {
-        proxy_fail_unavailable(c);
-        return;
+    uint32_t s = rp_balance_pick(w, c->backend, c->hash, exclude, 0, probe);
+    if (exclude && (s == RP_PICK_NONE || s == RP_PICK_FULL))
+        s = rp_balance_pick(w, c->backend, c->hash, 0, 0, probe); /* the same server, then */
+    if (s == RP_PICK_NONE && backend_of(c)->when_down == RP_WHEN_DOWN_PANIC) {
+        s = rp_balance_pick(w, c->backend, c->hash, exclude, RP_PICK_F_PANIC, probe);
+        if (exclude && s == RP_PICK_NONE)
+            s = rp_balance_pick(w, c->backend, c->hash, 0, RP_PICK_F_PANIC, probe);
     }
-    if (s != RP_PICK_FULL) {
-        proxy_connect(c, s, false);
-        return;
-    }
-    /* Every usable server is at max_conns: wait in line, bounded. */
+    return s;
+}
+
+/* Puts the request in its backend's line: it waits for room under
+ * max_conns or (`down`) for a server to come back, until its deadline. */
+static void proxy_enqueue(struct rp_conn *c, bool down)
+{
+    struct rp_worker *w = c->w;
     struct rp_backend_rt *rt = &w->backends[c->backend];
     if (rt->queued >= RP_QUEUE_MAX) {
         if (warn_allowed(c))
             rp_warn("backend %s: queue full (%u waiting)", backend_of(c)->name, rt->queued);
-        proxy_fail(c, 503);
+        if (down)
+            proxy_fail_unavailable(c);
+        else
+            proxy_fail(c, 503);
         return;
     }
     c->queued = true;
+    c->queued_down = down;
     c->queue_next = NULL;
     if (!rt->queue)
         rt->queue_tail = &rt->queue;
     *rt->queue_tail = c;
     rt->queue_tail = &c->queue_next;
     rt->queued++;
-    uint32_t ms = backend_of(c)->queue_timeout_ms;
-    rp_conn_set_timer(c, ms ? ms / 1000.0 : RP_QUEUE_TIMEOUT_DEFAULT);
+    /* One deadline per request, however often it comes back to the line. */
+    ev_tstamp now = ev_now(w->loop);
+    if (c->queue_deadline == 0) {
+        uint32_t ms = backend_of(c)->queue_timeout_ms;
+        c->queue_deadline = now + (ms ? ms / 1000.0 : RP_QUEUE_TIMEOUT_DEFAULT);
+    }
+    double left = c->queue_deadline - now;
+    rp_conn_set_timer(c, left > 0.001 ? left : 0.001);
     if (!ev_is_active(&w->queue_timer))
         ev_timer_again(w->loop, &w->queue_timer);
     proxy_watch(c);
 }
 
-/* Gives freed room to queued requests, in arrival order. */
+/* Picks a server and starts, queues, or answers 503. */
+static void proxy_dispatch(struct rp_conn *c, uint64_t exclude, bool fresh)
+{
+    bool probe;
+    uint32_t s = choose_server(c, exclude, &probe);
+    if (s == RP_PICK_NONE && backend_of(c)->when_down != RP_WHEN_DOWN_QUEUE) {
+        proxy_fail_unavailable(c);
+        return;
+    }
+    if (s == RP_PICK_NONE || s == RP_PICK_FULL) {
+        proxy_enqueue(c, s == RP_PICK_NONE);
+        return;
+    }
+    proxy_connect(c, s, fresh, probe);
+}
+
+/* Gives freed room, or a server back from an outage, to queued requests in
+ * arrival order. */
 static void dispatch_queue(struct rp_worker *w, uint32_t backend)
 {
     struct rp_backend_rt *rt = &w->backends[backend];
+    bool fail_when_down = w->prog->backends[backend].when_down != RP_WHEN_DOWN_QUEUE;
     while (rt->queue) {
         struct rp_conn *c = rt->queue;
-        uint32_t s = rp_balance_pick(w, backend, c->hash, 0);
-        if (s == RP_PICK_FULL)
+        bool probe;
+        uint32_t s = choose_server(c, 0, &probe);
+        if (s == RP_PICK_FULL || (s == RP_PICK_NONE && !fail_when_down))
             return;
         queue_remove(c);
         if (s == RP_PICK_NONE)
             proxy_fail_unavailable(c);
         else
-            proxy_connect(c, s, false);
+            proxy_connect(c, s, probe, probe);
     }
 }
 
 void rp_proxy_queue_poll(struct rp_worker *w)
 {
-    /* Room freed by other workers is not announced here: look regularly
-     * while anything waits. */
+    /* Room freed by other workers, and the end of an ejection, are not
+     * announced here: look regularly while anything waits. */
     bool waiting = false;
     for (uint32_t b = 0; b < w->prog->n_backends; b++) {
         if (w->backends[b].queued)
@@ -657,7 +789,8 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     c->retried = c->resp_started = c->resp_head_parsed = false;
     c->up_blocked = c->client_blocked = c->up_eof = false;
     c->up_keep_alive = false;
-    c->counted = c->queued = false;
+    c->counted = c->queued = c->probe = false;
+    c->queue_deadline = 0;
     c->attempts = 1;
     c->tried = 0;
     c->resp_ready = 0;
@@ -713,7 +846,7 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
         if (c->state != RP_CONN_PROXYING)
             return;
     }
-    proxy_dispatch(c);
+    proxy_dispatch(c, 0, false);
 }
 
 /* Sends what is ready of the request (head, then body bytes) to the server. */
@@ -755,11 +888,13 @@ void rp_proxy_client_readable(struct rp_conn *c)
 {
     if (c->req_body.done) {
         /* Pipelined bytes wait until the response is complete; rp_conn_read
-         * stops at a full buffer. A client that closes gave up on its
-         * response (as nginx reads it): the exchange ends, and the server
-         * connection with it, instead of running on for nobody. */
+         * stops at a full buffer. A client that shuts its side after a
+         * complete request (end of stream: rp_conn_read sets client_eof,
+         * and reading stops) still waits for its answer, as HAProxy and the
+         * RFC (9112 9.6) have it; only an error (a reset) means it is gone,
+         * and then the exchange ends with the server connection. */
         ssize_t n = rp_conn_read(c);
-        if (n == -2 || n == 0) {
+        if (n == -2) {
             rp_conn_close(c);
             return;
         }
@@ -815,7 +950,7 @@ static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_respo
     int n = snprintf(line, sizeof line, "HTTP/1.1 101 %.*s\r\n", (int)resp->reason_len,
                      resp->reason_len ? resp->reason : "Switching Protocols");
     int rc = add(b, line, (size_t)n);
-    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, false, false, false);
+    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, F_NO_LENGTH);
     rc |= add_named(b, resp->headers, resp->n_headers, "upgrade", 7);
     rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\nVia: 1.1 rpx\r\n\r\n");
     if (rc) {
@@ -879,17 +1014,16 @@ static int proxy_parse_response(struct rp_conn *c)
         }
         c->resp_status = resp.status;
         if (resp.status == 500 || (resp.status >= 502 && resp.status <= 504)) {
-            rp_health_failed(c->w->proc, c->backend, c->server, rp_now_ms(c->w->loop),
-                             rp_reason(resp.status));
+            server_failed(c, rp_reason(resp.status));
             uint32_t why = resp.status == 502   ? RP_RETRY_502
                            : resp.status == 503 ? RP_RETRY_503
                            : resp.status == 504 ? RP_RETRY_504
                                                 : 0;
-            if (why && can_retry(c, why)) {
+            if (why && can_retry(c, why, false)) {
                 /* Not relayed: the request goes to another server. */
                 if (c->out)
                     c->out->start = c->out->end = 0;
-                proxy_retry(c);
+                proxy_retry(c, true);
                 return -1;
             }
         } else {
@@ -1053,6 +1187,7 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
             return;
         }
         up->connecting = false;
+        probe_verdict(c, true, NULL);
         proxy_arm_timer(c);
         proxy_send_request(c);
         proxy_watch(c);
@@ -1070,8 +1205,11 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 void rp_proxy_timeout(struct rp_conn *c)
 {
-    struct rp_worker *w = c->w;
     if (c->queued) {
+        if (c->queued_down) {
+            proxy_fail_unavailable(c);
+            return;
+        }
         if (warn_allowed(c))
             rp_warn("backend %s: no server had room within the queue timeout",
                     backend_of(c)->name);
@@ -1085,18 +1223,20 @@ void rp_proxy_timeout(struct rp_conn *c)
         proxy_fail(c, 408);
         return;
     }
+    if (c->up && c->up->connecting) {
+        proxy_connect_failed(c, ETIMEDOUT);
+        return;
+    }
     if (c->up) {
         const struct rp_backend_def *be = backend_of(c);
         const struct rp_server_def *s = &be->servers[c->server];
-        const char *what = c->up->connecting ? "connect timed out" : "response timed out";
+        const char *what = "response timed out";
         if (warn_allowed(c))
             rp_warn("server %s/%s (%s:%u): %s", be->name, s->name, s->host, s->port, what);
-        rp_health_failed(w->proc, c->backend, c->server, rp_now_ms(w->loop), what);
+        server_failed(c, what);
         bool nothing_received = !c->resp_head_parsed && (!c->up->in || !rp_buf_len(c->up->in));
-        uint32_t why = c->up->connecting ? RP_RETRY_CONNECT_ERROR | RP_RETRY_TIMEOUT
-                                         : RP_RETRY_TIMEOUT;
-        if (nothing_received && can_retry(c, why)) {
-            proxy_retry(c);
+        if (nothing_received && can_retry(c, RP_RETRY_TIMEOUT, false)) {
+            proxy_retry(c, true);
             return;
         }
     }

@@ -16,6 +16,7 @@
 
 #include "balance.h"
 #include "buf.h"
+#include "log.h"
 #include "rp/http1.h"
 #include "rp/program.h"
 
@@ -58,8 +59,7 @@ struct rp_backend_rt {
     struct rp_conn **queue_tail;
     uint32_t queued;
     double retry_tokens;     /* the retry budget: earned by requests, spent by retries */
-    double warned_at;        /* last per-request warning printed (rate limit) */
-    uint32_t warnings_held;  /* warnings not printed since */
+    struct rp_log_limit warn_limit; /* per-request warnings about this backend */
 };
 
 struct rp_worker {
@@ -97,6 +97,7 @@ struct rp_proc {
     struct rp_worker *workers;
     struct rp_server_addr **server_addrs; /* [backend][server] */
     struct rp_server_state **server_state; /* [backend][server], shared (health.h) */
+    struct rp_backend_state *backend_state; /* [backend], shared (health.h) */
     struct rp_checker **checkers;          /* [backend][server], main thread */
     struct rp_ring *rings;                 /* [backend], for balance hash */
     unsigned n_listeners;                 /* per worker, from the policy or --listen */

@@ -114,7 +114,7 @@ static const struct rp_backend_def rpg_backends[] = {
             .fall = 2,
         },
         .retries = 1,
-        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_TIMEOUT,
+        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_TIMEOUT | RP_RETRY_RESET,
     },
     /* backends.rp:20: backend head */
     {
@@ -134,6 +134,8 @@ static const struct rp_backend_def rpg_backends[] = {
             .expect_min = 204,
             .expect_max = 204,
         },
+        .retries = 1,
+        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
     },
     /* backends.rp:26: backend by_ip */
     {
@@ -143,6 +145,8 @@ static const struct rp_backend_def rpg_backends[] = {
         .n_servers = 1,
         .servers = rpg_servers_3,
         .hash_key = RP_HASH_CLIENT_IP,
+        .retries = 1,
+        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
     },
     /* backends.rp:30: backend by_header */
     {
@@ -153,6 +157,8 @@ static const struct rp_backend_def rpg_backends[] = {
         .servers = rpg_servers_4,
         .hash_key = RP_HASH_HEADER,
         .hash_name = "x-user",
+        .retries = 1,
+        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
     },
     /* backends.rp:34: backend by_cookie */
     {
@@ -163,6 +169,8 @@ static const struct rp_backend_def rpg_backends[] = {
         .servers = rpg_servers_5,
         .hash_key = RP_HASH_COOKIE,
         .hash_name = "session",
+        .retries = 1,
+        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
     },
     /* backends.rp:38: backend by_query */
     {
@@ -173,6 +181,8 @@ static const struct rp_backend_def rpg_backends[] = {
         .servers = rpg_servers_6,
         .hash_key = RP_HASH_QUERY,
         .hash_name = "id",
+        .retries = 1,
+        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
     },
     /* backends.rp:42: backend by_path */
     {
@@ -182,6 +192,8 @@ static const struct rp_backend_def rpg_backends[] = {
         .n_servers = 1,
         .servers = rpg_servers_7,
         .hash_key = RP_HASH_PATH,
+        .retries = 1,
+        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
     },
     /* backends.rp:46: backend by_host */
     {
@@ -191,6 +203,8 @@ static const struct rp_backend_def rpg_backends[] = {
         .n_servers = 1,
         .servers = rpg_servers_8,
         .hash_key = RP_HASH_HOST,
+        .retries = 1,
+        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
     },
 };
 

@@ -30,6 +30,8 @@ static const struct rp_backend_def rpg_backends[] = {
         .balance = RP_BALANCE_ROUND_ROBIN,
         .n_servers = 2,
         .servers = rpg_servers_0,
+        .retries = 1,
+        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
     },
 };
 

@@ -22,6 +22,7 @@ struct fixture {
     struct rp_backend_rt brt;
     struct rp_server_state *state_row;
     struct rp_server_state *state_rows[1];
+    struct rp_backend_state bstate;
     struct rp_ring ring;
 };
 
@@ -46,6 +47,7 @@ static void fixture_init(struct fixture *f, enum rp_balance_algo algo, uint32_t 
     f->state_rows[0] = f->state_row;
     f->proc.prog = &f->prog;
     f->proc.server_state = f->state_rows;
+    f->proc.backend_state = &f->bstate;
     f->proc.rings = &f->ring;
     f->brt.servers = f->rt;
     f->w.prog = &f->prog;
@@ -76,7 +78,7 @@ T_SUITE(balance_round_robin)
     fixture_init(&f, RP_BALANCE_ROUND_ROBIN, 2, w31);
     uint32_t count[2] = {0};
     for (int i = 0; i < 4000; i++)
-        count[rp_balance_pick(&f.w, 0, 0, 0)]++;
+        count[rp_balance_pick(&f.w, 0, 0, 0, 0, NULL)]++;
     T_EQ(count[0], 3000);
     T_EQ(count[1], 1000);
     /* Smooth: the light server is never picked twice in a row, and the
@@ -84,7 +86,7 @@ T_SUITE(balance_round_robin)
     uint32_t prev = 2, run = 0, worst_a = 0;
     bool b_twice = false;
     for (int i = 0; i < 400; i++) {
-        uint32_t s = rp_balance_pick(&f.w, 0, 0, 0);
+        uint32_t s = rp_balance_pick(&f.w, 0, 0, 0, 0, NULL);
         run = s == prev ? run + 1 : 1;
         if (s == 0 && run > worst_a)
             worst_a = run;
@@ -97,9 +99,9 @@ T_SUITE(balance_round_robin)
     /* A server that is down gets nothing; the other gets everything. */
     set_usable(&f, 0, false);
     for (int i = 0; i < 10; i++)
-        T_EQ(rp_balance_pick(&f.w, 0, 0, 0), 1);
+        T_EQ(rp_balance_pick(&f.w, 0, 0, 0, 0, NULL), 1);
     set_usable(&f, 1, false);
-    T_EQ(rp_balance_pick(&f.w, 0, 0, 0), RP_PICK_NONE);
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, 0, NULL), RP_PICK_NONE);
     fixture_free(&f);
 }
 
@@ -109,21 +111,21 @@ T_SUITE(balance_backup_and_full)
     fixture_init(&f, RP_BALANCE_ROUND_ROBIN, 3, NULL);
     f.servers[2].backup = true;
     for (int i = 0; i < 10; i++)
-        T_OK(rp_balance_pick(&f.w, 0, 0, 0) != 2); /* primaries up: no backup */
+        T_OK(rp_balance_pick(&f.w, 0, 0, 0, 0, NULL) != 2); /* primaries up: no backup */
     set_usable(&f, 0, false);
     set_usable(&f, 1, false);
-    T_EQ(rp_balance_pick(&f.w, 0, 0, 0), 2); /* all primaries down: the backup */
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, 0, NULL), 2); /* all primaries down: the backup */
     set_usable(&f, 0, true);
     /* max_conns reached on the only usable primary: wait (FULL), do not
      * spill over to the backup. */
     f.servers[0].max_conns = 2;
     atomic_store(&f.state_row[0].active, 2);
-    T_EQ(rp_balance_pick(&f.w, 0, 0, 0), RP_PICK_FULL);
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, 0, NULL), RP_PICK_FULL);
     atomic_store(&f.state_row[0].active, 1);
-    T_EQ(rp_balance_pick(&f.w, 0, 0, 0), 0);
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, 0, NULL), 0);
     /* A retry excludes the server already tried. */
     set_usable(&f, 1, true);
-    T_EQ(rp_balance_pick(&f.w, 0, 0, 1u << 0), 1);
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 1u << 0, 0, NULL), 1);
     fixture_free(&f);
 }
 
@@ -134,15 +136,15 @@ T_SUITE(balance_least_conn)
     atomic_store(&f.state_row[0].active, 5); /* a holds slow requests */
     atomic_store(&f.state_row[1].active, 1);
     atomic_store(&f.state_row[2].active, 0);
-    T_EQ(rp_balance_pick(&f.w, 0, 0, 0), 2);
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, 0, NULL), 2);
     atomic_store(&f.state_row[2].active, 3);
-    T_EQ(rp_balance_pick(&f.w, 0, 0, 0), 1);
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, 0, NULL), 1);
     /* Equal loads: the choice goes round instead of always the first. */
     for (int i = 0; i < 3; i++)
         atomic_store(&f.state_row[i].active, 0);
     uint32_t seen = 0;
     for (int i = 0; i < 6; i++)
-        seen |= 1u << rp_balance_pick(&f.w, 0, 0, 0);
+        seen |= 1u << rp_balance_pick(&f.w, 0, 0, 0, 0, NULL);
     T_EQ(seen, 7);
     fixture_free(&f);
 }
@@ -154,7 +156,7 @@ T_SUITE(balance_random2)
     atomic_store(&f.state_row[3].active, 100);
     uint32_t count[4] = {0};
     for (int i = 0; i < 3000; i++)
-        count[rp_balance_pick(&f.w, 0, 0, 0)]++;
+        count[rp_balance_pick(&f.w, 0, 0, 0, 0, NULL)]++;
     /* The loaded server loses every comparison it is part of. */
     T_OK(count[3] < count[0] / 4);
     T_OK(count[0] > 500 && count[1] > 500 && count[2] > 500);
@@ -166,9 +168,9 @@ T_SUITE(balance_first)
     struct fixture f;
     fixture_init(&f, RP_BALANCE_FIRST, 3, NULL);
     f.servers[0].max_conns = 1;
-    T_EQ(rp_balance_pick(&f.w, 0, 0, 0), 0);
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, 0, NULL), 0);
     atomic_store(&f.state_row[0].active, 1);
-    T_EQ(rp_balance_pick(&f.w, 0, 0, 0), 1); /* a is full: fill the next */
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, 0, NULL), 1); /* a is full: fill the next */
     fixture_free(&f);
 }
 
@@ -187,7 +189,7 @@ T_SUITE(balance_hash)
     fixture_init(&f, RP_BALANCE_HASH, 4, NULL);
     uint32_t count[4] = {0};
     for (int i = 0; i < KEYS; i++) {
-        before[i] = rp_balance_pick(&f.w, 0, key_hash(i), 0);
+        before[i] = rp_balance_pick(&f.w, 0, key_hash(i), 0, 0, NULL);
         count[before[i]]++;
     }
     /* Spread: each of 4 equal servers gets its share within a margin. */
@@ -196,14 +198,14 @@ T_SUITE(balance_hash)
     /* Stable: the same key goes to the same server. */
     bool stable = true;
     for (int i = 0; i < KEYS; i++)
-        stable &= rp_balance_pick(&f.w, 0, key_hash(i), 0) == before[i];
+        stable &= rp_balance_pick(&f.w, 0, key_hash(i), 0, 0, NULL) == before[i];
     T_OK(stable);
     /* One server down: only its keys move. */
     set_usable(&f, 2, false);
     int moved = 0;
     bool only_its_keys = true;
     for (int i = 0; i < KEYS; i++) {
-        uint32_t s = rp_balance_pick(&f.w, 0, key_hash(i), 0);
+        uint32_t s = rp_balance_pick(&f.w, 0, key_hash(i), 0, 0, NULL);
         if (s != before[i]) {
             moved++;
             only_its_keys &= before[i] == 2;
@@ -222,7 +224,7 @@ T_SUITE(balance_hash)
     rp_ring_build(&f.ring, &f.backend);
     moved = 0;
     for (int i = 0; i < KEYS; i++) {
-        uint32_t s = rp_balance_pick(&f.w, 0, key_hash(i), 0);
+        uint32_t s = rp_balance_pick(&f.w, 0, key_hash(i), 0, 0, NULL);
         const char *now = f.servers[s].name, *was = names[before[i]];
         moved += strcmp(now, was) != 0;
     }
@@ -242,13 +244,13 @@ T_SUITE(balance_slow_start)
     atomic_store(&f.state_row[1].up_since_ms, now - 1000);
     uint32_t count[2] = {0};
     for (int i = 0; i < 1100; i++)
-        count[rp_balance_pick(&f.w, 0, 0, 0)]++;
+        count[rp_balance_pick(&f.w, 0, 0, 0, 0, NULL)]++;
     T_EQ(count[1], 100);
     /* Past slow_start: full weight again. */
     atomic_store(&f.state_row[1].up_since_ms, now - 20000);
     count[0] = count[1] = 0;
     for (int i = 0; i < 1000; i++)
-        count[rp_balance_pick(&f.w, 0, 0, 0)]++;
+        count[rp_balance_pick(&f.w, 0, 0, 0, 0, NULL)]++;
     T_EQ(count[1], 500);
     fixture_free(&f);
 }

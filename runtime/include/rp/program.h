@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 3
+#define RP_PROGRAM_ABI 4
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
@@ -85,6 +85,17 @@ struct rp_health_def {
 #define RP_RETRY_502 (1u << 2)
 #define RP_RETRY_503 (1u << 3)
 #define RP_RETRY_504 (1u << 4)
+#define RP_RETRY_RESET (1u << 5) /* closed or reset before any response byte */
+
+/* What a request does when no server of its backend is usable. */
+enum rp_when_down {
+    RP_WHEN_DOWN_QUEUE = 0, /* wait (queue_timeout) for a server to come back */
+    RP_WHEN_DOWN_PANIC = 1, /* spread over every server, usable or not */
+    RP_WHEN_DOWN_FAIL = 2,  /* answer 503 at once */
+};
+
+/* rp_backend_def.eject_after: passive ejection switched off. */
+#define RP_EJECT_OFF UINT32_MAX
 
 struct rp_backend_def {
     const char *where;
@@ -95,11 +106,14 @@ struct rp_backend_def {
     uint32_t n_servers;
     const struct rp_server_def *servers;
     struct rp_health_def health;
-    uint32_t retries;          /* extra attempts; 0: none */
+    uint32_t retries;          /* extra attempts (the compiler fills in defaults) */
     uint32_t retry_on;         /* RP_RETRY_* */
     uint32_t queue_timeout_ms; /* wait for a server under max_conns; 0: default */
     uint32_t keepalive;        /* idle server connections kept per worker; 0: default */
     uint32_t keepalive_idle_ms; /* 0: default */
+    enum rp_when_down when_down;
+    uint32_t eject_after;       /* failures in a row; 0: default, RP_EJECT_OFF */
+    uint32_t eject_ms, eject_max_ms; /* first and longest ejection; 0: default */
 };
 
 /* ---- settings (top-level workers, timeouts { }, limits { }) --------------- */
@@ -231,6 +245,7 @@ struct rp_program {
     uint32_t n_routes;
     const struct rp_route_def *routes;
     rp_decide_fn *decide;
+    bool allow_trace;   /* a route names TRACE; else the proxy answers it 405 */
     uint32_t n_tests;
     const struct rp_test_def *tests;
 };
