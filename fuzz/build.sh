@@ -1,16 +1,56 @@
 #!/bin/sh
-# fuzz/build.sh BUILD_DIR: builds the front-end fuzzer with clang and
-# libFuzzer into BUILD_DIR/fuzz/fuzz_frontend (run `make` first: it needs the
-# generated lexer and parser). Run it with, e.g.:
-#   BUILD_DIR/fuzz/fuzz_frontend -max_total_time=600 fuzz/corpus
+# fuzz/build.sh [BUILD_DIR [TARGET...]]: builds libFuzzer targets with clang
+# (-fsanitize=fuzzer,address,undefined; any sanitizer report aborts) into
+# BUILD_DIR/fuzz/fuzz_TARGET. BUILD_DIR defaults to build; the targets
+# (fuzz/README.md says what each checks) default to all of them:
+#
+#   request    rp_http1_parse_request    (runtime/http1.re)
+#   response   rp_http1_parse_response   (runtime/http1.re)
+#   chunked    rp_chunked_scan           (runtime/chunked.c)
+#   frontend   the policy compiler's front end (compiler/, dsl/)
+#
+# The re2c and Lemon outputs they need are made through the Makefile, so
+# nothing else has to be built first. fuzz/run.sh runs the targets;
+# CLANG=clang-14 picks another compiler.
 set -eu
 build=${1:-build}
+[ $# -gt 0 ] && shift
+targets=${*:-request response chunked frontend}
 cd "$(dirname "$0")/.."
-mkdir -p "$build/fuzz"
-src=$(ls compiler/*.c | grep -v compiler/main.c)
-clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-    -Icompiler -Idsl -I"$build/gen/dsl" -Iruntime/include \
-    -Wno-unused-parameter \
-    fuzz/fuzz_frontend.c $src "$build/gen/dsl/lexer.c" "$build/gen/dsl/grammar.c" \
-    -o "$build/fuzz/fuzz_frontend"
-echo "built $build/fuzz/fuzz_frontend"
+CLANG=${CLANG:-clang}
+
+out=$build/fuzz
+mkdir -p "$out"
+flags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+    -Wall -Wextra -Wno-unused-parameter -Iruntime -Iruntime/include"
+
+# gen FILE...: brings generated sources up to date with the Makefile's rules.
+gen() { make -s O="$build" "$@"; }
+
+for t in $targets; do
+    case $t in
+    request | response)
+        gen "$build/gen/runtime/http1.c"
+        src="fuzz/fuzz_$t.c $build/gen/runtime/http1.c"
+        extra=
+        ;;
+    chunked)
+        src="fuzz/fuzz_chunked.c runtime/chunked.c"
+        extra=
+        ;;
+    frontend)
+        gen "$build/gen/dsl/lexer.c" "$build/gen/dsl/grammar.c"
+        src="fuzz/fuzz_frontend.c $(ls compiler/*.c | grep -v compiler/main.c)"
+        src="$src $build/gen/dsl/lexer.c $build/gen/dsl/grammar.c"
+        extra="-Icompiler -Idsl -I$build/gen/dsl"
+        ;;
+    *)
+        echo "build.sh: unknown target '$t' (request, response, chunked, frontend)" >&2
+        exit 2
+        ;;
+    esac
+    # shellcheck disable=SC2086 # word splitting of the lists is wanted
+    "$CLANG" $flags $extra $src -o "$out/fuzz_$t"
+    echo "built $out/fuzz_$t"
+done
