@@ -328,6 +328,8 @@ struct ast_settings {
     uint32_t connect_ms, backend_ms, drain_ms;
     uint32_t header_size, header_count, uri_length;
     uint64_t body_size;
+    uint32_t connections; /* client connections at once, all workers */
+    uint64_t memory;      /* bytes of I/O buffers in use */
 };
 
 struct ast_program {

@@ -388,7 +388,7 @@ static bool check_nargs(struct check *c, struct span kw, const struct ast_arg *a
 static const char *const timeout_keys[] = {"client_header", "client_idle", "client_body",
                                            "connect",       "backend",     "drain"};
 static const char *const limit_keys[] = {"header_size", "header_count", "uri_length",
-                                         "body_size"};
+                                         "body_size",   "connections",  "memory"};
 
 /* The runtime reads a request head into one buffer of this size
  * (runtime/buf.h RP_BUF_SIZE), and keeps this many header fields at most
@@ -400,7 +400,7 @@ static void check_settings(struct check *c)
 {
     struct ast_settings *set = &c->prog->set;
     const struct ast_setting *seen_workers = NULL;
-    const struct ast_setting *seen_t[6] = {0}, *seen_l[4] = {0};
+    const struct ast_setting *seen_t[6] = {0}, *seen_l[6] = {0};
     for (const struct ast_setting *st = c->prog->settings; st; st = st->next) {
         struct span kw = st->stmt.kw;
         const struct ast_arg *a = st->stmt.args;
@@ -426,7 +426,7 @@ static void check_settings(struct check *c)
         }
         bool timeouts = st->block == AST_SET_TIMEOUTS;
         const char *const *keys = timeouts ? timeout_keys : limit_keys;
-        size_t n_keys = timeouts ? 6 : 4;
+        size_t n_keys = 6;
         k = word_index(c, kw, keys, n_keys);
         if (k < 0) {
             check_unknown(c, kw, timeouts ? "timeout" : "limit", keys, n_keys);
@@ -441,7 +441,7 @@ static void check_settings(struct check *c)
         *seen = st;
         char usage[64];
         snprintf(usage, sizeof usage, "%s %s", keys[k],
-                 timeouts ? "DURATION" : k == 1 ? "N" : "SIZE");
+                 timeouts ? "DURATION" : k == 1 || k == 4 ? "N" : "SIZE");
         if (!check_nargs(c, kw, a, 1, usage))
             continue;
         if (timeouts) {
@@ -474,6 +474,21 @@ static void check_settings(struct check *c)
         case 3:
             if (check_size(c, a, "body_size", UINT64_C(1) << 50, &v))
                 set->body_size = v;
+            break;
+        case 4:
+            check_int(c, a, "connections", 1, 10000000, &set->connections);
+            break;
+        case 5:
+            /* At least a few buffers per worker, or nothing could be served. */
+            if (check_size(c, a, "memory", UINT64_C(1) << 50, &v)) {
+                if (v < (UINT64_C(1) << 20))
+                    diag_error(c->diag, a->tok,
+                               "memory %.*s is too small: the proxy needs at least 1m of "
+                               "buffers (32k each, up to 4 per request in flight)",
+                               arg_len(a), text_at(c, a->tok));
+                else
+                    set->memory = v;
+            }
             break;
         }
     }

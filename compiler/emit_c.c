@@ -119,6 +119,8 @@ static void emit_settings(struct emit *e, const struct ast_program *p)
     FIELD(header_count)
     FIELD(uri_length)
     FIELD(body_size)
+    FIELD(connections)
+    FIELD(memory)
 #undef FIELD
     if (!f.len) {
         buf_puts(b, "static const struct rp_settings rpg_settings = {0};\n\n");

@@ -16,6 +16,9 @@ struct rp_buf *rp_buf_get(struct rp_buf_pool *pool)
     }
     b->start = b->end = 0;
     b->next = NULL;
+    atomic_store_explicit(&pool->in_use,
+                          atomic_load_explicit(&pool->in_use, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     return b;
 }
 
@@ -23,6 +26,9 @@ void rp_buf_put(struct rp_buf_pool *pool, struct rp_buf *b)
 {
     if (!b)
         return;
+    atomic_store_explicit(&pool->in_use,
+                          atomic_load_explicit(&pool->in_use, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
     if (pool->n_free >= pool->max_free) {
         free(b);
         return;

@@ -9,6 +9,7 @@
 #ifndef RP_BUF_H
 #define RP_BUF_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -32,6 +33,10 @@ struct rp_buf_pool {
     struct rp_buf *free;
     uint32_t n_free;
     uint32_t max_free; /* buffers kept for reuse; the rest go back to malloc */
+    /* Buffers handed out and not yet put back. Only the owner writes it
+     * (a plain load and store, no locked instruction); other threads read
+     * it to sum the process's buffer memory when deciding to accept. */
+    _Atomic uint32_t in_use;
 };
 
 /* Returns an empty buffer, or NULL when memory is exhausted. */

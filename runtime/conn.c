@@ -87,6 +87,7 @@ static void conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage 
         close(fd);
         return;
     }
+    atomic_fetch_add_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
     c->fd = fd;
     c->w = w;
     c->peer = *peer;
@@ -114,10 +115,26 @@ void rp_conn_accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
     /* One accept per readiness event, as nginx does by default: with
      * SO_REUSEPORT each worker has its own queue, and a second accept would
      * usually cost a system call only to learn the queue is empty. */
+    if (!rp_worker_may_accept(w)) {
+        /* At the connection or memory limit: new clients wait in the
+         * listen queue until a connection closes. */
+        if (rp_log_limit_pass(&w->accept_log, ev_now(loop)))
+            rp_warn("worker %u: at the limit of %u connections or %llu MB of buffers; "
+                    "new connections wait",
+                    w->id, w->cfg->max_conns, (unsigned long long)(w->cfg->max_buf_bytes >> 20));
+        rp_worker_accept_pause(w, 0);
+        return;
+    }
     int fd = accept4(lw->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-            rp_warn("accept: %s", strerror(errno));
+        int err = errno;
+        if (err == EAGAIN || err == EINTR || err == ECONNABORTED)
+            return;
+        if (rp_log_limit_pass(&w->accept_log, ev_now(loop)))
+            rp_warn("accept: %s; pausing new connections for 100 ms", strerror(err));
+        /* Out of descriptors or memory: the connection stays queued and the
+         * listener stays readable, so retrying at once would spin. */
+        rp_worker_accept_pause(w, 0.1);
         return;
     }
     conn_new(w, fd, &peer);
@@ -133,6 +150,8 @@ void rp_conn_close(struct rp_conn *c)
     ev_io_stop(w->loop, &c->io);
     ev_timer_stop(w->loop, &c->timer);
     close(c->fd);
+    atomic_fetch_sub_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
+    rp_worker_accept_resume(w);
     rp_buf_put(&w->bufs, c->in);
     rp_buf_put(&w->bufs, c->out);
     c->in = c->out = NULL;

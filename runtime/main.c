@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "health.h"
@@ -68,6 +69,60 @@ static void configure(struct rp_config *cfg, const struct rp_settings *set)
     if (set->uri_length && set->uri_length < cfg->req_limits.max_head)
         cfg->req_limits.max_uri = set->uri_length;
     cfg->max_body = set->body_size;
+}
+
+/* Raises the soft descriptor limit to the hard one, as nginx's
+ * worker_rlimit_nofile and HAProxy do: the soft default (often 1024) is a
+ * compatibility setting for select(), not a budget for a proxy. Returns the
+ * limit in force. */
+static rlim_t raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = rl;
+        /* An unlimited hard limit cannot be the soft one; the kernel's
+         * per-process ceiling can. */
+        if (want.rlim_max == RLIM_INFINITY)
+            want.rlim_max = 1048576;
+        want.rlim_cur = want.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl.rlim_cur = want.rlim_cur;
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? 1048576 : rl.rlim_cur;
+}
+
+/* The connection and memory limits: the policy's, else derived from the
+ * descriptor limit (each client may hold a server connection too; a
+ * reserve stays for listeners, health checks and pooled server
+ * connections) and from the machine's memory (a quarter of it). */
+static void configure_limits(struct rp_config *cfg, const struct rp_settings *set,
+                             const struct rp_program *prog, unsigned n_workers)
+{
+    rlim_t nofile = raise_fd_limit();
+    rlim_t reserve = 32 + 4 * (rlim_t)n_workers;
+    for (uint32_t b = 0; b < prog->n_backends; b++)
+        reserve += prog->backends[b].n_servers * (1 + n_workers); /* checks, pool */
+    if (reserve > nofile / 4)
+        reserve = nofile / 4;
+    rlim_t conns = (nofile - reserve) / 2;
+    cfg->max_conns = conns < 1 ? 1 : conns > 10000000 ? 10000000 : (uint32_t)conns;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    cfg->max_buf_bytes = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 4
+                                               : UINT64_C(1) << 30;
+    if (set && set->connections)
+        cfg->max_conns = set->connections;
+    if (set && set->memory)
+        cfg->max_buf_bytes = set->memory;
+    if (set && set->connections && (rlim_t)set->connections * 2 + reserve > nofile)
+        rp_warn("limits { connections %u } needs about %llu descriptors with their server "
+                "connections; the limit is %llu",
+                set->connections, (unsigned long long)(set->connections * 2ull + reserve),
+                (unsigned long long)nofile);
+    rp_debug("descriptor limit %llu: at most %u client connections, %llu MB of buffers",
+             (unsigned long long)nofile, cfg->max_conns,
+             (unsigned long long)(cfg->max_buf_bytes >> 20));
 }
 
 static int write_port_file(const char *path, unsigned port)
@@ -192,6 +247,7 @@ int main(int argc, char **argv)
     if (workers == 0) /* auto: one per core */
         workers = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     proc.n_workers = (unsigned)workers;
+    configure_limits(&proc.cfg, set, &rp_program, proc.n_workers);
     int status = 1;
     proc.workers = calloc(proc.n_workers, sizeof *proc.workers);
     if (!proc.workers || resolve_servers(&proc) < 0 || prepare_backends(&proc) < 0)

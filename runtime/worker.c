@@ -165,6 +165,91 @@ static void close_all(struct rp_worker *w, bool idle_only)
     }
 }
 
+/* ---- accepting under limits ---------------------------------------------------- */
+
+static uint64_t buffer_bytes_in_use(const struct rp_proc *proc)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < proc->n_workers; i++)
+        n += atomic_load_explicit(&proc->workers[i].bufs.in_use, memory_order_relaxed);
+    return n * sizeof(struct rp_buf);
+}
+
+bool rp_worker_may_accept(struct rp_worker *w)
+{
+    const struct rp_proc *proc = w->proc;
+    if (atomic_load_explicit(&proc->n_client_conns, memory_order_relaxed) >= proc->cfg.max_conns)
+        return false;
+    return buffer_bytes_in_use(proc) < proc->cfg.max_buf_bytes;
+}
+
+/* Closes up to `n` of this worker's idle keep-alive connections, the room
+ * nginx also makes when it runs out of connections: an idle client can
+ * reconnect, a waiting new one cannot get in. */
+static void close_some_idle(struct rp_worker *w, unsigned n)
+{
+    struct rp_conn *c = w->conns, *next;
+    for (; c && n; c = next) {
+        next = c->next;
+        if (rp_conn_close_if_idle(c))
+            n--;
+    }
+}
+
+static void set_accepting(struct rp_worker *w, bool on)
+{
+    for (unsigned l = 0; l < w->proc->n_listeners; l++) {
+        if (w->listen_fds[l] < 0)
+            continue;
+        if (on)
+            ev_io_start(w->loop, &w->accept_watchers[l]);
+        else
+            ev_io_stop(w->loop, &w->accept_watchers[l]);
+    }
+    w->accept_paused = !on;
+}
+
+void rp_worker_accept_pause(struct rp_worker *w, double seconds)
+{
+    if (seconds == 0) {
+        close_some_idle(w, 32);
+        if (rp_worker_may_accept(w))
+            return;
+    }
+    if (!w->accept_paused)
+        set_accepting(w, false);
+    /* At a limit, a close here resumes at once (rp_worker_accept_resume);
+     * the timer covers room freed by other workers and descriptor
+     * shortages, which no close of ours announces. */
+    ev_timer_stop(w->loop, &w->accept_retry);
+    ev_timer_set(&w->accept_retry, seconds > 0 ? seconds : 0.05, 0);
+    ev_timer_start(w->loop, &w->accept_retry);
+}
+
+void rp_worker_accept_resume(struct rp_worker *w)
+{
+    if (!w->accept_paused || w->stopping)
+        return;
+    if (!rp_worker_may_accept(w))
+        return;
+    ev_timer_stop(w->loop, &w->accept_retry);
+    set_accepting(w, true);
+}
+
+static void accept_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct rp_worker *w =
+        (struct rp_worker *)((char *)t - offsetof(struct rp_worker, accept_retry));
+    if (w->stopping)
+        return;
+    if (rp_worker_may_accept(w))
+        set_accepting(w, true);
+    else
+        rp_worker_accept_pause(w, 0);
+}
+
 static void wakeup_cb(struct ev_loop *loop, ev_async *a, int revents)
 {
     (void)revents;
@@ -173,6 +258,7 @@ static void wakeup_cb(struct ev_loop *loop, ev_async *a, int revents)
     if (level >= 1 && !w->stopping) {
         w->stopping = true;
         w->stop_deadline = ev_now(loop) + w->proc->cfg.drain_timeout;
+        ev_timer_stop(loop, &w->accept_retry);
         close_listeners(w);
         rp_upstream_sweep(w, true);
         close_all(w, true);
@@ -249,6 +335,7 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
     /* 5 ms: how soon a queued request notices room another worker freed. */
     ev_init(&w->queue_timer, queue_timer_cb);
     w->queue_timer.repeat = 0.005;
+    ev_init(&w->accept_retry, accept_retry_cb);
     w->rng = 0x9e3779b97f4a7c15ull * (id + 1) ^ (uint64_t)ev_time();
     return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <ev.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -37,6 +38,8 @@ struct rp_config {
     double upstream_idle_timeout; /* pooled server connections older are closed */
     uint32_t upstream_max_idle;   /* pooled connections per server per worker */
     uint64_t max_body;            /* request body bytes; 0: no limit */
+    uint32_t max_conns;           /* client connections at once, all workers */
+    uint64_t max_buf_bytes;       /* I/O buffers in use, all workers */
 };
 
 /* A server's address, resolved once at start-up. */
@@ -87,6 +90,11 @@ struct rp_worker {
     uint32_t n_conns;
     bool stopping;
     ev_tstamp stop_deadline;
+    /* Accepting stops while the process is at its connection or memory
+     * limit, or out of descriptors; `accept_retry` looks again. */
+    bool accept_paused;
+    ev_timer accept_retry;
+    struct rp_log_limit accept_log;
 };
 
 /* The whole process. */
@@ -103,7 +111,20 @@ struct rp_proc {
     unsigned n_listeners;                 /* per worker, from the policy or --listen */
     unsigned first_port;                  /* the first listener's port, once bound */
     volatile int stop_level;              /* 0 running, 1 graceful, 2 now */
+    atomic_uint n_client_conns;           /* open client connections, all workers */
 };
+
+/* Whether a new client connection may be accepted now: under the
+ * connection limit and the buffer memory limit. */
+bool rp_worker_may_accept(struct rp_worker *w);
+
+/* Stops accepting for `seconds` (after EMFILE and the like), or until
+ * rp_worker_accept_resume when `seconds` is 0 (at a limit). */
+void rp_worker_accept_pause(struct rp_worker *w, double seconds);
+
+/* A client connection closed: resumes accepting if a limit paused it and
+ * there is room again. */
+void rp_worker_accept_resume(struct rp_worker *w);
 
 /* Sets which events (EV_READ, EV_WRITE, both or 0) `io` is watched for.
  * Stopping and starting within one loop iteration costs no system call:

@@ -127,6 +127,8 @@ struct rp_settings {
     uint32_t header_count; /* fields in a request head */
     uint32_t uri_length;   /* bytes of a request target */
     uint64_t body_size;    /* bytes of a request body; 0: no limit */
+    uint32_t connections;  /* client connections at once; 0: from the fd limit */
+    uint64_t memory;       /* bytes of I/O buffers in use; 0: a quarter of RAM */
 };
 
 #define RP_WORKERS_AUTO UINT32_MAX

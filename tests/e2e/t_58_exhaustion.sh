@@ -1,0 +1,110 @@
+# t_58_exhaustion.sh: running out of descriptors. With `ulimit -n 256` and
+# 400 slow clients holding connections, the proxy must not spin on accept
+# (bounded CPU), must not flood its log (rate-limited lines with a count of
+# what was held back), and must serve again once the clients go.
+#
+# Two proxies: one with the default connection limit (derived from the
+# descriptor limit: it stops accepting before running out), one told to
+# accept more connections than it has descriptors for (so accept meets
+# EMFILE and must back off rather than retry at once).
+
+start_origin a >/dev/null
+policy='
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+route default { proxy app }'
+check "exhaustion policy compiles" build_proxy fdlimit "$policy"
+check "over-limit policy compiles" build_proxy fdover "$policy
+limits { connections 1000 }"
+
+# A wrapper that starts the proxy with 256 descriptors, soft and hard.
+for name in fdlimit fdover; do
+    printf '#!/bin/sh\nulimit -n 256 || exit 97\nexec %q "$@"\n' "$AREA_DIR/$name" >"$AREA_DIR/$name.256"
+    chmod +x "$AREA_DIR/$name.256"
+done
+
+# hold PORT N SECONDS: opens N connections to PORT, sends each half a request
+# head (a slow client), keeps them SECONDS, then closes them all.
+hold()
+{
+    python3 - "$1" "$2" "$3" <<'EOF'
+import socket, sys, time
+port, n, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+socks = []
+for _ in range(n):
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex(("127.0.0.1", port))
+    socks.append(s)
+time.sleep(0.3)
+for s in socks:
+    try:
+        s.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n")
+    except OSError:
+        pass
+time.sleep(secs)
+for s in socks:
+    s.close()
+EOF
+}
+
+# cpu_ticks PID: user + system clock ticks the process has used.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+hz=$(getconf CLK_TCK)
+for name in fdlimit fdover; do
+    p=$(start_proxy "$AREA_DIR/$name.256" -w 1)
+    pid=$(proxy_pid "$name.256")
+    err=$AREA_DIR/$name.256.run.err
+    check_eq "$name: serves before the flood" "$(hcurl "http://127.0.0.1:$p/before")" "a GET /before"
+    lines0=$(wc -l <"$err")
+    hold "$p" 400 3 &
+    holder=$!
+    sleep 1
+    t0=$(cpu_ticks "$pid")
+    sleep 2
+    used=$(( ($(cpu_ticks "$pid") - t0) * 1000 / hz ))
+    # A spinning accept loop burns all of its 2 s; backing off costs next
+    # to nothing (250 ms leaves room for a loaded machine).
+    check "$name: bounded CPU while out of connections (${used} ms of CPU in 2 s)" \
+        test "$used" -lt $((250 * SCALE))
+    wait $holder
+    lines=$(($(wc -l <"$err") - lines0))
+    check "$name: bounded log while out of connections ($lines lines in 3 s)" test "$lines" -le 12
+    if [ "$name" = fdover ]; then
+        check "$name: the log says why accepting paused" grep -q 'accept: Too many open files' "$err"
+    else
+        check "$name: the log says the connection limit was reached" grep -q 'at the limit of' "$err"
+    fi
+    # Queued connections are accepted and closed as the clients' FINs arrive.
+    ok=
+    for _ in $(seq 1 $((20 * SCALE))); do
+        got=$(hcurl --max-time 1 "http://127.0.0.1:$p/after" 2>/dev/null) && [ "$got" = "a GET /after" ] && {
+            ok=1
+            break
+        }
+        sleep 0.25
+    done
+    check "$name: serves again once the clients have gone" test -n "$ok"
+    check "$name: proxy stops on SIGTERM with exit 0" stop_proxy "$name.256"
+done
+
+# Buffer memory: with `limits { memory 1m }` (32 buffers of 32 KB) and slow
+# requests holding several buffers each, new connections wait in the listen
+# queue until buffers come back, and then are all served.
+check "memory-limit policy compiles" build_proxy memcap "$policy
+limits { memory 1m }"
+p=$(start_proxy memcap -w 1)
+t0=$EPOCHREALTIME
+pids=()
+for i in $(seq 1 24); do
+    hcurl -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$p/slow/600" >"$AREA_DIR/mem.$i" 2>/dev/null &
+    pids+=($!)
+done
+wait "${pids[@]}"
+ms=$(ms_since "$t0")
+got=$(cat "$AREA_DIR"/mem.* | sort | uniq -c | awk '{ print $2 ":" $1 }' | tr '\n' ' ')
+check_eq "memcap: 24 slow requests over 1 MB of buffers are all served" "$got" "200:24 "
+check "memcap: ... in more than one round, the rest waiting for buffers (${ms} ms)" test "$ms" -ge 1150
+check "memcap: the log says the memory limit was reached" grep -q 'at the limit of' "$AREA_DIR/memcap.run.err"
+check "memcap: proxy stops on SIGTERM with exit 0" stop_proxy memcap
