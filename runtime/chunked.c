@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/types.h>
 
 #include "rp/http1.h"
@@ -52,6 +53,52 @@ static bool is_tchar(unsigned char c)
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return true;
     return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* Fields a recipient must find in the header section, so a trailer copy is
+ * either ignored or, worse, read by a next hop as if it were there. */
+static bool trailer_forbidden(const char *name, size_t len)
+{
+    static const char *const names[] = {
+        /* framing and routing */
+        "content-length", "transfer-encoding", "trailer", "host",
+        /* hop-by-hop */
+        "connection", "keep-alive", "proxy-connection", "te", "upgrade",
+        /* authentication and state */
+        "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate",
+        "cookie", "set-cookie",
+        /* request modifiers */
+        "expect", "max-forwards", "range", "if-match", "if-none-match", "if-modified-since",
+        "if-unmodified-since", "if-range",
+        /* response controls */
+        "cache-control", "expires", "age", "pragma", "vary", "location", "retry-after",
+        /* content format */
+        "content-type", "content-encoding", "content-range", "content-language",
+        "content-location"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+size_t rp_trailer_filter(char *p, size_t n)
+{
+    size_t in = 0, out = 0;
+    while (in < n) {
+        const char *line = p + in;
+        const char *crlf = memchr(line, '\r', n - in);
+        size_t line_len = crlf ? (size_t)(crlf - line) + 2 : n - in;
+        if (line_len > n - in)
+            line_len = n - in;
+        const char *colon = memchr(line, ':', line_len);
+        bool keep = !colon || !trailer_forbidden(line, (size_t)(colon - line));
+        if (keep) {
+            memmove(p + out, line, line_len);
+            out += line_len;
+        }
+        in += line_len;
+    }
+    return out;
 }
 
 ssize_t rp_chunked_scan(struct rp_chunked *c, const char *buf, size_t len, bool *done)
@@ -134,6 +181,7 @@ ssize_t rp_chunked_scan(struct rp_chunked *c, const char *buf, size_t len, bool 
             } else if (c->remaining == 0) {
                 /* last-chunk: the trailer section follows. */
                 c->in_trailer = 1;
+                c->trailer_at = (uint32_t)(p - (const unsigned char *)buf);
                 c->state = CH_TRAILER_START;
             } else {
                 c->state = CH_DATA;

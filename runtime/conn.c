@@ -222,7 +222,7 @@ ssize_t rp_conn_read(struct rp_conn *c)
     return n;
 }
 
-ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n)
+static ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n)
 {
     if (b->done || n == 0)
         return 0;
@@ -285,6 +285,33 @@ static void respond_start(struct rp_conn *c, const char *body, size_t body_len)
     c->state = RP_CONN_RESPONDING;
     rp_conn_set_timer(c, c->w->cfg->backend_timeout);
     rp_conn_client_write(c);
+}
+
+ssize_t rp_body_advance(struct rp_body *b, struct rp_buf *buf, uint32_t ready)
+{
+    char *fresh = buf->data + buf->start + ready + b->held;
+    size_t n_fresh = (size_t)(buf->data + buf->end - fresh);
+    bool was_trailer = b->chunked.in_trailer;
+    ssize_t n = rp_body_scan(b, fresh, n_fresh);
+    if (n < 0 || b->kind != RP_HTTP1_BODY_CHUNKED || !b->chunked.in_trailer)
+        return n;
+    /* Bytes from the trailer section's start on are held. */
+    size_t released = was_trailer ? 0 : b->chunked.trailer_at;
+    b->held += (uint32_t)((size_t)n - released);
+    if (!b->done)
+        return b->held > RP_TRAILER_MAX ? -1 : (ssize_t)released;
+    /* The section begins where this call's released bytes end (at ready
+     * itself when it began in an earlier call). */
+    char *section = buf->data + buf->start + ready + released;
+    size_t kept = rp_trailer_filter(section, b->held);
+    if (kept < b->held) {
+        char *after = section + b->held;
+        memmove(section + kept, after, (size_t)(buf->data + buf->end - after));
+        buf->end -= b->held - (uint32_t)kept;
+    }
+    released += kept;
+    b->held = 0;
+    return (ssize_t)released;
 }
 
 void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len,

@@ -37,6 +37,9 @@ struct rp_body {
     bool done;
     uint64_t left; /* RP_HTTP1_BODY_LENGTH: bytes still to come */
     struct rp_chunked chunked;
+    /* Bytes of a chunked body's trailer section scanned but not yet ready:
+     * they wait until the section is complete, to be filtered. */
+    uint32_t held;
 };
 
 /* What a request needs while it is parsed and decided; pooled per worker. */
@@ -136,7 +139,16 @@ void rp_conn_set_timer(struct rp_conn *c, double seconds);
  * method is another or the field is absent or not a number. */
 int64_t rp_request_max_forwards(const struct rp_http1_request *req);
 
-ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n);
+/* The longest trailer section relayed; a longer one is malformed. */
+#define RP_TRAILER_MAX (8 * 1024)
+
+/* Reads the body bytes that arrived in `buf` after its first `ready` bytes
+ * (body bytes scanned before and not yet sent) and returns how many more are
+ * ready to send, or -1 for a malformed body. Bytes after the body's end are
+ * left unread in buf. A chunked body's trailer section is held back until
+ * it is complete, then stripped of the fields that may not be trailers
+ * (rp_trailer_filter), so what follows in buf moves down. */
+ssize_t rp_body_advance(struct rp_body *b, struct rp_buf *buf, uint32_t ready);
 
 /* Called when an exchange is over (response complete or failed). Goes on
  * with the next pipelined request, waits for one, or closes. */

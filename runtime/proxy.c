@@ -825,7 +825,7 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
                            req->body != RP_HTTP1_BODY_NONE;
     /* The head is rebuilt: req's slices are not used past this point. */
     c->in->start += head_len;
-    ssize_t n = rp_body_scan(&c->req_body, c->in->data + c->in->start, rp_buf_len(c->in));
+    ssize_t n = rp_body_advance(&c->req_body, c->in, 0);
     if (n < 0) {
         proxy_fail(c, 400);
         return;
@@ -902,7 +902,6 @@ void rp_proxy_client_readable(struct rp_conn *c)
         return;
     }
     for (int i = 0; i < RP_READS_PER_EVENT && c->state == RP_CONN_PROXYING; i++) {
-        uint32_t before = rp_buf_len(c->in);
         ssize_t n = rp_conn_read(c);
         if (n == -2 || n == 0) {
             /* The client went away in the middle of its body. */
@@ -913,8 +912,7 @@ void rp_proxy_client_readable(struct rp_conn *c)
             break;
         bool filled = c->in->end == RP_BUF_SIZE;
         /* rp_conn_read may have compacted; new bytes follow the old ones. */
-        const char *fresh = c->in->data + c->in->start + before;
-        ssize_t body = rp_body_scan(&c->req_body, fresh, (size_t)n);
+        ssize_t body = rp_body_advance(&c->req_body, c->in, c->req_ready);
         if (body < 0) {
             proxy_fail(c, 400);
             return;
@@ -1114,9 +1112,7 @@ static bool proxy_recv_response_once(struct rp_conn *c)
             return false;
         }
     }
-    uint32_t fresh_off = up->in->start + c->resp_ready;
-    uint32_t fresh = up->in->end - fresh_off;
-    ssize_t body = rp_body_scan(&c->resp_body, up->in->data + fresh_off, fresh);
+    ssize_t body = rp_body_advance(&c->resp_body, up->in, c->resp_ready);
     if (body < 0) {
         rp_warn("server %s/%s sent a malformed chunked body",
                 w->prog->backends[c->backend].name,
@@ -1132,7 +1128,7 @@ static bool proxy_recv_response_once(struct rp_conn *c)
         body = 0;
     }
     c->resp_ready += (uint32_t)body;
-    if ((uint32_t)body < fresh)
+    if (c->resp_body.done && up->in->start + c->resp_ready < up->in->end)
         c->up_keep_alive = false; /* bytes after the response: not ours to guess */
     proxy_send_response(c);
     return (uint32_t)n == room;

@@ -159,5 +159,85 @@ for ep in badstatus badversion clte dupcl badcl badchunk obsfold barelf spacecol
 done
 check_eq "malformed responses: POISONED never reached a client" "$(grep -rl POISONED "$d" | grep -v '\.log$' | wc -l)" 0
 
+# ---- Content-Length where no body can be ----------------------------------------------------
+
+check "no body: the 204 that claimed Content-Length: 9 is relayed without it" \
+    lacks '^Content-Length:' <(tr -d '\r' <"$d/204body.head" | sed '/^$/q')
+raw_request "$p" 'GET /raw/103cl HTTP/1.1\r\nHost: x\r\n\r\nGET /after-103 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$d/103cl.resp"
+check_eq "1xx: a 103 with Content-Length is relayed, then the 200 and the next answer" \
+    "$(statuses "$d/103cl.resp")" "103 200 200"
+check "1xx: ... the 103 without its Content-Length" \
+    lacks 'Content-Length: 7' <(tr -d '\r' <"$d/103cl.resp")
+
+# ---- trailers -------------------------------------------------------------------------------
+
+# Fields that frame, route or authenticate a message may not come as
+# trailers (RFC 9110 6.5.1): a next hop that merged them would read them as
+# if they were in the head.
+raw_request "$p" 'GET /raw/trailers HTTP/1.1\r\nHost: x\r\nTE: trailers\r\n\r\nGET /after-trailers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$d/trailers.resp"
+tr -d '\r' <"$d/trailers.resp" >"$d/trailers.txt"
+check_eq "trailers: the chunked response and the next answer arrive" "$(statuses "$d/trailers.resp")" "200 200"
+check "trailers: an allowed trailer field (X-Checksum) is relayed" grep -q '^X-Checksum: abc$' "$d/trailers.txt"
+for f in 'Content-Length: 99' 'Host: evil' 'Set-Cookie: s=1' 'Transfer-Encoding: gzip'; do
+    check "trailers: response trailer '$f' is not relayed" lacks "^$f\$" "$d/trailers.txt"
+done
+check_eq "trailers: the next answer is intact" "$(tail -n 1 "$d/trailers.txt")" "a GET /after-trailers"
+
+start_origin r --raw >/dev/null
+check "trailer policy compiles" build_proxy trailers '
+listen :8080
+backend app { server r 127.0.0.1:@r@ }
+route default { proxy app }'
+p2=$(start_proxy trailers -w 1)
+raw_request "$p2" 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 9\r\nHost: evil\r\nContent-Length: 40\r\nAuthorization: Basic eA==\r\n\r\n' >"$d/reqtrailers.resp"
+check_eq "trailers: a chunked request with trailers is answered" "$(statuses "$d/reqtrailers.resp")" 200
+rawlog=$AREA_DIR/r.raw
+check "trailers: an allowed request trailer (X-Sum) reaches the server" grep -q 'X-Sum: 9' "$rawlog"
+for f in 'Host: evil' 'Content-Length: 40' 'Authorization: Basic'; do
+    check "trailers: request trailer '$f' does not reach the server" lacks "$f" "$rawlog"
+done
+
+# ---- Connection naming framing fields ----------------------------------------------------
+
+echo_head() { raw_request "$p2" "$1" | tr -d '\r'; }
+got=$(echo_head 'GET /headers HTTP/1.1\r\nHost: named.example\r\nConnection: Host, Content-Length, Transfer-Encoding, close\r\n\r\n')
+check "connection: 'Connection: Host' does not take Host away from the server's request" \
+    grep -q '^Host: named.example$' <(printf '%s\n' "$got")
+got=$(echo_head 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: Content-Length, close\r\n\r\nhello')
+check_match "connection: 'Connection: Content-Length' keeps the body framed (5 bytes echoed)" "$got" $'\n5 [0-9a-f]+$'
+got=$(echo_head 'GET /headers HTTP/1.0\r\n\r\n')
+check "connection: an HTTP/1.0 request without Host gets one towards the server" \
+    grep -q '^Host: app$' <(printf '%s\n' "$got")
+
+# ---- TRACE, OPTIONS and Max-Forwards ----------------------------------------------------
+
+before=$(wc -l <"$AREA_DIR/r.log")
+got=$(echo_head 'TRACE / HTTP/1.1\r\nHost: x\r\nCookie: secret=1\r\nConnection: close\r\n\r\n')
+check_match "trace: TRACE is refused (405) unless a route names it" "$got" '^HTTP/1\.1 405 '
+check_match "trace: ... with Allow" "$got" $'\nAllow: [A-Z, ]*GET'
+got=$(echo_head 'OPTIONS /x HTTP/1.1\r\nHost: x\r\nMax-Forwards: 0\r\nConnection: close\r\n\r\n')
+check_match "max-forwards: OPTIONS with Max-Forwards: 0 is answered by the proxy (200)" "$got" '^HTTP/1\.1 200 '
+check_match "max-forwards: ... with Allow" "$got" $'\nAllow: '
+check_eq "max-forwards: neither reached the server" "$(wc -l <"$AREA_DIR/r.log")" "$before"
+echo_head 'OPTIONS /mf HTTP/1.1\r\nHost: x\r\nMax-Forwards: 3\r\nConnection: close\r\n\r\n' >/dev/null
+check "max-forwards: Max-Forwards: 3 reaches the server as 2" grep -q 'Max-Forwards: 2' "$rawlog"
+check "proxy 'trailers' stops on SIGTERM with exit 0" stop_proxy trailers
+
+check "trace policy compiles" build_proxy trace '
+listen :8080
+backend app { server r 127.0.0.1:@r@ }
+route method [TRACE] { proxy app }
+route default { proxy app }'
+p3=$(start_proxy trace -w 1)
+got=$(raw_request "$p3" 'TRACE /t HTTP/1.1\r\nHost: x\r\nMax-Forwards: 0\r\nCookie: secret=1\r\nX-Mine: yes\r\nConnection: close\r\n\r\n' | tr -d '\r')
+check_match "trace: allowed by a route, TRACE with Max-Forwards: 0 is echoed by the proxy" \
+    "$got" $'^HTTP/1\\.1 200 .*\nContent-Type: message/http\n.*\n\nTRACE /t HTTP/1\\.1\n'
+check_match "trace: ... with the request's fields" "$got" $'\nX-Mine: yes\n'
+check "trace: ... but not its cookies" lacks 'secret' <(printf '%s\n' "$got")
+got=$(raw_request "$p3" 'TRACE /t HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | tr -d '\r')
+check_match "trace: allowed, TRACE without Max-Forwards goes to the server" "$got" '^HTTP/1\.1 [0-9]+ '
+check "trace: ... and reached it" grep -q '^r TRACE /t ' "$AREA_DIR/r.log"
+check "proxy 'trace' stops on SIGTERM with exit 0" stop_proxy trace
+
 check_eq "http: the proxy still serves afterwards" "$(hcurl "http://127.0.0.1:$p/still")" "a GET /still"
 check "proxy 'http' stops on SIGTERM with exit 0" stop_proxy http

@@ -973,6 +973,15 @@ static const struct {
     {"hop", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: X-Hop-Named, keep-alive\r\n"
             "X-Hop-Named: secret\r\nKeep-Alive: timeout=5, max=100\r\n"
             "Proxy-Connection: keep-alive\r\nUpgrade: h2c\r\nX-End-To-End: kept\r\n\r\nhop"},
+    /* A chunked body whose trailer section holds fields that may not be
+     * trailers (RFC 9110 6.5.1) beside one that may. */
+    {"trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+                 "5\r\nhello\r\n0\r\nX-Checksum: abc\r\nContent-Length: 99\r\nHost: evil\r\n"
+                 "Set-Cookie: s=1\r\nTransfer-Encoding: gzip\r\n\r\n"},
+    /* Content-Length on an interim response and a 204: no message of theirs
+     * has a body, so it says nothing a client could use. */
+    {"103cl", "HTTP/1.1 103 Early Hints\r\nContent-Length: 7\r\nLink: </a.css>\r\n\r\n"
+              "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n103"},
     /* Several interim responses before the final one. */
     {"1xx", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
             "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"

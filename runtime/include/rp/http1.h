@@ -120,6 +120,9 @@ struct rp_chunked {
     uint8_t in_trailer;
     uint32_t line_len;  /* bytes in the current size or trailer line */
     uint64_t remaining; /* data bytes left in the current chunk */
+    /* Set by the call in which the trailer section starts: the offset in
+     * that call's buf of its first byte (after the last-chunk line). */
+    uint32_t trailer_at;
 };
 
 #define RP_CHUNKED_MAX_LINE 4096 /* longest chunk-size line or trailer line */
@@ -130,5 +133,12 @@ struct rp_chunked {
  * RP_CHUNKED_MAX_LINE, bad trailer). Sets *done once the last chunk and the
  * trailer section have been read. */
 ssize_t rp_chunked_scan(struct rp_chunked *c, const char *buf, size_t len, bool *done);
+
+/* Removes from a complete trailer section p[0..n) (field lines, each ending
+ * in CRLF, then the final CRLF, as rp_chunked_scan accepted it) the fields
+ * that may not be trailers (RFC 9110 6.5.1: framing, routing, hop-by-hop,
+ * authentication, request modifiers, response controls, content format),
+ * in place. Returns the new length. */
+size_t rp_trailer_filter(char *p, size_t n);
 
 #endif
