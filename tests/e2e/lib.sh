@@ -166,6 +166,19 @@ stop_origin()
     kill_pids 5 "$(cat "$base.pid")"
 }
 
+# restart_origin NAME: starts NAME again on the port it had.
+restart_origin()
+{
+    local base=$AREA_DIR/$1 port
+    port=$(cat "$base.port")
+    spawn "$base" "$ORIGIN" serve --port "$port" --name "$1" --log "$base.log"
+    for _ in $(seq $((50 * SCALE))); do
+        hcurl -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 origin_port() { cat "$AREA_DIR/$1.port"; }
 origin_log() { echo "$AREA_DIR/$1.log"; }
 origin_raw() { echo "$AREA_DIR/$1.raw"; }

@@ -12,19 +12,6 @@ names()
 # share NAME: the percentage of lines on stdin equal to NAME.
 share() { awk -v n="$1" '$1 == n { k++ } END { printf "%d", NR ? 100 * k / NR : 0 }'; }
 
-# restart_origin NAME: starts NAME again on the port it had.
-restart_origin()
-{
-    local base=$AREA_DIR/$1 port
-    port=$(cat "$base.port")
-    spawn "$base" "$ORIGIN" serve --port "$port" --name "$1" --log "$base.log"
-    for _ in $(seq 50); do
-        hcurl -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 # log_time PROXY PATTERN: seconds since the epoch at which the proxy's
 # stderr first showed PATTERN (polled), or nothing within 10 s.
 wait_log()
