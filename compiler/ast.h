@@ -68,6 +68,8 @@ struct ast_listen {
     struct ast_listen *next;
     struct span kw; /* `listen` */
     struct ast_addr addr;
+    struct ast_arg *opts; /* options after the address */
+    uint32_t max_conns;   /* checked `max_conns N`; 0: none */
 };
 
 struct ast_server {

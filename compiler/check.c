@@ -186,28 +186,6 @@ static bool addr_same(const struct ast_addr *x, const struct ast_addr *y)
            memcmp(x->bin, y->bin, len) == 0;
 }
 
-/* ---- the checks ----------------------------------------------------------- */
-
-static void check_listeners(struct check *c)
-{
-    if (c->prog->n_listens == 0)
-        diag_file_error(c->diag, "no 'listen' statement: the proxy would accept no connections");
-    for (struct ast_listen *l = c->prog->listens; l; l = l->next) {
-        check_addr(c, &l->addr, false);
-        for (struct ast_listen *e = c->prog->listens; e != l; e = e->next) {
-            if (addr_same(&e->addr, &l->addr)) {
-                bool v6 = l->addr.family == AF_INET6;
-                char where[160];
-                snprintf(where, sizeof where, "%s%s%s:%u", v6 ? "[" : "", l->addr.host,
-                         v6 ? "]" : "", l->addr.port);
-                diag_error(c->diag, l->addr.tok, "duplicate listener on %s", where);
-                diag_note(c->diag, e->addr.tok, "first listener on this address");
-                break;
-            }
-        }
-    }
-}
-
 /* ---- values ------------------------------------------------------------ */
 
 static int arg_len(const struct ast_arg *a)
@@ -495,6 +473,58 @@ static void check_settings(struct check *c)
     if (set->uri_length && set->header_size && set->uri_length > set->header_size)
         diag_error(c->diag, seen_l[2]->stmt.args->tok,
                    "uri_length is larger than header_size: the request line is part of the head");
+}
+
+/* ---- listeners ---------------------------------------------------------- */
+
+/* `listen ADDRESS [max_conns N]`. */
+static void check_listen_opts(struct check *c, struct ast_listen *l)
+{
+    static const char *const opts[] = {"max_conns"};
+    for (const struct ast_arg *a = l->opts; a; a = a->next) {
+        if (a->kind != AST_ARG_WORD) {
+            diag_error(c->diag, a->tok, "unexpected '%.*s': the form is 'listen ADDRESS "
+                       "[max_conns N]'", arg_len(a), text_at(c, a->tok));
+            return;
+        }
+        int k = word_index(c, a->tok, opts, 1);
+        if (k < 0) {
+            check_unknown(c, a->tok, "listen option", opts, 1);
+            return;
+        }
+        if (l->max_conns) {
+            diag_error(c->diag, a->tok, "max_conns is already set for this listener");
+            return;
+        }
+        if (!a->next) {
+            diag_error(c->diag, a->tok, "'max_conns' needs a value: the form is 'max_conns N'");
+            return;
+        }
+        a = a->next;
+        if (!check_int(c, a, "max_conns", 1, 10000000, &l->max_conns))
+            return;
+    }
+}
+
+static void check_listeners(struct check *c)
+{
+    if (c->prog->n_listens == 0)
+        diag_file_error(c->diag, "no 'listen' statement: the proxy would accept no connections");
+    for (struct ast_listen *l = c->prog->listens; l; l = l->next) {
+        check_addr(c, &l->addr, false);
+        check_listen_opts(c, l);
+        for (struct ast_listen *e = c->prog->listens; e != l; e = e->next) {
+            if (addr_same(&e->addr, &l->addr)) {
+                bool v6 = l->addr.family == AF_INET6;
+                char where[160];
+                snprintf(where, sizeof where, "%s%s%s:%u", v6 ? "[" : "", l->addr.host,
+                         v6 ? "]" : "", l->addr.port);
+                diag_error(c->diag, l->addr.tok, "duplicate listener on %s", where);
+                diag_note(c->diag, e->addr.tok, "first listener on this address");
+                break;
+            }
+        }
+    }
 }
 
 /* ---- backends ------------------------------------------------------------ */

@@ -156,7 +156,10 @@ static void emit_listeners(struct emit *e, const struct ast_program *p)
         emit_where(e, b, l->kw);
         buf_puts(b, ", .host = ");
         emit_string(b, l->addr.host, strlen(l->addr.host), 0);
-        buf_printf(b, ", .port = %u},\n", l->addr.port);
+        buf_printf(b, ", .port = %u", l->addr.port);
+        if (l->max_conns)
+            buf_printf(b, ", .max_conns = %u", l->max_conns);
+        buf_puts(b, "},\n");
     }
     buf_puts(b, "};\n\n");
 }

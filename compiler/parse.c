@@ -251,11 +251,13 @@ bool parse_uint(const char *s, size_t n, uint32_t max, uint32_t *out)
     return true;
 }
 
-void parse_listen(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *addr)
+void parse_listen(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *addr,
+                  struct ast_arg *opts)
 {
     struct ast_listen *l = arena_alloc(p->arena, sizeof *l);
     l->kw = tok_span(kw);
     l->addr.tok = tok_span(addr);
+    l->opts = opts;
     *p->prog->listens_tail = l;
     p->prog->listens_tail = &l->next;
     p->prog->n_listens++;

@@ -66,7 +66,8 @@ enum parse_action_kind {
 
 void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t);
 void parse_stack_overflow(struct parse_ctx *p);
-void parse_listen(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *addr);
+void parse_listen(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *addr,
+                  struct ast_arg *opts);
 void parse_backend_begin(struct parse_ctx *p, const struct lex_token *kw,
                          const struct lex_token *name);
 void parse_backend_end(struct parse_ctx *p);

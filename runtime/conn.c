@@ -74,7 +74,8 @@ void rp_exchange_pool_clear(struct rp_worker *w)
 
 #define RP_MAX_FREE_CONNS 4096
 
-static void conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage *peer)
+static void conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
+                     unsigned listener)
 {
     /* Connections come from the worker's free list: a new connection per
      * request costs no allocation once the pool is warm. */
@@ -88,6 +89,8 @@ static void conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage 
         return;
     }
     atomic_fetch_add_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->proc->listener_conns[listener], 1, memory_order_relaxed);
+    c->listener = listener;
     c->fd = fd;
     c->w = w;
     c->peer = *peer;
@@ -125,6 +128,16 @@ void rp_conn_accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
         rp_worker_accept_pause(w, 0);
         return;
     }
+    unsigned l = (unsigned)(lw - w->accept_watchers);
+    if (!rp_listener_has_room(w->proc, l)) {
+        if (rp_log_limit_pass(&w->accept_log, ev_now(loop)))
+            rp_warn("worker %u: listener %s at its limit of %u connections; new connections "
+                    "wait",
+                    w->id, l < w->prog->n_listeners ? w->prog->listeners[l].where : "",
+                    w->proc->listener_max[l]);
+        rp_worker_listener_full(w, l);
+        return;
+    }
     int fd = accept4(lw->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
         int err = errno;
@@ -137,7 +150,7 @@ void rp_conn_accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
         rp_worker_accept_pause(w, 0.1);
         return;
     }
-    conn_new(w, fd, &peer);
+    conn_new(w, fd, &peer, l);
 }
 
 void rp_conn_close(struct rp_conn *c)
@@ -151,6 +164,7 @@ void rp_conn_close(struct rp_conn *c)
     ev_timer_stop(w->loop, &c->timer);
     close(c->fd);
     atomic_fetch_sub_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&w->proc->listener_conns[c->listener], 1, memory_order_relaxed);
     rp_worker_accept_resume(w);
     rp_buf_put(&w->bufs, c->in);
     rp_buf_put(&w->bufs, c->out);

@@ -96,6 +96,7 @@ struct rp_conn {
     double queue_deadline;    /* when waiting for a server ends in 503 (0: not yet) */
     struct rp_conn *queue_next;
     uint32_t attempts;        /* servers tried, for `retries N` */
+    uint32_t listener;        /* the listener it came in on */
     uint64_t tried;           /* bit per server (the first 64) already tried */
     uint64_t hash;            /* the request's key for `balance hash(...)` */
     bool resp_started;        /* response bytes have been written to the client */

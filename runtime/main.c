@@ -189,6 +189,8 @@ static void proc_free(struct rp_proc *proc)
             free(proc->server_addrs[b]);
     free(proc->server_addrs);
     free(proc->workers);
+    free(proc->listener_conns);
+    free(proc->listener_max);
 }
 
 int main(int argc, char **argv)

@@ -102,6 +102,14 @@ int rp_proc_listen(struct rp_proc *proc, const char *const *listen_override, uns
             proc->workers[i].listen_fds[l] = -1;
     }
     proc->n_listeners = n;
+    proc->listener_conns = calloc(n ? n : 1, sizeof *proc->listener_conns);
+    proc->listener_max = calloc(n ? n : 1, sizeof *proc->listener_max);
+    if (!proc->listener_conns || !proc->listener_max)
+        return -1;
+    /* --listen replaces the policy's addresses in order; a listener's
+     * options stay with its position. */
+    for (unsigned l = 0; l < n && l < prog->n_listeners; l++)
+        proc->listener_max[l] = prog->listeners[l].max_conns;
     for (unsigned l = 0; l < n; l++) {
         struct sockaddr_storage sa;
         socklen_t len;
@@ -196,44 +204,70 @@ static void close_some_idle(struct rp_worker *w, unsigned n)
     }
 }
 
-static void set_accepting(struct rp_worker *w, bool on)
+bool rp_listener_has_room(const struct rp_proc *proc, unsigned l)
 {
+    return proc->listener_max[l] == 0 ||
+           atomic_load_explicit(&proc->listener_conns[l], memory_order_relaxed) <
+               proc->listener_max[l];
+}
+
+/* Runs the accept watchers that may run now (under the global limits, on
+ * listeners under their own) and stops the others. True when all run. */
+static bool refresh_accepting(struct rp_worker *w)
+{
+    bool global = rp_worker_may_accept(w), all = true;
     for (unsigned l = 0; l < w->proc->n_listeners; l++) {
         if (w->listen_fds[l] < 0)
             continue;
-        if (on)
+        bool run = global && rp_listener_has_room(w->proc, l);
+        if (run)
             ev_io_start(w->loop, &w->accept_watchers[l]);
         else
             ev_io_stop(w->loop, &w->accept_watchers[l]);
+        all &= run;
     }
-    w->accept_paused = !on;
+    w->accept_paused = !all;
+    return all;
+}
+
+static void retry_accept_in(struct rp_worker *w, double seconds)
+{
+    ev_timer_stop(w->loop, &w->accept_retry);
+    ev_timer_set(&w->accept_retry, seconds, 0);
+    ev_timer_start(w->loop, &w->accept_retry);
 }
 
 void rp_worker_accept_pause(struct rp_worker *w, double seconds)
 {
     if (seconds == 0) {
         close_some_idle(w, 32);
-        if (rp_worker_may_accept(w))
+        if (refresh_accepting(w))
             return;
+    } else {
+        for (unsigned l = 0; l < w->proc->n_listeners; l++)
+            ev_io_stop(w->loop, &w->accept_watchers[l]);
+        w->accept_paused = true;
     }
-    if (!w->accept_paused)
-        set_accepting(w, false);
     /* At a limit, a close here resumes at once (rp_worker_accept_resume);
      * the timer covers room freed by other workers and descriptor
      * shortages, which no close of ours announces. */
-    ev_timer_stop(w->loop, &w->accept_retry);
-    ev_timer_set(&w->accept_retry, seconds > 0 ? seconds : 0.05, 0);
-    ev_timer_start(w->loop, &w->accept_retry);
+    retry_accept_in(w, seconds > 0 ? seconds : 0.05);
+}
+
+void rp_worker_listener_full(struct rp_worker *w, unsigned l)
+{
+    ev_io_stop(w->loop, &w->accept_watchers[l]);
+    w->accept_paused = true;
+    if (!ev_is_active(&w->accept_retry))
+        retry_accept_in(w, 0.05);
 }
 
 void rp_worker_accept_resume(struct rp_worker *w)
 {
     if (!w->accept_paused || w->stopping)
         return;
-    if (!rp_worker_may_accept(w))
-        return;
-    ev_timer_stop(w->loop, &w->accept_retry);
-    set_accepting(w, true);
+    if (refresh_accepting(w))
+        ev_timer_stop(w->loop, &w->accept_retry);
 }
 
 static void accept_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -244,9 +278,7 @@ static void accept_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
         (struct rp_worker *)((char *)t - offsetof(struct rp_worker, accept_retry));
     if (w->stopping)
         return;
-    if (rp_worker_may_accept(w))
-        set_accepting(w, true);
-    else
+    if (!refresh_accepting(w))
         rp_worker_accept_pause(w, 0);
 }
 

@@ -112,7 +112,16 @@ struct rp_proc {
     unsigned first_port;                  /* the first listener's port, once bound */
     volatile int stop_level;              /* 0 running, 1 graceful, 2 now */
     atomic_uint n_client_conns;           /* open client connections, all workers */
+    atomic_uint *listener_conns;          /* [listener]: open client connections */
+    uint32_t *listener_max;               /* [listener]: listen max_conns; 0: none */
 };
+
+/* Whether listener `l` is under its own connection limit. */
+bool rp_listener_has_room(const struct rp_proc *proc, unsigned l);
+
+/* Listener `l` is at its limit: stops accepting on it until a connection
+ * of it closes. */
+void rp_worker_listener_full(struct rp_worker *w, unsigned l);
 
 /* Whether a new client connection may be accepted now: under the
  * connection limit and the buffer memory limit. */

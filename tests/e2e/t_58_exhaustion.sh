@@ -108,3 +108,33 @@ check_eq "memcap: 24 slow requests over 1 MB of buffers are all served" "$got" "
 check "memcap: ... in more than one round, the rest waiting for buffers (${ms} ms)" test "$ms" -ge 1150
 check "memcap: the log says the memory limit was reached" grep -q 'at the limit of' "$AREA_DIR/memcap.run.err"
 check "memcap: proxy stops on SIGTERM with exit 0" stop_proxy memcap
+
+# A listener's own limit: `listen ADDRESS max_conns 2`. Two slow clients
+# hold it; a third waits in the listen queue, not refused, and is served as
+# soon as one of the two goes.
+check "listener-limit policy compiles" build_proxy lcap '
+listen :8080 max_conns 2
+backend app { server a 127.0.0.1:@a@ }
+route default { proxy app }'
+p=$(start_proxy lcap -w 1)
+conn_open h1 "$p"
+conn_open h2 "$p"
+conn_send "$h1" 'GET /held HTTP/1.1\r\n'
+conn_send "$h2" 'GET /held HTTP/1.1\r\n'
+sleep 0.3
+got=$(hcurl -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$p/waiting" 2>/dev/null)
+check_eq "lcap: a third client is not answered while two hold the listener" "$got" 000
+check "lcap: the log says the listener is at its limit" grep -q 'at its limit of 2 connections' "$AREA_DIR/lcap.run.err"
+# (The background client must not inherit the held sockets, or closing
+# them here would not close them.)
+(
+    exec {h1}>&- {h2}>&-
+    hcurl -o "$AREA_DIR/lcap.third" "http://127.0.0.1:$p/third" 2>/dev/null
+) &
+third=$!
+sleep 0.3
+conn_close "$h1"
+wait $third
+check_eq "lcap: ... and is served once one of them goes" "$(cat "$AREA_DIR/lcap.third")" "a GET /third"
+conn_close "$h2"
+check "lcap: proxy stops on SIGTERM with exit 0" stop_proxy lcap

@@ -31,6 +31,7 @@ struct rp_listener_def {
     const char *where;
     const char *host; /* numeric address to bind, "0.0.0.0" or "::" for any */
     uint16_t port;
+    uint32_t max_conns; /* client connections at once on it; 0: only the global limit */
 };
 
 /* ---- backends ------------------------------------------------------------- */
