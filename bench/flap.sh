@@ -121,23 +121,9 @@ conf_rpx()
 conf_nginx_flap()
 {
     local s
-    mkdir -p "$RUN/nginx"
     {
+        nginx_preamble 1 off 4096
         cat <<EOF
-worker_processes 1;
-master_process off;
-daemon off;
-pid $RUN/nginx.pid;
-error_log $RUN/nginx.err warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $RUN/nginx/body;
-    proxy_temp_path $RUN/nginx/proxy;
-    fastcgi_temp_path $RUN/nginx/fcgi;
-    uwsgi_temp_path $RUN/nginx/uwsgi;
-    scgi_temp_path $RUN/nginx/scgi;
-    keepalive_requests 100000000;
     upstream app {
 EOF
         # max_fails=1 fail_timeout=10s are nginx's defaults, written out; a

@@ -95,17 +95,20 @@ backend be
 EOF
 }
 
-conf_nginx()
+# nginx_preamble WORKERS MASTER CONNECTIONS: the top of an nginx
+# configuration, up to and including the first lines of its http block: no
+# access log, temporary files under $RUN/nginx, unlimited keep-alive.
+nginx_preamble()
 {
     mkdir -p "$RUN/nginx"
-    cat >"$3" <<EOF
+    cat <<EOF
 worker_processes $1;
-worker_rlimit_nofile 20000;
-master_process ${4:-on};
+worker_rlimit_nofile $(($3 + 1000));
+master_process $2;
 daemon off;
 pid $RUN/nginx.pid;
 error_log $RUN/nginx.err warn;
-events { worker_connections 19000; }
+events { worker_connections $3; }
 http {
     access_log off;
     client_body_temp_path $RUN/nginx/body;
@@ -114,6 +117,14 @@ http {
     uwsgi_temp_path $RUN/nginx/uwsgi;
     scgi_temp_path $RUN/nginx/scgi;
     keepalive_requests 100000000;
+EOF
+}
+
+conf_nginx()
+{
+    {
+        nginx_preamble "$1" "${4:-on}" 19000
+        cat <<EOF
     upstream origin { server 127.0.0.1:${PORT[origin]}; keepalive 64; }
     server {
         listen 127.0.0.1:$2;
@@ -128,6 +139,7 @@ http {
     }
 }
 EOF
+    } >"$3"
 }
 
 # start_target NAME WORKERS [WRAPPER...]: starts rpx, haproxy or nginx (one
