@@ -989,8 +989,9 @@ static int proxy_parse_response(struct rp_conn *c)
         }
         if (r < 0) {
             const struct rp_server_def *s = &c->w->prog->backends[c->backend].servers[c->server];
-            rp_warn("server %s/%s sent a malformed response head",
-                    c->w->prog->backends[c->backend].name, s->name);
+            if (warn_allowed(c))
+                rp_warn("server %s/%s sent a malformed response head",
+                        c->w->prog->backends[c->backend].name, s->name);
             proxy_fail(c, 502);
             return -1;
         }
@@ -1114,9 +1115,10 @@ static bool proxy_recv_response_once(struct rp_conn *c)
     }
     ssize_t body = rp_body_advance(&c->resp_body, up->in, c->resp_ready);
     if (body < 0) {
-        rp_warn("server %s/%s sent a malformed chunked body",
-                w->prog->backends[c->backend].name,
-                w->prog->backends[c->backend].servers[c->server].name);
+        if (warn_allowed(c))
+            rp_warn("server %s/%s sent a malformed chunked body",
+                    w->prog->backends[c->backend].name,
+                    w->prog->backends[c->backend].servers[c->server].name);
         c->up_eof = true; /* not reusable */
         if (!c->resp_started) {
             /* The client saw nothing of it: it gets a clean 502 and keeps
