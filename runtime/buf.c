@@ -13,12 +13,10 @@ struct rp_buf *rp_buf_get(struct rp_buf_pool *pool)
         b = malloc(sizeof *b);
         if (!b)
             return NULL;
+        pool->n_alloc++;
     }
     b->start = b->end = 0;
     b->next = NULL;
-    atomic_store_explicit(&pool->in_use,
-                          atomic_load_explicit(&pool->in_use, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
     return b;
 }
 
@@ -26,11 +24,9 @@ void rp_buf_put(struct rp_buf_pool *pool, struct rp_buf *b)
 {
     if (!b)
         return;
-    atomic_store_explicit(&pool->in_use,
-                          atomic_load_explicit(&pool->in_use, memory_order_relaxed) - 1,
-                          memory_order_relaxed);
     if (pool->n_free >= pool->max_free) {
         free(b);
+        pool->n_alloc--;
         return;
     }
     b->next = pool->free;
@@ -44,6 +40,8 @@ void rp_buf_pool_clear(struct rp_buf_pool *pool)
         struct rp_buf *b = pool->free;
         pool->free = b->next;
         free(b);
+        pool->n_alloc--;
     }
     pool->n_free = 0;
+    rp_buf_publish(pool);
 }

@@ -31,13 +31,25 @@ struct rp_buf {
 
 struct rp_buf_pool {
     struct rp_buf *free;
-    uint32_t n_free;
     uint32_t max_free; /* buffers kept for reuse; the rest go back to malloc */
-    /* Buffers handed out and not yet put back. Only the owner writes it
-     * (a plain load and store, no locked instruction); other threads read
-     * it to sum the process's buffer memory when deciding to accept. */
+    uint32_t n_free;   /* buffers in the pool */
+    uint32_t n_alloc;  /* buffers allocated and not freed: n_alloc - n_free in use */
+    /* n_alloc - n_free as the owner last published it (rp_buf_publish), for
+     * other threads: the request path pays nothing for the accounting. */
     _Atomic uint32_t in_use;
 };
+
+/* Publishes the pool's buffers in use; by its owner. */
+static inline void rp_buf_publish(struct rp_buf_pool *pool)
+{
+    atomic_store_explicit(&pool->in_use, pool->n_alloc - pool->n_free, memory_order_relaxed);
+}
+
+/* Buffers of `pool` in use when its owner last published them; any thread. */
+static inline uint32_t rp_buf_in_use(const struct rp_buf_pool *pool)
+{
+    return atomic_load_explicit(&pool->in_use, memory_order_relaxed);
+}
 
 /* Returns an empty buffer, or NULL when memory is exhausted. */
 struct rp_buf *rp_buf_get(struct rp_buf_pool *pool);

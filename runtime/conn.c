@@ -236,28 +236,6 @@ ssize_t rp_conn_read(struct rp_conn *c)
     return n;
 }
 
-static ssize_t rp_body_scan(struct rp_body *b, const char *p, size_t n)
-{
-    if (b->done || n == 0)
-        return 0;
-    switch (b->kind) {
-    case RP_HTTP1_BODY_NONE:
-        b->done = true;
-        return 0;
-    case RP_HTTP1_BODY_LENGTH: {
-        size_t take = n < b->left ? n : (size_t)b->left;
-        b->left -= take;
-        b->done = b->left == 0;
-        return (ssize_t)take;
-    }
-    case RP_HTTP1_BODY_CHUNKED:
-        return rp_chunked_scan(&b->chunked, p, n, &b->done);
-    case RP_HTTP1_BODY_CLOSE:
-        return (ssize_t)n; /* done only when the sender closes */
-    }
-    return -1;
-}
-
 /* Writes a local response's head to c->out. A fresh buffer always has room
  * for it (a few hundred bytes). Returns -1 (the connection closed) when no
  * buffer can be had. */
@@ -301,13 +279,15 @@ static void respond_start(struct rp_conn *c, const char *body, size_t body_len)
     rp_conn_client_write(c);
 }
 
-ssize_t rp_body_advance(struct rp_body *b, struct rp_buf *buf, uint32_t ready)
+ssize_t rp_body_advance_chunked(struct rp_body *b, struct rp_buf *buf, uint32_t ready)
 {
     char *fresh = buf->data + buf->start + ready + b->held;
     size_t n_fresh = (size_t)(buf->data + buf->end - fresh);
+    if (b->done || n_fresh == 0)
+        return 0;
     bool was_trailer = b->chunked.in_trailer;
-    ssize_t n = rp_body_scan(b, fresh, n_fresh);
-    if (n < 0 || b->kind != RP_HTTP1_BODY_CHUNKED || !b->chunked.in_trailer)
+    ssize_t n = rp_chunked_scan(&b->chunked, fresh, n_fresh, &b->done);
+    if (n < 0 || !b->chunked.in_trailer)
         return n;
     /* Bytes from the trailer section's start on are held. */
     size_t released = was_trailer ? 0 : b->chunked.trailer_at;
@@ -530,7 +510,7 @@ static bool method_is(const struct rp_http1_request *req, const char *m, size_t 
     return req->method_len == n && memcmp(req->method, m, n) == 0;
 }
 
-int64_t rp_request_max_forwards(const struct rp_http1_request *req)
+int64_t rp_request_max_forwards_field(const struct rp_http1_request *req)
 {
     if (!method_is(req, "TRACE", 5) && !method_is(req, "OPTIONS", 7))
         return -1;

@@ -138,7 +138,15 @@ void rp_conn_set_timer(struct rp_conn *c, double seconds);
  * is the next message), or -1 when the framing is malformed. */
 /* The Max-Forwards count of a TRACE or OPTIONS request, or -1 when the
  * method is another or the field is absent or not a number. */
-int64_t rp_request_max_forwards(const struct rp_http1_request *req);
+int64_t rp_request_max_forwards_field(const struct rp_http1_request *req);
+
+static inline int64_t rp_request_max_forwards(const struct rp_http1_request *req)
+{
+    /* Only TRACE (5) and OPTIONS (7) read it: most requests stop here. */
+    if (req->method_len != 5 && req->method_len != 7)
+        return -1;
+    return rp_request_max_forwards_field(req);
+}
 
 /* The longest trailer section relayed; a longer one is malformed. */
 #define RP_TRAILER_MAX (8 * 1024)
@@ -149,7 +157,37 @@ int64_t rp_request_max_forwards(const struct rp_http1_request *req);
  * left unread in buf. A chunked body's trailer section is held back until
  * it is complete, then stripped of the fields that may not be trailers
  * (rp_trailer_filter), so what follows in buf moves down. */
-ssize_t rp_body_advance(struct rp_body *b, struct rp_buf *buf, uint32_t ready);
+static inline ssize_t rp_body_advance(struct rp_body *b, struct rp_buf *buf, uint32_t ready);
+
+/* rp_body_advance for RP_HTTP1_BODY_CHUNKED. */
+ssize_t rp_body_advance_chunked(struct rp_body *b, struct rp_buf *buf, uint32_t ready);
+
+/* Inline: every request and response goes through it, and the framings
+ * other than chunked are a few instructions. */
+static inline ssize_t rp_body_advance(struct rp_body *b, struct rp_buf *buf, uint32_t ready)
+{
+    if (b->kind == RP_HTTP1_BODY_CHUNKED)
+        return rp_body_advance_chunked(b, buf, ready);
+    uint32_t n = buf->end - buf->start - ready;
+    if (b->done || n == 0)
+        return 0;
+    switch (b->kind) {
+    case RP_HTTP1_BODY_NONE:
+        b->done = true;
+        return 0;
+    case RP_HTTP1_BODY_LENGTH: {
+        uint32_t take = n < b->left ? n : (uint32_t)b->left;
+        b->left -= take;
+        b->done = b->left == 0;
+        return (ssize_t)take;
+    }
+    case RP_HTTP1_BODY_CLOSE:
+        return (ssize_t)n; /* done only when the sender closes */
+    case RP_HTTP1_BODY_CHUNKED:
+        break;
+    }
+    return -1;
+}
 
 /* Called when an exchange is over (response complete or failed). Goes on
  * with the next pipelined request, waits for one, or closes. */

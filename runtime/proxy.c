@@ -628,10 +628,12 @@ static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool p
  * one), RP_PICK_FULL or RP_PICK_NONE. Servers in `exclude` (tried already)
  * are avoided while others can take it; with `when_down panic`, a backend
  * with no usable server spreads over all of them. */
-static uint32_t choose_server(struct rp_conn *c, uint64_t exclude, bool *probe)
+static inline uint32_t choose_server(struct rp_conn *c, uint64_t exclude, bool *probe)
 {
     struct rp_worker *w = c->w;
     uint32_t s = rp_balance_pick(w, c->backend, c->hash, exclude, 0, probe);
+    if (s < RP_PICK_FULL)
+        return s; /* the common case: a server */
     if (exclude && (s == RP_PICK_NONE || s == RP_PICK_FULL))
         s = rp_balance_pick(w, c->backend, c->hash, 0, 0, probe); /* the same server, then */
     if (s == RP_PICK_NONE && backend_of(c)->when_down == RP_WHEN_DOWN_PANIC) {

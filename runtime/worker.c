@@ -179,13 +179,16 @@ static uint64_t buffer_bytes_in_use(const struct rp_proc *proc)
 {
     uint64_t n = 0;
     for (unsigned i = 0; i < proc->n_workers; i++)
-        n += atomic_load_explicit(&proc->workers[i].bufs.in_use, memory_order_relaxed);
+        n += rp_buf_in_use(&proc->workers[i].bufs);
     return n * sizeof(struct rp_buf);
 }
 
 bool rp_worker_may_accept(struct rp_worker *w)
 {
     const struct rp_proc *proc = w->proc;
+    /* Its own count fresh; the other workers' as of their last accept or
+     * sweep (at most a second old). */
+    rp_buf_publish(&w->bufs);
     if (atomic_load_explicit(&proc->n_client_conns, memory_order_relaxed) >= proc->cfg.max_conns)
         return false;
     return buffer_bytes_in_use(proc) < proc->cfg.max_buf_bytes;
@@ -306,6 +309,7 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)revents;
     struct rp_worker *w = (struct rp_worker *)((char *)t - offsetof(struct rp_worker, sweep));
     rp_upstream_sweep(w, false);
+    rp_buf_publish(&w->bufs);
     if (w->stopping && ev_now(loop) >= w->stop_deadline) {
         rp_warn("worker %u: drain timeout, closing %u connections", w->id, w->n_conns);
         close_all(w, false);
