@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rp/http1.h>
 #include <rp/program.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -148,11 +149,13 @@ static void ex_view(struct ex_req *v, const struct explain_req *rq)
             host_len = v->hval_len[i];
         }
     }
-    size_t k = 0;
-    for (size_t i = 0; host && i < host_len && host[i] != ':' && k + 1 < sizeof v->host; i++)
-        v->host[k++] = (char)((host[i] >= 'A' && host[i] <= 'Z') ? host[i] + 32 : host[i]);
-    v->host[k] = '\0';
-    v->host_len = k;
+    /* the host as the proxy matches it (runtime/conn.c uses the same function) */
+    int k = rp_host_key(host ? host : "", host ? host_len : 0, v->host, sizeof v->host);
+    if (k < 0) { /* too long to be a host: the proxy answers 400 */
+        k = 0;
+        v->host[0] = '\0';
+    }
+    v->host_len = (size_t)k;
     const char *q = strchr(u, '?');
     v->path = *u ? u : "/";
     v->path_len = q ? (size_t)(q - u) : strlen(u);

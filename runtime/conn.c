@@ -480,21 +480,12 @@ static int request_view(struct rp_conn *c, struct rp_request_view *v)
     v->n_headers = req->n_headers;
     /* Host is matched without its port and case-insensitively: lower-case
      * it once here so generated matchers compare bytes. */
-    uint32_t n = 0;
-    if (req->host) {
-        const char *h = req->host, *end = h + req->host_len;
-        const char *colon = h < end && *h == '[' ? memchr(h, ']', req->host_len) : NULL;
-        colon = memchr(colon ? colon : h, ':', (size_t)(end - (colon ? colon : h)));
-        if (colon)
-            end = colon;
-        if ((size_t)(end - h) >= sizeof c->x->host_lc)
-            return -1;
-        for (; h < end; h++)
-            c->x->host_lc[n++] = (char)((*h >= 'A' && *h <= 'Z') ? *h + 32 : *h);
-    }
-    c->x->host_lc[n] = 0;
+    int n = rp_host_key(req->host ? req->host : "", req->host_len, c->x->host_lc,
+                        sizeof c->x->host_lc);
+    if (n < 0)
+        return -1;
     v->host = c->x->host_lc;
-    v->host_len = n;
+    v->host_len = (uint32_t)n;
     memset(v->client_ip, 0, sizeof v->client_ip);
     if (c->peer.ss_family == AF_INET6) {
         memcpy(v->client_ip, &((const struct sockaddr_in6 *)&c->peer)->sin6_addr, 16);

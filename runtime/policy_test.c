@@ -40,11 +40,12 @@ static void test_view(const struct rp_test_def *t, struct rp_request_view *v, ch
     }
     v->headers = hdrs;
     v->n_headers = n;
-    /* the host without its port, lower case, as conn.c gives it */
-    size_t k = 0;
-    for (size_t i = 0; host && i < host_len && host[i] != ':' && k + 1 < host_size; i++)
-        host_buf[k++] = (char)((host[i] >= 'A' && host[i] <= 'Z') ? host[i] + 32 : host[i]);
-    host_buf[k] = '\0';
+    /* the host as the proxy matches it (conn.c uses the same function) */
+    int k = rp_host_key(host ? host : "", host ? host_len : 0, host_buf, host_size);
+    if (k < 0) { /* too long to be a host: the proxy answers 400 */
+        k = 0;
+        host_buf[0] = '\0';
+    }
     v->host = host_buf;
     v->host_len = (uint32_t)k;
     const char *q = strchr(u, '?');

@@ -58,3 +58,12 @@ check_eq "routing: the 404 did not reach the backend" "$(count_lines ' /nowhere 
 
 check "proxy 'local' stops on SIGTERM with exit 0" stop_proxy local
 check "proxy 'nodefault' stops on SIGTERM with exit 0" stop_proxy nodefault
+
+# The host the proxy matches is the one `rpx test` and `rpx explain` see: an
+# IPv6 literal with a port keeps its brackets (tests/golden/host_ipv6.rp
+# passes its tests against the same rule).
+check "ipv6-host policy compiles" build_proxy v6host "$(cat "$here/../golden/host_ipv6.rp")"
+p=$(start_proxy v6host -w 1)
+got=$(hcurl -H 'Host: [::1]:8080' "http://127.0.0.1:$p/x")
+check_eq "routing: Host [::1]:8080 matches req.host == \"[::1]\", as in the policy's tests" "$got" "v6 loopback"
+check "proxy 'v6host' stops on SIGTERM with exit 0" stop_proxy v6host

@@ -751,3 +751,22 @@ T_SUITE(chunked)
 
     release();
 }
+
+/* rp_host_key: the host routes match, shared by the proxy, rpx test and
+ * rpx explain. */
+T_SUITE(host_key)
+{
+    char out[16];
+    T_EQ(rp_host_key("Example.COM:8080", 16, out, sizeof out), 11);
+    T_SLICE(out, 11, "example.com");
+    T_EQ(rp_host_key("[::1]:8080", 10, out, sizeof out), 5);
+    T_SLICE(out, 5, "[::1]");
+    T_EQ(rp_host_key("[::1]", 5, out, sizeof out), 5);
+    T_SLICE(out, 5, "[::1]");
+    T_EQ(rp_host_key("[FE80::A]", 9, out, sizeof out), 9);
+    T_SLICE(out, 9, "[fe80::a]");
+    T_EQ(rp_host_key("", 0, out, sizeof out), 0);
+    T_EQ(rp_host_key("a.b", 3, out, sizeof out), 3);
+    T_EQ(rp_host_key("0123456789abcdef", 16, out, sizeof out), -1);
+    T_EQ(rp_host_key("0123456789abcde:1", 17, out, sizeof out), 15);
+}

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #define RP_HTTP1_MAX_HEADERS 100
@@ -112,6 +113,28 @@ bool rp_http1_name_is(const struct rp_http1_header *h, const char *lower, size_t
  * Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
  * Upgrade, Proxy-Authenticate, Proxy-Authorization. */
 bool rp_http1_is_hop_by_hop(const char *name, size_t len);
+
+/* The host of a Host field or a URL's authority as routes match it: without
+ * its port, in lower case; an IPv6 literal keeps its brackets ("[::1]:8080"
+ * gives "[::1]"). Writes it NUL-terminated to out and returns its length,
+ * or -1 when it does not fit in out_size. The one definition the proxy,
+ * `rpx test` and `rpx explain` share, so a policy's tests see the host
+ * production sees. */
+static inline int rp_host_key(const char *host, size_t len, char *out, size_t out_size)
+{
+    const char *end = host + len;
+    const char *from = len && host[0] == '[' ? memchr(host, ']', len) : NULL;
+    if (!from)
+        from = host;
+    const char *colon = memchr(from, ':', (size_t)(end - from));
+    size_t n = (size_t)((colon ? colon : end) - host);
+    if (n >= out_size)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
+    out[n] = '\0';
+    return (int)n;
+}
 
 /* Incremental scanner for a chunked body, which a proxy relays unchanged but
  * must read to know where the message ends. Zero-initialise before use. */
