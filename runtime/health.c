@@ -29,7 +29,7 @@ struct rp_checker {
     uint32_t req_len, req_sent;
     uint32_t got;
     char req[512];
-    char resp[64]; /* enough for the status line */
+    char *resp; /* RP_HEAD_MAX bytes while an HTTP check reads its answer */
 };
 
 static const struct rp_server_def *server_def(const struct rp_proc *proc, uint32_t b, uint32_t s)
@@ -74,6 +74,8 @@ static void check_close(struct rp_checker *k, struct ev_loop *loop)
         close(k->fd);
         k->fd = -1;
     }
+    free(k->resp);
+    k->resp = NULL;
 }
 
 /* Records one check's result and logs a transition. */
@@ -108,26 +110,43 @@ static void check_done(struct rp_checker *k, struct ev_loop *loop, bool ok, cons
     }
 }
 
-/* Reads the status line and judges it. */
+/* Reads the response head and judges its status. The head is read with
+ * the parser that reads servers' answers to clients' requests, so a server
+ * whose answers the proxy would refuse (502) does not pass its check. */
 static void check_read(struct rp_checker *k, struct ev_loop *loop)
 {
     const struct rp_health_def *h = &k->proc->prog->backends[k->b].health;
-    ssize_t n = read(k->fd, k->resp + k->got, sizeof k->resp - 1 - k->got);
+    if (!k->resp && !(k->resp = malloc(RP_HEAD_MAX))) {
+        check_done(k, loop, false, "out of memory");
+        return;
+    }
+    ssize_t n = read(k->fd, k->resp + k->got, RP_HEAD_MAX - k->got);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0) {
-        check_done(k, loop, false, n == 0 ? "closed before a status line" : strerror(errno));
+        check_done(k, loop, false, n == 0 ? "closed before a response" : strerror(errno));
         return;
     }
     k->got += (uint32_t)n;
-    k->resp[k->got] = 0;
-    if (k->got < 12 && !memchr(k->resp, '\n', k->got))
+    struct rp_http1_response resp;
+    bool head = h->method && strcmp(h->method, "HEAD") == 0;
+    const struct rp_http1_limits *limits = &k->proc->cfg.resp_limits;
+    int r = rp_http1_parse_response(k->resp, k->got, limits, head, &resp);
+    /* Interim answers (100, 103) come before the final one. */
+    while (r > 0 && resp.status < 200 && resp.status != 101) {
+        k->got -= (uint32_t)r;
+        memmove(k->resp, k->resp + r, k->got);
+        r = k->got ? rp_http1_parse_response(k->resp, k->got, limits, head, &resp)
+                   : RP_HTTP1_INCOMPLETE;
+    }
+    if (r == RP_HTTP1_INCOMPLETE && k->got < RP_HEAD_MAX)
         return;
-    unsigned status = 0;
-    if (sscanf(k->resp, "HTTP/1.%*1[01] %3u", &status) != 1 || status < 100 || status > 599) {
-        check_done(k, loop, false, "not an HTTP response");
+    if (r < 0) {
+        check_done(k, loop, false,
+                   r == RP_HTTP1_INCOMPLETE ? "response head too large" : "not a valid HTTP response");
         return;
     }
+    unsigned status = resp.status;
     if (status < h->expect_min || status > h->expect_max) {
         char why[64];
         snprintf(why, sizeof why, "status %u", status);

@@ -283,3 +283,34 @@ sleep $((2 * SCALE + 1))
 check_eq "keepalive idle 1s: pooled connections are closed once idle that long" "$(estab)" 0
 check_eq "... and the next request opens a fresh one" "$(hcurl "http://127.0.0.1:$p/again")" "a GET /again"
 check "proxy 'pool' stops" stop_proxy pool
+
+# ---- health checks read answers with the strict parser --------------------------------------
+# A server whose answers the proxy would refuse (a bare LF line end, an
+# obs-folded field) fails its check; interim 1xx answers before a 200 pass.
+check "strict-check policy compiles" build_proxy strictcheck '
+listen :8080
+backend barelf {
+    server a 127.0.0.1:@a@
+    health get "/raw/barelf" every 200ms timeout 150ms rise 1 fall 1
+}
+backend obsfold {
+    server b 127.0.0.1:@b@
+    health get "/raw/obsfold" every 200ms timeout 150ms rise 1 fall 1
+}
+backend interim {
+    server c 127.0.0.1:@c@
+    health get "/raw/1xx" every 200ms timeout 150ms rise 1 fall 1
+}
+route path "/1/" { proxy barelf }
+route path "/2/" { proxy obsfold }
+route default { proxy interim }'
+p=$(start_proxy strictcheck -w 1)
+check "health: a server answering with bare LF line ends is marked down" \
+    wait_log strictcheck 'barelf/a .*is DOWN.*not a valid HTTP response'
+check "health: a server answering an obs-folded field is marked down" \
+    wait_log strictcheck 'obsfold/b .*is DOWN.*not a valid HTTP response'
+sleep 0.5
+check "health: interim 100/102/103 answers before a 200 pass the check" \
+    lacks 'interim/c .*is DOWN' "$AREA_DIR/strictcheck.run.err"
+check_eq "health: ... and that server serves" "$(hcurl "http://127.0.0.1:$p/x")" "c GET /x"
+check "proxy 'strictcheck' stops" stop_proxy strictcheck
