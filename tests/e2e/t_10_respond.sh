@@ -67,3 +67,14 @@ p=$(start_proxy v6host -w 1)
 got=$(hcurl -H 'Host: [::1]:8080' "http://127.0.0.1:$p/x")
 check_eq "routing: Host [::1]:8080 matches req.host == \"[::1]\", as in the policy's tests" "$got" "v6 loopback"
 check "proxy 'v6host' stops on SIGTERM with exit 0" stop_proxy v6host
+
+# The table of host forms in tests/golden/host_forms.rp, which `rpx test`
+# and `rpx explain` check in the golden suite, through the proxy itself.
+forms=$here/../golden/host_forms.rp
+check "host-forms policy compiles" build_proxy hostforms "$(cat "$forms")"
+p=$(start_proxy hostforms -w 1)
+while IFS=$'\t' read -r host want; do
+    got=$(hcurl -o /dev/null -w '%{redirect_url}' -H "Host: $host" "http://127.0.0.1:$p/")
+    check_eq "host forms: Host: $host is seen as the policy's tests say" "$got" "$want"
+done < <(awk -F'"' '/header "Host: / { h = substr($4, 7) } /expect location/ { print h "\t" $2 }' "$forms")
+check "proxy 'hostforms' stops on SIGTERM with exit 0" stop_proxy hostforms

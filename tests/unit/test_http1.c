@@ -770,3 +770,12 @@ T_SUITE(host_key)
     T_EQ(rp_host_key("0123456789abcdef", 16, out, sizeof out), -1);
     T_EQ(rp_host_key("0123456789abcde:1", 17, out, sizeof out), 15);
 }
+
+T_SUITE(host_key_dot)
+{
+    char out[32];
+    T_EQ(rp_host_key("Example.COM.:80", 15, out, sizeof out), 11);
+    T_SLICE(out, 11, "example.com");
+    T_EQ(rp_host_key("example.com.", 12, out, sizeof out), 11);
+    T_EQ(rp_host_key(".", 1, out, sizeof out), 1); /* not a name; left as sent */
+}

@@ -115,8 +115,10 @@ bool rp_http1_name_is(const struct rp_http1_header *h, const char *lower, size_t
 bool rp_http1_is_hop_by_hop(const char *name, size_t len);
 
 /* The host of a Host field or a URL's authority as routes match it: without
- * its port, in lower case; an IPv6 literal keeps its brackets ("[::1]:8080"
- * gives "[::1]"). Writes it NUL-terminated to out and returns its length,
+ * its port, in lower case, without the trailing dot of a fully qualified
+ * name ("Example.COM.:80" gives "example.com", as nginx matches it); an
+ * IPv6 literal keeps its brackets ("[::1]:8080" gives "[::1]"). Writes it
+ * NUL-terminated to out and returns its length,
  * or -1 when it does not fit in out_size. The one definition the proxy,
  * `rpx test` and `rpx explain` share, so a policy's tests see the host
  * production sees. */
@@ -128,6 +130,8 @@ static inline int rp_host_key(const char *host, size_t len, char *out, size_t ou
         from = host;
     const char *colon = memchr(from, ':', (size_t)(end - from));
     size_t n = (size_t)((colon ? colon : end) - host);
+    if (n > 1 && host[n - 1] == '.')
+        n--;
     if (n >= out_size)
         return -1;
     for (size_t i = 0; i < n; i++)
