@@ -91,7 +91,7 @@ static void conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage 
     atomic_fetch_add_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->proc->listener_conns[listener], 1, memory_order_relaxed);
     c->listener = listener;
-    c->fd = fd;
+    rp_transport_init(&c->tr, fd);
     c->w = w;
     c->peer = *peer;
     c->state = RP_CONN_IDLE;
@@ -162,7 +162,7 @@ void rp_conn_close(struct rp_conn *c)
         rp_proxy_abort(c);
     ev_io_stop(w->loop, &c->io);
     ev_timer_stop(w->loop, &c->timer);
-    close(c->fd);
+    close(c->tr.fd);
     atomic_fetch_sub_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&w->proc->listener_conns[c->listener], 1, memory_order_relaxed);
     rp_worker_accept_resume(w);
@@ -213,6 +213,14 @@ bool rp_conn_close_if_idle(struct rp_conn *c)
     return true;
 }
 
+bool rp_conn_close_if_kept_alive(struct rp_conn *c)
+{
+    if (c->state != RP_CONN_IDLE || c->exchanges == 0 || (c->in && rp_buf_len(c->in) > 0))
+        return false;
+    rp_conn_close(c);
+    return true;
+}
+
 ssize_t rp_conn_read(struct rp_conn *c)
 {
     struct rp_worker *w = c->w;
@@ -222,10 +230,7 @@ ssize_t rp_conn_read(struct rp_conn *c)
         rp_buf_compact(c->in);
     if (rp_buf_room(c->in) == 0)
         return -1;
-    ssize_t n;
-    do
-        n = read(c->fd, c->in->data + c->in->end, rp_buf_room(c->in));
-    while (n < 0 && errno == EINTR);
+    ssize_t n = rp_transport_read(&c->tr, c->in->data + c->in->end, rp_buf_room(c->in));
     if (n < 0)
         return errno == EAGAIN ? -1 : -2;
     if (n == 0) {
@@ -332,7 +337,7 @@ ssize_t rp_conn_send(struct rp_conn *c, const char *body, size_t body_len)
         iov[n++] = (struct iovec){(void *)body, body_len};
     if (n == 0)
         return 0;
-    ssize_t wr = rp_sock_writev(c->fd, iov, n);
+    ssize_t wr = rp_transport_writev(&c->tr, iov, n);
     if (wr < 0) {
         if (errno != EAGAIN) {
             rp_conn_close(c);
@@ -377,7 +382,7 @@ void rp_conn_client_write(struct rp_conn *c)
 static void conn_linger(struct rp_conn *c)
 {
     struct rp_worker *w = c->w;
-    if (c->client_eof || shutdown(c->fd, SHUT_WR) < 0) {
+    if (c->client_eof || rp_transport_shutdown(&c->tr) < 0) {
         rp_conn_close(c);
         return;
     }
@@ -392,7 +397,7 @@ static void conn_linger(struct rp_conn *c)
 static void conn_linger_read(struct rp_conn *c)
 {
     char sink[4096];
-    ssize_t n = read(c->fd, sink, sizeof sink);
+    ssize_t n = rp_transport_read(&c->tr, sink, sizeof sink);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
         rp_conn_close(c);
 }
@@ -402,6 +407,7 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
     struct rp_worker *w = c->w;
     if (c->state == RP_CONN_CLOSED)
         return;
+    c->exchanges++;
     /* A client that shut its side after pipelined requests gets answers to
      * those it sent; then the connection closes. */
     bool more = c->in && rp_buf_len(c->in) > 0;

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "transport.h"
 #include "rp/http1.h"
 #include "rp/program.h"
 
@@ -55,7 +56,7 @@ struct rp_exchange {
 struct rp_conn {
     ev_io io;       /* client socket; see rp_conn_want() */
     ev_timer timer; /* header, idle, body or server timeout, by state */
-    int fd;
+    struct rp_transport tr; /* the client socket's bytes (tr.fd for the watcher) */
     enum rp_conn_state state;
     struct rp_worker *w;
     struct rp_conn *prev, *next; /* the worker's list of connections */
@@ -97,6 +98,7 @@ struct rp_conn {
     struct rp_conn *queue_next;
     uint32_t attempts;        /* servers tried, for `retries N` */
     uint32_t listener;        /* the listener it came in on */
+    uint32_t exchanges;       /* requests answered on it */
     uint64_t tried;           /* bit per server (the first 64) already tried */
     uint64_t hash;            /* the request's key for `balance hash(...)` */
     bool resp_started;        /* response bytes have been written to the client */
@@ -125,6 +127,12 @@ void rp_exchange_pool_clear(struct rp_worker *w);
 /* Closes a connection that waits for a request (graceful stop). Returns true
  * if it was idle and is now closed. */
 bool rp_conn_close_if_idle(struct rp_conn *c);
+
+/* Closes a keep-alive connection between requests: one that has been
+ * answered at least once and holds no unread bytes (making room at a
+ * limit). A new connection whose first request has not been read yet is
+ * not idle in this sense. Returns true if it closed it. */
+bool rp_conn_close_if_kept_alive(struct rp_conn *c);
 
 /* Reads what the client sent into `in`. Returns the byte count, 0 at end of
  * stream (client_eof is set), -1 when nothing can be read now (it would

@@ -12,6 +12,7 @@
 #include "health.h"
 #include "log.h"
 #include "sock.h"
+#include "transport.h"
 #include "worker.h"
 
 #define RP_MAX_LISTEN_OVERRIDES 16
@@ -246,6 +247,7 @@ int main(int argc, char **argv)
     /* A peer that closes while we write must not kill the process. */
     signal(SIGPIPE, SIG_IGN);
     configure(&proc.cfg, set);
+    rp_transport_setup();
     if (workers == 0) /* auto: one per core */
         workers = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     proc.n_workers = (unsigned)workers;

@@ -865,7 +865,7 @@ static void proxy_send_request(struct rp_conn *c)
         c->up_blocked = false;
         return;
     }
-    ssize_t wr = rp_sock_writev(c->up->fd, iov, n);
+    ssize_t wr = rp_transport_writev(&c->up->tr, iov, n);
     if (wr < 0) {
         if (errno == EAGAIN) {
             c->up_blocked = true;
@@ -1077,10 +1077,7 @@ static bool proxy_recv_response_once(struct rp_conn *c)
     if (rp_buf_room(up->in) == 0)
         return false; /* waiting for the client to take what is there */
     uint32_t room = rp_buf_room(up->in);
-    ssize_t n;
-    do
-        n = read(up->fd, up->in->data + up->in->end, room);
-    while (n < 0 && errno == EINTR);
+    ssize_t n = rp_transport_read(&up->tr, up->in->data + up->in->end, room);
     if (n < 0) {
         if (errno != EAGAIN)
             proxy_upstream_failed(c, errno);
@@ -1180,7 +1177,7 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     if (up->connecting) {
         int err = 0;
         socklen_t len = sizeof err;
-        if (getsockopt(up->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        if (getsockopt(up->tr.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
             err = errno;
         if (err) {
             proxy_upstream_failed(c, err);

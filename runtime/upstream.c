@@ -57,7 +57,7 @@ struct rp_upstream *rp_upstream_connect(struct rp_worker *w, uint32_t backend, u
         errno = ENOMEM;
         return NULL;
     }
-    up->fd = fd;
+    rp_transport_init(&up->tr, fd);
     up->w = w;
     up->backend = backend;
     up->server = server;
@@ -114,7 +114,7 @@ void rp_upstream_close(struct rp_upstream *up)
     if (!up->owner)
         idle_unlink(up);
     ev_io_stop(w->loop, &up->io);
-    close(up->fd);
+    close(up->tr.fd);
     rp_buf_put(&w->bufs, up->in);
     free(up);
 }

@@ -16,13 +16,14 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "transport.h"
 
 struct rp_worker;
 struct rp_conn;
 
 struct rp_upstream {
     ev_io io;
-    int fd;
+    struct rp_transport tr; /* the server socket's bytes (tr.fd for the watcher) */
     struct rp_worker *w;
     uint32_t backend, server;
     struct rp_conn *owner;             /* NULL while pooled */

@@ -202,7 +202,7 @@ static void close_some_idle(struct rp_worker *w, unsigned n)
     struct rp_conn *c = w->conns, *next;
     for (; c && n; c = next) {
         next = c->next;
-        if (rp_conn_close_if_idle(c))
+        if (rp_conn_close_if_kept_alive(c))
             n--;
     }
 }

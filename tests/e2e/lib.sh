@@ -97,7 +97,11 @@ e2e_cleanup()
     # shellcheck disable=SC2086
     kill_pids 5 $pids
     wait 2>/dev/null
-    rm -rf "$SCRATCH"
+    if [ "${E2E_KEEP:-0}" = 1 ]; then
+        echo "# E2E_KEEP=1: logs and policies kept in $SCRATCH" >&2
+    else
+        rm -rf "$SCRATCH"
+    fi
 }
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM

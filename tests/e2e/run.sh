@@ -7,6 +7,7 @@
 #
 # E2E_ONLY=PATTERN runs only the areas whose name matches the glob PATTERN
 # (e.g. E2E_ONLY='t_8*'), for working on one area.
+# E2E_KEEP=1 keeps the scratch folder (logs, policies, origin logs).
 #
 # Each t_*.sh is one area, run in name order; it starts its own origins and
 # proxies (lib.sh stops leftovers) and reads only what lib.sh provides.

@@ -98,7 +98,8 @@ p=$(start_proxy memcap -w 1)
 t0=$EPOCHREALTIME
 pids=()
 for i in $(seq 1 24); do
-    hcurl -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$p/slow/600" >"$AREA_DIR/mem.$i" 2>/dev/null &
+    hcurl --max-time $((15 * SCALE)) -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$p/slow/600" \
+        >"$AREA_DIR/mem.$i" 2>"$AREA_DIR/mem.$i.err" &
     pids+=($!)
 done
 wait "${pids[@]}"
@@ -138,3 +139,37 @@ wait $third
 check_eq "lcap: ... and is served once one of them goes" "$(cat "$AREA_DIR/lcap.third")" "a GET /third"
 conn_close "$h2"
 check "lcap: proxy stops on SIGTERM with exit 0" stop_proxy lcap
+
+# At the limit, room is made by closing connections that were answered and
+# wait for another request, never one whose first request is still coming.
+check "room policy compiles" build_proxy room "$policy
+limits { connections 2 }"
+p=$(start_proxy room -w 1)
+conn_open fresh "$p"
+conn_open kept "$p"
+conn_send "$kept" 'GET /kept HTTP/1.1\r\nHost: x\r\n\r\n'
+got=$(conn_read_response "$kept")
+check_match "room: a keep-alive client is answered" "$got" 'a GET /kept$'
+# The silent connection is handed to the proxy once TCP_DEFER_ACCEPT's
+# second is over (until then the kernel holds it half-open, SYN-RECV).
+for _ in $(seq $((50 * SCALE))); do
+    [ "$(ss -tnH state syn-recv "( sport = :$p )" | wc -l)" = 0 ] && break
+    sleep 0.1
+done
+sleep 0.2
+(
+    exec {fresh}>&- {kept}>&-
+    hcurl -o "$AREA_DIR/room.third" "http://127.0.0.1:$p/third" 2>/dev/null
+) &
+third=$!
+wait $third
+check_eq "room: a third client gets in: room was made" "$(cat "$AREA_DIR/room.third")" "a GET /third"
+timeout $((2 * SCALE)) cat <&"$kept" >"$AREA_DIR/room.kept" 2>"$AREA_DIR/room.kept.err"
+rc=$?
+check_eq "room: ... by closing the answered keep-alive connection (rc=$rc: $(cat "$AREA_DIR/room.kept.err"))" "$rc" 0
+conn_send "$fresh" 'GET /fresh HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+got=$(conn_read_response "$fresh")
+check_match "room: the connection whose request had not come yet was kept, and is answered" "$got" 'a GET /fresh$'
+conn_close "$fresh"
+conn_close "$kept"
+check "room: proxy stops on SIGTERM with exit 0" stop_proxy room
