@@ -287,6 +287,8 @@ static inline void fz_check_fields(const uint8_t *p, const uint8_t *end,
             fz_list(v, vl, fz_expect_elem, f);
         } else if (fz_ieq(p, nl, "upgrade")) {
             f->flags |= RP_HTTP1_F_HAS_UPGRADE;
+        } else if (fz_ieq(p, nl, "date")) {
+            f->flags |= RP_HTTP1_F_HAS_DATE;
         } else if (fz_ieq(p, nl, "transfer-encoding")) {
             f->n_te++;
             fz_list(v, vl, fz_te_elem, f);

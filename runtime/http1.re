@@ -60,7 +60,7 @@
 enum target_form { FORM_ORIGIN, FORM_ABSOLUTE, FORM_ASTERISK, FORM_AUTHORITY, FORM_OTHER };
 
 /* Field names whose values the parser reads; all others are only stored. */
-enum field_kind { FK_OTHER, FK_CL, FK_TE, FK_HOST, FK_CONNECTION, FK_EXPECT, FK_UPGRADE };
+enum field_kind { FK_OTHER, FK_CL, FK_TE, FK_HOST, FK_CONNECTION, FK_EXPECT, FK_UPGRADE, FK_DATE };
 
 /* What the field lines of a head say, gathered while they are read and
  * judged once the head is complete. */
@@ -263,6 +263,7 @@ static int parse_fields(const unsigned char **pp, const unsigned char *lines_end
             'connection' @n value            { kind = FK_CONNECTION; goto field; }
             'expect' @n value                { kind = FK_EXPECT; goto field; }
             'upgrade' @n value               { kind = FK_UPGRADE; goto field; }
+            'date' @n value                  { kind = FK_DATE; goto field; }
             token @n value                   { kind = FK_OTHER; goto field; }
             *                                { return RP_HTTP1_E400; }
         */
@@ -296,6 +297,9 @@ static int parse_fields(const unsigned char **pp, const unsigned char *lines_end
             break;
         case FK_UPGRADE:
             f->flags |= RP_HTTP1_F_HAS_UPGRADE;
+            break;
+        case FK_DATE:
+            f->flags |= RP_HTTP1_F_HAS_DATE;
             break;
         case FK_OTHER:
             break;

@@ -253,6 +253,13 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
     rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length,
                      (final && !no_body ? F_KEEP_TE : 0) | (no_body ? F_NO_LENGTH : 0));
     if (final) {
+        /* A recipient with a clock adds the Date a response lacks (RFC 9110
+         * 6.6.1). */
+        if (!(resp->flags & RP_HTTP1_F_HAS_DATE)) {
+            uint32_t date_len;
+            const char *date = rp_date_line(&c->w->date, ev_now(c->w->loop), &date_len);
+            rc |= add(b, date, date_len);
+        }
         if (!c->keep_alive)
             rc |= RP_BUF_ADD_LIT(b, "Connection: close\r\n");
         else if (c->client_http10)

@@ -17,6 +17,7 @@
 
 #include "balance.h"
 #include "buf.h"
+#include "date.h"
 #include "log.h"
 #include "rp/http1.h"
 #include "rp/program.h"
@@ -95,6 +96,7 @@ struct rp_worker {
     bool accept_paused;
     ev_timer accept_retry;
     struct rp_log_limit accept_log;
+    struct rp_date date; /* the Date line for this second */
 };
 
 /* The whole process. */

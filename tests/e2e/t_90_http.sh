@@ -159,6 +159,21 @@ for ep in badstatus badversion clte dupcl badcl badchunk obsfold barelf spacecol
 done
 check_eq "malformed responses: POISONED never reached a client" "$(grep -rl POISONED "$d" | grep -v '\.log$' | wc -l)" 0
 
+# ---- Date -------------------------------------------------------------------------------
+
+# Every response carries one Date (RFC 9110 6.6.1): the proxy's own, the
+# server's, or, when the server sent none, the proxy's.
+imf='^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$'
+for path in /health /relayed /raw/dated; do
+    f=$d/date${path//\//_}
+    hcurl -D "$f.head" -o /dev/null "http://127.0.0.1:$p$path"
+    tr -d '\r' <"$f.head" | grep '^Date:' >"$f.lines"
+    check_eq "date: $path carries exactly one Date" "$(wc -l <"$f.lines")" 1
+    check "date: ... in IMF-fixdate form ($(cat "$f.lines"))" grep -qE "$imf" "$f.lines"
+done
+check_eq "date: the server's own Date is passed on unchanged" \
+    "$(cat "$d/date_raw_dated.lines")" "Date: Sun, 06 Nov 1994 08:49:37 GMT"
+
 # ---- Content-Length where no body can be ----------------------------------------------------
 
 check "no body: the 204 that claimed Content-Length: 9 is relayed without it" \

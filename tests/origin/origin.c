@@ -982,6 +982,9 @@ static const struct {
      * has a body, so it says nothing a client could use. */
     {"103cl", "HTTP/1.1 103 Early Hints\r\nContent-Length: 7\r\nLink: </a.css>\r\n\r\n"
               "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n103"},
+    /* A response with its own Date, which a proxy passes on unchanged. */
+    {"dated", "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 5\r\n\r\n"
+              "dated"},
     /* Several interim responses before the final one. */
     {"1xx", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
             "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"

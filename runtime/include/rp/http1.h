@@ -59,6 +59,7 @@ enum rp_http1_body {
 #define RP_HTTP1_F_EXPECT_CONTINUE (1u << 3) /* Expect: 100-continue */
 #define RP_HTTP1_F_HAS_HOST (1u << 4)
 #define RP_HTTP1_F_HAS_UPGRADE (1u << 5) /* an Upgrade field is present */
+#define RP_HTTP1_F_HAS_DATE (1u << 6)    /* a Date field is present */
 
 struct rp_http1_request {
     const char *method;
