@@ -16,13 +16,14 @@
 #include "health.h"
 #include "log.h"
 #include "sock.h"
+#include "transport.h"
 #include "worker.h"
 
 struct rp_checker {
     ev_timer every;   /* the interval */
     ev_timer timeout; /* the check in progress */
     ev_io io;
-    int fd;
+    struct rp_transport tr; /* tr.fd -1 between checks */
     struct rp_proc *proc;
     uint32_t b, s;
     uint32_t ok_streak, fail_streak;
@@ -69,10 +70,10 @@ static bool restore(struct rp_proc *proc, uint32_t b, uint32_t s, long long now_
 static void check_close(struct rp_checker *k, struct ev_loop *loop)
 {
     ev_timer_stop(loop, &k->timeout);
-    if (k->fd >= 0) {
+    if (k->tr.fd >= 0) {
         ev_io_stop(loop, &k->io);
-        close(k->fd);
-        k->fd = -1;
+        close(k->tr.fd);
+        k->tr.fd = -1;
     }
     free(k->resp);
     k->resp = NULL;
@@ -120,8 +121,8 @@ static void check_read(struct rp_checker *k, struct ev_loop *loop)
         check_done(k, loop, false, "out of memory");
         return;
     }
-    ssize_t n = read(k->fd, k->resp + k->got, RP_HEAD_MAX - k->got);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    ssize_t n = rp_transport_read(&k->tr, k->resp + k->got, RP_HEAD_MAX - k->got);
+    if (n < 0 && errno == EAGAIN)
         return;
     if (n <= 0) {
         check_done(k, loop, false, n == 0 ? "closed before a response" : strerror(errno));
@@ -162,9 +163,7 @@ static void check_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     const struct rp_health_def *h = &k->proc->prog->backends[k->b].health;
     if (revents & EV_WRITE) {
         if (k->req_sent == 0) {
-            int err = 0;
-            socklen_t len = sizeof err;
-            getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            int err = rp_sock_connect_result(k->tr.fd);
             if (err) {
                 check_done(k, loop, false, strerror(err));
                 return;
@@ -174,16 +173,17 @@ static void check_io_cb(struct ev_loop *loop, ev_io *io, int revents)
                 return;
             }
         }
-        ssize_t n = write(k->fd, k->req + k->req_sent, k->req_len - k->req_sent);
+        struct iovec iov = {k->req + k->req_sent, k->req_len - k->req_sent};
+        ssize_t n = rp_transport_writev(&k->tr, &iov, 1);
         if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR)
+            if (errno != EAGAIN)
                 check_done(k, loop, false, strerror(errno));
             return;
         }
         k->req_sent += (uint32_t)n;
         if (k->req_sent == k->req_len) {
             ev_io_stop(loop, &k->io);
-            ev_io_set(&k->io, k->fd, EV_READ);
+            ev_io_set(&k->io, k->tr.fd, EV_READ);
             ev_io_start(loop, &k->io);
         }
         return;
@@ -203,21 +203,19 @@ static void check_start_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     (void)revents;
     struct rp_checker *k = (struct rp_checker *)((char *)t - offsetof(struct rp_checker, every));
-    if (k->fd >= 0)
+    if (k->tr.fd >= 0)
         return; /* the previous check is still running (timeout > interval) */
     const struct rp_health_def *h = &k->proc->prog->backends[k->b].health;
     const struct rp_server_addr *a = &k->proc->server_addrs[k->b][k->s];
     k->got = k->req_sent = 0;
-    k->fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (k->fd < 0) {
+    bool connecting;
+    int fd = rp_sock_connect(&a->sa, a->len, &connecting);
+    if (fd < 0) {
         check_done(k, loop, false, strerror(errno));
         return;
     }
-    if (connect(k->fd, (const struct sockaddr *)&a->sa, a->len) < 0 && errno != EINPROGRESS) {
-        check_done(k, loop, false, strerror(errno));
-        return;
-    }
-    ev_io_init(&k->io, check_io_cb, k->fd, EV_WRITE);
+    rp_transport_init(&k->tr, fd);
+    ev_io_init(&k->io, check_io_cb, k->tr.fd, EV_WRITE);
     ev_io_start(loop, &k->io);
     ev_timer_set(&k->timeout, h->timeout_ms / 1000.0, 0.);
     ev_timer_start(loop, &k->timeout);
@@ -237,7 +235,7 @@ void rp_health_start(struct rp_proc *proc, struct ev_loop *loop)
             k->proc = proc;
             k->b = b;
             k->s = s;
-            k->fd = -1;
+            k->tr.fd = -1;
             if (h->kind == RP_HEALTH_HTTP) {
                 int n = snprintf(k->req, sizeof k->req,
                                  "%s %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: rpx-health\r\n"

@@ -1182,10 +1182,7 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     struct rp_upstream *up = (struct rp_upstream *)io;
     struct rp_conn *c = up->owner;
     if (up->connecting) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        if (getsockopt(up->tr.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-            err = errno;
+        int err = rp_sock_connect_result(up->tr.fd);
         if (err) {
             proxy_upstream_failed(c, err);
             return;

@@ -74,3 +74,31 @@ ssize_t rp_sock_writev(int fd, const struct iovec *iov, int n)
             return w;
     }
 }
+
+int rp_sock_connect(const struct sockaddr_storage *sa, socklen_t len, bool *connecting)
+{
+    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    rp_sock_nodelay(fd);
+    *connecting = false;
+    if (connect(fd, (const struct sockaddr *)sa, len) < 0) {
+        if (errno != EINPROGRESS) {
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        *connecting = true;
+    }
+    return fd;
+}
+
+int rp_sock_connect_result(int fd)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return errno;
+    return err;
+}

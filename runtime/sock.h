@@ -2,6 +2,7 @@
 #ifndef RP_SOCK_H
 #define RP_SOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -16,6 +17,16 @@ void rp_sock_format(const struct sockaddr_storage *sa, char *out, size_t size);
 
 /* Sets TCP_NODELAY: heads and small bodies must not wait for Nagle. */
 void rp_sock_nodelay(int fd);
+
+/* Opens a non-blocking TCP or unix stream socket and starts connecting it
+ * to sa (TCP_NODELAY set). Returns the descriptor, with *connecting true
+ * while the connect is in progress, or -1 with errno. The one way the proxy
+ * and its health checks reach a server. */
+int rp_sock_connect(const struct sockaddr_storage *sa, socklen_t len, bool *connecting);
+
+/* The outcome of a connect in progress once the socket is writable: 0, or
+ * the errno it failed with. */
+int rp_sock_connect_result(int fd);
 
 /* writev that retries on EINTR; returns bytes written, or -1 with errno
  * (EAGAIN when the socket is full). */

@@ -37,20 +37,10 @@ struct rp_upstream *rp_upstream_connect(struct rp_worker *w, uint32_t backend, u
                                         void (*cb)(struct ev_loop *, ev_io *, int))
 {
     const struct rp_server_addr *addr = &w->proc->server_addrs[backend][server];
-    int fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    bool connecting;
+    int fd = rp_sock_connect(&addr->sa, addr->len, &connecting);
     if (fd < 0)
         return NULL;
-    rp_sock_nodelay(fd);
-    bool connecting = false;
-    if (connect(fd, (const struct sockaddr *)&addr->sa, addr->len) < 0) {
-        if (errno != EINPROGRESS) {
-            int saved = errno;
-            close(fd);
-            errno = saved;
-            return NULL;
-        }
-        connecting = true;
-    }
     struct rp_upstream *up = calloc(1, sizeof *up);
     if (!up) {
         close(fd);
