@@ -10,7 +10,6 @@
 
 #include "conn.h"
 #include "log.h"
-#include "proxy.h"
 #include "reason.h"
 #include "sock.h"
 #include "worker.h"
@@ -159,7 +158,7 @@ void rp_conn_close(struct rp_conn *c)
     if (c->state == RP_CONN_CLOSED)
         return;
     if (c->state == RP_CONN_PROXYING)
-        rp_proxy_abort(c);
+        c->handler->abort(c);
     ev_io_stop(w->loop, &c->io);
     ev_timer_stop(w->loop, &c->timer);
     close(c->tr.fd);
@@ -359,7 +358,7 @@ ssize_t rp_conn_send(struct rp_conn *c, const char *body, size_t body_len)
 void rp_conn_client_write(struct rp_conn *c)
 {
     if (c->state == RP_CONN_PROXYING) {
-        rp_proxy_client_writable(c);
+        c->handler->writable(c);
         return;
     }
     ssize_t body = rp_conn_send(c, c->lbody, c->lbody_left);
@@ -636,7 +635,7 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     bool last_hop = d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY &&
                     rp_request_max_forwards(req) == 0;
     if (d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY && !last_hop) {
-        rp_proxy_start(c, d->backend, head_len);
+        w->start_proxy(c, d->backend, head_len);
         return;
     }
     /* A local answer. The request body is not read, so the connection cannot
@@ -721,9 +720,9 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     struct rp_conn *c = (struct rp_conn *)io;
     if (c->state == RP_CONN_PROXYING) {
         if (revents & EV_WRITE)
-            rp_proxy_client_writable(c);
+            c->handler->writable(c);
         else if (revents & EV_READ)
-            rp_proxy_client_readable(c);
+            c->handler->readable(c);
         return;
     }
     if (c->state == RP_CONN_LINGER) {
@@ -765,7 +764,7 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         rp_conn_respond_error(c, 408);
         return;
     case RP_CONN_PROXYING:
-        rp_proxy_timeout(c);
+        c->handler->timeout(c);
         return;
     case RP_CONN_IDLE:
     case RP_CONN_RESPONDING:

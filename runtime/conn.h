@@ -27,9 +27,25 @@ enum rp_conn_state {
     RP_CONN_IDLE,       /* between requests, nothing buffered */
     RP_CONN_HEAD,       /* reading a request head */
     RP_CONN_RESPONDING, /* writing a response the proxy made itself */
-    RP_CONN_PROXYING,   /* an exchange with a server is in progress */
+    RP_CONN_PROXYING,   /* an exchange handler (c->handler) has the exchange */
     RP_CONN_LINGER,     /* our side shut; discarding what the client still sends */
     RP_CONN_CLOSED,     /* closed; freed after the current callbacks */
+};
+
+struct rp_conn;
+
+/* What carries an exchange after its head is decided, when the proxy does
+ * not answer it itself: the proxy to a server today (proxy.c), later a
+ * cache lookup or an authentication subrequest. The connection knows them
+ * only through this: while one has the exchange (RP_CONN_PROXYING), the
+ * connection hands it its events, and it ends the exchange with
+ * rp_conn_exchange_done or answers with rp_conn_respond. */
+struct rp_exchange_handler {
+    const char *name;
+    void (*readable)(struct rp_conn *c); /* the client socket is readable */
+    void (*writable)(struct rp_conn *c); /* ... writable */
+    void (*timeout)(struct rp_conn *c);  /* the connection's timer fired */
+    void (*abort)(struct rp_conn *c);    /* the connection closes under it */
 };
 
 /* How a message body is delimited, and how much of it has been seen. */
@@ -58,6 +74,7 @@ struct rp_conn {
     ev_timer timer; /* header, idle, body or server timeout, by state */
     struct rp_transport tr; /* the client socket's bytes (tr.fd for the watcher) */
     enum rp_conn_state state;
+    const struct rp_exchange_handler *handler; /* RP_CONN_PROXYING */
     struct rp_worker *w;
     struct rp_conn *prev, *next; /* the worker's list of connections */
     struct sockaddr_storage peer;

@@ -24,6 +24,20 @@
 #include "upstream.h"
 #include "worker.h"
 
+static void proxy_client_readable(struct rp_conn *c);
+static void proxy_client_writable(struct rp_conn *c);
+static void proxy_timeout(struct rp_conn *c);
+static void proxy_abort(struct rp_conn *c);
+
+/* How the client connection reaches a proxied exchange (conn.h). */
+static const struct rp_exchange_handler proxy_handler = {
+    .name = "proxy",
+    .readable = proxy_client_readable,
+    .writable = proxy_client_writable,
+    .timeout = proxy_timeout,
+    .abort = proxy_abort,
+};
+
 static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 
 /* Reads of a body in a row on one readiness event: a read that filled the
@@ -399,7 +413,7 @@ static void release_buffers(struct rp_conn *c)
     c->up_head = NULL;
 }
 
-void rp_proxy_abort(struct rp_conn *c)
+static void proxy_abort(struct rp_conn *c)
 {
     if (c->queued)
         queue_remove(c);
@@ -793,6 +807,7 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     struct rp_worker *w = c->w;
     const struct rp_http1_request *req = &c->x->req;
     c->state = RP_CONN_PROXYING;
+    c->handler = &proxy_handler;
     c->backend = backend;
     c->idempotent = idempotent_method(req);
     c->retried = c->resp_started = c->resp_head_parsed = false;
@@ -893,7 +908,7 @@ static void proxy_send_request(struct rp_conn *c)
         proxy_arm_timer(c);
 }
 
-void rp_proxy_client_readable(struct rp_conn *c)
+static void proxy_client_readable(struct rp_conn *c)
 {
     if (c->req_body.done) {
         /* Pipelined bytes wait until the response is complete; rp_conn_read
@@ -1168,7 +1183,7 @@ static void proxy_send_response(struct rp_conn *c)
         rp_conn_close(c); /* truncated response relayed as far as it went */
 }
 
-void rp_proxy_client_writable(struct rp_conn *c)
+static void proxy_client_writable(struct rp_conn *c)
 {
     proxy_send_response(c);
     proxy_watch(c);
@@ -1204,7 +1219,7 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     proxy_watch(c);
 }
 
-void rp_proxy_timeout(struct rp_conn *c)
+static void proxy_timeout(struct rp_conn *c)
 {
     if (c->queued) {
         if (c->queued_down) {

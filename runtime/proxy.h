@@ -14,19 +14,13 @@ struct rp_conn;
  * head_len bytes of c->in) to a server of `backend`. */
 void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len);
 
-/* The client socket is readable / writable / the connection's timer fired,
- * while c->state is RP_CONN_PROXYING. */
-void rp_proxy_client_readable(struct rp_conn *c);
-void rp_proxy_client_writable(struct rp_conn *c);
-void rp_proxy_timeout(struct rp_conn *c);
+/* The connection reaches the exchange through c->handler (conn.h), which
+ * rp_proxy_start sets to proxy.c's handler. */
 
 /* Retries dispatching queued requests (room may have been freed by another
  * worker); stops the worker's queue timer when none waits. */
 struct rp_worker;
 void rp_proxy_queue_poll(struct rp_worker *w);
 
-/* Releases what the exchange holds (server connection, buffers); the server
- * connection is closed, not pooled. Used when the client connection closes. */
-void rp_proxy_abort(struct rp_conn *c);
 
 #endif

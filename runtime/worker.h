@@ -97,6 +97,9 @@ struct rp_worker {
     ev_timer accept_retry;
     struct rp_log_limit accept_log;
     struct rp_date date; /* the Date line for this second */
+    /* How a request routed to `proxy` starts (proxy.c): conn.c knows the
+     * exchange handlers only through this and struct rp_exchange_handler. */
+    void (*start_proxy)(struct rp_conn *c, uint32_t backend, uint32_t head_len);
 };
 
 /* The whole process. */
