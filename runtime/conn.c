@@ -17,6 +17,7 @@
 static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void conn_process(struct rp_conn *c);
+static void exchange_end(struct rp_conn *c, const char *how);
 
 void rp_conn_want(struct rp_conn *c, int events)
 {
@@ -159,6 +160,9 @@ void rp_conn_close(struct rp_conn *c)
         return;
     if (c->state == RP_CONN_PROXYING)
         c->handler->abort(c);
+    exchange_end(c, c->state == RP_CONN_HEAD ? "closed during the request head"
+                    : c->state == RP_CONN_PROXYING ? "closed while proxying"
+                                                   : "closed while answering");
     ev_io_stop(w->loop, &c->io);
     ev_timer_stop(w->loop, &c->timer);
     close(c->tr.fd);
@@ -237,6 +241,7 @@ ssize_t rp_conn_read(struct rp_conn *c)
         return 0;
     }
     c->in->end += (uint32_t)n;
+    c->bytes_in += (uint64_t)n;
     return n;
 }
 
@@ -253,6 +258,9 @@ static int respond_head(struct rp_conn *c, int status, const char *content_type,
     }
     if (w->stopping)
         c->keep_alive = false;
+    struct rp_exchange_record *rec = rp_conn_record(c);
+    if (rec)
+        rec->status = (uint16_t)status;
     struct rp_buf *b = c->out;
     const char *reason = rp_reason(status);
     RP_BUF_ADD_LIT(b, "HTTP/1.1 ");
@@ -347,6 +355,7 @@ ssize_t rp_conn_send(struct rp_conn *c, const char *body, size_t body_len)
         }
         wr = 0;
     }
+    c->bytes_out += (uint64_t)wr;
     size_t k = (size_t)wr < head_left ? (size_t)wr : head_left;
     if (k)
         c->out->start += (uint32_t)k;
@@ -404,11 +413,47 @@ static void conn_linger_read(struct rp_conn *c)
         rp_conn_close(c);
 }
 
+/* Bytes read from the client and taken by exchanges: not those still
+ * waiting in `in` (a pipelined request's). */
+static uint64_t conn_bytes_taken(const struct rp_conn *c)
+{
+    return c->bytes_in - (c->in ? rp_buf_len(c->in) : 0);
+}
+
+/* The one place an exchange ends: its record is closed (and, with -v,
+ * logged; the access log will read it here). */
+static void exchange_end(struct rp_conn *c, const char *how)
+{
+    struct rp_exchange_record *rec = rp_conn_record(c);
+    if (!rec)
+        return;
+    rec->open = false;
+    rec->t_end = ev_now(c->w->loop);
+    rec->end = how;
+    rec->bytes_in = conn_bytes_taken(c) - rec->bytes_in0;
+    rec->bytes_out = c->bytes_out - rec->bytes_out0;
+    if (rp_log_max < RP_LOG_DEBUG)
+        return;
+    const struct rp_program *prog = c->w->prog;
+    const struct rp_backend_def *be = rec->backend >= 0 ? &prog->backends[rec->backend] : NULL;
+    rp_debug("exchange: %u route %d backend %s server %s attempts %u in %llu out %llu "
+             "head %.1f ms connect %.1f ms first byte %.1f ms total %.1f ms: %s",
+             rec->status, rec->route == RP_NO_ROUTE ? -1 : (int)rec->route + 1,
+             be ? be->name : "-", be && rec->server >= 0 ? be->servers[rec->server].name : "-",
+             rec->attempts, (unsigned long long)rec->bytes_in,
+             (unsigned long long)rec->bytes_out,
+             rec->t_head ? (rec->t_head - rec->t_start) * 1e3 : -1.0,
+             rec->t_connect ? (rec->t_connect - rec->t_start) * 1e3 : -1.0,
+             rec->t_first_byte ? (rec->t_first_byte - rec->t_start) * 1e3 : -1.0,
+             (rec->t_end - rec->t_start) * 1e3, how);
+}
+
 void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
 {
     struct rp_worker *w = c->w;
     if (c->state == RP_CONN_CLOSED)
         return;
+    exchange_end(c, "done");
     c->exchanges++;
     /* A client that shut its side after pipelined requests gets answers to
      * those it sent; then the connection closes. */
@@ -632,6 +677,10 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     d->body = NULL;
     d->body_len = d->location_len = 0;
     w->prog->decide(&view, d);
+    c->x->rec.t_head = ev_now(w->loop);
+    c->x->rec.route = d->route;
+    if (d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY)
+        c->x->rec.backend = (int32_t)d->backend;
     bool last_hop = d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY &&
                     rp_request_max_forwards(req) == 0;
     if (d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY && !last_hop) {
@@ -676,6 +725,9 @@ static void conn_process(struct rp_conn *c)
                 break;
             }
             c->state = RP_CONN_HEAD;
+            c->x->rec = (struct rp_exchange_record){
+                .open = true, .t_start = ev_now(w->loop), .bytes_in0 = conn_bytes_taken(c),
+                .bytes_out0 = c->bytes_out, .route = RP_NO_ROUTE, .backend = -1, .server = -1};
             rp_conn_set_timer(c, w->cfg->client_header_timeout);
         }
         int r = rp_http1_parse_request(c->in->data + c->in->start, rp_buf_len(c->in),

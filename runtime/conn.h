@@ -60,8 +60,28 @@ struct rp_body {
 };
 
 /* What a request needs while it is parsed and decided; pooled per worker. */
+/* What happened to one exchange, filled in as it goes and closed in one
+ * place (rp_conn_exchange_done, or the connection closing under it): what
+ * the access log and metrics will read. Times are the loop's (ev_now). */
+struct rp_exchange_record {
+    bool open;            /* begun and not yet ended */
+    double t_start;       /* the first byte of the request head was there */
+    double t_head;        /* the head was complete and valid */
+    double t_connect;     /* the last attempt's server connection was ready */
+    double t_first_byte;  /* the first response byte from the server */
+    double t_end;
+    uint64_t bytes_in0, bytes_out0; /* the connection's counts at t_start */
+    uint64_t bytes_in, bytes_out;   /* from and to the client, this exchange */
+    uint16_t status;      /* what the client was answered; 0: nothing */
+    uint32_t route;       /* RP_NO_ROUTE before or without a decision */
+    int32_t backend, server; /* -1: none */
+    uint32_t attempts;    /* servers tried */
+    const char *end;      /* "done", or why it ended early */
+};
+
 struct rp_exchange {
     struct rp_exchange *next_free;
+    struct rp_exchange_record rec;
     /* Slices in `req` point into the connection's `in` and are valid only
      * until the head is consumed (after deciding and rebuilding). */
     struct rp_http1_request req;
@@ -116,6 +136,7 @@ struct rp_conn {
     uint32_t attempts;        /* servers tried, for `retries N` */
     uint32_t listener;        /* the listener it came in on */
     uint32_t exchanges;       /* requests answered on it */
+    uint64_t bytes_in, bytes_out; /* from and to the client, all exchanges */
     uint64_t tried;           /* bit per server (the first 64) already tried */
     uint64_t hash;            /* the request's key for `balance hash(...)` */
     bool resp_started;        /* response bytes have been written to the client */
@@ -212,6 +233,12 @@ static inline ssize_t rp_body_advance(struct rp_body *b, struct rp_buf *buf, uin
         break;
     }
     return -1;
+}
+
+/* The exchange's record (NULL between exchanges). */
+static inline struct rp_exchange_record *rp_conn_record(struct rp_conn *c)
+{
+    return c->x && c->x->rec.open ? &c->x->rec : NULL;
 }
 
 /* Called when an exchange is over (response complete or failed). Goes on

@@ -267,6 +267,7 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
     rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length,
                      (final && !no_body ? F_KEEP_TE : 0) | (no_body ? F_NO_LENGTH : 0));
     if (final) {
+        c->x->rec.status = resp->status;
         /* A recipient with a clock adds the Date a response lacks (RFC 9110
          * 6.6.1). */
         if (!(resp->flags & RP_HTTP1_F_HAS_DATE)) {
@@ -344,6 +345,10 @@ static void attempt_begin(struct rp_conn *c, uint32_t server, bool probe)
     struct rp_server_state *st = &c->w->proc->server_state[c->backend][server];
     c->server = server;
     c->counted = true;
+    struct rp_exchange_record *rec = &c->x->rec;
+    rec->server = (int32_t)server;
+    rec->attempts++;
+    rec->t_connect = 0;
     c->probe = probe;
     c->gen = rp_server_gen(st);
     if (server < 64)
@@ -637,8 +642,10 @@ static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool p
         proxy_connect_failed(c, errno);
         return;
     }
-    if (!c->up->connecting)
+    if (!c->up->connecting) {
         probe_verdict(c, true, NULL);
+        c->x->rec.t_connect = ev_now(w->loop);
+    }
     proxy_arm_timer(c);
     if (!c->up->connecting)
         proxy_send_request(c);
@@ -975,6 +982,7 @@ static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_respo
     rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, F_NO_LENGTH);
     rc |= add_named(b, resp->headers, resp->n_headers, "upgrade", 7);
     rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\nVia: 1.1 rpx\r\n\r\n");
+    c->x->rec.status = 101;
     if (rc) {
         proxy_fail(c, 502);
         return -1;
@@ -1001,6 +1009,8 @@ static int proxy_parse_response(struct rp_conn *c)
 {
     struct rp_upstream *up = c->up;
     struct rp_http1_response resp;
+    if (!c->x->rec.t_first_byte)
+        c->x->rec.t_first_byte = ev_now(c->w->loop);
     for (;;) {
         int r = rp_http1_parse_response(up->in->data + up->in->start, rp_buf_len(up->in),
                                         &c->w->cfg->resp_limits, c->head_request, &resp);
@@ -1203,6 +1213,7 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
             return;
         }
         up->connecting = false;
+        c->x->rec.t_connect = ev_now(loop);
         probe_verdict(c, true, NULL);
         proxy_arm_timer(c);
         proxy_send_request(c);

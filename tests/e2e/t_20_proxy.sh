@@ -97,3 +97,43 @@ check "upstream reuse: 30 requests opened at most 2 server connections (ss: $bef
     test $((n - before)) -le 2
 
 check "proxy 'single' stops on SIGTERM with exit 0" stop_proxy single
+
+# ---- the exchange record ---------------------------------------------------------------
+# Every exchange ends in one place with a record (status, route, backend,
+# server, attempts, bytes, times, how it ended) that logs and metrics read;
+# with -v the proxy prints it.
+start_origin gone >/dev/null
+stop_origin gone
+check "record policy compiles" build_proxy record '
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+backend flaky {
+    server gone 127.0.0.1:@gone@
+    server a 127.0.0.1:@a@
+    balance first
+}
+route path = "/local" { respond 201 "made here" }
+route path "/flaky/" { proxy flaky }
+route default { proxy app }'
+p=$(start_proxy record -w 1 -v)
+err=$AREA_DIR/record.run.err
+hcurl -o /dev/null "http://127.0.0.1:$p/rec?x=1"
+hcurl -o /dev/null "http://127.0.0.1:$p/local"
+hcurl -o /dev/null --data-binary 'twelve bytes' "http://127.0.0.1:$p/flaky/x"
+conn_open fd "$p"
+conn_send "$fd" 'GET /cut HTTP/1.1\r\nHost: x\r\n'
+sleep 0.2
+conn_close "$fd"
+sleep 0.3
+grep 'debug: exchange: ' "$err" >"$AREA_DIR/records"
+check_match "record: a proxied GET: status, route, backend, server, one attempt, done" \
+    "$(sed -n 1p "$AREA_DIR/records")" 'exchange: 200 route 3 backend app server a attempts 1 in [0-9]+ out [0-9]+ .*: done$'
+check_match "record: a local answer: its status and route, no backend" \
+    "$(sed -n 2p "$AREA_DIR/records")" 'exchange: 201 route 1 backend - server - attempts 0 .*: done$'
+check_match "record: a POST retried past a dead server: two attempts, the server that answered" \
+    "$(sed -n 3p "$AREA_DIR/records")" 'exchange: 200 route 2 backend flaky server a attempts 2 in [0-9]+ '
+in3=$(sed -n 3p "$AREA_DIR/records" | sed -E 's/.* in ([0-9]+) .*/\1/')
+check "record: ... the bytes in count the head and the 12-byte body ($in3)" test "$in3" -gt 100
+check_match "record: a client gone in the middle of a head" \
+    "$(sed -n 4p "$AREA_DIR/records")" 'exchange: 0 route -1 .*: closed during the request head$'
+check "proxy 'record' stops on SIGTERM with exit 0" stop_proxy record
