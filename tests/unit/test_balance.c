@@ -254,3 +254,99 @@ T_SUITE(balance_slow_start)
     T_EQ(count[1], 500);
     fixture_free(&f);
 }
+
+/* Passive ejection (health.c): failures of attempts begun before an
+ * ejection do not count again; one probe at a time once the backoff ends;
+ * backoff doubles per failed probe, not per failure; success restores. */
+T_SUITE(health_ejection)
+{
+    struct fixture f;
+    fixture_init(&f, RP_BALANCE_ROUND_ROBIN, 2, NULL);
+    enum rp_log_level saved_log = rp_log_max;
+    rp_log_max = RP_LOG_ERROR; /* the transitions it logs are expected */
+    struct rp_server_state *a = &f.state_row[0];
+    long long t = rp_now_ms(f.w.loop); /* rp_balance_pick reads the loop's clock */
+    unsigned gen = rp_server_gen(a);
+    /* Two failures: still in. The third ejects it for the default second. */
+    rp_health_failed(&f.proc, 0, 0, gen, t, "refused");
+    rp_health_failed(&f.proc, 0, 0, gen, t, "refused");
+    T_OK(rp_server_usable(a));
+    rp_health_failed(&f.proc, 0, 0, gen, t, "refused");
+    T_OK(!rp_server_usable(a));
+    T_EQ(atomic_load(&a->down_until_ms), t + RP_EJECT_MS);
+    T_EQ(atomic_load(&f.bstate.n_ejected), 1);
+    /* Fifty requests that were in flight fail too: old news, no new ejection. */
+    for (int i = 0; i < 50; i++)
+        rp_health_failed(&f.proc, 0, 0, gen, t + 1, "reset");
+    T_EQ(atomic_load(&a->down_until_ms), t + RP_EJECT_MS);
+    T_EQ(atomic_load(&a->ejections), 0);
+    /* Requests go to b meanwhile, and no probe is due yet. */
+    bool probe = true;
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, 0, &probe), 1);
+    T_OK(!probe);
+    T_OK(!rp_health_claim_probe(a, t + RP_EJECT_MS - 1));
+    /* Due: exactly one caller gets the probe. */
+    T_OK(rp_health_claim_probe(a, t + RP_EJECT_MS));
+    T_OK(!rp_health_claim_probe(a, t + RP_EJECT_MS));
+    /* It fails: ejected again for twice as long. */
+    t += RP_EJECT_MS;
+    rp_health_probe_done(&f.proc, 0, 0, false, false, t, "refused");
+    T_EQ(atomic_load(&a->down_until_ms), t + 2 * RP_EJECT_MS);
+    /* The next probe succeeds: back at once, and the backoff starts over. */
+    t += 2 * RP_EJECT_MS;
+    T_OK(rp_health_claim_probe(a, t));
+    rp_health_probe_done(&f.proc, 0, 0, true, false, t, NULL);
+    T_OK(rp_server_usable(a));
+    T_EQ(atomic_load(&f.bstate.n_ejected), 0);
+    /* A failure of an attempt begun before the restore is ignored too. */
+    rp_health_failed(&f.proc, 0, 0, gen, t, "reset");
+    rp_health_failed(&f.proc, 0, 0, gen, t, "reset");
+    rp_health_failed(&f.proc, 0, 0, gen, t, "reset");
+    T_OK(rp_server_usable(a));
+    /* An abandoned probe (no verdict) frees the claim without a verdict. */
+    gen = rp_server_gen(a);
+    for (int i = 0; i < 3; i++)
+        rp_health_failed(&f.proc, 0, 0, gen, t, "refused");
+    T_OK(!rp_server_usable(a));
+    T_EQ(atomic_load(&a->down_until_ms), t + RP_EJECT_MS);
+    T_OK(rp_health_claim_probe(a, t + RP_EJECT_MS));
+    rp_health_probe_done(&f.proc, 0, 0, false, true, t + RP_EJECT_MS, NULL);
+    T_OK(rp_health_claim_probe(a, t + RP_EJECT_MS));
+    rp_log_max = saved_log;
+    fixture_free(&f);
+}
+
+/* With every server ejected, a pick finds none; panic ignores health. */
+T_SUITE(balance_panic)
+{
+    struct fixture f;
+    fixture_init(&f, RP_BALANCE_ROUND_ROBIN, 2, NULL);
+    set_usable(&f, 0, false);
+    set_usable(&f, 1, false);
+    bool probe;
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, 0, &probe), RP_PICK_NONE);
+    uint32_t seen[2] = {0};
+    for (int i = 0; i < 10; i++) {
+        uint32_t s = rp_balance_pick(&f.w, 0, 0, 0, RP_PICK_F_PANIC, &probe);
+        T_OK(s < 2);
+        if (s < 2)
+            seen[s]++;
+    }
+    T_OK(seen[0] > 0 && seen[1] > 0);
+    fixture_free(&f);
+}
+
+/* The log limiter: one line a second, then the count of those held. */
+T_SUITE(log_limit)
+{
+    struct rp_log_limit l = {0};
+    enum rp_log_level saved_log = rp_log_max;
+    rp_log_max = RP_LOG_ERROR;
+    T_OK(rp_log_limit_pass(&l, 100.0));
+    T_OK(!rp_log_limit_pass(&l, 100.2));
+    T_OK(!rp_log_limit_pass(&l, 100.9));
+    T_EQ(l.held, 2);
+    T_OK(rp_log_limit_pass(&l, 101.1));
+    T_EQ(l.held, 0);
+    rp_log_max = saved_log;
+}
