@@ -89,6 +89,37 @@ struct rp_exchange {
     char host_lc[256];           /* the request's host, lower case, no port */
 };
 
+/* What proxy.c keeps for a proxied exchange: the attempt(s) on servers,
+ * both bodies in flight, the queue. Only proxy.c reads or writes it. */
+struct rp_proxy_state {
+    struct rp_upstream *up;
+    uint32_t backend, server;
+    struct rp_buf *up_head;   /* the rebuilt request head; kept whole for a retry */
+    struct rp_body req_body;  /* client -> server */
+    uint32_t req_ready;       /* body bytes at in->start scanned and ready to send */
+    uint64_t req_seen;        /* body bytes received so far (for limits.body_size) */
+    bool up_blocked;          /* the last write to the server would have blocked */
+    bool retried;             /* the one replay on a fresh connection was used */
+    bool counted;             /* counted in the server's active requests */
+    bool upgrade;             /* the Upgrade handshake is forwarded (route has `tunnel`) */
+    bool queued;              /* waiting for a server (room under max_conns, or one
+                                 to come back) */
+    bool queued_down;         /* ... because no server was usable */
+    bool probe;               /* this attempt probes an ejected server (health.h) */
+    unsigned gen;             /* the server's generation when the attempt began */
+    double queue_deadline;    /* when waiting for a server ends in 503 (0: not yet) */
+    struct rp_conn *queue_next;
+    uint32_t attempts;        /* servers tried, for `retries N` */
+    uint64_t tried;           /* bit per server (the first 64) already tried */
+    uint64_t hash;            /* the request's key for `balance hash(...)` */
+    bool resp_started;        /* response bytes have been written to the client */
+    bool resp_head_parsed;
+    bool up_keep_alive;       /* the server will keep its connection open */
+    bool up_eof;              /* the server closed its side */
+    struct rp_body resp_body; /* server -> client */
+    uint32_t resp_ready;      /* body bytes at up->in->start ready to send */
+};
+
 struct rp_conn {
     ev_io io;       /* client socket; see rp_conn_want() */
     ev_timer timer; /* header, idle, body or server timeout, by state */
@@ -115,37 +146,11 @@ struct rp_conn {
     bool idempotent;   /* may be replayed on a fresh server connection */
     bool client_http10;
 
-    /* The exchange with a server (RP_CONN_PROXYING), see proxy.c. */
-    struct rp_upstream *up;
-    uint32_t backend, server;
-    struct rp_buf *up_head;   /* the rebuilt request head; kept whole for a retry */
-    struct rp_body req_body;  /* client -> server */
-    uint32_t req_ready;       /* body bytes at in->start scanned and ready to send */
-    uint64_t req_seen;        /* body bytes received so far (for limits.body_size) */
-    bool up_blocked;          /* the last write to the server would have blocked */
-    bool retried;             /* the one replay on a fresh connection was used */
-    bool counted;             /* counted in the server's active requests */
-    bool upgrade;             /* the Upgrade handshake is forwarded (route has `tunnel`) */
-    bool queued;              /* waiting for a server (room under max_conns, or one
-                                 to come back) */
-    bool queued_down;         /* ... because no server was usable */
-    bool probe;               /* this attempt probes an ejected server (health.h) */
-    unsigned gen;             /* the server's generation when the attempt began */
-    double queue_deadline;    /* when waiting for a server ends in 503 (0: not yet) */
-    struct rp_conn *queue_next;
-    uint32_t attempts;        /* servers tried, for `retries N` */
+    /* proxy.c's state for a proxied exchange (RP_CONN_PROXYING). */
+    struct rp_proxy_state px;
     uint32_t listener;        /* the listener it came in on */
     uint32_t exchanges;       /* requests answered on it */
     uint64_t bytes_in, bytes_out; /* from and to the client, all exchanges */
-    uint64_t tried;           /* bit per server (the first 64) already tried */
-    uint64_t hash;            /* the request's key for `balance hash(...)` */
-    bool resp_started;        /* response bytes have been written to the client */
-    bool resp_head_parsed;
-    bool up_keep_alive;       /* the server will keep its connection open */
-    bool up_eof;              /* the server closed its side */
-    struct rp_body resp_body; /* server -> client */
-    uint32_t resp_ready;      /* body bytes at up->in->start ready to send */
-    uint16_t resp_status;     /* the final response status, for logs */
 };
 
 /* Accepts a connection on a listening socket (one per readiness event). */

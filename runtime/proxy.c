@@ -184,15 +184,15 @@ static int add_named(struct rp_buf *b, const struct rp_http1_header *h, uint32_t
 
 static const struct rp_backend_def *backend_of(const struct rp_conn *c)
 {
-    return &c->w->prog->backends[c->backend];
+    return &c->w->prog->backends[c->px.backend];
 }
 
-/* Writes the request head the server gets into c->up_head. Returns -1 if it
+/* Writes the request head the server gets into c->px.up_head. Returns -1 if it
  * does not fit. */
 static int build_request_head(struct rp_conn *c)
 {
     const struct rp_http1_request *req = &c->x->req;
-    struct rp_buf *b = c->up_head;
+    struct rp_buf *b = c->px.up_head;
     /* An absolute-form target is sent in origin form, its authority as Host. */
     bool absolute = req->target[0] != '/' && req->target[0] != '*';
     bool continue_sent = (req->flags & RP_HTTP1_F_EXPECT_CONTINUE) != 0;
@@ -236,7 +236,7 @@ static int build_request_head(struct rp_conn *c)
     }
     if (req->body == RP_HTTP1_BODY_CHUNKED)
         rc |= RP_BUF_ADD_LIT(b, "Transfer-Encoding: chunked\r\n");
-    if (c->upgrade) {
+    if (c->px.upgrade) {
         /* Upgrade is hop-by-hop: it goes on only when the route tunnels. */
         rc |= add_named(b, req->headers, req->n_headers, "upgrade", 7);
         rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\n");
@@ -296,17 +296,17 @@ static void proxy_watch(struct rp_conn *c)
         client |= EV_WRITE;
     if (!c->client_eof && (!c->in || rp_buf_room(c->in) > 0 || c->in->start > 0))
         client |= EV_READ;
-    if (c->up) {
-        if (c->up->connecting) {
+    if (c->px.up) {
+        if (c->px.up->connecting) {
             server = EV_WRITE;
         } else {
-            if (c->up_blocked)
+            if (c->px.up_blocked)
                 server |= EV_WRITE;
             /* Back-pressure: a client that does not read stops the server. */
-            if (!c->client_blocked && !c->up_eof)
+            if (!c->client_blocked && !c->px.up_eof)
                 server |= EV_READ;
         }
-        rp_io_want(c->w->loop, &c->up->io, server);
+        rp_io_want(c->w->loop, &c->px.up->io, server);
     }
     rp_conn_want(c, client);
 }
@@ -318,7 +318,7 @@ static void proxy_watch(struct rp_conn *c)
  * printed, with a count of those held back. Returns false to skip one. */
 static bool warn_allowed(struct rp_conn *c)
 {
-    return rp_log_limit_pass(&c->w->backends[c->backend].warn_limit, ev_now(c->w->loop));
+    return rp_log_limit_pass(&c->w->backends[c->px.backend].warn_limit, ev_now(c->w->loop));
 }
 
 /* Arms the exchange's timer for whoever it now waits on: the connect, the
@@ -328,9 +328,9 @@ static void proxy_arm_timer(struct rp_conn *c)
 {
     const struct rp_config *cfg = c->w->cfg;
     double t;
-    if (c->up && c->up->connecting)
+    if (c->px.up && c->px.up->connecting)
         t = cfg->connect_timeout;
-    else if (!c->req_body.done && c->req_ready == 0 && !c->up_blocked && !c->resp_head_parsed)
+    else if (!c->px.req_body.done && c->px.req_ready == 0 && !c->px.up_blocked && !c->px.resp_head_parsed)
         t = cfg->client_body_timeout;
     else
         t = cfg->backend_timeout;
@@ -342,37 +342,37 @@ static void proxy_arm_timer(struct rp_conn *c)
  * server was in the same state when the attempt began (health.h). */
 static void attempt_begin(struct rp_conn *c, uint32_t server, bool probe)
 {
-    struct rp_server_state *st = &c->w->proc->server_state[c->backend][server];
-    c->server = server;
-    c->counted = true;
+    struct rp_server_state *st = &c->w->proc->server_state[c->px.backend][server];
+    c->px.server = server;
+    c->px.counted = true;
     struct rp_exchange_record *rec = &c->x->rec;
     rec->server = (int32_t)server;
     rec->attempts++;
     rec->t_connect = 0;
-    c->probe = probe;
-    c->gen = rp_server_gen(st);
+    c->px.probe = probe;
+    c->px.gen = rp_server_gen(st);
     if (server < 64)
-        c->tried |= 1ull << server;
+        c->px.tried |= 1ull << server;
     atomic_fetch_add_explicit(&st->active, 1, memory_order_relaxed);
 }
 
 /* A probe's outcome (see rp_balance_pick): given once, at connect. */
 static void probe_verdict(struct rp_conn *c, bool ok, const char *why)
 {
-    if (!c->probe)
+    if (!c->px.probe)
         return;
-    c->probe = false;
-    rp_health_probe_done(c->w->proc, c->backend, c->server, ok, false, rp_now_ms(c->w->loop),
+    c->px.probe = false;
+    rp_health_probe_done(c->w->proc, c->px.backend, c->px.server, ok, false, rp_now_ms(c->w->loop),
                          why);
 }
 
 /* The attempt failed for a reason that counts against the server. */
 static void server_failed(struct rp_conn *c, const char *why)
 {
-    if (c->probe)
+    if (c->px.probe)
         probe_verdict(c, false, why);
     else
-        rp_health_failed(c->w->proc, c->backend, c->server, c->gen, rp_now_ms(c->w->loop), why);
+        rp_health_failed(c->w->proc, c->px.backend, c->px.server, c->px.gen, rp_now_ms(c->w->loop), why);
 }
 
 static void dispatch_queue(struct rp_worker *w, uint32_t backend);
@@ -380,33 +380,33 @@ static void dispatch_queue(struct rp_worker *w, uint32_t backend);
 /* The request no longer occupies its server: let a queued one have it. */
 static void attempt_end(struct rp_conn *c)
 {
-    if (!c->counted)
+    if (!c->px.counted)
         return;
-    c->counted = false;
-    if (c->probe) {
+    c->px.counted = false;
+    if (c->px.probe) {
         /* Gone before the connect said anything: the next request probes. */
-        c->probe = false;
-        rp_health_probe_done(c->w->proc, c->backend, c->server, false, true, 0, NULL);
+        c->px.probe = false;
+        rp_health_probe_done(c->w->proc, c->px.backend, c->px.server, false, true, 0, NULL);
     }
-    atomic_fetch_sub_explicit(&c->w->proc->server_state[c->backend][c->server].active, 1,
+    atomic_fetch_sub_explicit(&c->w->proc->server_state[c->px.backend][c->px.server].active, 1,
                               memory_order_relaxed);
-    if (c->w->backends[c->backend].queued)
-        dispatch_queue(c->w, c->backend);
+    if (c->w->backends[c->px.backend].queued)
+        dispatch_queue(c->w, c->px.backend);
 }
 
 static void queue_remove(struct rp_conn *c)
 {
-    struct rp_backend_rt *rt = &c->w->backends[c->backend];
+    struct rp_backend_rt *rt = &c->w->backends[c->px.backend];
     struct rp_conn **pp = &rt->queue;
     while (*pp && *pp != c)
-        pp = &(*pp)->queue_next;
+        pp = &(*pp)->px.queue_next;
     if (!*pp)
         return;
-    *pp = c->queue_next;
-    if (rt->queue_tail == &c->queue_next)
+    *pp = c->px.queue_next;
+    if (rt->queue_tail == &c->px.queue_next)
         rt->queue_tail = pp;
-    c->queue_next = NULL;
-    c->queued = false;
+    c->px.queue_next = NULL;
+    c->px.queued = false;
     rt->queued--;
 }
 
@@ -414,17 +414,17 @@ static void queue_remove(struct rp_conn *c)
 
 static void release_buffers(struct rp_conn *c)
 {
-    rp_buf_put(&c->w->bufs, c->up_head);
-    c->up_head = NULL;
+    rp_buf_put(&c->w->bufs, c->px.up_head);
+    c->px.up_head = NULL;
 }
 
 static void proxy_abort(struct rp_conn *c)
 {
-    if (c->queued)
+    if (c->px.queued)
         queue_remove(c);
-    if (c->up) {
-        rp_upstream_close(c->up);
-        c->up = NULL;
+    if (c->px.up) {
+        rp_upstream_close(c->px.up);
+        c->px.up = NULL;
     }
     attempt_end(c);
     release_buffers(c);
@@ -434,17 +434,17 @@ static void proxy_abort(struct rp_conn *c)
  * can carry another request, and go on with the client. */
 static void proxy_finish(struct rp_conn *c)
 {
-    bool request_complete = c->req_body.done && c->req_ready == 0 && c->up_head &&
-                            rp_buf_len(c->up_head) == 0;
-    bool reuse = c->up_keep_alive && request_complete && !c->up_eof &&
-                 c->resp_body.kind != RP_HTTP1_BODY_CLOSE;
-    rp_upstream_release(c->up, reuse);
-    c->up = NULL;
+    bool request_complete = c->px.req_body.done && c->px.req_ready == 0 && c->px.up_head &&
+                            rp_buf_len(c->px.up_head) == 0;
+    bool reuse = c->px.up_keep_alive && request_complete && !c->px.up_eof &&
+                 c->px.resp_body.kind != RP_HTTP1_BODY_CLOSE;
+    rp_upstream_release(c->px.up, reuse);
+    c->px.up = NULL;
     release_buffers(c);
     /* If the client's body was not all read, where its next request starts
      * is unknown: close. */
-    bool close_client = !c->req_body.done || c->resp_body.kind == RP_HTTP1_BODY_CLOSE;
-    c->linger = !c->req_body.done;
+    bool close_client = !c->px.req_body.done || c->px.resp_body.kind == RP_HTTP1_BODY_CLOSE;
+    c->linger = !c->px.req_body.done;
     c->state = RP_CONN_RESPONDING; /* leave PROXYING before exchange_done */
     attempt_end(c);
     if (c->state == RP_CONN_CLOSED)
@@ -456,22 +456,22 @@ static void proxy_finish(struct rp_conn *c)
  * by closing the client if part of the response was sent already. */
 static void proxy_fail_with(struct rp_conn *c, int status, const char *extra)
 {
-    if (c->queued)
+    if (c->px.queued)
         queue_remove(c);
-    if (c->up) {
-        rp_upstream_close(c->up);
-        c->up = NULL;
+    if (c->px.up) {
+        rp_upstream_close(c->px.up);
+        c->px.up = NULL;
     }
     release_buffers(c);
     c->state = RP_CONN_RESPONDING;
     attempt_end(c);
-    if (c->resp_started) {
+    if (c->px.resp_started) {
         rp_conn_close(c);
         return;
     }
     /* What remains of the request body is unread, so the connection cannot
      * be reused. */
-    if (!c->req_body.done) {
+    if (!c->px.req_body.done) {
         c->keep_alive = false;
         c->linger = true;
     }
@@ -519,10 +519,10 @@ static void proxy_dispatch(struct rp_conn *c, uint64_t exclude, bool fresh);
 static bool can_retry(struct rp_conn *c, uint32_t why, bool unsent)
 {
     const struct rp_backend_def *be = backend_of(c);
-    struct rp_backend_rt *rt = &c->w->backends[c->backend];
-    if (!(be->retry_on & why) || c->attempts > be->retries || c->resp_started)
+    struct rp_backend_rt *rt = &c->w->backends[c->px.backend];
+    if (!(be->retry_on & why) || c->px.attempts > be->retries || c->px.resp_started)
         return false;
-    if (!unsent && (!c->idempotent || c->req_body.kind != RP_HTTP1_BODY_NONE))
+    if (!unsent && (!c->idempotent || c->px.req_body.kind != RP_HTTP1_BODY_NONE))
         return false;
     if (unsent || why == RP_RETRY_RESET)
         return true;
@@ -537,14 +537,14 @@ static bool can_retry(struct rp_conn *c, uint32_t why, bool unsent)
  * request's retries (a failed probe does not: it was the proxy's gamble). */
 static void proxy_retry(struct rp_conn *c, bool counted)
 {
-    if (c->up) {
-        rp_upstream_close(c->up);
-        c->up = NULL;
+    if (c->px.up) {
+        rp_upstream_close(c->px.up);
+        c->px.up = NULL;
     }
     attempt_end(c);
     if (counted)
-        c->attempts++;
-    proxy_dispatch(c, c->tried, true);
+        c->px.attempts++;
+    proxy_dispatch(c, c->px.tried, true);
 }
 
 /* errno values that say this process ran short (descriptors, memory, local
@@ -561,23 +561,23 @@ static void proxy_connect_failed(struct rp_conn *c, int err)
 {
     struct rp_worker *w = c->w;
     const struct rp_backend_def *be = backend_of(c);
-    const struct rp_server_def *sd = &be->servers[c->server];
+    const struct rp_server_def *sd = &be->servers[c->px.server];
     const char *why = err == ETIMEDOUT ? "connect timed out" : strerror(err);
     if (local_shortage(err)) {
         /* Not the server's fault: no health verdict, and no retry that
          * would only meet the same shortage. */
         if (warn_allowed(c))
             rp_warn("backend %s: cannot connect to %s: %s", be->name, sd->name, why);
-        if (c->probe) {
-            c->probe = false;
-            rp_health_probe_done(w->proc, c->backend, c->server, false, true, 0, NULL);
+        if (c->px.probe) {
+            c->px.probe = false;
+            rp_health_probe_done(w->proc, c->px.backend, c->px.server, false, true, 0, NULL);
         }
         proxy_fail(c, 503);
         return;
     }
-    if (!c->probe && warn_allowed(c))
+    if (!c->px.probe && warn_allowed(c))
         rp_warn("server %s/%s (%s:%u): %s", be->name, sd->name, sd->host, sd->port, why);
-    if (c->probe) {
+    if (c->px.probe) {
         probe_verdict(c, false, why);
         proxy_retry(c, false);
         return;
@@ -599,23 +599,23 @@ static void proxy_connect_failed(struct rp_conn *c, int err)
  * counts against the server, and the policy's retries may move on. */
 static void proxy_upstream_failed(struct rp_conn *c, int err)
 {
-    struct rp_upstream *up = c->up;
+    struct rp_upstream *up = c->px.up;
     if (up->connecting) {
         proxy_connect_failed(c, err ? err : ECONNREFUSED);
         return;
     }
-    bool nothing_received = !c->resp_head_parsed && (!up->in || rp_buf_len(up->in) == 0);
-    if (nothing_received && up->reused && !c->retried && c->idempotent &&
-        c->req_body.kind == RP_HTTP1_BODY_NONE) {
-        c->retried = true;
+    bool nothing_received = !c->px.resp_head_parsed && (!up->in || rp_buf_len(up->in) == 0);
+    if (nothing_received && up->reused && !c->px.retried && c->idempotent &&
+        c->px.req_body.kind == RP_HTTP1_BODY_NONE) {
+        c->px.retried = true;
         rp_upstream_close(up);
-        c->up = NULL;
+        c->px.up = NULL;
         attempt_end(c);
-        proxy_connect(c, c->server, true, false);
+        proxy_connect(c, c->px.server, true, false);
         return;
     }
     const struct rp_backend_def *be = backend_of(c);
-    const struct rp_server_def *def = &be->servers[c->server];
+    const struct rp_server_def *def = &be->servers[c->px.server];
     const char *why = err ? strerror(err) : "connection closed before a response";
     if (warn_allowed(c))
         rp_warn("server %s/%s (%s:%u): %s", be->name, def->name, def->host, def->port, why);
@@ -633,21 +633,21 @@ static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool p
 {
     struct rp_worker *w = c->w;
     attempt_begin(c, server, probe);
-    c->up_head->start = 0;
-    c->up_blocked = false;
-    c->up_eof = false;
-    c->up = fresh || probe ? rp_upstream_connect(w, c->backend, server, c, up_io_cb)
-                           : rp_upstream_get(w, c->backend, server, c, up_io_cb);
-    if (!c->up) {
+    c->px.up_head->start = 0;
+    c->px.up_blocked = false;
+    c->px.up_eof = false;
+    c->px.up = fresh || probe ? rp_upstream_connect(w, c->px.backend, server, c, up_io_cb)
+                           : rp_upstream_get(w, c->px.backend, server, c, up_io_cb);
+    if (!c->px.up) {
         proxy_connect_failed(c, errno);
         return;
     }
-    if (!c->up->connecting) {
+    if (!c->px.up->connecting) {
         probe_verdict(c, true, NULL);
         c->x->rec.t_connect = ev_now(w->loop);
     }
     proxy_arm_timer(c);
-    if (!c->up->connecting)
+    if (!c->px.up->connecting)
         proxy_send_request(c);
     proxy_watch(c);
 }
@@ -659,15 +659,15 @@ static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool p
 static inline uint32_t choose_server(struct rp_conn *c, uint64_t exclude, bool *probe)
 {
     struct rp_worker *w = c->w;
-    uint32_t s = rp_balance_pick(w, c->backend, c->hash, exclude, 0, probe);
+    uint32_t s = rp_balance_pick(w, c->px.backend, c->px.hash, exclude, 0, probe);
     if (s < RP_PICK_FULL)
         return s; /* the common case: a server */
     if (exclude && (s == RP_PICK_NONE || s == RP_PICK_FULL))
-        s = rp_balance_pick(w, c->backend, c->hash, 0, 0, probe); /* the same server, then */
+        s = rp_balance_pick(w, c->px.backend, c->px.hash, 0, 0, probe); /* the same server, then */
     if (s == RP_PICK_NONE && backend_of(c)->when_down == RP_WHEN_DOWN_PANIC) {
-        s = rp_balance_pick(w, c->backend, c->hash, exclude, RP_PICK_F_PANIC, probe);
+        s = rp_balance_pick(w, c->px.backend, c->px.hash, exclude, RP_PICK_F_PANIC, probe);
         if (exclude && s == RP_PICK_NONE)
-            s = rp_balance_pick(w, c->backend, c->hash, 0, RP_PICK_F_PANIC, probe);
+            s = rp_balance_pick(w, c->px.backend, c->px.hash, 0, RP_PICK_F_PANIC, probe);
     }
     return s;
 }
@@ -677,7 +677,7 @@ static inline uint32_t choose_server(struct rp_conn *c, uint64_t exclude, bool *
 static void proxy_enqueue(struct rp_conn *c, bool down)
 {
     struct rp_worker *w = c->w;
-    struct rp_backend_rt *rt = &w->backends[c->backend];
+    struct rp_backend_rt *rt = &w->backends[c->px.backend];
     if (rt->queued >= RP_QUEUE_MAX) {
         if (warn_allowed(c))
             rp_warn("backend %s: queue full (%u waiting)", backend_of(c)->name, rt->queued);
@@ -687,21 +687,21 @@ static void proxy_enqueue(struct rp_conn *c, bool down)
             proxy_fail(c, 503);
         return;
     }
-    c->queued = true;
-    c->queued_down = down;
-    c->queue_next = NULL;
+    c->px.queued = true;
+    c->px.queued_down = down;
+    c->px.queue_next = NULL;
     if (!rt->queue)
         rt->queue_tail = &rt->queue;
     *rt->queue_tail = c;
-    rt->queue_tail = &c->queue_next;
+    rt->queue_tail = &c->px.queue_next;
     rt->queued++;
     /* One deadline per request, however often it comes back to the line. */
     ev_tstamp now = ev_now(w->loop);
-    if (c->queue_deadline == 0) {
+    if (c->px.queue_deadline == 0) {
         uint32_t ms = backend_of(c)->queue_timeout_ms;
-        c->queue_deadline = now + (ms ? ms / 1000.0 : RP_QUEUE_TIMEOUT_DEFAULT);
+        c->px.queue_deadline = now + (ms ? ms / 1000.0 : RP_QUEUE_TIMEOUT_DEFAULT);
     }
-    double left = c->queue_deadline - now;
+    double left = c->px.queue_deadline - now;
     rp_conn_set_timer(c, left > 0.001 ? left : 0.001);
     if (!ev_is_active(&w->queue_timer))
         ev_timer_again(w->loop, &w->queue_timer);
@@ -815,34 +815,34 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     const struct rp_http1_request *req = &c->x->req;
     c->state = RP_CONN_PROXYING;
     c->handler = &proxy_handler;
-    c->backend = backend;
+    c->px.backend = backend;
     c->idempotent = idempotent_method(req);
-    c->retried = c->resp_started = c->resp_head_parsed = false;
-    c->up_blocked = c->client_blocked = c->up_eof = false;
-    c->up_keep_alive = false;
-    c->counted = c->queued = c->probe = false;
-    c->queue_deadline = 0;
-    c->attempts = 1;
-    c->tried = 0;
-    c->resp_ready = 0;
-    memset(&c->resp_body, 0, sizeof c->resp_body);
-    memset(&c->req_body, 0, sizeof c->req_body);
-    c->req_body.kind = req->body;
-    c->req_body.left = req->content_length;
-    c->req_body.done = req->body == RP_HTTP1_BODY_NONE;
+    c->px.retried = c->px.resp_started = c->px.resp_head_parsed = false;
+    c->px.up_blocked = c->client_blocked = c->px.up_eof = false;
+    c->px.up_keep_alive = false;
+    c->px.counted = c->px.queued = c->px.probe = false;
+    c->px.queue_deadline = 0;
+    c->px.attempts = 1;
+    c->px.tried = 0;
+    c->px.resp_ready = 0;
+    memset(&c->px.resp_body, 0, sizeof c->px.resp_body);
+    memset(&c->px.req_body, 0, sizeof c->px.req_body);
+    c->px.req_body.kind = req->body;
+    c->px.req_body.left = req->content_length;
+    c->px.req_body.done = req->body == RP_HTTP1_BODY_NONE;
     /* An Upgrade (WebSocket) handshake is passed on only on a route that
      * allows tunnels; elsewhere Upgrade is dropped as hop-by-hop. */
-    c->upgrade = c->x->decision.tunnel && !c->client_http10 &&
+    c->px.upgrade = c->x->decision.tunnel && !c->client_http10 &&
                  (req->flags & RP_HTTP1_F_CONN_UPGRADE) && (req->flags & RP_HTTP1_F_HAS_UPGRADE) &&
                  req->body == RP_HTTP1_BODY_NONE;
     const struct rp_backend_def *be = backend_of(c);
-    c->hash = be->balance == RP_BALANCE_HASH ? request_hash(c, be) : 0;
+    c->px.hash = be->balance == RP_BALANCE_HASH ? request_hash(c, be) : 0;
     /* Every request earns a tenth of a retry, up to a reserve. */
     struct rp_backend_rt *rt = &w->backends[backend];
     if (rt->retry_tokens < RP_RETRY_RESERVE)
         rt->retry_tokens += 0.1;
 
-    if (!(c->up_head = rp_buf_get(&w->bufs)) || !(c->out || (c->out = rp_buf_get(&w->bufs)))) {
+    if (!(c->px.up_head = rp_buf_get(&w->bufs)) || !(c->out || (c->out = rp_buf_get(&w->bufs)))) {
         proxy_fail(c, 503);
         return;
     }
@@ -856,22 +856,22 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
                            req->body != RP_HTTP1_BODY_NONE;
     /* The head is rebuilt: req's slices are not used past this point. */
     c->in->start += head_len;
-    ssize_t n = rp_body_advance(&c->req_body, c->in, 0);
+    ssize_t n = rp_body_advance(&c->px.req_body, c->in, 0);
     if (n < 0) {
         proxy_fail(c, 400);
         return;
     }
-    c->req_ready = (uint32_t)n;
-    c->req_seen = (uint64_t)n;
+    c->px.req_ready = (uint32_t)n;
+    c->px.req_seen = (uint64_t)n;
     uint64_t max_body = w->cfg->max_body;
     if (max_body && ((req->body == RP_HTTP1_BODY_LENGTH && req->content_length > max_body) ||
-                     c->req_seen > max_body)) {
+                     c->px.req_seen > max_body)) {
         proxy_fail(c, 413);
         return;
     }
     /* The client waits for our go-ahead before sending its body; the proxy
      * gives it, since it will read the body whatever the server says. */
-    if (expect_continue && c->req_ready == 0) {
+    if (expect_continue && c->px.req_ready == 0) {
         RP_BUF_ADD_LIT(c->out, "HTTP/1.1 100 Continue\r\n\r\n");
         proxy_send_response(c);
         if (c->state != RP_CONN_PROXYING)
@@ -885,39 +885,39 @@ static void proxy_send_request(struct rp_conn *c)
 {
     struct iovec iov[2];
     int n = 0;
-    uint32_t head_left = rp_buf_len(c->up_head);
+    uint32_t head_left = rp_buf_len(c->px.up_head);
     if (head_left)
-        iov[n++] = (struct iovec){c->up_head->data + c->up_head->start, head_left};
-    if (c->req_ready)
-        iov[n++] = (struct iovec){c->in->data + c->in->start, c->req_ready};
+        iov[n++] = (struct iovec){c->px.up_head->data + c->px.up_head->start, head_left};
+    if (c->px.req_ready)
+        iov[n++] = (struct iovec){c->in->data + c->in->start, c->px.req_ready};
     if (n == 0) {
-        c->up_blocked = false;
+        c->px.up_blocked = false;
         return;
     }
-    ssize_t wr = rp_transport_writev(&c->up->tr, iov, n);
+    ssize_t wr = rp_transport_writev(&c->px.up->tr, iov, n);
     if (wr < 0) {
         if (errno == EAGAIN) {
-            c->up_blocked = true;
+            c->px.up_blocked = true;
             return;
         }
         proxy_upstream_failed(c, errno);
         return;
     }
     size_t k = (size_t)wr < head_left ? (size_t)wr : head_left;
-    c->up_head->start += (uint32_t)k;
+    c->px.up_head->start += (uint32_t)k;
     size_t body = (size_t)wr - k;
     c->in->start += (uint32_t)body;
-    c->req_ready -= (uint32_t)body;
+    c->px.req_ready -= (uint32_t)body;
     if (rp_buf_len(c->in) == 0)
         c->in->start = c->in->end = 0; /* the next read gets the whole buffer */
-    c->up_blocked = (size_t)wr < head_left + c->req_ready + body;
+    c->px.up_blocked = (size_t)wr < head_left + c->px.req_ready + body;
     if (wr > 0)
         proxy_arm_timer(c);
 }
 
 static void proxy_client_readable(struct rp_conn *c)
 {
-    if (c->req_body.done) {
+    if (c->px.req_body.done) {
         /* Pipelined bytes wait until the response is complete; rp_conn_read
          * stops at a full buffer. A client that shuts its side after a
          * complete request (end of stream: rp_conn_read sets client_eof,
@@ -943,25 +943,25 @@ static void proxy_client_readable(struct rp_conn *c)
             break;
         bool filled = c->in->end == RP_BUF_SIZE;
         /* rp_conn_read may have compacted; new bytes follow the old ones. */
-        ssize_t body = rp_body_advance(&c->req_body, c->in, c->req_ready);
+        ssize_t body = rp_body_advance(&c->px.req_body, c->in, c->px.req_ready);
         if (body < 0) {
             proxy_fail(c, 400);
             return;
         }
-        c->req_ready += (uint32_t)body;
-        c->req_seen += (uint64_t)body;
+        c->px.req_ready += (uint32_t)body;
+        c->px.req_seen += (uint64_t)body;
         /* A chunked body has no length up front: it is counted as it comes. */
-        if (c->w->cfg->max_body && c->req_seen > c->w->cfg->max_body) {
+        if (c->w->cfg->max_body && c->px.req_seen > c->w->cfg->max_body) {
             proxy_fail(c, 413);
             return;
         }
         proxy_arm_timer(c);
-        if (!c->up || c->up->connecting || c->up_blocked)
+        if (!c->px.up || c->px.up->connecting || c->px.up_blocked)
             break;
         proxy_send_request(c);
         /* A read that filled the buffer says more is waiting (see
          * RP_READS_PER_EVENT); go on while the server takes it all. */
-        if (c->state != RP_CONN_PROXYING || c->up_blocked || c->req_body.done || !filled)
+        if (c->state != RP_CONN_PROXYING || c->px.up_blocked || c->px.req_body.done || !filled)
             break;
     }
     proxy_watch(c);
@@ -987,17 +987,16 @@ static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_respo
         proxy_fail(c, 502);
         return -1;
     }
-    rp_health_succeeded(c->w->proc, c->backend, c->server);
-    c->resp_status = 101;
+    rp_health_succeeded(c->w->proc, c->px.backend, c->px.server);
     c->keep_alive = false;
-    c->up_keep_alive = false;
-    c->resp_head_parsed = true;
-    c->resp_body.kind = RP_HTTP1_BODY_CLOSE;
-    c->resp_body.done = false;
+    c->px.up_keep_alive = false;
+    c->px.resp_head_parsed = true;
+    c->px.resp_body.kind = RP_HTTP1_BODY_CLOSE;
+    c->px.resp_body.done = false;
     /* Whatever the client sends from now on is tunnel data. */
-    c->req_body.kind = RP_HTTP1_BODY_CLOSE;
-    c->req_body.done = false;
-    c->req_ready = c->in ? rp_buf_len(c->in) : 0;
+    c->px.req_body.kind = RP_HTTP1_BODY_CLOSE;
+    c->px.req_body.done = false;
+    c->px.req_ready = c->in ? rp_buf_len(c->in) : 0;
     return 1;
 }
 
@@ -1007,7 +1006,7 @@ static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_respo
  * exchange. */
 static int proxy_parse_response(struct rp_conn *c)
 {
-    struct rp_upstream *up = c->up;
+    struct rp_upstream *up = c->px.up;
     struct rp_http1_response resp;
     if (!c->x->rec.t_first_byte)
         c->x->rec.t_first_byte = ev_now(c->w->loop);
@@ -1022,17 +1021,17 @@ static int proxy_parse_response(struct rp_conn *c)
             r = RP_HTTP1_E502;
         }
         if (r < 0) {
-            const struct rp_server_def *s = &c->w->prog->backends[c->backend].servers[c->server];
+            const struct rp_server_def *s = &c->w->prog->backends[c->px.backend].servers[c->px.server];
             if (warn_allowed(c))
                 rp_warn("server %s/%s sent a malformed response head",
-                        c->w->prog->backends[c->backend].name, s->name);
+                        c->w->prog->backends[c->px.backend].name, s->name);
             proxy_fail(c, 502);
             return -1;
         }
         if (resp.status >= 100 && resp.status < 200) {
             up->in->start += (uint32_t)r;
             if (resp.status == 101) {
-                if (!c->upgrade) {
+                if (!c->px.upgrade) {
                     /* Upgrade was not forwarded: a switch was never asked for. */
                     proxy_fail(c, 502);
                     return -1;
@@ -1045,7 +1044,6 @@ static int proxy_parse_response(struct rp_conn *c)
             }
             continue;
         }
-        c->resp_status = resp.status;
         if (resp.status == 500 || (resp.status >= 502 && resp.status <= 504)) {
             server_failed(c, rp_reason(resp.status));
             uint32_t why = resp.status == 502   ? RP_RETRY_502
@@ -1060,21 +1058,21 @@ static int proxy_parse_response(struct rp_conn *c)
                 return -1;
             }
         } else {
-            rp_health_succeeded(c->w->proc, c->backend, c->server);
+            rp_health_succeeded(c->w->proc, c->px.backend, c->px.server);
         }
-        c->up_keep_alive = resp.minor_version == 1 ? !(resp.flags & RP_HTTP1_F_CONN_CLOSE)
+        c->px.up_keep_alive = resp.minor_version == 1 ? !(resp.flags & RP_HTTP1_F_CONN_CLOSE)
                                                    : (resp.flags & RP_HTTP1_F_CONN_KEEPALIVE);
         if (c->w->stopping || resp.body == RP_HTTP1_BODY_CLOSE)
             c->keep_alive = false;
-        c->resp_body.kind = resp.body;
-        c->resp_body.left = resp.content_length;
-        c->resp_body.done = resp.body == RP_HTTP1_BODY_NONE;
+        c->px.resp_body.kind = resp.body;
+        c->px.resp_body.left = resp.content_length;
+        c->px.resp_body.done = resp.body == RP_HTTP1_BODY_NONE;
         if (build_response_head(c, &resp, true) < 0) {
             proxy_fail(c, 502);
             return -1;
         }
         up->in->start += (uint32_t)r;
-        c->resp_head_parsed = true;
+        c->px.resp_head_parsed = true;
         return 1;
     }
 }
@@ -1083,13 +1081,13 @@ static bool proxy_recv_response_once(struct rp_conn *c);
 
 static void proxy_recv_response(struct rp_conn *c)
 {
-    struct rp_upstream *up = c->up;
+    struct rp_upstream *up = c->px.up;
     for (int i = 0; i < RP_READS_PER_EVENT; i++) {
         if (!proxy_recv_response_once(c))
             return;
         /* Go on only while the exchange is still this one and moving. */
-        if (c->state != RP_CONN_PROXYING || c->up != up || c->client_blocked ||
-            c->resp_body.done)
+        if (c->state != RP_CONN_PROXYING || c->px.up != up || c->client_blocked ||
+            c->px.resp_body.done)
             return;
     }
 }
@@ -1099,7 +1097,7 @@ static void proxy_recv_response(struct rp_conn *c)
 static bool proxy_recv_response_once(struct rp_conn *c)
 {
     struct rp_worker *w = c->w;
-    struct rp_upstream *up = c->up;
+    struct rp_upstream *up = c->px.up;
     if (!up->in && !(up->in = rp_buf_get(&w->bufs))) {
         proxy_fail(c, 502);
         return false;
@@ -1116,17 +1114,17 @@ static bool proxy_recv_response_once(struct rp_conn *c)
         return false;
     }
     if (n == 0) {
-        c->up_eof = true;
-        if (!c->resp_head_parsed) {
+        c->px.up_eof = true;
+        if (!c->px.resp_head_parsed) {
             proxy_upstream_failed(c, 0);
             return false;
         }
-        if (c->resp_body.kind == RP_HTTP1_BODY_CLOSE) {
-            c->resp_body.done = true;
-        } else if (!c->resp_body.done) {
+        if (c->px.resp_body.kind == RP_HTTP1_BODY_CLOSE) {
+            c->px.resp_body.done = true;
+        } else if (!c->px.resp_body.done) {
             /* Truncated: the client must see the connection close too. */
             c->keep_alive = false;
-            if (c->resp_ready == 0) {
+            if (c->px.resp_ready == 0) {
                 rp_conn_close(c);
                 return false;
             }
@@ -1136,7 +1134,7 @@ static bool proxy_recv_response_once(struct rp_conn *c)
     }
     up->in->end += (uint32_t)n;
     rp_conn_set_timer(c, w->cfg->backend_timeout);
-    if (!c->resp_head_parsed) {
+    if (!c->px.resp_head_parsed) {
         int r = proxy_parse_response(c);
         if (r <= 0) {
             if (r == 0 && rp_buf_len(c->out))
@@ -1144,14 +1142,14 @@ static bool proxy_recv_response_once(struct rp_conn *c)
             return false;
         }
     }
-    ssize_t body = rp_body_advance(&c->resp_body, up->in, c->resp_ready);
+    ssize_t body = rp_body_advance(&c->px.resp_body, up->in, c->px.resp_ready);
     if (body < 0) {
         if (warn_allowed(c))
             rp_warn("server %s/%s sent a malformed chunked body",
-                    w->prog->backends[c->backend].name,
-                    w->prog->backends[c->backend].servers[c->server].name);
-        c->up_eof = true; /* not reusable */
-        if (!c->resp_started) {
+                    w->prog->backends[c->px.backend].name,
+                    w->prog->backends[c->px.backend].servers[c->px.server].name);
+        c->px.up_eof = true; /* not reusable */
+        if (!c->px.resp_started) {
             /* The client saw nothing of it: it gets a clean 502 and keeps
              * its connection. */
             proxy_fail(c, 502);
@@ -1160,9 +1158,9 @@ static bool proxy_recv_response_once(struct rp_conn *c)
         c->keep_alive = false;
         body = 0;
     }
-    c->resp_ready += (uint32_t)body;
-    if (c->resp_body.done && up->in->start + c->resp_ready < up->in->end)
-        c->up_keep_alive = false; /* bytes after the response: not ours to guess */
+    c->px.resp_ready += (uint32_t)body;
+    if (c->px.resp_body.done && up->in->start + c->px.resp_ready < up->in->end)
+        c->px.up_keep_alive = false; /* bytes after the response: not ours to guess */
     proxy_send_response(c);
     return (uint32_t)n == room;
 }
@@ -1171,25 +1169,25 @@ static bool proxy_recv_response_once(struct rp_conn *c)
 static void proxy_send_response(struct rp_conn *c)
 {
     uint32_t head_before = c->out ? rp_buf_len(c->out) : 0;
-    ssize_t body = rp_conn_send(c, c->resp_ready ? c->up->in->data + c->up->in->start : NULL,
-                                c->resp_ready);
+    ssize_t body = rp_conn_send(c, c->px.resp_ready ? c->px.up->in->data + c->px.up->in->start : NULL,
+                                c->px.resp_ready);
     if (body < 0)
         return;
     if (body) {
-        c->up->in->start += (uint32_t)body;
-        c->resp_ready -= (uint32_t)body;
+        c->px.up->in->start += (uint32_t)body;
+        c->px.resp_ready -= (uint32_t)body;
     }
     uint32_t head_after = c->out ? rp_buf_len(c->out) : 0;
-    if (c->resp_head_parsed && (body || head_after < head_before))
-        c->resp_started = true;
-    c->client_blocked = head_after || c->resp_ready;
-    if (c->client_blocked || !c->up)
+    if (c->px.resp_head_parsed && (body || head_after < head_before))
+        c->px.resp_started = true;
+    c->client_blocked = head_after || c->px.resp_ready;
+    if (c->client_blocked || !c->px.up)
         return; /* blocked, or only a 100 Continue went out: no server yet */
-    if (c->up->in && rp_buf_len(c->up->in) == 0)
-        c->up->in->start = c->up->in->end = 0;
-    if (c->resp_head_parsed && c->resp_body.done && c->resp_ready == 0)
+    if (c->px.up->in && rp_buf_len(c->px.up->in) == 0)
+        c->px.up->in->start = c->px.up->in->end = 0;
+    if (c->px.resp_head_parsed && c->px.resp_body.done && c->px.resp_ready == 0)
         proxy_finish(c);
-    else if (c->up_eof && c->resp_ready == 0 && !c->resp_body.done)
+    else if (c->px.up_eof && c->px.resp_ready == 0 && !c->px.resp_body.done)
         rp_conn_close(c); /* truncated response relayed as far as it went */
 }
 
@@ -1232,8 +1230,8 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 static void proxy_timeout(struct rp_conn *c)
 {
-    if (c->queued) {
-        if (c->queued_down) {
+    if (c->px.queued) {
+        if (c->px.queued_down) {
             proxy_fail_unavailable(c);
             return;
         }
@@ -1243,25 +1241,25 @@ static void proxy_timeout(struct rp_conn *c)
         proxy_fail(c, 503);
         return;
     }
-    bool waiting_for_client = !c->req_body.done && c->req_ready == 0 && c->up &&
-                              !c->up->connecting && !c->up_blocked;
+    bool waiting_for_client = !c->px.req_body.done && c->px.req_ready == 0 && c->px.up &&
+                              !c->px.up->connecting && !c->px.up_blocked;
     if (waiting_for_client) {
         c->keep_alive = false;
         proxy_fail(c, 408);
         return;
     }
-    if (c->up && c->up->connecting) {
+    if (c->px.up && c->px.up->connecting) {
         proxy_connect_failed(c, ETIMEDOUT);
         return;
     }
-    if (c->up) {
+    if (c->px.up) {
         const struct rp_backend_def *be = backend_of(c);
-        const struct rp_server_def *s = &be->servers[c->server];
+        const struct rp_server_def *s = &be->servers[c->px.server];
         const char *what = "response timed out";
         if (warn_allowed(c))
             rp_warn("server %s/%s (%s:%u): %s", be->name, s->name, s->host, s->port, what);
         server_failed(c, what);
-        bool nothing_received = !c->resp_head_parsed && (!c->up->in || !rp_buf_len(c->up->in));
+        bool nothing_received = !c->px.resp_head_parsed && (!c->px.up->in || !rp_buf_len(c->px.up->in));
         if (nothing_received && can_retry(c, RP_RETRY_TIMEOUT, false)) {
             proxy_retry(c, true);
             return;
