@@ -196,6 +196,51 @@ static int feed(const uint8_t *d, size_t n, int mode, uint64_t *rng, size_t *at,
     }
 }
 
+/* rp_trailer_filter on the trailer section of a complete body d[0..n):
+ * what it keeps is a subsequence of the section's lines, still a valid
+ * trailer section (the scanner accepts it after a last chunk), and
+ * filtering again changes nothing. */
+static void check_trailer_filter(const uint8_t *d, size_t n)
+{
+    struct rp_chunked c = {0};
+    bool done = false;
+    CHECK(rp_chunked_scan(&c, (const char *)d, n, &done) == (ssize_t)n && done);
+    CHECK(c.in_trailer && c.trailer_at <= n);
+    size_t len = n - c.trailer_at;
+    char *sec = malloc(len + 3);
+    CHECK(sec != NULL);
+    memcpy(sec + 3, d + c.trailer_at, len);
+    memcpy(sec, "0\r\n", 3);
+    size_t kept = rp_trailer_filter(sec + 3, len);
+    CHECK(kept <= len && kept >= 2);
+    CHECK(sec[3 + kept - 2] == '\r' && sec[3 + kept - 1] == '\n');
+    /* A valid section after "0\r\n", ending exactly at its end. */
+    struct rp_chunked c2 = {0};
+    done = false;
+    CHECK(rp_chunked_scan(&c2, sec, kept + 3, &done) == (ssize_t)(kept + 3) && done);
+    /* Each kept line is a line of the original, in order. */
+    const char *orig = (const char *)d + c.trailer_at, *oend = orig + len;
+    for (size_t i = 3; i < kept + 3;) {
+        const char *eol = memchr(sec + i, '\n', kept + 3 - i);
+        CHECK(eol != NULL);
+        size_t ll = (size_t)(eol - (sec + i)) + 1;
+        while (orig < oend) {
+            const char *oeol = memchr(orig, '\n', (size_t)(oend - orig));
+            size_t ol = (size_t)(oeol - orig) + 1;
+            bool same = ol == ll && memcmp(orig, sec + i, ll) == 0;
+            orig += ol;
+            if (same)
+                break;
+            CHECK(orig < oend);
+        }
+        i += ll;
+    }
+    /* Idempotent. */
+    size_t again = rp_trailer_filter(sec + 3, kept);
+    CHECK(again == kept);
+    free(sec);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
 {
     uint64_t rng = fz_hash(d, size);
@@ -222,5 +267,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
         if (want == OUT_ERROR)
             CHECK(at <= want_at && want_at < step_end);
     }
+    if (want == OUT_DONE)
+        check_trailer_filter(d, want_at);
     return 0;
 }

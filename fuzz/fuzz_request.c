@@ -63,6 +63,31 @@ static bool starts_ci(const uint8_t *p, const uint8_t *end, const char *lower)
     return (size_t)(end - p) >= n && fz_ieq(p, n, lower);
 }
 
+/* rp_host_key (the host routes match) on an accepted host: a prefix of it,
+ * lower-cased, without a port, without a trailing dot; too long only when
+ * it cannot fit; the same for the key itself (a fixed point). */
+static void check_host_key(const char *h, size_t len)
+{
+    char key[256], again[256];
+    int n = rp_host_key(h, len, key, sizeof key);
+    if (n < 0) {
+        CHECK(len >= sizeof key);
+        return;
+    }
+    CHECK((size_t)n <= len && key[n] == '\0');
+    bool v6 = len && h[0] == '[';
+    for (int i = 0; i < n; i++) {
+        CHECK(!(key[i] >= 'A' && key[i] <= 'Z'));
+        CHECK(key[i] == h[i] || key[i] == h[i] + 32);
+        if (!v6)
+            CHECK(key[i] != ':');
+    }
+    CHECK(n <= 1 || key[n - 1] != '.' || (n < (int)len && h[n] == '.'));
+    int m = rp_host_key(key, (size_t)n, again, sizeof again);
+    CHECK(m >= 0 && m <= n);
+    CHECK(m == n || (key[n - 1] == '.' && m == n - 1));
+}
+
 /* A Host value or an authority: uri-host [":" port], as a character set. */
 static bool authority_chars(const uint8_t *p, size_t n)
 {
@@ -90,6 +115,8 @@ static void check_request(const uint8_t *d, size_t n, const struct rp_http1_requ
           (r->path_len == 0 && r->path));
     CHECK(r->query ? fz_inside(r->query, r->query_len, d, end) : r->query_len == 0);
     CHECK(r->host ? fz_inside(r->host, r->host_len, d, end) : r->host_len == 0);
+    if (r->host)
+        check_host_key(r->host, r->host_len);
     CHECK(r->n_headers <= RP_HTTP1_MAX_HEADERS && r->n_headers <= l->max_headers);
     fz_check_header_slices(d, n, r->headers, r->n_headers);
 
