@@ -184,7 +184,7 @@ static uint64_t load_of(const struct pick_ctx *p, uint32_t s)
     return ((active + 1) << 16) / effective_weight(p, s);
 }
 
-static uint32_t pick_round_robin(struct pick_ctx *p, struct rp_server_rt *rt)
+static uint32_t pick_round_robin(struct pick_ctx *p, int32_t *current_weight)
 {
     int32_t total = 0;
     uint32_t best = RP_PICK_NONE;
@@ -192,13 +192,13 @@ static uint32_t pick_round_robin(struct pick_ctx *p, struct rp_server_rt *rt)
         if (!eligible(p, s))
             continue;
         int32_t wgt = (int32_t)effective_weight(p, s);
-        rt[s].current_weight += wgt;
+        current_weight[s] += wgt;
         total += wgt;
-        if (best == RP_PICK_NONE || rt[s].current_weight > rt[best].current_weight)
+        if (best == RP_PICK_NONE || current_weight[s] > current_weight[best])
             best = s;
     }
     if (best != RP_PICK_NONE)
-        rt[best].current_weight -= total;
+        current_weight[best] -= total;
     return best;
 }
 
@@ -305,12 +305,12 @@ uint32_t rp_balance_pick(struct rp_worker *w, uint32_t backend, uint64_t key, ui
         p.backups = pass == 1;
         uint32_t s;
         switch (p.be->balance) {
-        case RP_BALANCE_LEAST_CONN: s = pick_least_conn(&p, &rt->rotor); break;
+        case RP_BALANCE_LEAST_CONN: s = pick_least_conn(&p, &rt->balance.rotor); break;
         case RP_BALANCE_RANDOM2: s = pick_random2(&p, &w->rng); break;
         case RP_BALANCE_FIRST: s = pick_first(&p); break;
         case RP_BALANCE_HASH: s = pick_hash(&p, &w->proc->rings[backend], key); break;
         case RP_BALANCE_ROUND_ROBIN:
-        default: s = pick_round_robin(&p, rt->servers); break;
+        default: s = pick_round_robin(&p, rt->balance.current_weight); break;
         }
         if (s != RP_PICK_NONE)
             return s;

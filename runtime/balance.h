@@ -10,6 +10,12 @@
 
 struct rp_worker;
 
+/* Per worker, per backend: what the balancer remembers between picks. */
+struct rp_balance_rt {
+    int32_t *current_weight; /* [server]: smooth weighted round robin state */
+    uint32_t rotor;          /* least_conn: where the next tie-break scan starts */
+};
+
 /* rp_balance_pick's answers besides a server index. */
 #define RP_PICK_NONE UINT32_MAX       /* no server is usable: 503 */
 #define RP_PICK_FULL (UINT32_MAX - 1) /* usable servers are all at max_conns: queue */

@@ -318,7 +318,7 @@ static void proxy_watch(struct rp_conn *c)
  * printed, with a count of those held back. Returns false to skip one. */
 static bool warn_allowed(struct rp_conn *c)
 {
-    return rp_log_limit_pass(&c->w->backends[c->px.backend].warn_limit, ev_now(c->w->loop));
+    return rp_log_limit_pass(&c->w->backends[c->px.backend].proxy.warn_limit, ev_now(c->w->loop));
 }
 
 /* Arms the exchange's timer for whoever it now waits on: the connect, the
@@ -390,13 +390,13 @@ static void attempt_end(struct rp_conn *c)
     }
     atomic_fetch_sub_explicit(&c->w->proc->server_state[c->px.backend][c->px.server].active, 1,
                               memory_order_relaxed);
-    if (c->w->backends[c->px.backend].queued)
+    if (c->w->backends[c->px.backend].proxy.queued)
         dispatch_queue(c->w, c->px.backend);
 }
 
 static void queue_remove(struct rp_conn *c)
 {
-    struct rp_backend_rt *rt = &c->w->backends[c->px.backend];
+    struct rp_proxy_backend_rt *rt = &c->w->backends[c->px.backend].proxy;
     struct rp_conn **pp = &rt->queue;
     while (*pp && *pp != c)
         pp = &(*pp)->px.queue_next;
@@ -519,7 +519,7 @@ static void proxy_dispatch(struct rp_conn *c, uint64_t exclude, bool fresh);
 static bool can_retry(struct rp_conn *c, uint32_t why, bool unsent)
 {
     const struct rp_backend_def *be = backend_of(c);
-    struct rp_backend_rt *rt = &c->w->backends[c->px.backend];
+    struct rp_proxy_backend_rt *rt = &c->w->backends[c->px.backend].proxy;
     if (!(be->retry_on & why) || c->px.attempts > be->retries || c->px.resp_started)
         return false;
     if (!unsent && (!c->idempotent || c->px.req_body.kind != RP_HTTP1_BODY_NONE))
@@ -677,7 +677,7 @@ static inline uint32_t choose_server(struct rp_conn *c, uint64_t exclude, bool *
 static void proxy_enqueue(struct rp_conn *c, bool down)
 {
     struct rp_worker *w = c->w;
-    struct rp_backend_rt *rt = &w->backends[c->px.backend];
+    struct rp_proxy_backend_rt *rt = &w->backends[c->px.backend].proxy;
     if (rt->queued >= RP_QUEUE_MAX) {
         if (warn_allowed(c))
             rp_warn("backend %s: queue full (%u waiting)", backend_of(c)->name, rt->queued);
@@ -728,7 +728,7 @@ static void proxy_dispatch(struct rp_conn *c, uint64_t exclude, bool fresh)
  * arrival order. */
 static void dispatch_queue(struct rp_worker *w, uint32_t backend)
 {
-    struct rp_backend_rt *rt = &w->backends[backend];
+    struct rp_proxy_backend_rt *rt = &w->backends[backend].proxy;
     bool fail_when_down = w->prog->backends[backend].when_down != RP_WHEN_DOWN_QUEUE;
     while (rt->queue) {
         struct rp_conn *c = rt->queue;
@@ -750,9 +750,9 @@ void rp_proxy_queue_poll(struct rp_worker *w)
      * announced here: look regularly while anything waits. */
     bool waiting = false;
     for (uint32_t b = 0; b < w->prog->n_backends; b++) {
-        if (w->backends[b].queued)
+        if (w->backends[b].proxy.queued)
             dispatch_queue(w, b);
-        waiting |= w->backends[b].queued != 0;
+        waiting |= w->backends[b].proxy.queued != 0;
     }
     if (!waiting)
         ev_timer_stop(w->loop, &w->queue_timer);
@@ -838,7 +838,7 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     const struct rp_backend_def *be = backend_of(c);
     c->px.hash = be->balance == RP_BALANCE_HASH ? request_hash(c, be) : 0;
     /* Every request earns a tenth of a retry, up to a reserve. */
-    struct rp_backend_rt *rt = &w->backends[backend];
+    struct rp_proxy_backend_rt *rt = &w->backends[backend].proxy;
     if (rt->retry_tokens < RP_RETRY_RESERVE)
         rt->retry_tokens += 0.1;
 

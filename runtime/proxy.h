@@ -4,7 +4,19 @@
 
 #include <stdint.h>
 
+#include "log.h"
+
 struct rp_conn;
+
+/* Per worker, per backend: the requests waiting for a server, and the
+ * retry budget. */
+struct rp_proxy_backend_rt {
+    struct rp_conn *queue; /* waiting for room under max_conns or a server to return */
+    struct rp_conn **queue_tail;
+    uint32_t queued;
+    double retry_tokens;   /* earned by requests, spent by retries */
+    struct rp_log_limit warn_limit; /* per-request warnings about this backend */
+};
 
 /* Retries a backend can have saved up, per worker; each request earns a
  * tenth of one (see can_retry in proxy.c). Workers start with it full. */

@@ -11,7 +11,7 @@
 
 static void idle_unlink(struct rp_upstream *up)
 {
-    struct rp_server_rt *srv = &up->w->backends[up->backend].servers[up->server];
+    struct rp_pool *srv = &up->w->backends[up->backend].pools[up->server];
     if (up->prev)
         up->prev->next = up->next;
     else
@@ -61,7 +61,7 @@ struct rp_upstream *rp_upstream_connect(struct rp_worker *w, uint32_t backend, u
 struct rp_upstream *rp_upstream_get(struct rp_worker *w, uint32_t backend, uint32_t server,
                                     struct rp_conn *owner, void (*cb)(struct ev_loop *, ev_io *, int))
 {
-    struct rp_server_rt *srv = &w->backends[backend].servers[server];
+    struct rp_pool *srv = &w->backends[backend].pools[server];
     struct rp_upstream *up = srv->idle;
     if (!up)
         return rp_upstream_connect(w, backend, server, owner, cb);
@@ -75,7 +75,7 @@ struct rp_upstream *rp_upstream_get(struct rp_worker *w, uint32_t backend, uint3
 void rp_upstream_release(struct rp_upstream *up, bool reuse)
 {
     struct rp_worker *w = up->w;
-    struct rp_server_rt *srv = &w->backends[up->backend].servers[up->server];
+    struct rp_pool *srv = &w->backends[up->backend].pools[up->server];
     const struct rp_backend_def *be = &w->prog->backends[up->backend];
     uint32_t max_idle = be->keepalive ? be->keepalive : w->cfg->upstream_max_idle;
     if (!reuse || w->stopping || srv->n_idle >= max_idle ||
@@ -118,7 +118,7 @@ void rp_upstream_sweep(struct rp_worker *w, bool all)
                                              : w->cfg->upstream_idle_timeout;
         ev_tstamp oldest = ev_now(w->loop) - idle;
         for (uint32_t s = 0; s < def->n_servers; s++) {
-            struct rp_upstream *up = w->backends[b].servers[s].idle, *next;
+            struct rp_upstream *up = w->backends[b].pools[s].idle, *next;
             for (; up; up = next) {
                 next = up->next;
                 if (all || up->idle_since < oldest)

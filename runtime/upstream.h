@@ -21,6 +21,12 @@
 struct rp_worker;
 struct rp_conn;
 
+/* Per worker, per server: its idle connections, most recent first. */
+struct rp_pool {
+    struct rp_upstream *idle;
+    uint32_t n_idle;
+};
+
 struct rp_upstream {
     ev_io io;
     struct rp_transport tr; /* the server socket's bytes (tr.fd for the watcher) */

@@ -350,11 +350,14 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
     if (!w->backends)
         return -1;
     for (uint32_t b = 0; b < prog->n_backends; b++) {
-        w->backends[b].servers = calloc(prog->backends[b].n_servers, sizeof(struct rp_server_rt));
-        if (!w->backends[b].servers)
+        struct rp_backend_rt *rt = &w->backends[b];
+        uint32_t n = prog->backends[b].n_servers;
+        rt->pools = calloc(n, sizeof *rt->pools);
+        rt->balance.current_weight = calloc(n, sizeof *rt->balance.current_weight);
+        if (!rt->pools || !rt->balance.current_weight)
             return -1;
         /* Start with the reserve: the first failures may be retried. */
-        w->backends[b].retry_tokens = RP_RETRY_RESERVE;
+        rt->proxy.retry_tokens = RP_RETRY_RESERVE;
     }
     w->accept_watchers = calloc(proc->n_listeners ? proc->n_listeners : 1, sizeof(ev_io));
     if (!w->accept_watchers)
@@ -387,8 +390,10 @@ static void worker_free(struct rp_worker *w)
         ev_loop_destroy(w->loop);
     }
     if (w->backends)
-        for (uint32_t b = 0; b < w->prog->n_backends; b++)
-            free(w->backends[b].servers);
+        for (uint32_t b = 0; b < w->prog->n_backends; b++) {
+            free(w->backends[b].pools);
+            free(w->backends[b].balance.current_weight);
+        }
     free(w->backends);
     free(w->accept_watchers);
     free(w->listen_fds);

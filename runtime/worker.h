@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 
 #include "balance.h"
+#include "proxy.h"
+#include "upstream.h"
 #include "buf.h"
 #include "date.h"
 #include "log.h"
@@ -49,21 +51,11 @@ struct rp_server_addr {
     socklen_t len;
 };
 
-/* Per worker, per server. */
-struct rp_server_rt {
-    struct rp_upstream *idle; /* pooled idle connections, most recent first */
-    uint32_t n_idle;
-    int32_t current_weight; /* smooth weighted round robin state */
-};
-
+/* Per worker, per backend: each module's own state, side by side. */
 struct rp_backend_rt {
-    struct rp_server_rt *servers;
-    uint32_t rotor;          /* least_conn: where the next tie-break scan starts */
-    struct rp_conn *queue;   /* requests waiting for a server under max_conns */
-    struct rp_conn **queue_tail;
-    uint32_t queued;
-    double retry_tokens;     /* the retry budget: earned by requests, spent by retries */
-    struct rp_log_limit warn_limit; /* per-request warnings about this backend */
+    struct rp_balance_rt balance;     /* balance.c */
+    struct rp_pool *pools;            /* [server], upstream.c */
+    struct rp_proxy_backend_rt proxy; /* proxy.c */
 };
 
 struct rp_worker {

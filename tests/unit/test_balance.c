@@ -18,7 +18,7 @@ struct fixture {
     struct rp_program prog;
     struct rp_proc proc;
     struct rp_worker w;
-    struct rp_server_rt rt[MAX_SERVERS];
+    int32_t current_weight[MAX_SERVERS];
     struct rp_backend_rt brt;
     struct rp_server_state *state_row;
     struct rp_server_state *state_rows[1];
@@ -49,7 +49,7 @@ static void fixture_init(struct fixture *f, enum rp_balance_algo algo, uint32_t 
     f->proc.server_state = f->state_rows;
     f->proc.backend_state = &f->bstate;
     f->proc.rings = &f->ring;
-    f->brt.servers = f->rt;
+    f->brt.balance.current_weight = f->current_weight;
     f->w.prog = &f->prog;
     f->w.proc = &f->proc;
     f->w.backends = &f->brt;
