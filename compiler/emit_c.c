@@ -987,7 +987,7 @@ void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_
     buf_comment_safe(&e.head, emit_file_name(&e), strlen(emit_file_name(&e)));
     buf_puts(&e.head, ". DO NOT EDIT. */\n");
     buf_puts(&e.head, "#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n"
-                      "#include <rp/match.h>\n#include <rp/program.h>\n\n");
+                      "#include <rp/rpx.h>\n\n");
     emit_settings(&e, prog);
 
     if (prog->n_listens)

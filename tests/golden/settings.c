@@ -4,8 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <rp/match.h>
-#include <rp/program.h>
+#include <rp/rpx.h>
 
 /* settings.rp:2: workers auto */
 /* settings.rp:3: client_header 10s */

@@ -4,8 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <rp/match.h>
-#include <rp/program.h>
+#include <rp/rpx.h>
 
 static const struct rp_settings rpg_settings = {0};
 

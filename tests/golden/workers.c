@@ -4,8 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <rp/match.h>
-#include <rp/program.h>
+#include <rp/rpx.h>
 
 /* workers.rp:3: workers 4 */
 /* workers.rp:4: connect 250ms */
