@@ -272,9 +272,7 @@ static int respond_head(struct rp_conn *c, int status, const char *content_type,
     RP_BUF_ADD_LIT(b, "\r\nContent-Length: ");
     rp_buf_add_u64(b, body_len);
     RP_BUF_ADD_LIT(b, "\r\n");
-    uint32_t date_len;
-    const char *date = rp_date_line(&w->date, ev_now(w->loop), &date_len);
-    rp_buf_add(b, date, date_len);
+    rp_date_add(&w->date, ev_now(w->loop), b);
     if (!c->keep_alive)
         RP_BUF_ADD_LIT(b, "Connection: close\r\n");
     else if (c->client_http10)

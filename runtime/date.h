@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "buf.h"
+
 struct rp_date {
     time_t second;  /* the second `line` shows; 0: none yet */
     uint32_t len;
@@ -17,5 +19,13 @@ struct rp_date {
 /* The Date line for `now` (seconds since the epoch, e.g. ev_now), made
  * again only when the second changes. Sets *len. */
 const char *rp_date_line(struct rp_date *d, double now, uint32_t *len);
+
+/* Appends that line to b; returns 0, or -1 when it does not fit. */
+static inline int rp_date_add(struct rp_date *d, double now, struct rp_buf *b)
+{
+    uint32_t len;
+    const char *line = rp_date_line(d, now, &len);
+    return rp_buf_add(b, line, len);
+}
 
 #endif

@@ -33,11 +33,6 @@ struct rp_checker {
     char *resp; /* RP_HEAD_MAX bytes while an HTTP check reads its answer */
 };
 
-static const struct rp_server_def *server_def(const struct rp_proc *proc, uint32_t b, uint32_t s)
-{
-    return &proc->prog->backends[b].servers[s];
-}
-
 int rp_health_init(struct rp_proc *proc)
 {
     const struct rp_program *prog = proc->prog;
@@ -67,6 +62,16 @@ int rp_health_init(struct rp_proc *proc)
 
 static bool restore(struct rp_proc *proc, uint32_t b, uint32_t s, long long now_ms);
 
+/* A server's state change, in one form: "server B/S (HOST:PORT) WHAT[, last: WHY]". */
+static void log_server(const struct rp_proc *proc, uint32_t b, uint32_t s, const char *what,
+                       const char *why)
+{
+    const struct rp_backend_def *be = &proc->prog->backends[b];
+    const struct rp_server_def *sd = &be->servers[s];
+    rp_warn("server %s/%s (%s:%u) %s%s%s", be->name, sd->name, sd->host, sd->port, what,
+            why ? ", last: " : "", why ? why : "");
+}
+
 static void check_close(struct rp_checker *k, struct ev_loop *loop)
 {
     ev_timer_stop(loop, &k->timeout);
@@ -84,7 +89,6 @@ static void check_done(struct rp_checker *k, struct ev_loop *loop, bool ok, cons
 {
     check_close(k, loop);
     const struct rp_backend_def *be = &k->proc->prog->backends[k->b];
-    const struct rp_server_def *sd = server_def(k->proc, k->b, k->s);
     struct rp_server_state *st = &k->proc->server_state[k->b][k->s];
     bool up = atomic_load(&st->check_up);
     if (ok) {
@@ -92,21 +96,22 @@ static void check_done(struct rp_checker *k, struct ev_loop *loop, bool ok, cons
         k->ok_streak++;
         /* A passing check ends a passive ejection: the server answers. */
         if (restore(k->proc, k->b, k->s, rp_now_ms(loop)))
-            rp_warn("server %s/%s (%s:%u) is back in service: its health check passed",
-                    be->name, sd->name, sd->host, sd->port);
+            log_server(k->proc, k->b, k->s, "is back in service: its health check passed", NULL);
         if (!up && k->ok_streak >= be->health.rise) {
             atomic_store(&st->up_since_ms, rp_now_ms(loop));
             atomic_store(&st->check_up, true);
-            rp_warn("server %s/%s (%s:%u) is UP: %u checks passed", be->name, sd->name, sd->host,
-                    sd->port, k->ok_streak);
+            char what[48];
+            snprintf(what, sizeof what, "is UP: %u checks passed", k->ok_streak);
+            log_server(k->proc, k->b, k->s, what, NULL);
         }
     } else {
         k->ok_streak = 0;
         k->fail_streak++;
         if (up && k->fail_streak >= be->health.fall) {
             atomic_store(&st->check_up, false);
-            rp_warn("server %s/%s (%s:%u) is DOWN: %u checks failed, last: %s", be->name,
-                    sd->name, sd->host, sd->port, k->fail_streak, why);
+            char what[48];
+            snprintf(what, sizeof what, "is DOWN: %u checks failed", k->fail_streak);
+            log_server(k->proc, k->b, k->s, what, why);
         }
     }
 }
@@ -299,15 +304,6 @@ static long long backoff_ms(long long base, long long max, unsigned k)
     return t < max ? t : max;
 }
 
-static void log_server(const struct rp_proc *proc, uint32_t b, uint32_t s, const char *what,
-                       const char *why)
-{
-    const struct rp_backend_def *be = &proc->prog->backends[b];
-    const struct rp_server_def *sd = &be->servers[s];
-    rp_warn("server %s/%s (%s:%u) %s%s%s", be->name, sd->name, sd->host, sd->port, what,
-            why ? ", last: " : "", why ? why : "");
-}
-
 void rp_health_failed(struct rp_proc *proc, uint32_t b, uint32_t s, unsigned gen, long long now_ms,
                       const char *why)
 {
@@ -331,7 +327,6 @@ void rp_health_failed(struct rp_proc *proc, uint32_t b, uint32_t s, unsigned gen
         return;
     atomic_fetch_add(&st->gen, 1);
     atomic_store(&st->fails, 0);
-    atomic_store(&st->ejections, 0);
     atomic_fetch_add(&proc->backend_state[b].n_ejected, 1);
     char what[64];
     snprintf(what, sizeof what, "is DOWN for %lld ms: %u failures in a row", base, after);
@@ -365,14 +360,19 @@ static bool restore(struct rp_proc *proc, uint32_t b, uint32_t s, long long now_
     return true;
 }
 
-void rp_health_probe_done(struct rp_proc *proc, uint32_t b, uint32_t s, bool ok, bool abandoned,
-                          long long now_ms, const char *why)
+void rp_health_probe_abandoned(struct rp_proc *proc, uint32_t b, uint32_t s)
+{
+    atomic_store(&proc->server_state[b][s].probing, false);
+}
+
+void rp_health_probe_done(struct rp_proc *proc, uint32_t b, uint32_t s, bool ok, long long now_ms,
+                          const char *why)
 {
     struct rp_server_state *st = &proc->server_state[b][s];
     if (ok) {
         if (restore(proc, b, s, now_ms))
             log_server(proc, b, s, "is UP: a probe connected", NULL);
-    } else if (!abandoned && atomic_load(&st->down_until_ms) != 0) {
+    } else if (atomic_load(&st->down_until_ms) != 0) {
         uint32_t after;
         long long base, max;
         eject_params(&proc->prog->backends[b], &after, &base, &max);
@@ -383,7 +383,7 @@ void rp_health_probe_done(struct rp_proc *proc, uint32_t b, uint32_t s, bool ok,
         snprintf(what, sizeof what, "is still DOWN: next probe in %lld ms", t);
         log_server(proc, b, s, what, why);
     }
-    atomic_store(&st->probing, false);
+    rp_health_probe_abandoned(proc, b, s);
 }
 
 void rp_health_succeeded(struct rp_proc *proc, uint32_t b, uint32_t s)

@@ -101,10 +101,12 @@ void rp_health_failed(struct rp_proc *proc, uint32_t b, uint32_t s, unsigned gen
 void rp_health_succeeded(struct rp_proc *proc, uint32_t b, uint32_t s);
 
 /* The verdict of a probe claimed with rp_health_claim_probe: `ok` restores
- * the server, otherwise it is ejected again with a doubled backoff. With
- * `abandoned` (the request went away first) there is no verdict: the next
- * request probes. */
-void rp_health_probe_done(struct rp_proc *proc, uint32_t b, uint32_t s, bool ok, bool abandoned,
-                          long long now_ms, const char *why);
+ * the server, otherwise it is ejected again with a doubled backoff. */
+void rp_health_probe_done(struct rp_proc *proc, uint32_t b, uint32_t s, bool ok, long long now_ms,
+                          const char *why);
+
+/* A claimed probe gave no verdict (its request went away first, or this
+ * process ran short): the claim is released and the next request probes. */
+void rp_health_probe_abandoned(struct rp_proc *proc, uint32_t b, uint32_t s);
 
 #endif

@@ -270,11 +270,8 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
         c->x->rec.status = resp->status;
         /* A recipient with a clock adds the Date a response lacks (RFC 9110
          * 6.6.1). */
-        if (!(resp->flags & RP_HTTP1_F_HAS_DATE)) {
-            uint32_t date_len;
-            const char *date = rp_date_line(&c->w->date, ev_now(c->w->loop), &date_len);
-            rc |= add(b, date, date_len);
-        }
+        if (!(resp->flags & RP_HTTP1_F_HAS_DATE))
+            rc |= rp_date_add(&c->w->date, ev_now(c->w->loop), b);
         if (!c->keep_alive)
             rc |= RP_BUF_ADD_LIT(b, "Connection: close\r\n");
         else if (c->client_http10)
@@ -362,8 +359,14 @@ static void probe_verdict(struct rp_conn *c, bool ok, const char *why)
     if (!c->px.probe)
         return;
     c->px.probe = false;
-    rp_health_probe_done(c->w->proc, c->px.backend, c->px.server, ok, false, rp_now_ms(c->w->loop),
-                         why);
+    rp_health_probe_done(c->w->proc, c->px.backend, c->px.server, ok, rp_now_ms(c->w->loop), why);
+}
+
+/* The attempt's server connection is ready (fresh or pooled). */
+static void attempt_connected(struct rp_conn *c)
+{
+    c->x->rec.t_connect = ev_now(c->w->loop);
+    probe_verdict(c, true, NULL);
 }
 
 /* The attempt failed for a reason that counts against the server. */
@@ -386,7 +389,7 @@ static void attempt_end(struct rp_conn *c)
     if (c->px.probe) {
         /* Gone before the connect said anything: the next request probes. */
         c->px.probe = false;
-        rp_health_probe_done(c->w->proc, c->px.backend, c->px.server, false, true, 0, NULL);
+        rp_health_probe_abandoned(c->w->proc, c->px.backend, c->px.server);
     }
     atomic_fetch_sub_explicit(&c->w->proc->server_state[c->px.backend][c->px.server].active, 1,
                               memory_order_relaxed);
@@ -559,19 +562,15 @@ static bool local_shortage(int err)
  * sent, so the request may go again whatever its method. */
 static void proxy_connect_failed(struct rp_conn *c, int err)
 {
-    struct rp_worker *w = c->w;
     const struct rp_backend_def *be = backend_of(c);
     const struct rp_server_def *sd = &be->servers[c->px.server];
     const char *why = err == ETIMEDOUT ? "connect timed out" : strerror(err);
     if (local_shortage(err)) {
-        /* Not the server's fault: no health verdict, and no retry that
-         * would only meet the same shortage. */
+        /* Not the server's fault: no health verdict (a probe is given up
+         * by attempt_end, through proxy_fail), and no retry that would only
+         * meet the same shortage. */
         if (warn_allowed(c))
             rp_warn("backend %s: cannot connect to %s: %s", be->name, sd->name, why);
-        if (c->px.probe) {
-            c->px.probe = false;
-            rp_health_probe_done(w->proc, c->px.backend, c->px.server, false, true, 0, NULL);
-        }
         proxy_fail(c, 503);
         return;
     }
@@ -642,10 +641,8 @@ static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool p
         proxy_connect_failed(c, errno);
         return;
     }
-    if (!c->px.up->connecting) {
-        probe_verdict(c, true, NULL);
-        c->x->rec.t_connect = ev_now(w->loop);
-    }
+    if (!c->px.up->connecting)
+        attempt_connected(c);
     proxy_arm_timer(c);
     if (!c->px.up->connecting)
         proxy_send_request(c);
@@ -662,7 +659,7 @@ static inline uint32_t choose_server(struct rp_conn *c, uint64_t exclude, bool *
     uint32_t s = rp_balance_pick(w, c->px.backend, c->px.hash, exclude, 0, probe);
     if (s < RP_PICK_FULL)
         return s; /* the common case: a server */
-    if (exclude && (s == RP_PICK_NONE || s == RP_PICK_FULL))
+    if (exclude)
         s = rp_balance_pick(w, c->px.backend, c->px.hash, 0, 0, probe); /* the same server, then */
     if (s == RP_PICK_NONE && backend_of(c)->when_down == RP_WHEN_DOWN_PANIC) {
         s = rp_balance_pick(w, c->px.backend, c->px.hash, exclude, RP_PICK_F_PANIC, probe);
@@ -1211,8 +1208,7 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
             return;
         }
         up->connecting = false;
-        c->x->rec.t_connect = ev_now(loop);
-        probe_verdict(c, true, NULL);
+        attempt_connected(c);
         proxy_arm_timer(c);
         proxy_send_request(c);
         proxy_watch(c);

@@ -290,12 +290,12 @@ T_SUITE(health_ejection)
     T_OK(!rp_health_claim_probe(a, t + RP_EJECT_MS));
     /* It fails: ejected again for twice as long. */
     t += RP_EJECT_MS;
-    rp_health_probe_done(&f.proc, 0, 0, false, false, t, "refused");
+    rp_health_probe_done(&f.proc, 0, 0, false, t, "refused");
     T_EQ(atomic_load(&a->down_until_ms), t + 2 * RP_EJECT_MS);
     /* The next probe succeeds: back at once, and the backoff starts over. */
     t += 2 * RP_EJECT_MS;
     T_OK(rp_health_claim_probe(a, t));
-    rp_health_probe_done(&f.proc, 0, 0, true, false, t, NULL);
+    rp_health_probe_done(&f.proc, 0, 0, true, t, NULL);
     T_OK(rp_server_usable(a));
     T_EQ(atomic_load(&f.bstate.n_ejected), 0);
     /* A failure of an attempt begun before the restore is ignored too. */
@@ -310,7 +310,7 @@ T_SUITE(health_ejection)
     T_OK(!rp_server_usable(a));
     T_EQ(atomic_load(&a->down_until_ms), t + RP_EJECT_MS);
     T_OK(rp_health_claim_probe(a, t + RP_EJECT_MS));
-    rp_health_probe_done(&f.proc, 0, 0, false, true, t + RP_EJECT_MS, NULL);
+    rp_health_probe_abandoned(&f.proc, 0, 0);
     T_OK(rp_health_claim_probe(a, t + RP_EJECT_MS));
     rp_log_max = saved_log;
     fixture_free(&f);
