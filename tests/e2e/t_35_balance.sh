@@ -239,6 +239,60 @@ check_eq "queue: 503 when no room comes within the queue timeout" "$got" 503
 check "queue: ... after about the queue timeout (${ms} ms)" test "$ms" -ge 250 -a "$ms" -lt 1400
 check "proxy 'shortq' stops" stop_proxy shortq
 
+# ---- when_down panic, eject off ---------------------------------------------------------
+# a's check asks for a 500, so the check calls it down though it serves: with
+# `when_down panic` requests still reach it; with `fail` they get 503.
+check "panic policy compiles" build_proxy panic '
+listen :8080
+backend calm {
+    server a 127.0.0.1:@a@
+    health get "/status/500" every 200ms timeout 150ms rise 1 fall 1
+    when_down panic
+}
+backend strict {
+    server a 127.0.0.1:@a@
+    health get "/status/500" every 200ms timeout 150ms rise 1 fall 1
+    when_down fail
+}
+route path "/strict/" { proxy strict }
+route default { proxy calm }'
+p=$(start_proxy panic -w 1)
+wait_log panic 'calm/a .*is DOWN' >/dev/null
+wait_log panic 'strict/a .*is DOWN' >/dev/null
+check_eq "when_down panic: every server down, requests still go to them" \
+    "$(hcurl "http://127.0.0.1:$p/p")" "a GET /p"
+check_eq "when_down fail: the same server down gives 503" \
+    "$(hcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/strict/p")" 503
+check "proxy 'panic' stops" stop_proxy panic
+
+# `eject off`: a dead server stays in rotation (no passive ejection), so
+# without retries it keeps failing its share; with ejection after 3
+# failures (the default count; 30 s so no probe comes during the test) the
+# rest go to the live one.
+stop_origin c
+for mode in off after3; do
+    eject='eject off'
+    [ "$mode" = after3 ] && eject='eject after 3 for 30s'
+    check "eject $mode policy compiles" build_proxy "eject$mode" "
+listen :8080
+backend app {
+    server a 127.0.0.1:@a@
+    server dead 127.0.0.1:@c@
+    retries 0
+    $eject
+}
+route default { proxy app }"
+    p=$(start_proxy "eject$mode" -w 1)
+    n=$(hcurl -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$p/e[1-20]" 2>/dev/null | grep -c 502)
+    if [ "$mode" = off ]; then
+        check_eq "eject off: the dead server keeps its share of 20 requests ($n 502s)" "$n" 10
+    else
+        check_eq "eject after 3: the dead server gets 3 requests of 20, then none ($n 502s)" "$n" 3
+    fi
+    check "proxy 'eject$mode' stops" stop_proxy "eject$mode"
+done
+restart_origin c
+
 # ---- retries -------------------------------------------------------------------------------
 check "retry policy compiles" build_proxy retries '
 listen :8080
