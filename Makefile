@@ -28,7 +28,7 @@ OPT      ?= -O2 -g
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CFLAGS_ALL  = $(CSTD) $(OPT) $(WARN) $(SANFLAGS) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
-RUNTIME_LIBS := -lev -lpthread
+RUNTIME_LIBS := -lev -lz -lpthread
 
 ifeq ($(V),0)
 Q = @

@@ -252,6 +252,20 @@ struct ast_action {
     struct ast_piece *location;  /* check: redirect */
 };
 
+/* `compress CODING... [{ types [...]; min SIZE; level N }]` in a route. */
+struct ast_compress {
+    struct span kw;
+    struct ast_arg *codings;   /* words */
+    struct ast_stmt *stmts;    /* types, min, level */
+    struct ast_stmt **stmts_tail;
+    /* check: */
+    uint32_t coding_bits;      /* RP_CODING_* */
+    uint32_t level;            /* 1..9 */
+    uint64_t min_length;
+    uint32_t n_types;
+    const char **types;        /* lower case */
+};
+
 struct ast_route {
     struct ast_route *next;
     uint32_t index;            /* in source order */
@@ -275,6 +289,8 @@ struct ast_route {
     bool bad;                  /* a matcher had a lexical error: skip checks on it */
     const char *label;         /* the matchers as written, spacing normalized */
     struct span tunnel_kw;     /* `tunnel`, len 0 if not given */
+    struct ast_compress *compress; /* NULL if not given */
+    struct span dup_compress;  /* a second `compress` (an error) */
     struct ast_action *actions;
     struct ast_action **actions_tail;
     uint32_t n_actions;

@@ -14,6 +14,8 @@
 #include "parse.h"
 #include "regex.h"
 
+#include <rp/program.h> /* RP_CODING_* */
+
 struct check {
     struct ast_program *prog;
     const struct src *src;
@@ -1614,6 +1616,8 @@ static void check_location(struct check *c, struct ast_route *r, struct ast_acti
 #undef FLUSH
 }
 
+static void check_compress(struct check *c, struct ast_route *r, bool has_proxy);
+
 static void check_route_actions(struct check *c, struct ast_route *r, const struct names *backends)
 {
     if (r->n_actions == 0) {
@@ -1677,6 +1681,145 @@ static void check_route_actions(struct check *c, struct ast_route *r, const stru
     if (r->tunnel_kw.len && !has_proxy)
         diag_error(c->diag, r->tunnel_kw,
                    "'tunnel' lets a proxied connection be upgraded; this route does not proxy");
+    if (r->compress)
+        check_compress(c, r, has_proxy);
+}
+
+/* ---- compress ------------------------------------------------------------- */
+
+/* What `compress gzip` takes without a `types` statement: text formats and
+ * the structured ones sent as text, as CDNs and Caddy compress them. */
+static const char *const compress_default_types[] = {
+    "text/html", "text/plain", "text/css", "text/javascript", "text/xml", "text/csv",
+    "text/markdown", "application/javascript", "application/json", "application/ld+json",
+    "application/manifest+json", "application/xml", "application/xhtml+xml",
+    "application/rss+xml", "application/atom+xml", "application/wasm", "image/svg+xml",
+    "image/x-icon", "font/ttf", "font/otf", "application/vnd.ms-fontobject"};
+#define COMPRESS_DEFAULT_LEVEL 5
+#define COMPRESS_DEFAULT_MIN 256
+
+static bool media_tchar(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || strchr("!#$&-^_.+", ch);
+}
+
+/* A media type for `types`: "type/subtype", or a star for the subtype or both, lower
+ * cased; NULL (reported) when malformed. */
+static const char *check_media_type(struct check *c, const struct ast_arg *a)
+{
+    if (a->kind != AST_ARG_STRING) {
+        diag_error(c->diag, a->tok, "a media type is a string such as \"text/html\", not '%.*s'",
+                   arg_len(a), text_at(c, a->tok));
+        return NULL;
+    }
+    char *t = arena_strndup(c->arena, a->str, a->str_len);
+    for (size_t i = 0; t[i]; i++)
+        if (t[i] >= 'A' && t[i] <= 'Z')
+            t[i] = (char)(t[i] + 32);
+    if (strchr(t, ';')) {
+        diag_error(c->diag, a->tok, "a media type here takes no parameters: responses are "
+                   "matched on type/subtype alone");
+        return NULL;
+    }
+    const char *slash = strchr(t, '/');
+    bool ok = slash && slash > t && slash[1];
+    bool star_sub = ok && strcmp(slash + 1, "*") == 0;
+    bool star_all = strcmp(t, "*/*") == 0;
+    for (const char *p = t; ok && *p && !star_all; p++) {
+        if (p == slash || (star_sub && p == slash + 1))
+            continue;
+        ok = media_tchar(*p);
+    }
+    if (!ok) {
+        diag_error(c->diag, a->tok, "%.*s is not a media type: the form is \"type/subtype\" or "
+                   "\"type/*\"", arg_len(a), text_at(c, a->tok));
+        return NULL;
+    }
+    return t;
+}
+
+static void check_compress(struct check *c, struct ast_route *r, bool has_proxy)
+{
+    struct ast_compress *cp = r->compress;
+    if (r->dup_compress.len) {
+        diag_error(c->diag, r->dup_compress, "route already has a 'compress' statement");
+        diag_note(c->diag, cp->kw, "the first one is here");
+    }
+    if (!has_proxy)
+        diag_error(c->diag, cp->kw, "'compress' compresses what a backend answers; this route "
+                   "does not proxy");
+    static const char *const codings[] = {"gzip"};
+    static const char *const later[] = {"br", "brotli", "zstd", "deflate"};
+    if (!cp->codings)
+        diag_error(c->diag, cp->kw, "'compress' needs a coding: the form is 'compress gzip "
+                   "[{ types [...]; min SIZE; level N }]'");
+    for (const struct ast_arg *a = cp->codings; a; a = a->next) {
+        if (a->kind != AST_ARG_WORD) {
+            diag_error(c->diag, a->tok, "a coding is a name such as gzip, not '%.*s'",
+                       arg_len(a), text_at(c, a->tok));
+            continue;
+        }
+        if (word_index(c, a->tok, later, 4) >= 0) {
+            diag_error(c->diag, a->tok, "rpx does not compress with '%.*s' yet; it knows gzip",
+                       arg_len(a), text_at(c, a->tok));
+            continue;
+        }
+        if (word_index(c, a->tok, codings, 1) < 0) {
+            check_unknown(c, a->tok, "coding", codings, 1);
+            continue;
+        }
+        if (cp->coding_bits & RP_CODING_GZIP)
+            diag_error(c->diag, a->tok, "gzip is already named");
+        cp->coding_bits |= RP_CODING_GZIP;
+    }
+    static const char *const keys[] = {"types", "min", "level"};
+    const struct ast_stmt *seen[3] = {0};
+    cp->level = COMPRESS_DEFAULT_LEVEL;
+    cp->min_length = COMPRESS_DEFAULT_MIN;
+    for (const struct ast_stmt *st = cp->stmts; st; st = st->next) {
+        int k = word_index(c, st->kw, keys, 3);
+        if (k < 0) {
+            check_unknown(c, st->kw, "compress setting", keys, 3);
+            continue;
+        }
+        if (seen[k]) {
+            diag_error(c->diag, st->kw, "'%s' is already set", keys[k]);
+            diag_note(c->diag, seen[k]->kw, "set here");
+            continue;
+        }
+        seen[k] = st;
+        static const char *const usage[] = {"types [\"text/html\", ...]", "min SIZE", "level N"};
+        if (!check_nargs(c, st->kw, st->args, 1, usage[k]))
+            continue;
+        const struct ast_arg *a = st->args;
+        if (k == 1) {
+            uint64_t v;
+            if (check_quantity(c, a, "min", size_units, 3, false, "1k", UINT64_C(1) << 40, &v))
+                cp->min_length = v;
+        } else if (k == 2) {
+            check_int(c, a, "level", 1, 9, &cp->level);
+        } else if (a->kind != AST_ARG_LIST) {
+            diag_error(c->diag, a->tok, "types is a list of media types, e.g. [\"text/html\", "
+                       "\"application/json\"]");
+        } else {
+            uint32_t n = 0;
+            for (const struct ast_arg *t = a->sub; t; t = t->next)
+                n++;
+            if (n == 0)
+                diag_error(c->diag, a->tok, "an empty types list would compress nothing; remove "
+                           "'compress' instead");
+            cp->types = arena_alloc(c->arena, (n ? n : 1) * sizeof *cp->types);
+            for (const struct ast_arg *t = a->sub; t; t = t->next) {
+                const char *mt = check_media_type(c, t);
+                if (mt)
+                    cp->types[cp->n_types++] = mt;
+            }
+        }
+    }
+    if (!seen[0]) {
+        cp->n_types = sizeof compress_default_types / sizeof compress_default_types[0];
+        cp->types = (const char **)compress_default_types;
+    }
 }
 
 /* Checks host, path, method and if matchers, and sets conditional/always. */

@@ -309,9 +309,35 @@ static void emit_backends(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n\n");
 }
 
+/* A route's steps (rp/program.h): its table, named rpg_steps_N. */
+static void emit_route_steps(struct emit *e, const struct ast_route *r)
+{
+    struct buf *b = &e->tables;
+    const struct ast_compress *cp = r->compress;
+    if (!cp)
+        return;
+    buf_printf(b, "static const char *const rpg_compress_types_%u[] = {\n", r->index);
+    for (uint32_t i = 0; i < cp->n_types; i++) {
+        buf_puts(b, "    ");
+        emit_string(b, cp->types[i], strlen(cp->types[i]), 4);
+        buf_puts(b, ",\n");
+    }
+    buf_puts(b, "};\n");
+    buf_printf(b, "static const struct rp_compress_def rpg_compress_%u = {\n    .where = ", r->index);
+    emit_where(e, b, cp->kw);
+    buf_printf(b, ",\n    .codings = RP_CODING_GZIP,\n    .level = %u,\n    .min_length = %llu,\n"
+                  "    .n_types = %u,\n    .types = rpg_compress_types_%u,\n};\n",
+               cp->level, (unsigned long long)cp->min_length, cp->n_types, r->index);
+    buf_printf(b, "static const struct rp_step rpg_steps_%u[] = {\n"
+                  "    {RP_STEP_COMPRESS, &rpg_compress_%u},\n    {RP_STEP_END, NULL},\n};\n\n",
+               r->index, r->index);
+}
+
 static void emit_routes(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->tables;
+    for (const struct ast_route *r = p->routes; r; r = r->next)
+        emit_route_steps(e, r);
     buf_puts(b, "static const struct rp_route_def rpg_routes[] = {\n");
     for (const struct ast_route *r = p->routes; r; r = r->next) {
         struct buf what = {0};
@@ -322,6 +348,8 @@ static void emit_routes(struct emit *e, const struct ast_program *p)
         emit_where(e, b, r->kw);
         buf_puts(b, ", .label = ");
         emit_string(b, r->label, strlen(r->label), 18);
+        if (r->compress)
+            buf_printf(b, ", .steps = rpg_steps_%u", r->index);
         buf_puts(b, "},\n");
     }
     buf_puts(b, "};\n\n");

@@ -569,6 +569,15 @@ void explain_request(struct buf *out, const struct ast_program *p, const struct 
     buf_puts(out, "answer: ");
     ex_answer_text(&x, out, &a);
     buf_putc(out, '\n');
+    const struct ast_compress *cp = a.route && a.kind == AST_ACTION_PROXY ? a.route->compress : NULL;
+    if (cp) {
+        buf_printf(out, "then: the response is compressed with gzip (level %u) when the client "
+                        "accepts it, it is at least %llu bytes, and its type is one of ",
+                   cp->level, (unsigned long long)cp->min_length);
+        for (uint32_t i = 0; i < cp->n_types; i++)
+            buf_printf(out, "%s%s", i ? ", " : "", cp->types[i]);
+        buf_putc(out, '\n');
+    }
 }
 
 void explain_as_test(struct buf *out, const struct ast_program *p, const struct src *s,

@@ -213,7 +213,7 @@ void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t)
         }
         if (suggest >= 0) {
             buf_printf(&msg, "; did you mean %s?", lex_kind_name(suggest));
-        } else if (n_shown > 0 && n_shown <= 6) {
+        } else if (n_shown > 0 && n_shown <= 8) {
             buf_puts(&msg, ", expected ");
             for (int i = 0; i < n_shown; i++) {
                 if (i > 0)
@@ -537,6 +537,38 @@ void parse_tunnel(struct parse_ctx *p, const struct lex_token *kw)
     struct ast_route *r = p->cur_route;
     if (r && !r->tunnel_kw.len)
         r->tunnel_kw = tok_span(kw);
+}
+
+void parse_compress(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *codings)
+{
+    struct ast_route *r = p->cur_route;
+    if (!r)
+        return;
+    if (r->compress) {
+        /* The statements of a second block still parse, into a scratch
+         * node nobody reads. */
+        if (!r->dup_compress.len)
+            r->dup_compress = tok_span(kw);
+    }
+    struct ast_compress *cp = arena_alloc(p->arena, sizeof *cp);
+    cp->kw = tok_span(kw);
+    cp->codings = codings;
+    cp->stmts_tail = &cp->stmts;
+    if (!r->compress)
+        r->compress = cp;
+    p->cur_compress = cp;
+}
+
+void parse_compress_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
+{
+    struct ast_compress *cp = p->cur_compress;
+    if (!cp)
+        return;
+    struct ast_stmt *st = arena_alloc(p->arena, sizeof *st);
+    st->kw = tok_span(kw);
+    st->args = args;
+    *cp->stmts_tail = st;
+    cp->stmts_tail = &st->next;
 }
 
 struct ast_expr *parse_guard(struct parse_ctx *p, const struct lex_token *kw, struct ast_expr *e,

@@ -38,6 +38,7 @@ struct parse_ctx {
     struct ast_backend *cur_backend; /* inside `backend NAME { }` */
     struct ast_server *cur_server;   /* the server whose options follow */
     struct ast_route *cur_route;     /* inside `route ... { }` */
+    struct ast_compress *cur_compress; /* the last `compress` begun */
     enum ast_setting_block cur_block; /* inside `timeouts { }` or `limits { }` */
     struct ast_test *cur_test;       /* inside `test "..." { }` */
 
@@ -75,6 +76,8 @@ void parse_bstmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg
 void parse_server(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *name,
                   const struct lex_token *addr, struct ast_arg *opts);
 void parse_tunnel(struct parse_ctx *p, const struct lex_token *kw);
+void parse_compress(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *codings);
+void parse_compress_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
 
 enum parse_setting_block {
     PARSE_SET_WORKERS = AST_SET_WORKERS,

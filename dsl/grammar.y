@@ -45,13 +45,13 @@
 %token ID STRING INT QUANTITY RATE ADDR IP CIDR RANGE.
 %token LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND.
 %token WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT.
-%token IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER.
+%token IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS.
 %token N_KINDS. /* not a token: one past the last kind */
 
 /* A keyword is a name wherever a name is expected: a server may be `backup`. */
 %fallback ID LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND
     WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT
-    IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER.
+    IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS.
 
 %left OR.
 %left AND.
@@ -158,6 +158,18 @@ action ::= DENY(K) INT(S) guard(G) SEMI.            { parse_action(p, &K, PARSE_
 action ::= DENY(K) INT(S) STRING(B) guard(G) SEMI.  { parse_action(p, &K, PARSE_ACT_DENY, &S, &B, G); }
 action ::= REDIRECT(K) INT(S) STRING(B) guard(G) SEMI. { parse_action(p, &K, PARSE_ACT_REDIRECT, &S, &B, G); }
 action ::= TUNNEL(K) SEMI.                          { parse_tunnel(p, &K); }
+action ::= compress_head SEMI.
+action ::= compress_head LBRACE cstmts RBRACE.
+
+/* `compress gzip [{ types [...]; min SIZE; level N }]` */
+compress_head ::= COMPRESS(K) args(A).              { parse_compress(p, &K, A); }
+
+cstmts ::= .
+cstmts ::= cstmts cstmt.
+
+cstmt ::= SEMI.
+cstmt ::= error SEMI.                               { PARSE_RESYNCED; }
+cstmt ::= ID(K) args(A) SEMI.                       { parse_compress_stmt(p, &K, A); }
 
 guard(G) ::= .                                      { G = NULL; }
 guard(G) ::= IF(K) expr(E).                         { G = parse_guard(p, &K, E, false); }

@@ -43,7 +43,7 @@ static const struct {
     {"expect", "'expect'", TK_EXPECT},    {"and", "'and'", TK_AND},
     {"or", "'or'", TK_OR},                {"not", "'not'", TK_NOT},
     {"in", "'in'", TK_IN},                {"from", "'from'", TK_FROM},
-    {"header", "'header'", TK_HEADER},
+    {"header", "'header'", TK_HEADER},    {"compress", "'compress'", TK_COMPRESS},
 };
 
 static int lex_keyword(const char *s, size_t n)

@@ -37,6 +37,9 @@ struct rp_buf_pool {
     /* n_alloc - n_free as the owner last published it (rp_buf_publish), for
      * other threads: the request path pays nothing for the accounting. */
     _Atomic uint32_t in_use;
+    /* Other memory the owner's exchanges hold (body filters' states, such as
+     * zlib's), counted with the buffers against limits { memory }. */
+    _Atomic uint64_t other_bytes;
 };
 
 /* Publishes the pool's buffers in use; by its owner. */

@@ -101,7 +101,11 @@ size_t rp_trailer_filter(char *p, size_t n)
     return out;
 }
 
-ssize_t rp_chunked_scan(struct rp_chunked *c, const char *buf, size_t len, bool *done)
+/* The scanner, and the decoder when `out` is set: chunk data is then also
+ * copied to out[*out_len...]. Inlined into both, so the relay's scan pays
+ * nothing for the decoder. */
+static inline ssize_t chunked_run(struct rp_chunked *c, const char *buf, size_t len, bool *done,
+                                  char *out, size_t *out_len)
 {
     const unsigned char *p = (const unsigned char *)buf;
     const unsigned char *end = p + len;
@@ -119,6 +123,10 @@ ssize_t rp_chunked_scan(struct rp_chunked *c, const char *buf, size_t len, bool 
             size_t n = (size_t)(end - p);
             if (n > c->remaining)
                 n = (size_t)c->remaining;
+            if (out) {
+                memmove(out + *out_len, p, n);
+                *out_len += n;
+            }
             p += n;
             c->remaining -= n;
             if (c->remaining == 0)
@@ -234,4 +242,18 @@ ssize_t rp_chunked_scan(struct rp_chunked *c, const char *buf, size_t len, bool 
 fail:
     c->state = CH_ERROR;
     return -1;
+}
+
+ssize_t rp_chunked_scan(struct rp_chunked *c, const char *buf, size_t len, bool *done)
+{
+    return chunked_run(c, buf, len, done, NULL, NULL);
+}
+
+ssize_t rp_chunked_decode(struct rp_chunked *c, char *buf, size_t len, size_t *data_len,
+                          bool *done)
+{
+    /* Data never moves forward: what is written lags what is read by the
+     * framing bytes read so far. */
+    *data_len = 0;
+    return chunked_run(c, buf, len, done, buf, data_len);
 }

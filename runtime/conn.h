@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "body.h"
 #include "buf.h"
+#include "steps.h"
 #include "transport.h"
 #include "rp/http1.h"
 #include "rp/program.h"
@@ -46,17 +48,6 @@ struct rp_exchange_handler {
     void (*writable)(struct rp_conn *c); /* ... writable */
     void (*timeout)(struct rp_conn *c);  /* the connection's timer fired */
     void (*abort)(struct rp_conn *c);    /* the connection closes under it */
-};
-
-/* How a message body is delimited, and how much of it has been seen. */
-struct rp_body {
-    enum rp_http1_body kind;
-    bool done;
-    uint64_t left; /* RP_HTTP1_BODY_LENGTH: bytes still to come */
-    struct rp_chunked chunked;
-    /* Bytes of a chunked body's trailer section scanned but not yet ready:
-     * they wait until the section is complete, to be filtered. */
-    uint32_t held;
 };
 
 /* What a request needs while it is parsed and decided; pooled per worker. */
@@ -117,7 +108,11 @@ struct rp_proxy_state {
     bool up_keep_alive;       /* the server will keep its connection open */
     bool up_eof;              /* the server closed its side */
     struct rp_body resp_body; /* server -> client */
-    uint32_t resp_ready;      /* body bytes at up->in->start ready to send */
+    uint32_t resp_ready;      /* body bytes at up->in->start ready to send (with
+                                 filters: decoded, ready to filter) */
+    bool resp_stalled;        /* the server's last read took what it had */
+    struct rp_steps_state steps;       /* the route's steps (steps.h) */
+    struct rp_body_filters *filters;   /* the response body's, or NULL: relayed as framed */
 };
 
 struct rp_conn {
@@ -185,8 +180,6 @@ ssize_t rp_conn_read(struct rp_conn *c);
 /* (Re)starts the connection's one timer. */
 void rp_conn_set_timer(struct rp_conn *c, double seconds);
 
-/* Scans up to n new body bytes; returns how many belong to the body (the rest
- * is the next message), or -1 when the framing is malformed. */
 /* The Max-Forwards count of a TRACE or OPTIONS request, or -1 when the
  * method is another or the field is absent or not a number. */
 int64_t rp_request_max_forwards_field(const struct rp_http1_request *req);
@@ -197,47 +190,6 @@ static inline int64_t rp_request_max_forwards(const struct rp_http1_request *req
     if (req->method_len != 5 && req->method_len != 7)
         return -1;
     return rp_request_max_forwards_field(req);
-}
-
-/* The longest trailer section relayed; a longer one is malformed. */
-#define RP_TRAILER_MAX (8 * 1024)
-
-/* Reads the body bytes that arrived in `buf` after its first `ready` bytes
- * (body bytes scanned before and not yet sent) and returns how many more are
- * ready to send, or -1 for a malformed body. Bytes after the body's end are
- * left unread in buf. A chunked body's trailer section is held back until
- * it is complete, then stripped of the fields that may not be trailers
- * (rp_trailer_filter), so what follows in buf moves down. */
-static inline ssize_t rp_body_advance(struct rp_body *b, struct rp_buf *buf, uint32_t ready);
-
-/* rp_body_advance for RP_HTTP1_BODY_CHUNKED. */
-ssize_t rp_body_advance_chunked(struct rp_body *b, struct rp_buf *buf, uint32_t ready);
-
-/* Inline: every request and response goes through it, and the framings
- * other than chunked are a few instructions. */
-static inline ssize_t rp_body_advance(struct rp_body *b, struct rp_buf *buf, uint32_t ready)
-{
-    if (b->kind == RP_HTTP1_BODY_CHUNKED)
-        return rp_body_advance_chunked(b, buf, ready);
-    uint32_t n = buf->end - buf->start - ready;
-    if (b->done || n == 0)
-        return 0;
-    switch (b->kind) {
-    case RP_HTTP1_BODY_NONE:
-        b->done = true;
-        return 0;
-    case RP_HTTP1_BODY_LENGTH: {
-        uint32_t take = n < b->left ? n : (uint32_t)b->left;
-        b->left -= take;
-        b->done = b->left == 0;
-        return (ssize_t)take;
-    }
-    case RP_HTTP1_BODY_CLOSE:
-        return (ssize_t)n; /* done only when the sender closes */
-    case RP_HTTP1_BODY_CHUNKED:
-        break;
-    }
-    return -1;
 }
 
 /* The exchange's record (NULL between exchanges). */

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "sock.h"
 #include "transport.h"
+#include "steps.h"
 #include "worker.h"
 
 #define RP_MAX_LISTEN_OVERRIDES 16
@@ -242,6 +243,12 @@ int main(int argc, char **argv)
     if (rp_program.abi != RP_PROGRAM_ABI) {
         fprintf(stderr, "%s: built for runtime ABI %u, this runtime is %u: rebuild with rpx\n",
                 argv[0], rp_program.abi, RP_PROGRAM_ABI);
+        return 70;
+    }
+    uint32_t bad_route = rp_steps_unknown(&rp_program);
+    if (bad_route != RP_NO_ROUTE) {
+        fprintf(stderr, "%s: route %s has a step this runtime does not know: rebuild with rpx\n",
+                argv[0], rp_program.routes[bad_route].where);
         return 70;
     }
     /* A peer that closes while we write must not kill the process. */

@@ -10,13 +10,15 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "balance.h"
-#include "health.h"
 #include "conn.h"
+#include "filter.h"
+#include "health.h"
 #include "log.h"
 #include "proxy.h"
 #include "reason.h"
@@ -132,6 +134,8 @@ static int add_field(struct rp_buf *b, const struct rp_http1_header *h)
 #define F_KEEP_TE 4u     /* a response body relayed as it was coded */
 #define F_NO_LENGTH 8u   /* 1xx and 204 have no body: Content-Length goes */
 #define F_MAX_FWD 16u    /* Max-Forwards is rewritten (TRACE, OPTIONS) */
+#define F_REFRAME 32u    /* the body is re-framed: no Content-Length or
+                            Transfer-Encoding from the server */
 
 /* Copies the fields a proxy forwards: not hop-by-hop, not Host when the
  * caller writes its own. Content-Length, which may have come as several
@@ -140,7 +144,7 @@ static int add_field(struct rp_buf *b, const struct rp_http1_header *h)
  * Transfer-Encoding is hop-by-hop, but F_KEEP_TE forwards it unchanged for
  * a response whose body is relayed as it was coded. */
 static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_t n,
-                      uint64_t content_length, unsigned flags)
+                      uint64_t content_length, unsigned flags, const struct rp_head_edit *edit)
 {
     struct conn_tokens tokens;
     collect_connection_tokens(h, n, &tokens);
@@ -148,7 +152,7 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
     int rc = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (rp_http1_name_is(&h[i], "content-length", 14)) {
-            if (!length_sent && !(flags & F_NO_LENGTH)) {
+            if (!length_sent && !(flags & (F_NO_LENGTH | F_REFRAME))) {
                 rc |= RP_BUF_ADD_LIT(b, "Content-Length: ");
                 rc |= rp_buf_add_u64(b, content_length);
                 rc |= RP_BUF_ADD_LIT(b, "\r\n");
@@ -158,6 +162,8 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
         }
         bool te = (flags & F_KEEP_TE) && rp_http1_name_is(&h[i], "transfer-encoding", 17);
         if (!te && is_hop(&h[i], &tokens))
+            continue;
+        if (edit && edit->n_drop && rp_head_edit_drops(edit, &h[i]))
             continue;
         if ((flags & F_SKIP_HOST) && rp_http1_name_is(&h[i], "host", 4))
             continue;
@@ -221,7 +227,7 @@ static int build_request_head(struct rp_conn *c)
     int64_t max_fwd = rp_request_max_forwards(req);
     unsigned flags = (absolute ? F_SKIP_HOST : 0) | (continue_sent ? F_SKIP_EXPECT : 0) |
                      (max_fwd > 0 ? F_MAX_FWD : 0);
-    rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags);
+    rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags, NULL);
     if (max_fwd > 0) {
         rc |= RP_BUF_ADD_LIT(b, "Max-Forwards: ");
         rc |= rp_buf_add_u64(b, (uint64_t)max_fwd - 1);
@@ -248,9 +254,10 @@ static int build_request_head(struct rp_conn *c)
     return rc ? -1 : 0;
 }
 
-/* Appends the response head the client gets to c->out. */
+/* Appends the response head the client gets to c->out, with the route's
+ * steps' edits (final heads only; NULL: none). */
 static int build_response_head(struct rp_conn *c, const struct rp_http1_response *resp,
-                               bool final)
+                               bool final, const struct rp_head_edit *edit)
 {
     struct rp_buf *b = c->out;
     int rc = RP_BUF_ADD_LIT(b, "HTTP/1.1 ");
@@ -264,8 +271,16 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
     /* The body is relayed as the server coded it, so its Transfer-Encoding
      * (chunked, or e.g. "gzip, chunked") goes with it unchanged. */
     bool no_body = resp->status < 200 || resp->status == 204;
-    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length,
-                     (final && !no_body ? F_KEEP_TE : 0) | (no_body ? F_NO_LENGTH : 0));
+    bool reframe = edit && edit->reframe;
+    unsigned flags = (final && !no_body && !reframe ? F_KEEP_TE : 0) | (no_body ? F_NO_LENGTH : 0) |
+                     (reframe ? F_REFRAME : 0);
+    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, flags, edit);
+    if (edit && edit->extra_len)
+        rc |= add(b, edit->extra, edit->extra_len);
+    /* Filters' output is framed in chunks for an HTTP/1.1 client (an
+     * HTTP/1.0 one reads it until the close). */
+    if (c->px.filters && c->px.filters->chunked)
+        rc |= RP_BUF_ADD_LIT(b, "Transfer-Encoding: chunked\r\n");
     if (final) {
         c->x->rec.status = resp->status;
         /* A recipient with a clock adds the Date a response lacks (RFC 9110
@@ -419,6 +434,11 @@ static void release_buffers(struct rp_conn *c)
 {
     rp_buf_put(&c->w->bufs, c->px.up_head);
     c->px.up_head = NULL;
+    if (c->px.filters) {
+        rp_filters_free(c->px.filters);
+        free(c->px.filters);
+        c->px.filters = NULL;
+    }
 }
 
 static void proxy_abort(struct rp_conn *c)
@@ -822,7 +842,14 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     c->px.attempts = 1;
     c->px.tried = 0;
     c->px.resp_ready = 0;
+    c->px.resp_stalled = false;
+    c->px.filters = NULL;
     memset(&c->px.resp_body, 0, sizeof c->px.resp_body);
+    /* The request head phase of the route's steps, while the head is there. */
+    uint32_t route = c->x->decision.route;
+    c->px.steps.steps = NULL;
+    if (route < w->prog->n_routes && w->prog->routes[route].steps)
+        rp_steps_request(&c->px.steps, w->prog->routes[route].steps, req);
     memset(&c->px.req_body, 0, sizeof c->px.req_body);
     c->px.req_body.kind = req->body;
     c->px.req_body.left = req->content_length;
@@ -976,7 +1003,7 @@ static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_respo
     int n = snprintf(line, sizeof line, "HTTP/1.1 101 %.*s\r\n", (int)resp->reason_len,
                      resp->reason_len ? resp->reason : "Switching Protocols");
     int rc = add(b, line, (size_t)n);
-    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, F_NO_LENGTH);
+    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, F_NO_LENGTH, NULL);
     rc |= add_named(b, resp->headers, resp->n_headers, "upgrade", 7);
     rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\nVia: 1.1 rpx\r\n\r\n");
     c->x->rec.status = 101;
@@ -1035,7 +1062,7 @@ static int proxy_parse_response(struct rp_conn *c)
                 }
                 return proxy_switch_protocols(c, &resp);
             }
-            if (!c->client_http10 && build_response_head(c, &resp, false) < 0) {
+            if (!c->client_http10 && build_response_head(c, &resp, false, NULL) < 0) {
                 proxy_fail(c, 502);
                 return -1;
             }
@@ -1064,7 +1091,20 @@ static int proxy_parse_response(struct rp_conn *c)
         c->px.resp_body.kind = resp.body;
         c->px.resp_body.left = resp.content_length;
         c->px.resp_body.done = resp.body == RP_HTTP1_BODY_NONE;
-        if (build_response_head(c, &resp, true) < 0) {
+        struct rp_head_edit edit, *editp = NULL;
+        if (c->px.steps.steps) {
+            /* The response head phase: the route's steps edit the head and
+             * may put the body through filters. */
+            struct rp_response_ctx ctx = {.head_request = c->head_request,
+                                          .chunked_ok = !c->client_http10,
+                                          .pool = &c->w->bufs};
+            rp_head_edit_init(&edit);
+            editp = &edit;
+            rp_steps_response_head(&c->px.steps, &resp, &ctx, &edit, &c->px.filters);
+            if (c->px.filters && c->client_http10)
+                c->keep_alive = false; /* the filtered body ends with the connection */
+        }
+        if (build_response_head(c, &resp, true, editp) < 0) {
             proxy_fail(c, 502);
             return -1;
         }
@@ -1139,7 +1179,9 @@ static bool proxy_recv_response_once(struct rp_conn *c)
             return false;
         }
     }
-    ssize_t body = rp_body_advance(&c->px.resp_body, up->in, c->px.resp_ready);
+    c->px.resp_stalled = (uint32_t)n < room;
+    ssize_t body = c->px.filters ? rp_body_decode(&c->px.resp_body, up->in, c->px.resp_ready)
+                                 : rp_body_advance(&c->px.resp_body, up->in, c->px.resp_ready);
     if (body < 0) {
         if (warn_allowed(c))
             rp_warn("server %s/%s sent a malformed chunked body",
@@ -1162,9 +1204,15 @@ static bool proxy_recv_response_once(struct rp_conn *c)
     return (uint32_t)n == room;
 }
 
+static void proxy_send_filtered(struct rp_conn *c);
+
 /* Writes the client's head and the ready response body bytes. */
 static void proxy_send_response(struct rp_conn *c)
 {
+    if (c->px.filters) {
+        proxy_send_filtered(c);
+        return;
+    }
     uint32_t head_before = c->out ? rp_buf_len(c->out) : 0;
     ssize_t body = rp_conn_send(c, c->px.resp_ready ? c->px.up->in->data + c->px.up->in->start : NULL,
                                 c->px.resp_ready);
@@ -1186,6 +1234,57 @@ static void proxy_send_response(struct rp_conn *c)
         proxy_finish(c);
     else if (c->px.up_eof && c->px.resp_ready == 0 && !c->px.resp_body.done)
         rp_conn_close(c); /* truncated response relayed as far as it went */
+}
+
+/* proxy_send_response for a body that goes through filters: the decoded
+ * bytes ready in the server's buffer go through the chain into c->out, in
+ * turns, each written before the next is made. */
+static void proxy_send_filtered(struct rp_conn *c)
+{
+    struct rp_upstream *up = c->px.up;
+    struct rp_body_filters *f = c->px.filters;
+    for (;;) {
+        uint32_t before = rp_buf_len(c->out);
+        if (rp_conn_send(c, NULL, 0) < 0)
+            return;
+        if (rp_buf_len(c->out) < before)
+            c->px.resp_started = true;
+        if (rp_buf_len(c->out)) {
+            c->client_blocked = true;
+            return;
+        }
+        c->client_blocked = false;
+        if (f->finished)
+            break;
+        /* The server's end of the body ends the filters' input; a server
+         * that paused gets what it sent so far to the client (a stream of
+         * events must not sit in a compressor). */
+        enum rp_filter_mode mode = c->px.resp_body.done ? RP_FILTER_FINISH
+                                   : c->px.resp_stalled ? RP_FILTER_FLUSH
+                                                        : RP_FILTER_MORE;
+        ssize_t used = rp_filters_run(f, up->in->data + up->in->start, c->px.resp_ready, mode,
+                                      c->out);
+        if (used < 0) {
+            if (warn_allowed(c))
+                rp_warn("backend %s: a response body filter failed", backend_of(c)->name);
+            c->px.up_eof = true; /* not reusable: the body was not all read */
+            if (!c->px.resp_started)
+                proxy_fail(c, 502);
+            else
+                rp_conn_close(c);
+            return;
+        }
+        up->in->start += (uint32_t)used;
+        c->px.resp_ready -= (uint32_t)used;
+        if (rp_buf_len(c->out) == 0)
+            break; /* the filters want more input */
+    }
+    if (rp_buf_len(up->in) == 0)
+        up->in->start = up->in->end = 0;
+    if (f->finished)
+        proxy_finish(c);
+    else if (c->px.up_eof && !c->px.resp_body.done)
+        rp_conn_close(c); /* truncated: the client must not take it as whole */
 }
 
 static void proxy_client_writable(struct rp_conn *c)

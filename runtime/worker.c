@@ -177,10 +177,12 @@ static void close_all(struct rp_worker *w, bool idle_only)
 
 static uint64_t buffer_bytes_in_use(const struct rp_proc *proc)
 {
-    uint64_t n = 0;
-    for (unsigned i = 0; i < proc->n_workers; i++)
+    uint64_t n = 0, other = 0;
+    for (unsigned i = 0; i < proc->n_workers; i++) {
         n += rp_buf_in_use(&proc->workers[i].bufs);
-    return n * sizeof(struct rp_buf);
+        other += atomic_load_explicit(&proc->workers[i].bufs.other_bytes, memory_order_relaxed);
+    }
+    return n * sizeof(struct rp_buf) + other;
 }
 
 bool rp_worker_may_accept(struct rp_worker *w)

@@ -946,6 +946,10 @@ static enum after ep_status(struct conn *c)
 /* The second response a /raw/ endpoint leaves on a kept-alive connection
  * after a malformed first one: a proxy that reuses the connection, or reads
  * past the broken response, hands it to the wrong client request. */
+/* 512 bytes of text, for the bodies of compressible canned responses. */
+#define TEXT64 "<p>The quick brown fox jumps over the lazy dog, again.</p>\n\n\n\n\n\n"
+#define TEXT512 TEXT64 TEXT64 TEXT64 TEXT64 TEXT64 TEXT64 TEXT64 TEXT64
+
 #define POISON "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nPOISONED\n"
 
 /* /raw/NAME: canned responses, written byte for byte whatever the request,
@@ -985,6 +989,24 @@ static const struct {
     /* A response with its own Date, which a proxy passes on unchanged. */
     {"dated", "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 5\r\n\r\n"
               "dated"},
+    /* For `compress`: responses a proxy may compress and ones it must
+     * not (already coded, no-transform, a type not listed, too small). */
+    {"etag", "HTTP/1.1 200 OK\r\nContent-Type: Text/HTML; charset=utf-8\r\nETag: \"v1\"\r\n"
+             "Accept-Ranges: bytes\r\nVary: Cookie\r\nContent-Length: 512\r\n\r\n" TEXT512},
+    {"weaketag", "HTTP/1.1 200 OK\r\nContent-Type: text/css\r\nETag: W/\"v2\"\r\n"
+                 "Vary: Accept-Encoding\r\nContent-Length: 512\r\n\r\n" TEXT512},
+    {"identity", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 "Content-Encoding: identity\r\nContent-Length: 512\r\n\r\n" TEXT512},
+    {"coded", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: br\r\n"
+              "Content-Length: 512\r\n\r\n" TEXT512},
+    {"notransform", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                    "Cache-Control: public, No-Transform\r\nContent-Length: 512\r\n\r\n" TEXT512},
+    {"png", "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 512\r\n\r\n" TEXT512},
+    {"small", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n"
+              "0123456789"},
+    {"chunkedhtml", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n"
+                    "7\r\n, world\r\n0\r\nX-Checksum: abc\r\n\r\n"},
     /* Several interim responses before the final one. */
     {"1xx", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
             "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"

@@ -162,6 +162,13 @@ struct rp_chunked {
  * trailer section have been read. */
 ssize_t rp_chunked_scan(struct rp_chunked *c, const char *buf, size_t len, bool *done);
 
+/* rp_chunked_scan that also decodes: the chunk data among the bytes it
+ * reads is moved, in place, to buf[0..*data_len); the framing, extensions
+ * and trailer section are dropped. For a body that is transformed (body
+ * filters) rather than relayed as it was framed. */
+ssize_t rp_chunked_decode(struct rp_chunked *c, char *buf, size_t len, size_t *data_len,
+                          bool *done);
+
 /* Removes from a complete trailer section p[0..n) (field lines, each ending
  * in CRLF, then the final CRLF, as rp_chunked_scan accepted it) the fields
  * that may not be trailers (RFC 9110 6.5.1: framing, routing, hop-by-hop,

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 4
+#define RP_PROGRAM_ABI 5
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
@@ -142,10 +142,41 @@ enum rp_action_kind {
     RP_ACTION_REDIRECT = 3, /* answer `status` with Location: `location` */
 };
 
+/* What a route does to an exchange beyond the decision's answer: a program
+ * of steps the runtime runs in its phases (docs/runtime.md), a const table
+ * per route ending in RP_STEP_END. A new kind of step adds a value to the
+ * enum and an argument struct; the shapes here stay, and a runtime meeting
+ * a kind it does not know refuses the program at start. */
+enum rp_step_kind {
+    RP_STEP_END = 0,
+    RP_STEP_COMPRESS = 1, /* arg: struct rp_compress_def; response body filter */
+};
+
+struct rp_step {
+    enum rp_step_kind kind;
+    const void *arg;
+};
+
+/* Content codings (rp_compress_def.codings). */
+#define RP_CODING_GZIP (1u << 0)
+
+/* `compress gzip { types [...]; min SIZE; level N }`: responses of these
+ * media types, from min_length bytes, are compressed for clients that
+ * accept a coding. */
+struct rp_compress_def {
+    const char *where;
+    uint32_t codings;    /* RP_CODING_* */
+    uint32_t level;      /* 1 (fast) .. 9 (small) */
+    uint64_t min_length; /* responses known to be shorter go as they are */
+    uint32_t n_types;
+    const char *const *types; /* lower case "type/subtype", or "type/" then a star */
+};
+
 /* One route as written, for logs, `rpx explain` and `rpx test`. */
 struct rp_route_def {
     const char *where;
     const char *label; /* the route's matchers as written, e.g. `path "/api/"` */
+    const struct rp_step *steps; /* NULL: none */
 };
 
 /* What the runtime gives the decision function: the request, as slices into

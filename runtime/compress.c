@@ -1,0 +1,365 @@
+/* compress.c: the `compress` step (compress.h). */
+#define ZLIB_CONST
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "compress.h"
+#include "steps.h"
+
+/* ---- reading the request and response fields ------------------------------ */
+
+static bool is_ows(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+/* A qvalue (RFC 9110 12.4.2) above zero: "1", "1.0", "0.5", "0.001"; "0",
+ * "0.000" and anything malformed are zero. */
+static bool qvalue_positive(const char *p, const char *end)
+{
+    if (p == end)
+        return false;
+    if (*p == '1') {
+        for (p++; p < end; p++)
+            if (*p != '.' && *p != '0')
+                return false;
+        return true;
+    }
+    if (*p != '0')
+        return false;
+    bool positive = false;
+    if (++p < end && *p++ != '.')
+        return false;
+    for (int digits = 0; p < end; p++, digits++) {
+        if (*p < '0' || *p > '9' || digits == 3)
+            return false;
+        positive |= *p != '0';
+    }
+    return positive;
+}
+
+static bool token_is(const char *p, size_t n, const char *lit)
+{
+    return strlen(lit) == n && strncasecmp(p, lit, n) == 0;
+}
+
+/* Calls fn for each element of a comma-separated list field: the element
+ * without surrounding white space. */
+static void each_element(const struct rp_http1_header *h,
+                         void (*fn)(const char *p, const char *end, void *arg), void *arg)
+{
+    const char *p = h->value, *end = h->value + h->value_len;
+    while (p < end) {
+        while (p < end && (is_ows(*p) || *p == ','))
+            p++;
+        const char *s = p;
+        while (p < end && *p != ',')
+            p++;
+        const char *e = p;
+        while (e > s && is_ows(e[-1]))
+            e--;
+        if (e > s)
+            fn(s, e, arg);
+    }
+}
+
+struct accept_scan {
+    int gzip, star; /* -1: not named; 0: weight 0; 1: accepted */
+};
+
+static void accept_element(const char *p, const char *end, void *arg)
+{
+    struct accept_scan *a = arg;
+    const char *semi = memchr(p, ';', (size_t)(end - p));
+    const char *name_end = semi ? semi : end;
+    while (name_end > p && is_ows(name_end[-1]))
+        name_end--;
+    bool ok = true;
+    /* Parameters: only q means anything to a coding. */
+    const char *q = semi;
+    while (q && q < end) {
+        q++; /* past the ';' */
+        while (q < end && is_ows(*q))
+            q++;
+        const char *pe = q;
+        while (pe < end && *pe != ';')
+            pe++;
+        const char *next = pe < end ? pe : NULL;
+        while (pe > q && is_ows(pe[-1]))
+            pe--;
+        if (pe - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=')
+            ok = qvalue_positive(q + 2, pe);
+        q = next;
+    }
+    size_t n = (size_t)(name_end - p);
+    /* "x-gzip" is gzip (RFC 9110 8.4.1.3); a coding named twice keeps its
+     * best weight. */
+    if (token_is(p, n, "gzip") || token_is(p, n, "x-gzip"))
+        a->gzip = a->gzip == 1 || ok;
+    else if (token_is(p, n, "*"))
+        a->star = a->star == 1 || ok;
+}
+
+uint32_t rp_accept_codings(const struct rp_http1_header *h, uint32_t n)
+{
+    struct accept_scan a = {-1, -1};
+    for (uint32_t i = 0; i < n; i++)
+        if (rp_http1_name_is(&h[i], "accept-encoding", 15))
+            each_element(&h[i], accept_element, &a);
+    bool gzip = a.gzip >= 0 ? a.gzip == 1 : a.star == 1;
+    return gzip ? RP_CODING_GZIP : 0;
+}
+
+bool rp_compress_type_ok(const struct rp_compress_def *def, const char *ct, size_t len)
+{
+    size_t n = 0;
+    while (n < len && ct[n] != ';' && !is_ows(ct[n]))
+        n++;
+    const char *slash = memchr(ct, '/', n);
+    if (!slash)
+        return false;
+    size_t type_len = (size_t)(slash - ct);
+    for (uint32_t i = 0; i < def->n_types; i++) {
+        const char *t = def->types[i];
+        size_t tl = strlen(t);
+        if (tl == n && strncasecmp(t, ct, n) == 0)
+            return true;
+        /* type/ and a star: every subtype */
+        if (tl == type_len + 2 && t[tl - 1] == '*' && strncasecmp(t, ct, type_len + 1) == 0)
+            return true;
+        if (tl == 3 && memcmp(t, "*/*", 3) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void no_transform_element(const char *p, const char *end, void *arg)
+{
+    const char *eq = memchr(p, '=', (size_t)(end - p));
+    if (token_is(p, (size_t)((eq ? eq : end) - p), "no-transform"))
+        *(bool *)arg = true;
+}
+
+static const struct rp_http1_header *find_field(const struct rp_http1_response *r,
+                                                const char *lname, size_t len)
+{
+    for (uint32_t i = 0; i < r->n_headers; i++)
+        if (rp_http1_name_is(&r->headers[i], lname, len))
+            return &r->headers[i];
+    return NULL;
+}
+
+/* The length a response declares, also for a response to HEAD (which has
+ * no body to frame); false when it declares none. */
+static bool declared_length(const struct rp_http1_response *r, uint64_t *len)
+{
+    if (r->body == RP_HTTP1_BODY_LENGTH) {
+        *len = r->content_length;
+        return true;
+    }
+    const struct rp_http1_header *h = find_field(r, "content-length", 14);
+    if (!h || h->value_len == 0 || h->value_len > 19)
+        return false;
+    uint64_t v = 0;
+    for (uint32_t i = 0; i < h->value_len; i++) {
+        if (h->value[i] < '0' || h->value[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(h->value[i] - '0');
+    }
+    *len = v;
+    return true;
+}
+
+/* Whether this response is one the route compresses, for any client. */
+static bool compressible(const struct rp_compress_def *def, const struct rp_http1_response *r,
+                         bool head_request)
+{
+    /* No body, or a body that is a part of one (206): left alone. */
+    if (r->status < 200 || r->status == 204 || r->status == 205 || r->status == 206 ||
+        r->status == 304)
+        return false;
+    if (!head_request && r->body == RP_HTTP1_BODY_NONE)
+        return false;
+    uint64_t len;
+    if (declared_length(r, &len) && (len == 0 || len < def->min_length))
+        return false;
+    const struct rp_http1_header *h = find_field(r, "content-encoding", 16);
+    if (h && !token_is(h->value, h->value_len, "identity"))
+        return false;
+    /* A body the server coded beyond chunked is relayed as it is. */
+    h = find_field(r, "transfer-encoding", 17);
+    if (h && !token_is(h->value, h->value_len, "chunked"))
+        return false;
+    h = find_field(r, "content-type", 12);
+    if (!h || !rp_compress_type_ok(def, h->value, h->value_len))
+        return false;
+    bool no_transform = false;
+    for (uint32_t i = 0; i < r->n_headers; i++)
+        if (rp_http1_name_is(&r->headers[i], "cache-control", 13))
+            each_element(&r->headers[i], no_transform_element, &no_transform);
+    return !no_transform;
+}
+
+static bool vary_names_encoding(const struct rp_http1_response *r)
+{
+    for (uint32_t i = 0; i < r->n_headers; i++) {
+        const struct rp_http1_header *h = &r->headers[i];
+        if (!rp_http1_name_is(h, "vary", 4))
+            continue;
+        /* "*" or accept-encoding among the names */
+        for (const char *p = h->value, *end = p + h->value_len; p < end;) {
+            while (p < end && (is_ows(*p) || *p == ','))
+                p++;
+            const char *s = p;
+            while (p < end && *p != ',' && !is_ows(*p))
+                p++;
+            if (token_is(s, (size_t)(p - s), "*") || token_is(s, (size_t)(p - s), "accept-encoding"))
+                return true;
+        }
+    }
+    return false;
+}
+
+int rp_compress_response(const struct rp_compress_def *def, uint32_t accepted,
+                         const struct rp_http1_response *resp, bool head_request,
+                         struct rp_head_edit *edit, struct rp_body_filters *filters)
+{
+    if (!compressible(def, resp, head_request))
+        return 0;
+    /* A cache in front must keep the coded and the plain answer apart. */
+    if (!vary_names_encoding(resp) && rp_head_edit_add(edit, "Vary", "Accept-Encoding", 15) < 0)
+        return 0;
+    if (!(accepted & def->codings & RP_CODING_GZIP))
+        return 0;
+    struct rp_head_edit saved = *edit;
+    int rc = rp_head_edit_add(edit, "Content-Encoding", "gzip", 4);
+    rc |= rp_head_edit_drop(edit, "content-encoding"); /* "identity" */
+    rc |= rp_head_edit_drop(edit, "accept-ranges");    /* ranges of the plain body */
+    /* The coded body is another representation: a strong validator of the
+     * plain one would be wrong for it; a weak one still revalidates (as
+     * nginx does it). */
+    const struct rp_http1_header *etag = find_field(resp, "etag", 4);
+    if (etag && etag->value_len > 0 && etag->value[0] == '"') {
+        char weak[RP_HEAD_EDIT_EXTRA_MAX];
+        if (etag->value_len + 2 < sizeof weak) {
+            memcpy(weak, "W/", 2);
+            memcpy(weak + 2, etag->value, etag->value_len);
+            rc |= rp_head_edit_drop(edit, "etag");
+            rc |= rp_head_edit_add(edit, "ETag", weak, etag->value_len + 2);
+        } else {
+            rc = -1;
+        }
+    }
+    edit->reframe = true;
+    if (rc == 0 && !head_request) {
+        uint64_t len = 0;
+        declared_length(resp, &len);
+        void *st = rp_gzip_new((int)def->level, len, filters->pool);
+        rc = st ? rp_filters_add(filters, &rp_gzip_filter, st) : -1;
+    }
+    if (rc < 0) {
+        *edit = saved;
+        return -1;
+    }
+    return 1;
+}
+
+/* ---- the gzip filter ----------------------------------------------------------- */
+
+struct gzip_state {
+    z_stream z;
+    struct rp_buf_pool *pool;
+};
+
+/* zlib's memory, counted against limits { memory }. Each block carries its
+ * size in front, for the count when it is freed. */
+static void *gzip_alloc(void *opaque, unsigned items, unsigned size)
+{
+    struct rp_buf_pool *pool = opaque;
+    size_t n = (size_t)items * size;
+    max_align_t *p = malloc(sizeof(max_align_t) + n);
+    if (!p)
+        return NULL;
+    *(size_t *)p = n;
+    atomic_fetch_add_explicit(&pool->other_bytes, n, memory_order_relaxed);
+    return p + 1;
+}
+
+static void gzip_free_block(void *opaque, void *block)
+{
+    struct rp_buf_pool *pool = opaque;
+    max_align_t *p = (max_align_t *)block - 1;
+    atomic_fetch_sub_explicit(&pool->other_bytes, *(size_t *)p, memory_order_relaxed);
+    free(p);
+}
+
+void *rp_gzip_new(int level, uint64_t length, struct rp_buf_pool *pool)
+{
+    struct gzip_state *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->pool = pool;
+    g->z.zalloc = gzip_alloc;
+    g->z.zfree = gzip_free_block;
+    g->z.opaque = pool;
+    /* A window larger than the body buys nothing: shrink it (and the hash
+     * with it) for a body of known length, from 256 KiB of state down to a
+     * few KiB for small ones. */
+    int wbits = 15, memlevel = 8;
+    if (length) {
+        while (wbits > 9 && length < (1u << (wbits - 1)) - 262) {
+            wbits--;
+            memlevel--;
+        }
+        if (memlevel < 1)
+            memlevel = 1;
+    }
+    if (level < 1 || level > 9)
+        level = 6;
+    /* 16 + wbits: the gzip wrapper (RFC 1952), as Content-Encoding: gzip
+     * means. */
+    if (deflateInit2(&g->z, level, Z_DEFLATED, 16 + wbits, memlevel, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static int gzip_run(void *st, const char *in, size_t in_len, size_t *used, char *out,
+                    size_t room, size_t *made, enum rp_filter_mode mode)
+{
+    struct gzip_state *g = st;
+    /* zlib counts in uInt. */
+    uInt in_n = in_len > UINT32_MAX ? UINT32_MAX : (uInt)in_len;
+    uInt out_n = room > UINT32_MAX ? UINT32_MAX : (uInt)room;
+    g->z.next_in = (const Bytef *)in;
+    g->z.avail_in = in_n;
+    g->z.next_out = (Bytef *)out;
+    g->z.avail_out = out_n;
+    bool all_in = in_n == in_len;
+    int flush = mode == RP_FILTER_FINISH && all_in  ? Z_FINISH
+                : mode == RP_FILTER_FLUSH && all_in ? Z_SYNC_FLUSH
+                                                    : Z_NO_FLUSH;
+    int rc = deflate(&g->z, flush);
+    *used = in_n - g->z.avail_in;
+    *made = out_n - g->z.avail_out;
+    if (rc == Z_STREAM_END)
+        return 1;
+    /* Z_BUF_ERROR: nothing could move (no room, or nothing to do). */
+    return rc == Z_OK || rc == Z_BUF_ERROR ? 0 : -1;
+}
+
+static void gzip_free(void *st)
+{
+    struct gzip_state *g = st;
+    deflateEnd(&g->z);
+    free(g);
+}
+
+const struct rp_filter_ops rp_gzip_filter = {
+    .name = "gzip",
+    .run = gzip_run,
+    .free = gzip_free,
+};

@@ -1,0 +1,96 @@
+/* steps.c: a route's steps in the exchange's phases (steps.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compress.h"
+#include "steps.h"
+
+int rp_head_edit_drop(struct rp_head_edit *e, const char *lname)
+{
+    if (e->n_drop == RP_HEAD_EDIT_DROP_MAX)
+        return -1;
+    e->drop[e->n_drop] = lname;
+    e->drop_len[e->n_drop] = (uint8_t)strlen(lname);
+    e->n_drop++;
+    return 0;
+}
+
+int rp_head_edit_add(struct rp_head_edit *e, const char *name, const char *value,
+                     size_t value_len)
+{
+    size_t name_len = strlen(name);
+    if (e->extra_len + name_len + 2 + value_len + 2 > sizeof e->extra)
+        return -1;
+    char *p = e->extra + e->extra_len;
+    memcpy(p, name, name_len);
+    p += name_len;
+    memcpy(p, ": ", 2);
+    memcpy(p + 2, value, value_len);
+    memcpy(p + 2 + value_len, "\r\n", 2);
+    e->extra_len += (uint32_t)(name_len + 2 + value_len + 2);
+    return 0;
+}
+
+bool rp_head_edit_drops(const struct rp_head_edit *e, const struct rp_http1_header *h)
+{
+    for (uint32_t i = 0; i < e->n_drop; i++)
+        if (rp_http1_name_is(h, e->drop[i], e->drop_len[i]))
+            return true;
+    return false;
+}
+
+uint32_t rp_steps_unknown(const struct rp_program *prog)
+{
+    for (uint32_t r = 0; r < prog->n_routes; r++)
+        for (const struct rp_step *st = prog->routes[r].steps; st && st->kind != RP_STEP_END; st++)
+            if (st->kind != RP_STEP_COMPRESS || !st->arg)
+                return r;
+    return RP_NO_ROUTE;
+}
+
+void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
+                      const struct rp_http1_request *req)
+{
+    s->steps = steps;
+    s->accept_codings = 0;
+    for (const struct rp_step *st = steps; st && st->kind != RP_STEP_END; st++) {
+        switch (st->kind) {
+        case RP_STEP_COMPRESS:
+            s->accept_codings = rp_accept_codings(req->headers, req->n_headers);
+            break;
+        case RP_STEP_END:
+            break;
+        }
+    }
+}
+
+int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_response *resp,
+                           const struct rp_response_ctx *ctx, struct rp_head_edit *edit,
+                           struct rp_body_filters **filters)
+{
+    *filters = NULL;
+    if (!s->steps)
+        return 0;
+    struct rp_body_filters *chain = malloc(sizeof *chain);
+    if (!chain)
+        return -1;
+    rp_filters_init(chain, ctx->pool, ctx->chunked_ok);
+    int rc = 0;
+    for (const struct rp_step *st = s->steps; st->kind != RP_STEP_END; st++) {
+        switch (st->kind) {
+        case RP_STEP_COMPRESS:
+            if (rp_compress_response(st->arg, s->accept_codings, resp, ctx->head_request, edit,
+                                     chain) < 0)
+                rc = -1;
+            break;
+        case RP_STEP_END:
+            break;
+        }
+    }
+    if (chain->n == 0) {
+        free(chain);
+        return rc;
+    }
+    *filters = chain;
+    return rc;
+}
