@@ -24,7 +24,7 @@ void rp_buf_put(struct rp_buf_pool *pool, struct rp_buf *b)
 {
     if (!b)
         return;
-    if (pool->n_free >= pool->max_free) {
+    if (!RP_POOLS_KEEP || pool->n_free >= pool->max_free) {
         free(b);
         pool->n_alloc--;
         return;

@@ -22,6 +22,15 @@
  * compiler refuses more. Heads above it get 431. */
 #define RP_HEAD_MAX (16 * 1024)
 
+/* Under AddressSanitizer the per-worker pools (buffers, exchanges,
+ * connections) keep nothing: what is given back is freed, so a use after
+ * release is reported instead of reading a pooled object. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RP_POOLS_KEEP 0
+#else
+#define RP_POOLS_KEEP 1
+#endif
+
 struct rp_buf {
     uint32_t start;        /* first unread byte */
     uint32_t end;          /* one past the last byte */

@@ -6,7 +6,7 @@
 #include <zlib.h>
 
 #include "compress.h"
-#include "steps.h"
+#include "edit.h"
 
 /* ---- reading the request and response fields ------------------------------ */
 
@@ -271,7 +271,19 @@ int rp_compress_response(const struct rp_compress_def *def, uint32_t accepted,
 struct gzip_state {
     z_stream z;
     struct rp_buf_pool *pool;
+    int wbits, memlevel, level;
+    struct gzip_state *next_free;
 };
+
+/* Compressors kept for reuse, per worker thread. A fresh zlib state per
+ * response costs more than compressing a small body: its 64 KiB blocks go
+ * back to the kernel when freed (madvise, a cross-CPU flush on a threaded
+ * process) and fault in zeroed next time. A kept one is reset instead, as
+ * nginx reuses its per-request pool. Each stays counted in the worker's
+ * other_bytes while kept. */
+#define GZIP_KEEP 16
+static _Thread_local struct gzip_state *gzip_kept;
+static _Thread_local unsigned gzip_n_kept;
 
 /* zlib's memory, counted against limits { memory }. Each block carries its
  * size in front, for the count when it is freed. */
@@ -295,15 +307,35 @@ static void gzip_free_block(void *opaque, void *block)
     free(p);
 }
 
+static void gzip_destroy(struct gzip_state *g)
+{
+    deflateEnd(&g->z);
+    free(g);
+}
+
+/* A kept compressor of this shape, reset; NULL if none. */
+static struct gzip_state *gzip_reuse(int wbits, int memlevel, int level,
+                                     struct rp_buf_pool *pool)
+{
+    for (struct gzip_state **pp = &gzip_kept; *pp; pp = &(*pp)->next_free) {
+        struct gzip_state *g = *pp;
+        if (g->wbits != wbits || g->memlevel != memlevel || g->pool != pool)
+            continue;
+        *pp = g->next_free;
+        gzip_n_kept--;
+        if (deflateReset(&g->z) != Z_OK ||
+            (g->level != level && deflateParams(&g->z, level, Z_DEFAULT_STRATEGY) != Z_OK)) {
+            gzip_destroy(g);
+            return NULL;
+        }
+        g->level = level;
+        return g;
+    }
+    return NULL;
+}
+
 void *rp_gzip_new(int level, uint64_t length, struct rp_buf_pool *pool)
 {
-    struct gzip_state *g = calloc(1, sizeof *g);
-    if (!g)
-        return NULL;
-    g->pool = pool;
-    g->z.zalloc = gzip_alloc;
-    g->z.zfree = gzip_free_block;
-    g->z.opaque = pool;
     /* A window larger than the body buys nothing: shrink it (and the hash
      * with it) for a body of known length, from 256 KiB of state down to a
      * few KiB for small ones. */
@@ -318,6 +350,19 @@ void *rp_gzip_new(int level, uint64_t length, struct rp_buf_pool *pool)
     }
     if (level < 1 || level > 9)
         level = 6;
+    struct gzip_state *g = gzip_reuse(wbits, memlevel, level, pool);
+    if (g)
+        return g;
+    g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->pool = pool;
+    g->wbits = wbits;
+    g->memlevel = memlevel;
+    g->level = level;
+    g->z.zalloc = gzip_alloc;
+    g->z.zfree = gzip_free_block;
+    g->z.opaque = pool;
     /* 16 + wbits: the gzip wrapper (RFC 1952), as Content-Encoding: gzip
      * means. */
     if (deflateInit2(&g->z, level, Z_DEFLATED, 16 + wbits, memlevel, Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -325,6 +370,16 @@ void *rp_gzip_new(int level, uint64_t length, struct rp_buf_pool *pool)
         return NULL;
     }
     return g;
+}
+
+void rp_gzip_clear_kept(void)
+{
+    while (gzip_kept) {
+        struct gzip_state *g = gzip_kept;
+        gzip_kept = g->next_free;
+        gzip_destroy(g);
+    }
+    gzip_n_kept = 0;
 }
 
 static int gzip_run(void *st, const char *in, size_t in_len, size_t *used, char *out,
@@ -354,8 +409,13 @@ static int gzip_run(void *st, const char *in, size_t in_len, size_t *used, char 
 static void gzip_free(void *st)
 {
     struct gzip_state *g = st;
-    deflateEnd(&g->z);
-    free(g);
+    if (!RP_POOLS_KEEP || gzip_n_kept >= GZIP_KEEP) {
+        gzip_destroy(g);
+        return;
+    }
+    g->next_free = gzip_kept;
+    gzip_kept = g;
+    gzip_n_kept++;
 }
 
 const struct rp_filter_ops rp_gzip_filter = {

@@ -40,4 +40,8 @@ int rp_compress_response(const struct rp_compress_def *def, uint32_t accepted,
 void *rp_gzip_new(int level, uint64_t length, struct rp_buf_pool *pool);
 extern const struct rp_filter_ops rp_gzip_filter;
 
+/* Frees the compressors the calling thread keeps for reuse (at a worker's
+ * exit). */
+void rp_gzip_clear_kept(void);
+
 #endif

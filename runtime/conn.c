@@ -47,7 +47,7 @@ static void exchange_put(struct rp_worker *w, struct rp_exchange *x)
 {
     if (!x)
         return;
-    if (w->n_free_x >= RP_MAX_FREE_EXCHANGES) {
+    if (!RP_POOLS_KEEP || w->n_free_x >= RP_MAX_FREE_EXCHANGES) {
         free(x);
         return;
     }
@@ -74,8 +74,8 @@ void rp_exchange_pool_clear(struct rp_worker *w)
 
 #define RP_MAX_FREE_CONNS 4096
 
-static void conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
-                     unsigned listener)
+void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
+                  unsigned listener)
 {
     /* Connections come from the worker's free list: a new connection per
      * request costs no allocation once the pool is warm. */
@@ -109,50 +109,6 @@ static void conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage 
     conn_io_cb(w->loop, &c->io, EV_READ);
 }
 
-void rp_conn_accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
-{
-    (void)revents;
-    struct rp_worker *w = ev_userdata(loop);
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof peer;
-    /* One accept per readiness event, as nginx does by default: with
-     * SO_REUSEPORT each worker has its own queue, and a second accept would
-     * usually cost a system call only to learn the queue is empty. */
-    if (!rp_worker_may_accept(w)) {
-        /* At the connection or memory limit: new clients wait in the
-         * listen queue until a connection closes. */
-        if (rp_log_limit_pass(&w->accept_log, ev_now(loop)))
-            rp_warn("worker %u: at the limit of %u connections or %llu MB of buffers; "
-                    "new connections wait",
-                    w->id, w->cfg->max_conns, (unsigned long long)(w->cfg->max_buf_bytes >> 20));
-        rp_worker_accept_pause(w, 0);
-        return;
-    }
-    unsigned l = (unsigned)(lw - w->accept_watchers);
-    if (!rp_listener_has_room(w->proc, l)) {
-        if (rp_log_limit_pass(&w->accept_log, ev_now(loop)))
-            rp_warn("worker %u: listener %s at its limit of %u connections; new connections "
-                    "wait",
-                    w->id, l < w->prog->n_listeners ? w->prog->listeners[l].where : "",
-                    w->proc->listener_max[l]);
-        rp_worker_listener_full(w, l);
-        return;
-    }
-    int fd = accept4(lw->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-        int err = errno;
-        if (err == EAGAIN || err == EINTR || err == ECONNABORTED)
-            return;
-        if (rp_log_limit_pass(&w->accept_log, ev_now(loop)))
-            rp_warn("accept: %s; pausing new connections for 100 ms", strerror(err));
-        /* Out of descriptors or memory: the connection stays queued and the
-         * listener stays readable, so retrying at once would spin. */
-        rp_worker_accept_pause(w, 0.1);
-        return;
-    }
-    conn_new(w, fd, &peer, l);
-}
-
 void rp_conn_close(struct rp_conn *c)
 {
     struct rp_worker *w = c->w;
@@ -168,7 +124,6 @@ void rp_conn_close(struct rp_conn *c)
     close(c->tr.fd);
     atomic_fetch_sub_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&w->proc->listener_conns[c->listener], 1, memory_order_relaxed);
-    rp_worker_accept_resume(w);
     rp_buf_put(&w->bufs, c->in);
     rp_buf_put(&w->bufs, c->out);
     c->in = c->out = NULL;
@@ -197,7 +152,7 @@ void rp_conn_free_closed(struct rp_worker *w)
         struct rp_conn *c = w->closed;
         w->closed = c->next;
         w->n_conns--;
-        if (w->n_free_conns < RP_MAX_FREE_CONNS && !w->stopping) {
+        if (RP_POOLS_KEEP && w->n_free_conns < RP_MAX_FREE_CONNS && !w->stopping) {
             c->next = w->free_conns;
             w->free_conns = c;
             w->n_free_conns++;
@@ -205,7 +160,6 @@ void rp_conn_free_closed(struct rp_worker *w)
             free(c);
         }
     }
-    rp_worker_maybe_exit(w);
 }
 
 bool rp_conn_close_if_idle(struct rp_conn *c)

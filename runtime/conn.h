@@ -70,16 +70,6 @@ struct rp_exchange_record {
     const char *end;      /* "done", or why it ended early */
 };
 
-struct rp_exchange {
-    struct rp_exchange *next_free;
-    struct rp_exchange_record rec;
-    /* Slices in `req` point into the connection's `in` and are valid only
-     * until the head is consumed (after deciding and rebuilding). */
-    struct rp_http1_request req;
-    struct rp_decision decision; /* the policy's answer */
-    char host_lc[256];           /* the request's host, lower case, no port */
-};
-
 /* What proxy.c keeps for a proxied exchange: the attempt(s) on servers,
  * both bodies in flight, the queue. Only proxy.c reads or writes it. */
 struct rp_proxy_state {
@@ -115,6 +105,18 @@ struct rp_proxy_state {
     struct rp_body_filters *filters;   /* the response body's, or NULL: relayed as framed */
 };
 
+struct rp_exchange {
+    struct rp_exchange *next_free;
+    struct rp_exchange_record rec;
+    /* Slices in `req` point into the connection's `in` and are valid only
+     * until the head is consumed (after deciding and rebuilding). */
+    struct rp_http1_request req;
+    struct rp_decision decision; /* the policy's answer */
+    char host_lc[256];           /* the request's host, lower case, no port */
+    /* proxy.c's part, for an exchange with a server (RP_CONN_PROXYING). */
+    struct rp_proxy_state px;
+};
+
 struct rp_conn {
     ev_io io;       /* client socket; see rp_conn_want() */
     ev_timer timer; /* header, idle, body or server timeout, by state */
@@ -141,22 +143,23 @@ struct rp_conn {
     bool idempotent;   /* may be replayed on a fresh server connection */
     bool client_http10;
 
-    /* proxy.c's state for a proxied exchange (RP_CONN_PROXYING). */
-    struct rp_proxy_state px;
     uint32_t listener;        /* the listener it came in on */
     uint32_t exchanges;       /* requests answered on it */
     uint64_t bytes_in, bytes_out; /* from and to the client, all exchanges */
 };
 
-/* Accepts a connection on a listening socket (one per readiness event). */
-void rp_conn_accept_cb(struct ev_loop *loop, ev_io *w, int revents);
+/* Starts serving a client connection just accepted on listener `listener`
+ * (the worker accepts, under its limits). Closes fd if it cannot. */
+void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
+                  unsigned listener);
 
 /* Closes a connection and whatever exchange it has. The memory stays valid,
  * with state RP_CONN_CLOSED, until rp_conn_free_closed(), so a caller up the
  * stack can still see that it was closed. */
 void rp_conn_close(struct rp_conn *c);
 
-/* Frees the connections closed since the last call (once per loop turn). */
+/* Frees the connections closed since the last call (once per loop turn, by
+ * the worker, which then resumes accepting if a limit paused it). */
 void rp_conn_free_closed(struct rp_worker *w);
 
 /* Frees the worker's pooled exchanges and connections (at exit). */

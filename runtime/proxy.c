@@ -190,15 +190,16 @@ static int add_named(struct rp_buf *b, const struct rp_http1_header *h, uint32_t
 
 static const struct rp_backend_def *backend_of(const struct rp_conn *c)
 {
-    return &c->w->prog->backends[c->px.backend];
+    return &c->w->prog->backends[c->x->px.backend];
 }
 
-/* Writes the request head the server gets into c->px.up_head. Returns -1 if it
+/* Writes the request head the server gets into c->x->px.up_head. Returns -1 if it
  * does not fit. */
 static int build_request_head(struct rp_conn *c)
 {
+    struct rp_proxy_state *px = &c->x->px;
     const struct rp_http1_request *req = &c->x->req;
-    struct rp_buf *b = c->px.up_head;
+    struct rp_buf *b = px->up_head;
     /* An absolute-form target is sent in origin form, its authority as Host. */
     bool absolute = req->target[0] != '/' && req->target[0] != '*';
     bool continue_sent = (req->flags & RP_HTTP1_F_EXPECT_CONTINUE) != 0;
@@ -242,7 +243,7 @@ static int build_request_head(struct rp_conn *c)
     }
     if (req->body == RP_HTTP1_BODY_CHUNKED)
         rc |= RP_BUF_ADD_LIT(b, "Transfer-Encoding: chunked\r\n");
-    if (c->px.upgrade) {
+    if (px->upgrade) {
         /* Upgrade is hop-by-hop: it goes on only when the route tunnels. */
         rc |= add_named(b, req->headers, req->n_headers, "upgrade", 7);
         rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\n");
@@ -259,6 +260,7 @@ static int build_request_head(struct rp_conn *c)
 static int build_response_head(struct rp_conn *c, const struct rp_http1_response *resp,
                                bool final, const struct rp_head_edit *edit)
 {
+    struct rp_proxy_state *px = &c->x->px;
     struct rp_buf *b = c->out;
     int rc = RP_BUF_ADD_LIT(b, "HTTP/1.1 ");
     rc |= rp_buf_add_u64(b, resp->status);
@@ -279,7 +281,7 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
         rc |= add(b, edit->extra, edit->extra_len);
     /* Filters' output is framed in chunks for an HTTP/1.1 client (an
      * HTTP/1.0 one reads it until the close). */
-    if (c->px.filters && c->px.filters->chunked)
+    if (px->filters && px->filters->chunked)
         rc |= RP_BUF_ADD_LIT(b, "Transfer-Encoding: chunked\r\n");
     if (final) {
         c->x->rec.status = resp->status;
@@ -302,23 +304,24 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
 static void proxy_watch(struct rp_conn *c)
 {
     if (c->state != RP_CONN_PROXYING)
-        return;
+        return; /* closed or answered: nothing to watch, and c->x may be gone */
+    struct rp_proxy_state *px = &c->x->px;
     int client = 0, server = 0;
     if (c->client_blocked)
         client |= EV_WRITE;
     if (!c->client_eof && (!c->in || rp_buf_room(c->in) > 0 || c->in->start > 0))
         client |= EV_READ;
-    if (c->px.up) {
-        if (c->px.up->connecting) {
+    if (px->up) {
+        if (px->up->connecting) {
             server = EV_WRITE;
         } else {
-            if (c->px.up_blocked)
+            if (px->up_blocked)
                 server |= EV_WRITE;
             /* Back-pressure: a client that does not read stops the server. */
-            if (!c->client_blocked && !c->px.up_eof)
+            if (!c->client_blocked && !px->up_eof)
                 server |= EV_READ;
         }
-        rp_io_want(c->w->loop, &c->px.up->io, server);
+        rp_io_want(c->w->loop, &px->up->io, server);
     }
     rp_conn_want(c, client);
 }
@@ -330,7 +333,7 @@ static void proxy_watch(struct rp_conn *c)
  * printed, with a count of those held back. Returns false to skip one. */
 static bool warn_allowed(struct rp_conn *c)
 {
-    return rp_log_limit_pass(&c->w->backends[c->px.backend].proxy.warn_limit, ev_now(c->w->loop));
+    return rp_log_limit_pass(&c->w->backends[c->x->px.backend].proxy.warn_limit, ev_now(c->w->loop));
 }
 
 /* Arms the exchange's timer for whoever it now waits on: the connect, the
@@ -338,11 +341,12 @@ static bool warn_allowed(struct rp_conn *c)
  * progress, so a slow but moving transfer never times out. */
 static void proxy_arm_timer(struct rp_conn *c)
 {
+    struct rp_proxy_state *px = &c->x->px;
     const struct rp_config *cfg = c->w->cfg;
     double t;
-    if (c->px.up && c->px.up->connecting)
+    if (px->up && px->up->connecting)
         t = cfg->connect_timeout;
-    else if (!c->px.req_body.done && c->px.req_ready == 0 && !c->px.up_blocked && !c->px.resp_head_parsed)
+    else if (!px->req_body.done && px->req_ready == 0 && !px->up_blocked && !px->resp_head_parsed)
         t = cfg->client_body_timeout;
     else
         t = cfg->backend_timeout;
@@ -354,27 +358,29 @@ static void proxy_arm_timer(struct rp_conn *c)
  * server was in the same state when the attempt began (health.h). */
 static void attempt_begin(struct rp_conn *c, uint32_t server, bool probe)
 {
-    struct rp_server_state *st = &c->w->proc->server_state[c->px.backend][server];
-    c->px.server = server;
-    c->px.counted = true;
+    struct rp_proxy_state *px = &c->x->px;
+    struct rp_server_state *st = &c->w->proc->server_state[px->backend][server];
+    px->server = server;
+    px->counted = true;
     struct rp_exchange_record *rec = &c->x->rec;
     rec->server = (int32_t)server;
     rec->attempts++;
     rec->t_connect = 0;
-    c->px.probe = probe;
-    c->px.gen = rp_server_gen(st);
+    px->probe = probe;
+    px->gen = rp_server_gen(st);
     if (server < 64)
-        c->px.tried |= 1ull << server;
+        px->tried |= 1ull << server;
     atomic_fetch_add_explicit(&st->active, 1, memory_order_relaxed);
 }
 
 /* A probe's outcome (see rp_balance_pick): given once, at connect. */
 static void probe_verdict(struct rp_conn *c, bool ok, const char *why)
 {
-    if (!c->px.probe)
+    struct rp_proxy_state *px = &c->x->px;
+    if (!px->probe)
         return;
-    c->px.probe = false;
-    rp_health_probe_done(c->w->proc, c->px.backend, c->px.server, ok, rp_now_ms(c->w->loop), why);
+    px->probe = false;
+    rp_health_probe_done(c->w->proc, px->backend, px->server, ok, rp_now_ms(c->w->loop), why);
 }
 
 /* The attempt's server connection is ready (fresh or pooled). */
@@ -387,10 +393,11 @@ static void attempt_connected(struct rp_conn *c)
 /* The attempt failed for a reason that counts against the server. */
 static void server_failed(struct rp_conn *c, const char *why)
 {
-    if (c->px.probe)
+    struct rp_proxy_state *px = &c->x->px;
+    if (px->probe)
         probe_verdict(c, false, why);
     else
-        rp_health_failed(c->w->proc, c->px.backend, c->px.server, c->px.gen, rp_now_ms(c->w->loop), why);
+        rp_health_failed(c->w->proc, px->backend, px->server, px->gen, rp_now_ms(c->w->loop), why);
 }
 
 static void dispatch_queue(struct rp_worker *w, uint32_t backend);
@@ -398,33 +405,35 @@ static void dispatch_queue(struct rp_worker *w, uint32_t backend);
 /* The request no longer occupies its server: let a queued one have it. */
 static void attempt_end(struct rp_conn *c)
 {
-    if (!c->px.counted)
+    struct rp_proxy_state *px = &c->x->px;
+    if (!px->counted)
         return;
-    c->px.counted = false;
-    if (c->px.probe) {
+    px->counted = false;
+    if (px->probe) {
         /* Gone before the connect said anything: the next request probes. */
-        c->px.probe = false;
-        rp_health_probe_abandoned(c->w->proc, c->px.backend, c->px.server);
+        px->probe = false;
+        rp_health_probe_abandoned(c->w->proc, px->backend, px->server);
     }
-    atomic_fetch_sub_explicit(&c->w->proc->server_state[c->px.backend][c->px.server].active, 1,
+    atomic_fetch_sub_explicit(&c->w->proc->server_state[px->backend][px->server].active, 1,
                               memory_order_relaxed);
-    if (c->w->backends[c->px.backend].proxy.queued)
-        dispatch_queue(c->w, c->px.backend);
+    if (c->w->backends[px->backend].proxy.queued)
+        dispatch_queue(c->w, px->backend);
 }
 
 static void queue_remove(struct rp_conn *c)
 {
-    struct rp_proxy_backend_rt *rt = &c->w->backends[c->px.backend].proxy;
+    struct rp_proxy_state *px = &c->x->px;
+    struct rp_proxy_backend_rt *rt = &c->w->backends[px->backend].proxy;
     struct rp_conn **pp = &rt->queue;
     while (*pp && *pp != c)
-        pp = &(*pp)->px.queue_next;
+        pp = &(*pp)->x->px.queue_next;
     if (!*pp)
         return;
-    *pp = c->px.queue_next;
-    if (rt->queue_tail == &c->px.queue_next)
+    *pp = px->queue_next;
+    if (rt->queue_tail == &px->queue_next)
         rt->queue_tail = pp;
-    c->px.queue_next = NULL;
-    c->px.queued = false;
+    px->queue_next = NULL;
+    px->queued = false;
     rt->queued--;
 }
 
@@ -432,22 +441,24 @@ static void queue_remove(struct rp_conn *c)
 
 static void release_buffers(struct rp_conn *c)
 {
-    rp_buf_put(&c->w->bufs, c->px.up_head);
-    c->px.up_head = NULL;
-    if (c->px.filters) {
-        rp_filters_free(c->px.filters);
-        free(c->px.filters);
-        c->px.filters = NULL;
+    struct rp_proxy_state *px = &c->x->px;
+    rp_buf_put(&c->w->bufs, px->up_head);
+    px->up_head = NULL;
+    if (px->filters) {
+        rp_filters_free(px->filters);
+        free(px->filters);
+        px->filters = NULL;
     }
 }
 
 static void proxy_abort(struct rp_conn *c)
 {
-    if (c->px.queued)
+    struct rp_proxy_state *px = &c->x->px;
+    if (px->queued)
         queue_remove(c);
-    if (c->px.up) {
-        rp_upstream_close(c->px.up);
-        c->px.up = NULL;
+    if (px->up) {
+        rp_upstream_close(px->up);
+        px->up = NULL;
     }
     attempt_end(c);
     release_buffers(c);
@@ -457,17 +468,18 @@ static void proxy_abort(struct rp_conn *c)
  * can carry another request, and go on with the client. */
 static void proxy_finish(struct rp_conn *c)
 {
-    bool request_complete = c->px.req_body.done && c->px.req_ready == 0 && c->px.up_head &&
-                            rp_buf_len(c->px.up_head) == 0;
-    bool reuse = c->px.up_keep_alive && request_complete && !c->px.up_eof &&
-                 c->px.resp_body.kind != RP_HTTP1_BODY_CLOSE;
-    rp_upstream_release(c->px.up, reuse);
-    c->px.up = NULL;
+    struct rp_proxy_state *px = &c->x->px;
+    bool request_complete = px->req_body.done && px->req_ready == 0 && px->up_head &&
+                            rp_buf_len(px->up_head) == 0;
+    bool reuse = px->up_keep_alive && request_complete && !px->up_eof &&
+                 px->resp_body.kind != RP_HTTP1_BODY_CLOSE;
+    rp_upstream_release(px->up, reuse);
+    px->up = NULL;
     release_buffers(c);
     /* If the client's body was not all read, where its next request starts
      * is unknown: close. */
-    bool close_client = !c->px.req_body.done || c->px.resp_body.kind == RP_HTTP1_BODY_CLOSE;
-    c->linger = !c->px.req_body.done;
+    bool close_client = !px->req_body.done || px->resp_body.kind == RP_HTTP1_BODY_CLOSE;
+    c->linger = !px->req_body.done;
     c->state = RP_CONN_RESPONDING; /* leave PROXYING before exchange_done */
     attempt_end(c);
     if (c->state == RP_CONN_CLOSED)
@@ -479,22 +491,23 @@ static void proxy_finish(struct rp_conn *c)
  * by closing the client if part of the response was sent already. */
 static void proxy_fail_with(struct rp_conn *c, int status, const char *extra)
 {
-    if (c->px.queued)
+    struct rp_proxy_state *px = &c->x->px;
+    if (px->queued)
         queue_remove(c);
-    if (c->px.up) {
-        rp_upstream_close(c->px.up);
-        c->px.up = NULL;
+    if (px->up) {
+        rp_upstream_close(px->up);
+        px->up = NULL;
     }
     release_buffers(c);
     c->state = RP_CONN_RESPONDING;
     attempt_end(c);
-    if (c->px.resp_started) {
+    if (px->resp_started) {
         rp_conn_close(c);
         return;
     }
     /* What remains of the request body is unread, so the connection cannot
      * be reused. */
-    if (!c->px.req_body.done) {
+    if (!px->req_body.done) {
         c->keep_alive = false;
         c->linger = true;
     }
@@ -541,11 +554,12 @@ static void proxy_dispatch(struct rp_conn *c, uint64_t exclude, bool fresh);
  * connection cost the server nothing and are not rationed. */
 static bool can_retry(struct rp_conn *c, uint32_t why, bool unsent)
 {
+    struct rp_proxy_state *px = &c->x->px;
     const struct rp_backend_def *be = backend_of(c);
-    struct rp_proxy_backend_rt *rt = &c->w->backends[c->px.backend].proxy;
-    if (!(be->retry_on & why) || c->px.attempts > be->retries || c->px.resp_started)
+    struct rp_proxy_backend_rt *rt = &c->w->backends[px->backend].proxy;
+    if (!(be->retry_on & why) || px->attempts > be->retries || px->resp_started)
         return false;
-    if (!unsent && (!c->idempotent || c->px.req_body.kind != RP_HTTP1_BODY_NONE))
+    if (!unsent && (!c->idempotent || px->req_body.kind != RP_HTTP1_BODY_NONE))
         return false;
     if (unsent || why == RP_RETRY_RESET)
         return true;
@@ -560,14 +574,15 @@ static bool can_retry(struct rp_conn *c, uint32_t why, bool unsent)
  * request's retries (a failed probe does not: it was the proxy's gamble). */
 static void proxy_retry(struct rp_conn *c, bool counted)
 {
-    if (c->px.up) {
-        rp_upstream_close(c->px.up);
-        c->px.up = NULL;
+    struct rp_proxy_state *px = &c->x->px;
+    if (px->up) {
+        rp_upstream_close(px->up);
+        px->up = NULL;
     }
     attempt_end(c);
     if (counted)
-        c->px.attempts++;
-    proxy_dispatch(c, c->px.tried, true);
+        px->attempts++;
+    proxy_dispatch(c, px->tried, true);
 }
 
 /* errno values that say this process ran short (descriptors, memory, local
@@ -582,8 +597,9 @@ static bool local_shortage(int err)
  * sent, so the request may go again whatever its method. */
 static void proxy_connect_failed(struct rp_conn *c, int err)
 {
+    struct rp_proxy_state *px = &c->x->px;
     const struct rp_backend_def *be = backend_of(c);
-    const struct rp_server_def *sd = &be->servers[c->px.server];
+    const struct rp_server_def *sd = &be->servers[px->server];
     const char *why = err == ETIMEDOUT ? "connect timed out" : strerror(err);
     if (local_shortage(err)) {
         /* Not the server's fault: no health verdict (a probe is given up
@@ -594,9 +610,9 @@ static void proxy_connect_failed(struct rp_conn *c, int err)
         proxy_fail(c, 503);
         return;
     }
-    if (!c->px.probe && warn_allowed(c))
+    if (!px->probe && warn_allowed(c))
         rp_warn("server %s/%s (%s:%u): %s", be->name, sd->name, sd->host, sd->port, why);
-    if (c->px.probe) {
+    if (px->probe) {
         probe_verdict(c, false, why);
         proxy_retry(c, false);
         return;
@@ -618,23 +634,24 @@ static void proxy_connect_failed(struct rp_conn *c, int err)
  * counts against the server, and the policy's retries may move on. */
 static void proxy_upstream_failed(struct rp_conn *c, int err)
 {
-    struct rp_upstream *up = c->px.up;
+    struct rp_proxy_state *px = &c->x->px;
+    struct rp_upstream *up = px->up;
     if (up->connecting) {
         proxy_connect_failed(c, err ? err : ECONNREFUSED);
         return;
     }
-    bool nothing_received = !c->px.resp_head_parsed && (!up->in || rp_buf_len(up->in) == 0);
-    if (nothing_received && up->reused && !c->px.retried && c->idempotent &&
-        c->px.req_body.kind == RP_HTTP1_BODY_NONE) {
-        c->px.retried = true;
+    bool nothing_received = !px->resp_head_parsed && (!up->in || rp_buf_len(up->in) == 0);
+    if (nothing_received && up->reused && !px->retried && c->idempotent &&
+        px->req_body.kind == RP_HTTP1_BODY_NONE) {
+        px->retried = true;
         rp_upstream_close(up);
-        c->px.up = NULL;
+        px->up = NULL;
         attempt_end(c);
-        proxy_connect(c, c->px.server, true, false);
+        proxy_connect(c, px->server, true, false);
         return;
     }
     const struct rp_backend_def *be = backend_of(c);
-    const struct rp_server_def *def = &be->servers[c->px.server];
+    const struct rp_server_def *def = &be->servers[px->server];
     const char *why = err ? strerror(err) : "connection closed before a response";
     if (warn_allowed(c))
         rp_warn("server %s/%s (%s:%u): %s", be->name, def->name, def->host, def->port, why);
@@ -650,21 +667,22 @@ static void proxy_upstream_failed(struct rp_conn *c, int err)
  * `probe` (always fresh) tells health.h whether the server is back. */
 static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool probe)
 {
+    struct rp_proxy_state *px = &c->x->px;
     struct rp_worker *w = c->w;
     attempt_begin(c, server, probe);
-    c->px.up_head->start = 0;
-    c->px.up_blocked = false;
-    c->px.up_eof = false;
-    c->px.up = fresh || probe ? rp_upstream_connect(w, c->px.backend, server, c, up_io_cb)
-                           : rp_upstream_get(w, c->px.backend, server, c, up_io_cb);
-    if (!c->px.up) {
+    px->up_head->start = 0;
+    px->up_blocked = false;
+    px->up_eof = false;
+    px->up = fresh || probe ? rp_upstream_connect(w, px->backend, server, c, up_io_cb)
+                           : rp_upstream_get(w, px->backend, server, c, up_io_cb);
+    if (!px->up) {
         proxy_connect_failed(c, errno);
         return;
     }
-    if (!c->px.up->connecting)
+    if (!px->up->connecting)
         attempt_connected(c);
     proxy_arm_timer(c);
-    if (!c->px.up->connecting)
+    if (!px->up->connecting)
         proxy_send_request(c);
     proxy_watch(c);
 }
@@ -675,16 +693,17 @@ static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool p
  * with no usable server spreads over all of them. */
 static inline uint32_t choose_server(struct rp_conn *c, uint64_t exclude, bool *probe)
 {
+    struct rp_proxy_state *px = &c->x->px;
     struct rp_worker *w = c->w;
-    uint32_t s = rp_balance_pick(w, c->px.backend, c->px.hash, exclude, 0, probe);
+    uint32_t s = rp_balance_pick(w, px->backend, px->hash, exclude, 0, probe);
     if (s < RP_PICK_FULL)
         return s; /* the common case: a server */
     if (exclude)
-        s = rp_balance_pick(w, c->px.backend, c->px.hash, 0, 0, probe); /* the same server, then */
+        s = rp_balance_pick(w, px->backend, px->hash, 0, 0, probe); /* the same server, then */
     if (s == RP_PICK_NONE && backend_of(c)->when_down == RP_WHEN_DOWN_PANIC) {
-        s = rp_balance_pick(w, c->px.backend, c->px.hash, exclude, RP_PICK_F_PANIC, probe);
+        s = rp_balance_pick(w, px->backend, px->hash, exclude, RP_PICK_F_PANIC, probe);
         if (exclude && s == RP_PICK_NONE)
-            s = rp_balance_pick(w, c->px.backend, c->px.hash, 0, RP_PICK_F_PANIC, probe);
+            s = rp_balance_pick(w, px->backend, px->hash, 0, RP_PICK_F_PANIC, probe);
     }
     return s;
 }
@@ -693,8 +712,9 @@ static inline uint32_t choose_server(struct rp_conn *c, uint64_t exclude, bool *
  * max_conns or (`down`) for a server to come back, until its deadline. */
 static void proxy_enqueue(struct rp_conn *c, bool down)
 {
+    struct rp_proxy_state *px = &c->x->px;
     struct rp_worker *w = c->w;
-    struct rp_proxy_backend_rt *rt = &w->backends[c->px.backend].proxy;
+    struct rp_proxy_backend_rt *rt = &w->backends[px->backend].proxy;
     if (rt->queued >= RP_QUEUE_MAX) {
         if (warn_allowed(c))
             rp_warn("backend %s: queue full (%u waiting)", backend_of(c)->name, rt->queued);
@@ -704,21 +724,21 @@ static void proxy_enqueue(struct rp_conn *c, bool down)
             proxy_fail(c, 503);
         return;
     }
-    c->px.queued = true;
-    c->px.queued_down = down;
-    c->px.queue_next = NULL;
+    px->queued = true;
+    px->queued_down = down;
+    px->queue_next = NULL;
     if (!rt->queue)
         rt->queue_tail = &rt->queue;
     *rt->queue_tail = c;
-    rt->queue_tail = &c->px.queue_next;
+    rt->queue_tail = &px->queue_next;
     rt->queued++;
     /* One deadline per request, however often it comes back to the line. */
     ev_tstamp now = ev_now(w->loop);
-    if (c->px.queue_deadline == 0) {
+    if (px->queue_deadline == 0) {
         uint32_t ms = backend_of(c)->queue_timeout_ms;
-        c->px.queue_deadline = now + (ms ? ms / 1000.0 : RP_QUEUE_TIMEOUT_DEFAULT);
+        px->queue_deadline = now + (ms ? ms / 1000.0 : RP_QUEUE_TIMEOUT_DEFAULT);
     }
-    double left = c->px.queue_deadline - now;
+    double left = px->queue_deadline - now;
     rp_conn_set_timer(c, left > 0.001 ? left : 0.001);
     if (!ev_is_active(&w->queue_timer))
         ev_timer_again(w->loop, &w->queue_timer);
@@ -828,45 +848,46 @@ static uint64_t request_hash(struct rp_conn *c, const struct rp_backend_def *be)
 
 void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
 {
+    struct rp_proxy_state *px = &c->x->px;
     struct rp_worker *w = c->w;
     const struct rp_http1_request *req = &c->x->req;
     c->state = RP_CONN_PROXYING;
     c->handler = &proxy_handler;
-    c->px.backend = backend;
+    px->backend = backend;
     c->idempotent = idempotent_method(req);
-    c->px.retried = c->px.resp_started = c->px.resp_head_parsed = false;
-    c->px.up_blocked = c->client_blocked = c->px.up_eof = false;
-    c->px.up_keep_alive = false;
-    c->px.counted = c->px.queued = c->px.probe = false;
-    c->px.queue_deadline = 0;
-    c->px.attempts = 1;
-    c->px.tried = 0;
-    c->px.resp_ready = 0;
-    c->px.resp_stalled = false;
-    c->px.filters = NULL;
-    memset(&c->px.resp_body, 0, sizeof c->px.resp_body);
+    px->retried = px->resp_started = px->resp_head_parsed = false;
+    px->up_blocked = c->client_blocked = px->up_eof = false;
+    px->up_keep_alive = false;
+    px->counted = px->queued = px->probe = false;
+    px->queue_deadline = 0;
+    px->attempts = 1;
+    px->tried = 0;
+    px->resp_ready = 0;
+    px->resp_stalled = false;
+    px->filters = NULL;
+    memset(&px->resp_body, 0, sizeof px->resp_body);
     /* The request head phase of the route's steps, while the head is there. */
     uint32_t route = c->x->decision.route;
-    c->px.steps.steps = NULL;
+    px->steps.steps = NULL;
     if (route < w->prog->n_routes && w->prog->routes[route].steps)
-        rp_steps_request(&c->px.steps, w->prog->routes[route].steps, req);
-    memset(&c->px.req_body, 0, sizeof c->px.req_body);
-    c->px.req_body.kind = req->body;
-    c->px.req_body.left = req->content_length;
-    c->px.req_body.done = req->body == RP_HTTP1_BODY_NONE;
+        rp_steps_request(&px->steps, w->prog->routes[route].steps, req);
+    memset(&px->req_body, 0, sizeof px->req_body);
+    px->req_body.kind = req->body;
+    px->req_body.left = req->content_length;
+    px->req_body.done = req->body == RP_HTTP1_BODY_NONE;
     /* An Upgrade (WebSocket) handshake is passed on only on a route that
      * allows tunnels; elsewhere Upgrade is dropped as hop-by-hop. */
-    c->px.upgrade = c->x->decision.tunnel && !c->client_http10 &&
+    px->upgrade = c->x->decision.tunnel && !c->client_http10 &&
                  (req->flags & RP_HTTP1_F_CONN_UPGRADE) && (req->flags & RP_HTTP1_F_HAS_UPGRADE) &&
                  req->body == RP_HTTP1_BODY_NONE;
     const struct rp_backend_def *be = backend_of(c);
-    c->px.hash = be->balance == RP_BALANCE_HASH ? request_hash(c, be) : 0;
+    px->hash = be->balance == RP_BALANCE_HASH ? request_hash(c, be) : 0;
     /* Every request earns a tenth of a retry, up to a reserve. */
     struct rp_proxy_backend_rt *rt = &w->backends[backend].proxy;
     if (rt->retry_tokens < RP_RETRY_RESERVE)
         rt->retry_tokens += 0.1;
 
-    if (!(c->px.up_head = rp_buf_get(&w->bufs)) || !(c->out || (c->out = rp_buf_get(&w->bufs)))) {
+    if (!(px->up_head = rp_buf_get(&w->bufs)) || !(c->out || (c->out = rp_buf_get(&w->bufs)))) {
         proxy_fail(c, 503);
         return;
     }
@@ -880,22 +901,22 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
                            req->body != RP_HTTP1_BODY_NONE;
     /* The head is rebuilt: req's slices are not used past this point. */
     c->in->start += head_len;
-    ssize_t n = rp_body_advance(&c->px.req_body, c->in, 0);
+    ssize_t n = rp_body_advance(&px->req_body, c->in, 0);
     if (n < 0) {
         proxy_fail(c, 400);
         return;
     }
-    c->px.req_ready = (uint32_t)n;
-    c->px.req_seen = (uint64_t)n;
+    px->req_ready = (uint32_t)n;
+    px->req_seen = (uint64_t)n;
     uint64_t max_body = w->cfg->max_body;
     if (max_body && ((req->body == RP_HTTP1_BODY_LENGTH && req->content_length > max_body) ||
-                     c->px.req_seen > max_body)) {
+                     px->req_seen > max_body)) {
         proxy_fail(c, 413);
         return;
     }
     /* The client waits for our go-ahead before sending its body; the proxy
      * gives it, since it will read the body whatever the server says. */
-    if (expect_continue && c->px.req_ready == 0) {
+    if (expect_continue && px->req_ready == 0) {
         RP_BUF_ADD_LIT(c->out, "HTTP/1.1 100 Continue\r\n\r\n");
         proxy_send_response(c);
         if (c->state != RP_CONN_PROXYING)
@@ -907,41 +928,43 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
 /* Sends what is ready of the request (head, then body bytes) to the server. */
 static void proxy_send_request(struct rp_conn *c)
 {
+    struct rp_proxy_state *px = &c->x->px;
     struct iovec iov[2];
     int n = 0;
-    uint32_t head_left = rp_buf_len(c->px.up_head);
+    uint32_t head_left = rp_buf_len(px->up_head);
     if (head_left)
-        iov[n++] = (struct iovec){c->px.up_head->data + c->px.up_head->start, head_left};
-    if (c->px.req_ready)
-        iov[n++] = (struct iovec){c->in->data + c->in->start, c->px.req_ready};
+        iov[n++] = (struct iovec){px->up_head->data + px->up_head->start, head_left};
+    if (px->req_ready)
+        iov[n++] = (struct iovec){c->in->data + c->in->start, px->req_ready};
     if (n == 0) {
-        c->px.up_blocked = false;
+        px->up_blocked = false;
         return;
     }
-    ssize_t wr = rp_transport_writev(&c->px.up->tr, iov, n);
+    ssize_t wr = rp_transport_writev(&px->up->tr, iov, n);
     if (wr < 0) {
         if (errno == EAGAIN) {
-            c->px.up_blocked = true;
+            px->up_blocked = true;
             return;
         }
         proxy_upstream_failed(c, errno);
         return;
     }
     size_t k = (size_t)wr < head_left ? (size_t)wr : head_left;
-    c->px.up_head->start += (uint32_t)k;
+    px->up_head->start += (uint32_t)k;
     size_t body = (size_t)wr - k;
     c->in->start += (uint32_t)body;
-    c->px.req_ready -= (uint32_t)body;
+    px->req_ready -= (uint32_t)body;
     if (rp_buf_len(c->in) == 0)
         c->in->start = c->in->end = 0; /* the next read gets the whole buffer */
-    c->px.up_blocked = (size_t)wr < head_left + c->px.req_ready + body;
+    px->up_blocked = (size_t)wr < head_left + px->req_ready + body;
     if (wr > 0)
         proxy_arm_timer(c);
 }
 
 static void proxy_client_readable(struct rp_conn *c)
 {
-    if (c->px.req_body.done) {
+    struct rp_proxy_state *px = &c->x->px;
+    if (px->req_body.done) {
         /* Pipelined bytes wait until the response is complete; rp_conn_read
          * stops at a full buffer. A client that shuts its side after a
          * complete request (end of stream: rp_conn_read sets client_eof,
@@ -967,25 +990,25 @@ static void proxy_client_readable(struct rp_conn *c)
             break;
         bool filled = c->in->end == RP_BUF_SIZE;
         /* rp_conn_read may have compacted; new bytes follow the old ones. */
-        ssize_t body = rp_body_advance(&c->px.req_body, c->in, c->px.req_ready);
+        ssize_t body = rp_body_advance(&px->req_body, c->in, px->req_ready);
         if (body < 0) {
             proxy_fail(c, 400);
             return;
         }
-        c->px.req_ready += (uint32_t)body;
-        c->px.req_seen += (uint64_t)body;
+        px->req_ready += (uint32_t)body;
+        px->req_seen += (uint64_t)body;
         /* A chunked body has no length up front: it is counted as it comes. */
-        if (c->w->cfg->max_body && c->px.req_seen > c->w->cfg->max_body) {
+        if (c->w->cfg->max_body && px->req_seen > c->w->cfg->max_body) {
             proxy_fail(c, 413);
             return;
         }
         proxy_arm_timer(c);
-        if (!c->px.up || c->px.up->connecting || c->px.up_blocked)
+        if (!px->up || px->up->connecting || px->up_blocked)
             break;
         proxy_send_request(c);
         /* A read that filled the buffer says more is waiting (see
          * RP_READS_PER_EVENT); go on while the server takes it all. */
-        if (c->state != RP_CONN_PROXYING || c->px.up_blocked || c->px.req_body.done || !filled)
+        if (c->state != RP_CONN_PROXYING || px->up_blocked || px->req_body.done || !filled)
             break;
     }
     proxy_watch(c);
@@ -998,6 +1021,7 @@ static void proxy_client_readable(struct rp_conn *c)
  * directions become "until close" streams; neither connection is reused. */
 static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_response *resp)
 {
+    struct rp_proxy_state *px = &c->x->px;
     struct rp_buf *b = c->out;
     char line[64];
     int n = snprintf(line, sizeof line, "HTTP/1.1 101 %.*s\r\n", (int)resp->reason_len,
@@ -1011,16 +1035,16 @@ static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_respo
         proxy_fail(c, 502);
         return -1;
     }
-    rp_health_succeeded(c->w->proc, c->px.backend, c->px.server);
+    rp_health_succeeded(c->w->proc, px->backend, px->server);
     c->keep_alive = false;
-    c->px.up_keep_alive = false;
-    c->px.resp_head_parsed = true;
-    c->px.resp_body.kind = RP_HTTP1_BODY_CLOSE;
-    c->px.resp_body.done = false;
+    px->up_keep_alive = false;
+    px->resp_head_parsed = true;
+    px->resp_body.kind = RP_HTTP1_BODY_CLOSE;
+    px->resp_body.done = false;
     /* Whatever the client sends from now on is tunnel data. */
-    c->px.req_body.kind = RP_HTTP1_BODY_CLOSE;
-    c->px.req_body.done = false;
-    c->px.req_ready = c->in ? rp_buf_len(c->in) : 0;
+    px->req_body.kind = RP_HTTP1_BODY_CLOSE;
+    px->req_body.done = false;
+    px->req_ready = c->in ? rp_buf_len(c->in) : 0;
     return 1;
 }
 
@@ -1030,7 +1054,8 @@ static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_respo
  * exchange. */
 static int proxy_parse_response(struct rp_conn *c)
 {
-    struct rp_upstream *up = c->px.up;
+    struct rp_proxy_state *px = &c->x->px;
+    struct rp_upstream *up = px->up;
     struct rp_http1_response resp;
     if (!c->x->rec.t_first_byte)
         c->x->rec.t_first_byte = ev_now(c->w->loop);
@@ -1045,17 +1070,17 @@ static int proxy_parse_response(struct rp_conn *c)
             r = RP_HTTP1_E502;
         }
         if (r < 0) {
-            const struct rp_server_def *s = &c->w->prog->backends[c->px.backend].servers[c->px.server];
+            const struct rp_server_def *s = &c->w->prog->backends[px->backend].servers[px->server];
             if (warn_allowed(c))
                 rp_warn("server %s/%s sent a malformed response head",
-                        c->w->prog->backends[c->px.backend].name, s->name);
+                        c->w->prog->backends[px->backend].name, s->name);
             proxy_fail(c, 502);
             return -1;
         }
         if (resp.status >= 100 && resp.status < 200) {
             up->in->start += (uint32_t)r;
             if (resp.status == 101) {
-                if (!c->px.upgrade) {
+                if (!px->upgrade) {
                     /* Upgrade was not forwarded: a switch was never asked for. */
                     proxy_fail(c, 502);
                     return -1;
@@ -1082,17 +1107,17 @@ static int proxy_parse_response(struct rp_conn *c)
                 return -1;
             }
         } else {
-            rp_health_succeeded(c->w->proc, c->px.backend, c->px.server);
+            rp_health_succeeded(c->w->proc, px->backend, px->server);
         }
-        c->px.up_keep_alive = resp.minor_version == 1 ? !(resp.flags & RP_HTTP1_F_CONN_CLOSE)
+        px->up_keep_alive = resp.minor_version == 1 ? !(resp.flags & RP_HTTP1_F_CONN_CLOSE)
                                                    : (resp.flags & RP_HTTP1_F_CONN_KEEPALIVE);
         if (c->w->stopping || resp.body == RP_HTTP1_BODY_CLOSE)
             c->keep_alive = false;
-        c->px.resp_body.kind = resp.body;
-        c->px.resp_body.left = resp.content_length;
-        c->px.resp_body.done = resp.body == RP_HTTP1_BODY_NONE;
+        px->resp_body.kind = resp.body;
+        px->resp_body.left = resp.content_length;
+        px->resp_body.done = resp.body == RP_HTTP1_BODY_NONE;
         struct rp_head_edit edit, *editp = NULL;
-        if (c->px.steps.steps) {
+        if (px->steps.steps) {
             /* The response head phase: the route's steps edit the head and
              * may put the body through filters. */
             struct rp_response_ctx ctx = {.head_request = c->head_request,
@@ -1100,8 +1125,8 @@ static int proxy_parse_response(struct rp_conn *c)
                                           .pool = &c->w->bufs};
             rp_head_edit_init(&edit);
             editp = &edit;
-            rp_steps_response_head(&c->px.steps, &resp, &ctx, &edit, &c->px.filters);
-            if (c->px.filters && c->client_http10)
+            rp_steps_response_head(&px->steps, &resp, &ctx, &edit, &px->filters);
+            if (px->filters && c->client_http10)
                 c->keep_alive = false; /* the filtered body ends with the connection */
         }
         if (build_response_head(c, &resp, true, editp) < 0) {
@@ -1109,7 +1134,7 @@ static int proxy_parse_response(struct rp_conn *c)
             return -1;
         }
         up->in->start += (uint32_t)r;
-        c->px.resp_head_parsed = true;
+        px->resp_head_parsed = true;
         return 1;
     }
 }
@@ -1118,13 +1143,14 @@ static bool proxy_recv_response_once(struct rp_conn *c);
 
 static void proxy_recv_response(struct rp_conn *c)
 {
-    struct rp_upstream *up = c->px.up;
+    struct rp_proxy_state *px = &c->x->px;
+    struct rp_upstream *up = px->up;
     for (int i = 0; i < RP_READS_PER_EVENT; i++) {
         if (!proxy_recv_response_once(c))
             return;
         /* Go on only while the exchange is still this one and moving. */
-        if (c->state != RP_CONN_PROXYING || c->px.up != up || c->client_blocked ||
-            c->px.resp_body.done)
+        if (c->state != RP_CONN_PROXYING || px->up != up || c->client_blocked ||
+            px->resp_body.done)
             return;
     }
 }
@@ -1133,8 +1159,9 @@ static void proxy_recv_response(struct rp_conn *c)
  * read filled all the room there was (more is probably waiting). */
 static bool proxy_recv_response_once(struct rp_conn *c)
 {
+    struct rp_proxy_state *px = &c->x->px;
     struct rp_worker *w = c->w;
-    struct rp_upstream *up = c->px.up;
+    struct rp_upstream *up = px->up;
     if (!up->in && !(up->in = rp_buf_get(&w->bufs))) {
         proxy_fail(c, 502);
         return false;
@@ -1151,17 +1178,17 @@ static bool proxy_recv_response_once(struct rp_conn *c)
         return false;
     }
     if (n == 0) {
-        c->px.up_eof = true;
-        if (!c->px.resp_head_parsed) {
+        px->up_eof = true;
+        if (!px->resp_head_parsed) {
             proxy_upstream_failed(c, 0);
             return false;
         }
-        if (c->px.resp_body.kind == RP_HTTP1_BODY_CLOSE) {
-            c->px.resp_body.done = true;
-        } else if (!c->px.resp_body.done) {
+        if (px->resp_body.kind == RP_HTTP1_BODY_CLOSE) {
+            px->resp_body.done = true;
+        } else if (!px->resp_body.done) {
             /* Truncated: the client must see the connection close too. */
             c->keep_alive = false;
-            if (c->px.resp_ready == 0) {
+            if (px->resp_ready == 0) {
                 rp_conn_close(c);
                 return false;
             }
@@ -1171,7 +1198,7 @@ static bool proxy_recv_response_once(struct rp_conn *c)
     }
     up->in->end += (uint32_t)n;
     rp_conn_set_timer(c, w->cfg->backend_timeout);
-    if (!c->px.resp_head_parsed) {
+    if (!px->resp_head_parsed) {
         int r = proxy_parse_response(c);
         if (r <= 0) {
             if (r == 0 && rp_buf_len(c->out))
@@ -1179,16 +1206,16 @@ static bool proxy_recv_response_once(struct rp_conn *c)
             return false;
         }
     }
-    c->px.resp_stalled = (uint32_t)n < room;
-    ssize_t body = c->px.filters ? rp_body_decode(&c->px.resp_body, up->in, c->px.resp_ready)
-                                 : rp_body_advance(&c->px.resp_body, up->in, c->px.resp_ready);
+    px->resp_stalled = (uint32_t)n < room;
+    ssize_t body = px->filters ? rp_body_decode(&px->resp_body, up->in, px->resp_ready)
+                                 : rp_body_advance(&px->resp_body, up->in, px->resp_ready);
     if (body < 0) {
         if (warn_allowed(c))
             rp_warn("server %s/%s sent a malformed chunked body",
-                    w->prog->backends[c->px.backend].name,
-                    w->prog->backends[c->px.backend].servers[c->px.server].name);
-        c->px.up_eof = true; /* not reusable */
-        if (!c->px.resp_started) {
+                    w->prog->backends[px->backend].name,
+                    w->prog->backends[px->backend].servers[px->server].name);
+        px->up_eof = true; /* not reusable */
+        if (!px->resp_started) {
             /* The client saw nothing of it: it gets a clean 502 and keeps
              * its connection. */
             proxy_fail(c, 502);
@@ -1197,9 +1224,9 @@ static bool proxy_recv_response_once(struct rp_conn *c)
         c->keep_alive = false;
         body = 0;
     }
-    c->px.resp_ready += (uint32_t)body;
-    if (c->px.resp_body.done && up->in->start + c->px.resp_ready < up->in->end)
-        c->px.up_keep_alive = false; /* bytes after the response: not ours to guess */
+    px->resp_ready += (uint32_t)body;
+    if (px->resp_body.done && up->in->start + px->resp_ready < up->in->end)
+        px->up_keep_alive = false; /* bytes after the response: not ours to guess */
     proxy_send_response(c);
     return (uint32_t)n == room;
 }
@@ -1209,30 +1236,31 @@ static void proxy_send_filtered(struct rp_conn *c);
 /* Writes the client's head and the ready response body bytes. */
 static void proxy_send_response(struct rp_conn *c)
 {
-    if (c->px.filters) {
+    struct rp_proxy_state *px = &c->x->px;
+    if (px->filters) {
         proxy_send_filtered(c);
         return;
     }
     uint32_t head_before = c->out ? rp_buf_len(c->out) : 0;
-    ssize_t body = rp_conn_send(c, c->px.resp_ready ? c->px.up->in->data + c->px.up->in->start : NULL,
-                                c->px.resp_ready);
+    ssize_t body = rp_conn_send(c, px->resp_ready ? px->up->in->data + px->up->in->start : NULL,
+                                px->resp_ready);
     if (body < 0)
         return;
     if (body) {
-        c->px.up->in->start += (uint32_t)body;
-        c->px.resp_ready -= (uint32_t)body;
+        px->up->in->start += (uint32_t)body;
+        px->resp_ready -= (uint32_t)body;
     }
     uint32_t head_after = c->out ? rp_buf_len(c->out) : 0;
-    if (c->px.resp_head_parsed && (body || head_after < head_before))
-        c->px.resp_started = true;
-    c->client_blocked = head_after || c->px.resp_ready;
-    if (c->client_blocked || !c->px.up)
+    if (px->resp_head_parsed && (body || head_after < head_before))
+        px->resp_started = true;
+    c->client_blocked = head_after || px->resp_ready;
+    if (c->client_blocked || !px->up)
         return; /* blocked, or only a 100 Continue went out: no server yet */
-    if (c->px.up->in && rp_buf_len(c->px.up->in) == 0)
-        c->px.up->in->start = c->px.up->in->end = 0;
-    if (c->px.resp_head_parsed && c->px.resp_body.done && c->px.resp_ready == 0)
+    if (px->up->in && rp_buf_len(px->up->in) == 0)
+        px->up->in->start = px->up->in->end = 0;
+    if (px->resp_head_parsed && px->resp_body.done && px->resp_ready == 0)
         proxy_finish(c);
-    else if (c->px.up_eof && c->px.resp_ready == 0 && !c->px.resp_body.done)
+    else if (px->up_eof && px->resp_ready == 0 && !px->resp_body.done)
         rp_conn_close(c); /* truncated response relayed as far as it went */
 }
 
@@ -1241,14 +1269,15 @@ static void proxy_send_response(struct rp_conn *c)
  * turns, each written before the next is made. */
 static void proxy_send_filtered(struct rp_conn *c)
 {
-    struct rp_upstream *up = c->px.up;
-    struct rp_body_filters *f = c->px.filters;
+    struct rp_proxy_state *px = &c->x->px;
+    struct rp_upstream *up = px->up;
+    struct rp_body_filters *f = px->filters;
     for (;;) {
         uint32_t before = rp_buf_len(c->out);
         if (rp_conn_send(c, NULL, 0) < 0)
             return;
         if (rp_buf_len(c->out) < before)
-            c->px.resp_started = true;
+            px->resp_started = true;
         if (rp_buf_len(c->out)) {
             c->client_blocked = true;
             return;
@@ -1259,23 +1288,23 @@ static void proxy_send_filtered(struct rp_conn *c)
         /* The server's end of the body ends the filters' input; a server
          * that paused gets what it sent so far to the client (a stream of
          * events must not sit in a compressor). */
-        enum rp_filter_mode mode = c->px.resp_body.done ? RP_FILTER_FINISH
-                                   : c->px.resp_stalled ? RP_FILTER_FLUSH
+        enum rp_filter_mode mode = px->resp_body.done ? RP_FILTER_FINISH
+                                   : px->resp_stalled ? RP_FILTER_FLUSH
                                                         : RP_FILTER_MORE;
-        ssize_t used = rp_filters_run(f, up->in->data + up->in->start, c->px.resp_ready, mode,
+        ssize_t used = rp_filters_run(f, up->in->data + up->in->start, px->resp_ready, mode,
                                       c->out);
         if (used < 0) {
             if (warn_allowed(c))
                 rp_warn("backend %s: a response body filter failed", backend_of(c)->name);
-            c->px.up_eof = true; /* not reusable: the body was not all read */
-            if (!c->px.resp_started)
+            px->up_eof = true; /* not reusable: the body was not all read */
+            if (!px->resp_started)
                 proxy_fail(c, 502);
             else
                 rp_conn_close(c);
             return;
         }
         up->in->start += (uint32_t)used;
-        c->px.resp_ready -= (uint32_t)used;
+        px->resp_ready -= (uint32_t)used;
         if (rp_buf_len(c->out) == 0)
             break; /* the filters want more input */
     }
@@ -1283,7 +1312,7 @@ static void proxy_send_filtered(struct rp_conn *c)
         up->in->start = up->in->end = 0;
     if (f->finished)
         proxy_finish(c);
-    else if (c->px.up_eof && !c->px.resp_body.done)
+    else if (px->up_eof && !px->resp_body.done)
         rp_conn_close(c); /* truncated: the client must not take it as whole */
 }
 
@@ -1325,8 +1354,9 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 static void proxy_timeout(struct rp_conn *c)
 {
-    if (c->px.queued) {
-        if (c->px.queued_down) {
+    struct rp_proxy_state *px = &c->x->px;
+    if (px->queued) {
+        if (px->queued_down) {
             proxy_fail_unavailable(c);
             return;
         }
@@ -1336,25 +1366,25 @@ static void proxy_timeout(struct rp_conn *c)
         proxy_fail(c, 503);
         return;
     }
-    bool waiting_for_client = !c->px.req_body.done && c->px.req_ready == 0 && c->px.up &&
-                              !c->px.up->connecting && !c->px.up_blocked;
+    bool waiting_for_client = !px->req_body.done && px->req_ready == 0 && px->up &&
+                              !px->up->connecting && !px->up_blocked;
     if (waiting_for_client) {
         c->keep_alive = false;
         proxy_fail(c, 408);
         return;
     }
-    if (c->px.up && c->px.up->connecting) {
+    if (px->up && px->up->connecting) {
         proxy_connect_failed(c, ETIMEDOUT);
         return;
     }
-    if (c->px.up) {
+    if (px->up) {
         const struct rp_backend_def *be = backend_of(c);
-        const struct rp_server_def *s = &be->servers[c->px.server];
+        const struct rp_server_def *s = &be->servers[px->server];
         const char *what = "response timed out";
         if (warn_allowed(c))
             rp_warn("server %s/%s (%s:%u): %s", be->name, s->name, s->host, s->port, what);
         server_failed(c, what);
-        bool nothing_received = !c->px.resp_head_parsed && (!c->px.up->in || !rp_buf_len(c->px.up->in));
+        bool nothing_received = !px->resp_head_parsed && (!px->up->in || !rp_buf_len(px->up->in));
         if (nothing_received && can_retry(c, RP_RETRY_TIMEOUT, false)) {
             proxy_retry(c, true);
             return;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "edit.h"
 #include "filter.h"
 #include "rp/http1.h"
 #include "rp/program.h"
@@ -25,37 +26,6 @@ struct rp_steps_state {
     const struct rp_step *steps; /* the route's; NULL: none */
     uint32_t accept_codings;     /* RP_CODING_*: what the client takes (compress) */
 };
-
-/* Changes to a response head, applied while it is copied for the client. */
-#define RP_HEAD_EDIT_DROP_MAX 8
-#define RP_HEAD_EDIT_EXTRA_MAX 1024
-struct rp_head_edit {
-    uint32_t n_drop;
-    const char *drop[RP_HEAD_EDIT_DROP_MAX]; /* field names not copied, lower case */
-    uint8_t drop_len[RP_HEAD_EDIT_DROP_MAX];
-    bool reframe; /* the body goes through filters: its framing fields go, new
-                     framing comes (chunked, or until close) */
-    uint32_t extra_len;
-    char extra[RP_HEAD_EDIT_EXTRA_MAX]; /* field lines added, each ending in CRLF */
-};
-
-static inline void rp_head_edit_init(struct rp_head_edit *e)
-{
-    e->n_drop = 0;
-    e->reframe = false;
-    e->extra_len = 0;
-}
-
-/* Adds a field name (lower case) not to copy. Returns -1 when full. */
-int rp_head_edit_drop(struct rp_head_edit *e, const char *lname);
-
-/* Adds a field line "name: value\r\n". Returns -1 (nothing added) when it
- * does not fit. */
-int rp_head_edit_add(struct rp_head_edit *e, const char *name, const char *value,
-                     size_t value_len);
-
-/* True if the field is one the edit drops. */
-bool rp_head_edit_drops(const struct rp_head_edit *e, const struct rp_http1_header *h);
 
 /* The first route with a step of a kind this runtime does not know, or
  * RP_NO_ROUTE. */

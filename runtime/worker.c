@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "conn.h"
 #include "health.h"
 #include "log.h"
@@ -253,7 +254,7 @@ void rp_worker_accept_pause(struct rp_worker *w, double seconds)
             ev_io_stop(w->loop, &w->accept_watchers[l]);
         w->accept_paused = true;
     }
-    /* At a limit, a close here resumes at once (rp_worker_accept_resume);
+    /* At a limit, a close resumes at the end of its loop turn (reaper_cb);
      * the timer covers room freed by other workers and descriptor
      * shortages, which no close of ours announces. */
     retry_accept_in(w, seconds > 0 ? seconds : 0.05);
@@ -285,6 +286,51 @@ static void accept_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
         return;
     if (!refresh_accepting(w))
         rp_worker_accept_pause(w, 0);
+}
+
+/* Accepts a connection on a listening socket (one per readiness event). */
+static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
+{
+    (void)revents;
+    struct rp_worker *w = ev_userdata(loop);
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    /* One accept per readiness event, as nginx does by default: with
+     * SO_REUSEPORT each worker has its own queue, and a second accept would
+     * usually cost a system call only to learn the queue is empty. */
+    if (!rp_worker_may_accept(w)) {
+        /* At the connection or memory limit: new clients wait in the
+         * listen queue until a connection closes. */
+        if (rp_log_limit_pass(&w->accept_log, ev_now(loop)))
+            rp_warn("worker %u: at the limit of %u connections or %llu MB of buffers; "
+                    "new connections wait",
+                    w->id, w->cfg->max_conns, (unsigned long long)(w->cfg->max_buf_bytes >> 20));
+        rp_worker_accept_pause(w, 0);
+        return;
+    }
+    unsigned l = (unsigned)(lw - w->accept_watchers);
+    if (!rp_listener_has_room(w->proc, l)) {
+        if (rp_log_limit_pass(&w->accept_log, ev_now(loop)))
+            rp_warn("worker %u: listener %s at its limit of %u connections; new connections "
+                    "wait",
+                    w->id, l < w->prog->n_listeners ? w->prog->listeners[l].where : "",
+                    w->proc->listener_max[l]);
+        rp_worker_listener_full(w, l);
+        return;
+    }
+    int fd = accept4(lw->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        if (err == EAGAIN || err == EINTR || err == ECONNABORTED)
+            return;
+        if (rp_log_limit_pass(&w->accept_log, ev_now(loop)))
+            rp_warn("accept: %s; pausing new connections for 100 ms", strerror(err));
+        /* Out of descriptors or memory: the connection stays queued and the
+         * listener stays readable, so retrying at once would spin. */
+        rp_worker_accept_pause(w, 0.1);
+        return;
+    }
+    rp_conn_open(w, fd, &peer, l);
 }
 
 static void wakeup_cb(struct ev_loop *loop, ev_async *a, int revents)
@@ -332,7 +378,13 @@ static void reaper_cb(struct ev_loop *loop, ev_prepare *p, int revents)
     (void)loop;
     (void)revents;
     struct rp_worker *w = (struct rp_worker *)((char *)p - offsetof(struct rp_worker, reaper));
+    if (!w->closed)
+        return;
+    /* Connections closed this turn: free them, and let the room they made
+     * resume accepting if a limit had paused it. */
     rp_conn_free_closed(w);
+    rp_worker_accept_resume(w);
+    rp_worker_maybe_exit(w);
 }
 
 static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
@@ -365,7 +417,7 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
     if (!w->accept_watchers)
         return -1;
     for (unsigned l = 0; l < proc->n_listeners; l++) {
-        ev_io_init(&w->accept_watchers[l], rp_conn_accept_cb, w->listen_fds[l], EV_READ);
+        ev_io_init(&w->accept_watchers[l], accept_cb, w->listen_fds[l], EV_READ);
         ev_io_start(w->loop, &w->accept_watchers[l]);
     }
     ev_async_init(&w->wakeup, wakeup_cb);
@@ -399,6 +451,8 @@ static void worker_free(struct rp_worker *w)
     free(w->backends);
     free(w->accept_watchers);
     free(w->listen_fds);
+    /* Exchanges closed here (on this thread) left their compressors here. */
+    rp_gzip_clear_kept();
     rp_buf_pool_clear(&w->bufs);
     rp_exchange_pool_clear(w);
 }
@@ -407,6 +461,7 @@ static void *worker_main(void *arg)
 {
     struct rp_worker *w = arg;
     ev_run(w->loop, 0);
+    rp_gzip_clear_kept(); /* the thread's own, before it ends */
     pthread_mutex_lock(&main_ctx.lock);
     main_ctx.n_running--;
     pthread_mutex_unlock(&main_ctx.lock);
