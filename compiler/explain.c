@@ -30,8 +30,11 @@ struct ex_req {
     size_t method_len;
     char host[256];
     size_t host_len;
-    const char *path;
+    const char *path;  /* normalized, as the proxy routes it */
     size_t path_len;
+    bool path_changed; /* normalizing changed it */
+    bool refused;      /* the proxy answers 400 before any route */
+    char path_buf[4096];
     const char *query; /* NULL if none */
     size_t query_len;
     uint8_t ip[16];
@@ -164,6 +167,20 @@ static void ex_view(struct ex_req *v, const struct explain_req *rq)
     if (q) {
         v->query = q + 1;
         v->query_len = strlen(q + 1);
+    }
+    /* the path as the proxy routes it (runtime/conn.c uses the same function) */
+    if (rp_path_needs_normalizing(v->path, v->path_len)) {
+        int n = v->path_len <= sizeof v->path_buf
+                    ? rp_path_normalize(v->path, v->path_len, v->path_buf)
+                    : -1;
+        v->refused = n < 0;
+        if (n >= 0) {
+            v->path_changed = (size_t)n != v->path_len || memcmp(v->path, v->path_buf, (size_t)n);
+            v->path = v->path_buf;
+            v->path_len = (size_t)n;
+        }
+    } else {
+        v->refused = rp_path_has_dot_segment(v->path, v->path_len);
     }
     const char *ip = rq->from ? rq->from : "127.0.0.1";
     unsigned char v4[4];
@@ -564,6 +581,17 @@ void explain_request(struct buf *out, const struct ast_program *p, const struct 
         ex_quote(out, x.rq.query, x.rq.query_len);
     }
     buf_putc(out, '\n');
+    if (x.rq.refused) {
+        buf_puts(out, "  the path is refused before any route: it has an encoded '/', '\\' or "
+                      "NUL, a malformed escape, or a \".\" or \"..\" segment\n"
+                      "answer: status 400\n");
+        return;
+    }
+    if (x.rq.path_changed) {
+        buf_puts(out, "  path normalized to ");
+        ex_quote(out, x.rq.path, x.rq.path_len);
+        buf_puts(out, " (what routes, acls and the server see)\n");
+    }
     struct ex_answer a;
     ex_decide(&x, &a);
     buf_puts(out, "answer: ");
@@ -598,14 +626,16 @@ void explain_as_test(struct buf *out, const struct ast_program *p, const struct 
         ex_quote(out, rq->headers[i], strlen(rq->headers[i]));
     }
     buf_putc(out, '\n');
-    if (!a.route)
+    if (x.rq.refused)
+        buf_puts(out, "    expect status 400\n");
+    else if (!a.route)
         buf_puts(out, "    expect status 404\n");
     else if (a.kind == AST_ACTION_PROXY)
         buf_printf(out, "    expect proxy %.*s\n", (int)a.action->backend_name.len,
                    ex_text(&x, a.action->backend_name));
     else
         buf_printf(out, "    expect status %u\n", a.status);
-    if (a.route && a.kind == AST_ACTION_REDIRECT) {
+    if (!x.rq.refused && a.route && a.kind == AST_ACTION_REDIRECT) {
         buf_puts(out, "    expect location ");
         ex_quote(out, a.location, a.location_len);
         buf_putc(out, '\n');

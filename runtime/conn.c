@@ -38,15 +38,19 @@ static struct rp_exchange *exchange_get(struct rp_worker *w)
     if (x) {
         w->free_x = x->next_free;
         w->n_free_x--;
-        return x;
+    } else if (!(x = malloc(sizeof *x))) {
+        return NULL;
     }
-    return malloc(sizeof *x);
+    x->path = NULL;
+    return x;
 }
 
 static void exchange_put(struct rp_worker *w, struct rp_exchange *x)
 {
     if (!x)
         return;
+    rp_buf_put(&w->bufs, x->path);
+    x->path = NULL;
     if (!RP_POOLS_KEEP || w->n_free_x >= RP_MAX_FREE_EXCHANGES) {
         free(x);
         return;
@@ -352,6 +356,8 @@ static void exchange_end(struct rp_conn *c, const char *how)
         return;
     rec->open = false;
     rec->t_end = ev_now(c->w->loop);
+    rp_buf_put(&c->w->bufs, c->x->path);
+    c->x->path = NULL;
     rec->end = how;
     rec->bytes_in = conn_bytes_taken(c) - rec->bytes_in0;
     rec->bytes_out = c->bytes_out - rec->bytes_out0;
@@ -410,46 +416,32 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
         conn_process(c);
 }
 
-/* True for a path with a "." or ".." segment, written plainly or with %2e.
- * Routes and acls match the path as received; a server that resolves
- * "/api/../admin" to "/admin" would then serve what a rule on "/admin" was
- * meant to guard. Clients remove such segments (RFC 3986 5.2.4) before
- * sending, so a request that still has one is refused, as nginx does for
- * paths that climb above the root. */
-static bool has_dot_segment(const char *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (p[i++] != '/')
-            continue;
-        size_t dots = 0, j = i;
-        for (;;) {
-            if (j < n && p[j] == '.')
-                j++;
-            else if (j + 2 < n && p[j] == '%' && p[j + 1] == '2' && (p[j + 2] | 0x20) == 'e')
-                j += 3;
-            else
-                break;
-            dots++;
-        }
-        if ((dots == 1 || dots == 2) && (j == n || p[j] == '/'))
-            return true;
-    }
-    return false;
-}
-
-/* Fills the view the policy's decision function reads. Returns -1 for a
- * path with dot segments or a host that cannot be a host name (too long to
- * be one): both get 400. */
+/* Fills the view the policy's decision function reads, with the path
+ * normalized (rp_path_normalize). Returns -1 for a path that is refused
+ * or a host that cannot be a host name (too long to be one): both get
+ * 400. */
 static int request_view(struct rp_conn *c, struct rp_request_view *v)
 {
-    const struct rp_http1_request *req = &c->x->req;
-    if (has_dot_segment(req->path, req->path_len))
-        return -1;
-    v->method = req->method;
-    v->method_len = req->method_len;
+    struct rp_exchange *x = c->x;
+    const struct rp_http1_request *req = &x->req;
     v->path = req->path;
     v->path_len = req->path_len;
+    if (rp_path_needs_normalizing(req->path, req->path_len)) {
+        /* Rare: the normalized path goes to a buffer of its own, which the
+         * server's request head is written from too (proxy.c). */
+        if (!(x->path = rp_buf_get(&c->w->bufs)))
+            return -1;
+        int n = rp_path_normalize(req->path, req->path_len, x->path->data);
+        if (n < 0)
+            return -1;
+        x->path->end = (uint32_t)n;
+        v->path = x->path->data;
+        v->path_len = (uint32_t)n;
+    } else if (rp_path_has_dot_segment(req->path, req->path_len)) {
+        return -1;
+    }
+    v->method = req->method;
+    v->method_len = req->method_len;
     v->query = req->query;
     v->query_len = req->query_len;
     v->headers = req->headers;

@@ -113,6 +113,7 @@ struct rp_exchange {
     struct rp_http1_request req;
     struct rp_decision decision; /* the policy's answer */
     char host_lc[256];           /* the request's host, lower case, no port */
+    struct rp_buf *path;         /* the normalized path when it differs; NULL: as received */
     /* proxy.c's part, for an exchange with a server (RP_CONN_PROXYING). */
     struct rp_proxy_state px;
 };

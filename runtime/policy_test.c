@@ -10,10 +10,16 @@
 
 #define TEST_MAX_HEADERS 64
 
+/* A decision's route when the path was refused before routing. */
+#define RP_REFUSED (RP_NO_ROUTE - 1)
+
+#define TEST_PATH_MAX 4096
+
 /* Builds the request view a proxy would pass for the test's request. The
- * view points into t and into host_buf/hdrs. */
-static void test_view(const struct rp_test_def *t, struct rp_request_view *v, char *host_buf,
-                      size_t host_size, struct rp_http1_header *hdrs)
+ * view points into t and into host_buf/path_buf/hdrs. Returns false when the
+ * proxy would refuse the path before routing (400). */
+static bool test_view(const struct rp_test_def *t, struct rp_request_view *v, char *host_buf,
+                      size_t host_size, char *path_buf, struct rp_http1_header *hdrs)
 {
     memset(v, 0, sizeof *v);
     v->method = t->method;
@@ -57,6 +63,20 @@ static void test_view(const struct rp_test_def *t, struct rp_request_view *v, ch
         v->query = q + 1;
         v->query_len = (uint32_t)strlen(q + 1);
     }
+    /* the path as the proxy routes it (conn.c uses the same function) */
+    bool ok = true;
+    if (rp_path_needs_normalizing(v->path, v->path_len)) {
+        int len = v->path_len <= TEST_PATH_MAX
+                      ? rp_path_normalize(v->path, v->path_len, path_buf)
+                      : -1;
+        ok = len >= 0;
+        if (ok) {
+            v->path = path_buf;
+            v->path_len = (uint32_t)len;
+        }
+    } else {
+        ok = !rp_path_has_dot_segment(v->path, v->path_len);
+    }
     const char *ip = t->client_ip ? t->client_ip : "127.0.0.1";
     unsigned char v4[4];
     if (inet_pton(AF_INET, ip, v4) == 1) {
@@ -65,6 +85,7 @@ static void test_view(const struct rp_test_def *t, struct rp_request_view *v, ch
     } else {
         inet_pton(AF_INET6, ip, v->client_ip);
     }
+    return ok;
 }
 
 /* What the proxy would do with d, in words, for failure messages. */
@@ -73,6 +94,8 @@ static void describe(const struct rp_program *p, const struct rp_decision *d, ch
 {
     if (d->route == RP_NO_ROUTE)
         snprintf(out, size, "no route (status 404)");
+    else if (d->route == RP_REFUSED)
+        snprintf(out, size, "the path refused before routing (status 400)");
     else if (d->action == RP_ACTION_PROXY)
         snprintf(out, size, "proxy %s (route %s)",
                  d->backend < p->n_backends ? p->backends[d->backend].name : "?",
@@ -90,6 +113,8 @@ static bool expect_holds(const struct rp_decision *d, const struct rp_test_expec
     case RP_EXPECT_STATUS:
         if (d->route == RP_NO_ROUTE)
             return x->value == 404;
+        if (d->route == RP_REFUSED)
+            return x->value == 400;
         return d->action != RP_ACTION_PROXY && d->status == x->value;
     case RP_EXPECT_PROXY:
         return d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY &&
@@ -97,7 +122,7 @@ static bool expect_holds(const struct rp_decision *d, const struct rp_test_expec
     case RP_EXPECT_ROUTE:
         return d->route == x->value;
     case RP_EXPECT_LOCATION:
-        return d->route != RP_NO_ROUTE && d->action == RP_ACTION_REDIRECT && x->text &&
+        return d->route < RP_REFUSED && d->action == RP_ACTION_REDIRECT && x->text &&
                strlen(x->text) == d->location_len &&
                memcmp(x->text, d->location, d->location_len) == 0;
     }
@@ -112,11 +137,18 @@ int rp_policy_test_run(const struct rp_program *p)
         const struct rp_test_def *t = &p->tests[i];
         struct rp_request_view v;
         struct rp_http1_header hdrs[TEST_MAX_HEADERS];
-        char host[256];
-        test_view(t, &v, host, sizeof host, hdrs);
+        char host[256], path[TEST_PATH_MAX];
+        bool routed = test_view(t, &v, host, sizeof host, path, hdrs);
         memset(&d, 0, sizeof d);
         d.route = RP_NO_ROUTE;
-        p->decide(&v, &d);
+        if (routed) {
+            p->decide(&v, &d);
+        } else {
+            /* Refused before routing, as the proxy does: 400, no route. */
+            d.action = RP_ACTION_RESPOND;
+            d.status = 400;
+            d.route = RP_REFUSED;
+        }
         const struct rp_test_expect *bad = NULL;
         for (uint32_t k = 0; k < t->n_expects && !bad; k++)
             if (!expect_holds(&d, &t->expects[k]))

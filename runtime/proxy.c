@@ -205,8 +205,14 @@ static int build_request_head(struct rp_conn *c)
     bool continue_sent = (req->flags & RP_HTTP1_F_EXPECT_CONTINUE) != 0;
     int rc = add(b, req->method, req->method_len);
     rc |= add(b, " ", 1);
-    if (absolute) {
-        rc |= add(b, req->path, req->path_len);
+    /* The server gets the path the routes saw: normalized when it had to
+     * be (conn.c request_view). */
+    const struct rp_buf *norm = c->x->path;
+    if (absolute || norm) {
+        if (norm)
+            rc |= add(b, norm->data, norm->end);
+        else
+            rc |= add(b, req->path, req->path_len);
         if (req->query) {
             rc |= add(b, "?", 1);
             rc |= add(b, req->query, req->query_len);

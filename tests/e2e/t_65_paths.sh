@@ -1,6 +1,9 @@
-# t_65_paths.sh: paths with "." or ".." segments are refused (400) before
-# routing: a server resolving "/public/../admin" would otherwise serve what a
-# rule on "/admin" guards. Names that merely start with dots pass.
+# t_65_paths.sh: one path, one meaning. Paths with "." or ".." segments are
+# refused (400) before routing: a server resolving "/public/../admin" would
+# otherwise serve what a rule on "/admin" guards. Names that merely start
+# with dots pass. Escapes of unreserved characters are decoded and "//"
+# merged before routing, and the server gets the path the routes saw; an
+# encoded '/', '\' or NUL is refused.
 
 start_origin a >/dev/null
 check "paths policy compiles" build_proxy paths '
@@ -25,4 +28,39 @@ for path in /a/..b /a/.well-known/x /a/b.. /a/...; do
     check_eq "not a dot segment: $path" "$(status "$path")" 200
 done
 check_eq "only the 4 ordinary paths reached the server" "$(wc -l <"$log")" 4
+
+# A deny guard on /admin/ holds whatever way the path is written.
+for path in /admin/x /%61dmin/x /%61%64%6D%69%6E/x //admin//x /admin//x '/%2561dmin/x'; do
+    want=403
+    [ "$path" = /%2561dmin/x ] && want=200 # "%2561" is "%61" literally: another path
+    check_eq "normalized before routing: $path" "$(status "$path")" "$want"
+done
+check_eq "case is kept: /ADMIN/x is another path" "$(status /ADMIN/x)" 200
+for path in /admin%2Fx /admin%2fx /a%5Cb /a%00b /a%zzb /a%4 /a%; do
+    check_eq "refused: $path" "$(status "$path")" 400
+done
+check_eq "an escaped dot segment is one: /admin/%2E/x" "$(status /admin/%2E/x)" 400
+
+# target PATH: what the server received as the request target.
+target()
+{
+    raw_request "$p" "GET $1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" |
+        tail -n 1 | awk '{ print $3 }'
+}
+check_eq "the server gets the normalized path" "$(target '/%7Euser//a%2d%5Fb')" "/~user/a-_b"
+check_eq "... other escapes kept, hex in upper case" "$(target '/x%3fy%2a')" "/x%3Fy%2A"
+check_eq "... the query as it came" "$(target '/a//b?x=%61&y=//')" "/a/b?x=%61&y=//"
+check_eq "... an ordinary path untouched" "$(target '/plain/path?q')" "/plain/path?q"
 check "proxy 'paths' stops on SIGTERM with exit 0" stop_proxy paths
+
+# The table of path forms in tests/golden/path_forms.rp, which `rpx test`
+# and `rpx explain` check in the golden suite, through the proxy itself.
+forms=$here/../golden/path_forms.rp
+check "path-forms policy compiles" build_proxy pathforms "$(cat "$forms")"
+p=$(start_proxy pathforms -w 1)
+while IFS=$'\t' read -r path want; do
+    got=$(raw_request "$p" "GET $path HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n" |
+        tr -d '\r' | awk '/^HTTP/ { s = $2 } /^Location: / { l = $2 } END { print (s == 400 ? "400" : l) }')
+    check_eq "path forms: $path is seen as the policy's tests say" "$got" "$want"
+done < <(awk -F'"' '/request GET/ { p = $2 } /expect location/ { print p "\t" $2 } /expect status 400/ { print p "\t400" }' "$forms")
+check "proxy 'pathforms' stops on SIGTERM with exit 0" stop_proxy pathforms

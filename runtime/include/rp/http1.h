@@ -176,4 +176,98 @@ ssize_t rp_chunked_decode(struct rp_chunked *c, char *buf, size_t len, size_t *d
  * in place. Returns the new length. */
 size_t rp_trailer_filter(char *p, size_t n);
 
+/* True for a path with a "." or ".." segment, written plainly or with %2e.
+ * Clients remove such segments (RFC 3986 5.2.4) before sending; a server
+ * that resolves "/api/../admin" to "/admin" would serve what a rule on
+ * "/admin" was meant to guard, so the proxy refuses them (400), as nginx
+ * does paths that climb above the root. */
+static inline bool rp_path_has_dot_segment(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (p[i++] != '/')
+            continue;
+        size_t dots = 0, j = i;
+        for (;;) {
+            if (j < n && p[j] == '.')
+                j++;
+            else if (j + 2 < n && p[j] == '%' && p[j + 1] == '2' && (p[j + 2] | 0x20) == 'e')
+                j += 3;
+            else
+                break;
+            dots++;
+        }
+        if ((dots == 1 || dots == 2) && (j == n || p[j] == '/'))
+            return true;
+    }
+    return false;
+}
+
+/* Whether rp_path_normalize could change the path: it has an escape or a
+ * "//". Most paths have neither and are used as received. */
+static inline bool rp_path_needs_normalizing(const char *p, size_t n)
+{
+    if (memchr(p, '%', n))
+        return true;
+    for (const char *s = memchr(p, '/', n); s && s + 1 < p + n;
+         s = memchr(s + 1, '/', (size_t)(p + n - s - 1)))
+        if (s[1] == '/')
+            return true;
+    return false;
+}
+
+static inline int rp_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The path as routes and acls see it and as the server gets it, one
+ * meaning per path (RFC 3986 6.2.2): escapes of unreserved characters
+ * decoded ("%61dmin" is "admin", "%2E" is "."), other escapes kept with
+ * upper-case hex, runs of '/' merged ("/a//b" is "/a/b"). Refused (-1, the
+ * proxy answers 400): an encoded '/', '\' or NUL (a server decoding them
+ * would see segments the routes did not), a malformed escape, and a dot
+ * segment (rp_path_has_dot_segment). Case is kept: "/ADMIN" is another
+ * path. Writes at most n bytes to out and returns the length. The one
+ * definition the proxy, `rpx test` and `rpx explain` share. */
+static inline int rp_path_normalize(const char *p, size_t n, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        char ch = p[i];
+        if (ch == '%') {
+            int hi = i + 2 < n ? rp_hex_digit(p[i + 1]) : -1;
+            int lo = i + 2 < n ? rp_hex_digit(p[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return -1;
+            unsigned char v = (unsigned char)(hi << 4 | lo);
+            if (v == '/' || v == '\\' || v == 0)
+                return -1;
+            bool unreserved = (v >= 'a' && v <= 'z') || (v >= 'A' && v <= 'Z') ||
+                              (v >= '0' && v <= '9') || v == '-' || v == '.' || v == '_' ||
+                              v == '~';
+            if (unreserved) {
+                out[o++] = (char)v;
+            } else {
+                out[o++] = '%';
+                out[o++] = hex[hi];
+                out[o++] = hex[lo];
+            }
+            i += 3;
+            continue;
+        }
+        i++;
+        if (ch == '/' && o > 0 && out[o - 1] == '/')
+            continue;
+        out[o++] = ch;
+    }
+    if (rp_path_has_dot_segment(out, o))
+        return -1;
+    return (int)o;
+}
+
 #endif
