@@ -139,7 +139,7 @@ $(LINKFLAGS): FORCE
 FORCE:
 
 # Unit tests link the runtime and the compiler's modules (without its main).
-$(UNIT_BIN): $(UNIT_OBJ) $(LIBRPX) $(filter-out $(O)/obj/compiler/main.o,$(COMPILER_OBJ))
+$(UNIT_BIN): $(UNIT_OBJ) $(filter-out $(O)/obj/compiler/main.o,$(COMPILER_OBJ)) $(LIBRPX)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(RUNTIME_LIBS)
 

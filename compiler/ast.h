@@ -11,6 +11,8 @@
 
 #include "src.h"
 
+struct rp_ip_range; /* rp/program.h */
+
 struct regex_prog;
 
 /* A socket address as written (`:8080`, `127.0.0.1:9000`, `[::1]:9000`). */
@@ -169,6 +171,8 @@ enum ast_subject {
     AST_SUBJ_HEADER, /* req.header["H"] */
     AST_SUBJ_COOKIE, /* req.cookie["c"] */
     AST_SUBJ_ACL,    /* a named acl */
+    AST_SUBJ_QUERY_ALL,    /* ${req.query}: the whole query, "" if none */
+    AST_SUBJ_QUERY_SUFFIX, /* in a location: "?" and the query, if there is one */
 };
 
 struct ast_acl;
@@ -331,6 +335,7 @@ enum ast_setting_block {
     AST_SET_WORKERS,  /* top-level `workers N` */
     AST_SET_TIMEOUTS, /* inside `timeouts { }` */
     AST_SET_LIMITS,   /* inside `limits { }` */
+    AST_SET_FORWARDED, /* inside `forwarded { }` */
 };
 
 struct ast_setting {
@@ -377,6 +382,12 @@ struct ast_program {
     uint32_t n_regexes;
     const struct ast_arg **cidr_sets;
     uint32_t n_cidr_sets;
+    /* check: `forwarded { }` */
+    bool has_forwarded;        /* written: the program carries its own rp_forwarding */
+    uint32_t fwd_send;         /* RP_FWD_* */
+    uint32_t fwd_trusted_set;  /* the cidr set of `trusted`; UINT32_MAX: none */
+    uint32_t fwd_n_trusted;    /* and its ranges, sorted and merged, for explain */
+    struct rp_ip_range *fwd_trusted;
 };
 
 #endif

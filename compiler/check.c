@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -376,9 +377,98 @@ static const char *const limit_keys[] = {"header_size", "header_count", "uri_len
 #define CHECK_HEAD_MAX (16 * 1024)
 #define CHECK_HEADERS_MAX 100
 
+static void check_ip_set(struct check *c, struct ast_expr *e);
+static bool check_cidr(struct check *c, const struct ast_arg *x, struct rp_ip_range *out);
+
+static int range_order(const void *a, const void *b)
+{
+    return memcmp(((const struct rp_ip_range *)a)->lo, ((const struct rp_ip_range *)b)->lo, 16);
+}
+
+/* `forwarded { trusted [...]; send [...] }`: which peers' forwarding
+ * fields are believed, and which fields the proxy sends. */
+static void check_forwarded(struct check *c, const struct ast_setting *st,
+                            const struct ast_setting **seen)
+{
+    static const char *const keys[] = {"trusted", "send"};
+    static const char *const fields[] = {"x-forwarded-for", "x-forwarded-proto",
+                                         "x-forwarded-host", "x-real-ip", "forwarded"};
+    static const uint32_t bits[] = {RP_FWD_XFF, RP_FWD_PROTO, RP_FWD_HOST, RP_FWD_REAL_IP,
+                                    RP_FWD_FORWARDED};
+    struct ast_program *p = c->prog;
+    struct span kw = st->stmt.kw;
+    int k = word_index(c, kw, keys, 2);
+    if (k < 0) {
+        check_unknown(c, kw, "forwarded setting", keys, 2);
+        return;
+    }
+    if (seen[k]) {
+        diag_error(c->diag, kw, "'%s' is already set", keys[k]);
+        diag_note(c->diag, seen[k]->stmt.kw, "set here");
+        return;
+    }
+    seen[k] = st;
+    if (!check_nargs(c, kw, st->stmt.args, 1, k == 0 ? "trusted [ADDRESS|CIDR, ...] or trusted ACL"
+                                                     : "send [FIELD, ...]"))
+        return;
+    struct ast_arg *a = st->stmt.args;
+    if (k == 0) {
+        /* The same sets as `client.ip in X` takes: a list, or an acl of one. */
+        struct ast_expr e = {.rhs = a, .id = UINT32_MAX};
+        check_ip_set(c, &e);
+        if (!e.list)
+            return;
+        p->fwd_trusted_set = e.id;
+        uint32_t n = 0;
+        for (const struct ast_arg *x = e.list->sub; x; x = x->next)
+            n++;
+        struct rp_ip_range *r = arena_alloc(c->arena, (n ? n : 1) * sizeof *r);
+        n = 0;
+        for (const struct ast_arg *x = e.list->sub; x; x = x->next)
+            if (check_cidr(c, x, &r[n]))
+                n++;
+        qsort(r, n, sizeof *r, range_order);
+        uint32_t m = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (m && memcmp(r[i].lo, r[m - 1].hi, 16) <= 0) {
+                if (memcmp(r[i].hi, r[m - 1].hi, 16) > 0)
+                    memcpy(r[m - 1].hi, r[i].hi, 16);
+                continue;
+            }
+            r[m++] = r[i];
+        }
+        p->fwd_trusted = r;
+        p->fwd_n_trusted = m;
+        return;
+    }
+    if (a->kind != AST_ARG_LIST) {
+        diag_error(c->diag, a->tok, "send takes a list of fields, e.g. [x-forwarded-for, "
+                   "x-real-ip]; [] sends none");
+        return;
+    }
+    p->fwd_send = 0;
+    for (const struct ast_arg *x = a->sub; x; x = x->next) {
+        int f = x->kind == AST_ARG_WORD ? word_index(c, x->tok, fields, 5) : -1;
+        if (f < 0) {
+            if (x->kind == AST_ARG_WORD)
+                check_unknown(c, x->tok, "forwarding field", fields, 5);
+            else
+                diag_error(c->diag, x->tok, "a forwarding field is a name such as "
+                           "x-forwarded-for, not '%.*s'", arg_len(x), text_at(c, x->tok));
+            continue;
+        }
+        if (p->fwd_send & bits[f])
+            diag_error(c->diag, x->tok, "'%s' is already in the list", fields[f]);
+        p->fwd_send |= bits[f];
+    }
+}
+
 static void check_settings(struct check *c)
 {
     struct ast_settings *set = &c->prog->set;
+    const struct ast_setting *seen_fwd[2] = {0};
+    c->prog->fwd_send = RP_FWD_DEFAULT;
+    c->prog->fwd_trusted_set = UINT32_MAX;
     const struct ast_setting *seen_workers = NULL;
     const struct ast_setting *seen_t[6] = {0}, *seen_l[6] = {0};
     for (const struct ast_setting *st = c->prog->settings; st; st = st->next) {
@@ -386,6 +476,11 @@ static void check_settings(struct check *c)
         const struct ast_arg *a = st->stmt.args;
         const struct ast_setting **seen;
         int k;
+        if (st->block == AST_SET_FORWARDED) {
+            c->prog->has_forwarded = true;
+            check_forwarded(c, st, seen_fwd);
+            continue;
+        }
         if (st->block == AST_SET_WORKERS) {
             if (seen_workers) {
                 diag_error(c->diag, kw, "'workers' is already set");
@@ -1532,6 +1627,12 @@ static void check_location(struct check *c, struct ast_route *r, struct ast_acti
     const char *s = a->body;
     size_t n = a->body_len, i = 0, lit = 0;
     struct ast_piece **tail = &a->location;
+    /* The request's query goes on to the new location (as nginx's rewrite
+     * does) unless the location places it (${req.query}, ${req.uri}), has a
+     * query of its own ('?'), or ends in a '?' that says to drop it. */
+    bool query_written = memchr(s, '?', n) != NULL;
+    if (n > 1 && s[n - 1] == '?')
+        n--;
     if (n == 0) {
         diag_error(c->diag, a->body_tok, "a redirect needs a location");
         return;
@@ -1581,17 +1682,30 @@ static void check_location(struct check *c, struct ast_route *r, struct ast_acti
                 return;
             }
             size_t end = (size_t)(close - s) + 1;
-            static const char *const vals[] = {"req.host", "req.path", "req.method"};
+            static const char *const vals[] = {"req.host", "req.path", "req.method",
+                                               "req.query", "req.uri"};
             static const enum ast_subject subj[] = {AST_SUBJ_HOST, AST_SUBJ_PATH,
-                                                    AST_SUBJ_METHOD};
+                                                    AST_SUBJ_METHOD, AST_SUBJ_QUERY_ALL,
+                                                    AST_SUBJ_PATH};
             const char *name = s + i + 2;
             size_t name_len = end - i - 3;
             int k;
-            for (k = 0; k < 3; k++)
+            for (k = 0; k < 5; k++)
                 if (strlen(vals[k]) == name_len && memcmp(vals[k], name, name_len) == 0)
                     break;
-            if (k < 3) {
+            if (k < 5) {
                 pc->subj = subj[k];
+                query_written |= k >= 3;
+                if (k == 4) { /* ${req.uri}: the path, then "?query" when there is one */
+                    struct ast_piece *q = arena_alloc(c->arena, sizeof *q);
+                    q->subj = AST_SUBJ_QUERY_SUFFIX;
+                    pc->next = q;
+                    *tail = pc;
+                    tail = &q->next;
+                    i = end;
+                    lit = i;
+                    continue;
+                }
             } else if (name_len > 12 && memcmp(name, "req.query[\"", 11) == 0 &&
                        name[name_len - 1] == ']' && name[name_len - 2] == '"') {
                 pc->subj = AST_SUBJ_QUERY;
@@ -1600,7 +1714,7 @@ static void check_location(struct check *c, struct ast_route *r, struct ast_acti
             } else {
                 diag_error(c->diag, string_sub(c, a->body_tok, i, end - i),
                            "unknown value in '${...}' (known here: ${req.host}, ${req.path}, "
-                           "${req.method}, ${req.query[\"k\"]})");
+                           "${req.method}, ${req.query}, ${req.uri}, ${req.query[\"k\"]})");
             }
             i = end;
         } else {
@@ -1614,6 +1728,11 @@ static void check_location(struct check *c, struct ast_route *r, struct ast_acti
     }
     FLUSH(n);
 #undef FLUSH
+    if (!query_written) {
+        struct ast_piece *q = arena_alloc(c->arena, sizeof *q);
+        q->subj = AST_SUBJ_QUERY_SUFFIX;
+        *tail = q;
+    }
 }
 
 static void check_compress(struct check *c, struct ast_route *r, bool has_proxy);

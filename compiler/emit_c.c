@@ -484,6 +484,7 @@ static const char *const emit_values[] = {
     [AST_SUBJ_METHOD] = "RP_VAL_METHOD", [AST_SUBJ_HOST] = "RP_VAL_HOST",
     [AST_SUBJ_PATH] = "RP_VAL_PATH",     [AST_SUBJ_QUERY] = "RP_VAL_QUERY",
     [AST_SUBJ_HEADER] = "RP_VAL_HEADER", [AST_SUBJ_COOKIE] = "RP_VAL_COOKIE",
+    [AST_SUBJ_QUERY_ALL] = "RP_VAL_QUERY_STRING",
 };
 
 /* `what, "name", len` for a request value (header names lower case). */
@@ -654,6 +655,8 @@ static void emit_action(struct emit *e, struct buf *b, const struct ast_route *r
                 buf_puts(b, "rp_location_put(d, ");
                 emit_string(b, pc->text, pc->len, 0);
                 buf_printf(b, ", %zu)", pc->len);
+            } else if (pc->subj == AST_SUBJ_QUERY_SUFFIX) {
+                buf_puts(b, "rp_location_query(d, req)");
             } else if (pc->subj != AST_SUBJ_NONE) {
                 buf_puts(b, "rp_location_value(d, req, ");
                 emit_value_args(e, b, pc->subj, pc->key, pc->key_len);
@@ -986,6 +989,30 @@ static void emit_tests(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n\n");
 }
 
+/* `forwarded { }`: the fields sent and the trusted peers (a CIDR set). */
+static void emit_forwarding(struct emit *e, const struct ast_program *p)
+{
+    if (!p->has_forwarded)
+        return;
+    struct buf *b = &e->tables;
+    static const char *const names[] = {"RP_FWD_XFF", "RP_FWD_PROTO", "RP_FWD_HOST",
+                                        "RP_FWD_REAL_IP", "RP_FWD_FORWARDED"};
+    buf_puts(b, "static const struct rp_forwarding rpg_forwarding = {\n    .send = ");
+    bool any = false;
+    for (unsigned i = 0; i < 5; i++)
+        if (p->fwd_send & (1u << i)) {
+            buf_printf(b, "%s%s", any ? " | " : "", names[i]);
+            any = true;
+        }
+    if (!any)
+        buf_puts(b, "0");
+    buf_puts(b, ",\n");
+    if (p->fwd_trusted_set != UINT32_MAX)
+        buf_printf(b, "    .n_trusted = %u,\n    .trusted = rpg_cidr_%u,\n",
+                   e->cidr_n[p->fwd_trusted_set], p->fwd_trusted_set);
+    buf_puts(b, "};\n\n");
+}
+
 static void emit_program(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->prog;
@@ -1002,6 +1029,8 @@ static void emit_program(struct emit *e, const struct ast_program *p)
     buf_puts(b, "    .decide = rpg_decide,\n");
     if (p->allow_trace)
         buf_puts(b, "    .allow_trace = true,\n");
+    if (p->has_forwarded)
+        buf_puts(b, "    .forwarding = &rpg_forwarding,\n");
     if (p->n_tests)
         buf_printf(b, "    .n_tests = %u,\n    .tests = rpg_tests,\n", p->n_tests);
     buf_puts(b, "};\n");
@@ -1026,6 +1055,7 @@ void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_
         emit_routes(&e, prog);
     emit_regexes(&e, prog);
     emit_cidr_sets(&e, prog);
+    emit_forwarding(&e, prog);
     emit_dfa(&e, dfa);
     emit_decide(&e, prog);
     if (prog->n_tests)

@@ -34,6 +34,8 @@ struct ex_req {
     size_t path_len;
     bool path_changed; /* normalizing changed it */
     bool refused;      /* the proxy answers 400 before any route */
+    bool from_chain;   /* client.ip came from a trusted peer's X-Forwarded-For */
+    char client_text[64];
     char path_buf[4096];
     const char *query; /* NULL if none */
     size_t query_len;
@@ -122,7 +124,7 @@ const char *explain_validate(const struct explain_req *rq)
 }
 
 /* The request view, as policy_test.c builds it. */
-static void ex_view(struct ex_req *v, const struct explain_req *rq)
+static void ex_view(struct ex_req *v, const struct explain_req *rq, const struct ast_program *p)
 {
     memset(v, 0, sizeof *v);
     v->method = rq->method;
@@ -190,6 +192,23 @@ static void ex_view(struct ex_req *v, const struct explain_req *rq)
     } else {
         inet_pton(AF_INET6, ip, v->ip);
     }
+    /* the client as the proxy sees it (runtime/forward.c, shared) */
+    v->from_chain = false;
+    if (p->fwd_n_trusted) {
+        struct rp_forwarding fw = {.send = p->fwd_send, .n_trusted = p->fwd_n_trusted,
+                                   .trusted = p->fwd_trusted};
+        struct rp_http1_header h[EX_MAX_HEADERS];
+        for (size_t i = 0; i < v->n_headers; i++)
+            h[i] = (struct rp_http1_header){.name = v->hname[i], .name_len = (uint32_t)v->hname_len[i],
+                                            .value = v->hval[i], .value_len = (uint32_t)v->hval_len[i]};
+        const char *text;
+        uint32_t text_len;
+        rp_forward_client(&fw, v->ip, h, (uint32_t)v->n_headers, v->ip, &text, &text_len);
+        if (text) {
+            v->from_chain = true;
+            snprintf(v->client_text, sizeof v->client_text, "%.*s", (int)text_len, text);
+        }
+    }
 }
 
 /* Finds name=value in pairs separated by sep, with the runtime's reader. */
@@ -219,6 +238,10 @@ static bool ex_value(const struct ex_req *v, enum ast_subject subj, const char *
         *val = v->path;
         *len = v->path_len;
         return true;
+    case AST_SUBJ_QUERY_ALL:
+        *val = v->query;
+        *len = v->query_len;
+        return v->query != NULL;
     case AST_SUBJ_QUERY:
         return v->query && ex_pair(v->query, v->query + v->query_len, '&', key, key_len, val, len);
     case AST_SUBJ_HEADER:
@@ -471,6 +494,11 @@ static void ex_action(struct ex *x, const struct ast_action *act, const uint32_t
     for (const struct ast_piece *pc = act->location; pc && fits; pc = pc->next) {
         if (pc->text) {
             ex_put(a, pc->text, pc->len, &fits);
+        } else if (pc->subj == AST_SUBJ_QUERY_SUFFIX) {
+            if (x->rq.query) {
+                ex_put(a, "?", 1, &fits);
+                ex_put(a, x->rq.query, x->rq.query_len, &fits);
+            }
         } else if (pc->subj != AST_SUBJ_NONE) {
             const char *v;
             size_t n;
@@ -567,7 +595,7 @@ void explain_request(struct buf *out, const struct ast_program *p, const struct 
                      const struct explain_req *rq)
 {
     struct ex x = {.out = out, .p = p, .s = s};
-    ex_view(&x.rq, rq);
+    ex_view(&x.rq, rq, p);
     buf_printf(out, "request %s %s", rq->method, rq->url);
     if (rq->from)
         buf_printf(out, " from %s", rq->from);
@@ -587,6 +615,9 @@ void explain_request(struct buf *out, const struct ast_program *p, const struct 
                       "answer: status 400\n");
         return;
     }
+    if (x.rq.from_chain)
+        buf_printf(out, "  client.ip %s, from X-Forwarded-For (the peer is trusted)\n",
+                   x.rq.client_text);
     if (x.rq.path_changed) {
         buf_puts(out, "  path normalized to ");
         ex_quote(out, x.rq.path, x.rq.path_len);
@@ -612,7 +643,7 @@ void explain_as_test(struct buf *out, const struct ast_program *p, const struct 
                      const struct explain_req *rq, const char *name)
 {
     struct ex x = {.out = out, .p = p, .s = s, .quiet = true};
-    ex_view(&x.rq, rq);
+    ex_view(&x.rq, rq, p);
     struct ex_answer a;
     ex_decide(&x, &a);
     buf_puts(out, "test ");

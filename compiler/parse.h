@@ -83,6 +83,7 @@ enum parse_setting_block {
     PARSE_SET_WORKERS = AST_SET_WORKERS,
     PARSE_SET_TIMEOUTS = AST_SET_TIMEOUTS,
     PARSE_SET_LIMITS = AST_SET_LIMITS,
+    PARSE_SET_FORWARDED = AST_SET_FORWARDED,
     PARSE_SET_BLOCK, /* a statement inside the block begun last */
 };
 void parse_settings_begin(struct parse_ctx *p, enum parse_setting_block which,

@@ -45,13 +45,13 @@
 %token ID STRING INT QUANTITY RATE ADDR IP CIDR RANGE.
 %token LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND.
 %token WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT.
-%token IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS.
+%token IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS FORWARDED.
 %token N_KINDS. /* not a token: one past the last kind */
 
 /* A keyword is a name wherever a name is expected: a server may be `backup`. */
 %fallback ID LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND
     WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT
-    IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS.
+    IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS FORWARDED.
 
 %left OR.
 %left AND.
@@ -88,6 +88,7 @@ item ::= settings_head LBRACE settings RBRACE.
 
 settings_head ::= TIMEOUTS(K).                      { parse_settings_begin(p, PARSE_SET_TIMEOUTS, &K); }
 settings_head ::= LIMITS(K).                        { parse_settings_begin(p, PARSE_SET_LIMITS, &K); }
+settings_head ::= FORWARDED(K).                     { parse_settings_begin(p, PARSE_SET_FORWARDED, &K); }
 
 settings ::= .
 settings ::= settings setting.

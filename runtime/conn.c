@@ -1,6 +1,7 @@
 /* conn.c: client connections. Accepts them, reads request heads, routes,
  * answers locally or hands the request to proxy.c, and handles keep-alive,
  * pipelining, timeouts and closing. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "forward.h"
 #include "log.h"
 #include "reason.h"
 #include "sock.h"
@@ -454,14 +456,33 @@ static int request_view(struct rp_conn *c, struct rp_request_view *v)
         return -1;
     v->host = c->x->host_lc;
     v->host_len = (uint32_t)n;
-    memset(v->client_ip, 0, sizeof v->client_ip);
-    if (c->peer.ss_family == AF_INET6) {
-        memcpy(v->client_ip, &((const struct sockaddr_in6 *)&c->peer)->sin6_addr, 16);
-    } else {
-        v->client_ip[10] = v->client_ip[11] = 0xff;
-        memcpy(v->client_ip + 12, &((const struct sockaddr_in *)&c->peer)->sin_addr, 4);
-    }
+    /* Who the client is: the peer, unless it is a trusted proxy that
+     * names another (forward.h). Acls, hashing and the server's fields all
+     * use this one answer. */
+    const struct rp_forwarding *fw = c->w->prog->forwarding;
+    rp_ip_from_sockaddr(&c->peer, x->client_ip);
+    x->peer_trusted = false;
+    x->client_text = NULL;
+    if (fw && fw->n_trusted)
+        x->peer_trusted = rp_forward_client(fw, x->client_ip, req->headers, req->n_headers,
+                                            x->client_ip, &x->client_text, &x->client_text_len);
+    memcpy(v->client_ip, x->client_ip, 16);
     return 0;
+}
+
+const char *rp_conn_peer_text(struct rp_conn *c, uint32_t *len)
+{
+    if (!c->peer_text_len) {
+        const void *a = c->peer.ss_family == AF_INET6
+                            ? (const void *)&((const struct sockaddr_in6 *)&c->peer)->sin6_addr
+                            : (const void *)&((const struct sockaddr_in *)&c->peer)->sin_addr;
+        if (!inet_ntop(c->peer.ss_family == AF_INET6 ? AF_INET6 : AF_INET, a, c->peer_text,
+                       sizeof c->peer_text))
+            strcpy(c->peer_text, "unknown");
+        c->peer_text_len = (uint8_t)strlen(c->peer_text);
+    }
+    *len = c->peer_text_len;
+    return c->peer_text;
 }
 
 static bool method_is(const struct rp_http1_request *req, const char *m, size_t n)

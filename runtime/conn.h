@@ -114,6 +114,12 @@ struct rp_exchange {
     struct rp_decision decision; /* the policy's answer */
     char host_lc[256];           /* the request's host, lower case, no port */
     struct rp_buf *path;         /* the normalized path when it differs; NULL: as received */
+    uint8_t client_ip[16];       /* who the client is (forward.h): the peer, or from a
+                                    trusted peer the address its chain names */
+    bool peer_trusted;           /* the peer is a trusted proxy (forwarded { trusted }) */
+    const char *client_text;     /* client_ip as text when it came from the chain (a
+                                    slice of the head); NULL: the peer's */
+    uint32_t client_text_len;
     /* proxy.c's part, for an exchange with a server (RP_CONN_PROXYING). */
     struct rp_proxy_state px;
 };
@@ -127,6 +133,8 @@ struct rp_conn {
     struct rp_worker *w;
     struct rp_conn *prev, *next; /* the worker's list of connections */
     struct sockaddr_storage peer;
+    char peer_text[48];   /* the peer's address as text, once asked (rp_conn_peer_text) */
+    uint8_t peer_text_len;
     struct rp_buf *in;  /* bytes from the client: a head, body, pipelined requests */
     struct rp_buf *out; /* a head the proxy made for the client, being written */
     const char *lbody;  /* RESPONDING: the rest of a local response body */
@@ -195,6 +203,9 @@ static inline int64_t rp_request_max_forwards(const struct rp_http1_request *req
         return -1;
     return rp_request_max_forwards_field(req);
 }
+
+/* The peer's address as text, formatted once per connection. */
+const char *rp_conn_peer_text(struct rp_conn *c, uint32_t *len);
 
 /* The exchange's record (NULL between exchanges). */
 static inline struct rp_exchange_record *rp_conn_record(struct rp_conn *c)

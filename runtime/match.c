@@ -226,6 +226,10 @@ bool rp_req_value(const struct rp_request_view *req, enum rp_value what, const c
         return rp_req_header(req, name, name_len, v, len);
     case RP_VAL_COOKIE:
         return rp_req_cookie(req, name, name_len, v, len);
+    case RP_VAL_QUERY_STRING:
+        *v = req->query;
+        *len = req->query_len;
+        return req->query != NULL;
     }
     return false;
 }
@@ -274,6 +278,13 @@ bool rp_location_value(struct rp_decision *d, const struct rp_request_view *req,
     if (!rp_req_value(req, what, name, name_len, &v, &len))
         return true;
     return rp_location_put(d, v, len);
+}
+
+bool rp_location_query(struct rp_decision *d, const struct rp_request_view *req)
+{
+    if (!req->query)
+        return true;
+    return rp_location_put(d, "?", 1) && rp_location_put(d, req->query, req->query_len);
 }
 
 bool rp_location_capture(struct rp_decision *d, const char *subject, const uint32_t *cap,

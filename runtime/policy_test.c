@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "rp/http1.h"
+#include "rp/match.h"
 #include "rp/policy_test.h"
 
 #define TEST_MAX_HEADERS 64
@@ -18,8 +19,9 @@
 /* Builds the request view a proxy would pass for the test's request. The
  * view points into t and into host_buf/path_buf/hdrs. Returns false when the
  * proxy would refuse the path before routing (400). */
-static bool test_view(const struct rp_test_def *t, struct rp_request_view *v, char *host_buf,
-                      size_t host_size, char *path_buf, struct rp_http1_header *hdrs)
+static bool test_view(const struct rp_program *p, const struct rp_test_def *t,
+                      struct rp_request_view *v, char *host_buf, size_t host_size,
+                      char *path_buf, struct rp_http1_header *hdrs)
 {
     memset(v, 0, sizeof *v);
     v->method = t->method;
@@ -85,6 +87,12 @@ static bool test_view(const struct rp_test_def *t, struct rp_request_view *v, ch
     } else {
         inet_pton(AF_INET6, ip, v->client_ip);
     }
+    /* the client as the proxy sees it (conn.c uses the same function) */
+    if (p->forwarding && p->forwarding->n_trusted) {
+        const char *text;
+        uint32_t text_len;
+        rp_forward_client(p->forwarding, v->client_ip, hdrs, n, v->client_ip, &text, &text_len);
+    }
     return ok;
 }
 
@@ -138,7 +146,7 @@ int rp_policy_test_run(const struct rp_program *p)
         struct rp_request_view v;
         struct rp_http1_header hdrs[TEST_MAX_HEADERS];
         char host[256], path[TEST_PATH_MAX];
-        bool routed = test_view(t, &v, host, sizeof host, path, hdrs);
+        bool routed = test_view(p, t, &v, host, sizeof host, path, hdrs);
         memset(&d, 0, sizeof d);
         d.route = RP_NO_ROUTE;
         if (routed) {

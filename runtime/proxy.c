@@ -18,6 +18,7 @@
 #include "balance.h"
 #include "conn.h"
 #include "filter.h"
+#include "forward.h"
 #include "health.h"
 #include "log.h"
 #include "proxy.h"
@@ -144,7 +145,8 @@ static int add_field(struct rp_buf *b, const struct rp_http1_header *h)
  * Transfer-Encoding is hop-by-hop, but F_KEEP_TE forwards it unchanged for
  * a response whose body is relayed as it was coded. */
 static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_t n,
-                      uint64_t content_length, unsigned flags, const struct rp_head_edit *edit)
+                      uint64_t content_length, unsigned flags, const struct rp_head_edit *edit,
+                      uint32_t fwd_drop)
 {
     struct conn_tokens tokens;
     collect_connection_tokens(h, n, &tokens);
@@ -165,6 +167,8 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
             continue;
         if (edit && edit->n_drop && rp_head_edit_drops(edit, &h[i]))
             continue;
+        if (fwd_drop && (rp_forward_field(&h[i]) & fwd_drop))
+            continue; /* the proxy writes its own (forward.h) */
         if ((flags & F_SKIP_HOST) && rp_http1_name_is(&h[i], "host", 4))
             continue;
         if ((flags & F_SKIP_EXPECT) && rp_http1_name_is(&h[i], "expect", 6))
@@ -234,7 +238,15 @@ static int build_request_head(struct rp_conn *c)
     int64_t max_fwd = rp_request_max_forwards(req);
     unsigned flags = (absolute ? F_SKIP_HOST : 0) | (continue_sent ? F_SKIP_EXPECT : 0) |
                      (max_fwd > 0 ? F_MAX_FWD : 0);
-    rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags, NULL);
+    const struct rp_forwarding *fw =
+        c->w->prog->forwarding ? c->w->prog->forwarding : &rp_forwarding_default;
+    rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags, NULL,
+                     rp_forward_drops(fw, c->x->peer_trusted));
+    struct rp_forward_ctx fc = {.fw = fw, .trusted = c->x->peer_trusted, .req = req};
+    fc.peer = rp_conn_peer_text(c, &fc.peer_len);
+    fc.client = c->x->client_text ? c->x->client_text : fc.peer;
+    fc.client_len = c->x->client_text ? c->x->client_text_len : fc.peer_len;
+    rc |= rp_forward_write(b, &fc);
     if (max_fwd > 0) {
         rc |= RP_BUF_ADD_LIT(b, "Max-Forwards: ");
         rc |= rp_buf_add_u64(b, (uint64_t)max_fwd - 1);
@@ -282,7 +294,7 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
     bool reframe = edit && edit->reframe;
     unsigned flags = (final && !no_body && !reframe ? F_KEEP_TE : 0) | (no_body ? F_NO_LENGTH : 0) |
                      (reframe ? F_REFRAME : 0);
-    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, flags, edit);
+    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, flags, edit, 0);
     if (edit && edit->extra_len)
         rc |= add(b, edit->extra, edit->extra_len);
     /* Filters' output is framed in chunks for an HTTP/1.1 client (an
@@ -827,14 +839,9 @@ static uint64_t request_hash(struct rp_conn *c, const struct rp_backend_def *be)
     struct rp_request_view view = {.query = req->query, .query_len = req->query_len,
                                    .headers = req->headers, .n_headers = req->n_headers};
     switch (be->hash_key) {
-    case RP_HASH_CLIENT_IP:
-        if (c->peer.ss_family == AF_INET6) {
-            v = (const char *)&((const struct sockaddr_in6 *)&c->peer)->sin6_addr;
-            n = 16;
-        } else {
-            v = (const char *)&((const struct sockaddr_in *)&c->peer)->sin_addr;
-            n = 4;
-        }
+    case RP_HASH_CLIENT_IP: /* the client as the policy sees it (forward.h) */
+        v = (const char *)c->x->client_ip;
+        n = 16;
         break;
     case RP_HASH_PATH: v = req->path; n = req->path_len; break;
     case RP_HASH_HOST: v = c->x->host_lc; n = (uint32_t)strlen(c->x->host_lc); break;
@@ -1033,7 +1040,7 @@ static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_respo
     int n = snprintf(line, sizeof line, "HTTP/1.1 101 %.*s\r\n", (int)resp->reason_len,
                      resp->reason_len ? resp->reason : "Switching Protocols");
     int rc = add(b, line, (size_t)n);
-    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, F_NO_LENGTH, NULL);
+    rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, F_NO_LENGTH, NULL, 0);
     rc |= add_named(b, resp->headers, resp->n_headers, "upgrade", 7);
     rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\nVia: 1.1 rpx\r\n\r\n");
     c->x->rec.status = 101;

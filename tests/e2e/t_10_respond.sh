@@ -78,3 +78,25 @@ while IFS=$'\t' read -r host want; do
     check_eq "host forms: Host: $host is seen as the policy's tests say" "$got" "$want"
 done < <(awk -F'"' '/header "Host: / { h = substr($4, 7) } /expect location/ { print h "\t" $2 }' "$forms")
 check "proxy 'hostforms' stops on SIGTERM with exit 0" stop_proxy hostforms
+
+# Redirects keep the request's query unless the location places it, has
+# its own, or ends in '?' (tests/golden/forwarded.rp has the table for
+# `rpx test`; here the proxy itself).
+check "redirect policy compiles" build_proxy redirects '
+listen :8080
+route path "/old/" { redirect 301 "/new/" }
+route path "/uri/" { redirect 302 "https://${req.host}${req.uri}" }
+route path "/drop/" { redirect 302 "/dropped?" }
+route path "/own/" { redirect 302 "/own2?v=2" }
+route path ~ "^/re/(.*)$" { redirect 308 "/to/$1" }
+route default { respond 404 }'
+p=$(start_proxy redirects -w 1)
+loc() { hcurl -o /dev/null -w '%{redirect_url}' -H 'Host: site.test' "http://127.0.0.1:$p$1"; }
+check_eq "redirect: the query goes on" "$(loc '/old/a?page=2&q=x')" "http://127.0.0.1:$p/new/?page=2&q=x"
+check_eq "redirect: no query, none added" "$(loc /old/a)" "http://127.0.0.1:$p/new/"
+check_eq "redirect: \${req.uri} is the path and the query" "$(loc '/uri/a?b=1')" "https://site.test/uri/a?b=1"
+check_eq "redirect: a trailing ? drops the query" "$(loc '/drop/a?b=1')" "http://127.0.0.1:$p/dropped"
+check_eq "redirect: a location with its own query keeps it alone" "$(loc '/own/a?b=1')" \
+    "http://127.0.0.1:$p/own2?v=2"
+check_eq "redirect: a regex capture and the query" "$(loc '/re/x/y?z=1')" "http://127.0.0.1:$p/to/x/y?z=1"
+check "proxy 'redirects' stops on SIGTERM with exit 0" stop_proxy redirects

@@ -471,7 +471,8 @@ static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d
     d->status = 301;
     d->location_len = 0;
     if (!(rp_location_put(d, "/new/", 5) &&
-          rp_location_capture(d, req->path, cap, 1))) {
+          rp_location_capture(d, req->path, cap, 1) &&
+          rp_location_query(d, req))) {
         /* too long to send */
         d->action = RP_ACTION_RESPOND;
         d->status = 500;

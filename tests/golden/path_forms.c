@@ -140,7 +140,8 @@ static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d
     d->status = 302;
     d->location_len = 0;
     if (!(rp_location_put(d, "http://x", 8) &&
-          rp_location_value(d, req, RP_VAL_PATH, NULL, 0))) {
+          rp_location_value(d, req, RP_VAL_PATH, NULL, 0) &&
+          rp_location_query(d, req))) {
         /* too long to send */
         d->action = RP_ACTION_RESPOND;
         d->status = 500;

@@ -91,18 +91,34 @@ bool rp_regex_match(const struct rp_regex *re, const char *s, size_t n, uint32_t
 
 /* ---- CIDR sets ------------------------------------------------------------ */
 
-/* An inclusive range of IPv6 addresses (IPv4 as ::ffff:a.b.c.d). A set is
- * sorted, ranges do not overlap. */
-struct rp_ip_range {
-    uint8_t lo[16], hi[16];
-};
-
+/* Whether ip is in a set of ranges (struct rp_ip_range, rp/program.h). */
 bool rp_ip_in(const uint8_t ip[16], const struct rp_ip_range *set, uint32_t n);
+
+/* ---- client identity (runtime/forward.c) ------------------------------------ */
+
+struct rp_http1_header;
+
+/* Parses an address as X-Forwarded-For writes it ("192.0.2.1", "2001:db8::1"
+ * or "[2001:db8::1]"), into 16 bytes. */
+bool rp_ip_parse(const char *p, size_t n, uint8_t out[16]);
+
+/* Who the client is. `peer` is the connection's address. When it is
+ * trusted, X-Forwarded-For is read from its right end while the address
+ * reached is trusted too; the first untrusted one (or the leftmost, or the
+ * last before a malformed entry) is the client. Sets client[16] and, when
+ * it came from the chain, *text and *text_len to its text in the field (else
+ * NULL). Returns whether the peer is trusted. */
+bool rp_forward_client(const struct rp_forwarding *fw, const uint8_t peer[16],
+                       const struct rp_http1_header *h, uint32_t n, uint8_t client[16],
+                       const char **text, uint32_t *text_len);
 
 /* ---- building a redirect location ---------------------------------------- */
 
 /* Appends s[0..n) to d->location; false if it does not fit. */
 bool rp_location_put(struct rp_decision *d, const char *s, size_t n);
+
+/* Appends "?" and the request's query when it has one. */
+bool rp_location_query(struct rp_decision *d, const struct rp_request_view *req);
 
 
 
@@ -115,6 +131,7 @@ enum rp_value {
     RP_VAL_QUERY = 4,  /* name: the parameter */
     RP_VAL_HEADER = 5, /* name: the field, lower case */
     RP_VAL_COOKIE = 6, /* name: the cookie */
+    RP_VAL_QUERY_STRING = 7, /* the whole query, absent without a '?' */
 };
 
 enum rp_cmp_op {

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 5
+#define RP_PROGRAM_ABI 6
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
@@ -133,6 +133,31 @@ struct rp_settings {
 };
 
 #define RP_WORKERS_AUTO UINT32_MAX
+
+/* ---- client identity (`forwarded { }`) ------------------------------------- */
+
+/* An inclusive range of IPv6 addresses (IPv4 as ::ffff:a.b.c.d). A set is
+ * sorted, ranges do not overlap. */
+struct rp_ip_range {
+    uint8_t lo[16], hi[16];
+};
+
+/* The forwarding fields the proxy sends to servers (rp_forwarding.send). */
+#define RP_FWD_XFF (1u << 0)       /* X-Forwarded-For */
+#define RP_FWD_PROTO (1u << 1)     /* X-Forwarded-Proto */
+#define RP_FWD_HOST (1u << 2)      /* X-Forwarded-Host */
+#define RP_FWD_REAL_IP (1u << 3)   /* X-Real-IP */
+#define RP_FWD_FORWARDED (1u << 4) /* Forwarded (RFC 7239) */
+#define RP_FWD_DEFAULT (RP_FWD_XFF | RP_FWD_PROTO | RP_FWD_HOST)
+
+/* Which forwarding fields go to servers, and which peers' own are believed:
+ * from a trusted peer the chain is kept and the client is the last
+ * untrusted address in it; from any other peer they are replaced. */
+struct rp_forwarding {
+    uint32_t send; /* RP_FWD_* */
+    uint32_t n_trusted;
+    const struct rp_ip_range *trusted;
+};
 
 /* ---- routes and decisions ------------------------------------------------- */
 
@@ -280,6 +305,7 @@ struct rp_program {
     const struct rp_route_def *routes;
     rp_decide_fn *decide;
     bool allow_trace;   /* a route names TRACE; else the proxy answers it 405 */
+    const struct rp_forwarding *forwarding; /* NULL: RP_FWD_DEFAULT, no trusted peer */
     uint32_t n_tests;
     const struct rp_test_def *tests;
 };
