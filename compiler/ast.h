@@ -173,6 +173,8 @@ enum ast_subject {
     AST_SUBJ_ACL,    /* a named acl */
     AST_SUBJ_QUERY_ALL,    /* ${req.query}: the whole query, "" if none */
     AST_SUBJ_QUERY_SUFFIX, /* in a location: "?" and the query, if there is one */
+    AST_SUBJ_CLIENT_PORT,  /* in a header value: the peer's port */
+    AST_SUBJ_URI,          /* in a header value: the path, "?" and the query */
 };
 
 struct ast_acl;
@@ -294,6 +296,11 @@ struct ast_route {
     const char *label;         /* the matchers as written, spacing normalized */
     struct span tunnel_kw;     /* `tunnel`, len 0 if not given */
     struct ast_compress *compress; /* NULL if not given */
+    struct ast_stmt *stmts;    /* set, add, remove (header actions) */
+    struct ast_stmt **stmts_tail;
+    /* check: the header actions that apply, top level's first */
+    struct ast_hdr_action *hdr_actions;
+    uint32_t n_hdr_actions;
     struct span dup_compress;  /* a second `compress` (an error) */
     struct ast_action *actions;
     struct ast_action **actions_tail;
@@ -355,7 +362,21 @@ struct ast_settings {
     uint64_t memory;      /* bytes of I/O buffers in use */
 };
 
+/* A checked `set|add|remove [response] header NAME ["VALUE"]`. */
+struct ast_hdr_action {
+    struct ast_hdr_action *next;
+    uint8_t op;               /* RP_HDR_* */
+    bool response;
+    const char *name, *lname;
+    size_t name_len;
+    struct ast_piece *value;  /* SET, ADD */
+    struct span where;
+};
+
 struct ast_program {
+    struct ast_stmt *stmts;   /* top-level set, add, remove */
+    struct ast_stmt **stmts_tail;
+    struct ast_hdr_action *hdr_actions; /* check: the top-level ones */
     struct ast_setting *settings;
     struct ast_setting **settings_tail;
     struct ast_settings set; /* check: */

@@ -17,15 +17,9 @@
 
 #include <rp/program.h> /* RP_CODING_* */
 
-struct check {
-    struct ast_program *prog;
-    const struct src *src;
-    struct diag *diag;
-    struct arena *arena;
-    const struct check_opts *opts;
-};
+#include "check_int.h"
 
-static const char *text_at(const struct check *c, struct span s)
+const char *text_at(const struct check *c, struct span s)
 {
     return c->src->text + s.off;
 }
@@ -191,7 +185,7 @@ static bool addr_same(const struct ast_addr *x, const struct ast_addr *y)
 
 /* ---- values ------------------------------------------------------------ */
 
-static int arg_len(const struct ast_arg *a)
+int arg_len(const struct ast_arg *a)
 {
     return (int)a->tok.len;
 }
@@ -202,7 +196,7 @@ static bool word_is(const struct check *c, struct span s, const char *w)
 }
 
 /* The index of the word at s among n words, or -1. */
-static int word_index(const struct check *c, struct span s, const char *const *words, size_t n)
+int word_index(const struct check *c, struct span s, const char *const *words, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (word_is(c, s, words[i]))
@@ -211,7 +205,7 @@ static int word_index(const struct check *c, struct span s, const char *const *w
 }
 
 /* "unknown WHAT 'x'; did you mean 'y'?" or "... (expected one of: a, b)". */
-static void check_unknown(struct check *c, struct span at, const char *what,
+void check_unknown(struct check *c, struct span at, const char *what,
                           const char *const *words, size_t n)
 {
     const char *t = text_at(c, at);
@@ -345,7 +339,7 @@ static bool check_int(struct check *c, const struct ast_arg *a, const char *what
 }
 
 /* The statement's arguments must be exactly n (reported otherwise). */
-static bool check_nargs(struct check *c, struct span kw, const struct ast_arg *args, unsigned n,
+bool check_nargs(struct check *c, struct span kw, const struct ast_arg *args, unsigned n,
                         const char *usage)
 {
     unsigned got = 0;
@@ -1127,7 +1121,7 @@ static struct span route_span(const struct ast_route *r)
 
 /* The source span of decoded bytes [off, off+len) of a string token (escapes
  * take two source bytes for one). */
-static struct span string_sub(const struct check *c, struct span tok, size_t off, size_t len)
+struct span string_sub(const struct check *c, struct span tok, size_t off, size_t len)
 {
     const char *t = text_at(c, tok);
     size_t i = 1, d = 0, s_off = 1, s_end = tok.len > 1 ? tok.len - 1 : tok.len;
@@ -2171,6 +2165,7 @@ bool check_program(struct ast_program *prog, const struct src *s, struct diag *d
     check_backends(&c, &backends);
     check_acls(&c);
     check_routes(&c, &backends);
+    check_header_stmts(&c);
     check_tests(&c, &backends);
     for (struct ast_acl *x = prog->acls; x; x = x->next)
         if (!x->used && acl_lookup(&c, x->name) == x && src_file_of(s, x->name.off) == 0)

@@ -309,13 +309,114 @@ static void emit_backends(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n\n");
 }
 
-/* A route's steps (rp/program.h): its table, named rpg_steps_N. */
-static void emit_route_steps(struct emit *e, const struct ast_route *r)
+static const char *const emit_values[] = {
+    [AST_SUBJ_METHOD] = "RP_VAL_METHOD", [AST_SUBJ_HOST] = "RP_VAL_HOST",
+    [AST_SUBJ_PATH] = "RP_VAL_PATH",     [AST_SUBJ_QUERY] = "RP_VAL_QUERY",
+    [AST_SUBJ_HEADER] = "RP_VAL_HEADER", [AST_SUBJ_COOKIE] = "RP_VAL_COOKIE",
+    [AST_SUBJ_QUERY_ALL] = "RP_VAL_QUERY_STRING",
+};
+
+/* A table of header actions, rpg_hdrs_TAG, with its pieces. */
+static void emit_hdr_table(struct emit *e, const char *tag, const struct ast_hdr_action *list)
 {
     struct buf *b = &e->tables;
-    const struct ast_compress *cp = r->compress;
-    if (!cp)
+    uint32_t i = 0;
+    for (const struct ast_hdr_action *h = list; h; h = h->next, i++) {
+        if (!h->value)
+            continue;
+        buf_printf(b, "static const struct rp_piece rpg_hdr_%s_%u[] = {\n", tag, i);
+        for (const struct ast_piece *pc = h->value; pc; pc = pc->next) {
+            if (pc->text) {
+                buf_puts(b, "    {RP_PIECE_TEXT, 0, ");
+                buf_printf(b, "%zu, ", pc->len);
+                emit_string(b, pc->text, pc->len, 4);
+            } else if (pc->subj == AST_SUBJ_CLIENT_IP) {
+                buf_puts(b, "    {RP_PIECE_CLIENT_IP, 0, 0, NULL");
+            } else if (pc->subj == AST_SUBJ_CLIENT_PORT) {
+                buf_puts(b, "    {RP_PIECE_CLIENT_PORT, 0, 0, NULL");
+            } else if (pc->subj == AST_SUBJ_URI) {
+                buf_puts(b, "    {RP_PIECE_URI, 0, 0, NULL");
+            } else {
+                /* emit_value_args writes `what, "key", len`; a piece wants
+                 * `what, len, "key"`. */
+                buf_printf(b, "    {RP_PIECE_VALUE, %s, ", emit_values[pc->subj]);
+                if (pc->subj == AST_SUBJ_QUERY || pc->subj == AST_SUBJ_HEADER ||
+                    pc->subj == AST_SUBJ_COOKIE) {
+                    char *k = arena_strndup(&e->scratch, pc->key, pc->key_len);
+                    if (pc->subj == AST_SUBJ_HEADER)
+                        for (size_t j = 0; j < pc->key_len; j++)
+                            if (k[j] >= 'A' && k[j] <= 'Z')
+                                k[j] = (char)(k[j] + 32);
+                    buf_printf(b, "%zu, ", pc->key_len);
+                    emit_string(b, k, pc->key_len, 4);
+                } else {
+                    buf_puts(b, "0, NULL");
+                }
+            }
+            buf_puts(b, "},\n");
+        }
+        buf_puts(b, "};\n");
+    }
+    buf_printf(b, "static const struct rp_header_action rpg_hdr_actions_%s[] = {\n", tag);
+    static const char *const ops[] = {"", "RP_HDR_SET", "RP_HDR_ADD", "RP_HDR_REMOVE"};
+    i = 0;
+    for (const struct ast_hdr_action *h = list; h; h = h->next, i++) {
+        buf_puts(b, "    /* ");
+        emit_where(e, b, h->where);
+        buf_puts(b, " */\n");
+        buf_printf(b, "    {.op = %s, .response = %s, .name_len = %zu, .name = ", ops[h->op],
+                   h->response ? "true" : "false", h->name_len);
+        emit_string(b, h->name, h->name_len, 0);
+        buf_puts(b, ", .lname = ");
+        emit_string(b, h->lname, h->name_len, 0);
+        if (h->value) {
+            uint32_t n = 0;
+            for (const struct ast_piece *pc = h->value; pc; pc = pc->next)
+                n++;
+            buf_printf(b, ", .n_pieces = %u, .pieces = rpg_hdr_%s_%u", n, tag, i);
+        }
+        buf_puts(b, "},\n");
+    }
+    buf_printf(b, "};\nstatic const struct rp_header_actions rpg_hdrs_%s = {%u, "
+                  "rpg_hdr_actions_%s};\n\n", tag, i, tag);
+}
+
+static bool route_proxies(const struct ast_route *r)
+{
+    for (const struct ast_action *a = r->actions; a; a = a->next)
+        if (a->kind == AST_ACTION_PROXY)
+            return true;
+    return false;
+}
+
+/* Whether a route has steps: it proxies and compresses or has header
+ * actions (its own, or the top level's). */
+static bool route_has_steps(const struct ast_program *p, const struct ast_route *r)
+{
+    return route_proxies(r) && (r->compress || r->hdr_actions || p->hdr_actions);
+}
+
+/* A route's steps (rp/program.h): its table, named rpg_steps_N. */
+static void emit_route_steps(struct emit *e, const struct ast_program *p,
+                             const struct ast_route *r)
+{
+    struct buf *b = &e->tables;
+    if (!route_has_steps(p, r))
         return;
+    char tag[32];
+    snprintf(tag, sizeof tag, "%u", r->index);
+    if (r->hdr_actions)
+        emit_hdr_table(e, tag, r->hdr_actions);
+    const struct ast_compress *cp = r->compress;
+    if (!cp) {
+        buf_printf(b, "static const struct rp_step rpg_steps_%u[] = {\n", r->index);
+        if (p->hdr_actions)
+            buf_puts(b, "    {RP_STEP_HEADERS, &rpg_hdrs_top},\n");
+        if (r->hdr_actions)
+            buf_printf(b, "    {RP_STEP_HEADERS, &rpg_hdrs_%u},\n", r->index);
+        buf_puts(b, "    {RP_STEP_END, NULL},\n};\n\n");
+        return;
+    }
     buf_printf(b, "static const char *const rpg_compress_types_%u[] = {\n", r->index);
     for (uint32_t i = 0; i < cp->n_types; i++) {
         buf_puts(b, "    ");
@@ -328,16 +429,22 @@ static void emit_route_steps(struct emit *e, const struct ast_route *r)
     buf_printf(b, ",\n    .codings = RP_CODING_GZIP,\n    .level = %u,\n    .min_length = %llu,\n"
                   "    .n_types = %u,\n    .types = rpg_compress_types_%u,\n};\n",
                cp->level, (unsigned long long)cp->min_length, cp->n_types, r->index);
-    buf_printf(b, "static const struct rp_step rpg_steps_%u[] = {\n"
-                  "    {RP_STEP_COMPRESS, &rpg_compress_%u},\n    {RP_STEP_END, NULL},\n};\n\n",
-               r->index, r->index);
+    buf_printf(b, "static const struct rp_step rpg_steps_%u[] = {\n", r->index);
+    if (p->hdr_actions)
+        buf_puts(b, "    {RP_STEP_HEADERS, &rpg_hdrs_top},\n");
+    if (r->hdr_actions)
+        buf_printf(b, "    {RP_STEP_HEADERS, &rpg_hdrs_%u},\n", r->index);
+    buf_printf(b, "    {RP_STEP_COMPRESS, &rpg_compress_%u},\n    {RP_STEP_END, NULL},\n};\n\n",
+               r->index);
 }
 
 static void emit_routes(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->tables;
+    if (p->hdr_actions)
+        emit_hdr_table(e, "top", p->hdr_actions);
     for (const struct ast_route *r = p->routes; r; r = r->next)
-        emit_route_steps(e, r);
+        emit_route_steps(e, p, r);
     buf_puts(b, "static const struct rp_route_def rpg_routes[] = {\n");
     for (const struct ast_route *r = p->routes; r; r = r->next) {
         struct buf what = {0};
@@ -348,7 +455,7 @@ static void emit_routes(struct emit *e, const struct ast_program *p)
         emit_where(e, b, r->kw);
         buf_puts(b, ", .label = ");
         emit_string(b, r->label, strlen(r->label), 18);
-        if (r->compress)
+        if (route_has_steps(p, r))
             buf_printf(b, ", .steps = rpg_steps_%u", r->index);
         buf_puts(b, "},\n");
     }
@@ -480,19 +587,13 @@ static void emit_cidr_sets(struct emit *e, const struct ast_program *p)
     }
 }
 
-static const char *const emit_values[] = {
-    [AST_SUBJ_METHOD] = "RP_VAL_METHOD", [AST_SUBJ_HOST] = "RP_VAL_HOST",
-    [AST_SUBJ_PATH] = "RP_VAL_PATH",     [AST_SUBJ_QUERY] = "RP_VAL_QUERY",
-    [AST_SUBJ_HEADER] = "RP_VAL_HEADER", [AST_SUBJ_COOKIE] = "RP_VAL_COOKIE",
-    [AST_SUBJ_QUERY_ALL] = "RP_VAL_QUERY_STRING",
-};
 
 /* `what, "name", len` for a request value (header names lower case). */
 static void emit_value_args(struct emit *e, struct buf *b, enum ast_subject subj,
                             const char *key, size_t key_len)
 {
     buf_printf(b, "%s, ", emit_values[subj]);
-    if (subj >= AST_SUBJ_QUERY) {
+    if (subj == AST_SUBJ_QUERY || subj == AST_SUBJ_HEADER || subj == AST_SUBJ_COOKIE) {
         char *k = arena_strndup(&e->scratch, key, key_len);
         if (subj == AST_SUBJ_HEADER)
             for (size_t i = 0; i < key_len; i++)

@@ -57,6 +57,7 @@ static struct ast_program *parse_new_program(struct arena *a)
     prog->backends_tail = &prog->backends;
     prog->routes_tail = &prog->routes;
     prog->settings_tail = &prog->settings;
+    prog->stmts_tail = &prog->stmts;
     prog->acls_tail = &prog->acls;
     prog->tests_tail = &prog->tests;
     prog->imports_tail = &prog->imports;
@@ -179,11 +180,19 @@ void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t)
             valid[n_valid++] = k;
             name_ok |= k == TK_ID;
         }
+        /* At the start of a statement a name is a statement word (set,
+         * add, remove) the checker knows; the keywords say more. */
+        int prev = at > 0 ? p->toks[at - 1].kind : TK_SEMI;
+        bool stmt_start = prev == TK_SEMI || prev == TK_LBRACE || prev == TK_RBRACE;
+        if (stmt_start)
+            name_ok = false;
         /* keywords are names too; when a name fits, list only "name" */
         int shown[64];
         int n_shown = 0, n_other = 0;
         for (int i = 0; i < n_valid; i++) {
             if (name_ok && lex_kind_is_keyword(valid[i]))
+                continue;
+            if (!name_ok && valid[i] == TK_ID)
                 continue;
             if (valid[i] != TK_SEMI && valid[i] != 0)
                 n_other++;
@@ -213,6 +222,10 @@ void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t)
         }
         if (suggest >= 0) {
             buf_printf(&msg, "; did you mean %s?", lex_kind_name(suggest));
+        } else if (stmt_start && p->cur_route && parse_accepts(p, at, TK_RBRACE)) {
+            /* Every keyword fits here as a name: list what a route says. */
+            buf_puts(&msg, ", expected '}' or a route statement (proxy, respond, deny, "
+                           "redirect, tunnel, compress, set, add, remove)");
         } else if (n_shown > 0 && n_shown <= 8) {
             buf_puts(&msg, ", expected ");
             for (int i = 0; i < n_shown; i++) {
@@ -404,6 +417,7 @@ void parse_route_begin(struct parse_ctx *p, const struct lex_token *kw)
     r->path = "";
     r->host = "";
     r->actions_tail = &r->actions;
+    r->stmts_tail = &r->stmts;
     *p->prog->routes_tail = r;
     p->prog->routes_tail = &r->next;
     p->prog->n_routes++;
@@ -537,6 +551,64 @@ void parse_tunnel(struct parse_ctx *p, const struct lex_token *kw)
     struct ast_route *r = p->cur_route;
     if (r && !r->tunnel_kw.len)
         r->tunnel_kw = tok_span(kw);
+}
+
+static struct ast_stmt *new_stmt(struct parse_ctx *p, const struct lex_token *kw,
+                                 struct ast_arg *args)
+{
+    struct ast_stmt *st = arena_alloc(p->arena, sizeof *st);
+    st->kw = tok_span(kw);
+    st->args = args;
+    return st;
+}
+
+/* A statement word the grammar leaves to the checker must be one it knows:
+ * anything else is reported here, as a syntax error would be, with the
+ * statement it most looks like. */
+static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
+                            const char *const *words, size_t n)
+{
+    static const char *const known[] = {"set", "add", "remove"};
+    const char *t = p->src->text + kw->off;
+    for (size_t i = 0; i < 3; i++)
+        if (strlen(known[i]) == kw->len && memcmp(known[i], t, kw->len) == 0)
+            return true;
+    if (p->probe)
+        return false;
+    int close = diag_closest(t, kw->len, words, n);
+    if (close >= 0)
+        diag_error(p->diag, tok_span(kw), "unexpected identifier '%.*s'; did you mean '%s'?",
+                   (int)kw->len, t, words[close]);
+    else
+        diag_error(p->diag, tok_span(kw), "unexpected identifier '%.*s', expected a statement",
+                   (int)kw->len, t);
+    p->n_syntax++;
+    return false;
+}
+
+void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
+{
+    static const char *const words[] = {"proxy", "respond", "deny", "redirect", "tunnel",
+                                        "compress", "set", "add", "remove"};
+    struct ast_route *r = p->cur_route;
+    if (!r || !stmt_word_known(p, kw, words, sizeof words / sizeof words[0]))
+        return;
+    struct ast_stmt *st = new_stmt(p, kw, args);
+    *r->stmts_tail = st;
+    r->stmts_tail = &st->next;
+}
+
+void parse_top_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
+{
+    static const char *const words[] = {"listen",   "backend", "route",  "acl",
+                                        "import",   "test",    "workers", "timeouts",
+                                        "limits",   "forwarded", "set",  "add",
+                                        "remove"};
+    if (!stmt_word_known(p, kw, words, sizeof words / sizeof words[0]))
+        return;
+    struct ast_stmt *st = new_stmt(p, kw, args);
+    *p->prog->stmts_tail = st;
+    p->prog->stmts_tail = &st->next;
 }
 
 void parse_compress(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *codings)

@@ -77,6 +77,10 @@ void parse_server(struct parse_ctx *p, const struct lex_token *kw, const struct 
                   const struct lex_token *addr, struct ast_arg *opts);
 void parse_tunnel(struct parse_ctx *p, const struct lex_token *kw);
 void parse_compress(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *codings);
+/* A statement known by its first word (set, add, remove), in a route or at
+ * top level. */
+void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
+void parse_top_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
 void parse_compress_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
 
 enum parse_setting_block {

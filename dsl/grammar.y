@@ -84,6 +84,7 @@ item ::= ACL(K) ID(N) EQ expr(E) SEMI.              { parse_acl(p, &K, &N, E); }
 item ::= IMPORT(K) STRING(S) SEMI.                  { parse_import(p, &K, &S); }
 item ::= test_head LBRACE tstmts RBRACE.            { parse_test_end(p); }
 item ::= WORKERS(K) args(A) SEMI.                   { parse_setting(p, PARSE_SET_WORKERS, &K, A); }
+item ::= ID(K) args(A) SEMI.                        { parse_top_stmt(p, &K, A); }
 item ::= settings_head LBRACE settings RBRACE.
 
 settings_head ::= TIMEOUTS(K).                      { parse_settings_begin(p, PARSE_SET_TIMEOUTS, &K); }
@@ -159,6 +160,8 @@ action ::= DENY(K) INT(S) guard(G) SEMI.            { parse_action(p, &K, PARSE_
 action ::= DENY(K) INT(S) STRING(B) guard(G) SEMI.  { parse_action(p, &K, PARSE_ACT_DENY, &S, &B, G); }
 action ::= REDIRECT(K) INT(S) STRING(B) guard(G) SEMI. { parse_action(p, &K, PARSE_ACT_REDIRECT, &S, &B, G); }
 action ::= TUNNEL(K) SEMI.                          { parse_tunnel(p, &K); }
+/* Statements the checker knows by their first word: set, add, remove. */
+action ::= ID(K) args(A) SEMI.                      { parse_route_stmt(p, &K, A); }
 action ::= compress_head SEMI.
 action ::= compress_head LBRACE cstmts RBRACE.
 

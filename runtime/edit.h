@@ -11,8 +11,8 @@
 #include "rp/http1.h"
 
 /* Changes to a head, applied while it is copied for the next hop. */
-#define RP_HEAD_EDIT_DROP_MAX 8
-#define RP_HEAD_EDIT_EXTRA_MAX 1024
+#define RP_HEAD_EDIT_DROP_MAX 16
+#define RP_HEAD_EDIT_EXTRA_MAX 2048
 struct rp_head_edit {
     uint32_t n_drop;
     const char *drop[RP_HEAD_EDIT_DROP_MAX]; /* field names not copied, lower case */
@@ -37,6 +37,13 @@ int rp_head_edit_drop(struct rp_head_edit *e, const char *lname);
  * does not fit. */
 int rp_head_edit_add(struct rp_head_edit *e, const char *name, const char *value,
                      size_t value_len);
+
+/* Takes back the lines added so far for a field name (lower case): a later
+ * `set` or `remove` replaces an earlier `add` or `set`. */
+void rp_head_edit_unadd(struct rp_head_edit *e, const char *lname, size_t len);
+
+/* True if the edit drops fields named lname (lower case). */
+bool rp_head_edit_drops_name(const struct rp_head_edit *e, const char *lname, size_t len);
 
 /* True if the field is one the edit drops. */
 bool rp_head_edit_drops(const struct rp_head_edit *e, const struct rp_http1_header *h);

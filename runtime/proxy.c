@@ -197,9 +197,36 @@ static const struct rp_backend_def *backend_of(const struct rp_conn *c)
     return &c->w->prog->backends[c->x->px.backend];
 }
 
-/* Writes the request head the server gets into c->x->px.up_head. Returns -1 if it
- * does not fit. */
-static int build_request_head(struct rp_conn *c)
+/* The request as the policy saw it, and the client, for the values header
+ * actions put in (headers.h). */
+static void value_ctx(struct rp_conn *c, struct rp_request_view *v, struct rp_value_ctx *vc)
+{
+    const struct rp_http1_request *req = &c->x->req;
+    const struct rp_buf *norm = c->x->path;
+    *v = (struct rp_request_view){
+        .method = req->method, .method_len = req->method_len,
+        .host = c->x->host_lc, .host_len = (uint32_t)strlen(c->x->host_lc),
+        .path = norm ? norm->data : req->path, .path_len = norm ? norm->end : req->path_len,
+        .query = req->query, .query_len = req->query_len,
+        .headers = req->headers, .n_headers = req->n_headers};
+    memcpy(v->client_ip, c->x->client_ip, 16);
+    vc->view = v;
+    if (c->x->client_text) {
+        vc->client_ip = c->x->client_text;
+        vc->client_ip_len = c->x->client_text_len;
+        vc->client_port = 0; /* a port of the chain's client is not known */
+    } else {
+        vc->client_ip = rp_conn_peer_text(c, &vc->client_ip_len);
+        vc->client_port = ntohs(c->peer.ss_family == AF_INET6
+                                    ? ((const struct sockaddr_in6 *)&c->peer)->sin6_port
+                                    : ((const struct sockaddr_in *)&c->peer)->sin_port);
+    }
+}
+
+/* Writes the request head the server gets into c->x->px.up_head, with the
+ * route's header actions (edit; NULL: none). Returns -1 if it does not
+ * fit. */
+static int build_request_head(struct rp_conn *c, const struct rp_head_edit *edit)
 {
     struct rp_proxy_state *px = &c->x->px;
     const struct rp_http1_request *req = &c->x->req;
@@ -228,7 +255,9 @@ static int build_request_head(struct rp_conn *c)
      * to the server as 1.0 too: the server then delimits the body by length
      * or by closing. */
     rc |= c->client_http10 ? RP_BUF_ADD_LIT(b, " HTTP/1.0\r\n") : RP_BUF_ADD_LIT(b, " HTTP/1.1\r\n");
-    if (absolute && req->host) {
+    /* A `set header Host` replaces the request's (and is in edit->extra). */
+    bool host_set = edit && rp_head_edit_drops_name(edit, "host", 4);
+    if (absolute && req->host && !host_set) {
         rc |= RP_BUF_ADD_LIT(b, "Host: ");
         rc |= add(b, req->host, req->host_len);
         rc |= add(b, "\r\n", 2);
@@ -240,7 +269,7 @@ static int build_request_head(struct rp_conn *c)
                      (max_fwd > 0 ? F_MAX_FWD : 0);
     const struct rp_forwarding *fw =
         c->w->prog->forwarding ? c->w->prog->forwarding : &rp_forwarding_default;
-    rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags, NULL,
+    rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags, edit,
                      rp_forward_drops(fw, c->x->peer_trusted));
     struct rp_forward_ctx fc = {.fw = fw, .trusted = c->x->peer_trusted, .req = req};
     fc.peer = rp_conn_peer_text(c, &fc.peer_len);
@@ -252,7 +281,9 @@ static int build_request_head(struct rp_conn *c)
         rc |= rp_buf_add_u64(b, (uint64_t)max_fwd - 1);
         rc |= add(b, "\r\n", 2);
     }
-    if (!req->host) {
+    if (edit && edit->extra_len)
+        rc |= add(b, edit->extra, edit->extra_len);
+    if (!req->host && !host_set) {
         /* HTTP/1.0 allows a request without Host; the server still gets
          * one, the backend's name (as nginx sends its upstream's). */
         rc |= RP_BUF_ADD_LIT(b, "Host: ");
@@ -882,8 +913,15 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     /* The request head phase of the route's steps, while the head is there. */
     uint32_t route = c->x->decision.route;
     px->steps.steps = NULL;
-    if (route < w->prog->n_routes && w->prog->routes[route].steps)
-        rp_steps_request(&px->steps, w->prog->routes[route].steps, req);
+    struct rp_head_edit req_edit, *req_editp = NULL;
+    if (route < w->prog->n_routes && w->prog->routes[route].steps) {
+        struct rp_request_view view;
+        struct rp_value_ctx vc;
+        value_ctx(c, &view, &vc);
+        rp_head_edit_init(&req_edit);
+        req_editp = &req_edit;
+        rp_steps_request(&px->steps, w->prog->routes[route].steps, req, &vc, &req_edit);
+    }
     memset(&px->req_body, 0, sizeof px->req_body);
     px->req_body.kind = req->body;
     px->req_body.left = req->content_length;
@@ -905,7 +943,7 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
         return;
     }
     c->out->start = c->out->end = 0;
-    if (build_request_head(c) < 0) {
+    if (build_request_head(c, req_editp) < 0) {
         c->in->start += head_len;
         proxy_fail(c, 431);
         return;

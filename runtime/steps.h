@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "edit.h"
 #include "filter.h"
+#include "headers.h"
 #include "rp/http1.h"
 #include "rp/program.h"
 
@@ -31,9 +32,11 @@ struct rp_steps_state {
  * RP_NO_ROUTE. */
 uint32_t rp_steps_unknown(const struct rp_program *prog);
 
-/* The request head phase. */
+/* The request head phase: remembers what later phases need, and edits the
+ * head the server gets (header actions) in req_edit. */
 void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
-                      const struct rp_http1_request *req);
+                      const struct rp_http1_request *req, const struct rp_value_ctx *vc,
+                      struct rp_head_edit *req_edit);
 
 /* What the response phase knows of the exchange beside the response. */
 struct rp_response_ctx {

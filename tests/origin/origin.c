@@ -1007,6 +1007,9 @@ static const struct {
     {"chunkedhtml", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
                     "Transfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n"
                     "7\r\n, world\r\n0\r\nX-Checksum: abc\r\n\r\n"},
+    /* Fields that tell the world what runs behind the proxy. */
+    {"server", "HTTP/1.1 200 OK\r\nServer: Apache/2.4.1 (Unix)\r\nX-Powered-By: PHP/5.6.40\r\n"
+               "X-Frame-Options: ALLOW\r\nX-Kept: yes\r\nContent-Length: 2\r\n\r\nok"},
     /* Several interim responses before the final one. */
     {"1xx", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
             "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"

@@ -175,11 +175,51 @@ enum rp_action_kind {
 enum rp_step_kind {
     RP_STEP_END = 0,
     RP_STEP_COMPRESS = 1, /* arg: struct rp_compress_def; response body filter */
+    RP_STEP_HEADERS = 2,  /* arg: struct rp_header_actions; head edits both ways */
 };
 
 struct rp_step {
     enum rp_step_kind kind;
     const void *arg;
+};
+
+/* `set|add|remove [response] header NAME ["VALUE"]`: header actions, in the
+ * order they apply (top level first, then the route's). */
+enum rp_header_op {
+    RP_HDR_SET = 1,    /* replace every field of that name */
+    RP_HDR_ADD = 2,    /* add a field beside those there */
+    RP_HDR_REMOVE = 3, /* remove every field of that name */
+};
+
+/* A piece of a value: text, or a request value put in when it is used. */
+enum rp_piece_kind {
+    RP_PIECE_TEXT = 0,        /* s, len */
+    RP_PIECE_VALUE = 1,       /* what (enum rp_value in rp/match.h), name s, len */
+    RP_PIECE_CLIENT_IP = 2,   /* client.ip, as text */
+    RP_PIECE_CLIENT_PORT = 3, /* the peer's port */
+    RP_PIECE_URI = 4,         /* the path, then "?" and the query when there is one */
+};
+
+struct rp_piece {
+    uint8_t kind; /* enum rp_piece_kind */
+    uint8_t what; /* RP_PIECE_VALUE */
+    uint32_t len;
+    const char *s;
+};
+
+struct rp_header_action {
+    uint8_t op;        /* enum rp_header_op */
+    bool response;     /* on the response to the client; else the request to the server */
+    uint32_t name_len;
+    const char *name;  /* as written */
+    const char *lname; /* lower case */
+    uint32_t n_pieces; /* SET, ADD: the value */
+    const struct rp_piece *pieces;
+};
+
+struct rp_header_actions {
+    uint32_t n;
+    const struct rp_header_action *a;
 };
 
 /* Content codings (rp_compress_def.codings). */

@@ -1,0 +1,256 @@
+/* check_headers.c: header actions, `set|add|remove [response] header NAME
+ * ["VALUE"]`, at top level (for every proxying route) and in routes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "check_int.h"
+#include "diag.h"
+
+#include <rp/http1.h>   /* rp_http1_is_hop_by_hop */
+#include <rp/program.h> /* RP_HDR_* */
+
+#define USAGE "the form is 'set|add [response] header NAME \"VALUE\"' or 'remove [response] header NAME...'"
+
+static bool is_tchar(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* Why a field may not be named by a header action on that side, or NULL. */
+static const char *refused(const char *lname, size_t n, bool response, uint8_t op)
+{
+    if (rp_http1_is_hop_by_hop(lname, n))
+        return "it is hop-by-hop: it concerns one connection and the proxy manages it";
+    if (n == 14 && memcmp(lname, "content-length", 14) == 0)
+        return "the proxy frames bodies itself";
+    if (!response) {
+        static const char *const fwd[] = {"x-forwarded-for", "x-forwarded-proto",
+                                          "x-forwarded-host", "x-real-ip", "forwarded"};
+        for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
+            if (strlen(fwd[i]) == n && memcmp(fwd[i], lname, n) == 0)
+                return "forwarding fields are written by 'forwarded { send [...] }', from "
+                       "what the proxy knows of the client";
+        if (n == 4 && memcmp(lname, "host", 4) == 0 && op != RP_HDR_SET)
+            return "a request has one Host: 'set header Host \"...\"' replaces it";
+    } else if (n == 4 && memcmp(lname, "date", 4) == 0) {
+        return "every response carries the Date its origin or the proxy gave it";
+    }
+    return NULL;
+}
+
+/* The values a header value may use: `${NAME}`. */
+static const struct {
+    const char *name;
+    enum ast_subject subj;
+} values[] = {
+    {"client.ip", AST_SUBJ_CLIENT_IP}, {"client.port", AST_SUBJ_CLIENT_PORT},
+    {"req.host", AST_SUBJ_HOST},       {"req.path", AST_SUBJ_PATH},
+    {"req.query", AST_SUBJ_QUERY_ALL}, {"req.uri", AST_SUBJ_URI},
+    {"req.method", AST_SUBJ_METHOD},
+};
+
+/* `${...}` keyed forms: req.header["X"], req.cookie["c"], req.query["k"]. */
+static bool keyed(const char *name, size_t n, const char *prefix, enum ast_subject subj,
+                  struct ast_piece *pc)
+{
+    size_t pl = strlen(prefix);
+    if (n < pl + 3 || memcmp(name, prefix, pl) != 0 || name[n - 1] != ']' || name[n - 2] != '"')
+        return false;
+    pc->subj = subj;
+    pc->key = name + pl;
+    pc->key_len = n - pl - 2;
+    return true;
+}
+
+/* Splits a value into text and ${...} pieces. `literal`: no ${} allowed. */
+static struct ast_piece *check_value(struct check *c, const struct ast_arg *a, bool literal)
+{
+    const char *s = a->str;
+    size_t n = a->str_len, lit = 0, i = 0;
+    struct ast_piece *head = NULL, **tail = &head;
+    for (size_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 ? s[k] != '\t' : s[k] == 0x7f) {
+            diag_error(c->diag, string_sub(c, a->tok, k, 1),
+                       "a header value cannot hold control characters");
+            return NULL;
+        }
+    while (i <= n) {
+        bool value = i + 1 < n && s[i] == '$' && s[i + 1] == '{';
+        if (i < n && !value) {
+            i++;
+            continue;
+        }
+        if (i > lit) {
+            struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);
+            pc->text = s + lit;
+            pc->len = i - lit;
+            *tail = pc;
+            tail = &pc->next;
+        }
+        if (i == n)
+            break;
+        const char *close = memchr(s + i, '}', n - i);
+        if (!close) {
+            diag_error(c->diag, string_sub(c, a->tok, i, 2), "'${' without '}'");
+            return NULL;
+        }
+        size_t end = (size_t)(close - s) + 1;
+        const char *name = s + i + 2;
+        size_t name_len = end - i - 3;
+        struct span at = string_sub(c, a->tok, i, end - i);
+        if (literal) {
+            diag_error(c->diag, at, "a response header's value is written as it is: the "
+                       "request's values are not kept until the response");
+            return NULL;
+        }
+        struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);
+        size_t k;
+        for (k = 0; k < sizeof values / sizeof values[0]; k++)
+            if (strlen(values[k].name) == name_len && memcmp(values[k].name, name, name_len) == 0)
+                break;
+        if (k < sizeof values / sizeof values[0]) {
+            pc->subj = values[k].subj;
+        } else if (!keyed(name, name_len, "req.header[\"", AST_SUBJ_HEADER, pc) &&
+                   !keyed(name, name_len, "req.cookie[\"", AST_SUBJ_COOKIE, pc) &&
+                   !keyed(name, name_len, "req.query[\"", AST_SUBJ_QUERY, pc)) {
+            const char *names[sizeof values / sizeof values[0]];
+            for (k = 0; k < sizeof values / sizeof values[0]; k++)
+                names[k] = values[k].name;
+            int close_k = diag_closest(name, name_len, names, sizeof values / sizeof values[0]);
+            if (close_k >= 0)
+                diag_error(c->diag, at, "unknown value '%.*s'; did you mean '%s'?", (int)name_len,
+                           name, names[close_k]);
+            else
+                diag_error(c->diag, at, "unknown value '%.*s' (known here: client.ip, "
+                           "client.port, req.host, req.path, req.query, req.uri, req.method, "
+                           "req.header[\"X\"], req.cookie[\"c\"], req.query[\"k\"])",
+                           (int)name_len, name);
+            return NULL;
+        }
+        *tail = pc;
+        tail = &pc->next;
+        i = lit = end;
+    }
+    return head;
+}
+
+/* Checks one statement; appends its actions at *tail. Returns the new tail. */
+static struct ast_hdr_action **check_stmt(struct check *c, const struct ast_stmt *st,
+                                          struct ast_hdr_action **tail, const char *const *words,
+                                          size_t n_words, const char *where)
+{
+    static const char *const ops[] = {"set", "add", "remove"};
+    int op = word_index(c, st->kw, ops, 3);
+    if (op < 0) {
+        char what[64];
+        snprintf(what, sizeof what, "statement %s", where);
+        check_unknown(c, st->kw, what, words, n_words);
+        return tail;
+    }
+    const struct ast_arg *a = st->args;
+    bool response = false;
+    if (a && a->kind == AST_ARG_WORD && a->tok.len == 8 && !memcmp(text_at(c, a->tok), "response", 8)) {
+        response = true;
+        a = a->next;
+    }
+    if (!a || a->kind != AST_ARG_WORD || a->tok.len != 6 || memcmp(text_at(c, a->tok), "header", 6)) {
+        diag_error(c->diag, a ? a->tok : st->kw, "'%s' takes a header: %s", ops[op], USAGE);
+        return tail;
+    }
+    a = a->next;
+    if (!a) {
+        diag_error(c->diag, st->kw, "'%s' needs a header name: %s", ops[op], USAGE);
+        return tail;
+    }
+    const struct ast_arg *names = a, *value = NULL;
+    size_t n_names = 0;
+    for (; a; a = a->next) {
+        if (op != 2 && n_names == 1) {
+            value = a;
+            if (a->next)
+                diag_error(c->diag, a->next->tok, "unexpected '%.*s': %s", arg_len(a->next),
+                           text_at(c, a->next->tok), USAGE);
+            break;
+        }
+        n_names++;
+    }
+    if (op != 2 && (!value || value->kind != AST_ARG_STRING)) {
+        diag_error(c->diag, value ? value->tok : st->kw, "'%s header' needs a value in quotes: %s",
+                   ops[op], USAGE);
+        return tail;
+    }
+    for (a = names; n_names--; a = a->next) {
+        const char *t = a->kind == AST_ARG_STRING ? a->str : text_at(c, a->tok);
+        size_t len = a->kind == AST_ARG_STRING ? a->str_len : a->tok.len;
+        bool ok = (a->kind == AST_ARG_WORD || a->kind == AST_ARG_STRING) && len > 0;
+        for (size_t k = 0; ok && k < len; k++)
+            ok = is_tchar(t[k]);
+        if (!ok) {
+            diag_error(c->diag, a->tok, "'%.*s' is not a header name (letters, digits and "
+                       "!#$%%&'*+-.^_`|~)", arg_len(a), text_at(c, a->tok));
+            continue;
+        }
+        char *lname = arena_strndup(c->arena, t, len);
+        for (size_t k = 0; k < len; k++)
+            if (lname[k] >= 'A' && lname[k] <= 'Z')
+                lname[k] = (char)(lname[k] + 32);
+        uint8_t rp_op = op == 0 ? RP_HDR_SET : op == 1 ? RP_HDR_ADD : RP_HDR_REMOVE;
+        const char *why = refused(lname, len, response, rp_op);
+        if (why) {
+            diag_error(c->diag, a->tok, "'%s%s header %.*s' is not allowed: %s", ops[op],
+                       response ? " response" : "", (int)len, t, why);
+            continue;
+        }
+        struct ast_hdr_action *h = arena_alloc(c->arena, sizeof *h);
+        h->op = rp_op;
+        h->response = response;
+        h->name = arena_strndup(c->arena, t, len);
+        h->lname = lname;
+        h->name_len = len;
+        h->where = st->kw;
+        if (value) {
+            h->value = check_value(c, value, response);
+            if (!h->value && value->str_len)
+                continue;
+        }
+        *tail = h;
+        tail = &h->next;
+    }
+    return tail;
+}
+
+static bool route_proxies(const struct ast_route *r)
+{
+    for (const struct ast_action *a = r->actions; a; a = a->next)
+        if (a->kind == AST_ACTION_PROXY)
+            return true;
+    return false;
+}
+
+void check_header_stmts(struct check *c)
+{
+    static const char *const top_words[] = {"listen", "backend", "route", "acl", "import",
+                                            "test", "workers", "timeouts", "limits",
+                                            "forwarded", "set", "add", "remove"};
+    static const char *const route_words[] = {"proxy", "respond", "deny", "redirect", "tunnel",
+                                              "compress", "set", "add", "remove"};
+    struct ast_program *p = c->prog;
+    struct ast_hdr_action **tail = &p->hdr_actions;
+    for (const struct ast_stmt *st = p->stmts; st; st = st->next)
+        tail = check_stmt(c, st, tail, top_words, sizeof top_words / sizeof top_words[0],
+                          "at top level");
+    for (struct ast_route *r = p->routes; r; r = r->next) {
+        tail = &r->hdr_actions;
+        for (const struct ast_stmt *st = r->stmts; st; st = st->next)
+            tail = check_stmt(c, st, tail, route_words, sizeof route_words / sizeof route_words[0],
+                              "in a route");
+        if (r->hdr_actions && !route_proxies(r))
+            diag_error(c->diag, r->hdr_actions->where,
+                       "header actions change what goes to and comes from a backend; this route "
+                       "does not proxy");
+        for (const struct ast_hdr_action *h = r->hdr_actions; h; h = h->next)
+            r->n_hdr_actions++;
+    }
+}

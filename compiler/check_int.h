@@ -1,0 +1,45 @@
+/* check_int.h: what the checker's files share (check.c and the files that
+ * check one kind of statement each, such as check_headers.c). Not for the
+ * rest of the compiler: check.h is its interface. */
+#ifndef RPX_CHECK_INT_H
+#define RPX_CHECK_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ast.h"
+#include "check.h"
+
+struct check {
+    struct ast_program *prog;
+    const struct src *src;
+    struct diag *diag;
+    struct arena *arena;
+    const struct check_opts *opts;
+};
+
+/* The source text a span covers. */
+const char *text_at(const struct check *c, struct span s);
+
+/* An argument's length, for "%.*s". */
+int arg_len(const struct ast_arg *a);
+
+/* The index of the word at s among n words, or -1. */
+int word_index(const struct check *c, struct span s, const char *const *words, size_t n);
+
+/* "unknown WHAT 'x'; did you mean 'y'?" or "... (expected one of: a, b)". */
+void check_unknown(struct check *c, struct span at, const char *what,
+                   const char *const *words, size_t n);
+
+/* The statement's arguments must be exactly n (reported otherwise). */
+bool check_nargs(struct check *c, struct span kw, const struct ast_arg *args, unsigned n,
+                 const char *usage);
+
+/* The source span of decoded bytes [off, off+len) of a string token. */
+struct span string_sub(const struct check *c, struct span tok, size_t off, size_t len);
+
+/* check_headers.c: top-level and route `set|add|remove [response] header`
+ * statements, into prog->hdr_actions and each route's. */
+void check_header_stmts(struct check *c);
+
+#endif

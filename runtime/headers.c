@@ -1,0 +1,81 @@
+/* headers.c: the header actions step (headers.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "headers.h"
+#include "rp/match.h"
+
+/* The longest value a header action writes; a longer one is cut there. */
+#define VALUE_MAX 1024
+
+static size_t put(char *out, size_t at, const char *s, size_t n)
+{
+    if (n > VALUE_MAX - at)
+        n = VALUE_MAX - at;
+    memcpy(out + at, s, n);
+    return at + n;
+}
+
+static size_t eval(const struct rp_header_action *a, const struct rp_value_ctx *vc, char *out)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < a->n_pieces; i++) {
+        const struct rp_piece *pc = &a->pieces[i];
+        const struct rp_request_view *v = vc ? vc->view : NULL;
+        const char *s;
+        uint32_t len;
+        switch (pc->kind) {
+        case RP_PIECE_TEXT:
+            n = put(out, n, pc->s, pc->len);
+            break;
+        case RP_PIECE_VALUE:
+            if (v && rp_req_value(v, (enum rp_value)pc->what, pc->s, pc->len, &s, &len))
+                n = put(out, n, s, len);
+            break;
+        case RP_PIECE_CLIENT_IP:
+            if (vc)
+                n = put(out, n, vc->client_ip, vc->client_ip_len);
+            break;
+        case RP_PIECE_CLIENT_PORT:
+            if (vc && vc->client_port) {
+                char port[8];
+                int k = snprintf(port, sizeof port, "%u", vc->client_port);
+                n = put(out, n, port, (size_t)k);
+            }
+            break;
+        case RP_PIECE_URI:
+            if (v) {
+                n = put(out, n, v->path, v->path_len);
+                if (v->query) {
+                    n = put(out, n, "?", 1);
+                    n = put(out, n, v->query, v->query_len);
+                }
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    return n;
+}
+
+int rp_headers_apply(const struct rp_header_actions *ha, bool response,
+                     const struct rp_value_ctx *vc, struct rp_head_edit *edit)
+{
+    char value[VALUE_MAX];
+    for (uint32_t i = 0; i < ha->n; i++) {
+        const struct rp_header_action *a = &ha->a[i];
+        if (a->response != response)
+            continue;
+        int rc = 0;
+        if (a->op == RP_HDR_SET || a->op == RP_HDR_REMOVE) {
+            rc |= rp_head_edit_drop(edit, a->lname);
+            rp_head_edit_unadd(edit, a->lname, a->name_len);
+        }
+        if (a->op == RP_HDR_SET || a->op == RP_HDR_ADD)
+            rc |= rp_head_edit_add(edit, a->name, value, eval(a, vc, value));
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
