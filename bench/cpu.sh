@@ -19,17 +19,19 @@
 #   -k N        callgrind repeats per target                   (default 2)
 #   -t LIST     targets, comma-separated                       (default rpx,haproxy,nginx)
 #   -s PATH     request path on the origin                     (default /bytes/6)
+#   -R BODY     rpx's route body instead of "proxy origin", e.g.
+#               'set header X-A "1"; remove response header Server; proxy origin'
 #   -D DIR      keep the callgrind dumps in DIR, as TARGET.REPEAT.out, to see
 #               where the instructions go: callgrind_annotate DIR/rpx.1.out
 # Raw results: $RUN/cpu.tsv. Everything on 127.0.0.1, stopped by PID at exit.
 set -u
 cd "$(dirname "$0")/.."
 O=build N=20000 WARM=2000 REPEAT=2 TARGETS=rpx,haproxy,nginx REQ=/bytes/6 DUMPS=
-while getopts "O:n:w:k:t:s:D:h" o; do
+while getopts "O:n:w:k:t:s:D:R:h" o; do
     case $o in
     O) O=$OPTARG ;; n) N=$OPTARG ;; w) WARM=$OPTARG ;; k) REPEAT=$OPTARG ;;
-    t) TARGETS=$OPTARG ;; s) REQ=$OPTARG ;; D) DUMPS=$OPTARG ;;
-    *) sed -n '2,26p' "$0"; exit 2 ;;
+    t) TARGETS=$OPTARG ;; s) REQ=$OPTARG ;; D) DUMPS=$OPTARG ;; R) RPX_ROUTE=$OPTARG ;;
+    *) sed -n '2,28p' "$0"; exit 2 ;;
     esac
 done
 . bench/lib.sh

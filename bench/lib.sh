@@ -55,14 +55,16 @@ start_origin()
     wait_up "${PORT[origin]}" || die "the origin did not start"
 }
 
-# build_rpx: compiles the one-route policy to $RUN/rpx-proxy (once).
+# build_rpx: compiles the one-route policy to $RUN/rpx-proxy (once). The
+# route's body is $RPX_ROUTE (default "proxy origin"), to measure what a
+# statement costs (cpu.sh -R).
 build_rpx()
 {
     [ -x "$RUN/rpx-proxy" ] && return 0
     cat >"$RUN/bench.rp" <<EOF
 listen 127.0.0.1:8080
 backend origin { server o 127.0.0.1:${PORT[origin]} }
-route default { proxy origin }
+route default { ${RPX_ROUTE:-proxy origin} }
 EOF
     "$O/bin/rpx" build "$RUN/bench.rp" -o "$RUN/rpx-proxy" >"$RUN/rpx-build.log" 2>&1 ||
         die "rpx build failed: $(tail -n 3 "$RUN/rpx-build.log")"

@@ -379,6 +379,21 @@ static int range_order(const void *a, const void *b)
     return memcmp(((const struct rp_ip_range *)a)->lo, ((const struct rp_ip_range *)b)->lo, 16);
 }
 
+uint32_t ip_ranges_merge(struct rp_ip_range *r, uint32_t n)
+{
+    qsort(r, n, sizeof *r, range_order);
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (m && memcmp(r[i].lo, r[m - 1].hi, 16) <= 0) {
+            if (memcmp(r[i].hi, r[m - 1].hi, 16) > 0)
+                memcpy(r[m - 1].hi, r[i].hi, 16);
+            continue;
+        }
+        r[m++] = r[i];
+    }
+    return m;
+}
+
 /* `forwarded { trusted [...]; send [...] }`: which peers' forwarding
  * fields are believed, and which fields the proxy sends. */
 static void check_forwarded(struct check *c, const struct ast_setting *st,
@@ -421,18 +436,8 @@ static void check_forwarded(struct check *c, const struct ast_setting *st,
         for (const struct ast_arg *x = e.list->sub; x; x = x->next)
             if (check_cidr(c, x, &r[n]))
                 n++;
-        qsort(r, n, sizeof *r, range_order);
-        uint32_t m = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            if (m && memcmp(r[i].lo, r[m - 1].hi, 16) <= 0) {
-                if (memcmp(r[i].hi, r[m - 1].hi, 16) > 0)
-                    memcpy(r[m - 1].hi, r[i].hi, 16);
-                continue;
-            }
-            r[m++] = r[i];
-        }
         p->fwd_trusted = r;
-        p->fwd_n_trusted = m;
+        p->fwd_n_trusted = ip_ranges_merge(r, n);
         return;
     }
     if (a->kind != AST_ARG_LIST) {

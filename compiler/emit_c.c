@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "arena.h"
+#include "check.h"
 #include "regex.h"
 
 struct emit {
@@ -501,11 +502,6 @@ static void emit_regexes(struct emit *e, const struct ast_program *p)
     }
 }
 
-static int range_cmp(const void *x, const void *y)
-{
-    return memcmp(((const struct rp_ip_range *)x)->lo, ((const struct rp_ip_range *)y)->lo, 16);
-}
-
 /* Parses an IP or CIDR already checked by check.c into a range. */
 static struct rp_ip_range emit_range(const struct emit *e, const struct ast_arg *x)
 {
@@ -559,16 +555,7 @@ static void emit_cidr_sets(struct emit *e, const struct ast_program *p)
         n = 0;
         for (const struct ast_arg *x = l->sub; x; x = x->next)
             r[n++] = emit_range(e, x);
-        qsort(r, n, sizeof *r, range_cmp);
-        uint32_t m = 0;
-        for (uint32_t k = 0; k < n; k++) {
-            if (m && memcmp(r[k].lo, r[m - 1].hi, 16) <= 0) {
-                if (memcmp(r[k].hi, r[m - 1].hi, 16) > 0)
-                    memcpy(r[m - 1].hi, r[k].hi, 16);
-                continue;
-            }
-            r[m++] = r[k];
-        }
+        uint32_t m = ip_ranges_merge(r, n);
         buf_puts(b, "/* ");
         buf_comment_safe(b, emit_text(e, l->tok), l->tok.len);
         buf_puts(b, " */\n");

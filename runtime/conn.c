@@ -428,7 +428,10 @@ static int request_view(struct rp_conn *c, struct rp_request_view *v)
     const struct rp_http1_request *req = &x->req;
     v->path = req->path;
     v->path_len = req->path_len;
-    if (rp_path_needs_normalizing(req->path, req->path_len)) {
+    int check = rp_path_check(req->path, req->path_len);
+    if (check < 0)
+        return -1;
+    if (check > 0) {
         /* Rare: the normalized path goes to a buffer of its own, which the
          * server's request head is written from too (proxy.c). */
         if (!(x->path = rp_buf_get(&c->w->bufs)))
@@ -439,8 +442,6 @@ static int request_view(struct rp_conn *c, struct rp_request_view *v)
         x->path->end = (uint32_t)n;
         v->path = x->path->data;
         v->path_len = (uint32_t)n;
-    } else if (rp_path_has_dot_segment(req->path, req->path_len)) {
-        return -1;
     }
     v->method = req->method;
     v->method_len = req->method_len;

@@ -135,6 +135,8 @@ struct rp_conn {
     struct sockaddr_storage peer;
     char peer_text[48];   /* the peer's address as text, once asked (rp_conn_peer_text) */
     uint8_t peer_text_len;
+    char fwd_cache[112];  /* its forwarding lines (forward.h rp_forward_ctx.cache) */
+    uint8_t fwd_cache_len;
     struct rp_buf *in;  /* bytes from the client: a head, body, pipelined requests */
     struct rp_buf *out; /* a head the proxy made for the client, being written */
     const char *lbody;  /* RESPONDING: the rest of a local response body */

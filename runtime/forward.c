@@ -1,6 +1,7 @@
 /* forward.c: client identity (forward.h). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "forward.h"
@@ -8,16 +9,6 @@
 
 const struct rp_forwarding rp_forwarding_default = {.send = RP_FWD_DEFAULT};
 
-void rp_ip_from_sockaddr(const struct sockaddr_storage *ss, uint8_t out[16])
-{
-    memset(out, 0, 16);
-    if (ss->ss_family == AF_INET6) {
-        memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-    } else {
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-    }
-}
 
 bool rp_ip_parse(const char *p, size_t n, uint8_t out[16])
 {
@@ -135,6 +126,25 @@ int rp_forward_write(struct rp_buf *b, const struct rp_forward_ctx *fc)
     const struct rp_http1_request *req = fc->req;
     uint32_t send = fc->fw->send;
     int rc = 0;
+    if (!fc->trusted && fc->cache) {
+        /* The common case, in one copy: the same lines for every request of
+         * a connection from an untrusted peer. */
+        if (!*fc->cache_len) {
+            size_t n = 0;
+            char *c = fc->cache;
+            if (send & RP_FWD_XFF) {
+                n = (size_t)snprintf(c, fc->cache_size, "X-Forwarded-For: %.*s\r\n",
+                                     (int)fc->peer_len, fc->peer);
+            }
+            if ((send & RP_FWD_PROTO) && n < fc->cache_size)
+                n += (size_t)snprintf(c + n, fc->cache_size - n, "X-Forwarded-Proto: http\r\n");
+            if (n >= fc->cache_size)
+                return -1;
+            *fc->cache_len = (uint8_t)n;
+        }
+        rc |= rp_buf_add(b, fc->cache, *fc->cache_len);
+        send &= ~(uint32_t)(RP_FWD_XFF | RP_FWD_PROTO);
+    }
     if (send & RP_FWD_XFF) {
         rc |= RP_BUF_ADD_LIT(b, "X-Forwarded-For: ");
         if (fc->trusted)

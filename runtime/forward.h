@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "buf.h"
@@ -21,8 +23,18 @@
 /* The runtime's defaults when the policy has no `forwarded { }`. */
 extern const struct rp_forwarding rp_forwarding_default;
 
-/* A socket address as 16 bytes (IPv4 as ::ffff:a.b.c.d), as policies see it. */
-void rp_ip_from_sockaddr(const struct sockaddr_storage *ss, uint8_t out[16]);
+/* A socket address as 16 bytes (IPv4 as ::ffff:a.b.c.d), as policies see
+ * it. Inline: every request asks. */
+static inline void rp_ip_from_sockaddr(const struct sockaddr_storage *ss, uint8_t out[16])
+{
+    if (ss->ss_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+    } else {
+        memset(out, 0, 10);
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+    }
+}
 
 /* Which forwarding field h is (RP_FWD_*), or 0. */
 static inline uint32_t rp_forward_field(const struct rp_http1_header *h)
@@ -56,6 +68,12 @@ struct rp_forward_ctx {
     const char *peer, *client;    /* their addresses as text */
     uint32_t peer_len, client_len;
     const struct rp_http1_request *req;
+    /* The connection's copy of what depends only on its peer (an untrusted
+     * peer's X-Forwarded-For and -Proto lines): made on its first request,
+     * copied whole on the next ones. NULL: none. */
+    char *cache;
+    uint8_t *cache_len;
+    size_t cache_size;
 };
 
 /* Appends the forwarding fields to the server's request head. Returns -1

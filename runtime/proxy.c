@@ -59,6 +59,11 @@ static void proxy_send_response(struct rp_conn *c);
 
 /* ---- head rebuilding ------------------------------------------------------- */
 
+/* Whether field h is named `lit` (a lower-case literal). The length is
+ * compared here, inline, so most fields cost no call: add_fields asks
+ * several names of every field of every message. */
+#define NAME_IS(h, lit) ((h)->name_len == sizeof(lit) - 1 && rp_http1_name_is((h), (lit), sizeof(lit) - 1))
+
 /* The field names listed in Connection fields: hop-by-hop for this message. */
 struct conn_tokens {
     uint32_t n;
@@ -76,7 +81,7 @@ static void collect_connection_tokens(const struct rp_http1_header *h, uint32_t 
 {
     t->n = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (!rp_http1_name_is(&h[i], "connection", 10))
+        if (!NAME_IS(&h[i], "connection"))
             continue;
         const char *p = h[i].value, *end = p + h[i].value_len;
         while (p < end) {
@@ -153,7 +158,7 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
     bool length_sent = false;
     int rc = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (rp_http1_name_is(&h[i], "content-length", 14)) {
+        if (NAME_IS(&h[i], "content-length")) {
             if (!length_sent && !(flags & (F_NO_LENGTH | F_REFRAME))) {
                 rc |= RP_BUF_ADD_LIT(b, "Content-Length: ");
                 rc |= rp_buf_add_u64(b, content_length);
@@ -162,18 +167,18 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
             }
             continue;
         }
-        bool te = (flags & F_KEEP_TE) && rp_http1_name_is(&h[i], "transfer-encoding", 17);
+        bool te = (flags & F_KEEP_TE) && NAME_IS(&h[i], "transfer-encoding");
         if (!te && is_hop(&h[i], &tokens))
             continue;
         if (edit && edit->n_drop && rp_head_edit_drops(edit, &h[i]))
             continue;
         if (fwd_drop && (rp_forward_field(&h[i]) & fwd_drop))
             continue; /* the proxy writes its own (forward.h) */
-        if ((flags & F_SKIP_HOST) && rp_http1_name_is(&h[i], "host", 4))
+        if ((flags & F_SKIP_HOST) && NAME_IS(&h[i], "host"))
             continue;
-        if ((flags & F_SKIP_EXPECT) && rp_http1_name_is(&h[i], "expect", 6))
+        if ((flags & F_SKIP_EXPECT) && NAME_IS(&h[i], "expect"))
             continue;
-        if ((flags & F_MAX_FWD) && rp_http1_name_is(&h[i], "max-forwards", 12))
+        if ((flags & F_MAX_FWD) && NAME_IS(&h[i], "max-forwards"))
             continue; /* the caller writes it, one less */
         rc |= add_field(b, &h[i]);
     }
@@ -271,8 +276,13 @@ static int build_request_head(struct rp_conn *c, const struct rp_head_edit *edit
         c->w->prog->forwarding ? c->w->prog->forwarding : &rp_forwarding_default;
     rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags, edit,
                      rp_forward_drops(fw, c->x->peer_trusted));
-    struct rp_forward_ctx fc = {.fw = fw, .trusted = c->x->peer_trusted, .req = req};
-    fc.peer = rp_conn_peer_text(c, &fc.peer_len);
+    struct rp_forward_ctx fc = {.fw = fw, .trusted = c->x->peer_trusted, .req = req,
+                                .cache = c->fwd_cache, .cache_len = &c->fwd_cache_len,
+                                .cache_size = sizeof c->fwd_cache};
+    /* The peer's text is needed unless the connection's cached lines are
+     * all there is to write (the common case). */
+    if (fc.trusted || !c->fwd_cache_len || (fw->send & ~(uint32_t)(RP_FWD_XFF | RP_FWD_PROTO)))
+        fc.peer = rp_conn_peer_text(c, &fc.peer_len);
     fc.client = c->x->client_text ? c->x->client_text : fc.peer;
     fc.client_len = c->x->client_text ? c->x->client_text_len : fc.peer_len;
     rc |= rp_forward_write(b, &fc);

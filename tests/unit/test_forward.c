@@ -110,8 +110,9 @@ T_SUITE(forward_write)
 {
     const uint32_t all = RP_FWD_XFF | RP_FWD_PROTO | RP_FWD_HOST | RP_FWD_REAL_IP | RP_FWD_FORWARDED;
     T_STR(written(RP_FWD_DEFAULT, false, (const char *const[]){"X-Forwarded-For", "1.2.3.4", NULL}),
-          "X-Forwarded-For: 10.0.0.5\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: "
-          "site.test:8080\r\n");
+          "X-Forwarded-For: 10.0.0.5\r\nX-Forwarded-Proto: http\r\n");
+    T_STR(written(RP_FWD_XFF | RP_FWD_HOST, false, (const char *const[]){NULL}),
+          "X-Forwarded-For: 10.0.0.5\r\nX-Forwarded-Host: site.test:8080\r\n");
     T_STR(written(all, true,
                   (const char *const[]){"X-Forwarded-For", "203.0.113.7", "x-forwarded-for",
                                         "10.9.9.9", "Forwarded", "for=203.0.113.7",

@@ -203,6 +203,27 @@ static inline bool rp_path_has_dot_segment(const char *p, size_t n)
     return false;
 }
 
+/* One pass over a path as received: 1 when rp_path_normalize could change
+ * it (an escape or a "//"), -1 for a dot segment (refused), 0 when it is
+ * used as it is (most paths). */
+static inline int rp_path_check(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (ch == '%')
+            return 1;
+        if (ch != '/' || i + 1 == n)
+            continue;
+        char next = p[i + 1];
+        if (next == '/')
+            return 1;
+        if (next == '.' && (i + 2 == n || p[i + 2] == '/' ||
+                            (p[i + 2] == '.' && (i + 3 == n || p[i + 3] == '/'))))
+            return -1;
+    }
+    return 0;
+}
+
 /* Whether rp_path_normalize could change the path: it has an escape or a
  * "//". Most paths have neither and are used as received. */
 static inline bool rp_path_needs_normalizing(const char *p, size_t n)

@@ -148,7 +148,9 @@ struct rp_ip_range {
 #define RP_FWD_HOST (1u << 2)      /* X-Forwarded-Host */
 #define RP_FWD_REAL_IP (1u << 3)   /* X-Real-IP */
 #define RP_FWD_FORWARDED (1u << 4) /* Forwarded (RFC 7239) */
-#define RP_FWD_DEFAULT (RP_FWD_XFF | RP_FWD_PROTO | RP_FWD_HOST)
+/* The request's Host goes to the server unchanged, so X-Forwarded-Host
+ * says something only where a header action replaces Host: asked for. */
+#define RP_FWD_DEFAULT (RP_FWD_XFF | RP_FWD_PROTO)
 
 /* Which forwarding fields go to servers, and which peers' own are believed:
  * from a trusted peer the chain is kept and the client is the last
