@@ -367,6 +367,7 @@ struct ast_hdr_action {
     struct ast_hdr_action *next;
     uint8_t op;               /* RP_HDR_* */
     bool response;
+    bool replaces;            /* SET, REMOVE: an earlier action on its side added the name */
     const char *name, *lname;
     size_t name_len;
     struct ast_piece *value;  /* SET, ADD */

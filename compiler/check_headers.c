@@ -221,6 +221,25 @@ static struct ast_hdr_action **check_stmt(struct check *c, const struct ast_stmt
     return tail;
 }
 
+/* Whether an action before h, in the top-level list and then (when h is a
+ * route's) the route's list, adds a field of h's name on h's side. */
+static bool added_before(const struct ast_hdr_action *top, const struct ast_hdr_action *own,
+                         const struct ast_hdr_action *h)
+{
+    if (h->op == RP_HDR_ADD)
+        return false;
+    const struct ast_hdr_action *lists[2] = {top, own};
+    for (int l = 0; l < 2; l++)
+        for (const struct ast_hdr_action *x = lists[l]; x; x = x->next) {
+            if (x == h)
+                return false;
+            if (x->op != RP_HDR_REMOVE && x->response == h->response &&
+                x->name_len == h->name_len && memcmp(x->lname, h->lname, h->name_len) == 0)
+                return true;
+        }
+    return false;
+}
+
 static bool route_proxies(const struct ast_route *r)
 {
     for (const struct ast_action *a = r->actions; a; a = a->next)
@@ -253,4 +272,11 @@ void check_header_stmts(struct check *c)
         for (const struct ast_hdr_action *h = r->hdr_actions; h; h = h->next)
             r->n_hdr_actions++;
     }
+    /* Which set or remove takes back what an earlier action added (top
+     * level first, then the route's): the runtime looks only then. */
+    for (struct ast_hdr_action *h = p->hdr_actions; h; h = h->next)
+        h->replaces = added_before(p->hdr_actions, NULL, h);
+    for (struct ast_route *r = p->routes; r; r = r->next)
+        for (struct ast_hdr_action *h = r->hdr_actions; h; h = h->next)
+            h->replaces = added_before(p->hdr_actions, r->hdr_actions, h);
 }

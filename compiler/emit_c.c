@@ -365,8 +365,9 @@ static void emit_hdr_table(struct emit *e, const char *tag, const struct ast_hdr
         buf_puts(b, "    /* ");
         emit_where(e, b, h->where);
         buf_puts(b, " */\n");
-        buf_printf(b, "    {.op = %s, .response = %s, .name_len = %zu, .name = ", ops[h->op],
-                   h->response ? "true" : "false", h->name_len);
+        buf_printf(b, "    {.op = %s, .response = %s, %s.name_len = %zu, .name = ", ops[h->op],
+                   h->response ? "true" : "false", h->replaces ? ".replaces = true, " : "",
+                   h->name_len);
         emit_string(b, h->name, h->name_len, 0);
         buf_puts(b, ", .lname = ");
         emit_string(b, h->lname, h->name_len, 0);

@@ -34,8 +34,9 @@ int rp_head_edit_add(struct rp_head_edit *e, const char *name, const char *value
 
 bool rp_head_edit_drops(const struct rp_head_edit *e, const struct rp_http1_header *h)
 {
+    /* Lengths first: every field of the head is asked, and most differ. */
     for (uint32_t i = 0; i < e->n_drop; i++)
-        if (rp_http1_name_is(h, e->drop[i], e->drop_len[i]))
+        if (e->drop_len[i] == h->name_len && rp_http1_name_is(h, e->drop[i], e->drop_len[i]))
             return true;
     return false;
 }

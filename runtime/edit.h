@@ -33,6 +33,17 @@ static inline void rp_head_edit_init(struct rp_head_edit *e)
 /* Adds a field name (lower case) not to copy. Returns -1 when full. */
 int rp_head_edit_drop(struct rp_head_edit *e, const char *lname);
 
+/* rp_head_edit_drop for a name of known length (lname must outlive e). */
+static inline int rp_head_edit_drop_n(struct rp_head_edit *e, const char *lname, size_t len)
+{
+    if (e->n_drop == RP_HEAD_EDIT_DROP_MAX)
+        return -1;
+    e->drop[e->n_drop] = lname;
+    e->drop_len[e->n_drop] = (uint8_t)len;
+    e->n_drop++;
+    return 0;
+}
+
 /* Adds a field line "name: value\r\n". Returns -1 (nothing added) when it
  * does not fit. */
 int rp_head_edit_add(struct rp_head_edit *e, const char *name, const char *value,

@@ -69,8 +69,9 @@ int rp_headers_apply(const struct rp_header_actions *ha, bool response,
             continue;
         int rc = 0;
         if (a->op == RP_HDR_SET || a->op == RP_HDR_REMOVE) {
-            rc |= rp_head_edit_drop(edit, a->lname);
-            rp_head_edit_unadd(edit, a->lname, a->name_len);
+            rc |= rp_head_edit_drop_n(edit, a->lname, a->name_len);
+            if (a->replaces)
+                rp_head_edit_unadd(edit, a->lname, a->name_len);
         }
         if (a->op == RP_HDR_SET || a->op == RP_HDR_ADD)
             rc |= rp_head_edit_add(edit, a->name, value, eval(a, vc, value));

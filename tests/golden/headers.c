@@ -73,7 +73,7 @@ static const struct rp_header_action rpg_hdr_actions_0[] = {
     /* "headers.rp:10" */
     {.op = RP_HDR_REMOVE, .response = false, .name_len = 6, .name = "Cookie", .lname = "cookie"},
     /* "headers.rp:11" */
-    {.op = RP_HDR_SET, .response = true, .name_len = 15, .name = "X-Frame-Options", .lname = "x-frame-options", .n_pieces = 1, .pieces = rpg_hdr_0_4},
+    {.op = RP_HDR_SET, .response = true, .replaces = true, .name_len = 15, .name = "X-Frame-Options", .lname = "x-frame-options", .n_pieces = 1, .pieces = rpg_hdr_0_4},
 };
 static const struct rp_header_actions rpg_hdrs_0 = {5, rpg_hdr_actions_0};
 

@@ -212,6 +212,8 @@ struct rp_piece {
 struct rp_header_action {
     uint8_t op;        /* enum rp_header_op */
     bool response;     /* on the response to the client; else the request to the server */
+    bool replaces;     /* SET, REMOVE: an earlier action added this name (the compiler
+                          knows): take that back too */
     uint32_t name_len;
     const char *name;  /* as written */
     const char *lname; /* lower case */
