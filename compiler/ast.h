@@ -72,6 +72,7 @@ struct ast_listen {
     struct ast_addr addr;
     struct ast_arg *opts; /* options after the address */
     uint32_t max_conns;   /* checked `max_conns N`; 0: none */
+    bool proxy_protocol;  /* checked `proxy_protocol` */
 };
 
 struct ast_server {
@@ -86,6 +87,7 @@ struct ast_server {
     bool backup;
     uint32_t max_conns;
     uint32_t slow_start_ms;
+    uint8_t proxy_protocol; /* `proxy_protocol v1|v2`: 1 or 2 */
 };
 
 /* Same numbers as enum rp_balance_algo. */

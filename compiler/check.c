@@ -573,20 +573,30 @@ static void check_settings(struct check *c)
 
 /* ---- listeners ---------------------------------------------------------- */
 
-/* `listen ADDRESS [max_conns N]`. */
+/* `listen ADDRESS [max_conns N] [proxy_protocol]`. */
 static void check_listen_opts(struct check *c, struct ast_listen *l)
 {
-    static const char *const opts[] = {"max_conns"};
+    static const char *const opts[] = {"max_conns", "proxy_protocol"};
     for (const struct ast_arg *a = l->opts; a; a = a->next) {
         if (a->kind != AST_ARG_WORD) {
             diag_error(c->diag, a->tok, "unexpected '%.*s': the form is 'listen ADDRESS "
-                       "[max_conns N]'", arg_len(a), text_at(c, a->tok));
+                       "[max_conns N] [proxy_protocol]'", arg_len(a), text_at(c, a->tok));
             return;
         }
-        int k = word_index(c, a->tok, opts, 1);
+        int k = word_index(c, a->tok, opts, 2);
         if (k < 0) {
-            check_unknown(c, a->tok, "listen option", opts, 1);
+            check_unknown(c, a->tok, "listen option", opts, 2);
             return;
+        }
+        if (k == 1) {
+            if (l->proxy_protocol)
+                diag_error(c->diag, a->tok, "proxy_protocol is already set for this listener");
+            l->proxy_protocol = true;
+            /* Only a trusted peer may say who the client is. */
+            if (!c->prog->fwd_n_trusted)
+                diag_error(c->diag, a->tok, "a PROXY header says who the client is, so only a "
+                           "trusted peer may send one: name them in 'forwarded { trusted [...] }'");
+            continue;
         }
         if (l->max_conns) {
             diag_error(c->diag, a->tok, "max_conns is already set for this listener");
@@ -1012,18 +1022,19 @@ static void check_backend_stmt(struct check *c, struct ast_backend *b, const str
 
 static void check_server_opts(struct check *c, struct ast_server *s)
 {
-    static const char *const opts[] = {"weight", "backup", "max_conns", "slow_start"};
-    const struct ast_arg *seen[4] = {0};
+    static const char *const opts[] = {"weight", "backup", "max_conns", "slow_start",
+                                       "proxy_protocol"};
+    const struct ast_arg *seen[5] = {0};
     for (const struct ast_arg *a = s->opts; a; a = a->next) {
         if (a->kind != AST_ARG_WORD) {
             diag_error(c->diag, a->tok, "unexpected '%.*s': server options are weight N, backup, "
-                                        "max_conns N and slow_start DURATION",
+                                        "max_conns N, slow_start DURATION and proxy_protocol v1|v2",
                        arg_len(a), text_at(c, a->tok));
             return;
         }
-        int k = word_index(c, a->tok, opts, 4);
+        int k = word_index(c, a->tok, opts, 5);
         if (k < 0) {
-            check_unknown(c, a->tok, "server option", opts, 4);
+            check_unknown(c, a->tok, "server option", opts, 5);
             return;
         }
         if (seen[k]) {
@@ -1058,8 +1069,16 @@ static void check_server_opts(struct check *c, struct ast_server *s)
             s->has_weight = true;
         } else if (k == 2) {
             check_int(c, v, "max_conns", 1, 1000000, &s->max_conns);
-        } else {
+        } else if (k == 3) {
             check_duration(c, v, "slow_start", &s->slow_start_ms);
+        } else {
+            static const char *const versions[] = {"v1", "v2"};
+            int ver = v->kind == AST_ARG_WORD ? word_index(c, v->tok, versions, 2) : -1;
+            if (ver < 0)
+                diag_error(c->diag, v->tok, "proxy_protocol is v1 (text) or v2 (binary), not "
+                           "'%.*s'", arg_len(v), text_at(c, v->tok));
+            else
+                s->proxy_protocol = (uint8_t)(ver + 1);
         }
     }
 }

@@ -160,6 +160,8 @@ static void emit_listeners(struct emit *e, const struct ast_program *p)
         buf_printf(b, ", .port = %u", l->addr.port);
         if (l->max_conns)
             buf_printf(b, ", .max_conns = %u", l->max_conns);
+        if (l->proxy_protocol)
+            buf_puts(b, ", .proxy_protocol = true");
         buf_puts(b, "},\n");
     }
     buf_puts(b, "};\n\n");
@@ -203,6 +205,8 @@ static void emit_servers(struct emit *e, const struct ast_backend *be)
             buf_printf(b, ", .max_conns = %u", s->max_conns);
         if (s->slow_start_ms)
             buf_printf(b, ", .slow_start_ms = %u", s->slow_start_ms);
+        if (s->proxy_protocol)
+            buf_printf(b, ", .proxy_protocol = %u", s->proxy_protocol);
         buf_puts(b, "},\n");
     }
     buf_puts(b, "};\n\n");

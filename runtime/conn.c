@@ -12,6 +12,8 @@
 #include "conn.h"
 #include "forward.h"
 #include "log.h"
+#include "proxyproto.h"
+#include "rp/match.h"
 #include "reason.h"
 #include "sock.h"
 #include "worker.h"
@@ -110,6 +112,22 @@ void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *pe
     ev_init(&c->timer, conn_timer_cb);
     ev_io_start(w->loop, &c->io);
     rp_conn_set_timer(c, w->cfg->client_header_timeout);
+    const struct rp_program *prog = w->prog;
+    if (listener < prog->n_listeners && prog->listeners[listener].proxy_protocol) {
+        /* Only a trusted peer may say who the client is: anyone else on
+         * such a listener is refused before a byte is read. */
+        const struct rp_forwarding *fw = prog->forwarding;
+        uint8_t ip[16];
+        rp_ip_from_sockaddr(peer, ip);
+        if (!fw || !rp_ip_in(ip, fw->trusted, fw->n_trusted)) {
+            if (rp_log_limit_pass(&w->accept_log, ev_now(w->loop)))
+                rp_warn("listener %s: a connection from an untrusted peer where a PROXY "
+                        "header is expected: closed", prog->listeners[listener].where);
+            rp_conn_close(c);
+            return;
+        }
+        c->proxy_header = true;
+    }
     /* With TCP_DEFER_ACCEPT the request is usually there already: read it
      * now rather than after another trip through epoll. */
     conn_io_cb(w->loop, &c->io, EV_READ);
@@ -656,6 +674,29 @@ static void conn_process(struct rp_conn *c)
     c->busy = true;
     while ((c->state == RP_CONN_IDLE || c->state == RP_CONN_HEAD) && c->in &&
            rp_buf_len(c->in) > 0) {
+        if (c->proxy_header) {
+            /* The PROXY header a trusted proxy in front sends first: from
+             * here on the client it names is this connection's peer. */
+            struct sockaddr_storage src;
+            int r = rp_proxy_header_parse(c->in->data + c->in->start, rp_buf_len(c->in), &src);
+            if (r == 0)
+                break;
+            if (r < 0) {
+                if (rp_log_limit_pass(&w->accept_log, ev_now(w->loop)))
+                    rp_warn("listener %s: no valid PROXY header: connection closed",
+                            w->prog->listeners[c->listener].where);
+                rp_conn_close(c);
+                break;
+            }
+            c->in->start += (uint32_t)r;
+            c->proxy_header = false;
+            if (src.ss_family != AF_UNSPEC) {
+                c->peer = src;
+                c->peer_text_len = 0;
+                c->fwd_cache_len = 0;
+            }
+            continue;
+        }
         if (c->state == RP_CONN_IDLE) {
             if (!c->x && !(c->x = exchange_get(w))) {
                 rp_conn_close(c);

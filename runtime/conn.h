@@ -102,6 +102,8 @@ struct rp_proxy_state {
                                  filters: decoded, ready to filter) */
     bool resp_stalled;        /* the server's last read took what it had */
     struct rp_steps_state steps;       /* the route's steps (steps.h) */
+    char pp[112];             /* a PROXY header for a fresh server connection ... */
+    uint16_t pp_len, pp_sent; /* ... its length, and how much of it went */
     struct rp_body_filters *filters;   /* the response body's, or NULL: relayed as framed */
 };
 
@@ -146,6 +148,9 @@ struct rp_conn {
     bool keep_alive;     /* the connection stays open after this response */
     bool busy;           /* inside the request loop: do not re-enter it */
     bool linger;         /* the client may still be sending: linger before closing */
+    bool proxy_header;   /* a PROXY header is to be read first (listen ... proxy_protocol) */
+    bool local_known;    /* `local` holds the address the client connected to */
+    struct sockaddr_storage local;
 
     /* The bulky per-request state, held only while a request is in progress
      * so an idle connection stays small. */

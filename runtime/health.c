@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "health.h"
+#include "proxyproto.h"
 #include "log.h"
 #include "sock.h"
 #include "transport.h"
@@ -242,12 +243,21 @@ void rp_health_start(struct rp_proc *proc, struct ev_loop *loop)
             k->s = s;
             k->tr.fd = -1;
             if (h->kind == RP_HEALTH_HTTP) {
-                int n = snprintf(k->req, sizeof k->req,
+                /* A server that reads a PROXY header first gets one that
+                 * names no client (v1 UNKNOWN, v2 LOCAL): the check is the
+                 * proxy's own connection. */
+                size_t pre = 0;
+                if (sd->proxy_protocol) {
+                    struct sockaddr_storage none = {.ss_family = AF_UNSPEC};
+                    pre = rp_proxy_header_write(k->req, sizeof k->req, sd->proxy_protocol, &none,
+                                                &none);
+                }
+                int n = snprintf(k->req + pre, sizeof k->req - pre,
                                  "%s %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: rpx-health\r\n"
                                  "Connection: close\r\n\r\n",
                                  h->method ? h->method : "GET", h->path ? h->path : "/",
                                  sd->port ? sd->host : "localhost", sd->port ? sd->port : 80);
-                k->req_len = n > 0 && (size_t)n < sizeof k->req ? (uint32_t)n : 0;
+                k->req_len = n > 0 && (size_t)n < sizeof k->req - pre ? (uint32_t)(pre + (size_t)n) : 0;
             }
             /* Spread the first checks over the interval so that many
              * servers are not all checked in the same instant. */

@@ -22,6 +22,7 @@
 #include "health.h"
 #include "log.h"
 #include "proxy.h"
+#include "proxyproto.h"
 #include "reason.h"
 #include "sock.h"
 #include "upstream.h"
@@ -531,7 +532,8 @@ static void proxy_finish(struct rp_conn *c)
     bool request_complete = px->req_body.done && px->req_ready == 0 && px->up_head &&
                             rp_buf_len(px->up_head) == 0;
     bool reuse = px->up_keep_alive && request_complete && !px->up_eof &&
-                 px->resp_body.kind != RP_HTTP1_BODY_CLOSE;
+                 px->resp_body.kind != RP_HTTP1_BODY_CLOSE &&
+                 !backend_of(c)->servers[px->server].proxy_protocol; /* one client's */
     rp_upstream_release(px->up, reuse);
     px->up = NULL;
     release_buffers(c);
@@ -724,10 +726,30 @@ static void proxy_upstream_failed(struct rp_conn *c, int err)
 
 /* Starts an attempt on `server`: a pooled connection unless `fresh`; a
  * `probe` (always fresh) tells health.h whether the server is back. */
+/* The PROXY header a server with `proxy_protocol v1|v2` reads first on a
+ * new connection: the client's address and the one it connected to. */
+static void proxy_header_for(struct rp_conn *c, int version)
+{
+    struct rp_proxy_state *px = &c->x->px;
+    if (!c->local_known) {
+        socklen_t len = sizeof c->local;
+        if (getsockname(c->tr.fd, (struct sockaddr *)&c->local, &len) < 0)
+            c->local.ss_family = AF_UNSPEC;
+        c->local_known = true;
+    }
+    px->pp_len = (uint16_t)rp_proxy_header_write(px->pp, sizeof px->pp, version, &c->peer,
+                                                 &c->local);
+}
+
 static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool probe)
 {
     struct rp_proxy_state *px = &c->x->px;
     struct rp_worker *w = c->w;
+    /* A PROXY header names one client: such a server's connections are not
+     * shared (pooled) between clients. */
+    uint8_t pp = backend_of(c)->servers[server].proxy_protocol;
+    fresh |= pp != 0;
+    px->pp_len = px->pp_sent = 0;
     attempt_begin(c, server, probe);
     px->up_head->start = 0;
     px->up_blocked = false;
@@ -738,6 +760,8 @@ static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool p
         proxy_connect_failed(c, errno);
         return;
     }
+    if (pp)
+        proxy_header_for(c, pp);
     if (!px->up->connecting)
         attempt_connected(c);
     proxy_arm_timer(c);
@@ -990,8 +1014,11 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
 static void proxy_send_request(struct rp_conn *c)
 {
     struct rp_proxy_state *px = &c->x->px;
-    struct iovec iov[2];
+    struct iovec iov[3];
     int n = 0;
+    uint32_t pp_left = (uint32_t)(px->pp_len - px->pp_sent);
+    if (pp_left)
+        iov[n++] = (struct iovec){px->pp + px->pp_sent, pp_left};
     uint32_t head_left = rp_buf_len(px->up_head);
     if (head_left)
         iov[n++] = (struct iovec){px->up_head->data + px->up_head->start, head_left};
@@ -1010,6 +1037,9 @@ static void proxy_send_request(struct rp_conn *c)
         proxy_upstream_failed(c, errno);
         return;
     }
+    size_t pp = (size_t)wr < pp_left ? (size_t)wr : pp_left;
+    px->pp_sent += (uint16_t)pp;
+    wr -= (ssize_t)pp;
     size_t k = (size_t)wr < head_left ? (size_t)wr : head_left;
     px->up_head->start += (uint32_t)k;
     size_t body = (size_t)wr - k;
@@ -1017,8 +1047,8 @@ static void proxy_send_request(struct rp_conn *c)
     px->req_ready -= (uint32_t)body;
     if (rp_buf_len(c->in) == 0)
         c->in->start = c->in->end = 0; /* the next read gets the whole buffer */
-    px->up_blocked = (size_t)wr < head_left + px->req_ready + body;
-    if (wr > 0)
+    px->up_blocked = pp < pp_left || (size_t)wr < head_left + px->req_ready + body;
+    if (wr > 0 || pp > 0)
         proxy_arm_timer(c);
 }
 

@@ -32,6 +32,8 @@ struct rp_listener_def {
     const char *host; /* numeric address to bind, "0.0.0.0" or "::" for any */
     uint16_t port;
     uint32_t max_conns; /* client connections at once on it; 0: only the global limit */
+    bool proxy_protocol; /* each connection opens with a PROXY header (v1 or v2), from a
+                            trusted peer only */
 };
 
 /* ---- backends ------------------------------------------------------------- */
@@ -63,6 +65,8 @@ struct rp_server_def {
     bool backup;            /* used only when no primary server is up */
     uint32_t max_conns;     /* concurrent requests; 0: no limit */
     uint32_t slow_start_ms; /* ramp-up after recovery; 0: none */
+    uint8_t proxy_protocol; /* 1, 2: each connection opens with a PROXY header of that
+                               version naming the client; 0: none */
 };
 
 enum rp_health_kind {
