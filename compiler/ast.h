@@ -177,6 +177,7 @@ enum ast_subject {
     AST_SUBJ_QUERY_SUFFIX, /* in a location: "?" and the query, if there is one */
     AST_SUBJ_CLIENT_PORT,  /* in a header value: the peer's port */
     AST_SUBJ_URI,          /* in a header value: the path, "?" and the query */
+    AST_SUBJ_REQ_ID,       /* in a header value: the request's id */
 };
 
 struct ast_acl;

@@ -48,7 +48,7 @@ static const struct {
     {"client.ip", AST_SUBJ_CLIENT_IP}, {"client.port", AST_SUBJ_CLIENT_PORT},
     {"req.host", AST_SUBJ_HOST},       {"req.path", AST_SUBJ_PATH},
     {"req.query", AST_SUBJ_QUERY_ALL}, {"req.uri", AST_SUBJ_URI},
-    {"req.method", AST_SUBJ_METHOD},
+    {"req.method", AST_SUBJ_METHOD},   {"req.id", AST_SUBJ_REQ_ID},
 };
 
 /* `${...}` keyed forms: req.header["X"], req.cookie["c"], req.query["k"]. */
@@ -100,9 +100,10 @@ static struct ast_piece *check_value(struct check *c, const struct ast_arg *a, b
         const char *name = s + i + 2;
         size_t name_len = end - i - 3;
         struct span at = string_sub(c, a->tok, i, end - i);
-        if (literal) {
-            diag_error(c->diag, at, "a response header's value is written as it is: the "
-                       "request's values are not kept until the response");
+        bool req_id = name_len == 6 && memcmp(name, "req.id", 6) == 0;
+        if (literal && !req_id) {
+            diag_error(c->diag, at, "the request's values are not kept until the response: "
+                       "a response header's value may use ${req.id} only");
             return NULL;
         }
         struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);
@@ -124,7 +125,7 @@ static struct ast_piece *check_value(struct check *c, const struct ast_arg *a, b
                            name, names[close_k]);
             else
                 diag_error(c->diag, at, "unknown value '%.*s' (known here: client.ip, "
-                           "client.port, req.host, req.path, req.query, req.uri, req.method, "
+                           "client.port, req.host, req.path, req.query, req.uri, req.method, req.id, "
                            "req.header[\"X\"], req.cookie[\"c\"], req.query[\"k\"])",
                            (int)name_len, name);
             return NULL;

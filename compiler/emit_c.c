@@ -341,6 +341,8 @@ static void emit_hdr_table(struct emit *e, const char *tag, const struct ast_hdr
                 buf_puts(b, "    {RP_PIECE_CLIENT_PORT, 0, 0, NULL");
             } else if (pc->subj == AST_SUBJ_URI) {
                 buf_puts(b, "    {RP_PIECE_URI, 0, 0, NULL");
+            } else if (pc->subj == AST_SUBJ_REQ_ID) {
+                buf_puts(b, "    {RP_PIECE_REQ_ID, 0, 0, NULL");
             } else {
                 /* emit_value_args writes `what, "key", len`; a piece wants
                  * `what, len, "key"`. */

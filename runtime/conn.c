@@ -22,6 +22,7 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void conn_process(struct rp_conn *c);
 static void exchange_end(struct rp_conn *c, const char *how);
+static void trusted_request_id(struct rp_exchange *x);
 
 void rp_conn_want(struct rp_conn *c, int events)
 {
@@ -482,11 +483,50 @@ static int request_view(struct rp_conn *c, struct rp_request_view *v)
     rp_ip_from_sockaddr(&c->peer, x->client_ip);
     x->peer_trusted = false;
     x->client_text = NULL;
-    if (fw && fw->n_trusted)
+    x->id_len = 0;
+    if (fw && fw->n_trusted) {
         x->peer_trusted = rp_forward_client(fw, x->client_ip, req->headers, req->n_headers,
                                             x->client_ip, &x->client_text, &x->client_text_len);
+        if (x->peer_trusted)
+            trusted_request_id(x);
+    }
     memcpy(v->client_ip, x->client_ip, 16);
     return 0;
+}
+
+const char *rp_conn_request_id(struct rp_conn *c, uint32_t *len)
+{
+    struct rp_exchange *x = c->x;
+    if (!x->id_len) {
+        int n = snprintf(x->id, sizeof x->id, "%s%02x%010llx", c->w->proc->id_prefix,
+                         c->w->id & 0xff, (unsigned long long)(++c->w->next_id & 0xffffffffffull));
+        x->id_len = (uint8_t)(n > 0 ? n : 0);
+    }
+    *len = x->id_len;
+    return x->id;
+}
+
+/* A trusted peer's X-Request-Id, kept as the request's id when it is a
+ * plain token of at most 64 bytes. */
+static void trusted_request_id(struct rp_exchange *x)
+{
+    const struct rp_http1_request *req = &x->req;
+    for (uint32_t i = 0; i < req->n_headers; i++) {
+        const struct rp_http1_header *h = &req->headers[i];
+        if (h->name_len != 12 || !rp_http1_name_is(h, "x-request-id", 12))
+            continue;
+        if (h->value_len == 0 || h->value_len >= sizeof x->id)
+            return;
+        for (uint32_t k = 0; k < h->value_len; k++) {
+            char ch = h->value[k];
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                  ch == '-' || ch == '_' || ch == '.' || ch == ':'))
+                return;
+        }
+        memcpy(x->id, h->value, h->value_len);
+        x->id_len = (uint8_t)h->value_len;
+        return;
+    }
 }
 
 const char *rp_conn_peer_text(struct rp_conn *c, uint32_t *len)

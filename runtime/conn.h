@@ -122,6 +122,8 @@ struct rp_exchange {
     const char *client_text;     /* client_ip as text when it came from the chain (a
                                     slice of the head); NULL: the peer's */
     uint32_t client_text_len;
+    char id[65];                 /* req.id once asked for (rp_conn_request_id) */
+    uint8_t id_len;
     /* proxy.c's part, for an exchange with a server (RP_CONN_PROXYING). */
     struct rp_proxy_state px;
 };
@@ -210,6 +212,10 @@ static inline int64_t rp_request_max_forwards(const struct rp_http1_request *req
         return -1;
     return rp_request_max_forwards_field(req);
 }
+
+/* The request's id (req.id): a trusted peer's X-Request-Id, or one made
+ * here, unique across workers and restarts; made once, when first asked. */
+const char *rp_conn_request_id(struct rp_conn *c, uint32_t *len);
 
 /* The peer's address as text, formatted once per connection. */
 const char *rp_conn_peer_text(struct rp_conn *c, uint32_t *len);

@@ -33,7 +33,7 @@ static size_t eval(const struct rp_header_action *a, const struct rp_value_ctx *
                 n = put(out, n, s, len);
             break;
         case RP_PIECE_CLIENT_IP:
-            if (vc)
+            if (vc && vc->client_ip)
                 n = put(out, n, vc->client_ip, vc->client_ip_len);
             break;
         case RP_PIECE_CLIENT_PORT:
@@ -41,6 +41,12 @@ static size_t eval(const struct rp_header_action *a, const struct rp_value_ctx *
                 char port[8];
                 int k = snprintf(port, sizeof port, "%u", vc->client_port);
                 n = put(out, n, port, (size_t)k);
+            }
+            break;
+        case RP_PIECE_REQ_ID:
+            if (vc && vc->request_id) {
+                s = vc->request_id(vc->owner, &len);
+                n = put(out, n, s, len);
             }
             break;
         case RP_PIECE_URI:

@@ -18,11 +18,14 @@ struct rp_value_ctx {
     const char *client_ip;              /* client.ip as text */
     uint32_t client_ip_len;
     uint16_t client_port;               /* the peer's port */
+    /* req.id, made when first asked (it costs nothing otherwise) */
+    const char *(*request_id)(void *owner, uint32_t *len);
+    void *owner;
 };
 
 /* Applies the actions on one side (`response`) to edit, in order: a later
- * `set` or `remove` of a name replaces what an earlier action added. vc
- * may be NULL when no value has a request value (the response side).
+ * `set` or `remove` of a name replaces what an earlier action added. On
+ * the response side vc has no view (the request is gone): only req.id.
  * Returns -1 when the edit is full (the rest is not applied). */
 int rp_headers_apply(const struct rp_header_actions *ha, bool response,
                      const struct rp_value_ctx *vc, struct rp_head_edit *edit);

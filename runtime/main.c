@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "health.h"
@@ -258,6 +260,12 @@ int main(int argc, char **argv)
     if (workers == 0) /* auto: one per core */
         workers = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     proc.n_workers = (unsigned)workers;
+    /* Request ids: random per process, so ids stay unique across restarts. */
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+        seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    snprintf(proc.id_prefix, sizeof proc.id_prefix, "%012llx",
+             (unsigned long long)(seed & 0xffffffffffffull));
     configure_limits(&proc.cfg, set, &rp_program, proc.n_workers);
     int status = 1;
     proc.workers = calloc(proc.n_workers, sizeof *proc.workers);

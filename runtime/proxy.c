@@ -203,6 +203,11 @@ static const struct rp_backend_def *backend_of(const struct rp_conn *c)
     return &c->w->prog->backends[c->x->px.backend];
 }
 
+static const char *request_id(void *owner, uint32_t *len)
+{
+    return rp_conn_request_id(owner, len);
+}
+
 /* The request as the policy saw it, and the client, for the values header
  * actions put in (headers.h). */
 static void value_ctx(struct rp_conn *c, struct rp_request_view *v, struct rp_value_ctx *vc)
@@ -217,6 +222,8 @@ static void value_ctx(struct rp_conn *c, struct rp_request_view *v, struct rp_va
         .headers = req->headers, .n_headers = req->n_headers};
     memcpy(v->client_ip, c->x->client_ip, 16);
     vc->view = v;
+    vc->request_id = request_id;
+    vc->owner = c;
     if (c->x->client_text) {
         vc->client_ip = c->x->client_text;
         vc->client_ip_len = c->x->client_text_len;
@@ -1211,9 +1218,11 @@ static int proxy_parse_response(struct rp_conn *c)
         if (px->steps.steps) {
             /* The response head phase: the route's steps edit the head and
              * may put the body through filters. */
+            /* Only req.id is left of the request by now. */
+            struct rp_value_ctx vc = {.request_id = request_id, .owner = c};
             struct rp_response_ctx ctx = {.head_request = c->head_request,
                                           .chunked_ok = !c->client_http10,
-                                          .pool = &c->w->bufs};
+                                          .pool = &c->w->bufs, .vc = &vc};
             rp_head_edit_init(&edit);
             editp = &edit;
             rp_steps_response_head(&px->steps, &resp, &ctx, &edit, &px->filters);

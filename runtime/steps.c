@@ -59,7 +59,7 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
                 rc = -1;
             break;
         case RP_STEP_HEADERS:
-            if (rp_headers_apply(st->arg, true, NULL, edit) < 0)
+            if (rp_headers_apply(st->arg, true, ctx->vc, edit) < 0)
                 rc = -1;
             break;
         case RP_STEP_END:

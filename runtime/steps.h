@@ -43,6 +43,7 @@ struct rp_response_ctx {
     bool head_request;     /* the request was HEAD: no body follows */
     bool chunked_ok;       /* the client reads chunked framing (HTTP/1.1) */
     struct rp_buf_pool *pool;
+    const struct rp_value_ctx *vc; /* what response values may use (req.id) */
 };
 
 /* The response head phase: fills `edit`, and when the body is to be

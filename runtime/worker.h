@@ -89,6 +89,7 @@ struct rp_worker {
     ev_timer accept_retry;
     struct rp_log_limit accept_log;
     struct rp_date date; /* the Date line for this second */
+    uint64_t next_id;    /* request ids made by this worker (req.id) */
     /* How a request routed to `proxy` starts (proxy.c): conn.c knows the
      * exchange handlers only through this and struct rp_exchange_handler. */
     void (*start_proxy)(struct rp_conn *c, uint32_t backend, uint32_t head_len);
@@ -111,6 +112,8 @@ struct rp_proc {
     atomic_uint n_client_conns;           /* open client connections, all workers */
     atomic_uint *listener_conns;          /* [listener]: open client connections */
     uint32_t *listener_max;               /* [listener]: listen max_conns; 0: none */
+    char id_prefix[13];                   /* 48 random bits, hex: this process's
+                                             request ids (req.id) start with them */
 };
 
 /* Whether listener `l` is under its own connection limit. */

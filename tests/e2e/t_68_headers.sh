@@ -49,3 +49,36 @@ resp=$(hcurl -D - -o /dev/null "http://127.0.0.1:$p/bytes/10" | tr -d '\r')
 check_eq "response: top-level actions apply on every proxying route" \
     "$(grep -i '^x-frame-options:' <<<"$resp")" "X-Frame-Options: DENY"
 check "proxy 'headers' stops on SIGTERM with exit 0" stop_proxy headers
+
+# req.id: made once per request, the same on both sides; a trusted peer's
+# X-Request-Id is kept, anyone else's replaced.
+check "request id policy compiles" build_proxy reqid '
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+forwarded { trusted [10.0.0.0/8] }
+set header X-Request-Id "${req.id}"
+set response header X-Request-Id "${req.id}"
+route default { proxy app }'
+p=$(start_proxy reqid -w 2)
+out=$(hcurl -D - -H 'X-Request-Id: spoofed' "http://127.0.0.1:$p/headers" | tr -d '\r')
+sent=$(grep -m1 '^X-Request-Id:' <<<"$out" | tail -n 1)
+check_match "req.id: the client gets an id made here" "$sent" '^X-Request-Id: [0-9a-f]{24}$'
+check_eq "req.id: the server got the same one, not the client's" \
+    "$(grep '^X-Request-Id:' <<<"$out" | sort -u | wc -l)" 1
+ids=$(for i in 1 2 3 4 5 6; do hcurl -D - -o /dev/null "http://127.0.0.1:$p/x"; done | tr -d '\r' |
+    awk '/^X-Request-Id:/ { print $2 }' | sort -u | wc -l)
+check_eq "req.id: six requests, six ids (two workers)" "$ids" 6
+check "proxy 'reqid' stops on SIGTERM with exit 0" stop_proxy reqid
+check "trusted request id policy compiles" build_proxy reqid_trusted '
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+forwarded { trusted [127.0.0.0/8] }
+set header X-Request-Id "${req.id}"
+route default { proxy app }'
+p=$(start_proxy reqid_trusted -w 1)
+got=$(hcurl -H 'X-Request-Id: edge-4f2a.9' "http://127.0.0.1:$p/headers" | tr -d '\r' | grep '^X-Request-Id:')
+check_eq "req.id: a trusted peer's X-Request-Id is kept" "$got" "X-Request-Id: edge-4f2a.9"
+got=$(hcurl -H 'X-Request-Id: bad id with spaces' "http://127.0.0.1:$p/headers" | tr -d '\r' |
+    grep '^X-Request-Id:')
+check_match "req.id: ... unless it is not a plain token" "$got" '^X-Request-Id: [0-9a-f]{24}$'
+check "proxy 'reqid_trusted' stops on SIGTERM with exit 0" stop_proxy reqid_trusted

@@ -204,6 +204,7 @@ enum rp_piece_kind {
     RP_PIECE_CLIENT_IP = 2,   /* client.ip, as text */
     RP_PIECE_CLIENT_PORT = 3, /* the peer's port */
     RP_PIECE_URI = 4,         /* the path, then "?" and the query when there is one */
+    RP_PIECE_REQ_ID = 5,      /* req.id: the request's id */
 };
 
 struct rp_piece {
