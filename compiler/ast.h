@@ -381,6 +381,7 @@ struct ast_program {
     struct ast_stmt *stmts;   /* top-level set, add, remove */
     struct ast_stmt **stmts_tail;
     struct ast_hdr_action *hdr_actions; /* check: the top-level ones */
+    const char *via;          /* check: `via "NAME"` ("" for `via off`); NULL: not said */
     struct ast_setting *settings;
     struct ast_setting **settings_tail;
     struct ast_settings set; /* check: */

@@ -241,6 +241,27 @@ static bool added_before(const struct ast_hdr_action *top, const struct ast_hdr_
     return false;
 }
 
+/* `via "NAME"` or `via off`: the name the proxy gives itself in Via. */
+static void check_via(struct check *c, const struct ast_stmt *st)
+{
+    if (!check_nargs(c, st->kw, st->args, 1, "via \"NAME\" or via off"))
+        return;
+    const struct ast_arg *a = st->args;
+    if (a->kind == AST_ARG_WORD && a->tok.len == 3 && memcmp(text_at(c, a->tok), "off", 3) == 0) {
+        c->prog->via = "";
+        return;
+    }
+    bool ok = a->kind == AST_ARG_STRING && a->str_len > 0 && a->str_len <= 40;
+    for (size_t k = 0; ok && k < a->str_len; k++)
+        ok = is_tchar(a->str[k]);
+    if (!ok) {
+        diag_error(c->diag, a->tok, "via takes a name in quotes (a token of at most 40 "
+                   "characters, e.g. \"edge\") or off");
+        return;
+    }
+    c->prog->via = a->str;
+}
+
 static bool route_proxies(const struct ast_route *r)
 {
     for (const struct ast_action *a = r->actions; a; a = a->next)
@@ -253,14 +274,26 @@ void check_header_stmts(struct check *c)
 {
     static const char *const top_words[] = {"listen", "backend", "route", "acl", "import",
                                             "test", "workers", "timeouts", "limits",
-                                            "forwarded", "set", "add", "remove"};
+                                            "forwarded", "set", "add", "remove", "via"};
     static const char *const route_words[] = {"proxy", "respond", "deny", "redirect", "tunnel",
                                               "compress", "set", "add", "remove"};
     struct ast_program *p = c->prog;
     struct ast_hdr_action **tail = &p->hdr_actions;
-    for (const struct ast_stmt *st = p->stmts; st; st = st->next)
+    const struct ast_stmt *via = NULL;
+    for (const struct ast_stmt *st = p->stmts; st; st = st->next) {
+        if (st->kw.len == 3 && memcmp(text_at(c, st->kw), "via", 3) == 0) {
+            if (via) {
+                diag_error(c->diag, st->kw, "'via' is already set");
+                diag_note(c->diag, via->kw, "set here");
+                continue;
+            }
+            via = st;
+            check_via(c, st);
+            continue;
+        }
         tail = check_stmt(c, st, tail, top_words, sizeof top_words / sizeof top_words[0],
                           "at top level");
+    }
     for (struct ast_route *r = p->routes; r; r = r->next) {
         tail = &r->hdr_actions;
         for (const struct ast_stmt *st = r->stmts; st; st = st->next)

@@ -1126,6 +1126,11 @@ static void emit_program(struct emit *e, const struct ast_program *p)
         buf_puts(b, "    .allow_trace = true,\n");
     if (p->has_forwarded)
         buf_puts(b, "    .forwarding = &rpg_forwarding,\n");
+    if (p->via) {
+        buf_puts(b, "    .via = ");
+        emit_string(b, p->via, strlen(p->via), 4);
+        buf_puts(b, ",\n");
+    }
     if (p->n_tests)
         buf_printf(b, "    .n_tests = %u,\n    .tests = rpg_tests,\n", p->n_tests);
     buf_puts(b, "};\n");

@@ -568,9 +568,9 @@ static struct ast_stmt *new_stmt(struct parse_ctx *p, const struct lex_token *kw
 static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
                             const char *const *words, size_t n)
 {
-    static const char *const known[] = {"set", "add", "remove"};
+    static const char *const known[] = {"set", "add", "remove", "via"};
     const char *t = p->src->text + kw->off;
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 4; i++)
         if (strlen(known[i]) == kw->len && memcmp(known[i], t, kw->len) == 0)
             return true;
     if (p->probe)
@@ -603,7 +603,7 @@ void parse_top_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_
     static const char *const words[] = {"listen",   "backend", "route",  "acl",
                                         "import",   "test",    "workers", "timeouts",
                                         "limits",   "forwarded", "set",  "add",
-                                        "remove"};
+                                        "remove",   "via"};
     if (!stmt_word_known(p, kw, words, sizeof words / sizeof words[0]))
         return;
     struct ast_stmt *st = new_stmt(p, kw, args);

@@ -260,6 +260,14 @@ int main(int argc, char **argv)
     if (workers == 0) /* auto: one per core */
         workers = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     proc.n_workers = (unsigned)workers;
+    /* The Via line every relayed head ends with (just the CRLF when off). */
+    const char *via = rp_program.via ? rp_program.via : "rpx";
+    int n10 = *via ? snprintf(proc.via_end10, sizeof proc.via_end10, "Via: 1.0 %s\r\n\r\n", via)
+                   : snprintf(proc.via_end10, sizeof proc.via_end10, "\r\n");
+    int n11 = *via ? snprintf(proc.via_end11, sizeof proc.via_end11, "Via: 1.1 %s\r\n\r\n", via)
+                   : snprintf(proc.via_end11, sizeof proc.via_end11, "\r\n");
+    proc.via_end10_len = (uint8_t)n10;
+    proc.via_end11_len = (uint8_t)n11;
     /* Request ids: random per process, so ids stay unique across restarts. */
     uint64_t seed = 0;
     if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)

@@ -315,10 +315,11 @@ static int build_request_head(struct rp_conn *c, const struct rp_head_edit *edit
         rc |= add_named(b, req->headers, req->n_headers, "upgrade", 7);
         rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\n");
     }
+    const struct rp_proc *proc = c->w->proc;
     if (c->client_http10)
-        rc |= RP_BUF_ADD_LIT(b, "Via: 1.0 rpx\r\n\r\n");
+        rc |= add(b, proc->via_end10, proc->via_end10_len);
     else
-        rc |= RP_BUF_ADD_LIT(b, "Via: 1.1 rpx\r\n\r\n");
+        rc |= add(b, proc->via_end11, proc->via_end11_len);
     return rc ? -1 : 0;
 }
 
@@ -361,7 +362,7 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
         else if (c->client_http10)
             rc |= RP_BUF_ADD_LIT(b, "Connection: keep-alive\r\n");
     }
-    rc |= RP_BUF_ADD_LIT(b, "Via: 1.1 rpx\r\n\r\n");
+    rc |= add(b, c->w->proc->via_end11, c->w->proc->via_end11_len);
     return rc ? -1 : 0;
 }
 
@@ -1127,7 +1128,8 @@ static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_respo
     int rc = add(b, line, (size_t)n);
     rc |= add_fields(b, resp->headers, resp->n_headers, resp->content_length, F_NO_LENGTH, NULL, 0);
     rc |= add_named(b, resp->headers, resp->n_headers, "upgrade", 7);
-    rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\nVia: 1.1 rpx\r\n\r\n");
+    rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\n");
+    rc |= add(b, c->w->proc->via_end11, c->w->proc->via_end11_len);
     c->x->rec.status = 101;
     if (rc) {
         proxy_fail(c, 502);

@@ -114,6 +114,10 @@ struct rp_proc {
     uint32_t *listener_max;               /* [listener]: listen max_conns; 0: none */
     char id_prefix[13];                   /* 48 random bits, hex: this process's
                                              request ids (req.id) start with them */
+    /* The Via field and the head's final CRLF, for HTTP/1.0 and 1.1 hops
+     * (`via "NAME"|off`), made once. */
+    char via_end10[80], via_end11[80];
+    uint8_t via_end10_len, via_end11_len;
 };
 
 /* Whether listener `l` is under its own connection limit. */

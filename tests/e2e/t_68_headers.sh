@@ -82,3 +82,26 @@ got=$(hcurl -H 'X-Request-Id: bad id with spaces' "http://127.0.0.1:$p/headers" 
     grep '^X-Request-Id:')
 check_match "req.id: ... unless it is not a plain token" "$got" '^X-Request-Id: [0-9a-f]{24}$'
 check "proxy 'reqid_trusted' stops on SIGTERM with exit 0" stop_proxy reqid_trusted
+
+# Via: the proxy's name, or none.
+check "via policy compiles" build_proxy via_named '
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+via "edge"
+route default { proxy app }'
+p=$(start_proxy via_named -w 1)
+out=$(hcurl -D - "http://127.0.0.1:$p/headers" | tr -d '\r')
+check_eq "via: the server and the client see the name given" "$(grep '^Via:' <<<"$out" | sort -u)" \
+    "Via: 1.1 edge"
+check "proxy 'via_named' stops on SIGTERM with exit 0" stop_proxy via_named
+check "via off policy compiles" build_proxy via_off '
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+via off
+route default { proxy app }'
+p=$(start_proxy via_off -w 1)
+out=$(hcurl -D - "http://127.0.0.1:$p/headers" | tr -d '\r')
+check_eq "via off: no Via either way" "$(grep -c '^Via:' <<<"$out")" 0
+check_eq "via off: the response still ends its head and carries its body" \
+    "$(hcurl "http://127.0.0.1:$p/bytes/5" | wc -c)" 5
+check "proxy 'via_off' stops on SIGTERM with exit 0" stop_proxy via_off

@@ -355,6 +355,7 @@ struct rp_program {
     rp_decide_fn *decide;
     bool allow_trace;   /* a route names TRACE; else the proxy answers it 405 */
     const struct rp_forwarding *forwarding; /* NULL: RP_FWD_DEFAULT, no trusted peer */
+    const char *via;    /* the name in Via fields; NULL: "rpx"; "": no Via */
     uint32_t n_tests;
     const struct rp_test_def *tests;
 };
