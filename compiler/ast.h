@@ -304,6 +304,7 @@ struct ast_route {
     /* check: the header actions that apply, top level's first */
     struct ast_hdr_action *hdr_actions;
     uint32_t n_hdr_actions;
+    struct ast_rewrite *rewrite; /* strip prefix or rewrite path; NULL if neither */
     struct span dup_compress;  /* a second `compress` (an error) */
     struct ast_action *actions;
     struct ast_action **actions_tail;
@@ -363,6 +364,15 @@ struct ast_settings {
     uint64_t body_size;
     uint32_t connections; /* client connections at once, all workers */
     uint64_t memory;      /* bytes of I/O buffers in use */
+};
+
+/* A checked `strip prefix "/p"` or `rewrite path "RE" "REPLACEMENT"`. */
+struct ast_rewrite {
+    struct span kw;
+    const char *prefix;        /* strip */
+    size_t prefix_len;
+    uint32_t regex_id;         /* rewrite */
+    struct ast_piece *pieces;  /* rewrite: text and $N captures */
 };
 
 /* A checked `set|add|remove [response] header NAME ["VALUE"]`. */

@@ -1174,8 +1174,8 @@ struct span string_sub(const struct check *c, struct span tok, size_t off, size_
 
 /* Compiles a regex written as a string argument; reports errors under the
  * offending part of the string. Returns its number, or UINT32_MAX. */
-static uint32_t check_regex(struct check *c, struct span tok, const char *pat, size_t len,
-                            uint32_t *n_caps)
+uint32_t check_regex(struct check *c, struct span tok, const char *pat, size_t len,
+                     uint32_t *n_caps)
 {
     const char *err;
     size_t eo, el;

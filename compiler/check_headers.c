@@ -241,6 +241,86 @@ static bool added_before(const struct ast_hdr_action *top, const struct ast_hdr_
     return false;
 }
 
+#define REWRITE_USAGE "the forms are 'strip prefix \"/PREFIX\"' and 'rewrite path \"REGEX\" \"REPLACEMENT\"'"
+
+/* `strip prefix "/api"` or `rewrite path "REGEX" "REPLACEMENT"` ($1..$9). */
+static void check_rewrite(struct check *c, struct ast_route *r, const struct ast_stmt *st)
+{
+    bool strip = st->kw.len == 5;
+    if (r->rewrite) {
+        diag_error(c->diag, st->kw, "route already rewrites its path: one 'strip' or 'rewrite' "
+                   "per route");
+        diag_note(c->diag, r->rewrite->kw, "the first one is here");
+        return;
+    }
+    const struct ast_arg *a = st->args;
+    const char *what = strip ? "prefix" : "path";
+    if (!a || a->kind != AST_ARG_WORD || a->tok.len != strlen(what) ||
+        memcmp(text_at(c, a->tok), what, a->tok.len) != 0) {
+        diag_error(c->diag, a ? a->tok : st->kw, "%s", REWRITE_USAGE);
+        return;
+    }
+    a = a->next;
+    unsigned want = strip ? 1 : 2, got = 0;
+    for (const struct ast_arg *x = a; x; x = x->next)
+        got++;
+    if (got != want || a->kind != AST_ARG_STRING || (!strip && a->next->kind != AST_ARG_STRING)) {
+        diag_error(c->diag, a ? a->tok : st->kw, "%s", REWRITE_USAGE);
+        return;
+    }
+    struct ast_rewrite *rw = arena_alloc(c->arena, sizeof *rw);
+    rw->kw = st->kw;
+    if (strip) {
+        if (a->str_len < 2 || a->str[0] != '/' || a->str[a->str_len - 1] == '/') {
+            diag_error(c->diag, a->tok, "the prefix is a path such as \"/api\": it starts with "
+                       "'/' and does not end with one");
+            return;
+        }
+        rw->prefix = a->str;
+        rw->prefix_len = a->str_len;
+        r->rewrite = rw;
+        return;
+    }
+    uint32_t n_caps = 0;
+    rw->regex_id = check_regex(c, a->tok, a->str, a->str_len, &n_caps);
+    if (rw->regex_id == UINT32_MAX)
+        return;
+    const struct ast_arg *repl = a->next;
+    const char *s = repl->str;
+    size_t n = repl->str_len, lit = 0;
+    struct ast_piece **tail = &rw->pieces;
+    for (size_t i = 0; i <= n; i++) {
+        bool cap = i + 1 < n && s[i] == '$' && s[i + 1] >= '0' && s[i + 1] <= '9';
+        if (i < n && !cap) {
+            if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == '?' || s[i] == '#') {
+                diag_error(c->diag, string_sub(c, repl->tok, i, 1),
+                           "a path cannot hold spaces, control characters, '?' or '#'");
+                return;
+            }
+            continue;
+        }
+        if (i > lit) {
+            struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);
+            pc->text = s + lit;
+            pc->len = i - lit;
+            *tail = pc;
+            tail = &pc->next;
+        }
+        if (i == n)
+            break;
+        struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);
+        pc->capture = (uint32_t)(s[i + 1] - '0');
+        if (pc->capture > n_caps)
+            diag_error(c->diag, string_sub(c, repl->tok, i, 2), "$%u: the regex has %u group%s",
+                       pc->capture, n_caps, n_caps == 1 ? "" : "s");
+        *tail = pc;
+        tail = &pc->next;
+        i++;
+        lit = i + 1;
+    }
+    r->rewrite = rw;
+}
+
 /* `via "NAME"` or `via off`: the name the proxy gives itself in Via. */
 static void check_via(struct check *c, const struct ast_stmt *st)
 {
@@ -275,8 +355,9 @@ void check_header_stmts(struct check *c)
     static const char *const top_words[] = {"listen", "backend", "route", "acl", "import",
                                             "test", "workers", "timeouts", "limits",
                                             "forwarded", "set", "add", "remove", "via"};
-    static const char *const route_words[] = {"proxy", "respond", "deny", "redirect", "tunnel",
-                                              "compress", "set", "add", "remove"};
+    static const char *const route_words[] = {"proxy",    "respond", "deny", "redirect",
+                                              "tunnel",   "compress", "set", "add",
+                                              "remove",   "strip",   "rewrite"};
     struct ast_program *p = c->prog;
     struct ast_hdr_action **tail = &p->hdr_actions;
     const struct ast_stmt *via = NULL;
@@ -296,9 +377,20 @@ void check_header_stmts(struct check *c)
     }
     for (struct ast_route *r = p->routes; r; r = r->next) {
         tail = &r->hdr_actions;
-        for (const struct ast_stmt *st = r->stmts; st; st = st->next)
+        for (const struct ast_stmt *st = r->stmts; st; st = st->next) {
+            const char *w = text_at(c, st->kw);
+            if ((st->kw.len == 5 && memcmp(w, "strip", 5) == 0) ||
+                (st->kw.len == 7 && memcmp(w, "rewrite", 7) == 0)) {
+                check_rewrite(c, r, st);
+                continue;
+            }
             tail = check_stmt(c, st, tail, route_words, sizeof route_words / sizeof route_words[0],
                               "in a route");
+        }
+        if (r->rewrite && !route_proxies(r))
+            diag_error(c->diag, r->rewrite->kw, "'%.*s' changes the path a backend gets; this "
+                       "route does not proxy", (int)r->rewrite->kw.len,
+                       text_at(c, r->rewrite->kw));
         if (r->hdr_actions && !route_proxies(r))
             diag_error(c->diag, r->hdr_actions->where,
                        "header actions change what goes to and comes from a backend; this route "

@@ -38,6 +38,11 @@ bool check_nargs(struct check *c, struct span kw, const struct ast_arg *args, un
 /* The source span of decoded bytes [off, off+len) of a string token. */
 struct span string_sub(const struct check *c, struct span tok, size_t off, size_t len);
 
+/* Compiles a regex written as a string argument; reports errors under the
+ * offending part of the string. Returns its number, or UINT32_MAX. */
+uint32_t check_regex(struct check *c, struct span tok, const char *pat, size_t len,
+                     uint32_t *n_caps);
+
 /* check_headers.c: top-level and route `set|add|remove [response] header`
  * statements, into prog->hdr_actions and each route's. */
 void check_header_stmts(struct check *c);

@@ -401,7 +401,41 @@ static bool route_proxies(const struct ast_route *r)
  * actions (its own, or the top level's). */
 static bool route_has_steps(const struct ast_program *p, const struct ast_route *r)
 {
-    return route_proxies(r) && (r->compress || r->hdr_actions || p->hdr_actions);
+    return route_proxies(r) && (r->compress || r->hdr_actions || p->hdr_actions || r->rewrite);
+}
+
+/* A route's strip or rewrite: rpg_rewrite_N (and its pieces). */
+static void emit_rewrite(struct emit *e, const struct ast_route *r)
+{
+    struct buf *b = &e->tables;
+    const struct ast_rewrite *rw = r->rewrite;
+    uint32_t n = 0;
+    if (!rw->prefix) {
+        buf_printf(b, "static const struct rp_regex rpg_re_%u; /* below */\n", rw->regex_id);
+        buf_printf(b, "static const struct rp_piece rpg_rewrite_%u_pieces[] = {\n", r->index);
+        for (const struct ast_piece *pc = rw->pieces; pc; pc = pc->next, n++) {
+            if (pc->text) {
+                buf_printf(b, "    {RP_PIECE_TEXT, 0, %zu, ", pc->len);
+                emit_string(b, pc->text, pc->len, 4);
+                buf_puts(b, "},\n");
+            } else {
+                buf_printf(b, "    {RP_PIECE_CAPTURE, %u, 0, NULL},\n", pc->capture);
+            }
+        }
+        if (!n)
+            buf_puts(b, "    {RP_PIECE_TEXT, 0, 0, \"\"},\n");
+        buf_puts(b, "};\n");
+    }
+    buf_printf(b, "static const struct rp_rewrite_def rpg_rewrite_%u = {\n    .where = ", r->index);
+    emit_where(e, b, rw->kw);
+    if (rw->prefix) {
+        buf_puts(b, ",\n    .prefix = ");
+        emit_string(b, rw->prefix, rw->prefix_len, 4);
+        buf_printf(b, ",\n    .prefix_len = %zu,\n};\n", rw->prefix_len);
+    } else {
+        buf_printf(b, ",\n    .re = &rpg_re_%u,\n    .n_pieces = %u,\n"
+                      "    .pieces = rpg_rewrite_%u_pieces,\n};\n", rw->regex_id, n, r->index);
+    }
 }
 
 /* A route's steps (rp/program.h): its table, named rpg_steps_N. */
@@ -415,6 +449,8 @@ static void emit_route_steps(struct emit *e, const struct ast_program *p,
     snprintf(tag, sizeof tag, "%u", r->index);
     if (r->hdr_actions)
         emit_hdr_table(e, tag, r->hdr_actions);
+    if (r->rewrite)
+        emit_rewrite(e, r);
     const struct ast_compress *cp = r->compress;
     if (!cp) {
         buf_printf(b, "static const struct rp_step rpg_steps_%u[] = {\n", r->index);
@@ -422,6 +458,8 @@ static void emit_route_steps(struct emit *e, const struct ast_program *p,
             buf_puts(b, "    {RP_STEP_HEADERS, &rpg_hdrs_top},\n");
         if (r->hdr_actions)
             buf_printf(b, "    {RP_STEP_HEADERS, &rpg_hdrs_%u},\n", r->index);
+        if (r->rewrite)
+            buf_printf(b, "    {RP_STEP_REWRITE, &rpg_rewrite_%u},\n", r->index);
         buf_puts(b, "    {RP_STEP_END, NULL},\n};\n\n");
         return;
     }
@@ -442,6 +480,8 @@ static void emit_route_steps(struct emit *e, const struct ast_program *p,
         buf_puts(b, "    {RP_STEP_HEADERS, &rpg_hdrs_top},\n");
     if (r->hdr_actions)
         buf_printf(b, "    {RP_STEP_HEADERS, &rpg_hdrs_%u},\n", r->index);
+    if (r->rewrite)
+        buf_printf(b, "    {RP_STEP_REWRITE, &rpg_rewrite_%u},\n", r->index);
     buf_printf(b, "    {RP_STEP_COMPRESS, &rpg_compress_%u},\n    {RP_STEP_END, NULL},\n};\n\n",
                r->index);
 }

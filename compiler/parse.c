@@ -568,9 +568,9 @@ static struct ast_stmt *new_stmt(struct parse_ctx *p, const struct lex_token *kw
 static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
                             const char *const *words, size_t n)
 {
-    static const char *const known[] = {"set", "add", "remove", "via"};
+    static const char *const known[] = {"set", "add", "remove", "via", "strip", "rewrite"};
     const char *t = p->src->text + kw->off;
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < 6; i++)
         if (strlen(known[i]) == kw->len && memcmp(known[i], t, kw->len) == 0)
             return true;
     if (p->probe)
@@ -588,8 +588,9 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
 
 void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
 {
-    static const char *const words[] = {"proxy", "respond", "deny", "redirect", "tunnel",
-                                        "compress", "set", "add", "remove"};
+    static const char *const words[] = {"proxy",    "respond", "deny", "redirect", "tunnel",
+                                        "compress", "set",     "add",  "remove",   "strip",
+                                        "rewrite"};
     struct ast_route *r = p->cur_route;
     if (!r || !stmt_word_known(p, kw, words, sizeof words / sizeof words[0]))
         return;

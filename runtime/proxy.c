@@ -962,7 +962,8 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
         value_ctx(c, &view, &vc);
         rp_head_edit_init(&req_edit);
         req_editp = &req_edit;
-        rp_steps_request(&px->steps, w->prog->routes[route].steps, req, &vc, &req_edit);
+        struct rp_request_ctx rc = {.vc = &vc, .path = &c->x->path, .pool = &w->bufs};
+        rp_steps_request(&px->steps, w->prog->routes[route].steps, req, &rc, &req_edit);
     }
     memset(&px->req_body, 0, sizeof px->req_body);
     px->req_body.kind = req->body;

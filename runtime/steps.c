@@ -3,21 +3,86 @@
 #include <string.h>
 
 #include "compress.h"
+#include "rp/match.h"
 #include "steps.h"
 
 uint32_t rp_steps_unknown(const struct rp_program *prog)
 {
     for (uint32_t r = 0; r < prog->n_routes; r++)
         for (const struct rp_step *st = prog->routes[r].steps; st && st->kind != RP_STEP_END; st++)
-            if ((st->kind != RP_STEP_COMPRESS && st->kind != RP_STEP_HEADERS) || !st->arg)
+            if ((st->kind != RP_STEP_COMPRESS && st->kind != RP_STEP_HEADERS &&
+                 st->kind != RP_STEP_REWRITE) || !st->arg)
                 return r;
     return RP_NO_ROUTE;
 }
 
+/* The path a rewrite makes from `path`, into out (RP_BUF_SIZE). Returns
+ * its length, or -1 when it leaves the path as it is. */
+static int rewrite(const struct rp_rewrite_def *rw, const char *path, size_t n, char *out)
+{
+    size_t o = 0;
+    if (rw->prefix) {
+        if (n < rw->prefix_len || memcmp(path, rw->prefix, rw->prefix_len) != 0)
+            return -1;
+        path += rw->prefix_len;
+        n -= rw->prefix_len;
+        if (n == 0 || path[0] != '/')
+            out[o++] = '/';
+        memcpy(out + o, path, n);
+        return (int)(o + n);
+    }
+    uint32_t caps[2 * RP_RE_MAX_CAPS];
+    memset(caps, 0xff, sizeof caps);
+    if (!rp_regex_match(rw->re, path, n, caps))
+        return -1;
+    for (uint32_t i = 0; i < rw->n_pieces; i++) {
+        const struct rp_piece *pc = &rw->pieces[i];
+        const char *s = pc->s;
+        size_t len = pc->len;
+        if (pc->kind == RP_PIECE_CAPTURE) {
+            uint32_t k = pc->what;
+            if (caps[2 * k] == UINT32_MAX || caps[2 * k + 1] == UINT32_MAX)
+                continue;
+            s = path + caps[2 * k];
+            len = caps[2 * k + 1] - caps[2 * k];
+        }
+        if (o + len + 1 > RP_HEAD_MAX)
+            return -1;
+        if (o == 0 && (len == 0 || s[0] != '/'))
+            out[o++] = '/';
+        memcpy(out + o, s, len);
+        o += len;
+    }
+    if (o == 0)
+        out[o++] = '/';
+    return (int)o;
+}
+
+static void rewrite_path(const struct rp_rewrite_def *rw, const struct rp_http1_request *req,
+                         const struct rp_request_ctx *rc)
+{
+    struct rp_buf *cur = *rc->path;
+    const char *path = cur ? cur->data : req->path;
+    size_t n = cur ? cur->end : req->path_len;
+    struct rp_buf *out = rp_buf_get(rc->pool);
+    if (!out)
+        return;
+    int len = rewrite(rw, path, n, out->data);
+    if (len < 0) {
+        rp_buf_put(rc->pool, out);
+        return;
+    }
+    out->start = 0;
+    out->end = (uint32_t)len;
+    rp_buf_put(rc->pool, cur);
+    *rc->path = out;
+}
+
 void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
-                      const struct rp_http1_request *req, const struct rp_value_ctx *vc,
+                      const struct rp_http1_request *req, const struct rp_request_ctx *rc,
                       struct rp_head_edit *req_edit)
 {
+    const struct rp_value_ctx *vc = rc->vc;
     s->steps = steps;
     s->accept_codings = 0;
     for (const struct rp_step *st = steps; st && st->kind != RP_STEP_END; st++) {
@@ -27,6 +92,9 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
             break;
         case RP_STEP_HEADERS:
             rp_headers_apply(st->arg, false, vc, req_edit);
+            break;
+        case RP_STEP_REWRITE:
+            rewrite_path(st->arg, req, rc);
             break;
         case RP_STEP_END:
             break;
@@ -61,6 +129,8 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
         case RP_STEP_HEADERS:
             if (rp_headers_apply(st->arg, true, ctx->vc, edit) < 0)
                 rc = -1;
+            break;
+        case RP_STEP_REWRITE:
             break;
         case RP_STEP_END:
             break;

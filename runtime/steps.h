@@ -32,10 +32,19 @@ struct rp_steps_state {
  * RP_NO_ROUTE. */
 uint32_t rp_steps_unknown(const struct rp_program *prog);
 
-/* The request head phase: remembers what later phases need, and edits the
- * head the server gets (header actions) in req_edit. */
+/* What the request phase may change beside the head's fields: the path the
+ * server gets (rewrite), kept in a buffer of the pool. */
+struct rp_request_ctx {
+    const struct rp_value_ctx *vc;
+    struct rp_buf **path;      /* NULL or the normalized path; a rewrite sets it */
+    struct rp_buf_pool *pool;
+};
+
+/* The request head phase: remembers what later phases need, edits the
+ * head the server gets (header actions) in req_edit, and rewrites the
+ * path. */
 void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
-                      const struct rp_http1_request *req, const struct rp_value_ctx *vc,
+                      const struct rp_http1_request *req, const struct rp_request_ctx *rc,
                       struct rp_head_edit *req_edit);
 
 /* What the response phase knows of the exchange beside the response. */

@@ -64,3 +64,28 @@ while IFS=$'\t' read -r path want; do
     check_eq "path forms: $path is seen as the policy's tests say" "$got" "$want"
 done < <(awk -F'"' '/request GET/ { p = $2 } /expect location/ { print p "\t" $2 } /expect status 400/ { print p "\t400" }' "$forms")
 check "proxy 'pathforms' stops on SIGTERM with exit 0" stop_proxy pathforms
+
+# strip prefix and rewrite path: the path the server gets; routes matched
+# the request's own, header values before the rewrite see that one too.
+check "rewrite policy compiles" build_proxy rewrites '
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+route path "/api/" {
+    set header X-Original-Uri "${req.uri}"
+    strip prefix "/api"
+    proxy app
+}
+route path "/bare" { strip prefix "/bare"; proxy app }
+route path ~ "^/old/([a-z]+)/(.*)$" { rewrite path "^/old/([a-z]+)/(.*)$" "/new/$2/$1"; proxy app }
+route path "/keep/" { rewrite path "^/nomatch" "/x"; proxy app }
+route default { proxy app }'
+p=$(start_proxy rewrites -w 1)
+target() { raw_request "$p" "GET $1 HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n" | tail -n 1 | awk '{ print $3 }'; }
+check_eq "strip prefix: /api/users?id=1 reaches the server as /users?id=1" "$(target '/api/users?id=1')" "/users?id=1"
+check_eq "strip prefix: the whole path stripped leaves /" "$(target /bare)" "/"
+check_eq "strip prefix: applied to the normalized path" "$(target '/api//%75sers')" "/users"
+check_eq "rewrite path: groups in the replacement" "$(target '/old/abc/x/y?q=1')" "/new/x/y/abc?q=1"
+check_eq "rewrite path: no match, no change" "$(target /keep/z)" "/keep/z"
+got=$(hcurl "http://127.0.0.1:$p/api/headers" | tr -d '\r' | grep '^X-Original-Uri:')
+check_eq "strip prefix: header values before it see the request's path" "$got" "X-Original-Uri: /api/headers"
+check "proxy 'rewrites' stops on SIGTERM with exit 0" stop_proxy rewrites

@@ -182,6 +182,7 @@ enum rp_step_kind {
     RP_STEP_END = 0,
     RP_STEP_COMPRESS = 1, /* arg: struct rp_compress_def; response body filter */
     RP_STEP_HEADERS = 2,  /* arg: struct rp_header_actions; head edits both ways */
+    RP_STEP_REWRITE = 3,  /* arg: struct rp_rewrite_def; the path the server gets */
 };
 
 struct rp_step {
@@ -205,6 +206,7 @@ enum rp_piece_kind {
     RP_PIECE_CLIENT_PORT = 3, /* the peer's port */
     RP_PIECE_URI = 4,         /* the path, then "?" and the query when there is one */
     RP_PIECE_REQ_ID = 5,      /* req.id: the request's id */
+    RP_PIECE_CAPTURE = 6,     /* a rewrite regex's group `what` ($1..$9) */
 };
 
 struct rp_piece {
@@ -229,6 +231,20 @@ struct rp_header_action {
 struct rp_header_actions {
     uint32_t n;
     const struct rp_header_action *a;
+};
+
+struct rp_regex; /* rp/match.h */
+
+/* `strip prefix "/api"` or `rewrite path "REGEX" "REPLACEMENT"`: the path
+ * the server gets (the query goes as it came). Routes and acls matched the
+ * request's own path; header actions before it see that one too. */
+struct rp_rewrite_def {
+    const char *where;
+    const char *prefix;        /* strip: removed from the start when it is there */
+    uint32_t prefix_len;
+    const struct rp_regex *re; /* rewrite: on a match, the path becomes pieces */
+    uint32_t n_pieces;
+    const struct rp_piece *pieces; /* RP_PIECE_TEXT and RP_PIECE_CAPTURE */
 };
 
 /* Content codings (rp_compress_def.codings). */
