@@ -252,6 +252,8 @@ struct ast_action {
     uint32_t status;             /* UINT32_MAX if not a number that fits */
     bool status_bad;
     bool has_body;
+    bool from_file;              /* `file "PATH"`: body_tok is the path; check reads it */
+    const char *content_type;    /* check: a file body's, from its extension */
     struct span body_tok;        /* respond/deny body, redirect location */
     const char *body;            /* decoded; may contain NULs */
     size_t body_len;
@@ -387,11 +389,21 @@ struct ast_hdr_action {
     struct span where;
 };
 
+/* A checked `error STATUS... file "PATH"|"TEXT"` page, one per status. */
+struct ast_error_page {
+    uint16_t status;
+    const char *content_type;
+    const char *body;
+    size_t body_len;
+};
+
 struct ast_program {
-    struct ast_stmt *stmts;   /* top-level set, add, remove */
+    struct ast_stmt *stmts;   /* top-level set, add, remove, via, error */
     struct ast_stmt **stmts_tail;
     struct ast_hdr_action *hdr_actions; /* check: the top-level ones */
     const char *via;          /* check: `via "NAME"` ("" for `via off`); NULL: not said */
+    struct ast_error_page *error_pages; /* check */
+    uint32_t n_error_pages;
     struct ast_setting *settings;
     struct ast_setting **settings_tail;
     struct ast_settings set; /* check: */

@@ -2190,6 +2190,7 @@ bool check_program(struct ast_program *prog, const struct src *s, struct diag *d
     check_acls(&c);
     check_routes(&c, &backends);
     check_header_stmts(&c);
+    check_answer_files(&c);
     check_tests(&c, &backends);
     for (struct ast_acl *x = prog->acls; x; x = x->next)
         if (!x->used && acl_lookup(&c, x->name) == x && src_file_of(s, x->name.off) == 0)

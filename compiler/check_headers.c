@@ -354,7 +354,8 @@ void check_header_stmts(struct check *c)
 {
     static const char *const top_words[] = {"listen", "backend", "route", "acl", "import",
                                             "test", "workers", "timeouts", "limits",
-                                            "forwarded", "set", "add", "remove", "via"};
+                                            "forwarded", "set", "add", "remove", "via",
+                                            "error"};
     static const char *const route_words[] = {"proxy",    "respond", "deny", "redirect",
                                               "tunnel",   "compress", "set", "add",
                                               "remove",   "strip",   "rewrite"};
@@ -362,6 +363,10 @@ void check_header_stmts(struct check *c)
     struct ast_hdr_action **tail = &p->hdr_actions;
     const struct ast_stmt *via = NULL;
     for (const struct ast_stmt *st = p->stmts; st; st = st->next) {
+        if (st->kw.len == 5 && memcmp(text_at(c, st->kw), "error", 5) == 0) {
+            check_error_page(c, st);
+            continue;
+        }
         if (st->kw.len == 3 && memcmp(text_at(c, st->kw), "via", 3) == 0) {
             if (via) {
                 diag_error(c->diag, st->kw, "'via' is already set");

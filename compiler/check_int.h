@@ -43,6 +43,11 @@ struct span string_sub(const struct check *c, struct span tok, size_t off, size_
 uint32_t check_regex(struct check *c, struct span tok, const char *pat, size_t len,
                      uint32_t *n_caps);
 
+/* check_answers.c: bodies read from files (respond|deny ... file "PATH"),
+ * and one top-level `error STATUS... file "PATH"|"TEXT"` statement. */
+void check_answer_files(struct check *c);
+void check_error_page(struct check *c, const struct ast_stmt *st);
+
 /* check_headers.c: top-level and route `set|add|remove [response] header`
  * statements, into prog->hdr_actions and each route's. */
 void check_header_stmts(struct check *c);

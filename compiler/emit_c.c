@@ -775,6 +775,8 @@ static void emit_action(struct emit *e, struct buf *b, const struct ast_route *r
         buf_printf(b, "%*sd->body = ", ind, "");
         emit_string(b, a->body, a->body_len, ind + 10);
         buf_printf(b, ";\n%*sd->body_len = %zu;\n", ind, "", a->body_len);
+        if (a->content_type)
+            buf_printf(b, "%*sd->content_type = \"%s\";\n", ind, "", a->content_type);
         break;
     case AST_ACTION_REDIRECT: {
         buf_printf(b, "%*sd->action = RP_ACTION_REDIRECT;\n", ind, "");
@@ -821,7 +823,7 @@ static void emit_action(struct emit *e, struct buf *b, const struct ast_route *r
 static bool emit_route_simple(const struct ast_route *r)
 {
     const struct ast_action *a = r->actions;
-    return !r->conditional && a && !a->next && !a->guard &&
+    return !r->conditional && a && !a->next && !a->guard && !a->content_type &&
            (a->kind == AST_ACTION_PROXY || a->kind == AST_ACTION_RESPOND ||
             a->kind == AST_ACTION_DENY);
 }
@@ -1124,6 +1126,22 @@ static void emit_tests(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n\n");
 }
 
+/* `error STATUS... file|"TEXT"`: the proxy's own error bodies. */
+static void emit_error_pages(struct emit *e, const struct ast_program *p)
+{
+    if (!p->n_error_pages)
+        return;
+    struct buf *b = &e->tables;
+    buf_puts(b, "static const struct rp_error_page rpg_error_pages[] = {\n");
+    for (uint32_t i = 0; i < p->n_error_pages; i++) {
+        const struct ast_error_page *ep = &p->error_pages[i];
+        buf_printf(b, "    {%u, \"%s\", ", ep->status, ep->content_type);
+        emit_string(b, ep->body, ep->body_len, 8);
+        buf_printf(b, ", %zu},\n", ep->body_len);
+    }
+    buf_puts(b, "};\n\n");
+}
+
 /* `forwarded { }`: the fields sent and the trusted peers (a CIDR set). */
 static void emit_forwarding(struct emit *e, const struct ast_program *p)
 {
@@ -1166,6 +1184,9 @@ static void emit_program(struct emit *e, const struct ast_program *p)
         buf_puts(b, "    .allow_trace = true,\n");
     if (p->has_forwarded)
         buf_puts(b, "    .forwarding = &rpg_forwarding,\n");
+    if (p->n_error_pages)
+        buf_printf(b, "    .n_error_pages = %u,\n    .error_pages = rpg_error_pages,\n",
+                   p->n_error_pages);
     if (p->via) {
         buf_puts(b, "    .via = ");
         emit_string(b, p->via, strlen(p->via), 4);
@@ -1196,6 +1217,7 @@ void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_
     emit_regexes(&e, prog);
     emit_cidr_sets(&e, prog);
     emit_forwarding(&e, prog);
+    emit_error_pages(&e, prog);
     emit_dfa(&e, dfa);
     emit_decide(&e, prog);
     if (prog->n_tests)

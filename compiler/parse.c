@@ -568,9 +568,10 @@ static struct ast_stmt *new_stmt(struct parse_ctx *p, const struct lex_token *kw
 static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
                             const char *const *words, size_t n)
 {
-    static const char *const known[] = {"set", "add", "remove", "via", "strip", "rewrite"};
+    static const char *const known[] = {"set",   "add",     "remove", "via",
+                                        "strip", "rewrite", "error"};
     const char *t = p->src->text + kw->off;
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < 7; i++)
         if (strlen(known[i]) == kw->len && memcmp(known[i], t, kw->len) == 0)
             return true;
     if (p->probe)
@@ -604,7 +605,7 @@ void parse_top_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_
     static const char *const words[] = {"listen",   "backend", "route",  "acl",
                                         "import",   "test",    "workers", "timeouts",
                                         "limits",   "forwarded", "set",  "add",
-                                        "remove",   "via"};
+                                        "remove",   "via",     "error"};
     if (!stmt_word_known(p, kw, words, sizeof words / sizeof words[0]))
         return;
     struct ast_stmt *st = new_stmt(p, kw, args);
@@ -689,6 +690,29 @@ void parse_action(struct parse_ctx *p, const struct lex_token *kw, enum parse_ac
     *r->actions_tail = a;
     r->actions_tail = &a->next;
     r->n_actions++;
+}
+
+void parse_action_file(struct parse_ctx *p, const struct lex_token *kw, enum parse_action_kind kind,
+                       const struct lex_token *arg, const struct lex_token *file_kw,
+                       const struct lex_token *path, struct ast_expr *guard)
+{
+    const char *t = p->src->text + file_kw->off;
+    if (file_kw->len != 4 || memcmp(t, "file", 4) != 0) {
+        if (!p->probe) {
+            diag_error(p->diag, tok_span(file_kw), "unexpected '%.*s': a body is \"TEXT\" or "
+                       "file \"PATH\"", (int)file_kw->len, t);
+            p->n_syntax++;
+        }
+        return;
+    }
+    parse_action(p, kw, kind, arg, path, guard);
+    struct ast_route *r = p->cur_route;
+    if (r && r->actions_tail != &r->actions) {
+        struct ast_action *a = r->actions;
+        while (a->next)
+            a = a->next;
+        a->from_file = true;
+    }
 }
 
 static struct ast_expr *parse_expr_new(struct parse_ctx *p, enum ast_expr_kind kind)

@@ -116,6 +116,10 @@ void parse_route_end(struct parse_ctx *p);
 /* arg: the backend name (proxy) or the status; body: the body or location. */
 void parse_action(struct parse_ctx *p, const struct lex_token *kw, enum parse_action_kind kind,
                   const struct lex_token *arg, const struct lex_token *body, struct ast_expr *guard);
+/* respond/deny STATUS file "PATH": the body is read from a file when checking. */
+void parse_action_file(struct parse_ctx *p, const struct lex_token *kw, enum parse_action_kind kind,
+                       const struct lex_token *arg, const struct lex_token *file_kw,
+                       const struct lex_token *path, struct ast_expr *guard);
 /* Returns the guard expression, remembering the keyword for the action. */
 struct ast_expr *parse_guard(struct parse_ctx *p, const struct lex_token *kw, struct ast_expr *e,
                              bool unless);

@@ -158,6 +158,8 @@ action ::= RESPOND(K) INT(S) guard(G) SEMI.         { parse_action(p, &K, PARSE_
 action ::= RESPOND(K) INT(S) STRING(B) guard(G) SEMI. { parse_action(p, &K, PARSE_ACT_RESPOND, &S, &B, G); }
 action ::= DENY(K) INT(S) guard(G) SEMI.            { parse_action(p, &K, PARSE_ACT_DENY, &S, NULL, G); }
 action ::= DENY(K) INT(S) STRING(B) guard(G) SEMI.  { parse_action(p, &K, PARSE_ACT_DENY, &S, &B, G); }
+action ::= RESPOND(K) INT(S) ID(F) STRING(B) guard(G) SEMI. { parse_action_file(p, &K, PARSE_ACT_RESPOND, &S, &F, &B, G); }
+action ::= DENY(K) INT(S) ID(F) STRING(B) guard(G) SEMI. { parse_action_file(p, &K, PARSE_ACT_DENY, &S, &F, &B, G); }
 action ::= REDIRECT(K) INT(S) STRING(B) guard(G) SEMI. { parse_action(p, &K, PARSE_ACT_REDIRECT, &S, &B, G); }
 action ::= TUNNEL(K) SEMI.                          { parse_tunnel(p, &K); }
 /* Statements the checker knows by their first word: set, add, remove. */

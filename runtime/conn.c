@@ -278,10 +278,39 @@ void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t bod
         respond_start(c, body, body_len);
 }
 
-void rp_conn_respond_error(struct rp_conn *c, int status)
+void rp_conn_respond_typed(struct rp_conn *c, int status, const char *content_type,
+                           const char *body, size_t body_len)
+{
+    if (respond_head(c, status, content_type ? content_type : "text/plain", body_len, NULL, 0) == 0)
+        respond_start(c, body, body_len);
+}
+
+/* An error answer: the policy's page for the status (`error ... file`),
+ * else `body` as text/plain. */
+static void respond_error_or(struct rp_conn *c, int status, const char *body, size_t body_len,
+                             const char *extra, size_t extra_len)
+{
+    const struct rp_program *prog = c->w->prog;
+    for (uint32_t i = 0; i < prog->n_error_pages; i++) {
+        const struct rp_error_page *ep = &prog->error_pages[i];
+        if (ep->status == status) {
+            if (respond_head(c, status, ep->content_type, ep->body_len, extra, extra_len) == 0)
+                respond_start(c, ep->body, ep->body_len);
+            return;
+        }
+    }
+    rp_conn_respond(c, status, body, body_len, extra, extra_len);
+}
+
+void rp_conn_respond_error_with(struct rp_conn *c, int status, const char *extra, size_t extra_len)
 {
     const char *reason = rp_reason(status);
-    rp_conn_respond(c, status, reason, strlen(reason), NULL, 0);
+    respond_error_or(c, status, reason, strlen(reason), extra, extra_len);
+}
+
+void rp_conn_respond_error(struct rp_conn *c, int status)
+{
+    rp_conn_respond_error_with(c, status, NULL, 0);
 }
 
 ssize_t rp_conn_send(struct rp_conn *c, const char *body, size_t body_len)
@@ -651,8 +680,8 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
          * unless a policy routes it by name. */
         c->keep_alive = false;
         c->in->start += head_len;
-        rp_conn_respond(c, 405, "method not allowed\n", 19, ALLOW_METHODS,
-                        sizeof ALLOW_METHODS - 1);
+        respond_error_or(c, 405, "method not allowed\n", 19, ALLOW_METHODS,
+                         sizeof ALLOW_METHODS - 1);
         return;
     }
     struct rp_request_view view;
@@ -670,6 +699,7 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     d->status = 0;
     d->tunnel = false;
     d->body = NULL;
+    d->content_type = NULL;
     d->body_len = d->location_len = 0;
     w->prog->decide(&view, d);
     c->x->rec.t_head = ev_now(w->loop);
@@ -694,7 +724,7 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
         return;
     }
     if (d->route == RP_NO_ROUTE) {
-        rp_conn_respond(c, 404, "not found\n", 10, NULL, 0);
+        respond_error_or(c, 404, "not found\n", 10, NULL, 0);
         return;
     }
     if (d->action == RP_ACTION_REDIRECT) {
@@ -703,7 +733,7 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
                          d->location);
         rp_conn_respond(c, d->status, NULL, 0, location, (size_t)n);
     } else
-        rp_conn_respond(c, d->status, d->body, d->body_len, NULL, 0);
+        rp_conn_respond_typed(c, d->status, d->content_type, d->body, d->body_len);
 }
 
 /* Parses and handles the requests waiting in `in`, one at a time, until one

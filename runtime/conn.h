@@ -238,8 +238,18 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client);
 void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len,
                      const char *extra, size_t extra_len);
 
-/* rp_conn_respond with the reason phrase as body, for errors. */
+/* rp_conn_respond with a content type (NULL: text/plain), for the policy's
+ * `respond`. */
+void rp_conn_respond_typed(struct rp_conn *c, int status, const char *content_type,
+                           const char *body, size_t body_len);
+
+/* An error of the proxy's own: the policy's page for the status (`error
+ * ... file`), else the reason phrase as body. */
 void rp_conn_respond_error(struct rp_conn *c, int status);
+
+/* rp_conn_respond_error with more header lines (Retry-After:). */
+void rp_conn_respond_error_with(struct rp_conn *c, int status, const char *extra,
+                                size_t extra_len);
 
 /* Writes what is left of `out`, then up to body_len bytes of `body`, to
  * the client in one writev. Returns how many body bytes went out (0 when

@@ -583,8 +583,7 @@ static void proxy_fail_with(struct rp_conn *c, int status, const char *extra)
     if (c->out)
         c->out->start = c->out->end = 0;
     c->client_blocked = false;
-    const char *reason = rp_reason(status);
-    rp_conn_respond(c, status, reason, strlen(reason), extra, extra ? strlen(extra) : 0);
+    rp_conn_respond_error_with(c, status, extra, extra ? strlen(extra) : 0);
 }
 
 static void proxy_fail(struct rp_conn *c, int status)

@@ -100,3 +100,36 @@ check_eq "redirect: a location with its own query keeps it alone" "$(loc '/own/a
     "http://127.0.0.1:$p/own2?v=2"
 check_eq "redirect: a regex capture and the query" "$(loc '/re/x/y?z=1')" "http://127.0.0.1:$p/to/x/y?z=1"
 check "proxy 'redirects' stops on SIGTERM with exit 0" stop_proxy redirects
+
+# Bodies from files, read when the policy compiles, and the proxy's own
+# error pages: the built proxy needs no file, and its content type follows
+# the extension.
+mkdir -p "$AREA_DIR/pages"
+printf '<h1>down for maintenance</h1>\n' >"$AREA_DIR/pages/maint.html"
+printf '{"error":"gone"}' >"$AREA_DIR/pages/gone.json"
+printf '<h1>oops, our fault</h1>\n' >"$AREA_DIR/pages/5xx.html"
+check "file bodies policy compiles" build_proxy filebodies '
+listen :8080
+backend dead { server d 127.0.0.1:1 }
+error 502 503 504 file "pages/5xx.html"
+error 404 "nothing here\n"
+route path "/maint" { respond 503 file "pages/maint.html" }
+route path "/gone" { deny 410 file "pages/gone.json" }
+route path "/dead" { proxy dead }'
+rm -rf "$AREA_DIR/pages"
+p=$(start_proxy filebodies -w 1)
+out=$(hcurl -D - "http://127.0.0.1:$p/maint" | tr -d '\r')
+check_match "respond file: the file's body" "$out" '<h1>down for maintenance</h1>'
+check_match "respond file: text/html from .html" "$out" $'\nContent-Type: text/html; charset=utf-8'
+check_match "respond file: its status" "$out" '^HTTP/1.1 503 '
+out=$(hcurl -D - "http://127.0.0.1:$p/gone" | tr -d '\r')
+check_match "deny file: application/json from .json" "$out" $'\nContent-Type: application/json'
+check_match "deny file: the body" "$out" '\{"error":"gone"\}$'
+out=$(hcurl -D - "http://127.0.0.1:$p/dead" | tr -d '\r')
+check_match "error page: a dead backend's 502 gets the page" "$out" '<h1>oops, our fault</h1>'
+check_match "error page: ... with its status" "$out" '^HTTP/1.1 502 '
+out=$(hcurl -D - "http://127.0.0.1:$p/nowhere" | tr -d '\r')
+check_match "error page: text for the proxy's 404" "$out" $'\n\nnothing here$'
+out=$(raw_request "$p" 'GET /a/../b HTTP/1.1\r\nHost: x\r\n\r\n' | tr -d '\r' | head -n 1)
+check_match "error page: a status without a page keeps its reason" "$out" '^HTTP/1.1 400 '
+check "proxy 'filebodies' stops on SIGTERM with exit 0" stop_proxy filebodies

@@ -165,6 +165,15 @@ struct rp_forwarding {
     const struct rp_ip_range *trusted;
 };
 
+/* `error 502 503 504 file "oops.html"`: the body of the proxy's own answer
+ * with that status, instead of its reason phrase. */
+struct rp_error_page {
+    uint16_t status;
+    const char *content_type;
+    const char *body;
+    uint32_t body_len;
+};
+
 /* ---- routes and decisions ------------------------------------------------- */
 
 enum rp_action_kind {
@@ -313,6 +322,7 @@ struct rp_decision {
     bool tunnel;      /* PROXY: the route allows Upgrade (WebSocket) tunnels */
     const char *body; /* RESPOND: static data */
     uint32_t body_len;
+    const char *content_type; /* RESPOND: NULL for text/plain */
     uint32_t location_len;                        /* REDIRECT */
     char location[RP_DECISION_LOCATION_MAX];      /* REDIRECT, built per request */
 };
@@ -372,6 +382,8 @@ struct rp_program {
     bool allow_trace;   /* a route names TRACE; else the proxy answers it 405 */
     const struct rp_forwarding *forwarding; /* NULL: RP_FWD_DEFAULT, no trusted peer */
     const char *via;    /* the name in Via fields; NULL: "rpx"; "": no Via */
+    uint32_t n_error_pages;
+    const struct rp_error_page *error_pages; /* the proxy's own errors, per status */
     uint32_t n_tests;
     const struct rp_test_def *tests;
 };
