@@ -140,6 +140,7 @@ struct ast_backend {
     uint32_t when_down;        /* RP_WHEN_DOWN_* */
     uint32_t eject_after;      /* 0: default; UINT32_MAX: off */
     uint32_t eject_ms, eject_max_ms;
+    uint32_t intercept;        /* RP_INTERCEPT_* */
     uint32_t index; /* in source order, the index in the emitted table */
     bool used;      /* some route proxies to it */
 };

@@ -962,11 +962,12 @@ static void check_eject(struct check *c, struct ast_backend *b, const struct ast
 static void check_backend_stmt(struct check *c, struct ast_backend *b, const struct ast_stmt *st,
                                const struct ast_stmt **seen)
 {
-    static const char *const stmts[] = {"balance",   "health", "retries", "queue_timeout",
-                                        "keepalive", "server", "when_down", "eject"};
-    int k = word_index(c, st->kw, stmts, 8);
+    static const char *const stmts[] = {"balance",   "health", "retries",   "queue_timeout",
+                                        "keepalive", "server", "when_down", "eject",
+                                        "intercept"};
+    int k = word_index(c, st->kw, stmts, 9);
     if (k < 0) {
-        check_unknown(c, st->kw, "backend statement", stmts, 8);
+        check_unknown(c, st->kw, "backend statement", stmts, 9);
         return;
     }
     if (k == 5) { /* `server` with a malformed address got here as a word */
@@ -1016,6 +1017,21 @@ static void check_backend_stmt(struct check *c, struct ast_backend *b, const str
         break;
     case 7:
         check_eject(c, b, st);
+        break;
+    case 8:
+        /* `intercept 5xx [4xx]`: the server's own error pages never reach a
+         * client; the proxy's page for the status (or its reason) does. */
+        if (!a)
+            diag_error(c->diag, st->kw, "'intercept' needs a class: the form is 'intercept 5xx' "
+                       "or 'intercept 4xx 5xx'");
+        for (; a; a = a->next) {
+            const char *t = text_at(c, a->tok);
+            if (a->tok.len == 3 && (t[0] == '4' || t[0] == '5') && t[1] == 'x' && t[2] == 'x')
+                b->intercept |= t[0] == '4' ? 1u : 2u;
+            else
+                diag_error(c->diag, a->tok, "intercept takes 4xx or 5xx, not '%.*s'", arg_len(a),
+                           t);
+        }
         break;
     }
 }
@@ -1085,7 +1101,7 @@ static void check_server_opts(struct check *c, struct ast_server *s)
 
 static void check_backend(struct check *c, struct ast_backend *b)
 {
-    const struct ast_stmt *seen[8] = {0};
+    const struct ast_stmt *seen[9] = {0};
     for (const struct ast_stmt *st = b->stmts; st; st = st->next)
         check_backend_stmt(c, b, st, seen);
     if (!seen[2]) {

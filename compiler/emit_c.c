@@ -287,6 +287,10 @@ static void emit_backend_opts(struct buf *b, const struct ast_backend *be)
         buf_printf(b, "        .eject_ms = %u,\n", be->eject_ms);
     if (be->eject_max_ms)
         buf_printf(b, "        .eject_max_ms = %u,\n", be->eject_max_ms);
+    if (be->intercept)
+        buf_printf(b, "        .intercept = %s%s%s,\n",
+                   be->intercept & 1u ? "RP_INTERCEPT_4XX" : "",
+                   be->intercept == 3u ? " | " : "", be->intercept & 2u ? "RP_INTERCEPT_5XX" : "");
 }
 
 static void emit_backends(struct emit *e, const struct ast_program *p)

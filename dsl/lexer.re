@@ -153,6 +153,10 @@ static void lex_check_unit(struct lexer *lx, size_t start, size_t end, unsigned 
     size_t d = start;
     while (d < end && s[d] >= '0' && s[d] <= '9')
         d++;
+    /* A status class (`intercept 5xx`) is written like a quantity. */
+    if (end - start == 3 && s[start] >= '1' && s[start] <= '5' && s[start + 1] == 'x' &&
+        s[start + 2] == 'x')
+        return;
     static const char *const units[] = {"ms", "s", "m", "h", "d", "k", "g"};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strlen(units[i]) == end - d && memcmp(units[i], s + d, end - d) == 0)

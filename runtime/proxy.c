@@ -1209,6 +1209,15 @@ static int proxy_parse_response(struct rp_conn *c)
         } else {
             rp_health_succeeded(c->w->proc, px->backend, px->server);
         }
+        /* `intercept`: the server's own error page (a stack trace, its name)
+         * is not relayed; the client gets the proxy's for the status. Its
+         * body is not read, so the connection is not reused. */
+        uint32_t icpt = backend_of(c)->intercept;
+        if (icpt && ((resp.status >= 500 && resp.status <= 599 && (icpt & RP_INTERCEPT_5XX)) ||
+                     (resp.status >= 400 && resp.status <= 499 && (icpt & RP_INTERCEPT_4XX)))) {
+            proxy_fail(c, resp.status);
+            return -1;
+        }
         px->up_keep_alive = resp.minor_version == 1 ? !(resp.flags & RP_HTTP1_F_CONN_CLOSE)
                                                    : (resp.flags & RP_HTTP1_F_CONN_KEEPALIVE);
         if (c->w->stopping || resp.body == RP_HTTP1_BODY_CLOSE)

@@ -133,3 +133,27 @@ check_match "error page: text for the proxy's 404" "$out" $'\n\nnothing here$'
 out=$(raw_request "$p" 'GET /a/../b HTTP/1.1\r\nHost: x\r\n\r\n' | tr -d '\r' | head -n 1)
 check_match "error page: a status without a page keeps its reason" "$out" '^HTTP/1.1 400 '
 check "proxy 'filebodies' stops on SIGTERM with exit 0" stop_proxy filebodies
+
+# intercept: a backend's own error pages do not reach clients.
+start_origin icpt >/dev/null
+check "intercept policy compiles" build_proxy intercept '
+listen :8080
+backend app { server a 127.0.0.1:@icpt@; intercept 5xx }
+backend app4 { server a 127.0.0.1:@icpt@; intercept 4xx 5xx }
+error 500 "sorry, something broke\n"
+route path "/four/" { rewrite path "^/four(/.*)$" "$1"; proxy app4 }
+route default { proxy app }'
+p=$(start_proxy intercept -w 1)
+out=$(hcurl -D - "http://127.0.0.1:$p/status/500" | tr -d '\r')
+check_match "intercept: a server's 500 is replaced by the page" "$out" $'\n\nsorry, something broke$'
+check_match "intercept: ... with the server's status" "$out" '^HTTP/1.1 500 '
+out=$(hcurl -D - "http://127.0.0.1:$p/status/503" | tr -d '\r')
+check "intercept: a 503 without a page gets the reason, not the server's body" \
+    bash -c "! grep -q 'status 503' <<<'$out' && grep -q '^HTTP/1.1 503 ' <<<'$out'"
+check_match "intercept 5xx: a 404 is relayed as it came" "$(hcurl "http://127.0.0.1:$p/status/404")" 'status 404'
+check "intercept 4xx: a 404 is replaced" \
+    bash -c "! hcurl 'http://127.0.0.1:$p/four/status/404' | grep -q 'status 404'"
+check_eq "intercept: a 200 is relayed" "$(hcurl "http://127.0.0.1:$p/bytes/3" | wc -c)" 3
+check_eq "intercept: the server connection's state is clean for the next request" \
+    "$(hcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/status/500" "http://127.0.0.1:$p/status/200" | tail -c 3)" 200
+check "proxy 'intercept' stops on SIGTERM with exit 0" stop_proxy intercept

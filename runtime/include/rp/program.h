@@ -119,7 +119,11 @@ struct rp_backend_def {
     enum rp_when_down when_down;
     uint32_t eject_after;       /* failures in a row; 0: default, RP_EJECT_OFF */
     uint32_t eject_ms, eject_max_ms; /* first and longest ejection; 0: default */
+    uint32_t intercept;          /* RP_INTERCEPT_*: the servers' error answers replaced */
 };
+
+#define RP_INTERCEPT_4XX (1u << 0)
+#define RP_INTERCEPT_5XX (1u << 1)
 
 /* ---- settings (top-level workers, timeouts { }, limits { }) --------------- */
 
