@@ -105,3 +105,20 @@ check_eq "via off: no Via either way" "$(grep -c '^Via:' <<<"$out")" 0
 check_eq "via off: the response still ends its head and carries its body" \
     "$(hcurl "http://127.0.0.1:$p/bytes/5" | wc -c)" 5
 check "proxy 'via_off' stops on SIGTERM with exit 0" stop_proxy via_off
+
+# std/security: one import hides the backends and hardens every answer.
+check "std/security policy compiles" build_proxy stdsec '
+import "std/security"
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+route default { proxy app }'
+p=$(start_proxy stdsec -w 1)
+resp=$(hcurl -D - -o /dev/null "http://127.0.0.1:$p/raw/server" | tr -d '\r')
+check_eq "std/security: Server and X-Powered-By removed" \
+    "$(grep -ciE '^(server|x-powered-by):' <<<"$resp")" 0
+check_match "std/security: nosniff" "$resp" $'\nX-Content-Type-Options: nosniff'
+check_eq "std/security: X-Frame-Options replaced" "$(grep -i '^x-frame-options:' <<<"$resp")" \
+    "X-Frame-Options: SAMEORIGIN"
+check_eq "std/security: its route still refuses dot files" \
+    "$(hcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/.git/config")" 404
+check "proxy 'stdsec' stops on SIGTERM with exit 0" stop_proxy stdsec

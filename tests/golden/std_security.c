@@ -32,11 +32,43 @@ static const struct rp_backend_def rpg_backends[] = {
     },
 };
 
+static const struct rp_piece rpg_hdr_top_4[] = {
+    {RP_PIECE_TEXT, 0, 7, "nosniff"},
+};
+static const struct rp_piece rpg_hdr_top_5[] = {
+    {RP_PIECE_TEXT, 0, 10, "SAMEORIGIN"},
+};
+static const struct rp_piece rpg_hdr_top_6[] = {
+    {RP_PIECE_TEXT, 0, 31, "strict-origin-when-cross-origin"},
+};
+static const struct rp_header_action rpg_hdr_actions_top[] = {
+    /* "security.rp:28" */
+    {.op = RP_HDR_REMOVE, .response = true, .name_len = 6, .name = "Server", .lname = "server"},
+    /* "security.rp:28" */
+    {.op = RP_HDR_REMOVE, .response = true, .name_len = 12, .name = "X-Powered-By", .lname = "x-powered-by"},
+    /* "security.rp:28" */
+    {.op = RP_HDR_REMOVE, .response = true, .name_len = 16, .name = "X-AspNet-Version", .lname = "x-aspnet-version"},
+    /* "security.rp:28" */
+    {.op = RP_HDR_REMOVE, .response = true, .name_len = 19, .name = "X-AspNetMvc-Version", .lname = "x-aspnetmvc-version"},
+    /* "security.rp:29" */
+    {.op = RP_HDR_SET, .response = true, .name_len = 22, .name = "X-Content-Type-Options", .lname = "x-content-type-options", .n_pieces = 1, .pieces = rpg_hdr_top_4},
+    /* "security.rp:30" */
+    {.op = RP_HDR_SET, .response = true, .name_len = 15, .name = "X-Frame-Options", .lname = "x-frame-options", .n_pieces = 1, .pieces = rpg_hdr_top_5},
+    /* "security.rp:31" */
+    {.op = RP_HDR_SET, .response = true, .name_len = 15, .name = "Referrer-Policy", .lname = "referrer-policy", .n_pieces = 1, .pieces = rpg_hdr_top_6},
+};
+static const struct rp_header_actions rpg_hdrs_top = {7, rpg_hdr_actions_top};
+
+static const struct rp_step rpg_steps_1[] = {
+    {RP_STEP_HEADERS, &rpg_hdrs_top},
+    {RP_STEP_END, NULL},
+};
+
 static const struct rp_route_def rpg_routes[] = {
-    /* security.rp:20: route if probe_method or dot_file or dot_segment */
-    {.where = "security.rp:20", .label = "if probe_method or dot_file or dot_segment"},
+    /* security.rp:22: route if probe_method or dot_file or dot_segment */
+    {.where = "security.rp:22", .label = "if probe_method or dot_file or dot_segment"},
     /* std_security.rp:10: route path "/" */
-    {.where = "std_security.rp:10", .label = "path \"/\""},
+    {.where = "std_security.rp:10", .label = "path \"/\"", .steps = rpg_steps_1},
 };
 
 /* regex /\.(git|svn|hg|env|ht[a-z]+|aws|ssh|DS_Store)(/|$) */
@@ -192,28 +224,28 @@ static bool rpg_acl_0(const struct rp_request_view *req);
 static bool rpg_acl_1(const struct rp_request_view *req);
 static bool rpg_acl_2(const struct rp_request_view *req);
 
-/* security.rp:16: acl probe_method */
+/* security.rp:18: acl probe_method */
 static bool rpg_acl_0(const struct rp_request_view *req)
 {
     (void)req;
     return rp_req_in(req, RP_VAL_METHOD, NULL, 0, (const struct rp_str[]){{"TRACE", 5}, {"TRACK", 5}, {"DEBUG", 5}}, 3);
 }
 
-/* security.rp:17: acl dot_file */
+/* security.rp:19: acl dot_file */
 static bool rpg_acl_1(const struct rp_request_view *req)
 {
     (void)req;
     return rp_req_test(req, RP_VAL_PATH, NULL, 0, RP_CMP_RE, NULL, 0, &rpg_re_0);
 }
 
-/* security.rp:18: acl dot_segment */
+/* security.rp:20: acl dot_segment */
 static bool rpg_acl_2(const struct rp_request_view *req)
 {
     (void)req;
     return rp_req_test(req, RP_VAL_PATH, NULL, 0, RP_CMP_RE, NULL, 0, &rpg_re_1);
 }
 
-/* security.rp:20: route if probe_method or dot_file or dot_segment */
+/* security.rp:22: route if probe_method or dot_file or dot_segment */
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
