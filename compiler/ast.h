@@ -141,6 +141,7 @@ struct ast_backend {
     uint32_t eject_after;      /* 0: default; UINT32_MAX: off */
     uint32_t eject_ms, eject_max_ms;
     uint32_t intercept;        /* RP_INTERCEPT_* */
+    struct ast_hdr_action *hdr_actions; /* set, add, remove in the backend */
     uint32_t index; /* in source order, the index in the emitted table */
     bool used;      /* some route proxies to it */
 };

@@ -962,6 +962,8 @@ static void check_eject(struct check *c, struct ast_backend *b, const struct ast
 static void check_backend_stmt(struct check *c, struct ast_backend *b, const struct ast_stmt *st,
                                const struct ast_stmt **seen)
 {
+    if (check_backend_header_stmt(c, b, st))
+        return;
     static const char *const stmts[] = {"balance",   "health", "retries",   "queue_timeout",
                                         "keepalive", "server", "when_down", "eject",
                                         "intercept"};

@@ -222,15 +222,15 @@ static struct ast_hdr_action **check_stmt(struct check *c, const struct ast_stmt
     return tail;
 }
 
-/* Whether an action before h, in the top-level list and then (when h is a
- * route's) the route's list, adds a field of h's name on h's side. */
-static bool added_before(const struct ast_hdr_action *top, const struct ast_hdr_action *own,
+/* Whether an action before h, in the lists that apply before it (top
+ * level, a backend's, the route's own), adds a field of h's name on h's
+ * side. A route's actions count every backend it may proxy to. */
+static bool added_before(const struct ast_hdr_action *const *lists, size_t n,
                          const struct ast_hdr_action *h)
 {
     if (h->op == RP_HDR_ADD)
         return false;
-    const struct ast_hdr_action *lists[2] = {top, own};
-    for (int l = 0; l < 2; l++)
+    for (size_t l = 0; l < n; l++)
         for (const struct ast_hdr_action *x = lists[l]; x; x = x->next) {
             if (x == h)
                 return false;
@@ -239,6 +239,18 @@ static bool added_before(const struct ast_hdr_action *top, const struct ast_hdr_
                 return true;
         }
     return false;
+}
+
+bool check_backend_header_stmt(struct check *c, struct ast_backend *b, const struct ast_stmt *st)
+{
+    static const char *const ops[] = {"set", "add", "remove"};
+    if (word_index(c, st->kw, ops, 3) < 0)
+        return false;
+    struct ast_hdr_action **tail = &b->hdr_actions;
+    while (*tail)
+        tail = &(*tail)->next;
+    check_stmt(c, st, tail, ops, 3, "in a backend");
+    return true;
 }
 
 #define REWRITE_USAGE "the forms are 'strip prefix \"/PREFIX\"' and 'rewrite path \"REGEX\" \"REPLACEMENT\"'"
@@ -404,10 +416,23 @@ void check_header_stmts(struct check *c)
             r->n_hdr_actions++;
     }
     /* Which set or remove takes back what an earlier action added (top
-     * level first, then the route's): the runtime looks only then. */
+     * level first, then the backend's, then the route's): the runtime looks
+     * only then. */
     for (struct ast_hdr_action *h = p->hdr_actions; h; h = h->next)
-        h->replaces = added_before(p->hdr_actions, NULL, h);
-    for (struct ast_route *r = p->routes; r; r = r->next)
+        h->replaces = added_before((const struct ast_hdr_action *[]){p->hdr_actions}, 1, h);
+    for (struct ast_backend *b = p->backends; b; b = b->next)
+        for (struct ast_hdr_action *h = b->hdr_actions; h; h = h->next)
+            h->replaces =
+                added_before((const struct ast_hdr_action *[]){p->hdr_actions, b->hdr_actions}, 2, h);
+    for (struct ast_route *r = p->routes; r; r = r->next) {
+        const struct ast_hdr_action *lists[18];
+        size_t n = 0;
+        lists[n++] = p->hdr_actions;
+        for (const struct ast_action *a = r->actions; a && n < 17; a = a->next)
+            if (a->kind == AST_ACTION_PROXY && a->backend)
+                lists[n++] = a->backend->hdr_actions;
+        lists[n++] = r->hdr_actions;
         for (struct ast_hdr_action *h = r->hdr_actions; h; h = h->next)
-            h->replaces = added_before(p->hdr_actions, r->hdr_actions, h);
+            h->replaces = added_before(lists, n, h);
+    }
 }

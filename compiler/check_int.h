@@ -52,4 +52,8 @@ void check_error_page(struct check *c, const struct ast_stmt *st);
  * statements, into prog->hdr_actions and each route's. */
 void check_header_stmts(struct check *c);
 
+/* A backend's `set|add|remove [response] header` statement: checked and
+ * appended to b->hdr_actions. Returns false when st is another statement. */
+bool check_backend_header_stmt(struct check *c, struct ast_backend *b, const struct ast_stmt *st);
+
 #endif

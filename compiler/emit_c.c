@@ -291,12 +291,22 @@ static void emit_backend_opts(struct buf *b, const struct ast_backend *be)
         buf_printf(b, "        .intercept = %s%s%s,\n",
                    be->intercept & 1u ? "RP_INTERCEPT_4XX" : "",
                    be->intercept == 3u ? " | " : "", be->intercept & 2u ? "RP_INTERCEPT_5XX" : "");
+    if (be->hdr_actions)
+        buf_printf(b, "        .headers = &rpg_hdrs_b%u,\n", be->index);
 }
+
+static void emit_hdr_table(struct emit *e, const char *tag, const struct ast_hdr_action *list);
 
 static void emit_backends(struct emit *e, const struct ast_program *p)
 {
-    for (const struct ast_backend *be = p->backends; be; be = be->next)
+    for (const struct ast_backend *be = p->backends; be; be = be->next) {
         emit_servers(e, be);
+        if (be->hdr_actions) {
+            char tag[32];
+            snprintf(tag, sizeof tag, "b%u", be->index);
+            emit_hdr_table(e, tag, be->hdr_actions);
+        }
+    }
     struct buf *b = &e->tables;
     buf_puts(b, "static const struct rp_backend_def rpg_backends[] = {\n");
     for (const struct ast_backend *be = p->backends; be; be = be->next) {
@@ -401,11 +411,33 @@ static bool route_proxies(const struct ast_route *r)
     return false;
 }
 
-/* Whether a route has steps: it proxies and compresses or has header
- * actions (its own, or the top level's). */
+/* Whether a backend the route may proxy to has header actions. */
+static bool route_backend_headers(const struct ast_route *r)
+{
+    for (const struct ast_action *a = r->actions; a; a = a->next)
+        if (a->kind == AST_ACTION_PROXY && a->backend && a->backend->hdr_actions)
+            return true;
+    return false;
+}
+
+/* Whether a route has steps: it proxies and compresses, rewrites, or has
+ * header actions (its own, its backends', or the top level's). */
 static bool route_has_steps(const struct ast_program *p, const struct ast_route *r)
 {
-    return route_proxies(r) && (r->compress || r->hdr_actions || p->hdr_actions || r->rewrite);
+    return route_proxies(r) && (r->compress || r->hdr_actions || p->hdr_actions || r->rewrite ||
+                                route_backend_headers(r));
+}
+
+/* The header steps every route's table starts with: top level, backend,
+ * route, in that order. */
+static void emit_header_steps(struct buf *b, const struct ast_program *p, const struct ast_route *r)
+{
+    if (p->hdr_actions)
+        buf_puts(b, "    {RP_STEP_HEADERS, &rpg_hdrs_top},\n");
+    if (route_backend_headers(r))
+        buf_puts(b, "    {RP_STEP_BACKEND_HEADERS, NULL},\n");
+    if (r->hdr_actions)
+        buf_printf(b, "    {RP_STEP_HEADERS, &rpg_hdrs_%u},\n", r->index);
 }
 
 /* A route's strip or rewrite: rpg_rewrite_N (and its pieces). */
@@ -458,10 +490,7 @@ static void emit_route_steps(struct emit *e, const struct ast_program *p,
     const struct ast_compress *cp = r->compress;
     if (!cp) {
         buf_printf(b, "static const struct rp_step rpg_steps_%u[] = {\n", r->index);
-        if (p->hdr_actions)
-            buf_puts(b, "    {RP_STEP_HEADERS, &rpg_hdrs_top},\n");
-        if (r->hdr_actions)
-            buf_printf(b, "    {RP_STEP_HEADERS, &rpg_hdrs_%u},\n", r->index);
+        emit_header_steps(b, p, r);
         if (r->rewrite)
             buf_printf(b, "    {RP_STEP_REWRITE, &rpg_rewrite_%u},\n", r->index);
         buf_puts(b, "    {RP_STEP_END, NULL},\n};\n\n");
@@ -480,10 +509,7 @@ static void emit_route_steps(struct emit *e, const struct ast_program *p,
                   "    .n_types = %u,\n    .types = rpg_compress_types_%u,\n};\n",
                cp->level, (unsigned long long)cp->min_length, cp->n_types, r->index);
     buf_printf(b, "static const struct rp_step rpg_steps_%u[] = {\n", r->index);
-    if (p->hdr_actions)
-        buf_puts(b, "    {RP_STEP_HEADERS, &rpg_hdrs_top},\n");
-    if (r->hdr_actions)
-        buf_printf(b, "    {RP_STEP_HEADERS, &rpg_hdrs_%u},\n", r->index);
+    emit_header_steps(b, p, r);
     if (r->rewrite)
         buf_printf(b, "    {RP_STEP_REWRITE, &rpg_rewrite_%u},\n", r->index);
     buf_printf(b, "    {RP_STEP_COMPRESS, &rpg_compress_%u},\n    {RP_STEP_END, NULL},\n};\n\n",

@@ -961,7 +961,8 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
         value_ctx(c, &view, &vc);
         rp_head_edit_init(&req_edit);
         req_editp = &req_edit;
-        struct rp_request_ctx rc = {.vc = &vc, .path = &c->x->path, .pool = &w->bufs};
+        struct rp_request_ctx rc = {.vc = &vc, .path = &c->x->path, .pool = &w->bufs,
+                                    .backend_headers = w->prog->backends[backend].headers};
         rp_steps_request(&px->steps, w->prog->routes[route].steps, req, &rc, &req_edit);
     }
     memset(&px->req_body, 0, sizeof px->req_body);
@@ -1233,7 +1234,8 @@ static int proxy_parse_response(struct rp_conn *c)
             struct rp_value_ctx vc = {.request_id = request_id, .owner = c};
             struct rp_response_ctx ctx = {.head_request = c->head_request,
                                           .chunked_ok = !c->client_http10,
-                                          .pool = &c->w->bufs, .vc = &vc};
+                                          .pool = &c->w->bufs, .vc = &vc,
+                                          .backend_headers = backend_of(c)->headers};
             rp_head_edit_init(&edit);
             editp = &edit;
             rp_steps_response_head(&px->steps, &resp, &ctx, &edit, &px->filters);

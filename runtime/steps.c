@@ -10,8 +10,10 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
 {
     for (uint32_t r = 0; r < prog->n_routes; r++)
         for (const struct rp_step *st = prog->routes[r].steps; st && st->kind != RP_STEP_END; st++)
-            if ((st->kind != RP_STEP_COMPRESS && st->kind != RP_STEP_HEADERS &&
-                 st->kind != RP_STEP_REWRITE) || !st->arg)
+            if (st->kind == RP_STEP_BACKEND_HEADERS)
+                continue;
+            else if ((st->kind != RP_STEP_COMPRESS && st->kind != RP_STEP_HEADERS &&
+                      st->kind != RP_STEP_REWRITE) || !st->arg)
                 return r;
     return RP_NO_ROUTE;
 }
@@ -96,6 +98,10 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
         case RP_STEP_REWRITE:
             rewrite_path(st->arg, req, rc);
             break;
+        case RP_STEP_BACKEND_HEADERS:
+            if (rc->backend_headers)
+                rp_headers_apply(rc->backend_headers, false, vc, req_edit);
+            break;
         case RP_STEP_END:
             break;
         }
@@ -131,6 +137,10 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
                 rc = -1;
             break;
         case RP_STEP_REWRITE:
+            break;
+        case RP_STEP_BACKEND_HEADERS:
+            if (ctx->backend_headers && rp_headers_apply(ctx->backend_headers, true, ctx->vc, edit) < 0)
+                rc = -1;
             break;
         case RP_STEP_END:
             break;

@@ -38,6 +38,7 @@ struct rp_request_ctx {
     const struct rp_value_ctx *vc;
     struct rp_buf **path;      /* NULL or the normalized path; a rewrite sets it */
     struct rp_buf_pool *pool;
+    const struct rp_header_actions *backend_headers; /* the decided backend's */
 };
 
 /* The request head phase: remembers what later phases need, edits the
@@ -53,6 +54,7 @@ struct rp_response_ctx {
     bool chunked_ok;       /* the client reads chunked framing (HTTP/1.1) */
     struct rp_buf_pool *pool;
     const struct rp_value_ctx *vc; /* what response values may use (req.id) */
+    const struct rp_header_actions *backend_headers; /* the backend's */
 };
 
 /* The response head phase: fills `edit`, and when the body is to be

@@ -122,3 +122,27 @@ check_eq "std/security: X-Frame-Options replaced" "$(grep -i '^x-frame-options:'
 check_eq "std/security: its route still refuses dot files" \
     "$(hcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/.git/config")" 404
 check "proxy 'stdsec' stops on SIGTERM with exit 0" stop_proxy stdsec
+
+# A backend's header actions: between the top level's and the route's, for
+# the backend the request goes to.
+check "backend header actions policy compiles" build_proxy bhdrs '
+listen :8080
+backend one { server a 127.0.0.1:@a@; set header X-Backend "one"; set response header X-Where "one" }
+backend two { server a 127.0.0.1:@a@; set header X-Backend "two" }
+set header X-Layer "top"
+route path "/headers" {
+    proxy two if req.header["X-Pick"] == "two"
+    set header X-Layer "route"
+    proxy one
+}
+route default { proxy one }'
+p=$(start_proxy bhdrs -w 1)
+head=$(hcurl "http://127.0.0.1:$p/headers" | tr -d '\r')
+check_eq "backend actions: the chosen backend's" "$(grep '^X-Backend:' <<<"$head")" "X-Backend: one"
+check_eq "backend actions: the route's set comes after the top level's" \
+    "$(grep '^X-Layer:' <<<"$head")" "X-Layer: route"
+head=$(hcurl -H 'X-Pick: two' "http://127.0.0.1:$p/headers" | tr -d '\r')
+check_eq "backend actions: another backend, its own" "$(grep '^X-Backend:' <<<"$head")" "X-Backend: two"
+resp=$(hcurl -D - -o /dev/null "http://127.0.0.1:$p/bytes/1" | tr -d '\r')
+check_match "backend actions: on the response too" "$resp" $'\nX-Where: one'
+check "proxy 'bhdrs' stops on SIGTERM with exit 0" stop_proxy bhdrs

@@ -19,6 +19,15 @@ static const struct rp_server_def rpg_servers_0[] = {
     {.where = "headers.rp:3", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
 };
 
+static const struct rp_piece rpg_hdr_b0_0[] = {
+    {RP_PIECE_TEXT, 0, 3, "app"},
+};
+static const struct rp_header_action rpg_hdr_actions_b0[] = {
+    /* "headers.rp:3" */
+    {.op = RP_HDR_SET, .response = false, .name_len = 9, .name = "X-Backend", .lname = "x-backend", .n_pieces = 1, .pieces = rpg_hdr_b0_0},
+};
+static const struct rp_header_actions rpg_hdrs_b0 = {1, rpg_hdr_actions_b0};
+
 static const struct rp_backend_def rpg_backends[] = {
     /* headers.rp:3: backend app */
     {
@@ -29,6 +38,7 @@ static const struct rp_backend_def rpg_backends[] = {
         .servers = rpg_servers_0,
         .retries = 1,
         .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
+        .headers = &rpg_hdrs_b0,
     },
 };
 
@@ -79,12 +89,14 @@ static const struct rp_header_actions rpg_hdrs_0 = {5, rpg_hdr_actions_0};
 
 static const struct rp_step rpg_steps_0[] = {
     {RP_STEP_HEADERS, &rpg_hdrs_top},
+    {RP_STEP_BACKEND_HEADERS, NULL},
     {RP_STEP_HEADERS, &rpg_hdrs_0},
     {RP_STEP_END, NULL},
 };
 
 static const struct rp_step rpg_steps_1[] = {
     {RP_STEP_HEADERS, &rpg_hdrs_top},
+    {RP_STEP_BACKEND_HEADERS, NULL},
     {RP_STEP_END, NULL},
 };
 

@@ -102,6 +102,8 @@ enum rp_when_down {
 /* rp_backend_def.eject_after: passive ejection switched off. */
 #define RP_EJECT_OFF UINT32_MAX
 
+struct rp_header_actions; /* below */
+
 struct rp_backend_def {
     const char *where;
     const char *name;
@@ -120,6 +122,7 @@ struct rp_backend_def {
     uint32_t eject_after;       /* failures in a row; 0: default, RP_EJECT_OFF */
     uint32_t eject_ms, eject_max_ms; /* first and longest ejection; 0: default */
     uint32_t intercept;          /* RP_INTERCEPT_*: the servers' error answers replaced */
+    const struct rp_header_actions *headers; /* the backend's header actions; NULL: none */
 };
 
 #define RP_INTERCEPT_4XX (1u << 0)
@@ -196,6 +199,7 @@ enum rp_step_kind {
     RP_STEP_COMPRESS = 1, /* arg: struct rp_compress_def; response body filter */
     RP_STEP_HEADERS = 2,  /* arg: struct rp_header_actions; head edits both ways */
     RP_STEP_REWRITE = 3,  /* arg: struct rp_rewrite_def; the path the server gets */
+    RP_STEP_BACKEND_HEADERS = 4, /* arg unused: the decided backend's header actions */
 };
 
 struct rp_step {
