@@ -408,10 +408,13 @@ void check_header_stmts(struct check *c)
             diag_error(c->diag, r->rewrite->kw, "'%.*s' changes the path a backend gets; this "
                        "route does not proxy", (int)r->rewrite->kw.len,
                        text_at(c, r->rewrite->kw));
-        if (r->hdr_actions && !route_proxies(r))
-            diag_error(c->diag, r->hdr_actions->where,
-                       "header actions change what goes to and comes from a backend; this route "
-                       "does not proxy");
+        for (const struct ast_hdr_action *h = r->hdr_actions; h; h = h->next)
+            if (!h->response && !route_proxies(r)) {
+                diag_error(c->diag, h->where, "a request header action changes what a backend "
+                           "gets; this route does not proxy (response header actions apply to "
+                           "its answers)");
+                break;
+            }
         for (const struct ast_hdr_action *h = r->hdr_actions; h; h = h->next)
             r->n_hdr_actions++;
     }

@@ -424,8 +424,9 @@ static bool route_backend_headers(const struct ast_route *r)
  * header actions (its own, its backends', or the top level's). */
 static bool route_has_steps(const struct ast_program *p, const struct ast_route *r)
 {
-    return route_proxies(r) && (r->compress || r->hdr_actions || p->hdr_actions || r->rewrite ||
-                                route_backend_headers(r));
+    if (r->hdr_actions || p->hdr_actions)
+        return true; /* the proxy's own answers on it take the response actions */
+    return route_proxies(r) && (r->compress || r->rewrite || route_backend_headers(r));
 }
 
 /* The header steps every route's table starts with: top level, backend,
@@ -1217,6 +1218,8 @@ static void emit_program(struct emit *e, const struct ast_program *p)
     if (p->n_error_pages)
         buf_printf(b, "    .n_error_pages = %u,\n    .error_pages = rpg_error_pages,\n",
                    p->n_error_pages);
+    if (p->hdr_actions)
+        buf_puts(b, "    .headers = &rpg_hdrs_top,\n");
     if (p->via) {
         buf_puts(b, "    .via = ");
         emit_string(b, p->via, strlen(p->via), 4);

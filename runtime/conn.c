@@ -227,6 +227,16 @@ ssize_t rp_conn_read(struct rp_conn *c)
 /* Writes a local response's head to c->out. A fresh buffer always has room
  * for it (a few hundred bytes). Returns -1 (the connection closed) when no
  * buffer can be had. */
+static const char *request_id_of(void *owner, uint32_t *len)
+{
+    struct rp_conn *c = owner;
+    if (!c->x) {
+        *len = 0;
+        return "";
+    }
+    return rp_conn_request_id(c, len);
+}
+
 static int respond_head(struct rp_conn *c, int status, const char *content_type,
                         size_t body_len, const char *extra, size_t extra_len)
 {
@@ -241,13 +251,26 @@ static int respond_head(struct rp_conn *c, int status, const char *content_type,
     if (rec)
         rec->status = (uint16_t)status;
     struct rp_buf *b = c->out;
+    /* The policy's response header actions apply to the proxy's own answers
+     * too: the route's, or the top level's without one. */
+    const struct rp_program *prog = w->prog;
+    uint32_t route = c->x ? c->x->decision.route : RP_NO_ROUTE;
+    bool has_steps = route < prog->n_routes && prog->routes[route].steps;
+    struct rp_head_edit edit;
+    rp_head_edit_init(&edit);
+    if (has_steps || prog->headers) {
+        struct rp_value_ctx vc = {.request_id = request_id_of, .owner = c};
+        rp_steps_local_answer(prog, route, &vc, &edit);
+    }
     const char *reason = rp_reason(status);
     RP_BUF_ADD_LIT(b, "HTTP/1.1 ");
     rp_buf_add_u64(b, (uint64_t)status);
     rp_buf_add(b, " ", 1);
     rp_buf_add(b, reason, strlen(reason));
-    RP_BUF_ADD_LIT(b, "\r\nContent-Type: ");
-    rp_buf_add(b, content_type, strlen(content_type));
+    if (!rp_head_edit_drops_name(&edit, "content-type", 12)) {
+        RP_BUF_ADD_LIT(b, "\r\nContent-Type: ");
+        rp_buf_add(b, content_type, strlen(content_type));
+    }
     RP_BUF_ADD_LIT(b, "\r\nContent-Length: ");
     rp_buf_add_u64(b, body_len);
     RP_BUF_ADD_LIT(b, "\r\n");
@@ -258,6 +281,8 @@ static int respond_head(struct rp_conn *c, int status, const char *content_type,
         RP_BUF_ADD_LIT(b, "Connection: keep-alive\r\n");
     if (extra && extra_len + 2 < rp_buf_room(b))
         rp_buf_add(b, extra, extra_len);
+    if (edit.extra_len && edit.extra_len + 2 < rp_buf_room(b))
+        rp_buf_add(b, edit.extra, edit.extra_len);
     RP_BUF_ADD_LIT(b, "\r\n");
     return 0;
 }
@@ -776,6 +801,9 @@ static void conn_process(struct rp_conn *c)
             c->x->rec = (struct rp_exchange_record){
                 .open = true, .t_start = ev_now(w->loop), .bytes_in0 = conn_bytes_taken(c),
                 .bytes_out0 = c->bytes_out, .route = RP_NO_ROUTE, .backend = -1, .server = -1};
+            /* Nothing of the previous request on the connection carries over. */
+            c->x->decision.route = RP_NO_ROUTE;
+            c->x->id_len = 0;
             rp_conn_set_timer(c, w->cfg->client_header_timeout);
         }
         int r = rp_http1_parse_request(c->in->data + c->in->start, rp_buf_len(c->in),

@@ -153,3 +153,17 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
     *filters = chain;
     return rc;
 }
+
+void rp_steps_local_answer(const struct rp_program *prog, uint32_t route,
+                           const struct rp_value_ctx *vc, struct rp_head_edit *edit)
+{
+    const struct rp_step *steps = route < prog->n_routes ? prog->routes[route].steps : NULL;
+    if (!steps) {
+        if (prog->headers)
+            rp_headers_apply(prog->headers, true, vc, edit);
+        return;
+    }
+    for (const struct rp_step *st = steps; st->kind != RP_STEP_END; st++)
+        if (st->kind == RP_STEP_HEADERS)
+            rp_headers_apply(st->arg, true, vc, edit);
+}

@@ -65,4 +65,10 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
                            const struct rp_response_ctx *ctx, struct rp_head_edit *edit,
                            struct rp_body_filters **filters);
 
+/* The response header actions for an answer the proxy makes itself
+ * (respond, redirect, errors) on `route` (RP_NO_ROUTE: none): the route's
+ * steps, or the top level's actions when it has none. */
+void rp_steps_local_answer(const struct rp_program *prog, uint32_t route,
+                           const struct rp_value_ctx *vc, struct rp_head_edit *edit);
+
 #endif

@@ -146,3 +146,24 @@ check_eq "backend actions: another backend, its own" "$(grep '^X-Backend:' <<<"$
 resp=$(hcurl -D - -o /dev/null "http://127.0.0.1:$p/bytes/1" | tr -d '\r')
 check_match "backend actions: on the response too" "$resp" $'\nX-Where: one'
 check "proxy 'bhdrs' stops on SIGTERM with exit 0" stop_proxy bhdrs
+
+# The proxy's own answers take the response header actions too: a route's
+# respond and redirect, its 404 of no route, its 400s.
+check "local answers header actions policy compiles" build_proxy localhdrs '
+listen :8080
+set response header X-Frame-Options "DENY"
+set response header X-Request-Id "${req.id}"
+route path "/hello" { set response header X-Hello "yes"; respond 200 "hi" }
+route path "/moved" { redirect 301 "/hello" }'
+p=$(start_proxy localhdrs -w 1)
+resp=$(hcurl -D - -o /dev/null "http://127.0.0.1:$p/hello" | tr -d '\r')
+check_match "local answer: the route's response action" "$resp" $'\nX-Hello: yes'
+check_match "local answer: ... and the top level's" "$resp" $'\nX-Frame-Options: DENY'
+check_match "local answer: ... with req.id" "$resp" $'\nX-Request-Id: [0-9a-f]{24}'
+check_match "redirect: the top level's actions" \
+    "$(hcurl -D - -o /dev/null "http://127.0.0.1:$p/moved" | tr -d '\r')" $'\nX-Frame-Options: DENY'
+check_match "404 of no route: the top level's actions" \
+    "$(hcurl -D - -o /dev/null "http://127.0.0.1:$p/nothing" | tr -d '\r')" $'\nX-Frame-Options: DENY'
+got=$(raw_request "$p" 'GET /a/../b HTTP/1.1\r\nHost: x\r\n\r\n' | tr -d '\r')
+check_match "400 for a refused path: the top level's actions" "$got" $'\nX-Frame-Options: DENY'
+check "proxy 'localhdrs' stops on SIGTERM with exit 0" stop_proxy localhdrs

@@ -199,4 +199,5 @@ const struct rp_program rp_program = {
     .n_routes = 2,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .headers = &rpg_hdrs_top,
 };

@@ -59,6 +59,11 @@ static const struct rp_header_action rpg_hdr_actions_top[] = {
 };
 static const struct rp_header_actions rpg_hdrs_top = {7, rpg_hdr_actions_top};
 
+static const struct rp_step rpg_steps_0[] = {
+    {RP_STEP_HEADERS, &rpg_hdrs_top},
+    {RP_STEP_END, NULL},
+};
+
 static const struct rp_step rpg_steps_1[] = {
     {RP_STEP_HEADERS, &rpg_hdrs_top},
     {RP_STEP_END, NULL},
@@ -66,7 +71,7 @@ static const struct rp_step rpg_steps_1[] = {
 
 static const struct rp_route_def rpg_routes[] = {
     /* security.rp:22: route if probe_method or dot_file or dot_segment */
-    {.where = "security.rp:22", .label = "if probe_method or dot_file or dot_segment"},
+    {.where = "security.rp:22", .label = "if probe_method or dot_file or dot_segment", .steps = rpg_steps_0},
     /* std_security.rp:10: route path "/" */
     {.where = "std_security.rp:10", .label = "path \"/\"", .steps = rpg_steps_1},
 };
@@ -323,6 +328,7 @@ const struct rp_program rp_program = {
     .n_routes = 2,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .headers = &rpg_hdrs_top,
     .n_tests = 4,
     .tests = rpg_tests,
 };

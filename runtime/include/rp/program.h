@@ -392,6 +392,8 @@ struct rp_program {
     const char *via;    /* the name in Via fields; NULL: "rpx"; "": no Via */
     uint32_t n_error_pages;
     const struct rp_error_page *error_pages; /* the proxy's own errors, per status */
+    const struct rp_header_actions *headers; /* the top level's header actions, for
+                                                answers no route's steps cover */
     uint32_t n_tests;
     const struct rp_test_def *tests;
 };
