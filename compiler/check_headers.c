@@ -241,6 +241,60 @@ static bool added_before(const struct ast_hdr_action *const *lists, size_t n,
     return false;
 }
 
+static bool route_proxies(const struct ast_route *r);
+
+/* Whether route r surely takes a request for `path` on the guarded route's
+ * host (only matchers known from the text count: a method, an `if` or a
+ * regex make a route "maybe", and maybe is not reported). */
+static bool takes_path(const struct ast_route *r, const struct ast_route *g, const char *path,
+                       size_t n)
+{
+    if (r->bad || r->conditional || r->path_kind == AST_PATH_REGEX)
+        return false;
+    if (r->host_kind != AST_HOST_ANY &&
+        (r->host_kind != g->host_kind || r->host_len != g->host_len ||
+         memcmp(r->host, g->host, r->host_len) != 0))
+        return false;
+    switch (r->path_kind) {
+    case AST_PATH_ANY: return true;
+    case AST_PATH_PREFIX: return n >= r->path_len && memcmp(path, r->path, r->path_len) == 0;
+    case AST_PATH_EXACT: return n == r->path_len && memcmp(path, r->path, n) == 0;
+    default: return false;
+    }
+}
+
+/* A guard on `path "/x/"` does not cover "/x": when another route that
+ * proxies takes "/x", a backend that serves /x/ at /x too is reached past
+ * the guard. A warning names the route that takes it. */
+static void check_guard_gaps(struct check *c)
+{
+    for (const struct ast_route *g = c->prog->routes; g; g = g->next) {
+        if (g->bad || g->path_kind != AST_PATH_PREFIX || g->path_len < 2 ||
+            g->path[g->path_len - 1] != '/')
+            continue;
+        const struct ast_action *guard = NULL;
+        for (const struct ast_action *a = g->actions; a && !guard; a = a->next)
+            if (a->kind == AST_ACTION_DENY && a->guard)
+                guard = a;
+        if (!guard)
+            continue;
+        size_t n = g->path_len - 1;
+        for (const struct ast_route *r = c->prog->routes; r; r = r->next) {
+            if (r == g || !takes_path(r, g, g->path, n))
+                continue;
+            if (route_proxies(r)) {
+                unsigned line, col;
+                src_line_col(c->src, r->kw.off, &line, &col);
+                diag_warning(c->diag, guard->kw,
+                             "this guard does not cover \"%.*s\": route '%s' (line %u) takes it "
+                             "and proxies it; match path \"%.*s\" here to guard both",
+                             (int)n, g->path, r->label, line, (int)n, g->path);
+            }
+            break;
+        }
+    }
+}
+
 bool check_backend_header_stmt(struct check *c, struct ast_backend *b, const struct ast_stmt *st)
 {
     static const char *const ops[] = {"set", "add", "remove"};
@@ -418,6 +472,7 @@ void check_header_stmts(struct check *c)
         for (const struct ast_hdr_action *h = r->hdr_actions; h; h = h->next)
             r->n_hdr_actions++;
     }
+    check_guard_gaps(c);
     /* Which set or remove takes back what an earlier action added (top
      * level first, then the backend's, then the route's): the runtime looks
      * only then. */
