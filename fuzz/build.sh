@@ -8,6 +8,7 @@
 #   response   rp_http1_parse_response   (runtime/http1.re)
 #   chunked    rp_chunked_scan           (runtime/chunked.c)
 #   frontend   the policy compiler's front end (compiler/, dsl/)
+#   identity   PROXY headers, path normalization, X-Forwarded-For, Accept-Encoding
 #
 # The re2c and Lemon outputs they need are made through the Makefile, so
 # nothing else has to be built first. fuzz/run.sh runs the targets;
@@ -15,7 +16,7 @@
 set -eu
 build=${1:-build}
 [ $# -gt 0 ] && shift
-targets=${*:-request response chunked frontend}
+targets=${*:-request response chunked frontend identity}
 cd "$(dirname "$0")/.."
 CLANG=${CLANG:-clang}
 
@@ -39,6 +40,13 @@ for t in $targets; do
         src="fuzz/fuzz_chunked.c runtime/chunked.c"
         extra=
         ;;
+    identity)
+        gen "$build/gen/runtime/http1.c"
+        src="fuzz/fuzz_identity.c runtime/proxyproto.c runtime/forward.c runtime/match.c
+            runtime/reqview.c runtime/compress.c runtime/edit.c runtime/filter.c runtime/buf.c
+            $build/gen/runtime/http1.c"
+        extra="-lz"
+        ;;
     frontend)
         gen "$build/gen/dsl/lexer.c" "$build/gen/dsl/grammar.c"
         src="fuzz/fuzz_frontend.c $(ls compiler/*.c | grep -v compiler/main.c)"
@@ -46,7 +54,7 @@ for t in $targets; do
         extra="-Icompiler -Idsl -I$build/gen/dsl"
         ;;
     *)
-        echo "build.sh: unknown target '$t' (request, response, chunked, frontend)" >&2
+        echo "build.sh: unknown target '$t' (request, response, chunked, frontend, identity)" >&2
         exit 2
         ;;
     esac
