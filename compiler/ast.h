@@ -73,6 +73,8 @@ struct ast_listen {
     struct ast_arg *opts; /* options after the address */
     uint32_t max_conns;   /* checked `max_conns N`; 0: none */
     bool proxy_protocol;  /* checked `proxy_protocol` */
+    struct span tcp_backend_name; /* `tcp proxy NAME`: layer 4; len 0 if not */
+    struct ast_backend *tcp_backend; /* check: resolved */
 };
 
 struct ast_server {

@@ -576,17 +576,30 @@ static void check_settings(struct check *c)
 /* `listen ADDRESS [max_conns N] [proxy_protocol]`. */
 static void check_listen_opts(struct check *c, struct ast_listen *l)
 {
-    static const char *const opts[] = {"max_conns", "proxy_protocol"};
+    static const char *const opts[] = {"max_conns", "proxy_protocol", "tcp"};
     for (const struct ast_arg *a = l->opts; a; a = a->next) {
         if (a->kind != AST_ARG_WORD) {
             diag_error(c->diag, a->tok, "unexpected '%.*s': the form is 'listen ADDRESS "
-                       "[max_conns N] [proxy_protocol]'", arg_len(a), text_at(c, a->tok));
+                       "[max_conns N] [proxy_protocol] [tcp proxy BACKEND]'", arg_len(a),
+                       text_at(c, a->tok));
             return;
         }
-        int k = word_index(c, a->tok, opts, 2);
+        int k = word_index(c, a->tok, opts, 3);
         if (k < 0) {
-            check_unknown(c, a->tok, "listen option", opts, 2);
+            check_unknown(c, a->tok, "listen option", opts, 3);
             return;
+        }
+        if (k == 2) {
+            /* `tcp proxy BACKEND`: bytes both ways, no HTTP (layer 4). */
+            const struct ast_arg *p = a->next, *b = p ? p->next : NULL;
+            if (!p || !b || p->kind != AST_ARG_WORD || p->tok.len != 5 ||
+                memcmp(text_at(c, p->tok), "proxy", 5) != 0 || b->kind != AST_ARG_WORD) {
+                diag_error(c->diag, a->tok, "the form is 'listen ADDRESS tcp proxy BACKEND'");
+                return;
+            }
+            l->tcp_backend_name = b->tok;
+            a = b;
+            continue;
         }
         if (k == 1) {
             if (l->proxy_protocol)
@@ -1139,6 +1152,25 @@ static void check_backend(struct check *c, struct ast_backend *b)
                    "every server of backend '%.*s' is a backup: backups serve only when a "
                    "primary server is down, so it would never serve",
                    (int)b->name.len, text_at(c, b->name));
+}
+
+/* `listen ... tcp proxy NAME`: the backend, once backends are known. */
+static void check_tcp_listeners(struct check *c, const struct names *backends)
+{
+    for (struct ast_listen *l = c->prog->listens; l; l = l->next) {
+        if (!l->tcp_backend_name.len)
+            continue;
+        l->tcp_backend = names_get(backends, text_at(c, l->tcp_backend_name),
+                                   l->tcp_backend_name.len);
+        if (!l->tcp_backend) {
+            diag_error(c->diag, l->tcp_backend_name, "unknown backend '%.*s'",
+                       (int)l->tcp_backend_name.len, text_at(c, l->tcp_backend_name));
+            continue;
+        }
+        l->tcp_backend->used = true;
+        if (l->proxy_protocol)
+            diag_error(c->diag, l->kw, "a tcp listener does not read PROXY headers yet");
+    }
 }
 
 static void check_backends(struct check *c, struct names *backends)
@@ -2206,6 +2238,7 @@ bool check_program(struct ast_program *prog, const struct src *s, struct diag *d
     check_listeners(&c);
     check_backends(&c, &backends);
     check_acls(&c);
+    check_tcp_listeners(&c, &backends);
     check_routes(&c, &backends);
     check_header_stmts(&c);
     check_answer_files(&c);

@@ -162,6 +162,8 @@ static void emit_listeners(struct emit *e, const struct ast_program *p)
             buf_printf(b, ", .max_conns = %u", l->max_conns);
         if (l->proxy_protocol)
             buf_puts(b, ", .proxy_protocol = true");
+        if (l->tcp_backend)
+            buf_printf(b, ", .tcp = true, .tcp_backend = %u", l->tcp_backend->index);
         buf_puts(b, "},\n");
     }
     buf_puts(b, "};\n\n");

@@ -129,6 +129,23 @@ void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *pe
         }
         c->proxy_header = true;
     }
+    if (listener < prog->n_listeners && prog->listeners[listener].tcp) {
+        /* Layer 4: the connection is one exchange, bytes to a server. */
+        if (!(c->x = exchange_get(w))) {
+            rp_conn_close(c);
+            return;
+        }
+        c->x->rec = (struct rp_exchange_record){
+            .open = true, .t_start = ev_now(w->loop), .route = RP_NO_ROUTE,
+            .backend = (int32_t)prog->listeners[listener].tcp_backend, .server = -1};
+        c->x->decision.route = RP_NO_ROUTE;
+        c->x->id_len = 0;
+        c->x->peer_trusted = false;
+        c->x->client_text = NULL;
+        rp_ip_from_sockaddr(peer, c->x->client_ip);
+        w->start_tcp(c, prog->listeners[listener].tcp_backend);
+        return;
+    }
     /* With TCP_DEFER_ACCEPT the request is usually there already: read it
      * now rather than after another trip through epoll. */
     conn_io_cb(w->loop, &c->io, EV_READ);

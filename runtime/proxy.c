@@ -560,6 +560,11 @@ static void proxy_finish(struct rp_conn *c)
  * by closing the client if part of the response was sent already. */
 static void proxy_fail_with(struct rp_conn *c, int status, const char *extra)
 {
+    if (c->x->px.l4) {
+        /* Layer 4 has no way to say why: the client's connection closes. */
+        rp_conn_close(c);
+        return;
+    }
     struct rp_proxy_state *px = &c->x->px;
     if (px->queued)
         queue_remove(c);
@@ -755,7 +760,7 @@ static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool p
     /* A PROXY header names one client: such a server's connections are not
      * shared (pooled) between clients. */
     uint8_t pp = backend_of(c)->servers[server].proxy_protocol;
-    fresh |= pp != 0;
+    fresh |= pp != 0 || px->l4; /* a byte stream never goes on a pooled connection */
     px->pp_len = px->pp_sent = 0;
     attempt_begin(c, server, probe);
     px->up_head->start = 0;
@@ -931,15 +936,14 @@ static uint64_t request_hash(struct rp_conn *c, const struct rp_backend_def *be)
     return v ? rp_hash64(v, n, 0) : 0;
 }
 
-void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
+/* The exchange's proxy state, fresh for an exchange with `backend`. */
+static void proxy_state_reset(struct rp_conn *c, uint32_t backend)
 {
     struct rp_proxy_state *px = &c->x->px;
-    struct rp_worker *w = c->w;
-    const struct rp_http1_request *req = &c->x->req;
     c->state = RP_CONN_PROXYING;
     c->handler = &proxy_handler;
     px->backend = backend;
-    c->idempotent = idempotent_method(req);
+    px->l4 = false;
     px->retried = px->resp_started = px->resp_head_parsed = false;
     px->up_blocked = c->client_blocked = px->up_eof = false;
     px->up_keep_alive = false;
@@ -950,7 +954,46 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     px->resp_ready = 0;
     px->resp_stalled = false;
     px->filters = NULL;
+    px->steps.steps = NULL;
     memset(&px->resp_body, 0, sizeof px->resp_body);
+    memset(&px->req_body, 0, sizeof px->req_body);
+}
+
+void rp_proxy_start_tcp(struct rp_conn *c, uint32_t backend)
+{
+    struct rp_proxy_state *px = &c->x->px;
+    struct rp_worker *w = c->w;
+    proxy_state_reset(c, backend);
+    /* Layer 4: no heads either way; the client's bytes and the server's are
+     * streams that end when their sender closes. */
+    px->l4 = true;
+    c->idempotent = false;
+    c->keep_alive = false;
+    px->req_body.kind = RP_HTTP1_BODY_CLOSE;
+    px->resp_body.kind = RP_HTTP1_BODY_CLOSE;
+    px->resp_head_parsed = true;
+    px->req_ready = c->in ? rp_buf_len(c->in) : 0;
+    px->req_seen = 0;
+    px->upgrade = false;
+    px->hash = 0;
+    const struct rp_backend_def *be = backend_of(c);
+    if (be->balance == RP_BALANCE_HASH && be->hash_key == RP_HASH_CLIENT_IP)
+        px->hash = rp_hash64(c->x->client_ip, 16, 0);
+    if (!(px->up_head = rp_buf_get(&w->bufs)) || !(c->out || (c->out = rp_buf_get(&w->bufs)))) {
+        proxy_fail(c, 503);
+        return;
+    }
+    c->out->start = c->out->end = 0;
+    proxy_dispatch(c, 0, true);
+}
+
+void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
+{
+    struct rp_proxy_state *px = &c->x->px;
+    struct rp_worker *w = c->w;
+    const struct rp_http1_request *req = &c->x->req;
+    proxy_state_reset(c, backend);
+    c->idempotent = idempotent_method(req);
     /* The request head phase of the route's steps, while the head is there. */
     uint32_t route = c->x->decision.route;
     px->steps.steps = NULL;

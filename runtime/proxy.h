@@ -26,6 +26,10 @@ struct rp_proxy_backend_rt {
  * head_len bytes of c->in) to a server of `backend`. */
 void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len);
 
+/* Relays a layer 4 connection (listen ... tcp) to a server of `backend`:
+ * bytes both ways until either side closes. */
+void rp_proxy_start_tcp(struct rp_conn *c, uint32_t backend);
+
 /* The connection reaches the exchange through c->handler (conn.h), which
  * rp_proxy_start sets to proxy.c's handler. */
 

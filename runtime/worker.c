@@ -395,6 +395,7 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
     w->prog = prog;
     w->cfg = &proc->cfg;
     w->start_proxy = rp_proxy_start;
+    w->start_tcp = rp_proxy_start_tcp;
     w->bufs.max_free = 1024;
     w->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
     if (!w->loop)

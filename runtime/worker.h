@@ -93,6 +93,7 @@ struct rp_worker {
     /* How a request routed to `proxy` starts (proxy.c): conn.c knows the
      * exchange handlers only through this and struct rp_exchange_handler. */
     void (*start_proxy)(struct rp_conn *c, uint32_t backend, uint32_t head_len);
+    void (*start_tcp)(struct rp_conn *c, uint32_t backend); /* listen ... tcp */
 };
 
 /* The whole process. */

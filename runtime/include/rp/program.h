@@ -34,6 +34,8 @@ struct rp_listener_def {
     uint32_t max_conns; /* client connections at once on it; 0: only the global limit */
     bool proxy_protocol; /* each connection opens with a PROXY header (v1 or v2), from a
                             trusted peer only */
+    bool tcp;            /* layer 4: each connection is relayed to tcp_backend as bytes */
+    uint32_t tcp_backend;
 };
 
 /* ---- backends ------------------------------------------------------------- */

@@ -1,0 +1,81 @@
+# t_96_tcp.sh: layer 4, `listen ADDR tcp proxy BACKEND`: each connection's
+# bytes go to a server of the backend as they are, both ways, until either
+# side closes; no HTTP is read or written.
+
+start_origin a >/dev/null
+echo_server()
+{
+    python3 - "$AREA_DIR/$1.port" <<'PY' 2>"$AREA_DIR/$1.err" &
+import socket, sys, os, threading
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+tmp = sys.argv[1] + ".tmp"
+open(tmp, "w").write("%d\n" % s.getsockname()[1])
+os.rename(tmp, sys.argv[1])
+s.settimeout(60)
+def serve(c):
+    c.settimeout(10)
+    try:
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            c.sendall(d)
+    except OSError:
+        pass
+    c.close()
+while True:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        break
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+    echo $! >>"$SCRATCH/pids"
+    wait_file "$AREA_DIR/$1.port" 10
+}
+echo_server echo
+check "tcp policy compiles" build_proxy tcp "
+listen :8080
+listen :8081 tcp proxy echo
+listen :8082 tcp proxy web
+listen :8083 tcp proxy dead
+backend echo { server e 127.0.0.1:$(cat "$AREA_DIR/echo.port") }
+backend web { server a 127.0.0.1:@a@ }
+backend dead { server d 127.0.0.1:1 }
+route default { proxy web }"
+# The first listener is start_proxy's (ephemeral); the tcp ones get free
+# ports picked here, in the policy's order (--listen keeps options by position).
+read -r p_echo p_web p_dead < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
+p_http=$(start_proxy tcp -w 1 --listen "127.0.0.1:$p_echo" --listen "127.0.0.1:$p_web" \
+    --listen "127.0.0.1:$p_dead")
+check "tcp: the proxy is up" test -n "$p_http"
+got=$(python3 - "$p_echo" <<'PY'
+import hashlib, os, socket, sys
+data = os.urandom(1 << 20)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(data)
+got = b""
+while len(got) < len(data):
+    d = s.recv(65536)
+    if not d:
+        break
+    got += d
+print("same" if got == data else "differ %d" % len(got))
+PY
+)
+check_eq "tcp: 1 MB of random bytes goes and comes back unchanged" "$got" same
+head=$(raw_request "$p_web" 'GET /headers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | tr -d '\r')
+check_match "tcp: an HTTP request goes as bytes" "$head" '^HTTP/1.1 200 '
+check_eq "tcp: nothing is added (no Via, no X-Forwarded-For)" \
+    "$(grep -ciE '^(via|x-forwarded-for):' <<<"$head")" 0
+got=$(raw_request "$p_dead" 'hello' 2>/dev/null | head -c 100)
+check_eq "tcp: a dead backend closes the connection, no HTTP answer" "$got" ""
+check_eq "tcp: the HTTP listener beside them works" "$(hcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p_http/bytes/1")" 200
+check "proxy 'tcp' stops on SIGTERM with exit 0" stop_proxy tcp
