@@ -316,7 +316,10 @@ static int build_request_head(struct rp_conn *c, const struct rp_head_edit *edit
         rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\n");
     }
     const struct rp_proc *proc = c->w->proc;
-    if (c->client_http10)
+    if (proc->via_default) /* a constant copy: every request pays it */
+        rc |= c->client_http10 ? RP_BUF_ADD_LIT(b, "Via: 1.0 rpx\r\n\r\n")
+                               : RP_BUF_ADD_LIT(b, "Via: 1.1 rpx\r\n\r\n");
+    else if (c->client_http10)
         rc |= add(b, proc->via_end10, proc->via_end10_len);
     else
         rc |= add(b, proc->via_end11, proc->via_end11_len);
@@ -362,7 +365,10 @@ static int build_response_head(struct rp_conn *c, const struct rp_http1_response
         else if (c->client_http10)
             rc |= RP_BUF_ADD_LIT(b, "Connection: keep-alive\r\n");
     }
-    rc |= add(b, c->w->proc->via_end11, c->w->proc->via_end11_len);
+    if (c->w->proc->via_default)
+        rc |= RP_BUF_ADD_LIT(b, "Via: 1.1 rpx\r\n\r\n");
+    else
+        rc |= add(b, c->w->proc->via_end11, c->w->proc->via_end11_len);
     return rc ? -1 : 0;
 }
 

@@ -119,6 +119,7 @@ struct rp_proc {
      * (`via "NAME"|off`), made once. */
     char via_end10[80], via_end11[80];
     uint8_t via_end10_len, via_end11_len;
+    bool via_default;                     /* "rpx": the constant lines, copied inline */
 };
 
 /* Whether listener `l` is under its own connection limit. */

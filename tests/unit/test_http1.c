@@ -779,3 +779,23 @@ T_SUITE(host_key_dot)
     T_EQ(rp_host_key("example.com.", 12, out, sizeof out), 11);
     T_EQ(rp_host_key(".", 1, out, sizeof out), 1); /* not a name; left as sent */
 }
+
+/* rp_http1_name_is compares eight bytes at a time: every byte value, at
+ * every position of a name long enough for both paths, against a plain
+ * case-insensitive reading. */
+T_SUITE(http1_name_is_bytes)
+{
+    const char *lit = "content-length"; /* 14: one word of 8, then 6 bytes */
+    bool all = true;
+    for (size_t pos = 0; pos < 14; pos++)
+        for (int b = 0; b < 256; b++) {
+            char name[14];
+            memcpy(name, "Content-Length", 14);
+            name[pos] = (char)b;
+            struct rp_http1_header h = {.name = name, .name_len = 14};
+            unsigned char low = (unsigned char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+            bool want = low == (unsigned char)lit[pos];
+            all &= rp_http1_name_is(&h, lit, 14) == want;
+        }
+    T_OK(all);
+}
