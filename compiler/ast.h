@@ -406,6 +406,7 @@ struct ast_program {
     struct ast_stmt **stmts_tail;
     struct ast_hdr_action *hdr_actions; /* check: the top-level ones */
     const char *via;          /* check: `via "NAME"` ("" for `via off`); NULL: not said */
+    bool upstream_path_original; /* check: `upstream_path original` */
     struct ast_error_page *error_pages; /* check */
     uint32_t n_error_pages;
     struct ast_setting *settings;

@@ -421,7 +421,7 @@ void check_header_stmts(struct check *c)
     static const char *const top_words[] = {"listen", "backend", "route", "acl", "import",
                                             "test", "workers", "timeouts", "limits",
                                             "forwarded", "set", "add", "remove", "via",
-                                            "error"};
+                                            "error", "upstream_path"};
     static const char *const route_words[] = {"proxy",    "respond", "deny", "redirect",
                                               "tunnel",   "compress", "set", "add",
                                               "remove",   "strip",   "rewrite"};
@@ -429,6 +429,17 @@ void check_header_stmts(struct check *c)
     struct ast_hdr_action **tail = &p->hdr_actions;
     const struct ast_stmt *via = NULL;
     for (const struct ast_stmt *st = p->stmts; st; st = st->next) {
+        if (st->kw.len == 13 && memcmp(text_at(c, st->kw), "upstream_path", 13) == 0) {
+            static const char *const forms[] = {"normalized", "original"};
+            const struct ast_arg *a = st->args;
+            int k = a && !a->next && a->kind == AST_ARG_WORD ? word_index(c, a->tok, forms, 2) : -1;
+            if (k < 0)
+                diag_error(c->diag, a ? a->tok : st->kw, "the form is 'upstream_path normalized' "
+                           "(the default) or 'upstream_path original'");
+            else
+                p->upstream_path_original = k == 1;
+            continue;
+        }
         if (st->kw.len == 5 && memcmp(text_at(c, st->kw), "error", 5) == 0) {
             check_error_page(c, st);
             continue;

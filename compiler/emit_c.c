@@ -1222,6 +1222,8 @@ static void emit_program(struct emit *e, const struct ast_program *p)
                    p->n_error_pages);
     if (p->hdr_actions)
         buf_puts(b, "    .headers = &rpg_hdrs_top,\n");
+    if (p->upstream_path_original)
+        buf_puts(b, "    .upstream_path_original = true,\n");
     if (p->via) {
         buf_puts(b, "    .via = ");
         emit_string(b, p->via, strlen(p->via), 4);

@@ -569,9 +569,9 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
                             const char *const *words, size_t n)
 {
     static const char *const known[] = {"set",   "add",     "remove", "via",
-                                        "strip", "rewrite", "error"};
+                                        "strip", "rewrite", "error",  "upstream_path"};
     const char *t = p->src->text + kw->off;
-    for (size_t i = 0; i < 7; i++)
+    for (size_t i = 0; i < 8; i++)
         if (strlen(known[i]) == kw->len && memcmp(known[i], t, kw->len) == 0)
             return true;
     if (p->probe)
@@ -605,7 +605,7 @@ void parse_top_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_
     static const char *const words[] = {"listen",   "backend", "route",  "acl",
                                         "import",   "test",    "workers", "timeouts",
                                         "limits",   "forwarded", "set",  "add",
-                                        "remove",   "via",     "error"};
+                                        "remove",   "via",     "error",  "upstream_path"};
     if (!stmt_word_known(p, kw, words, sizeof words / sizeof words[0]))
         return;
     struct ast_stmt *st = new_stmt(p, kw, args);

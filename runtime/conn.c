@@ -47,6 +47,7 @@ static struct rp_exchange *exchange_get(struct rp_worker *w)
         return NULL;
     }
     x->path = NULL;
+    x->path_rewritten = false;
     return x;
 }
 
@@ -450,6 +451,7 @@ static void exchange_end(struct rp_conn *c, const char *how)
     rec->t_end = ev_now(c->w->loop);
     rp_buf_put(&c->w->bufs, c->x->path);
     c->x->path = NULL;
+    c->x->path_rewritten = false;
     rec->end = how;
     rec->bytes_in = conn_bytes_taken(c) - rec->bytes_in0;
     rec->bytes_out = c->bytes_out - rec->bytes_out0;

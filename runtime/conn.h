@@ -117,6 +117,7 @@ struct rp_exchange {
     struct rp_decision decision; /* the policy's answer */
     char host_lc[256];           /* the request's host, lower case, no port */
     struct rp_buf *path;         /* the normalized path when it differs; NULL: as received */
+    bool path_rewritten;         /* `path` is a rewrite's (strip prefix, rewrite path) */
     uint8_t client_ip[16];       /* who the client is (forward.h): the peer, or from a
                                     trusted peer the address its chain names */
     bool peer_trusted;           /* the peer is a trusted proxy (forwarded { trusted }) */

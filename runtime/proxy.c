@@ -252,6 +252,8 @@ static int build_request_head(struct rp_conn *c, const struct rp_head_edit *edit
     /* The server gets the path the routes saw: normalized when it had to
      * be (conn.c request_view). */
     const struct rp_buf *norm = c->x->path;
+    if (norm && !c->x->path_rewritten && c->w->prog->upstream_path_original)
+        norm = NULL; /* `upstream_path original`: routed normalized, sent as received */
     if (absolute || norm) {
         if (norm)
             rc |= add(b, norm->data, norm->end);
@@ -1010,7 +1012,8 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
         value_ctx(c, &view, &vc);
         rp_head_edit_init(&req_edit);
         req_editp = &req_edit;
-        struct rp_request_ctx rc = {.vc = &vc, .path = &c->x->path, .pool = &w->bufs,
+        struct rp_request_ctx rc = {.vc = &vc, .path = &c->x->path,
+                                    .path_rewritten = &c->x->path_rewritten, .pool = &w->bufs,
                                     .backend_headers = w->prog->backends[backend].headers};
         rp_steps_request(&px->steps, w->prog->routes[route].steps, req, &rc, &req_edit);
     }

@@ -78,6 +78,7 @@ static void rewrite_path(const struct rp_rewrite_def *rw, const struct rp_http1_
     out->end = (uint32_t)len;
     rp_buf_put(rc->pool, cur);
     *rc->path = out;
+    *rc->path_rewritten = true;
 }
 
 void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,

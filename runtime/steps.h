@@ -37,6 +37,7 @@ uint32_t rp_steps_unknown(const struct rp_program *prog);
 struct rp_request_ctx {
     const struct rp_value_ctx *vc;
     struct rp_buf **path;      /* NULL or the normalized path; a rewrite sets it */
+    bool *path_rewritten;      /* ... and says so */
     struct rp_buf_pool *pool;
     const struct rp_header_actions *backend_headers; /* the decided backend's */
 };

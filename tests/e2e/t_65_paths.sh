@@ -89,3 +89,23 @@ check_eq "rewrite path: no match, no change" "$(target /keep/z)" "/keep/z"
 got=$(hcurl "http://127.0.0.1:$p/api/headers" | tr -d '\r' | grep '^X-Original-Uri:')
 check_eq "strip prefix: header values before it see the request's path" "$got" "X-Original-Uri: /api/headers"
 check "proxy 'rewrites' stops on SIGTERM with exit 0" stop_proxy rewrites
+
+# upstream_path original: routes see the normalized path, the server gets
+# the path as it came (a rewrite's result still goes).
+check "upstream_path policy compiles" build_proxy origpath '
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+upstream_path original
+route path "/admin/" { respond 403 "no" }
+route path "/api/" { strip prefix "/api"; proxy app }
+route default { proxy app }'
+p=$(start_proxy origpath -w 1)
+target() { raw_request "$p" "GET $1 HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n" | tail -n 1 | awk '{ print $3 }'; }
+check_eq "upstream_path original: the server gets the path as it came" \
+    "$(target '/%7Euser//a%2d?q=%61')" "/%7Euser//a%2d?q=%61"
+check_eq "upstream_path original: routes still see it normalized" \
+    "$(raw_request "$p" 'GET /%61dmin/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | head -n 1 | awk '{ print $2 }')" 403
+check_eq "upstream_path original: a rewrite's result still goes" "$(target '/api//v1')" "/v1"
+check_eq "upstream_path original: refused paths are still refused" \
+    "$(raw_request "$p" 'GET /a%2Fb HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | head -n 1 | awk '{ print $2 }')" 400
+check "proxy 'origpath' stops on SIGTERM with exit 0" stop_proxy origpath

@@ -392,6 +392,8 @@ struct rp_program {
     bool allow_trace;   /* a route names TRACE; else the proxy answers it 405 */
     const struct rp_forwarding *forwarding; /* NULL: RP_FWD_DEFAULT, no trusted peer */
     const char *via;    /* the name in Via fields; NULL: "rpx"; "": no Via */
+    bool upstream_path_original; /* servers get the path as received, not normalized
+                                    (a rewrite's result still goes) */
     uint32_t n_error_pages;
     const struct rp_error_page *error_pages; /* the proxy's own errors, per status */
     const struct rp_header_actions *headers; /* the top level's header actions, for
