@@ -64,6 +64,17 @@ static bool keyed(const char *name, size_t n, const char *prefix, enum ast_subje
     return true;
 }
 
+/* Appends a text piece at *tail; returns the new tail. */
+static struct ast_piece **text_piece(struct check *c, struct ast_piece **tail, const char *s,
+                                     size_t len)
+{
+    struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);
+    pc->text = s;
+    pc->len = len;
+    *tail = pc;
+    return &pc->next;
+}
+
 /* Splits a value into text and ${...} pieces. `literal`: no ${} allowed. */
 static struct ast_piece *check_value(struct check *c, const struct ast_arg *a, bool literal)
 {
@@ -82,13 +93,8 @@ static struct ast_piece *check_value(struct check *c, const struct ast_arg *a, b
             i++;
             continue;
         }
-        if (i > lit) {
-            struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);
-            pc->text = s + lit;
-            pc->len = i - lit;
-            *tail = pc;
-            tail = &pc->next;
-        }
+        if (i > lit)
+            tail = text_piece(c, tail, s + lit, i - lit);
         if (i == n)
             break;
         const char *close = memchr(s + i, '}', n - i);
@@ -365,13 +371,8 @@ static void check_rewrite(struct check *c, struct ast_route *r, const struct ast
             }
             continue;
         }
-        if (i > lit) {
-            struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);
-            pc->text = s + lit;
-            pc->len = i - lit;
-            *tail = pc;
-            tail = &pc->next;
-        }
+        if (i > lit)
+            tail = text_piece(c, tail, s + lit, i - lit);
         if (i == n)
             break;
         struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);

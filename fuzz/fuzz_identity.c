@@ -25,19 +25,9 @@
 
 #include "compress.h"
 #include "forward.h"
+#include "fuzz_http1.h" /* CHECK, the entry point's prototype */
 #include "proxyproto.h"
-#include "rp/http1.h"
 #include "rp/match.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "invariant violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__);       \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {

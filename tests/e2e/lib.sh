@@ -145,6 +145,15 @@ spawn()
 # $AREA_DIR/NAME.log and prints its port. With --raw it also records every
 # byte it reads in NAME.raw (origin --raw-log: one line per read), which
 # proves that not even part of a request reached it; not for big bodies.
+# tcp_server NAME MODE: tests/e2e/tcp_server.py (echo, proxy-header) on an
+# ephemeral port, written to $AREA_DIR/NAME.port; it ends by itself.
+tcp_server()
+{
+    python3 "$here/tcp_server.py" "$2" "$AREA_DIR/$1.port" 2>"$AREA_DIR/$1.err" &
+    echo $! >>"$SCRATCH/pids"
+    wait_file "$AREA_DIR/$1.port" 10
+}
+
 start_origin()
 {
     local base=$AREA_DIR/$1 raw=()

@@ -42,52 +42,8 @@ check_eq "pp in: a peer not trusted may not send one (closed)" "$got" ""
 check "proxy 'pp_untrusted' stops on SIGTERM with exit 0" stop_proxy pp_untrusted
 
 # ---- out: a server that reads a PROXY header, then answers with what it read ----------
-pp_server()
-{
-    python3 - "$AREA_DIR/$1.port" <<'PY' 2>"$AREA_DIR/$1.err" &
-import socket, sys, os
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(64)
-tmp = sys.argv[1] + ".tmp"
-open(tmp, "w").write("%d\n" % s.getsockname()[1])
-os.rename(tmp, sys.argv[1])
-s.settimeout(60)
-while True:
-    try:
-        c, _ = s.accept()
-    except socket.timeout:
-        break
-    c.settimeout(5)
-    data = b""
-    try:
-        while b"\r\n\r\n" not in data[16:] if data.startswith(b"\r\n\r\n") else b"\r\n\r\n" not in data:
-            d = c.recv(4096)
-            if not d:
-                break
-            data += d
-        if data.startswith(b"PROXY "):
-            hdr = data.split(b"\r\n", 1)[0].decode()
-        elif data.startswith(b"\r\n\r\n\x00\r\nQUIT\n"):
-            n = 16 + (data[14] << 8 | data[15])
-            b = data[16:n]
-            if data[13] == 0x11:
-                hdr = "v2 %s:%d" % (socket.inet_ntoa(b[0:4]), b[8] << 8 | b[9])
-            else:
-                hdr = "v2 cmd=%x fam=%x" % (data[12], data[13])
-        else:
-            hdr = "none"
-        body = (hdr + "\n").encode()
-        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
-    except OSError:
-        pass
-    c.close()
-PY
-    echo $! >>"$SCRATCH/pids"
-    wait_file "$AREA_DIR/$1.port" 10
-}
-pp_server ppv1
-pp_server ppv2
+tcp_server ppv1 proxy-header
+tcp_server ppv2 proxy-header
 check "proxy protocol (out) policy compiles" build_proxy pp_out "
 listen :8080
 backend one { server s 127.0.0.1:$(cat "$AREA_DIR/ppv1.port") proxy_protocol v1 }

@@ -3,39 +3,7 @@
 # side closes; no HTTP is read or written.
 
 start_origin a >/dev/null
-echo_server()
-{
-    python3 - "$AREA_DIR/$1.port" <<'PY' 2>"$AREA_DIR/$1.err" &
-import socket, sys, os, threading
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(64)
-tmp = sys.argv[1] + ".tmp"
-open(tmp, "w").write("%d\n" % s.getsockname()[1])
-os.rename(tmp, sys.argv[1])
-s.settimeout(60)
-def serve(c):
-    c.settimeout(10)
-    try:
-        while True:
-            d = c.recv(65536)
-            if not d:
-                break
-            c.sendall(d)
-    except OSError:
-        pass
-    c.close()
-while True:
-    try:
-        c, _ = s.accept()
-    except socket.timeout:
-        break
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-    echo $! >>"$SCRATCH/pids"
-    wait_file "$AREA_DIR/$1.port" 10
-}
-echo_server echo
+tcp_server echo echo
 check "tcp policy compiles" build_proxy tcp "
 listen :8080
 listen :8081 tcp proxy echo
