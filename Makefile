@@ -28,7 +28,7 @@ OPT      ?= -O2 -g
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CFLAGS_ALL  = $(CSTD) $(OPT) $(WARN) $(SANFLAGS) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
-RUNTIME_LIBS := -lev -lz -lpthread
+RUNTIME_LIBS := -lev -lz -lbrotlienc -lpthread
 
 ifeq ($(V),0)
 Q = @
@@ -131,17 +131,17 @@ $(O)/lib/rpx/std/%.rp: stdlib/%.rp
 	@mkdir -p $(@D)
 	$(Q)cp $< $@
 
-# Written only when its content changes, so proxies are not rebuilt for nothing.
-$(LINKFLAGS): FORCE
+# Written when the Makefile (which holds RUNTIME_LIBS) changes, and then only
+# when its content does, so proxies are not rebuilt for nothing.
+$(LINKFLAGS): Makefile
 	@mkdir -p $(@D)
 	$(Q)echo '$(SANFLAGS) $(RUNTIME_LIBS)' > $@.tmp && \
-	    (cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@)
-FORCE:
+	    (cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; touch $@)
 
 # Unit tests link the runtime and the compiler's modules (without its main).
 $(UNIT_BIN): $(UNIT_OBJ) $(filter-out $(O)/obj/compiler/main.o,$(COMPILER_OBJ)) $(LIBRPX)
 	@mkdir -p $(@D)
-	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(RUNTIME_LIBS)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(RUNTIME_LIBS) -lbrotlidec
 
 $(ORIGIN_BIN): tests/origin/origin.c
 	@mkdir -p $(@D)

@@ -1935,29 +1935,31 @@ static void check_compress(struct check *c, struct ast_route *r, bool has_proxy)
     if (!has_proxy)
         diag_error(c->diag, cp->kw, "'compress' compresses what a backend answers; this route "
                    "does not proxy");
-    static const char *const codings[] = {"gzip"};
-    static const char *const later[] = {"br", "brotli", "zstd", "deflate"};
+    static const char *const codings[] = {"gzip", "br"};
+    static const char *const later[] = {"zstd", "deflate"};
     if (!cp->codings)
         diag_error(c->diag, cp->kw, "'compress' needs a coding: the form is 'compress gzip "
-                   "[{ types [...]; min SIZE; level N }]'");
+                   "[br] [{ types [...]; min SIZE; level N }]'");
     for (const struct ast_arg *a = cp->codings; a; a = a->next) {
         if (a->kind != AST_ARG_WORD) {
             diag_error(c->diag, a->tok, "a coding is a name such as gzip, not '%.*s'",
                        arg_len(a), text_at(c, a->tok));
             continue;
         }
-        if (word_index(c, a->tok, later, 4) >= 0) {
-            diag_error(c->diag, a->tok, "rpx does not compress with '%.*s' yet; it knows gzip",
-                       arg_len(a), text_at(c, a->tok));
+        if (word_index(c, a->tok, later, 2) >= 0) {
+            diag_error(c->diag, a->tok, "rpx does not compress with '%.*s' yet; it knows gzip "
+                       "and br", arg_len(a), text_at(c, a->tok));
             continue;
         }
-        if (word_index(c, a->tok, codings, 1) < 0) {
-            check_unknown(c, a->tok, "coding", codings, 1);
+        int k = word_index(c, a->tok, codings, 2);
+        if (k < 0) {
+            check_unknown(c, a->tok, "coding", codings, 2);
             continue;
         }
-        if (cp->coding_bits & RP_CODING_GZIP)
-            diag_error(c->diag, a->tok, "gzip is already named");
-        cp->coding_bits |= RP_CODING_GZIP;
+        uint32_t bit = k == 0 ? RP_CODING_GZIP : RP_CODING_BR;
+        if (cp->coding_bits & bit)
+            diag_error(c->diag, a->tok, "%s is already named", codings[k]);
+        cp->coding_bits |= bit;
     }
     static const char *const keys[] = {"types", "min", "level"};
     const struct ast_stmt *seen[3] = {0};

@@ -508,8 +508,11 @@ static void emit_route_steps(struct emit *e, const struct ast_program *p,
     buf_puts(b, "};\n");
     buf_printf(b, "static const struct rp_compress_def rpg_compress_%u = {\n    .where = ", r->index);
     emit_where(e, b, cp->kw);
-    buf_printf(b, ",\n    .codings = RP_CODING_GZIP,\n    .level = %u,\n    .min_length = %llu,\n"
+    buf_printf(b, ",\n    .codings = %s%s%s,\n    .level = %u,\n    .min_length = %llu,\n"
                   "    .n_types = %u,\n    .types = rpg_compress_types_%u,\n};\n",
+               cp->coding_bits & RP_CODING_GZIP ? "RP_CODING_GZIP" : "",
+               cp->coding_bits == (RP_CODING_GZIP | RP_CODING_BR) ? " | " : "",
+               cp->coding_bits & RP_CODING_BR ? "RP_CODING_BR" : "",
                cp->level, (unsigned long long)cp->min_length, cp->n_types, r->index);
     buf_printf(b, "static const struct rp_step rpg_steps_%u[] = {\n", r->index);
     emit_header_steps(b, p, r);

@@ -630,9 +630,12 @@ void explain_request(struct buf *out, const struct ast_program *p, const struct 
     buf_putc(out, '\n');
     const struct ast_compress *cp = a.route && a.kind == AST_ACTION_PROXY ? a.route->compress : NULL;
     if (cp) {
-        buf_printf(out, "then: the response is compressed with gzip (level %u) when the client "
+        const char *with = cp->coding_bits == (RP_CODING_GZIP | RP_CODING_BR) ? "br or gzip"
+                           : cp->coding_bits == RP_CODING_BR                  ? "br"
+                                                                              : "gzip";
+        buf_printf(out, "then: the response is compressed with %s (level %u) when the client "
                         "accepts it, it is at least %llu bytes, and its type is one of ",
-                   cp->level, (unsigned long long)cp->min_length);
+                   with, cp->level, (unsigned long long)cp->min_length);
         for (uint32_t i = 0; i < cp->n_types; i++)
             buf_printf(out, "%s%s", i ? ", " : "", cp->types[i]);
         buf_putc(out, '\n');

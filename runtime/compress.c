@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <brotli/encode.h>
 #include <zlib.h>
 
 #include "compress.h"
@@ -15,29 +16,31 @@ static bool is_ows(char ch)
     return ch == ' ' || ch == '\t';
 }
 
-/* A qvalue (RFC 9110 12.4.2) above zero: "1", "1.0", "0.5", "0.001"; "0",
- * "0.000" and anything malformed are zero. */
-static bool qvalue_positive(const char *p, const char *end)
+/* A qvalue (RFC 9110 12.4.2) in thousandths: "1" and "1.000" are 1000,
+ * "0.5" 500, "0.001" 1; anything malformed is 0 (not acceptable). */
+static int qvalue(const char *p, const char *end)
 {
     if (p == end)
-        return false;
+        return 0;
     if (*p == '1') {
         for (p++; p < end; p++)
             if (*p != '.' && *p != '0')
-                return false;
-        return true;
+                return 0;
+        return 1000;
     }
     if (*p != '0')
-        return false;
-    bool positive = false;
+        return 0;
     if (++p < end && *p++ != '.')
-        return false;
-    for (int digits = 0; p < end; p++, digits++) {
+        return 0;
+    int q = 0, digits = 0;
+    for (; p < end; p++, digits++) {
         if (*p < '0' || *p > '9' || digits == 3)
-            return false;
-        positive |= *p != '0';
+            return 0;
+        q = q * 10 + (*p - '0');
     }
-    return positive;
+    for (; digits < 3; digits++)
+        q *= 10;
+    return q;
 }
 
 static bool token_is(const char *p, size_t n, const char *lit)
@@ -66,7 +69,7 @@ static void each_element(const struct rp_http1_header *h,
 }
 
 struct accept_scan {
-    int gzip, star; /* -1: not named; 0: weight 0; 1: accepted */
+    int gzip, br, star; /* weights in thousandths; -1: not named */
 };
 
 static void accept_element(const char *p, const char *end, void *arg)
@@ -76,7 +79,7 @@ static void accept_element(const char *p, const char *end, void *arg)
     const char *name_end = semi ? semi : end;
     while (name_end > p && is_ows(name_end[-1]))
         name_end--;
-    bool ok = true;
+    int weight = 1000;
     /* Parameters: only q means anything to a coding. */
     const char *q = semi;
     while (q && q < end) {
@@ -90,26 +93,52 @@ static void accept_element(const char *p, const char *end, void *arg)
         while (pe > q && is_ows(pe[-1]))
             pe--;
         if (pe - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=')
-            ok = qvalue_positive(q + 2, pe);
+            weight = qvalue(q + 2, pe);
         q = next;
     }
     size_t n = (size_t)(name_end - p);
     /* "x-gzip" is gzip (RFC 9110 8.4.1.3); a coding named twice keeps its
      * best weight. */
-    if (token_is(p, n, "gzip") || token_is(p, n, "x-gzip"))
-        a->gzip = a->gzip == 1 || ok;
-    else if (token_is(p, n, "*"))
-        a->star = a->star == 1 || ok;
+    int *slot = token_is(p, n, "gzip") || token_is(p, n, "x-gzip") ? &a->gzip
+                : token_is(p, n, "br")                             ? &a->br
+                : token_is(p, n, "*")                              ? &a->star
+                                                                   : NULL;
+    if (slot && weight > *slot)
+        *slot = weight;
+}
+
+/* The request's weights for gzip and br (a coding not named takes "*"'s;
+ * no field: none accepted). */
+static void accept_weights(const struct rp_http1_header *h, uint32_t n, int *gzip, int *br)
+{
+    struct accept_scan a = {-1, -1, -1};
+    for (uint32_t i = 0; i < n; i++)
+        if (rp_http1_name_is(&h[i], "accept-encoding", 15))
+            each_element(&h[i], accept_element, &a);
+    int star = a.star > 0 ? a.star : 0;
+    *gzip = a.gzip >= 0 ? a.gzip : star;
+    *br = a.br >= 0 ? a.br : star;
 }
 
 uint32_t rp_accept_codings(const struct rp_http1_header *h, uint32_t n)
 {
-    struct accept_scan a = {-1, -1};
-    for (uint32_t i = 0; i < n; i++)
-        if (rp_http1_name_is(&h[i], "accept-encoding", 15))
-            each_element(&h[i], accept_element, &a);
-    bool gzip = a.gzip >= 0 ? a.gzip == 1 : a.star == 1;
-    return gzip ? RP_CODING_GZIP : 0;
+    int gzip, br;
+    accept_weights(h, n, &gzip, &br);
+    return (gzip > 0 ? RP_CODING_GZIP : 0) | (br > 0 ? RP_CODING_BR : 0);
+}
+
+uint32_t rp_accept_choose(const struct rp_http1_header *h, uint32_t n, uint32_t enabled)
+{
+    int gzip, br;
+    accept_weights(h, n, &gzip, &br);
+    if (!(enabled & RP_CODING_GZIP))
+        gzip = 0;
+    if (!(enabled & RP_CODING_BR))
+        br = 0;
+    /* The client's preference; on a tie br, which makes smaller bodies. */
+    if (br > 0 && br >= gzip)
+        return RP_CODING_BR;
+    return gzip > 0 ? RP_CODING_GZIP : 0;
 }
 
 bool rp_compress_type_ok(const struct rp_compress_def *def, const char *ct, size_t len)
@@ -231,10 +260,12 @@ int rp_compress_response(const struct rp_compress_def *def, uint32_t accepted,
     /* A cache in front must keep the coded and the plain answer apart. */
     if (!vary_names_encoding(resp) && rp_head_edit_add(edit, "Vary", "Accept-Encoding", 15) < 0)
         return 0;
-    if (!(accepted & def->codings & RP_CODING_GZIP))
+    /* `accepted` is the one coding the request phase chose (rp_accept_choose). */
+    bool br = (accepted & def->codings & RP_CODING_BR) != 0;
+    if (!br && !(accepted & def->codings & RP_CODING_GZIP))
         return 0;
     struct rp_head_edit saved = *edit;
-    int rc = rp_head_edit_add(edit, "Content-Encoding", "gzip", 4);
+    int rc = rp_head_edit_add(edit, "Content-Encoding", br ? "br" : "gzip", br ? 2 : 4);
     rc |= rp_head_edit_drop(edit, "content-encoding"); /* "identity" */
     rc |= rp_head_edit_drop(edit, "accept-ranges");    /* ranges of the plain body */
     /* The coded body is another representation: a strong validator of the
@@ -256,8 +287,9 @@ int rp_compress_response(const struct rp_compress_def *def, uint32_t accepted,
     if (rc == 0 && !head_request) {
         uint64_t len = 0;
         declared_length(resp, &len);
-        void *st = rp_gzip_new((int)def->level, len, filters->pool);
-        rc = st ? rp_filters_add(filters, &rp_gzip_filter, st) : -1;
+        void *st = br ? rp_brotli_new((int)def->level, len, filters->pool)
+                      : rp_gzip_new((int)def->level, len, filters->pool);
+        rc = st ? rp_filters_add(filters, br ? &rp_brotli_filter : &rp_gzip_filter, st) : -1;
     }
     if (rc < 0) {
         *edit = saved;
@@ -302,6 +334,8 @@ static void *gzip_alloc(void *opaque, unsigned items, unsigned size)
 static void gzip_free_block(void *opaque, void *block)
 {
     struct rp_buf_pool *pool = opaque;
+    if (!block)
+        return; /* brotli frees NULL, as free() may be asked to */
     max_align_t *p = (max_align_t *)block - 1;
     atomic_fetch_sub_explicit(&pool->other_bytes, *(size_t *)p, memory_order_relaxed);
     free(p);
@@ -422,4 +456,74 @@ const struct rp_filter_ops rp_gzip_filter = {
     .name = "gzip",
     .run = gzip_run,
     .free = gzip_free,
+};
+
+/* ---- the brotli filter --------------------------------------------------------- */
+
+struct brotli_state {
+    BrotliEncoderState *enc;
+    struct rp_buf_pool *pool;
+};
+
+static void *brotli_alloc(void *opaque, size_t n)
+{
+    return gzip_alloc(opaque, 1, (unsigned)n);
+}
+
+void *rp_brotli_new(int level, uint64_t length, struct rp_buf_pool *pool)
+{
+    struct brotli_state *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->pool = pool;
+    b->enc = BrotliEncoderCreateInstance(brotli_alloc, gzip_free_block, pool);
+    if (!b->enc) {
+        free(b);
+        return NULL;
+    }
+    /* A level of `compress` is brotli's quality; the window is 512 KiB (as
+     * nginx's brotli module has it), less for a short body of known length:
+     * memory per response stays near a megabyte at most. */
+    int lgwin = 19;
+    while (length && lgwin > 10 && length <= (1ull << (lgwin - 1)))
+        lgwin--;
+    BrotliEncoderSetParameter(b->enc, BROTLI_PARAM_QUALITY, (uint32_t)(level < 0 ? 5 : level));
+    BrotliEncoderSetParameter(b->enc, BROTLI_PARAM_LGWIN, (uint32_t)lgwin);
+    BrotliEncoderSetParameter(b->enc, BROTLI_PARAM_MODE, BROTLI_MODE_TEXT);
+    if (length && length < UINT32_MAX)
+        BrotliEncoderSetParameter(b->enc, BROTLI_PARAM_SIZE_HINT, (uint32_t)length);
+    return b;
+}
+
+static int brotli_run(void *st, const char *in, size_t in_len, size_t *used, char *out,
+                      size_t room, size_t *made, enum rp_filter_mode mode)
+{
+    struct brotli_state *b = st;
+    BrotliEncoderOperation op = mode == RP_FILTER_FINISH  ? BROTLI_OPERATION_FINISH
+                                : mode == RP_FILTER_FLUSH ? BROTLI_OPERATION_FLUSH
+                                                          : BROTLI_OPERATION_PROCESS;
+    size_t avail_in = in_len, avail_out = room;
+    const uint8_t *next_in = (const uint8_t *)in;
+    uint8_t *next_out = (uint8_t *)out;
+    /* A flush with nothing new to flush would only add an empty block. */
+    if (op == BROTLI_OPERATION_FLUSH && in_len == 0 && !BrotliEncoderHasMoreOutput(b->enc))
+        op = BROTLI_OPERATION_PROCESS;
+    if (!BrotliEncoderCompressStream(b->enc, op, &avail_in, &next_in, &avail_out, &next_out, NULL))
+        return -1;
+    *used = in_len - avail_in;
+    *made = room - avail_out;
+    return BrotliEncoderIsFinished(b->enc) ? 1 : 0;
+}
+
+static void brotli_free(void *st)
+{
+    struct brotli_state *b = st;
+    BrotliEncoderDestroyInstance(b->enc);
+    free(b);
+}
+
+const struct rp_filter_ops rp_brotli_filter = {
+    .name = "br",
+    .run = brotli_run,
+    .free = brotli_free,
 };

@@ -18,6 +18,10 @@ struct rp_head_edit;
  * a non-zero weight, by name or through "*". No field: none. */
 uint32_t rp_accept_codings(const struct rp_http1_header *h, uint32_t n);
 
+/* The one coding to use among `enabled` (RP_CODING_*): the client's most
+ * preferred by weight, br on a tie; 0 for none. */
+uint32_t rp_accept_choose(const struct rp_http1_header *h, uint32_t n, uint32_t enabled);
+
 /* Whether a Content-Type value names one of the def's media types
  * (text/ with a star takes every text subtype); parameters are ignored. */
 bool rp_compress_type_ok(const struct rp_compress_def *def, const char *ct, size_t len);
@@ -39,6 +43,12 @@ int rp_compress_response(const struct rp_compress_def *def, uint32_t accepted,
  * NULL when out of memory. */
 void *rp_gzip_new(int level, uint64_t length, struct rp_buf_pool *pool);
 extern const struct rp_filter_ops rp_gzip_filter;
+
+/* A brotli filter's state (rp_brotli_filter): quality `level`, the window
+ * sized for a body of `length` bytes when known. Its memory counts in
+ * `pool`'s other_bytes. NULL when out of memory. */
+void *rp_brotli_new(int level, uint64_t length, struct rp_buf_pool *pool);
+extern const struct rp_filter_ops rp_brotli_filter;
 
 /* Frees the compressors the calling thread keeps for reuse (at a worker's
  * exit). */

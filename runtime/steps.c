@@ -91,7 +91,8 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
     for (const struct rp_step *st = steps; st && st->kind != RP_STEP_END; st++) {
         switch (st->kind) {
         case RP_STEP_COMPRESS:
-            s->accept_codings = rp_accept_codings(req->headers, req->n_headers);
+            s->accept_codings = rp_accept_choose(req->headers, req->n_headers,
+                                                 ((const struct rp_compress_def *)st->arg)->codings);
             break;
         case RP_STEP_HEADERS:
             rp_headers_apply(st->arg, false, vc, req_edit);

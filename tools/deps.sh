@@ -6,7 +6,7 @@ set -eu
 
 # Build: compiler and runtime. Test: HTTP client and load tools, valgrind,
 # clang for fuzzing and LeakSanitizer.
-PACKAGES="make gcc libc6-dev re2c lemon libev-dev zlib1g-dev android-libboringssl-dev
+PACKAGES="make gcc libc6-dev re2c lemon libev-dev zlib1g-dev libbrotli-dev android-libboringssl-dev
 curl ca-certificates procps python3 iproute2 valgrind strace clang libclang-rt-14-dev wrk"
 # Bench: the proxies rpx is measured against, and h2load.
 if [ "${1:-}" = --bench ]; then

@@ -147,3 +147,25 @@ check_eq "compress: a trickled body arrives whole" "$tl" 8
 check "compress: ... in pieces as the server sends them ($tr pieces of text)" test "${tr:-0}" -ge 3
 
 check "proxy 'compress' stops on SIGTERM with exit 0" stop_proxy compress
+
+# br beside gzip: the client's preference by weight, br on a tie.
+check "brotli policy compiles" build_proxy compress_br '
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+route default { compress gzip br; proxy app }'
+p=$(start_proxy compress_br -w 1)
+u="http://127.0.0.1:$p"
+for n in 5000 1m; do
+    check_eq "br: /chunked/$n decodes to the origin's bytes" \
+        "$(hcurl --compressed -H 'Accept-Encoding: br' "$u/chunked/$n" | "$ORIGIN" crc32)" "$(gen_crc "$n")"
+done
+enc() { hcurl -D - -o /dev/null -H "Accept-Encoding: $1" "$u/bytes/5000" | tr -d '\r' |
+    awk -F': ' 'tolower($1) == "content-encoding" { print $2 }'; }
+check_eq "br: gzip, br (a tie) gets br" "$(enc 'gzip, br')" br
+check_eq "br: gzip;q=1, br;q=0.5 gets gzip" "$(enc 'gzip;q=1, br;q=0.5')" gzip
+check_eq "br: br alone gets br" "$(enc br)" br
+check_eq "br: the HTTP/1.0 close-delimited body decodes too" \
+    "$(hcurl -0 --compressed -H 'Accept-Encoding: br' "$u/bytes/70000" | "$ORIGIN" crc32)" "$(gen_crc 70000)"
+size=$(hcurl -H 'Accept-Encoding: br' -o /dev/null -w '%{size_download}' "$u/bytes/1m")
+check "br: 1 MB of pattern goes as $size bytes (< 20 KB)" test "${size:-999999999}" -lt 20480
+check "proxy 'compress_br' stops on SIGTERM with exit 0" stop_proxy compress_br

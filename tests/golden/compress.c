@@ -75,7 +75,7 @@ static const char *const rpg_compress_types_1[] = {
 };
 static const struct rp_compress_def rpg_compress_1 = {
     .where = "compress.rp:8",
-    .codings = RP_CODING_GZIP,
+    .codings = RP_CODING_GZIP | RP_CODING_BR,
     .level = 5,
     .min_length = 256,
     .n_types = 21,

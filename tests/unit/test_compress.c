@@ -16,11 +16,40 @@
 
 /* ---- Accept-Encoding and media types --------------------------------------- */
 
+/* Whether gzip is acceptable (the tests below were written for it). */
 static uint32_t accepts(const char *value)
 {
     struct rp_http1_header h = {.name = "Accept-Encoding", .name_len = 15, .value = value,
                                 .value_len = (uint32_t)strlen(value)};
-    return rp_accept_codings(&h, 1);
+    return rp_accept_codings(&h, 1) & RP_CODING_GZIP;
+}
+
+/* The coding chosen among gzip and br. */
+static uint32_t choose(const char *value)
+{
+    struct rp_http1_header h = {.name = "Accept-Encoding", .name_len = 15, .value = value,
+                                .value_len = (uint32_t)strlen(value)};
+    return rp_accept_choose(&h, 1, RP_CODING_GZIP | RP_CODING_BR);
+}
+
+T_SUITE(accept_choose)
+{
+    const uint32_t gz = RP_CODING_GZIP, br = RP_CODING_BR;
+    T_EQ(choose("gzip, deflate, br"), br); /* a tie: br */
+    T_EQ(choose("gzip;q=1, br;q=0.5"), gz);
+    T_EQ(choose("br;q=0.9, gzip;q=0.8"), br);
+    T_EQ(choose("gzip"), gz);
+    T_EQ(choose("br"), br);
+    T_EQ(choose("br;q=0, gzip;q=0.1"), gz);
+    T_EQ(choose("*"), br);
+    T_EQ(choose("*;q=0.5, gzip"), gz);
+    T_EQ(choose("identity"), 0);
+    T_EQ(choose(""), 0);
+    struct rp_http1_header h = {.name = "Accept-Encoding", .name_len = 15, .value = "br, gzip",
+                                .value_len = 8};
+    T_EQ(rp_accept_choose(&h, 1, gz), gz); /* the route compresses with gzip only */
+    T_EQ(rp_accept_choose(&h, 1, br), br);
+    T_EQ(rp_accept_codings(&h, 1), gz | br);
 }
 
 T_SUITE(accept_encoding)
@@ -51,7 +80,7 @@ T_SUITE(accept_encoding)
     struct rp_http1_header two[2] = {
         {.name = "accept-encoding", .name_len = 15, .value = "br", .value_len = 2},
         {.name = "ACCEPT-ENCODING", .name_len = 15, .value = "gzip", .value_len = 4}};
-    T_EQ(rp_accept_codings(two, 2), RP_CODING_GZIP);
+    T_EQ(rp_accept_codings(two, 2), RP_CODING_GZIP | RP_CODING_BR);
 }
 
 static const char *const test_types[] = {"text/*", "application/json", "image/svg+xml"};
@@ -455,4 +484,47 @@ T_SUITE(gzip_reuse)
     T_EQ(atomic_load(&pool.other_bytes), 0);
     rp_buf_put(&pool, o);
     rp_buf_pool_clear(&pool);
+}
+
+/* br: a body through the brotli filter decodes (libbrotlidec) to itself,
+ * whole and flushed. */
+#include <brotli/decode.h>
+
+T_SUITE(brotli_filter)
+{
+    struct rp_buf_pool pool = {.max_free = 4};
+    size_t n = 200000;
+    unsigned char *in = malloc(n), *out = malloc(1 << 20), *plain = malloc(n + 16);
+    make_input(in, n);
+    struct rp_body_filters ch;
+    rp_filters_init(&ch, &pool, false);
+    T_EQ(rp_filters_add(&ch, &rp_brotli_filter, rp_brotli_new(5, 0, &pool)), 0);
+    struct rp_buf *o = rp_buf_get(&pool);
+    size_t off = 0, got = 0, guard = 0;
+    while (!ch.finished && guard++ < 100000) {
+        size_t slice = n - off < 7000 ? n - off : 7000;
+        enum rp_filter_mode mode = off + slice == n ? RP_FILTER_FINISH
+                                   : off % 3 == 0   ? RP_FILTER_FLUSH
+                                                    : RP_FILTER_MORE;
+        ssize_t used = rp_filters_run(&ch, (const char *)in + off, slice, mode, o);
+        if (!t_check(used >= 0, "brotli run", __FILE__, __LINE__))
+            break;
+        off += (size_t)used;
+        memcpy(out + got, o->data + o->start, rp_buf_len(o));
+        got += rp_buf_len(o);
+        o->start = o->end = 0;
+    }
+    T_OK(ch.finished);
+    size_t plain_len = n + 16;
+    T_EQ(BrotliDecoderDecompress(got, out, &plain_len, plain), BROTLI_DECODER_RESULT_SUCCESS);
+    T_EQ(plain_len, n);
+    T_OK(memcmp(plain, in, n) == 0);
+    T_OK(got < n / 4);
+    rp_filters_free(&ch);
+    T_EQ(atomic_load(&pool.other_bytes), 0);
+    rp_buf_put(&pool, o);
+    rp_buf_pool_clear(&pool);
+    free(in);
+    free(out);
+    free(plain);
 }

@@ -268,6 +268,7 @@ struct rp_rewrite_def {
 
 /* Content codings (rp_compress_def.codings). */
 #define RP_CODING_GZIP (1u << 0)
+#define RP_CODING_BR (1u << 1) /* brotli (RFC 7932) */
 
 /* `compress gzip { types [...]; min SIZE; level N }`: responses of these
  * media types, from min_length bytes, are compressed for clients that
