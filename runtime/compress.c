@@ -406,8 +406,11 @@ void *rp_gzip_new(int level, uint64_t length, struct rp_buf_pool *pool)
     return g;
 }
 
+static void brotli_clear_kept(void);
+
 void rp_gzip_clear_kept(void)
 {
+    brotli_clear_kept();
     while (gzip_kept) {
         struct gzip_state *g = gzip_kept;
         gzip_kept = g->next_free;
@@ -465,9 +468,43 @@ struct brotli_state {
     struct rp_buf_pool *pool;
 };
 
+/* Brotli has no reset: each response makes an encoder, whose blocks (its
+ * window, hash tables: up to a few MB) would go back to the kernel at its
+ * end and fault in zeroed for the next. Freed blocks are kept per worker
+ * thread and handed out again for the same size (an encoder of the same
+ * settings asks for the same sizes), still counted in other_bytes. */
+#define BROTLI_BLOCKS_KEPT 32
+static _Thread_local struct {
+    size_t n;
+    void *block;
+    struct rp_buf_pool *pool;
+} brotli_kept[BROTLI_BLOCKS_KEPT];
+static _Thread_local unsigned brotli_n_kept;
+
 static void *brotli_alloc(void *opaque, size_t n)
 {
+    for (unsigned i = 0; i < brotli_n_kept; i++)
+        if (brotli_kept[i].n == n && brotli_kept[i].pool == opaque) {
+            void *b = brotli_kept[i].block;
+            brotli_kept[i] = brotli_kept[--brotli_n_kept];
+            return b;
+        }
     return gzip_alloc(opaque, 1, (unsigned)n);
+}
+
+static void brotli_free_block(void *opaque, void *block)
+{
+    if (!block)
+        return;
+    size_t n = *(size_t *)((max_align_t *)block - 1);
+    if (RP_POOLS_KEEP && brotli_n_kept < BROTLI_BLOCKS_KEPT && n >= 4096) {
+        brotli_kept[brotli_n_kept].n = n;
+        brotli_kept[brotli_n_kept].block = block;
+        brotli_kept[brotli_n_kept].pool = opaque;
+        brotli_n_kept++;
+        return;
+    }
+    gzip_free_block(opaque, block);
 }
 
 void *rp_brotli_new(int level, uint64_t length, struct rp_buf_pool *pool)
@@ -476,7 +513,7 @@ void *rp_brotli_new(int level, uint64_t length, struct rp_buf_pool *pool)
     if (!b)
         return NULL;
     b->pool = pool;
-    b->enc = BrotliEncoderCreateInstance(brotli_alloc, gzip_free_block, pool);
+    b->enc = BrotliEncoderCreateInstance(brotli_alloc, brotli_free_block, pool);
     if (!b->enc) {
         free(b);
         return NULL;
@@ -527,3 +564,11 @@ const struct rp_filter_ops rp_brotli_filter = {
     .run = brotli_run,
     .free = brotli_free,
 };
+
+static void brotli_clear_kept(void)
+{
+    while (brotli_n_kept) {
+        brotli_n_kept--;
+        gzip_free_block(brotli_kept[brotli_n_kept].pool, brotli_kept[brotli_n_kept].block);
+    }
+}

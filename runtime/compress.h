@@ -50,8 +50,8 @@ extern const struct rp_filter_ops rp_gzip_filter;
 void *rp_brotli_new(int level, uint64_t length, struct rp_buf_pool *pool);
 extern const struct rp_filter_ops rp_brotli_filter;
 
-/* Frees the compressors the calling thread keeps for reuse (at a worker's
- * exit). */
+/* Frees the compressors (and brotli's memory blocks) the calling thread
+ * keeps for reuse (at a worker's exit). */
 void rp_gzip_clear_kept(void);
 
 #endif

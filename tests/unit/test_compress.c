@@ -521,6 +521,7 @@ T_SUITE(brotli_filter)
     T_OK(memcmp(plain, in, n) == 0);
     T_OK(got < n / 4);
     rp_filters_free(&ch);
+    rp_gzip_clear_kept();
     T_EQ(atomic_load(&pool.other_bytes), 0);
     rp_buf_put(&pool, o);
     rp_buf_pool_clear(&pool);
