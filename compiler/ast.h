@@ -390,6 +390,7 @@ struct ast_hdr_action {
     const char *name, *lname;
     size_t name_len;
     struct ast_piece *value;  /* SET, ADD */
+    struct span value_tok;    /* SET, ADD: the value's string, as written */
     struct span where;
 };
 

@@ -218,6 +218,7 @@ static struct ast_hdr_action **check_stmt(struct check *c, const struct ast_stmt
         h->name_len = len;
         h->where = st->kw;
         if (value) {
+            h->value_tok = value->tok;
             h->value = check_value(c, value, response);
             if (!h->value && value->str_len)
                 continue;

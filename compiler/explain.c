@@ -628,7 +628,44 @@ void explain_request(struct buf *out, const struct ast_program *p, const struct 
     buf_puts(out, "answer: ");
     ex_answer_text(&x, out, &a);
     buf_putc(out, '\n');
-    const struct ast_compress *cp = a.route && a.kind == AST_ACTION_PROXY ? a.route->compress : NULL;
+    bool proxied = a.route && a.kind == AST_ACTION_PROXY;
+    /* The steps that follow the answer, in the order the proxy runs them. */
+    const struct ast_hdr_action *lists[3] = {
+        p->hdr_actions, proxied && a.action->backend ? a.action->backend->hdr_actions : NULL,
+        a.route ? a.route->hdr_actions : NULL};
+    static const char *const ops[] = {"", "set", "add", "remove"};
+    for (int l = 0; l < 3; l++)
+        for (const struct ast_hdr_action *h = lists[l]; h; h = h->next) {
+            if (!h->response && !proxied)
+                continue;
+            buf_printf(out, "then: %s%s header %s", ops[h->op], h->response ? " response" : "",
+                       h->name);
+            if (h->value)
+                buf_printf(out, " %.*s", (int)h->value_tok.len, ex_text(&x, h->value_tok));
+            buf_printf(out, " (");
+            ex_where(&x, out, h->where);
+            buf_puts(out, ")\n");
+        }
+    const struct ast_rewrite *rw = proxied ? a.route->rewrite : NULL;
+    if (rw && rw->prefix) {
+        bool has = x.rq.path_len >= rw->prefix_len &&
+                   memcmp(x.rq.path, rw->prefix, rw->prefix_len) == 0;
+        buf_printf(out, "then: strip prefix \"%.*s\": ", (int)rw->prefix_len, rw->prefix);
+        if (!has) {
+            buf_puts(out, "not there, the server gets the path as it is\n");
+        } else {
+            const char *rest = x.rq.path + rw->prefix_len;
+            size_t n = x.rq.path_len - rw->prefix_len;
+            buf_puts(out, "the server gets ");
+            buf_puts(out, n && rest[0] == '/' ? "\"" : "\"/");
+            buf_append(out, rest, n);
+            buf_puts(out, "\"\n");
+        }
+    } else if (rw) {
+        buf_puts(out, "then: rewrite path (the server gets the replacement when the regex "
+                      "matches)\n");
+    }
+    const struct ast_compress *cp = proxied ? a.route->compress : NULL;
     if (cp) {
         const char *with = cp->coding_bits == (RP_CODING_GZIP | RP_CODING_BR) ? "br or gzip"
                            : cp->coding_bits == RP_CODING_BR                  ? "br"

@@ -9,6 +9,7 @@
 #include "compile.h"
 #include "diag.h"
 #include "emit_c.h"
+#include "explain.h"
 #include "fmt.h"
 #include "lex.h"
 #include "rp/match.h"
@@ -460,4 +461,45 @@ T_SUITE(compiler_fmt)
     T_EQ(n, sizeof nul - 1);
     T_OK(memcmp(s, nul, sizeof nul - 1) == 0);
     free(s);
+}
+
+/* explain: after the answer, the steps the proxy runs on the exchange, in
+ * order, and the client a trusted peer names. */
+T_SUITE(compiler_explain_steps)
+{
+    static const char policy[] =
+        "listen :8080\n"
+        "backend app { server a 127.0.0.1:9001; set header X-B \"b\" }\n"
+        "forwarded { trusted [10.0.0.0/8] }\n"
+        "remove response header Server\n"
+        "route path \"/api/\" { set header X-C \"${client.ip}\"; strip prefix \"/api\"; "
+        "compress gzip br; proxy app }\n"
+        "route default { set response header X-R \"1\"; respond 200 }\n";
+    struct compilation c;
+    char *diags = NULL;
+    T_OK(compile_text(&c, policy, NULL, &diags));
+    free(diags);
+    const char *hdrs[] = {"X-Forwarded-For: 203.0.113.4"};
+    struct explain_req rq = {.method = "GET", .url = "http://x/api/users?q=1", .from = "10.1.2.3",
+                             .headers = hdrs, .n_headers = 1};
+    struct buf out = {0};
+    explain_request(&out, c.prog, &c.src, &rq);
+    buf_putc(&out, '\0');
+    const char *s = out.data;
+    T_OK(strstr(s, "client.ip 203.0.113.4, from X-Forwarded-For") != NULL);
+    const char *a = strstr(s, "then: remove response header Server");
+    const char *b = strstr(s, "then: set header X-B \"b\"");
+    const char *cc = strstr(s, "then: set header X-C \"${client.ip}\"");
+    const char *d = strstr(s, "then: strip prefix \"/api\": the server gets \"/users\"");
+    const char *e = strstr(s, "compressed with br or gzip");
+    T_OK(a && b && cc && d && e && a < b && b < cc && cc < d && d < e);
+    buf_free(&out);
+    /* A local answer: only the response actions. */
+    struct explain_req local = {.method = "GET", .url = "/other"};
+    explain_request(&out, c.prog, &c.src, &local);
+    buf_putc(&out, '\0');
+    T_OK(strstr(out.data, "then: set response header X-R \"1\"") != NULL);
+    T_OK(strstr(out.data, "then: set header") == NULL);
+    buf_free(&out);
+    compile_free(&c);
 }
