@@ -45,7 +45,7 @@ for t in $targets; do
         src="fuzz/fuzz_identity.c runtime/proxyproto.c runtime/forward.c runtime/match.c
             runtime/reqview.c runtime/compress.c runtime/edit.c runtime/filter.c runtime/buf.c
             $build/gen/runtime/http1.c"
-        extra="-lz"
+        extra="-lz -lbrotlienc"
         ;;
     frontend)
         gen "$build/gen/dsl/lexer.c" "$build/gen/dsl/grammar.c"

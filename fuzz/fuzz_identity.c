@@ -13,7 +13,8 @@
  *    (0: unchanged, -1: refused);
  *  - X-Forwarded-For: the client text, when there is one, lies inside the
  *    field and parses to the client address;
- *  - Accept-Encoding: no crash, an answer within RP_CODING_GZIP.
+ *  - Accept-Encoding: the codings accepted are gzip or br, and the one
+ *    chosen is one of them (none only when none is accepted).
  */
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -144,7 +145,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default: {
         struct rp_http1_header h = {.name = "Accept-Encoding", .name_len = 15, .value = d,
                                     .value_len = (uint32_t)n};
-        CHECK((rp_accept_codings(&h, 1) & ~RP_CODING_GZIP) == 0);
+        uint32_t ok = rp_accept_codings(&h, 1);
+        CHECK((ok & ~(RP_CODING_GZIP | RP_CODING_BR)) == 0);
+        /* The chosen coding is one, and one the client accepts. */
+        uint32_t pick = rp_accept_choose(&h, 1, RP_CODING_GZIP | RP_CODING_BR);
+        CHECK(pick == 0 || pick == RP_CODING_GZIP || pick == RP_CODING_BR);
+        CHECK((pick & ok) == pick);
+        CHECK(pick != 0 || ok == 0);
         break;
     }
     }
