@@ -63,6 +63,30 @@ static int open_listener(const struct sockaddr_storage *sa, socklen_t len, const
     return fd;
 }
 
+/* Whether another process already listens on sa. The workers' sockets share
+ * their port through SO_REUSEPORT, which would as gladly share it with a
+ * second copy of the proxy started by mistake (splitting the traffic
+ * between two versions without a word): a socket bound first without it
+ * finds out. Port 0 (any port) is never taken. */
+static bool address_taken(const struct sockaddr_storage *sa, socklen_t len)
+{
+    bool any_port = sa->ss_family == AF_INET6
+                        ? ((const struct sockaddr_in6 *)sa)->sin6_port == 0
+                        : ((const struct sockaddr_in *)sa)->sin_port == 0;
+    if (any_port)
+        return false;
+    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    int one = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* TIME_WAIT is fine */
+    if (sa->ss_family == AF_INET6)
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    bool taken = bind(fd, (const struct sockaddr *)sa, len) < 0 && errno == EADDRINUSE;
+    close(fd);
+    return taken;
+}
+
 /* Parses "host:port", ":port" or "[v6]:port". Returns 0 or -1. */
 static int parse_listen(const char *s, struct sockaddr_storage *sa, socklen_t *len)
 {
@@ -127,6 +151,11 @@ int rp_proc_listen(struct rp_proc *proc, const char *const *listen_override, uns
             return -1;
         }
         rp_sock_format(&sa, shown, sizeof shown);
+        if (address_taken(&sa, len)) {
+            rp_error("cannot listen on %s (%s): another process listens there (a second copy "
+                     "of this proxy?)", shown, where);
+            return -1;
+        }
         for (unsigned i = 0; i < proc->n_workers; i++) {
             int fd = open_listener(&sa, len, where, shown);
             if (fd < 0)
@@ -470,6 +499,18 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* SIGHUP reloads a configuration in many servers; this proxy's policy is
+ * compiled into it, so there is nothing to reload: it says so and goes on
+ * instead of dying of the default action. */
+static void sighup_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+    (void)loop;
+    (void)s;
+    (void)revents;
+    rp_warn("SIGHUP: the policy is compiled into this binary; to change it, build a new one "
+            "with rpx build and replace this process (ignored)");
+}
+
 static void signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
     (void)loop;
@@ -502,11 +543,13 @@ int rp_proc_run(struct rp_proc *proc)
     pthread_mutex_init(&main_ctx.lock, NULL);
     ev_async_init(&main_ctx.worker_done, worker_done_cb);
     ev_async_start(main_ctx.loop, &main_ctx.worker_done);
-    ev_signal sigint, sigterm;
+    ev_signal sigint, sigterm, sighup;
     ev_signal_init(&sigint, signal_cb, SIGINT);
     ev_signal_init(&sigterm, signal_cb, SIGTERM);
+    ev_signal_init(&sighup, sighup_cb, SIGHUP);
     ev_signal_start(main_ctx.loop, &sigint);
     ev_signal_start(main_ctx.loop, &sigterm);
+    ev_signal_start(main_ctx.loop, &sighup);
     /* Active health checks run here, once for the process. */
     rp_health_start(proc, main_ctx.loop);
 
@@ -523,6 +566,7 @@ int rp_proc_run(struct rp_proc *proc)
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     main_ctx.n_running = 0;
     for (unsigned i = 0; status == 0 && i < proc->n_workers; i++) {
