@@ -1,6 +1,7 @@
 /* log.c: the error log. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -14,7 +15,14 @@ void rp_log(enum rp_log_level level, const char *fmt, ...)
     if (level > rp_log_max)
         return;
     char line[1024];
-    int n = snprintf(line, sizeof line, "rpx[%d]: %s: ", (int)getpid(), level_names[level]);
+    /* An RFC 3339 time in UTC, to the millisecond, first: lines say when. */
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+    n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ rpx[%d]: %s: ",
+                  ts.tv_nsec / 1000000, (int)getpid(), level_names[level]);
     va_list ap;
     va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);

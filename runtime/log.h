@@ -10,8 +10,9 @@ enum rp_log_level { RP_LOG_ERROR, RP_LOG_WARN, RP_LOG_INFO, RP_LOG_DEBUG };
 /* The most verbose level printed; set once at start-up. */
 extern enum rp_log_level rp_log_max;
 
-/* Prints one line "rpx[pid]: LEVEL: message" to stderr, in a single write so
- * lines from several workers do not interleave. */
+/* Prints one line "2026-12-02T16:08:41.123Z rpx[pid]: LEVEL: message" (the
+ * time in UTC, RFC 3339) to stderr, in a single write so lines from several
+ * workers do not interleave. */
 void rp_log(enum rp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define rp_error(...) rp_log(RP_LOG_ERROR, __VA_ARGS__)
