@@ -5,6 +5,8 @@
 #
 #   rpx             rpx without compress: the uncompressed baseline
 #   rpx-gzip        rpx, `compress gzip { types ["text/plain"]; min 256; level L }`
+#   rpx-br          (only with -t) rpx, `compress br { ... }` (brotli, quality L),
+#                   its requests asking for br
 #   nginx-gzip      nginx, gzip on; gzip_comp_level L; gzip_types text/plain;
 #                   gzip_min_length 256; gzip_http_version 1.0; gzip_proxied
 #                   any; gzip_vary on; otherwise lib.sh's conf_nginx (upstream
@@ -77,9 +79,9 @@ for t in wrk curl gzip; do command -v $t >/dev/null || die "$t is missing (tools
 for n in ROUNDS DUR CONNS; do [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive whole number"; done
 for t in ${TARGETS//,/ }; do
     case $t in
-    rpx | rpx-gzip) ;;
+    rpx | rpx-gzip | rpx-br) ;;
     nginx | nginx-gzip | nginx-gzip-buf) command -v nginx >/dev/null || die "nginx is missing (tools/deps.sh --bench)" ;;
-    *) die "unknown target $t (rpx, rpx-gzip, nginx-gzip, nginx-gzip-buf, nginx)" ;;
+    *) die "unknown target $t (rpx, rpx-gzip, rpx-br, nginx-gzip, nginx-gzip-buf, nginx)" ;;
     esac
 done
 RUN=$(mktemp -d /tmp/rpx-compress.XXXXXX)
@@ -112,6 +114,12 @@ EOF
 if [[ ,$TARGETS, == *,rpx-gzip,* ]]; then
     "$O/bin/rpx" build "$RUN/compress.rp" -o "$RUN/rpx-gzip-proxy" >"$RUN/rpx-gzip-build.log" 2>&1 ||
         die "rpx build failed: $(tail -n 3 "$RUN/rpx-gzip-build.log")"
+fi
+# rpx-br: the same with brotli.
+sed 's/compress gzip/compress br/' "$RUN/compress.rp" >"$RUN/compress-br.rp"
+if [[ ,$TARGETS, == *,rpx-br,* ]]; then
+    "$O/bin/rpx" build "$RUN/compress-br.rp" -o "$RUN/rpx-br-proxy" >"$RUN/rpx-br-build.log" 2>&1 ||
+        die "rpx build failed: $(tail -n 3 "$RUN/rpx-br-build.log")"
 fi
 
 # nginx-gzip: lib.sh's conf_nginx (one process) plus gzip.
@@ -153,9 +161,9 @@ start()
     case $t in
     rpx) start_target rpx 1 env "${RPXENV[@]}" || die "rpx did not start"; return ;;
     nginx) start_target nginx 1 || die "nginx did not start"; return ;;
-    rpx-gzip)
+    rpx-gzip | rpx-br)
         PORT[$t]=$(free_port)
-        env "${RPXENV[@]}" "$RUN/rpx-gzip-proxy" -q -w 1 --listen "127.0.0.1:${PORT[$t]}" 2>"$RUN/$t.log" &
+        env "${RPXENV[@]}" "$RUN/$t-proxy" -q -w 1 --listen "127.0.0.1:${PORT[$t]}" 2>"$RUN/$t.log" &
         ;;
     nginx-gzip | nginx-gzip-buf)
         PORT[$t]=$(free_port)
@@ -192,6 +200,15 @@ check()
     ce=$(tr -d '\r' <"$h" | awk -F': *' 'tolower($1) == "content-encoding" { print tolower($2) }')
     want=$("$ORIGIN" gen "$n" | "$ORIGIN" crc32)
     case $t in
+    rpx-br)
+        code=$(curl -s --max-time 10 -H 'Accept-Encoding: br' -D "$h" -o /dev/null -w '%{http_code}' \
+            "http://127.0.0.1:${PORT[$t]}$path")
+        ce=$(tr -d '\r' <"$h" | awk -F': *' 'tolower($1) == "content-encoding" { print tolower($2) }')
+        [ "$ce" = br ] || die "$t $path: Content-Encoding '${ce:-none}', not br"
+        curl -s --max-time 10 -H 'Accept-Encoding: br' -o "$b" "http://127.0.0.1:${PORT[$t]}$path"
+        got=$(curl -s --max-time 10 --compressed -H 'Accept-Encoding: br' \
+            "http://127.0.0.1:${PORT[$t]}$path" | "$ORIGIN" crc32)
+        ;;
     *-gzip | *-gzip-buf)
         [ "$ce" = gzip ] || die "$t $path: Content-Encoding '${ce:-none}', not gzip: $(tr -d '\r' <"$h" | tr '\n' '|')"
         got=$(set -o pipefail; gzip -dc <"$b" | "$ORIGIN" crc32) || die "$t $path: the body does not inflate"
@@ -214,6 +231,7 @@ function done(summary, latency, requests)
         e.connect + e.read + e.write + e.timeout, e.status))
 end
 EOF
+sed 's/= "gzip"/= "br"/' "$RUN/sum.lua" >"$RUN/sum-br.lua"
 
 STARTED=$(date -u +%FT%TZ) LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in ${TARGETS//,/ }; do start "$t"; done
@@ -233,7 +251,9 @@ for r in $(seq "$ROUNDS"); do
         n=$(bytes "$s")
         for t in ${TARGETS//,/ }; do
             c0=$(cpu_ticks "$t")
-            out=$(wrk -t1 -c"$CONNS" -d"${DUR}s" --timeout 10s -s "$RUN/sum.lua" \
+            script=$RUN/sum.lua
+            [ "$t" = rpx-br ] && script=$RUN/sum-br.lua
+            out=$(wrk -t1 -c"$CONNS" -d"${DUR}s" --timeout 10s -s "$script" \
                 "http://127.0.0.1:${PORT[$t]}/$KIND/$n" 2>&1)
             c1=$(cpu_ticks "$t")
             rps=$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")
