@@ -103,6 +103,7 @@ struct rp_proxy_state {
     bool resp_stalled;        /* the server's last read took what it had */
     struct rp_steps_state steps;       /* the route's steps (steps.h) */
     bool l4;                  /* a layer 4 exchange (listen ... tcp): bytes, no heads */
+    bool up_shut;             /* the server's side was shut after the client's (half-close) */
     char pp[112];             /* a PROXY header for a fresh server connection ... */
     uint16_t pp_len, pp_sent; /* ... its length, and how much of it went */
     struct rp_body_filters *filters;   /* the response body's, or NULL: relayed as framed */

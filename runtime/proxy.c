@@ -57,6 +57,7 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 
 static void proxy_send_request(struct rp_conn *c);
 static void proxy_send_response(struct rp_conn *c);
+static void proxy_shut_upstream_when_sent(struct rp_conn *c);
 
 /* ---- head rebuilding ------------------------------------------------------- */
 
@@ -770,6 +771,7 @@ static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool p
     uint8_t pp = backend_of(c)->servers[server].proxy_protocol;
     fresh |= pp != 0 || px->l4; /* a byte stream never goes on a pooled connection */
     px->pp_len = px->pp_sent = 0;
+    px->up_shut = false;
     attempt_begin(c, server, probe);
     px->up_head->start = 0;
     px->up_blocked = false;
@@ -952,6 +954,7 @@ static void proxy_state_reset(struct rp_conn *c, uint32_t backend)
     c->handler = &proxy_handler;
     px->backend = backend;
     px->l4 = false;
+    px->up_shut = false;
     px->retried = px->resp_started = px->resp_head_parsed = false;
     px->up_blocked = c->client_blocked = px->up_eof = false;
     px->up_keep_alive = false;
@@ -1111,6 +1114,21 @@ static void proxy_send_request(struct rp_conn *c)
     px->up_blocked = pp < pp_left || (size_t)wr < head_left + px->req_ready + body;
     if (wr > 0 || pp > 0)
         proxy_arm_timer(c);
+    if (!px->up_blocked)
+        proxy_shut_upstream_when_sent(c);
+}
+
+/* After a stream's client closed its side (see proxy_client_readable) and
+ * all it sent is with the server: shut the server's side too, once. */
+static void proxy_shut_upstream_when_sent(struct rp_conn *c)
+{
+    struct rp_proxy_state *px = &c->x->px;
+    if (px->up_shut || !px->req_body.done || px->req_body.kind != RP_HTTP1_BODY_CLOSE ||
+        !px->up || px->up->connecting || px->req_ready || rp_buf_len(px->up_head) ||
+        px->pp_sent < px->pp_len)
+        return;
+    px->up_shut = true;
+    (void)rp_transport_shutdown(&px->up->tr);
 }
 
 static void proxy_client_readable(struct rp_conn *c)
@@ -1133,6 +1151,14 @@ static void proxy_client_readable(struct rp_conn *c)
     }
     for (int i = 0; i < RP_READS_PER_EVENT && c->state == RP_CONN_PROXYING; i++) {
         ssize_t n = rp_conn_read(c);
+        if (n == 0 && px->req_body.kind == RP_HTTP1_BODY_CLOSE) {
+            /* A tunnel's or a layer 4 stream's client closed its side: what
+             * it sent still goes on, then the server's side is shut, and
+             * the server's answer still comes back (a half-close). */
+            px->req_body.done = true;
+            proxy_shut_upstream_when_sent(c);
+            break;
+        }
         if (n == -2 || n == 0) {
             /* The client went away in the middle of its body. */
             rp_conn_close(c);

@@ -47,3 +47,27 @@ got=$(raw_request "$p_dead" 'hello' 2>/dev/null | head -c 100)
 check_eq "tcp: a dead backend closes the connection, no HTTP answer" "$got" ""
 check_eq "tcp: the HTTP listener beside them works" "$(hcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p_http/bytes/1")" 200
 check "proxy 'tcp' stops on SIGTERM with exit 0" stop_proxy tcp
+
+# Half-close: a client that shuts its side after sending still gets
+# everything the server answers (the server's side is shut after the bytes).
+check "half-close policy compiles" build_proxy tcphalf "
+listen :8080 tcp proxy echo
+backend echo { server e 127.0.0.1:$(cat "$AREA_DIR/echo.port") }"
+p=$(start_proxy tcphalf -w 1)
+got=$(python3 - "$p" <<'PY'
+import os, socket, sys
+data = os.urandom(300000)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    got += d
+print("same" if got == data else "differ %d" % len(got))
+PY
+)
+check_eq "tcp half-close: all the echoes come back after the client's FIN" "$got" same
+check "proxy 'tcphalf' stops on SIGTERM with exit 0" stop_proxy tcphalf
