@@ -171,18 +171,14 @@ static void ex_view(struct ex_req *v, const struct explain_req *rq, const struct
         v->query_len = strlen(q + 1);
     }
     /* the path as the proxy routes it (runtime/conn.c uses the same function) */
-    if (rp_path_needs_normalizing(v->path, v->path_len)) {
-        int n = v->path_len <= sizeof v->path_buf
-                    ? rp_path_normalize(v->path, v->path_len, v->path_buf)
-                    : -1;
-        v->refused = n < 0;
-        if (n >= 0) {
-            v->path_changed = (size_t)n != v->path_len || memcmp(v->path, v->path_buf, (size_t)n);
-            v->path = v->path_buf;
-            v->path_len = (size_t)n;
-        }
-    } else {
-        v->refused = rp_path_has_dot_segment(v->path, v->path_len);
+    int n = v->path_len <= sizeof v->path_buf
+                ? rp_path_normalize(v->path, v->path_len, v->path_buf)
+                : -1;
+    v->refused = n < 0;
+    if (n >= 0) {
+        v->path_changed = (size_t)n != v->path_len || memcmp(v->path, v->path_buf, (size_t)n);
+        v->path = v->path_buf;
+        v->path_len = (size_t)n;
     }
     const char *ip = rq->from ? rq->from : "127.0.0.1";
     unsigned char v4[4];

@@ -556,7 +556,6 @@ static int request_view(struct rp_conn *c, struct rp_request_view *v)
     rp_ip_from_sockaddr(&c->peer, x->client_ip);
     x->peer_trusted = false;
     x->client_text = NULL;
-    x->id_len = 0;
     if (fw && fw->n_trusted) {
         x->peer_trusted = rp_forward_client(fw, x->client_ip, req->headers, req->n_headers,
                                             x->client_ip, &x->client_text, &x->client_text_len);

@@ -66,18 +66,12 @@ static bool test_view(const struct rp_program *p, const struct rp_test_def *t,
         v->query_len = (uint32_t)strlen(q + 1);
     }
     /* the path as the proxy routes it (conn.c uses the same function) */
-    bool ok = true;
-    if (rp_path_needs_normalizing(v->path, v->path_len)) {
-        int len = v->path_len <= TEST_PATH_MAX
-                      ? rp_path_normalize(v->path, v->path_len, path_buf)
-                      : -1;
-        ok = len >= 0;
-        if (ok) {
-            v->path = path_buf;
-            v->path_len = (uint32_t)len;
-        }
-    } else {
-        ok = !rp_path_has_dot_segment(v->path, v->path_len);
+    int len = v->path_len <= TEST_PATH_MAX ? rp_path_normalize(v->path, v->path_len, path_buf)
+                                           : -1;
+    bool ok = len >= 0;
+    if (ok) {
+        v->path = path_buf;
+        v->path_len = (uint32_t)len;
     }
     const char *ip = t->client_ip ? t->client_ip : "127.0.0.1";
     unsigned char v4[4];

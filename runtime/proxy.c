@@ -970,10 +970,22 @@ static void proxy_state_reset(struct rp_conn *c, uint32_t backend)
     memset(&px->req_body, 0, sizeof px->req_body);
 }
 
+/* The exchange's buffers: the server's request head, and the client's
+ * head (emptied). False after failing the exchange (no memory). */
+static bool proxy_get_buffers(struct rp_conn *c)
+{
+    struct rp_buf_pool *pool = &c->w->bufs;
+    if (!(c->x->px.up_head = rp_buf_get(pool)) || !(c->out || (c->out = rp_buf_get(pool)))) {
+        proxy_fail(c, 503);
+        return false;
+    }
+    c->out->start = c->out->end = 0;
+    return true;
+}
+
 void rp_proxy_start_tcp(struct rp_conn *c, uint32_t backend)
 {
     struct rp_proxy_state *px = &c->x->px;
-    struct rp_worker *w = c->w;
     proxy_state_reset(c, backend);
     /* Layer 4: no heads either way; the client's bytes and the server's are
      * streams that end when their sender closes. */
@@ -990,11 +1002,8 @@ void rp_proxy_start_tcp(struct rp_conn *c, uint32_t backend)
     const struct rp_backend_def *be = backend_of(c);
     if (be->balance == RP_BALANCE_HASH && be->hash_key == RP_HASH_CLIENT_IP)
         px->hash = rp_hash64(c->x->client_ip, 16, 0);
-    if (!(px->up_head = rp_buf_get(&w->bufs)) || !(c->out || (c->out = rp_buf_get(&w->bufs)))) {
-        proxy_fail(c, 503);
+    if (!proxy_get_buffers(c))
         return;
-    }
-    c->out->start = c->out->end = 0;
     proxy_dispatch(c, 0, true);
 }
 
@@ -1007,7 +1016,6 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     c->idempotent = idempotent_method(req);
     /* The request head phase of the route's steps, while the head is there. */
     uint32_t route = c->x->decision.route;
-    px->steps.steps = NULL;
     struct rp_head_edit req_edit, *req_editp = NULL;
     if (route < w->prog->n_routes && w->prog->routes[route].steps) {
         struct rp_request_view view;
@@ -1020,7 +1028,6 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
                                     .backend_headers = w->prog->backends[backend].headers};
         rp_steps_request(&px->steps, w->prog->routes[route].steps, req, &rc, &req_edit);
     }
-    memset(&px->req_body, 0, sizeof px->req_body);
     px->req_body.kind = req->body;
     px->req_body.left = req->content_length;
     px->req_body.done = req->body == RP_HTTP1_BODY_NONE;
@@ -1036,11 +1043,8 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     if (rt->retry_tokens < RP_RETRY_RESERVE)
         rt->retry_tokens += 0.1;
 
-    if (!(px->up_head = rp_buf_get(&w->bufs)) || !(c->out || (c->out = rp_buf_get(&w->bufs)))) {
-        proxy_fail(c, 503);
+    if (!proxy_get_buffers(c))
         return;
-    }
-    c->out->start = c->out->end = 0;
     if (build_request_head(c, req_editp) < 0) {
         c->in->start += head_len;
         proxy_fail(c, 431);

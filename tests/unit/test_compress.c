@@ -529,3 +529,23 @@ T_SUITE(brotli_filter)
     free(out);
     free(plain);
 }
+
+/* A runtime refuses a program with a step kind it does not know (built for
+ * a newer runtime), naming the route; known kinds pass. */
+T_SUITE(steps_unknown)
+{
+    static const struct rp_compress_def cd = {.codings = RP_CODING_GZIP};
+    static const struct rp_step good[] = {{RP_STEP_COMPRESS, &cd},
+                                          {RP_STEP_BACKEND_HEADERS, NULL},
+                                          {RP_STEP_END, NULL}};
+    static const struct rp_step bad[] = {{(enum rp_step_kind)99, &cd}, {RP_STEP_END, NULL}};
+    static const struct rp_step no_arg[] = {{RP_STEP_HEADERS, NULL}, {RP_STEP_END, NULL}};
+    struct rp_route_def routes[3] = {{.where = "a", .steps = good}, {.where = "b"},
+                                     {.where = "c", .steps = bad}};
+    struct rp_program prog = {.n_routes = 3, .routes = routes};
+    T_EQ(rp_steps_unknown(&prog), 2);
+    routes[2].steps = no_arg;
+    T_EQ(rp_steps_unknown(&prog), 2);
+    routes[2].steps = NULL;
+    T_EQ(rp_steps_unknown(&prog), RP_NO_ROUTE);
+}

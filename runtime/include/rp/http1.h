@@ -224,17 +224,11 @@ static inline int rp_path_check(const char *p, size_t n)
     return 0;
 }
 
-/* Whether rp_path_normalize could change the path: it has an escape or a
- * "//". Most paths have neither and are used as received. */
+/* Whether rp_path_normalize could change the path (rp_path_check's 1): it
+ * has an escape or a "//". */
 static inline bool rp_path_needs_normalizing(const char *p, size_t n)
 {
-    if (memchr(p, '%', n))
-        return true;
-    for (const char *s = memchr(p, '/', n); s && s + 1 < p + n;
-         s = memchr(s + 1, '/', (size_t)(p + n - s - 1)))
-        if (s[1] == '/')
-            return true;
-    return false;
+    return rp_path_check(p, n) > 0;
 }
 
 static inline int rp_hex_digit(char c)
