@@ -1118,7 +1118,8 @@ static void proxy_send_request(struct rp_conn *c)
     px->up_blocked = pp < pp_left || (size_t)wr < head_left + px->req_ready + body;
     if (wr > 0 || pp > 0)
         proxy_arm_timer(c);
-    if (!px->up_blocked)
+    /* Only streams (tunnels, layer 4) half-close: HTTP exchanges skip the call. */
+    if (!px->up_blocked && px->req_body.kind == RP_HTTP1_BODY_CLOSE && px->req_body.done)
         proxy_shut_upstream_when_sent(c);
 }
 
