@@ -28,7 +28,18 @@ OPT      ?= -O2 -g
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CFLAGS_ALL  = $(CSTD) $(OPT) $(WARN) $(SANFLAGS) -MMD -MP $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
-RUNTIME_LIBS := -lev -lz -lbrotlienc -lpthread
+# BoringSSL: Debian's headers (android-libboringssl-dev); its static
+# libraries when tools/boringssl-static.sh has built them (a proxy that
+# needs no BoringSSL on the machine it runs on), else the shared ones.
+BORINGSSL_INC    ?= /usr/include/android
+BORINGSSL_STATIC ?= /var/cache/rpx/boringssl/lib
+BORINGSSL_SHARED ?= /usr/lib/x86_64-linux-gnu/android
+ifneq ($(wildcard $(BORINGSSL_STATIC)/libssl.a),)
+BORINGSSL_LIBS := $(BORINGSSL_STATIC)/libssl.a $(BORINGSSL_STATIC)/libcrypto.a
+else
+BORINGSSL_LIBS := -L$(BORINGSSL_SHARED) -Wl,-rpath,$(BORINGSSL_SHARED) -lssl -lcrypto
+endif
+RUNTIME_LIBS := -lev -lz -lbrotlienc $(BORINGSSL_LIBS) -lpthread
 
 ifeq ($(V),0)
 Q = @
@@ -103,6 +114,11 @@ $(O)/obj/runtime/%.o: runtime/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(RUNTIME_INC) -c -o $@ $<
 
+# Only tls.c sees BoringSSL's headers.
+$(O)/obj/runtime/tls.o: runtime/tls.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(RUNTIME_INC) -isystem $(BORINGSSL_INC) -c -o $@ $<
+
 $(O)/obj/gen/runtime/%.o: $(O)/gen/runtime/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(RUNTIME_INC) -c -o $@ $<
@@ -116,7 +132,7 @@ $(O)/obj/tests/%.o: tests/%.c
 # `rpx explain`); the archive contributes only the objects it needs.
 $(RPX): $(COMPILER_OBJ) $(LIBRPX)
 	@mkdir -p $(@D)
-	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(BORINGSSL_LIBS) -lpthread
 
 $(LIBRPX): $(RUNTIME_OBJ)
 	@mkdir -p $(@D)
@@ -131,9 +147,11 @@ $(O)/lib/rpx/std/%.rp: stdlib/%.rp
 	@mkdir -p $(@D)
 	$(Q)cp $< $@
 
-# Written when the Makefile (which holds RUNTIME_LIBS) changes, and then only
-# when its content does, so proxies are not rebuilt for nothing.
-$(LINKFLAGS): Makefile
+# Checked on every make (RUNTIME_LIBS depends on the Makefile and on whether
+# BoringSSL's static libraries are there), rewritten only when its content
+# changes, so proxies are not rebuilt for nothing.
+.PHONY: FORCE
+$(LINKFLAGS): FORCE
 	@mkdir -p $(@D)
 	$(Q)echo '$(SANFLAGS) $(RUNTIME_LIBS)' > $@.tmp && \
 	    (cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; touch $@)

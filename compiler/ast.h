@@ -66,11 +66,40 @@ struct ast_stmt {
     struct ast_arg *args;
 };
 
+/* One `cert "C" key "K" [ocsp "O"]` of a tls block, checked: absolute
+ * paths, what the certificate holds. */
+struct ast_tls_pair {
+    struct ast_tls_pair *next;
+    struct span at;   /* the statement's `cert` */
+    const char *cert, *key, *ocsp; /* absolute; ocsp NULL if none */
+    const char *names; /* the certificate's DNS names, space-separated */
+    bool ecdsa;
+};
+
+/* A listener's `tls { }`, checked (check_tls.c). */
+struct ast_tls {
+    struct span at; /* the `tls` option */
+    struct ast_tls_pair *pairs;
+    uint32_t n_pairs;
+    uint16_t min_version, max_version; /* 0: the runtime's default */
+    const char *ciphers, *curves;      /* NULL: the runtime's default */
+    char alpn[64];                     /* wire format */
+    uint32_t alpn_len;
+    const char *client_ca;             /* absolute, or NULL */
+    int verify;                        /* enum rp_tls_verify */
+    uint32_t ticket_rotate_s, session_cache, session_timeout_s;
+    const char *ticket_key_file;       /* absolute, or NULL */
+};
+
 struct ast_listen {
     struct ast_listen *next;
     struct span kw; /* `listen` */
     struct ast_addr addr;
     struct ast_arg *opts; /* options after the address */
+    struct ast_stmt *stmts; /* the block's statements (`tls { ... }`) */
+    struct ast_stmt **stmts_tail;
+    bool has_block;
+    struct ast_tls *tls;  /* checked `tls`; NULL: plain */
     uint32_t max_conns;   /* checked `max_conns N`; 0: none */
     bool proxy_protocol;  /* checked `proxy_protocol` */
     struct span tcp_backend_name; /* `tcp proxy NAME`: layer 4; len 0 if not */

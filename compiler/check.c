@@ -286,7 +286,7 @@ static const struct unit size_units[] = {
 
 /* A duration in milliseconds, 1ms..24d; zero is refused: every duration here
  * bounds a wait, and a wait of zero would fail everything. */
-static bool check_duration(struct check *c, const struct ast_arg *a, const char *what,
+bool check_duration(struct check *c, const struct ast_arg *a, const char *what,
                            uint32_t *ms)
 {
     uint64_t v;
@@ -318,7 +318,7 @@ static bool check_size(struct check *c, const struct ast_arg *a, const char *wha
 }
 
 /* A plain integer in lo..hi. */
-static bool check_int(struct check *c, const struct ast_arg *a, const char *what, uint32_t lo,
+bool check_int(struct check *c, const struct ast_arg *a, const char *what, uint32_t lo,
                       uint32_t hi, uint32_t *out)
 {
     if (a->bad)
@@ -576,18 +576,25 @@ static void check_settings(struct check *c)
 /* `listen ADDRESS [max_conns N] [proxy_protocol]`. */
 static void check_listen_opts(struct check *c, struct ast_listen *l)
 {
-    static const char *const opts[] = {"max_conns", "proxy_protocol", "tcp"};
+    static const char *const opts[] = {"max_conns", "proxy_protocol", "tcp", "tls"};
+    const struct ast_arg *tls = NULL;
     for (const struct ast_arg *a = l->opts; a; a = a->next) {
         if (a->kind != AST_ARG_WORD) {
             diag_error(c->diag, a->tok, "unexpected '%.*s': the form is 'listen ADDRESS "
-                       "[max_conns N] [proxy_protocol] [tcp proxy BACKEND]'", arg_len(a),
-                       text_at(c, a->tok));
+                       "[max_conns N] [proxy_protocol] [tcp proxy BACKEND] [tls { ... }]'",
+                       arg_len(a), text_at(c, a->tok));
             return;
         }
-        int k = word_index(c, a->tok, opts, 3);
+        int k = word_index(c, a->tok, opts, 4);
         if (k < 0) {
-            check_unknown(c, a->tok, "listen option", opts, 3);
+            check_unknown(c, a->tok, "listen option", opts, 4);
             return;
+        }
+        if (k == 3) {
+            if (tls)
+                diag_error(c->diag, a->tok, "tls is already set for this listener");
+            tls = a;
+            continue;
         }
         if (k == 2) {
             /* `tcp proxy BACKEND`: bytes both ways, no HTTP (layer 4). */
@@ -623,6 +630,7 @@ static void check_listen_opts(struct check *c, struct ast_listen *l)
         if (!check_int(c, a, "max_conns", 1, 10000000, &l->max_conns))
             return;
     }
+    check_listen_tls(c, l, tls);
 }
 
 static void check_listeners(struct check *c)
@@ -2242,6 +2250,7 @@ bool check_program(struct ast_program *prog, const struct src *s, struct diag *d
     check_acls(&c);
     check_tcp_listeners(&c, &backends);
     check_routes(&c, &backends);
+    check_tls_hosts(&c);
     check_header_stmts(&c);
     check_answer_files(&c);
     check_tests(&c, &backends);

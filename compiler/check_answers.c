@@ -35,13 +35,10 @@ static const char *type_of(const char *path)
     return "application/octet-stream";
 }
 
-/* Reads PATH, relative to the policy file that names it (at), into the
- * arena. Returns false after reporting why not. */
-static bool read_body(struct check *c, struct span at, const char *path, const char **body,
-                      size_t *len, const char **ctype)
+void policy_file_path(const struct check *c, struct span at, const char *path, char *full,
+                      char *shown, size_t size)
 {
     const struct src_file *f = &c->src->files[src_file_of(c->src, at.off)];
-    char full[4096], shown[4096];
     /* Opened beside the policy's real file; named in messages beside the
      * policy as it was named. */
     const char *bases[2] = {f->real ? f->real : f->name, f->name};
@@ -49,10 +46,19 @@ static bool read_body(struct check *c, struct span at, const char *path, const c
     for (int i = 0; i < 2; i++) {
         const char *slash = strrchr(bases[i], '/');
         if (path[0] == '/' || !slash)
-            snprintf(outs[i], sizeof full, "%s", path);
+            snprintf(outs[i], size, "%s", path);
         else
-            snprintf(outs[i], sizeof full, "%.*s/%s", (int)(slash - bases[i]), bases[i], path);
+            snprintf(outs[i], size, "%.*s/%s", (int)(slash - bases[i]), bases[i], path);
     }
+}
+
+/* Reads PATH, relative to the policy file that names it (at), into the
+ * arena. Returns false after reporting why not. */
+static bool read_body(struct check *c, struct span at, const char *path, const char **body,
+                      size_t *len, const char **ctype)
+{
+    char full[4096], shown[4096];
+    policy_file_path(c, at, path, full, shown, sizeof full);
     FILE *fp = fopen(full, "rb");
     if (!fp) {
         diag_error(c->diag, at, "cannot read '%s': %s", shown, strerror(errno));

@@ -31,6 +31,19 @@ int word_index(const struct check *c, struct span s, const char *const *words, s
 void check_unknown(struct check *c, struct span at, const char *what,
                    const char *const *words, size_t n);
 
+/* A duration in milliseconds (1ms..24d), reported when it is not one. */
+bool check_duration(struct check *c, const struct ast_arg *a, const char *what, uint32_t *ms);
+
+/* A plain integer in lo..hi, reported when it is not one. */
+bool check_int(struct check *c, const struct ast_arg *a, const char *what, uint32_t lo,
+               uint32_t hi, uint32_t *out);
+
+/* A file named in the policy, relative to the policy file that names it
+ * (at): the path to open (full) and the path to show in messages (shown,
+ * relative as the policy was named). */
+void policy_file_path(const struct check *c, struct span at, const char *path, char *full,
+                      char *shown, size_t size);
+
 /* The statement's arguments must be exactly n (reported otherwise). */
 bool check_nargs(struct check *c, struct span kw, const struct ast_arg *args, unsigned n,
                  const char *usage);
@@ -47,6 +60,11 @@ uint32_t check_regex(struct check *c, struct span tok, const char *pat, size_t l
  * and one top-level `error STATUS... file "PATH"|"TEXT"` statement. */
 void check_answer_files(struct check *c);
 void check_error_page(struct check *c, const struct ast_stmt *st);
+
+/* check_tls.c: each listener's `tls` option and block, certificates read
+ * and judged; then route hosts no certificate covers. */
+void check_listen_tls(struct check *c, struct ast_listen *l, const struct ast_arg *tls_opt);
+void check_tls_hosts(struct check *c);
 
 /* check_headers.c: top-level and route `set|add|remove [response] header`
  * statements, into prog->hdr_actions and each route's. */

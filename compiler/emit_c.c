@@ -143,11 +143,78 @@ static void emit_settings(struct emit *e, const struct ast_program *p)
     buf_free(&f);
 }
 
+static void emit_opt_string(struct buf *b, const char *field, const char *s)
+{
+    if (!s)
+        return;
+    buf_printf(b, "    .%s = ", field);
+    emit_string(b, s, strlen(s), 4);
+    buf_puts(b, ",\n");
+}
+
+/* A listener's `tls { }`: its pairs and settings (rp_tls_def). */
+static void emit_tls(struct emit *e, const struct ast_listen *l, unsigned i)
+{
+    struct buf *b = &e->tables;
+    const struct ast_tls *t = l->tls;
+    buf_printf(b, "static const struct rp_tls_pair rpg_tls_pairs_%u[] = {\n", i);
+    for (const struct ast_tls_pair *p = t->pairs; p; p = p->next) {
+        buf_puts(b, "    {.where = ");
+        emit_where(e, b, p->at);
+        buf_puts(b, ",\n     .cert = ");
+        emit_string(b, p->cert, strlen(p->cert), 5);
+        buf_puts(b, ",\n     .key = ");
+        emit_string(b, p->key, strlen(p->key), 5);
+        if (p->ocsp) {
+            buf_puts(b, ",\n     .ocsp = ");
+            emit_string(b, p->ocsp, strlen(p->ocsp), 5);
+        }
+        buf_puts(b, "},\n");
+    }
+    buf_puts(b, "};\n\n");
+    buf_printf(b, "static const struct rp_tls_def rpg_tls_%u = {\n    .where = ", i);
+    emit_where(e, b, t->at);
+    buf_printf(b, ",\n    .n_pairs = %u,\n    .pairs = rpg_tls_pairs_%u,\n", t->n_pairs, i);
+    if (t->min_version)
+        buf_printf(b, "    .min_version = 0x%04x,\n    .max_version = 0x%04x,\n",
+                   t->min_version, t->max_version);
+    emit_opt_string(b, "ciphers", t->ciphers);
+    emit_opt_string(b, "curves", t->curves);
+    /* ALPN: http/1.1 unless the block says otherwise. */
+    const char *alpn = t->alpn_len ? t->alpn : "\x08http/1.1";
+    size_t alpn_len = t->alpn_len ? t->alpn_len : 9;
+    buf_puts(b, "    .alpn = ");
+    emit_string(b, alpn, alpn_len, 4);
+    buf_printf(b, ",\n    .alpn_len = %zu,\n", alpn_len);
+    emit_opt_string(b, "client_ca", t->client_ca);
+    if (t->client_ca)
+        buf_printf(b, "    .verify = %s,\n",
+                   t->verify == RP_TLS_VERIFY_OPTIONAL   ? "RP_TLS_VERIFY_OPTIONAL"
+                   : t->verify == RP_TLS_VERIFY_REQUIRED ? "RP_TLS_VERIFY_REQUIRED"
+                                                         : "RP_TLS_VERIFY_NONE");
+    if (t->ticket_rotate_s == UINT32_MAX)
+        buf_puts(b, "    .no_tickets = true,\n");
+    else
+        buf_printf(b, "    .ticket_rotate_s = %u,\n",
+                   t->ticket_rotate_s ? t->ticket_rotate_s : 3600);
+    emit_opt_string(b, "ticket_key_file", t->ticket_key_file);
+    buf_printf(b, "    .session_cache = %u,\n",
+               t->session_cache == UINT32_MAX ? 0 : t->session_cache ? t->session_cache : 20480);
+    buf_printf(b, "    .session_timeout_s = %u,\n",
+               t->session_timeout_s ? t->session_timeout_s : 3600);
+    buf_puts(b, "};\n\n");
+}
+
 static void emit_listeners(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->tables;
+    unsigned i = 0;
+    for (const struct ast_listen *l = p->listens; l; l = l->next, i++)
+        if (l->tls)
+            emit_tls(e, l, i);
     buf_puts(b, "static const struct rp_listener_def rpg_listeners[] = {\n");
-    for (const struct ast_listen *l = p->listens; l; l = l->next) {
+    i = 0;
+    for (const struct ast_listen *l = p->listens; l; l = l->next, i++) {
         struct buf what = {0};
         buf_puts(&what, "listen ");
         buf_append(&what, emit_text(e, l->addr.tok), l->addr.tok.len);
@@ -164,6 +231,8 @@ static void emit_listeners(struct emit *e, const struct ast_program *p)
             buf_puts(b, ", .proxy_protocol = true");
         if (l->tcp_backend)
             buf_printf(b, ", .tcp = true, .tcp_backend = %u", l->tcp_backend->index);
+        if (l->tls)
+            buf_printf(b, ", .tls = &rpg_tls_%u", i);
         buf_puts(b, "},\n");
     }
     buf_puts(b, "};\n\n");

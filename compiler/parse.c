@@ -271,9 +271,30 @@ void parse_listen(struct parse_ctx *p, const struct lex_token *kw, const struct 
     l->kw = tok_span(kw);
     l->addr.tok = tok_span(addr);
     l->opts = opts;
+    l->stmts_tail = &l->stmts;
     *p->prog->listens_tail = l;
     p->prog->listens_tail = &l->next;
     p->prog->n_listens++;
+    p->cur_listen = l;
+}
+
+void parse_listen_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
+{
+    struct ast_listen *l = p->cur_listen;
+    if (!l)
+        return;
+    struct ast_stmt *st = arena_alloc(p->arena, sizeof *st);
+    st->kw = tok_span(kw);
+    st->args = args;
+    *l->stmts_tail = st;
+    l->stmts_tail = &st->next;
+}
+
+void parse_listen_end(struct parse_ctx *p)
+{
+    if (p->cur_listen)
+        p->cur_listen->has_block = true;
+    p->cur_listen = NULL;
 }
 
 void parse_backend_begin(struct parse_ctx *p, const struct lex_token *kw,

@@ -36,6 +36,7 @@ struct parse_ctx {
     struct diag *diag;
     struct ast_program *prog;
     struct ast_backend *cur_backend; /* inside `backend NAME { }` */
+    struct ast_listen *cur_listen;   /* the last `listen`, whose block may follow */
     struct ast_server *cur_server;   /* the server whose options follow */
     struct ast_route *cur_route;     /* inside `route ... { }` */
     struct ast_compress *cur_compress; /* the last `compress` begun */
@@ -69,6 +70,8 @@ void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t);
 void parse_stack_overflow(struct parse_ctx *p);
 void parse_listen(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *addr,
                   struct ast_arg *opts);
+void parse_listen_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
+void parse_listen_end(struct parse_ctx *p);
 void parse_backend_begin(struct parse_ctx *p, const struct lex_token *kw,
                          const struct lex_token *name);
 void parse_backend_end(struct parse_ctx *p);

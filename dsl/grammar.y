@@ -77,7 +77,8 @@ items ::= items item.
 item ::= SEMI.
 item ::= error SEMI.                                { PARSE_RESYNCED; }
 item ::= error LBRACE skipped RBRACE.               { PARSE_RESYNCED; }
-item ::= LISTEN(K) ADDR(A) args(O) SEMI.            { parse_listen(p, &K, &A, O); }
+item ::= listen_head SEMI.
+item ::= listen_head LBRACE lstmts RBRACE.          { parse_listen_end(p); }
 item ::= backend_head LBRACE bstmts RBRACE.         { parse_backend_end(p); }
 item ::= route_head matchers LBRACE actions RBRACE. { parse_route_end(p); }
 item ::= ACL(K) ID(N) EQ expr(E) SEMI.              { parse_acl(p, &K, &N, E); }
@@ -123,6 +124,16 @@ ref(A) ::= ID(O) DOT ID(F) LBRACKET STRING(K) RBRACKET(R). { A = parse_ref(p, &O
 list(A) ::= .                                       { A = NULL; }
 list(A) ::= arg(X).                                 { A = X; }
 list(A) ::= list(L) COMMA arg(X).                   { A = parse_arg_append(L, X); }
+
+/* `listen ADDR [options] [tls { cert ...; protocols ...; }]` */
+listen_head ::= LISTEN(K) ADDR(A) args(O).          { parse_listen(p, &K, &A, O); }
+
+lstmts ::= .
+lstmts ::= lstmts lstmt.
+
+lstmt ::= SEMI.
+lstmt ::= error SEMI.                               { PARSE_RESYNCED; }
+lstmt ::= ID(K) args(A) SEMI.                       { parse_listen_stmt(p, &K, A); }
 
 backend_head ::= BACKEND(K) ID(N).                  { parse_backend_begin(p, &K, &N); }
 

@@ -272,6 +272,9 @@ again:
             kind = lex_keyword((const char *)tok, (size_t)(YYCURSOR - tok));
             goto token;
         }
+        /* Versioned names are words: tls1.3, http/1.1 (a protocol, an
+         * ALPN id). */
+        ident ("." dec)+ | ident "/" dec ("." dec)* { kind = TK_ID; goto token; }
 
         "{"  { kind = TK_LBRACE; goto token; }
         "}"  {

@@ -16,17 +16,20 @@
 #include "rp/match.h"
 #include "reason.h"
 #include "sock.h"
+#include "tls.h"
 #include "worker.h"
 
 static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void conn_process(struct rp_conn *c);
 static void exchange_end(struct rp_conn *c, const char *how);
+static void conn_begin(struct rp_conn *c);
+static void conn_handshake(struct rp_conn *c);
 static void trusted_request_id(struct rp_exchange *x);
 
 void rp_conn_want(struct rp_conn *c, int events)
 {
-    rp_io_want(c->w->loop, &c->io, events);
+    rp_transport_want(c->w->loop, &c->io, &c->tr, events);
 }
 
 void rp_conn_set_timer(struct rp_conn *c, double seconds)
@@ -130,7 +133,26 @@ void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *pe
         }
         c->proxy_header = true;
     }
-    if (listener < prog->n_listeners && prog->listeners[listener].tcp) {
+    if (listener < prog->n_listeners && prog->listeners[listener].tls) {
+        if (rp_tls_server(&c->tr, listener) < 0) {
+            rp_conn_close(c);
+            return;
+        }
+        /* The handshake runs under the header timeout: a client that
+         * stalls in it is closed like one that stalls in its head. */
+        c->state = RP_CONN_HANDSHAKE;
+        conn_handshake(c);
+        return;
+    }
+    conn_begin(c);
+}
+
+/* A connection is ready for its protocol (after TLS's handshake, if any). */
+static void conn_begin(struct rp_conn *c)
+{
+    struct rp_worker *w = c->w;
+    const struct rp_program *prog = w->prog;
+    if (c->listener < prog->n_listeners && prog->listeners[c->listener].tcp) {
         /* Layer 4: the connection is one exchange, bytes to a server. */
         if (!(c->x = exchange_get(w))) {
             rp_conn_close(c);
@@ -138,18 +160,42 @@ void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *pe
         }
         c->x->rec = (struct rp_exchange_record){
             .open = true, .t_start = ev_now(w->loop), .route = RP_NO_ROUTE,
-            .backend = (int32_t)prog->listeners[listener].tcp_backend, .server = -1};
+            .backend = (int32_t)prog->listeners[c->listener].tcp_backend, .server = -1};
         c->x->decision.route = RP_NO_ROUTE;
         c->x->id_len = 0;
         c->x->peer_trusted = false;
         c->x->client_text = NULL;
-        rp_ip_from_sockaddr(peer, c->x->client_ip);
-        w->start_tcp(c, prog->listeners[listener].tcp_backend);
+        rp_ip_from_sockaddr(&c->peer, c->x->client_ip);
+        w->start_tcp(c, prog->listeners[c->listener].tcp_backend);
         return;
     }
     /* With TCP_DEFER_ACCEPT the request is usually there already: read it
      * now rather than after another trip through epoll. */
     conn_io_cb(w->loop, &c->io, EV_READ);
+}
+
+static void conn_handshake(struct rp_conn *c)
+{
+    int want;
+    const char *why = "";
+    int r = rp_tls_handshake(&c->tr, &want, &why);
+    if (r < 0) {
+        if (rp_log_max >= RP_LOG_DEBUG) {
+            uint32_t n;
+            const char *peer = rp_conn_peer_text(c, &n);
+            rp_debug("tls handshake with %.*s failed: %s", (int)n, peer, why);
+        }
+        rp_conn_close(c);
+        return;
+    }
+    if (r == 0) {
+        rp_conn_want(c, (want & RP_TLS_WANT_READ ? EV_READ : 0) |
+                            (want & RP_TLS_WANT_WRITE ? EV_WRITE : 0));
+        return;
+    }
+    c->state = RP_CONN_IDLE;
+    rp_conn_want(c, EV_READ);
+    conn_begin(c);
 }
 
 void rp_conn_close(struct rp_conn *c)
@@ -164,7 +210,7 @@ void rp_conn_close(struct rp_conn *c)
                                                    : "closed while answering");
     ev_io_stop(w->loop, &c->io);
     ev_timer_stop(w->loop, &c->timer);
-    close(c->tr.fd);
+    rp_transport_close(&c->tr);
     atomic_fetch_sub_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&w->proc->listener_conns[c->listener], 1, memory_order_relaxed);
     rp_buf_put(&w->bufs, c->in);
@@ -207,7 +253,7 @@ void rp_conn_free_closed(struct rp_worker *w)
 
 bool rp_conn_close_if_idle(struct rp_conn *c)
 {
-    if (c->state != RP_CONN_IDLE)
+    if (c->state != RP_CONN_IDLE && c->state != RP_CONN_HANDSHAKE)
         return false;
     rp_conn_close(c);
     return true;
@@ -541,6 +587,7 @@ static int request_view(struct rp_conn *c, struct rp_request_view *v)
     v->query_len = req->query_len;
     v->headers = req->headers;
     v->n_headers = req->n_headers;
+    v->tls = c->tr.tls;
     /* Host is matched without its port and case-insensitively: lower-case
      * it once here so generated matchers compare bytes. */
     int n = rp_host_key(req->host ? req->host : "", req->host_len, c->x->host_lc,
@@ -875,6 +922,10 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
         conn_linger_read(c);
         return;
     }
+    if (c->state == RP_CONN_HANDSHAKE) {
+        conn_handshake(c);
+        return;
+    }
     if (revents & EV_WRITE) {
         rp_conn_client_write(c);
         return;
@@ -913,6 +964,7 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         c->handler->timeout(c);
         return;
     case RP_CONN_IDLE:
+    case RP_CONN_HANDSHAKE:
     case RP_CONN_RESPONDING:
     case RP_CONN_LINGER:
     case RP_CONN_CLOSED:

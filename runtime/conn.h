@@ -32,6 +32,7 @@ enum rp_conn_state {
     RP_CONN_PROXYING,   /* an exchange handler (c->handler) has the exchange */
     RP_CONN_LINGER,     /* our side shut; discarding what the client still sends */
     RP_CONN_CLOSED,     /* closed; freed after the current callbacks */
+    RP_CONN_HANDSHAKE,  /* TLS: the handshake, before any request */
 };
 
 struct rp_conn;

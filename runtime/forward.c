@@ -137,7 +137,8 @@ int rp_forward_write(struct rp_buf *b, const struct rp_forward_ctx *fc)
                                      (int)fc->peer_len, fc->peer);
             }
             if ((send & RP_FWD_PROTO) && n < fc->cache_size)
-                n += (size_t)snprintf(c + n, fc->cache_size - n, "X-Forwarded-Proto: http\r\n");
+                n += (size_t)snprintf(c + n, fc->cache_size - n, "X-Forwarded-Proto: %s\r\n",
+                                      fc->https ? "https" : "http");
             if (n >= fc->cache_size)
                 return -1;
             *fc->cache_len = (uint8_t)n;
@@ -154,7 +155,8 @@ int rp_forward_write(struct rp_buf *b, const struct rp_forward_ctx *fc)
     }
     /* A trusted peer's Proto and Host describe the first hop: they stay. */
     if ((send & RP_FWD_PROTO) && !(fc->trusted && has_field(req, RP_FWD_PROTO)))
-        rc |= RP_BUF_ADD_LIT(b, "X-Forwarded-Proto: http\r\n");
+        rc |= fc->https ? RP_BUF_ADD_LIT(b, "X-Forwarded-Proto: https\r\n")
+                        : RP_BUF_ADD_LIT(b, "X-Forwarded-Proto: http\r\n");
     if ((send & RP_FWD_HOST) && req->host && !(fc->trusted && has_field(req, RP_FWD_HOST))) {
         rc |= RP_BUF_ADD_LIT(b, "X-Forwarded-Host: ");
         rc |= rp_buf_add(b, req->host, req->host_len);
@@ -175,7 +177,8 @@ int rp_forward_write(struct rp_buf *b, const struct rp_forward_ctx *fc)
             rc |= RP_BUF_ADD_LIT(b, ";host=");
             rc |= add_quoted(b, req->host, req->host_len);
         }
-        rc |= RP_BUF_ADD_LIT(b, ";proto=http\r\n");
+        rc |= fc->https ? RP_BUF_ADD_LIT(b, ";proto=https\r\n")
+                        : RP_BUF_ADD_LIT(b, ";proto=http\r\n");
     }
     return rc ? -1 : 0;
 }

@@ -65,6 +65,7 @@ static inline uint32_t rp_forward_drops(const struct rp_forwarding *fw, bool tru
 struct rp_forward_ctx {
     const struct rp_forwarding *fw;
     bool trusted;                 /* the peer is trusted */
+    bool https;                   /* the client came over TLS */
     const char *peer, *client;    /* their addresses as text */
     uint32_t peer_len, client_len;
     const struct rp_http1_request *req;

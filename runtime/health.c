@@ -78,8 +78,7 @@ static void check_close(struct rp_checker *k, struct ev_loop *loop)
     ev_timer_stop(loop, &k->timeout);
     if (k->tr.fd >= 0) {
         ev_io_stop(loop, &k->io);
-        close(k->tr.fd);
-        k->tr.fd = -1;
+        rp_transport_close(&k->tr);
     }
     free(k->resp);
     k->resp = NULL;

@@ -14,6 +14,7 @@
 #include "health.h"
 #include "log.h"
 #include "sock.h"
+#include "tls.h"
 #include "transport.h"
 #include "steps.h"
 #include "worker.h"
@@ -195,6 +196,7 @@ static void proc_free(struct rp_proc *proc)
     free(proc->workers);
     free(proc->listener_conns);
     free(proc->listener_max);
+    rp_tls_teardown();
 }
 
 int main(int argc, char **argv)
@@ -278,7 +280,8 @@ int main(int argc, char **argv)
     configure_limits(&proc.cfg, set, &rp_program, proc.n_workers);
     int status = 1;
     proc.workers = calloc(proc.n_workers, sizeof *proc.workers);
-    if (!proc.workers || resolve_servers(&proc) < 0 || prepare_backends(&proc) < 0)
+    if (!proc.workers || resolve_servers(&proc) < 0 || prepare_backends(&proc) < 0 ||
+        rp_tls_setup(&rp_program) < 0)
         goto out;
     if (rp_proc_listen(&proc, n_listen ? listen : NULL, n_listen) < 0)
         goto out;

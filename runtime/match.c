@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "rp/match.h"
+#include "tls.h"
 
 static const struct rp_match_edge *match_edge(const struct rp_matcher *m,
                                               const struct rp_match_state *s, uint8_t c)
@@ -230,6 +231,12 @@ bool rp_req_value(const struct rp_request_view *req, enum rp_value what, const c
         *v = req->query;
         *len = req->query_len;
         return req->query != NULL;
+    case RP_VAL_SCHEME:
+        *v = req->tls ? "https" : "http";
+        *len = req->tls ? 5 : 4;
+        return true;
+    case RP_VAL_TLS:
+        return rp_tls_value(req->tls, name, name_len, v, len);
     }
     return false;
 }

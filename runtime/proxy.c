@@ -220,7 +220,7 @@ static void value_ctx(struct rp_conn *c, struct rp_request_view *v, struct rp_va
         .host = c->x->host_lc, .host_len = (uint32_t)strlen(c->x->host_lc),
         .path = norm ? norm->data : req->path, .path_len = norm ? norm->end : req->path_len,
         .query = req->query, .query_len = req->query_len,
-        .headers = req->headers, .n_headers = req->n_headers};
+        .headers = req->headers, .n_headers = req->n_headers, .tls = c->tr.tls};
     memcpy(v->client_ip, c->x->client_ip, 16);
     vc->view = v;
     vc->request_id = request_id;
@@ -288,6 +288,7 @@ static int build_request_head(struct rp_conn *c, const struct rp_head_edit *edit
     rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags, edit,
                      rp_forward_drops(fw, c->x->peer_trusted));
     struct rp_forward_ctx fc = {.fw = fw, .trusted = c->x->peer_trusted, .req = req,
+                                .https = c->tr.tls != NULL,
                                 .cache = c->fwd_cache, .cache_len = &c->fwd_cache_len,
                                 .cache_size = sizeof c->fwd_cache};
     /* The peer's text is needed unless the connection's cached lines are
@@ -398,7 +399,7 @@ static void proxy_watch(struct rp_conn *c)
             if (!c->client_blocked && !px->up_eof)
                 server |= EV_READ;
         }
-        rp_io_want(c->w->loop, &px->up->io, server);
+        rp_transport_want(c->w->loop, &px->up->io, &px->up->tr, server);
     }
     rp_conn_want(c, client);
 }

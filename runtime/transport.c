@@ -1,5 +1,6 @@
-/* transport.c: the transports that are not a plain socket. Today the chaos
- * transport (see transport.h), which tests run the e2e suite through. */
+/* transport.c: the chaos transport (see transport.h), which tests run the
+ * e2e suite through, and what every transport shares: the raw socket
+ * calls beneath TLS, closing. */
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -83,6 +84,34 @@ static const struct rp_transport_ops chaos_ops = {
     .shutdown = chaos_shutdown,
 };
 
+ssize_t rp_transport_raw_read(struct rp_transport *t, void *buf, size_t n)
+{
+    if (t->chaos)
+        return chaos_read(t, buf, n);
+    ssize_t r;
+    do
+        r = read(t->fd, buf, n);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+ssize_t rp_transport_raw_write(struct rp_transport *t, const void *buf, size_t n)
+{
+    struct iovec iov = {(void *)buf, n};
+    if (t->chaos)
+        return chaos_writev(t, &iov, 1);
+    return rp_sock_writev(t->fd, &iov, 1);
+}
+
+void rp_transport_close(struct rp_transport *t)
+{
+    if (t->ops && t->ops->close)
+        t->ops->close(t);
+    close(t->fd);
+    t->fd = -1;
+    t->ops = NULL;
+}
+
 void rp_transport_setup(void)
 {
     const char *s = getenv("RPX_CHAOS_SEED");
@@ -99,6 +128,8 @@ void rp_transport_init(struct rp_transport *t, int fd)
 {
     t->fd = fd;
     t->ops = NULL;
+    t->tls = NULL;
+    t->chaos = chaos_on;
     if (!chaos_on)
         return;
     t->ops = &chaos_ops;

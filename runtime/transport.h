@@ -10,9 +10,15 @@
  *     environment variable RPX_CHAOS_SEED set, every connection returns
  *     short reads and writes and spurious EAGAIN at points drawn from that
  *     seed, to prove the state machines byte-exact under any segmentation;
- *   - TLS (issue 12) will be the next: it adds a handshake, the events it
- *     needs to progress (a TLS write may need the socket readable) and the
- *     bytes it holds decrypted, which are readable without the socket.
+ *   - TLS (tls.c): a handshake first (rp_tls_handshake), then records.
+ *     Its writes never wait on reads (no renegotiation; what a read must
+ *     answer, such as a KeyUpdate, is queued with the next write), and it
+ *     may hold decrypted bytes the socket no longer signals:
+ *     rp_transport_want() (worker.h) turns those into a read event.
+ *
+ * Beneath TLS, the chaos transport still cuts the encrypted bytes
+ * (rp_transport_raw_read/write), so the handshake and record paths are
+ * tested under short reads too.
  *
  * Errors follow the system calls: -1 with errno (EAGAIN: wait for the
  * socket's readiness), read 0 at the end of the stream.
@@ -37,17 +43,31 @@ struct rp_transport_ops {
     ssize_t (*read)(struct rp_transport *t, void *buf, size_t n);
     ssize_t (*writev)(struct rp_transport *t, const struct iovec *iov, int n);
     int (*shutdown)(struct rp_transport *t); /* the sending side */
+    bool (*pending)(const struct rp_transport *t); /* bytes readable without the socket */
+    void (*close)(struct rp_transport *t);   /* frees the transport's state */
 };
+
+struct rp_tls_conn;
 
 struct rp_transport {
     int fd;
     const struct rp_transport_ops *ops; /* NULL: a plain socket */
+    bool chaos;                         /* the bytes on the socket go through chaos */
     uint64_t rng;                       /* the chaos transport's state */
+    struct rp_tls_conn *tls;            /* TLS's state (tls.c), or NULL */
 };
 
 /* Makes `t` the transport of a new connection on `fd`: plain, or chaos
  * under RPX_CHAOS_SEED. */
 void rp_transport_init(struct rp_transport *t, int fd);
+
+/* The socket's bytes as they are, through chaos when it is on: what TLS
+ * reads and writes its records with. */
+ssize_t rp_transport_raw_read(struct rp_transport *t, void *buf, size_t n);
+ssize_t rp_transport_raw_write(struct rp_transport *t, const void *buf, size_t n);
+
+/* Frees the transport's state and closes the socket. */
+void rp_transport_close(struct rp_transport *t);
 
 /* Reads RPX_CHAOS_SEED once, at start-up, before any worker runs. */
 void rp_transport_setup(void);
@@ -75,6 +95,11 @@ static inline int rp_transport_shutdown(struct rp_transport *t)
     if (t->ops)
         return t->ops->shutdown(t);
     return shutdown(t->fd, SHUT_WR);
+}
+
+static inline bool rp_transport_pending(const struct rp_transport *t)
+{
+    return t->ops && t->ops->pending && t->ops->pending(t);
 }
 
 #endif

@@ -104,7 +104,7 @@ void rp_upstream_close(struct rp_upstream *up)
     if (!up->owner)
         idle_unlink(up);
     ev_io_stop(w->loop, &up->io);
-    close(up->tr.fd);
+    rp_transport_close(&up->tr);
     rp_buf_put(&w->bufs, up->in);
     free(up);
 }

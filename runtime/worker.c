@@ -21,6 +21,7 @@
 #include "proxy.h"
 #include "sock.h"
 #include "upstream.h"
+#include "tls.h"
 #include "worker.h"
 
 /* The main thread's loop: signals, and workers reporting that they ended. */
@@ -499,16 +500,17 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* SIGHUP reloads a configuration in many servers; this proxy's policy is
- * compiled into it, so there is nothing to reload: it says so and goes on
- * instead of dying of the default action. */
+/* SIGHUP reloads what lives in files beside the binary: TLS certificates,
+ * keys, OCSP staples and ticket keys (they rotate more often than policies
+ * change). The policy itself is compiled in; it says so. */
 static void sighup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
     (void)loop;
     (void)s;
     (void)revents;
-    rp_warn("SIGHUP: the policy is compiled into this binary; to change it, build a new one "
-            "with rpx build and replace this process (ignored)");
+    rp_tls_reload();
+    rp_info("SIGHUP: certificates reloaded; the policy is compiled into this binary (to "
+            "change it, build a new one with rpx build and replace this process)");
 }
 
 static void signal_cb(struct ev_loop *loop, ev_signal *s, int revents)

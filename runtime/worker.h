@@ -156,6 +156,16 @@ static inline void rp_io_want(struct ev_loop *loop, ev_io *io, int events)
     }
 }
 
+/* rp_io_want for a transport's socket: a transport that holds readable
+ * bytes the socket will not signal (TLS) gets its read event fed. */
+static inline void rp_transport_want(struct ev_loop *loop, ev_io *io,
+                                     const struct rp_transport *t, int events)
+{
+    rp_io_want(loop, io, events);
+    if ((events & EV_READ) && rp_transport_pending(t))
+        ev_feed_event(loop, io, EV_READ);
+}
+
 /* Binds every listener for every worker. Returns 0, or -1 after logging why.
  * With `listen_override` (from --listen) those addresses replace the policy's. */
 int rp_proc_listen(struct rp_proc *proc, const char *const *listen_override, unsigned n_override);

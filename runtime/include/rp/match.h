@@ -132,6 +132,11 @@ enum rp_value {
     RP_VAL_HEADER = 5, /* name: the field, lower case */
     RP_VAL_COOKIE = 6, /* name: the cookie */
     RP_VAL_QUERY_STRING = 7, /* the whole query, absent without a '?' */
+    RP_VAL_SCHEME = 8,       /* "https" on a TLS listener, else "http" */
+    RP_VAL_TLS = 9,          /* name: "sni", "version", "cipher", "alpn",
+                                "client_cert.subject", ".issuer", ".serial",
+                                ".fingerprint", ".san", ".verified"; absent on
+                                a plain connection or when the handshake had none */
 };
 
 enum rp_cmp_op {

@@ -19,12 +19,48 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 6
+#define RP_PROGRAM_ABI 7
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
 
 /* ---- listeners ----------------------------------------------------------- */
+
+/* TLS on a listener (`listen ADDR tls { ... }`). Files are read when the
+ * proxy starts and again on SIGHUP (certificates rotate more often than
+ * policies change); the compiler has checked them once already. Paths are
+ * absolute. */
+struct rp_tls_pair {
+    const char *where;
+    const char *cert; /* PEM: the certificate, then its chain */
+    const char *key;  /* PEM: its private key */
+    const char *ocsp; /* DER OCSP response to staple, or NULL */
+};
+
+enum rp_tls_verify {
+    RP_TLS_VERIFY_NONE = 0,     /* no client certificate is asked for */
+    RP_TLS_VERIFY_OPTIONAL = 1, /* asked for; none is fine, a bad one is refused */
+    RP_TLS_VERIFY_REQUIRED = 2, /* a valid one or no connection */
+};
+
+struct rp_tls_def {
+    const char *where;
+    uint32_t n_pairs;
+    const struct rp_tls_pair *pairs; /* the first is the default (no or unknown SNI) */
+    uint16_t min_version, max_version; /* 0x0303 (TLS 1.2), 0x0304 (TLS 1.3) */
+    const char *ciphers;   /* TLS 1.2 suites in OpenSSL syntax; NULL: the runtime's */
+    const char *curves;    /* key exchange groups, "X25519:P-256"; NULL: the runtime's */
+    const char *alpn;      /* ALPN protocols, wire format (length-prefixed) */
+    uint32_t alpn_len;
+    const char *client_ca; /* PEM CAs client certificates must chain to; NULL: none */
+    enum rp_tls_verify verify;
+    bool no_tickets;            /* session tickets off (`tickets off`) */
+    uint32_t ticket_rotate_s;   /* a new session ticket key this often */
+    const char *ticket_key_file; /* NULL: keys made here; else 80-byte keys read
+                                    from it (shared with other processes) */
+    uint32_t session_cache;     /* TLS 1.2 sessions kept; 0: none */
+    uint32_t session_timeout_s; /* how long a session or ticket may be resumed */
+};
 
 /* `where` says where an entry came from, for log lines: "site.rp:12". */
 struct rp_listener_def {
@@ -36,6 +72,7 @@ struct rp_listener_def {
                             trusted peer only */
     bool tcp;            /* layer 4: each connection is relayed to tcp_backend as bytes */
     uint32_t tcp_backend;
+    const struct rp_tls_def *tls; /* NULL: plain */
 };
 
 /* ---- backends ------------------------------------------------------------- */
@@ -301,6 +338,7 @@ struct rp_request_view {
     uint8_t client_ip[16]; /* IPv6; IPv4 as ::ffff:a.b.c.d */
     const void *headers; /* runtime's header table: use rp_req_header() */
     uint32_t n_headers;
+    const void *tls;     /* the connection's TLS (read with rp_req_value); NULL: plain */
 };
 
 /* Looks up a request header by lower-case name; returns true and sets

@@ -1,0 +1,1291 @@
+/* tls.c: TLS with BoringSSL (see tls.h): the listeners' contexts and their
+ * certificates, the transport, session tickets, the connection's values,
+ * and the inspection calls the compiler checks certificate files with.
+ *
+ * Records go to the socket through a BIO of our own: what BoringSSL writes
+ * is queued in the connection's `out` and sent in one write per call, so
+ * SSL_write never waits (no WANT_WRITE to replay with the same buffer) and
+ * a full socket looks to the caller like a full socket: a short count, then
+ * EAGAIN until `out` drains. Reads come from the socket (or the chaos
+ * transport beneath) record by record; BoringSSL reads no further than the
+ * record it needs, so the kernel still signals the rest. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <openssl/bytestring.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/mem.h>
+#include <openssl/pem.h>
+#include <openssl/pool.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "log.h"
+#include "tls.h"
+
+/* The defaults: Mozilla's "intermediate" TLS 1.2 suites (forward secret,
+ * AEAD only); TLS 1.3's are BoringSSL's, which are all good. */
+#define RP_TLS_CIPHERS                                                                     \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                           \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                           \
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define RP_TLS_CURVES "X25519:P-256:P-384"
+
+/* How much ciphertext one write call queues before it sends. */
+#define RP_TLS_OUT_BATCH (48 * 1024)
+#define RP_TLS_RECORD 16384
+
+/* ---- certificate pairs ------------------------------------------------------------- */
+
+struct tls_pair {
+    CRYPTO_BUFFER **chain; /* leaf first */
+    size_t n_chain;
+    EVP_PKEY *key;
+    bool ecdsa;
+    uint8_t *ocsp;
+    size_t ocsp_len;
+    char **names; /* lower case DNS names: SAN, else the CN */
+    size_t n_names;
+};
+
+/* One generation of a listener's pairs: replaced whole on reload. */
+struct tls_pairs {
+    struct tls_pair *p;
+    size_t n;
+};
+
+/* Session ticket keys: name, HMAC-SHA256 key, AES-256-CBC key (the 80-byte
+ * layout nginx's ssl_session_ticket_key files use). */
+struct tls_ticket_key {
+    uint8_t name[16];
+    uint8_t hmac[32];
+    uint8_t aes[32];
+    time_t made;
+};
+
+#define RP_TLS_TICKET_KEYS 3 /* the current key and those before it, still accepted */
+
+struct tls_listener {
+    const struct rp_tls_def *def;
+    SSL_CTX *ctx;
+    _Atomic(struct tls_pairs *) pairs;
+    struct tls_pairs *old; /* the generation before: freed at the next reload */
+    pthread_mutex_t ticket_lock;
+    struct tls_ticket_key keys[RP_TLS_TICKET_KEYS]; /* [0] encrypts */
+    unsigned n_keys;
+    bool keys_from_file;
+};
+
+struct rp_tls_conn {
+    SSL *ssl;
+    struct rp_transport *t;
+    char *out; /* ciphertext not yet on the socket */
+    size_t out_len, out_off, out_cap;
+    bool shut;           /* our close_notify went: what comes is discarded raw */
+    bool handshake_done;
+    char *values[12];    /* the values asked for, made once (rp_tls_value) */
+};
+
+static struct tls_listener *listeners;
+static unsigned n_listeners;
+static const struct rp_program *program;
+static BIO_METHOD *bio_method;
+static int ex_listener = -1; /* SSL_CTX ex_data: its tls_listener */
+static CRYPTO_BUFFER_POOL *buffer_pool;
+
+static const char *ssl_error_text(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e ? ERR_reason_error_string(e) : NULL;
+    return r ? r : "unknown error";
+}
+
+static void pair_free(struct tls_pair *p)
+{
+    for (size_t i = 0; i < p->n_chain; i++)
+        CRYPTO_BUFFER_free(p->chain[i]);
+    free(p->chain);
+    EVP_PKEY_free(p->key);
+    free(p->ocsp);
+    for (size_t i = 0; i < p->n_names; i++)
+        free(p->names[i]);
+    free(p->names);
+}
+
+static void pairs_free(struct tls_pairs *ps)
+{
+    if (!ps)
+        return;
+    for (size_t i = 0; i < ps->n; i++)
+        pair_free(&ps->p[i]);
+    free(ps->p);
+    free(ps);
+}
+
+static int read_file(const char *path, uint8_t **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t cap = 4096, n = 0;
+    uint8_t *b = malloc(cap);
+    while (b) {
+        size_t k = fread(b + n, 1, cap - n, f);
+        n += k;
+        if (k == 0)
+            break;
+        if (n == cap) {
+            uint8_t *nb = cap < (16u << 20) ? realloc(b, cap * 2) : NULL;
+            if (!nb) {
+                free(b);
+                b = NULL;
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (!b || bad) {
+        free(b);
+        errno = bad ? EIO : ENOMEM;
+        return -1;
+    }
+    *data = b;
+    *len = n;
+    return 0;
+}
+
+static void lower(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s + 32);
+}
+
+/* The leaf's DNS names: its SAN's, or its CN when it has no SAN. */
+static int cert_names(X509 *x, char ***out, size_t *n_out)
+{
+    char **names = NULL;
+    size_t n = 0;
+    GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    if (san) {
+        for (size_t i = 0; i < sk_GENERAL_NAME_num(san); i++) {
+            const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
+            if (g->type != GEN_DNS)
+                continue;
+            const unsigned char *s = ASN1_STRING_get0_data(g->d.dNSName);
+            int len = ASN1_STRING_length(g->d.dNSName);
+            char **nn = realloc(names, (n + 1) * sizeof *names);
+            char *name = len > 0 && len < 256 ? strndup((const char *)s, (size_t)len) : NULL;
+            if (!nn || !name) {
+                free(name);
+                names = nn ? nn : names;
+                continue;
+            }
+            names = nn;
+            lower(name);
+            names[n++] = name;
+        }
+        GENERAL_NAMES_free(san);
+    }
+    if (n == 0) {
+        char cn[256];
+        int len = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+                                            sizeof cn);
+        if (len > 0 && (names = malloc(sizeof *names)) && (names[0] = strdup(cn))) {
+            lower(names[0]);
+            n = 1;
+        }
+    }
+    *out = names;
+    *n_out = n;
+    return 0;
+}
+
+/* Loads one pair. Returns -1 with the reason in err. */
+static int pair_load(const struct rp_tls_pair *def, struct tls_pair *p, char *err, size_t err_size)
+{
+    memset(p, 0, sizeof *p);
+    BIO *bio = BIO_new_file(def->cert, "r");
+    if (!bio) {
+        snprintf(err, err_size, "%s: %s", def->cert, strerror(errno));
+        return -1;
+    }
+    X509 *leaf = NULL;
+    for (;;) {
+        X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        if (!x)
+            break;
+        uint8_t *der = NULL;
+        int len = i2d_X509(x, &der);
+        CRYPTO_BUFFER *cb = len > 0 ? CRYPTO_BUFFER_new(der, (size_t)len, buffer_pool) : NULL;
+        OPENSSL_free(der);
+        CRYPTO_BUFFER **nc = cb ? realloc(p->chain, (p->n_chain + 1) * sizeof *nc) : NULL;
+        if (!nc) {
+            CRYPTO_BUFFER_free(cb);
+            X509_free(x);
+            break;
+        }
+        p->chain = nc;
+        p->chain[p->n_chain++] = cb;
+        if (!leaf)
+            leaf = x;
+        else
+            X509_free(x);
+    }
+    ERR_clear_error();
+    BIO_free(bio);
+    if (!leaf) {
+        snprintf(err, err_size, "%s: no PEM certificate in it", def->cert);
+        pair_free(p);
+        return -1;
+    }
+    bio = BIO_new_file(def->key, "r");
+    p->key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    if (!p->key) {
+        snprintf(err, err_size, "%s: %s", def->key,
+                 bio ? "no PEM private key in it" : strerror(errno));
+        ERR_clear_error();
+        X509_free(leaf);
+        pair_free(p);
+        return -1;
+    }
+    if (!X509_check_private_key(leaf, p->key)) {
+        ERR_clear_error();
+        snprintf(err, err_size, "%s: the key does not match the certificate %s", def->key,
+                 def->cert);
+        X509_free(leaf);
+        pair_free(p);
+        return -1;
+    }
+    p->ecdsa = EVP_PKEY_id(p->key) == EVP_PKEY_EC;
+    cert_names(leaf, &p->names, &p->n_names);
+    X509_free(leaf);
+    if (def->ocsp && read_file(def->ocsp, &p->ocsp, &p->ocsp_len) < 0) {
+        snprintf(err, err_size, "%s: %s", def->ocsp, strerror(errno));
+        pair_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+static struct tls_pairs *pairs_load(const struct rp_tls_def *def, char *err, size_t err_size)
+{
+    struct tls_pairs *ps = calloc(1, sizeof *ps);
+    if (!ps || !(ps->p = calloc(def->n_pairs, sizeof *ps->p))) {
+        free(ps);
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < def->n_pairs; i++) {
+        if (pair_load(&def->pairs[i], &ps->p[i], err, err_size) < 0) {
+            pairs_free(ps);
+            return NULL;
+        }
+        ps->n++;
+    }
+    return ps;
+}
+
+/* ---- choosing a pair: SNI, key type ------------------------------------------ */
+
+static bool name_matches(const char *pattern, const char *name, size_t name_len)
+{
+    size_t plen = strlen(pattern);
+    if (pattern[0] == '*' && pattern[1] == '.') {
+        /* A wildcard covers exactly one label: *.example.com covers
+         * a.example.com, not example.com nor a.b.example.com. */
+        const char *dot = memchr(name, '.', name_len);
+        if (!dot || dot == name)
+            return false;
+        size_t rest = name_len - (size_t)(dot - name);
+        return rest == plen - 1 && memcmp(dot, pattern + 1, rest) == 0;
+    }
+    return plen == name_len && memcmp(pattern, name, name_len) == 0;
+}
+
+/* The SNI host name of a ClientHello, lower case, into buf; 0 if none. */
+static size_t hello_sni(const SSL_CLIENT_HELLO *ch, char *buf, size_t size)
+{
+    const uint8_t *data;
+    size_t len;
+    if (!SSL_early_callback_ctx_extension_get(ch, TLSEXT_TYPE_server_name, &data, &len))
+        return 0;
+    CBS ext, list, name;
+    uint8_t type;
+    CBS_init(&ext, data, len);
+    if (!CBS_get_u16_length_prefixed(&ext, &list))
+        return 0;
+    while (CBS_len(&list) > 0) {
+        if (!CBS_get_u8(&list, &type) || !CBS_get_u16_length_prefixed(&list, &name))
+            return 0;
+        if (type != TLSEXT_NAMETYPE_host_name)
+            continue;
+        size_t n = CBS_len(&name);
+        if (n == 0 || n >= size)
+            return 0;
+        memcpy(buf, CBS_data(&name), n);
+        buf[n] = '\0';
+        lower(buf);
+        if (n > 1 && buf[n - 1] == '.') /* a trailing dot names the same host */
+            buf[--n] = '\0';
+        return n;
+    }
+    return 0;
+}
+
+static bool u16_list_has(const uint8_t *p, size_t len, bool (*want)(uint16_t))
+{
+    for (size_t i = 0; i + 1 < len; i += 2)
+        if (want((uint16_t)(p[i] << 8 | p[i + 1])))
+            return true;
+    return false;
+}
+
+static bool is_ecdsa_sigalg(uint16_t v)
+{
+    return v == 0x0403 || v == 0x0503 || v == 0x0603;
+}
+
+static bool is_tls13(uint16_t v)
+{
+    return v == 0x0304;
+}
+
+static bool is_ecdsa_suite(uint16_t v)
+{
+    /* ECDHE_ECDSA with AES-GCM, CHACHA20, AES-CBC */
+    return v == 0xc02b || v == 0xc02c || v == 0xcca9 || v == 0xc009 || v == 0xc00a;
+}
+
+/* Whether the client can verify an ECDSA certificate: it lists an ECDSA
+ * signature algorithm and either speaks TLS 1.3 or offers an ECDSA suite. */
+static bool hello_takes_ecdsa(const SSL_CLIENT_HELLO *ch)
+{
+    const uint8_t *data;
+    size_t len;
+    if (!SSL_early_callback_ctx_extension_get(ch, TLSEXT_TYPE_signature_algorithms, &data, &len) ||
+        len < 2 || !u16_list_has(data + 2, len - 2, is_ecdsa_sigalg))
+        return false;
+    if (SSL_early_callback_ctx_extension_get(ch, TLSEXT_TYPE_supported_versions, &data, &len) &&
+        len >= 1 && u16_list_has(data + 1, len - 1, is_tls13))
+        return true;
+    return u16_list_has(ch->cipher_suites, ch->cipher_suites_len, is_ecdsa_suite);
+}
+
+/* The pair for a name: an exact name first, then a wildcard; among pairs
+ * that match equally, ECDSA when the client takes it. NULL: none matches. */
+static const struct tls_pair *pick_pair(const struct tls_pairs *ps, const char *sni, size_t n,
+                                        bool ecdsa_ok)
+{
+    const struct tls_pair *best = NULL;
+    int best_score = 0;
+    for (size_t i = 0; i < ps->n; i++) {
+        const struct tls_pair *p = &ps->p[i];
+        for (size_t k = 0; k < p->n_names; k++) {
+            if (!name_matches(p->names[k], sni, n))
+                continue;
+            int score = (p->names[k][0] == '*' ? 2 : 4) + (p->ecdsa == ecdsa_ok ? 1 : 0);
+            if (score > best_score) {
+                best = p;
+                best_score = score;
+            }
+        }
+    }
+    return best;
+}
+
+/* The default for clients without SNI or with a name no pair has: the
+ * first pair, or its twin of the other key type that has the same names. */
+static const struct tls_pair *default_pair(const struct tls_pairs *ps, bool ecdsa_ok)
+{
+    const struct tls_pair *first = &ps->p[0];
+    if (first->ecdsa == ecdsa_ok || first->n_names == 0)
+        return first;
+    const struct tls_pair *twin = pick_pair(ps, first->names[0], strlen(first->names[0]), ecdsa_ok);
+    return twin && twin->ecdsa == ecdsa_ok ? twin : first;
+}
+
+static enum ssl_select_cert_result_t select_certificate(const SSL_CLIENT_HELLO *ch)
+{
+    SSL *ssl = ch->ssl;
+    struct tls_listener *l = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ex_listener);
+    const struct tls_pairs *ps = atomic_load_explicit(&l->pairs, memory_order_acquire);
+    char sni[256];
+    size_t n = hello_sni(ch, sni, sizeof sni);
+    bool ecdsa_ok = hello_takes_ecdsa(ch);
+    const struct tls_pair *p = n ? pick_pair(ps, sni, n, ecdsa_ok) : NULL;
+    if (!p)
+        p = default_pair(ps, ecdsa_ok);
+    if (!SSL_set_chain_and_key(ssl, p->chain, p->n_chain, p->key, NULL))
+        return ssl_select_cert_error;
+    if (p->ocsp && !SSL_set_ocsp_response(ssl, p->ocsp, p->ocsp_len))
+        return ssl_select_cert_error;
+    return ssl_select_cert_success;
+}
+
+/* ---- ALPN ---------------------------------------------------------------------------- */
+
+/* The server's order wins (RFC 7301 3.2); a client that offers ALPN with
+ * no protocol in common is refused, as nginx does. */
+static int alpn_select(SSL *ssl, const uint8_t **out, uint8_t *out_len, const uint8_t *in,
+                       unsigned in_len, void *arg)
+{
+    (void)arg;
+    struct tls_listener *l = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ex_listener);
+    const uint8_t *ours = (const uint8_t *)l->def->alpn;
+    for (uint32_t i = 0; i < l->def->alpn_len; i += 1u + ours[i]) {
+        for (unsigned k = 0; k < in_len; k += 1u + in[k]) {
+            if (k + 1u + in[k] > in_len)
+                break;
+            if (in[k] == ours[i] && memcmp(in + k + 1, ours + i + 1, in[k]) == 0) {
+                *out = in + k + 1;
+                *out_len = in[k];
+                return SSL_TLSEXT_ERR_OK;
+            }
+        }
+    }
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+/* ---- session tickets ---------------------------------------------------------------- */
+
+static int ticket_key_make(struct tls_ticket_key *k, time_t now)
+{
+    if (!RAND_bytes(k->name, sizeof k->name) || !RAND_bytes(k->hmac, sizeof k->hmac) ||
+        !RAND_bytes(k->aes, sizeof k->aes))
+        return -1;
+    k->made = now;
+    return 0;
+}
+
+/* Keys made here are replaced every ticket_rotate_s; the ones before stay
+ * accepted for a while, so a ticket outlives one rotation. Keys from a file
+ * change when the operator replaces the file and sends SIGHUP. */
+static void ticket_keys_rotate(struct tls_listener *l, time_t now)
+{
+    if (l->keys_from_file || !l->def->ticket_rotate_s ||
+        now - l->keys[0].made < (time_t)l->def->ticket_rotate_s)
+        return;
+    memmove(&l->keys[1], &l->keys[0], (RP_TLS_TICKET_KEYS - 1) * sizeof l->keys[0]);
+    if (ticket_key_make(&l->keys[0], now) < 0)
+        l->keys[0] = l->keys[1];
+    else if (l->n_keys < RP_TLS_TICKET_KEYS)
+        l->n_keys++;
+}
+
+static int ticket_key_cb(SSL *ssl, uint8_t *name, uint8_t *iv, EVP_CIPHER_CTX *cipher,
+                         HMAC_CTX *hmac, int encrypt)
+{
+    struct tls_listener *l = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ex_listener);
+    int rc = 0;
+    pthread_mutex_lock(&l->ticket_lock);
+    ticket_keys_rotate(l, time(NULL));
+    if (encrypt) {
+        const struct tls_ticket_key *k = &l->keys[0];
+        if (RAND_bytes(iv, 16)) {
+            memcpy(name, k->name, 16);
+            rc = EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, k->aes, iv) &&
+                         HMAC_Init_ex(hmac, k->hmac, sizeof k->hmac, EVP_sha256(), NULL)
+                     ? 1
+                     : -1;
+        } else {
+            rc = -1;
+        }
+    } else {
+        for (unsigned i = 0; i < l->n_keys; i++) {
+            const struct tls_ticket_key *k = &l->keys[i];
+            if (memcmp(name, k->name, 16) != 0)
+                continue;
+            if (!HMAC_Init_ex(hmac, k->hmac, sizeof k->hmac, EVP_sha256(), NULL) ||
+                !EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, k->aes, iv))
+                rc = -1;
+            else
+                rc = i == 0 ? 1 : 2; /* 2: accepted, and a new ticket is issued */
+            break;
+        }
+    }
+    pthread_mutex_unlock(&l->ticket_lock);
+    return rc;
+}
+
+/* Reads the file's 80-byte keys: the first encrypts, all decrypt. */
+static int ticket_keys_load(struct tls_listener *l, char *err, size_t err_size)
+{
+    uint8_t *data;
+    size_t len;
+    const char *path = l->def->ticket_key_file;
+    if (read_file(path, &data, &len) < 0) {
+        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (len == 0 || len % 80 != 0 || len / 80 > RP_TLS_TICKET_KEYS) {
+        snprintf(err, err_size, "%s: wants 1 to %d keys of 80 random bytes (openssl rand 80), "
+                 "has %zu bytes", path, RP_TLS_TICKET_KEYS, len);
+        free(data);
+        return -1;
+    }
+    pthread_mutex_lock(&l->ticket_lock);
+    l->n_keys = (unsigned)(len / 80);
+    for (unsigned i = 0; i < l->n_keys; i++) {
+        memcpy(l->keys[i].name, data + 80 * i, 16);
+        memcpy(l->keys[i].hmac, data + 80 * i + 16, 32);
+        memcpy(l->keys[i].aes, data + 80 * i + 48, 32);
+        l->keys[i].made = time(NULL);
+    }
+    l->keys_from_file = true;
+    pthread_mutex_unlock(&l->ticket_lock);
+    OPENSSL_cleanse(data, len);
+    free(data);
+    return 0;
+}
+
+/* ---- contexts --------------------------------------------------------------------------- */
+
+static int verify_cb(int ok, X509_STORE_CTX *store)
+{
+    (void)store;
+    return ok; /* BoringSSL's verdict: a bad certificate fails the handshake */
+}
+
+static int listener_init(struct tls_listener *l, const struct rp_tls_def *def, char *err,
+                         size_t err_size)
+{
+    l->def = def;
+    pthread_mutex_init(&l->ticket_lock, NULL);
+    struct tls_pairs *ps = pairs_load(def, err, err_size);
+    if (!ps)
+        return -1;
+    atomic_store(&l->pairs, ps);
+    SSL_CTX *ctx = l->ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        snprintf(err, err_size, "%s", ssl_error_text());
+        return -1;
+    }
+    SSL_CTX_set_ex_data(ctx, ex_listener, l);
+    SSL_CTX_set_min_proto_version(ctx, def->min_version ? def->min_version : TLS1_2_VERSION);
+    SSL_CTX_set_max_proto_version(ctx, def->max_version ? def->max_version : TLS1_3_VERSION);
+    if (!SSL_CTX_set_strict_cipher_list(ctx, def->ciphers ? def->ciphers : RP_TLS_CIPHERS)) {
+        snprintf(err, err_size, "ciphers: %s", ssl_error_text());
+        return -1;
+    }
+    if (!SSL_CTX_set1_curves_list(ctx, def->curves ? def->curves : RP_TLS_CURVES)) {
+        snprintf(err, err_size, "curves: %s", ssl_error_text());
+        return -1;
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_select_certificate_cb(ctx, select_certificate);
+    if (def->alpn_len)
+        SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+    /* Sessions: tickets (TLS 1.2 and 1.3) with our keys, and a cache of
+     * TLS 1.2 sessions by id for clients without tickets. Early data
+     * (0-RTT) stays off: it can be replayed. */
+    static const uint8_t sid_ctx[] = "rpx";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
+    SSL_CTX_set_timeout(ctx, def->session_timeout_s ? def->session_timeout_s : 3600);
+    SSL_CTX_set_session_psk_dhe_timeout(ctx, def->session_timeout_s ? def->session_timeout_s
+                                                                      : 3600);
+    if (def->session_cache) {
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+        SSL_CTX_sess_set_cache_size(ctx, def->session_cache);
+    } else {
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    }
+    if (def->no_tickets) {
+        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    } else if (def->ticket_key_file) {
+        if (ticket_keys_load(l, err, err_size) < 0)
+            return -1;
+    } else {
+        if (ticket_key_make(&l->keys[0], time(NULL)) < 0) {
+            snprintf(err, err_size, "no random bytes for ticket keys");
+            return -1;
+        }
+        l->n_keys = 1;
+    }
+    if (!def->no_tickets)
+        SSL_CTX_set_tlsext_ticket_key_cb(ctx, ticket_key_cb);
+    if (def->client_ca) {
+        if (!SSL_CTX_load_verify_locations(ctx, def->client_ca, NULL)) {
+            snprintf(err, err_size, "%s: %s", def->client_ca, ssl_error_text());
+            return -1;
+        }
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(def->client_ca);
+        if (names)
+            SSL_CTX_set_client_CA_list(ctx, names);
+        int mode = SSL_VERIFY_PEER;
+        if (def->verify == RP_TLS_VERIFY_REQUIRED)
+            mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+        if (def->verify != RP_TLS_VERIFY_NONE)
+            SSL_CTX_set_verify(ctx, mode, verify_cb);
+    }
+    ERR_clear_error();
+    return 0;
+}
+
+/* Our BIO: reads from the transport beneath (the socket, or chaos), and
+ * queues writes in the connection's `out` (see the top of this file). */
+static int bio_read(BIO *b, char *buf, int len)
+{
+    struct rp_tls_conn *tc = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    ssize_t n = rp_transport_raw_read(tc->t, buf, (size_t)len);
+    if (n < 0 && errno == EAGAIN) {
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    return (int)n;
+}
+
+static int bio_write(BIO *b, const char *buf, int len)
+{
+    struct rp_tls_conn *tc = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    size_t need = tc->out_len + (size_t)len;
+    if (need > tc->out_cap) {
+        size_t cap = tc->out_cap ? tc->out_cap : RP_TLS_OUT_BATCH + 2 * RP_TLS_RECORD;
+        while (cap < need)
+            cap *= 2;
+        char *nb = realloc(tc->out, cap);
+        if (!nb)
+            return -1;
+        tc->out = nb;
+        tc->out_cap = cap;
+    }
+    memcpy(tc->out + tc->out_len, buf, (size_t)len);
+    tc->out_len += (size_t)len;
+    return len;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+/* Sends what `out` holds. Returns 1 when it is empty, 0 when the socket is
+ * full, -1 on an error (errno). */
+static int out_flush(struct rp_tls_conn *tc)
+{
+    while (tc->out_off < tc->out_len) {
+        ssize_t n = rp_transport_raw_write(tc->t, tc->out + tc->out_off, tc->out_len - tc->out_off);
+        if (n < 0)
+            return errno == EAGAIN ? 0 : -1;
+        tc->out_off += (size_t)n;
+    }
+    /* Drained: the buffer goes, so a connection that waits holds none. */
+    free(tc->out);
+    tc->out = NULL;
+    tc->out_len = tc->out_off = tc->out_cap = 0;
+    return 1;
+}
+
+/* ---- the transport -------------------------------------------------------------------- */
+
+/* An SSL error as errno: EAGAIN to wait, else a failure. */
+static ssize_t ssl_fail(struct rp_tls_conn *tc, int r)
+{
+    int e = SSL_get_error(tc->ssl, r);
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0; /* close_notify */
+    case SSL_ERROR_SYSCALL:
+        ERR_clear_error();
+        if (r == 0 || errno == 0)
+            return 0; /* closed without close_notify: an end all the same */
+        return -1;
+    default:
+        rp_debug("tls: %s", ssl_error_text());
+        ERR_clear_error();
+        errno = EPROTO;
+        return -1;
+    }
+}
+
+static ssize_t tls_read(struct rp_transport *t, void *buf, size_t n)
+{
+    struct rp_tls_conn *tc = t->tls;
+    if (tc->shut)
+        return rp_transport_raw_read(t, buf, n);
+    int r = SSL_read(tc->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+    /* A read may have made something to send back (a KeyUpdate's answer,
+     * an alert): it goes now if it can, else with the next write. */
+    if (tc->out_len)
+        (void)out_flush(tc);
+    if (r > 0)
+        return r;
+    return ssl_fail(tc, r);
+}
+
+static ssize_t tls_writev(struct rp_transport *t, const struct iovec *iov, int n)
+{
+    struct rp_tls_conn *tc = t->tls;
+    if (tc->out_len) {
+        int f = out_flush(tc);
+        if (f <= 0) {
+            if (f == 0)
+                errno = EAGAIN;
+            return -1;
+        }
+    }
+    /* Small pieces (a head, then a bit of body) are gathered into one
+     * record; large ones go as full records. */
+    char stage[RP_TLS_RECORD];
+    size_t staged = 0, done = 0;
+    for (int i = 0; i < n && tc->out_len < RP_TLS_OUT_BATCH; i++) {
+        const char *p = iov[i].iov_base;
+        size_t left = iov[i].iov_len;
+        while (left && tc->out_len < RP_TLS_OUT_BATCH) {
+            const char *src;
+            size_t k;
+            if (staged == 0 && left >= RP_TLS_RECORD) {
+                src = p;
+                k = RP_TLS_RECORD;
+            } else {
+                k = left < RP_TLS_RECORD - staged ? left : RP_TLS_RECORD - staged;
+                memcpy(stage + staged, p, k);
+                staged += k;
+                p += k;
+                left -= k;
+                if (staged < RP_TLS_RECORD)
+                    continue;
+                src = stage;
+                k = staged;
+                staged = 0;
+                if (SSL_write(tc->ssl, src, (int)k) != (int)k)
+                    goto failed;
+                done += k;
+                continue;
+            }
+            if (SSL_write(tc->ssl, src, (int)k) != (int)k)
+                goto failed;
+            done += k;
+            p += k;
+            left -= k;
+        }
+    }
+    if (staged) {
+        if (SSL_write(tc->ssl, stage, (int)staged) != (int)staged)
+            goto failed;
+        done += staged;
+    }
+    if (out_flush(tc) < 0 && done == 0)
+        return -1;
+    return (ssize_t)done;
+failed:
+    ERR_clear_error();
+    if (done)
+        return (ssize_t)done;
+    errno = EPIPE;
+    return -1;
+}
+
+static int tls_shutdown(struct rp_transport *t)
+{
+    struct rp_tls_conn *tc = t->tls;
+    if (!tc->shut && tc->handshake_done) {
+        (void)SSL_shutdown(tc->ssl); /* queues our close_notify */
+        (void)out_flush(tc);
+        ERR_clear_error();
+    }
+    tc->shut = true;
+    return shutdown(t->fd, SHUT_WR);
+}
+
+static bool tls_pending(const struct rp_transport *t)
+{
+    return !t->tls->shut && SSL_pending(t->tls->ssl) > 0;
+}
+
+static void tls_close(struct rp_transport *t)
+{
+    struct rp_tls_conn *tc = t->tls;
+    if (!tc)
+        return;
+    SSL_free(tc->ssl);
+    free(tc->out);
+    for (size_t i = 0; i < sizeof tc->values / sizeof tc->values[0]; i++)
+        free(tc->values[i]);
+    free(tc);
+    t->tls = NULL;
+}
+
+static const struct rp_transport_ops tls_ops = {
+    .name = "tls",
+    .read = tls_read,
+    .writev = tls_writev,
+    .shutdown = tls_shutdown,
+    .pending = tls_pending,
+    .close = tls_close,
+};
+
+int rp_tls_server(struct rp_transport *t, unsigned listener)
+{
+    const struct rp_listener_def *ld = &program->listeners[listener];
+    struct tls_listener *l = NULL;
+    for (unsigned i = 0; i < n_listeners; i++)
+        if (listeners[i].def == ld->tls)
+            l = &listeners[i];
+    if (!l)
+        return -1;
+    struct rp_tls_conn *tc = calloc(1, sizeof *tc);
+    if (!tc)
+        return -1;
+    tc->t = t;
+    tc->ssl = SSL_new(l->ctx);
+    BIO *bio = tc->ssl ? BIO_new(bio_method) : NULL;
+    if (!bio) {
+        SSL_free(tc->ssl);
+        free(tc);
+        return -1;
+    }
+    BIO_set_data(bio, tc);
+    BIO_set_init(bio, 1);
+    SSL_set_bio(tc->ssl, bio, bio); /* one reference, taken by both ends */
+    SSL_set_accept_state(tc->ssl);
+    t->tls = tc;
+    t->ops = &tls_ops;
+    return 0;
+}
+
+int rp_tls_handshake(struct rp_transport *t, int *want, const char **why)
+{
+    struct rp_tls_conn *tc = t->tls;
+    *want = 0;
+    if (!tc->handshake_done) {
+        int r = SSL_do_handshake(tc->ssl);
+        if (r == 1) {
+            tc->handshake_done = true;
+        } else {
+            int e = SSL_get_error(tc->ssl, r);
+            if (e == SSL_ERROR_WANT_READ) {
+                *want = RP_TLS_WANT_READ;
+            } else if (e == SSL_ERROR_WANT_WRITE) {
+                *want = RP_TLS_WANT_WRITE;
+            } else {
+                *why = e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN
+                           ? (errno && r < 0 ? strerror(errno) : "the client closed")
+                           : ssl_error_text();
+                (void)out_flush(tc); /* the alert, if any */
+                ERR_clear_error();
+                return -1;
+            }
+        }
+    }
+    int f = tc->out_len ? out_flush(tc) : 1;
+    if (f < 0) {
+        *why = strerror(errno);
+        return -1;
+    }
+    if (f == 0)
+        *want |= RP_TLS_WANT_WRITE;
+    return tc->handshake_done && f == 1 ? 1 : 0;
+}
+
+/* ---- values ---------------------------------------------------------------------------- */
+
+enum {
+    V_SNI, V_VERSION, V_CIPHER, V_ALPN, V_SUBJECT, V_ISSUER, V_SERIAL, V_FINGERPRINT, V_SAN,
+    V_VERIFIED, V_RESUMED, V_N
+};
+
+static const char *const value_names[V_N] = {
+    [V_SNI] = "sni", [V_VERSION] = "version", [V_CIPHER] = "cipher", [V_ALPN] = "alpn",
+    [V_SUBJECT] = "client_cert.subject", [V_ISSUER] = "client_cert.issuer",
+    [V_SERIAL] = "client_cert.serial", [V_FINGERPRINT] = "client_cert.fingerprint",
+    [V_SAN] = "client_cert.san", [V_VERIFIED] = "client_cert.verified",
+    [V_RESUMED] = "resumed",
+};
+
+static char *name_text(X509_NAME *name)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    if (!b)
+        return NULL;
+    char *s = NULL;
+    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0) {
+        const uint8_t *data;
+        size_t len;
+        if (BIO_mem_contents(b, &data, &len))
+            s = strndup((const char *)data, len);
+    }
+    BIO_free(b);
+    return s;
+}
+
+static char *hex_text(const uint8_t *p, size_t n, bool upper)
+{
+    char *s = malloc(2 * n + 1);
+    if (!s)
+        return NULL;
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        s[2 * i] = digits[p[i] >> 4];
+        s[2 * i + 1] = digits[p[i] & 15];
+    }
+    s[2 * n] = '\0';
+    return s;
+}
+
+/* The SAN of a client certificate: "DNS:a.example, email:x@y, URI:spiffe://..." */
+static char *san_text(X509 *x)
+{
+    GENERAL_NAMES *san = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    if (!san)
+        return NULL;
+    size_t cap = 256, len = 0;
+    char *s = malloc(cap);
+    for (size_t i = 0; s && i < sk_GENERAL_NAME_num(san); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
+        const char *kind;
+        const ASN1_STRING *v;
+        switch (g->type) {
+        case GEN_DNS: kind = "DNS"; v = g->d.dNSName; break;
+        case GEN_EMAIL: kind = "email"; v = g->d.rfc822Name; break;
+        case GEN_URI: kind = "URI"; v = g->d.uniformResourceIdentifier; break;
+        default: continue;
+        }
+        size_t n = (size_t)ASN1_STRING_length(v);
+        while (len + n + 16 > cap) {
+            char *ns = realloc(s, cap * 2);
+            if (!ns) {
+                free(s);
+                s = NULL;
+                break;
+            }
+            s = ns;
+            cap *= 2;
+        }
+        if (!s)
+            break;
+        len += (size_t)snprintf(s + len, cap - len, "%s%s:%.*s", len ? ", " : "", kind, (int)n,
+                                (const char *)ASN1_STRING_get0_data(v));
+    }
+    GENERAL_NAMES_free(san);
+    if (s && len == 0) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+static char *value_make(const struct rp_tls_conn *tc, int which)
+{
+    SSL *ssl = tc->ssl;
+    switch (which) {
+    case V_SNI: {
+        const char *s = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+        return s ? strdup(s) : NULL;
+    }
+    case V_VERSION: return strdup(SSL_get_version(ssl));
+    case V_CIPHER: {
+        const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+        return c ? strdup(SSL_CIPHER_get_name(c)) : NULL;
+    }
+    case V_ALPN: {
+        const uint8_t *p;
+        unsigned n;
+        SSL_get0_alpn_selected(ssl, &p, &n);
+        return n ? strndup((const char *)p, n) : NULL;
+    }
+    case V_RESUMED: return SSL_session_reused(ssl) ? strdup("true") : NULL;
+    default: break;
+    }
+    X509 *x = SSL_get_peer_certificate(ssl);
+    if (!x)
+        return NULL;
+    char *s = NULL;
+    switch (which) {
+    case V_SUBJECT: s = name_text(X509_get_subject_name(x)); break;
+    case V_ISSUER: s = name_text(X509_get_issuer_name(x)); break;
+    case V_SERIAL: {
+        const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
+        s = hex_text(ASN1_STRING_get0_data(serial), (size_t)ASN1_STRING_length(serial), true);
+        break;
+    }
+    case V_FINGERPRINT: {
+        uint8_t md[SHA256_DIGEST_LENGTH];
+        unsigned n = 0;
+        if (X509_digest(x, EVP_sha256(), md, &n))
+            s = hex_text(md, n, false);
+        break;
+    }
+    case V_SAN: s = san_text(x); break;
+    case V_VERIFIED: s = SSL_get_verify_result(ssl) == X509_V_OK ? strdup("true") : NULL; break;
+    }
+    X509_free(x);
+    return s;
+}
+
+bool rp_tls_value(const struct rp_tls_conn *tc, const char *name, size_t name_len,
+                  const char **v, uint32_t *len)
+{
+    if (!tc)
+        return false;
+    for (int i = 0; i < V_N; i++) {
+        if (strlen(value_names[i]) != name_len || memcmp(value_names[i], name, name_len) != 0)
+            continue;
+        /* Made on first use and kept: the connection's TLS does not change. */
+        struct rp_tls_conn *m = (struct rp_tls_conn *)tc;
+        if (!m->values[i] && !(m->values[i] = value_make(tc, i)))
+            return false;
+        *v = m->values[i];
+        *len = (uint32_t)strlen(m->values[i]);
+        return true;
+    }
+    return false;
+}
+
+/* ---- set-up and reload ---------------------------------------------------------------- */
+
+static int library_init(void)
+{
+    if (bio_method)
+        return 0;
+    bio_method = BIO_meth_new(BIO_TYPE_SOCKET, "rpx");
+    if (!bio_method || !BIO_meth_set_read(bio_method, bio_read) ||
+        !BIO_meth_set_write(bio_method, bio_write) || !BIO_meth_set_ctrl(bio_method, bio_ctrl))
+        return -1;
+    ex_listener = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    buffer_pool = CRYPTO_BUFFER_POOL_new();
+    return ex_listener < 0 || !buffer_pool ? -1 : 0;
+}
+
+int rp_tls_setup(const struct rp_program *prog)
+{
+    program = prog;
+    unsigned n = 0;
+    for (uint32_t i = 0; i < prog->n_listeners; i++)
+        n += prog->listeners[i].tls != NULL;
+    if (n == 0)
+        return 0;
+    if (library_init() < 0 || !(listeners = calloc(n, sizeof *listeners))) {
+        rp_error("tls: cannot set up BoringSSL");
+        return -1;
+    }
+    for (uint32_t i = 0; i < prog->n_listeners; i++) {
+        const struct rp_tls_def *def = prog->listeners[i].tls;
+        if (!def)
+            continue;
+        char err[512];
+        struct tls_listener *l = &listeners[n_listeners++];
+        if (listener_init(l, def, err, sizeof err) < 0) {
+            rp_error("listener %s: tls: %s", prog->listeners[i].where, err);
+            ERR_clear_error();
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void rp_tls_reload(void)
+{
+    for (unsigned i = 0; i < n_listeners; i++) {
+        struct tls_listener *l = &listeners[i];
+        char err[512];
+        struct tls_pairs *ps = pairs_load(l->def, err, sizeof err);
+        if (!ps) {
+            rp_warn("tls %s: reload failed, the certificates in use stay: %s", l->def->where, err);
+            ERR_clear_error();
+            continue;
+        }
+        if (l->def->ticket_key_file && ticket_keys_load(l, err, sizeof err) < 0)
+            rp_warn("tls %s: ticket keys not reloaded, those in use stay: %s", l->def->where,
+                    err);
+        /* A handshake holds a generation only inside select_certificate
+         * (the SSL takes its own references): the one before the last
+         * reload is long out of use. */
+        pairs_free(l->old);
+        l->old = atomic_exchange(&l->pairs, ps);
+        rp_info("tls %s: %zu certificate%s reloaded", l->def->where, ps->n, ps->n == 1 ? "" : "s");
+    }
+}
+
+void rp_tls_teardown(void)
+{
+    for (unsigned i = 0; i < n_listeners; i++) {
+        SSL_CTX_free(listeners[i].ctx);
+        pairs_free(atomic_load(&listeners[i].pairs));
+        pairs_free(listeners[i].old);
+        pthread_mutex_destroy(&listeners[i].ticket_lock);
+    }
+    free(listeners);
+    listeners = NULL;
+    n_listeners = 0;
+    if (bio_method)
+        BIO_meth_free(bio_method);
+    bio_method = NULL;
+    if (buffer_pool)
+        CRYPTO_BUFFER_POOL_free(buffer_pool);
+    buffer_pool = NULL;
+}
+
+/* ---- inspection ------------------------------------------------------------------------ */
+
+static time_t asn1_time(const ASN1_TIME *t)
+{
+    int days = 0, secs = 0;
+    if (!ASN1_TIME_diff(&days, &secs, NULL, t))
+        return 0;
+    return time(NULL) + (time_t)days * 86400 + secs;
+}
+
+static void key_type(EVP_PKEY *key, char *out, size_t size)
+{
+    switch (EVP_PKEY_id(key)) {
+    case EVP_PKEY_RSA: snprintf(out, size, "RSA %d", EVP_PKEY_bits(key)); break;
+    case EVP_PKEY_EC: snprintf(out, size, "ECDSA P-%d", EVP_PKEY_bits(key)); break;
+    case EVP_PKEY_ED25519: snprintf(out, size, "Ed25519"); break;
+    default: snprintf(out, size, "unknown"); break;
+    }
+}
+
+void rp_tls_inspect_pair(const char *cert, const char *key, struct rp_tls_cert_info *info)
+{
+    memset(info, 0, sizeof *info);
+    BIO *bio = BIO_new_file(cert, "r");
+    if (!bio) {
+        snprintf(info->error, sizeof info->error, "cannot read %s: %s", cert, strerror(errno));
+        return;
+    }
+    X509 *chain[16];
+    unsigned n = 0;
+    X509 *x;
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+        if (n < 16)
+            chain[n++] = x;
+        else
+            X509_free(x);
+    }
+    ERR_clear_error();
+    BIO_free(bio);
+    info->n_certs = n;
+    if (n == 0) {
+        snprintf(info->error, sizeof info->error, "%s holds no PEM certificate", cert);
+        return;
+    }
+    info->not_before = asn1_time(X509_get0_notBefore(chain[0]));
+    info->not_after = asn1_time(X509_get0_notAfter(chain[0]));
+    char **names;
+    size_t n_names;
+    cert_names(chain[0], &names, &n_names);
+    size_t used = 0;
+    for (size_t i = 0; i < n_names; i++) {
+        if (used + strlen(names[i]) + 2 < sizeof info->names)
+            used += (size_t)snprintf(info->names + used, sizeof info->names - used, "%s%s",
+                                     used ? " " : "", names[i]);
+        free(names[i]);
+    }
+    free(names);
+    /* Each certificate must be issued by the one after it. */
+    for (unsigned i = 0; i + 1 < n; i++) {
+        if (X509_check_issued(chain[i + 1], chain[i]) != X509_V_OK) {
+            snprintf(info->chain_error, sizeof info->chain_error,
+                     "certificate %u in %s is not the issuer of certificate %u: the file must "
+                     "hold the leaf first, then each issuer in turn",
+                     i + 2, cert, i + 1);
+            break;
+        }
+    }
+    if (key) {
+        EVP_PKEY *pk = NULL;
+        bio = BIO_new_file(key, "r");
+        if (!bio)
+            snprintf(info->error, sizeof info->error, "cannot read %s: %s", key, strerror(errno));
+        else if (!(pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)))
+            snprintf(info->error, sizeof info->error, "%s holds no PEM private key "
+                     "(an encrypted key is not supported)", key);
+        else if (!X509_check_private_key(chain[0], pk))
+            snprintf(info->error, sizeof info->error, "the key in %s does not match the "
+                     "certificate in %s", key, cert);
+        else
+            key_type(pk, info->key_type, sizeof info->key_type);
+        EVP_PKEY_free(pk);
+        BIO_free(bio);
+        ERR_clear_error();
+    }
+    for (unsigned i = 0; i < n; i++)
+        X509_free(chain[i]);
+}
+
+bool rp_tls_inspect_ca(const char *path, char *error, size_t error_size)
+{
+    BIO *bio = BIO_new_file(path, "r");
+    if (!bio) {
+        snprintf(error, error_size, "cannot read %s: %s", path, strerror(errno));
+        return false;
+    }
+    X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    ERR_clear_error();
+    if (!x) {
+        snprintf(error, error_size, "%s holds no PEM certificate", path);
+        return false;
+    }
+    X509_free(x);
+    return true;
+}
+
+bool rp_tls_inspect_ciphers(const char *ciphers, char *error, size_t error_size)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+    bool ok = ctx && SSL_CTX_set_strict_cipher_list(ctx, ciphers);
+    if (!ok)
+        snprintf(error, error_size, "%s", ssl_error_text());
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
+bool rp_tls_inspect_curves(const char *curves, char *error, size_t error_size)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+    bool ok = ctx && SSL_CTX_set1_curves_list(ctx, curves);
+    if (!ok)
+        snprintf(error, error_size, "unknown group in the list (try X25519, P-256, P-384)");
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
+bool rp_tls_name_covered(const char *names, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = names;
+    while (*p) {
+        const char *end = strchr(p, ' ');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char pattern[256];
+        if (len < sizeof pattern) {
+            memcpy(pattern, p, len);
+            pattern[len] = '\0';
+            if (name_matches(pattern, name, n))
+                return true;
+        }
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return false;
+}

@@ -1,0 +1,59 @@
+/* tls.h: TLS with BoringSSL, as a transport (transport.h).
+ *
+ * A listener with `tls { }` gets one SSL_CTX, shared by every worker thread,
+ * so session tickets and the session cache work across workers. Its
+ * certificate pairs are loaded at start and again on SIGHUP; each
+ * handshake picks one by the client's SNI (exact names, then wildcards, from
+ * the certificates' SAN), ECDSA before RSA when the client can take it.
+ *
+ * This file and tls.c are the only ones that know BoringSSL: the rest of the
+ * runtime sees a transport, a handshake to drive, and text values.
+ *
+ * rp/tls_inspect.h, implemented in tls.c too, serves the compiler, which
+ * checks a policy's certificate files when it compiles.
+ */
+#ifndef RP_TLS_H
+#define RP_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "transport.h"
+#include "rp/program.h"
+#include "rp/tls_inspect.h"
+
+/* What a handshake waits for (rp_tls_handshake's *want). */
+#define RP_TLS_WANT_READ 1
+#define RP_TLS_WANT_WRITE 2
+
+/* Loads the TLS listeners' certificates and settings. Returns 0, or -1
+ * after logging why (a file that went missing since the build, a key that
+ * does not match). */
+int rp_tls_setup(const struct rp_program *prog);
+
+/* Reads every listener's certificates, keys and staples again (SIGHUP). A
+ * listener whose files fail keeps its old ones, and the reason is logged.
+ * New handshakes use the new pairs; connections keep what they had. */
+void rp_tls_reload(void);
+
+/* Frees what rp_tls_setup made (at exit). */
+void rp_tls_teardown(void);
+
+/* Makes `t` (initialized on its socket) the server side of TLS for listener
+ * `listener`. Returns -1 when no memory is left. */
+int rp_tls_server(struct rp_transport *t, unsigned listener);
+
+/* Drives the handshake. Returns 1 when it is done, 0 to be called again when
+ * the socket is ready for *want (RP_TLS_WANT_*), -1 when it failed (*why
+ * says how: "client closed", the alert's reason). */
+int rp_tls_handshake(struct rp_transport *t, int *want, const char **why);
+
+/* A TLS value of the connection (RP_VAL_TLS: "sni", "version", "cipher",
+ * "alpn", "client_cert.subject", ...): false when absent. The text lives
+ * as long as the connection. */
+bool rp_tls_value(const struct rp_tls_conn *tc, const char *name, size_t name_len,
+                  const char **v, uint32_t *len);
+
+#endif
