@@ -211,7 +211,16 @@ enum ast_subject {
     AST_SUBJ_CLIENT_PORT,  /* in a header value: the peer's port */
     AST_SUBJ_URI,          /* in a header value: the path, "?" and the query */
     AST_SUBJ_REQ_ID,       /* in a header value: the request's id */
+    AST_SUBJ_SCHEME,       /* req.scheme: "https" over TLS, else "http" */
+    AST_SUBJ_TLS,          /* tls.sni, tls.client_cert.subject...: key is the field */
 };
+
+/* Whether a value names something inside it: req.header["X"], tls.sni. */
+static inline bool ast_subj_keyed(enum ast_subject s)
+{
+    return s == AST_SUBJ_QUERY || s == AST_SUBJ_HEADER || s == AST_SUBJ_COOKIE ||
+           s == AST_SUBJ_TLS;
+}
 
 struct ast_acl;
 

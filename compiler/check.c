@@ -1287,6 +1287,41 @@ static enum ast_subject check_ref(struct check *c, const struct ast_arg *x)
     char key[128];
     snprintf(key, sizeof key, "%.*s.%.*s", (int)x->name.len, text_at(c, x->name),
              (int)x->field.len, text_at(c, x->field));
+    if (x->name.len == 3 && memcmp(text_at(c, x->name), "tls", 3) == 0) {
+        /* tls.FIELD: the connection's TLS; absent on a plain one. */
+        if (x->has_key) {
+            diag_error(c->diag, x->key_tok, "'%s' takes no name", key);
+            return AST_SUBJ_NONE;
+        }
+        if (tls_field_index(text_at(c, x->field), x->field.len) < 0) {
+            const char *full[16];
+            char names[16][40];
+            for (size_t k = 0; k < n_tls_fields && k < 16; k++) {
+                snprintf(names[k], sizeof names[k], "tls.%s", tls_fields[k]);
+                full[k] = names[k];
+            }
+            int close = diag_closest(key, strlen(key), full, n_tls_fields);
+            if (close >= 0)
+                diag_error(c->diag, x->tok, "unknown value '%s'; did you mean '%s'?", key,
+                           full[close]);
+            else
+                diag_error(c->diag, x->tok, "unknown value '%s' (known: tls.sni, tls.version, "
+                           "tls.cipher, tls.alpn, tls.resumed, tls.client_cert.subject, .issuer, "
+                           ".serial, .fingerprint, .san, .verified)", key);
+            return AST_SUBJ_NONE;
+        }
+        struct ast_arg *m = (struct ast_arg *)x; /* the key the emitter reads */
+        m->str = arena_strndup(c->arena, text_at(c, x->field), x->field.len);
+        m->str_len = x->field.len;
+        return AST_SUBJ_TLS;
+    }
+    if (strcmp(key, "req.scheme") == 0) {
+        if (x->has_key) {
+            diag_error(c->diag, x->key_tok, "'%s' takes no name", key);
+            return AST_SUBJ_NONE;
+        }
+        return AST_SUBJ_SCHEME;
+    }
     int i;
     for (i = 0; i < 7; i++)
         if (strcmp(key, subject_names[i]) == 0)
@@ -1465,7 +1500,7 @@ static void check_cmp(struct check *c, struct ast_expr *e)
             return;
         }
         e->subj = check_ref(c, l);
-        if (e->subj != AST_SUBJ_NONE && e->subj < AST_SUBJ_QUERY)
+        if (e->subj != AST_SUBJ_NONE && (e->subj < AST_SUBJ_QUERY || e->subj == AST_SUBJ_SCHEME))
             diag_error(c->diag, l->tok,
                        "'%.*s' is always there: compare it (==, !=, ~, ^=, in) to make a "
                        "condition",

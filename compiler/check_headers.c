@@ -49,6 +49,7 @@ static const struct {
     {"req.host", AST_SUBJ_HOST},       {"req.path", AST_SUBJ_PATH},
     {"req.query", AST_SUBJ_QUERY_ALL}, {"req.uri", AST_SUBJ_URI},
     {"req.method", AST_SUBJ_METHOD},   {"req.id", AST_SUBJ_REQ_ID},
+    {"req.scheme", AST_SUBJ_SCHEME},
 };
 
 /* `${...}` keyed forms: req.header["X"], req.cookie["c"], req.query["k"]. */
@@ -119,6 +120,11 @@ static struct ast_piece *check_value(struct check *c, const struct ast_arg *a, b
                 break;
         if (k < sizeof values / sizeof values[0]) {
             pc->subj = values[k].subj;
+        } else if (name_len > 4 && memcmp(name, "tls.", 4) == 0 &&
+                   tls_field_index(name + 4, name_len - 4) >= 0) {
+            pc->subj = AST_SUBJ_TLS;
+            pc->key = name + 4;
+            pc->key_len = name_len - 4;
         } else if (!keyed(name, name_len, "req.header[\"", AST_SUBJ_HEADER, pc) &&
                    !keyed(name, name_len, "req.cookie[\"", AST_SUBJ_COOKIE, pc) &&
                    !keyed(name, name_len, "req.query[\"", AST_SUBJ_QUERY, pc)) {
@@ -132,7 +138,8 @@ static struct ast_piece *check_value(struct check *c, const struct ast_arg *a, b
             else
                 diag_error(c->diag, at, "unknown value '%.*s' (known here: client.ip, "
                            "client.port, req.host, req.path, req.query, req.uri, req.method, req.id, "
-                           "req.header[\"X\"], req.cookie[\"c\"], req.query[\"k\"])",
+                           "req.scheme, req.header[\"X\"], req.cookie[\"c\"], "
+                           "req.query[\"k\"], tls.sni, tls.client_cert.subject ...)",
                            (int)name_len, name);
             return NULL;
         }

@@ -66,6 +66,12 @@ void check_error_page(struct check *c, const struct ast_stmt *st);
 void check_listen_tls(struct check *c, struct ast_listen *l, const struct ast_arg *tls_opt);
 void check_tls_hosts(struct check *c);
 
+/* The fields of tls.FIELD (tls.sni, tls.client_cert.subject, ...), and the
+ * index of one among them (-1: none). */
+extern const char *const tls_fields[];
+extern const size_t n_tls_fields;
+int tls_field_index(const char *s, size_t n);
+
 /* check_headers.c: top-level and route `set|add|remove [response] header`
  * statements, into prog->hdr_actions and each route's. */
 void check_header_stmts(struct check *c);

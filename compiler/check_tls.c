@@ -32,6 +32,20 @@
 
 #define TLS_WARN_DAYS 30
 
+const char *const tls_fields[] = {
+    "sni", "version", "cipher", "alpn", "resumed", "client_cert.subject", "client_cert.issuer",
+    "client_cert.serial", "client_cert.fingerprint", "client_cert.san", "client_cert.verified",
+};
+const size_t n_tls_fields = sizeof tls_fields / sizeof tls_fields[0];
+
+int tls_field_index(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n_tls_fields; i++)
+        if (strlen(tls_fields[i]) == n && memcmp(tls_fields[i], s, n) == 0)
+            return (int)i;
+    return -1;
+}
+
 static bool word_is(const struct check *c, const struct ast_arg *a, const char *w)
 {
     return a && a->kind == AST_ARG_WORD && a->tok.len == strlen(w) &&

@@ -403,7 +403,8 @@ static const char *const emit_values[] = {
     [AST_SUBJ_METHOD] = "RP_VAL_METHOD", [AST_SUBJ_HOST] = "RP_VAL_HOST",
     [AST_SUBJ_PATH] = "RP_VAL_PATH",     [AST_SUBJ_QUERY] = "RP_VAL_QUERY",
     [AST_SUBJ_HEADER] = "RP_VAL_HEADER", [AST_SUBJ_COOKIE] = "RP_VAL_COOKIE",
-    [AST_SUBJ_QUERY_ALL] = "RP_VAL_QUERY_STRING",
+    [AST_SUBJ_QUERY_ALL] = "RP_VAL_QUERY_STRING", [AST_SUBJ_SCHEME] = "RP_VAL_SCHEME",
+    [AST_SUBJ_TLS] = "RP_VAL_TLS",
 };
 
 /* A table of header actions, rpg_hdrs_TAG, with its pieces. */
@@ -432,8 +433,7 @@ static void emit_hdr_table(struct emit *e, const char *tag, const struct ast_hdr
                 /* emit_value_args writes `what, "key", len`; a piece wants
                  * `what, len, "key"`. */
                 buf_printf(b, "    {RP_PIECE_VALUE, %s, ", emit_values[pc->subj]);
-                if (pc->subj == AST_SUBJ_QUERY || pc->subj == AST_SUBJ_HEADER ||
-                    pc->subj == AST_SUBJ_COOKIE) {
+                if (ast_subj_keyed(pc->subj)) {
                     char *k = arena_strndup(&e->scratch, pc->key, pc->key_len);
                     if (pc->subj == AST_SUBJ_HEADER)
                         for (size_t j = 0; j < pc->key_len; j++)
@@ -732,7 +732,7 @@ static void emit_value_args(struct emit *e, struct buf *b, enum ast_subject subj
                             const char *key, size_t key_len)
 {
     buf_printf(b, "%s, ", emit_values[subj]);
-    if (subj == AST_SUBJ_QUERY || subj == AST_SUBJ_HEADER || subj == AST_SUBJ_COOKIE) {
+    if (ast_subj_keyed(subj)) {
         char *k = arena_strndup(&e->scratch, key, key_len);
         if (subj == AST_SUBJ_HEADER)
             for (size_t i = 0; i < key_len; i++)

@@ -234,6 +234,10 @@ static bool ex_value(const struct ex_req *v, enum ast_subject subj, const char *
         *val = v->path;
         *len = v->path_len;
         return true;
+    case AST_SUBJ_SCHEME: /* explain asks as a plain-text client; TLS values are absent */
+        *val = "http";
+        *len = 4;
+        return true;
     case AST_SUBJ_QUERY_ALL:
         *val = v->query;
         *len = v->query_len;
@@ -313,7 +317,7 @@ static bool ex_cmp(struct ex *x, const struct ast_expr *e)
         bool eq = ex_ip_in(x, r);
         return e->cmp == AST_CMP_NE ? !eq : eq;
     }
-    const char *key = e->subj >= AST_SUBJ_QUERY && e->subj <= AST_SUBJ_COOKIE ? l->str : NULL;
+    const char *key = ast_subj_keyed(e->subj) ? l->str : NULL;
     size_t key_len = key ? l->str_len : 0;
     const char *v;
     size_t n;

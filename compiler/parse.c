@@ -416,6 +416,16 @@ struct ast_arg *parse_ref(struct parse_ctx *p, const struct lex_token *obj,
     return a;
 }
 
+struct ast_arg *parse_ref3(struct parse_ctx *p, const struct lex_token *obj,
+                           const struct lex_token *field, const struct lex_token *sub)
+{
+    /* tls.client_cert.subject: the field is "client_cert.subject". */
+    struct ast_arg *a = parse_ref(p, obj, sub, NULL, NULL);
+    a->field.off = field->off;
+    a->field.len = sub->off + sub->len - field->off;
+    return a;
+}
+
 struct ast_arg *parse_arg_append(struct ast_arg *head, struct ast_arg *x)
 {
     if (!x)

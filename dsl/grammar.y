@@ -120,6 +120,7 @@ arg(A) ::= ref(X).                                  { A = X; }
 
 ref(A) ::= ID(O) DOT ID(F).                         { A = parse_ref(p, &O, &F, NULL, NULL); }
 ref(A) ::= ID(O) DOT ID(F) LBRACKET STRING(K) RBRACKET(R). { A = parse_ref(p, &O, &F, &K, &R); }
+ref(A) ::= ID(O) DOT ID(F) DOT ID(G).               { A = parse_ref3(p, &O, &F, &G); }
 
 list(A) ::= .                                       { A = NULL; }
 list(A) ::= arg(X).                                 { A = X; }

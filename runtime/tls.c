@@ -5,8 +5,7 @@
  * Records go to the socket through a BIO of our own: what BoringSSL writes
  * is queued in the connection's `out` and sent in one write per call, so
  * SSL_write never waits (no WANT_WRITE to replay with the same buffer) and
- * a full socket looks to the caller like a full socket: a short count, then
- * EAGAIN until `out` drains. Reads come from the socket (or the chaos
+ * a full socket looks to the caller like a full socket (tls_writev). Reads come from the socket (or the chaos
  * transport beneath) record by record; BoringSSL reads no further than the
  * record it needs, so the kernel still signals the rest. */
 #include <errno.h>
@@ -92,6 +91,7 @@ struct rp_tls_conn {
     struct rp_transport *t;
     char *out; /* ciphertext not yet on the socket */
     size_t out_len, out_off, out_cap;
+    size_t held;         /* plaintext in `out`'s records, not yet reported written */
     bool shut;           /* our close_notify went: what comes is discarded raw */
     bool handshake_done;
     char *values[12];    /* the values asked for, made once (rp_tls_value) */
@@ -738,6 +738,60 @@ static ssize_t tls_read(struct rp_transport *t, void *buf, size_t n)
     return ssl_fail(tc, r);
 }
 
+/* Encrypts up to RP_TLS_OUT_BATCH bytes of iov (from byte `skip` on) into
+ * `out`. Small pieces (a head, then a bit of body) are gathered into one
+ * record; large ones go as full records. Returns the plaintext bytes taken,
+ * or -1 when BoringSSL fails. */
+static ssize_t encrypt_iov(struct rp_tls_conn *tc, const struct iovec *iov, int n, size_t skip)
+{
+    char stage[RP_TLS_RECORD];
+    size_t staged = 0, done = 0;
+    for (int i = 0; i < n && tc->out_len < RP_TLS_OUT_BATCH; i++) {
+        const char *p = iov[i].iov_base;
+        size_t left = iov[i].iov_len;
+        if (skip >= left) {
+            skip -= left;
+            continue;
+        }
+        p += skip;
+        left -= skip;
+        skip = 0;
+        while (left && tc->out_len < RP_TLS_OUT_BATCH) {
+            if (staged == 0 && left >= RP_TLS_RECORD) {
+                if (SSL_write(tc->ssl, p, RP_TLS_RECORD) != RP_TLS_RECORD)
+                    return -1;
+                done += RP_TLS_RECORD;
+                p += RP_TLS_RECORD;
+                left -= RP_TLS_RECORD;
+                continue;
+            }
+            size_t k = left < RP_TLS_RECORD - staged ? left : RP_TLS_RECORD - staged;
+            memcpy(stage + staged, p, k);
+            staged += k;
+            p += k;
+            left -= k;
+            if (staged == RP_TLS_RECORD) {
+                if (SSL_write(tc->ssl, stage, (int)staged) != (int)staged)
+                    return -1;
+                done += staged;
+                staged = 0;
+            }
+        }
+    }
+    if (staged) {
+        if (SSL_write(tc->ssl, stage, (int)staged) != (int)staged)
+            return -1;
+        done += staged;
+    }
+    return (ssize_t)done;
+}
+
+/* Bytes count as written only once their records are on the socket, so the
+ * caller sees a socket's semantics: what it was told went, went (nothing
+ * is lost when it then closes), and what was not, it offers again. Bytes
+ * already encrypted whose records wait in `out` are `held`: the caller's
+ * next call starts with them (it has not been told they went), and they
+ * are skipped and reported once `out` drains. */
 static ssize_t tls_writev(struct rp_transport *t, const struct iovec *iov, int n)
 {
     struct rp_tls_conn *tc = t->tls;
@@ -749,56 +803,36 @@ static ssize_t tls_writev(struct rp_transport *t, const struct iovec *iov, int n
             return -1;
         }
     }
-    /* Small pieces (a head, then a bit of body) are gathered into one
-     * record; large ones go as full records. */
-    char stage[RP_TLS_RECORD];
-    size_t staged = 0, done = 0;
-    for (int i = 0; i < n && tc->out_len < RP_TLS_OUT_BATCH; i++) {
-        const char *p = iov[i].iov_base;
-        size_t left = iov[i].iov_len;
-        while (left && tc->out_len < RP_TLS_OUT_BATCH) {
-            const char *src;
-            size_t k;
-            if (staged == 0 && left >= RP_TLS_RECORD) {
-                src = p;
-                k = RP_TLS_RECORD;
-            } else {
-                k = left < RP_TLS_RECORD - staged ? left : RP_TLS_RECORD - staged;
-                memcpy(stage + staged, p, k);
-                staged += k;
-                p += k;
-                left -= k;
-                if (staged < RP_TLS_RECORD)
-                    continue;
-                src = stage;
-                k = staged;
-                staged = 0;
-                if (SSL_write(tc->ssl, src, (int)k) != (int)k)
-                    goto failed;
-                done += k;
-                continue;
-            }
-            if (SSL_write(tc->ssl, src, (int)k) != (int)k)
-                goto failed;
-            done += k;
-            p += k;
-            left -= k;
-        }
-    }
-    if (staged) {
-        if (SSL_write(tc->ssl, stage, (int)staged) != (int)staged)
-            goto failed;
-        done += staged;
-    }
-    if (out_flush(tc) < 0 && done == 0)
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += iov[i].iov_len;
+    size_t done = tc->held;
+    tc->held = 0;
+    if (done > total) { /* not the bytes it was offered before: a caller's bug */
+        errno = EPROTO;
         return -1;
+    }
+    ssize_t more = done < total ? encrypt_iov(tc, iov, n, done) : 0;
+    if (more < 0) {
+        ERR_clear_error();
+        tc->out_len = tc->out_off = 0; /* records of a failed write do not go */
+        if (done)
+            return (ssize_t)done;
+        errno = EPIPE;
+        return -1;
+    }
+    int f = more ? out_flush(tc) : 1;
+    if (f < 0 && done == 0)
+        return -1;
+    if (f == 1)
+        done += (size_t)more;
+    else
+        tc->held = (size_t)more;
+    if (done == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
     return (ssize_t)done;
-failed:
-    ERR_clear_error();
-    if (done)
-        return (ssize_t)done;
-    errno = EPIPE;
-    return -1;
 }
 
 static int tls_shutdown(struct rp_transport *t)
@@ -877,6 +911,11 @@ int rp_tls_handshake(struct rp_transport *t, int *want, const char **why)
         int r = SSL_do_handshake(tc->ssl);
         if (r == 1) {
             tc->handshake_done = true;
+            /* BoringSSL holds TLS 1.3's session tickets until the first
+             * write; a zero-byte write sends them now, with the end of the
+             * handshake, for a client that reads before it asks. */
+            (void)SSL_write(tc->ssl, "", 0);
+            ERR_clear_error();
         } else {
             int e = SSL_get_error(tc->ssl, r);
             if (e == SSL_ERROR_WANT_READ) {

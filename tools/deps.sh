@@ -7,7 +7,7 @@ set -eu
 # Build: compiler and runtime. Test: HTTP client and load tools, valgrind,
 # clang for fuzzing and LeakSanitizer.
 PACKAGES="make gcc libc6-dev re2c lemon libev-dev zlib1g-dev libbrotli-dev android-libboringssl-dev
-curl ca-certificates procps python3 iproute2 valgrind strace clang libclang-rt-14-dev wrk"
+curl ca-certificates openssl procps python3 iproute2 valgrind strace clang libclang-rt-14-dev wrk"
 # Bench: the proxies rpx is measured against, and h2load.
 if [ "${1:-}" = --bench ]; then
     PACKAGES="$PACKAGES haproxy nginx-light nghttp2-client"
@@ -19,7 +19,11 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
+# BoringSSL's static libraries, for proxies that need no BoringSSL where
+# they run: built once from Debian's source package and cached.
+static_boringssl() { "$(dirname "$0")/boringssl-static.sh"; }
+
+[ -z "$missing" ] && { static_boringssl; exit 0; }
 
 if [ "$(id -u)" != 0 ]; then
     SUDO=sudo
@@ -31,3 +35,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+static_boringssl

@@ -1,0 +1,204 @@
+# t_75_tls.sh: TLS termination. SNI picks the certificate (exact names,
+# a wildcard, a default), ECDSA or RSA by what the client takes, TLS 1.0 and
+# 1.1 refused, ALPN, ticket resumption across workers, client certificates
+# (required and optional) reaching headers and acls, bodies both ways,
+# certificate reload on SIGHUP without a failed request, and a client that
+# stalls in the handshake. Clients: openssl s_client and curl.
+
+TLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tls" && pwd)
+
+# s_client NAME PORT [ARGS...]: one handshake (and nothing sent); prints
+# s_client's report.
+s_client()
+{
+    local port=$1
+    shift
+    timeout "$T_SHORT" openssl s_client -connect "127.0.0.1:$port" "$@" </dev/null 2>&1
+}
+
+# the subject CN of the certificate the server sent
+served_cn()
+{
+    s_client "$@" | sed -n 's/^subject=.*CN *= *\([^,/]*\).*/\1/p' | head -n 1
+}
+
+# tcurl NAME PORT PATH [ARGS...]: curl over https to NAME (resolved to
+# 127.0.0.1), trusting the test root.
+tcurl()
+{
+    local name=$1 port=$2 path=$3
+    shift 3
+    curl -sS --max-time "$T_SHORT" --cacert "$TLS/ca.pem" --resolve "$name:$port:127.0.0.1" \
+        "https://$name:$port$path" "$@"
+}
+
+start_origin a >/dev/null
+check "tls policy compiles" build_proxy tls "
+listen :8443 tls {
+    cert \"$TLS/a.pem\" key \"$TLS/a.key\"
+    cert \"$TLS/a-rsa.pem\" key \"$TLS/a-rsa.key\"
+    cert \"$TLS/b.pem\" key \"$TLS/b.key\"
+    cert \"$TLS/wild.pem\" key \"$TLS/wild.key\"
+}
+backend app { server a 127.0.0.1:@a@ }
+set header X-TLS \"\${tls.version} \${tls.sni} \${req.scheme}\"
+route path \"/who\" if tls.sni == \"b.test\" { respond 200 \"b by sni\" }
+route default { proxy app }"
+p=$(start_proxy tls -w 2)
+
+check_eq "tls: SNI a.test gets a.test's certificate" "$(served_cn "$p" -servername a.test)" a.test
+check_eq "tls: SNI www.a.test (a second SAN name) gets it too" \
+    "$(served_cn "$p" -servername www.a.test)" a.test
+check_eq "tls: SNI b.test gets b.test's" "$(served_cn "$p" -servername b.test)" b.test
+check_eq "tls: SNI x.c.test gets the wildcard *.c.test" "$(served_cn "$p" -servername x.c.test)" '*.c.test'
+check_eq "tls: a wildcard covers one label only (y.x.c.test gets the default)" \
+    "$(served_cn "$p" -servername y.x.c.test)" a.test
+check_eq "tls: no SNI gets the default (the first pair)" "$(served_cn "$p" -noservername)" a.test
+check_eq "tls: an unknown name gets the default" "$(served_cn "$p" -servername nope.test)" a.test
+got=$(s_client "$p" -servername a.test | grep -o 'Server public key is [0-9]* bit')
+check_eq "tls: a client that takes ECDSA gets the ECDSA pair" "$got" "Server public key is 256 bit"
+got=$(s_client "$p" -servername a.test -tls1_2 -sigalgs 'RSA-PSS+SHA256:RSA+SHA256' \
+    -cipher 'ECDHE-RSA-AES128-GCM-SHA256' | grep -o 'Server public key is [0-9]* bit')
+check_eq "tls: a client that takes only RSA gets the RSA pair of the same name" "$got" \
+    "Server public key is 2048 bit"
+got=$(s_client "$p" -servername a.test -tls1_3 -sigalgs 'RSA-PSS+SHA256' | grep -o 'Server public key is [0-9]* bit')
+check_eq "tls: TLS 1.3 with RSA-PSS only gets RSA too" "$got" "Server public key is 2048 bit"
+
+for v in tls1 tls1_1; do
+    got=$(s_client "$p" -servername a.test "-$v" -cipher 'DEFAULT:@SECLEVEL=0' | grep -c '^New, TLSv1')
+    check_eq "tls: $v is refused" "$got" 0
+done
+got=$(s_client "$p" -servername a.test -tls1_2 | grep -o '^New, TLSv1.2')
+check_eq "tls: TLS 1.2 is taken" "$got" "New, TLSv1.2"
+got=$(s_client "$p" -servername a.test -tls1_3 | grep -o '^New, TLSv1.3')
+check_eq "tls: TLS 1.3 is taken" "$got" "New, TLSv1.3"
+got=$(s_client "$p" -servername a.test -tls1_2 -cipher 'AES128-SHA' | grep -c '^New, TLSv1')
+check_eq "tls: a TLS 1.2 suite without forward secrecy (AES128-SHA) is refused" "$got" 0
+
+got=$(s_client "$p" -servername a.test -alpn 'h2,http/1.1' | grep -o 'ALPN protocol: .*')
+check_eq "tls: ALPN picks http/1.1 from h2,http/1.1" "$got" "ALPN protocol: http/1.1"
+got=$(s_client "$p" -servername a.test -alpn 'h2' | grep -c '^New, TLSv1')
+check_eq "tls: a client that offers only h2 is refused (RFC 7301)" "$got" 0
+
+got=$(tcurl a.test "$p" /who)
+check_eq "tls: curl gets an answer over https, verified against the test root" "$got" "a GET /who"
+got=$(tcurl b.test "$p" /who)
+check_eq "tls: an acl reads tls.sni" "$got" "b by sni"
+got=$(tcurl a.test "$p" /headers | tr -d '\r')
+check_match "tls: the server is told the scheme (X-Forwarded-Proto: https)" "$got" \
+    $'\nX-Forwarded-Proto: https'
+check_match "tls: header actions read tls.version, tls.sni, req.scheme" "$got" \
+    $'\nX-TLS: TLSv1.3 a.test https'
+
+# Bodies both ways: 8 MB down (a content length and chunked), 4 MB up.
+want=$("$ORIGIN" gen 8m | "$ORIGIN" crc32)
+got=$(tcurl a.test "$p" /bytes/8m | "$ORIGIN" crc32)
+check_eq "tls: an 8 MB download arrives whole" "$got" "$want"
+got=$(tcurl a.test "$p" /chunked/8m | "$ORIGIN" crc32)
+check_eq "tls: an 8 MB chunked download arrives whole" "$got" "$want"
+want=$("$ORIGIN" gen 4m | "$ORIGIN" crc32)
+got=$("$ORIGIN" gen 4m | tcurl a.test "$p" /echo --data-binary @- -H 'Content-Type: x')
+check_eq "tls: a 4 MB upload reaches the server whole (its length and crc)" "$got" "$want"
+got=$(tcurl a.test "$p" /who -o /dev/null -w '%{http_code}\n' --next --cacert "$TLS/ca.pem" \
+    --resolve "a.test:$p:127.0.0.1" "https://a.test:$p/who" -o /dev/null -w '%{num_connects}\n')
+check_eq "tls: a second request reuses the connection (keep-alive)" "$(echo $got)" "200 0"
+
+# Resumption: a ticket from one connection resumes on new ones, whichever
+# of the two workers takes them (they share the ticket keys).
+sess=$AREA_DIR/sess.pem
+# (TLS 1.3's tickets come after the handshake: s_client must stay to read them.)
+sleep 0.5 | timeout "$T_SHORT" openssl s_client -connect "127.0.0.1:$p" -servername a.test \
+    -sess_out "$sess" >/dev/null 2>&1
+reused=0
+for _ in 1 2 3 4 5 6; do
+    s_client "$p" -servername a.test -sess_in "$sess" | grep -q '^Reused, ' && reused=$((reused + 1))
+done
+check_eq "tls: a TLS 1.3 ticket resumes on 6 new connections across 2 workers" "$reused" 6
+s_client "$p" -servername a.test -tls1_2 -sess_out "$sess" >/dev/null
+reused=0
+for _ in 1 2 3 4; do
+    s_client "$p" -servername a.test -tls1_2 -sess_in "$sess" | grep -q '^Reused, ' && reused=$((reused + 1))
+done
+check_eq "tls: a TLS 1.2 session resumes too" "$reused" 4
+check "proxy 'tls' stops on SIGTERM with exit 0" stop_proxy tls
+
+# ---- client certificates ----------------------------------------------------------------
+check "mtls policy compiles" build_proxy mtls "
+listen :8443 tls {
+    cert \"$TLS/a.pem\" key \"$TLS/a.key\"
+    client_ca \"$TLS/ca.pem\"
+    verify required
+}
+backend app { server a 127.0.0.1:@a@ }
+set header X-Client-Subject \"\${tls.client_cert.subject}\"
+set header X-Client-Verified \"\${tls.client_cert.verified}\"
+route path \"/admin\" if tls.client_cert.subject ~ \"CN=alice\" { respond 200 \"hello alice\" }
+route path \"/admin\" { respond 403 \"not you\" }
+route default { proxy app }"
+p=$(start_proxy mtls -w 1)
+got=$(tcurl a.test "$p" /admin -w '%{http_code}' 2>/dev/null)
+check_eq "mtls required: without a certificate there is no connection" "$got" 000
+got=$(tcurl a.test "$p" /admin --cert "$TLS/client.pem" --key "$TLS/client.key")
+check_eq "mtls required: alice's certificate passes, and an acl reads its subject" "$got" "hello alice"
+got=$(tcurl a.test "$p" /headers --cert "$TLS/client.pem" --key "$TLS/client.key" | tr -d '\r')
+check_match "mtls: the subject reaches the server in a header" "$got" \
+    $'\nX-Client-Subject: CN=alice,O=Example'
+check_match "mtls: and that it was verified" "$got" $'\nX-Client-Verified: true'
+got=$(tcurl a.test "$p" /admin --cert "$TLS/stranger.pem" --key "$TLS/stranger.key" \
+    -w '%{http_code}' 2>/dev/null)
+check_eq "mtls required: a certificate from another CA is refused" "$got" 000
+check "proxy 'mtls' stops on SIGTERM with exit 0" stop_proxy mtls
+
+check "optional mtls policy compiles" build_proxy mtls_opt "
+listen :8443 tls {
+    cert \"$TLS/a.pem\" key \"$TLS/a.key\"
+    client_ca \"$TLS/ca.pem\"
+    verify optional
+}
+route if tls.client_cert.verified { respond 200 \"known\" }
+route default { respond 200 \"anonymous\" }"
+p=$(start_proxy mtls_opt -w 1)
+check_eq "mtls optional: no certificate is fine" "$(tcurl a.test "$p" /)" anonymous
+check_eq "mtls optional: a valid one is seen" \
+    "$(tcurl a.test "$p" / --cert "$TLS/client.pem" --key "$TLS/client.key")" known
+check "proxy 'mtls_opt' stops on SIGTERM with exit 0" stop_proxy mtls_opt
+
+# ---- reload and a stalled handshake ---------------------------------------------------------
+cp "$TLS/a.pem" "$AREA_DIR/live.pem"
+cp "$TLS/a.key" "$AREA_DIR/live.key"
+check "reload policy compiles" build_proxy reload "
+listen :8443 tls { cert \"live.pem\" key \"live.key\" }
+timeouts { client_header 1s }
+route default { respond 200 \"up\" }"
+p=$(start_proxy reload -w 2)
+check_eq "reload: serves the first certificate" "$(served_cn "$p" -servername a.test)" a.test
+# Requests run all along the reload; none may fail.
+(
+    fails=0
+    for _ in $(seq 1 60); do
+        [ "$(curl -sk --max-time "$T_SHORT" "https://127.0.0.1:$p/")" = up ] || fails=$((fails + 1))
+    done
+    echo "$fails" >"$AREA_DIR/reload.fails"
+) &
+loop=$!
+sleep 0.2
+cp "$TLS/b.pem" "$AREA_DIR/live.pem"
+cp "$TLS/b.key" "$AREA_DIR/live.key"
+kill -HUP "$(proxy_pid reload)"
+wait "$loop"
+check_eq "reload: no request failed across SIGHUP" "$(cat "$AREA_DIR/reload.fails")" 0
+check_eq "reload: new handshakes get the new certificate" "$(served_cn "$p" -servername a.test)" b.test
+: >"$AREA_DIR/live.key"
+kill -HUP "$(proxy_pid reload)"
+sleep 0.3
+check_eq "reload: a broken key file keeps the certificate in use" \
+    "$(served_cn "$p" -servername a.test)" b.test
+check_match "reload: and says why" "$(cat "$AREA_DIR/reload.run.err")" "reload failed"
+
+# A client that opens a connection and sends half a ClientHello: closed by
+# the header timeout (1s), like a slow head.
+start=$EPOCHREALTIME
+got=$(timeout $((T_SHORT + 2)) bash -c "exec 3<>/dev/tcp/127.0.0.1/$p; printf '\\x16\\x03\\x01\\x02\\x00\\x01' >&3; cat <&3 | wc -c")
+check_eq "handshake: a stalled ClientHello gets nothing back" "$got" 0
+check "handshake: and is closed within the header timeout" test "$(ms_since "$start")" -lt $((3000 * SCALE))
+check "proxy 'reload' stops on SIGTERM with exit 0" stop_proxy reload
