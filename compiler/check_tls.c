@@ -52,8 +52,10 @@ static bool word_is(const struct check *c, const struct ast_arg *a, const char *
            memcmp(text_at(c, a->tok), w, a->tok.len) == 0;
 }
 
-/* A file argument: a string naming a readable file, made absolute. */
-static const char *tls_file(struct check *c, const struct ast_arg *a, const char *what)
+/* A file argument: a string naming a readable file, made absolute; *shown
+ * (when not NULL) is its name as messages give it. */
+static const char *tls_file_shown(struct check *c, const struct ast_arg *a, const char *what,
+                                  const char **shown_out)
 {
     if (!a || a->kind != AST_ARG_STRING) {
         diag_error(c->diag, a ? a->tok : (struct span){0, 0},
@@ -70,7 +72,14 @@ static const char *tls_file(struct check *c, const struct ast_arg *a, const char
     }
     const char *out = arena_strndup(c->arena, abs, strlen(abs));
     free(abs);
+    if (shown_out)
+        *shown_out = arena_strndup(c->arena, shown, strlen(shown));
     return out;
+}
+
+static const char *tls_file(struct check *c, const struct ast_arg *a, const char *what)
+{
+    return tls_file_shown(c, a, what, NULL);
 }
 
 static void tls_pair(struct check *c, struct ast_tls *t, const struct ast_stmt *st)
@@ -86,13 +95,14 @@ static void tls_pair(struct check *c, struct ast_tls *t, const struct ast_stmt *
         diag_error(c->diag, o->tok, "%s", usage);
         return;
     }
-    const char *cert = tls_file(c, a, "cert");
-    const char *key = tls_file(c, k, "key");
+    const char *cert_shown = NULL, *key_shown = NULL;
+    const char *cert = tls_file_shown(c, a, "cert", &cert_shown);
+    const char *key = tls_file_shown(c, k, "key", &key_shown);
     const char *ocsp = o ? tls_file(c, o->next, "ocsp") : NULL;
     if (!cert || !key || (o && !ocsp))
         return;
     struct rp_tls_cert_info info;
-    rp_tls_inspect_pair(cert, key, &info);
+    rp_tls_inspect_pair(cert, key, cert_shown, key_shown, &info);
     if (info.error[0]) {
         diag_error(c->diag, st->kw, "%s", info.error);
         return;
@@ -245,7 +255,7 @@ static void tls_stmt(struct check *c, struct ast_tls *t, const struct ast_stmt *
     case 2:
         if ((t->ciphers = tls_string(c, st, "ciphers \"SUITE:SUITE\"")) &&
             !rp_tls_inspect_ciphers(t->ciphers, err, sizeof err))
-            diag_error(c->diag, st->args->tok, "BoringSSL refuses this cipher list: %s", err);
+            diag_error(c->diag, st->args->tok, "%s", err);
         return;
     case 3:
         if ((t->curves = tls_string(c, st, "curves \"X25519:P-256\"")) &&
@@ -258,8 +268,9 @@ static void tls_stmt(struct check *c, struct ast_tls *t, const struct ast_stmt *
             diag_error(c->diag, st->kw, "the form is 'client_ca \"CA.pem\"'");
             return;
         }
-        if ((t->client_ca = tls_file(c, st->args, "client_ca")) &&
-            !rp_tls_inspect_ca(t->client_ca, err, sizeof err))
+        const char *shown = NULL;
+        if ((t->client_ca = tls_file_shown(c, st->args, "client_ca", &shown)) &&
+            !rp_tls_inspect_ca(t->client_ca, shown, err, sizeof err))
             diag_error(c->diag, st->args->tok, "%s", err);
         if (!t->verify)
             t->verify = RP_TLS_VERIFY_REQUIRED;
@@ -332,30 +343,33 @@ void check_listen_tls(struct check *c, struct ast_listen *l, const struct ast_ar
     l->tls = t;
 }
 
-/* A route's host that no certificate of a TLS listener covers: its clients
- * get the default certificate and a name mismatch. */
+/* A route's host that no certificate of any TLS listener covers: its
+ * clients get a default certificate, for another name. */
 void check_tls_hosts(struct check *c)
 {
-    for (const struct ast_listen *l = c->prog->listens; l; l = l->next) {
-        if (!l->tls || !l->tls->n_pairs)
-            continue;
-        for (const struct ast_route *r = c->prog->routes; r; r = r->next) {
-            if (r->host_kind == AST_HOST_ANY || !r->host || r->host_len > 250 ||
-                strspn(r->host, "0123456789.") == r->host_len || strchr(r->host, ':'))
-                continue; /* no host, or an address: clients send no SNI for one */
-            /* A wildcard route is covered when one of its names is. */
-            char name[256];
-            snprintf(name, sizeof name, "%s%s", r->host_kind == AST_HOST_WILD ? "a" : "",
-                     r->host);
-            bool covered = false;
-            for (const struct ast_tls_pair *p = l->tls->pairs; p && !covered; p = p->next)
+    const struct ast_listen *first = NULL;
+    for (const struct ast_listen *l = c->prog->listens; l && !first; l = l->next)
+        if (l->tls && l->tls->n_pairs)
+            first = l;
+    if (!first)
+        return;
+    for (const struct ast_route *r = c->prog->routes; r; r = r->next) {
+        if (r->host_kind == AST_HOST_ANY || !r->host || r->host_len > 250 ||
+            strspn(r->host, "0123456789.") == r->host_len || strchr(r->host, ':'))
+            continue; /* no host, or an address: clients send no SNI for one */
+        /* A wildcard route is covered when one of its names is. */
+        char name[256];
+        snprintf(name, sizeof name, "%s%s", r->host_kind == AST_HOST_WILD ? "a" : "", r->host);
+        bool covered = false;
+        for (const struct ast_listen *l = first; l && !covered; l = l->next)
+            for (const struct ast_tls_pair *p = l->tls ? l->tls->pairs : NULL; p && !covered;
+                 p = p->next)
                 covered = rp_tls_name_covered(p->names, name);
-            if (!covered) {
-                diag_warning(c->diag, r->host_tok, "no certificate of the TLS listener covers "
-                             "'%s%s': its clients get the default certificate, for another "
-                             "name", r->host_kind == AST_HOST_WILD ? "*" : "", r->host);
-                diag_note(c->diag, l->tls->at, "the TLS listener");
-            }
+        if (!covered) {
+            diag_warning(c->diag, r->host_tok, "no certificate covers '%s%s': its clients over "
+                         "TLS get the default certificate, for another name",
+                         r->host_kind == AST_HOST_WILD ? "*" : "", r->host);
+            diag_note(c->diag, first->tls->at, "the first TLS listener");
         }
     }
 }

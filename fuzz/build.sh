@@ -26,6 +26,16 @@ flags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
     -Wall -Wextra -Wno-unused-parameter -Iruntime -Iruntime/include"
 
+# TLS (tls.c, the one file with BoringSSL's headers) and what it needs: the
+# request values (match.c) and the compiler's certificate checks reach it.
+ssl_lib=/var/cache/rpx/boringssl/lib
+if [ -f "$ssl_lib/libssl.a" ]; then
+    ssl_libs="$ssl_lib/libssl.a $ssl_lib/libcrypto.a -lpthread"
+else
+    ssl_libs="-L/usr/lib/x86_64-linux-gnu/android -Wl,-rpath,/usr/lib/x86_64-linux-gnu/android -lssl -lcrypto -lpthread"
+fi
+tls="runtime/tls.c runtime/transport.c runtime/log.c runtime/sock.c -isystem /usr/include/android $ssl_libs"
+
 # gen FILE...: brings generated sources up to date with the Makefile's rules.
 gen() { make -s O="$build" "$@"; }
 
@@ -44,13 +54,13 @@ for t in $targets; do
         gen "$build/gen/runtime/http1.c"
         src="fuzz/fuzz_identity.c runtime/proxyproto.c runtime/forward.c runtime/match.c
             runtime/reqview.c runtime/compress.c runtime/edit.c runtime/filter.c runtime/buf.c
-            $build/gen/runtime/http1.c"
+            $build/gen/runtime/http1.c $tls"
         extra="-lz -lbrotlienc"
         ;;
     frontend)
         gen "$build/gen/dsl/lexer.c" "$build/gen/dsl/grammar.c"
         src="fuzz/fuzz_frontend.c $(ls compiler/*.c | grep -v compiler/main.c)"
-        src="$src $build/gen/dsl/lexer.c $build/gen/dsl/grammar.c"
+        src="$src $build/gen/dsl/lexer.c $build/gen/dsl/grammar.c $tls"
         extra="-Icompiler -Idsl -I$build/gen/dsl"
         ;;
     *)

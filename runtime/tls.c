@@ -1161,6 +1161,11 @@ void rp_tls_reload(void)
     }
 }
 
+unsigned rp_tls_listeners(void)
+{
+    return n_listeners;
+}
+
 void rp_tls_teardown(void)
 {
     for (unsigned i = 0; i < n_listeners; i++) {
@@ -1200,12 +1205,14 @@ static void key_type(EVP_PKEY *key, char *out, size_t size)
     }
 }
 
-void rp_tls_inspect_pair(const char *cert, const char *key, struct rp_tls_cert_info *info)
+void rp_tls_inspect_pair(const char *cert, const char *key, const char *cert_shown,
+                         const char *key_shown, struct rp_tls_cert_info *info)
 {
     memset(info, 0, sizeof *info);
     BIO *bio = BIO_new_file(cert, "r");
     if (!bio) {
-        snprintf(info->error, sizeof info->error, "cannot read %s: %s", cert, strerror(errno));
+        snprintf(info->error, sizeof info->error, "cannot read '%s': %s", cert_shown,
+                 strerror(errno));
         return;
     }
     X509 *chain[16];
@@ -1221,7 +1228,7 @@ void rp_tls_inspect_pair(const char *cert, const char *key, struct rp_tls_cert_i
     BIO_free(bio);
     info->n_certs = n;
     if (n == 0) {
-        snprintf(info->error, sizeof info->error, "%s holds no PEM certificate", cert);
+        snprintf(info->error, sizeof info->error, "'%s' holds no PEM certificate", cert_shown);
         return;
     }
     info->not_before = asn1_time(X509_get0_notBefore(chain[0]));
@@ -1241,9 +1248,9 @@ void rp_tls_inspect_pair(const char *cert, const char *key, struct rp_tls_cert_i
     for (unsigned i = 0; i + 1 < n; i++) {
         if (X509_check_issued(chain[i + 1], chain[i]) != X509_V_OK) {
             snprintf(info->chain_error, sizeof info->chain_error,
-                     "certificate %u in %s is not the issuer of certificate %u: the file must "
-                     "hold the leaf first, then each issuer in turn",
-                     i + 2, cert, i + 1);
+                     "certificate %u in '%s' is not the issuer of certificate %u: the file "
+                     "must hold the leaf first, then each issuer in turn",
+                     i + 2, cert_shown, i + 1);
             break;
         }
     }
@@ -1251,13 +1258,14 @@ void rp_tls_inspect_pair(const char *cert, const char *key, struct rp_tls_cert_i
         EVP_PKEY *pk = NULL;
         bio = BIO_new_file(key, "r");
         if (!bio)
-            snprintf(info->error, sizeof info->error, "cannot read %s: %s", key, strerror(errno));
+            snprintf(info->error, sizeof info->error, "cannot read '%s': %s", key_shown,
+                     strerror(errno));
         else if (!(pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)))
-            snprintf(info->error, sizeof info->error, "%s holds no PEM private key "
-                     "(an encrypted key is not supported)", key);
+            snprintf(info->error, sizeof info->error, "'%s' holds no PEM private key "
+                     "(an encrypted key is not supported)", key_shown);
         else if (!X509_check_private_key(chain[0], pk))
-            snprintf(info->error, sizeof info->error, "the key in %s does not match the "
-                     "certificate in %s", key, cert);
+            snprintf(info->error, sizeof info->error, "the key in '%s' does not match the "
+                     "certificate in '%s'", key_shown, cert_shown);
         else
             key_type(pk, info->key_type, sizeof info->key_type);
         EVP_PKEY_free(pk);
@@ -1268,18 +1276,18 @@ void rp_tls_inspect_pair(const char *cert, const char *key, struct rp_tls_cert_i
         X509_free(chain[i]);
 }
 
-bool rp_tls_inspect_ca(const char *path, char *error, size_t error_size)
+bool rp_tls_inspect_ca(const char *path, const char *shown, char *error, size_t error_size)
 {
     BIO *bio = BIO_new_file(path, "r");
     if (!bio) {
-        snprintf(error, error_size, "cannot read %s: %s", path, strerror(errno));
+        snprintf(error, error_size, "cannot read '%s': %s", shown, strerror(errno));
         return false;
     }
     X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
     BIO_free(bio);
     ERR_clear_error();
     if (!x) {
-        snprintf(error, error_size, "%s holds no PEM certificate", path);
+        snprintf(error, error_size, "'%s' holds no PEM certificate", shown);
         return false;
     }
     X509_free(x);
@@ -1291,7 +1299,10 @@ bool rp_tls_inspect_ciphers(const char *ciphers, char *error, size_t error_size)
     SSL_CTX *ctx = SSL_CTX_new(TLS_method());
     bool ok = ctx && SSL_CTX_set_strict_cipher_list(ctx, ciphers);
     if (!ok)
-        snprintf(error, error_size, "%s", ssl_error_text());
+        snprintf(error, error_size, "BoringSSL refuses this TLS 1.2 cipher list (%s): write "
+                 "suites by their OpenSSL names, separated by ':', such as "
+                 "\"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256\"",
+                 ssl_error_text());
     SSL_CTX_free(ctx);
     ERR_clear_error();
     return ok;

@@ -38,6 +38,9 @@ int rp_tls_setup(const struct rp_program *prog);
  * New handshakes use the new pairs; connections keep what they had. */
 void rp_tls_reload(void);
 
+/* How many listeners have TLS. */
+unsigned rp_tls_listeners(void);
+
 /* Frees what rp_tls_setup made (at exit). */
 void rp_tls_teardown(void);
 

@@ -508,9 +508,12 @@ static void sighup_cb(struct ev_loop *loop, ev_signal *s, int revents)
     (void)loop;
     (void)s;
     (void)revents;
-    rp_tls_reload();
-    rp_info("SIGHUP: certificates reloaded; the policy is compiled into this binary (to "
-            "change it, build a new one with rpx build and replace this process)");
+    if (rp_tls_listeners()) {
+        rp_tls_reload();
+        return;
+    }
+    rp_warn("SIGHUP: the policy is compiled into this binary; to change it, build a new one "
+            "with rpx build and replace this process (ignored)");
 }
 
 static void signal_cb(struct ev_loop *loop, ev_signal *s, int revents)

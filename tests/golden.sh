@@ -32,12 +32,15 @@ cd "$(dirname "$0")/.." || exit 2
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 rpx=$build/bin/rpx
 [ -x "$rpx" ] || { echo "golden.sh: $rpx not found; build it first" >&2; exit 2; }
+root=$PWD
 cc=${CC:-cc}
 warn="-std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2"
 update=${GOLDEN_UPDATE:-0}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rpx-golden.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
+# Copies of tests/golden/*.rp in $tmp/NAME/ find the test PKI as ../tls.
+ln -s "$root/tests/tls" "$tmp/tls"
 
 passed=0
 failed=0
@@ -72,6 +75,9 @@ emit_case() { # NAME RP EXPECTED_C
         return
     fi
     base=$(basename "$2" .rp)
+    # Files the proxy reads at run time (TLS certificates) are named by
+    # absolute paths: the checkout's own directory is written @ROOT@.
+    sed -i "s|$root/|@ROOT@/|g" "$out/$base.c"
     compare "$1" "$out/$base.c" "$3"
     if [ -f "$3" ]; then
         if "$cc" $warn -Iruntime/include -c "$3" -o "$tmp/golden.o" 2>"$tmp/cc.err"; then
@@ -145,8 +151,14 @@ for f in examples/*.rp tests/golden/*.rp; do
     fi
 done
 
-# docs/language.md examples
-mkdir -p "$tmp/docs"
+# docs/language.md examples; their certificates are the test PKI's.
+mkdir -p "$tmp/docs/certs"
+for pair in site:a site-rsa:a-rsa other:b wild:wild; do
+    ln -s "$root/tests/tls/${pair#*:}.pem" "$tmp/docs/certs/${pair%%:*}.pem"
+    ln -s "$root/tests/tls/${pair#*:}.key" "$tmp/docs/certs/${pair%%:*}.key"
+done
+ln -s "$root/tests/tls/ca.pem" "$tmp/docs/certs/clients-ca.pem"
+ln -s "$root/tests/tls/ca.pem" "$tmp/docs/certs/internal-ca.pem"
 awk -v dir="$tmp/docs" '
     /^```rp$/ { n++; out = sprintf("%s/example%02d.rp", dir, n); inblock = 1; printf "" > out; next }
     /^```/ && inblock { inblock = 0; close(out); next }

@@ -202,3 +202,13 @@ got=$(timeout $((T_SHORT + 2)) bash -c "exec 3<>/dev/tcp/127.0.0.1/$p; printf '\
 check_eq "handshake: a stalled ClientHello gets nothing back" "$got" 0
 check "handshake: and is closed within the header timeout" test "$(ms_since "$start")" -lt $((3000 * SCALE))
 check "proxy 'reload' stops on SIGTERM with exit 0" stop_proxy reload
+
+# ---- build-time checks that depend on today's date ---------------------------------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 10 -subj /CN=soon.test \
+    -addext subjectAltName=DNS:soon.test -keyout "$AREA_DIR/soon.key" -out "$AREA_DIR/soon.pem" 2>/dev/null
+got=$(build_proxy soon "
+listen :8443 tls { cert \"soon.pem\" key \"soon.key\" }
+route default { respond 200 \"soon\" }")
+check_match "build: a certificate that expires within 30 days is a warning" "$got" \
+    'soon.rp:2:25: warning: the certificate expires in (9|10) days'
+check "build: ... and the proxy is built all the same" test -x "$AREA_DIR/soon"

@@ -20,11 +20,14 @@ struct rp_tls_cert_info {
 };
 
 /* Reads the certificate file `cert` and, when `key` is not NULL, its key,
- * and says what is wrong with them (info->error) or what they hold. */
-void rp_tls_inspect_pair(const char *cert, const char *key, struct rp_tls_cert_info *info);
+ * and says what is wrong with them (info->error) or what they hold.
+ * Messages name the files as `cert_shown` and `key_shown`. */
+void rp_tls_inspect_pair(const char *cert, const char *key, const char *cert_shown,
+                         const char *key_shown, struct rp_tls_cert_info *info);
 
-/* Whether a PEM file holds at least one CA certificate (error: why not). */
-bool rp_tls_inspect_ca(const char *path, char *error, size_t error_size);
+/* Whether a PEM file holds at least one CA certificate (error: why not,
+ * naming the file as `shown`). */
+bool rp_tls_inspect_ca(const char *path, const char *shown, char *error, size_t error_size);
 
 /* Whether `ciphers` is a TLS 1.2 suite list BoringSSL takes (error: why not). */
 bool rp_tls_inspect_ciphers(const char *ciphers, char *error, size_t error_size);
