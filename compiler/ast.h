@@ -76,6 +76,13 @@ struct ast_tls_pair {
     bool ecdsa;
 };
 
+/* A server's `tls { }`, checked (check_tls.c). */
+struct ast_tls_client {
+    struct span at;
+    const char *ca, *sni, *cert, *key; /* absolute paths; NULL: none */
+    bool no_verify;
+};
+
 /* A listener's `tls { }`, checked (check_tls.c). */
 struct ast_tls {
     struct span at; /* the `tls` option */
@@ -119,6 +126,10 @@ struct ast_server {
     uint32_t max_conns;
     uint32_t slow_start_ms;
     uint8_t proxy_protocol; /* `proxy_protocol v1|v2`: 1 or 2 */
+    struct ast_stmt *stmts;  /* the block's statements (`tls { ... }`) */
+    struct ast_stmt **stmts_tail;
+    bool has_block;
+    struct ast_tls_client *tls; /* checked `tls`; NULL: plain */
 };
 
 /* Same numbers as enum rp_balance_algo. */

@@ -1062,19 +1062,26 @@ static void check_backend_stmt(struct check *c, struct ast_backend *b, const str
 static void check_server_opts(struct check *c, struct ast_server *s)
 {
     static const char *const opts[] = {"weight", "backup", "max_conns", "slow_start",
-                                       "proxy_protocol"};
-    const struct ast_arg *seen[5] = {0};
+                                       "proxy_protocol", "tls"};
+    const struct ast_arg *seen[6] = {0};
     for (const struct ast_arg *a = s->opts; a; a = a->next) {
         if (a->kind != AST_ARG_WORD) {
             diag_error(c->diag, a->tok, "unexpected '%.*s': server options are weight N, backup, "
-                                        "max_conns N, slow_start DURATION and proxy_protocol v1|v2",
+                                        "max_conns N, slow_start DURATION, proxy_protocol v1|v2 "
+                                        "and tls [{ ... }]",
                        arg_len(a), text_at(c, a->tok));
             return;
         }
-        int k = word_index(c, a->tok, opts, 5);
+        int k = word_index(c, a->tok, opts, 6);
         if (k < 0) {
-            check_unknown(c, a->tok, "server option", opts, 5);
+            check_unknown(c, a->tok, "server option", opts, 6);
             return;
+        }
+        if (k == 5) {
+            if (seen[5])
+                diag_error(c->diag, a->tok, "tls is already set for this server");
+            seen[5] = a;
+            continue;
         }
         if (seen[k]) {
             diag_error(c->diag, a->tok, "server '%.*s' already has a%s %s", (int)s->name.len,
@@ -1120,6 +1127,7 @@ static void check_server_opts(struct check *c, struct ast_server *s)
                 s->proxy_protocol = (uint8_t)(ver + 1);
         }
     }
+    check_server_tls(c, s, seen[5]);
 }
 
 static void check_backend(struct check *c, struct ast_backend *b)

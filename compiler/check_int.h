@@ -65,6 +65,7 @@ void check_error_page(struct check *c, const struct ast_stmt *st);
  * and judged; then route hosts no certificate covers. */
 void check_listen_tls(struct check *c, struct ast_listen *l, const struct ast_arg *tls_opt);
 void check_tls_hosts(struct check *c);
+void check_server_tls(struct check *c, struct ast_server *s, const struct ast_arg *tls_opt);
 
 /* The fields of tls.FIELD (tls.sni, tls.client_cert.subject, ...), and the
  * index of one among them (-1: none). */

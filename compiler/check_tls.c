@@ -11,6 +11,15 @@
  *   session_cache N|off           TLS 1.2 sessions kept by id
  *   session_timeout 1h            how long a session may be resumed
  *
+ * `server NAME ADDR tls [{ ... }]`: TLS to a server, verified by default.
+ *
+ *   ca "CA.pem"                   the CAs its certificate must chain to
+ *                                 (default: the system's)
+ *   sni "NAME"                    sent as SNI and checked in its certificate
+ *                                 (default: none; the address is checked)
+ *   verify required|none
+ *   cert "C" key "K"              a client certificate to present
+ *
  * Certificate files are read now, as the proxy will read them: a file that
  * is unreadable, a key that does not match, a chain out of order, an expired
  * certificate are errors at the statement; one that expires within 30 days
@@ -372,4 +381,73 @@ void check_tls_hosts(struct check *c)
             diag_note(c->diag, first->tls->at, "the first TLS listener");
         }
     }
+}
+
+void check_server_tls(struct check *c, struct ast_server *s, const struct ast_arg *tls_opt)
+{
+    if (!tls_opt) {
+        if (s->has_block)
+            diag_error(c->diag, s->kw, "a block after 'server' configures TLS: write 'server "
+                       "NAME ADDRESS tls { ca \"...\" }'");
+        return;
+    }
+    struct ast_tls_client *t = arena_alloc(c->arena, sizeof *t);
+    t->at = tls_opt->tok;
+    static const char *const kws[] = {"ca", "sni", "verify", "cert"};
+    for (const struct ast_stmt *st = s->stmts; st; st = st->next) {
+        int k = word_index(c, st->kw, kws, 4);
+        const struct ast_arg *a = st->args;
+        char err[256];
+        const char *shown = NULL;
+        switch (k) {
+        case 0:
+            if (!a || a->next) {
+                diag_error(c->diag, st->kw, "the form is 'ca \"CA.pem\"'");
+                break;
+            }
+            if ((t->ca = tls_file_shown(c, a, "ca", &shown)) &&
+                !rp_tls_inspect_ca(t->ca, shown, err, sizeof err))
+                diag_error(c->diag, a->tok, "%s", err);
+            break;
+        case 1:
+            if ((t->sni = tls_string(c, st, "sni \"NAME\"")) &&
+                (!*t->sni || strspn(t->sni, "abcdefghijklmnopqrstuvwxyz"
+                                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+                                 strlen(t->sni)))
+                diag_error(c->diag, a->tok, "sni wants a host name");
+            break;
+        case 2:
+            if (word_is(c, a, "none") && !a->next)
+                t->no_verify = true;
+            else if (!(word_is(c, a, "required") && !a->next))
+                diag_error(c->diag, st->kw, "the form is 'verify required|none'");
+            break;
+        case 3: {
+            if (!a || a->kind != AST_ARG_STRING || !word_is(c, a->next, "key") ||
+                !a->next->next || a->next->next->next) {
+                diag_error(c->diag, st->kw, "the form is 'cert \"CERT.pem\" key \"KEY.pem\"'");
+                break;
+            }
+            const char *key_shown = NULL;
+            t->cert = tls_file_shown(c, a, "cert", &shown);
+            t->key = tls_file_shown(c, a->next->next, "key", &key_shown);
+            if (t->cert && t->key) {
+                struct rp_tls_cert_info info;
+                rp_tls_inspect_pair(t->cert, t->key, shown, key_shown, &info);
+                if (info.error[0])
+                    diag_error(c->diag, st->kw, "%s", info.error);
+                else if (info.not_after <= time(NULL))
+                    diag_error(c->diag, a->tok, "the client certificate has expired");
+            }
+            break;
+        }
+        default:
+            check_unknown(c, st->kw, "server tls setting", kws, 4);
+        }
+    }
+    if (s->proxy_protocol)
+        diag_error(c->diag, t->at, "a PROXY header before TLS to a server is not supported yet");
+    if (t->no_verify && (t->ca))
+        diag_warning(c->diag, t->at, "verify none: the CAs given are not used");
+    s->tls = t;
 }

@@ -246,8 +246,25 @@ static void emit_servers(struct emit *e, const struct ast_backend *be)
     buf_append(&what, emit_text(e, be->name), be->name.len);
     emit_comment(e, b, 0, be->kw, what.data, what.len);
     buf_free(&what);
+    unsigned k = 0;
+    for (const struct ast_server *s = be->servers; s; s = s->next, k++) {
+        const struct ast_tls_client *t = s->tls;
+        if (!t)
+            continue;
+        buf_printf(b, "static const struct rp_tls_client_def rpg_tlsc_%u_%u = {\n    .where = ",
+                   be->index, k);
+        emit_where(e, b, t->at);
+        buf_puts(b, ",\n");
+        emit_opt_string(b, "ca", t->ca);
+        emit_opt_string(b, "sni", t->sni);
+        buf_printf(b, "    .verify = %s,\n", t->no_verify ? "false" : "true");
+        emit_opt_string(b, "cert", t->cert);
+        emit_opt_string(b, "key", t->key);
+        buf_puts(b, "};\n\n");
+    }
     buf_printf(b, "static const struct rp_server_def rpg_servers_%u[] = {\n", be->index);
-    for (const struct ast_server *s = be->servers; s; s = s->next) {
+    k = 0;
+    for (const struct ast_server *s = be->servers; s; s = s->next, k++) {
         struct buf w = {0};
         buf_puts(&w, "server ");
         buf_append(&w, emit_text(e, s->name), s->name.len);
@@ -278,6 +295,8 @@ static void emit_servers(struct emit *e, const struct ast_backend *be)
             buf_printf(b, ", .slow_start_ms = %u", s->slow_start_ms);
         if (s->proxy_protocol)
             buf_printf(b, ", .proxy_protocol = %u", s->proxy_protocol);
+        if (s->tls)
+            buf_printf(b, ", .tls = &rpg_tlsc_%u_%u", be->index, k);
         buf_puts(b, "},\n");
     }
     buf_puts(b, "};\n\n");

@@ -342,9 +342,29 @@ void parse_server(struct parse_ctx *p, const struct lex_token *kw, const struct 
     s->addr.tok = tok_span(addr);
     s->opts = opts;
     s->weight = 1;
+    s->stmts_tail = &s->stmts;
     *b->servers_tail = s;
     b->servers_tail = &s->next;
     b->n_servers++;
+    p->cur_server = s;
+}
+
+void parse_server_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
+{
+    struct ast_server *s = p->cur_server;
+    if (!s)
+        return;
+    struct ast_stmt *st = arena_alloc(p->arena, sizeof *st);
+    st->kw = tok_span(kw);
+    st->args = args;
+    *s->stmts_tail = st;
+    s->stmts_tail = &st->next;
+}
+
+void parse_server_end(struct parse_ctx *p)
+{
+    if (p->cur_server)
+        p->cur_server->has_block = true;
 }
 
 void parse_settings_begin(struct parse_ctx *p, enum parse_setting_block which,

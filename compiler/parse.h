@@ -72,6 +72,8 @@ void parse_listen(struct parse_ctx *p, const struct lex_token *kw, const struct 
                   struct ast_arg *opts);
 struct ast_arg *parse_ref3(struct parse_ctx *p, const struct lex_token *obj,
                            const struct lex_token *field, const struct lex_token *sub);
+void parse_server_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
+void parse_server_end(struct parse_ctx *p);
 void parse_listen_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
 void parse_listen_end(struct parse_ctx *p);
 void parse_backend_begin(struct parse_ctx *p, const struct lex_token *kw,

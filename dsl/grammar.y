@@ -145,7 +145,17 @@ bstmt ::= SEMI.
 bstmt ::= error SEMI.                               { PARSE_RESYNCED; }
 bstmt ::= BALANCE(K) args(A) SEMI.                  { parse_bstmt(p, &K, A); }
 bstmt ::= ID(K) args(A) SEMI.                       { parse_bstmt(p, &K, A); }
-bstmt ::= SERVER(K) ID(N) ADDR(A) args(O) SEMI.     { parse_server(p, &K, &N, &A, O); }
+bstmt ::= server_head SEMI.
+bstmt ::= server_head LBRACE sstmts RBRACE.         { parse_server_end(p); }
+
+server_head ::= SERVER(K) ID(N) ADDR(A) args(O).    { parse_server(p, &K, &N, &A, O); }
+
+sstmts ::= .
+sstmts ::= sstmts sstmt.
+
+sstmt ::= SEMI.
+sstmt ::= error SEMI.                               { PARSE_RESYNCED; }
+sstmt ::= ID(K) args(A) SEMI.                       { parse_server_stmt(p, &K, A); }
 
 route_head ::= ROUTE(R).                            { parse_route_begin(p, &R); }
 

@@ -17,6 +17,7 @@
 #include "proxyproto.h"
 #include "log.h"
 #include "sock.h"
+#include "tls.h"
 #include "transport.h"
 #include "worker.h"
 
@@ -25,6 +26,8 @@ struct rp_checker {
     ev_timer timeout; /* the check in progress */
     ev_io io;
     struct rp_transport tr; /* tr.fd -1 between checks */
+    bool tcp_done;          /* connect() is done */
+    bool connected;         /* ... and TLS's handshake, to a server with tls */
     struct rp_proc *proc;
     uint32_t b, s;
     uint32_t ok_streak, fail_streak;
@@ -162,22 +165,68 @@ static void check_read(struct rp_checker *k, struct ev_loop *loop)
     check_done(k, loop, true, NULL);
 }
 
+static void check_want(struct rp_checker *k, struct ev_loop *loop, int events)
+{
+    if (ev_is_active(&k->io) && (k->io.events & (EV_READ | EV_WRITE)) == events)
+        return;
+    ev_io_stop(loop, &k->io);
+    ev_io_set(&k->io, k->tr.fd, events);
+    ev_io_start(loop, &k->io);
+}
+
+/* The connection is made when connect() is done and, to a server with
+ * `tls`, the handshake too (a check over TLS verifies the server as
+ * requests do). Returns true when it is. */
+static bool check_connect(struct rp_checker *k, struct ev_loop *loop)
+{
+    if (!k->tcp_done) {
+        int err = rp_sock_connect_result(k->tr.fd);
+        if (err) {
+            check_done(k, loop, false, strerror(err));
+            return false;
+        }
+        k->tcp_done = true;
+        if (k->proc->prog->backends[k->b].servers[k->s].tls &&
+            rp_tls_client(&k->tr, k->b, k->s) < 0) {
+            check_done(k, loop, false, "out of memory");
+            return false;
+        }
+    }
+    if (k->tr.tls) {
+        int want;
+        const char *why = "";
+        int r = rp_tls_handshake(&k->tr, &want, &why);
+        if (r < 0) {
+            char what[160];
+            snprintf(what, sizeof what, "TLS handshake failed: %s", why);
+            check_done(k, loop, false, what);
+            return false;
+        }
+        if (r == 0) {
+            check_want(k, loop, (want & RP_TLS_WANT_READ ? EV_READ : 0) |
+                                    (want & RP_TLS_WANT_WRITE ? EV_WRITE : 0));
+            return false;
+        }
+    }
+    k->connected = true;
+    check_want(k, loop, EV_WRITE);
+    return true;
+}
+
 static void check_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct rp_checker *k = (struct rp_checker *)((char *)io - offsetof(struct rp_checker, io));
     const struct rp_health_def *h = &k->proc->prog->backends[k->b].health;
-    if (revents & EV_WRITE) {
-        if (k->req_sent == 0) {
-            int err = rp_sock_connect_result(k->tr.fd);
-            if (err) {
-                check_done(k, loop, false, strerror(err));
-                return;
-            }
-            if (h->kind == RP_HEALTH_TCP) {
-                check_done(k, loop, true, NULL);
-                return;
-            }
+    if (!k->connected) {
+        if (!check_connect(k, loop))
+            return;
+        if (h->kind == RP_HEALTH_TCP) {
+            check_done(k, loop, true, NULL);
+            return;
         }
+        revents = EV_WRITE;
+    }
+    if (revents & EV_WRITE) {
         struct iovec iov = {k->req + k->req_sent, k->req_len - k->req_sent};
         ssize_t n = rp_transport_writev(&k->tr, &iov, 1);
         if (n < 0) {
@@ -186,11 +235,8 @@ static void check_io_cb(struct ev_loop *loop, ev_io *io, int revents)
             return;
         }
         k->req_sent += (uint32_t)n;
-        if (k->req_sent == k->req_len) {
-            ev_io_stop(loop, &k->io);
-            ev_io_set(&k->io, k->tr.fd, EV_READ);
-            ev_io_start(loop, &k->io);
-        }
+        if (k->req_sent == k->req_len)
+            check_want(k, loop, EV_READ);
         return;
     }
     check_read(k, loop);
@@ -213,6 +259,7 @@ static void check_start_cb(struct ev_loop *loop, ev_timer *t, int revents)
     const struct rp_health_def *h = &k->proc->prog->backends[k->b].health;
     const struct rp_server_addr *a = &k->proc->server_addrs[k->b][k->s];
     k->got = k->req_sent = 0;
+    k->tcp_done = k->connected = false;
     bool connecting;
     int fd = rp_sock_connect(&a->sa, a->len, &connecting);
     if (fd < 0) {

@@ -25,6 +25,7 @@
 #include "proxyproto.h"
 #include "reason.h"
 #include "sock.h"
+#include "tls.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -391,7 +392,7 @@ static void proxy_watch(struct rp_conn *c)
         client |= EV_READ;
     if (px->up) {
         if (px->up->connecting) {
-            server = EV_WRITE;
+            server = px->up->hs_want ? px->up->hs_want : EV_WRITE;
         } else {
             if (px->up_blocked)
                 server |= EV_WRITE;
@@ -678,12 +679,15 @@ static bool local_shortage(int err)
 
 /* A connect failed (`err`; ETIMEDOUT for our own timeout): nothing was
  * sent, so the request may go again whatever its method. */
-static void proxy_connect_failed(struct rp_conn *c, int err)
+/* A connection to a server could not be made: `err` (errno), `why` the
+ * reason to log (NULL: err's). */
+static void proxy_connect_failed_why(struct rp_conn *c, int err, const char *why)
 {
     struct rp_proxy_state *px = &c->x->px;
     const struct rp_backend_def *be = backend_of(c);
     const struct rp_server_def *sd = &be->servers[px->server];
-    const char *why = err == ETIMEDOUT ? "connect timed out" : strerror(err);
+    if (!why)
+        why = err == ETIMEDOUT ? "connect timed out" : strerror(err);
     if (local_shortage(err)) {
         /* Not the server's fault: no health verdict (a probe is given up
          * by attempt_end, through proxy_fail), and no retry that would only
@@ -708,6 +712,11 @@ static void proxy_connect_failed(struct rp_conn *c, int err)
         return;
     }
     proxy_fail(c, err == ETIMEDOUT ? 504 : 502);
+}
+
+static void proxy_connect_failed(struct rp_conn *c, int err)
+{
+    proxy_connect_failed_why(c, err, NULL);
 }
 
 /* A server connection failed (refused, reset, closed early, `err` 0 for a
@@ -1527,10 +1536,31 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     struct rp_upstream *up = (struct rp_upstream *)io;
     struct rp_conn *c = up->owner;
     if (up->connecting) {
-        int err = rp_sock_connect_result(up->tr.fd);
-        if (err) {
-            proxy_upstream_failed(c, err);
-            return;
+        if (up->tcp_connecting) {
+            int err = rp_sock_connect_result(up->tr.fd);
+            if (err) {
+                proxy_upstream_failed(c, err);
+                return;
+            }
+            up->tcp_connecting = false;
+        }
+        if (up->tr.tls) {
+            int want;
+            const char *why = "";
+            int r = rp_tls_handshake(&up->tr, &want, &why);
+            if (r < 0) {
+                char what[160];
+                snprintf(what, sizeof what, "TLS handshake failed: %s", why);
+                proxy_connect_failed_why(c, EPROTO, what);
+                return;
+            }
+            if (r == 0) {
+                up->hs_want = (want & RP_TLS_WANT_READ ? EV_READ : 0) |
+                              (want & RP_TLS_WANT_WRITE ? EV_WRITE : 0);
+                proxy_watch(c);
+                return;
+            }
+            up->hs_want = 0;
         }
         up->connecting = false;
         attempt_connected(c);

@@ -97,8 +97,19 @@ struct rp_tls_conn {
     char *values[12];    /* the values asked for, made once (rp_tls_value) */
 };
 
+/* TLS to one server: its context (shared by the workers) and the last
+ * session it gave, which new connections resume. */
+struct tls_client {
+    const struct rp_tls_client_def *def;
+    SSL_CTX *ctx;
+    pthread_mutex_t lock;
+    SSL_SESSION *session;
+};
+
 static struct tls_listener *listeners;
 static unsigned n_listeners;
+static struct tls_client **clients; /* [backend][server]; NULL: plain */
+static int ex_client = -1;          /* SSL_CTX ex_data: its tls_client */
 static const struct rp_program *program;
 static BIO_METHOD *bio_method;
 static int ex_listener = -1; /* SSL_CTX ex_data: its tls_listener */
@@ -874,6 +885,46 @@ static const struct rp_transport_ops tls_ops = {
     .close = tls_close,
 };
 
+/* A connection's TLS state on `ctx`, as the transport of `t`. */
+static struct rp_tls_conn *conn_new(struct rp_transport *t, SSL_CTX *ctx)
+{
+    struct rp_tls_conn *tc = calloc(1, sizeof *tc);
+    if (!tc)
+        return NULL;
+    tc->t = t;
+    tc->ssl = SSL_new(ctx);
+    BIO *bio = tc->ssl ? BIO_new(bio_method) : NULL;
+    if (!bio) {
+        SSL_free(tc->ssl);
+        free(tc);
+        return NULL;
+    }
+    BIO_set_data(bio, tc);
+    BIO_set_init(bio, 1);
+    SSL_set_bio(tc->ssl, bio, bio); /* one reference, taken by both ends */
+    t->tls = tc;
+    t->ops = &tls_ops;
+    return tc;
+}
+
+int rp_tls_client(struct rp_transport *t, uint32_t backend, uint32_t server)
+{
+    struct tls_client *cl = clients ? &clients[backend][server] : NULL;
+    if (!cl || !cl->ctx)
+        return -1;
+    struct rp_tls_conn *tc = conn_new(t, cl->ctx);
+    if (!tc)
+        return -1;
+    if (cl->def->sni)
+        SSL_set_tlsext_host_name(tc->ssl, cl->def->sni);
+    pthread_mutex_lock(&cl->lock);
+    if (cl->session)
+        SSL_set_session(tc->ssl, cl->session);
+    pthread_mutex_unlock(&cl->lock);
+    SSL_set_connect_state(tc->ssl);
+    return 0;
+}
+
 int rp_tls_server(struct rp_transport *t, unsigned listener)
 {
     const struct rp_listener_def *ld = &program->listeners[listener];
@@ -883,23 +934,10 @@ int rp_tls_server(struct rp_transport *t, unsigned listener)
             l = &listeners[i];
     if (!l)
         return -1;
-    struct rp_tls_conn *tc = calloc(1, sizeof *tc);
+    struct rp_tls_conn *tc = conn_new(t, l->ctx);
     if (!tc)
         return -1;
-    tc->t = t;
-    tc->ssl = SSL_new(l->ctx);
-    BIO *bio = tc->ssl ? BIO_new(bio_method) : NULL;
-    if (!bio) {
-        SSL_free(tc->ssl);
-        free(tc);
-        return -1;
-    }
-    BIO_set_data(bio, tc);
-    BIO_set_init(bio, 1);
-    SSL_set_bio(tc->ssl, bio, bio); /* one reference, taken by both ends */
     SSL_set_accept_state(tc->ssl);
-    t->tls = tc;
-    t->ops = &tls_ops;
     return 0;
 }
 
@@ -914,7 +952,8 @@ int rp_tls_handshake(struct rp_transport *t, int *want, const char **why)
             /* BoringSSL holds TLS 1.3's session tickets until the first
              * write; a zero-byte write sends them now, with the end of the
              * handshake, for a client that reads before it asks. */
-            (void)SSL_write(tc->ssl, "", 0);
+            if (SSL_is_server(tc->ssl))
+                (void)SSL_write(tc->ssl, "", 0);
             ERR_clear_error();
         } else {
             int e = SSL_get_error(tc->ssl, r);
@@ -923,9 +962,15 @@ int rp_tls_handshake(struct rp_transport *t, int *want, const char **why)
             } else if (e == SSL_ERROR_WANT_WRITE) {
                 *want = RP_TLS_WANT_WRITE;
             } else {
-                *why = e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN
-                           ? (errno && r < 0 ? strerror(errno) : "the client closed")
-                           : ssl_error_text();
+                long v = SSL_get_verify_result(tc->ssl);
+                if (!SSL_is_server(tc->ssl) && v != X509_V_OK)
+                    *why = X509_verify_cert_error_string(v); /* the server's certificate */
+                else if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN)
+                    *why = errno && r < 0 ? strerror(errno)
+                           : SSL_is_server(tc->ssl) ? "the client closed"
+                                                    : "the server closed";
+                else
+                    *why = ssl_error_text();
                 (void)out_flush(tc); /* the alert, if any */
                 ERR_clear_error();
                 return -1;
@@ -1107,13 +1152,101 @@ static int library_init(void)
         !BIO_meth_set_write(bio_method, bio_write) || !BIO_meth_set_ctrl(bio_method, bio_ctrl))
         return -1;
     ex_listener = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    ex_client = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     buffer_pool = CRYPTO_BUFFER_POOL_new();
-    return ex_listener < 0 || !buffer_pool ? -1 : 0;
+    return ex_listener < 0 || ex_client < 0 || !buffer_pool ? -1 : 0;
+}
+
+/* A new session from a server: the one the next connections resume. */
+static int client_new_session(SSL *ssl, SSL_SESSION *session)
+{
+    struct tls_client *cl = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ex_client);
+    pthread_mutex_lock(&cl->lock);
+    SSL_SESSION *old = cl->session;
+    cl->session = session;
+    pthread_mutex_unlock(&cl->lock);
+    SSL_SESSION_free(old);
+    return 1; /* the reference is ours */
+}
+
+#define RP_SYSTEM_CAS "/etc/ssl/certs/ca-certificates.crt"
+
+static int client_init(struct tls_client *cl, const struct rp_server_def *sd, char *err,
+                       size_t err_size)
+{
+    const struct rp_tls_client_def *def = cl->def = sd->tls;
+    pthread_mutex_init(&cl->lock, NULL);
+    SSL_CTX *ctx = cl->ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        snprintf(err, err_size, "%s", ssl_error_text());
+        return -1;
+    }
+    SSL_CTX_set_ex_data(ctx, ex_client, cl);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    static const uint8_t alpn[] = "\x08http/1.1";
+    SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+    SSL_CTX_sess_set_new_cb(ctx, client_new_session);
+    if (def->verify) {
+        const char *ca = def->ca ? def->ca : RP_SYSTEM_CAS;
+        if (!SSL_CTX_load_verify_locations(ctx, ca, NULL)) {
+            snprintf(err, err_size, "%s: %s", ca, ssl_error_text());
+            return -1;
+        }
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        /* The certificate must name the server: its SNI name, else its
+         * address. */
+        X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
+        if (def->sni ? !X509_VERIFY_PARAM_set1_host(param, def->sni, strlen(def->sni))
+                     : !X509_VERIFY_PARAM_set1_ip_asc(param, sd->host)) {
+            snprintf(err, err_size, "cannot check the certificate's name");
+            return -1;
+        }
+    }
+    if (def->cert && (!SSL_CTX_use_certificate_chain_file(ctx, def->cert) ||
+                      !SSL_CTX_use_PrivateKey_file(ctx, def->key, SSL_FILETYPE_PEM))) {
+        snprintf(err, err_size, "%s: %s", def->cert, ssl_error_text());
+        return -1;
+    }
+    return 0;
+}
+
+static int clients_setup(const struct rp_program *prog)
+{
+    bool any = false;
+    for (uint32_t b = 0; b < prog->n_backends; b++)
+        for (uint32_t i = 0; i < prog->backends[b].n_servers; i++)
+            any |= prog->backends[b].servers[i].tls != NULL;
+    if (!any)
+        return 0;
+    if (library_init() < 0 || !(clients = calloc(prog->n_backends, sizeof *clients)))
+        return -1;
+    for (uint32_t b = 0; b < prog->n_backends; b++) {
+        const struct rp_backend_def *be = &prog->backends[b];
+        if (!(clients[b] = calloc(be->n_servers ? be->n_servers : 1, sizeof **clients)))
+            return -1;
+        for (uint32_t i = 0; i < be->n_servers; i++) {
+            if (!be->servers[i].tls)
+                continue;
+            char err[512];
+            if (client_init(&clients[b][i], &be->servers[i], err, sizeof err) < 0) {
+                rp_error("server %s/%s (%s): tls: %s", be->name, be->servers[i].name,
+                         be->servers[i].where, err);
+                ERR_clear_error();
+                return -1;
+            }
+        }
+    }
+    return 0;
 }
 
 int rp_tls_setup(const struct rp_program *prog)
 {
     program = prog;
+    if (clients_setup(prog) < 0)
+        return -1;
     unsigned n = 0;
     for (uint32_t i = 0; i < prog->n_listeners; i++)
         n += prog->listeners[i].tls != NULL;
@@ -1177,6 +1310,18 @@ void rp_tls_teardown(void)
     free(listeners);
     listeners = NULL;
     n_listeners = 0;
+    for (uint32_t b = 0; clients && b < program->n_backends; b++) {
+        for (uint32_t i = 0; clients[b] && i < program->backends[b].n_servers; i++) {
+            if (!clients[b][i].ctx)
+                continue;
+            SSL_CTX_free(clients[b][i].ctx);
+            SSL_SESSION_free(clients[b][i].session);
+            pthread_mutex_destroy(&clients[b][i].lock);
+        }
+        free(clients[b]);
+    }
+    free(clients);
+    clients = NULL;
     if (bio_method)
         BIO_meth_free(bio_method);
     bio_method = NULL;

@@ -48,6 +48,11 @@ void rp_tls_teardown(void);
  * `listener`. Returns -1 when no memory is left. */
 int rp_tls_server(struct rp_transport *t, unsigned listener);
 
+/* Makes `t` the client side of TLS to server `server` of backend
+ * `backend` (its `tls { }`: SNI, verification, a session to resume).
+ * Returns -1 when no memory is left. */
+int rp_tls_client(struct rp_transport *t, uint32_t backend, uint32_t server);
+
 /* Drives the handshake. Returns 1 when it is done, 0 to be called again when
  * the socket is ready for *want (RP_TLS_WANT_*), -1 when it failed (*why
  * says how: "client closed", the alert's reason). */

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "sock.h"
+#include "tls.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -23,12 +24,19 @@ static void idle_unlink(struct rp_upstream *up)
 }
 
 /* A pooled connection became readable: the server closed it, or sent bytes
- * nobody asked for. Either way it cannot carry another request. */
+ * nobody asked for. Either way it cannot carry another request. Over TLS
+ * the bytes may be records that carry no data (a session ticket, a key
+ * update), which leave it as good as it was. */
 static void idle_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     (void)loop;
     (void)revents;
     struct rp_upstream *up = (struct rp_upstream *)io;
+    if (up->tr.tls) {
+        char b[1];
+        if (rp_transport_read(&up->tr, b, sizeof b) < 0 && errno == EAGAIN)
+            return;
+    }
     rp_upstream_close(up);
 }
 
@@ -52,8 +60,19 @@ struct rp_upstream *rp_upstream_connect(struct rp_worker *w, uint32_t backend, u
     up->backend = backend;
     up->server = server;
     up->owner = owner;
-    up->connecting = connecting;
-    ev_io_init(&up->io, cb, fd, connecting ? EV_WRITE : EV_READ);
+    up->connecting = up->tcp_connecting = connecting;
+    if (w->prog->backends[backend].servers[server].tls) {
+        /* The handshake is part of connecting: it starts when the socket
+         * is writable. */
+        if (rp_tls_client(&up->tr, backend, server) < 0) {
+            rp_transport_close(&up->tr);
+            free(up);
+            errno = ENOMEM;
+            return NULL;
+        }
+        up->connecting = true;
+    }
+    ev_io_init(&up->io, cb, fd, up->connecting ? EV_WRITE : EV_READ);
     ev_io_start(w->loop, &up->io);
     return up;
 }

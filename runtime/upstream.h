@@ -36,7 +36,9 @@ struct rp_upstream {
     struct rp_upstream *prev, *next;   /* the server's idle list */
     struct rp_buf *in;                 /* bytes from the server */
     ev_tstamp idle_since;
-    bool connecting; /* connect() in progress */
+    bool connecting; /* connect() (and TLS's handshake) in progress */
+    bool tcp_connecting; /* ... connect() itself */
+    int hs_want;     /* the events TLS's handshake waits for (0: none yet) */
     bool reused;     /* taken from the pool: may be stale */
 };
 

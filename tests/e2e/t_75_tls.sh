@@ -212,3 +212,101 @@ route default { respond 200 \"soon\" }")
 check_match "build: a certificate that expires within 30 days is a warning" "$got" \
     'soon.rp:2:25: warning: the certificate expires in (9|10) days'
 check "build: ... and the proxy is built all the same" test -x "$AREA_DIR/soon"
+
+# ---- to the servers -----------------------------------------------------------------------
+# The TLS server is a second rpx (listener with origin.pem, which names
+# origin.test, localhost and 127.0.0.1), in front of the origin; it reports
+# what it saw of the TLS it was reached with. Then openssl s_server, a TLS
+# server that is not ours.
+check "tls origin policy compiles" build_proxy tlsorigin "
+listen :8443 tls {
+    cert \"$TLS/origin.pem\" key \"$TLS/origin.key\"
+    client_ca \"$TLS/ca.pem\"
+    verify optional
+}
+backend app { server a 127.0.0.1:@a@ }
+set header X-Seen \"sni=\${tls.sni} resumed=\${tls.resumed} client=\${tls.client_cert.subject}\"
+route path \"/mtls\" if not tls.client_cert.verified { respond 403 \"who are you\" }
+route default { proxy app }"
+o=$(start_proxy tlsorigin -w 1)
+echo "$o" >"$AREA_DIR/tlsorigin.port"
+check "upstream tls policy compiles" build_proxy up "
+listen :8080
+backend good { server s 127.0.0.1:@tlsorigin@ tls { ca \"$TLS/ca.pem\"; sni \"origin.test\" } }
+backend byaddr { server s 127.0.0.1:@tlsorigin@ tls { ca \"$TLS/ca.pem\" } }
+backend wrongca { server s 127.0.0.1:@tlsorigin@ tls { ca \"$TLS/other-ca.pem\" } }
+backend wrongname { server s 127.0.0.1:@tlsorigin@ tls { ca \"$TLS/ca.pem\"; sni \"other.test\" } }
+backend noverify { server s 127.0.0.1:@tlsorigin@ tls { ca \"$TLS/other-ca.pem\"; verify none } }
+backend withcert {
+    server s 127.0.0.1:@tlsorigin@ tls { ca \"$TLS/ca.pem\"; cert \"$TLS/client.pem\" key \"$TLS/client.key\" }
+    keepalive 4 idle 1s
+}
+route path \"/good\" { strip prefix \"/good\"; proxy good }
+route path \"/byaddr\" { strip prefix \"/byaddr\"; proxy byaddr }
+route path \"/wrongca\" { proxy wrongca }
+route path \"/wrongname\" { proxy wrongname }
+route path \"/noverify\" { strip prefix \"/noverify\"; proxy noverify }
+route path \"/withcert\" { strip prefix \"/withcert\"; proxy withcert }
+route default { respond 404 }"
+p=$(start_proxy up -w 1)
+got=$(hcurl "http://127.0.0.1:$p/good/headers" | tr -d '\r')
+check_match "upstream tls: verified by CA and SNI name, the request gets through" "$got" \
+    $'\nX-Seen: sni=origin.test resumed= client=\n'
+got=$(hcurl "http://127.0.0.1:$p/byaddr/x")
+check_eq "upstream tls: without sni, the certificate must name the address (127.0.0.1)" "$got" "a GET /x"
+for _ in 1 2 3 4; do hcurl "http://127.0.0.1:$p/good/x" >/dev/null; done
+n=$(ss -Htn state established "( dport = :$o )" | wc -l)
+check_eq "upstream tls: kept-alive requests share one pooled TLS connection" "$n" 2
+got=$(hcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/wrongca")
+check_eq "upstream tls: a server whose certificate the CA did not sign: 502" "$got" 502
+check_match "upstream tls: ... and the log says why" "$(cat "$AREA_DIR/up.run.err")" \
+    'TLS handshake failed: unable to get local issuer certificate'
+got=$(hcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/wrongname")
+check_eq "upstream tls: a certificate for other names: 502" "$got" 502
+check_match "upstream tls: ... and the log says why" "$(cat "$AREA_DIR/up.run.err")" \
+    'TLS handshake failed: Hostname mismatch'
+got=$(hcurl "http://127.0.0.1:$p/noverify/x")
+check_eq "upstream tls: verify none takes any certificate" "$got" "a GET /x"
+got=$(hcurl "http://127.0.0.1:$p/withcert/mtls")
+check_eq "upstream tls: a client certificate is presented when named" "$got" "a GET /mtls"
+got=$(hcurl "http://127.0.0.1:$p/withcert/headers" | tr -d '\r')
+check_match "upstream tls: ... the server sees whose" "$got" 'client=CN=alice,O=Example'
+sleep 2.5 # the pooled connection idles out (idle 1s); the next one resumes
+got=$(hcurl "http://127.0.0.1:$p/withcert/headers" | tr -d '\r')
+check_match "upstream tls: a new connection resumes the server's session" "$got" 'resumed=true'
+check "proxy 'up' stops on SIGTERM with exit 0" stop_proxy up
+
+# Health checks over TLS: the one with the wrong CA goes down, the other stays up.
+check "upstream tls health policy compiles" build_proxy uphealth "
+listen :8080
+backend app {
+    server good 127.0.0.1:@tlsorigin@ tls { ca \"$TLS/ca.pem\"; sni \"localhost\" }
+    server bad 127.0.0.1:@tlsorigin@ tls { ca \"$TLS/other-ca.pem\" }
+    health get \"/x\" every 300ms timeout 300ms rise 1 fall 1
+}
+route default { proxy app }"
+p=$(start_proxy uphealth -w 1)
+sleep 1
+check_match "upstream tls health: the server with an unverifiable certificate is marked down" \
+    "$(cat "$AREA_DIR/uphealth.run.err")" 'bad.*is DOWN.*TLS handshake failed'
+got=$(for _ in 1 2 3 4; do hcurl "http://127.0.0.1:$p/x"; done | sort -u)
+check_eq "upstream tls health: requests go to the good one" "$got" "a GET /x"
+check "proxy 'uphealth' stops on SIGTERM with exit 0" stop_proxy uphealth
+check "proxy 'tlsorigin' stops on SIGTERM with exit 0" stop_proxy tlsorigin
+
+# openssl s_server: an HTTP/1.0 answer over TLS from a server that is not rpx.
+sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+openssl s_server -accept "127.0.0.1:$sport" -cert "$TLS/origin.pem" -key "$TLS/origin.key" \
+    -www -quiet >"$AREA_DIR/s_server.log" 2>&1 &
+echo $! >>"$AREA_DIR/pids"
+sserver=$!
+for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$sport") 2>/dev/null && break; sleep 0.1; done
+check "s_server upstream policy compiles" build_proxy upss "
+listen :8080
+backend s { server s 127.0.0.1:$sport tls { ca \"$TLS/ca.pem\"; sni \"origin.test\" } }
+route default { proxy s }"
+p=$(start_proxy upss -w 1)
+got=$(hcurl "http://127.0.0.1:$p/")
+check_match "upstream tls: openssl s_server answers through the proxy" "$got" 'Protocol *: TLSv1\.3'
+check "proxy 'upss' stops on SIGTERM with exit 0" stop_proxy upss
+kill "$sserver" 2>/dev/null

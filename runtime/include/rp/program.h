@@ -95,6 +95,17 @@ enum rp_hash_key {
     RP_HASH_QUERY = 6,  /* hash_name: the query parameter name */
 };
 
+/* TLS to a server (`server NAME ADDR tls { ... }`). */
+struct rp_tls_client_def {
+    const char *where;
+    const char *ca;     /* PEM CAs the server's certificate must chain to; NULL: the
+                           system's (/etc/ssl/certs/ca-certificates.crt) */
+    const char *sni;    /* the name sent as SNI and checked in the certificate; NULL:
+                           no SNI, and the certificate must name the server's address */
+    bool verify;        /* false: `verify none`, any certificate is taken */
+    const char *cert, *key; /* a client certificate to present, or NULL */
+};
+
 struct rp_server_def {
     const char *where;
     const char *name; /* unique within its backend */
@@ -106,6 +117,7 @@ struct rp_server_def {
     uint32_t slow_start_ms; /* ramp-up after recovery; 0: none */
     uint8_t proxy_protocol; /* 1, 2: each connection opens with a PROXY header of that
                                version naming the client; 0: none */
+    const struct rp_tls_client_def *tls; /* NULL: plain */
 };
 
 enum rp_health_kind {
