@@ -278,6 +278,8 @@ static void emit_servers(struct emit *e, const struct ast_backend *be)
             buf_printf(&w, " max_conns %u", s->max_conns);
         if (s->slow_start_ms)
             buf_printf(&w, " slow_start %ums", s->slow_start_ms);
+        if (s->tls)
+            buf_puts(&w, " tls");
         emit_comment(e, b, 4, s->kw, w.data, w.len);
         buf_free(&w);
         buf_puts(b, "    {.where = ");

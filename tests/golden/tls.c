@@ -64,9 +64,34 @@ static const struct rp_listener_def rpg_listeners[] = {
 };
 
 /* tls.rp:19: backend app */
+static const struct rp_tls_client_def rpg_tlsc_0_1 = {
+    .where = "tls.rp:21",
+    .ca = "@ROOT@/tests/tls/ca.pem",
+    .sni = "origin.test",
+    .verify = true,
+};
+
+static const struct rp_tls_client_def rpg_tlsc_0_2 = {
+    .where = "tls.rp:22",
+    .verify = false,
+    .cert = "@ROOT@/tests/tls/client.pem",
+    .key = "@ROOT@/tests/tls/client.key",
+};
+
+static const struct rp_tls_client_def rpg_tlsc_0_3 = {
+    .where = "tls.rp:23",
+    .verify = true,
+};
+
 static const struct rp_server_def rpg_servers_0[] = {
-    /* tls.rp:19: server a 127.0.0.1:9001 */
-    {.where = "tls.rp:19", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
+    /* tls.rp:20: server a 127.0.0.1:9001 */
+    {.where = "tls.rp:20", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
+    /* tls.rp:21: server b 127.0.0.1:9443 tls */
+    {.where = "tls.rp:21", .name = "b", .host = "127.0.0.1", .port = 9443, .weight = 1, .tls = &rpg_tlsc_0_1},
+    /* tls.rp:22: server c 127.0.0.1:9444 tls */
+    {.where = "tls.rp:22", .name = "c", .host = "127.0.0.1", .port = 9444, .weight = 1, .tls = &rpg_tlsc_0_2},
+    /* tls.rp:23: server d 127.0.0.1:9445 tls */
+    {.where = "tls.rp:23", .name = "d", .host = "127.0.0.1", .port = 9445, .weight = 1, .tls = &rpg_tlsc_0_3},
 };
 
 static const struct rp_backend_def rpg_backends[] = {
@@ -75,7 +100,7 @@ static const struct rp_backend_def rpg_backends[] = {
         .where = "tls.rp:19",
         .name = "app",
         .balance = RP_BALANCE_ROUND_ROBIN,
-        .n_servers = 1,
+        .n_servers = 4,
         .servers = rpg_servers_0,
         .retries = 1,
         .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
@@ -86,7 +111,7 @@ static const struct rp_piece rpg_hdr_top_0[] = {
     {RP_PIECE_TEXT, 0, 16, "max-age=31536000"},
 };
 static const struct rp_header_action rpg_hdr_actions_top[] = {
-    /* "tls.rp:21" */
+    /* "tls.rp:26" */
     {.op = RP_HDR_SET, .response = true, .name_len = 25, .name = "Strict-Transport-Security", .lname = "strict-transport-security", .n_pieces = 1, .pieces = rpg_hdr_top_0},
 };
 static const struct rp_header_actions rpg_hdrs_top = {1, rpg_hdr_actions_top};
@@ -111,9 +136,9 @@ static const struct rp_piece rpg_hdr_1_1[] = {
     {RP_PIECE_VALUE, RP_VAL_SCHEME, 0, NULL},
 };
 static const struct rp_header_action rpg_hdr_actions_1[] = {
-    /* "tls.rp:26" */
+    /* "tls.rp:31" */
     {.op = RP_HDR_SET, .response = false, .name_len = 8, .name = "X-Client", .lname = "x-client", .n_pieces = 3, .pieces = rpg_hdr_1_0},
-    /* "tls.rp:27" */
+    /* "tls.rp:32" */
     {.op = RP_HDR_SET, .response = false, .name_len = 5, .name = "X-TLS", .lname = "x-tls", .n_pieces = 7, .pieces = rpg_hdr_1_1},
 };
 static const struct rp_header_actions rpg_hdrs_1 = {2, rpg_hdr_actions_1};
@@ -135,14 +160,14 @@ static const struct rp_step rpg_steps_3[] = {
 };
 
 static const struct rp_route_def rpg_routes[] = {
-    /* tls.rp:22: route host "a.test" if tls.client_cert.verified and tls.client_cert.subject ~ "CN=alice" */
-    {.where = "tls.rp:22", .label = "host \"a.test\" if tls.client_cert.verified and tls.client_cert.subject ~ \"CN=alice\"", .steps = rpg_steps_0},
-    /* tls.rp:25: route host "x.c.test" */
-    {.where = "tls.rp:25", .label = "host \"x.c.test\"", .steps = rpg_steps_1},
-    /* tls.rp:30: route if req.scheme == "http" */
-    {.where = "tls.rp:30", .label = "if req.scheme == \"http\"", .steps = rpg_steps_2},
-    /* tls.rp:31: route default */
-    {.where = "tls.rp:31", .label = "default", .steps = rpg_steps_3},
+    /* tls.rp:27: route host "a.test" if tls.client_cert.verified and tls.client_cert.subject ~ "CN=alice" */
+    {.where = "tls.rp:27", .label = "host \"a.test\" if tls.client_cert.verified and tls.client_cert.subject ~ \"CN=alice\"", .steps = rpg_steps_0},
+    /* tls.rp:30: route host "x.c.test" */
+    {.where = "tls.rp:30", .label = "host \"x.c.test\"", .steps = rpg_steps_1},
+    /* tls.rp:35: route if req.scheme == "http" */
+    {.where = "tls.rp:35", .label = "if req.scheme == \"http\"", .steps = rpg_steps_2},
+    /* tls.rp:36: route default */
+    {.where = "tls.rp:36", .label = "default", .steps = rpg_steps_3},
 };
 
 /* regex CN=alice */
@@ -217,7 +242,7 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
-/* tls.rp:22: route host "a.test" if tls.client_cert.verified and tls.client_cert.subject ~ "CN=alice" */
+/* tls.rp:27: route host "a.test" if tls.client_cert.verified and tls.client_cert.subject ~ "CN=alice" */
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
@@ -230,7 +255,7 @@ static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d
     return true;
 }
 
-/* tls.rp:30: route if req.scheme == "http" */
+/* tls.rp:35: route if req.scheme == "http" */
 static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
