@@ -743,6 +743,35 @@ void parse_action(struct parse_ctx *p, const struct lex_token *kw, enum parse_ac
     r->n_actions++;
 }
 
+void parse_redirect_https(struct parse_ctx *p, const struct lex_token *kw,
+                          const struct lex_token *word, const struct lex_token *status,
+                          struct ast_expr *guard)
+{
+    const char *t = p->src->text + word->off;
+    if (word->len != 5 || memcmp(t, "https", 5) != 0) {
+        if (!p->probe)
+            diag_error(p->diag, tok_span(word), "unexpected '%.*s': the forms are 'redirect "
+                       "STATUS \"URL\"' and 'redirect https [STATUS]'", (int)word->len, t);
+        return;
+    }
+    struct ast_route *r = p->cur_route;
+    if (!r)
+        return;
+    parse_action(p, kw, PARSE_ACT_REDIRECT, status ? status : word, NULL, guard);
+    struct ast_action *a = r->actions;
+    while (a->next)
+        a = a->next;
+    if (!status) {
+        a->status = 301;
+        a->status_bad = false;
+    }
+    static const char url[] = "https://${req.host}${req.uri}";
+    a->has_body = true;
+    a->body_tok = tok_span(word);
+    a->body = url;
+    a->body_len = sizeof url - 1;
+}
+
 void parse_action_file(struct parse_ctx *p, const struct lex_token *kw, enum parse_action_kind kind,
                        const struct lex_token *arg, const struct lex_token *file_kw,
                        const struct lex_token *path, struct ast_expr *guard)

@@ -74,6 +74,9 @@ struct ast_arg *parse_ref3(struct parse_ctx *p, const struct lex_token *obj,
                            const struct lex_token *field, const struct lex_token *sub);
 void parse_server_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
 void parse_server_end(struct parse_ctx *p);
+void parse_redirect_https(struct parse_ctx *p, const struct lex_token *kw,
+                          const struct lex_token *word, const struct lex_token *status,
+                          struct ast_expr *guard);
 void parse_listen_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
 void parse_listen_end(struct parse_ctx *p);
 void parse_backend_begin(struct parse_ctx *p, const struct lex_token *kw,

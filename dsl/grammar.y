@@ -183,6 +183,9 @@ action ::= DENY(K) INT(S) STRING(B) guard(G) SEMI.  { parse_action(p, &K, PARSE_
 action ::= RESPOND(K) INT(S) ID(F) STRING(B) guard(G) SEMI. { parse_action_file(p, &K, PARSE_ACT_RESPOND, &S, &F, &B, G); }
 action ::= DENY(K) INT(S) ID(F) STRING(B) guard(G) SEMI. { parse_action_file(p, &K, PARSE_ACT_DENY, &S, &F, &B, G); }
 action ::= REDIRECT(K) INT(S) STRING(B) guard(G) SEMI. { parse_action(p, &K, PARSE_ACT_REDIRECT, &S, &B, G); }
+/* `redirect https [STATUS]`: the same URL over https. */
+action ::= REDIRECT(K) ID(W) guard(G) SEMI.         { parse_redirect_https(p, &K, &W, NULL, G); }
+action ::= REDIRECT(K) ID(W) INT(S) guard(G) SEMI.  { parse_redirect_https(p, &K, &W, &S, G); }
 action ::= TUNNEL(K) SEMI.                          { parse_tunnel(p, &K); }
 /* Statements the checker knows by their first word: set, add, remove. */
 action ::= ID(K) args(A) SEMI.                      { parse_route_stmt(p, &K, A); }

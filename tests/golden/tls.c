@@ -159,15 +159,29 @@ static const struct rp_step rpg_steps_3[] = {
     {RP_STEP_END, NULL},
 };
 
+static const struct rp_step rpg_steps_4[] = {
+    {RP_STEP_HEADERS, &rpg_hdrs_top},
+    {RP_STEP_END, NULL},
+};
+
+static const struct rp_step rpg_steps_5[] = {
+    {RP_STEP_HEADERS, &rpg_hdrs_top},
+    {RP_STEP_END, NULL},
+};
+
 static const struct rp_route_def rpg_routes[] = {
     /* tls.rp:27: route host "a.test" if tls.client_cert.verified and tls.client_cert.subject ~ "CN=alice" */
     {.where = "tls.rp:27", .label = "host \"a.test\" if tls.client_cert.verified and tls.client_cert.subject ~ \"CN=alice\"", .steps = rpg_steps_0},
     /* tls.rp:30: route host "x.c.test" */
     {.where = "tls.rp:30", .label = "host \"x.c.test\"", .steps = rpg_steps_1},
-    /* tls.rp:35: route if req.scheme == "http" */
-    {.where = "tls.rp:35", .label = "if req.scheme == \"http\"", .steps = rpg_steps_2},
-    /* tls.rp:36: route default */
-    {.where = "tls.rp:36", .label = "default", .steps = rpg_steps_3},
+    /* tls.rp:35: route if req.scheme == "http" and req.method == "POST" */
+    {.where = "tls.rp:35", .label = "if req.scheme == \"http\" and req.method == \"POST\"", .steps = rpg_steps_2},
+    /* tls.rp:36: route if req.scheme == "http" */
+    {.where = "tls.rp:36", .label = "if req.scheme == \"http\"", .steps = rpg_steps_3},
+    /* tls.rp:37: route path "/old" */
+    {.where = "tls.rp:37", .label = "path \"/old\"", .steps = rpg_steps_4},
+    /* tls.rp:38: route default */
+    {.where = "tls.rp:38", .label = "default", .steps = rpg_steps_5},
 };
 
 /* regex CN=alice */
@@ -204,19 +218,43 @@ static const struct rp_match_state rpg_match_states[] = {
     /* 5: host ".test" */
     {5, 2, 0, 0, 0, 0, 10, 10},
     /* 6: host "a.test" */
-    {7, 0, 0, 0, 0, 0, 11, 10},
+    {7, 0, 0, 0, 0, 0, 15, 10},
     /* 7: host "c.test" */
     {7, 1, 0, 0, 0, 0, 10, 10},
     /* 8: host ".c.test" */
     {8, 1, 0, 0, 0, 0, 10, 10},
     /* 9: host "x.c.test" */
-    {9, 0, 0, 0, 0, 0, 12, 10},
+    {9, 0, 0, 0, 0, 0, 20, 10},
     /* 10: path "" */
-    {9, 0, 0, 2, 0, 2, 0, 0},
-    /* 11: path "" */
-    {9, 0, 2, 3, 2, 3, 0, 0},
-    /* 12: path "" */
-    {9, 0, 5, 1, 5, 1, 0, 0},
+    {9, 1, 0, 3, 0, 3, 0, 0},
+    /* 11: path "/" */
+    {10, 1, 0, 3, 0, 3, 0, 0},
+    /* 12: path "/o" */
+    {11, 1, 0, 3, 0, 3, 0, 0},
+    /* 13: path "/ol" */
+    {12, 1, 0, 3, 0, 3, 0, 0},
+    /* 14: path "/old" */
+    {13, 0, 3, 3, 3, 3, 0, 0},
+    /* 15: path "" */
+    {13, 1, 6, 4, 6, 4, 0, 0},
+    /* 16: path "/" */
+    {14, 1, 6, 4, 6, 4, 0, 0},
+    /* 17: path "/o" */
+    {15, 1, 6, 4, 6, 4, 0, 0},
+    /* 18: path "/ol" */
+    {16, 1, 6, 4, 6, 4, 0, 0},
+    /* 19: path "/old" */
+    {17, 0, 10, 4, 10, 4, 0, 0},
+    /* 20: path "" */
+    {17, 1, 14, 1, 14, 1, 0, 0},
+    /* 21: path "/" */
+    {18, 1, 14, 1, 14, 1, 0, 0},
+    /* 22: path "/o" */
+    {19, 1, 14, 1, 14, 1, 0, 0},
+    /* 23: path "/ol" */
+    {20, 1, 14, 1, 14, 1, 0, 0},
+    /* 24: path "/old" */
+    {21, 0, 14, 1, 14, 1, 0, 0},
 };
 
 static const struct rp_match_edge rpg_match_edges[] = {
@@ -228,15 +266,27 @@ static const struct rp_match_edge rpg_match_edges[] = {
     /* 5 */ {'a', 6}, {'c', 7},
     /* 7 */ {'.', 8},
     /* 8 */ {'x', 9},
+    /* 10 */ {'/', 11},
+    /* 11 */ {'o', 12},
+    /* 12 */ {'l', 13},
+    /* 13 */ {'d', 14},
+    /* 15 */ {'/', 16},
+    /* 16 */ {'o', 17},
+    /* 17 */ {'l', 18},
+    /* 18 */ {'d', 19},
+    /* 20 */ {'/', 21},
+    /* 21 */ {'o', 22},
+    /* 22 */ {'l', 23},
+    /* 23 */ {'d', 24},
 };
 
 static const uint32_t rpg_match_cands[] = {
-    2, 3, 0, 2, 3, 1,
+    2, 3, 5, 2, 3, 4, 0, 2, 3, 5, 0, 2, 3, 4, 1,
 };
 
 static const struct rp_matcher rpg_matcher = {
     .host_root = 0,
-    .n_states = 13,
+    .n_states = 25,
     .states = rpg_match_states,
     .edges = rpg_match_edges,
     .cands = rpg_match_cands,
@@ -255,8 +305,30 @@ static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d
     return true;
 }
 
-/* tls.rp:35: route if req.scheme == "http" */
+/* tls.rp:35: route if req.scheme == "http" and req.method == "POST" */
 static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
+{
+    (void)req;
+    if (!(rp_req_test(req, RP_VAL_SCHEME, NULL, 0, RP_CMP_EQ, "http", 4, NULL) && rp_req_test(req, RP_VAL_METHOD, NULL, 0, RP_CMP_EQ, "POST", 4, NULL)))
+        return false;
+    d->action = RP_ACTION_REDIRECT;
+    d->status = 308;
+    d->location_len = 0;
+    if (!(rp_location_put(d, "https://", 8) &&
+          rp_location_value(d, req, RP_VAL_HOST, NULL, 0) &&
+          rp_location_value(d, req, RP_VAL_PATH, NULL, 0) &&
+          rp_location_query(d, req))) {
+        /* too long to send */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 500;
+        d->body = "";
+        d->body_len = 0;
+    }
+    return true;
+}
+
+/* tls.rp:36: route if req.scheme == "http" */
+static bool rpg_route_3(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rp_req_test(req, RP_VAL_SCHEME, NULL, 0, RP_CMP_EQ, "http", 4, NULL))
@@ -267,6 +339,26 @@ static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d
     if (!(rp_location_put(d, "https://", 8) &&
           rp_location_value(d, req, RP_VAL_HOST, NULL, 0) &&
           rp_location_value(d, req, RP_VAL_PATH, NULL, 0) &&
+          rp_location_query(d, req))) {
+        /* too long to send */
+        d->action = RP_ACTION_RESPOND;
+        d->status = 500;
+        d->body = "";
+        d->body_len = 0;
+    }
+    return true;
+}
+
+/* tls.rp:37: route path "/old" */
+static bool rpg_route_4(const struct rp_request_view *req, struct rp_decision *d)
+{
+    (void)req;
+    d->action = RP_ACTION_REDIRECT;
+    d->status = 301;
+    d->location_len = 0;
+    if (!(rp_location_put(d, "https://", 8) &&
+          rp_location_value(d, req, RP_VAL_HOST, NULL, 0) &&
+          rp_location_put(d, "/new", 4) &&
           rp_location_query(d, req))) {
         /* too long to send */
         d->action = RP_ACTION_RESPOND;
@@ -293,7 +385,9 @@ static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy app */
     {.fn = rpg_route_2},
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "over tls", 8}, /* 3 */
+    {.fn = rpg_route_3},
+    {.fn = rpg_route_4},
+    {NULL, RP_ACTION_RESPOND, 0, 200, false, "over tls", 8}, /* 5 */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -327,7 +421,7 @@ const struct rp_program rp_program = {
     .listeners = rpg_listeners,
     .n_backends = 1,
     .backends = rpg_backends,
-    .n_routes = 4,
+    .n_routes = 6,
     .routes = rpg_routes,
     .decide = rpg_decide,
     .headers = &rpg_hdrs_top,
