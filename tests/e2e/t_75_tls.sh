@@ -310,3 +310,18 @@ got=$(hcurl "http://127.0.0.1:$p/")
 check_match "upstream tls: openssl s_server answers through the proxy" "$got" 'Protocol *: TLSv1\.3'
 check "proxy 'upss' stops on SIGTERM with exit 0" stop_proxy upss
 kill "$sserver" 2>/dev/null
+
+# ---- OCSP stapling, from a file the operator refreshes --------------------------------------
+serial=$(openssl x509 -in "$TLS/origin.pem" -noout -serial | cut -d= -f2)
+printf 'V\t491231000000Z\t\t%s\tunknown\t/CN=origin.test\n' "$serial" >"$AREA_DIR/ocsp.index"
+openssl ocsp -issuer "$TLS/ca.pem" -cert "$TLS/origin.pem" -no_nonce -reqout "$AREA_DIR/ocsp.req" >/dev/null 2>&1
+openssl ocsp -index "$AREA_DIR/ocsp.index" -rsigner "$TLS/ca.pem" -rkey "$TLS/ca.key" -CA "$TLS/ca.pem" \
+    -reqin "$AREA_DIR/ocsp.req" -respout "$AREA_DIR/ocsp.der" -ndays 1 >/dev/null 2>&1
+check "ocsp policy compiles" build_proxy ocsp "
+listen :8443 tls { cert \"$TLS/origin.pem\" key \"$TLS/origin.key\" ocsp \"ocsp.der\" }
+route default { respond 200 \"stapled\" }"
+p=$(start_proxy ocsp -w 1)
+got=$(s_client "$p" -servername origin.test -status | grep -E 'OCSP Response Status|Cert Status' | tr -s ' ' | paste -sd ' ')
+check_match "ocsp: the response is stapled to the handshake" "$got" \
+    'OCSP Response Status: successful.*Cert Status: good'
+check "proxy 'ocsp' stops on SIGTERM with exit 0" stop_proxy ocsp
