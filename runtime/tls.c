@@ -663,13 +663,40 @@ static int bio_read(BIO *b, char *buf, int len)
     return (int)n;
 }
 
+/* A drained `out` is parked here for the thread's next connection to
+ * write: a buffer per connection only while its records wait, and no
+ * allocation per response. */
+#define RP_TLS_OUT_CAP (RP_TLS_OUT_BATCH + 2 * RP_TLS_RECORD)
+static _Thread_local char *spare_out;
+
+static void out_release(struct rp_tls_conn *tc)
+{
+    if (tc->out && tc->out_cap == RP_TLS_OUT_CAP && !spare_out)
+        spare_out = tc->out;
+    else
+        free(tc->out);
+    tc->out = NULL;
+    tc->out_len = tc->out_off = tc->out_cap = 0;
+}
+
+void rp_tls_clear_kept(void)
+{
+    free(spare_out);
+    spare_out = NULL;
+}
+
 static int bio_write(BIO *b, const char *buf, int len)
 {
     struct rp_tls_conn *tc = BIO_get_data(b);
     BIO_clear_retry_flags(b);
     size_t need = tc->out_len + (size_t)len;
+    if (!tc->out && need <= RP_TLS_OUT_CAP && spare_out) {
+        tc->out = spare_out;
+        tc->out_cap = RP_TLS_OUT_CAP;
+        spare_out = NULL;
+    }
     if (need > tc->out_cap) {
-        size_t cap = tc->out_cap ? tc->out_cap : RP_TLS_OUT_BATCH + 2 * RP_TLS_RECORD;
+        size_t cap = tc->out_cap ? tc->out_cap : RP_TLS_OUT_CAP;
         while (cap < need)
             cap *= 2;
         char *nb = realloc(tc->out, cap);
@@ -702,9 +729,7 @@ static int out_flush(struct rp_tls_conn *tc)
         tc->out_off += (size_t)n;
     }
     /* Drained: the buffer goes, so a connection that waits holds none. */
-    free(tc->out);
-    tc->out = NULL;
-    tc->out_len = tc->out_off = tc->out_cap = 0;
+    out_release(tc);
     return 1;
 }
 
@@ -869,7 +894,7 @@ static void tls_close(struct rp_transport *t)
     if (!tc)
         return;
     SSL_free(tc->ssl);
-    free(tc->out);
+    out_release(tc);
     for (size_t i = 0; i < sizeof tc->values / sizeof tc->values[0]; i++)
         free(tc->values[i]);
     free(tc);
@@ -1301,6 +1326,7 @@ unsigned rp_tls_listeners(void)
 
 void rp_tls_teardown(void)
 {
+    rp_tls_clear_kept(); /* the main thread's (health checks) */
     for (unsigned i = 0; i < n_listeners; i++) {
         SSL_CTX_free(listeners[i].ctx);
         pairs_free(atomic_load(&listeners[i].pairs));

@@ -41,6 +41,10 @@ void rp_tls_reload(void);
 /* How many listeners have TLS. */
 unsigned rp_tls_listeners(void);
 
+/* Frees the buffer the calling thread keeps for the next connection's
+ * records (at the end of a worker thread). */
+void rp_tls_clear_kept(void);
+
 /* Frees what rp_tls_setup made (at exit). */
 void rp_tls_teardown(void);
 

@@ -484,6 +484,7 @@ static void worker_free(struct rp_worker *w)
     free(w->listen_fds);
     /* Exchanges closed here (on this thread) left their compressors here. */
     rp_gzip_clear_kept();
+    rp_tls_clear_kept();
     rp_buf_pool_clear(&w->bufs);
     rp_exchange_pool_clear(w);
 }
@@ -493,6 +494,7 @@ static void *worker_main(void *arg)
     struct rp_worker *w = arg;
     ev_run(w->loop, 0);
     rp_gzip_clear_kept(); /* the thread's own, before it ends */
+    rp_tls_clear_kept();
     pthread_mutex_lock(&main_ctx.lock);
     main_ctx.n_running--;
     pthread_mutex_unlock(&main_ctx.lock);

@@ -325,3 +325,28 @@ got=$(s_client "$p" -servername origin.test -status | grep -E 'OCSP Response Sta
 check_match "ocsp: the response is stapled to the handshake" "$got" \
     'OCSP Response Status: successful.*Cert Status: good'
 check "proxy 'ocsp' stops on SIGTERM with exit 0" stop_proxy ocsp
+
+# ---- layer 4 behind TLS: bytes both ways, decrypted at the listener ----------------------
+tcp_server echo echo
+check "tls tcp policy compiles" build_proxy tlstcp "
+listen :8443 tcp proxy echo tls { cert \"$TLS/a.pem\" key \"$TLS/a.key\" }
+backend echo { server e 127.0.0.1:$(cat "$AREA_DIR/echo.port") }"
+p=$(start_proxy tlstcp -w 1)
+got=$(python3 - "$p" "$TLS/ca.pem" <<'PY'
+import hashlib, os, socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+data = os.urandom(1 << 20)
+raw = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s = ctx.wrap_socket(raw, server_hostname="a.test")
+s.sendall(data)
+got = b""
+while len(got) < len(data):
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+print("same" if hashlib.sha256(got).digest() == hashlib.sha256(data).digest() else "differs %d" % len(got))
+PY
+)
+check_eq "tls tcp: 1 MB through a TLS layer 4 listener comes back whole" "$got" same
+check "proxy 'tlstcp' stops on SIGTERM with exit 0" stop_proxy tlstcp
