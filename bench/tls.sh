@@ -24,9 +24,14 @@
 # resumes, or a -resume one that does not resume, stops the run. Then, in
 # interleaved rounds (round 1: each test, each key, each target; round 2 ...):
 #
-#   full     ab -n N -c A -f TLS1.3 GET /bytes/100 on NAME-full: HTTP/1.0, a
-#            new connection and a full handshake per request (ab keeps no
-#            session), for each key
+#   full     h2load --h1 -n N -c A -H 'Connection: close' GET /bytes/100 on
+#            NAME-full: a new connection and a full handshake per request
+#            (h2load connects again after each close), for each key; with
+#            -F ab: ab -n N -c A -f TLS1.3 (HTTP/1.0, a connection each). Not
+#            the default: on this machine every ab connection stalls ~40 ms
+#            between its handshake and the response, whichever the server
+#            (ab does not set TCP_NODELAY; "Waiting" 41-45 ms at -c 1), so at
+#            -c 10 it makes ~200 handshakes/s and the proxy stays mostly idle
 #   new      A parallel `openssl s_time -new` for S seconds on NAME-resume:
 #            a full handshake per request, tickets issued (the baseline of
 #            the next line, same client)
@@ -46,8 +51,9 @@
 #   req/s       completed requests over the run's wall time (min-max)
 #   busy %      the proxy's CPU time over the wall time (100: one core full);
 #               client % the same for the load tool(s)
-#   errors      ab: failed requests and non-2xx; wrk: socket errors and
-#               non-2xx; s_time: none counted (it does not look at statuses)
+#   errors      h2load: failed, errored, timed out and non-2xx; ab: failed
+#               requests and non-2xx; wrk: socket errors and non-2xx; s_time:
+#               none counted (it does not look at statuses)
 #   rpx/this    on the nginx and HAProxy rows: medians of the per-round ratios
 #               rpx / that row, for cpu us/req and req/s
 #
@@ -55,8 +61,8 @@
 # the configurations, to bench/results/tls-DATE.txt.
 #
 # usage: bench/tls.sh [-O BUILD] [-S TESTS] [-K KEYS] [-t TARGETS] [-r ROUNDS] [-d SECONDS]
-#                     [-n REQUESTS] [-a CLIENTS] [-c CONNS] [-m CONNS] [-p VERSION]
-#                     [-E VAR=VALUE] [-o FILE] [-N NOTE]
+#                     [-n REQUESTS] [-a CLIENTS] [-F CLIENT] [-c CONNS] [-m CONNS] [-p VERSION]
+#                     [-I] [-E VAR=VALUE] [-o FILE] [-N NOTE]
 #   -O BUILD   build folder with bin/rpx and tests/origin  (default build-bench)
 #   -S LIST    tests, comma-separated, among full, new, resume, small, 1m
 #                                                          (default all five)
@@ -64,36 +70,45 @@
 #   -t LIST    targets among rpx, nginx, haproxy           (default all three)
 #   -r N       rounds                                      (default 2)
 #   -d S       seconds per wrk and s_time run              (default 5)
-#   -n N       ab requests per full run                    (default 3000)
-#   -a N       ab concurrency, and s_time clients in parallel (default 10)
+#   -n N       requests (handshakes) per full run          (default 3000)
+#   -a N       connections at once for full, and s_time clients in parallel
+#                                                          (default 10)
+#   -F TOOL    the client for full: h2load or ab           (default h2load)
 #   -c N       wrk connections for small                   (default 10)
 #   -m N       wrk connections for 1m                      (default 4)
 #   -p V       TLS version ab, s_time and s_client ask for: 1.2 or 1.3 (default
-#              1.3; wrk always gets the highest, 1.3)
+#              1.3; h2load and wrk get the highest, 1.3)
+#   -I         s_time clients that take a close without close_notify as an end
+#              (SSL_OP_IGNORE_UNEXPECTED_EOF, set by a preloaded shim built in
+#              the scratch folder; needs gcc). Without it OpenSSL 3 answers such
+#              a close with a fatal alert, which marks the session not resumable,
+#              and s_time -reuse never resumes against a server that closes so
+#              (the checks say which do: "close_notify from server: no")
 #   -E VAR=VAL an environment variable for the rpx processes (repeatable)
 #   -o FILE    results file  (default bench/results/tls-YYYYMMDD-HHMMSS.txt)
 #   -N NOTE    a line of note for the results file (e.g. how BUILD was built)
-# Defaults: about 5 minutes in all (full: 12 ab runs of a few seconds; new,
+# Defaults: about 5 minutes in all (full: 12 runs of a few seconds; new,
 # resume, small, 1m: 36 runs of 5 s). Everything runs on 127.0.0.1 on free
 # ports below the ephemeral range, and every process started is stopped by
 # its PID at exit, also on Ctrl-C or failure.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 O=build-bench TESTS=full,new,resume,small,1m KEYS=ecdsa,rsa TARGETS=rpx,nginx,haproxy
-ROUNDS=2 DUR=5 NREQ=3000 ACONC=10 CONNS=10 MCONNS=4 TLSV=1.3 OUT="" NOTE="" RPXENV=()
+ROUNDS=2 DUR=5 NREQ=3000 ACONC=10 FULL=h2load CONNS=10 MCONNS=4 TLSV=1.3 OUT="" NOTE="" RPXENV=() TOLERANT=""
 ARGS=$(printf ' %q' "$@")
-while getopts "O:S:K:t:r:d:n:a:c:m:p:E:o:N:h" o; do
+while getopts "O:S:K:t:r:d:n:a:F:c:m:p:IE:o:N:h" o; do
     case $o in
     O) O=$OPTARG ;; S) TESTS=$OPTARG ;; K) KEYS=$OPTARG ;; t) TARGETS=$OPTARG ;;
-    r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; n) NREQ=$OPTARG ;; a) ACONC=$OPTARG ;;
-    c) CONNS=$OPTARG ;; m) MCONNS=$OPTARG ;; p) TLSV=$OPTARG ;;
+    r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; n) NREQ=$OPTARG ;; a) ACONC=$OPTARG ;; F) FULL=$OPTARG ;;
+    c) CONNS=$OPTARG ;; m) MCONNS=$OPTARG ;; p) TLSV=$OPTARG ;; I) TOLERANT=1 ;;
     E) [[ $OPTARG == [A-Za-z_]*=* ]] || { echo "-E takes VAR=VALUE" >&2; exit 2; }; RPXENV+=("$OPTARG") ;;
     o) OUT=$OPTARG ;; N) NOTE=$OPTARG ;;
-    *) sed -n '2,78p' "$0"; exit 2 ;;
+    *) sed -n '2,93p' "$0"; exit 2 ;;
     esac
 done
 . bench/lib.sh
-for t in wrk curl ab openssl; do
+case $FULL in h2load | ab) ;; *) die "-F takes h2load or ab" ;; esac
+for t in wrk curl openssl $FULL; do
     command -v $t >/dev/null || die "$t is missing (tools/deps.sh --bench; ab: apt-get install apache2-utils)"
 done
 [ -x "$O/bin/rpx" ] && [ -x "$O/tests/origin" ] || die "$O/bin/rpx or $O/tests/origin is missing (make O=$O)"
@@ -137,6 +152,32 @@ system_default = system_default_sect
 [system_default_sect]
 NumTickets = 0
 EOF
+
+STIME_ENV=()
+if [ -n "$TOLERANT" ]; then
+    command -v gcc >/dev/null || die "-I needs gcc"
+    cat >"$RUN/ignoreeof.c" <<'EOF'
+/* Preloaded into openssl s_time: every SSL_CTX takes a close without
+ * close_notify as an end (SSL_OP_IGNORE_UNEXPECTED_EOF, OpenSSL 3). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdint.h>
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_method_st SSL_METHOD;
+SSL_CTX *SSL_CTX_new(const SSL_METHOD *m)
+{
+    SSL_CTX *(*real)(const SSL_METHOD *) = (SSL_CTX *(*)(const SSL_METHOD *))dlsym(RTLD_NEXT, "SSL_CTX_new");
+    uint64_t (*set)(SSL_CTX *, uint64_t) = (uint64_t (*)(SSL_CTX *, uint64_t))dlsym(RTLD_NEXT, "SSL_CTX_set_options");
+    SSL_CTX *c = real(m);
+    if (c && set)
+        set(c, (uint64_t)1 << 7);
+    return c;
+}
+EOF
+    gcc -shared -fPIC -O2 -o "$RUN/ignoreeof.so" "$RUN/ignoreeof.c" -ldl >"$RUN/ignoreeof.log" 2>&1 ||
+        die "building the -I shim failed: $(tail -n 3 "$RUN/ignoreeof.log")"
+    STIME_ENV=(LD_PRELOAD="$RUN/ignoreeof.so")
+fi
 
 start_origin
 
@@ -343,21 +384,27 @@ client_ticks() { sed 's/.*) //' /proc/$$/stat | awk '{ print $12 + $13 + $14 + $
 # measure TEST KEY TARGET ROUND: one run; one line to results.tsv.
 measure()
 {
-    local x=$1 k=$2 t=$3 r=$4 m=resume n p out reqs=0 errs=0 resumed="" c0 c1 w0 w1 k0 k1 i
+    local x=$1 k=$2 t=$3 r=$4 m=resume n p out reqs=0 errs=0 resumed="" c0 c1 w0 w1 k0 k1 i what
     case $x in full | small | 1m) m=full ;; esac
     n=$t-$m p=${PORT[$t-$m-$k]}
     rm -f "$RUN"/stime.*
     c0=$(cpu_ticks "$n") k0=$(client_ticks) w0=$(now)
     case $x in
     full)
-        out=$(ab -n "$NREQ" -c "$ACONC" -f "$AB_TLS" "https://127.0.0.1:$p/bytes/$SMALL" 2>"$RUN/ab.err")
+        if [ "$FULL" = ab ]; then
+            out=$(ab -n "$NREQ" -c "$ACONC" -f "$AB_TLS" "https://127.0.0.1:$p/bytes/$SMALL" 2>"$RUN/ab.err")
+        else
+            out=$(h2load --h1 -n "$NREQ" -c "$ACONC" -H 'Connection: close' "https://127.0.0.1:$p/bytes/$SMALL" 2>&1)
+        fi
         ;;
     new | resume)
+        local cl=()
         for i in $(seq "$ACONC"); do
-            openssl s_time -connect "127.0.0.1:$p" -www "/bytes/$SMALL" -time "$DUR" "-${x/resume/reuse}" \
-                "$OSSL_TLS" >"$RUN/stime.$i" 2>&1 &
+            env "${STIME_ENV[@]}" openssl s_time -connect "127.0.0.1:$p" -www "/bytes/$SMALL" -time "$DUR" \
+                "-${x/resume/reuse}" "$OSSL_TLS" >"$RUN/stime.$i" 2>&1 &
+            cl+=($!)
         done
-        wait
+        wait "${cl[@]}"
         ;;
     small | 1m)
         local size=$SMALL c=$CONNS
@@ -368,19 +415,30 @@ measure()
     w1=$(now) k1=$(client_ticks) c1=$(cpu_ticks "$n")
     case $x in
     full)
-        reqs=$(awk '/^Complete requests:/ { print $3 }' <<<"$out")
-        errs=$(awk '/^Failed requests:/ { f = $3 } /^Non-2xx responses:/ { x = $3 } END { print f + x }' <<<"$out")
-        [ "$errs" = 0 ] || log "WARNING: $t $x $k round $r: ab: $(grep -A1 '^Failed requests' <<<"$out" | tr -s ' \n' ' ')$(grep '^Non-2xx' <<<"$out")"
-        [ "$errs" = 0 ] || {
-            echo "$t $x $k round $r: $(grep -E '^(Failed requests|   \(Connect|Non-2xx|HTML transferred)' <<<"$out" | tr -s ' \n' ' ')"
-            echo "    first ab errors: $(sort "$RUN/ab.err" | uniq -c | sort -rn | head -n 3 | tr -s ' \n' ' ')"
-        } >>"$RUN/warnings.txt"
+        if [ "$FULL" = ab ]; then
+            reqs=$(awk '/^Complete requests:/ { print $3 }' <<<"$out")
+            errs=$(awk '/^Failed requests:/ { f = $3 } /^Non-2xx responses:/ { x = $3 } END { print f + x }' <<<"$out")
+            what="ab: $(grep -E '^(Failed requests|   \(Connect|Non-2xx|HTML transferred)' <<<"$out" | tr -s ' \n' ' ')"
+            what+="; first errors: $(sort "$RUN/ab.err" | uniq -c | sort -rn | head -n 2 | tr -s ' \n' ' ')"
+        else
+            # requests: N total, N started, N done, N succeeded, N failed, N errored, N timeout
+            # status codes: N 2xx, N 3xx, N 4xx, N 5xx
+            reqs=$(awk '/^requests:/ { print $6 }' <<<"$out")
+            errs=$(awk '/^requests:/ { e = $10 + $12 + $14; d = $6 } /^status codes:/ { ok = $3 }
+                END { print e + d - ok }' <<<"$out")
+            what="h2load: $(grep -E '^(requests|status codes):' <<<"$out" | tr '\n' ' ')"
+        fi
+        [ "$errs" = 0 ] || { log "WARNING: $t $x $k round $r: $what"; echo "$t $x $k round $r: $what" >>"$RUN/warnings.txt"; }
         ;;
     new | resume)
         # "N connections in T real seconds"; one character per connection, r when resumed.
         reqs=$(cat "$RUN"/stime.* | awk '/connections in .* real seconds/ { s += $1 } END { print s + 0 }')
         resumed=$(cat "$RUN"/stime.* | awk '/connections in/ { next }
             /^[*r123]+$/ { a += gsub(/r/, ""); b += length($0) } END { if (a + b) printf "%.1f%%", 100 * a / (a + b) }')
+        if [ "$x" = resume ] && [ "${resumed%.*}" -lt 90 ] 2>/dev/null; then
+            log "WARNING: $t $x $k round $r: only $resumed of s_time's connections resumed"
+            echo "$t $x $k round $r: only $resumed of s_time's connections resumed" >>"$RUN/warnings.txt"
+        fi
         ;;
     small | 1m)
         local serr nerr
@@ -470,14 +528,19 @@ table()
     echo "# bench/tls.sh$ARGS"
     echo "# started $STARTED, ended $(date -u +%FT%TZ); $(git rev-parse --short HEAD 2>/dev/null); build $O; $(nproc) CPUs, load average at the start $LOAD, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
     [ -z "$NOTE" ] || echo "# $NOTE"
-    echo "# $ROUNDS rounds interleaved; full: ab -n $NREQ -c $ACONC -f $AB_TLS GET /bytes/$SMALL (HTTP/1.0, a connection each);"
-    echo "# new/resume: $ACONC x openssl s_time -new/-reuse -time $DUR $OSSL_TLS -www /bytes/$SMALL (HTTP/1.0, a connection each);"
+    if [ "$FULL" = ab ]; then
+        echo "# $ROUNDS rounds interleaved; full: ab -n $NREQ -c $ACONC -f $AB_TLS GET /bytes/$SMALL (HTTP/1.0, a connection each);"
+    else
+        echo "# $ROUNDS rounds interleaved; full: h2load --h1 -n $NREQ -c $ACONC -H 'Connection: close' GET /bytes/$SMALL (a connection each);"
+    fi
+    echo "# new/resume: $ACONC x openssl s_time -new/-reuse -time $DUR $OSSL_TLS -www /bytes/$SMALL (HTTP/1.0, a connection each)$([ -n "$TOLERANT" ] && echo ', with SSL_OP_IGNORE_UNEXPECTED_EOF (-I)');"
     echo "# small: wrk -t1 -c$CONNS -d${DUR}s GET /bytes/$SMALL; 1m: wrk -t1 -c$MCONNS -d${DUR}s GET /bytes/$BIG (keep-alive, ECDSA listener)"
     echo "# one worker each; cpu us/req: the proxy's utime+stime from /proc over the requests"
     [ "${#RPXENV[@]}" = 0 ] || echo "# rpx environment: ${RPXENV[*]}"
     echo "# rpx $("$O/bin/rpx" --version 2>&1 | cut -d' ' -f2) with BoringSSL $(dpkg-query -W -f='${Version}' android-libboringssl-dev 2>/dev/null)$([ -s /var/cache/rpx/boringssl/lib/libssl.a ] && echo ' (static, tools/boringssl-static.sh)');" \
         "$(nginx -v 2>&1 | cut -d' ' -f3); HAProxy $(haproxy -v 2>&1 | head -n 1 | cut -d' ' -f3) ($(haproxy -vv 2>&1 | grep -m 1 'Running on OpenSSL' | cut -d: -f2 | cut -d' ' -f2-3));"
-    echo "# $(openssl version | cut -d' ' -f1-2) (ab, s_time, s_client, nginx); $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2); ab $(ab -V 2>&1 | head -n 1 | sed 's/.*Version //; s/ .*//'); curl $(curl -V | head -n 1 | cut -d' ' -f2)"
+    echo "# $(openssl version | cut -d' ' -f1-2) (clients, nginx); $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2); $(h2load --version 2>&1 | head -n 1);" \
+        "$(command -v ab >/dev/null && echo "ab $(ab -V 2>&1 | head -n 1 | sed 's/.*Version //; s/ .*//');") curl $(curl -V | head -n 1 | cut -d' ' -f2)"
     echo "# handshakes as openssl s_client $OSSL_TLS saw them (a second connection offered the first one's session):"
     sed 's/^/#   /' "$RUN/checks.txt"
     if [ -s "$RUN/warnings.txt" ]; then

@@ -350,3 +350,26 @@ PY
 )
 check_eq "tls tcp: 1 MB through a TLS layer 4 listener comes back whole" "$got" same
 check "proxy 'tlstcp' stops on SIGTERM with exit 0" stop_proxy tlstcp
+
+# ---- ticket keys from a file: a successor process resumes its predecessor's sessions ------
+openssl rand 80 >"$AREA_DIR/ticket.keys"
+check "ticket key file policy compiles" build_proxy tickets "
+listen :8443 tls { cert \"$TLS/a.pem\" key \"$TLS/a.key\"; tickets file \"ticket.keys\" }
+route default { respond 200 \"t\" }"
+check "own ticket keys policy compiles" build_proxy ownkeys "
+listen :8443 tls { cert \"$TLS/a.pem\" key \"$TLS/a.key\"; session_cache off }
+route default { respond 200 \"t\" }"
+for name in tickets ownkeys; do
+    p=$(start_proxy $name -w 1)
+    sleep 0.5 | timeout "$T_SHORT" openssl s_client -connect "127.0.0.1:$p" -servername a.test \
+        -sess_out "$AREA_DIR/$name.sess" >/dev/null 2>&1
+    stop_proxy $name >/dev/null
+    p2=$(start_proxy "$name" -w 1) # the successor
+    echo "$(s_client "$p2" -servername a.test -sess_in "$AREA_DIR/$name.sess" | grep -o '^\(New\|Reused\)')" \
+        >"$AREA_DIR/$name.result"
+    stop_proxy $name >/dev/null
+done
+check_eq "tickets file: a new process resumes the sessions of the one before" \
+    "$(cat "$AREA_DIR/tickets.result")" Reused
+check_eq "tickets made by the process: its successor cannot (a full handshake)" \
+    "$(cat "$AREA_DIR/ownkeys.result")" New
