@@ -1184,8 +1184,6 @@ static void check_tcp_listeners(struct check *c, const struct names *backends)
             continue;
         }
         l->tcp_backend->used = true;
-        if (l->proxy_protocol)
-            diag_error(c->diag, l->kw, "a tcp listener does not read PROXY headers yet");
     }
 }
 

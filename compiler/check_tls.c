@@ -347,8 +347,6 @@ void check_listen_tls(struct check *c, struct ast_listen *l, const struct ast_ar
     if (t->n_pairs == 0 && c->diag->n_errors == 0)
         diag_error(c->diag, tls_opt->tok, "tls needs a certificate: add 'cert \"CERT.pem\" key "
                    "\"KEY.pem\"' to the block");
-    if (l->proxy_protocol)
-        diag_error(c->diag, tls_opt->tok, "a TLS listener does not read PROXY headers yet");
     l->tls = t;
 }
 

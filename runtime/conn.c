@@ -24,6 +24,8 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void conn_process(struct rp_conn *c);
 static void exchange_end(struct rp_conn *c, const char *how);
 static void conn_begin(struct rp_conn *c);
+static void conn_start(struct rp_conn *c);
+static void conn_preface(struct rp_conn *c);
 static void conn_handshake(struct rp_conn *c);
 static void trusted_request_id(struct rp_exchange *x);
 
@@ -131,13 +133,61 @@ void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *pe
             rp_conn_close(c);
             return;
         }
-        c->proxy_header = true;
+        /* The header comes first, before TLS or a layer 4 stream. */
+        c->state = RP_CONN_PREFACE;
+        conn_preface(c);
+        return;
     }
-    if (listener < prog->n_listeners && prog->listeners[listener].tls) {
-        if (rp_tls_server(&c->tr, listener) < 0) {
+    conn_start(c);
+}
+
+/* Reads the PROXY header a trusted proxy in front sends first: from here on
+ * the client it names is this connection's peer. What follows it stays in
+ * `in` (or goes to TLS, whose first bytes it is). */
+static void conn_preface(struct rp_conn *c)
+{
+    struct rp_worker *w = c->w;
+    ssize_t n = rp_conn_read(c);
+    if (n == -2 || n == 0 || (n == -1 && rp_buf_room(c->in) == 0)) {
+        rp_conn_close(c);
+        return;
+    }
+    if (!c->in || rp_buf_len(c->in) == 0)
+        return;
+    struct sockaddr_storage src;
+    int r = rp_proxy_header_parse(c->in->data + c->in->start, rp_buf_len(c->in), &src);
+    if (r == 0)
+        return; /* more to come */
+    if (r < 0) {
+        if (rp_log_limit_pass(&w->accept_log, ev_now(w->loop)))
+            rp_warn("listener %s: no valid PROXY header: connection closed",
+                    w->prog->listeners[c->listener].where);
+        rp_conn_close(c);
+        return;
+    }
+    c->in->start += (uint32_t)r;
+    if (src.ss_family != AF_UNSPEC) {
+        c->peer = src;
+        c->peer_text_len = 0;
+        c->fwd_cache_len = 0;
+    }
+    c->state = RP_CONN_IDLE;
+    conn_start(c);
+}
+
+/* TLS's handshake on a TLS listener, then the protocol. */
+static void conn_start(struct rp_conn *c)
+{
+    const struct rp_program *prog = c->w->prog;
+    if (c->listener < prog->n_listeners && prog->listeners[c->listener].tls) {
+        /* Bytes read already (after a PROXY header) are TLS's first. */
+        uint32_t pre = c->in ? rp_buf_len(c->in) : 0;
+        if (rp_tls_server(&c->tr, c->listener, pre ? c->in->data + c->in->start : NULL, pre) < 0) {
             rp_conn_close(c);
             return;
         }
+        rp_buf_put(&c->w->bufs, c->in);
+        c->in = NULL;
         /* The handshake runs under the header timeout: a client that
          * stalls in it is closed like one that stalls in its head. */
         c->state = RP_CONN_HANDSHAKE;
@@ -167,6 +217,11 @@ static void conn_begin(struct rp_conn *c)
         c->x->client_text = NULL;
         rp_ip_from_sockaddr(&c->peer, c->x->client_ip);
         w->start_tcp(c, prog->listeners[c->listener].tcp_backend);
+        return;
+    }
+    /* Bytes after a PROXY header are the first request's. */
+    if (c->in && rp_buf_len(c->in)) {
+        conn_process(c);
         return;
     }
     /* With TCP_DEFER_ACCEPT the request is usually there already: read it
@@ -253,7 +308,7 @@ void rp_conn_free_closed(struct rp_worker *w)
 
 bool rp_conn_close_if_idle(struct rp_conn *c)
 {
-    if (c->state != RP_CONN_IDLE && c->state != RP_CONN_HANDSHAKE)
+    if (c->state != RP_CONN_IDLE && c->state != RP_CONN_HANDSHAKE && c->state != RP_CONN_PREFACE)
         return false;
     rp_conn_close(c);
     return true;
@@ -834,29 +889,6 @@ static void conn_process(struct rp_conn *c)
     c->busy = true;
     while ((c->state == RP_CONN_IDLE || c->state == RP_CONN_HEAD) && c->in &&
            rp_buf_len(c->in) > 0) {
-        if (c->proxy_header) {
-            /* The PROXY header a trusted proxy in front sends first: from
-             * here on the client it names is this connection's peer. */
-            struct sockaddr_storage src;
-            int r = rp_proxy_header_parse(c->in->data + c->in->start, rp_buf_len(c->in), &src);
-            if (r == 0)
-                break;
-            if (r < 0) {
-                if (rp_log_limit_pass(&w->accept_log, ev_now(w->loop)))
-                    rp_warn("listener %s: no valid PROXY header: connection closed",
-                            w->prog->listeners[c->listener].where);
-                rp_conn_close(c);
-                break;
-            }
-            c->in->start += (uint32_t)r;
-            c->proxy_header = false;
-            if (src.ss_family != AF_UNSPEC) {
-                c->peer = src;
-                c->peer_text_len = 0;
-                c->fwd_cache_len = 0;
-            }
-            continue;
-        }
         if (c->state == RP_CONN_IDLE) {
             if (!c->x && !(c->x = exchange_get(w))) {
                 rp_conn_close(c);
@@ -926,6 +958,10 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
         conn_handshake(c);
         return;
     }
+    if (c->state == RP_CONN_PREFACE) {
+        conn_preface(c);
+        return;
+    }
     if (revents & EV_WRITE) {
         rp_conn_client_write(c);
         return;
@@ -964,6 +1000,7 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         c->handler->timeout(c);
         return;
     case RP_CONN_IDLE:
+    case RP_CONN_PREFACE:
     case RP_CONN_HANDSHAKE:
     case RP_CONN_RESPONDING:
     case RP_CONN_LINGER:

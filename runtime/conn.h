@@ -33,6 +33,7 @@ enum rp_conn_state {
     RP_CONN_LINGER,     /* our side shut; discarding what the client still sends */
     RP_CONN_CLOSED,     /* closed; freed after the current callbacks */
     RP_CONN_HANDSHAKE,  /* TLS: the handshake, before any request */
+    RP_CONN_PREFACE,    /* reading a PROXY header (listen ... proxy_protocol) */
 };
 
 struct rp_conn;
@@ -154,7 +155,6 @@ struct rp_conn {
     bool keep_alive;     /* the connection stays open after this response */
     bool busy;           /* inside the request loop: do not re-enter it */
     bool linger;         /* the client may still be sending: linger before closing */
-    bool proxy_header;   /* a PROXY header is to be read first (listen ... proxy_protocol) */
     bool local_known;    /* `local` holds the address the client connected to */
     struct sockaddr_storage local;
 

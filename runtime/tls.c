@@ -92,6 +92,8 @@ struct rp_tls_conn {
     char *out; /* ciphertext not yet on the socket */
     size_t out_len, out_off, out_cap;
     size_t held;         /* plaintext in `out`'s records, not yet reported written */
+    char *pre;           /* bytes read before TLS began (after a PROXY header) ... */
+    size_t pre_len, pre_off; /* ... which BoringSSL reads first */
     bool shut;           /* our close_notify went: what comes is discarded raw */
     bool handshake_done;
     char *values[12];    /* the values asked for, made once (rp_tls_value) */
@@ -655,6 +657,15 @@ static int bio_read(BIO *b, char *buf, int len)
 {
     struct rp_tls_conn *tc = BIO_get_data(b);
     BIO_clear_retry_flags(b);
+    if (tc->pre) {
+        size_t k = tc->pre_len - tc->pre_off < (size_t)len ? tc->pre_len - tc->pre_off : (size_t)len;
+        memcpy(buf, tc->pre + tc->pre_off, k);
+        if ((tc->pre_off += k) == tc->pre_len) {
+            free(tc->pre);
+            tc->pre = NULL;
+        }
+        return (int)k;
+    }
     ssize_t n = rp_transport_raw_read(tc->t, buf, (size_t)len);
     if (n < 0 && errno == EAGAIN) {
         BIO_set_retry_read(b);
@@ -895,6 +906,7 @@ static void tls_close(struct rp_transport *t)
         return;
     SSL_free(tc->ssl);
     out_release(tc);
+    free(tc->pre);
     for (size_t i = 0; i < sizeof tc->values / sizeof tc->values[0]; i++)
         free(tc->values[i]);
     free(tc);
@@ -950,7 +962,7 @@ int rp_tls_client(struct rp_transport *t, uint32_t backend, uint32_t server)
     return 0;
 }
 
-int rp_tls_server(struct rp_transport *t, unsigned listener)
+int rp_tls_server(struct rp_transport *t, unsigned listener, const char *pre, size_t pre_len)
 {
     const struct rp_listener_def *ld = &program->listeners[listener];
     struct tls_listener *l = NULL;
@@ -962,6 +974,15 @@ int rp_tls_server(struct rp_transport *t, unsigned listener)
     struct rp_tls_conn *tc = conn_new(t, l->ctx);
     if (!tc)
         return -1;
+    if (pre_len) {
+        if (!(tc->pre = malloc(pre_len))) {
+            tls_close(t);
+            t->ops = NULL;
+            return -1;
+        }
+        memcpy(tc->pre, pre, pre_len);
+        tc->pre_len = pre_len;
+    }
     SSL_set_accept_state(tc->ssl);
     return 0;
 }

@@ -49,8 +49,9 @@ void rp_tls_clear_kept(void);
 void rp_tls_teardown(void);
 
 /* Makes `t` (initialized on its socket) the server side of TLS for listener
- * `listener`. Returns -1 when no memory is left. */
-int rp_tls_server(struct rp_transport *t, unsigned listener);
+ * `listener`; `pre` holds bytes read from the socket already (after a
+ * PROXY header), TLS's first. Returns -1 when no memory is left. */
+int rp_tls_server(struct rp_transport *t, unsigned listener, const char *pre, size_t pre_len);
 
 /* Makes `t` the client side of TLS to server `server` of backend
  * `backend` (its `tls { }`: SNI, verification, a session to resume).

@@ -60,3 +60,42 @@ got=$(hcurl "http://127.0.0.1:$p/two" "http://127.0.0.1:$p/two")
 check_eq "pp out: each request of a kept-alive client gets a connection with its header" \
     "$(grep -c '^v2 127' <<<"$got")" 2
 check "proxy 'pp_out' stops on SIGTERM with exit 0" stop_proxy pp_out
+
+# ---- in, before layer 4 and before TLS ---------------------------------------------------
+tcp_server ppl4 proxy-header
+check "proxy protocol before layer 4 policy compiles" build_proxy pp_l4 "
+listen :8080 proxy_protocol tcp proxy l4
+forwarded { trusted [127.0.0.0/8] }
+backend l4 { server s 127.0.0.1:$(cat "$AREA_DIR/ppl4.port") proxy_protocol v1 }"
+p=$(start_proxy pp_l4 -w 1)
+got=$(raw_request "$p" 'PROXY TCP4 203.0.113.7 10.0.0.1 5555 80\r\nhello\r\n\r\n' | tail -n 1)
+check_match "pp in, layer 4: the server is told the client the header named" "$got" \
+    '^PROXY TCP4 203\.0\.113\.7 '
+check "proxy 'pp_l4' stops on SIGTERM with exit 0" stop_proxy pp_l4
+
+TLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tls" && pwd)
+check "proxy protocol before TLS policy compiles" build_proxy pp_tls "
+listen :8443 proxy_protocol tls { cert \"$TLS/a.pem\" key \"$TLS/a.key\" }
+forwarded { trusted [127.0.0.0/8] }
+backend app { server a 127.0.0.1:@a@ }
+route default { proxy app }"
+p=$(start_proxy pp_tls -w 1)
+got=$(python3 - "$p" "$TLS/ca.pem" <<'PY' | tr -d '\r'
+import socket, ssl, sys
+raw = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+raw.sendall(b"PROXY TCP4 203.0.113.7 10.0.0.1 5555 443\r\n")
+s = ssl.create_default_context(cafile=sys.argv[2]).wrap_socket(raw, server_hostname="a.test")
+s.sendall(b"GET /headers HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n")
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode("latin-1"))
+PY
+)
+check_match "pp in, then TLS: the server sees the client the header named" "$got" \
+    $'\nX-Forwarded-For: 203.0.113.7'
+check_match "pp in, then TLS: and that it came over https" "$got" $'\nX-Forwarded-Proto: https'
+check "proxy 'pp_tls' stops on SIGTERM with exit 0" stop_proxy pp_tls
