@@ -414,7 +414,7 @@ struct ast_setting {
 struct ast_settings {
     uint32_t workers;
     uint32_t client_header_ms, client_idle_ms, client_body_ms;
-    uint32_t connect_ms, backend_ms, drain_ms;
+    uint32_t connect_ms, backend_ms, drain_ms, tunnel_ms;
     uint32_t header_size, header_count, uri_length;
     uint64_t body_size;
     uint32_t connections; /* client connections at once, all workers */

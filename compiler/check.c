@@ -361,7 +361,8 @@ bool check_nargs(struct check *c, struct span kw, const struct ast_arg *args, un
 /* ---- settings ------------------------------------------------------------ */
 
 static const char *const timeout_keys[] = {"client_header", "client_idle", "client_body",
-                                           "connect",       "backend",     "drain"};
+                                           "connect",       "backend",     "drain",
+                                           "tunnel"};
 static const char *const limit_keys[] = {"header_size", "header_count", "uri_length",
                                          "body_size",   "connections",  "memory"};
 
@@ -469,7 +470,7 @@ static void check_settings(struct check *c)
     c->prog->fwd_send = RP_FWD_DEFAULT;
     c->prog->fwd_trusted_set = UINT32_MAX;
     const struct ast_setting *seen_workers = NULL;
-    const struct ast_setting *seen_t[6] = {0}, *seen_l[6] = {0};
+    const struct ast_setting *seen_t[7] = {0}, *seen_l[6] = {0};
     for (const struct ast_setting *st = c->prog->settings; st; st = st->next) {
         struct span kw = st->stmt.kw;
         const struct ast_arg *a = st->stmt.args;
@@ -500,7 +501,7 @@ static void check_settings(struct check *c)
         }
         bool timeouts = st->block == AST_SET_TIMEOUTS;
         const char *const *keys = timeouts ? timeout_keys : limit_keys;
-        size_t n_keys = 6;
+        size_t n_keys = timeouts ? 7 : 6;
         k = word_index(c, kw, keys, n_keys);
         if (k < 0) {
             check_unknown(c, kw, timeouts ? "timeout" : "limit", keys, n_keys);
@@ -521,7 +522,8 @@ static void check_settings(struct check *c)
         if (timeouts) {
             uint32_t *fields[] = {&set->client_header_ms, &set->client_idle_ms,
                                   &set->client_body_ms,   &set->connect_ms,
-                                  &set->backend_ms,       &set->drain_ms};
+                                  &set->backend_ms,       &set->drain_ms,
+                                  &set->tunnel_ms};
             check_duration(c, a, keys[k], fields[k]);
             continue;
         }

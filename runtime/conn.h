@@ -105,6 +105,7 @@ struct rp_proxy_state {
     bool resp_stalled;        /* the server's last read took what it had */
     struct rp_steps_state steps;       /* the route's steps (steps.h) */
     bool l4;                  /* a layer 4 exchange (listen ... tcp): bytes, no heads */
+    bool tunneling;           /* bytes both ways: after a 101, or layer 4 */
     bool up_shut;             /* the server's side was shut after the client's (half-close) */
     char pp[112];             /* a PROXY header for a fresh server connection ... */
     uint16_t pp_len, pp_sent; /* ... its length, and how much of it went */

@@ -65,6 +65,7 @@ static void configure(struct rp_config *cfg, const struct rp_settings *set)
     MS(connect_ms, connect_timeout)
     MS(backend_ms, backend_timeout)
     MS(drain_ms, drain_timeout)
+    MS(tunnel_ms, tunnel_timeout)
 #undef MS
     /* A head must fit in one buffer: the compiler refuses larger limits. */
     if (set->header_size && set->header_size <= RP_HEAD_MAX)

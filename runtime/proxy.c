@@ -418,6 +418,14 @@ static bool warn_allowed(struct rp_conn *c)
 /* Arms the exchange's timer for whoever it now waits on: the connect, the
  * client (the rest of the request body), or the server. Called after
  * progress, so a slow but moving transfer never times out. */
+/* How long the exchange may wait on a server, or on either side of a
+ * tunnel (after a 101, or layer 4: `timeouts { tunnel }` when set). */
+static double proxy_idle_timeout(const struct rp_conn *c)
+{
+    const struct rp_config *cfg = c->w->cfg;
+    return c->x->px.tunneling && cfg->tunnel_timeout ? cfg->tunnel_timeout : cfg->backend_timeout;
+}
+
 static void proxy_arm_timer(struct rp_conn *c)
 {
     struct rp_proxy_state *px = &c->x->px;
@@ -428,7 +436,7 @@ static void proxy_arm_timer(struct rp_conn *c)
     else if (!px->req_body.done && px->req_ready == 0 && !px->up_blocked && !px->resp_head_parsed)
         t = cfg->client_body_timeout;
     else
-        t = cfg->backend_timeout;
+        t = proxy_idle_timeout(c);
     rp_conn_set_timer(c, t);
 }
 
@@ -964,6 +972,7 @@ static void proxy_state_reset(struct rp_conn *c, uint32_t backend)
     c->handler = &proxy_handler;
     px->backend = backend;
     px->l4 = false;
+    px->tunneling = false;
     px->up_shut = false;
     px->retried = px->resp_started = px->resp_head_parsed = false;
     px->up_blocked = c->client_blocked = px->up_eof = false;
@@ -1000,6 +1009,7 @@ void rp_proxy_start_tcp(struct rp_conn *c, uint32_t backend)
     /* Layer 4: no heads either way; the client's bytes and the server's are
      * streams that end when their sender closes. */
     px->l4 = true;
+    px->tunneling = true;
     c->idempotent = false;
     c->keep_alive = false;
     px->req_body.kind = RP_HTTP1_BODY_CLOSE;
@@ -1239,6 +1249,7 @@ static int proxy_switch_protocols(struct rp_conn *c, const struct rp_http1_respo
     px->req_body.kind = RP_HTTP1_BODY_CLOSE;
     px->req_body.done = false;
     px->req_ready = c->in ? rp_buf_len(c->in) : 0;
+    px->tunneling = true;
     return 1;
 }
 
@@ -1403,7 +1414,7 @@ static bool proxy_recv_response_once(struct rp_conn *c)
         return false;
     }
     up->in->end += (uint32_t)n;
-    rp_conn_set_timer(c, w->cfg->backend_timeout);
+    rp_conn_set_timer(c, proxy_idle_timeout(c));
     if (!px->resp_head_parsed) {
         int r = proxy_parse_response(c);
         if (r <= 0) {

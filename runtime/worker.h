@@ -37,6 +37,7 @@ struct rp_config {
     double client_body_timeout;   /* inactivity while reading a request body */
     double connect_timeout;       /* to establish a server connection */
     double backend_timeout;       /* inactivity while waiting on a server */
+    double tunnel_timeout;        /* inactivity of a tunnel or layer 4 stream; 0: backend's */
     double drain_timeout;         /* graceful stop: longest wait for in-flight work */
     double upstream_idle_timeout; /* pooled server connections older are closed */
     uint32_t upstream_max_idle;   /* pooled connections per server per worker */

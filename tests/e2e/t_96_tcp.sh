@@ -71,3 +71,30 @@ PY
 )
 check_eq "tcp half-close: all the echoes come back after the client's FIN" "$got" same
 check "proxy 'tcphalf' stops on SIGTERM with exit 0" stop_proxy tcphalf
+
+# `timeouts { tunnel }`: an idle stream is closed after it; requests keep the
+# backend timeout.
+tcp_server echo2 echo
+check "tunnel timeout policy compiles" build_proxy tcp_idle "
+listen :8080
+listen :8081 tcp proxy echo
+backend echo { server e 127.0.0.1:$(cat "$AREA_DIR/echo2.port") }
+backend web { server a 127.0.0.1:@a@ }
+timeouts { backend 30s; tunnel 1s }
+route default { proxy web }"
+p_idle=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+p_http=$(start_proxy tcp_idle -w 1 --listen "127.0.0.1:$p_idle")
+got=$(python3 - "$p_idle" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"x")
+assert s.recv(1) == b"x"
+t = time.monotonic()
+b = s.recv(1)  # nothing more comes: the proxy closes the idle stream
+print("closed after %.1f s" % (time.monotonic() - t) if b == b"" else "got bytes")
+PY
+)
+check_match "tunnel timeout: an idle layer 4 stream is closed after 1s" "$got" '^closed after (0\.9|1\.[0-9]|2\.[0-9]) s$'
+got=$(hcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p_http/slow/1500")
+check_eq "tunnel timeout: a request slower than it still gets its answer (backend 30s)" "$got" 200
+check "proxy 'tcp_idle' stops on SIGTERM with exit 0" stop_proxy tcp_idle

@@ -13,6 +13,7 @@
 /* settings.rp:3: connect 2s */
 /* settings.rp:3: backend 30s */
 /* settings.rp:3: drain 30s */
+/* settings.rp:3: tunnel 1h */
 /* settings.rp:5: header_size 16k */
 /* settings.rp:6: header_count 100 */
 /* settings.rp:7: uri_length 8k */
@@ -25,6 +26,7 @@ static const struct rp_settings rpg_settings = {
     .connect_ms = 2000,
     .backend_ms = 30000,
     .drain_ms = 30000,
+    .tunnel_ms = 3600000,
     .header_size = 16384,
     .header_count = 100,
     .uri_length = 8192,

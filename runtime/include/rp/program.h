@@ -186,6 +186,7 @@ struct rp_settings {
     uint32_t workers; /* threads; RP_WORKERS_AUTO: one per core */
     uint32_t client_header_ms, client_idle_ms, client_body_ms;
     uint32_t connect_ms, backend_ms, drain_ms;
+    uint32_t tunnel_ms;    /* a tunnel's or layer 4 stream's inactivity; 0: backend_ms */
     uint32_t header_size;  /* bytes of a request head */
     uint32_t header_count; /* fields in a request head */
     uint32_t uri_length;   /* bytes of a request target */
