@@ -224,6 +224,8 @@ enum ast_subject {
     AST_SUBJ_REQ_ID,       /* in a header value: the request's id */
     AST_SUBJ_SCHEME,       /* req.scheme: "https" over TLS, else "http" */
     AST_SUBJ_TLS,          /* tls.sni, tls.client_cert.subject...: key is the field */
+    AST_SUBJ_SERVER_NAME,  /* in a response header value: the server that answered */
+    AST_SUBJ_BACKEND_NAME, /* in a header value: the route's backend */
 };
 
 /* Whether a value names something inside it: req.header["X"], tls.sni. */

@@ -49,7 +49,8 @@ static const struct {
     {"req.host", AST_SUBJ_HOST},       {"req.path", AST_SUBJ_PATH},
     {"req.query", AST_SUBJ_QUERY_ALL}, {"req.uri", AST_SUBJ_URI},
     {"req.method", AST_SUBJ_METHOD},   {"req.id", AST_SUBJ_REQ_ID},
-    {"req.scheme", AST_SUBJ_SCHEME},
+    {"req.scheme", AST_SUBJ_SCHEME},   {"server.name", AST_SUBJ_SERVER_NAME},
+    {"backend.name", AST_SUBJ_BACKEND_NAME},
 };
 
 /* `${...}` keyed forms: req.header["X"], req.cookie["c"], req.query["k"]. */
@@ -108,9 +109,17 @@ static struct ast_piece *check_value(struct check *c, const struct ast_arg *a, b
         size_t name_len = end - i - 3;
         struct span at = string_sub(c, a->tok, i, end - i);
         bool req_id = name_len == 6 && memcmp(name, "req.id", 6) == 0;
-        if (literal && !req_id) {
+        bool server = name_len == 11 && memcmp(name, "server.name", 11) == 0;
+        bool backend = name_len == 12 && memcmp(name, "backend.name", 12) == 0;
+        if (literal && !req_id && !server && !backend) {
             diag_error(c->diag, at, "the request's values are not kept until the response: "
-                       "a response header's value may use ${req.id} only");
+                       "a response header's value may use ${req.id}, ${backend.name} and "
+                       "${server.name}");
+            return NULL;
+        }
+        if (!literal && server) {
+            diag_error(c->diag, at, "the server is chosen after the request's head is made: "
+                       "${server.name} is for response headers");
             return NULL;
         }
         struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);

@@ -451,6 +451,10 @@ static void emit_hdr_table(struct emit *e, const char *tag, const struct ast_hdr
                 buf_puts(b, "    {RP_PIECE_URI, 0, 0, NULL");
             } else if (pc->subj == AST_SUBJ_REQ_ID) {
                 buf_puts(b, "    {RP_PIECE_REQ_ID, 0, 0, NULL");
+            } else if (pc->subj == AST_SUBJ_SERVER_NAME) {
+                buf_puts(b, "    {RP_PIECE_SERVER, 0, 0, NULL");
+            } else if (pc->subj == AST_SUBJ_BACKEND_NAME) {
+                buf_puts(b, "    {RP_PIECE_BACKEND, 0, 0, NULL");
             } else {
                 /* emit_value_args writes `what, "key", len`; a piece wants
                  * `what, len, "key"`. */

@@ -49,6 +49,12 @@ static size_t eval(const struct rp_header_action *a, const struct rp_value_ctx *
                 n = put(out, n, s, len);
             }
             break;
+        case RP_PIECE_SERVER:
+        case RP_PIECE_BACKEND:
+            s = !vc ? NULL : pc->kind == RP_PIECE_SERVER ? vc->server_name : vc->backend_name;
+            if (s)
+                n = put(out, n, s, strlen(s));
+            break;
         case RP_PIECE_URI:
             if (v) {
                 n = put(out, n, v->path, v->path_len);

@@ -21,6 +21,7 @@ struct rp_value_ctx {
     /* req.id, made when first asked (it costs nothing otherwise) */
     const char *(*request_id)(void *owner, uint32_t *len);
     void *owner;
+    const char *backend_name, *server_name; /* NULL: none (yet) */
 };
 
 /* Applies the actions on one side (`response`) to edit, in order: a later

@@ -226,6 +226,7 @@ static void value_ctx(struct rp_conn *c, struct rp_request_view *v, struct rp_va
     vc->view = v;
     vc->request_id = request_id;
     vc->owner = c;
+    vc->backend_name = backend_of(c)->name;
     if (c->x->client_text) {
         vc->client_ip = c->x->client_text;
         vc->client_ip_len = c->x->client_text_len;
@@ -1335,7 +1336,9 @@ static int proxy_parse_response(struct rp_conn *c)
             /* The response head phase: the route's steps edit the head and
              * may put the body through filters. */
             /* Only req.id is left of the request by now. */
-            struct rp_value_ctx vc = {.request_id = request_id, .owner = c};
+            struct rp_value_ctx vc = {.request_id = request_id, .owner = c,
+                                      .backend_name = backend_of(c)->name,
+                                      .server_name = backend_of(c)->servers[px->server].name};
             struct rp_response_ctx ctx = {.head_request = c->head_request,
                                           .chunked_ok = !c->client_http10,
                                           .pool = &c->w->bufs, .vc = &vc,

@@ -167,3 +167,21 @@ check_match "404 of no route: the top level's actions" \
 got=$(raw_request "$p" 'GET /a/../b HTTP/1.1\r\nHost: x\r\n\r\n' | tr -d '\r')
 check_match "400 for a refused path: the top level's actions" "$got" $'\nX-Frame-Options: DENY'
 check "proxy 'localhdrs' stops on SIGTERM with exit 0" stop_proxy localhdrs
+
+# Which backend and server: ${backend.name} both ways, ${server.name} on the answer.
+start_origin b >/dev/null
+check "backend and server names policy compiles" build_proxy names '
+listen :8080
+backend app {
+    server first 127.0.0.1:@a@
+    server second 127.0.0.1:@b@
+    set response header X-Served-By "${server.name}@${backend.name}"
+}
+route default { set header X-Backend "${backend.name}"; proxy app }'
+p=$(start_proxy names -w 1)
+got=$(for _ in 1 2; do hcurl -D - "http://127.0.0.1:$p/headers" | tr -d '\r' | grep -E '^(X-Served-By|X-Backend):|^[ab] '; done | sort | paste -sd ' ')
+check_match "names: the answer says which server of which backend" "$got" \
+    'X-Served-By: first@app.*X-Served-By: second@app'
+check_match "names: the server is told its backend" "$(hcurl "http://127.0.0.1:$p/headers" | tr -d '\r')" \
+    $'\nX-Backend: app'
+check "proxy 'names' stops on SIGTERM with exit 0" stop_proxy names

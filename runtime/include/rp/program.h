@@ -276,6 +276,8 @@ enum rp_piece_kind {
     RP_PIECE_URI = 4,         /* the path, then "?" and the query when there is one */
     RP_PIECE_REQ_ID = 5,      /* req.id: the request's id */
     RP_PIECE_CAPTURE = 6,     /* a rewrite regex's group `what` ($1..$9) */
+    RP_PIECE_SERVER = 7,      /* the name of the server that answered */
+    RP_PIECE_BACKEND = 8,     /* the name of the route's backend */
 };
 
 struct rp_piece {
