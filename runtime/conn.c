@@ -244,8 +244,7 @@ static void conn_handshake(struct rp_conn *c)
         return;
     }
     if (r == 0) {
-        rp_conn_want(c, (want & RP_TLS_WANT_READ ? EV_READ : 0) |
-                            (want & RP_TLS_WANT_WRITE ? EV_WRITE : 0));
+        rp_conn_want(c, want);
         return;
     }
     c->state = RP_CONN_IDLE;

@@ -203,8 +203,7 @@ static bool check_connect(struct rp_checker *k, struct ev_loop *loop)
             return false;
         }
         if (r == 0) {
-            check_want(k, loop, (want & RP_TLS_WANT_READ ? EV_READ : 0) |
-                                    (want & RP_TLS_WANT_WRITE ? EV_WRITE : 0));
+            check_want(k, loop, want);
             return false;
         }
     }

@@ -1569,8 +1569,7 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
                 return;
             }
             if (r == 0) {
-                up->hs_want = (want & RP_TLS_WANT_READ ? EV_READ : 0) |
-                              (want & RP_TLS_WANT_WRITE ? EV_WRITE : 0);
+                up->hs_want = want;
                 proxy_watch(c);
                 return;
             }

@@ -24,7 +24,9 @@
 #include "rp/program.h"
 #include "rp/tls_inspect.h"
 
-/* What a handshake waits for (rp_tls_handshake's *want). */
+/* What a handshake waits for (rp_tls_handshake's *want): libev's EV_READ
+ * and EV_WRITE, which worker.h checks they equal, so callers hand *want to
+ * their watcher as it is. */
 #define RP_TLS_WANT_READ 1
 #define RP_TLS_WANT_WRITE 2
 

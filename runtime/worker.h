@@ -23,6 +23,7 @@
 #include "log.h"
 #include "rp/http1.h"
 #include "rp/program.h"
+#include "tls.h"
 
 struct rp_conn;
 struct rp_upstream;
@@ -156,6 +157,9 @@ static inline void rp_io_want(struct ev_loop *loop, ev_io *io, int events)
         ev_io_start(loop, io);
     }
 }
+
+_Static_assert(RP_TLS_WANT_READ == EV_READ && RP_TLS_WANT_WRITE == EV_WRITE,
+               "a TLS handshake's wants are libev's events");
 
 /* rp_io_want for a transport's socket: a transport that holds readable
  * bytes the socket will not signal (TLS) gets its read event fed. */
