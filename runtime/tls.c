@@ -904,6 +904,14 @@ static void tls_close(struct rp_transport *t)
     struct rp_tls_conn *tc = t->tls;
     if (!tc)
         return;
+    /* A close_notify first, as far as the socket takes it: without one, a
+     * client may take the end for a truncation attack and not resume the
+     * session (OpenSSL 3 does so). */
+    if (tc->handshake_done && !tc->shut) {
+        (void)SSL_shutdown(tc->ssl);
+        (void)out_flush(tc);
+        ERR_clear_error();
+    }
     SSL_free(tc->ssl);
     out_release(tc);
     free(tc->pre);

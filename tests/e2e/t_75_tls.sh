@@ -120,6 +120,14 @@ for _ in 1 2 3 4; do
     s_client "$p" -servername a.test -tls1_2 -sess_in "$sess" | grep -q '^Reused, ' && reused=$((reused + 1))
 done
 check_eq "tls: a TLS 1.2 session resumes too" "$reused" 4
+# The proxy ends a connection with a close_notify: OpenSSL 3 does not resume
+# a session whose connection ended without one (a truncation, to it).
+got=$(printf 'GET /who HTTP/1.0\r\nHost: a.test\r\n\r\n' | timeout "$T_SHORT" openssl s_client \
+    -connect "127.0.0.1:$p" -servername a.test -sess_out "$sess" -ign_eof 2>&1)
+check "tls: a connection the proxy closes ends with close_notify" \
+    bash -c "! grep -qi 'unexpected eof' <<<\"\$1\"" _ "$got"
+got=$(s_client "$p" -servername a.test -sess_in "$sess" | grep -o '^\(New\|Reused\)')
+check_eq "tls: ... so its session resumes" "$got" Reused
 check "proxy 'tls' stops on SIGTERM with exit 0" stop_proxy tls
 
 # ---- client certificates ----------------------------------------------------------------
