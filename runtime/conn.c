@@ -513,7 +513,8 @@ void rp_conn_client_write(struct rp_conn *c)
 static void conn_linger(struct rp_conn *c)
 {
     struct rp_worker *w = c->w;
-    if (c->client_eof || rp_transport_shutdown(&c->tr) < 0) {
+    int shut = c->client_eof ? -1 : rp_transport_shutdown(&c->tr);
+    if (shut < 0) {
         rp_conn_close(c);
         return;
     }
@@ -521,7 +522,7 @@ static void conn_linger(struct rp_conn *c)
     rp_buf_put(&w->bufs, c->in);
     c->out = c->in = NULL;
     c->state = RP_CONN_LINGER;
-    rp_conn_want(c, EV_READ);
+    rp_conn_want(c, EV_READ | (shut ? EV_WRITE : 0)); /* TLS: close_notify to send */
     rp_conn_set_timer(c, RP_LINGER_SECONDS);
 }
 
@@ -582,7 +583,8 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
      * those it sent; then the connection closes. */
     bool more = c->in && rp_buf_len(c->in) > 0;
     if (close_client || !c->keep_alive || (c->client_eof && !more) || w->stopping) {
-        if (c->linger || (c->in && rp_buf_len(c->in) > 0))
+        /* Over TLS, the close_notify goes out before the close. */
+        if (c->linger || (c->in && rp_buf_len(c->in) > 0) || c->tr.tls)
             conn_linger(c);
         else
             rp_conn_close(c);
@@ -950,6 +952,14 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
         return;
     }
     if (c->state == RP_CONN_LINGER) {
+        if (revents & EV_WRITE) {
+            int f = rp_transport_flush(&c->tr);
+            if (f < 0)
+                rp_conn_close(c);
+            else if (f == 1)
+                rp_conn_want(c, EV_READ);
+            return;
+        }
         conn_linger_read(c);
         return;
     }

@@ -92,9 +92,12 @@ struct rp_tls_conn {
     char *out; /* ciphertext not yet on the socket */
     size_t out_len, out_off, out_cap;
     size_t held;         /* plaintext in `out`'s records, not yet reported written */
-    char *pre;           /* bytes read before TLS began (after a PROXY header) ... */
-    size_t pre_len, pre_off; /* ... which BoringSSL reads first */
-    bool shut;           /* our close_notify went: what comes is discarded raw */
+    char *pre;           /* bytes read from the socket ahead of BoringSSL (read-ahead,
+                            or those after a PROXY header) ... */
+    size_t pre_len, pre_off; /* ... which it reads first */
+    bool pre_ahead;      /* `pre` is a read-ahead buffer (RP_TLS_READ_AHEAD bytes) */
+    bool shut;           /* our close_notify is queued: what comes is discarded raw */
+    bool fin_sent;       /* ... and the socket's sending side is shut */
     bool handshake_done;
     char *values[12];    /* the values asked for, made once (rp_tls_value) */
 };
@@ -653,17 +656,54 @@ static int listener_init(struct tls_listener *l, const struct rp_tls_def *def, c
 
 /* Our BIO: reads from the transport beneath (the socket, or chaos), and
  * queues writes in the connection's `out` (see the top of this file). */
+/* BoringSSL reads a record's 5-byte header, then its body, each with its
+ * own read: small reads are served from a read-ahead buffer instead, one
+ * system call for what the socket holds (a request's records, usually). A
+ * record body of a few KB or more is read straight into BoringSSL's
+ * buffer. What the read-ahead holds is readable without the socket
+ * (tls_pending). */
+#define RP_TLS_READ_AHEAD (RP_TLS_RECORD + 1024)
+#define RP_TLS_READ_DIRECT 4096
+static _Thread_local char *spare_in;
+
+static void pre_release(struct rp_tls_conn *tc)
+{
+    if (tc->pre && tc->pre_ahead && !spare_in)
+        spare_in = tc->pre; /* the thread's next read-ahead buffer */
+    else
+        free(tc->pre);
+    tc->pre = NULL;
+    tc->pre_len = tc->pre_off = 0;
+    tc->pre_ahead = false;
+}
+
 static int bio_read(BIO *b, char *buf, int len)
 {
     struct rp_tls_conn *tc = BIO_get_data(b);
     BIO_clear_retry_flags(b);
+    if (!tc->pre && len < RP_TLS_READ_DIRECT) {
+        char *ra = spare_in ? spare_in : malloc(RP_TLS_READ_AHEAD);
+        spare_in = NULL;
+        ssize_t n = ra ? rp_transport_raw_read(tc->t, ra, RP_TLS_READ_AHEAD) : -1;
+        if (n <= 0) {
+            if (ra && !spare_in)
+                spare_in = ra;
+            else
+                free(ra);
+            if (n < 0 && errno == EAGAIN)
+                BIO_set_retry_read(b);
+            return (int)n;
+        }
+        tc->pre = ra;
+        tc->pre_len = (size_t)n;
+        tc->pre_off = 0;
+        tc->pre_ahead = true;
+    }
     if (tc->pre) {
         size_t k = tc->pre_len - tc->pre_off < (size_t)len ? tc->pre_len - tc->pre_off : (size_t)len;
         memcpy(buf, tc->pre + tc->pre_off, k);
-        if ((tc->pre_off += k) == tc->pre_len) {
-            free(tc->pre);
-            tc->pre = NULL;
-        }
+        if ((tc->pre_off += k) == tc->pre_len)
+            pre_release(tc);
         return (int)k;
     }
     ssize_t n = rp_transport_raw_read(tc->t, buf, (size_t)len);
@@ -694,6 +734,8 @@ void rp_tls_clear_kept(void)
 {
     free(spare_out);
     spare_out = NULL;
+    free(spare_in);
+    spare_in = NULL;
 }
 
 static int bio_write(BIO *b, const char *buf, int len)
@@ -882,21 +924,36 @@ static ssize_t tls_writev(struct rp_transport *t, const struct iovec *iov, int n
     return (ssize_t)done;
 }
 
+/* Our close_notify, then the socket's FIN once it is out: a shutdown
+ * whose close_notify waits for the socket returns 1, and tls_flush
+ * finishes it. */
+static int tls_flush(struct rp_transport *t)
+{
+    struct rp_tls_conn *tc = t->tls;
+    int f = tc->out_len ? out_flush(tc) : 1;
+    if (f == 1 && tc->shut && !tc->fin_sent) {
+        tc->fin_sent = true;
+        if (shutdown(t->fd, SHUT_WR) < 0)
+            return -1;
+    }
+    return f;
+}
+
 static int tls_shutdown(struct rp_transport *t)
 {
     struct rp_tls_conn *tc = t->tls;
     if (!tc->shut && tc->handshake_done) {
         (void)SSL_shutdown(tc->ssl); /* queues our close_notify */
-        (void)out_flush(tc);
         ERR_clear_error();
     }
     tc->shut = true;
-    return shutdown(t->fd, SHUT_WR);
+    int f = tls_flush(t);
+    return f < 0 ? -1 : f == 0 ? 1 : 0;
 }
 
 static bool tls_pending(const struct rp_transport *t)
 {
-    return !t->tls->shut && SSL_pending(t->tls->ssl) > 0;
+    return !t->tls->shut && (t->tls->pre || SSL_pending(t->tls->ssl) > 0);
 }
 
 static void tls_close(struct rp_transport *t)
@@ -914,7 +971,7 @@ static void tls_close(struct rp_transport *t)
     }
     SSL_free(tc->ssl);
     out_release(tc);
-    free(tc->pre);
+    pre_release(tc);
     for (size_t i = 0; i < sizeof tc->values / sizeof tc->values[0]; i++)
         free(tc->values[i]);
     free(tc);
@@ -926,6 +983,7 @@ static const struct rp_transport_ops tls_ops = {
     .read = tls_read,
     .writev = tls_writev,
     .shutdown = tls_shutdown,
+    .flush = tls_flush,
     .pending = tls_pending,
     .close = tls_close,
 };

@@ -42,7 +42,8 @@ struct rp_transport_ops {
     const char *name;
     ssize_t (*read)(struct rp_transport *t, void *buf, size_t n);
     ssize_t (*writev)(struct rp_transport *t, const struct iovec *iov, int n);
-    int (*shutdown)(struct rp_transport *t); /* the sending side */
+    int (*shutdown)(struct rp_transport *t); /* the sending side; 1: under way (flush) */
+    int (*flush)(struct rp_transport *t);    /* sends what it holds: 1 done, 0 not yet */
     bool (*pending)(const struct rp_transport *t); /* bytes readable without the socket */
     void (*close)(struct rp_transport *t);   /* frees the transport's state */
 };
@@ -90,6 +91,16 @@ static inline ssize_t rp_transport_writev(struct rp_transport *t, const struct i
     return rp_sock_writev(t->fd, iov, n);
 }
 
+/* Sends what the transport holds of its own (TLS's close_notify after a
+ * shutdown that returned 1): 1 when all went (and the shutdown is done),
+ * 0 when the socket is full, -1 on an error. */
+static inline int rp_transport_flush(struct rp_transport *t)
+{
+    return t->ops && t->ops->flush ? t->ops->flush(t) : 1;
+}
+
+/* Shuts the sending side: 0 done, 1 under way (rp_transport_flush when
+ * the socket is writable finishes it), -1 on an error. */
 static inline int rp_transport_shutdown(struct rp_transport *t)
 {
     if (t->ops)
