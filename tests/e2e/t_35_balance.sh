@@ -70,7 +70,7 @@ backend app {
     server b 127.0.0.1:@b@
     server c 127.0.0.1:@c@
     server d 127.0.0.1:@d@
-    health get "/" every 300ms timeout 200ms rise 1 fall 1 expect 200..399
+    health get "/" every 500ms timeout 400ms rise 1 fall 2 expect 200..399
 }
 route default { proxy app }'
 p=$(start_proxy hashed -w 2)
