@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # bench/tls.sh: what TLS termination costs in rpx (BoringSSL) beside nginx
-# and HAProxy (OpenSSL), in one run. Each target runs twice, one worker and
-# one process each (rpx -w 1, nginx worker_processes 1 without master,
+# and HAProxy (OpenSSL), in one run. Each target runs twice (nginx-buf once),
+# one worker and one process each (rpx -w 1, nginx worker_processes 1 without master,
 # HAProxy nbthread 1), in front of the same origin, keep-alive to it, no
-# access log, TLSv1.2 and TLSv1.3 allowed:
+# access log, TLSv1.2 and TLSv1.3 allowed (nginx as lib.sh configures it:
+# proxy_buffering off, so it streams as rpx does):
 #
 #   NAME-full     no session resumption: rpx `tickets off; session_cache off`,
-#                 nginx `ssl_session_tickets off; ssl_session_cache off`,
-#                 HAProxy `no-tls-tickets` and `tune.ssl.cachesize 0` (without
-#                 it OpenSSL still sends TLSv1.3 stateful tickets)
+#                 nginx `ssl_session_tickets off; ssl_session_cache off;
+#                 ssl_conf_command NumTickets 0`, HAProxy `no-tls-tickets`,
+#                 `tune.ssl.cachesize 0` and NumTickets = 0 in an OPENSSL_CONF
+#                 file of its own (2.6 has no directive for it): without
+#                 NumTickets 0, OpenSSL still sends TLSv1.3 clients two
+#                 stateful tickets that cannot be redeemed
 #   NAME-resume   tickets and a session cache: rpx's defaults, nginx
 #                 `ssl_session_tickets on; ssl_session_cache shared:SSL:10m`,
 #                 HAProxy's defaults
+#   nginx-buf-full  (1m only) nginx-full with proxy_buffering on (nginx's
+#                 default; proxy_max_temp_file_size 0): unbuffered, nginx
+#                 sends each read from the server (8 KB) as its own records
+#                 and write, which triples its CPU per 1 MB response
 #
 # and each listens twice, with a self-signed certificate for bench.test made
 # in the run's scratch folder: ECDSA P-256 and RSA 2048 (HAProxy: one file,
@@ -30,8 +38,9 @@
 #            -F ab: ab -n N -c A -f TLS1.3 (HTTP/1.0, a connection each). Not
 #            the default: on this machine every ab connection stalls ~40 ms
 #            between its handshake and the response, whichever the server
-#            (ab does not set TCP_NODELAY; "Waiting" 41-45 ms at -c 1), so at
-#            -c 10 it makes ~200 handshakes/s and the proxy stays mostly idle
+#            ("Waiting" 41-45 ms at -c 1; ab sets no TCP_NODELAY, h2load does:
+#            Nagle against delayed ACKs, likely), so at -c 10 it makes ~200
+#            handshakes/s and the proxy stays mostly idle
 #   new      A parallel `openssl s_time -new` for S seconds on NAME-resume:
 #            a full handshake per request, tickets issued (the baseline of
 #            the next line, same client)
@@ -54,7 +63,7 @@
 #   errors      h2load: failed, errored, timed out and non-2xx; ab: failed
 #               requests and non-2xx; wrk: socket errors and non-2xx; s_time:
 #               none counted (it does not look at statuses)
-#   rpx/this    on the nginx and HAProxy rows: medians of the per-round ratios
+#   rpx/this    on the other targets' rows: medians of the per-round ratios
 #               rpx / that row, for cpu us/req and req/s
 #
 # The table goes to stdout and, with the command, versions, the checks and
@@ -67,7 +76,7 @@
 #   -S LIST    tests, comma-separated, among full, new, resume, small, 1m
 #                                                          (default all five)
 #   -K LIST    certificates for full, new and resume: ecdsa, rsa (default ecdsa,rsa)
-#   -t LIST    targets among rpx, nginx, haproxy           (default all three)
+#   -t LIST    targets among rpx, nginx, haproxy, nginx-buf (default all four)
 #   -r N       rounds                                      (default 2)
 #   -d S       seconds per wrk and s_time run              (default 5)
 #   -n N       requests (handshakes) per full run          (default 3000)
@@ -88,14 +97,15 @@
 #   -o FILE    results file  (default bench/results/tls-YYYYMMDD-HHMMSS.txt)
 #   -N NOTE    a line of note for the results file (e.g. how BUILD was built)
 # Defaults: about 5 minutes in all (full: 12 runs of a few seconds; new,
-# resume, small, 1m: 36 runs of 5 s). Everything runs on 127.0.0.1 on free
+# resume, small, 1m: 38 runs of 5 s). Everything runs on 127.0.0.1 on free
 # ports below the ephemeral range, and every process started is stopped by
 # its PID at exit, also on Ctrl-C or failure.
 set -u
 cd "$(dirname "$0")/.." || exit 2
-O=build-bench TESTS=full,new,resume,small,1m KEYS=ecdsa,rsa TARGETS=rpx,nginx,haproxy
+O=build-bench TESTS=full,new,resume,small,1m KEYS=ecdsa,rsa TARGETS=rpx,nginx,haproxy,nginx-buf
 ROUNDS=2 DUR=5 NREQ=3000 ACONC=10 FULL=h2load CONNS=10 MCONNS=4 TLSV=1.3 OUT="" NOTE="" RPXENV=() TOLERANT=""
-ARGS=$(printf ' %q' "$@")
+ARGS=""
+[ $# = 0 ] || ARGS=$(printf ' %q' "$@")
 while getopts "O:S:K:t:r:d:n:a:F:c:m:p:IE:o:N:h" o; do
     case $o in
     O) O=$OPTARG ;; S) TESTS=$OPTARG ;; K) KEYS=$OPTARG ;; t) TARGETS=$OPTARG ;;
@@ -103,7 +113,7 @@ while getopts "O:S:K:t:r:d:n:a:F:c:m:p:IE:o:N:h" o; do
     c) CONNS=$OPTARG ;; m) MCONNS=$OPTARG ;; p) TLSV=$OPTARG ;; I) TOLERANT=1 ;;
     E) [[ $OPTARG == [A-Za-z_]*=* ]] || { echo "-E takes VAR=VALUE" >&2; exit 2; }; RPXENV+=("$OPTARG") ;;
     o) OUT=$OPTARG ;; N) NOTE=$OPTARG ;;
-    *) sed -n '2,93p' "$0"; exit 2 ;;
+    *) sed -n '2,102p' "$0"; exit 2 ;;
     esac
 done
 . bench/lib.sh
@@ -119,8 +129,8 @@ for x in ${KEYS//,/ }; do case $x in ecdsa | rsa) ;; *) die "unknown key $x (ecd
 for t in ${TARGETS//,/ }; do
     case $t in
     rpx) ;;
-    nginx | haproxy) command -v "$t" >/dev/null || die "$t is missing (tools/deps.sh --bench)" ;;
-    *) die "unknown target $t (rpx, nginx, haproxy)" ;;
+    nginx | nginx-buf | haproxy) command -v "${t%-buf}" >/dev/null || die "${t%-buf} is missing (tools/deps.sh --bench)" ;;
+    *) die "unknown target $t (rpx, nginx, haproxy, nginx-buf)" ;;
     esac
 done
 RUN=$(mktemp -d /tmp/rpx-tls.XXXXXX)
@@ -183,10 +193,17 @@ start_origin
 
 # One process per target and mode (full, resume), one listener per key:
 # PORT[NAME-MODE-KEY]. PID[NAME-MODE] is the process.
-MODES=(full resume)
+# modes NAME: the modes a target runs in (nginx-buf only serves 1m).
+modes() { if [ "$1" = nginx-buf ]; then echo full; else echo full resume; fi; }
+# free_port knows nothing of ports chosen but not yet listened on: no twice.
+declare -A TAKEN=([${PORT[origin]}]=1)
 for t in ${TARGETS//,/ }; do
-    for m in "${MODES[@]}"; do
-        for k in ecdsa rsa; do PORT[$t-$m-$k]=$(free_port); done
+    for m in $(modes "$t"); do
+        for k in ecdsa rsa; do
+            p=$(free_port)
+            while [ -n "${TAKEN[$p]:-}" ]; do p=$(free_port); done
+            TAKEN[$p]=1 PORT[$t-$m-$k]=$p
+        done
     done
 done
 
@@ -206,17 +223,18 @@ conf_rpx() # MODE FILE
     } >"$2"
 }
 
-conf_nginx_tls() # MODE FILE
+conf_nginx_tls() # MODE FILE on|off (proxy_buffering)
 {
-    local k
+    local k n=nginx-$1
+    [ "$3" = on ] && n=nginx-buf-$1
     {
-        # Two of these run at once: a pid file each.
+        # Several of these run at once: a pid file each.
         nginx_preamble 1 off 4096 | sed "s|^pid .*|pid ${2%.conf}.pid;|"
         echo "    upstream origin { server 127.0.0.1:${PORT[origin]}; keepalive 64; }"
         for k in ecdsa rsa; do
             cat <<EOF
     server {
-        listen 127.0.0.1:${PORT[nginx-$1-$k]} ssl;
+        listen 127.0.0.1:${PORT[$n-$k]} ssl;
         ssl_certificate $RUN/$k.pem;
         ssl_certificate_key $RUN/$k.key;
         ssl_protocols TLSv1.2 TLSv1.3;
@@ -233,7 +251,8 @@ EOF
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-            proxy_buffering off;
+            proxy_buffering $3;
+            proxy_max_temp_file_size 0;
             proxy_request_buffering off;
             client_max_body_size 0;
         }
@@ -296,8 +315,8 @@ start() # NAME MODE
             die "rpx build failed: $(tail -n 3 "$RUN/$n-build.log")"
         env "${RPXENV[@]}" "$RUN/$n-proxy" -q -w 1 2>"$RUN/$n.log" &
         ;;
-    nginx)
-        conf_nginx_tls "$m" "$RUN/$n.conf"
+    nginx | nginx-buf)
+        conf_nginx_tls "$m" "$RUN/$n.conf" "$([ "$t" = nginx ] && echo off || echo on)"
         nginx -p "$RUN/nginx" -e "$RUN/nginx.err" -c "$RUN/$n.conf" >"$RUN/$n.log" 2>&1 &
         ;;
     haproxy)
@@ -459,13 +478,16 @@ measure()
 }
 
 STARTED=$(date -u +%FT%TZ) LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-for t in ${TARGETS//,/ }; do for m in "${MODES[@]}"; do start "$t" "$m"; done; done
+for t in ${TARGETS//,/ }; do for m in $(modes "$t"); do start "$t" "$m"; done; done
 : >"$RUN/checks.txt"
 : >"$RUN/warnings.txt"
 NO_CLOSE_NOTIFY=""
-for t in ${TARGETS//,/ }; do for m in "${MODES[@]}"; do for k in ecdsa rsa; do check "$t" "$m" "$k"; done; done; done
+for t in ${TARGETS//,/ }; do for m in $(modes "$t"); do for k in ecdsa rsa; do check "$t" "$m" "$k"; done; done; done
 log "checked: every listener answers /bytes/$SMALL and /bytes/$BIG with the origin's bytes; -full ones send no ticket and do not resume, -resume ones resume"
-[ -z "$NO_CLOSE_NOTIFY" ] || log "WARNING: no close_notify before the server closed (Connection: close):$NO_CLOSE_NOTIFY"
+if [ -n "$NO_CLOSE_NOTIFY" ]; then
+    log "WARNING: no close_notify before the server closed (Connection: close):$NO_CLOSE_NOTIFY"
+    echo "no close_notify before the server closed (Connection: close):$NO_CLOSE_NOTIFY" >>"$RUN/warnings.txt"
+fi
 sed 's/^/# /' "$RUN/checks.txt" >&2
 
 printf 'test\tkey\tround\ttarget\tcpu_us_req\trps\tbusy\tclient\terrors\tresumed\n' >"$RUN/results.tsv"
@@ -474,12 +496,15 @@ for r in $(seq "$ROUNDS"); do
         keys=$KEYS
         case $x in small | 1m) keys=ecdsa ;; esac
         for k in ${keys//,/ }; do
-            for t in ${TARGETS//,/ }; do measure "$x" "$k" "$t" "$r"; done
+            for t in ${TARGETS//,/ }; do
+                [ "$t" != nginx-buf ] || [ "$x" = 1m ] || continue
+                measure "$x" "$k" "$t" "$r"
+            done
         done
     done
 done
 for t in ${TARGETS//,/ }; do
-    for m in "${MODES[@]}"; do
+    for m in $(modes "$t"); do
         kill -0 "${PID[$t-$m]}" 2>/dev/null || {
             log "WARNING: $t-$m died during the run"
             echo "$t-$m died during the run: $(tail -n 3 "$RUN/$t-$m.log")" >>"$RUN/warnings.txt"
@@ -537,7 +562,10 @@ table()
     echo "# small: wrk -t1 -c$CONNS -d${DUR}s GET /bytes/$SMALL; 1m: wrk -t1 -c$MCONNS -d${DUR}s GET /bytes/$BIG (keep-alive, ECDSA listener)"
     echo "# one worker each; cpu us/req: the proxy's utime+stime from /proc over the requests"
     [ "${#RPXENV[@]}" = 0 ] || echo "# rpx environment: ${RPXENV[*]}"
-    echo "# rpx $("$O/bin/rpx" --version 2>&1 | cut -d' ' -f2) with BoringSSL $(dpkg-query -W -f='${Version}' android-libboringssl-dev 2>/dev/null)$([ -s /var/cache/rpx/boringssl/lib/libssl.a ] && echo ' (static, tools/boringssl-static.sh)');" \
+    # rpx build links BoringSSL as $O/lib/rpx/link.flags says, when it builds the policy.
+    bssl=$(grep -o '[^ ]*/libcrypto\.a' "$O/lib/rpx/link.flags" 2>/dev/null)
+    echo "# rpx $("$O/bin/rpx" --version 2>&1 | cut -d' ' -f2) with BoringSSL $(dpkg-query -W -f='${Version}' android-libboringssl-dev 2>/dev/null)$([ -n "$bssl" ] &&
+        echo " (static, tools/boringssl-static.sh: $(cat "${bssl%/*}/stamp" 2>/dev/null), $(date -u -r "$bssl" +%FT%TZ))");" \
         "$(nginx -v 2>&1 | cut -d' ' -f3); HAProxy $(haproxy -v 2>&1 | head -n 1 | cut -d' ' -f3) ($(haproxy -vv 2>&1 | grep -m 1 'Running on OpenSSL' | cut -d: -f2 | cut -d' ' -f2-3));"
     echo "# $(openssl version | cut -d' ' -f1-2) (clients, nginx); $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2); $(h2load --version 2>&1 | head -n 1);" \
         "$(command -v ab >/dev/null && echo "ab $(ab -V 2>&1 | head -n 1 | sed 's/.*Version //; s/ .*//');") curl $(curl -V | head -n 1 | cut -d' ' -f2)"
@@ -556,7 +584,7 @@ table()
     echo
     echo "## Configurations"
     for t in ${TARGETS//,/ }; do
-        for m in "${MODES[@]}"; do
+        for m in $(modes "$t"); do
             for f in "$RUN/$t-$m.rp" "$RUN/$t-$m.conf" "$RUN/$t-$m.cfg"; do
                 [ -f "$f" ] || continue
                 echo
@@ -565,6 +593,11 @@ table()
             done
         done
     done
+    if [[ ,$TARGETS, == *,haproxy,* ]]; then
+        echo
+        echo "### openssl-no-tickets.cnf (OPENSSL_CONF of haproxy-full)"
+        sed 's/^/    /' "$RUN/openssl-no-tickets.cnf"
+    fi
 } >"$OUT"
 table
 [ ! -s "$RUN/warnings.txt" ] || { log "warnings:"; sed 's/^/#   /' "$RUN/warnings.txt" >&2; }
