@@ -31,7 +31,12 @@ static void trusted_request_id(struct rp_exchange *x);
 
 void rp_conn_want(struct rp_conn *c, int events)
 {
-    rp_transport_want(c->w->loop, &c->io, &c->tr, events);
+    /* On every request's path, mostly changing nothing: that is seen
+     * before the loop is looked up. */
+    ev_io *io = &c->io;
+    if (!c->tr.ops && (ev_is_active(io) ? (io->events & (EV_READ | EV_WRITE)) : 0) == events)
+        return;
+    rp_transport_want(c->w->loop, io, &c->tr, events);
 }
 
 void rp_conn_set_timer(struct rp_conn *c, double seconds)

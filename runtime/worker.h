@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "balance.h"
+#include "iowant.h"
 #include "proxy.h"
 #include "upstream.h"
 #include "buf.h"
@@ -143,33 +144,6 @@ void rp_worker_accept_pause(struct rp_worker *w, double seconds);
  * there is room again. */
 void rp_worker_accept_resume(struct rp_worker *w);
 
-/* Sets which events (EV_READ, EV_WRITE, both or 0) `io` is watched for.
- * Stopping and starting within one loop iteration costs no system call:
- * libev tells the kernel only when the final mask differs. */
-static inline void rp_io_want(struct ev_loop *loop, ev_io *io, int events)
-{
-    int now = ev_is_active(io) ? (io->events & (EV_READ | EV_WRITE)) : 0;
-    if (now == events)
-        return;
-    ev_io_stop(loop, io);
-    if (events) {
-        ev_io_modify(io, events);
-        ev_io_start(loop, io);
-    }
-}
-
-_Static_assert(RP_TLS_WANT_READ == EV_READ && RP_TLS_WANT_WRITE == EV_WRITE,
-               "a TLS handshake's wants are libev's events");
-
-/* rp_io_want for a transport's socket: a transport that holds readable
- * bytes the socket will not signal (TLS) gets its read event fed. */
-static inline void rp_transport_want(struct ev_loop *loop, ev_io *io,
-                                     const struct rp_transport *t, int events)
-{
-    rp_io_want(loop, io, events);
-    if ((events & EV_READ) && rp_transport_pending(t))
-        ev_feed_event(loop, io, EV_READ);
-}
 
 /* Binds every listener for every worker. Returns 0, or -1 after logging why.
  * With `listen_override` (from --listen) those addresses replace the policy's. */
