@@ -37,3 +37,27 @@ seen=$(hcurl -s --max-time 1 -H 'Upgrade: echo' -H 'Connection: Upgrade' \
     "http://127.0.0.1:$p/headers" | grep -ci '^upgrade:')
 check_eq "tunnel route: the Upgrade field is forwarded" "$seen" 1
 check "proxy 'tunnel' stops on SIGTERM with exit 0" stop_proxy tunnel
+
+# `timeouts { tunnel }`: a tunnel idle that long is closed; the request that
+# opened it had the backend timeout.
+check "tunnel timeout policy compiles" build_proxy tunnel_idle '
+listen :8080
+backend app { server ws 127.0.0.1:@ws@ }
+timeouts { backend 30s; tunnel 1s }
+route default { tunnel; proxy app }'
+p=$(start_proxy tunnel_idle -w 1)
+conn_open fd "$p"
+conn_send "$fd" 'GET /upgrade HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n'
+head=$(conn_read_response "$fd" | tr -d '\r')
+check_match "tunnel timeout: the tunnel opens" "$head" '^HTTP/1\.1 101 '
+conn_send "$fd" 'ping\n'
+IFS= read -r -t $((2 * SCALE)) line <&"$fd"
+check_eq "tunnel timeout: bytes flow" "$line" "ping"
+start=$EPOCHREALTIME
+got=$(timeout $((5 * SCALE)) cat <&"$fd" | wc -c)
+ms=$(ms_since "$start")
+check_eq "tunnel timeout: the idle tunnel is closed (end of stream)" "$got" 0
+check "tunnel timeout: ... after about 1s ($ms ms), not the backend's 30s" \
+    test "$ms" -ge 800 -a "$ms" -lt $((4000 * SCALE))
+conn_close "$fd"
+check "proxy 'tunnel_idle' stops on SIGTERM with exit 0" stop_proxy tunnel_idle
