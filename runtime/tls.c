@@ -98,6 +98,8 @@ struct rp_tls_conn {
     bool pre_ahead;      /* `pre` is a read-ahead buffer (RP_TLS_READ_AHEAD bytes) */
     bool shut;           /* our close_notify is queued: what comes is discarded raw */
     bool fin_sent;       /* ... and the socket's sending side is shut */
+    bool end_pending;    /* a read returned bytes and met the end (or an error)
+                            after them: the next read reports it */
     bool handshake_done;
     char *values[12];    /* the values asked for, made once (rp_tls_value) */
 };
@@ -812,18 +814,42 @@ static ssize_t ssl_fail(struct rp_tls_conn *tc, int r)
     }
 }
 
+/* SSL_read gives one record at a time: records already read (ahead, or
+ * decrypted) are taken too, while there is room, so that a caller that
+ * reads once per event is not left waiting for an event the socket will
+ * not give (a request head in two records, read ahead together). */
 static ssize_t tls_read(struct rp_transport *t, void *buf, size_t n)
 {
     struct rp_tls_conn *tc = t->tls;
     if (tc->shut)
         return rp_transport_raw_read(t, buf, n);
-    int r = SSL_read(tc->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+    size_t got = 0;
+    int r = 0;
+    tc->end_pending = false;
+    while (got < n) {
+        size_t want = n - got;
+        r = SSL_read(tc->ssl, (char *)buf + got, want > INT_MAX ? INT_MAX : (int)want);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        if (!tc->pre && SSL_pending(tc->ssl) == 0)
+            break;
+    }
     /* A read may have made something to send back (a KeyUpdate's answer,
      * an alert): it goes now if it can, else with the next write. */
     if (tc->out_len)
         (void)out_flush(tc);
-    if (r > 0)
-        return r;
+    if (got) {
+        /* The end (or an error) after these bytes shows on the next call,
+         * which tls_pending asks for: the socket may not signal again (a
+         * close_notify without a FIN). */
+        if (r <= 0) {
+            int e = SSL_get_error(tc->ssl, r);
+            tc->end_pending = e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
+            ERR_clear_error();
+        }
+        return (ssize_t)got;
+    }
     return ssl_fail(tc, r);
 }
 
@@ -953,7 +979,8 @@ static int tls_shutdown(struct rp_transport *t)
 
 static bool tls_pending(const struct rp_transport *t)
 {
-    return !t->tls->shut && (t->tls->pre || SSL_pending(t->tls->ssl) > 0);
+    return !t->tls->shut &&
+           (t->tls->pre || t->tls->end_pending || SSL_pending(t->tls->ssl) > 0);
 }
 
 static void tls_close(struct rp_transport *t)
