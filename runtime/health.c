@@ -167,11 +167,7 @@ static void check_read(struct rp_checker *k, struct ev_loop *loop)
 
 static void check_want(struct rp_checker *k, struct ev_loop *loop, int events)
 {
-    if (ev_is_active(&k->io) && (k->io.events & (EV_READ | EV_WRITE)) == events)
-        return;
-    ev_io_stop(loop, &k->io);
-    ev_io_set(&k->io, k->tr.fd, events);
-    ev_io_start(loop, &k->io);
+    rp_io_want(loop, &k->io, events); /* the watcher is on k->tr.fd since the check began */
 }
 
 /* The connection is made when connect() is done and, to a server with

@@ -36,14 +36,10 @@ void rp_transport_want_ops(struct ev_loop *loop, ev_io *io, const struct rp_tran
 static inline void rp_transport_want(struct ev_loop *loop, ev_io *io,
                                      const struct rp_transport *t, int events)
 {
-    if (__builtin_expect(t->ops != NULL, 0)) {
+    if (__builtin_expect(t->ops != NULL, 0))
         rp_transport_want_ops(loop, io, t, events);
-        return;
-    }
-    /* Most calls change nothing: out before anything else is loaded. */
-    if ((ev_is_active(io) ? (io->events & (EV_READ | EV_WRITE)) : 0) == events)
-        return;
-    rp_io_want(loop, io, events);
+    else
+        rp_io_want(loop, io, events);
 }
 
 #endif

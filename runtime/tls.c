@@ -115,6 +115,7 @@ struct tls_client {
 
 static struct tls_listener *listeners;
 static unsigned n_listeners;
+static struct tls_listener **listener_of; /* [program listener]: its TLS, or NULL */
 static struct tls_client **clients; /* [backend][server]; NULL: plain */
 static int ex_client = -1;          /* SSL_CTX ex_data: its tls_client */
 static const struct rp_program *program;
@@ -1057,11 +1058,8 @@ int rp_tls_client(struct rp_transport *t, uint32_t backend, uint32_t server)
 
 int rp_tls_server(struct rp_transport *t, unsigned listener, const char *pre, size_t pre_len)
 {
-    const struct rp_listener_def *ld = &program->listeners[listener];
-    struct tls_listener *l = NULL;
-    for (unsigned i = 0; i < n_listeners; i++)
-        if (listeners[i].def == ld->tls)
-            l = &listeners[i];
+    struct tls_listener *l = listener_of && listener < program->n_listeners
+                                 ? listener_of[listener] : NULL;
     if (!l)
         return -1;
     struct rp_tls_conn *tc = conn_new(t, l->ctx);
@@ -1391,7 +1389,8 @@ int rp_tls_setup(const struct rp_program *prog)
         n += prog->listeners[i].tls != NULL;
     if (n == 0)
         return 0;
-    if (library_init() < 0 || !(listeners = calloc(n, sizeof *listeners))) {
+    if (library_init() < 0 || !(listeners = calloc(n, sizeof *listeners)) ||
+        !(listener_of = calloc(prog->n_listeners, sizeof *listener_of))) {
         rp_error("tls: cannot set up BoringSSL");
         return -1;
     }
@@ -1400,7 +1399,7 @@ int rp_tls_setup(const struct rp_program *prog)
         if (!def)
             continue;
         char err[512];
-        struct tls_listener *l = &listeners[n_listeners++];
+        struct tls_listener *l = listener_of[i] = &listeners[n_listeners++];
         if (listener_init(l, def, err, sizeof err) < 0) {
             rp_error("listener %s: tls: %s", prog->listeners[i].where, err);
             ERR_clear_error();
@@ -1449,6 +1448,8 @@ void rp_tls_teardown(void)
     }
     free(listeners);
     listeners = NULL;
+    free(listener_of);
+    listener_of = NULL;
     n_listeners = 0;
     for (uint32_t b = 0; clients && b < program->n_backends; b++) {
         for (uint32_t i = 0; clients[b] && i < program->backends[b].n_servers; i++) {
