@@ -250,7 +250,9 @@ struct ast_expr {
     enum ast_subject subj;
     struct ast_acl *acl;      /* SUBJ_ACL, or the acl named after `in` */
     const struct ast_arg *list; /* IN: the list (maybe an acl's) */
-    uint32_t id;              /* RE: regex number; IN client.ip: CIDR set number */
+    uint32_t id;              /* RE: regex number; client.ip: CIDR set number */
+    /* lower: */
+    uint32_t ir;              /* a leaf comparison's test (ir.h) */
 };
 
 struct ast_acl {
@@ -453,6 +455,14 @@ struct ast_error_page {
     size_t body_len;
 };
 
+/* A set of addresses as check.c parsed it: the ranges sorted and merged,
+ * what `client.ip in [...]`, `client.ip == A` and `trusted` test. */
+struct ast_cidr_set {
+    struct span what; /* the list or the address, as written */
+    struct rp_ip_range *ranges;
+    uint32_t n;
+};
+
 struct ast_program {
     struct ast_stmt *stmts;   /* top-level set, add, remove, via, error */
     struct ast_stmt **stmts_tail;
@@ -485,14 +495,12 @@ struct ast_program {
     /* check: regexes and CIDR sets, numbered, for the emitter */
     struct regex_prog **regexes;
     uint32_t n_regexes;
-    const struct ast_arg **cidr_sets;
+    struct ast_cidr_set *cidr_sets;
     uint32_t n_cidr_sets;
     /* check: `forwarded { }` */
     bool has_forwarded;        /* written: the program carries its own rp_forwarding */
     uint32_t fwd_send;         /* RP_FWD_* */
     uint32_t fwd_trusted_set;  /* the cidr set of `trusted`; UINT32_MAX: none */
-    uint32_t fwd_n_trusted;    /* and its ranges, sorted and merged, for explain */
-    struct rp_ip_range *fwd_trusted;
 };
 
 #endif

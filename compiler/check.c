@@ -429,16 +429,6 @@ static void check_forwarded(struct check *c, const struct ast_setting *st,
         if (!e.list)
             return;
         p->fwd_trusted_set = e.id;
-        uint32_t n = 0;
-        for (const struct ast_arg *x = e.list->sub; x; x = x->next)
-            n++;
-        struct rp_ip_range *r = arena_alloc(c->arena, (n ? n : 1) * sizeof *r);
-        n = 0;
-        for (const struct ast_arg *x = e.list->sub; x; x = x->next)
-            if (check_cidr(c, x, &r[n]))
-                n++;
-        p->fwd_trusted = r;
-        p->fwd_n_trusted = ip_ranges_merge(r, n);
         return;
     }
     if (a->kind != AST_ARG_LIST) {
@@ -615,7 +605,8 @@ static void check_listen_opts(struct check *c, struct ast_listen *l)
                 diag_error(c->diag, a->tok, "proxy_protocol is already set for this listener");
             l->proxy_protocol = true;
             /* Only a trusted peer may say who the client is. */
-            if (!c->prog->fwd_n_trusted)
+            if (c->prog->fwd_trusted_set == UINT32_MAX ||
+                !c->prog->cidr_sets[c->prog->fwd_trusted_set].n)
                 diag_error(c->diag, a->tok, "a PROXY header says who the client is, so only a "
                            "trusted peer may send one: name them in 'forwarded { trusted [...] }'");
             continue;
@@ -1434,6 +1425,19 @@ static bool check_cidr(struct check *c, const struct ast_arg *x, struct rp_ip_ra
 
 static void check_expr(struct check *c, struct ast_expr *e);
 
+/* Records a set of address ranges (merged here, once) for the emitter and
+ * explain; returns its number. */
+static uint32_t check_cidr_set(struct check *c, struct span what, struct rp_ip_range *r,
+                               uint32_t n)
+{
+    struct ast_program *p = c->prog;
+    p->cidr_sets = arena_grow(c->arena, p->cidr_sets, p->n_cidr_sets, p->n_cidr_sets + 1,
+                              sizeof *p->cidr_sets);
+    p->cidr_sets[p->n_cidr_sets] =
+        (struct ast_cidr_set){.what = what, .ranges = r, .n = ip_ranges_merge(r, n)};
+    return p->n_cidr_sets++;
+}
+
 /* The right side of `client.ip in X`: a list of addresses and CIDRs, or
  * the name of an acl of the form `client.ip in [...]`. */
 static void check_ip_set(struct check *c, struct ast_expr *e)
@@ -1464,25 +1468,28 @@ static void check_ip_set(struct check *c, struct ast_expr *e)
                    arg_kind_name(r->kind));
         return;
     }
+    uint32_t n = 0;
+    for (const struct ast_arg *x = r->sub; x; x = x->next)
+        n++;
+    struct rp_ip_range *rg = arena_alloc(c->arena, (n ? n : 1) * sizeof *rg);
     bool ok = true;
+    n = 0;
     for (const struct ast_arg *x = r->sub; x; x = x->next) {
-        struct rp_ip_range rg;
         if (x->kind != AST_ARG_IP && x->kind != AST_ARG_CIDR) {
             diag_error(c->diag, x->tok, "%s where an IP address or CIDR belongs",
                        arg_kind_name(x->kind));
             ok = false;
             continue;
         }
-        ok &= check_cidr(c, x, &rg);
+        if (check_cidr(c, x, &rg[n]))
+            n++;
+        else
+            ok = false;
     }
     if (!ok)
         return;
-    struct ast_program *p = c->prog;
-    p->cidr_sets = arena_grow(c->arena, p->cidr_sets, p->n_cidr_sets, p->n_cidr_sets + 1,
-                              sizeof *p->cidr_sets);
-    p->cidr_sets[p->n_cidr_sets] = r;
     e->list = r;
-    e->id = p->n_cidr_sets++;
+    e->id = check_cidr_set(c, r->tok, rg, n);
 }
 
 static void check_cmp(struct check *c, struct ast_expr *e)
@@ -1529,12 +1536,12 @@ static void check_cmp(struct check *c, struct ast_expr *e)
     case AST_CMP_EQ:
     case AST_CMP_NE:
         if (ip) {
-            struct rp_ip_range rg;
+            struct rp_ip_range *rg = arena_alloc(c->arena, sizeof *rg);
             if (r->kind != AST_ARG_IP)
                 diag_error(c->diag, r->tok, "%s where an IP address belongs (client.ip == 10.0.0.1)",
                            arg_kind_name(r->kind));
-            else
-                check_cidr(c, r, &rg);
+            else if (check_cidr(c, r, rg))
+                e->id = check_cidr_set(c, r->tok, rg, 1);
         } else if (r->kind != AST_ARG_STRING &&
                    !(e->subj == AST_SUBJ_METHOD && r->kind == AST_ARG_WORD)) {
             diag_error(c->diag, r->tok, "%s where a string belongs", arg_kind_name(r->kind));

@@ -41,7 +41,7 @@ bool compile_run(struct compilation *c, const struct compile_opts *opts, FILE *o
     struct check_opts co = {.allow_shadowed = opts->allow_shadowed};
     if (!check_program(c->prog, &c->src, &c->diag, &c->arena, &co))
         return false;
-    c->dfa = lower_path_dfa(&c->arena, c->prog);
+    c->ir = ir_lower(&c->arena, c->prog, &c->src);
     return true;
 }
 

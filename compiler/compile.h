@@ -10,7 +10,7 @@
 #include "arena.h"
 #include "ast.h"
 #include "diag.h"
-#include "lower.h"
+#include "ir.h"
 #include "src.h"
 
 struct compile_opts {
@@ -24,7 +24,7 @@ struct compilation {
     struct arena arena; /* everything below lives here */
     struct diag diag;
     struct ast_program *prog;
-    struct lower_dfa *dfa; /* set when the policy has no errors */
+    struct ir_program *ir; /* set when the policy has no errors */
     bool from_file;        /* opened by compile_open: imports may read files */
 };
 
@@ -33,7 +33,7 @@ int compile_open(struct compilation *c, const char *path);
 /* Takes a copy of text (len bytes, NULs allowed) named name. */
 void compile_open_string(struct compilation *c, const char *name, const char *text, size_t len);
 /* Runs the stages, printing diagnostics to out (NULL: only count them).
- * Returns true if the policy has no errors; c->prog and c->dfa are then
+ * Returns true if the policy has no errors; c->prog and c->ir are then
  * ready for the emitter. */
 bool compile_run(struct compilation *c, const struct compile_opts *opts, FILE *out);
 /* Only the first stage (parsing, imports included): for `rpx fmt`. */

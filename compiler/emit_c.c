@@ -15,6 +15,8 @@
 
 #include "arena.h"
 #include "check.h"
+#include "ir.h"
+#include "lower.h"
 #include "regex.h"
 
 struct emit {
@@ -24,7 +26,7 @@ struct emit {
     struct buf code;   /* functions: the decision */
     struct buf prog;   /* the exported descriptor */
     struct arena scratch;
-    uint32_t *cidr_n;  /* ranges in each CIDR set after merging */
+    const struct ir_program *ir;
 };
 
 static unsigned emit_line_of(const struct emit *e, struct span at)
@@ -421,14 +423,6 @@ static void emit_backends(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n\n");
 }
 
-static const char *const emit_values[] = {
-    [AST_SUBJ_METHOD] = "RP_VAL_METHOD", [AST_SUBJ_HOST] = "RP_VAL_HOST",
-    [AST_SUBJ_PATH] = "RP_VAL_PATH",     [AST_SUBJ_QUERY] = "RP_VAL_QUERY",
-    [AST_SUBJ_HEADER] = "RP_VAL_HEADER", [AST_SUBJ_COOKIE] = "RP_VAL_COOKIE",
-    [AST_SUBJ_QUERY_ALL] = "RP_VAL_QUERY_STRING", [AST_SUBJ_SCHEME] = "RP_VAL_SCHEME",
-    [AST_SUBJ_TLS] = "RP_VAL_TLS",
-};
-
 /* A table of header actions, rpg_hdrs_TAG, with its pieces. */
 static void emit_hdr_table(struct emit *e, const char *tag, const struct ast_hdr_action *list)
 {
@@ -458,15 +452,11 @@ static void emit_hdr_table(struct emit *e, const char *tag, const struct ast_hdr
             } else {
                 /* emit_value_args writes `what, "key", len`; a piece wants
                  * `what, len, "key"`. */
-                buf_printf(b, "    {RP_PIECE_VALUE, %s, ", emit_values[pc->subj]);
-                if (ast_subj_keyed(pc->subj)) {
-                    char *k = arena_strndup(&e->scratch, pc->key, pc->key_len);
-                    if (pc->subj == AST_SUBJ_HEADER)
-                        for (size_t j = 0; j < pc->key_len; j++)
-                            if (k[j] >= 'A' && k[j] <= 'Z')
-                                k[j] = (char)(k[j] + 32);
-                    buf_printf(b, "%zu, ", pc->key_len);
-                    emit_string(b, k, pc->key_len, 4);
+                struct ir_value v = ir_value_of(&e->scratch, pc->subj, pc->key, pc->key_len);
+                buf_printf(b, "    {RP_PIECE_VALUE, %s, ", ir_value_name(v.value));
+                if (v.key) {
+                    buf_printf(b, "%u, ", v.key_len);
+                    emit_string(b, v.key, v.key_len, 4);
                 } else {
                     buf_puts(b, "0, NULL");
                 }
@@ -680,36 +670,6 @@ static void emit_regexes(struct emit *e, const struct ast_program *p)
     }
 }
 
-/* Parses an IP or CIDR already checked by check.c into a range. */
-static struct rp_ip_range emit_range(const struct emit *e, const struct ast_arg *x)
-{
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.*s", (int)x->tok.len, emit_text(e, x->tok));
-    unsigned bits = 128;
-    char *slash = strchr(buf, '/');
-    if (slash) {
-        *slash = '\0';
-        bits = (unsigned)atoi(slash + 1);
-    }
-    uint8_t a[16] = {0};
-    unsigned char v4[4];
-    if (inet_pton(AF_INET, buf, v4) == 1) {
-        a[10] = a[11] = 0xff;
-        memcpy(a + 12, v4, 4);
-        bits = slash ? bits + 96 : 128;
-    } else {
-        inet_pton(AF_INET6, buf, a);
-    }
-    struct rp_ip_range r;
-    for (int i = 0; i < 16; i++) {
-        int keep = (int)bits - 8 * i;
-        uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
-        r.lo[i] = a[i] & mask;
-        r.hi[i] = (uint8_t)(a[i] | (uint8_t)~mask);
-    }
-    return r;
-}
-
 static void emit_bytes16(struct buf *b, const uint8_t *v)
 {
     buf_putc(b, '{');
@@ -718,56 +678,73 @@ static void emit_bytes16(struct buf *b, const uint8_t *v)
     buf_putc(b, '}');
 }
 
-/* CIDR sets as sorted, merged ranges. */
+/* CIDR sets as check.c merged them. */
 static void emit_cidr_sets(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->tables;
     for (uint32_t i = 0; i < p->n_cidr_sets; i++) {
-        const struct ast_arg *l = p->cidr_sets[i];
-        uint32_t n = 0;
-        for (const struct ast_arg *x = l->sub; x; x = x->next)
-            n++;
-        struct rp_ip_range *r = calloc(n + 1, sizeof *r);
-        if (!r)
-            rpx_oom();
-        n = 0;
-        for (const struct ast_arg *x = l->sub; x; x = x->next)
-            r[n++] = emit_range(e, x);
-        uint32_t m = ip_ranges_merge(r, n);
+        const struct ast_cidr_set *set = &p->cidr_sets[i];
         buf_puts(b, "/* ");
-        buf_comment_safe(b, emit_text(e, l->tok), l->tok.len);
+        buf_comment_safe(b, emit_text(e, set->what), set->what.len);
         buf_puts(b, " */\n");
         buf_printf(b, "static const struct rp_ip_range rpg_cidr_%u[] = {\n", i);
-        for (uint32_t k = 0; k < m; k++) {
+        for (uint32_t k = 0; k < set->n; k++) {
             buf_puts(b, "    {");
-            emit_bytes16(b, r[k].lo);
+            emit_bytes16(b, set->ranges[k].lo);
             buf_puts(b, ", ");
-            emit_bytes16(b, r[k].hi);
+            emit_bytes16(b, set->ranges[k].hi);
             buf_puts(b, "},\n");
         }
         buf_puts(b, "};\n\n");
-        free(r);
-        e->cidr_n = arena_grow(&e->scratch, e->cidr_n, i, i + 1, sizeof *e->cidr_n);
-        e->cidr_n[i] = m;
     }
 }
 
 
-/* `what, "name", len` for a request value (header names lower case). */
-static void emit_value_args(struct emit *e, struct buf *b, enum ast_subject subj,
-                            const char *key, size_t key_len)
+/* `what, "name", len` for a request value. */
+static void emit_value_args(struct buf *b, enum rp_value value, const char *key, uint32_t key_len)
 {
-    buf_printf(b, "%s, ", emit_values[subj]);
-    if (ast_subj_keyed(subj)) {
-        char *k = arena_strndup(&e->scratch, key, key_len);
-        if (subj == AST_SUBJ_HEADER)
-            for (size_t i = 0; i < key_len; i++)
-                if (k[i] >= 'A' && k[i] <= 'Z')
-                    k[i] = (char)(k[i] + 32);
-        emit_string(b, k, key_len, 0);
-        buf_printf(b, ", %zu", key_len);
+    buf_printf(b, "%s, ", ir_value_name(value));
+    if (key) {
+        emit_string(b, key, key_len, 0);
+        buf_printf(b, ", %u", key_len);
     } else {
         buf_puts(b, "NULL, 0");
+    }
+}
+
+/* A test as the one runtime call that decides it (ir_test_holds makes the
+ * same call for explain). */
+static void emit_test(struct buf *b, const struct ir_program *ir, const struct ir_test *t)
+{
+    switch (t->kind) {
+    case IR_IP_IN:
+        buf_printf(b, "%srp_ip_in(req->client_ip, rpg_cidr_%u, %u)", t->negate ? "!" : "", t->set,
+                   ir->ast->cidr_sets[t->set].n);
+        return;
+    case IR_VALUE_IN:
+        buf_puts(b, "rp_req_in(req, ");
+        emit_value_args(b, t->value, t->key, t->key_len);
+        buf_puts(b, ", (const struct rp_str[]){");
+        for (uint32_t i = 0; i < t->n_list; i++) {
+            buf_puts(b, i ? ", {" : "{");
+            emit_string(b, t->list[i].s, t->list[i].len, 0);
+            buf_printf(b, ", %u}", t->list[i].len);
+        }
+        buf_printf(b, "}, %u)", t->n_list);
+        return;
+    case IR_VALUE:
+        buf_puts(b, "rp_req_test(req, ");
+        emit_value_args(b, t->value, t->key, t->key_len);
+        buf_printf(b, ", %s, ", ir_op_name(t->op));
+        if (t->lit) {
+            emit_string(b, t->lit, t->lit_len, 0);
+            buf_printf(b, ", %u, NULL)", t->lit_len);
+        } else if (t->op == RP_CMP_RE) {
+            buf_printf(b, "NULL, 0, &rpg_re_%u)", t->regex);
+        } else {
+            buf_puts(b, "NULL, 0, NULL)");
+        }
+        return;
     }
 }
 
@@ -790,55 +767,11 @@ static void emit_expr(struct emit *e, struct buf *b, const struct ast_expr *x)
     case AST_E_CMP:
         break;
     }
-    const struct ast_arg *l = x->lhs, *r = x->rhs;
     if (x->subj == AST_SUBJ_ACL) {
         buf_printf(b, "rpg_acl_%u(req)", x->acl->index);
         return;
     }
-    if (x->subj == AST_SUBJ_CLIENT_IP) {
-        if (x->cmp == AST_CMP_IN) {
-            buf_printf(b, "rp_ip_in(req->client_ip, rpg_cidr_%u, %u)", x->id, e->cidr_n[x->id]);
-            return;
-        }
-        struct rp_ip_range rg = emit_range(e, r);
-        buf_printf(b, "%s(memcmp(req->client_ip, (const uint8_t[16])", x->cmp == AST_CMP_NE ? "!" : "");
-        emit_bytes16(b, rg.lo);
-        buf_puts(b, ", 16) == 0)");
-        return;
-    }
-    if (x->cmp == AST_CMP_IN) {
-        buf_puts(b, "rp_req_in(req, ");
-        emit_value_args(e, b, x->subj, l->str, l->str_len);
-        buf_puts(b, ", (const struct rp_str[]){");
-        uint32_t n = 0;
-        for (const struct ast_arg *i = x->list->sub; i; i = i->next, n++) {
-            const char *t = i->kind == AST_ARG_STRING ? i->str : emit_text(e, i->tok);
-            size_t tl = i->kind == AST_ARG_STRING ? i->str_len : i->tok.len;
-            buf_puts(b, n ? ", {" : "{");
-            emit_string(b, t, tl, 0);
-            buf_printf(b, ", %zu}", tl);
-        }
-        buf_printf(b, "}, %u)", n);
-        return;
-    }
-    static const char *const ops[] = {
-        [AST_CMP_TRUTH] = "RP_CMP_PRESENT", [AST_CMP_EQ] = "RP_CMP_EQ",
-        [AST_CMP_NE] = "RP_CMP_NE",         [AST_CMP_RE] = "RP_CMP_RE",
-        [AST_CMP_PREFIX] = "RP_CMP_PREFIX",
-    };
-    buf_puts(b, "rp_req_test(req, ");
-    emit_value_args(e, b, x->subj, l->str, l->str_len);
-    buf_printf(b, ", %s, ", ops[x->cmp]);
-    if (r && (x->cmp == AST_CMP_EQ || x->cmp == AST_CMP_NE || x->cmp == AST_CMP_PREFIX)) {
-        const char *t = r->kind == AST_ARG_STRING ? r->str : emit_text(e, r->tok);
-        size_t tl = r->kind == AST_ARG_STRING ? r->str_len : r->tok.len;
-        emit_string(b, t, tl, 0);
-        buf_printf(b, ", %zu, NULL)", tl);
-    } else if (x->cmp == AST_CMP_RE) {
-        buf_printf(b, "NULL, 0, &rpg_re_%u)", x->id);
-    } else {
-        buf_puts(b, "NULL, 0, NULL)");
-    }
+    emit_test(b, e->ir, ir_expr_test(e->ir, x));
 }
 
 /* Marks in called[] the acls an expression calls (not those it only takes
@@ -927,7 +860,8 @@ static void emit_action(struct emit *e, struct buf *b, const struct ast_route *r
                 buf_puts(b, "rp_location_query(d, req)");
             } else if (pc->subj != AST_SUBJ_NONE) {
                 buf_puts(b, "rp_location_value(d, req, ");
-                emit_value_args(e, b, pc->subj, pc->key, pc->key_len);
+                struct ir_value v = ir_value_of(&e->scratch, pc->subj, pc->key, pc->key_len);
+                emit_value_args(b, v.value, v.key, v.key_len);
                 buf_putc(b, ')');
             } else {
                 buf_printf(b, "rp_location_capture(d, req->path, cap, %u)", pc->capture);
@@ -977,16 +911,9 @@ static void emit_route_fns(struct emit *e, const struct ast_program *p)
             for (const struct ast_piece *pc = a->location; pc; pc = pc->next)
                 uses_cap |= !pc->text && pc->subj == AST_SUBJ_NONE;
         if (r->methods) {
-            const struct ast_arg *m = r->methods;
-            buf_puts(b, "    if (!rp_req_in(req, RP_VAL_METHOD, NULL, 0, (const struct rp_str[]){");
-            uint32_t n = 0;
-            for (const struct ast_arg *x = m->kind == AST_ARG_LIST ? m->sub : m; x;
-                 x = m->kind == AST_ARG_LIST ? x->next : NULL, n++) {
-                buf_puts(b, n ? ", {" : "{");
-                emit_string(b, emit_text(e, x->tok), x->tok.len, 0);
-                buf_printf(b, ", %u}", x->tok.len);
-            }
-            buf_printf(b, "}, %u))\n        return false;\n", n);
+            buf_puts(b, "    if (!");
+            emit_test(b, e->ir, &e->ir->tests[e->ir->route_method[r->index]]);
+            buf_puts(b, ")\n        return false;\n");
         }
         if (r->path_kind == AST_PATH_REGEX) {
             if (uses_cap) {
@@ -1293,7 +1220,7 @@ static void emit_forwarding(struct emit *e, const struct ast_program *p)
     buf_puts(b, ",\n");
     if (p->fwd_trusted_set != UINT32_MAX)
         buf_printf(b, "    .n_trusted = %u,\n    .trusted = rpg_cidr_%u,\n",
-                   e->cidr_n[p->fwd_trusted_set], p->fwd_trusted_set);
+                   p->cidr_sets[p->fwd_trusted_set].n, p->fwd_trusted_set);
     buf_puts(b, "};\n\n");
 }
 
@@ -1332,10 +1259,10 @@ static void emit_program(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n");
 }
 
-void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_dfa *dfa,
-            const struct src *s)
+void emit_c(struct buf *out, const struct ir_program *ir, const struct src *s)
 {
-    struct emit e = {.src = s};
+    const struct ast_program *prog = ir->ast;
+    struct emit e = {.src = s, .ir = ir};
     buf_puts(&e.head, "/* Generated by rpx " RPX_VERSION " from ");
     buf_comment_safe(&e.head, emit_file_name(&e), strlen(emit_file_name(&e)));
     buf_puts(&e.head, ". DO NOT EDIT. */\n");
@@ -1353,7 +1280,7 @@ void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_
     emit_cidr_sets(&e, prog);
     emit_forwarding(&e, prog);
     emit_error_pages(&e, prog);
-    emit_dfa(&e, dfa);
+    emit_dfa(&e, ir->dfa);
     emit_decide(&e, prog);
     if (prog->n_tests)
         emit_tests(&e, prog);

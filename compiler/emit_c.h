@@ -4,7 +4,7 @@
 
 #include "ast.h"
 #include "buf.h"
-#include "lower.h"
+#include "ir.h"
 
 #ifndef RPX_VERSION
 #define RPX_VERSION "0.1.0"
@@ -14,7 +14,6 @@
  * checked, lowered program. The text depends only on its inputs (the
  * source's name as given, never a time or an absolute path of our own), so
  * the same policy gives byte-identical C on every machine. */
-void emit_c(struct buf *out, const struct ast_program *prog, const struct lower_dfa *dfa,
-            const struct src *s);
+void emit_c(struct buf *out, const struct ir_program *ir, const struct src *s);
 
 #endif

@@ -1,11 +1,12 @@
 /* explain.c: `rpx explain` (see explain.h).
  *
- * The request is taken apart as policy_test.c does for `rpx test` (host
- * from the URL or the Host header, without its port, lower case; path
- * without the query), then each route is tried in order with the rules of
- * the generated code: host and path matchers (the automaton), then method,
- * path regex and `if`, then the actions' guards. Request values are looked
- * up as runtime/reqview.c does. */
+ * Nothing here decides what a request gets: the request is built by the
+ * runtime's rp_test_request_build (as `rpx test` builds it), the candidate
+ * routes come from the real route automaton (rp_match_routes), every
+ * condition is decided by ir_test_holds (the call the generated code makes)
+ * and a redirect's Location is put together by the runtime's rp_location_*
+ * functions. What explain adds is the trace: which matcher, condition and
+ * guard held, in words. */
 #include "explain.h"
 
 #include <arpa/inet.h>
@@ -15,41 +16,23 @@
 #include <string.h>
 
 #include <rp/http1.h>
-#include <rp/program.h>
-#include <strings.h>
-#include <sys/socket.h>
-
 #include <rp/match.h>
+#include <rp/policy_test.h>
+#include <rp/program.h>
 
-#include "regex.h"
+#include "arena.h"
 
-#define EX_MAX_HEADERS 64
-
-struct ex_req {
-    const char *method;
-    size_t method_len;
-    char host[256];
-    size_t host_len;
-    const char *path;  /* normalized, as the proxy routes it */
-    size_t path_len;
-    bool path_changed; /* normalizing changed it */
-    bool refused;      /* the proxy answers 400 before any route */
-    bool from_chain;   /* client.ip came from a trusted peer's X-Forwarded-For */
-    char client_text[64];
-    char path_buf[4096];
-    const char *query; /* NULL if none */
-    size_t query_len;
-    uint8_t ip[16];
-    const char *hname[EX_MAX_HEADERS], *hval[EX_MAX_HEADERS];
-    size_t hname_len[EX_MAX_HEADERS], hval_len[EX_MAX_HEADERS];
-    size_t n_headers;
-};
+#define EX_MAX_HEADERS RP_TEST_MAX_HEADERS
 
 struct ex {
     struct buf *out;
+    const struct ir_program *ir;
     const struct ast_program *p;
     const struct src *s;
-    struct ex_req rq;
+    struct rp_test_request rq;
+    const struct rp_request_view *v; /* &rq.view */
+    bool *cand;                      /* per route: the automaton gives it for this request */
+    struct arena scratch;
     bool quiet; /* decide only, print nothing */
 };
 
@@ -59,8 +42,7 @@ struct ex_answer {
     const struct ast_action *action;
     enum ast_action_kind kind;
     uint32_t status;
-    char location[RP_DECISION_LOCATION_MAX];
-    size_t location_len;
+    struct rp_decision d; /* REDIRECT: the Location, built as the proxy builds it */
 };
 
 static const char *ex_text(const struct ex *x, struct span s)
@@ -123,231 +105,39 @@ const char *explain_validate(const struct explain_req *rq)
     return NULL;
 }
 
-/* The request view, as policy_test.c builds it. */
-static void ex_view(struct ex_req *v, const struct explain_req *rq, const struct ast_program *p)
+/* The request as the proxy sees it, and the routes the automaton gives
+ * for it. */
+static void ex_start(struct ex *x, const struct explain_req *rq)
 {
-    memset(v, 0, sizeof *v);
-    v->method = rq->method;
-    v->method_len = strlen(rq->method);
-    const char *u = rq->url, *host = NULL;
-    size_t host_len = 0;
-    if (strncmp(u, "http://", 7) == 0) {
-        host = u + 7;
-        u = strchr(host, '/');
-        if (!u)
-            u = host + strlen(host);
-        host_len = (size_t)(u - host);
-    }
-    for (size_t i = 0; i < rq->n_headers && i < EX_MAX_HEADERS; i++) {
-        const char *h = rq->headers[i];
-        const char *c = strchr(h, ':');
+    struct rp_test_header h[EX_MAX_HEADERS];
+    size_t n = 0;
+    for (; n < rq->n_headers && n < EX_MAX_HEADERS; n++) {
+        const char *c = strchr(rq->headers[n], ':');
         const char *val = c + 1;
         while (*val == ' ' || *val == '\t')
             val++;
-        v->hname[i] = h;
-        v->hname_len[i] = (size_t)(c - h);
-        v->hval[i] = val;
-        v->hval_len[i] = strlen(val);
-        v->n_headers++;
-        if (!host && v->hname_len[i] == 4 && strncasecmp(h, "host", 4) == 0) {
-            host = val;
-            host_len = v->hval_len[i];
-        }
+        h[n].name = arena_strndup(&x->scratch, rq->headers[n], (size_t)(c - rq->headers[n]));
+        h[n].value = val;
     }
-    /* the host as the proxy matches it (runtime/conn.c uses the same function) */
-    int k = rp_host_key(host ? host : "", host ? host_len : 0, v->host, sizeof v->host);
-    if (k < 0) { /* too long to be a host: the proxy answers 400 */
-        k = 0;
-        v->host[0] = '\0';
-    }
-    v->host_len = (size_t)k;
-    const char *q = strchr(u, '?');
-    v->path = *u ? u : "/";
-    v->path_len = q ? (size_t)(q - u) : strlen(u);
-    if (!*u)
-        v->path_len = 1;
-    if (q) {
-        v->query = q + 1;
-        v->query_len = strlen(q + 1);
-    }
-    /* the path as the proxy routes it (runtime/conn.c uses the same function) */
-    int n = v->path_len <= sizeof v->path_buf
-                ? rp_path_normalize(v->path, v->path_len, v->path_buf)
-                : -1;
-    v->refused = n < 0;
-    if (n >= 0) {
-        v->path_changed = (size_t)n != v->path_len || memcmp(v->path, v->path_buf, (size_t)n);
-        v->path = v->path_buf;
-        v->path_len = (size_t)n;
-    }
-    const char *ip = rq->from ? rq->from : "127.0.0.1";
-    unsigned char v4[4];
-    if (inet_pton(AF_INET, ip, v4) == 1) {
-        v->ip[10] = v->ip[11] = 0xff;
-        memcpy(v->ip + 12, v4, 4);
-    } else {
-        inet_pton(AF_INET6, ip, v->ip);
-    }
-    /* the client as the proxy sees it (runtime/forward.c, shared) */
-    v->from_chain = false;
-    if (p->fwd_n_trusted) {
-        struct rp_forwarding fw = {.send = p->fwd_send, .n_trusted = p->fwd_n_trusted,
-                                   .trusted = p->fwd_trusted};
-        struct rp_http1_header h[EX_MAX_HEADERS];
-        for (size_t i = 0; i < v->n_headers; i++)
-            h[i] = (struct rp_http1_header){.name = v->hname[i], .name_len = (uint32_t)v->hname_len[i],
-                                            .value = v->hval[i], .value_len = (uint32_t)v->hval_len[i]};
-        const char *text;
-        uint32_t text_len;
-        rp_forward_client(&fw, v->ip, h, (uint32_t)v->n_headers, v->ip, &text, &text_len);
-        if (text) {
-            v->from_chain = true;
-            snprintf(v->client_text, sizeof v->client_text, "%.*s", (int)text_len, text);
-        }
-    }
-}
-
-/* Finds name=value in pairs separated by sep, with the runtime's reader. */
-static bool ex_pair(const char *p, const char *end, char sep, const char *name, size_t name_len,
-                    const char **value, size_t *len)
-{
-    uint32_t n = 0;
-    bool found = rp_pair_find(p, end, sep, name, name_len, value, &n);
-    *len = n;
-    return found;
-}
-
-/* Reads a request value; false if the request has none. */
-static bool ex_value(const struct ex_req *v, enum ast_subject subj, const char *key,
-                     size_t key_len, const char **val, size_t *len)
-{
-    switch (subj) {
-    case AST_SUBJ_METHOD:
-        *val = v->method;
-        *len = v->method_len;
-        return true;
-    case AST_SUBJ_HOST:
-        *val = v->host;
-        *len = v->host_len;
-        return true;
-    case AST_SUBJ_PATH:
-        *val = v->path;
-        *len = v->path_len;
-        return true;
-    case AST_SUBJ_SCHEME: /* explain asks as a plain-text client; TLS values are absent */
-        *val = "http";
-        *len = 4;
-        return true;
-    case AST_SUBJ_QUERY_ALL:
-        *val = v->query;
-        *len = v->query_len;
-        return v->query != NULL;
-    case AST_SUBJ_QUERY:
-        return v->query && ex_pair(v->query, v->query + v->query_len, '&', key, key_len, val, len);
-    case AST_SUBJ_HEADER:
-        for (size_t i = 0; i < v->n_headers; i++)
-            if (v->hname_len[i] == key_len && strncasecmp(v->hname[i], key, key_len) == 0) {
-                *val = v->hval[i];
-                *len = v->hval_len[i];
-                return true;
-            }
-        return false;
-    case AST_SUBJ_COOKIE:
-        for (size_t i = 0; i < v->n_headers; i++)
-            if (v->hname_len[i] == 6 && strncasecmp(v->hname[i], "cookie", 6) == 0 &&
-                ex_pair(v->hval[i], v->hval[i] + v->hval_len[i], ';', key, key_len, val, len))
-                return true;
-        return false;
-    default:
-        return false;
-    }
-}
-
-/* The range an IP or CIDR argument stands for (checked already). */
-static void ex_range(const struct ex *x, const struct ast_arg *a, uint8_t lo[16], uint8_t hi[16])
-{
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.*s", (int)a->tok.len, ex_text(x, a->tok));
-    unsigned bits = 128;
-    char *slash = strchr(buf, '/');
-    if (slash) {
-        *slash = '\0';
-        bits = (unsigned)atoi(slash + 1);
-    }
-    uint8_t v[16] = {0};
-    unsigned char v4[4];
-    if (inet_pton(AF_INET, buf, v4) == 1) {
-        v[10] = v[11] = 0xff;
-        memcpy(v + 12, v4, 4);
-        bits = slash ? bits + 96 : 128;
-    } else {
-        inet_pton(AF_INET6, buf, v);
-    }
-    for (int i = 0; i < 16; i++) {
-        int keep = (int)bits - 8 * i;
-        uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
-        lo[i] = v[i] & mask;
-        hi[i] = (uint8_t)(v[i] | (uint8_t)~mask);
-    }
-}
-
-static bool ex_ip_in(const struct ex *x, const struct ast_arg *a)
-{
-    uint8_t lo[16], hi[16];
-    ex_range(x, a, lo, hi);
-    return memcmp(x->rq.ip, lo, 16) >= 0 && memcmp(x->rq.ip, hi, 16) <= 0;
+    const struct ast_program *p = x->p;
+    const struct rp_forwarding fw = {
+        .send = p->fwd_send,
+        .n_trusted = p->fwd_trusted_set != UINT32_MAX ? p->cidr_sets[p->fwd_trusted_set].n : 0,
+        .trusted = p->fwd_trusted_set != UINT32_MAX ? p->cidr_sets[p->fwd_trusted_set].ranges
+                                                    : NULL};
+    rp_test_request_build(&x->rq, &fw, rq->method, rq->url, rq->from, h, (uint32_t)n);
+    x->v = &x->rq.view;
+    x->cand = arena_alloc(&x->scratch, (p->n_routes + 1) * sizeof *x->cand);
+    const uint32_t *c;
+    uint32_t k = rp_match_routes(&x->ir->matcher, x->v->host, x->v->host_len, x->v->path,
+                                 x->v->path_len, &c);
+    for (uint32_t i = 0; i < k; i++)
+        x->cand[c[i]] = true;
 }
 
 static void ex_indent(struct ex *x, int depth)
 {
     buf_printf(x->out, "%*s", 2 * depth, "");
-}
-
-/* Evaluates a comparison (no output). */
-static bool ex_cmp(struct ex *x, const struct ast_expr *e)
-{
-    const struct ast_arg *l = e->lhs, *r = e->rhs;
-    if (e->subj == AST_SUBJ_CLIENT_IP) {
-        if (e->cmp == AST_CMP_IN) {
-            for (const struct ast_arg *i = e->list->sub; i; i = i->next)
-                if (ex_ip_in(x, i))
-                    return true;
-            return false;
-        }
-        bool eq = ex_ip_in(x, r);
-        return e->cmp == AST_CMP_NE ? !eq : eq;
-    }
-    const char *key = ast_subj_keyed(e->subj) ? l->str : NULL;
-    size_t key_len = key ? l->str_len : 0;
-    const char *v;
-    size_t n;
-    if (!ex_value(&x->rq, e->subj, key, key_len, &v, &n))
-        return e->cmp == AST_CMP_NE;
-    switch (e->cmp) {
-    case AST_CMP_TRUTH:
-        return true;
-    case AST_CMP_EQ:
-    case AST_CMP_NE:
-    case AST_CMP_PREFIX: {
-        const char *t = r->kind == AST_ARG_STRING ? r->str : ex_text(x, r->tok);
-        size_t tl = r->kind == AST_ARG_STRING ? r->str_len : r->tok.len;
-        if (e->cmp == AST_CMP_PREFIX)
-            return n >= tl && memcmp(v, t, tl) == 0;
-        bool eq = n == tl && memcmp(v, t, n) == 0;
-        return e->cmp == AST_CMP_EQ ? eq : !eq;
-    }
-    case AST_CMP_RE:
-        return regex_exec(x->p->regexes[e->id], v, n, NULL);
-    case AST_CMP_IN:
-        for (const struct ast_arg *i = e->list->sub; i; i = i->next) {
-            const char *t = i->kind == AST_ARG_STRING ? i->str : ex_text(x, i->tok);
-            size_t tl = i->kind == AST_ARG_STRING ? i->str_len : i->tok.len;
-            if (tl == n && memcmp(t, v, n) == 0)
-                return true;
-        }
-        return false;
-    }
-    return false;
 }
 
 /* Evaluates e, printing each part with its value at depth (when not quiet).
@@ -366,7 +156,7 @@ static bool ex_eval(struct ex *x, const struct ast_expr *e, int depth)
         }
         v = ex_eval(x, e->acl->expr, depth + 1);
     } else if (leaf) {
-        v = ex_cmp(x, e);
+        v = ir_test_holds(x->ir, ir_expr_test(x->ir, e), x->v);
     } else {
         if (!x->quiet) {
             ex_indent(x, depth);
@@ -391,17 +181,6 @@ static bool ex_eval(struct ex *x, const struct ast_expr *e, int depth)
     return v;
 }
 
-static bool ex_method_ok(const struct ex *x, const struct ast_route *r)
-{
-    const struct ast_arg *m = r->methods;
-    for (const struct ast_arg *i = m->kind == AST_ARG_LIST ? m->sub : m; i;
-         i = m->kind == AST_ARG_LIST ? i->next : NULL)
-        if (i->tok.len == x->rq.method_len &&
-            memcmp(ex_text(x, i->tok), x->rq.method, x->rq.method_len) == 0)
-            return true;
-    return false;
-}
-
 static void ex_say(struct ex *x, int depth, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void ex_say(struct ex *x, int depth, const char *fmt, ...)
 {
@@ -414,19 +193,35 @@ static void ex_say(struct ex *x, int depth, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Whether the route's matchers all hold; caps gets the path regex's groups. */
+/* Whether the automaton gives route r for the request's host and the path
+ * given. */
+static bool ex_reaches(const struct ex *x, const struct ast_route *r, const char *path,
+                       size_t path_len)
+{
+    const uint32_t *c;
+    uint32_t n = rp_match_routes(&x->ir->matcher, x->v->host, x->v->host_len, path, path_len, &c);
+    for (uint32_t i = 0; i < n; i++)
+        if (c[i] == r->index)
+            return true;
+    return false;
+}
+
+/* Whether the route's matchers all hold; caps gets the path regex's groups.
+ * Host and path are the automaton's: the route is a candidate or not. When
+ * it is not, the host is tried against a path the route's own matcher
+ * takes, to say which of the two failed. */
 static bool ex_route_matches(struct ex *x, const struct ast_route *r, uint32_t *caps)
 {
-    const struct ex_req *v = &x->rq;
+    const struct rp_request_view *v = x->v;
     if (r->is_default) {
         ex_say(x, 1, "default: matches every request\n");
         return true;
     }
+    bool literal_path = r->path_kind == AST_PATH_PREFIX || r->path_kind == AST_PATH_EXACT;
     if (r->host_kind != AST_HOST_ANY) {
-        bool ok = r->host_kind == AST_HOST_EXACT
-                      ? v->host_len == r->host_len && memcmp(v->host, r->host, r->host_len) == 0
-                      : v->host_len > r->host_len &&
-                            memcmp(v->host + v->host_len - r->host_len, r->host, r->host_len) == 0;
+        bool ok = x->cand[r->index] ||
+                  (literal_path ? ex_reaches(x, r, r->path, r->path_len)
+                                : ex_reaches(x, r, v->path, v->path_len));
         ex_say(x, 1, "host %.*s: %s\n", (int)r->host_tok.len, ex_text(x, r->host_tok),
                ok ? "yes"
                   : r->host_kind == AST_HOST_EXACT ? "no, the host is another"
@@ -434,10 +229,8 @@ static bool ex_route_matches(struct ex *x, const struct ast_route *r, uint32_t *
         if (!ok)
             return false;
     }
-    if (r->path_kind == AST_PATH_PREFIX || r->path_kind == AST_PATH_EXACT) {
-        bool ok = r->path_kind == AST_PATH_PREFIX
-                      ? v->path_len >= r->path_len && memcmp(v->path, r->path, r->path_len) == 0
-                      : v->path_len == r->path_len && memcmp(v->path, r->path, r->path_len) == 0;
+    if (literal_path) {
+        bool ok = x->cand[r->index];
         ex_say(x, 1, "path %s%.*s: %s\n", r->path_kind == AST_PATH_EXACT ? "= " : "",
                (int)r->path_tok.len, ex_text(x, r->path_tok),
                ok ? "yes"
@@ -447,14 +240,14 @@ static bool ex_route_matches(struct ex *x, const struct ast_route *r, uint32_t *
             return false;
     }
     if (r->methods) {
-        bool ok = ex_method_ok(x, r);
+        bool ok = ir_test_holds(x->ir, &x->ir->tests[x->ir->route_method[r->index]], v);
         ex_say(x, 1, "method %.*s: %s\n", (int)r->methods->tok.len, ex_text(x, r->methods->tok),
                ok ? "yes" : "no");
         if (!ok)
             return false;
     }
     if (r->path_kind == AST_PATH_REGEX) {
-        bool ok = regex_exec(x->p->regexes[r->regex_id], v->path, v->path_len, caps);
+        bool ok = rp_regex_match(&x->ir->regexes[r->regex_id], v->path, v->path_len, caps);
         ex_say(x, 1, "path ~ %.*s: %s\n", (int)r->path_tok.len, ex_text(x, r->path_tok),
                ok ? "yes" : "no, the path does not match");
         if (!ok)
@@ -470,17 +263,8 @@ static bool ex_route_matches(struct ex *x, const struct ast_route *r, uint32_t *
     return true;
 }
 
-static void ex_put(struct ex_answer *a, const char *s, size_t n, bool *fits)
-{
-    if (n > RP_DECISION_LOCATION_MAX - 1 - a->location_len) {
-        *fits = false;
-        return;
-    }
-    memcpy(a->location + a->location_len, s, n);
-    a->location_len += n;
-}
-
-/* The answer of an action, as emit_action's code computes it. */
+/* The answer of an action; a redirect's Location with the calls the
+ * generated code makes (emit_action). */
 static void ex_action(struct ex *x, const struct ast_action *act, const uint32_t *caps,
                       struct ex_answer *a)
 {
@@ -489,31 +273,26 @@ static void ex_action(struct ex *x, const struct ast_action *act, const uint32_t
     a->status = act->status;
     if (act->kind != AST_ACTION_REDIRECT)
         return;
+    struct rp_decision *d = &a->d;
     bool fits = true;
-    a->location_len = 0;
+    d->location_len = 0;
     for (const struct ast_piece *pc = act->location; pc && fits; pc = pc->next) {
         if (pc->text) {
-            ex_put(a, pc->text, pc->len, &fits);
+            fits = rp_location_put(d, pc->text, pc->len);
         } else if (pc->subj == AST_SUBJ_QUERY_SUFFIX) {
-            if (x->rq.query) {
-                ex_put(a, "?", 1, &fits);
-                ex_put(a, x->rq.query, x->rq.query_len, &fits);
-            }
+            fits = rp_location_query(d, x->v);
         } else if (pc->subj != AST_SUBJ_NONE) {
-            const char *v;
-            size_t n;
-            if (ex_value(&x->rq, pc->subj, pc->key, pc->key_len, &v, &n))
-                ex_put(a, v, n, &fits);
-        } else if (caps[2 * pc->capture] != UINT32_MAX && caps[2 * pc->capture + 1] != UINT32_MAX) {
-            ex_put(a, x->rq.path + caps[2 * pc->capture],
-                   caps[2 * pc->capture + 1] - caps[2 * pc->capture], &fits);
+            struct ir_value v = ir_value_of(&x->scratch, pc->subj, pc->key, pc->key_len);
+            fits = rp_location_value(d, x->v, v.value, v.key, v.key_len);
+        } else {
+            fits = rp_location_capture(d, x->v->path, caps, pc->capture);
         }
     }
     if (!fits) {
         /* too long to send: the generated code answers 500 */
         a->kind = AST_ACTION_RESPOND;
         a->status = 500;
-        a->location_len = 0;
+        d->location_len = 0;
     }
 }
 
@@ -580,7 +359,7 @@ static void ex_answer_text(struct ex *x, struct buf *b, const struct ex_answer *
         break;
     case AST_ACTION_REDIRECT:
         buf_printf(b, "status %u, location ", a->status);
-        ex_quote(b, a->location, a->location_len);
+        ex_quote(b, a->d.location, a->d.location_len);
         break;
     default:
         buf_printf(b, "status %u", a->status);
@@ -591,36 +370,38 @@ static void ex_answer_text(struct ex *x, struct buf *b, const struct ex_answer *
     buf_putc(b, ')');
 }
 
-void explain_request(struct buf *out, const struct ast_program *p, const struct src *s,
+void explain_request(struct buf *out, const struct ir_program *ir, const struct src *s,
                      const struct explain_req *rq)
 {
-    struct ex x = {.out = out, .p = p, .s = s};
-    ex_view(&x.rq, rq, p);
+    const struct ast_program *p = ir->ast;
+    struct ex x = {.out = out, .ir = ir, .p = p, .s = s};
+    ex_start(&x, rq);
     buf_printf(out, "request %s %s", rq->method, rq->url);
     if (rq->from)
         buf_printf(out, " from %s", rq->from);
     buf_putc(out, '\n');
     buf_puts(out, "  host ");
-    ex_quote(out, x.rq.host, x.rq.host_len);
+    ex_quote(out, x.v->host, x.v->host_len);
     buf_puts(out, ", path ");
-    ex_quote(out, x.rq.path, x.rq.path_len);
-    if (x.rq.query) {
+    ex_quote(out, x.v->path, x.v->path_len);
+    if (x.v->query) {
         buf_puts(out, ", query ");
-        ex_quote(out, x.rq.query, x.rq.query_len);
+        ex_quote(out, x.v->query, x.v->query_len);
     }
     buf_putc(out, '\n');
     if (x.rq.refused) {
         buf_puts(out, "  the path is refused before any route: it has an encoded '/', '\\' or "
                       "NUL, a malformed escape, or a \".\" or \"..\" segment\n"
                       "answer: status 400\n");
+        arena_free(&x.scratch);
         return;
     }
-    if (x.rq.from_chain)
-        buf_printf(out, "  client.ip %s, from X-Forwarded-For (the peer is trusted)\n",
-                   x.rq.client_text);
+    if (x.rq.client_text)
+        buf_printf(out, "  client.ip %.*s, from X-Forwarded-For (the peer is trusted)\n",
+                   (int)x.rq.client_text_len, x.rq.client_text);
     if (x.rq.path_changed) {
         buf_puts(out, "  path normalized to ");
-        ex_quote(out, x.rq.path, x.rq.path_len);
+        ex_quote(out, x.v->path, x.v->path_len);
         buf_puts(out, " (what routes, acls and the server see)\n");
     }
     struct ex_answer a;
@@ -648,14 +429,14 @@ void explain_request(struct buf *out, const struct ast_program *p, const struct 
         }
     const struct ast_rewrite *rw = proxied ? a.route->rewrite : NULL;
     if (rw && rw->prefix) {
-        bool has = x.rq.path_len >= rw->prefix_len &&
-                   memcmp(x.rq.path, rw->prefix, rw->prefix_len) == 0;
+        bool has = x.v->path_len >= rw->prefix_len &&
+                   memcmp(x.v->path, rw->prefix, rw->prefix_len) == 0;
         buf_printf(out, "then: strip prefix \"%.*s\": ", (int)rw->prefix_len, rw->prefix);
         if (!has) {
             buf_puts(out, "not there, the server gets the path as it is\n");
         } else {
-            const char *rest = x.rq.path + rw->prefix_len;
-            size_t n = x.rq.path_len - rw->prefix_len;
+            const char *rest = x.v->path + rw->prefix_len;
+            size_t n = x.v->path_len - rw->prefix_len;
             buf_puts(out, "the server gets ");
             buf_puts(out, n && rest[0] == '/' ? "\"" : "\"/");
             buf_append(out, rest, n);
@@ -677,13 +458,14 @@ void explain_request(struct buf *out, const struct ast_program *p, const struct 
             buf_printf(out, "%s%s", i ? ", " : "", cp->types[i]);
         buf_putc(out, '\n');
     }
+    arena_free(&x.scratch);
 }
 
-void explain_as_test(struct buf *out, const struct ast_program *p, const struct src *s,
+void explain_as_test(struct buf *out, const struct ir_program *ir, const struct src *s,
                      const struct explain_req *rq, const char *name)
 {
-    struct ex x = {.out = out, .p = p, .s = s, .quiet = true};
-    ex_view(&x.rq, rq, p);
+    struct ex x = {.out = out, .ir = ir, .p = ir->ast, .s = s, .quiet = true};
+    ex_start(&x, rq);
     struct ex_answer a;
     ex_decide(&x, &a);
     buf_puts(out, "test ");
@@ -708,10 +490,11 @@ void explain_as_test(struct buf *out, const struct ast_program *p, const struct 
         buf_printf(out, "    expect status %u\n", a.status);
     if (!x.rq.refused && a.route && a.kind == AST_ACTION_REDIRECT) {
         buf_puts(out, "    expect location ");
-        ex_quote(out, a.location, a.location_len);
+        ex_quote(out, a.d.location, a.d.location_len);
         buf_putc(out, '\n');
     }
     buf_puts(out, "}\n");
+    arena_free(&x.scratch);
 }
 
 /* A URL byte a test request can carry. */
@@ -724,8 +507,9 @@ static bool ex_url_ok(const char *s, size_t n)
     return true;
 }
 
-void explain_all_as_tests(struct buf *out, const struct ast_program *p, const struct src *s)
+void explain_all_as_tests(struct buf *out, const struct ir_program *ir, const struct src *s)
 {
+    const struct ast_program *p = ir->ast;
     unsigned n = 0;
     for (const struct ast_test *t = p->tests; t; t = t->next) {
         const char *hdrs[EX_MAX_HEADERS];
@@ -738,7 +522,7 @@ void explain_all_as_tests(struct buf *out, const struct ast_program *p, const st
         struct explain_req rq = {method, t->url, t->from, hdrs, nh};
         char name[64];
         snprintf(name, sizeof name, "explain %u", ++n);
-        explain_as_test(out, p, s, &rq, name);
+        explain_as_test(out, ir, s, &rq, name);
     }
     static const char *const froms[] = {NULL, "203.0.113.9", "10.1.2.3"};
     for (const struct ast_route *r = p->routes; r; r = r->next) {
@@ -767,7 +551,7 @@ void explain_all_as_tests(struct buf *out, const struct ast_program *p, const st
                 struct explain_req rq = {method, url.data, froms[f], NULL, 0};
                 char name[64];
                 snprintf(name, sizeof name, "explain %u", ++n);
-                explain_as_test(out, p, s, &rq, name);
+                explain_as_test(out, ir, s, &rq, name);
             }
         }
         buf_free(&url);

@@ -1,6 +1,7 @@
-/* explain.h: `rpx explain`, which route a request takes and why, worked
- * out over the checked tree with the same rules the generated decision
- * code follows (tests/golden.sh checks the two agree on every example). */
+/* explain.h: `rpx explain`, which route a request takes and why, decided
+ * over the IR with the runtime's own calls, so it agrees with the generated
+ * decision by construction (tests/golden.sh still checks the two agree on
+ * every example). */
 #ifndef RPX_EXPLAIN_H
 #define RPX_EXPLAIN_H
 
@@ -9,6 +10,7 @@
 
 #include "ast.h"
 #include "buf.h"
+#include "ir.h"
 #include "src.h"
 
 struct explain_req {
@@ -25,16 +27,16 @@ const char *explain_validate(const struct explain_req *rq);
 /* Appends to out, for a checked program without errors, each route tried in
  * order with the matchers and conditions that held or failed, the actions'
  * guards, and the answer. */
-void explain_request(struct buf *out, const struct ast_program *p, const struct src *s,
+void explain_request(struct buf *out, const struct ir_program *ir, const struct src *s,
                      const struct explain_req *rq);
 
 /* Appends a `test` block that expects what explain_request decides for the
  * request (for checking explain against the compiled decision). */
-void explain_as_test(struct buf *out, const struct ast_program *p, const struct src *s,
+void explain_as_test(struct buf *out, const struct ir_program *ir, const struct src *s,
                      const struct explain_req *rq, const char *name);
 
 /* Appends one `test` block per test block and per route of the program,
  * each expecting what explain decides (see explain_as_test). */
-void explain_all_as_tests(struct buf *out, const struct ast_program *p, const struct src *s);
+void explain_all_as_tests(struct buf *out, const struct ir_program *ir, const struct src *s);
 
 #endif

@@ -166,7 +166,7 @@ static int emit_to_dir(const struct compilation *comp, const char *file, const c
         return EXIT_USAGE;
     }
     struct buf out = {0};
-    emit_c(&out, comp->prog, comp->dfa, &comp->src);
+    emit_c(&out, comp->ir, &comp->src);
     int rc = write_file(c_path, &out);
     buf_free(&out);
     return rc;
@@ -365,11 +365,11 @@ static int cmd_explain(int argc, char **argv, struct compile_opts *opts)
     } else {
         struct buf out = {0};
         if (all)
-            explain_all_as_tests(&out, comp.prog, &comp.src);
+            explain_all_as_tests(&out, comp.ir, &comp.src);
         else if (as_test)
-            explain_as_test(&out, comp.prog, &comp.src, &rq, "explain");
+            explain_as_test(&out, comp.ir, &comp.src, &rq, "explain");
         else
-            explain_request(&out, comp.prog, &comp.src, &rq);
+            explain_request(&out, comp.ir, &comp.src, &rq);
         if (out.len)
             fwrite(out.data, 1, out.len, stdout);
         buf_free(&out);

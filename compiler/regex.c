@@ -483,19 +483,3 @@ struct regex_prog *regex_compile(struct arena *a, const char *pattern, size_t le
     p->source_len = len;
     return p;
 }
-
-/* ---- running a program (rpx explain) ------------------------------------------
- *
- * With the runtime's own Pike VM (rp_regex_match in runtime/match.c; rpx
- * links what it needs of librpx), so explain and the proxy cannot differ. */
-
-bool regex_exec(const struct regex_prog *re, const char *s, size_t n, uint32_t *caps)
-{
-    const struct rp_regex view = {
-        .n_insts = re->n_insts,
-        .insts = re->insts,
-        .classes = (const uint8_t(*)[32])re->classes,
-        .n_caps = re->n_caps,
-    };
-    return rp_regex_match(&view, s, n, caps);
-}

@@ -32,8 +32,4 @@ struct regex_prog {
 struct regex_prog *regex_compile(struct arena *a, const char *pattern, size_t len,
                                  const char **err, size_t *err_off, size_t *err_len);
 
-/* Searches s[0..n) for re, as the runtime's rp_regex_match does (same
- * result, same captures in caps when not NULL). */
-bool regex_exec(const struct regex_prog *re, const char *s, size_t n, uint32_t *caps);
-
 #endif

@@ -3,30 +3,25 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "rp/http1.h"
 #include "rp/match.h"
 #include "rp/policy_test.h"
 
-#define TEST_MAX_HEADERS 64
-
 /* A decision's route when the path was refused before routing. */
 #define RP_REFUSED (RP_NO_ROUTE - 1)
 
-#define TEST_PATH_MAX 4096
-
-/* Builds the request view a proxy would pass for the test's request. The
- * view points into t and into host_buf/path_buf/hdrs. Returns false when the
- * proxy would refuse the path before routing (400). */
-static bool test_view(const struct rp_program *p, const struct rp_test_def *t,
-                      struct rp_request_view *v, char *host_buf, size_t host_size,
-                      char *path_buf, struct rp_http1_header *hdrs)
+void rp_test_request_build(struct rp_test_request *r, const struct rp_forwarding *fw,
+                           const char *method, const char *url, const char *client_ip,
+                           const struct rp_test_header *headers, uint32_t n_headers)
 {
-    memset(v, 0, sizeof *v);
-    v->method = t->method;
-    v->method_len = (uint32_t)strlen(t->method);
-    const char *u = t->url, *host = NULL;
+    memset(r, 0, sizeof *r);
+    struct rp_request_view *v = &r->view;
+    v->method = method;
+    v->method_len = (uint32_t)strlen(method);
+    const char *u = url, *host = NULL;
     size_t host_len = 0;
     if (strncmp(u, "http://", 7) == 0) {
         host = u + 7;
@@ -36,25 +31,26 @@ static bool test_view(const struct rp_program *p, const struct rp_test_def *t,
         host_len = (size_t)(u - host);
     }
     uint32_t n = 0;
-    for (uint32_t i = 0; i < t->n_headers && n < TEST_MAX_HEADERS; i++, n++) {
-        hdrs[n].name = t->headers[i].name;
-        hdrs[n].name_len = (uint32_t)strlen(t->headers[i].name);
-        hdrs[n].value = t->headers[i].value;
-        hdrs[n].value_len = (uint32_t)strlen(t->headers[i].value);
-        if (!host && hdrs[n].name_len == 4 && strncasecmp(hdrs[n].name, "host", 4) == 0) {
-            host = hdrs[n].value;
-            host_len = hdrs[n].value_len;
+    for (uint32_t i = 0; i < n_headers && n < RP_TEST_MAX_HEADERS; i++, n++) {
+        struct rp_http1_header *h = &r->headers[n];
+        h->name = headers[i].name;
+        h->name_len = (uint32_t)strlen(headers[i].name);
+        h->value = headers[i].value;
+        h->value_len = (uint32_t)strlen(headers[i].value);
+        if (!host && h->name_len == 4 && strncasecmp(h->name, "host", 4) == 0) {
+            host = h->value;
+            host_len = h->value_len;
         }
     }
-    v->headers = hdrs;
+    v->headers = r->headers;
     v->n_headers = n;
     /* the host as the proxy matches it (conn.c uses the same function) */
-    int k = rp_host_key(host ? host : "", host ? host_len : 0, host_buf, host_size);
+    int k = rp_host_key(host ? host : "", host ? host_len : 0, r->host, sizeof r->host);
     if (k < 0) { /* too long to be a host: the proxy answers 400 */
         k = 0;
-        host_buf[0] = '\0';
+        r->host[0] = '\0';
     }
-    v->host = host_buf;
+    v->host = r->host;
     v->host_len = (uint32_t)k;
     const char *q = strchr(u, '?');
     v->path = *u ? u : "/";
@@ -66,14 +62,15 @@ static bool test_view(const struct rp_program *p, const struct rp_test_def *t,
         v->query_len = (uint32_t)strlen(q + 1);
     }
     /* the path as the proxy routes it (conn.c uses the same function) */
-    int len = v->path_len <= TEST_PATH_MAX ? rp_path_normalize(v->path, v->path_len, path_buf)
-                                           : -1;
-    bool ok = len >= 0;
-    if (ok) {
-        v->path = path_buf;
+    int len = v->path_len <= RP_TEST_PATH_MAX ? rp_path_normalize(v->path, v->path_len, r->path)
+                                              : -1;
+    r->refused = len < 0;
+    if (len >= 0) {
+        r->path_changed = (uint32_t)len != v->path_len || memcmp(v->path, r->path, (size_t)len);
+        v->path = r->path;
         v->path_len = (uint32_t)len;
     }
-    const char *ip = t->client_ip ? t->client_ip : "127.0.0.1";
+    const char *ip = client_ip ? client_ip : "127.0.0.1";
     unsigned char v4[4];
     if (inet_pton(AF_INET, ip, v4) == 1) {
         v->client_ip[10] = v->client_ip[11] = 0xff;
@@ -82,12 +79,9 @@ static bool test_view(const struct rp_program *p, const struct rp_test_def *t,
         inet_pton(AF_INET6, ip, v->client_ip);
     }
     /* the client as the proxy sees it (conn.c uses the same function) */
-    if (p->forwarding && p->forwarding->n_trusted) {
-        const char *text;
-        uint32_t text_len;
-        rp_forward_client(p->forwarding, v->client_ip, hdrs, n, v->client_ip, &text, &text_len);
-    }
-    return ok;
+    if (fw && fw->n_trusted)
+        rp_forward_client(fw, v->client_ip, r->headers, n, v->client_ip, &r->client_text,
+                          &r->client_text_len);
 }
 
 /* What the proxy would do with d, in words, for failure messages. */
@@ -137,14 +131,13 @@ int rp_policy_test_run(const struct rp_program *p)
     static struct rp_decision d;
     for (uint32_t i = 0; i < p->n_tests; i++) {
         const struct rp_test_def *t = &p->tests[i];
-        struct rp_request_view v;
-        struct rp_http1_header hdrs[TEST_MAX_HEADERS];
-        char host[256], path[TEST_PATH_MAX];
-        bool routed = test_view(p, t, &v, host, sizeof host, path, hdrs);
+        static struct rp_test_request rq;
+        rp_test_request_build(&rq, p->forwarding, t->method, t->url, t->client_ip, t->headers,
+                              t->n_headers);
         memset(&d, 0, sizeof d);
         d.route = RP_NO_ROUTE;
-        if (routed) {
-            p->decide(&v, &d);
+        if (!rq.refused) {
+            p->decide(&rq.view, &d);
         } else {
             /* Refused before routing, as the proxy does: 400, no route. */
             d.action = RP_ACTION_RESPOND;

@@ -1,0 +1,197 @@
+/* ir.c: lowering the checked tree's conditions into tests the runtime
+ * decides (see ir.h), and deciding them with the runtime's own calls. */
+#include "ir.h"
+
+#include <string.h>
+
+#include "arena.h"
+#include "lower.h"
+#include "regex.h"
+
+static const enum rp_value ir_values[] = {
+    [AST_SUBJ_METHOD] = RP_VAL_METHOD, [AST_SUBJ_HOST] = RP_VAL_HOST,
+    [AST_SUBJ_PATH] = RP_VAL_PATH,     [AST_SUBJ_QUERY] = RP_VAL_QUERY,
+    [AST_SUBJ_HEADER] = RP_VAL_HEADER, [AST_SUBJ_COOKIE] = RP_VAL_COOKIE,
+    [AST_SUBJ_QUERY_ALL] = RP_VAL_QUERY_STRING, [AST_SUBJ_SCHEME] = RP_VAL_SCHEME,
+    [AST_SUBJ_TLS] = RP_VAL_TLS,
+};
+
+const char *ir_value_name(enum rp_value v)
+{
+    static const char *const names[] = {
+        [RP_VAL_METHOD] = "RP_VAL_METHOD", [RP_VAL_HOST] = "RP_VAL_HOST",
+        [RP_VAL_PATH] = "RP_VAL_PATH",     [RP_VAL_QUERY] = "RP_VAL_QUERY",
+        [RP_VAL_HEADER] = "RP_VAL_HEADER", [RP_VAL_COOKIE] = "RP_VAL_COOKIE",
+        [RP_VAL_QUERY_STRING] = "RP_VAL_QUERY_STRING", [RP_VAL_SCHEME] = "RP_VAL_SCHEME",
+        [RP_VAL_TLS] = "RP_VAL_TLS",
+    };
+    return (unsigned)v < sizeof names / sizeof names[0] && names[v] ? names[v] : "0";
+}
+
+const char *ir_op_name(enum rp_cmp_op op)
+{
+    static const char *const names[] = {
+        [RP_CMP_PRESENT] = "RP_CMP_PRESENT", [RP_CMP_EQ] = "RP_CMP_EQ",
+        [RP_CMP_NE] = "RP_CMP_NE",           [RP_CMP_PREFIX] = "RP_CMP_PREFIX",
+        [RP_CMP_RE] = "RP_CMP_RE",
+    };
+    return names[op];
+}
+
+struct ir_value ir_value_of(struct arena *a, enum ast_subject subj, const char *key,
+                            size_t key_len)
+{
+    struct ir_value v = {.value = ir_values[subj]};
+    if (!ast_subj_keyed(subj))
+        return v;
+    char *k = arena_strndup(a, key, key_len);
+    /* field names are case-insensitive: the runtime looks them up lower case */
+    if (subj == AST_SUBJ_HEADER)
+        for (size_t i = 0; i < key_len; i++)
+            if (k[i] >= 'A' && k[i] <= 'Z')
+                k[i] = (char)(k[i] + 32);
+    v.key = k;
+    v.key_len = (uint32_t)key_len;
+    return v;
+}
+
+struct lowering {
+    struct arena *a;
+    const struct src *s;
+    struct ir_program *ir;
+};
+
+static uint32_t ir_add(struct lowering *lw, const struct ir_test *t)
+{
+    struct ir_program *ir = lw->ir;
+    ir->tests = arena_grow(lw->a, ir->tests, ir->n_tests, ir->n_tests + 1, sizeof *ir->tests);
+    ir->tests[ir->n_tests] = *t;
+    return ir->n_tests++;
+}
+
+/* A literal as written: a string's decoded bytes, or a bare word (a method). */
+static struct rp_str ir_literal(const struct lowering *lw, const struct ast_arg *x)
+{
+    if (x->kind == AST_ARG_STRING)
+        return (struct rp_str){x->str, (uint32_t)x->str_len};
+    return (struct rp_str){lw->s->text + x->tok.off, x->tok.len};
+}
+
+/* The list a method matcher or `in [...]` names, as runtime strings. */
+static void ir_list(struct lowering *lw, const struct ast_arg *l, struct ir_test *t)
+{
+    uint32_t n = 0;
+    for (const struct ast_arg *x = l->kind == AST_ARG_LIST ? l->sub : l; x;
+         x = l->kind == AST_ARG_LIST ? x->next : NULL)
+        n++;
+    struct rp_str *set = arena_alloc(lw->a, (n ? n : 1) * sizeof *set);
+    n = 0;
+    for (const struct ast_arg *x = l->kind == AST_ARG_LIST ? l->sub : l; x;
+         x = l->kind == AST_ARG_LIST ? x->next : NULL)
+        set[n++] = ir_literal(lw, x);
+    t->list = set;
+    t->n_list = n;
+}
+
+static uint32_t ir_leaf(struct lowering *lw, const struct ast_expr *e)
+{
+    struct ir_test t = {0};
+    if (e->subj == AST_SUBJ_CLIENT_IP) {
+        t.kind = IR_IP_IN;
+        t.set = e->id;
+        t.negate = e->cmp == AST_CMP_NE;
+        return ir_add(lw, &t);
+    }
+    struct ir_value v = ir_value_of(lw->a, e->subj, e->lhs->str, e->lhs->str_len);
+    t.value = v.value;
+    t.key = v.key;
+    t.key_len = v.key_len;
+    if (e->cmp == AST_CMP_IN) {
+        t.kind = IR_VALUE_IN;
+        ir_list(lw, e->list, &t);
+        return ir_add(lw, &t);
+    }
+    static const enum rp_cmp_op ops[] = {
+        [AST_CMP_TRUTH] = RP_CMP_PRESENT, [AST_CMP_EQ] = RP_CMP_EQ, [AST_CMP_NE] = RP_CMP_NE,
+        [AST_CMP_RE] = RP_CMP_RE,         [AST_CMP_PREFIX] = RP_CMP_PREFIX,
+    };
+    t.kind = IR_VALUE;
+    t.op = ops[e->cmp];
+    if (t.op == RP_CMP_EQ || t.op == RP_CMP_NE || t.op == RP_CMP_PREFIX) {
+        struct rp_str lit = ir_literal(lw, e->rhs);
+        t.lit = lit.s;
+        t.lit_len = lit.len;
+    } else if (t.op == RP_CMP_RE) {
+        t.regex = e->id;
+    }
+    return ir_add(lw, &t);
+}
+
+static void ir_expr(struct lowering *lw, struct ast_expr *e)
+{
+    if (!e)
+        return;
+    if (e->kind != AST_E_CMP) {
+        ir_expr(lw, e->l);
+        ir_expr(lw, e->r);
+    } else if (e->subj != AST_SUBJ_ACL) {
+        e->ir = ir_leaf(lw, e);
+    }
+}
+
+struct ir_program *ir_lower(struct arena *a, struct ast_program *prog, const struct src *s)
+{
+    struct ir_program *ir = arena_alloc(a, sizeof *ir);
+    struct lowering lw = {a, s, ir};
+    ir->ast = prog;
+    const struct lower_dfa *d = lower_path_dfa(a, prog);
+    ir->dfa = d;
+    ir->matcher = (struct rp_matcher){.host_root = d->host_root, .n_states = d->n_states,
+                                      .states = d->states, .edges = d->edges,
+                                      .cands = d->cands};
+    ir->n_regexes = prog->n_regexes;
+    ir->regexes = arena_alloc(a, (prog->n_regexes + 1) * sizeof *ir->regexes);
+    for (uint32_t i = 0; i < prog->n_regexes; i++) {
+        const struct regex_prog *re = prog->regexes[i];
+        ir->regexes[i] = (struct rp_regex){.n_insts = re->n_insts, .insts = re->insts,
+                                           .classes = (const uint8_t(*)[32])re->classes,
+                                           .n_caps = re->n_caps};
+    }
+    for (struct ast_acl *acl = prog->acls; acl; acl = acl->next)
+        ir_expr(&lw, acl->expr);
+    ir->route_method = arena_alloc(a, (prog->n_routes + 1) * sizeof *ir->route_method);
+    for (struct ast_route *r = prog->routes; r; r = r->next) {
+        ir->route_method[r->index] = UINT32_MAX;
+        if (r->methods) {
+            struct ir_test t = {.kind = IR_VALUE_IN, .value = RP_VAL_METHOD};
+            ir_list(&lw, r->methods, &t);
+            ir->route_method[r->index] = ir_add(&lw, &t);
+        }
+        ir_expr(&lw, r->cond);
+        for (struct ast_action *x = r->actions; x; x = x->next)
+            ir_expr(&lw, x->guard);
+    }
+    return ir;
+}
+
+const struct ir_test *ir_expr_test(const struct ir_program *ir, const struct ast_expr *e)
+{
+    return &ir->tests[e->ir];
+}
+
+bool ir_test_holds(const struct ir_program *ir, const struct ir_test *t,
+                   const struct rp_request_view *req)
+{
+    switch (t->kind) {
+    case IR_IP_IN: {
+        const struct ast_cidr_set *set = &ir->ast->cidr_sets[t->set];
+        return rp_ip_in(req->client_ip, set->ranges, set->n) != t->negate;
+    }
+    case IR_VALUE_IN:
+        return rp_req_in(req, t->value, t->key, t->key_len, t->list, t->n_list);
+    case IR_VALUE:
+        return rp_req_test(req, t->value, t->key, t->key_len, t->op, t->lit, t->lit_len,
+                           t->op == RP_CMP_RE ? &ir->regexes[t->regex] : NULL);
+    }
+    return false;
+}
