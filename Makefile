@@ -23,7 +23,7 @@ V        ?= 0
 VERSION  := 0.1.0
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
-CSTD     := -std=c11 -D_GNU_SOURCE
+CSTD     := -std=c11 -D_GNU_SOURCE -DRPX_VERSION='"$(VERSION)"'
 OPT      ?= -O2 -g
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CFLAGS_ALL  = $(CSTD) $(OPT) $(WARN) $(SANFLAGS) -MMD -MP $(CFLAGS)
@@ -39,7 +39,7 @@ BORINGSSL_LIBS := $(BORINGSSL_STATIC)/libssl.a $(BORINGSSL_STATIC)/libcrypto.a
 else
 BORINGSSL_LIBS := -L$(BORINGSSL_SHARED) -Wl,-rpath,$(BORINGSSL_SHARED) -lssl -lcrypto
 endif
-RUNTIME_LIBS := -lev -lz -lbrotlienc $(BORINGSSL_LIBS) -lpthread
+RUNTIME_LIBS := -lev -lz -lbrotlienc -lbrotlicommon $(BORINGSSL_LIBS) -lpthread -lm
 
 ifeq ($(V),0)
 Q = @
@@ -104,6 +104,11 @@ RUNTIME_INC  := -Iruntime -Iruntime/include
 $(O)/obj/compiler/%.o: compiler/%.c
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(COMPILER_INC) -c -o $@ $<
+
+# Only policy_hash.c of the compiler sees BoringSSL's headers (for SHA-256).
+$(O)/obj/compiler/policy_hash.o: compiler/policy_hash.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CFLAGS_ALL) $(COMPILER_INC) -isystem $(BORINGSSL_INC) -c -o $@ $<
 
 # Lemon's template is not ours: it has unused parameters and unprototyped entry points.
 $(O)/obj/gen/dsl/%.o: $(O)/gen/dsl/%.c

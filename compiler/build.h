@@ -14,12 +14,25 @@ int build_find_runtime(char *out, size_t size);
  * out and returns 0, or returns -1 (out untouched) if there is none. */
 int build_find_std(char *out, size_t size);
 
+#include <stdbool.h>
+
+/* How a binary is linked. */
+struct build_mode {
+    bool dynamic; /* shared libev, zlib, libc (default: all static) */
+    bool debug;   /* -g, symbols kept (default: -O2, stripped) */
+    bool policy_test; /* `rpx test`: the policy's test tables linked in (RP_POLICY_TEST) */
+};
+
 /* Runs `$CC -std=c11 -O2 -I<rt>/include c_file <rt>/librpx.a <link.flags>
- * <extra...> -o binary` (CC defaults to cc; it may hold several words).
- * Returns 0, 2 if the runtime's link.flags cannot be read, or 70 if cc could
- * not run or failed (a checked policy must always compile, so that is our
- * bug); messages go to stderr. */
+ * <extra...> -o binary` (CC defaults to cc; it may hold several words),
+ * with -static and -s unless mode says otherwise. The generated code sees
+ * RP_BUILD_FLAGS, a string saying how it was built (`proxy --version`).
+ * A runtime built with sanitizers links dynamically (they cannot be
+ * static). Returns 0; 2 for what the user can fix (the runtime's
+ * link.flags unreadable, $CC not found, an output directory that cannot be
+ * written, cc failing on the user's --cc-flag); 70 if cc failed on its own,
+ * since a checked policy must always compile. Messages go to stderr. */
 int build_link(const char *rt, const char *c_file, const char *extra_c, const char *binary,
-               char *const *extra, size_t n_extra);
+               const struct build_mode *mode, char *const *extra, size_t n_extra);
 
 #endif

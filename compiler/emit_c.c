@@ -17,6 +17,7 @@
 #include "check.h"
 #include "ir.h"
 #include "lower.h"
+#include "policy_hash.h"
 #include "regex.h"
 
 struct emit {
@@ -27,6 +28,7 @@ struct emit {
     struct buf prog;   /* the exported descriptor */
     struct arena scratch;
     const struct ir_program *ir;
+    char hash[POLICY_HASH_SIZE];
 };
 
 static unsigned emit_line_of(const struct emit *e, struct span at)
@@ -1098,10 +1100,13 @@ static void emit_dfa(struct emit *e, const struct lower_dfa *d)
     buf_puts(b, "    .edges = rpg_match_edges,\n    .cands = rpg_match_cands,\n};\n\n");
 }
 
+/* Test tables go only into `rpx test` builds, which define RP_POLICY_TEST:
+ * a production proxy carries no test data. */
 static void emit_tests(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->tables;
     uint32_t i = 0;
+    buf_puts(b, "#ifdef RP_POLICY_TEST\n");
     for (const struct ast_test *t = p->tests; t; t = t->next, i++) {
         uint32_t nh = 0;
         for (const struct ast_arg *a = t->req_args; a; a = a->next)
@@ -1181,7 +1186,7 @@ static void emit_tests(struct emit *e, const struct ast_program *p)
             buf_puts(b, "NULL");
         buf_printf(b, ", .n_expects = %u, .expects = rpg_test_%u_expects},\n", ne, i);
     }
-    buf_puts(b, "};\n\n");
+    buf_puts(b, "};\n#endif\n\n");
 }
 
 /* `error STATUS... file|"TEXT"`: the proxy's own error bodies. */
@@ -1255,8 +1260,10 @@ static void emit_program(struct emit *e, const struct ast_program *p)
         buf_puts(b, ",\n");
     }
     if (p->n_tests)
-        buf_printf(b, "    .n_tests = %u,\n    .tests = rpg_tests,\n", p->n_tests);
-    buf_puts(b, "};\n");
+        buf_printf(b, "#ifdef RP_POLICY_TEST\n    .n_tests = %u,\n    .tests = rpg_tests,\n"
+                      "#endif\n", p->n_tests);
+    buf_printf(b, "    .policy_hash = \"%s\",\n", e->hash);
+    buf_puts(b, "    .build_flags = RP_BUILD_FLAGS,\n};\n");
 }
 
 void emit_c(struct buf *out, const struct ir_program *ir, const struct src *s)
@@ -1267,7 +1274,10 @@ void emit_c(struct buf *out, const struct ir_program *ir, const struct src *s)
     buf_comment_safe(&e.head, emit_file_name(&e), strlen(emit_file_name(&e)));
     buf_puts(&e.head, ". DO NOT EDIT. */\n");
     buf_puts(&e.head, "#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n"
-                      "#include <rp/rpx.h>\n\n");
+                      "#include <rp/rpx.h>\n\n"
+                      "#ifndef RP_BUILD_FLAGS /* rpx build defines it */\n"
+                      "#define RP_BUILD_FLAGS \"\"\n#endif\n\n");
+    policy_hash(s, e.hash);
     emit_settings(&e, prog);
 
     if (prog->n_listens)

@@ -7,7 +7,7 @@
 #include "ir.h"
 
 #ifndef RPX_VERSION
-#define RPX_VERSION "0.1.0"
+#error "RPX_VERSION comes from the Makefile"
 #endif
 
 /* Appends to out the C source defining `rp_program` (rp/program.h) for a

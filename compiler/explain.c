@@ -21,6 +21,7 @@
 #include <rp/program.h>
 
 #include "arena.h"
+#include "policy_hash.h"
 
 #define EX_MAX_HEADERS RP_TEST_MAX_HEADERS
 
@@ -376,6 +377,9 @@ void explain_request(struct buf *out, const struct ir_program *ir, const struct 
     const struct ast_program *p = ir->ast;
     struct ex x = {.out = out, .ir = ir, .p = p, .s = s};
     ex_start(&x, rq);
+    char hash[POLICY_HASH_SIZE];
+    policy_hash(s, hash);
+    buf_printf(out, "policy %s %s\n", s->name, hash);
     buf_printf(out, "request %s %s", rq->method, rq->url);
     if (rq->from)
         buf_printf(out, " from %s", rq->from);

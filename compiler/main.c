@@ -27,22 +27,62 @@
 static const char usage_text[] =
     "usage: rpx check FILE [--Werror] [--allow-shadowed]\n"
     "       rpx emit FILE -o DIR [--Werror] [--allow-shadowed]\n"
-    "       rpx build FILE -o BINARY [--cc-flag FLAG]... [--Werror] [--allow-shadowed]\n"
+    "       rpx build FILE -o BINARY [--dynamic] [--debug] [--cc-flag FLAG]... [--Werror]\n"
+    "                 [--allow-shadowed]\n"
     "       rpx test FILE [--cc-flag FLAG]...\n"
     "       rpx explain FILE METHOD URL [--from IP] [--header 'Name: value']...\n"
-    "       rpx fmt FILE [--check]\n"
+    "       rpx fmt FILE [--check | -w]\n"
+    "       rpx COMMAND --help\n"
     "       rpx --help | --version\n"
     "\n"
     "  check   parse and check the policy; print diagnostics\n"
     "  emit    write the generated C to DIR/NAME.c (NAME: FILE without .rp)\n"
-    "  build   emit, then compile and link with the runtime into BINARY\n"
+    "  build   emit, then compile and link with the runtime into BINARY: static and\n"
+    "          stripped unless --dynamic or --debug (-g, symbols kept)\n"
     "          (runtime: $RPX_HOME, else ../lib/rpx beside rpx; compiler: $CC, else cc)\n"
     "  test    build the policy with a test driver and run its test blocks\n"
     "  explain which route a request takes, which conditions held, and why\n"
     "          earlier routes did not match (URL: http://host/path or /path)\n"
-    "  fmt     print the policy in canonical layout; --check: exit 1 if it is not\n"
+    "  fmt     print the policy in canonical layout; --check: exit 1 if it is not;\n"
+    "          -w: rewrite the file in place\n"
     "\n"
     "exit status: 0 ok, 1 the policy has errors, 2 usage or I/O error, 70 internal error\n";
+
+/* `rpx COMMAND --help`: the command's synopsis, then what it does. */
+static const struct {
+    const char *cmd, *text;
+} command_help[] = {
+    {"check", "usage: rpx check FILE [--Werror] [--allow-shadowed]\n\n"
+              "Parses and checks the policy and prints its diagnostics\n"
+              "(file:line:column: error|warning|note: ...). Nothing is written.\n\n"
+              "  --Werror          warnings are errors\n"
+              "  --allow-shadowed  a route that can never match is a warning, not an error\n"},
+    {"emit", "usage: rpx emit FILE -o DIR [--Werror] [--allow-shadowed]\n\n"
+             "Writes the generated C to DIR/NAME.c (NAME: FILE without .rp). The same\n"
+             "policy gives the same bytes on every machine.\n"},
+    {"build", "usage: rpx build FILE -o BINARY [--dynamic] [--debug] [--cc-flag FLAG]...\n"
+              "                 [--Werror] [--allow-shadowed]\n\n"
+              "Emits the C, then compiles and links it with the runtime into BINARY: one\n"
+              "static, stripped executable that needs no shared library and no policy file\n"
+              "at run time. The same policy builds to the same bytes.\n\n"
+              "  --dynamic      link libc, libev and zlib as shared libraries\n"
+              "  --debug        -O1 -g, symbols kept\n"
+              "  --cc-flag F    pass F to the C compiler (repeatable)\n\n"
+              "The runtime is $RPX_HOME, else ../lib/rpx beside rpx; the C compiler is $CC,\n"
+              "else cc. BINARY --version prints the policy's hash and how it was built.\n"},
+    {"test", "usage: rpx test FILE [--cc-flag FLAG]...\n\n"
+             "Builds the policy with a test driver and runs its test blocks against the\n"
+             "decision the proxy makes. Exit 0 if all pass, 1 if any fails.\n"},
+    {"explain", "usage: rpx explain FILE METHOD URL [--from IP] [--header 'Name: value']...\n\n"
+                "Shows how the policy decides one request: each route tried in order, each\n"
+                "matcher and condition with its value, each action's guard, the answer and\n"
+                "the steps after it. URL is http://host/path?query, or /path with a Host\n"
+                "header. --from sets the client address (default 127.0.0.1).\n"},
+    {"fmt", "usage: rpx fmt FILE [--check | -w]\n\n"
+            "Prints the policy in canonical layout (comments kept).\n\n"
+            "  --check  print nothing; exit 1 if the file is not in canonical layout\n"
+            "  -w       rewrite the file in place (untouched if already canonical)\n"},
+};
 
 struct cli {
     const char *cmd;
@@ -50,6 +90,7 @@ struct cli {
     const char *out;
     char **cc_flags; /* borrowed from argv */
     size_t n_cc_flags;
+    struct build_mode mode;
     struct compile_opts opts;
 };
 
@@ -85,6 +126,10 @@ static int cli_parse(struct cli *c, int argc, char **argv)
             c->cc_flags[c->n_cc_flags++] = argv[i];
         } else if (strncmp(a, "--cc-flag=", 10) == 0 && builds) {
             c->cc_flags[c->n_cc_flags++] = argv[i] + 10;
+        } else if (strcmp(a, "--dynamic") == 0 && strcmp(c->cmd, "build") == 0) {
+            c->mode.dynamic = true;
+        } else if (strcmp(a, "--debug") == 0 && strcmp(c->cmd, "build") == 0) {
+            c->mode.debug = true;
         } else if (strcmp(a, "--Werror") == 0) {
             c->opts.werror = true;
         } else if (strcmp(a, "--allow-shadowed") == 0) {
@@ -201,7 +246,7 @@ static int cmd_build(const struct cli *c, const struct compilation *comp)
     c_path[0] = '\0';
     rc = emit_to_dir(comp, c->file, dir, c_path, sizeof c_path);
     if (rc == 0)
-        rc = build_link(rt, c_path, NULL, c->out, c->cc_flags, c->n_cc_flags);
+        rc = build_link(rt, c_path, NULL, c->out, &c->mode, c->cc_flags, c->n_cc_flags);
     if (c_path[0])
         unlink(c_path);
     rmdir(dir);
@@ -237,7 +282,9 @@ static int cmd_test(const struct cli *c, const struct compilation *comp)
         buf_free(&src);
     }
     if (rc == 0) {
-        rc = build_link(rt, c_path, drv, bin, c->cc_flags, c->n_cc_flags);
+        /* dynamic: a test binary runs once, and links faster so */
+        const struct build_mode mode = {.dynamic = true, .policy_test = true};
+        rc = build_link(rt, c_path, drv, bin, &mode, c->cc_flags, c->n_cc_flags);
     }
     if (rc == 0) {
         fflush(stdout);
@@ -261,14 +308,38 @@ static int cmd_test(const struct cli *c, const struct compilation *comp)
     return rc;
 }
 
-/* rpx fmt FILE [--check] */
+/* Replaces path's content with b: written beside it, then renamed over it,
+ * so a failure leaves the old file whole. The file keeps its mode. */
+static int replace_file(const char *path, const struct buf *b)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.rpx-fmt.tmp", path) >= (int)sizeof tmp) {
+        fprintf(stderr, "rpx: path too long: '%s'\n", path);
+        return EXIT_USAGE;
+    }
+    struct stat st;
+    int rc = write_file(tmp, b);
+    if (rc == 0 && stat(path, &st) == 0)
+        chmod(tmp, st.st_mode & 07777);
+    if (rc == 0 && rename(tmp, path) != 0) {
+        fprintf(stderr, "rpx: cannot replace '%s': %s\n", path, strerror(errno));
+        rc = EXIT_USAGE;
+    }
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
+/* rpx fmt FILE [--check | -w] */
 static int cmd_fmt(int argc, char **argv, const struct compile_opts *opts)
 {
     const char *file = NULL;
-    bool check = false;
+    bool check = false, write = false;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--check") == 0)
             check = true;
+        else if (strcmp(argv[i], "-w") == 0 || strcmp(argv[i], "--write") == 0)
+            write = true;
         else if (argv[i][0] == '-' && argv[i][1])
             return usage_error("unknown option '%s'", argv[i]);
         else if (file)
@@ -278,6 +349,8 @@ static int cmd_fmt(int argc, char **argv, const struct compile_opts *opts)
     }
     if (!file)
         return usage_error("'fmt' needs a policy file");
+    if (check && write)
+        return usage_error("'fmt' takes --check or -w, not both");
     struct compilation comp;
     if (compile_open(&comp, file) != 0) {
         fprintf(stderr, "rpx: cannot read '%s': %s\n", file, strerror(errno));
@@ -296,6 +369,9 @@ static int cmd_fmt(int argc, char **argv, const struct compile_opts *opts)
                 fprintf(stderr, "%s: not formatted canonically (see rpx fmt %s)\n", file, file);
                 rc = EXIT_POLICY;
             }
+        } else if (write) {
+            if (!same) /* an untouched file keeps its time */
+                rc = replace_file(file, &out);
         } else if (out.len) {
             fwrite(out.data, 1, out.len, stdout);
         }
@@ -391,6 +467,13 @@ int main(int argc, char **argv)
         puts("rpx " RPX_VERSION);
         return 0;
     }
+    for (size_t i = 0; i < sizeof command_help / sizeof command_help[0]; i++)
+        if (strcmp(argv[1], command_help[i].cmd) == 0)
+            for (int k = 2; k < argc; k++)
+                if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+                    fputs(command_help[i].text, stdout);
+                    return 0;
+                }
     char std_dir[PATH_MAX];
     struct compile_opts base = {0};
     if (build_find_std(std_dir, sizeof std_dir) == 0)

@@ -2,6 +2,7 @@
  * command line only says how to run it. */
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +201,43 @@ static void proc_free(struct rp_proc *proc)
     rp_tls_teardown();
 }
 
+/* A proxy resolves no name at run time: rpx resolved every address at
+ * build time. BoringSSL's socket BIO (linked through SSL_set_fd, never used:
+ * rpx gives BoringSSL its own BIO) refers to getaddrinfo, which would pull
+ * glibc's resolver, and NSS's shared libraries with it, into a static
+ * binary. These definitions, in the object that holds main so they are
+ * always linked, answer that reference instead: the binary stays
+ * self-contained, and a call that should never happen fails cleanly. */
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res)
+{
+    (void)node, (void)service, (void)hints;
+    *res = NULL;
+    return EAI_FAIL;
+}
+
+void freeaddrinfo(struct addrinfo *res)
+{
+    (void)res;
+}
+
+const char *gai_strerror(int code)
+{
+    (void)code;
+    return "names are not resolved at run time (rpx resolves them at build time)";
+}
+
+/* What this binary is: the rpx that built it, the policy (its file and the
+ * hash of its canonical form, as `rpx explain` shows it) and how it was
+ * built. */
+static void print_version(void)
+{
+    printf("rpx proxy %s\npolicy: %s %s\nbuild: %s\n", RPX_VERSION, rp_program.source,
+           rp_program.policy_hash ? rp_program.policy_hash : "?",
+           rp_program.build_flags && *rp_program.build_flags ? rp_program.build_flags
+                                                             : "by hand (not rpx build)");
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -236,7 +274,7 @@ int main(int argc, char **argv)
         case 'p': port_file = optarg; break;
         case 'q': rp_log_max = RP_LOG_WARN; break;
         case 'v': rp_log_max = RP_LOG_DEBUG; break;
-        case 'V': printf("rpx proxy built from %s\n", rp_program.source); return 0;
+        case 'V': print_version(); return 0;
         case 'h': usage(stdout, argv[0]); return 0;
         default: usage(stderr, argv[0]); return 2;
         }

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -417,4 +421,6 @@ const struct rp_program rp_program = {
     .n_routes = 9,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:588d3d159599448c62f6783f2629e21a30e793137780448b8962ced1bd76e1c2",
+    .build_flags = RP_BUILD_FLAGS,
 };

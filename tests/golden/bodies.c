@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -227,4 +231,6 @@ const struct rp_program rp_program = {
     .n_routes = 7,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:82433c25517adbc9b3b9887ab7892a729592fdcaa7b4c8df8ed09083cb8d29ed",
+    .build_flags = RP_BUILD_FLAGS,
 };

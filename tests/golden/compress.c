@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -208,4 +212,6 @@ const struct rp_program rp_program = {
     .n_routes = 3,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:fb774b7e67e4499aec6f9a4ceb8560adfa4f3e949f694e1a349b07b0271188be",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -167,6 +171,7 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
+#ifdef RP_POLICY_TEST
 static const struct rp_test_expect rpg_test_0_expects[] = {
     {.where = "conditions.rp:35", .kind = RP_EXPECT_STATUS, .value = 200},
 };
@@ -264,6 +269,7 @@ static const struct rp_test_def rpg_tests[] = {
      .method = "POST", .url = "http://x/v", .client_ip = NULL,
      .n_headers = 1, .headers = rpg_test_10_headers, .n_expects = 1, .expects = rpg_test_10_expects},
 };
+#endif
 
 static bool rpg_acl_0(const struct rp_request_view *req);
 static bool rpg_acl_1(const struct rp_request_view *req);
@@ -477,6 +483,10 @@ const struct rp_program rp_program = {
     .n_routes = 7,
     .routes = rpg_routes,
     .decide = rpg_decide,
+#ifdef RP_POLICY_TEST
     .n_tests = 11,
     .tests = rpg_tests,
+#endif
+    .policy_hash = "sha256:0648dfd9b6cdaf1f90b32de0134eda9293c22d714e243661464eb3431b80fb6f",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -142,6 +146,7 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
+#ifdef RP_POLICY_TEST
 static const struct rp_test_header rpg_test_0_headers[] = {
     {"X-Forwarded-For", "203.0.113.9"},
 };
@@ -209,6 +214,7 @@ static const struct rp_test_def rpg_tests[] = {
      .method = "GET", .url = "/own/a?b=1", .client_ip = NULL,
      .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_7_expects},
 };
+#endif
 
 static bool rpg_acl_0(const struct rp_request_view *req) __attribute__((unused));
 
@@ -360,6 +366,10 @@ const struct rp_program rp_program = {
     .routes = rpg_routes,
     .decide = rpg_decide,
     .forwarding = &rpg_forwarding,
+#ifdef RP_POLICY_TEST
     .n_tests = 8,
     .tests = rpg_tests,
+#endif
+    .policy_hash = "sha256:8f9b17cf310f6b9611d1b0505cf9eb9867342e4c7cbdfea35164e4d3ee776f28",
+    .build_flags = RP_BUILD_FLAGS,
 };

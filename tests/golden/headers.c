@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -200,4 +204,6 @@ const struct rp_program rp_program = {
     .routes = rpg_routes,
     .decide = rpg_decide,
     .headers = &rpg_hdrs_top,
+    .policy_hash = "sha256:e015985d120ec9a9cd7e28b64cc3e69878cac76101a529f3122eb00efda0405b",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -45,6 +49,7 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
+#ifdef RP_POLICY_TEST
 static const struct rp_test_header rpg_test_0_headers[] = {
     {"Host", "Example.COM"},
 };
@@ -127,6 +132,7 @@ static const struct rp_test_def rpg_tests[] = {
      .method = "GET", .url = "/", .client_ip = NULL,
      .n_headers = 1, .headers = rpg_test_7_headers, .n_expects = 1, .expects = rpg_test_7_expects},
 };
+#endif
 
 /* host_forms.rp:6: route default */
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
@@ -198,6 +204,10 @@ const struct rp_program rp_program = {
     .n_routes = 1,
     .routes = rpg_routes,
     .decide = rpg_decide,
+#ifdef RP_POLICY_TEST
     .n_tests = 8,
     .tests = rpg_tests,
+#endif
+    .policy_hash = "sha256:3ee08fd494dc81a0a1f09d53741a464a61df636f37d9d8d471559b33a11791d5",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -68,6 +72,7 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
+#ifdef RP_POLICY_TEST
 static const struct rp_test_expect rpg_test_0_expects[] = {
     {.where = "host_ipv6.rp:10", .kind = RP_EXPECT_STATUS, .value = 200},
 };
@@ -87,6 +92,7 @@ static const struct rp_test_def rpg_tests[] = {
      .method = "GET", .url = "/x", .client_ip = NULL,
      .n_headers = 1, .headers = rpg_test_1_headers, .n_expects = 1, .expects = rpg_test_1_expects},
 };
+#endif
 
 /* host_ipv6.rp:5: route path "/" if req.host == "[::1]" */
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
@@ -152,6 +158,10 @@ const struct rp_program rp_program = {
     .n_routes = 2,
     .routes = rpg_routes,
     .decide = rpg_decide,
+#ifdef RP_POLICY_TEST
     .n_tests = 2,
     .tests = rpg_tests,
+#endif
+    .policy_hash = "sha256:d301876aadff2706116c0fe0f5545cb19ff7fd4341c4295dd9e6dde8cd1a10d9",
+    .build_flags = RP_BUILD_FLAGS,
 };

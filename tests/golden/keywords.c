@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -151,4 +155,6 @@ const struct rp_program rp_program = {
     .n_routes = 3,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:a1ab728d81379d58dd3162b90a01412fc858a72cc550456d8d4d46bd97a74dca",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -124,4 +128,6 @@ const struct rp_program rp_program = {
     .n_routes = 1,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:33518ccf2d27142bd63c57bf246dce864241ebb3ab5c68aa262aef1b99867cfa",
+    .build_flags = RP_BUILD_FLAGS,
 };

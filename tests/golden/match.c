@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -359,6 +363,7 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
+#ifdef RP_POLICY_TEST
 static const struct rp_test_expect rpg_test_0_expects[] = {
     {.where = "match.rp:25", .kind = RP_EXPECT_PROXY, .value = 0}, /* api */
 };
@@ -407,6 +412,7 @@ static const struct rp_test_def rpg_tests[] = {
      .method = "POST", .url = "http://shop.example.com/", .client_ip = NULL,
      .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_5_expects},
 };
+#endif
 
 static bool rpg_acl_0(const struct rp_request_view *req);
 static bool rpg_acl_1(const struct rp_request_view *req);
@@ -573,6 +579,10 @@ const struct rp_program rp_program = {
     .n_routes = 7,
     .routes = rpg_routes,
     .decide = rpg_decide,
+#ifdef RP_POLICY_TEST
     .n_tests = 6,
     .tests = rpg_tests,
+#endif
+    .policy_hash = "sha256:fb9c27c8a6c3d5cdcdb48ad823ba0eeb0a263d9446e8213d8279873c62a1a2af",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -142,4 +146,6 @@ const struct rp_program rp_program = {
     .n_routes = 2,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:6feb247c676932a8044508283ef3785cb706beac3c8eec3aed9a944b83afec31",
+    .build_flags = RP_BUILD_FLAGS,
 };

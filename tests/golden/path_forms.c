@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -45,6 +49,7 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
+#ifdef RP_POLICY_TEST
 static const struct rp_test_expect rpg_test_0_expects[] = {
     {.where = "path_forms.rp:11", .kind = RP_EXPECT_LOCATION, .text = "http://x/plain/path"},
 };
@@ -131,6 +136,7 @@ static const struct rp_test_def rpg_tests[] = {
      .method = "GET", .url = "/a/%2E%2e/b", .client_ip = NULL,
      .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_11_expects},
 };
+#endif
 
 /* path_forms.rp:7: route default */
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
@@ -201,6 +207,10 @@ const struct rp_program rp_program = {
     .n_routes = 1,
     .routes = rpg_routes,
     .decide = rpg_decide,
+#ifdef RP_POLICY_TEST
     .n_tests = 12,
     .tests = rpg_tests,
+#endif
+    .policy_hash = "sha256:1c552af861b6eb717c5abb8721b62a92501fac2a247a5da03c2f0b936e376c7f",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -243,4 +247,6 @@ const struct rp_program rp_program = {
     .n_routes = 3,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:c835f8ccde20b9538c7c72c00f693d1bd2d8d9191663e5373b65ff2eebb34b45",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -259,4 +263,6 @@ const struct rp_program rp_program = {
     .n_routes = 13,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:fd3ac99d41b45144c77614ba192ef81c79a08cde45d6415a9478327a06a5b9f0",
+    .build_flags = RP_BUILD_FLAGS,
 };

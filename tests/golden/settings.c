@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 /* settings.rp:2: workers auto */
 /* settings.rp:3: client_header 10s */
 /* settings.rp:3: client_idle 60s */
@@ -120,4 +124,6 @@ const struct rp_program rp_program = {
     .n_routes = 1,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:98cc1e7e9682228856b15deae1ed3174a788154a641bb7aea4a8b9580fe06256",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -405,6 +409,7 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
+#ifdef RP_POLICY_TEST
 static const struct rp_test_header rpg_test_0_headers[] = {
     {"Content-Type", "application/json; charset=utf-8"},
 };
@@ -437,6 +442,7 @@ static const struct rp_test_def rpg_tests[] = {
      .method = "POST", .url = "/exact/x", .client_ip = NULL,
      .n_headers = 1, .headers = rpg_test_2_headers, .n_expects = 1, .expects = rpg_test_2_expects},
 };
+#endif
 
 static bool rpg_acl_0(const struct rp_request_view *req);
 static bool rpg_acl_1(const struct rp_request_view *req);
@@ -529,6 +535,10 @@ const struct rp_program rp_program = {
     .n_routes = 3,
     .routes = rpg_routes,
     .decide = rpg_decide,
+#ifdef RP_POLICY_TEST
     .n_tests = 3,
     .tests = rpg_tests,
+#endif
+    .policy_hash = "sha256:39c7532778f92793071107100f0ff3ff74991864963bb80db18ae240c07f671c",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -133,6 +137,7 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
+#ifdef RP_POLICY_TEST
 static const struct rp_test_expect rpg_test_0_expects[] = {
     {.where = "std_private.rp:16", .kind = RP_EXPECT_PROXY, .value = 0}, /* app */
 };
@@ -170,6 +175,7 @@ static const struct rp_test_def rpg_tests[] = {
      .method = "GET", .url = "/debug/", .client_ip = "::1",
      .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_4_expects},
 };
+#endif
 
 static bool rpg_acl_0(const struct rp_request_view *req);
 static bool rpg_acl_1(const struct rp_request_view *req) __attribute__((unused));
@@ -280,6 +286,10 @@ const struct rp_program rp_program = {
     .n_routes = 3,
     .routes = rpg_routes,
     .decide = rpg_decide,
+#ifdef RP_POLICY_TEST
     .n_tests = 5,
     .tests = rpg_tests,
+#endif
+    .policy_hash = "sha256:4a550a4010ebcb809dedfcadc1a3fb1d56c9df029a1c6de03a1bc98ebd73a752",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -194,6 +198,7 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
+#ifdef RP_POLICY_TEST
 static const struct rp_test_expect rpg_test_0_expects[] = {
     {.where = "std_security.rp:14", .kind = RP_EXPECT_STATUS, .value = 405},
 };
@@ -224,6 +229,7 @@ static const struct rp_test_def rpg_tests[] = {
      .method = "GET", .url = "/a/.well/b.txt", .client_ip = NULL,
      .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_3_expects},
 };
+#endif
 
 static bool rpg_acl_0(const struct rp_request_view *req);
 static bool rpg_acl_1(const struct rp_request_view *req);
@@ -329,6 +335,10 @@ const struct rp_program rp_program = {
     .routes = rpg_routes,
     .decide = rpg_decide,
     .headers = &rpg_hdrs_top,
+#ifdef RP_POLICY_TEST
     .n_tests = 4,
     .tests = rpg_tests,
+#endif
+    .policy_hash = "sha256:5c50bfe0ab7b62c34a18f530157cca4b4a8744a9c04355f739ff8a5f7e08c072",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_tls_pair rpg_tls_pairs_0[] = {
@@ -425,4 +429,6 @@ const struct rp_program rp_program = {
     .routes = rpg_routes,
     .decide = rpg_decide,
     .headers = &rpg_hdrs_top,
+    .policy_hash = "sha256:5cfec873d28ccf9302f3967c92f0c47d8aafd76947bb0a0ba879b3149370d0cb",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -116,4 +120,6 @@ const struct rp_program rp_program = {
     .n_routes = 1,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:7c169d2a29011b884423ea903304d4deefee5d6645bd989d36dcd720eea8f6e4",
+    .build_flags = RP_BUILD_FLAGS,
 };

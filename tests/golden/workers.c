@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 /* workers.rp:3: workers 4 */
 /* workers.rp:4: connect 250ms */
 static const struct rp_settings rpg_settings = {
@@ -100,4 +104,6 @@ const struct rp_program rp_program = {
     .n_routes = 1,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:33682e1e38117a6d48d876a88e70ba7ffd4e278385a2b2c7a24cd66f259e627a",
+    .build_flags = RP_BUILD_FLAGS,
 };

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 7
+#define RP_PROGRAM_ABI 8
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
@@ -452,8 +452,10 @@ struct rp_program {
     const struct rp_error_page *error_pages; /* the proxy's own errors, per status */
     const struct rp_header_actions *headers; /* the top level's header actions, for
                                                 answers no route's steps cover */
-    uint32_t n_tests;
+    uint32_t n_tests;                /* only in `rpx test` builds (RP_POLICY_TEST) */
     const struct rp_test_def *tests;
+    const char *policy_hash; /* "sha256:..." of the policy's canonical form (ABI 8) */
+    const char *build_flags; /* how rpx built the binary: "static stripped -O2 ..." */
 };
 
 /* Defined by the generated code, read by the runtime's main(). */

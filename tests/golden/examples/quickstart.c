@@ -6,6 +6,10 @@
 
 #include <rp/rpx.h>
 
+#ifndef RP_BUILD_FLAGS /* rpx build defines it */
+#define RP_BUILD_FLAGS ""
+#endif
+
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
@@ -153,4 +157,6 @@ const struct rp_program rp_program = {
     .n_routes = 3,
     .routes = rpg_routes,
     .decide = rpg_decide,
+    .policy_hash = "sha256:1bf3bc2725d4f13223d27f4d75b9c3b924e2ca78e3b437c18479368a9b88fcce",
+    .build_flags = RP_BUILD_FLAGS,
 };
