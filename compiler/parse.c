@@ -72,6 +72,15 @@ static void parse_file(struct arena *a, struct src *s, struct diag *d, struct as
     parse_ctx_init(&p, a, s, d, prog);
     p.file = file;
     p.opts = opts;
+    /* One error for the first bad byte: a file in another encoding has
+     * many, and each would say the same. */
+    const struct src_file *f = &s->files[file];
+    size_t bad = src_utf8_bad(s->text + f->off, f->len);
+    if (bad < f->len)
+        diag_error(d, (struct span){(uint32_t)(f->off + bad), 1},
+                   "byte 0x%02X is not UTF-8: policy files are UTF-8 (from Latin-1: "
+                   "iconv -f latin1 -t utf-8)",
+                   (unsigned char)s->text[f->off + bad]);
     struct lexer lx;
     lex_init(&lx, s, d, file);
     void *parser = rpxParseAlloc(malloc, &p);
@@ -153,6 +162,84 @@ static void parse_describe(struct buf *b, const struct parse_ctx *p, const struc
     }
 }
 
+/* The words a policy's top level holds, for "unknown statement" errors. */
+static const char *const parse_top_words[] = {
+    "listen", "backend", "route", "acl",    "import", "test",  "workers",      "timeouts",
+    "limits", "forwarded", "set", "add",    "remove", "via",   "error",        "upstream_path"};
+#define PARSE_N_TOP_WORDS (sizeof parse_top_words / sizeof parse_top_words[0])
+
+/* Reports an unknown word opening a statement of `where` ("the top
+ * level", "a route"): the nearest known word, or all of them. */
+static void parse_unknown_word(struct parse_ctx *p, const struct lex_token *kw,
+                               const char *const *words, size_t n, const char *where)
+{
+    const char *t = p->src->text + kw->off;
+    int close = diag_closest(t, kw->len, words, n);
+    if (close >= 0) {
+        diag_error(p->diag, tok_span(kw), "unknown statement '%.*s'; did you mean '%s'?",
+                   (int)kw->len, t, words[close]);
+        return;
+    }
+    struct buf list = {0};
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&list, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ", words[i]);
+    diag_error(p->diag, tok_span(kw), "unknown statement '%.*s': %s holds %s", (int)kw->len, t,
+               where, list.data);
+    buf_free(&list);
+}
+
+/* Errors that say more than "unexpected X" because they look at the shape
+ * around the failing token: a block left open (the file ends, or a
+ * top-level statement turns up inside it) and an unknown word opening a
+ * top-level statement. Returns true if it reported one. */
+static bool parse_shape_error(struct parse_ctx *p, const struct lex_token *t)
+{
+    if (p->n_toks == 0)
+        return false;
+    size_t at = p->n_toks - 1; /* the failing token */
+    /* the open blocks before it, innermost last */
+    size_t open[64];
+    size_t depth = 0;
+    for (size_t i = 0; i < at; i++) {
+        if (p->toks[i].kind == TK_LBRACE && depth < 64)
+            open[depth++] = i;
+        else if (p->toks[i].kind == TK_RBRACE && depth > 0)
+            depth--;
+    }
+    size_t start = at;
+    while (start > 0 && p->toks[start - 1].kind != TK_SEMI &&
+           p->toks[start - 1].kind != TK_LBRACE && p->toks[start - 1].kind != TK_RBRACE)
+        start--;
+    const struct lex_token *first = &p->toks[start];
+    const char *word = p->src->text + first->off;
+    bool eof = t->kind == 0 || (t->flags & LEX_F_VIRT_EOF);
+    if (depth > 0 && eof) {
+        const struct lex_token *o = &p->toks[open[depth - 1]];
+        diag_error(p->diag, tok_span(o), "this '{' is not closed: the file ends first");
+        return true;
+    }
+    int k = first->kind;
+    bool top_kw = k == TK_ROUTE || k == TK_BACKEND || k == TK_LISTEN || k == TK_ACL ||
+                  k == TK_TEST || k == TK_IMPORT;
+    if (depth > 0 && top_kw) {
+        const struct lex_token *o = &p->toks[open[depth - 1]];
+        diag_error(p->diag, tok_span(first),
+                   "'%.*s' belongs at the top level, not inside a block: is a '}' missing?",
+                   (int)first->len, word);
+        diag_note(p->diag, tok_span(o), "the block opened here is not closed before it");
+        return true;
+    }
+    if (depth == 0 && k == TK_ID && start < at) {
+        for (size_t i = 0; i < PARSE_N_TOP_WORDS; i++)
+            if (strlen(parse_top_words[i]) == first->len &&
+                memcmp(parse_top_words[i], word, first->len) == 0)
+                return false; /* a known word: the usual message says more */
+        parse_unknown_word(p, first, parse_top_words, PARSE_N_TOP_WORDS, "the top level");
+        return true;
+    }
+    return false;
+}
+
 void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t)
 {
     if (p->probe) {
@@ -163,6 +250,10 @@ void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t)
      * follows (e.g. after an unterminated string) is likely its echo. */
     if ((t->flags & LEX_F_BAD) || p->bad_in_stmt)
         return;
+    if (parse_shape_error(p, t)) {
+        p->n_syntax++;
+        return;
+    }
     struct buf msg = {0};
     buf_puts(&msg, "unexpected ");
     parse_describe(&msg, p, t);
@@ -204,6 +295,34 @@ void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t)
                 if (shown[i] != TK_SEMI && shown[i] != 0)
                     shown[j++] = shown[i];
             n_shown = j;
+        }
+
+        bool want_addr = false;
+        for (int i = 0; i < n_valid; i++)
+            want_addr |= valid[i] == TK_ADDR;
+        const char *text = p->src->text + t->off;
+        if (want_addr && t->kind == TK_INT) {
+            /* `listen 8080`: an address needs its colon */
+            diag_error(p->diag, tok_span(t), "a port alone is not an address: write ':%.*s' "
+                       "(every interface) or '127.0.0.1:%.*s'", (int)t->len, text, (int)t->len,
+                       text);
+            buf_free(&msg);
+            return;
+        }
+        if (want_addr && t->kind == TK_ID) {
+            /* `server a localhost:9000`: names are not resolved, so a
+             * policy builds to the same proxy on every machine */
+            uint32_t n = t->len; /* the whole dotted name, which lexes as several tokens */
+            while (text[n] == '.' || text[n] == '-' || (text[n] >= '0' && text[n] <= '9') ||
+                   ((text[n] | 0x20) >= 'a' && (text[n] | 0x20) <= 'z'))
+                n++;
+            bool local = n == 9 && memcmp(text, "localhost", 9) == 0;
+            diag_error(p->diag, (struct span){t->off, n}, "'%.*s' is a host name, and an "
+                       "address is needed here: rpx resolves no names, so a policy means the "
+                       "same on every machine; write the IP address%s", (int)n, text,
+                       local ? " (127.0.0.1 or [::1])" : "");
+            buf_free(&msg);
+            return;
         }
 
         int suggest = -1;
@@ -617,7 +736,7 @@ static struct ast_stmt *new_stmt(struct parse_ctx *p, const struct lex_token *kw
  * anything else is reported here, as a syntax error would be, with the
  * statement it most looks like. */
 static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
-                            const char *const *words, size_t n)
+                            const char *const *words, size_t n, const char *where)
 {
     static const char *const known[] = {"set",   "add",     "remove", "via",
                                         "strip", "rewrite", "error",  "upstream_path"};
@@ -627,13 +746,7 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
             return true;
     if (p->probe)
         return false;
-    int close = diag_closest(t, kw->len, words, n);
-    if (close >= 0)
-        diag_error(p->diag, tok_span(kw), "unexpected identifier '%.*s'; did you mean '%s'?",
-                   (int)kw->len, t, words[close]);
-    else
-        diag_error(p->diag, tok_span(kw), "unexpected identifier '%.*s', expected a statement",
-                   (int)kw->len, t);
+    parse_unknown_word(p, kw, words, n, where);
     p->n_syntax++;
     return false;
 }
@@ -644,7 +757,7 @@ void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct as
                                         "compress", "set",     "add",  "remove",   "strip",
                                         "rewrite"};
     struct ast_route *r = p->cur_route;
-    if (!r || !stmt_word_known(p, kw, words, sizeof words / sizeof words[0]))
+    if (!r || !stmt_word_known(p, kw, words, sizeof words / sizeof words[0], "a route"))
         return;
     struct ast_stmt *st = new_stmt(p, kw, args);
     *r->stmts_tail = st;
@@ -653,11 +766,7 @@ void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct as
 
 void parse_top_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
 {
-    static const char *const words[] = {"listen",   "backend", "route",  "acl",
-                                        "import",   "test",    "workers", "timeouts",
-                                        "limits",   "forwarded", "set",  "add",
-                                        "remove",   "via",     "error",  "upstream_path"};
-    if (!stmt_word_known(p, kw, words, sizeof words / sizeof words[0]))
+    if (!stmt_word_known(p, kw, parse_top_words, PARSE_N_TOP_WORDS, "the top level"))
         return;
     struct ast_stmt *st = new_stmt(p, kw, args);
     *p->prog->stmts_tail = st;

@@ -207,3 +207,42 @@ size_t src_line_at(const struct src *s, size_t off, size_t *start)
     *start = a;
     return e - a;
 }
+
+size_t src_utf8_bad(const char *text, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = u[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        unsigned lo = 0x80, hi = 0xbf; /* the second byte's range */
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            if (c == 0xe0)
+                lo = 0xa0; /* overlong */
+            else if (c == 0xed)
+                hi = 0x9f; /* surrogates */
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            if (c == 0xf0)
+                lo = 0x90; /* overlong */
+            else if (c == 0xf4)
+                hi = 0x8f; /* past U+10FFFF */
+        } else {
+            return i;
+        }
+        if (i + len > n || u[i + 1] < lo || u[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k < len; k++)
+            if (u[i + k] < 0x80 || u[i + k] > 0xbf)
+                return i;
+        i += len;
+    }
+    return n;
+}

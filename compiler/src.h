@@ -48,6 +48,11 @@ void src_from_string(struct src *s, const char *name, const char *text, size_t l
 int src_add_file(struct src *s, const char *path, const char *name, int parent, struct span at);
 void src_free(struct src *s);
 
+/* The offset of the first byte of text[0..n) that is not well-formed UTF-8
+ * (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF), or n
+ * if there is none. */
+size_t src_utf8_bad(const char *text, size_t n);
+
 /* The index of the file holding offset off. */
 uint32_t src_file_of(const struct src *s, size_t off);
 /* The name of the file holding offset off. */

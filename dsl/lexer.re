@@ -113,6 +113,14 @@ static struct span lex_span(size_t off, size_t len)
     return s;
 }
 
+/* A hex digit's value, or -1. */
+static int lex_hex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                    : -1;
+}
+
 /* Scans a string starting at the opening quote; returns its end. Reports a
  * bad escape (and goes on) or a missing closing quote (and stops at the end
  * of the line). */
@@ -125,13 +133,24 @@ static size_t lex_string(struct lexer *lx, size_t start, unsigned *flags)
             if (i + 1 >= n || s[i + 1] == '\n')
                 break;
             char e = s[i + 1];
+            if (e == 'x') { /* \xHH: any byte, for what UTF-8 text cannot hold */
+                if (i + 3 < n && lex_hex(s[i + 2]) >= 0 && lex_hex(s[i + 3]) >= 0) {
+                    i += 4;
+                    continue;
+                }
+                diag_error(lx->diag, lex_span(i, 2),
+                           "'\\x' takes two hex digits, e.g. \\xff");
+                *flags |= LEX_F_BAD;
+                i += 2;
+                continue;
+            }
             if (e != '"' && e != '\\' && e != 'n' && e != 't') {
                 unsigned char c = (unsigned char)e;
                 if (c >= 0x20 && c < 0x7f)
                     diag_error(lx->diag, lex_span(i, 2), "unknown escape sequence '\\%c' in string", e);
                 else
                     diag_error(lx->diag, lex_span(i, 2),
-                               "unknown escape sequence in string (only \\\" \\\\ \\n \\t)");
+                               "unknown escape sequence in string (only \\\" \\\\ \\n \\t \\xHH)");
                 *flags |= LEX_F_BAD;
             }
             i += 2;
@@ -357,7 +376,12 @@ char *lex_string_value(struct arena *a, const char *text, size_t len, size_t *ou
         char c = text[i];
         if (c == '\\' && i + 1 < end) {
             char e = text[++i];
-            c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+            if (e == 'x' && i + 2 < end && lex_hex(text[i + 1]) >= 0 && lex_hex(text[i + 2]) >= 0) {
+                c = (char)(lex_hex(text[i + 1]) * 16 + lex_hex(text[i + 2]));
+                i += 2;
+            } else {
+                c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
+            }
         }
         out[n++] = c;
     }

@@ -231,6 +231,6 @@ const struct rp_program rp_program = {
     .n_routes = 7,
     .routes = rpg_routes,
     .decide = rpg_decide,
-    .policy_hash = "sha256:82433c25517adbc9b3b9887ab7892a729592fdcaa7b4c8df8ed09083cb8d29ed",
+    .policy_hash = "sha256:44d753231bc299956b4afdc777ef664c83ddb0d6629a8fa0cda2638ce7d4ec12",
     .build_flags = RP_BUILD_FLAGS,
 };
