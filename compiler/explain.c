@@ -32,7 +32,8 @@ struct ex {
     const struct src *s;
     struct rp_test_request rq;
     const struct rp_request_view *v; /* &rq.view */
-    bool *cand;                      /* per route: the automaton gives it for this request */
+    const uint32_t *cands;           /* the routes the automaton gives for the request */
+    uint32_t n_cands;                /* (in policy order) */
     struct arena scratch;
     bool quiet; /* decide only, print nothing */
 };
@@ -128,12 +129,8 @@ static void ex_start(struct ex *x, const struct explain_req *rq)
                                                     : NULL};
     rp_test_request_build(&x->rq, &fw, rq->method, rq->url, rq->from, h, (uint32_t)n);
     x->v = &x->rq.view;
-    x->cand = arena_alloc(&x->scratch, (p->n_routes + 1) * sizeof *x->cand);
-    const uint32_t *c;
-    uint32_t k = rp_match_routes(&x->ir->matcher, x->v->host, x->v->host_len, x->v->path,
-                                 x->v->path_len, &c);
-    for (uint32_t i = 0; i < k; i++)
-        x->cand[c[i]] = true;
+    x->n_cands = rp_match_routes(&x->ir->matcher, x->v->host, x->v->host_len, x->v->path,
+                                 x->v->path_len, &x->cands);
 }
 
 static void ex_indent(struct ex *x, int depth)
@@ -194,6 +191,22 @@ static void ex_say(struct ex *x, int depth, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Whether route index r is among the request's candidates (sorted). */
+static bool ex_is_cand(const struct ex *x, uint32_t r)
+{
+    uint32_t lo = 0, hi = x->n_cands;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (x->cands[mid] == r)
+            return true;
+        if (x->cands[mid] < r)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
 /* Whether the automaton gives route r for the request's host and the path
  * given. */
 static bool ex_reaches(const struct ex *x, const struct ast_route *r, const char *path,
@@ -220,7 +233,7 @@ static bool ex_route_matches(struct ex *x, const struct ast_route *r, uint32_t *
     }
     bool literal_path = r->path_kind == AST_PATH_PREFIX || r->path_kind == AST_PATH_EXACT;
     if (r->host_kind != AST_HOST_ANY) {
-        bool ok = x->cand[r->index] ||
+        bool ok = ex_is_cand(x, r->index) ||
                   (literal_path ? ex_reaches(x, r, r->path, r->path_len)
                                 : ex_reaches(x, r, v->path, v->path_len));
         ex_say(x, 1, "host %.*s: %s\n", (int)r->host_tok.len, ex_text(x, r->host_tok),
@@ -231,7 +244,7 @@ static bool ex_route_matches(struct ex *x, const struct ast_route *r, uint32_t *
             return false;
     }
     if (literal_path) {
-        bool ok = x->cand[r->index];
+        bool ok = ex_is_cand(x, r->index);
         ex_say(x, 1, "path %s%.*s: %s\n", r->path_kind == AST_PATH_EXACT ? "= " : "",
                (int)r->path_tok.len, ex_text(x, r->path_tok),
                ok ? "yes"
@@ -300,7 +313,17 @@ static void ex_action(struct ex *x, const struct ast_action *act, const uint32_t
 static void ex_decide(struct ex *x, struct ex_answer *a)
 {
     memset(a, 0, sizeof *a);
-    for (const struct ast_route *r = x->p->routes; r; r = r->next) {
+    /* A trace shows every route; a quiet decision needs only the candidates
+     * (no other route can match), which keeps `rpx diff` linear. */
+    uint32_t next_cand = 0;
+    for (const struct ast_route *r = x->quiet ? NULL : x->p->routes;; r = x->quiet ? NULL : r->next) {
+        if (x->quiet) {
+            if (next_cand == x->n_cands)
+                break;
+            r = x->ir->routes[x->cands[next_cand++]];
+        } else if (!r) {
+            break;
+        }
         if (!x->quiet) {
             buf_printf(x->out, "route %u (", r->index + 1);
             ex_where(x, x->out, r->kw);
@@ -371,6 +394,65 @@ static void ex_answer_text(struct ex *x, struct buf *b, const struct ex_answer *
     buf_putc(b, ')');
 }
 
+/* The steps that follow the answer, in the order the proxy runs them, as
+ * "then: ..." lines (with the policy line of each header action when
+ * where). */
+static void ex_steps(struct ex *x, const struct ex_answer *a, struct buf *out, bool where)
+{
+    bool proxied = a->route && a->kind == AST_ACTION_PROXY;
+    /* The steps that follow the answer, in the order the proxy runs them. */
+    const struct ast_hdr_action *lists[3] = {
+        x->p->hdr_actions, proxied && a->action->backend ? a->action->backend->hdr_actions : NULL,
+        a->route ? a->route->hdr_actions : NULL};
+    static const char *const ops[] = {"", "set", "add", "remove"};
+    for (int l = 0; l < 3; l++)
+        for (const struct ast_hdr_action *h = lists[l]; h; h = h->next) {
+            if (!h->response && !proxied)
+                continue;
+            buf_printf(out, "then: %s%s header %s", ops[h->op], h->response ? " response" : "",
+                       h->name);
+            if (h->value)
+                buf_printf(out, " %.*s", (int)h->value_tok.len, ex_text(x, h->value_tok));
+            if (where) {
+                buf_printf(out, " (");
+                ex_where(x, out, h->where);
+                buf_putc(out, ')');
+            }
+            buf_putc(out, '\n');
+        }
+    const struct ast_rewrite *rw = proxied ? a->route->rewrite : NULL;
+    if (rw && rw->prefix) {
+        bool has = x->v->path_len >= rw->prefix_len &&
+                   memcmp(x->v->path, rw->prefix, rw->prefix_len) == 0;
+        buf_printf(out, "then: strip prefix \"%.*s\": ", (int)rw->prefix_len, rw->prefix);
+        if (!has) {
+            buf_puts(out, "not there, the server gets the path as it is\n");
+        } else {
+            const char *rest = x->v->path + rw->prefix_len;
+            size_t n = x->v->path_len - rw->prefix_len;
+            buf_puts(out, "the server gets ");
+            buf_puts(out, n && rest[0] == '/' ? "\"" : "\"/");
+            buf_append(out, rest, n);
+            buf_puts(out, "\"\n");
+        }
+    } else if (rw) {
+        buf_puts(out, "then: rewrite path (the server gets the replacement when the regex "
+                      "matches)\n");
+    }
+    const struct ast_compress *cp = proxied ? a->route->compress : NULL;
+    if (cp) {
+        const char *with = cp->coding_bits == (RP_CODING_GZIP | RP_CODING_BR) ? "br or gzip"
+                           : cp->coding_bits == RP_CODING_BR                  ? "br"
+                                                                              : "gzip";
+        buf_printf(out, "then: the response is compressed with %s (level %u) when the client "
+                        "accepts it, it is at least %llu bytes, and its type is one of ",
+                   with, cp->level, (unsigned long long)cp->min_length);
+        for (uint32_t i = 0; i < cp->n_types; i++)
+            buf_printf(out, "%s%s", i ? ", " : "", cp->types[i]);
+        buf_putc(out, '\n');
+    }
+}
+
 void explain_request(struct buf *out, const struct ir_program *ir, const struct src *s,
                      const struct explain_req *rq)
 {
@@ -413,55 +495,7 @@ void explain_request(struct buf *out, const struct ir_program *ir, const struct 
     buf_puts(out, "answer: ");
     ex_answer_text(&x, out, &a);
     buf_putc(out, '\n');
-    bool proxied = a.route && a.kind == AST_ACTION_PROXY;
-    /* The steps that follow the answer, in the order the proxy runs them. */
-    const struct ast_hdr_action *lists[3] = {
-        p->hdr_actions, proxied && a.action->backend ? a.action->backend->hdr_actions : NULL,
-        a.route ? a.route->hdr_actions : NULL};
-    static const char *const ops[] = {"", "set", "add", "remove"};
-    for (int l = 0; l < 3; l++)
-        for (const struct ast_hdr_action *h = lists[l]; h; h = h->next) {
-            if (!h->response && !proxied)
-                continue;
-            buf_printf(out, "then: %s%s header %s", ops[h->op], h->response ? " response" : "",
-                       h->name);
-            if (h->value)
-                buf_printf(out, " %.*s", (int)h->value_tok.len, ex_text(&x, h->value_tok));
-            buf_printf(out, " (");
-            ex_where(&x, out, h->where);
-            buf_puts(out, ")\n");
-        }
-    const struct ast_rewrite *rw = proxied ? a.route->rewrite : NULL;
-    if (rw && rw->prefix) {
-        bool has = x.v->path_len >= rw->prefix_len &&
-                   memcmp(x.v->path, rw->prefix, rw->prefix_len) == 0;
-        buf_printf(out, "then: strip prefix \"%.*s\": ", (int)rw->prefix_len, rw->prefix);
-        if (!has) {
-            buf_puts(out, "not there, the server gets the path as it is\n");
-        } else {
-            const char *rest = x.v->path + rw->prefix_len;
-            size_t n = x.v->path_len - rw->prefix_len;
-            buf_puts(out, "the server gets ");
-            buf_puts(out, n && rest[0] == '/' ? "\"" : "\"/");
-            buf_append(out, rest, n);
-            buf_puts(out, "\"\n");
-        }
-    } else if (rw) {
-        buf_puts(out, "then: rewrite path (the server gets the replacement when the regex "
-                      "matches)\n");
-    }
-    const struct ast_compress *cp = proxied ? a.route->compress : NULL;
-    if (cp) {
-        const char *with = cp->coding_bits == (RP_CODING_GZIP | RP_CODING_BR) ? "br or gzip"
-                           : cp->coding_bits == RP_CODING_BR                  ? "br"
-                                                                              : "gzip";
-        buf_printf(out, "then: the response is compressed with %s (level %u) when the client "
-                        "accepts it, it is at least %llu bytes, and its type is one of ",
-                   with, cp->level, (unsigned long long)cp->min_length);
-        for (uint32_t i = 0; i < cp->n_types; i++)
-            buf_printf(out, "%s%s", i ? ", " : "", cp->types[i]);
-        buf_putc(out, '\n');
-    }
+    ex_steps(&x, &a, out, true);
     arena_free(&x.scratch);
 }
 
@@ -498,6 +532,46 @@ void explain_as_test(struct buf *out, const struct ir_program *ir, const struct 
         buf_putc(out, '\n');
     }
     buf_puts(out, "}\n");
+    arena_free(&x.scratch);
+}
+
+void explain_outcome(struct buf *out, struct buf *route, const struct ir_program *ir,
+                     const struct src *s, const struct explain_req *rq)
+{
+    struct ex x = {.out = out, .ir = ir, .p = ir->ast, .s = s, .quiet = true};
+    ex_start(&x, rq);
+    if (x.rq.refused) {
+        buf_puts(out, "status 400 (the path is refused before routing)");
+        arena_free(&x.scratch);
+        return;
+    }
+    struct ex_answer a;
+    ex_decide(&x, &a);
+    if (!a.route) {
+        buf_puts(out, "status 404 (no route)");
+        arena_free(&x.scratch);
+        return;
+    }
+    switch (a.kind) {
+    case AST_ACTION_PROXY:
+        buf_printf(out, "proxy %.*s", (int)a.action->backend_name.len,
+                   ex_text(&x, a.action->backend_name));
+        break;
+    case AST_ACTION_REDIRECT:
+        buf_printf(out, "status %u, location ", a.status);
+        ex_quote(out, a.d.location, a.d.location_len);
+        break;
+    default:
+        buf_printf(out, "status %u ", a.status);
+        if (a.action && a.action->body)
+            ex_quote(out, a.action->body, a.action->body_len > 60 ? 60 : a.action->body_len);
+        break;
+    }
+    buf_putc(out, '\n');
+    buf_printf(route, "route %s (", a.route->label);
+    ex_where(&x, route, a.route->kw);
+    buf_putc(route, ')');
+    ex_steps(&x, &a, out, false);
     arena_free(&x.scratch);
 }
 

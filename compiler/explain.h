@@ -35,6 +35,14 @@ void explain_request(struct buf *out, const struct ir_program *ir, const struct 
 void explain_as_test(struct buf *out, const struct ir_program *ir, const struct src *s,
                      const struct explain_req *rq, const char *name);
 
+/* Appends to out what the request gets, in words that do not depend on
+ * where the policy says it: the answer (proxy NAME, status N with its body
+ * or Location) and the steps that follow. Two policies give the same text
+ * for a request exactly when they treat it alike (`rpx diff` compares
+ * them). Appends to route the route that decided, with its line. */
+void explain_outcome(struct buf *out, struct buf *route, const struct ir_program *ir,
+                     const struct src *s, const struct explain_req *rq);
+
 /* Appends one `test` block per test block and per route of the program,
  * each expecting what explain decides (see explain_as_test). */
 void explain_all_as_tests(struct buf *out, const struct ir_program *ir, const struct src *s);

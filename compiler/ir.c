@@ -160,7 +160,9 @@ struct ir_program *ir_lower(struct arena *a, struct ast_program *prog, const str
     for (struct ast_acl *acl = prog->acls; acl; acl = acl->next)
         ir_expr(&lw, acl->expr);
     ir->route_method = arena_alloc(a, (prog->n_routes + 1) * sizeof *ir->route_method);
+    ir->routes = arena_alloc(a, (prog->n_routes + 1) * sizeof *ir->routes);
     for (struct ast_route *r = prog->routes; r; r = r->next) {
+        ir->routes[r->index] = r;
         ir->route_method[r->index] = UINT32_MAX;
         if (r->methods) {
             struct ir_test t = {.kind = IR_VALUE_IN, .value = RP_VAL_METHOD};

@@ -60,6 +60,7 @@ struct ir_program {
     struct ir_test *tests;       /* every leaf condition, and every method matcher */
     uint32_t n_tests;
     uint32_t *route_method;      /* per route: the test of its method matcher; UINT32_MAX */
+    const struct ast_route **routes; /* by index */
 };
 
 /* Lowers a checked program without errors (arrays in the arena) and numbers

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "build.h"
 #include "compile.h"
+#include "diff.h"
 #include "emit_c.h"
 #include "explain.h"
 #include "fmt.h"
@@ -32,6 +33,7 @@ static const char usage_text[] =
     "       rpx test FILE [--cc-flag FLAG]...\n"
     "       rpx explain FILE METHOD URL [--from IP] [--header 'Name: value']...\n"
     "       rpx fmt FILE [--check | -w]\n"
+    "       rpx diff OLD NEW\n"
     "       rpx COMMAND --help\n"
     "       rpx --help | --version\n"
     "\n"
@@ -43,6 +45,7 @@ static const char usage_text[] =
     "  test    build the policy with a test driver and run its test blocks\n"
     "  explain which route a request takes, which conditions held, and why\n"
     "          earlier routes did not match (URL: http://host/path or /path)\n"
+    "  diff    the requests two versions of a policy decide differently (exit 1 if any)\n"
     "  fmt     print the policy in canonical layout; --check: exit 1 if it is not;\n"
     "          -w: rewrite the file in place\n"
     "\n"
@@ -78,6 +81,13 @@ static const struct {
                 "matcher and condition with its value, each action's guard, the answer and\n"
                 "the steps after it. URL is http://host/path?query, or /path with a Host\n"
                 "header. --from sets the client address (default 127.0.0.1).\n"},
+    {"diff", "usage: rpx diff OLD NEW [--allow-shadowed]\n\n"
+             "Lists the classes of requests the two policies decide differently (route,\n"
+             "backend, status, Location, body, steps after the answer), each with an example\n"
+             "request and both outcomes. The classes come from the product of the two route\n"
+             "automata and, within each, the values the routes' conditions tell apart.\n"
+             "Exit 0 if no request is decided differently, 1 if some is, 2 on an error\n"
+             "(either policy has errors, a file cannot be read).\n"},
     {"fmt", "usage: rpx fmt FILE [--check | -w]\n\n"
             "Prints the policy in canonical layout (comments kept).\n\n"
             "  --check  print nothing; exit 1 if the file is not in canonical layout\n"
@@ -455,6 +465,46 @@ static int cmd_explain(int argc, char **argv, struct compile_opts *opts)
     return rc;
 }
 
+/* rpx diff OLD NEW: exit 0 same, 1 different, 2 trouble (as diff(1)). */
+static int cmd_diff(int argc, char **argv, struct compile_opts *opts)
+{
+    const char *files[2] = {NULL, NULL};
+    int n = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--allow-shadowed") == 0)
+            opts->allow_shadowed = true;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return usage_error("unknown option '%s'", argv[i]);
+        else if (n == 2)
+            return usage_error("unexpected argument '%s'", argv[i]);
+        else
+            files[n++] = argv[i];
+    }
+    if (n != 2)
+        return usage_error("'diff' needs two policy files");
+    struct compilation comp[2];
+    int rc = 0, opened = 0;
+    for (; opened < 2 && rc == 0; opened++) {
+        if (compile_open(&comp[opened], files[opened]) != 0) {
+            fprintf(stderr, "rpx: cannot read '%s': %s\n", files[opened], strerror(errno));
+            rc = EXIT_USAGE;
+            break;
+        }
+        if (!compile_run(&comp[opened], opts, stderr))
+            rc = EXIT_USAGE;
+    }
+    if (rc == 0) {
+        struct buf out = {0};
+        unsigned changed = diff_policies(&out, comp[0].ir, &comp[0].src, comp[1].ir, &comp[1].src);
+        fwrite(out.data, 1, out.len, stdout);
+        buf_free(&out);
+        rc = changed ? 1 : 0;
+    }
+    for (int i = 0; i < opened; i++)
+        compile_free(&comp[i]);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -482,6 +532,8 @@ int main(int argc, char **argv)
         return cmd_fmt(argc, argv, &base);
     if (strcmp(argv[1], "explain") == 0)
         return cmd_explain(argc, argv, &base);
+    if (strcmp(argv[1], "diff") == 0)
+        return cmd_diff(argc, argv, &base);
     if (strcmp(argv[1], "check") != 0 && strcmp(argv[1], "emit") != 0 &&
         strcmp(argv[1], "build") != 0 && strcmp(argv[1], "test") != 0)
         return usage_error("unknown command '%s'", argv[1]);

@@ -189,6 +189,46 @@ for f in "$tmp"/docs/example*.rp; do
     fi
 done
 
+# rpx diff over pairs of policies: the report as recorded, exit 0 only when
+# it finds nothing; and each example it gives is, per `rpx explain` (which
+# shows every route and decides with the full trace), answered differently
+# by the two policies.
+for f in tests/diff/*.old.rp; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f" .old.rp)
+    new=tests/diff/$name.new.rp
+    "$rpx" diff "$f" "$new" >"$tmp/diff.out" 2>"$tmp/diff.err"
+    status=$?
+    want=1
+    grep -q '^no request is decided differently' "$tmp/diff.out" && want=0
+    if [ "$status" -ne "$want" ]; then
+        fail "diff/$name (exit status $status, want $want)"
+        sed 's/^/# /' "$tmp/diff.err"
+        continue
+    fi
+    compare "diff/$name" "$tmp/diff.out" "tests/diff/$name.out"
+    bad=0 n=0
+    grep -E '^[0-9]+\. ' "$tmp/diff.out" | sed 's/^[0-9]*\. //' >"$tmp/diff.examples"
+    while IFS= read -r line; do
+        n=$((n + 1))
+        eval "set -- $line"
+        # the answers may name the route's line: compare without it
+        "$rpx" explain "$f" "$@" 2>&1 | grep -E '^(answer|then):' |
+            sed 's/ (route [0-9]*, [^)]*)//; s/ ([^()]*\.rp:[0-9]*)$//' >"$tmp/diff.a"
+        "$rpx" explain "$new" "$@" 2>&1 | grep -E '^(answer|then):' |
+            sed 's/ (route [0-9]*, [^)]*)//; s/ ([^()]*\.rp:[0-9]*)$//' >"$tmp/diff.b"
+        if cmp -s "$tmp/diff.a" "$tmp/diff.b"; then
+            bad=$((bad + 1))
+            echo "# explain gives the same answer to: $line"
+        fi
+    done <"$tmp/diff.examples"
+    if [ "$bad" -eq 0 ]; then
+        pass "diff/$name: explain confirms its $n example(s)"
+    else
+        fail "diff/$name: explain contradicts $bad of $n example(s)"
+    fi
+done
+
 for f in tests/errors/*.rp; do
     [ -f "$f" ] || continue
     name=$(basename "$f" .rp)
