@@ -8,6 +8,7 @@
 #   response   rp_http1_parse_response   (runtime/http1.re)
 #   chunked    rp_chunked_scan           (runtime/chunked.c)
 #   frontend   the policy compiler's front end (compiler/, dsl/)
+#   diff       rpx diff over two policies split from one input
 #   identity   PROXY headers, path normalization, X-Forwarded-For, Accept-Encoding
 #
 # The re2c and Lemon outputs they need are made through the Makefile, so
@@ -16,7 +17,7 @@
 set -eu
 build=${1:-build}
 [ $# -gt 0 ] && shift
-targets=${*:-request response chunked frontend identity}
+targets=${*:-request response chunked frontend diff identity}
 cd "$(dirname "$0")/.."
 CLANG=${CLANG:-clang}
 
@@ -38,6 +39,7 @@ tls="runtime/tls.c runtime/transport.c runtime/log.c runtime/sock.c -isystem /us
 
 # gen FILE...: brings generated sources up to date with the Makefile's rules.
 gen() { make -s O="$build" "$@"; }
+runtime_gen=$(ls runtime/*.re | sed "s|^runtime/\(.*\)\.re$|$build/gen/runtime/\1.c|")
 
 for t in $targets; do
     case $t in
@@ -57,14 +59,17 @@ for t in $targets; do
             $build/gen/runtime/http1.c $tls"
         extra="-lz -lbrotlienc"
         ;;
-    frontend)
-        gen "$build/gen/dsl/lexer.c" "$build/gen/dsl/grammar.c"
-        src="fuzz/fuzz_frontend.c $(ls compiler/*.c | grep -v compiler/main.c)"
-        src="$src $build/gen/dsl/lexer.c $build/gen/dsl/grammar.c $tls"
-        extra="-Icompiler -Idsl -I$build/gen/dsl"
+    frontend | diff)
+        # The compiler shares the runtime's predicates, matcher and regex VM
+        # (explain, diff, test), so the whole runtime but its main() links in.
+        gen "$build/gen/dsl/lexer.c" "$build/gen/dsl/grammar.c" $runtime_gen
+        src="fuzz/fuzz_$t.c $(ls compiler/*.c | grep -v compiler/main.c)"
+        src="$src $build/gen/dsl/lexer.c $build/gen/dsl/grammar.c"
+        src="$src $(ls runtime/*.c | grep -v -e runtime/main.c -e runtime/tls.c -e runtime/transport.c -e runtime/log.c -e runtime/sock.c) $runtime_gen $tls"
+        extra="-Icompiler -Idsl -I$build/gen/dsl -DRPX_VERSION=\"fuzz\" -isystem /usr/include/android -lev -lz -lbrotlienc -lbrotlicommon -lm"
         ;;
     *)
-        echo "build.sh: unknown target '$t' (request, response, chunked, frontend, identity)" >&2
+        echo "build.sh: unknown target '$t' (request, response, chunked, frontend, diff, identity)" >&2
         exit 2
         ;;
     esac

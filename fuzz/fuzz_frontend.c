@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (compile_run(&c, &opts, NULL)) {
         struct buf out = {0};
-        emit_c(&out, c.prog, c.dfa, &c.src);
+        emit_c(&out, c.ir, &c.src);
         buf_free(&out);
     }
     compile_free(&c);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz/seeds.sh: (re)writes the committed seed corpora fuzz/corpus/request,
-# fuzz/corpus/response and fuzz/corpus/chunked.
+# response, chunked, frontend and diff.
 #
 #   request   every request of the smuggling corpus tests/e2e/corpus/*.req,
 #             as the raw bytes t_80_smuggling.sh sends (files over 8 KB, the
@@ -73,5 +73,20 @@ seed chunked bare-lf '5\nhello\r\n0\r\n\r\n'
 seed chunked long-line "$(printf '%04095d' 0)1\r\nx\r\n0\r\n\r\n"
 seed chunked too-long-line "1;$(printf '%04095d' 0)\r\nx\r\n0\r\n\r\n"
 
+
+# The compiler's targets: every golden policy for frontend; for diff, each
+# pair in tests/diff as "OLD\n====\nNEW" and each golden policy alone
+# (compared with itself).
+rm -rf "$out/frontend" "$out/diff"
+mkdir -p "$out/frontend" "$out/diff"
+for f in tests/golden/*.rp examples/*.rp; do
+    name=$(basename "$f" .rp)
+    cp "$f" "$out/frontend/$name"
+    cp "$f" "$out/diff/$name"
+done
+for f in tests/diff/*.old.rp; do
+    name=$(basename "$f" .old.rp)
+    { cat "$f"; printf '\n====\n'; cat "${f%.old.rp}.new.rp"; } >"$out/diff/pair-$name"
+done
 echo "seeds: $(ls "$out/request" | wc -l) request, $(ls "$out/response" | wc -l) response," \
-    "$(ls "$out/chunked" | wc -l) chunked"
+    "$(ls "$out/chunked" | wc -l) chunked, $(ls "$out/frontend" | wc -l) frontend, $(ls "$out/diff" | wc -l) diff"
