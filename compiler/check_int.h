@@ -18,6 +18,36 @@ struct check {
     const struct check_opts *opts;
 };
 
+/* The span of bytes [from, from+len) of s, and the span from a to b's end. */
+static inline struct span span_sub(struct span s, size_t from, size_t len)
+{
+    struct span r = {s.off + (uint32_t)from, (uint32_t)len};
+    return r;
+}
+
+static inline struct span span_join(struct span a, struct span b)
+{
+    struct span r = {a.off, b.off + b.len - a.off};
+    return r;
+}
+
+/* A small name table (open addressing over text and length) for backends
+ * and acls: put returns the item already there under that name, or NULL. */
+struct name_slot {
+    const char *s;
+    size_t len;
+    void *item;
+};
+
+struct names {
+    struct name_slot *slots;
+    size_t mask;
+};
+
+void names_init(struct names *t, struct arena *a, size_t n);
+void *names_put(struct names *t, const char *s, size_t len, void *item);
+void *names_get(const struct names *t, const char *s, size_t len);
+
 /* The source text a span covers. */
 const char *text_at(const struct check *c, struct span s);
 
@@ -28,15 +58,15 @@ int arg_len(const struct ast_arg *a);
 int word_index(const struct check *c, struct span s, const char *const *words, size_t n);
 
 /* "unknown WHAT 'x'; did you mean 'y'?" or "... (expected one of: a, b)". */
-void check_unknown(struct check *c, struct span at, const char *what,
-                   const char *const *words, size_t n);
+void check_unknown(struct check *c, struct span at, const char *what, const char *const *words,
+                   size_t n);
 
 /* A duration in milliseconds (1ms..24d), reported when it is not one. */
 bool check_duration(struct check *c, const struct ast_arg *a, const char *what, uint32_t *ms);
 
 /* A plain integer in lo..hi, reported when it is not one. */
-bool check_int(struct check *c, const struct ast_arg *a, const char *what, uint32_t lo,
-               uint32_t hi, uint32_t *out);
+bool check_int(struct check *c, const struct ast_arg *a, const char *what, uint32_t lo, uint32_t hi,
+               uint32_t *out);
 
 /* A file named in the policy, relative to the policy file that names it
  * (at): the path to open (full) and the path to show in messages (shown,
@@ -80,5 +110,61 @@ void check_header_stmts(struct check *c);
 /* A backend's `set|add|remove [response] header` statement: checked and
  * appended to b->hdr_actions. Returns false when st is another statement. */
 bool check_backend_header_stmt(struct check *c, struct ast_backend *b, const struct ast_stmt *st);
+
+/* check_values.c ------------------------------------------------------- */
+
+/* The word at s is w; arg_is_word: a is a word argument and it is w. */
+bool word_is(const struct check *c, struct span s, const char *w);
+bool arg_is_word(const struct check *c, const struct ast_arg *a, const char *w);
+
+/* A size in bytes (B, KB, MB, GB) at most max, reported when it is not one. */
+bool check_size(struct check *c, const struct ast_arg *a, const char *what, uint64_t max,
+                uint64_t *bytes);
+bool check_size_or_zero(struct check *c, const struct ast_arg *a, const char *what,
+                        uint64_t *bytes);
+
+/* Parses `[host]:port`, `host:port` or `:port` into a. need_host: a server
+ * must say where it is; a listener without a host binds every address. */
+void check_addr(struct check *c, struct ast_addr *a, bool need_host);
+
+/* Two addresses name the same socket. */
+bool addr_same(const struct ast_addr *x, const struct ast_addr *y);
+
+/* check_backends.c ----------------------------------------------------- */
+
+/* Every backend and its servers, entered into the name table. */
+void check_backends(struct check *c, struct names *backends);
+
+/* `listen ... tcp proxy NAME`: the backend, once backends are known. */
+void check_tcp_listeners(struct check *c, const struct names *backends);
+
+/* check_expr.c --------------------------------------------------------- */
+
+/* Every acl, its condition resolved. */
+void check_acls(struct check *c);
+
+/* The acl a name refers to (the last one defined under it), or NULL. */
+struct ast_acl *acl_lookup(const struct check *c, struct span name);
+
+/* The right side of `client.ip in X`: a list of addresses and CIDRs, or
+ * the name of an acl of the form `client.ip in [...]`. */
+void check_ip_set(struct check *c, struct ast_expr *e);
+
+/* A condition, its references resolved and operands checked. */
+void check_expr(struct check *c, struct ast_expr *e);
+
+/* "a word", "a string", ...: an argument's kind for messages. */
+const char *arg_kind_name(enum ast_arg_kind k);
+
+/* Parses an IP or CIDR argument into an inclusive range; reports errors. */
+bool check_cidr(struct check *c, const struct ast_arg *x, struct rp_ip_range *out);
+
+/* check_routes.c, check_tests.c ---------------------------------------- */
+
+/* Every route: patterns, matchers, actions, and shadowing. */
+void check_routes(struct check *c, const struct names *backends);
+
+/* Every test block, against the routes and backends. */
+void check_tests(struct check *c, const struct names *backends);
 
 #endif

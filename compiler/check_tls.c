@@ -55,12 +55,6 @@ int tls_field_index(const char *s, size_t n)
     return -1;
 }
 
-static bool word_is(const struct check *c, const struct ast_arg *a, const char *w)
-{
-    return a && a->kind == AST_ARG_WORD && a->tok.len == strlen(w) &&
-           memcmp(text_at(c, a->tok), w, a->tok.len) == 0;
-}
-
 /* A file argument: a string naming a readable file, made absolute; *shown
  * (when not NULL) is its name as messages give it. */
 static const char *tls_file_shown(struct check *c, const struct ast_arg *a, const char *what,
@@ -95,12 +89,12 @@ static void tls_pair(struct check *c, struct ast_tls *t, const struct ast_stmt *
 {
     const struct ast_arg *a = st->args;
     static const char usage[] = "the form is 'cert \"CERT.pem\" key \"KEY.pem\" [ocsp \"FILE\"]'";
-    if (!a || a->kind != AST_ARG_STRING || !word_is(c, a->next, "key") || !a->next->next) {
+    if (!a || a->kind != AST_ARG_STRING || !arg_is_word(c, a->next, "key") || !a->next->next) {
         diag_error(c->diag, st->kw, "%s", usage);
         return;
     }
     const struct ast_arg *k = a->next->next, *o = k->next;
-    if (o && (!word_is(c, o, "ocsp") || !o->next || o->next->next)) {
+    if (o && (!arg_is_word(c, o, "ocsp") || !o->next || o->next->next)) {
         diag_error(c->diag, o->tok, "%s", usage);
         return;
     }
@@ -167,8 +161,8 @@ static void tls_protocols(struct check *c, struct ast_tls *t, const struct ast_s
     for (const struct ast_arg *a = st->args; a; a = a->next) {
         int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, names, 2) : -1;
         if (k < 0) {
-            if (word_is(c, a, "tls1.0") || word_is(c, a, "tls1.1") || word_is(c, a, "ssl3") ||
-                word_is(c, a, "tls1"))
+            if (arg_is_word(c, a, "tls1.0") || arg_is_word(c, a, "tls1.1") ||
+                arg_is_word(c, a, "ssl3") || arg_is_word(c, a, "tls1"))
                 diag_error(c->diag, a->tok, "%.*s is not offered: TLS 1.0 and 1.1 are "
                            "deprecated (RFC 8996), SSL is broken", arg_len(a), text_at(c, a->tok));
             else
@@ -230,11 +224,11 @@ static void tls_tickets(struct check *c, struct ast_tls *t, const struct ast_stm
     const struct ast_arg *a = st->args;
     static const char usage[] = "the form is 'tickets rotate DURATION', 'tickets file \"KEYS\"' "
                                 "or 'tickets off'";
-    if (word_is(c, a, "off") && !a->next) {
+    if (arg_is_word(c, a, "off") && !a->next) {
         t->ticket_rotate_s = UINT32_MAX;
         return;
     }
-    if (word_is(c, a, "rotate") && a->next && !a->next->next) {
+    if (arg_is_word(c, a, "rotate") && a->next && !a->next->next) {
         uint32_t ms;
         if (check_duration(c, a->next, "tickets rotate", &ms)) {
             if (ms < 60000)
@@ -243,7 +237,7 @@ static void tls_tickets(struct check *c, struct ast_tls *t, const struct ast_stm
         }
         return;
     }
-    if (word_is(c, a, "file") && a->next && !a->next->next) {
+    if (arg_is_word(c, a, "file") && a->next && !a->next->next) {
         t->ticket_key_file = tls_file(c, a->next, "tickets file");
         return;
     }
@@ -302,7 +296,7 @@ static void tls_stmt(struct check *c, struct ast_tls *t, const struct ast_stmt *
     case 7: tls_tickets(c, t, st); return;
     case 8: {
         const struct ast_arg *a = st->args;
-        if (word_is(c, a, "off") && !a->next)
+        if (arg_is_word(c, a, "off") && !a->next)
             t->session_cache = UINT32_MAX;
         else if (a && !a->next)
             check_int(c, a, "session_cache", 1, 10000000, &t->session_cache);
@@ -415,13 +409,13 @@ void check_server_tls(struct check *c, struct ast_server *s, const struct ast_ar
                 diag_error(c->diag, a->tok, "sni wants a host name");
             break;
         case 2:
-            if (word_is(c, a, "none") && !a->next)
+            if (arg_is_word(c, a, "none") && !a->next)
                 t->no_verify = true;
-            else if (!(word_is(c, a, "required") && !a->next))
+            else if (!(arg_is_word(c, a, "required") && !a->next))
                 diag_error(c->diag, st->kw, "the form is 'verify required|none'");
             break;
         case 3: {
-            if (!a || a->kind != AST_ARG_STRING || !word_is(c, a->next, "key") ||
+            if (!a || a->kind != AST_ARG_STRING || !arg_is_word(c, a->next, "key") ||
                 !a->next->next || a->next->next->next) {
                 diag_error(c->diag, st->kw, "the form is 'cert \"CERT.pem\" key \"KEY.pem\"'");
                 break;

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "grammar.h"
+#include "resolve.h"
 
 /* Lemon's entry points (dsl/grammar.y, %name rpxParse); it declares none. */
 void *rpxParseAlloc(void *(*alloc)(size_t), struct parse_ctx *p);
@@ -64,50 +65,85 @@ static struct ast_program *parse_new_program(struct arena *a)
     return prog;
 }
 
-/* Parses file number `file` of s into prog (imports recurse through here). */
-static void parse_file(struct arena *a, struct src *s, struct diag *d, struct ast_program *prog,
-                       uint32_t file, const struct parse_opts *opts)
-{
+/* One file being parsed: an import opens another on top of the one that
+ * names it, so the imported statements come where the import stands. */
+struct parse_frame {
     struct parse_ctx p;
-    parse_ctx_init(&p, a, s, d, prog);
-    p.file = file;
-    p.opts = opts;
+    struct lexer lx;
+    void *parser;
+    bool at_end; /* the end of the file was fed to the parser */
+};
+
+static void parse_frame_open(struct parse_frame *f, struct arena *a, struct src *s, struct diag *d,
+                             struct ast_program *prog, uint32_t file, const struct parse_opts *opts)
+{
+    memset(f, 0, sizeof *f); /* the slot may have held a file read before */
+    parse_ctx_init(&f->p, a, s, d, prog);
+    f->p.file = file;
+    f->p.opts = opts;
     /* One error for the first bad byte: a file in another encoding has
      * many, and each would say the same. */
-    const struct src_file *f = &s->files[file];
-    size_t bad = src_utf8_bad(s->text + f->off, f->len);
-    if (bad < f->len)
-        diag_error(d, (struct span){(uint32_t)(f->off + bad), 1},
+    const struct src_file *sf = &s->files[file];
+    size_t bad = src_utf8_bad(s->text + sf->off, sf->len);
+    if (bad < sf->len)
+        diag_error(d, (struct span){(uint32_t)(sf->off + bad), 1},
                    "byte 0x%02X is not UTF-8: policy files are UTF-8 (from Latin-1: "
                    "iconv -f latin1 -t utf-8)",
-                   (unsigned char)s->text[f->off + bad]);
-    struct lexer lx;
-    lex_init(&lx, s, d, file);
-    void *parser = rpxParseAlloc(malloc, &p);
-    if (!parser)
+                   (unsigned char)s->text[sf->off + bad]);
+    lex_init(&f->lx, s, d, file);
+    f->parser = rpxParseAlloc(malloc, &f->p);
+    if (!f->parser)
         rpx_oom();
-    struct lex_token t;
-    int kind;
-    do {
-        kind = lex_next(&lx, &t);
-        parse_record(&p, &t);
-        rpxParse(parser, kind, t);
-        if (t.flags & LEX_F_BAD)
-            p.bad_in_stmt = true;
-        else if (kind == TK_SEMI || kind == TK_LBRACE || kind == TK_RBRACE)
-            p.bad_in_stmt = false;
-        if (d->n_errors >= DIAG_MAX_ERRORS)
-            break;
-    } while (kind != 0);
-    rpxParseFree(parser, free);
-    free(p.toks);
 }
 
+static void parse_frame_close(struct parse_frame *f)
+{
+    rpxParseFree(f->parser, free);
+    free(f->p.toks);
+}
+
+/* Parses the main file and, where each import stands, the file it names:
+ * a stack of open files (resolve_import bounds its depth), not recursion
+ * from inside a grammar action. */
 struct ast_program *parse_program(struct arena *a, struct src *s, struct diag *d,
                                   const struct parse_opts *opts)
 {
     struct ast_program *prog = parse_new_program(a);
-    parse_file(a, s, d, prog, 0, opts);
+    struct parse_frame *stack = calloc(RESOLVE_MAX_IMPORT_DEPTH + 2, sizeof *stack);
+    if (!stack)
+        rpx_oom();
+    size_t top = 0;
+    parse_frame_open(&stack[0], a, s, d, prog, 0, opts);
+    for (;;) {
+        struct parse_frame *f = &stack[top];
+        if (f->at_end) { /* back from an import named last in this file */
+            parse_frame_close(f);
+            if (top == 0)
+                break;
+            top--;
+            continue;
+        }
+        struct lex_token t;
+        int kind = lex_next(&f->lx, &t);
+        parse_record(&f->p, &t);
+        rpxParse(f->parser, kind, t);
+        if (t.flags & LEX_F_BAD)
+            f->p.bad_in_stmt = true;
+        else if (kind == TK_SEMI || kind == TK_LBRACE || kind == TK_RBRACE)
+            f->p.bad_in_stmt = false;
+        f->at_end = kind == 0;
+        if (d->n_errors >= DIAG_MAX_ERRORS) {
+            for (size_t i = 0; i <= top; i++)
+                parse_frame_close(&stack[i]);
+            break;
+        }
+        if (f->p.import_file) {
+            uint32_t file = f->p.import_file;
+            f->p.import_file = 0;
+            parse_frame_open(&stack[++top], a, s, d, prog, file, opts);
+        }
+    }
+    free(stack);
     return prog;
 }
 
@@ -969,29 +1005,6 @@ void parse_acl(struct parse_ctx *p, const struct lex_token *kw, const struct lex
     p->prog->n_acls++;
 }
 
-/* Imports nested deeper than this are refused (a chain, not a cycle). */
-#define PARSE_MAX_IMPORT_DEPTH 32
-
-/* The import chain, for a diagnostic about file `file`: a note at each
- * import that led to it, innermost first. */
-static void parse_import_chain(struct parse_ctx *p, uint32_t file)
-{
-    for (int f = (int)file; f > 0 && p->src->files[f].parent >= 0; f = p->src->files[f].parent)
-        diag_note(p->diag, p->src->files[f].import, "'%s' is imported from here",
-                  p->src->files[f].name);
-}
-
-static bool parse_module_name_ok(const char *m)
-{
-    if (!*m)
-        return false;
-    for (const char *c = m; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '_' || *c == '-' || *c == '.'))
-            return false;
-    return m[0] != '.';
-}
-
 void parse_import(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *path)
 {
     if (p->probe)
@@ -999,7 +1012,7 @@ void parse_import(struct parse_ctx *p, const struct lex_token *kw, const struct 
     struct ast_import *im = arena_alloc(p->arena, sizeof *im);
     im->kw = tok_span(kw);
     im->path_tok = tok_span(path);
-    size_t n;
+    size_t n = 0;
     im->path = (path->flags & LEX_F_BAD)
                    ? NULL
                    : lex_string_value(p->arena, p->src->text + path->off, path->len, &n);
@@ -1007,103 +1020,20 @@ void parse_import(struct parse_ctx *p, const struct lex_token *kw, const struct 
     p->prog->imports_tail = &im->next;
     if (!im->path)
         return;
-    struct span at = tok_span(path);
     if (!p->opts || !p->opts->imports) {
-        diag_error(p->diag, at, "import is not available for a policy that is not a file");
+        diag_error(p->diag, im->path_tok,
+                   "import is not available for a policy that is not a file");
         return;
     }
     if (n == 0 || strlen(im->path) != n) {
-        diag_error(p->diag, at, "an import needs a file name");
+        diag_error(p->diag, im->path_tok, "an import needs a file name");
         return;
     }
-
-    /* where the file is, and how diagnostics name it */
-    struct buf fs = {0}, shown = {0};
-    const struct src_file *from = &p->src->files[p->file]; /* until src_add_file */
-    bool from_std = from->is_std;
-    bool is_std = strncmp(im->path, "std/", 4) == 0;
-    if (is_std) {
-        const char *m = im->path + 4;
-        size_t mlen = strlen(m);
-        bool has_rp = mlen > 3 && strcmp(m + mlen - 3, ".rp") == 0;
-        if (!parse_module_name_ok(m)) {
-            diag_error(p->diag, at, "'%s' is not a standard module name (std/NAME)", im->path);
-            goto done;
-        }
-        if (!p->opts->std_dir) {
-            diag_error(p->diag, at, "cannot import '%s': the standard library is not installed",
-                       im->path);
-            diag_note(p->diag, at, "rpx looks in $RPX_HOME/std, else ../lib/rpx/std beside rpx");
-            goto done;
-        }
-        buf_printf(&fs, "%s/%s%s", p->opts->std_dir, m, has_rp ? "" : ".rp");
-        buf_printf(&shown, "std/%s%s", m, has_rp ? "" : ".rp");
-    } else if (im->path[0] == '/') {
-        buf_puts(&fs, im->path);
-        buf_puts(&shown, im->path);
-    } else {
-        /* relative to the importing file: its real directory, and the
-         * directory part of the name it is shown by */
-        if (!from->real) {
-            diag_error(p->diag, at, "cannot import '%s': the importing file has no directory",
-                       im->path);
-            goto done;
-        }
-        const char *rs = strrchr(from->real, '/');
-        buf_printf(&fs, "%.*s/%s", (int)(rs - from->real), from->real, im->path);
-        const char *ss = strrchr(from->name, '/');
-        if (ss)
-            buf_printf(&shown, "%.*s/", (int)(ss - from->name), from->name);
-        buf_puts(&shown, im->path);
-    }
-
-    char *real = realpath(fs.data, NULL);
-    if (!real) {
-        if (is_std)
-            diag_error(p->diag, at, "no standard module '%s'", im->path);
-        else
-            diag_error(p->diag, at, "cannot import '%s': %s", shown.data, strerror(errno));
-        goto done;
-    }
-    /* a cycle: the file is on the chain being imported */
-    unsigned depth = 0;
-    for (int f = (int)p->file; f >= 0; f = p->src->files[f].parent, depth++) {
-        const char *r = p->src->files[f].real;
-        if (r && strcmp(r, real) == 0) {
-            diag_error(p->diag, at, "import cycle: '%s' is already being imported",
-                       p->src->files[f].name);
-            parse_import_chain(p, p->file);
-            goto done_real;
-        }
-    }
-    if (depth > PARSE_MAX_IMPORT_DEPTH) {
-        diag_error(p->diag, at, "imports nested too deeply (more than %d)", PARSE_MAX_IMPORT_DEPTH);
-        goto done_real;
-    }
-    /* imported before: twice by one file is a mistake; by two files (a
-     * diamond) it is included once, where it was first imported */
-    for (uint32_t f = 1; f < p->src->n_files; f++) {
-        const struct src_file *g = &p->src->files[f];
-        if (!g->real || strcmp(g->real, real) != 0)
-            continue;
-        if (g->parent == (int)p->file) {
-            diag_error(p->diag, at, "duplicate import of '%s'", g->name);
-            diag_note(p->diag, g->import, "first imported here");
-        }
-        goto done_real;
-    }
-    int idx = src_add_file(p->src, fs.data, shown.data, (int)p->file, at);
-    if (idx < 0) {
-        diag_error(p->diag, at, "cannot import '%s': %s", shown.data, strerror(errno));
-        goto done_real;
-    }
-    p->src->files[idx].is_std = is_std || from_std;
-    parse_file(p->arena, p->src, p->diag, p->prog, (uint32_t)idx, p->opts);
-done_real:
-    free(real);
-done:
-    buf_free(&fs);
-    buf_free(&shown);
+    /* parse_program reads the file once the parser is back in its loop:
+     * what the file holds stands where the import does */
+    int idx = resolve_import(p->src, p->diag, p->opts, p->file, im);
+    if (idx > 0)
+        p->import_file = (uint32_t)idx;
 }
 
 void parse_test_begin(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *name)

@@ -42,6 +42,7 @@ struct parse_ctx {
     struct ast_compress *cur_compress; /* the last `compress` begun */
     enum ast_setting_block cur_block; /* inside `timeouts { }` or `limits { }` */
     struct ast_test *cur_test;       /* inside `test "..." { }` */
+    uint32_t import_file;            /* an import to read next (0: none) */
 
     /* Tokens fed so far, replayed into a scratch parser to learn which
      * tokens a syntax error's position would have accepted. */

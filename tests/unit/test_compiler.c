@@ -504,3 +504,78 @@ T_SUITE(compiler_explain_steps)
     buf_free(&out);
     compile_free(&c);
 }
+
+/* Writes text to dir/name. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* Compiles dir/name (a file, so imports read files); diagnostics in *out. */
+static bool compile_file(struct compilation *c, const char *dir, const char *name, char **out)
+{
+    char path[512];
+    size_t len;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = open_memstream(out, &len);
+    bool ok = compile_open(c, path) == 0 && compile_run(c, &(struct compile_opts){0}, f);
+    fclose(f);
+    return ok;
+}
+
+/* Imports: an imported file's statements stand where the import does (its
+ * routes are tried there), including an import that ends its file without
+ * a newline; a diamond is read once; a chain deeper than the limit stops
+ * with one error at the import that goes too deep. */
+T_SUITE(compiler_imports)
+{
+    char dir[] = "/tmp/rpx-imports-XXXXXX";
+    T_OK(mkdtemp(dir) != NULL);
+    write_file(dir, "routes.rp",
+               "import \"acls.rp\"\n"
+               "route path \"/a\" if get { respond 201 }\n"
+               "route path \"/b\" { respond 202 }");
+    write_file(dir, "acls.rp", "acl get = req.method == GET\n");
+    write_file(dir, "main.rp",
+               "listen :8080\n"
+               "route path \"/b\" { respond 200 }\n"
+               "import \"acls.rp\"\n"
+               "import \"routes.rp\"");
+    struct compilation c;
+    char *out = NULL;
+    T_OK(!compile_file(&c, dir, "main.rp", &out));
+    /* /b in routes.rp comes after main's own /b: shadowed, with a note there */
+    T_EQ(c.diag.n_errors, 1);
+    T_OK(strstr(out, "routes.rp:3:1: error: duplicate route 'path \"/b\"' can never match") !=
+         NULL);
+    T_OK(strstr(out, "main.rp:2:1: note: the same path is routed here first") != NULL);
+    T_EQ(c.src.n_files, 3); /* acls.rp once, though two files import it */
+    T_EQ(c.prog->n_acls, 1);
+    free(out);
+    compile_free(&c);
+
+    /* f1 imports f2 ... imports f40: too deep past RESOLVE_MAX_IMPORT_DEPTH */
+    for (int i = 1; i <= 40; i++) {
+        char name[32], text[64];
+        snprintf(name, sizeof name, "f%d.rp", i);
+        snprintf(text, sizeof text, "import \"f%d.rp\"\n", i + 1);
+        write_file(dir, name, text);
+    }
+    write_file(dir, "f41.rp", "");
+    write_file(dir, "deep.rp", "listen :8080\nimport \"f1.rp\"\nroute default { respond 200 }\n");
+    T_OK(!compile_file(&c, dir, "deep.rp", &out));
+    T_EQ(c.diag.n_errors, 1);
+    T_OK(strstr(out, "f32.rp:1:8: error: imports nested too deeply (more than 32)") != NULL);
+    free(out);
+    compile_free(&c);
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    T_OK(system(cmd) == 0);
+}
