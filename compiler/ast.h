@@ -334,6 +334,19 @@ struct ast_compress {
     const char **types;        /* lower case */
 };
 
+/* `cache [{ ttl DURATION; key VALUE...; ... }]` in a route. */
+struct ast_cache {
+    struct span kw;
+    struct ast_arg *args;      /* none are taken */
+    struct ast_stmt *stmts;
+    struct ast_stmt **stmts_tail;
+    /* check: */
+    uint32_t ttl_s, max_ttl_s, heuristic_max_s, swr_s, sie_s;
+    uint64_t max_size, max_object;
+    const char *status_header; /* NULL: none */
+    struct ast_piece *key;     /* the key's parts, in order */
+};
+
 struct ast_route {
     struct ast_route *next;
     uint32_t index;            /* in source order */
@@ -365,6 +378,8 @@ struct ast_route {
     uint32_t n_hdr_actions;
     struct ast_rewrite *rewrite; /* strip prefix or rewrite path; NULL if neither */
     struct span dup_compress;  /* a second `compress` (an error) */
+    struct ast_cache *cache;   /* NULL if not given */
+    struct span dup_cache;     /* a second `cache` (an error) */
     struct ast_action *actions;
     struct ast_action **actions_tail;
     uint32_t n_actions;

@@ -77,6 +77,45 @@ static struct ast_piece **text_piece(struct check *c, struct ast_piece **tail, c
     return &pc->next;
 }
 
+/* The piece for the value NAME (as in ${NAME}): a plain value, tls.FIELD,
+ * or a keyed one (req.header["X"] ...). NULL, reported at `at`, when it is
+ * no value. */
+static struct ast_piece *value_piece(struct check *c, struct span at, const char *name,
+                                     size_t name_len)
+{
+    struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);
+    size_t k;
+    for (k = 0; k < sizeof values / sizeof values[0]; k++)
+        if (strlen(values[k].name) == name_len && memcmp(values[k].name, name, name_len) == 0)
+            break;
+    if (k < sizeof values / sizeof values[0]) {
+        pc->subj = values[k].subj;
+    } else if (name_len > 4 && memcmp(name, "tls.", 4) == 0 &&
+               tls_field_index(name + 4, name_len - 4) >= 0) {
+        pc->subj = AST_SUBJ_TLS;
+        pc->key = name + 4;
+        pc->key_len = name_len - 4;
+    } else if (!keyed(name, name_len, "req.header[\"", AST_SUBJ_HEADER, pc) &&
+               !keyed(name, name_len, "req.cookie[\"", AST_SUBJ_COOKIE, pc) &&
+               !keyed(name, name_len, "req.query[\"", AST_SUBJ_QUERY, pc)) {
+        const char *names[sizeof values / sizeof values[0]];
+        for (k = 0; k < sizeof values / sizeof values[0]; k++)
+            names[k] = values[k].name;
+        int close_k = diag_closest(name, name_len, names, sizeof values / sizeof values[0]);
+        if (close_k >= 0)
+            diag_error(c->diag, at, "unknown value '%.*s'; did you mean '%s'?", (int)name_len,
+                       name, names[close_k]);
+        else
+            diag_error(c->diag, at, "unknown value '%.*s' (known here: client.ip, "
+                       "client.port, req.host, req.path, req.query, req.uri, req.method, req.id, "
+                       "req.scheme, req.header[\"X\"], req.cookie[\"c\"], "
+                       "req.query[\"k\"], tls.sni, tls.client_cert.subject ...)",
+                       (int)name_len, name);
+        return NULL;
+    }
+    return pc;
+}
+
 /* Splits a value into text and ${...} pieces. `literal`: no ${} allowed. */
 static struct ast_piece *check_value(struct check *c, const struct ast_arg *a, bool literal)
 {
@@ -122,41 +161,19 @@ static struct ast_piece *check_value(struct check *c, const struct ast_arg *a, b
                        "${server.name} is for response headers");
             return NULL;
         }
-        struct ast_piece *pc = arena_alloc(c->arena, sizeof *pc);
-        size_t k;
-        for (k = 0; k < sizeof values / sizeof values[0]; k++)
-            if (strlen(values[k].name) == name_len && memcmp(values[k].name, name, name_len) == 0)
-                break;
-        if (k < sizeof values / sizeof values[0]) {
-            pc->subj = values[k].subj;
-        } else if (name_len > 4 && memcmp(name, "tls.", 4) == 0 &&
-                   tls_field_index(name + 4, name_len - 4) >= 0) {
-            pc->subj = AST_SUBJ_TLS;
-            pc->key = name + 4;
-            pc->key_len = name_len - 4;
-        } else if (!keyed(name, name_len, "req.header[\"", AST_SUBJ_HEADER, pc) &&
-                   !keyed(name, name_len, "req.cookie[\"", AST_SUBJ_COOKIE, pc) &&
-                   !keyed(name, name_len, "req.query[\"", AST_SUBJ_QUERY, pc)) {
-            const char *names[sizeof values / sizeof values[0]];
-            for (k = 0; k < sizeof values / sizeof values[0]; k++)
-                names[k] = values[k].name;
-            int close_k = diag_closest(name, name_len, names, sizeof values / sizeof values[0]);
-            if (close_k >= 0)
-                diag_error(c->diag, at, "unknown value '%.*s'; did you mean '%s'?", (int)name_len,
-                           name, names[close_k]);
-            else
-                diag_error(c->diag, at, "unknown value '%.*s' (known here: client.ip, "
-                           "client.port, req.host, req.path, req.query, req.uri, req.method, req.id, "
-                           "req.scheme, req.header[\"X\"], req.cookie[\"c\"], "
-                           "req.query[\"k\"], tls.sni, tls.client_cert.subject ...)",
-                           (int)name_len, name);
+        struct ast_piece *pc = value_piece(c, at, name, name_len);
+        if (!pc)
             return NULL;
-        }
         *tail = pc;
         tail = &pc->next;
         i = lit = end;
     }
     return head;
+}
+
+struct ast_piece *check_value_ref(struct check *c, const struct ast_arg *a)
+{
+    return value_piece(c, a->tok, text_at(c, a->tok), a->tok.len);
 }
 
 /* Checks one statement; appends its actions at *tail. Returns the new tail. */

@@ -107,6 +107,10 @@ int tls_field_index(const char *s, size_t n);
  * statements, into prog->hdr_actions and each route's. */
 void check_header_stmts(struct check *c);
 
+/* A value reference argument (req.host, req.header["X"], ...) as a piece,
+ * as `${...}` names it in a header value; NULL (reported) when it is none. */
+struct ast_piece *check_value_ref(struct check *c, const struct ast_arg *a);
+
 /* A backend's `set|add|remove [response] header` statement: checked and
  * appended to b->hdr_actions. Returns false when st is another statement. */
 bool check_backend_header_stmt(struct check *c, struct ast_backend *b, const struct ast_stmt *st);
@@ -158,6 +162,9 @@ const char *arg_kind_name(enum ast_arg_kind k);
 
 /* Parses an IP or CIDR argument into an inclusive range; reports errors. */
 bool check_cidr(struct check *c, const struct ast_arg *x, struct rp_ip_range *out);
+
+/* check_cache.c: a route's `cache`; has_proxy: the route proxies. */
+void check_cache(struct check *c, struct ast_route *r, bool has_proxy);
 
 /* check_routes.c, check_tests.c ---------------------------------------- */
 

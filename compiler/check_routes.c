@@ -321,6 +321,8 @@ static void check_route_actions(struct check *c, struct ast_route *r, const stru
                    "'tunnel' lets a proxied connection be upgraded; this route does not proxy");
     if (r->compress)
         check_compress(c, r, has_proxy);
+    if (r->cache)
+        check_cache(c, r, has_proxy);
 }
 
 /* ---- compress ------------------------------------------------------------- */

@@ -425,6 +425,45 @@ static void emit_backends(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n\n");
 }
 
+/* A table of value pieces, `static const struct rp_piece NAME[]`. */
+static void emit_pieces(struct emit *e, const char *name, const struct ast_piece *list)
+{
+    struct buf *b = &e->tables;
+    buf_printf(b, "static const struct rp_piece %s[] = {\n", name);
+    for (const struct ast_piece *pc = list; pc; pc = pc->next) {
+        if (pc->text) {
+            buf_puts(b, "    {RP_PIECE_TEXT, 0, ");
+            buf_printf(b, "%zu, ", pc->len);
+            emit_string(b, pc->text, pc->len, 4);
+        } else if (pc->subj == AST_SUBJ_CLIENT_IP) {
+            buf_puts(b, "    {RP_PIECE_CLIENT_IP, 0, 0, NULL");
+        } else if (pc->subj == AST_SUBJ_CLIENT_PORT) {
+            buf_puts(b, "    {RP_PIECE_CLIENT_PORT, 0, 0, NULL");
+        } else if (pc->subj == AST_SUBJ_URI) {
+            buf_puts(b, "    {RP_PIECE_URI, 0, 0, NULL");
+        } else if (pc->subj == AST_SUBJ_REQ_ID) {
+            buf_puts(b, "    {RP_PIECE_REQ_ID, 0, 0, NULL");
+        } else if (pc->subj == AST_SUBJ_SERVER_NAME) {
+            buf_puts(b, "    {RP_PIECE_SERVER, 0, 0, NULL");
+        } else if (pc->subj == AST_SUBJ_BACKEND_NAME) {
+            buf_puts(b, "    {RP_PIECE_BACKEND, 0, 0, NULL");
+        } else {
+            /* emit_value_args writes `what, "key", len`; a piece wants
+             * `what, len, "key"`. */
+            struct ir_value v = ir_value_of(&e->scratch, pc->subj, pc->key, pc->key_len);
+            buf_printf(b, "    {RP_PIECE_VALUE, %s, ", ir_value_name(v.value));
+            if (v.key) {
+                buf_printf(b, "%u, ", v.key_len);
+                emit_string(b, v.key, v.key_len, 4);
+            } else {
+                buf_puts(b, "0, NULL");
+            }
+        }
+        buf_puts(b, "},\n");
+    }
+    buf_puts(b, "};\n");
+}
+
 /* A table of header actions, rpg_hdrs_TAG, with its pieces. */
 static void emit_hdr_table(struct emit *e, const char *tag, const struct ast_hdr_action *list)
 {
@@ -433,39 +472,9 @@ static void emit_hdr_table(struct emit *e, const char *tag, const struct ast_hdr
     for (const struct ast_hdr_action *h = list; h; h = h->next, i++) {
         if (!h->value)
             continue;
-        buf_printf(b, "static const struct rp_piece rpg_hdr_%s_%u[] = {\n", tag, i);
-        for (const struct ast_piece *pc = h->value; pc; pc = pc->next) {
-            if (pc->text) {
-                buf_puts(b, "    {RP_PIECE_TEXT, 0, ");
-                buf_printf(b, "%zu, ", pc->len);
-                emit_string(b, pc->text, pc->len, 4);
-            } else if (pc->subj == AST_SUBJ_CLIENT_IP) {
-                buf_puts(b, "    {RP_PIECE_CLIENT_IP, 0, 0, NULL");
-            } else if (pc->subj == AST_SUBJ_CLIENT_PORT) {
-                buf_puts(b, "    {RP_PIECE_CLIENT_PORT, 0, 0, NULL");
-            } else if (pc->subj == AST_SUBJ_URI) {
-                buf_puts(b, "    {RP_PIECE_URI, 0, 0, NULL");
-            } else if (pc->subj == AST_SUBJ_REQ_ID) {
-                buf_puts(b, "    {RP_PIECE_REQ_ID, 0, 0, NULL");
-            } else if (pc->subj == AST_SUBJ_SERVER_NAME) {
-                buf_puts(b, "    {RP_PIECE_SERVER, 0, 0, NULL");
-            } else if (pc->subj == AST_SUBJ_BACKEND_NAME) {
-                buf_puts(b, "    {RP_PIECE_BACKEND, 0, 0, NULL");
-            } else {
-                /* emit_value_args writes `what, "key", len`; a piece wants
-                 * `what, len, "key"`. */
-                struct ir_value v = ir_value_of(&e->scratch, pc->subj, pc->key, pc->key_len);
-                buf_printf(b, "    {RP_PIECE_VALUE, %s, ", ir_value_name(v.value));
-                if (v.key) {
-                    buf_printf(b, "%u, ", v.key_len);
-                    emit_string(b, v.key, v.key_len, 4);
-                } else {
-                    buf_puts(b, "0, NULL");
-                }
-            }
-            buf_puts(b, "},\n");
-        }
-        buf_puts(b, "};\n");
+        char name[48];
+        snprintf(name, sizeof name, "rpg_hdr_%s_%u", tag, i);
+        emit_pieces(e, name, h->value);
     }
     buf_printf(b, "static const struct rp_header_action rpg_hdr_actions_%s[] = {\n", tag);
     static const char *const ops[] = {"", "RP_HDR_SET", "RP_HDR_ADD", "RP_HDR_REMOVE"};
@@ -509,13 +518,14 @@ static bool route_backend_headers(const struct ast_route *r)
     return false;
 }
 
-/* Whether a route has steps: it proxies and compresses, rewrites, or has
+/* Whether a route has steps: it proxies and compresses, caches, rewrites, or has
  * header actions (its own, its backends', or the top level's). */
 static bool route_has_steps(const struct ast_program *p, const struct ast_route *r)
 {
     if (r->hdr_actions || p->hdr_actions)
         return true; /* the proxy's own answers on it take the response actions */
-    return route_proxies(r) && (r->compress || r->rewrite || route_backend_headers(r));
+    return route_proxies(r) &&
+           (r->compress || r->cache || r->rewrite || route_backend_headers(r));
 }
 
 /* The header steps every route's table starts with: top level, backend,
@@ -564,6 +574,31 @@ static void emit_rewrite(struct emit *e, const struct ast_route *r)
     }
 }
 
+/* A route's cache: rpg_cache_N and its key's pieces. */
+static void emit_cache(struct emit *e, const struct ast_route *r)
+{
+    struct buf *b = &e->tables;
+    const struct ast_cache *ca = r->cache;
+    char name[32];
+    snprintf(name, sizeof name, "rpg_cache_key_%u", r->index);
+    emit_pieces(e, name, ca->key);
+    uint32_t n = 0;
+    for (const struct ast_piece *pc = ca->key; pc; pc = pc->next)
+        n++;
+    buf_printf(b, "static const struct rp_cache_def rpg_cache_%u = {\n    .where = ", r->index);
+    emit_where(e, b, ca->kw);
+    buf_printf(b, ",\n    .ttl_s = %u,\n    .max_ttl_s = %u,\n    .heuristic_max_s = %u,\n"
+                  "    .swr_s = %u,\n    .sie_s = %u,\n    .max_size = %llu,\n"
+                  "    .max_object = %llu,\n    .status_header = ",
+               ca->ttl_s, ca->max_ttl_s, ca->heuristic_max_s, ca->swr_s, ca->sie_s,
+               (unsigned long long)ca->max_size, (unsigned long long)ca->max_object);
+    if (ca->status_header)
+        emit_string(b, ca->status_header, strlen(ca->status_header), 4);
+    else
+        buf_puts(b, "NULL");
+    buf_printf(b, ",\n    .n_key = %u,\n    .key = %s,\n};\n", n, name);
+}
+
 /* A route's steps (rp/program.h): its table, named rpg_steps_N. */
 static void emit_route_steps(struct emit *e, const struct ast_program *p,
                              const struct ast_route *r)
@@ -578,35 +613,37 @@ static void emit_route_steps(struct emit *e, const struct ast_program *p,
     if (r->rewrite)
         emit_rewrite(e, r);
     const struct ast_compress *cp = r->compress;
-    if (!cp) {
-        buf_printf(b, "static const struct rp_step rpg_steps_%u[] = {\n", r->index);
-        emit_header_steps(b, p, r);
-        if (r->rewrite)
-            buf_printf(b, "    {RP_STEP_REWRITE, &rpg_rewrite_%u},\n", r->index);
-        buf_puts(b, "    {RP_STEP_END, NULL},\n};\n\n");
-        return;
+    if (cp) {
+        buf_printf(b, "static const char *const rpg_compress_types_%u[] = {\n", r->index);
+        for (uint32_t i = 0; i < cp->n_types; i++) {
+            buf_puts(b, "    ");
+            emit_string(b, cp->types[i], strlen(cp->types[i]), 4);
+            buf_puts(b, ",\n");
+        }
+        buf_puts(b, "};\n");
+        buf_printf(b, "static const struct rp_compress_def rpg_compress_%u = {\n    .where = ",
+                   r->index);
+        emit_where(e, b, cp->kw);
+        buf_printf(b, ",\n    .codings = %s%s%s,\n    .level = %u,\n    .min_length = %llu,\n"
+                      "    .n_types = %u,\n    .types = rpg_compress_types_%u,\n};\n",
+                   cp->coding_bits & RP_CODING_GZIP ? "RP_CODING_GZIP" : "",
+                   cp->coding_bits == (RP_CODING_GZIP | RP_CODING_BR) ? " | " : "",
+                   cp->coding_bits & RP_CODING_BR ? "RP_CODING_BR" : "", cp->level,
+                   (unsigned long long)cp->min_length, cp->n_types, r->index);
     }
-    buf_printf(b, "static const char *const rpg_compress_types_%u[] = {\n", r->index);
-    for (uint32_t i = 0; i < cp->n_types; i++) {
-        buf_puts(b, "    ");
-        emit_string(b, cp->types[i], strlen(cp->types[i]), 4);
-        buf_puts(b, ",\n");
-    }
-    buf_puts(b, "};\n");
-    buf_printf(b, "static const struct rp_compress_def rpg_compress_%u = {\n    .where = ", r->index);
-    emit_where(e, b, cp->kw);
-    buf_printf(b, ",\n    .codings = %s%s%s,\n    .level = %u,\n    .min_length = %llu,\n"
-                  "    .n_types = %u,\n    .types = rpg_compress_types_%u,\n};\n",
-               cp->coding_bits & RP_CODING_GZIP ? "RP_CODING_GZIP" : "",
-               cp->coding_bits == (RP_CODING_GZIP | RP_CODING_BR) ? " | " : "",
-               cp->coding_bits & RP_CODING_BR ? "RP_CODING_BR" : "",
-               cp->level, (unsigned long long)cp->min_length, cp->n_types, r->index);
+    if (r->cache)
+        emit_cache(e, r);
     buf_printf(b, "static const struct rp_step rpg_steps_%u[] = {\n", r->index);
     emit_header_steps(b, p, r);
     if (r->rewrite)
         buf_printf(b, "    {RP_STEP_REWRITE, &rpg_rewrite_%u},\n", r->index);
-    buf_printf(b, "    {RP_STEP_COMPRESS, &rpg_compress_%u},\n    {RP_STEP_END, NULL},\n};\n\n",
-               r->index);
+    /* the cache before compress: it stores (and serves) the body as the
+     * server sent it; compression comes after, per client */
+    if (r->cache)
+        buf_printf(b, "    {RP_STEP_CACHE, &rpg_cache_%u},\n", r->index);
+    if (cp)
+        buf_printf(b, "    {RP_STEP_COMPRESS, &rpg_compress_%u},\n", r->index);
+    buf_puts(b, "    {RP_STEP_END, NULL},\n};\n\n");
 }
 
 static void emit_routes(struct emit *e, const struct ast_program *p)

@@ -826,19 +826,34 @@ void parse_compress(struct parse_ctx *p, const struct lex_token *kw, struct ast_
     cp->stmts_tail = &cp->stmts;
     if (!r->compress)
         r->compress = cp;
-    p->cur_compress = cp;
+    p->block_tail = &cp->stmts_tail;
 }
 
-void parse_compress_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
+void parse_cache(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
 {
-    struct ast_compress *cp = p->cur_compress;
-    if (!cp)
+    struct ast_route *r = p->cur_route;
+    if (!r)
+        return;
+    if (r->cache && !r->dup_cache.len)
+        r->dup_cache = tok_span(kw); /* a second block parses into a scratch node */
+    struct ast_cache *ca = arena_alloc(p->arena, sizeof *ca);
+    ca->kw = tok_span(kw);
+    ca->args = args;
+    ca->stmts_tail = &ca->stmts;
+    if (!r->cache)
+        r->cache = ca;
+    p->block_tail = &ca->stmts_tail;
+}
+
+void parse_block_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
+{
+    if (!p->block_tail)
         return;
     struct ast_stmt *st = arena_alloc(p->arena, sizeof *st);
     st->kw = tok_span(kw);
     st->args = args;
-    *cp->stmts_tail = st;
-    cp->stmts_tail = &st->next;
+    **p->block_tail = st;
+    *p->block_tail = &st->next;
 }
 
 struct ast_expr *parse_guard(struct parse_ctx *p, const struct lex_token *kw, struct ast_expr *e,

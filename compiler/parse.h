@@ -39,7 +39,8 @@ struct parse_ctx {
     struct ast_listen *cur_listen;   /* the last `listen`, whose block may follow */
     struct ast_server *cur_server;   /* the server whose options follow */
     struct ast_route *cur_route;     /* inside `route ... { }` */
-    struct ast_compress *cur_compress; /* the last `compress` begun */
+    struct ast_stmt ***block_tail;   /* where the statements of the last `compress` or
+                                        `cache` block begun go */
     enum ast_setting_block cur_block; /* inside `timeouts { }` or `limits { }` */
     struct ast_test *cur_test;       /* inside `test "..." { }` */
     uint32_t import_file;            /* an import to read next (0: none) */
@@ -92,7 +93,8 @@ void parse_compress(struct parse_ctx *p, const struct lex_token *kw, struct ast_
  * top level. */
 void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
 void parse_top_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
-void parse_compress_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
+void parse_cache(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
+void parse_block_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
 
 enum parse_setting_block {
     PARSE_SET_WORKERS = AST_SET_WORKERS,

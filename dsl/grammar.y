@@ -46,12 +46,13 @@
 %token LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND.
 %token WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT.
 %token IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS FORWARDED.
+%token CACHE.
 %token N_KINDS. /* not a token: one past the last kind */
 
 /* A keyword is a name wherever a name is expected: a server may be `backup`. */
 %fallback ID LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND
     WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT
-    IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS FORWARDED.
+    IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS FORWARDED CACHE.
 
 %left OR.
 %left AND.
@@ -191,16 +192,20 @@ action ::= TUNNEL(K) SEMI.                          { parse_tunnel(p, &K); }
 action ::= ID(K) args(A) SEMI.                      { parse_route_stmt(p, &K, A); }
 action ::= compress_head SEMI.
 action ::= compress_head LBRACE cstmts RBRACE.
+action ::= cache_head SEMI.
+action ::= cache_head LBRACE cstmts RBRACE.
 
 /* `compress gzip [{ types [...]; min SIZE; level N }]` */
 compress_head ::= COMPRESS(K) args(A).              { parse_compress(p, &K, A); }
+/* `cache [{ ttl DURATION; key VALUE...; ... }]` */
+cache_head ::= CACHE(K) args(A).                    { parse_cache(p, &K, A); }
 
 cstmts ::= .
 cstmts ::= cstmts cstmt.
 
 cstmt ::= SEMI.
 cstmt ::= error SEMI.                               { PARSE_RESYNCED; }
-cstmt ::= ID(K) args(A) SEMI.                       { parse_compress_stmt(p, &K, A); }
+cstmt ::= ID(K) args(A) SEMI.                       { parse_block_stmt(p, &K, A); }
 
 guard(G) ::= .                                      { G = NULL; }
 guard(G) ::= IF(K) expr(E).                         { G = parse_guard(p, &K, E, false); }

@@ -44,7 +44,7 @@ static const struct {
     {"or", "'or'", TK_OR},                {"not", "'not'", TK_NOT},
     {"in", "'in'", TK_IN},                {"from", "'from'", TK_FROM},
     {"header", "'header'", TK_HEADER},    {"compress", "'compress'", TK_COMPRESS},
-    {"forwarded", "'forwarded'", TK_FORWARDED},
+    {"forwarded", "'forwarded'", TK_FORWARDED}, {"cache", "'cache'", TK_CACHE},
 };
 
 static int lex_keyword(const char *s, size_t n)

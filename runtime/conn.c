@@ -58,6 +58,8 @@ static struct rp_exchange *exchange_get(struct rp_worker *w)
     }
     x->path = NULL;
     x->path_rewritten = false;
+    x->px.steps.cache = NULL;
+    x->px.cache_wait_until = 0;
     return x;
 }
 
@@ -65,6 +67,7 @@ static void exchange_put(struct rp_worker *w, struct rp_exchange *x)
 {
     if (!x)
         return;
+    rp_steps_release(&x->px.steps);
     rp_buf_put(&w->bufs, x->path);
     x->path = NULL;
     if (!RP_POOLS_KEEP || w->n_free_x >= RP_MAX_FREE_EXCHANGES) {
@@ -426,6 +429,15 @@ void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t bod
         respond_start(c, body, body_len);
 }
 
+void rp_conn_respond_written(struct rp_conn *c, const char *body, size_t body_len)
+{
+    c->lbody = body;
+    c->lbody_left = (uint32_t)body_len;
+    c->state = RP_CONN_RESPONDING;
+    rp_conn_set_timer(c, c->w->cfg->backend_timeout);
+    rp_conn_client_write(c);
+}
+
 void rp_conn_respond_typed(struct rp_conn *c, int status, const char *content_type,
                            const char *body, size_t body_len)
 {
@@ -555,6 +567,9 @@ static void exchange_end(struct rp_conn *c, const char *how)
         return;
     rec->open = false;
     rec->t_end = ev_now(c->w->loop);
+    /* what the route's steps made, a cache object the answer was written
+     * from among it, goes with the exchange */
+    rp_steps_release(&c->x->px.steps);
     rp_buf_put(&c->w->bufs, c->x->path);
     c->x->path = NULL;
     c->x->path_rewritten = false;

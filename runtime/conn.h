@@ -110,6 +110,9 @@ struct rp_proxy_state {
     char pp[112];             /* a PROXY header for a fresh server connection ... */
     uint16_t pp_len, pp_sent; /* ... its length, and how much of it went */
     struct rp_body_filters *filters;   /* the response body's, or NULL: relayed as framed */
+    double cache_wait_until;  /* waiting for another request's fetch of the same key
+                                 (cache.h RP_CACHE_WAIT) ends then; 0: not waiting */
+    uint32_t cache_head_len;  /* ... the request head's length, to start again */
 };
 
 struct rp_exchange {
@@ -242,6 +245,11 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client);
  * (policy tables, reason phrases). */
 void rp_conn_respond(struct rp_conn *c, int status, const char *body, size_t body_len,
                      const char *extra, size_t extra_len);
+
+/* Answers with a response whose head the caller wrote to c->out and whose
+ * body (body_len bytes, less than 4 GB) stays valid until the exchange
+ * ends (a cache object the exchange's steps hold). */
+void rp_conn_respond_written(struct rp_conn *c, const char *body, size_t body_len);
 
 /* rp_conn_respond with a content type (NULL: text/plain), for the policy's
  * `respond`. */

@@ -8,59 +8,60 @@
 /* The longest value a header action writes; a longer one is cut there. */
 #define VALUE_MAX 1024
 
-static size_t put(char *out, size_t at, const char *s, size_t n)
+static size_t put(char *out, size_t cap, size_t at, const char *s, size_t n)
 {
-    if (n > VALUE_MAX - at)
-        n = VALUE_MAX - at;
+    if (n > cap - at)
+        n = cap - at;
     memcpy(out + at, s, n);
     return at + n;
 }
 
-static size_t eval(const struct rp_header_action *a, const struct rp_value_ctx *vc, char *out)
+size_t rp_pieces_eval(const struct rp_piece *pieces, uint32_t n_pieces,
+                      const struct rp_value_ctx *vc, char *out, size_t cap)
 {
     size_t n = 0;
-    for (uint32_t i = 0; i < a->n_pieces; i++) {
-        const struct rp_piece *pc = &a->pieces[i];
+    for (uint32_t i = 0; i < n_pieces; i++) {
+        const struct rp_piece *pc = &pieces[i];
         const struct rp_request_view *v = vc ? vc->view : NULL;
         const char *s;
         uint32_t len;
         switch (pc->kind) {
         case RP_PIECE_TEXT:
-            n = put(out, n, pc->s, pc->len);
+            n = put(out, cap, n, pc->s, pc->len);
             break;
         case RP_PIECE_VALUE:
             if (v && rp_req_value(v, (enum rp_value)pc->what, pc->s, pc->len, &s, &len))
-                n = put(out, n, s, len);
+                n = put(out, cap, n, s, len);
             break;
         case RP_PIECE_CLIENT_IP:
             if (vc && vc->client_ip)
-                n = put(out, n, vc->client_ip, vc->client_ip_len);
+                n = put(out, cap, n, vc->client_ip, vc->client_ip_len);
             break;
         case RP_PIECE_CLIENT_PORT:
             if (vc && vc->client_port) {
                 char port[8];
                 int k = snprintf(port, sizeof port, "%u", vc->client_port);
-                n = put(out, n, port, (size_t)k);
+                n = put(out, cap, n, port, (size_t)k);
             }
             break;
         case RP_PIECE_REQ_ID:
             if (vc && vc->request_id) {
                 s = vc->request_id(vc->owner, &len);
-                n = put(out, n, s, len);
+                n = put(out, cap, n, s, len);
             }
             break;
         case RP_PIECE_SERVER:
         case RP_PIECE_BACKEND:
             s = !vc ? NULL : pc->kind == RP_PIECE_SERVER ? vc->server_name : vc->backend_name;
             if (s)
-                n = put(out, n, s, strlen(s));
+                n = put(out, cap, n, s, strlen(s));
             break;
         case RP_PIECE_URI:
             if (v) {
-                n = put(out, n, v->path, v->path_len);
+                n = put(out, cap, n, v->path, v->path_len);
                 if (v->query) {
-                    n = put(out, n, "?", 1);
-                    n = put(out, n, v->query, v->query_len);
+                    n = put(out, cap, n, "?", 1);
+                    n = put(out, cap, n, v->query, v->query_len);
                 }
             }
             break;
@@ -86,7 +87,8 @@ int rp_headers_apply(const struct rp_header_actions *ha, bool response,
                 rp_head_edit_unadd(edit, a->lname, a->name_len);
         }
         if (a->op == RP_HDR_SET || a->op == RP_HDR_ADD)
-            rc |= rp_head_edit_add(edit, a->name, value, eval(a, vc, value));
+            rc |= rp_head_edit_add(edit, a->name, value,
+                                   rp_pieces_eval(a->pieces, a->n_pieces, vc, value, VALUE_MAX));
         if (rc)
             return -1;
     }

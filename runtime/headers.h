@@ -24,6 +24,11 @@ struct rp_value_ctx {
     const char *backend_name, *server_name; /* NULL: none (yet) */
 };
 
+/* Renders a value's pieces into out (at most cap bytes: a longer value is
+ * cut); returns its length. Values the context lacks render as nothing. */
+size_t rp_pieces_eval(const struct rp_piece *pieces, uint32_t n_pieces,
+                      const struct rp_value_ctx *vc, char *out, size_t cap);
+
 /* Applies the actions on one side (`response`) to edit, in order: a later
  * `set` or `remove` of a name replaces what an earlier action added. On
  * the response side vc has no view (the request is gone): only req.id.

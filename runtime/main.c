@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "health.h"
 #include "log.h"
 #include "sock.h"
@@ -322,6 +323,10 @@ int main(int argc, char **argv)
     if (!proc.workers || resolve_servers(&proc) < 0 || prepare_backends(&proc) < 0 ||
         rp_tls_setup(&rp_program) < 0)
         goto out;
+    if (rp_cache_init(&rp_program) < 0) {
+        rp_error("no memory for the cache");
+        goto out;
+    }
     if (rp_proc_listen(&proc, n_listen ? listen : NULL, n_listen) < 0)
         goto out;
     if (proc.n_listeners == 0) {
@@ -337,6 +342,7 @@ int main(int argc, char **argv)
     /* From here on the workers own (and close) the listening sockets. */
     status = rp_proc_run(&proc);
     proc_free(&proc);
+    rp_cache_shutdown();
     return status;
 out:
     if (proc.workers)

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "balance.h"
 #include "conn.h"
 #include "filter.h"
@@ -44,6 +45,7 @@ static const struct rp_exchange_handler proxy_handler = {
 };
 
 static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents);
+static void proxy_cache_wait(struct rp_conn *c, uint32_t backend, uint32_t head_len);
 
 /* Reads of a body in a row on one readiness event: a read that filled the
  * buffer says more is waiting, and reading it now saves an epoll_wait per
@@ -576,6 +578,73 @@ static void proxy_finish(struct rp_conn *c)
     rp_conn_exchange_done(c, close_client);
 }
 
+/* Answers from the cache's store: a hit (no server was asked), a stored
+ * response the server validated (its 304), or a stale one in place of an
+ * error. What is left of the server's part ends first; its connection is
+ * pooled when the answer it gave is all read. */
+static void proxy_serve_stored(struct rp_conn *c)
+{
+    struct rp_proxy_state *px = &c->x->px;
+    struct rp_worker *w = c->w;
+    if (px->queued)
+        queue_remove(c);
+    if (px->up) {
+        bool reuse = px->resp_head_parsed && px->resp_body.done && px->up_keep_alive &&
+                     !px->up_eof && px->req_body.done && px->up->in &&
+                     rp_buf_len(px->up->in) == 0;
+        rp_upstream_release(px->up, reuse);
+        px->up = NULL;
+    }
+    release_buffers(c);
+    c->state = RP_CONN_RESPONDING;
+    attempt_end(c);
+    if (px->resp_started) {
+        rp_conn_close(c);
+        return;
+    }
+    if (!px->req_body.done) {
+        c->keep_alive = false;
+        c->linger = true;
+    }
+    if (!c->out && !(c->out = rp_buf_get(&w->bufs))) {
+        rp_conn_close(c);
+        return;
+    }
+    c->out->start = c->out->end = 0;
+    c->client_blocked = false;
+    if (w->stopping)
+        c->keep_alive = false;
+    struct rp_head_edit edit;
+    rp_head_edit_init(&edit);
+    struct rp_value_ctx vc = {.request_id = request_id, .owner = c,
+                              .backend_name = backend_of(c)->name};
+    rp_steps_stored_answer(px->steps.steps, &vc, backend_of(c)->headers, &edit);
+    char tail[160];
+    size_t tl = 0;
+    if (!c->keep_alive)
+        tl = (size_t)snprintf(tail, sizeof tail, "Connection: close\r\n");
+    else if (c->client_http10)
+        tl = (size_t)snprintf(tail, sizeof tail, "Connection: keep-alive\r\n");
+    const char *via = w->proc->via_default ? "Via: 1.1 rpx\r\n\r\n" : w->proc->via_end11;
+    size_t via_len = w->proc->via_default ? 16 : w->proc->via_end11_len;
+    if (tl + via_len < sizeof tail) {
+        memcpy(tail + tl, via, via_len);
+        tl += via_len;
+    }
+    const char *body;
+    uint64_t body_len;
+    int status = rp_cache_serve_head(px->steps.cache, rp_cache_request_copy(px->steps.cache),
+                                     c->head_request, &edit, ev_now(w->loop), tail, tl, c->out,
+                                     &body, &body_len);
+    if (status < 0) {
+        c->out->start = c->out->end = 0;
+        rp_conn_respond_error(c, 502);
+        return;
+    }
+    c->x->rec.status = (uint16_t)status;
+    rp_conn_respond_written(c, body, body_len);
+}
+
 /* Ends the exchange with an error response (plus `extra` header lines), or
  * by closing the client if part of the response was sent already. */
 static void proxy_fail_with(struct rp_conn *c, int status, const char *extra)
@@ -586,6 +655,15 @@ static void proxy_fail_with(struct rp_conn *c, int status, const char *extra)
         return;
     }
     struct rp_proxy_state *px = &c->x->px;
+    /* No server answered: a stale stored response may (stale-if-error). */
+    if (status >= 500 && !px->resp_started && rp_cache_on_error(px->steps.cache, ev_now(c->w->loop))) {
+        if (px->up) {
+            rp_upstream_close(px->up);
+            px->up = NULL;
+        }
+        proxy_serve_stored(c);
+        return;
+    }
     if (px->queued)
         queue_remove(c);
     if (px->up) {
@@ -839,6 +917,11 @@ static void proxy_enqueue(struct rp_conn *c, bool down)
     struct rp_proxy_state *px = &c->x->px;
     struct rp_worker *w = c->w;
     struct rp_proxy_backend_rt *rt = &w->backends[px->backend].proxy;
+    /* Every server down is an error a stale stored answer may cover. */
+    if (down && rp_cache_on_error(px->steps.cache, ev_now(w->loop))) {
+        proxy_serve_stored(c);
+        return;
+    }
     if (rt->queued >= RP_QUEUE_MAX) {
         if (warn_allowed(c))
             rp_warn("backend %s: queue full (%u waiting)", backend_of(c)->name, rt->queued);
@@ -1028,6 +1111,51 @@ void rp_proxy_start_tcp(struct rp_conn *c, uint32_t backend)
     proxy_dispatch(c, 0, true);
 }
 
+/* ---- waiting for another request's fetch (cache.h RP_CACHE_WAIT) -------------------------- */
+
+/* How often a waiting request looks again: soon at first (the fetch may be
+ * nearly done), then less often. */
+#define CACHE_WAIT_FIRST 0.001
+#define CACHE_WAIT_MAX 0.05
+
+static void cache_wait_timeout(struct rp_conn *c)
+{
+    rp_proxy_start(c, c->x->px.backend, c->x->px.cache_head_len);
+}
+
+static void cache_wait_nothing(struct rp_conn *c)
+{
+    (void)c; /* the request head stays unread until the wait ends */
+}
+
+static const struct rp_exchange_handler cache_wait_handler = {
+    .name = "cache wait",
+    .readable = cache_wait_nothing,
+    .writable = cache_wait_nothing,
+    .timeout = cache_wait_timeout,
+    .abort = cache_wait_nothing,
+};
+
+/* The request waits, its head unread, and starts again shortly: by then
+ * the fetch it waits for has stored the response, or it goes itself (the
+ * wait is bounded by the backend's timeout). */
+static void proxy_cache_wait(struct rp_conn *c, uint32_t backend, uint32_t head_len)
+{
+    struct rp_proxy_state *px = &c->x->px;
+    double now = ev_now(c->w->loop);
+    double waited = 0;
+    if (px->cache_wait_until == 0)
+        px->cache_wait_until = now + c->w->cfg->backend_timeout;
+    else
+        waited = now - (px->cache_wait_until - c->w->cfg->backend_timeout);
+    px->backend = backend;
+    px->cache_head_len = head_len;
+    c->handler = &cache_wait_handler;
+    rp_conn_want(c, 0);
+    double next = waited < CACHE_WAIT_FIRST ? CACHE_WAIT_FIRST : waited / 4;
+    rp_conn_set_timer(c, next > CACHE_WAIT_MAX ? CACHE_WAIT_MAX : next);
+}
+
 void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
 {
     struct rp_proxy_state *px = &c->x->px;
@@ -1046,8 +1174,29 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
         req_editp = &req_edit;
         struct rp_request_ctx rc = {.vc = &vc, .path = &c->x->path,
                                     .path_rewritten = &c->x->path_rewritten, .pool = &w->bufs,
-                                    .backend_headers = w->prog->backends[backend].headers};
+                                    .backend_headers = w->prog->backends[backend].headers,
+                                    .now = ev_now(w->loop),
+                                    .cache_may_wait = c->x->px.cache_wait_until == 0 ||
+                                                      ev_now(w->loop) < c->x->px.cache_wait_until};
         rp_steps_request(&px->steps, w->prog->routes[route].steps, req, &rc, &req_edit);
+        switch (rp_cache_answer_of(px->steps.cache)) {
+        case RP_CACHE_SERVE:
+            /* a GET or HEAD without a body: nothing of the request is left */
+            c->in->start += head_len;
+            px->req_body.done = true;
+            proxy_serve_stored(c);
+            return;
+        case RP_CACHE_ONLY_CACHED:
+            c->in->start += head_len;
+            px->req_body.done = true;
+            proxy_fail(c, 504);
+            return;
+        case RP_CACHE_WAIT:
+            proxy_cache_wait(c, backend, head_len);
+            return;
+        default:
+            break;
+        }
     }
     px->req_body.kind = req->body;
     px->req_body.left = req->content_length;
@@ -1342,10 +1491,19 @@ static int proxy_parse_response(struct rp_conn *c)
             struct rp_response_ctx ctx = {.head_request = c->head_request,
                                           .chunked_ok = !c->client_http10,
                                           .pool = &c->w->bufs, .vc = &vc,
-                                          .backend_headers = backend_of(c)->headers};
+                                          .backend_headers = backend_of(c)->headers,
+                                          .now = ev_now(c->w->loop)};
             rp_head_edit_init(&edit);
             editp = &edit;
-            rp_steps_response_head(&px->steps, &resp, &ctx, &edit, &px->filters);
+            if (rp_steps_response_head(&px->steps, &resp, &ctx, &edit, &px->filters) == 1) {
+                /* the cache's stored response answers (revalidated, or
+                 * stale for an error); this one's body is not read */
+                up->in->start += (uint32_t)r;
+                if (!px->resp_body.done)
+                    px->up_eof = true; /* not reusable */
+                proxy_serve_stored(c);
+                return -1;
+            }
             if (px->filters && c->client_http10)
                 c->keep_alive = false; /* the filtered body ends with the connection */
         }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "compress.h"
 #include "rp/match.h"
 #include "steps.h"
@@ -13,7 +14,8 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
             if (st->kind == RP_STEP_BACKEND_HEADERS)
                 continue;
             else if ((st->kind != RP_STEP_COMPRESS && st->kind != RP_STEP_HEADERS &&
-                      st->kind != RP_STEP_REWRITE) || !st->arg)
+                      st->kind != RP_STEP_REWRITE && st->kind != RP_STEP_CACHE) ||
+                     !st->arg)
                 return r;
     return RP_NO_ROUTE;
 }
@@ -88,6 +90,7 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
     const struct rp_value_ctx *vc = rc->vc;
     s->steps = steps;
     s->accept_codings = 0;
+    rp_steps_release(s);
     for (const struct rp_step *st = steps; st && st->kind != RP_STEP_END; st++) {
         switch (st->kind) {
         case RP_STEP_COMPRESS:
@@ -103,6 +106,9 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
         case RP_STEP_BACKEND_HEADERS:
             if (rc->backend_headers)
                 rp_headers_apply(rc->backend_headers, false, vc, req_edit);
+            break;
+        case RP_STEP_CACHE:
+            s->cache = rp_cache_request(st->arg, req, vc, rc->now, rc->cache_may_wait, req_edit);
             break;
         case RP_STEP_END:
             break;
@@ -121,6 +127,24 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
     int rc = 0;
     for (const struct rp_step *st = s->steps; st->kind != RP_STEP_END; st++) {
         switch (st->kind) {
+        case RP_STEP_CACHE:
+            if (!chain) {
+                if (!(chain = malloc(sizeof *chain))) {
+                    rc = -1;
+                    break;
+                }
+                rp_filters_init(chain, ctx->pool, ctx->chunked_ok);
+            }
+            bool reframe = false;
+            if (rp_cache_response(s->cache, resp, ctx->now, edit, chain, &reframe)) {
+                rp_filters_free(chain);
+                free(chain);
+                rp_head_edit_init(edit);
+                return 1;
+            }
+            if (reframe)
+                edit->reframe = true;
+            break;
         case RP_STEP_COMPRESS:
             /* The chain exists only for routes with a filter step. */
             if (!chain) {
@@ -152,8 +176,29 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
         free(chain);
         return rc;
     }
+    /* Filters that keep the length (the cache's copy) leave the server's
+     * framing as it was; any that reframes makes the output chunked. */
+    if (chain)
+        chain->chunked = edit->reframe && ctx->chunked_ok;
     *filters = chain;
     return rc;
+}
+
+void rp_steps_release(struct rp_steps_state *s)
+{
+    rp_cache_x_free(s->cache);
+    s->cache = NULL;
+}
+
+void rp_steps_stored_answer(const struct rp_step *steps, const struct rp_value_ctx *vc,
+                            const struct rp_header_actions *backend_headers,
+                            struct rp_head_edit *edit)
+{
+    for (const struct rp_step *st = steps; st && st->kind != RP_STEP_END; st++)
+        if (st->kind == RP_STEP_HEADERS)
+            rp_headers_apply(st->arg, true, vc, edit);
+        else if (st->kind == RP_STEP_BACKEND_HEADERS && backend_headers)
+            rp_headers_apply(backend_headers, true, vc, edit);
 }
 
 void rp_steps_local_answer(const struct rp_program *prog, uint32_t route,

@@ -23,10 +23,16 @@
 #include "rp/program.h"
 
 /* Per exchange: what the request phase learnt for the later ones. */
+struct rp_cache_x;
+
 struct rp_steps_state {
     const struct rp_step *steps; /* the route's; NULL: none */
     uint32_t accept_codings;     /* RP_CODING_*: what the client takes (compress) */
+    struct rp_cache_x *cache;    /* the cache's (cache.h), owned; freed by rp_steps_release */
 };
+
+/* Frees what the request phase made (the exchange ends). */
+void rp_steps_release(struct rp_steps_state *s);
 
 /* The first route with a step of a kind this runtime does not know, or
  * RP_NO_ROUTE. */
@@ -40,6 +46,8 @@ struct rp_request_ctx {
     bool *path_rewritten;      /* ... and says so */
     struct rp_buf_pool *pool;
     const struct rp_header_actions *backend_headers; /* the decided backend's */
+    double now;                /* the loop's time (the cache's clock) */
+    bool cache_may_wait;       /* the cache may make it wait for another's fetch */
 };
 
 /* The request head phase: remembers what later phases need, edits the
@@ -56,15 +64,24 @@ struct rp_response_ctx {
     struct rp_buf_pool *pool;
     const struct rp_value_ctx *vc; /* what response values may use (req.id) */
     const struct rp_header_actions *backend_headers; /* the backend's */
+    double now;
 };
 
 /* The response head phase: fills `edit`, and when the body is to be
  * filtered, returns a chain (*filters, to free with rp_filters_free and
  * free()). Returns -1 when a step cannot run (no memory): the response
- * then goes as it came, which is always correct. */
+ * then goes as it came, which is always correct; 1 when the cache's
+ * stored response answers instead (a revalidation's 304, stale-if-error):
+ * nothing was put in edit or *filters then. */
 int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_response *resp,
                            const struct rp_response_ctx *ctx, struct rp_head_edit *edit,
                            struct rp_body_filters **filters);
+
+/* The response header actions for an answer from the cache's store: the
+ * route's, the top level's and the backend's (as for a relayed one). */
+void rp_steps_stored_answer(const struct rp_step *steps, const struct rp_value_ctx *vc,
+                            const struct rp_header_actions *backend_headers,
+                            struct rp_head_edit *edit);
 
 /* The response header actions for an answer the proxy makes itself
  * (respond, redirect, errors) on `route` (RP_NO_ROUTE: none): the route's

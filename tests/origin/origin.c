@@ -1100,6 +1100,157 @@ static enum after ep_slowbody(struct conn *c, uint64_t n)
     return AFTER_KEEP;
 }
 
+/* ---- /cache/: a scripted response, for the cache's tests ------------------ */
+
+static unsigned long g_cache_seq; /* /cache/ requests answered, all connections */
+static pthread_mutex_t g_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int hexval(char ch)
+{
+    return ch >= '0' && ch <= '9'   ? ch - '0'
+           : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                    : -1;
+}
+
+/* Percent-decodes s[0..n) into out (at most cap-1 bytes, NUL-terminated). */
+static size_t pct_decode(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < cap; i++) {
+        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            out[k++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            out[k++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    out[k] = '\0';
+    return k;
+}
+
+/* The value of the request's field `name` (first of that name), or NULL;
+ * *len its length. */
+static const char *req_field(struct conn *c, const char *name, size_t *len)
+{
+    size_t nl = strlen(name);
+    const char *h = c->head, *end = c->head + c->req.head_len;
+    for (const char *line = memchr(h, '\n', (size_t)(end - h)); line && line + 1 < end;
+         line = memchr(line + 1, '\n', (size_t)(end - line - 1))) {
+        const char *f = line + 1;
+        if ((size_t)(end - f) > nl && strncasecmp(f, name, nl) == 0 && f[nl] == ':') {
+            const char *v = f + nl + 1, *e = memchr(v, '\r', (size_t)(end - v));
+            while (v < e && (*v == ' ' || *v == '\t'))
+                v++;
+            *len = (size_t)(e - v);
+            return v;
+        }
+    }
+    return NULL;
+}
+
+/* Any method on /cache/...?QUERY answers as the query says, each parameter
+ * percent-decoded: s=CODE (200), h=NAME:VALUE (a header; repeatable),
+ * n=N (a body of N pattern bytes), e=NAME (the body names the request's
+ * field NAME: "NAME=VALUE\n" or "NAME absent\n"), d=SECONDS (Date that
+ * long ago; d=none: no Date), w=MS (answer after MS milliseconds). The
+ * default body is "NAME METHOD PATH
+ * seq=K\n", K counting /cache/ requests, so a test tells a fresh answer
+ * from a stored one. A request whose If-None-Match holds the ETag given by
+ * h= (or whose If-Modified-Since equals the Last-Modified given) gets 304
+ * with the same headers. */
+static enum after ep_cache(struct conn *c)
+{
+    const struct req *r = &c->req;
+    const char *q = memchr(r->target, '?', r->target_len);
+    const char *qend = r->target + r->target_len;
+    int code = 200;
+    uint64_t n = 0;
+    bool have_n = false, date = true;
+    long ago = 0, wait_ms = 0;
+    char extra[4096] = "", etag[256] = "", lastmod[128] = "", echo[128] = "";
+    size_t el = 0;
+    for (const char *p = q ? q + 1 : qend; p < qend;) {
+        const char *amp = memchr(p, '&', (size_t)(qend - p));
+        const char *pe = amp ? amp : qend;
+        char v[1024];
+        if (pe - p > 2 && p[1] == '=') {
+            pct_decode(p + 2, (size_t)(pe - p - 2), v, sizeof v);
+            if (p[0] == 's')
+                code = atoi(v);
+            else if (p[0] == 'n')
+                n = strtoull(v, NULL, 10), have_n = true;
+            else if (p[0] == 'e')
+                snprintf(echo, sizeof echo, "%.127s", v);
+            else if (p[0] == 'd')
+                date = strcmp(v, "none") != 0, ago = atol(v);
+            else if (p[0] == 'w')
+                wait_ms = atol(v);
+            else if (p[0] == 'h' && strchr(v, ':')) {
+                char *colon = strchr(v, ':');
+                if (strncasecmp(v, "etag:", 5) == 0)
+                    snprintf(etag, sizeof etag, "%.255s", colon + 1);
+                if (strncasecmp(v, "last-modified:", 14) == 0)
+                    snprintf(lastmod, sizeof lastmod, "%.127s", colon + 1);
+                int k = snprintf(extra + el, sizeof extra - el, "%.*s: %s\r\n", (int)(colon - v),
+                                 v, colon + 1);
+                if (k > 0 && (size_t)k < sizeof extra - el)
+                    el += (size_t)k;
+            }
+        }
+        p = amp ? amp + 1 : qend;
+    }
+    if (date) {
+        char d[64];
+        time_t t = time(NULL) - ago;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(d, sizeof d, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        snprintf(extra + el, sizeof extra - el, "%s", d);
+    }
+    if (wait_ms > 0 && wait_ms <= SLOW_MAX_MS) {
+        out_flush(c);
+        sleep_ms(wait_ms);
+    }
+    pthread_mutex_lock(&g_cache_lock);
+    unsigned long seq = ++g_cache_seq;
+    pthread_mutex_unlock(&g_cache_lock);
+    size_t inm_len, ims_len;
+    const char *inm = req_field(c, "if-none-match", &inm_len);
+    const char *ims = req_field(c, "if-modified-since", &ims_len);
+    bool not_modified =
+        (*etag && inm && memmem(inm, inm_len, etag, strlen(etag))) ||
+        (!inm && *lastmod && ims && ims_len == strlen(lastmod) && memcmp(ims, lastmod, ims_len) == 0);
+    if (not_modified) {
+        out_fmt(c, "HTTP/1.1 304 Not Modified\r\nX-Origin: %s\r\nX-Seq: %lu\r\n%s%s\r\n", g_name,
+                seq, extra, r->keep_alive ? "" : "Connection: close\r\n");
+        return AFTER_KEEP;
+    }
+    char body[512];
+    size_t bl;
+    if (*echo) {
+        size_t vl;
+        const char *v = req_field(c, echo, &vl);
+        bl = v ? (size_t)snprintf(body, sizeof body, "%s=%.*s seq=%lu\n", echo, (int)vl, v, seq)
+               : (size_t)snprintf(body, sizeof body, "%s absent seq=%lu\n", echo, seq);
+    } else {
+        bl = (size_t)snprintf(body, sizeof body, "%s %.*s %.*s seq=%lu\n", g_name,
+                              (int)r->method_len, r->method, (int)r->path_len, r->path, seq);
+    }
+    bool no_body = code == 204 || code == 304 || (code >= 100 && code < 200);
+    char seqf[48];
+    snprintf(seqf, sizeof seqf, "X-Seq: %lu\r\n", seq);
+    strncat(extra, seqf, sizeof extra - strlen(extra) - 1);
+    resp_head(c, code, no_body ? -1 : have_n ? (int64_t)n : (int64_t)bl, extra);
+    if (!r->is_head && !no_body) {
+        if (have_n)
+            out_pattern(c, 0, n);
+        else
+            out_put(c, body, bl);
+    }
+    return AFTER_KEEP;
+}
+
 /* Answers the request whose head and body have been read. */
 static enum after handle(struct conn *c)
 {
@@ -1165,6 +1316,8 @@ static enum after handle(struct conn *c)
     }
     if (r->path_len > 5 && memcmp(r->path, "/raw/", 5) == 0)
         return ep_raw(c);
+    if (r->path_len >= 7 && memcmp(r->path, "/cache/", 7) == 0)
+        return ep_cache(c);
     if (post && path_is(r, "/echo")) {
         char body[64];
         int len = snprintf(body, sizeof body, "%llu %08lx\n", (unsigned long long)r->body_len,

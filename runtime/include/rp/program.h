@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 8
+#define RP_PROGRAM_ABI 9
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
@@ -252,6 +252,7 @@ enum rp_step_kind {
     RP_STEP_HEADERS = 2,  /* arg: struct rp_header_actions; head edits both ways */
     RP_STEP_REWRITE = 3,  /* arg: struct rp_rewrite_def; the path the server gets */
     RP_STEP_BACKEND_HEADERS = 4, /* arg unused: the decided backend's header actions */
+    RP_STEP_CACHE = 5,    /* arg: struct rp_cache_def; lookup, store, serve */
 };
 
 struct rp_step {
@@ -332,6 +333,23 @@ struct rp_compress_def {
     uint64_t min_length; /* responses known to be shorter go as they are */
     uint32_t n_types;
     const char *const *types; /* lower case "type/subtype", or "type/" then a star */
+};
+
+/* `cache { ... }`: responses stored and served again, as a shared cache
+ * (RFC 9111) does. Every route's cache is one store of the process. */
+struct rp_cache_def {
+    const char *where;
+    uint32_t ttl_s;           /* the lifetime of a response that gives none (and whose
+                                 status is cacheable by default); 0: the RFC's heuristic */
+    uint32_t max_ttl_s;       /* no lifetime is longer; 0: no cap */
+    uint32_t heuristic_max_s; /* the heuristic (a tenth of the age of Last-Modified) cap */
+    uint32_t swr_s, sie_s;    /* stale-while-revalidate, stale-if-error when the response
+                                 gives none */
+    uint64_t max_size;        /* the store's bound in bytes (the largest of all routes') */
+    uint64_t max_object;      /* a larger response is not stored */
+    const char *status_header; /* e.g. "X-Cache": HIT, MISS, STALE...; NULL: none */
+    uint32_t n_key;
+    const struct rp_piece *key; /* the key: these pieces, rendered one after another */
 };
 
 /* One route as written, for logs, `rpx explain` and `rpx test`. */

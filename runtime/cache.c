@@ -1,0 +1,943 @@
+/* cache.c: the cache step (cache.h). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cache.h"
+#include "cache_rfc.h"
+#include "cache_store.h"
+#include "reason.h"
+
+/* The store all routes share; NULL until rp_cache_init. */
+static struct rp_cache_store *g_store;
+
+static struct {
+    atomic_ullong hits, misses, stale, revalidated, stored, bypass;
+} g_counts;
+
+#define CACHE_SHARDS 16
+#define CACHE_KEY_MAX 2048
+/* A stored head larger than this is not kept (it must fit a buffer with
+ * the rest of the answer's head). */
+#define CACHE_FIELDS_MAX (12 * 1024)
+
+int rp_cache_init(const struct rp_program *prog)
+{
+    uint64_t size = 0;
+    for (uint32_t r = 0; r < prog->n_routes; r++)
+        for (const struct rp_step *st = prog->routes[r].steps; st && st->kind != RP_STEP_END;
+             st++)
+            if (st->kind == RP_STEP_CACHE) {
+                const struct rp_cache_def *d = st->arg;
+                if (d->max_size > size)
+                    size = d->max_size;
+            }
+    if (!size || g_store)
+        return 0;
+    g_store = rp_cache_store_new(size, CACHE_SHARDS);
+    return g_store ? 0 : -1;
+}
+
+void rp_cache_shutdown(void)
+{
+    rp_cache_store_free(g_store);
+    g_store = NULL;
+}
+
+void rp_cache_counts(struct rp_cache_counts *out)
+{
+    out->hits = g_counts.hits;
+    out->misses = g_counts.misses;
+    out->stale = g_counts.stale;
+    out->revalidated = g_counts.revalidated;
+    out->stored = g_counts.stored;
+    out->bypass = g_counts.bypass;
+}
+
+/* ---- fetches in flight (request coalescing) ----------------------------------------------
+ *
+ * A miss that goes to the server registers its key here; a request for the
+ * same key meanwhile waits (rp_cache_request says RP_CACHE_WAIT, the proxy
+ * looks again shortly) instead of asking the server too. The fetch ends:
+ * stored (the waiters find it), not storable (the entry says PASS for a
+ * while: requests for that key go to the server at once, none waits), or
+ * failed (the entry goes; the next request fetches). One table for all
+ * workers; keys are told apart by their 64-bit hash. */
+
+#define PENDING_SLOTS 4096 /* fetches in flight at once, at most */
+#define PENDING_PASS_S 10.0 /* how long a response found not storable makes
+                                requests for its key skip the wait */
+#define PENDING_STALE_S 60.0 /* a fetch older than this is taken for lost */
+
+enum { PENDING_FREE, PENDING_FETCHING, PENDING_PASS };
+
+static struct pending {
+    uint64_t hash;
+    const void *owner; /* the exchange state fetching */
+    double since;
+    int state;
+} g_pending[PENDING_SLOTS];
+static pthread_mutex_t g_pending_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The slot of hash, or NULL; with `take`, a free or expired slot for it. */
+static struct pending *pending_slot(uint64_t hash, double now, bool take)
+{
+    struct pending *free_slot = NULL;
+    for (unsigned i = 0; i < 16; i++) {
+        struct pending *p = &g_pending[(hash + i) & (PENDING_SLOTS - 1)];
+        bool expired = p->state == PENDING_FREE ||
+                       (p->state == PENDING_PASS && now - p->since > PENDING_PASS_S) ||
+                       (p->state == PENDING_FETCHING && now - p->since > PENDING_STALE_S);
+        if (!expired && p->hash == hash)
+            return p;
+        if (expired && !free_slot)
+            free_slot = p;
+    }
+    return take ? free_slot : NULL;
+}
+
+/* A miss for hash: RP_CACHE_WAIT when another fetch has it in flight,
+ * RP_CACHE_BYPASS when it was found not storable lately, else RP_CACHE_MISS
+ * (registered as this owner's fetch when it may be). */
+static enum rp_cache_answer pending_miss(uint64_t hash, const void *owner, double now,
+                                         bool may_wait, bool *registered)
+{
+    enum rp_cache_answer a = RP_CACHE_MISS;
+    *registered = false;
+    pthread_mutex_lock(&g_pending_lock);
+    struct pending *p = pending_slot(hash, now, false);
+    if (p && p->state == PENDING_PASS)
+        a = RP_CACHE_BYPASS;
+    else if (p && p->state == PENDING_FETCHING)
+        a = may_wait ? RP_CACHE_WAIT : RP_CACHE_MISS;
+    else if ((p = pending_slot(hash, now, true))) {
+        *p = (struct pending){hash, owner, now, PENDING_FETCHING};
+        *registered = true;
+    }
+    pthread_mutex_unlock(&g_pending_lock);
+    return a;
+}
+
+/* The owner's fetch is over: stored or failed (gone), or not storable
+ * (PASS). */
+static void pending_end(uint64_t hash, const void *owner, double now, bool pass)
+{
+    pthread_mutex_lock(&g_pending_lock);
+    struct pending *p = pending_slot(hash, now, false);
+    if (p && p->state == PENDING_FETCHING && p->owner == owner) {
+        if (pass) {
+            p->state = PENDING_PASS;
+            p->since = now;
+        } else {
+            p->state = PENDING_FREE;
+        }
+    }
+    pthread_mutex_unlock(&g_pending_lock);
+}
+
+/* ---- what an object's meta holds ------------------------------------------------------- */
+
+/* Copied in and out with memcpy: the store does not align meta. The
+ * fields (each "Name: value\r\n", as the server sent them minus those a
+ * cache does not keep) follow it. */
+struct cache_meta {
+    struct rp_cache_times times;
+    struct rp_cache_control rcc;
+    int64_t last_modified; /* -1: none */
+    uint16_t status;
+    uint32_t etag_off, etag_len; /* the ETag value within the fields */
+    uint32_t vary_off, vary_len; /* the Vary value(s), joined with ", " */
+    uint32_t fields_len;
+};
+
+static void meta_get(const struct rp_cache_obj *o, struct cache_meta *m)
+{
+    memcpy(m, o->meta, sizeof *m);
+}
+
+static const char *meta_fields(const struct rp_cache_obj *o)
+{
+    return o->meta + sizeof(struct cache_meta);
+}
+
+/* ---- the exchange's state --------------------------------------------------------------- */
+
+struct rp_cache_x {
+    const struct rp_cache_def *def;
+    enum rp_cache_answer answer;
+    const char *verdict; /* for the status header: HIT, MISS, STALE, ... */
+    char key[CACHE_KEY_MAX];
+    uint32_t key_len;
+    uint64_t hash;
+    bool get, head, unsafe;
+    int64_t request_time;
+    struct rp_cache_control qcc;
+    struct rp_cache_obj *obj; /* the stored response found (a reference), or NULL */
+    bool obj_usable_stale;    /* obj may be served on an error (stale-if-error) */
+    bool client_conditional;  /* the client sent its own validators */
+    /* a copy of the request's fields (Vary at store time, preconditions and
+     * Range when the answer comes after the head is gone) */
+    struct rp_http1_request req;
+    char *req_copy;
+    /* the response being stored */
+    bool storing;
+    char *body;
+    uint64_t body_len, body_cap;
+    char *meta;          /* cache_meta + fields, made at the response head */
+    uint32_t meta_len;
+    char *variant;       /* rp_vary_key of the request for the response's Vary */
+    int variant_len;
+    char *tags;          /* Surrogate-Key / Cache-Tag names, NUL after each */
+    uint32_t tags_len;
+    struct rp_cache_obj *served; /* what the answer is written from (a reference) */
+    bool fetching;       /* registered as the fetch others wait for */
+    bool unstorable;     /* the response itself is not storable (not this request) */
+    double now;          /* when the request came */
+};
+
+enum rp_cache_answer rp_cache_answer_of(const struct rp_cache_x *x)
+{
+    return x ? x->answer : RP_CACHE_BYPASS;
+}
+
+const struct rp_http1_request *rp_cache_request_copy(const struct rp_cache_x *x)
+{
+    return &x->req;
+}
+
+void rp_cache_x_free(void *p)
+{
+    struct rp_cache_x *x = p;
+    if (!x)
+        return;
+    if (x->fetching)
+        pending_end(x->hash, x, x->now, false); /* ended without storing */
+    if (x->obj)
+        rp_cache_obj_unref(x->obj);
+    if (x->served)
+        rp_cache_obj_unref(x->served);
+    free(x->req_copy);
+    free(x->body);
+    free(x->meta);
+    free(x->variant);
+    free(x->tags);
+    free(x);
+}
+
+static bool name_is(const struct rp_http1_header *h, const char *lname, size_t n)
+{
+    return h->name_len == n && strncasecmp(h->name, lname, n) == 0;
+}
+
+static bool method_is(const struct rp_http1_request *r, const char *m)
+{
+    size_t n = strlen(m);
+    return r->method_len == n && memcmp(r->method, m, n) == 0;
+}
+
+/* Copies the request's method, target and fields into x (one block). */
+static int copy_request(struct rp_cache_x *x, const struct rp_http1_request *req)
+{
+    size_t need = req->method_len + req->target_len;
+    for (uint32_t i = 0; i < req->n_headers; i++)
+        need += req->headers[i].name_len + req->headers[i].value_len;
+    char *p = malloc(need + 1);
+    if (!p)
+        return -1;
+    x->req_copy = p;
+    x->req = *req;
+    memcpy(p, req->method, req->method_len);
+    x->req.method = p;
+    p += req->method_len;
+    memcpy(p, req->target, req->target_len);
+    x->req.target = p;
+    p += req->target_len;
+    x->req.path = x->req.query = x->req.host = NULL;
+    x->req.path_len = x->req.query_len = x->req.host_len = 0;
+    for (uint32_t i = 0; i < req->n_headers; i++) {
+        const struct rp_http1_header *h = &req->headers[i];
+        memcpy(p, h->name, h->name_len);
+        x->req.headers[i].name = p;
+        p += h->name_len;
+        memcpy(p, h->value, h->value_len);
+        x->req.headers[i].value = p;
+        p += h->value_len;
+    }
+    return 0;
+}
+
+/* Under the shard's lock: does the stored variant o answer this request
+ * (the request's values of the fields its Vary names are the stored
+ * ones)? */
+struct vary_arg {
+    const struct rp_http1_request *req;
+};
+
+static bool variant_matches(const struct rp_cache_obj *o, void *arg)
+{
+    const struct vary_arg *va = arg;
+    struct cache_meta m;
+    meta_get(o, &m);
+    if (!m.vary_len)
+        return o->variant_len == 0;
+    struct rp_http1_header vary = {"vary", meta_fields(o) + m.vary_off, 4, m.vary_len};
+    char key[2048];
+    int n = rp_vary_key(&vary, 1, va->req->headers, va->req->n_headers, key, sizeof key);
+    return n >= 0 && (uint32_t)n == o->variant_len && memcmp(key, o->variant, (size_t)n) == 0;
+}
+
+/* The request carries validators or a precondition of its own. */
+static bool has_conditionals(const struct rp_http1_request *req)
+{
+    for (uint32_t i = 0; i < req->n_headers; i++) {
+        const struct rp_http1_header *h = &req->headers[i];
+        if (name_is(h, "if-none-match", 13) || name_is(h, "if-modified-since", 17) ||
+            name_is(h, "if-match", 8) || name_is(h, "if-unmodified-since", 19) ||
+            name_is(h, "if-range", 8))
+            return true;
+    }
+    return false;
+}
+
+struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
+                                    const struct rp_http1_request *req,
+                                    const struct rp_value_ctx *vc, double now, bool may_wait,
+                                    struct rp_head_edit *req_edit)
+{
+    struct rp_cache_x *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->def = def;
+    x->answer = RP_CACHE_BYPASS;
+    x->verdict = "BYPASS";
+    x->request_time = (int64_t)now;
+    x->now = now;
+    x->get = method_is(req, "GET");
+    x->head = method_is(req, "HEAD");
+    /* RFC 9111 4.4: a non-error answer to an unsafe method invalidates */
+    x->unsafe = !x->get && !x->head && !method_is(req, "OPTIONS") && !method_is(req, "TRACE");
+    if (!g_store)
+        return x;
+    x->key_len = (uint32_t)rp_pieces_eval(def->key, def->n_key, vc, x->key, sizeof x->key);
+    x->hash = rp_cache_hash(x->key, x->key_len);
+    if (x->unsafe || (!x->get && !x->head) || req->body != RP_HTTP1_BODY_NONE) {
+        atomic_fetch_add(&g_counts.bypass, 1);
+        return x;
+    }
+    rp_cc_parse(req->headers, req->n_headers, true, &x->qcc);
+    x->client_conditional = has_conditionals(req);
+    struct vary_arg va = {req};
+    x->obj = rp_cache_lookup(g_store, x->key, x->key_len, x->hash, variant_matches, &va);
+    if (copy_request(x, req) < 0) {
+        x->answer = RP_CACHE_BYPASS;
+        return x;
+    }
+    if (!x->obj) {
+        x->verdict = "MISS";
+        if (x->qcc.flags & RP_CC_ONLY_IF_CACHED) {
+            x->answer = RP_CACHE_ONLY_CACHED;
+            return x;
+        }
+        x->answer = pending_miss(x->hash, x, now, may_wait, &x->fetching);
+        if (x->answer == RP_CACHE_BYPASS)
+            x->verdict = "BYPASS"; /* found not storable lately */
+        if (x->answer != RP_CACHE_WAIT)
+            atomic_fetch_add(&g_counts.misses, 1);
+        return x;
+    }
+    struct cache_meta m;
+    meta_get(x->obj, &m);
+    switch (rp_cache_reuse(&m.times, &m.rcc, &x->qcc, (int64_t)now, def->swr_s)) {
+    case RP_CACHE_FRESH:
+        atomic_fetch_add(&g_counts.hits, 1);
+        x->answer = RP_CACHE_SERVE;
+        x->verdict = "HIT";
+        return x;
+    case RP_CACHE_STALE_SERVE:
+    case RP_CACHE_STALE_REVALIDATE_BG:
+        atomic_fetch_add(&g_counts.stale, 1);
+        x->answer = RP_CACHE_SERVE;
+        x->verdict = "STALE";
+        return x;
+    case RP_CACHE_REVALIDATE:
+        break;
+    }
+    if (x->qcc.flags & RP_CC_ONLY_IF_CACHED) {
+        x->answer = RP_CACHE_ONLY_CACHED;
+        return x;
+    }
+    x->obj_usable_stale = true;
+    x->answer = RP_CACHE_VALIDATE;
+    x->verdict = "EXPIRED";
+    /* Validators of our own only when the client sent none: a client's
+     * conditional request goes as it is, and its 304 is its own. */
+    if (!x->client_conditional) {
+        const char *fields = meta_fields(x->obj);
+        if (m.etag_len)
+            rp_head_edit_add(req_edit, "If-None-Match", fields + m.etag_off, m.etag_len);
+        else if (m.last_modified >= 0) {
+            char d[30];
+            size_t n = rp_http_date_format(m.last_modified, d);
+            rp_head_edit_add(req_edit, "If-Modified-Since", d, n);
+        }
+    }
+    return x;
+}
+
+/* ---- the response ------------------------------------------------------------------------- */
+
+/* Fields a cache does not keep: hop-by-hop ones, the framing it makes
+ * again, Age (it says its own). */
+static bool field_kept(const struct rp_http1_header *h, const struct rp_http1_header *conn)
+{
+    static const char *const drop[] = {"connection",        "keep-alive", "proxy-connection",
+                                       "te",                "trailer",    "transfer-encoding",
+                                       "upgrade",           "content-length", "age",
+                                       "proxy-authenticate"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        if (name_is(h, drop[i], strlen(drop[i])))
+            return false;
+    /* names the Connection field lists are hop-by-hop too */
+    for (; conn; conn = NULL) {
+        const char *v = conn->value, *e = v + conn->value_len;
+        while (v < e) {
+            while (v < e && (*v == ' ' || *v == '\t' || *v == ','))
+                v++;
+            const char *t = v;
+            while (v < e && *v != ',' && *v != ' ' && *v != '\t')
+                v++;
+            if (v > t && h->name_len == (size_t)(v - t) && strncasecmp(h->name, t, h->name_len) == 0)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* The meta block for a response to store: times, directives, validators,
+ * its kept fields. NULL when it is too large or out of memory. */
+static char *make_meta(struct rp_cache_x *x, const struct rp_http1_response *resp,
+                       const struct rp_cache_control *rcc, int64_t now, uint32_t *len)
+{
+    const struct rp_http1_header *conn = rp_head_field(resp->headers, resp->n_headers, "connection");
+    size_t fl = 0;
+    for (uint32_t i = 0; i < resp->n_headers; i++)
+        if (field_kept(&resp->headers[i], conn))
+            fl += resp->headers[i].name_len + resp->headers[i].value_len + 4;
+    if (fl > CACHE_FIELDS_MAX)
+        return NULL;
+    struct cache_meta m = {0};
+    m.status = resp->status;
+    m.rcc = *rcc;
+    m.last_modified = -1;
+    rp_cache_times_init(&m.times, resp, rcc, x->request_time, now, x->def->heuristic_max_s);
+    /* The policy's lifetimes: ttl where the response gives none, max_ttl
+     * over all. */
+    bool explicit_fresh = rcc->s_maxage != RP_CC_ABSENT || rcc->max_age != RP_CC_ABSENT ||
+                          rp_head_field(resp->headers, resp->n_headers, "expires");
+    if (!explicit_fresh && x->def->ttl_s && rp_cache_status_heuristic(resp->status))
+        m.times.lifetime = x->def->ttl_s;
+    if (x->def->max_ttl_s && m.times.lifetime > (int64_t)x->def->max_ttl_s)
+        m.times.lifetime = x->def->max_ttl_s;
+    if (m.rcc.stale_if_error == RP_CC_ABSENT && x->def->sie_s)
+        m.rcc.stale_if_error = x->def->sie_s;
+    /* a response without Date gets the time it came (RFC 9110 6.6.1) */
+    bool dated = rp_head_field(resp->headers, resp->n_headers, "date") != NULL;
+    char *p = malloc(sizeof m + fl + 40);
+    if (!p)
+        return NULL;
+    char *f = p + sizeof m;
+    size_t o = 0;
+    bool vary_seen = false;
+    for (uint32_t i = 0; i < resp->n_headers; i++) {
+        const struct rp_http1_header *h = &resp->headers[i];
+        if (!field_kept(h, conn))
+            continue;
+        memcpy(f + o, h->name, h->name_len);
+        o += h->name_len;
+        memcpy(f + o, ": ", 2);
+        o += 2;
+        if (name_is(h, "etag", 4) && !m.etag_len) {
+            m.etag_off = (uint32_t)o;
+            m.etag_len = h->value_len;
+        }
+        if (name_is(h, "vary", 4) && !vary_seen) {
+            /* several Vary fields: the first is what is matched on; the
+             * variant key was made from all of them (rp_vary_key) */
+            m.vary_off = (uint32_t)o;
+            m.vary_len = h->value_len;
+            vary_seen = true;
+        }
+        if (name_is(h, "last-modified", 13))
+            m.last_modified = rp_http_date_parse(h->value, h->value_len);
+        memcpy(f + o, h->value, h->value_len);
+        o += h->value_len;
+        memcpy(f + o, "\r\n", 2);
+        o += 2;
+    }
+    if (!dated) {
+        memcpy(f + o, "Date: ", 6);
+        o += 6;
+        o += rp_http_date_format(now, f + o);
+        memcpy(f + o, "\r\n", 2);
+        o += 2;
+    }
+    m.fields_len = (uint32_t)o;
+    memcpy(p, &m, sizeof m);
+    *len = (uint32_t)(sizeof m + o);
+    return p;
+}
+
+/* Surrogate-Key (space-separated) and Cache-Tag (comma-separated) names,
+ * each followed by a NUL. */
+static void collect_tags(struct rp_cache_x *x, const struct rp_http1_response *resp)
+{
+    size_t cap = 0;
+    for (uint32_t i = 0; i < resp->n_headers; i++)
+        if (name_is(&resp->headers[i], "surrogate-key", 13) ||
+            name_is(&resp->headers[i], "cache-tag", 9))
+            cap += resp->headers[i].value_len + 1;
+    if (!cap || !(x->tags = malloc(cap)))
+        return;
+    size_t o = 0;
+    for (uint32_t i = 0; i < resp->n_headers; i++) {
+        const struct rp_http1_header *h = &resp->headers[i];
+        bool sk = name_is(h, "surrogate-key", 13);
+        if (!sk && !name_is(h, "cache-tag", 9))
+            continue;
+        const char *v = h->value, *e = v + h->value_len;
+        while (v < e) {
+            while (v < e && (*v == ' ' || *v == '\t' || (!sk && *v == ',')))
+                v++;
+            const char *t = v;
+            while (v < e && *v != ' ' && *v != '\t' && (sk || *v != ','))
+                v++;
+            if (v > t) {
+                memcpy(x->tags + o, t, (size_t)(v - t));
+                o += (size_t)(v - t);
+                x->tags[o++] = '\0';
+            }
+        }
+    }
+    x->tags_len = (uint32_t)o;
+}
+
+/* Puts the complete response in the store. */
+static void commit(struct rp_cache_x *x)
+{
+    struct rp_cache_obj *o =
+        rp_cache_obj_new(x->key, x->key_len, x->variant, (uint32_t)x->variant_len, x->tags_len,
+                         x->meta_len, x->body_len);
+    if (!o)
+        return;
+    if (x->tags_len)
+        memcpy(o->tags, x->tags, x->tags_len);
+    memcpy(o->meta, x->meta, x->meta_len);
+    if (x->body_len)
+        memcpy(o->body, x->body, x->body_len);
+    if (rp_cache_insert(g_store, o))
+        atomic_fetch_add(&g_counts.stored, 1);
+    rp_cache_obj_unref(o);
+    if (x->fetching) {
+        pending_end(x->hash, x, x->now, false); /* the waiters find it now */
+        x->fetching = false;
+    }
+}
+
+/* The filter that keeps a copy: output is the input, unchanged. */
+static int store_run(void *st, const char *in, size_t in_len, size_t *used, char *out,
+                     size_t room, size_t *made, enum rp_filter_mode mode)
+{
+    struct rp_cache_x *x = st;
+    size_t n = in_len < room ? in_len : room;
+    memcpy(out, in, n);
+    *used = *made = n;
+    if (x->storing && n) {
+        if (x->body_len + n > x->def->max_object) {
+            x->storing = false; /* too large: relayed, not kept, and the
+                                   requests waiting for it go themselves */
+            if (x->fetching) {
+                pending_end(x->hash, x, x->now, true);
+                x->fetching = false;
+            }
+        } else {
+            if (x->body_len + n > x->body_cap) {
+                uint64_t cap = x->body_cap ? x->body_cap * 2 : 16384;
+                while (cap < x->body_len + n)
+                    cap *= 2;
+                if (cap > x->def->max_object)
+                    cap = x->def->max_object;
+                char *b = realloc(x->body, cap);
+                if (!b) {
+                    x->storing = false;
+                    return 0;
+                }
+                x->body = b;
+                x->body_cap = cap;
+            }
+            memcpy(x->body + x->body_len, in, n);
+            x->body_len += n;
+        }
+    }
+    if (mode == RP_FILTER_FINISH && n == in_len) {
+        if (x->storing) {
+            x->storing = false;
+            commit(x);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static void store_free(void *st)
+{
+    (void)st; /* the exchange owns x */
+}
+
+static const struct rp_filter_ops store_ops = {"cache-store", store_run, store_free};
+
+/* Removes what an unsafe request changed: its own key, and the URIs its
+ * answer's Location and Content-Location name on the same host (RFC 9111
+ * 4.4), when the key is the default one (scheme://host + target). */
+static void invalidate(struct rp_cache_x *x, const struct rp_http1_response *resp)
+{
+    rp_cache_purge_key(g_store, x->key, x->key_len);
+    const char *sep = memmem(x->key, x->key_len, "://", 3);
+    if (!sep)
+        return;
+    const char *slash = memchr(sep + 3, '/', x->key_len - (size_t)(sep + 3 - x->key));
+    size_t origin_len = slash ? (size_t)(slash - x->key) : x->key_len;
+    for (uint32_t i = 0; i < resp->n_headers; i++) {
+        const struct rp_http1_header *h = &resp->headers[i];
+        if (!name_is(h, "location", 8) && !name_is(h, "content-location", 16))
+            continue;
+        char k[CACHE_KEY_MAX];
+        size_t n;
+        if (h->value_len && h->value[0] == '/' && (h->value_len < 2 || h->value[1] != '/')) {
+            if (origin_len + h->value_len > sizeof k)
+                continue;
+            memcpy(k, x->key, origin_len);
+            memcpy(k + origin_len, h->value, h->value_len);
+            n = origin_len + h->value_len;
+        } else if (h->value_len > origin_len && strncasecmp(h->value, x->key, origin_len) == 0 &&
+                   h->value[origin_len] == '/' && h->value_len <= sizeof k) {
+            memcpy(k, h->value, h->value_len);
+            n = h->value_len;
+        } else {
+            continue; /* another host's: not ours to drop */
+        }
+        rp_cache_purge_key(g_store, k, n);
+    }
+}
+
+/* The 304 names a field of this name: its value replaces the stored one. */
+static bool has_field(const struct rp_http1_response *resp, const char *name, size_t n)
+{
+    for (uint32_t i = 0; i < resp->n_headers; i++)
+        if (resp->headers[i].name_len == n && strncasecmp(resp->headers[i].name, name, n) == 0)
+            return true;
+    return false;
+}
+
+static bool store_decision(struct rp_cache_x *x, const struct rp_http1_response *resp, double now,
+                           struct rp_body_filters *chain, bool *reframe);
+
+bool rp_cache_response(struct rp_cache_x *x, const struct rp_http1_response *resp, double now,
+                       struct rp_head_edit *edit, struct rp_body_filters *chain, bool *reframe)
+{
+    *reframe = false;
+    if (!x)
+        return false;
+    bool serve_stored = g_store && store_decision(x, resp, now, chain, reframe);
+    if (x->fetching && !x->storing) {
+        /* not stored: requests waiting for it go to the server; for a
+         * response that is not storable, later ones too, for a while */
+        pending_end(x->hash, x, now, x->unstorable);
+        x->fetching = false;
+    }
+    if (!serve_stored && x->def->status_header)
+        rp_head_edit_add(edit, x->def->status_header, x->verdict, strlen(x->verdict));
+    return serve_stored;
+}
+
+static bool store_decision(struct rp_cache_x *x, const struct rp_http1_response *resp, double now,
+                           struct rp_body_filters *chain, bool *reframe)
+{
+    if (x->unsafe) {
+        if (resp->status < 400)
+            invalidate(x, resp);
+        return false;
+    }
+    if (x->answer == RP_CACHE_BYPASS || x->answer == RP_CACHE_SERVE)
+        return false;
+    if (x->answer == RP_CACHE_VALIDATE && x->obj) {
+        if (resp->status == 304 && !x->client_conditional) {
+            /* RFC 9111 4.3.4: the stored response, its fields updated from
+             * the 304's, fresh again. */
+            atomic_fetch_add(&g_counts.revalidated, 1);
+            x->verdict = "REVALIDATED";
+            struct cache_meta m;
+            meta_get(x->obj, &m);
+            struct rp_cache_control rcc;
+            rp_cc_parse(resp->headers, resp->n_headers, false, &rcc);
+            /* rebuild: the stored fields with the 304's replacing theirs */
+            struct rp_http1_response merged = *resp;
+            merged.status = m.status;
+            merged.n_headers = 0;
+            const char *f = meta_fields(x->obj), *fe = f + m.fields_len;
+            while (f < fe && merged.n_headers < RP_HTTP1_MAX_HEADERS) {
+                const char *colon = memchr(f, ':', (size_t)(fe - f));
+                const char *eol = memchr(f, '\r', (size_t)(fe - f));
+                if (!colon || !eol || colon > eol)
+                    break;
+                struct rp_http1_header h = {f, colon + 2, (uint32_t)(colon - f),
+                                            (uint32_t)(eol - colon - 2)};
+                if (!has_field(resp, h.name, h.name_len))
+                    merged.headers[merged.n_headers++] = h;
+                f = eol + 2;
+            }
+            for (uint32_t i = 0; i < resp->n_headers && merged.n_headers < RP_HTTP1_MAX_HEADERS;
+                 i++)
+                if (!name_is(&resp->headers[i], "content-length", 14))
+                    merged.headers[merged.n_headers++] = resp->headers[i];
+            struct rp_cache_control mrcc;
+            rp_cc_parse(merged.headers, merged.n_headers, false, &mrcc);
+            uint32_t ml;
+            char *meta = make_meta(x, &merged, &mrcc, (int64_t)now, &ml);
+            if (!meta)
+                return true; /* served as it was stored, not updated */
+            struct rp_cache_obj *o = rp_cache_obj_new(x->key, x->key_len, x->obj->variant,
+                                                      x->obj->variant_len, x->obj->tags_len, ml,
+                                                      x->obj->body_len);
+            if (o) {
+                memcpy(o->meta, meta, ml);
+                if (x->obj->tags_len)
+                    memcpy(o->tags, x->obj->tags, x->obj->tags_len);
+                if (x->obj->body_len)
+                    memcpy(o->body, x->obj->body, x->obj->body_len);
+                rp_cache_insert(g_store, o);
+                rp_cache_obj_unref(x->obj);
+                x->obj = o; /* serve the updated one */
+            }
+            free(meta);
+            return true;
+        }
+        if (resp->status >= 500 && x->obj_usable_stale) {
+            struct cache_meta m;
+            meta_get(x->obj, &m);
+            if (rp_cache_stale_if_error(&m.times, &m.rcc, &x->qcc, (int64_t)now, x->def->sie_s)) {
+                x->verdict = "STALE";
+                atomic_fetch_add(&g_counts.stale, 1);
+                return true;
+            }
+        }
+        if (resp->status == 404 || resp->status == 410)
+            rp_cache_remove(g_store, x->obj); /* gone: not to be served stale */
+    }
+    /* A new response: store it if RFC 9111 3 allows and it is whole. */
+    if (resp->status == 304 || x->qcc.flags & RP_CC_NO_STORE)
+        return false;
+    struct rp_cache_control rcc;
+    rp_cc_parse(resp->headers, resp->n_headers, false, &rcc);
+    struct rp_cache_request rq = {.get = x->get, .head = x->head, .cc = x->qcc};
+    rq.authorization = rp_head_field(x->req.headers, x->req.n_headers, "authorization") != NULL;
+    enum rp_cache_store_verdict v = rp_cache_storable(&rq, resp, &rcc);
+    if (v != RP_CACHE_STORE_OK) {
+        /* what the response says holds for every request of the key */
+        x->unstorable = v == RP_CACHE_PRIVATE || v == RP_CACHE_VARY_STAR ||
+                        (v == RP_CACHE_NO_STORE && (rcc.flags & RP_CC_NO_STORE)) ||
+                        (v == RP_CACHE_NOT_CACHEABLE && resp->status < 500);
+        return false;
+    }
+    /* a response that sets cookies is one client's */
+    if (rp_head_field(resp->headers, resp->n_headers, "set-cookie") ||
+        (resp->body == RP_HTTP1_BODY_LENGTH && resp->content_length > x->def->max_object)) {
+        x->unstorable = true;
+        return false;
+    }
+    if (!rp_cache_store_fits(g_store, resp->body == RP_HTTP1_BODY_LENGTH ? resp->content_length
+                                                                           : 0))
+        return false;
+    /* a body coded beyond chunked (Transfer-Encoding: gzip, chunked) is not
+     * decoded here */
+    const struct rp_http1_header *te =
+        rp_head_field(resp->headers, resp->n_headers, "transfer-encoding");
+    if (te && !(te->value_len == 7 && strncasecmp(te->value, "chunked", 7) == 0)) {
+        x->unstorable = true;
+        return false;
+    }
+    char vk[2048];
+    int vl = rp_vary_key(resp->headers, resp->n_headers, x->req.headers, x->req.n_headers, vk,
+                         sizeof vk);
+    if (vl < 0)
+        return false;
+    if (!(x->meta = make_meta(x, resp, &rcc, (int64_t)now, &x->meta_len)))
+        return false;
+    if (vl && !(x->variant = malloc((size_t)vl)))
+        return false;
+    if (vl)
+        memcpy(x->variant, vk, (size_t)vl);
+    x->variant_len = vl;
+    collect_tags(x, resp);
+    if (resp->body == RP_HTTP1_BODY_NONE || resp->status == 204 || x->head) {
+        /* nothing follows: stored now (a HEAD's answer is not stored: it
+         * has no body to serve a GET with) */
+        if (!x->head)
+            commit(x);
+        return false;
+    }
+    if (rp_filters_add(chain, &store_ops, x) < 0)
+        return false;
+    x->storing = true;
+    *reframe = resp->body != RP_HTTP1_BODY_LENGTH;
+    return false;
+}
+
+bool rp_cache_on_error(struct rp_cache_x *x, double now)
+{
+    if (!x || !x->obj || !x->obj_usable_stale || !g_store)
+        return false;
+    struct cache_meta m;
+    meta_get(x->obj, &m);
+    if (!rp_cache_stale_if_error(&m.times, &m.rcc, &x->qcc, (int64_t)now, x->def->sie_s))
+        return false;
+    x->verdict = "STALE";
+    atomic_fetch_add(&g_counts.stale, 1);
+    return true;
+}
+
+/* ---- serving ------------------------------------------------------------------------------ */
+
+static int add(struct rp_buf *b, const char *s, size_t n)
+{
+    return rp_buf_add(b, s, (uint32_t)n);
+}
+
+static int add_u64(struct rp_buf *b, uint64_t v)
+{
+    return rp_buf_add_u64(b, v);
+}
+
+/* Fields a 304 carries of the stored response (RFC 9110 15.4.5). */
+static bool in_304(const char *name, size_t n)
+{
+    static const char *const keep[] = {"cache-control", "content-location", "date",
+                                       "etag",          "expires",          "vary",
+                                       "last-modified"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        if (strlen(keep[i]) == n && strncasecmp(keep[i], name, n) == 0)
+            return true;
+    return false;
+}
+
+int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req,
+                        bool head_request, const struct rp_head_edit *edit, double now,
+                        const char *tail, size_t tail_len, struct rp_buf *b, const char **body,
+                        uint64_t *body_len)
+{
+    struct rp_cache_obj *o = x->obj;
+    struct cache_meta m;
+    meta_get(o, &m);
+    const char *fields = meta_fields(o);
+    const char *etag = m.etag_len ? fields + m.etag_off : NULL;
+    uint64_t len = o->body_len;
+    int status = m.status;
+    uint64_t first = 0, last = len ? len - 1 : 0;
+    bool ranged = false;
+    *body = o->body;
+    *body_len = head_request ? 0 : len;
+    enum rp_cond_result cond = rp_cond_evaluate(req->headers, req->n_headers, true, etag,
+                                                m.etag_len, m.last_modified);
+    if (cond == RP_COND_NOT_MODIFIED) {
+        status = 304;
+    } else if (cond == RP_COND_FAILED) {
+        status = 412;
+    } else if (m.status == 200 && !head_request) {
+        struct rp_ranges rg;
+        switch (rp_range_parse(req->headers, req->n_headers, len, etag, m.etag_len,
+                               m.last_modified, &rg)) {
+        case RP_RANGE_OK:
+            /* one range is answered; several get the whole (RFC 9110 14.2
+             * lets a server ignore Range) */
+            if (rg.n == 1) {
+                status = 206;
+                first = rg.r[0].first;
+                last = rg.r[0].last;
+                ranged = true;
+                *body = o->body + first;
+                *body_len = last - first + 1;
+            }
+            break;
+        case RP_RANGE_UNSATISFIABLE:
+            status = 416;
+            break;
+        case RP_RANGE_NONE:
+            break;
+        }
+    }
+    bool bodyless = status == 304 || status == 412 || status == 416 || status == 204;
+    if (bodyless)
+        *body_len = 0;
+    int rc = add(b, "HTTP/1.1 ", 9);
+    rc |= add_u64(b, (uint64_t)status);
+    rc |= add(b, " ", 1);
+    const char *reason = rp_reason(status);
+    rc |= add(b, reason, strlen(reason));
+    rc |= add(b, "\r\n", 2);
+    if (status != 412 && status != 416) {
+        const char *f = fields, *fe = fields + m.fields_len;
+        while (f < fe) {
+            const char *eol = memchr(f, '\r', (size_t)(fe - f));
+            const char *colon = memchr(f, ':', (size_t)(fe - f));
+            if (!eol || !colon)
+                break;
+            struct rp_http1_header h = {f, colon + 2, (uint32_t)(colon - f),
+                                        (uint32_t)(eol - colon - 2)};
+            bool keep = status == 304 ? in_304(h.name, h.name_len) : true;
+            if (ranged && name_is(&h, "content-range", 13))
+                keep = false;
+            if (keep && !(edit && rp_head_edit_drops(edit, &h)))
+                rc |= add(b, f, (size_t)(eol - f) + 2);
+            f = eol + 2;
+        }
+    }
+    rc |= add(b, "Age: ", 5);
+    int64_t age = rp_cache_current_age(&m.times, (int64_t)now);
+    rc |= add_u64(b, age > 0 ? (uint64_t)age : 0);
+    rc |= add(b, "\r\n", 2);
+    if (status == 416) {
+        rc |= add(b, "Content-Range: bytes */", 23);
+        rc |= add_u64(b, len);
+        rc |= add(b, "\r\nContent-Length: 0\r\n", 21);
+    } else if (status != 304 && status != 204 && !(status >= 100 && status < 200)) {
+        if (ranged) {
+            rc |= add(b, "Content-Range: bytes ", 21);
+            rc |= add_u64(b, first);
+            rc |= add(b, "-", 1);
+            rc |= add_u64(b, last);
+            rc |= add(b, "/", 1);
+            rc |= add_u64(b, len);
+            rc |= add(b, "\r\n", 2);
+        }
+        rc |= add(b, "Content-Length: ", 16);
+        rc |= add_u64(b, status == 412 ? 0 : ranged ? last - first + 1 : len);
+        rc |= add(b, "\r\n", 2);
+    }
+    if (x->def->status_header) {
+        rc |= add(b, x->def->status_header, strlen(x->def->status_header));
+        rc |= add(b, ": ", 2);
+        rc |= add(b, x->verdict, strlen(x->verdict));
+        rc |= add(b, "\r\n", 2);
+    }
+    if (edit && edit->extra_len)
+        rc |= add(b, edit->extra, edit->extra_len);
+    rc |= add(b, tail, tail_len);
+    return rc ? -1 : status;
+}
+
+const char *rp_cache_verdict(const struct rp_cache_x *x)
+{
+    return x ? x->verdict : NULL;
+}

@@ -1,0 +1,99 @@
+/* cache.h: the cache step (RP_STEP_CACHE): a shared cache (RFC 9111) in
+ * front of a route's backend.
+ *
+ *   request head   rp_cache_request: the key, the request's directives, a
+ *                  lookup; the answer: serve what is stored (fresh, or
+ *                  stale where allowed), revalidate it (conditional
+ *                  fields added to the server's request), or go on
+ *   response head  rp_cache_response: a revalidation's 304 or an error
+ *                  turns into the stored response; a storable response
+ *                  gets a filter that keeps a copy of its body, stored
+ *                  when the body is complete; unsafe methods invalidate
+ *   serving        rp_cache_serve_head: the stored head, brought up to
+ *                  date (Age), answered as the request asks (304, 412,
+ *                  HEAD, a Range)
+ *
+ * One store for the process (cache_store.h), made at start when a route
+ * caches. The rules themselves are in cache_rfc.h.
+ */
+#ifndef RP_CACHE_H
+#define RP_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "edit.h"
+#include "filter.h"
+#include "headers.h"
+#include "rp/http1.h"
+#include "rp/program.h"
+
+struct rp_cache_x; /* one exchange's */
+
+/* Makes the store when a route of prog caches (its bound: the largest
+ * max_size). Returns -1 when out of memory. */
+int rp_cache_init(const struct rp_program *prog);
+void rp_cache_shutdown(void);
+
+/* What the request phase found. */
+enum rp_cache_answer {
+    RP_CACHE_BYPASS,       /* nothing to do with the cache: go on to the server */
+    RP_CACHE_MISS,         /* go on; the response may be stored */
+    RP_CACHE_VALIDATE,     /* go on with conditional fields; a 304 serves the stored */
+    RP_CACHE_SERVE,        /* answer from the store (rp_cache_serve_head) */
+    RP_CACHE_ONLY_CACHED,  /* only-if-cached and nothing usable: 504 */
+    RP_CACHE_WAIT,         /* another request is fetching it: look again shortly */
+};
+
+/* The request head phase: a new state for the exchange (free with
+ * rp_cache_x_free), or NULL when out of memory. Conditional fields for a
+ * revalidation go into req_edit. may_wait: a request for a key another
+ * is fetching may wait for it (RP_CACHE_WAIT) rather than go too. */
+struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
+                                    const struct rp_http1_request *req,
+                                    const struct rp_value_ctx *vc, double now, bool may_wait,
+                                    struct rp_head_edit *req_edit);
+enum rp_cache_answer rp_cache_answer_of(const struct rp_cache_x *x);
+void rp_cache_x_free(void *x);
+
+/* The response head phase (the status header, when the policy names one,
+ * goes into edit). Returns true when the client is to get the
+ * stored response instead of this one: the server validated it (304 to a
+ * revalidation), or failed (a 5xx) within stale-if-error. Otherwise, for a
+ * response to store, adds the copying filter to chain and returns false;
+ * sets *reframe when the filter needs the body reframed (it came chunked
+ * or until close). */
+bool rp_cache_response(struct rp_cache_x *x, const struct rp_http1_response *resp, double now,
+                       struct rp_head_edit *edit, struct rp_body_filters *chain, bool *reframe);
+
+/* HIT, MISS, STALE, EXPIRED, REVALIDATED or BYPASS: what the cache did. */
+const char *rp_cache_verdict(const struct rp_cache_x *x);
+
+/* No server answered (the proxy would answer status, a 502, 503 or 504):
+ * true when a stale stored response may be served instead. */
+bool rp_cache_on_error(struct rp_cache_x *x, double now);
+
+/* The head of the stored response as this request gets it, into b: the
+ * status line, the stored fields but those edit drops, Age, framing (a
+ * Content-Length, a Content-Range), the status header, edit's fields, and
+ * `tail` (Date, Connection, Via lines the caller makes, each ending in
+ * CRLF, then the final CRLF). Sets *body and *body_len to the bytes that
+ * follow (none for HEAD, 304, 412, 416). Returns the status, or -1 when it
+ * does not fit. */
+int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req,
+                        bool head_request, const struct rp_head_edit *edit, double now,
+                        const char *tail, size_t tail_len, struct rp_buf *b, const char **body,
+                        uint64_t *body_len);
+
+/* The request's fields the serving needs after the head is gone: kept by
+ * rp_cache_request (a copy), as a request view for rp_cache_serve_head. */
+const struct rp_http1_request *rp_cache_request_copy(const struct rp_cache_x *x);
+
+/* Counts for the status page and tests. */
+struct rp_cache_counts {
+    uint64_t hits, misses, stale, revalidated, stored, bypass;
+};
+void rp_cache_counts(struct rp_cache_counts *out);
+
+#endif
