@@ -34,6 +34,8 @@ while getopts "O:n:w:k:t:s:D:R:h" o; do
     *) sed -n '2,28p' "$0"; exit 2 ;;
     esac
 done
+# Dumps are read by function: the proxy keeps its symbols (as fast).
+[ -n "$DUMPS" ] && export RPX_BUILD_FLAGS="--symbols ${RPX_BUILD_FLAGS:-}"
 . bench/lib.sh
 for t in valgrind callgrind_control strace h2load curl; do
     command -v $t >/dev/null || die "$t is missing (tools/deps.sh --bench)"

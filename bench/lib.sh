@@ -66,7 +66,9 @@ listen 127.0.0.1:8080
 backend origin { server o 127.0.0.1:${PORT[origin]} }
 route default { ${RPX_ROUTE:-proxy origin} }
 EOF
-    "$O/bin/rpx" build "$RUN/bench.rp" -o "$RUN/rpx-proxy" >"$RUN/rpx-build.log" 2>&1 ||
+    # shellcheck disable=SC2086 # RPX_BUILD_FLAGS is a list of words
+    "$O/bin/rpx" build "$RUN/bench.rp" -o "$RUN/rpx-proxy" ${RPX_BUILD_FLAGS:-} \
+        >"$RUN/rpx-build.log" 2>&1 ||
         die "rpx build failed: $(tail -n 3 "$RUN/rpx-build.log")"
 }
 

@@ -180,7 +180,7 @@ int build_link(const char *rt, const char *c_file, const char *extra_c, const ch
     struct buf said = {0}; /* RP_BUILD_FLAGS */
     buf_puts(&said, "-DRP_BUILD_FLAGS=\"");
     buf_puts(&said, is_static ? "static" : "dynamic");
-    buf_puts(&said, mode->debug ? " debug" : " stripped -O2");
+    buf_puts(&said, mode->debug ? " debug" : mode->symbols ? " -O2 symbols" : " stripped -O2");
     for (size_t i = 0; i < n_extra; i++)
         for (const char *c = extra[i], *sp = " "; *c; c++, sp = "") {
             buf_puts(&said, sp);
@@ -227,7 +227,7 @@ int build_link(const char *rt, const char *c_file, const char *extra_c, const ch
      * binutils, so it is nearly always there */
     if (build_on_path("ld.gold"))
         build_arg("-fuse-ld=gold", &argv, &n, &cap);
-    if (!mode->debug)
+    if (!mode->debug && !mode->symbols)
         build_arg("-s", &argv, &n, &cap);
     for (size_t i = 0; i < n_extra; i++)
         build_arg(extra[i], &argv, &n, &cap);

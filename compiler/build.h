@@ -20,6 +20,7 @@ int build_find_std(char *out, size_t size);
 struct build_mode {
     bool dynamic; /* shared libev, zlib, libc (default: all static) */
     bool debug;   /* -g, symbols kept (default: -O2, stripped) */
+    bool symbols; /* -O2 as released, symbols kept (for profilers) */
     bool policy_test; /* `rpx test`: the policy's test tables linked in (RP_POLICY_TEST) */
 };
 

@@ -70,6 +70,7 @@ static const struct {
               "at run time. The same policy builds to the same bytes.\n\n"
               "  --dynamic      link libc, libev and zlib as shared libraries\n"
               "  --debug        -O1 -g, symbols kept\n"
+              "  --symbols      -O2 as released, symbols kept (for profilers)\n"
               "  --cc-flag F    pass F to the C compiler (repeatable)\n\n"
               "The runtime is $RPX_HOME, else ../lib/rpx beside rpx; the C compiler is $CC,\n"
               "else cc. BINARY --version prints the policy's hash and how it was built.\n"},
@@ -140,6 +141,8 @@ static int cli_parse(struct cli *c, int argc, char **argv)
             c->mode.dynamic = true;
         } else if (strcmp(a, "--debug") == 0 && strcmp(c->cmd, "build") == 0) {
             c->mode.debug = true;
+        } else if (strcmp(a, "--symbols") == 0 && strcmp(c->cmd, "build") == 0) {
+            c->mode.symbols = true;
         } else if (strcmp(a, "--Werror") == 0) {
             c->opts.werror = true;
         } else if (strcmp(a, "--allow-shadowed") == 0) {

@@ -1,6 +1,7 @@
 /* cache.c: the cache step (cache.h). */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,7 +170,6 @@ struct rp_cache_x {
     const struct rp_cache_def *def;
     enum rp_cache_answer answer;
     const char *verdict; /* for the status header: HIT, MISS, STALE, ... */
-    char key[CACHE_KEY_MAX];
     uint32_t key_len;
     uint64_t hash;
     bool get, head, unsafe;
@@ -178,9 +178,10 @@ struct rp_cache_x {
     struct rp_cache_obj *obj; /* the stored response found (a reference), or NULL */
     bool obj_usable_stale;    /* obj may be served on an error (stale-if-error) */
     bool client_conditional;  /* the client sent its own validators */
-    /* a copy of the request's fields (Vary at store time, preconditions and
-     * Range when the answer comes after the head is gone) */
-    struct rp_http1_request req;
+    /* the request: the head itself while it is there (a hit answered at
+     * once), else req, a copy (Vary at store time, preconditions and Range
+     * when the answer comes after the head is gone) */
+    const struct rp_http1_request *req_view;
     char *req_copy;
     /* the response being stored */
     bool storing;
@@ -196,6 +197,9 @@ struct rp_cache_x {
     bool fetching;       /* registered as the fetch others wait for */
     bool unstorable;     /* the response itself is not storable (not this request) */
     double now;          /* when the request came */
+    /* the bulky part last: the state is not zeroed past here */
+    char key[CACHE_KEY_MAX];
+    struct rp_http1_request req;
 };
 
 enum rp_cache_answer rp_cache_answer_of(const struct rp_cache_x *x)
@@ -205,7 +209,7 @@ enum rp_cache_answer rp_cache_answer_of(const struct rp_cache_x *x)
 
 const struct rp_http1_request *rp_cache_request_copy(const struct rp_cache_x *x)
 {
-    return &x->req;
+    return x->req_view;
 }
 
 void rp_cache_x_free(void *p)
@@ -249,6 +253,7 @@ static int copy_request(struct rp_cache_x *x, const struct rp_http1_request *req
         return -1;
     x->req_copy = p;
     x->req = *req;
+    x->req_view = &x->req;
     memcpy(p, req->method, req->method_len);
     x->req.method = p;
     p += req->method_len;
@@ -307,9 +312,11 @@ struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
                                     const struct rp_value_ctx *vc, double now, bool may_wait,
                                     struct rp_head_edit *req_edit)
 {
-    struct rp_cache_x *x = calloc(1, sizeof *x);
+    struct rp_cache_x *x = malloc(sizeof *x);
     if (!x)
         return NULL;
+    memset(x, 0, offsetof(struct rp_cache_x, key));
+    x->req_view = req; /* until copy_request */
     x->def = def;
     x->answer = RP_CACHE_BYPASS;
     x->verdict = "BYPASS";
@@ -331,10 +338,6 @@ struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
     x->client_conditional = has_conditionals(req);
     struct vary_arg va = {req};
     x->obj = rp_cache_lookup(g_store, x->key, x->key_len, x->hash, variant_matches, &va);
-    if (copy_request(x, req) < 0) {
-        x->answer = RP_CACHE_BYPASS;
-        return x;
-    }
     if (!x->obj) {
         x->verdict = "MISS";
         if (x->qcc.flags & RP_CC_ONLY_IF_CACHED) {
@@ -346,6 +349,10 @@ struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
             x->verdict = "BYPASS"; /* found not storable lately */
         if (x->answer != RP_CACHE_WAIT)
             atomic_fetch_add(&g_counts.misses, 1);
+        if (x->answer == RP_CACHE_MISS && copy_request(x, req) < 0) {
+            x->answer = RP_CACHE_BYPASS;
+            x->verdict = "BYPASS";
+        }
         return x;
     }
     struct cache_meta m;
@@ -367,6 +374,10 @@ struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
     }
     if (x->qcc.flags & RP_CC_ONLY_IF_CACHED) {
         x->answer = RP_CACHE_ONLY_CACHED;
+        return x;
+    }
+    if (copy_request(x, req) < 0) {
+        x->answer = RP_CACHE_BYPASS;
         return x;
     }
     x->obj_usable_stale = true;
@@ -742,7 +753,8 @@ static bool store_decision(struct rp_cache_x *x, const struct rp_http1_response 
     struct rp_cache_control rcc;
     rp_cc_parse(resp->headers, resp->n_headers, false, &rcc);
     struct rp_cache_request rq = {.get = x->get, .head = x->head, .cc = x->qcc};
-    rq.authorization = rp_head_field(x->req.headers, x->req.n_headers, "authorization") != NULL;
+    rq.authorization =
+        rp_head_field(x->req_view->headers, x->req_view->n_headers, "authorization") != NULL;
     enum rp_cache_store_verdict v = rp_cache_storable(&rq, resp, &rcc);
     if (v != RP_CACHE_STORE_OK) {
         /* what the response says holds for every request of the key */
@@ -769,7 +781,7 @@ static bool store_decision(struct rp_cache_x *x, const struct rp_http1_response 
         return false;
     }
     char vk[2048];
-    int vl = rp_vary_key(resp->headers, resp->n_headers, x->req.headers, x->req.n_headers, vk,
+    int vl = rp_vary_key(resp->headers, resp->n_headers, x->req_view->headers, x->req_view->n_headers, vk,
                          sizeof vk);
     if (vl < 0)
         return false;
@@ -848,8 +860,12 @@ int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req
     bool ranged = false;
     *body = o->body;
     *body_len = head_request ? 0 : len;
-    enum rp_cond_result cond = rp_cond_evaluate(req->headers, req->n_headers, true, etag,
-                                                m.etag_len, m.last_modified);
+    /* preconditions apply to a 2xx only (RFC 9110 13.2.1) */
+    enum rp_cond_result cond =
+        m.status >= 200 && m.status < 300
+            ? rp_cond_evaluate(req->headers, req->n_headers, true, etag, m.etag_len,
+                               m.last_modified)
+            : RP_COND_NONE;
     if (cond == RP_COND_NOT_MODIFIED) {
         status = 304;
     } else if (cond == RP_COND_FAILED) {

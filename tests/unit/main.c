@@ -5,7 +5,7 @@
 
 #include "t.h"
 
-#define T_MAX_SUITES 64
+#define T_MAX_SUITES 256
 
 static struct {
     const char *name;
