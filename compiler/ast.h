@@ -286,6 +286,7 @@ enum ast_action_kind {
     AST_ACTION_RESPOND,
     AST_ACTION_DENY,
     AST_ACTION_REDIRECT,
+    AST_ACTION_PURGE, /* the cache's stored answers the request names go; 200 */
 };
 
 /* A piece of a redirect location: literal text, $N, or ${ref}. */
@@ -345,6 +346,7 @@ struct ast_cache {
     uint64_t max_size, max_object;
     const char *status_header; /* NULL: none */
     struct ast_piece *key;     /* the key's parts, in order */
+    struct span key_text;      /* `key`'s values as written; len 0: the default */
 };
 
 struct ast_route {

@@ -118,6 +118,12 @@ void check_cache(struct check *c, struct ast_route *r, bool has_proxy)
         seen[k] = st;
         if (k == 7) {
             ca->key = check_key(c, st);
+            if (st->args) {
+                const struct ast_arg *last = st->args;
+                while (last->next)
+                    last = last->next;
+                ca->key_text = span_join(st->args->tok, last->tok);
+            }
             continue;
         }
         static const char *const usage[] = {

@@ -385,6 +385,9 @@ static void ex_answer_text(struct ex *x, struct buf *b, const struct ex_answer *
         buf_printf(b, "status %u, location ", a->status);
         ex_quote(b, a->d.location, a->d.location_len);
         break;
+    case AST_ACTION_PURGE:
+        buf_puts(b, "purge the cache's answers it names, status 200");
+        break;
     default:
         buf_printf(b, "status %u", a->status);
         break;
@@ -438,6 +441,20 @@ static void ex_steps(struct ex *x, const struct ex_answer *a, struct buf *out, b
     } else if (rw) {
         buf_puts(out, "then: rewrite path (the server gets the replacement when the regex "
                       "matches)\n");
+    }
+    const struct ast_cache *ca = proxied ? a->route->cache : NULL;
+    if (ca) {
+        buf_puts(out, "then: a fresh answer stored under this request's key (");
+        if (ca->key_text.len)
+            buf_append(out, ex_text(x, ca->key_text), ca->key_text.len);
+        else
+            buf_puts(out, "its URL");
+        buf_puts(out, ") comes from the cache; else the server's is stored when RFC 9111 allows");
+        if (ca->ttl_s)
+            buf_printf(out, ", fresh for %us when it gives no lifetime", ca->ttl_s);
+        if (ca->max_ttl_s)
+            buf_printf(out, ", %us at most", ca->max_ttl_s);
+        buf_putc(out, '\n');
     }
     const struct ast_compress *cp = proxied ? a->route->compress : NULL;
     if (cp) {
@@ -560,6 +577,9 @@ void explain_outcome(struct buf *out, struct buf *route, const struct ir_program
     case AST_ACTION_REDIRECT:
         buf_printf(out, "status %u, location ", a.status);
         ex_quote(out, a.d.location, a.d.location_len);
+        break;
+    case AST_ACTION_PURGE:
+        buf_puts(out, "purge, status 200");
         break;
     default:
         buf_printf(out, "status %u ", a.status);

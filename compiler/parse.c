@@ -882,6 +882,8 @@ void parse_action(struct parse_ctx *p, const struct lex_token *kw, enum parse_ac
     }
     if (kind == PARSE_ACT_PROXY) {
         a->backend_name = tok_span(arg);
+    } else if (kind == PARSE_ACT_PURGE) {
+        a->status = 200; /* the answer says how many went */
     } else {
         a->status_tok = tok_span(arg);
         if (arg->flags & LEX_F_BAD)

@@ -66,6 +66,7 @@ enum parse_action_kind {
     PARSE_ACT_RESPOND = AST_ACTION_RESPOND,
     PARSE_ACT_DENY = AST_ACTION_DENY,
     PARSE_ACT_REDIRECT = AST_ACTION_REDIRECT,
+    PARSE_ACT_PURGE = AST_ACTION_PURGE,
 };
 
 void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t);

@@ -10,6 +10,7 @@
 #include "cache.h"
 #include "cache_rfc.h"
 #include "cache_store.h"
+#include "rp/match.h"
 #include "reason.h"
 
 /* The store all routes share; NULL until rp_cache_init. */
@@ -956,4 +957,55 @@ int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req
 const char *rp_cache_verdict(const struct rp_cache_x *x)
 {
     return x ? x->verdict : NULL;
+}
+
+/* ---- purge ---------------------------------------------------------------------------------- */
+
+/* The default key (the compiler's, check_cache.c): scheme://host + target. */
+static const struct rp_piece default_key[] = {
+    {RP_PIECE_VALUE, RP_VAL_SCHEME, 0, NULL},
+    {RP_PIECE_TEXT, 0, 3, "://"},
+    {RP_PIECE_VALUE, RP_VAL_HOST, 0, NULL},
+    {RP_PIECE_URI, 0, 0, NULL},
+};
+
+/* Purges each name of a tag list (spaces for Surrogate-Key, commas for
+ * Cache-Tag); returns how many objects went. */
+static uint64_t purge_tags(const struct rp_http1_header *h, bool commas)
+{
+    uint64_t n = 0;
+    const char *v = h->value, *e = v + h->value_len;
+    while (v < e) {
+        while (v < e && (*v == ' ' || *v == '\t' || (commas && *v == ',')))
+            v++;
+        const char *t = v;
+        while (v < e && *v != ' ' && *v != '\t' && (!commas || *v != ','))
+            v++;
+        if (v > t)
+            n += rp_cache_purge_tag(g_store, t, (size_t)(v - t));
+    }
+    return n;
+}
+
+uint64_t rp_cache_purge_request(const struct rp_http1_request *req, const struct rp_value_ctx *vc)
+{
+    if (!g_store)
+        return 0;
+    uint64_t n = 0;
+    bool tagged = false;
+    for (uint32_t i = 0; i < req->n_headers; i++) {
+        const struct rp_http1_header *h = &req->headers[i];
+        bool sk = name_is(h, "surrogate-key", 13);
+        if (sk || name_is(h, "cache-tag", 9)) {
+            tagged = true;
+            n += purge_tags(h, !sk);
+        }
+    }
+    if (tagged)
+        return n;
+    char key[CACHE_KEY_MAX];
+    size_t len = rp_pieces_eval(default_key, 4, vc, key, sizeof key);
+    if (len && key[len - 1] == '*')
+        return rp_cache_purge_prefix(g_store, key, len - 1);
+    return rp_cache_purge_key(g_store, key, len);
 }

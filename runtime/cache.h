@@ -90,6 +90,14 @@ int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req
  * rp_cache_request (a copy), as a request view for rp_cache_serve_head. */
 const struct rp_http1_request *rp_cache_request_copy(const struct rp_cache_x *x);
 
+/* `purge` (RP_ACTION_PURGE): removes the stored answers a request names:
+ * those tagged with a name its Surrogate-Key (space-separated) or
+ * Cache-Tag (comma-separated) fields list; else the one under its URL (the
+ * default key: scheme://host/path?query), or, for a URL ending in '*',
+ * every one whose key starts with what comes before. Returns how many. */
+uint64_t rp_cache_purge_request(const struct rp_http1_request *req,
+                                const struct rp_value_ctx *vc);
+
 /* Counts for the status page and tests. */
 struct rp_cache_counts {
     uint64_t hits, misses, stale, revalidated, stored, bypass;

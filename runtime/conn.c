@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "conn.h"
 #include "forward.h"
 #include "log.h"
@@ -891,6 +892,14 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     }
     if (d->route == RP_NO_ROUTE) {
         respond_error_or(c, 404, "not found\n", 10, NULL, 0);
+        return;
+    }
+    if (d->action == RP_ACTION_PURGE) {
+        struct rp_value_ctx vc = {.view = &view};
+        uint64_t n = rp_cache_purge_request(req, &vc);
+        int len = snprintf(c->x->answer, sizeof c->x->answer, "purged %llu\n",
+                           (unsigned long long)n);
+        rp_conn_respond(c, 200, c->x->answer, (size_t)len, NULL, 0);
         return;
     }
     if (d->action == RP_ACTION_REDIRECT) {

@@ -132,6 +132,7 @@ struct rp_exchange {
                                     slice of the head); NULL: the peer's */
     uint32_t client_text_len;
     char id[65];                 /* req.id once asked for (rp_conn_request_id) */
+    char answer[32];             /* a short body made for this request (purge's count) */
     uint8_t id_len;
     /* proxy.c's part, for an exchange with a server (RP_CONN_PROXYING). */
     struct rp_proxy_state px;

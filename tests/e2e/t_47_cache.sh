@@ -9,6 +9,7 @@ start_origin a >/dev/null
 check "cache policy compiles" build_proxy cache '
 listen :8080
 backend app { server a 127.0.0.1:@a@; queue_timeout 1s }
+route method PURGE { deny 403 unless client.ip in [127.0.0.1]; purge }
 route path "/cache/ttl/" { cache { ttl 1h; status_header X-Cache }; proxy app }
 route path "/cache/sie/" { cache { stale_if_error 1h; status_header X-Cache }; proxy app }
 route path "/cache/key/" { cache { key req.path req.query["v"]; status_header X-Cache }; proxy app }
@@ -205,6 +206,33 @@ get w5 "$u/cache/inv2?${cc}max-age%3D60"
 get w6 "$u/cache/other?h=Content-Location:/cache/inv2%3F${cc}max-age%253D60" -X POST -d x
 get w7 "$u/cache/inv2?${cc}max-age%3D60"
 check_eq "cache: ... and a POST's Content-Location on the same host" "$(field w7 X-Cache)" MISS
+
+# ---- purge -------------------------------------------------------------------------------------
+get u1 "$u/cache/purge1?${cc}max-age%3D60"
+check_eq "cache: PURGE of a stored URL: one went" \
+    "$(hcurl -X PURGE "$u/cache/purge1?${cc}max-age%3D60")" "purged 1"
+get u2 "$u/cache/purge1?${cc}max-age%3D60"
+check_eq "cache: ... the next GET misses" "$(field u2 X-Cache)" MISS
+check_eq "cache: PURGE of a URL not stored: none" "$(hcurl -X PURGE "$u/cache/nothing")" "purged 0"
+get u3 "$u/cache/pre/a?${cc}max-age%3D60"
+get u4 "$u/cache/pre/b?${cc}max-age%3D60"
+get u5 "$u/cache/prefix-other?${cc}max-age%3D60"
+check_eq "cache: PURGE URL*: every stored answer under the prefix" \
+    "$(hcurl -X PURGE "$u/cache/pre/*")" "purged 2"
+get u6 "$u/cache/prefix-other?${cc}max-age%3D60"
+check_eq "cache: ... and no other" "$(field u6 X-Cache)" HIT
+get u7 "$u/cache/tag1?${cc}max-age%3D60&h=Surrogate-Key:red%20blue"
+get u8 "$u/cache/tag2?${cc}max-age%3D60&h=Cache-Tag:green,blue"
+get u9 "$u/cache/tag3?${cc}max-age%3D60&h=Surrogate-Key:red"
+check_eq "cache: PURGE with Surrogate-Key: every answer with the tag" \
+    "$(hcurl -X PURGE -H 'Surrogate-Key: blue' "$u/")" "purged 2"
+get u10 "$u/cache/tag3?${cc}max-age%3D60&h=Surrogate-Key:red"
+check_eq "cache: ... an answer without it stays" "$(field u10 X-Cache)" HIT
+get u11 "$vary" -H 'Accept-Language: de'
+check_eq "cache: PURGE of a URL takes every Vary variant" \
+    "$(hcurl -X PURGE "$vary")" "purged 3"
+check_eq "cache: purge is allowed only as the policy says (from 127.0.0.2: 403)" \
+    "$(hcurl -o /dev/null -w '%{http_code}' -X PURGE --interface 127.0.0.2 "$u/cache/x")" 403
 
 # ---- the key -----------------------------------------------------------------------------------
 get z1 "$u/cache/key/a?v=1&junk=1&${cc}max-age%3D60"

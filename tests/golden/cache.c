@@ -36,7 +36,7 @@ static const struct rp_backend_def rpg_backends[] = {
     },
 };
 
-static const char *const rpg_compress_types_0[] = {
+static const char *const rpg_compress_types_1[] = {
     "text/html",
     "text/plain",
     "text/css",
@@ -59,22 +59,22 @@ static const char *const rpg_compress_types_0[] = {
     "font/otf",
     "application/vnd.ms-fontobject",
 };
-static const struct rp_compress_def rpg_compress_0 = {
-    .where = "cache.rp:7",
+static const struct rp_compress_def rpg_compress_1 = {
+    .where = "cache.rp:9",
     .codings = RP_CODING_GZIP,
     .level = 5,
     .min_length = 256,
     .n_types = 21,
-    .types = rpg_compress_types_0,
+    .types = rpg_compress_types_1,
 };
-static const struct rp_piece rpg_cache_key_0[] = {
+static const struct rp_piece rpg_cache_key_1[] = {
     {RP_PIECE_VALUE, RP_VAL_SCHEME, 0, NULL},
     {RP_PIECE_TEXT, 0, 3, "://"},
     {RP_PIECE_VALUE, RP_VAL_HOST, 0, NULL},
     {RP_PIECE_URI, 0, 0, NULL},
 };
-static const struct rp_cache_def rpg_cache_0 = {
-    .where = "cache.rp:6",
+static const struct rp_cache_def rpg_cache_1 = {
+    .where = "cache.rp:8",
     .ttl_s = 600,
     .max_ttl_s = 86400,
     .heuristic_max_s = 86400,
@@ -84,15 +84,15 @@ static const struct rp_cache_def rpg_cache_0 = {
     .max_object = 1048576,
     .status_header = "X-Cache",
     .n_key = 4,
-    .key = rpg_cache_key_0,
+    .key = rpg_cache_key_1,
 };
-static const struct rp_step rpg_steps_0[] = {
-    {RP_STEP_CACHE, &rpg_cache_0},
-    {RP_STEP_COMPRESS, &rpg_compress_0},
+static const struct rp_step rpg_steps_1[] = {
+    {RP_STEP_CACHE, &rpg_cache_1},
+    {RP_STEP_COMPRESS, &rpg_compress_1},
     {RP_STEP_END, NULL},
 };
 
-static const struct rp_piece rpg_cache_key_1[] = {
+static const struct rp_piece rpg_cache_key_2[] = {
     {RP_PIECE_VALUE, RP_VAL_HOST, 0, NULL},
     {RP_PIECE_VALUE, RP_VAL_PATH, 0, NULL},
     {RP_PIECE_TEXT, 0, 1, " "},
@@ -100,8 +100,8 @@ static const struct rp_piece rpg_cache_key_1[] = {
     {RP_PIECE_TEXT, 0, 1, " "},
     {RP_PIECE_VALUE, RP_VAL_HEADER, 15, "accept-language"},
 };
-static const struct rp_cache_def rpg_cache_1 = {
-    .where = "cache.rp:11",
+static const struct rp_cache_def rpg_cache_2 = {
+    .where = "cache.rp:13",
     .ttl_s = 0,
     .max_ttl_s = 0,
     .heuristic_max_s = 86400,
@@ -111,21 +111,21 @@ static const struct rp_cache_def rpg_cache_1 = {
     .max_object = 4194304,
     .status_header = NULL,
     .n_key = 6,
-    .key = rpg_cache_key_1,
+    .key = rpg_cache_key_2,
 };
-static const struct rp_step rpg_steps_1[] = {
-    {RP_STEP_CACHE, &rpg_cache_1},
+static const struct rp_step rpg_steps_2[] = {
+    {RP_STEP_CACHE, &rpg_cache_2},
     {RP_STEP_END, NULL},
 };
 
-static const struct rp_piece rpg_cache_key_2[] = {
+static const struct rp_piece rpg_cache_key_3[] = {
     {RP_PIECE_VALUE, RP_VAL_SCHEME, 0, NULL},
     {RP_PIECE_TEXT, 0, 3, "://"},
     {RP_PIECE_VALUE, RP_VAL_HOST, 0, NULL},
     {RP_PIECE_URI, 0, 0, NULL},
 };
-static const struct rp_cache_def rpg_cache_2 = {
-    .where = "cache.rp:14",
+static const struct rp_cache_def rpg_cache_3 = {
+    .where = "cache.rp:16",
     .ttl_s = 0,
     .max_ttl_s = 0,
     .heuristic_max_s = 86400,
@@ -135,20 +135,27 @@ static const struct rp_cache_def rpg_cache_2 = {
     .max_object = 1048576,
     .status_header = NULL,
     .n_key = 4,
-    .key = rpg_cache_key_2,
+    .key = rpg_cache_key_3,
 };
-static const struct rp_step rpg_steps_2[] = {
-    {RP_STEP_CACHE, &rpg_cache_2},
+static const struct rp_step rpg_steps_3[] = {
+    {RP_STEP_CACHE, &rpg_cache_3},
     {RP_STEP_END, NULL},
 };
 
 static const struct rp_route_def rpg_routes[] = {
-    /* cache.rp:5: route path "/static/" */
-    {.where = "cache.rp:5", .label = "path \"/static/\"", .steps = rpg_steps_0},
-    /* cache.rp:10: route path "/api/" */
-    {.where = "cache.rp:10", .label = "path \"/api/\"", .steps = rpg_steps_1},
-    /* cache.rp:14: route default */
-    {.where = "cache.rp:14", .label = "default", .steps = rpg_steps_2},
+    /* cache.rp:6: route method PURGE */
+    {.where = "cache.rp:6", .label = "method PURGE"},
+    /* cache.rp:7: route path "/static/" */
+    {.where = "cache.rp:7", .label = "path \"/static/\"", .steps = rpg_steps_1},
+    /* cache.rp:12: route path "/api/" */
+    {.where = "cache.rp:12", .label = "path \"/api/\"", .steps = rpg_steps_2},
+    /* cache.rp:16: route default */
+    {.where = "cache.rp:16", .label = "default", .steps = rpg_steps_3},
+};
+
+/* [127.0.0.1] */
+static const struct rp_ip_range rpg_cidr_0[] = {
+    {{0,0,0,0,0,0,0,0,0,0,255,255,127,0,0,1}, {0,0,0,0,0,0,0,0,0,0,255,255,127,0,0,1}},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -159,31 +166,31 @@ static const struct rp_match_state rpg_match_states[] = {
     /* 0: host "" */
     {0, 0, 0, 0, 0, 0, 1, 1},
     /* 1: path "" */
-    {0, 1, 0, 1, 0, 1, 0, 0},
+    {0, 1, 0, 2, 0, 2, 0, 0},
     /* 2: path "/" */
-    {1, 2, 0, 1, 0, 1, 0, 0},
+    {1, 2, 0, 2, 0, 2, 0, 0},
     /* 3: path "/a" */
-    {3, 1, 0, 1, 0, 1, 0, 0},
+    {3, 1, 0, 2, 0, 2, 0, 0},
     /* 4: path "/s" */
-    {4, 1, 0, 1, 0, 1, 0, 0},
+    {4, 1, 0, 2, 0, 2, 0, 0},
     /* 5: path "/ap" */
-    {5, 1, 0, 1, 0, 1, 0, 0},
+    {5, 1, 0, 2, 0, 2, 0, 0},
     /* 6: path "/st" */
-    {6, 1, 0, 1, 0, 1, 0, 0},
+    {6, 1, 0, 2, 0, 2, 0, 0},
     /* 7: path "/api" */
-    {7, 1, 0, 1, 0, 1, 0, 0},
+    {7, 1, 0, 2, 0, 2, 0, 0},
     /* 8: path "/sta" */
-    {8, 1, 0, 1, 0, 1, 0, 0},
+    {8, 1, 0, 2, 0, 2, 0, 0},
     /* 9: path "/api/" */
-    {9, 0, 1, 1, 1, 1, 0, 0},
+    {9, 0, 2, 2, 2, 2, 0, 0},
     /* 10: path "/stat" */
-    {9, 1, 0, 1, 0, 1, 0, 0},
+    {9, 1, 0, 2, 0, 2, 0, 0},
     /* 11: path "/stati" */
-    {10, 1, 0, 1, 0, 1, 0, 0},
+    {10, 1, 0, 2, 0, 2, 0, 0},
     /* 12: path "/static" */
-    {11, 1, 0, 1, 0, 1, 0, 0},
+    {11, 1, 0, 2, 0, 2, 0, 0},
     /* 13: path "/static/" */
-    {12, 0, 2, 1, 2, 1, 0, 0},
+    {12, 0, 4, 2, 4, 2, 0, 0},
 };
 
 static const struct rp_match_edge rpg_match_edges[] = {
@@ -201,7 +208,7 @@ static const struct rp_match_edge rpg_match_edges[] = {
 };
 
 static const uint32_t rpg_match_cands[] = {
-    2, 1, 0,
+    0, 3, 0, 2, 0, 1,
 };
 
 static const struct rp_matcher rpg_matcher = {
@@ -211,6 +218,43 @@ static const struct rp_matcher rpg_matcher = {
     .edges = rpg_match_edges,
     .cands = rpg_match_cands,
 };
+
+#ifdef RP_POLICY_TEST
+static const struct rp_test_expect rpg_test_0_expects[] = {
+    {.where = "cache.rp:19", .kind = RP_EXPECT_STATUS, .value = 200},
+};
+static const struct rp_test_expect rpg_test_1_expects[] = {
+    {.where = "cache.rp:23", .kind = RP_EXPECT_STATUS, .value = 403},
+};
+static const struct rp_test_def rpg_tests[] = {
+    /* cache.rp:17: purge from the allowed address */
+    {.where = "cache.rp:17", .name = "purge from the allowed address",
+     .method = "PURGE", .url = "/static/app.css", .client_ip = "127.0.0.1",
+     .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_0_expects},
+    /* cache.rp:21: purge from elsewhere */
+    {.where = "cache.rp:21", .name = "purge from elsewhere",
+     .method = "PURGE", .url = "/static/app.css", .client_ip = "10.0.0.1",
+     .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_1_expects},
+};
+#endif
+
+/* cache.rp:6: route method PURGE */
+static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
+{
+    (void)req;
+    if (!rp_req_in(req, RP_VAL_METHOD, NULL, 0, (const struct rp_str[]){{"PURGE", 5}}, 1))
+        return false;
+    if (!rp_ip_in(req->client_ip, rpg_cidr_0, 1)) {
+        d->action = RP_ACTION_RESPOND;
+        d->status = 403;
+        d->body = "";
+        d->body_len = 0;
+        return true;
+    }
+    d->action = RP_ACTION_PURGE;
+    d->status = 200;
+    return true;
+}
 
 /* Per route: the function that decides it, or (fn NULL) what it always
  * answers. */
@@ -225,9 +269,10 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 0: proxy app */
+    {.fn = rpg_route_0},
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy app */
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 2: proxy app */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy app */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -261,9 +306,13 @@ const struct rp_program rp_program = {
     .listeners = rpg_listeners,
     .n_backends = 1,
     .backends = rpg_backends,
-    .n_routes = 3,
+    .n_routes = 4,
     .routes = rpg_routes,
     .decide = rpg_decide,
-    .policy_hash = "sha256:605302d3a42dea71910ae275f42ce4ac6aa90d4f62b22c7b4151284b981f07e3",
+#ifdef RP_POLICY_TEST
+    .n_tests = 2,
+    .tests = rpg_tests,
+#endif
+    .policy_hash = "sha256:2b5df1197667a2a91fee37fa40aa160c214908e1f450fa2e3262a86da9f451e5",
     .build_flags = RP_BUILD_FLAGS,
 };

@@ -239,6 +239,10 @@ enum rp_action_kind {
     RP_ACTION_PROXY = 1,    /* forward to backend `backend` */
     RP_ACTION_RESPOND = 2,  /* answer `status` with `body` (also `deny`) */
     RP_ACTION_REDIRECT = 3, /* answer `status` with Location: `location` */
+    RP_ACTION_PURGE = 4,    /* remove the cache's stored answers the request names
+                               (its URL; a URL ending in '*': every one it starts;
+                               Surrogate-Key / Cache-Tag fields: those tags) and
+                               answer 200 with how many went */
 };
 
 /* What a route does to an exchange beyond the decision's answer: a program
