@@ -76,20 +76,24 @@ void rp_cache_counts(struct rp_cache_counts *out)
 
 enum { PENDING_FREE, PENDING_FETCHING, PENDING_PASS };
 
-static struct pending {
+struct pending {
     uint64_t hash;
     const void *owner; /* the exchange state fetching */
     double since;
     int state;
-} g_pending[PENDING_SLOTS];
+};
+/* Fetches of misses; and, apart (a refresh's own request must not wait for
+ * it), stale-while-revalidate's background refreshes (cache_refresh.c). */
+static struct pending g_pending[PENDING_SLOTS], g_refreshing[PENDING_SLOTS];
 static pthread_mutex_t g_pending_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The slot of hash, or NULL; with `take`, a free or expired slot for it. */
-static struct pending *pending_slot(uint64_t hash, double now, bool take)
+/* The slot of hash in table t, or NULL; with `take`, a free or expired
+ * slot for it. */
+static struct pending *table_slot(struct pending *t, uint64_t hash, double now, bool take)
 {
     struct pending *free_slot = NULL;
     for (unsigned i = 0; i < 16; i++) {
-        struct pending *p = &g_pending[(hash + i) & (PENDING_SLOTS - 1)];
+        struct pending *p = &t[(hash + i) & (PENDING_SLOTS - 1)];
         bool expired = p->state == PENDING_FREE ||
                        (p->state == PENDING_PASS && now - p->since > PENDING_PASS_S) ||
                        (p->state == PENDING_FETCHING && now - p->since > PENDING_STALE_S);
@@ -99,6 +103,31 @@ static struct pending *pending_slot(uint64_t hash, double now, bool take)
             free_slot = p;
     }
     return take ? free_slot : NULL;
+}
+
+static struct pending *pending_slot(uint64_t hash, double now, bool take)
+{
+    return table_slot(g_pending, hash, now, take);
+}
+
+bool rp_cache_refresh_claim(uint64_t hash, const void *owner, double now)
+{
+    pthread_mutex_lock(&g_pending_lock);
+    struct pending *p = table_slot(g_refreshing, hash, now, false);
+    bool mine = !p && (p = table_slot(g_refreshing, hash, now, true));
+    if (mine)
+        *p = (struct pending){hash, owner, now, PENDING_FETCHING};
+    pthread_mutex_unlock(&g_pending_lock);
+    return mine;
+}
+
+void rp_cache_refresh_done(uint64_t hash, const void *owner, double now)
+{
+    pthread_mutex_lock(&g_pending_lock);
+    struct pending *p = table_slot(g_refreshing, hash, now, false);
+    if (p && p->owner == owner)
+        p->state = PENDING_FREE;
+    pthread_mutex_unlock(&g_pending_lock);
 }
 
 /* A miss for hash: RP_CACHE_WAIT when another fetch has it in flight,
@@ -197,6 +226,8 @@ struct rp_cache_x {
     struct rp_cache_obj *served; /* what the answer is written from (a reference) */
     bool fetching;       /* registered as the fetch others wait for */
     bool unstorable;     /* the response itself is not storable (not this request) */
+    char *refresh;       /* stale-while-revalidate: the request to refresh it with */
+    size_t refresh_len;
     double now;          /* when the request came */
     /* the bulky part last: the state is not zeroed past here */
     char key[CACHE_KEY_MAX];
@@ -225,6 +256,7 @@ void rp_cache_x_free(void *p)
     if (x->served)
         rp_cache_obj_unref(x->served);
     free(x->req_copy);
+    free(x->refresh);
     free(x->body);
     free(x->meta);
     free(x->variant);
@@ -308,6 +340,64 @@ static bool has_conditionals(const struct rp_http1_request *req)
     return false;
 }
 
+/* The request a background refresh sends for req: the same GET and
+ * fields, but none that makes it conditional, partial or cached, and with
+ * `Cache-Control: no-cache` (the cache revalidates what it holds) and
+ * `Connection: close`. NULL when out of memory. */
+static char *refresh_request(const struct rp_http1_request *req, size_t *len)
+{
+    static const char *const drop[] = {"connection",   "keep-alive",        "te",
+                                       "upgrade",      "proxy-connection",  "cache-control",
+                                       "pragma",       "if-none-match",     "if-modified-since",
+                                       "if-match",     "if-unmodified-since", "if-range",
+                                       "range",        "content-length",    "transfer-encoding",
+                                       "expect"};
+    size_t cap = req->method_len + req->target_len + 80;
+    for (uint32_t i = 0; i < req->n_headers; i++)
+        cap += req->headers[i].name_len + req->headers[i].value_len + 4;
+    char *b = malloc(cap);
+    if (!b)
+        return NULL;
+    size_t o = 0;
+    memcpy(b + o, "GET ", 4);
+    o += 4;
+    memcpy(b + o, req->target, req->target_len);
+    o += req->target_len;
+    memcpy(b + o, " HTTP/1.1\r\n", 11);
+    o += 11;
+    for (uint32_t i = 0; i < req->n_headers; i++) {
+        const struct rp_http1_header *h = &req->headers[i];
+        bool keep = true;
+        for (size_t k = 0; keep && k < sizeof drop / sizeof drop[0]; k++)
+            keep = !name_is(h, drop[k], strlen(drop[k]));
+        if (!keep)
+            continue;
+        memcpy(b + o, h->name, h->name_len);
+        o += h->name_len;
+        memcpy(b + o, ": ", 2);
+        o += 2;
+        memcpy(b + o, h->value, h->value_len);
+        o += h->value_len;
+        memcpy(b + o, "\r\n", 2);
+        o += 2;
+    }
+    static const char tail[] = "Cache-Control: no-cache\r\nConnection: close\r\n\r\n";
+    memcpy(b + o, tail, sizeof tail - 1);
+    *len = o + sizeof tail - 1;
+    return b;
+}
+
+char *rp_cache_refresh_take(struct rp_cache_x *x, size_t *len, uint64_t *hash)
+{
+    char *r = x ? x->refresh : NULL;
+    if (r) {
+        *len = x->refresh_len;
+        *hash = x->hash;
+        x->refresh = NULL;
+    }
+    return r;
+}
+
 struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
                                     const struct rp_http1_request *req,
                                     const struct rp_value_ctx *vc, double now, bool may_wait,
@@ -358,14 +448,19 @@ struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
     }
     struct cache_meta m;
     meta_get(x->obj, &m);
-    switch (rp_cache_reuse(&m.times, &m.rcc, &x->qcc, (int64_t)now, def->swr_s)) {
+    enum rp_cache_reuse reuse = rp_cache_reuse(&m.times, &m.rcc, &x->qcc, (int64_t)now, def->swr_s);
+    switch (reuse) {
     case RP_CACHE_FRESH:
         atomic_fetch_add(&g_counts.hits, 1);
         x->answer = RP_CACHE_SERVE;
         x->verdict = "HIT";
         return x;
-    case RP_CACHE_STALE_SERVE:
     case RP_CACHE_STALE_REVALIDATE_BG:
+    case RP_CACHE_STALE_SERVE:
+        /* served stale; within stale-while-revalidate, refreshed in the
+         * background */
+        if (reuse == RP_CACHE_STALE_REVALIDATE_BG)
+            x->refresh = refresh_request(req, &x->refresh_len);
         atomic_fetch_add(&g_counts.stale, 1);
         x->answer = RP_CACHE_SERVE;
         x->verdict = "STALE";

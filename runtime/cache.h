@@ -98,6 +98,16 @@ const struct rp_http1_request *rp_cache_request_copy(const struct rp_cache_x *x)
 uint64_t rp_cache_purge_request(const struct rp_http1_request *req,
                                 const struct rp_value_ctx *vc);
 
+/* stale-while-revalidate: the request that refreshes the stale answer x
+ * was served (to send, and free, with cache_refresh.h), with its key's
+ * hash; NULL when none is due. */
+char *rp_cache_refresh_take(struct rp_cache_x *x, size_t *len, uint64_t *hash);
+
+/* The table of refreshes in flight (one per key): claim before starting
+ * one (false: one is running), done when it ends. */
+bool rp_cache_refresh_claim(uint64_t hash, const void *owner, double now);
+void rp_cache_refresh_done(uint64_t hash, const void *owner, double now);
+
 /* Counts for the status page and tests. */
 struct rp_cache_counts {
     uint64_t hits, misses, stale, revalidated, stored, bypass;

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cache_refresh.h"
 #include "cache.h"
 #include "balance.h"
 #include "conn.h"
@@ -642,6 +643,25 @@ static void proxy_serve_stored(struct rp_conn *c)
         return;
     }
     c->x->rec.status = (uint16_t)status;
+    /* stale-while-revalidate: refreshed in the background (plain listeners:
+     * the refresh speaks plain HTTP to the address the client reached) */
+    size_t rlen;
+    uint64_t rhash;
+    char *refresh = rp_cache_refresh_take(px->steps.cache, &rlen, &rhash);
+    if (refresh && !c->tr.tls) {
+        if (!c->local_known) {
+            socklen_t len = sizeof c->local;
+            if (getsockname(c->tr.fd, (struct sockaddr *)&c->local, &len) < 0)
+                c->local.ss_family = AF_UNSPEC;
+            c->local_known = true;
+        }
+        if (c->local.ss_family != AF_UNSPEC) {
+            rp_cache_refresh_start(w->loop, &c->local, sizeof c->local, refresh, rlen, rhash,
+                                   w->cfg->backend_timeout);
+            refresh = NULL;
+        }
+    }
+    free(refresh);
     rp_conn_respond_written(c, body, body_len);
 }
 

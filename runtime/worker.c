@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache_refresh.h"
 #include "compress.h"
 #include "conn.h"
 #include "health.h"
@@ -471,6 +472,7 @@ static void worker_free(struct rp_worker *w)
         close_all(w, false);
         rp_conn_free_closed(w);
         rp_upstream_sweep(w, true);
+        rp_cache_refresh_clear();
         close_listeners(w);
         ev_loop_destroy(w->loop);
     }

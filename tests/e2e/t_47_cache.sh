@@ -241,6 +241,22 @@ get z3 "$u/cache/key/a?v=2&${cc}max-age%3D60"
 check_eq "cache: a key of path and one query value ignores the rest" \
     "$(field z2 X-Cache) $(field z3 X-Cache)" "HIT MISS"
 
+# ---- stale-while-revalidate -----------------------------------------------------------------
+swr="$u/cache/swr?${cc}max-age%3D3,stale-while-revalidate%3D60"
+get sw1 "$swr"
+sleep 4.2
+get sw2 "$swr"
+check_eq "cache: stale within stale-while-revalidate: served at once" \
+    "$(field sw2 X-Cache) $(body sw2)" "STALE $(body sw1)"
+for _ in $(seq 30); do
+    [ "$(reached /cache/swr)" = 2 ] && break
+    sleep 0.1
+done
+check_eq "cache: ... and refreshed once in the background" "$(reached /cache/swr)" 2
+get sw3 "$swr"
+check_eq "cache: ... the next request gets the new answer from the store" "$(field sw3 X-Cache)" HIT
+check "cache: ... which is the refreshed one" test "$(body sw3)" != "$(body sw1)"
+
 # ---- coalescing -------------------------------------------------------------------------
 # many [curl options...]: N concurrent GETs of URL, one status per line.
 many()
