@@ -4,7 +4,9 @@
 # a one-route policy, HAProxy and nginx configured for the same work
 # (keep-alive on both sides, no logging per request), all on 127.0.0.1 and
 # ephemeral ports; every process started is recorded and stopped by PID at
-# exit (bench_cleanup).
+# exit (bench_cleanup). With CACHE=1 (cpu.sh -C) HAProxy and nginx also keep
+# responses in their caches, Varnish is a fourth target, and the origin logs
+# each request it gets to $RUN/origin.req, to prove the hits.
 # shellcheck shell=bash
 
 PIDS=()
@@ -49,7 +51,9 @@ wait_up() # wait_up PORT [PATH]: until something answers 200 there (10 s at most
 start_origin()
 {
     PORT[origin]=$(free_port)
-    "$O/tests/origin" serve --port "${PORT[origin]}" --name origin 2>"$RUN/origin.log" &
+    local reqlog=()
+    [ "${CACHE:-0}" = 1 ] && reqlog=(--log "$RUN/origin.req")
+    "$O/tests/origin" serve --port "${PORT[origin]}" --name origin "${reqlog[@]}" 2>"$RUN/origin.log" &
     PID[origin]=$!
     PIDS+=($!)
     wait_up "${PORT[origin]}" || die "the origin did not start"
@@ -74,9 +78,22 @@ EOF
 
 # conf_haproxy WORKERS PORT FILE / conf_nginx WORKERS PORT FILE [MASTER]:
 # the same work as rpx: keep-alive both sides, upstream connections reused,
-# nothing logged per request.
+# nothing logged per request. CACHE=1: responses kept in memory (HAProxy's
+# cache) or in files under $RUN/nginx/cache (nginx's proxy_cache, which
+# stores only with proxy_buffering on), 64 MB, an hour at most.
 conf_haproxy()
 {
+    local use='' store=''
+    if [ "${CACHE:-0}" = 1 ]; then
+        use="
+    http-request cache-use rpxbench
+    http-response cache-store rpxbench"
+        store="
+cache rpxbench
+    total-max-size 64
+    max-object-size 65536
+    max-age 3600"
+    fi
     cat >"$3" <<EOF
 global
     nbthread $1
@@ -94,8 +111,8 @@ defaults
 frontend fe
     bind 127.0.0.1:$2
     default_backend be
-backend be
-    server origin 127.0.0.1:${PORT[origin]}
+backend be$use
+    server origin 127.0.0.1:${PORT[origin]}$store
 EOF
 }
 
@@ -126,17 +143,26 @@ EOF
 
 conf_nginx()
 {
+    local buffering=off zone='' cache=''
+    if [ "${CACHE:-0}" = 1 ]; then
+        buffering=on
+        zone="
+    proxy_cache_path $RUN/nginx/cache levels=1:2 keys_zone=rpxbench:1m max_size=64m inactive=1h use_temp_path=off;"
+        cache="
+            proxy_cache rpxbench;
+            proxy_cache_valid 200 1h;"
+    fi
     {
         nginx_preamble "$1" "${4:-on}" 19000
         cat <<EOF
-    upstream origin { server 127.0.0.1:${PORT[origin]}; keepalive 64; }
+    upstream origin { server 127.0.0.1:${PORT[origin]}; keepalive 64; }$zone
     server {
         listen 127.0.0.1:$2;
         location / {
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-            proxy_buffering off;
+            proxy_buffering $buffering;$cache
             proxy_request_buffering off;
             client_max_body_size 0;
         }
@@ -146,9 +172,14 @@ EOF
     } >"$3"
 }
 
-# start_target NAME WORKERS [WRAPPER...]: starts rpx, haproxy or nginx (one
-# process: nginx without its master when WORKERS is 1) under WRAPPER (e.g.
-# valgrind), sets PORT[NAME] and PID[NAME]. Fails if it does not answer.
+# start_target NAME WORKERS [WRAPPER...]: starts rpx, haproxy, nginx (one
+# process: nginx without its master when WORKERS is 1) or varnish under
+# WRAPPER (e.g. valgrind), sets PORT[NAME] and PID[NAME]. Fails if it does
+# not answer. Varnish (a cache, so CACHE=1 only) is its manager in the
+# foreground and the child it forks (cache-main: a thread per connection,
+# here one pool), with the built-in VCL in front of the origin (-b) and
+# 64 MB of memory storage; -j none keeps it root, so that the child can
+# write into $RUN (callgrind dumps) as the others do.
 start_target()
 {
     local t=$1 w=$2
@@ -167,7 +198,13 @@ start_target()
         local master=on
         [ "$w" = 1 ] && master=off
         conf_nginx "$w" "${PORT[$t]}" "$RUN/nginx.conf" "$master"
+        rm -rf "$RUN/nginx/cache" # CACHE=1: each start with an empty cache
         "$@" nginx -p "$RUN/nginx" -e "$RUN/nginx.err" -c "$RUN/nginx.conf" >"$RUN/nginx.log" 2>&1 &
+        ;;
+    varnish)
+        rm -rf "$RUN/varnish"
+        "$@" varnishd -F -j none -n "$RUN/varnish" -a "127.0.0.1:${PORT[$t]}" -b "127.0.0.1:${PORT[origin]}" \
+            -s malloc,64m -p thread_pools=1 >"$RUN/varnish.log" 2>&1 &
         ;;
     *) die "unknown target $t" ;;
     esac

@@ -10,6 +10,8 @@
 #   frontend   the policy compiler's front end (compiler/, dsl/)
 #   diff       rpx diff over two policies split from one input
 #   identity   PROXY headers, path normalization, X-Forwarded-For, Accept-Encoding
+#   cache      Cache-Control, HTTP-dates, preconditions, Vary, Range, freshness
+#              (runtime/cache_rfc.c)
 #
 # The re2c and Lemon outputs they need are made through the Makefile, so
 # nothing else has to be built first. fuzz/run.sh runs the targets;
@@ -17,7 +19,7 @@
 set -eu
 build=${1:-build}
 [ $# -gt 0 ] && shift
-targets=${*:-request response chunked frontend diff identity}
+targets=${*:-request response chunked frontend diff identity cache}
 cd "$(dirname "$0")/.."
 CLANG=${CLANG:-clang}
 
@@ -59,6 +61,11 @@ for t in $targets; do
             $build/gen/runtime/http1.c $tls"
         extra="-lz -lbrotlienc"
         ;;
+    cache)
+        # cache_rfc.c is pure: no I/O, no clock, nothing else linked in.
+        src="fuzz/fuzz_cache.c runtime/cache_rfc.c"
+        extra=
+        ;;
     frontend | diff)
         # The compiler shares the runtime's predicates, matcher and regex VM
         # (explain, diff, test), so the whole runtime but its main() links in.
@@ -69,7 +76,7 @@ for t in $targets; do
         extra="-Icompiler -Idsl -I$build/gen/dsl -DRPX_VERSION=\"fuzz\" -isystem /usr/include/android -lev -lz -lbrotlienc -lbrotlicommon -lm"
         ;;
     *)
-        echo "build.sh: unknown target '$t' (request, response, chunked, frontend, diff, identity)" >&2
+        echo "build.sh: unknown target '$t' (request, response, chunked, frontend, diff, identity, cache)" >&2
         exit 2
         ;;
     esac

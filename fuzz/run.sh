@@ -60,6 +60,7 @@ for t in "${targets[@]}"; do
     case $t in
     request | response) dict=(-dict=fuzz/http1.dict) ;;
     chunked) dict=(-dict=fuzz/chunked.dict) ;;
+    cache) dict=(-dict=fuzz/cache.dict) ;;
     *) dict=() ;;
     esac
     # Heads and chunk lines are limited to 16 KB and 4 KB: 8 KB inputs reach

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz/seeds.sh: (re)writes the committed seed corpora fuzz/corpus/request,
-# response, chunked, frontend and diff.
+# response, chunked, cache, frontend and diff.
 #
 #   request   every request of the smuggling corpus tests/e2e/corpus/*.req,
 #             as the raw bytes t_80_smuggling.sh sends (files over 8 KB, the
@@ -8,6 +8,8 @@
 #   chunked   the body after the head of each of those requests that has
 #             one, plus the hand-written bodies below
 #   response  the hand-written responses below
+#   cache     the hand-written inputs below, a few per subject of
+#             fuzz_cache.c (its header says the format)
 #
 # Run it after changing tests/e2e/corpus or the lists below, and commit the
 # result. The working corpora the fuzzers grow live in BUILD/fuzz/corpus/.
@@ -73,6 +75,54 @@ seed chunked bare-lf '5\nhello\r\n0\r\n\r\n'
 seed chunked long-line "$(printf '%04095d' 0)1\r\nx\r\n0\r\n\r\n"
 seed chunked too-long-line "1;$(printf '%04095d' 0)\r\nx\r\n0\r\n\r\n"
 
+# cache: a subject byte (0 Cache-Control, 1 date, 2 preconditions, 3 Vary,
+# 4 Range, 5 storing and reuse), the numbers, then NUL-separated fields; for
+# 3 and 5 an empty segment (two NULs) ends the first head. \x00 rather than
+# \0, which would read the digits after it as octal.
+rm -rf "$out/cache"
+mkdir -p "$out/cache"
+z='\x00'
+seed cache cc-basic "\x00${z}Cache-Control: max-age=60, public${z}Cache-Control: s-maxage=30"
+seed cache cc-quoted "\x00${z}Cache-Control: no-cache=\"Set-Cookie, X\", max-age=\"10\", private=x"
+seed cache cc-invalid "\x00${z}cache-control: max-age=abc, max-age=5, max-stale, min-fresh=2147483649999"
+seed cache cc-rfc5861 "\x00${z}Cache-Control: stale-while-revalidate=30, stale-if-error=600, immutable, must-understand, no-store"
+seed cache cc-escape "\x00${z}Cache-Control: ext=\"a\\\\\"b, c\", must-revalidate${z}Cache-Control: proxy-revalidate,no-transform , only-if-cached"
+seed cache cc-pragma "\x00${z}Pragma: no-cache${z}Cache-Control:"
+seed cache cc-conflict "\x00${z}Cache-Control: max-age=5${z}CACHE-CONTROL: MAX-AGE=6, max-stale=1, max-stale"
+seed cache date-imf '\x01Sun, 06 Nov 1994 08:49:37 GMT'
+seed cache date-rfc850 '\x01Sunday, 06-Nov-94 08:49:37 GMT'
+seed cache date-asctime '\x01Sun Nov  6 08:49:37 1994'
+seed cache date-asctime2 '\x01thu feb 29 12:00:00 2024'
+seed cache date-last '\x01Fri, 31 Dec 9999 23:59:59 GMT'
+seed cache date-epoch '\x01thu, 01 jan 1970 00:00:00 gmt'
+seed cache date-leap '\x01Sat, 31 Dec 2016 23:59:60 GMT'
+seed cache date-feb29 '\x01Tuesday, 29-Feb-00 12:00:00 GMT'
+seed cache date-not-leap '\x01Mon, 29 Feb 2100 00:00:00 GMT'
+seed cache date-numbers '\x01784111777 253402300800'
+seed cache date-extremes '\x01-9223372036854775808 9223372036854775807'
+seed cache cond-inm "\x02784111777${z}ETag: \"abc\"${z}If-None-Match: W/\"abc\", \"x\""
+seed cache cond-if-match "\x02784111777${z}ETag: W/\"abc\"${z}If-Match: \"abc\"${z}If-None-Match: *"
+seed cache cond-ims "\x02784111777${z}If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT"
+seed cache cond-ius "\x02784111778${z}If-Unmodified-Since: Sunday, 06-Nov-94 08:49:37 GMT"
+seed cache cond-star "\x02784111778${z}If-Unmodified-Since: Sun Nov  6 08:49:37 1994${z}If-Match: *"
+seed cache cond-no-date "\x02-1${z}If-Modified-Since: Sun Nov  6 08:49:37 1994${z}If-None-Match: \"a\",,W/\"b\""
+seed cache vary-basic "\x0364${z}Vary: Accept-Encoding, User-Agent${z}${z}accept-encoding: gzip , br${z}Accept-Encoding: zstd${z}User-Agent: x"
+seed cache vary-quoted "\x034096${z}Vary: cookie${z}vary: X-Absent, *${z}${z}Cookie: a=\"1,2\" ,b${z}X-Other:"
+seed cache vary-small "\x035${z}Vary: Accept${z}${z}Accept: text/html, */*;q=0.1"
+seed cache range-list "\x041000 784111777${z}Range: bytes=0-99, 200-, -50"
+seed cache range-merge "\x04100${z}Range: bytes=50-59, 0-9, 55-70, 10-10,-5"
+seed cache range-max "\x04100${z}Range: bytes=0-0,2-2,4-4,6-6,8-8,10-10,12-12,14-14,16-16,1-15"
+seed cache range-if-range "\x041000${z}ETag: \"v1\"${z}If-Range: \"v1\"${z}Range: bytes=5-"
+seed cache range-if-date "\x041000 784111777${z}If-Range: Sun, 06 Nov 1994 08:49:37 GMT${z}Range: BYTES=-0, 999-"
+seed cache range-empty "\x040${z}Range: bytes=-5"
+seed cache range-huge "\x04-1${z}Range: bytes=18446744073709551615-, 99999999999999999999-1"
+seed cache store-max-age "\x05200 0 1000 1002 1500 5000 86400 0 0${z}${z}Date: Thu, 01 Jan 1970 00:16:40 GMT${z}Cache-Control: max-age=600${z}Age: 5"
+seed cache store-heuristic "\x05200 0 784111777 784111778 784200000 790000000 86400 60 600${z}Cache-Control: max-stale=100, min-fresh=5${z}${z}Date: Sun, 06 Nov 1994 08:49:37 GMT${z}Last-Modified: Thu, 06 Oct 1994 08:49:37 GMT"
+seed cache store-expires "\x05404 0 784111777 784111777 784112000 784116000 0 0 0${z}Authorization: x${z}${z}Expires: Sun, 06 Nov 1994 09:49:37 GMT${z}Date: Sun, 06 Nov 1994 08:49:37 GMT${z}Cache-Control: public"
+seed cache store-stale "\x05200 0 100 101 150 200 0 0 0${z}Cache-Control: max-age=0, stale-if-error=50${z}${z}Cache-Control: max-age=1, stale-while-revalidate=60, stale-if-error=3600, must-understand, no-store"
+seed cache store-vary-star "\x05200 0 0 0 0 0 0 0 0${z}${z}Vary: accept, *${z}Cache-Control: s-maxage=5"
+seed cache store-head "\x05200 1 0 0 0 0 0 0 0${z}${z}Cache-Control: s-maxage=5, private"
+seed cache store-extremes "\x05299 0 -9223372036854775808 9223372036854775807 -5 9223372036854775807 9223372036854775807 1 1 -9223372036854775808 2147483648 9223372036854775807${z}Pragma: no-cache${z}${z}Age: 99999999999, 1"
 
 # The compiler's targets: every golden policy for frontend; for diff, each
 # pair in tests/diff as "OLD\n====\nNEW" and each golden policy alone
@@ -89,4 +139,5 @@ for f in tests/diff/*.old.rp; do
     { cat "$f"; printf '\n====\n'; cat "${f%.old.rp}.new.rp"; } >"$out/diff/pair-$name"
 done
 echo "seeds: $(ls "$out/request" | wc -l) request, $(ls "$out/response" | wc -l) response," \
-    "$(ls "$out/chunked" | wc -l) chunked, $(ls "$out/frontend" | wc -l) frontend, $(ls "$out/diff" | wc -l) diff"
+    "$(ls "$out/chunked" | wc -l) chunked, $(ls "$out/cache" | wc -l) cache," \
+    "$(ls "$out/frontend" | wc -l) frontend, $(ls "$out/diff" | wc -l) diff"

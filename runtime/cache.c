@@ -10,6 +10,7 @@
 #include "cache.h"
 #include "cache_rfc.h"
 #include "cache_store.h"
+#include "compress.h"
 #include "rp/match.h"
 #include "reason.h"
 
@@ -182,6 +183,9 @@ struct cache_meta {
     uint32_t etag_off, etag_len; /* the ETag value within the fields */
     uint32_t vary_off, vary_len; /* the Vary value(s), joined with ", " */
     uint32_t fields_len;
+    uint8_t coding; /* RP_CODING_*: an encoded copy (compress) of the answer stored
+                       at response_time (no ranges of it are served); 0: as sent */
+    bool vary_ae;   /* compressible: served with Vary: Accept-Encoding */
 };
 
 static void meta_get(const struct rp_cache_obj *o, struct cache_meta *m)
@@ -226,6 +230,7 @@ struct rp_cache_x {
     struct rp_cache_obj *served; /* what the answer is written from (a reference) */
     bool fetching;       /* registered as the fetch others wait for */
     bool unstorable;     /* the response itself is not storable (not this request) */
+    bool vary_ae;        /* the answer gets Vary: Accept-Encoding (compress) */
     char *refresh;       /* stale-while-revalidate: the request to refresh it with */
     size_t refresh_len;
     double now;          /* when the request came */
@@ -398,10 +403,201 @@ char *rp_cache_refresh_take(struct rp_cache_x *x, size_t *len, uint64_t *hash)
     return r;
 }
 
+/* ---- encoded copies (a route that also compresses) ---------------------------------------- */
+
+/* The stored answer as a parsed response head, for compress's rules. */
+static void stored_response(const struct rp_cache_obj *o, const struct cache_meta *m,
+                            struct rp_http1_response *r)
+{
+    memset(r, 0, offsetof(struct rp_http1_response, headers));
+    r->status = m->status;
+    r->minor_version = 1;
+    r->body = o->body_len ? RP_HTTP1_BODY_LENGTH : RP_HTTP1_BODY_NONE;
+    r->content_length = o->body_len;
+    const char *f = meta_fields(o), *fe = f + m->fields_len;
+    while (f < fe && r->n_headers < RP_HTTP1_MAX_HEADERS) {
+        const char *colon = memchr(f, ':', (size_t)(fe - f));
+        const char *eol = memchr(f, '\r', (size_t)(fe - f));
+        if (!colon || !eol || colon > eol)
+            break;
+        r->headers[r->n_headers++] =
+            (struct rp_http1_header){f, colon + 2, (uint32_t)(colon - f), (uint32_t)(eol - colon - 2)};
+        f = eol + 2;
+    }
+}
+
+/* The variant bytes of o's copy encoded with `coding`. */
+static size_t coded_variant(const struct rp_cache_obj *o, uint32_t coding, char *out, size_t cap)
+{
+    if (o->variant_len + 8 > cap)
+        return 0;
+    memcpy(out, o->variant, o->variant_len);
+    memcpy(out + o->variant_len, coding == RP_CODING_BR ? "\x1f" "br" : "\x1f" "gzip",
+           coding == RP_CODING_BR ? 3 : 5);
+    return o->variant_len + (coding == RP_CODING_BR ? 3 : 5);
+}
+
+struct coded_arg {
+    const char *variant;
+    size_t len;
+    int64_t response_time; /* of the answer it was made from */
+};
+
+static bool coded_matches(const struct rp_cache_obj *o, void *arg)
+{
+    const struct coded_arg *ca = arg;
+    if (o->variant_len != ca->len || memcmp(o->variant, ca->variant, ca->len) != 0)
+        return false;
+    struct cache_meta m;
+    meta_get(o, &m);
+    return m.times.response_time == ca->response_time;
+}
+
+/* Encodes the stored answer o as compress would, once: the copy (its head
+ * edited by compress's rules: Content-Encoding, a weak ETag, Vary, no
+ * Accept-Ranges) is stored beside it and returned with a reference. NULL
+ * when the answer is not one compress codes (m->vary_ae tells whether it
+ * still gets Vary), or out of memory. */
+static struct rp_cache_obj *encode(const struct rp_cache_obj *o, struct cache_meta *m,
+                                   const struct rp_compress_def *cdef, uint32_t coding,
+                                   struct rp_buf_pool *pool, const char *variant, size_t vlen)
+{
+    struct rp_http1_response view;
+    stored_response(o, m, &view);
+    struct rp_head_edit e;
+    rp_head_edit_init(&e);
+    struct rp_body_filters chain;
+    rp_filters_init(&chain, pool, false);
+    int rc = rp_compress_response(cdef, coding, &view, false, &e, &chain);
+    m->vary_ae = e.extra_len > 0;
+    if (rc != 1 || chain.n == 0) {
+        rp_filters_free(&chain);
+        return NULL;
+    }
+    struct rp_buf *out = rp_buf_get(pool);
+    char *body = NULL;
+    size_t len = 0, cap = 0, off = 0;
+    bool ok = out != NULL;
+    while (ok && !chain.finished) {
+        ssize_t used = rp_filters_run(&chain, o->body + off, o->body_len - off, RP_FILTER_FINISH,
+                                      out);
+        if (used < 0)
+            break;
+        off += (size_t)used;
+        size_t n = rp_buf_len(out);
+        if (len + n > cap) {
+            size_t ncap = cap ? cap * 2 : 16384;
+            while (ncap < len + n)
+                ncap *= 2;
+            char *b = realloc(body, ncap);
+            if (!b)
+                break;
+            body = b;
+            cap = ncap;
+        }
+        memcpy(body + len, out->data + out->start, n);
+        len += n;
+        out->start = out->end = 0;
+    }
+    ok = ok && chain.finished;
+    rp_buf_put(pool, out);
+    rp_filters_free(&chain);
+    /* the copy's head: the stored fields but those compress drops, then
+     * the ones it adds */
+    struct cache_meta cm = *m;
+    cm.coding = (uint8_t)coding;
+    cm.etag_len = cm.vary_len = 0;
+    size_t fl = 0;
+    for (uint32_t i = 0; i < view.n_headers; i++)
+        fl += view.headers[i].name_len + view.headers[i].value_len + 4;
+    char *meta = ok ? malloc(sizeof cm + fl + e.extra_len) : NULL;
+    struct rp_cache_obj *c = NULL;
+    if (meta) {
+        char *f = meta + sizeof cm;
+        size_t fo = 0;
+        for (uint32_t i = 0; i < view.n_headers; i++) {
+            const struct rp_http1_header *h = &view.headers[i];
+            if (rp_head_edit_drops(&e, h))
+                continue;
+            if (name_is(h, "vary", 4) && !cm.vary_len) {
+                cm.vary_off = (uint32_t)(fo + h->name_len + 2);
+                cm.vary_len = h->value_len;
+            }
+            if (name_is(h, "etag", 4) && !cm.etag_len) {
+                cm.etag_off = (uint32_t)(fo + h->name_len + 2);
+                cm.etag_len = h->value_len;
+            }
+            size_t line = h->name_len + h->value_len + 4;
+            memcpy(f + fo, h->name, h->name_len + h->value_len + 4); /* "N: v\r\n" as stored */
+            fo += line;
+        }
+        /* the added lines ("ETag: W/..." among them) */
+        const char *x = e.extra, *xe = e.extra + e.extra_len;
+        while (x < xe) {
+            const char *eol = memchr(x, '\r', (size_t)(xe - x));
+            if (!eol)
+                break;
+            if ((size_t)(xe - x) > 6 && strncasecmp(x, "etag: ", 6) == 0 && !cm.etag_len) {
+                cm.etag_off = (uint32_t)(fo + 6);
+                cm.etag_len = (uint32_t)(eol - x - 6);
+            }
+            memcpy(f + fo, x, (size_t)(eol - x) + 2);
+            fo += (size_t)(eol - x) + 2;
+            x = eol + 2;
+        }
+        cm.fields_len = (uint32_t)fo;
+        memcpy(meta, &cm, sizeof cm);
+        c = rp_cache_obj_new(o->key, o->key_len, variant, (uint32_t)vlen, o->tags_len,
+                             (uint32_t)(sizeof cm + fo), len);
+        if (c) {
+            memcpy(c->meta, meta, sizeof cm + fo);
+            if (o->tags_len)
+                memcpy(c->tags, o->tags, o->tags_len);
+            if (len)
+                memcpy(c->body, body, len);
+            rp_cache_insert(g_store, c); /* if it does not fit, it still serves now */
+        }
+    }
+    free(meta);
+    free(body);
+    return c;
+}
+
+/* A hit on a route that compresses, for a client that takes `coding`: the
+ * encoded copy in place of x->obj (made now if there is none). */
+static void serve_coded(struct rp_cache_x *x, const struct rp_compress_def *cdef, uint32_t coding,
+                        struct rp_buf_pool *pool)
+{
+    struct cache_meta m;
+    meta_get(x->obj, &m);
+    char variant[2048];
+    struct coded_arg ca = {variant, 0, m.times.response_time};
+    struct rp_cache_obj *c = NULL;
+    if (coding && (ca.len = coded_variant(x->obj, coding, variant, sizeof variant)))
+        c = rp_cache_lookup(g_store, x->key, x->key_len, x->hash, coded_matches, &ca);
+    if (!c && coding && ca.len)
+        c = encode(x->obj, &m, cdef, coding, pool, variant, ca.len);
+    else if (!c) {
+        struct rp_http1_response view;
+        stored_response(x->obj, &m, &view);
+        struct rp_head_edit e;
+        rp_head_edit_init(&e);
+        rp_compress_response(cdef, 0, &view, false, &e, NULL);
+        m.vary_ae = e.extra_len > 0;
+    }
+    if (c) {
+        rp_cache_obj_unref(x->obj);
+        x->obj = c;
+    } else {
+        x->vary_ae = m.vary_ae;
+    }
+}
+
 struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
                                     const struct rp_http1_request *req,
                                     const struct rp_value_ctx *vc, double now, bool may_wait,
-                                    struct rp_head_edit *req_edit)
+                                    const struct rp_compress_def *cdef, uint32_t coding,
+                                    struct rp_buf_pool *pool, struct rp_head_edit *req_edit)
 {
     struct rp_cache_x *x = malloc(sizeof *x);
     if (!x)
@@ -454,6 +650,8 @@ struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
         atomic_fetch_add(&g_counts.hits, 1);
         x->answer = RP_CACHE_SERVE;
         x->verdict = "HIT";
+        if (cdef)
+            serve_coded(x, cdef, coding, pool);
         return x;
     case RP_CACHE_STALE_REVALIDATE_BG:
     case RP_CACHE_STALE_SERVE:
@@ -464,6 +662,8 @@ struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
         atomic_fetch_add(&g_counts.stale, 1);
         x->answer = RP_CACHE_SERVE;
         x->verdict = "STALE";
+        if (cdef)
+            serve_coded(x, cdef, coding, pool);
         return x;
     case RP_CACHE_REVALIDATE:
         break;
@@ -966,7 +1166,7 @@ int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req
         status = 304;
     } else if (cond == RP_COND_FAILED) {
         status = 412;
-    } else if (m.status == 200 && !head_request) {
+    } else if (m.status == 200 && !head_request && !m.coding) {
         struct rp_ranges rg;
         switch (rp_range_parse(req->headers, req->n_headers, len, etag, m.etag_len,
                                m.last_modified, &rg)) {
@@ -1037,6 +1237,8 @@ int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req
         rc |= add_u64(b, status == 412 ? 0 : ranged ? last - first + 1 : len);
         rc |= add(b, "\r\n", 2);
     }
+    if (x->vary_ae)
+        rc |= add(b, "Vary: Accept-Encoding\r\n", 23);
     if (x->def->status_header) {
         rc |= add(b, x->def->status_header, strlen(x->def->status_header));
         rc |= add(b, ": ", 2);

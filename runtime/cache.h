@@ -49,11 +49,14 @@ enum rp_cache_answer {
 /* The request head phase: a new state for the exchange (free with
  * rp_cache_x_free), or NULL when out of memory. Conditional fields for a
  * revalidation go into req_edit. may_wait: a request for a key another
- * is fetching may wait for it (RP_CACHE_WAIT) rather than go too. */
+ * is fetching may wait for it (RP_CACHE_WAIT) rather than go too. cdef:
+ * the route's compress (NULL: none), coding the one the client takes (0:
+ * none): a hit is then served from a copy encoded once and stored. */
 struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
                                     const struct rp_http1_request *req,
                                     const struct rp_value_ctx *vc, double now, bool may_wait,
-                                    struct rp_head_edit *req_edit);
+                                    const struct rp_compress_def *cdef, uint32_t coding,
+                                    struct rp_buf_pool *pool, struct rp_head_edit *req_edit);
 enum rp_cache_answer rp_cache_answer_of(const struct rp_cache_x *x);
 void rp_cache_x_free(void *x);
 

@@ -1075,6 +1075,10 @@ static void proxy_state_reset(struct rp_conn *c, uint32_t backend)
     c->state = RP_CONN_PROXYING;
     c->handler = &proxy_handler;
     px->backend = backend;
+    /* pooled exchanges are not zeroed: an answer from the cache ends the
+     * exchange before a server connection or request head is had */
+    px->up = NULL;
+    px->up_head = NULL;
     px->l4 = false;
     px->tunneling = false;
     px->up_shut = false;

@@ -91,12 +91,17 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
     s->steps = steps;
     s->accept_codings = 0;
     rp_steps_release(s);
+    /* compress's choice first: the cache serves encoded copies by it */
+    const struct rp_compress_def *cdef = NULL;
+    for (const struct rp_step *st = steps; st && st->kind != RP_STEP_END; st++)
+        if (st->kind == RP_STEP_COMPRESS) {
+            cdef = st->arg;
+            s->accept_codings = rp_accept_choose(req->headers, req->n_headers, cdef->codings);
+        }
     for (const struct rp_step *st = steps; st && st->kind != RP_STEP_END; st++) {
         switch (st->kind) {
         case RP_STEP_COMPRESS:
-            s->accept_codings = rp_accept_choose(req->headers, req->n_headers,
-                                                 ((const struct rp_compress_def *)st->arg)->codings);
-            break;
+            break; /* chosen above */
         case RP_STEP_HEADERS:
             rp_headers_apply(st->arg, false, vc, req_edit);
             break;
@@ -108,7 +113,8 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
                 rp_headers_apply(rc->backend_headers, false, vc, req_edit);
             break;
         case RP_STEP_CACHE:
-            s->cache = rp_cache_request(st->arg, req, vc, rc->now, rc->cache_may_wait, req_edit);
+            s->cache = rp_cache_request(st->arg, req, vc, rc->now, rc->cache_may_wait, cdef,
+                                        s->accept_codings, rc->pool, req_edit);
             break;
         case RP_STEP_END:
             break;

@@ -8,9 +8,10 @@ set -eu
 # clang for fuzzing and LeakSanitizer.
 PACKAGES="make gcc libc6-dev re2c lemon libev-dev zlib1g-dev libbrotli-dev android-libboringssl-dev
 curl ca-certificates openssl procps python3 iproute2 valgrind strace clang libclang-rt-14-dev wrk"
-# Bench: the proxies rpx is measured against, and h2load.
+# Bench: the proxies rpx is measured against (Varnish for cpu.sh -C, the
+# cached hits), and h2load.
 if [ "${1:-}" = --bench ]; then
-    PACKAGES="$PACKAGES haproxy nginx-light nghttp2-client"
+    PACKAGES="$PACKAGES haproxy nginx-light nghttp2-client varnish"
 fi
 
 missing=""

@@ -213,7 +213,8 @@ build_proxy()
         return 1
     fi
     printf '%s\n' "$text" >"$AREA_DIR/$name.rp"
-    (cd "$AREA_DIR" && "$RPX" build "$name.rp" -o "$name") 2>&1
+    # shellcheck disable=SC2086 # E2E_BUILD_FLAGS: extra words for rpx build
+    (cd "$AREA_DIR" && "$RPX" build "$name.rp" -o "$name" ${E2E_BUILD_FLAGS:-}) 2>&1
 }
 
 # start_proxy NAME|BINARY [ARGS...]: runs the proxy built by build_proxy NAME

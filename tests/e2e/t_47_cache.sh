@@ -12,6 +12,7 @@ backend app { server a 127.0.0.1:@a@; queue_timeout 1s }
 route method PURGE { deny 403 unless client.ip in [127.0.0.1]; purge }
 route path "/cache/ttl/" { cache { ttl 1h; status_header X-Cache }; proxy app }
 route path "/cache/sie/" { cache { stale_if_error 1h; status_header X-Cache }; proxy app }
+route path "/cache/gz/" { cache { status_header X-Cache }; compress gzip br; proxy app }
 route path "/cache/key/" { cache { key req.path req.query["v"]; status_header X-Cache }; proxy app }
 route path "/cache/" {
     cache { status_header X-Cache; max_object 64k }
@@ -144,9 +145,9 @@ check_eq "cache: another ETag gets the body" "$(status_of g4)" 200
 get g5 "$etag" -H 'If-Match: "v2"'
 check_eq "cache: a failed If-Match is 412" "$(status_of g5)" 412
 check_eq "cache: ... none of that reached the origin" "$(reached /cache/etag)" 1
-stale="$u/cache/etag1?${cc}max-age%3D1&h=ETag:%22v1%22"
+stale="$u/cache/etag1?${cc}max-age%3D3&h=ETag:%22v1%22"
 get g0 "$stale"
-sleep 2.2
+sleep 4.2
 get g6 "$stale"
 check_eq "cache: stale with an ETag: revalidated, the origin said 304" "$(field g6 X-Cache)" \
     REVALIDATED
@@ -206,6 +207,38 @@ get w5 "$u/cache/inv2?${cc}max-age%3D60"
 get w6 "$u/cache/other?h=Content-Location:/cache/inv2%3F${cc}max-age%253D60" -X POST -d x
 get w7 "$u/cache/inv2?${cc}max-age%3D60"
 check_eq "cache: ... and a POST's Content-Location on the same host" "$(field w7 X-Cache)" MISS
+
+# ---- with compress: encoded once, stored, served as stored ---------------------------------
+gzu="$u/cache/gz/a?${cc}max-age%3D60&h=ETag:%22e1%22&n=20000"
+gz=(-H 'Accept-Encoding: gzip')
+get z1 "$gzu" "${gz[@]}"
+check_eq "cache+compress: a miss is compressed on the way" \
+    "$(field z1 X-Cache) $(field z1 Content-Encoding)" "MISS gzip"
+check_eq "cache+compress: ... and inflates to the origin's bytes" \
+    "$(gzip -dc <"$SCRATCH/z1.b" | "$ORIGIN" crc32)" "$(gen_crc 20000)"
+get z2 "$gzu" "${gz[@]}"
+check_eq "cache+compress: a hit for a gzip client is gzip" \
+    "$(field z2 X-Cache) $(field z2 Content-Encoding)" "HIT gzip"
+check_eq "cache+compress: ... inflates to the origin's bytes" \
+    "$(gzip -dc <"$SCRATCH/z2.b" | "$ORIGIN" crc32)" "$(gen_crc 20000)"
+check_eq "cache+compress: ... with its length, a weak ETag and Vary" \
+    "$(field z2 Content-Length) $(field z2 ETag) $(field z2 Vary)" \
+    "$(size_of z2) W/\"e1\" Accept-Encoding"
+get z3 "$gzu" "${gz[@]}"
+check_eq "cache+compress: the encoded copy is served again as it is" "$(body z3 | cksum)" \
+    "$(body z2 | cksum)"
+get z4 "$gzu"
+check_eq "cache+compress: a client without Accept-Encoding gets the plain answer" \
+    "$(field z4 X-Cache) $(field z4 Content-Encoding) $("$ORIGIN" crc32 <"$SCRATCH/z4.b")" \
+    "HIT  $(gen_crc 20000)"
+check_eq "cache+compress: ... with Vary: Accept-Encoding" "$(field z4 Vary)" Accept-Encoding
+get z5 "$gzu" -H 'Accept-Encoding: br'
+check_eq "cache+compress: br for a br client" "$(field z5 X-Cache) $(field z5 Content-Encoding)" \
+    "HIT br"
+get z6 "$gzu" "${gz[@]}" -H 'If-None-Match: "e1"'
+check_eq "cache+compress: If-None-Match with the plain ETag: 304 (weak comparison)" \
+    "$(status_of z6)" 304
+check_eq "cache+compress: one origin request in all" "$(reached /cache/gz/a)" 1
 
 # ---- purge -------------------------------------------------------------------------------------
 get u1 "$u/cache/purge1?${cc}max-age%3D60"
