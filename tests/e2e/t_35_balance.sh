@@ -134,10 +134,12 @@ ramp=$(names "http://127.0.0.1:$p/ramp" 150)
 wait $loop
 sent=$(wc -l <"$loop_out")
 errors=$(grep -vc '^200$' "$loop_out")
-# Enough requests to have crossed both transitions; a sanitized build on a
-# loaded machine manages fewer in the same seconds.
+# Enough requests to have crossed both transitions (c dies after 1 s and
+# is back about 3 s later: one request every 350 ms does); a sanitized
+# build, or any build on a loaded machine, manages fewer in the same
+# seconds (36 in 7 s was seen on a loaded 2-core machine).
 check "failover: $sent requests while c died and came back, $errors errors" \
-    test "$sent" -gt $((50 / SCALE)) -a "$errors" = 0
+    test "$sent" -gt $((20 / SCALE)) -a "$errors" = 0
 down_ms=$(awk -v a="$t_kill" -v b="${t_down:-0}" 'BEGIN { printf "%d", (b - a) * 1000 }')
 up_ms=$(awk -v a="$t_start" -v b="${t_up:-0}" 'BEGIN { printf "%d", (b - a) * 1000 }')
 echo "# failover: down detected after ${down_ms} ms (interval x fall = 1000), up after ${up_ms} ms (interval x rise = 1000)"
