@@ -160,9 +160,11 @@ void check_cache(struct check *c, struct ast_route *r, bool has_proxy)
     }
     if (ca->max_ttl_s && ca->ttl_s > ca->max_ttl_s)
         diag_error(c->diag, seen[0]->args->tok, "ttl is longer than max_ttl");
-    if (ca->max_object > ca->max_size)
+    /* the store keeps an object only where it leaves room for others */
+    if (ca->max_object > ca->max_size / 8)
         diag_error(c->diag, seen[5] ? seen[5]->args->tok : ca->kw,
-                   "max_object is larger than max_size");
+                   "max_object is more than an eighth of max_size: answers that large would "
+                   "never be kept");
     if (!ca->key)
         ca->key = default_key(c);
 }

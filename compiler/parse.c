@@ -201,7 +201,8 @@ static void parse_describe(struct buf *b, const struct parse_ctx *p, const struc
 /* The words a policy's top level holds, for "unknown statement" errors. */
 static const char *const parse_top_words[] = {
     "listen", "backend", "route", "acl",    "import", "test",  "workers",      "timeouts",
-    "limits", "forwarded", "set", "add",    "remove", "via",   "error",        "upstream_path"};
+    "limits", "forwarded", "set", "add",    "remove", "via",   "error",        "upstream_path",
+    "log"};
 #define PARSE_N_TOP_WORDS (sizeof parse_top_words / sizeof parse_top_words[0])
 
 /* Reports an unknown word opening a statement of `where` ("the top
@@ -789,9 +790,9 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
 
 void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
 {
-    static const char *const words[] = {"proxy",    "respond", "deny", "redirect", "tunnel",
-                                        "compress", "set",     "add",  "remove",   "strip",
-                                        "rewrite"};
+    static const char *const words[] = {"proxy", "respond",  "deny", "redirect", "tunnel",
+                                        "cache", "compress", "set",  "add",      "remove",
+                                        "strip", "rewrite",  "purge"};
     struct ast_route *r = p->cur_route;
     if (!r || !stmt_word_known(p, kw, words, sizeof words / sizeof words[0], "a route"))
         return;

@@ -29,7 +29,7 @@ static struct {
 
 int rp_cache_init(const struct rp_program *prog)
 {
-    uint64_t size = 0;
+    uint64_t size = 0, object = 0;
     for (uint32_t r = 0; r < prog->n_routes; r++)
         for (const struct rp_step *st = prog->routes[r].steps; st && st->kind != RP_STEP_END;
              st++)
@@ -37,10 +37,17 @@ int rp_cache_init(const struct rp_program *prog)
                 const struct rp_cache_def *d = st->arg;
                 if (d->max_size > size)
                     size = d->max_size;
+                if (d->max_object > object)
+                    object = d->max_object;
             }
     if (!size || g_store)
         return 0;
-    g_store = rp_cache_store_new(size, CACHE_SHARDS);
+    /* Fewer shards for a small store: a shard takes objects up to an eighth
+     * of its bytes, and the largest max_object must fit one. */
+    unsigned shards = CACHE_SHARDS;
+    while (shards > 1 && size / shards / 8 < object)
+        shards /= 2;
+    g_store = rp_cache_store_new(size, shards);
     return g_store ? 0 : -1;
 }
 

@@ -325,3 +325,31 @@ check_match "cache: ... but not a must-revalidate one" "$(status_of f4)" '^50[23
 get f5 "$u/cache/fresh?${cc}max-age%3D60"
 check_eq "cache: fresh entries are served with the origin down" "$(field f5 X-Cache)" HIT
 stop_proxy cache
+
+# ---- the bound -------------------------------------------------------------------------------
+start_origin b >/dev/null
+check "a small cache's policy compiles" build_proxy cachesmall '
+listen :8080
+backend app { server b 127.0.0.1:@b@ }
+route default { cache { max_size 2m; max_object 256k; ttl 1h; status_header X-Cache }; proxy app }'
+p=$(start_proxy cachesmall -w 2)
+u="http://127.0.0.1:$p"
+pid=$(proxy_pid cachesmall)
+hcurl -o /dev/null "$u/bytes/10"
+rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+for i in $(seq 1 300); do
+    echo "url = \"$u/cache/bound$i?n=60000\""
+    echo "output = /dev/null"
+done >"$SCRATCH/bound.curl"
+hcurl --no-progress-meter --parallel --parallel-max 8 -K "$SCRATCH/bound.curl"
+rss1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+grown=$(((rss1 - rss0) / 1024))
+check "cache: 18 MB of answers through a 2 MB cache: memory grew $grown MB (< 16)" \
+    test "$grown" -lt 16
+get o1 "$u/cache/bound1?n=60000"
+get o2 "$u/cache/bound300?n=60000"
+check_eq "cache: ... the first answers were evicted, the last are there" \
+    "$(field o1 X-Cache) $(field o2 X-Cache)" "MISS HIT"
+check_eq "cache: ... and every answer came whole" "$("$ORIGIN" crc32 <"$SCRATCH/o1.b")" \
+    "$(gen_crc 60000)"
+stop_proxy cachesmall
