@@ -485,6 +485,10 @@ struct ast_program {
     struct ast_stmt **stmts_tail;
     struct ast_hdr_action *hdr_actions; /* check: the top-level ones */
     const char *via;          /* check: `via "NAME"` ("" for `via off`); NULL: not said */
+    /* check: `log access TARGET [format F]` */
+    struct span access_log_kw;  /* len 0: no access log */
+    const char *access_log_path; /* NULL: standard output */
+    uint32_t access_log_format;  /* RP_ACCESS_LOG_* */
     bool upstream_path_original; /* check: `upstream_path original` */
     struct ast_error_page *error_pages; /* check */
     uint32_t n_error_pages;

@@ -456,7 +456,7 @@ void check_header_stmts(struct check *c)
     static const char *const top_words[] = {"listen", "backend", "route", "acl", "import",
                                             "test", "workers", "timeouts", "limits",
                                             "forwarded", "set", "add", "remove", "via",
-                                            "error", "upstream_path"};
+                                            "error", "upstream_path", "log"};
     static const char *const route_words[] = {"proxy",    "respond", "deny", "redirect",
                                               "tunnel",   "compress", "set", "add",
                                               "remove",   "strip",   "rewrite"};
@@ -477,6 +477,10 @@ void check_header_stmts(struct check *c)
         }
         if (st->kw.len == 5 && memcmp(text_at(c, st->kw), "error", 5) == 0) {
             check_error_page(c, st);
+            continue;
+        }
+        if (st->kw.len == 3 && memcmp(text_at(c, st->kw), "log", 3) == 0) {
+            check_log(c, st);
             continue;
         }
         if (st->kw.len == 3 && memcmp(text_at(c, st->kw), "via", 3) == 0) {

@@ -163,6 +163,9 @@ const char *arg_kind_name(enum ast_arg_kind k);
 /* Parses an IP or CIDR argument into an inclusive range; reports errors. */
 bool check_cidr(struct check *c, const struct ast_arg *x, struct rp_ip_range *out);
 
+/* check_log.c: `log access "PATH"|stdout [format combined|json]`. */
+void check_log(struct check *c, const struct ast_stmt *st);
+
 /* check_cache.c: a route's `cache`; has_proxy: the route proxies. */
 void check_cache(struct check *c, struct ast_route *r, bool has_proxy);
 

@@ -1270,9 +1270,27 @@ static void emit_forwarding(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n\n");
 }
 
+/* `log access ...`: rpg_access_log. */
+static void emit_access_log(struct emit *e, const struct ast_program *p)
+{
+    struct buf *b = &e->tables;
+    buf_puts(b, "static const struct rp_access_log rpg_access_log = {\n    .where = ");
+    emit_where(e, b, p->access_log_kw);
+    buf_puts(b, ",\n    .path = ");
+    if (p->access_log_path)
+        emit_string(b, p->access_log_path, strlen(p->access_log_path), 4);
+    else
+        buf_puts(b, "NULL");
+    buf_printf(b, ",\n    .format = %s,\n};\n\n",
+               p->access_log_format == RP_ACCESS_LOG_JSON ? "RP_ACCESS_LOG_JSON"
+                                                           : "RP_ACCESS_LOG_COMBINED");
+}
+
 static void emit_program(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->prog;
+    if (p->access_log_kw.len)
+        emit_access_log(e, p);
     buf_puts(b, "const struct rp_program rp_program = {\n");
     buf_puts(b, "    .abi = RP_PROGRAM_ABI,\n    .source = ");
     emit_string(b, emit_file_name(e), strlen(emit_file_name(e)), 0);
@@ -1295,6 +1313,8 @@ static void emit_program(struct emit *e, const struct ast_program *p)
         buf_puts(b, "    .headers = &rpg_hdrs_top,\n");
     if (p->upstream_path_original)
         buf_puts(b, "    .upstream_path_original = true,\n");
+    if (p->access_log_kw.len)
+        buf_puts(b, "    .access_log = &rpg_access_log,\n");
     if (p->via) {
         buf_puts(b, "    .via = ");
         emit_string(b, p->via, strlen(p->via), 4);

@@ -776,9 +776,10 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
                             const char *const *words, size_t n, const char *where)
 {
     static const char *const known[] = {"set",   "add",     "remove", "via",
-                                        "strip", "rewrite", "error",  "upstream_path"};
+                                        "strip", "rewrite", "error",  "upstream_path",
+                                        "log"};
     const char *t = p->src->text + kw->off;
-    for (size_t i = 0; i < 8; i++)
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strlen(known[i]) == kw->len && memcmp(known[i], t, kw->len) == 0)
             return true;
     if (p->probe)

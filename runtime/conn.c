@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "cache.h"
 #include "conn.h"
 #include "forward.h"
@@ -24,6 +25,7 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void conn_process(struct rp_conn *c);
 static void exchange_end(struct rp_conn *c, const char *how);
+static void log_exchange(struct rp_conn *c, const struct rp_exchange_record *rec);
 static void conn_begin(struct rp_conn *c);
 static void conn_start(struct rp_conn *c);
 static void conn_preface(struct rp_conn *c);
@@ -61,6 +63,7 @@ static struct rp_exchange *exchange_get(struct rp_worker *w)
     x->path_rewritten = false;
     x->px.steps.cache = NULL;
     x->px.cache_wait_until = 0;
+    x->logged = false;
     return x;
 }
 
@@ -568,15 +571,17 @@ static void exchange_end(struct rp_conn *c, const char *how)
         return;
     rec->open = false;
     rec->t_end = ev_now(c->w->loop);
-    /* what the route's steps made, a cache object the answer was written
-     * from among it, goes with the exchange */
-    rp_steps_release(&c->x->px.steps);
     rp_buf_put(&c->w->bufs, c->x->path);
     c->x->path = NULL;
     c->x->path_rewritten = false;
     rec->end = how;
     rec->bytes_in = conn_bytes_taken(c) - rec->bytes_in0;
     rec->bytes_out = c->bytes_out - rec->bytes_out0;
+    if (rp_access_log_on())
+        log_exchange(c, rec);
+    /* what the route's steps made, a cache object the answer was written
+     * from among it, goes with the exchange */
+    rp_steps_release(&c->x->px.steps);
     if (rp_log_max < RP_LOG_DEBUG)
         return;
     const struct rp_program *prog = c->w->prog;
@@ -826,10 +831,98 @@ static void respond_max_forwards(struct rp_conn *c)
 }
 
 /* Decides what to do with a complete, valid request head. */
+/* The access log's copy of the request's parts: method, target, Host,
+ * User-Agent, Referer (each cut to its share of x->log_text). */
+static const uint16_t log_caps[6] = {16, 1024, 256, 256, 256, 48};
+
+static size_t log_slot(int k)
+{
+    size_t off = 0;
+    for (int i = 0; i < k; i++)
+        off += log_caps[i];
+    return off;
+}
+
+static void log_put(struct rp_exchange *x, int k, const char *s, size_t n)
+{
+    if (n > log_caps[k])
+        n = log_caps[k];
+    if (s && n)
+        memcpy(x->log_text + log_slot(k), s, n);
+    x->log_len[k] = (uint16_t)(s ? n : 0);
+}
+
+static void log_capture(struct rp_exchange *x, const struct rp_http1_request *req)
+{
+    x->logged = true;
+    x->log_minor = req->minor_version;
+    log_put(x, 0, req->method, req->method_len);
+    log_put(x, 1, req->target, req->target_len);
+    log_put(x, 2, req->host, req->host ? req->host_len : 0);
+    const char *ua = NULL, *ref = NULL;
+    size_t ua_len = 0, ref_len = 0;
+    for (uint32_t i = 0; i < req->n_headers; i++) {
+        const struct rp_http1_header *h = &req->headers[i];
+        if (rp_http1_name_is(h, "user-agent", 10))
+            ua = h->value, ua_len = h->value_len;
+        else if (rp_http1_name_is(h, "referer", 7))
+            ref = h->value, ref_len = h->value_len;
+    }
+    log_put(x, 3, ua, ua_len);
+    log_put(x, 4, ref, ref_len);
+    x->log_len[5] = 0; /* the client: after the decision */
+}
+
+/* The exchange's access log line, while its state is all there. */
+static void log_exchange(struct rp_conn *c, const struct rp_exchange_record *rec)
+{
+    struct rp_exchange *x = c->x;
+    const struct rp_program *prog = c->w->prog;
+    struct rp_access_entry e = {0};
+    if (x->logged && x->log_len[5]) {
+        e.client = x->log_text + log_slot(5);
+        e.client_len = x->log_len[5];
+    } else {
+        uint32_t n;
+        e.client = rp_conn_peer_text(c, &n);
+        e.client_len = n;
+    }
+    if (x->logged) {
+        e.method = x->log_text + log_slot(0), e.method_len = x->log_len[0];
+        e.target = x->log_text + log_slot(1), e.target_len = x->log_len[1];
+        e.host = x->log_text + log_slot(2), e.host_len = x->log_len[2];
+        e.user_agent = x->log_text + log_slot(3), e.user_agent_len = x->log_len[3];
+        e.referer = x->log_text + log_slot(4), e.referer_len = x->log_len[4];
+        e.minor_version = x->log_minor;
+    }
+    e.status = rec->status;
+    e.bytes_in = rec->bytes_in;
+    e.bytes_out = rec->bytes_out;
+    e.t_start = rec->t_start;
+    e.t_connect = rec->t_connect;
+    e.t_first_byte = rec->t_first_byte;
+    e.t_end = rec->t_end;
+    e.route = rec->route < prog->n_routes ? prog->routes[rec->route].where : NULL;
+    if (rec->backend >= 0) {
+        const struct rp_backend_def *be = &prog->backends[rec->backend];
+        e.backend = be->name;
+        e.server = rec->server >= 0 ? be->servers[rec->server].name : NULL;
+    }
+    e.attempts = rec->attempts;
+    e.cache = rp_cache_verdict(x->px.steps.cache);
+    e.request_id = x->id;
+    e.request_id_len = x->id_len;
+    e.end = rec->end;
+    e.tls = c->tr.tls != NULL;
+    rp_access_log_entry(&e);
+}
+
 static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
 {
     struct rp_worker *w = c->w;
     const struct rp_http1_request *req = &c->x->req;
+    if (rp_access_log_on())
+        log_capture(c->x, req);
     c->linger = false;
     c->client_http10 = req->minor_version == 0;
     c->keep_alive = c->client_http10 ? (req->flags & RP_HTTP1_F_CONN_KEEPALIVE) != 0
@@ -869,6 +962,14 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     d->content_type = NULL;
     d->body_len = d->location_len = 0;
     w->prog->decide(&view, d);
+    if (c->x->logged) {
+        uint32_t n;
+        const char *client = c->x->client_text;
+        n = c->x->client_text_len;
+        if (!client)
+            client = rp_conn_peer_text(c, &n);
+        log_put(c->x, 5, client, n);
+    }
     c->x->rec.t_head = ev_now(w->loop);
     c->x->rec.route = d->route;
     if (d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY)

@@ -133,6 +133,12 @@ struct rp_exchange {
     uint32_t client_text_len;
     char id[65];                 /* req.id once asked for (rp_conn_request_id) */
     char answer[32];             /* a short body made for this request (purge's count) */
+    /* for the access log: the request line's parts and a few fields, copied
+     * (the head is gone by the time the line is written) */
+    bool logged;                 /* captured (an access log is on) */
+    uint8_t log_minor;
+    uint16_t log_len[6];         /* method, target, host, user agent, referer, client */
+    char log_text[1024 + 256 * 4 + 16 + 48];
     uint8_t id_len;
     /* proxy.c's part, for an exchange with a server (RP_CONN_PROXYING). */
     struct rp_proxy_state px;

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "cache.h"
 #include "health.h"
 #include "log.h"
@@ -327,6 +328,8 @@ int main(int argc, char **argv)
         rp_error("no memory for the cache");
         goto out;
     }
+    if (rp_access_log_start(&rp_program) < 0)
+        goto out;
     if (rp_proc_listen(&proc, n_listen ? listen : NULL, n_listen) < 0)
         goto out;
     if (proc.n_listeners == 0) {
@@ -342,6 +345,7 @@ int main(int argc, char **argv)
     /* From here on the workers own (and close) the listening sockets. */
     status = rp_proc_run(&proc);
     proc_free(&proc);
+    rp_access_log_stop();
     rp_cache_shutdown();
     return status;
 out:

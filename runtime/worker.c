@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "cache_refresh.h"
 #include "compress.h"
 #include "conn.h"
@@ -389,6 +390,7 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
     struct rp_worker *w = (struct rp_worker *)((char *)t - offsetof(struct rp_worker, sweep));
     rp_upstream_sweep(w, false);
     rp_buf_publish(&w->bufs);
+    rp_access_log_flush(); /* lines reach the file within a second */
     if (w->stopping && ev_now(loop) >= w->stop_deadline) {
         rp_warn("worker %u: drain timeout, closing %u connections", w->id, w->n_conns);
         close_all(w, false);
@@ -472,7 +474,7 @@ static void worker_free(struct rp_worker *w)
         close_all(w, false);
         rp_conn_free_closed(w);
         rp_upstream_sweep(w, true);
-        rp_cache_refresh_clear();
+        rp_access_log_flush(); /* exchanges closed here logged here */
         close_listeners(w);
         ev_loop_destroy(w->loop);
     }
@@ -497,6 +499,8 @@ static void *worker_main(void *arg)
     ev_run(w->loop, 0);
     rp_gzip_clear_kept(); /* the thread's own, before it ends */
     rp_tls_clear_kept();
+    rp_cache_refresh_clear(); /* its watchers are on this thread's loop */
+    rp_access_log_flush();
     pthread_mutex_lock(&main_ctx.lock);
     main_ctx.n_running--;
     pthread_mutex_unlock(&main_ctx.lock);
@@ -518,6 +522,15 @@ static void sighup_cb(struct ev_loop *loop, ev_signal *s, int revents)
     }
     rp_warn("SIGHUP: the policy is compiled into this binary; to change it, build a new one "
             "with rpx build and replace this process (ignored)");
+}
+
+/* SIGUSR1 reopens the access log (logrotate moved it). */
+static void sigusr1_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+    (void)loop;
+    (void)s;
+    (void)revents;
+    rp_access_log_reopen();
 }
 
 static void signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
@@ -552,13 +565,15 @@ int rp_proc_run(struct rp_proc *proc)
     pthread_mutex_init(&main_ctx.lock, NULL);
     ev_async_init(&main_ctx.worker_done, worker_done_cb);
     ev_async_start(main_ctx.loop, &main_ctx.worker_done);
-    ev_signal sigint, sigterm, sighup;
+    ev_signal sigint, sigterm, sighup, sigusr1;
     ev_signal_init(&sigint, signal_cb, SIGINT);
     ev_signal_init(&sigterm, signal_cb, SIGTERM);
     ev_signal_init(&sighup, sighup_cb, SIGHUP);
+    ev_signal_init(&sigusr1, sigusr1_cb, SIGUSR1);
     ev_signal_start(main_ctx.loop, &sigint);
     ev_signal_start(main_ctx.loop, &sigterm);
     ev_signal_start(main_ctx.loop, &sighup);
+    ev_signal_start(main_ctx.loop, &sigusr1);
     /* Active health checks run here, once for the process. */
     rp_health_start(proc, main_ctx.loop);
 
@@ -576,6 +591,7 @@ int rp_proc_run(struct rp_proc *proc)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     main_ctx.n_running = 0;
     for (unsigned i = 0; status == 0 && i < proc->n_workers; i++) {

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 9
+#define RP_PROGRAM_ABI 10
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
@@ -231,6 +231,20 @@ struct rp_error_page {
     const char *content_type;
     const char *body;
     uint32_t body_len;
+};
+
+/* ---- the access log (`log access ...`) ------------------------------------ */
+
+enum rp_access_log_format {
+    RP_ACCESS_LOG_COMBINED = 1, /* Apache's and nginx's "combined" */
+    RP_ACCESS_LOG_JSON = 2,     /* one JSON object a line, every field of the record */
+};
+
+struct rp_access_log {
+    const char *where;
+    const char *path; /* as written (relative: to the proxy's working directory);
+                         NULL: standard output */
+    uint32_t format;  /* enum rp_access_log_format */
 };
 
 /* ---- routes and decisions ------------------------------------------------- */
@@ -477,6 +491,7 @@ struct rp_program {
     uint32_t n_tests;                /* only in `rpx test` builds (RP_POLICY_TEST) */
     const struct rp_test_def *tests;
     const char *policy_hash; /* "sha256:..." of the policy's canonical form (ABI 8) */
+    const struct rp_access_log *access_log; /* NULL: none (ABI 10) */
     const char *build_flags; /* how rpx built the binary: "static stripped -O2 ..." */
 };
 

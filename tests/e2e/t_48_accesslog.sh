@@ -1,0 +1,112 @@
+# t_48_accesslog.sh: `log access`: a line per exchange, matching what the
+# clients saw (count and statuses), in JSON that parses and in the combined
+# format; SIGUSR1 reopens the file after it was moved; a log that takes
+# nothing (a pipe nobody reads) never holds a request up.
+
+start_origin a >/dev/null
+check "json access log policy compiles" build_proxy logjson '
+listen :8080
+log access "'"$AREA_DIR"'/access.log" format json
+backend app { server a 127.0.0.1:@a@ }
+route path "/cache/" { cache { status_header X-Cache }; proxy app }
+route path "/local" { respond 201 "made here" }
+route path "/missing" { deny 404 }
+route default { proxy app }'
+p=$(start_proxy logjson -w 2)
+u="http://127.0.0.1:$p"
+alog=$AREA_DIR/access.log
+
+# The clients' view: one status per request, in order of sending.
+{
+    hcurl -o /dev/null -w '%{http_code}\n' "$u/plain?q=1" -A 'agent "with" quotes' -e 'http://ref/'
+    hcurl -o /dev/null -w '%{http_code}\n' "$u/local"
+    hcurl -o /dev/null -w '%{http_code}\n' "$u/missing"
+    hcurl -o /dev/null -w '%{http_code}\n' "$u/cache/x?h=Cache-Control:max-age%3D60"
+    hcurl -o /dev/null -w '%{http_code}\n' "$u/cache/x?h=Cache-Control:max-age%3D60"
+    hcurl -o /dev/null -w '%{http_code}\n' -X POST -d 'body' "$u/echo"
+    for i in $(seq 1 20); do
+        hcurl -o /dev/null -w '%{http_code}\n' "$u/bytes/$i"
+    done
+} >"$SCRATCH/seen"
+raw_request "$p" $'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n' >/dev/null
+echo 400 >>"$SCRATCH/seen"
+# lines reach the file within a second (the workers' sweep)
+for _ in $(seq 30); do
+    [ "$(wc -l <"$alog" 2>/dev/null)" -ge "$(wc -l <"$SCRATCH/seen")" ] && break
+    sleep 0.1
+done
+check_eq "access log: a line per exchange" "$(wc -l <"$alog")" "$(wc -l <"$SCRATCH/seen")"
+check "access log: every line is a JSON object" python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    assert isinstance(o, dict) and "status" in o and "time" in o, line
+' "$alog"
+check_eq "access log: the statuses are the ones the clients saw" \
+    "$(python3 -c 'import json,sys; print(" ".join(sorted(str(json.loads(l)["status"]) for l in open(sys.argv[1]))))' "$alog")" \
+    "$(sort "$SCRATCH/seen" | tr '\n' ' ' | sed 's/ $//')"
+line=$(grep '"uri":"/plain?q=1"' "$alog")
+check_match "access log: method, uri, host, protocol" "$line" \
+    '"method":"GET","uri":"/plain\?q=1","host":"127.0.0.1:[0-9]+","protocol":"HTTP/1.1"'
+check_match "access log: quotes in a field are escaped" "$line" '"user_agent":"agent \\"with\\" quotes"'
+check_match "access log: referer" "$line" '"referer":"http://ref/"'
+check_match "access log: route, backend, server, attempts" "$line" \
+    '"route":"logjson.rp:[0-9]+","backend":"app","server":"a","attempts":1'
+check_match "access log: times" "$line" '"duration_ms":[0-9.]+,"connect_ms":[0-9.]+,"first_byte_ms":[0-9.]+'
+check_match "access log: the cache's verdict" "$(grep -c '"cache":"HIT"' "$alog") $(grep -c '"cache":"MISS"' "$alog")" '^1 1$'
+check_match "access log: a local answer has no backend" "$(grep '"uri":"/local"' "$alog")" \
+    '"status":201.*"backend":null'
+check_match "access log: a malformed request is logged with its 400" \
+    "$(grep '"status":400' "$alog")" '"method":null'
+check_match "access log: the time is RFC 3339 UTC" "$line" \
+    '^\{"time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z"'
+
+# logrotate: the file is moved, SIGUSR1, and new lines go to a new file
+mv "$alog" "$alog.1"
+kill -USR1 "$(proxy_pid logjson)"
+sleep 0.3
+hcurl -o /dev/null "$u/after-rotate"
+for _ in $(seq 30); do
+    [ -s "$alog" ] && break
+    sleep 0.1
+done
+check_match "access log: after SIGUSR1 the new file gets the new lines" \
+    "$(cat "$alog" 2>/dev/null)" '"uri":"/after-rotate"'
+check "access log: ... and the moved one none of them" \
+    bash -c "! grep -q after-rotate '$alog.1'"
+check "proxy 'logjson' stops" stop_proxy logjson
+
+# ---- combined -------------------------------------------------------------------------------
+check "combined access log policy compiles" build_proxy logcomb '
+listen :8080
+log access "'"$AREA_DIR"'/combined.log"
+backend app { server a 127.0.0.1:@a@ }
+route default { proxy app }'
+p=$(start_proxy logcomb -w 1)
+hcurl -o /dev/null -A 'Mozilla/5.0' -e 'http://example.com/' "http://127.0.0.1:$p/c?x=1"
+check "proxy 'logcomb' stops" stop_proxy logcomb
+check_match "access log: the combined format" "$(cat "$AREA_DIR/combined.log")" \
+    '^127\.0\.0\.1 - - \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} \+0000\] "GET /c\?x=1 HTTP/1\.1" 200 [0-9]+ "http://example\.com/" "Mozilla/5\.0"$'
+
+# ---- a log that takes nothing ------------------------------------------------------------------
+fifo=$AREA_DIR/stalled.log
+mkfifo "$fifo"
+exec {hold}<>"$fifo" # a reader that never reads: writes block once the pipe is full
+check "stalled access log policy compiles" build_proxy logstall '
+listen :8080
+log access "'"$AREA_DIR"'/stalled.log" format json
+backend app { server a 127.0.0.1:@a@ }
+route default { respond 200 "ok" }'
+p=$(start_proxy logstall -w 2)
+t0=$EPOCHREALTIME
+res=$(h2load --h1 -n 30000 -c 4 "http://127.0.0.1:$p/stall-test" 2>&1 | grep -E '^requests:')
+ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
+check_match "access log: 30,000 requests with the log's pipe full all succeed ($ms ms)" "$res" \
+    '30000 succeeded, 0 failed'
+cat "$fifo" >/dev/null &
+drain=$!
+check "proxy 'logstall' stops once the pipe is read" stop_proxy logstall
+kill "$drain" 2>/dev/null
+exec {hold}<&-
+check_match "access log: the lines the pipe could not take were counted" \
+    "$(cat "$AREA_DIR/logstall.run.err")" 'access log: [0-9]+ lines dropped'
