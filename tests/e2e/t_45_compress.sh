@@ -29,6 +29,16 @@ for n in 100 5000 70000 1m; do
     check_eq "compress: /close/$n (until close) inflates whole" "$(inflated "$u/close/$n")" "$want"
 done
 
+# A long stream in constant memory: 100 MB chunked through gzip, checked
+# whole by inflating it, with the proxy's peak memory barely moving.
+pid=$(proxy_pid compress)
+hwm0=$(vm_hwm_kb "$pid")
+check_eq "compress: a 100 MB chunked stream inflates to the origin's bytes" \
+    "$(curl -sS --max-time $((60 * SCALE)) "${gz[@]}" "$u/chunked/100m" | gzip -dc | "$ORIGIN" crc32)" \
+    "$(gen_crc 100m)"
+grown=$((($(vm_hwm_kb "$pid") - hwm0) / 1024))
+check "compress: ... in constant memory (peak grew $grown MB, < 16)" test "$grown" -lt 16
+
 # It really is smaller: the pattern compresses well.
 size=$(hcurl "${gz[@]}" -o /dev/null -w '%{size_download}' "$u/bytes/1m")
 check "compress: 1 MB of pattern goes as $size bytes (< 100 KB)" test "${size:-999999999}" -lt 102400
