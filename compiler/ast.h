@@ -287,6 +287,7 @@ enum ast_action_kind {
     AST_ACTION_DENY,
     AST_ACTION_REDIRECT,
     AST_ACTION_PURGE, /* the cache's stored answers the request names go; 200 */
+    AST_ACTION_METRICS, /* the Prometheus exposition; 200 */
 };
 
 /* A piece of a redirect location: literal text, $N, or ${ref}. */

@@ -917,6 +917,10 @@ static void emit_action(struct emit *e, struct buf *b, const struct ast_route *r
         buf_printf(b, "%*sd->action = RP_ACTION_PURGE;\n", ind, "");
         buf_printf(b, "%*sd->status = 200;\n", ind, "");
         break;
+    case AST_ACTION_METRICS:
+        buf_printf(b, "%*sd->action = RP_ACTION_METRICS;\n", ind, "");
+        buf_printf(b, "%*sd->status = 200;\n", ind, "");
+        break;
     case AST_ACTION_NONE:
         break;
     }

@@ -388,6 +388,9 @@ static void ex_answer_text(struct ex *x, struct buf *b, const struct ex_answer *
     case AST_ACTION_PURGE:
         buf_puts(b, "purge the cache's answers it names, status 200");
         break;
+    case AST_ACTION_METRICS:
+        buf_puts(b, "the metrics (Prometheus text), status 200");
+        break;
     default:
         buf_printf(b, "status %u", a->status);
         break;
@@ -580,6 +583,9 @@ void explain_outcome(struct buf *out, struct buf *route, const struct ir_program
         break;
     case AST_ACTION_PURGE:
         buf_puts(out, "purge, status 200");
+        break;
+    case AST_ACTION_METRICS:
+        buf_puts(out, "metrics, status 200");
         break;
     default:
         buf_printf(out, "status %u ", a.status);

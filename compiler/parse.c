@@ -793,7 +793,7 @@ void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct as
 {
     static const char *const words[] = {"proxy", "respond",  "deny", "redirect", "tunnel",
                                         "cache", "compress", "set",  "add",      "remove",
-                                        "strip", "rewrite",  "purge"};
+                                        "strip", "rewrite",  "purge", "metrics"};
     struct ast_route *r = p->cur_route;
     if (!r || !stmt_word_known(p, kw, words, sizeof words / sizeof words[0], "a route"))
         return;
@@ -884,8 +884,8 @@ void parse_action(struct parse_ctx *p, const struct lex_token *kw, enum parse_ac
     }
     if (kind == PARSE_ACT_PROXY) {
         a->backend_name = tok_span(arg);
-    } else if (kind == PARSE_ACT_PURGE) {
-        a->status = 200; /* the answer says how many went */
+    } else if (kind == PARSE_ACT_PURGE || kind == PARSE_ACT_METRICS) {
+        a->status = 200; /* an answer the proxy makes */
     } else {
         a->status_tok = tok_span(arg);
         if (arg->flags & LEX_F_BAD)

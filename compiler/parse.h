@@ -67,6 +67,7 @@ enum parse_action_kind {
     PARSE_ACT_DENY = AST_ACTION_DENY,
     PARSE_ACT_REDIRECT = AST_ACTION_REDIRECT,
     PARSE_ACT_PURGE = AST_ACTION_PURGE,
+    PARSE_ACT_METRICS = AST_ACTION_METRICS,
 };
 
 void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t);

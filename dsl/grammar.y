@@ -46,13 +46,13 @@
 %token LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND.
 %token WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT.
 %token IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS FORWARDED.
-%token CACHE PURGE.
+%token CACHE PURGE METRICS.
 %token N_KINDS. /* not a token: one past the last kind */
 
 /* A keyword is a name wherever a name is expected: a server may be `backup`. */
 %fallback ID LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND
     WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT
-    IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS FORWARDED CACHE PURGE.
+    IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS FORWARDED CACHE PURGE METRICS.
 
 %left OR.
 %left AND.
@@ -190,6 +190,8 @@ action ::= REDIRECT(K) ID(W) INT(S) guard(G) SEMI.  { parse_redirect_https(p, &K
 action ::= TUNNEL(K) SEMI.                          { parse_tunnel(p, &K); }
 /* `purge`: the cache's stored answers the request names go. */
 action ::= PURGE(K) guard(G) SEMI.                  { parse_action(p, &K, PARSE_ACT_PURGE, NULL, NULL, G); }
+/* `metrics`: the Prometheus text exposition of the proxy's counters. */
+action ::= METRICS(K) guard(G) SEMI.                { parse_action(p, &K, PARSE_ACT_METRICS, NULL, NULL, G); }
 /* Statements the checker knows by their first word: set, add, remove. */
 action ::= ID(K) args(A) SEMI.                      { parse_route_stmt(p, &K, A); }
 action ::= compress_head SEMI.

@@ -45,7 +45,7 @@ static const struct {
     {"in", "'in'", TK_IN},                {"from", "'from'", TK_FROM},
     {"header", "'header'", TK_HEADER},    {"compress", "'compress'", TK_COMPRESS},
     {"forwarded", "'forwarded'", TK_FORWARDED}, {"cache", "'cache'", TK_CACHE},
-    {"purge", "'purge'", TK_PURGE},
+    {"purge", "'purge'", TK_PURGE},       {"metrics", "'metrics'", TK_METRICS},
 };
 
 static int lex_keyword(const char *s, size_t n)

@@ -65,6 +65,13 @@ void rp_cache_counts(struct rp_cache_counts *out)
     out->revalidated = g_counts.revalidated;
     out->stored = g_counts.stored;
     out->bypass = g_counts.bypass;
+    out->objects = out->bytes = 0;
+    if (g_store) {
+        struct rp_cache_stats st;
+        rp_cache_store_stats(g_store, &st);
+        out->objects = st.objects;
+        out->bytes = st.bytes;
+    }
 }
 
 /* ---- fetches in flight (request coalescing) ----------------------------------------------

@@ -114,6 +114,7 @@ void rp_cache_refresh_done(uint64_t hash, const void *owner, double now);
 /* Counts for the status page and tests. */
 struct rp_cache_counts {
     uint64_t hits, misses, stale, revalidated, stored, bypass;
+    uint64_t objects, bytes; /* in the store now */
 };
 void rp_cache_counts(struct rp_cache_counts *out);
 

@@ -64,6 +64,7 @@ static struct rp_exchange *exchange_get(struct rp_worker *w)
     x->px.steps.cache = NULL;
     x->px.cache_wait_until = 0;
     x->logged = false;
+    x->owned = NULL;
     return x;
 }
 
@@ -74,6 +75,8 @@ static void exchange_put(struct rp_worker *w, struct rp_exchange *x)
     rp_steps_release(&x->px.steps);
     rp_buf_put(&w->bufs, x->path);
     x->path = NULL;
+    free(x->owned);
+    x->owned = NULL;
     if (!RP_POOLS_KEEP || w->n_free_x >= RP_MAX_FREE_EXCHANGES) {
         free(x);
         return;
@@ -577,6 +580,7 @@ static void exchange_end(struct rp_conn *c, const char *how)
     rec->end = how;
     rec->bytes_in = conn_bytes_taken(c) - rec->bytes_in0;
     rec->bytes_out = c->bytes_out - rec->bytes_out0;
+    rp_metrics_count(&c->w->metrics, c->w->prog, rec);
     if (rp_access_log_on())
         log_exchange(c, rec);
     /* what the route's steps made, a cache object the answer was written
@@ -993,6 +997,17 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     }
     if (d->route == RP_NO_ROUTE) {
         respond_error_or(c, 404, "not found\n", 10, NULL, 0);
+        return;
+    }
+    if (d->action == RP_ACTION_METRICS) {
+        size_t len;
+        char *text = rp_metrics_render(w->proc, &len);
+        if (!text) {
+            rp_conn_respond_error(c, 503);
+            return;
+        }
+        c->x->owned = text; /* freed when the exchange ends */
+        rp_conn_respond_typed(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
         return;
     }
     if (d->action == RP_ACTION_PURGE) {

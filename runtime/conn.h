@@ -133,6 +133,7 @@ struct rp_exchange {
     uint32_t client_text_len;
     char id[65];                 /* req.id once asked for (rp_conn_request_id) */
     char answer[32];             /* a short body made for this request (purge's count) */
+    char *owned;                 /* a body made for this request (metrics), freed with it */
     /* for the access log: the request line's parts and a few fields, copied
      * (the head is gone by the time the line is written) */
     bool logged;                 /* captured (an access log is on) */

@@ -430,6 +430,8 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
     w->start_proxy = rp_proxy_start;
     w->start_tcp = rp_proxy_start_tcp;
     w->bufs.max_free = 1024;
+    if (rp_metrics_init(&w->metrics, prog) < 0)
+        return -1;
     w->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
     if (!w->loop)
         return -1;
@@ -484,6 +486,7 @@ static void worker_free(struct rp_worker *w)
             free(w->backends[b].balance.current_weight);
         }
     free(w->backends);
+    rp_metrics_free(&w->metrics);
     free(w->accept_watchers);
     free(w->listen_fds);
     /* Exchanges closed here (on this thread) left their compressors here. */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "metrics.h"
 #include "balance.h"
 #include "iowant.h"
 #include "proxy.h"
@@ -78,6 +79,7 @@ struct rp_worker {
     uint32_t n_free_conns;
     uint32_t n_free_x;
     struct rp_backend_rt *backends;
+    struct rp_metrics metrics;  /* this worker's counts (metrics.h) */
     uint64_t rng;           /* random2's generator state */
     ev_timer queue_timer;   /* re-dispatches queued requests while any wait */
     struct rp_conn *conns;  /* every open client connection */

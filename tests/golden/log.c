@@ -13,20 +13,20 @@
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
-    /* log.rp:2: listen :8080 */
-    {.where = "log.rp:2", .host = "0.0.0.0", .port = 8080},
+    /* log.rp:3: listen :8080 */
+    {.where = "log.rp:3", .host = "0.0.0.0", .port = 8080},
 };
 
-/* log.rp:4: backend app */
+/* log.rp:5: backend app */
 static const struct rp_server_def rpg_servers_0[] = {
-    /* log.rp:4: server a 127.0.0.1:9001 */
-    {.where = "log.rp:4", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
+    /* log.rp:5: server a 127.0.0.1:9001 */
+    {.where = "log.rp:5", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
 };
 
 static const struct rp_backend_def rpg_backends[] = {
-    /* log.rp:4: backend app */
+    /* log.rp:5: backend app */
     {
-        .where = "log.rp:4",
+        .where = "log.rp:5",
         .name = "app",
         .balance = RP_BALANCE_ROUND_ROBIN,
         .n_servers = 1,
@@ -37,8 +37,15 @@ static const struct rp_backend_def rpg_backends[] = {
 };
 
 static const struct rp_route_def rpg_routes[] = {
-    /* log.rp:5: route default */
-    {.where = "log.rp:5", .label = "default"},
+    /* log.rp:6: route path "/metrics" if client.ip in [127.0.0.1] */
+    {.where = "log.rp:6", .label = "path \"/metrics\" if client.ip in [127.0.0.1]"},
+    /* log.rp:7: route default */
+    {.where = "log.rp:7", .label = "default"},
+};
+
+/* [127.0.0.1] */
+static const struct rp_ip_range rpg_cidr_0[] = {
+    {{0,0,0,0,0,0,0,0,0,0,255,255,127,0,0,1}, {0,0,0,0,0,0,0,0,0,0,255,255,127,0,0,1}},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -49,30 +56,83 @@ static const struct rp_match_state rpg_match_states[] = {
     /* 0: host "" */
     {0, 0, 0, 0, 0, 0, 1, 1},
     /* 1: path "" */
-    {0, 0, 0, 1, 0, 1, 0, 0},
+    {0, 1, 0, 1, 0, 1, 0, 0},
+    /* 2: path "/" */
+    {1, 1, 0, 1, 0, 1, 0, 0},
+    /* 3: path "/m" */
+    {2, 1, 0, 1, 0, 1, 0, 0},
+    /* 4: path "/me" */
+    {3, 1, 0, 1, 0, 1, 0, 0},
+    /* 5: path "/met" */
+    {4, 1, 0, 1, 0, 1, 0, 0},
+    /* 6: path "/metr" */
+    {5, 1, 0, 1, 0, 1, 0, 0},
+    /* 7: path "/metri" */
+    {6, 1, 0, 1, 0, 1, 0, 0},
+    /* 8: path "/metric" */
+    {7, 1, 0, 1, 0, 1, 0, 0},
+    /* 9: path "/metrics" */
+    {8, 0, 1, 2, 1, 2, 0, 0},
 };
 
 static const struct rp_match_edge rpg_match_edges[] = {
-    {0, 0},
+    /* 1 */ {'/', 2},
+    /* 2 */ {'m', 3},
+    /* 3 */ {'e', 4},
+    /* 4 */ {'t', 5},
+    /* 5 */ {'r', 6},
+    /* 6 */ {'i', 7},
+    /* 7 */ {'c', 8},
+    /* 8 */ {'s', 9},
 };
 
 static const uint32_t rpg_match_cands[] = {
-    0,
+    1, 0, 1,
 };
 
 static const struct rp_matcher rpg_matcher = {
     .host_root = 0,
-    .n_states = 2,
+    .n_states = 10,
     .states = rpg_match_states,
     .edges = rpg_match_edges,
     .cands = rpg_match_cands,
 };
 
+#ifdef RP_POLICY_TEST
+static const struct rp_test_expect rpg_test_0_expects[] = {
+    {.where = "log.rp:10", .kind = RP_EXPECT_STATUS, .value = 200},
+};
+static const struct rp_test_expect rpg_test_1_expects[] = {
+    {.where = "log.rp:14", .kind = RP_EXPECT_PROXY, .value = 0}, /* app */
+};
+static const struct rp_test_def rpg_tests[] = {
+    /* log.rp:8: metrics from the allowed address */
+    {.where = "log.rp:8", .name = "metrics from the allowed address",
+     .method = "GET", .url = "/metrics", .client_ip = "127.0.0.1",
+     .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_0_expects},
+    /* log.rp:12: metrics from elsewhere are proxied */
+    {.where = "log.rp:12", .name = "metrics from elsewhere are proxied",
+     .method = "GET", .url = "/metrics", .client_ip = "10.0.0.1",
+     .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_1_expects},
+};
+#endif
+
 static const struct rp_access_log rpg_access_log = {
-    .where = "log.rp:3",
+    .where = "log.rp:4",
     .path = "/var/log/rpx/access.log",
     .format = RP_ACCESS_LOG_JSON,
 };
+
+/* log.rp:6: route path "/metrics" if client.ip in [127.0.0.1] */
+static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
+{
+    (void)req;
+    if (!rp_ip_in(req->client_ip, rpg_cidr_0, 1))
+        return false;
+    d->action = RP_ACTION_METRICS;
+    d->status = 200;
+    return true;
+}
 
 /* Per route: the function that decides it, or (fn NULL) what it always
  * answers. */
@@ -87,7 +147,8 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 0: proxy app */
+    {.fn = rpg_route_0},
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy app */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -121,10 +182,14 @@ const struct rp_program rp_program = {
     .listeners = rpg_listeners,
     .n_backends = 1,
     .backends = rpg_backends,
-    .n_routes = 1,
+    .n_routes = 2,
     .routes = rpg_routes,
     .decide = rpg_decide,
     .access_log = &rpg_access_log,
-    .policy_hash = "sha256:ec178e33a0c8c25a876ef58f157fe74561cfe4530e9b0cf1e439ecc7031d823d",
+#ifdef RP_POLICY_TEST
+    .n_tests = 2,
+    .tests = rpg_tests,
+#endif
+    .policy_hash = "sha256:3fcd4464c0dbacd29c66ae6da202f1ffc4ac4f519bda8cc7adbeee30fa88f138",
     .build_flags = RP_BUILD_FLAGS,
 };

@@ -257,6 +257,7 @@ enum rp_action_kind {
                                (its URL; a URL ending in '*': every one it starts;
                                Surrogate-Key / Cache-Tag fields: those tags) and
                                answer 200 with how many went */
+    RP_ACTION_METRICS = 5,  /* answer 200 with the Prometheus text exposition */
 };
 
 /* What a route does to an exchange beyond the decision's answer: a program

@@ -1,0 +1,270 @@
+/* metrics.c: counters and their Prometheus exposition (metrics.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "conn.h"
+#include "health.h"
+#include "metrics.h"
+#include "worker.h"
+
+static const double bucket_le[RP_METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                     0.5,   1,    2.5,   5,    10};
+static const char *const class_names[RP_METRICS_CLASSES] = {"none", "1xx", "2xx",
+                                                            "3xx",  "4xx", "5xx"};
+
+int rp_metrics_init(struct rp_metrics *m, const struct rp_program *prog)
+{
+    memset(m, 0, sizeof *m);
+    m->n_routes = prog->n_routes;
+    for (uint32_t b = 0; b < prog->n_backends; b++)
+        m->n_servers += prog->backends[b].n_servers;
+    m->by_route = calloc((size_t)(m->n_routes + 1) * RP_METRICS_CLASSES, sizeof *m->by_route);
+    m->by_server = calloc((size_t)(m->n_servers ? m->n_servers : 1) * RP_METRICS_CLASSES,
+                          sizeof *m->by_server);
+    if (!m->by_route || !m->by_server) {
+        rp_metrics_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+void rp_metrics_free(struct rp_metrics *m)
+{
+    free(m->by_route);
+    free(m->by_server);
+    m->by_route = m->by_server = NULL;
+}
+
+/* Only the owning thread writes a counter: a relaxed load and store, no
+ * locked instruction. */
+static inline void bump(_Atomic uint64_t *c, uint64_t by)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
+                          memory_order_relaxed);
+}
+
+static uint32_t server_index(const struct rp_program *prog, uint32_t backend, uint32_t server)
+{
+    uint32_t i = 0;
+    for (uint32_t b = 0; b < backend; b++)
+        i += prog->backends[b].n_servers;
+    return i + server;
+}
+
+void rp_metrics_count(struct rp_metrics *m, const struct rp_program *prog,
+                      const struct rp_exchange_record *rec)
+{
+    if (!m->by_route)
+        return;
+    unsigned cls = rec->status >= 100 && rec->status < 600 ? rec->status / 100 : 0;
+    uint32_t route = rec->route < m->n_routes ? rec->route : m->n_routes;
+    bump(&m->by_route[route * RP_METRICS_CLASSES + cls], 1);
+    if (rec->backend >= 0 && rec->server >= 0 && (uint32_t)rec->backend < prog->n_backends)
+        bump(&m->by_server[server_index(prog, (uint32_t)rec->backend, (uint32_t)rec->server) *
+                               RP_METRICS_CLASSES +
+                           cls],
+             1);
+    double d = rec->t_end > rec->t_start ? rec->t_end - rec->t_start : 0;
+    unsigned b = 0;
+    while (b < RP_METRICS_BUCKETS && d > bucket_le[b])
+        b++;
+    bump(&m->latency[b], 1);
+    bump(&m->latency_sum_us, (uint64_t)(d * 1e6));
+    bump(&m->bytes_in, rec->bytes_in);
+    bump(&m->bytes_out, rec->bytes_out);
+    if (rec->attempts > 1)
+        bump(&m->retries, rec->attempts - 1);
+}
+
+/* ---- exposition ----------------------------------------------------------------------------- */
+
+struct text {
+    char *p;
+    size_t n, cap;
+    bool oom;
+};
+
+__attribute__((format(printf, 2, 3))) static void add(struct text *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(t->p + t->n, t->cap - t->n, fmt, ap);
+        va_end(ap);
+        if (k < 0) {
+            t->oom = true;
+            return;
+        }
+        if ((size_t)k < t->cap - t->n) {
+            t->n += (size_t)k;
+            return;
+        }
+        size_t cap = t->cap * 2 + (size_t)k;
+        char *p = realloc(t->p, cap);
+        if (!p) {
+            t->oom = true;
+            return;
+        }
+        t->p = p;
+        t->cap = cap;
+    }
+}
+
+static void family(struct text *t, const char *name, const char *type, const char *help)
+{
+    add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value: backslash, quote and newline escaped (the policy's names
+ * are tokens, but a route's file name may hold anything). */
+static void label(struct text *t, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            add(t, "\\%c", *s);
+        else if (*s == '\n')
+            add(t, "\\n");
+        else
+            add(t, "%c", *s);
+    }
+}
+
+static uint64_t sum(const struct rp_proc *proc, size_t field_offset, size_t index)
+{
+    uint64_t v = 0;
+    for (unsigned w = 0; w < proc->n_workers; w++) {
+        const struct rp_metrics *m = &proc->workers[w].metrics;
+        _Atomic uint64_t *const *arr =
+            (_Atomic uint64_t *const *)((const char *)m + field_offset);
+        if (*arr)
+            v += atomic_load_explicit(&(*arr)[index], memory_order_relaxed);
+    }
+    return v;
+}
+
+static uint64_t sum_scalar(const struct rp_proc *proc, size_t field_offset)
+{
+    uint64_t v = 0;
+    for (unsigned w = 0; w < proc->n_workers; w++) {
+        const _Atomic uint64_t *c =
+            (const _Atomic uint64_t *)((const char *)&proc->workers[w].metrics + field_offset);
+        v += atomic_load_explicit(c, memory_order_relaxed);
+    }
+    return v;
+}
+
+char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
+{
+    const struct rp_program *prog = proc->prog;
+    struct text t = {malloc(16384), 0, 16384, false};
+    if (!t.p)
+        return NULL;
+    add(&t, "# HELP rpx_build_info The proxy's version, policy and build.\n"
+            "# TYPE rpx_build_info gauge\n"
+            "rpx_build_info{policy=\"");
+    label(&t, prog->source);
+    add(&t, "\",policy_hash=\"%s\",build=\"", prog->policy_hash ? prog->policy_hash : "");
+    label(&t, prog->build_flags ? prog->build_flags : "");
+    add(&t, "\"} 1\n");
+
+    family(&t, "rpx_requests_total", "counter",
+           "Requests answered, by the route that decided them and the status class.");
+    for (uint32_t r = 0; r <= prog->n_routes; r++)
+        for (unsigned c = 0; c < RP_METRICS_CLASSES; c++) {
+            uint64_t v = sum(proc, offsetof(struct rp_metrics, by_route),
+                             (size_t)r * RP_METRICS_CLASSES + c);
+            if (!v)
+                continue;
+            add(&t, "rpx_requests_total{route=\"");
+            label(&t, r < prog->n_routes ? prog->routes[r].where : "none");
+            add(&t, "\",code=\"%s\"} %llu\n", class_names[c], (unsigned long long)v);
+        }
+
+    family(&t, "rpx_server_responses_total", "counter",
+           "Answers relayed from each server, by status class.");
+    uint32_t i = 0;
+    for (uint32_t b = 0; b < prog->n_backends; b++)
+        for (uint32_t s = 0; s < prog->backends[b].n_servers; s++, i++)
+            for (unsigned c = 0; c < RP_METRICS_CLASSES; c++) {
+                uint64_t v = sum(proc, offsetof(struct rp_metrics, by_server),
+                                 (size_t)i * RP_METRICS_CLASSES + c);
+                if (v)
+                    add(&t,
+                        "rpx_server_responses_total{backend=\"%s\",server=\"%s\",code=\"%s\"} "
+                        "%llu\n",
+                        prog->backends[b].name, prog->backends[b].servers[s].name,
+                        class_names[c], (unsigned long long)v);
+            }
+
+    family(&t, "rpx_server_up", "gauge",
+           "1 when the server takes requests (its health check passes, not ejected).");
+    for (uint32_t b = 0; b < prog->n_backends; b++)
+        for (uint32_t s = 0; s < prog->backends[b].n_servers; s++)
+            add(&t, "rpx_server_up{backend=\"%s\",server=\"%s\"} %d\n", prog->backends[b].name,
+                prog->backends[b].servers[s].name,
+                rp_server_usable(&proc->server_state[b][s]) ? 1 : 0);
+    family(&t, "rpx_server_active_requests", "gauge", "Requests in flight to the server.");
+    for (uint32_t b = 0; b < prog->n_backends; b++)
+        for (uint32_t s = 0; s < prog->backends[b].n_servers; s++)
+            add(&t, "rpx_server_active_requests{backend=\"%s\",server=\"%s\"} %u\n",
+                prog->backends[b].name, prog->backends[b].servers[s].name,
+                atomic_load_explicit(&proc->server_state[b][s].active, memory_order_relaxed));
+
+    family(&t, "rpx_request_duration_seconds", "histogram",
+           "From a request's first byte to the end of its answer.");
+    uint64_t cum = 0;
+    for (unsigned b = 0; b <= RP_METRICS_BUCKETS; b++) {
+        cum += sum_scalar(proc, offsetof(struct rp_metrics, latency) +
+                                    b * sizeof(_Atomic uint64_t));
+        if (b < RP_METRICS_BUCKETS)
+            add(&t, "rpx_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bucket_le[b],
+                (unsigned long long)cum);
+        else
+            add(&t, "rpx_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                (unsigned long long)cum);
+    }
+    add(&t, "rpx_request_duration_seconds_sum %.6f\nrpx_request_duration_seconds_count %llu\n",
+        (double)sum_scalar(proc, offsetof(struct rp_metrics, latency_sum_us)) / 1e6,
+        (unsigned long long)cum);
+
+    family(&t, "rpx_received_bytes_total", "counter", "Bytes read from clients.");
+    add(&t, "rpx_received_bytes_total %llu\n",
+        (unsigned long long)sum_scalar(proc, offsetof(struct rp_metrics, bytes_in)));
+    family(&t, "rpx_sent_bytes_total", "counter", "Bytes written to clients.");
+    add(&t, "rpx_sent_bytes_total %llu\n",
+        (unsigned long long)sum_scalar(proc, offsetof(struct rp_metrics, bytes_out)));
+    family(&t, "rpx_retries_total", "counter", "Requests sent again to another server.");
+    add(&t, "rpx_retries_total %llu\n",
+        (unsigned long long)sum_scalar(proc, offsetof(struct rp_metrics, retries)));
+    family(&t, "rpx_client_connections", "gauge", "Client connections open.");
+    add(&t, "rpx_client_connections %u\n",
+        atomic_load_explicit(&proc->n_client_conns, memory_order_relaxed));
+
+    struct rp_cache_counts cc;
+    rp_cache_counts(&cc);
+    family(&t, "rpx_cache_lookups_total", "counter", "Cache lookups, by what came of them.");
+    add(&t,
+        "rpx_cache_lookups_total{result=\"hit\"} %llu\n"
+        "rpx_cache_lookups_total{result=\"miss\"} %llu\n"
+        "rpx_cache_lookups_total{result=\"stale\"} %llu\n"
+        "rpx_cache_lookups_total{result=\"revalidated\"} %llu\n"
+        "rpx_cache_lookups_total{result=\"bypass\"} %llu\n",
+        (unsigned long long)cc.hits, (unsigned long long)cc.misses,
+        (unsigned long long)cc.stale, (unsigned long long)cc.revalidated,
+        (unsigned long long)cc.bypass);
+    family(&t, "rpx_cache_stored_total", "counter", "Answers put in the cache.");
+    add(&t, "rpx_cache_stored_total %llu\n", (unsigned long long)cc.stored);
+    family(&t, "rpx_cache_objects", "gauge", "Objects in the cache.");
+    add(&t, "rpx_cache_objects %llu\n", (unsigned long long)cc.objects);
+    family(&t, "rpx_cache_bytes", "gauge", "Bytes the cache's objects take.");
+    add(&t, "rpx_cache_bytes %llu\n", (unsigned long long)cc.bytes);
+    if (t.oom) {
+        free(t.p);
+        return NULL;
+    }
+    *len = t.n;
+    return t.p;
+}

@@ -1,0 +1,49 @@
+/* metrics.h: counters of what the proxy did, and their Prometheus text
+ * exposition (`metrics`, RP_ACTION_METRICS).
+ *
+ * Each worker counts in its own block, updated once per exchange from its
+ * record (rp_metrics_count, where the exchange ends), with relaxed atomic
+ * stores only its thread makes: no lock, no shared cache line on the
+ * request path. A scrape sums the workers' blocks and adds the gauges the
+ * process keeps anyway (connections, server health, the cache's store).
+ */
+#ifndef RP_METRICS_H
+#define RP_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rp/program.h"
+
+struct rp_proc;
+struct rp_exchange_record;
+
+/* Latency buckets, in seconds (Prometheus' defaults). */
+#define RP_METRICS_BUCKETS 11
+
+/* A status class: 0 (nothing answered), 1xx .. 5xx. */
+#define RP_METRICS_CLASSES 6
+
+struct rp_metrics {
+    uint32_t n_routes, n_servers;
+    _Atomic uint64_t *by_route;  /* [(n_routes + 1) * CLASSES]: the last row, no route */
+    _Atomic uint64_t *by_server; /* [n_servers * CLASSES], servers of all backends in order */
+    _Atomic uint64_t latency[RP_METRICS_BUCKETS + 1]; /* the last: +Inf */
+    _Atomic uint64_t latency_sum_us;
+    _Atomic uint64_t bytes_in, bytes_out, retries;
+};
+
+/* Sizes the block for prog. Returns -1 when out of memory. */
+int rp_metrics_init(struct rp_metrics *m, const struct rp_program *prog);
+void rp_metrics_free(struct rp_metrics *m);
+
+/* Counts one exchange (by its owning worker only). */
+void rp_metrics_count(struct rp_metrics *m, const struct rp_program *prog,
+                      const struct rp_exchange_record *rec);
+
+/* The exposition of every worker's counts and the process's gauges: a
+ * malloc'd text (*len bytes), or NULL when out of memory. */
+char *rp_metrics_render(const struct rp_proc *proc, size_t *len);
+
+#endif
