@@ -59,17 +59,24 @@ start_origin()
     wait_up "${PORT[origin]}" || die "the origin did not start"
 }
 
-# build_rpx: compiles the one-route policy to $RUN/rpx-proxy (once). The
-# route's body is $RPX_ROUTE (default "proxy origin"), to measure what a
-# statement costs (cpu.sh -R).
+# build_rpx: compiles the one-route policy to $RUN/rpx-proxy, again only
+# when the policy changed (another route body or origin port: run.sh's cache
+# scenario). The route's body is $RPX_ROUTE (default "proxy origin"), to
+# measure what a statement costs (cpu.sh -R), or to cache (run.sh -S cache,
+# soak.sh -C).
 build_rpx()
 {
-    [ -x "$RUN/rpx-proxy" ] && return 0
-    cat >"$RUN/bench.rp" <<EOF
+    cat >"$RUN/bench.rp.new" <<EOF
 listen 127.0.0.1:8080
 backend origin { server o 127.0.0.1:${PORT[origin]} }
 route default { ${RPX_ROUTE:-proxy origin} }
 EOF
+    if [ -x "$RUN/rpx-proxy" ] && cmp -s "$RUN/bench.rp.new" "$RUN/bench.rp"; then
+        rm -f "$RUN/bench.rp.new"
+        return 0
+    fi
+    mv "$RUN/bench.rp.new" "$RUN/bench.rp"
+    rm -f "$RUN/rpx-proxy"
     # shellcheck disable=SC2086 # RPX_BUILD_FLAGS is a list of words
     "$O/bin/rpx" build "$RUN/bench.rp" -o "$RUN/rpx-proxy" ${RPX_BUILD_FLAGS:-} \
         >"$RUN/rpx-build.log" 2>&1 ||

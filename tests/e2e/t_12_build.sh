@@ -66,11 +66,15 @@ check "a changed string changes the hash" test "${ex##* }" != "$hash"
 
 # Reproducible: built again (another temporary directory, another time),
 # the same bytes; with --debug too.
-(cd "$d" && "$RPX" build site.rp -o site.again) >"$d/again.out" 2>&1
-check "the same policy builds to the same bytes" cmp "$d/site" "$d/site.again"
-(cd "$d" && "$RPX" build site.rp -o dbg1 --debug && sleep 1 && "$RPX" build site.rp -o dbg2 --debug) \
-    >"$d/dbg.out" 2>&1
-check "--debug builds are reproducible too" cmp "$d/dbg1" "$d/dbg2"
+# (A sanitized runtime is for tests: ASan's instrumentation embeds the
+# generated file's temporary path, so those builds are not compared.)
+(cd "$d" && "$RPX" build site.rp -o dbg1 --debug) >"$d/dbg.out" 2>&1
+if [ "$E2E_ASAN" != 1 ]; then
+    (cd "$d" && "$RPX" build site.rp -o site.again) >"$d/again.out" 2>&1
+    check "the same policy builds to the same bytes" cmp "$d/site" "$d/site.again"
+    (cd "$d" && sleep 1 && "$RPX" build site.rp -o dbg2 --debug) >>"$d/dbg.out" 2>&1
+    check "--debug builds are reproducible too" cmp "$d/dbg1" "$d/dbg2"
+fi
 check_match "--debug keeps symbols" "$(file -L "$d/dbg1")" 'not stripped'
 (cd "$d" && "$RPX" build site.rp -o dyn --dynamic) >"$d/dyn.out" 2>&1
 check_match "--dynamic links shared libraries" "$(file -L "$d/dyn")" 'dynamically linked'

@@ -344,8 +344,11 @@ done >"$SCRATCH/bound.curl"
 hcurl --no-progress-meter --parallel --parallel-max 8 -K "$SCRATCH/bound.curl"
 rss1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 grown=$(((rss1 - rss0) / 1024))
-check "cache: 18 MB of answers through a 2 MB cache: memory grew $grown MB (< 16)" \
-    test "$grown" -lt 16
+# (ASan keeps freed memory in quarantine, 256 MB of it: not measured there.)
+if [ "$E2E_ASAN" != 1 ]; then
+    check "cache: 18 MB of answers through a 2 MB cache: memory grew $grown MB (< 16)" \
+        test "$grown" -lt 16
+fi
 get o1 "$u/cache/bound1?n=60000"
 get o2 "$u/cache/bound300?n=60000"
 check_eq "cache: ... the first answers were evicted, the last are there" \
