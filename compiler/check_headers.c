@@ -5,6 +5,7 @@
 
 #include "arena.h"
 #include "check_int.h"
+#include "parse.h"
 #include "diag.h"
 
 #include <rp/http1.h>   /* rp_http1_is_hop_by_hop */
@@ -453,13 +454,6 @@ static bool route_proxies(const struct ast_route *r)
 
 void check_header_stmts(struct check *c)
 {
-    static const char *const top_words[] = {"listen", "backend", "route", "acl", "import",
-                                            "test", "workers", "timeouts", "limits",
-                                            "forwarded", "set", "add", "remove", "via",
-                                            "error", "upstream_path", "log"};
-    static const char *const route_words[] = {"proxy",    "respond", "deny", "redirect",
-                                              "tunnel",   "compress", "set", "add",
-                                              "remove",   "strip",   "rewrite"};
     struct ast_program *p = c->prog;
     struct ast_hdr_action **tail = &p->hdr_actions;
     const struct ast_stmt *via = NULL;
@@ -493,8 +487,7 @@ void check_header_stmts(struct check *c)
             check_via(c, st);
             continue;
         }
-        tail = check_stmt(c, st, tail, top_words, sizeof top_words / sizeof top_words[0],
-                          "at top level");
+        tail = check_stmt(c, st, tail, parse_top_words, parse_n_top_words, "at top level");
     }
     for (struct ast_route *r = p->routes; r; r = r->next) {
         tail = &r->hdr_actions;
@@ -505,7 +498,7 @@ void check_header_stmts(struct check *c)
                 check_rewrite(c, r, st);
                 continue;
             }
-            tail = check_stmt(c, st, tail, route_words, sizeof route_words / sizeof route_words[0],
+            tail = check_stmt(c, st, tail, parse_route_words, parse_n_route_words,
                               "in a route");
         }
         if (r->rewrite && !route_proxies(r))

@@ -199,11 +199,12 @@ static void parse_describe(struct buf *b, const struct parse_ctx *p, const struc
 }
 
 /* The words a policy's top level holds, for "unknown statement" errors. */
-static const char *const parse_top_words[] = {
+const char *const parse_top_words[] = {
     "listen", "backend", "route", "acl",    "import", "test",  "workers",      "timeouts",
     "limits", "forwarded", "set", "add",    "remove", "via",   "error",        "upstream_path",
     "log"};
 #define PARSE_N_TOP_WORDS (sizeof parse_top_words / sizeof parse_top_words[0])
+const size_t parse_n_top_words = PARSE_N_TOP_WORDS;
 
 /* Reports an unknown word opening a statement of `where` ("the top
  * level", "a route"): the nearest known word, or all of them. */
@@ -789,13 +790,15 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
     return false;
 }
 
+const char *const parse_route_words[] = {"proxy", "respond",  "deny", "redirect", "tunnel",
+                                         "cache", "compress", "set",  "add",      "remove",
+                                         "strip", "rewrite",  "purge", "metrics"};
+const size_t parse_n_route_words = sizeof parse_route_words / sizeof parse_route_words[0];
+
 void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
 {
-    static const char *const words[] = {"proxy", "respond",  "deny", "redirect", "tunnel",
-                                        "cache", "compress", "set",  "add",      "remove",
-                                        "strip", "rewrite",  "purge", "metrics"};
     struct ast_route *r = p->cur_route;
-    if (!r || !stmt_word_known(p, kw, words, sizeof words / sizeof words[0], "a route"))
+    if (!r || !stmt_word_known(p, kw, parse_route_words, parse_n_route_words, "a route"))
         return;
     struct ast_stmt *st = new_stmt(p, kw, args);
     *r->stmts_tail = st;

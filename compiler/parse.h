@@ -26,6 +26,13 @@ struct parse_opts {
 struct ast_program *parse_program(struct arena *a, struct src *s, struct diag *d,
                                   const struct parse_opts *opts);
 
+/* The words a policy's top level holds (for messages). */
+extern const char *const parse_top_words[];
+extern const size_t parse_n_top_words;
+/* ... and a route. */
+extern const char *const parse_route_words[];
+extern const size_t parse_n_route_words;
+
 /* ---- for the grammar's actions only ---------------------------------- */
 
 struct parse_ctx {
