@@ -160,6 +160,9 @@ conf_nginx()
             proxy_cache_valid 200 1h;"
     fi
     {
+        # With its master, nginx's workers would run as nobody, and could not
+        # write the cache under $RUN (mode 0700, root's).
+        [ "${CACHE:-0}" = 1 ] && [ "${4:-on}" = on ] && [ "$(id -u)" = 0 ] && echo "user root;"
         nginx_preamble "$1" "${4:-on}" 19000
         cat <<EOF
     upstream origin { server 127.0.0.1:${PORT[origin]}; keepalive 64; }$zone
