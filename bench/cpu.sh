@@ -39,16 +39,18 @@
 #   -R BODY     rpx's route body instead of "proxy origin" (-C: "cache { ttl 1h };
 #               proxy origin"), e.g.
 #               'set header X-A "1"; remove response header Server; proxy origin'
+#   -T STMT     a top-level statement for rpx's policy, e.g.
+#               'log access "/tmp/a.log" format json' (the cost of logging)
 #   -D DIR      keep the callgrind dumps in DIR, as TARGET.REPEAT.out, to see
 #               where the instructions go: callgrind_annotate DIR/rpx.1.out
 # Raw results: $RUN/cpu.tsv. Everything on 127.0.0.1, stopped by PID at exit.
 set -u
 cd "$(dirname "$0")/.."
 O=build N=20000 WARM=2000 REPEAT=2 TARGETS='' REQ='' DUMPS='' CACHE=0
-while getopts "O:n:w:k:t:s:D:R:Ch" o; do
+while getopts "O:n:w:k:t:s:D:R:T:Ch" o; do
     case $o in
     O) O=$OPTARG ;; n) N=$OPTARG ;; w) WARM=$OPTARG ;; k) REPEAT=$OPTARG ;;
-    t) TARGETS=$OPTARG ;; s) REQ=$OPTARG ;; D) DUMPS=$OPTARG ;; R) RPX_ROUTE=$OPTARG ;;
+    t) TARGETS=$OPTARG ;; s) REQ=$OPTARG ;; D) DUMPS=$OPTARG ;; R) RPX_ROUTE=$OPTARG ;; T) RPX_TOP=$OPTARG ;;
     C) CACHE=1 ;;
     *) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 2 ;;
     esac

@@ -68,6 +68,7 @@ build_rpx()
 {
     cat >"$RUN/bench.rp.new" <<EOF
 listen 127.0.0.1:8080
+${RPX_TOP:-}
 backend origin { server o 127.0.0.1:${PORT[origin]} }
 route default { ${RPX_ROUTE:-proxy origin} }
 EOF

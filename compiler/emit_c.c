@@ -1319,6 +1319,15 @@ static void emit_program(struct emit *e, const struct ast_program *p)
         buf_puts(b, "    .upstream_path_original = true,\n");
     if (p->access_log_kw.len)
         buf_puts(b, "    .access_log = &rpg_access_log,\n");
+    for (const struct ast_route *r = p->routes; r; r = r->next) {
+        const struct ast_action *a = r->actions;
+        while (a && a->kind != AST_ACTION_METRICS)
+            a = a->next;
+        if (a) {
+            buf_puts(b, "    .metrics = true,\n");
+            break;
+        }
+    }
     if (p->via) {
         buf_puts(b, "    .via = ");
         emit_string(b, p->via, strlen(p->via), 4);

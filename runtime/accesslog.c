@@ -15,7 +15,12 @@
 
 #define BLOCK_SIZE (64 * 1024)      /* a thread's buffer */
 #define QUEUE_MAX_BLOCKS 128        /* 8 MB waiting for the file at most */
-#define LINE_MAX_LEN (16 * 1024)    /* a longer line is cut (captures are bounded below it) */
+/* The longest line: the request's parts are captured cut (conn.c, under
+ * 2 KB in all), escaping makes a byte six at most, and the policy's names
+ * are cut at NAME_MAX_LEN. A line is made in place in the thread's buffer,
+ * which keeps this much room, so the formatting needs no bounds checks. */
+#define NAME_MAX_LEN 256
+#define LINE_MAX_LEN (24 * 1024)
 
 struct block {
     struct block *next;
@@ -205,10 +210,8 @@ struct out {
     size_t n, cap;
 };
 
-static void put(struct out *o, const char *s, size_t n)
+static inline void put(struct out *o, const char *s, size_t n)
 {
-    if (n > o->cap - o->n)
-        n = o->cap - o->n;
     memcpy(o->p + o->n, s, n);
     o->n += n;
 }
@@ -218,19 +221,53 @@ static void puts_(struct out *o, const char *s)
     put(o, s, strlen(s));
 }
 
-static void put_ms(struct out *o, double seconds)
-{
-    char t[32];
-    int k = snprintf(t, sizeof t, "%.3f", seconds * 1e3);
-    if (k > 0)
-        put(o, t, (size_t)k);
-}
-
+/* Numbers by hand: snprintf costs more than the rest of a line. */
 static void put_u(struct out *o, unsigned long long v)
 {
     char t[24];
-    int k = snprintf(t, sizeof t, "%llu", v);
-    put(o, t, (size_t)k);
+    size_t i = sizeof t;
+    do {
+        t[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(o, t + i, sizeof t - i);
+}
+
+/* Milliseconds with three decimals (microseconds). */
+static void put_ms(struct out *o, double seconds)
+{
+    unsigned long long us = seconds > 0 ? (unsigned long long)(seconds * 1e6 + 0.5) : 0;
+    put_u(o, us / 1000);
+    char t[4] = {'.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10),
+                 (char)('0' + us % 10)};
+    put(o, t, 4);
+}
+
+/* The time of a line: the text for its second made once per second per
+ * thread (gmtime and formatting cost more than the rest of the line). */
+struct when {
+    time_t second;
+    char iso[64];    /* "2026-12-03T07:19:48" */
+    char clf[64];    /* "03/Dec/2026:07:19:48 +0000" */
+};
+static _Thread_local struct when t_when;
+
+static const struct when *when_of(double t)
+{
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t s = (time_t)t;
+    if (s != t_when.second) {
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        snprintf(t_when.iso, sizeof t_when.iso, "%04d-%02d-%02dT%02d:%02d:%02d",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                 tm.tm_sec);
+        snprintf(t_when.clf, sizeof t_when.clf, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
+                 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        t_when.second = s;
+    }
+    return &t_when;
 }
 
 /* A string in a combined line's quotes: '"' and '\' escaped, control and
@@ -241,21 +278,28 @@ static void put_quoted_text(struct out *o, const char *s, size_t n)
         put(o, "-", 1);
         return;
     }
+    static const char hex[] = "0123456789ABCDEF";
+    size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x7f) {
-            char t[5];
-            snprintf(t, sizeof t, "\\x%02X", ch);
+            put(o, s + run, i - run);
+            char t[4] = {'\\', 'x', hex[ch >> 4], hex[ch & 15]};
             put(o, t, 4);
-        } else {
-            put(o, (const char *)&ch, 1);
+            run = i + 1;
         }
     }
+    put(o, s + run, n - run);
 }
 
-/* A JSON string (RFC 8259): quotes, backslash and control characters
- * escaped; bytes that are not UTF-8 text (header values may hold any) as
- * \u00XX of the byte, so the line always parses. */
+/* Bytes a JSON string cannot hold as they are: quote, backslash, control
+ * characters, and (header values may hold any byte) everything that is
+ * not ASCII text, written as \u00XX of the byte so the line always parses
+ * (RFC 8259). */
+static const unsigned char json_escaped[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f ... 0xff] = 1,
+};
+
 static void put_json(struct out *o, const char *s, size_t n)
 {
     if (!s) {
@@ -263,35 +307,45 @@ static void put_json(struct out *o, const char *s, size_t n)
         return;
     }
     put(o, "\"", 1);
+    size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
+        if (!json_escaped[ch])
+            continue;
+        put(o, s + run, i - run);
+        run = i + 1;
         if (ch == '"' || ch == '\\') {
             char t[2] = {'\\', (char)ch};
             put(o, t, 2);
-        } else if (ch < 0x20 || ch >= 0x7f) {
-            char t[8];
-            snprintf(t, sizeof t, "\\u%04x", ch);
-            put(o, t, 6);
         } else {
-            put(o, (const char *)&ch, 1);
+            static const char hex[] = "0123456789abcdef";
+            char t[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+            put(o, t, 6);
         }
     }
+    put(o, s + run, n - run);
     put(o, "\"", 1);
 }
 
-static void put_json_str(struct out *o, const char *key, const char *s, size_t n)
+/* A string the proxy made (a backend's or server's name: a token; the
+ * cache's verdict; why an exchange ended): nothing to escape, cut at
+ * NAME_MAX_LEN. */
+static void put_plain(struct out *o, const char *s)
 {
-    put(o, ",\"", 2);
-    puts_(o, key);
-    put(o, "\":", 2);
-    put_json(o, s, n);
+    if (!s) {
+        put(o, "null", 4);
+        return;
+    }
+    put(o, "\"", 1);
+    put(o, s, strnlen(s, NAME_MAX_LEN));
+    put(o, "\"", 1);
 }
 
-static void put_json_ms(struct out *o, const char *key, double from, double to)
+/* ,"KEY": as one constant copy. */
+#define KEY(o, k) put((o), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
+
+static void put_json_ms(struct out *o, double from, double to)
 {
-    put(o, ",\"", 2);
-    puts_(o, key);
-    put(o, "\":", 2);
     if (to > 0 && from > 0)
         put_ms(o, to - from);
     else
@@ -300,16 +354,10 @@ static void put_json_ms(struct out *o, const char *key, double from, double to)
 
 static void combined(struct out *o, const struct rp_access_entry *e)
 {
-    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     put(o, e->client, e->client_len);
-    time_t t = (time_t)e->t_end;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char when[40];
-    int k = snprintf(when, sizeof when, " - - [%02d/%s/%04d:%02d:%02d:%02d +0000] \"", tm.tm_mday,
-                     months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    put(o, when, (size_t)k);
+    put(o, " - - [", 6);
+    puts_(o, when_of(e->t_end)->clf);
+    put(o, "] \"", 3);
     if (e->method_len) {
         put_quoted_text(o, e->method, e->method_len);
         put(o, " ", 1);
@@ -330,41 +378,57 @@ static void combined(struct out *o, const struct rp_access_entry *e)
 
 static void json(struct out *o, const struct rp_access_entry *e)
 {
-    time_t t = (time_t)e->t_end;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char when[48];
-    int k = snprintf(when, sizeof when, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, (int)((e->t_end - (double)t) * 1000) % 1000);
-    put(o, when, (size_t)k);
-    put_json_str(o, "client", e->client, e->client_len);
-    put_json_str(o, "method", e->method_len ? e->method : NULL, e->method_len);
-    put_json_str(o, "uri", e->target_len ? e->target : NULL, e->target_len);
-    put_json_str(o, "host", e->host_len ? e->host : NULL, e->host_len);
-    put(o, ",\"protocol\":", 12);
-    put_json(o, e->method_len ? (e->minor_version ? "HTTP/1.1" : "HTTP/1.0") : NULL, 8);
-    put(o, ",\"tls\":", 7);
-    puts_(o, e->tls ? "true" : "false");
-    put(o, ",\"status\":", 10);
+    put(o, "{\"time\":\"", 9);
+    puts_(o, when_of(e->t_end)->iso);
+    unsigned ms = (unsigned)((e->t_end - (double)(time_t)e->t_end) * 1000) % 1000;
+    char frac[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10),
+                    'Z', '"'};
+    put(o, frac, 6);
+    KEY(o, "client");
+    put_json(o, e->client, e->client_len); /* as text from a trusted chain: scanned */
+    KEY(o, "method");
+    put_json(o, e->method_len ? e->method : NULL, e->method_len);
+    KEY(o, "uri");
+    put_json(o, e->target_len ? e->target : NULL, e->target_len);
+    KEY(o, "host");
+    put_json(o, e->host_len ? e->host : NULL, e->host_len);
+    KEY(o, "protocol");
+    put_plain(o, e->method_len ? (e->minor_version ? "HTTP/1.1" : "HTTP/1.0") : NULL);
+    KEY(o, "tls");
+    if (e->tls)
+        put(o, "true", 4);
+    else
+        put(o, "false", 5);
+    KEY(o, "status");
     put_u(o, e->status);
-    put(o, ",\"bytes_in\":", 12);
+    KEY(o, "bytes_in");
     put_u(o, e->bytes_in);
-    put(o, ",\"bytes_out\":", 13);
+    KEY(o, "bytes_out");
     put_u(o, e->bytes_out);
-    put_json_ms(o, "duration_ms", e->t_start, e->t_end);
-    put_json_ms(o, "connect_ms", e->t_start, e->t_connect);
-    put_json_ms(o, "first_byte_ms", e->t_start, e->t_first_byte);
-    put_json_str(o, "route", e->route, e->route ? strlen(e->route) : 0);
-    put_json_str(o, "backend", e->backend, e->backend ? strlen(e->backend) : 0);
-    put_json_str(o, "server", e->server, e->server ? strlen(e->server) : 0);
-    put(o, ",\"attempts\":", 12);
+    KEY(o, "duration_ms");
+    put_json_ms(o, e->t_start, e->t_end);
+    KEY(o, "connect_ms");
+    put_json_ms(o, e->t_start, e->t_connect);
+    KEY(o, "first_byte_ms");
+    put_json_ms(o, e->t_start, e->t_first_byte);
+    KEY(o, "route");
+    put_json(o, e->route, e->route ? strnlen(e->route, NAME_MAX_LEN) : 0);
+    KEY(o, "backend");
+    put_plain(o, e->backend);
+    KEY(o, "server");
+    put_plain(o, e->server);
+    KEY(o, "attempts");
     put_u(o, e->attempts);
-    put_json_str(o, "cache", e->cache, e->cache ? strlen(e->cache) : 0);
-    put_json_str(o, "request_id", e->request_id_len ? e->request_id : NULL, e->request_id_len);
-    put_json_str(o, "referer", e->referer_len ? e->referer : NULL, e->referer_len);
-    put_json_str(o, "user_agent", e->user_agent_len ? e->user_agent : NULL, e->user_agent_len);
-    put_json_str(o, "end", e->end, e->end ? strlen(e->end) : 0);
+    KEY(o, "cache");
+    put_plain(o, e->cache);
+    KEY(o, "request_id");
+    put_json(o, e->request_id_len ? e->request_id : NULL, e->request_id_len);
+    KEY(o, "referer");
+    put_json(o, e->referer_len ? e->referer : NULL, e->referer_len);
+    KEY(o, "user_agent");
+    put_json(o, e->user_agent_len ? e->user_agent : NULL, e->user_agent_len);
+    KEY(o, "end");
+    put_plain(o, e->end);
     put(o, "}", 1);
 }
 
@@ -372,14 +436,7 @@ void rp_access_log_entry(const struct rp_access_entry *e)
 {
     if (!g.def)
         return;
-    char line[LINE_MAX_LEN];
-    struct out o = {line, 0, sizeof line - 1};
-    if (g.def->format == RP_ACCESS_LOG_JSON)
-        json(&o, e);
-    else
-        combined(&o, e);
-    line[o.n++] = '\n';
-    if (t_block && t_block->len + o.n > BLOCK_SIZE)
+    if (t_block && t_block->len + LINE_MAX_LEN > BLOCK_SIZE)
         rp_access_log_flush();
     if (!t_block) {
         if (!(t_block = malloc(sizeof *t_block))) {
@@ -389,7 +446,12 @@ void rp_access_log_entry(const struct rp_access_entry *e)
         t_block->len = 0;
         t_block->lines = 0;
     }
-    memcpy(t_block->data + t_block->len, line, o.n);
+    struct out o = {t_block->data + t_block->len, 0, LINE_MAX_LEN};
+    if (g.def->format == RP_ACCESS_LOG_JSON)
+        json(&o, e);
+    else
+        combined(&o, e);
+    o.p[o.n++] = '\n';
     t_block->len += o.n;
     t_block->lines++;
 }

@@ -580,7 +580,8 @@ static void exchange_end(struct rp_conn *c, const char *how)
     rec->end = how;
     rec->bytes_in = conn_bytes_taken(c) - rec->bytes_in0;
     rec->bytes_out = c->bytes_out - rec->bytes_out0;
-    rp_metrics_count(&c->w->metrics, c->w->prog, rec);
+    if (c->w->prog->metrics) /* nobody reads counts a policy does not expose */
+        rp_metrics_count(&c->w->metrics, c->w->prog, rec);
     if (rp_access_log_on())
         log_exchange(c, rec);
     /* what the route's steps made, a cache object the answer was written

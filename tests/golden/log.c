@@ -186,6 +186,7 @@ const struct rp_program rp_program = {
     .routes = rpg_routes,
     .decide = rpg_decide,
     .access_log = &rpg_access_log,
+    .metrics = true,
 #ifdef RP_POLICY_TEST
     .n_tests = 2,
     .tests = rpg_tests,

@@ -493,6 +493,7 @@ struct rp_program {
     const struct rp_test_def *tests;
     const char *policy_hash; /* "sha256:..." of the policy's canonical form (ABI 8) */
     const struct rp_access_log *access_log; /* NULL: none (ABI 10) */
+    bool metrics; /* a route answers `metrics`: the workers count (ABI 10) */
     const char *build_flags; /* how rpx built the binary: "static stripped -O2 ..." */
 };
 
