@@ -252,6 +252,8 @@ struct rp_cache_x {
     bool fetching;       /* registered as the fetch others wait for */
     bool unstorable;     /* the response itself is not storable (not this request) */
     bool vary_ae;        /* the answer gets Vary: Accept-Encoding (compress) */
+    char *multipart;     /* several ranges: the multipart/byteranges body */
+    size_t multipart_len;
     char *refresh;       /* stale-while-revalidate: the request to refresh it with */
     size_t refresh_len;
     double now;          /* when the request came */
@@ -283,6 +285,7 @@ void rp_cache_x_free(void *p)
         rp_cache_obj_unref(x->served);
     free(x->req_copy);
     free(x->refresh);
+    free(x->multipart);
     free(x->body);
     free(x->meta);
     free(x->variant);
@@ -1161,6 +1164,62 @@ static bool in_304(const char *name, size_t n)
     return false;
 }
 
+/* The boundary of multipart/byteranges answers: a string no body part
+ * holds where it matters (RFC 2046 5.1.1 asks that it not appear in the
+ * parts' text; each part's length is known, so it only has to be valid). */
+#define MULTIPART_BOUNDARY "rpx-byteranges-3a7d1c"
+
+/* Several ranges of the stored answer as one multipart/byteranges body
+ * (RFC 9110 14.6) in x->multipart. Returns -1 when out of memory. */
+static int multipart(struct rp_cache_x *x, const struct rp_cache_obj *o,
+                     const struct cache_meta *m, const struct rp_ranges *rg)
+{
+    const char *ct = NULL;
+    size_t ct_len = 0;
+    const char *f = meta_fields(o), *fe = f + m->fields_len;
+    while (f < fe) {
+        const char *eol = memchr(f, '\r', (size_t)(fe - f));
+        if (!eol)
+            break;
+        if ((size_t)(eol - f) > 14 && strncasecmp(f, "content-type: ", 14) == 0) {
+            ct = f + 14;
+            ct_len = (size_t)(eol - f) - 14;
+        }
+        f = eol + 2;
+    }
+    size_t cap = 32;
+    for (uint32_t i = 0; i < rg->n; i++)
+        cap += 128 + ct_len + (rg->r[i].last - rg->r[i].first + 1);
+    char *b = malloc(cap);
+    if (!b)
+        return -1;
+    size_t n = 0;
+    for (uint32_t i = 0; i < rg->n; i++) {
+        int k = snprintf(b + n, cap - n, "--" MULTIPART_BOUNDARY "\r\n");
+        n += (size_t)k;
+        if (ct) {
+            memcpy(b + n, "Content-Type: ", 14);
+            memcpy(b + n + 14, ct, ct_len);
+            memcpy(b + n + 14 + ct_len, "\r\n", 2);
+            n += 16 + ct_len;
+        }
+        k = snprintf(b + n, cap - n, "Content-Range: bytes %llu-%llu/%llu\r\n\r\n",
+                     (unsigned long long)rg->r[i].first, (unsigned long long)rg->r[i].last,
+                     (unsigned long long)o->body_len);
+        n += (size_t)k;
+        size_t len = rg->r[i].last - rg->r[i].first + 1;
+        memcpy(b + n, o->body + rg->r[i].first, len);
+        n += len;
+        memcpy(b + n, "\r\n", 2);
+        n += 2;
+    }
+    int k = snprintf(b + n, cap - n, "--" MULTIPART_BOUNDARY "--\r\n");
+    n += (size_t)k;
+    x->multipart = b;
+    x->multipart_len = n;
+    return 0;
+}
+
 int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req,
                         bool head_request, const struct rp_head_edit *edit, double now,
                         const char *tail, size_t tail_len, struct rp_buf *b, const char **body,
@@ -1192,15 +1251,18 @@ int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req
         switch (rp_range_parse(req->headers, req->n_headers, len, etag, m.etag_len,
                                m.last_modified, &rg)) {
         case RP_RANGE_OK:
-            /* one range is answered; several get the whole (RFC 9110 14.2
-             * lets a server ignore Range) */
+            status = 206;
             if (rg.n == 1) {
-                status = 206;
                 first = rg.r[0].first;
                 last = rg.r[0].last;
                 ranged = true;
                 *body = o->body + first;
                 *body_len = last - first + 1;
+            } else if (multipart(x, o, &m, &rg) == 0) {
+                *body = x->multipart;
+                *body_len = x->multipart_len;
+            } else {
+                status = m.status; /* out of memory: the whole (RFC 9110 14.2 allows) */
             }
             break;
         case RP_RANGE_UNSATISFIABLE:
@@ -1229,7 +1291,9 @@ int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req
             struct rp_http1_header h = {f, colon + 2, (uint32_t)(colon - f),
                                         (uint32_t)(eol - colon - 2)};
             bool keep = status == 304 ? in_304(h.name, h.name_len) : true;
-            if (ranged && name_is(&h, "content-range", 13))
+            if ((ranged || x->multipart) &&
+                (name_is(&h, "content-range", 13) ||
+                 (x->multipart && name_is(&h, "content-type", 12))))
                 keep = false;
             if (keep && !(edit && rp_head_edit_drops(edit, &h)))
                 rc |= add(b, f, (size_t)(eol - f) + 2);
@@ -1254,8 +1318,15 @@ int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req
             rc |= add_u64(b, len);
             rc |= add(b, "\r\n", 2);
         }
+        if (x->multipart)
+            rc |= add(b, "Content-Type: multipart/byteranges; boundary=" MULTIPART_BOUNDARY "\r\n",
+                      sizeof "Content-Type: multipart/byteranges; boundary=" MULTIPART_BOUNDARY
+                             "\r\n" - 1);
         rc |= add(b, "Content-Length: ", 16);
-        rc |= add_u64(b, status == 412 ? 0 : ranged ? last - first + 1 : len);
+        rc |= add_u64(b, status == 412   ? 0
+                         : ranged        ? last - first + 1
+                         : x->multipart ? x->multipart_len
+                                         : len);
         rc |= add(b, "\r\n", 2);
     }
     if (x->vary_ae)

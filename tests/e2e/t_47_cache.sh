@@ -179,8 +179,28 @@ check_eq "cache: a suffix range" "$(field d4 Content-Range)" "bytes 990-999/1000
 get d5 "$u/cache/range?${cc}max-age%3D60&n=1000" -H 'Range: bytes=5000-'
 check_eq "cache: an unsatisfiable range is 416" "$(status_of d5) $(field d5 Content-Range)" \
     "416 bytes */1000"
-get d6 "$u/cache/range?${cc}max-age%3D60&n=1000" -H 'Range: bytes=0-1,5-6'
-check_eq "cache: several ranges get the whole" "$(status_of d6) $(size_of d6)" "200 1000"
+get d6 "$u/cache/range?${cc}max-age%3D60&n=1000" -H 'Range: bytes=0-1,500-509,-5'
+check_match "cache: several ranges: 206 multipart/byteranges" \
+    "$(status_of d6) $(field d6 Content-Type)" '^206 multipart/byteranges; boundary=.+'
+check_eq "cache: ... its Content-Length is its body's" "$(field d6 Content-Length)" "$(size_of d6)"
+check_eq "cache: ... each part with its Content-Range and bytes" "$(python3 - "$SCRATCH/d6.b" \
+    "$SCRATCH/d1.b" "$(field d6 Content-Type)" <<'PY'
+import sys
+body, whole = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+boundary = sys.argv[3].split("boundary=")[1].encode()
+parts = body.split(b"--" + boundary)
+assert parts[0] == b"" and parts[-1] == b"--\r\n", parts[-1]
+out = []
+for p in parts[1:-1]:
+    head, data = p[2:].split(b"\r\n\r\n", 1)
+    data = data[:-2]  # the CRLF before the next delimiter
+    rng = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-range:")][0]
+    first, last = rng.split(b" ")[2].split(b"/")[0].split(b"-")
+    assert data == whole[int(first):int(last) + 1]
+    out.append(rng.split(b": ")[1].decode())
+print(" | ".join(out))
+PY
+)" "bytes 0-1/1000 | bytes 500-509/1000 | bytes 995-999/1000"
 check_eq "cache: ... all from one origin request" "$(reached /cache/range)" 1
 
 # ---- the request's directives ------------------------------------------------------------
