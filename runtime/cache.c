@@ -1,6 +1,9 @@
 /* cache.c: the cache step (cache.h). */
 #include <malloc.h>
 #include <pthread.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,6 +20,10 @@
 
 /* The store all routes share; NULL until rp_cache_init. */
 static struct rp_cache_store *g_store;
+
+/* Marks the requests of this process's background refreshes
+ * (cache_refresh.c): random, so no client can send it. */
+static char g_refresh_token[33];
 
 static struct {
     atomic_ullong hits, misses, stale, revalidated, stored, bypass;
@@ -43,6 +50,12 @@ int rp_cache_init(const struct rp_program *prog)
             }
     if (!size || g_store)
         return 0;
+    uint8_t r[16];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        for (size_t i = 0; i < sizeof r; i++)
+            r[i] = (uint8_t)(rand() ^ (int)time(NULL) ^ (int)getpid());
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(g_refresh_token + 2 * i, 3, "%02x", r[i]);
     /* Fewer shards for a small store: a shard takes objects up to an eighth
      * of its bytes, and the largest max_object must fit one. */
     /* Objects are made by one worker and freed by another (eviction,
@@ -381,7 +394,7 @@ static char *refresh_request(const struct rp_http1_request *req, size_t *len)
                                        "if-match",     "if-unmodified-since", "if-range",
                                        "range",        "content-length",    "transfer-encoding",
                                        "expect"};
-    size_t cap = req->method_len + req->target_len + 80;
+    size_t cap = req->method_len + req->target_len + 120;
     for (uint32_t i = 0; i < req->n_headers; i++)
         cap += req->headers[i].name_len + req->headers[i].value_len + 4;
     char *b = malloc(cap);
@@ -410,9 +423,11 @@ static char *refresh_request(const struct rp_http1_request *req, size_t *len)
         memcpy(b + o, "\r\n", 2);
         o += 2;
     }
-    static const char tail[] = "Cache-Control: no-cache\r\nConnection: close\r\n\r\n";
-    memcpy(b + o, tail, sizeof tail - 1);
-    *len = o + sizeof tail - 1;
+    /* the mark of this process's own refresh: revalidate what is stored,
+     * and say nothing of it to the server (rp_cache_request) */
+    int k = snprintf(b + o, cap - o, "X-Rpx-Refresh: %s\r\nConnection: close\r\n\r\n",
+                     g_refresh_token);
+    *len = o + (size_t)k;
     return b;
 }
 
@@ -646,6 +661,14 @@ struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
         return x;
     }
     rp_cc_parse(req->headers, req->n_headers, true, &x->qcc);
+    /* this process's background refresh: revalidate, and the mark stays here */
+    for (uint32_t i = 0; i < req->n_headers; i++)
+        if (name_is(&req->headers[i], "x-rpx-refresh", 13) &&
+            req->headers[i].value_len == sizeof g_refresh_token - 1 &&
+            memcmp(req->headers[i].value, g_refresh_token, sizeof g_refresh_token - 1) == 0) {
+            x->qcc.flags |= RP_CC_NO_CACHE;
+            rp_head_edit_drop(req_edit, "x-rpx-refresh");
+        }
     x->client_conditional = has_conditionals(req);
     struct vary_arg va = {req};
     x->obj = rp_cache_lookup(g_store, x->key, x->key_len, x->hash, variant_matches, &va);

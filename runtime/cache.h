@@ -103,7 +103,9 @@ uint64_t rp_cache_purge_request(const struct rp_http1_request *req,
 
 /* stale-while-revalidate: the request that refreshes the stale answer x
  * was served (to send, and free, with cache_refresh.h), with its key's
- * hash; NULL when none is due. */
+ * hash; NULL when none is due. The request carries X-Rpx-Refresh with
+ * the process's random token: the cache revalidates for it (as for
+ * no-cache) and keeps the field from the server. */
 char *rp_cache_refresh_take(struct rp_cache_x *x, size_t *len, uint64_t *hash);
 
 /* The table of refreshes in flight (one per key): claim before starting

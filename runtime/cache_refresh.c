@@ -1,9 +1,10 @@
 /* cache_refresh.c: stale-while-revalidate's background refresh (cache.h).
  *
  * A request served a stale answer within stale-while-revalidate starts a
- * refresh of that answer: the same request again, with `Cache-Control:
- * no-cache`, sent by the proxy to itself, on the address the client
- * reached. It takes the ordinary path (route, acls, the cache revalidating
+ * refresh of that answer: the same request again, marked with the
+ * process's random refresh token (the cache revalidates for it, and drops
+ * the mark before the server sees it), sent by the proxy to itself, on the
+ * address the client reached. It takes the ordinary path (route, acls, the cache revalidating
  * with the stored validators, retries, TLS to servers, health), so the
  * store is updated exactly as a client's revalidation would update it;
  * the answer is read and dropped. One refresh per key at a time (the

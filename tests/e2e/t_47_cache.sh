@@ -207,6 +207,9 @@ check_eq "cache: ... all from one origin request" "$(reached /cache/range)" 1
 get q1 "$u/cache/reqcc?${cc}max-age%3D60"
 get q2 "$u/cache/reqcc?${cc}max-age%3D60" -H 'Cache-Control: no-cache'
 check_eq "cache: the request's no-cache goes to the origin" "$(reached /cache/reqcc)" 2
+get q2b "$u/cache/reqcc?${cc}max-age%3D60" -H 'X-Rpx-Refresh: 0123456789abcdef0123456789abcdef'
+check_eq "cache: a client's X-Rpx-Refresh (not this process's mark) changes nothing" \
+    "$(field q2b X-Cache) $(reached /cache/reqcc)" "HIT 2"
 get q3 "$u/cache/reqcc?${cc}max-age%3D60" -H 'Pragma: no-cache'
 check_eq "cache: ... so does Pragma: no-cache" "$(reached /cache/reqcc)" 3
 get q4 "$u/cache/reqcc?${cc}max-age%3D60" -H 'Cache-Control: max-age=0'
@@ -306,6 +309,8 @@ for _ in $(seq 30); do
     sleep 0.1
 done
 check_eq "cache: ... and refreshed once in the background" "$(reached /cache/swr)" 2
+check "cache: ... the origin sees a plain request (no no-cache, no mark of the refresh)" \
+    bash -c "! grep -iE '^a GET /cache/swr.*(Cache-Control: no-cache|X-Rpx-Refresh)' '$log'"
 get sw3 "$swr"
 check_eq "cache: ... the next request gets the new answer from the store" "$(field sw3 X-Cache)" HIT
 check "cache: ... which is the refreshed one" test "$(body sw3)" != "$(body sw1)"
