@@ -340,9 +340,10 @@ static void ex_decide(struct ex *x, struct ex_answer *a)
             if (!act->guard) {
                 size_t end = act->kw.off;
                 /* the action as written: keyword to the end of its last part */
-                struct span last = act->has_body ? act->body_tok
+                struct span last = act->has_body                  ? act->body_tok
                                    : act->kind == AST_ACTION_PROXY ? act->backend_name
-                                                                   : act->status_tok;
+                                   : act->status_tok.len           ? act->status_tok
+                                                                   : act->kw; /* purge, metrics */
                 end = last.off + last.len;
                 kwlen = end - act->kw.off;
             }
