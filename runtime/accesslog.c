@@ -224,6 +224,10 @@ static void puts_(struct out *o, const char *s)
 /* Numbers by hand: snprintf costs more than the rest of a line. */
 static void put_u(struct out *o, unsigned long long v)
 {
+    if (v < 10) { /* most counts here: one digit, or three below */
+        o->p[o->n++] = (char)('0' + v);
+        return;
+    }
     char t[24];
     size_t i = sizeof t;
     do {
@@ -386,8 +390,14 @@ static void json(struct out *o, const struct rp_access_entry *e)
     put(o, frac, 6);
     KEY(o, "client");
     put_json(o, e->client, e->client_len); /* as text from a trusted chain: scanned */
-    KEY(o, "method");
-    put_json(o, e->method_len ? e->method : NULL, e->method_len);
+    KEY(o, "method"); /* tokens (the parser checked): nothing to escape */
+    if (e->method_len) {
+        put(o, "\"", 1);
+        put(o, e->method, e->method_len);
+        put(o, "\"", 1);
+    } else {
+        put(o, "null", 4);
+    }
     KEY(o, "uri");
     put_json(o, e->target_len ? e->target : NULL, e->target_len);
     KEY(o, "host");
