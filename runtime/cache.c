@@ -306,11 +306,6 @@ void rp_cache_x_free(void *p)
     free(x);
 }
 
-static bool name_is(const struct rp_http1_header *h, const char *lname, size_t n)
-{
-    return h->name_len == n && strncasecmp(h->name, lname, n) == 0;
-}
-
 static bool method_is(const struct rp_http1_request *r, const char *m)
 {
     size_t n = strlen(m);
@@ -374,9 +369,9 @@ static bool has_conditionals(const struct rp_http1_request *req)
 {
     for (uint32_t i = 0; i < req->n_headers; i++) {
         const struct rp_http1_header *h = &req->headers[i];
-        if (name_is(h, "if-none-match", 13) || name_is(h, "if-modified-since", 17) ||
-            name_is(h, "if-match", 8) || name_is(h, "if-unmodified-since", 19) ||
-            name_is(h, "if-range", 8))
+        if (rp_http1_name_is(h, "if-none-match", 13) || rp_http1_name_is(h, "if-modified-since", 17) ||
+            rp_http1_name_is(h, "if-match", 8) || rp_http1_name_is(h, "if-unmodified-since", 19) ||
+            rp_http1_name_is(h, "if-range", 8))
             return true;
     }
     return false;
@@ -411,7 +406,7 @@ static char *refresh_request(const struct rp_http1_request *req, size_t *len)
         const struct rp_http1_header *h = &req->headers[i];
         bool keep = true;
         for (size_t k = 0; keep && k < sizeof drop / sizeof drop[0]; k++)
-            keep = !name_is(h, drop[k], strlen(drop[k]));
+            keep = !rp_http1_name_is(h, drop[k], strlen(drop[k]));
         if (!keep)
             continue;
         memcpy(b + o, h->name, h->name_len);
@@ -558,11 +553,11 @@ static struct rp_cache_obj *encode(const struct rp_cache_obj *o, struct cache_me
             const struct rp_http1_header *h = &view.headers[i];
             if (rp_head_edit_drops(&e, h))
                 continue;
-            if (name_is(h, "vary", 4) && !cm.vary_len) {
+            if (rp_http1_name_is(h, "vary", 4) && !cm.vary_len) {
                 cm.vary_off = (uint32_t)(fo + h->name_len + 2);
                 cm.vary_len = h->value_len;
             }
-            if (name_is(h, "etag", 4) && !cm.etag_len) {
+            if (rp_http1_name_is(h, "etag", 4) && !cm.etag_len) {
                 cm.etag_off = (uint32_t)(fo + h->name_len + 2);
                 cm.etag_len = h->value_len;
             }
@@ -663,7 +658,7 @@ struct rp_cache_x *rp_cache_request(const struct rp_cache_def *def,
     rp_cc_parse(req->headers, req->n_headers, true, &x->qcc);
     /* this process's background refresh: revalidate, and the mark stays here */
     for (uint32_t i = 0; i < req->n_headers; i++)
-        if (name_is(&req->headers[i], "x-rpx-refresh", 13) &&
+        if (rp_http1_name_is(&req->headers[i], "x-rpx-refresh", 13) &&
             req->headers[i].value_len == sizeof g_refresh_token - 1 &&
             memcmp(req->headers[i].value, g_refresh_token, sizeof g_refresh_token - 1) == 0) {
             x->qcc.flags |= RP_CC_NO_CACHE;
@@ -752,7 +747,7 @@ static bool field_kept(const struct rp_http1_header *h, const struct rp_http1_he
                                        "upgrade",           "content-length", "age",
                                        "proxy-authenticate"};
     for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
-        if (name_is(h, drop[i], strlen(drop[i])))
+        if (rp_http1_name_is(h, drop[i], strlen(drop[i])))
             return false;
     /* names the Connection field lists are hop-by-hop too */
     for (; conn; conn = NULL) {
@@ -813,18 +808,18 @@ static char *make_meta(struct rp_cache_x *x, const struct rp_http1_response *res
         o += h->name_len;
         memcpy(f + o, ": ", 2);
         o += 2;
-        if (name_is(h, "etag", 4) && !m.etag_len) {
+        if (rp_http1_name_is(h, "etag", 4) && !m.etag_len) {
             m.etag_off = (uint32_t)o;
             m.etag_len = h->value_len;
         }
-        if (name_is(h, "vary", 4) && !vary_seen) {
+        if (rp_http1_name_is(h, "vary", 4) && !vary_seen) {
             /* several Vary fields: the first is what is matched on; the
              * variant key was made from all of them (rp_vary_key) */
             m.vary_off = (uint32_t)o;
             m.vary_len = h->value_len;
             vary_seen = true;
         }
-        if (name_is(h, "last-modified", 13))
+        if (rp_http1_name_is(h, "last-modified", 13))
             m.last_modified = rp_http_date_parse(h->value, h->value_len);
         memcpy(f + o, h->value, h->value_len);
         o += h->value_len;
@@ -850,16 +845,16 @@ static void collect_tags(struct rp_cache_x *x, const struct rp_http1_response *r
 {
     size_t cap = 0;
     for (uint32_t i = 0; i < resp->n_headers; i++)
-        if (name_is(&resp->headers[i], "surrogate-key", 13) ||
-            name_is(&resp->headers[i], "cache-tag", 9))
+        if (rp_http1_name_is(&resp->headers[i], "surrogate-key", 13) ||
+            rp_http1_name_is(&resp->headers[i], "cache-tag", 9))
             cap += resp->headers[i].value_len + 1;
     if (!cap || !(x->tags = malloc(cap)))
         return;
     size_t o = 0;
     for (uint32_t i = 0; i < resp->n_headers; i++) {
         const struct rp_http1_header *h = &resp->headers[i];
-        bool sk = name_is(h, "surrogate-key", 13);
-        if (!sk && !name_is(h, "cache-tag", 9))
+        bool sk = rp_http1_name_is(h, "surrogate-key", 13);
+        if (!sk && !rp_http1_name_is(h, "cache-tag", 9))
             continue;
         const char *v = h->value, *e = v + h->value_len;
         while (v < e) {
@@ -965,7 +960,7 @@ static void invalidate(struct rp_cache_x *x, const struct rp_http1_response *res
     size_t origin_len = slash ? (size_t)(slash - x->key) : x->key_len;
     for (uint32_t i = 0; i < resp->n_headers; i++) {
         const struct rp_http1_header *h = &resp->headers[i];
-        if (!name_is(h, "location", 8) && !name_is(h, "content-location", 16))
+        if (!rp_http1_name_is(h, "location", 8) && !rp_http1_name_is(h, "content-location", 16))
             continue;
         char k[CACHE_KEY_MAX];
         size_t n;
@@ -1037,24 +1032,16 @@ static bool store_decision(struct rp_cache_x *x, const struct rp_http1_response 
             struct rp_cache_control rcc;
             rp_cc_parse(resp->headers, resp->n_headers, false, &rcc);
             /* rebuild: the stored fields with the 304's replacing theirs */
-            struct rp_http1_response merged = *resp;
+            struct rp_http1_response stored, merged = *resp;
+            stored_response(x->obj, &m, &stored);
             merged.status = m.status;
             merged.n_headers = 0;
-            const char *f = meta_fields(x->obj), *fe = f + m.fields_len;
-            while (f < fe && merged.n_headers < RP_HTTP1_MAX_HEADERS) {
-                const char *colon = memchr(f, ':', (size_t)(fe - f));
-                const char *eol = memchr(f, '\r', (size_t)(fe - f));
-                if (!colon || !eol || colon > eol)
-                    break;
-                struct rp_http1_header h = {f, colon + 2, (uint32_t)(colon - f),
-                                            (uint32_t)(eol - colon - 2)};
-                if (!has_field(resp, h.name, h.name_len))
-                    merged.headers[merged.n_headers++] = h;
-                f = eol + 2;
-            }
+            for (uint32_t i = 0; i < stored.n_headers; i++)
+                if (!has_field(resp, stored.headers[i].name, stored.headers[i].name_len))
+                    merged.headers[merged.n_headers++] = stored.headers[i];
             for (uint32_t i = 0; i < resp->n_headers && merged.n_headers < RP_HTTP1_MAX_HEADERS;
                  i++)
-                if (!name_is(&resp->headers[i], "content-length", 14))
+                if (!rp_http1_name_is(&resp->headers[i], "content-length", 14))
                     merged.headers[merged.n_headers++] = resp->headers[i];
             struct rp_cache_control mrcc;
             rp_cc_parse(merged.headers, merged.n_headers, false, &mrcc);
@@ -1315,8 +1302,8 @@ int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req
                                         (uint32_t)(eol - colon - 2)};
             bool keep = status == 304 ? in_304(h.name, h.name_len) : true;
             if ((ranged || x->multipart) &&
-                (name_is(&h, "content-range", 13) ||
-                 (x->multipart && name_is(&h, "content-type", 12))))
+                (rp_http1_name_is(&h, "content-range", 13) ||
+                 (x->multipart && rp_http1_name_is(&h, "content-type", 12))))
                 keep = false;
             if (keep && !(edit && rp_head_edit_drops(edit, &h)))
                 rc |= add(b, f, (size_t)(eol - f) + 2);
@@ -1407,8 +1394,8 @@ uint64_t rp_cache_purge_request(const struct rp_http1_request *req, const struct
     bool tagged = false;
     for (uint32_t i = 0; i < req->n_headers; i++) {
         const struct rp_http1_header *h = &req->headers[i];
-        bool sk = name_is(h, "surrogate-key", 13);
-        if (sk || name_is(h, "cache-tag", 9)) {
+        bool sk = rp_http1_name_is(h, "surrogate-key", 13);
+        if (sk || rp_http1_name_is(h, "cache-tag", 9)) {
             tagged = true;
             n += purge_tags(h, !sk);
         }

@@ -579,6 +579,19 @@ static void proxy_finish(struct rp_conn *c)
     rp_conn_exchange_done(c, close_client);
 }
 
+/* The address the client connected to (asked once per connection;
+ * AF_UNSPEC when it cannot be had). */
+static const struct sockaddr_storage *conn_local(struct rp_conn *c)
+{
+    if (!c->local_known) {
+        socklen_t len = sizeof c->local;
+        if (getsockname(c->tr.fd, (struct sockaddr *)&c->local, &len) < 0)
+            c->local.ss_family = AF_UNSPEC;
+        c->local_known = true;
+    }
+    return &c->local;
+}
+
 /* Answers from the cache's store: a hit (no server was asked), a stored
  * response the server validated (its 304), or a stale one in place of an
  * error. What is left of the server's part ends first; its connection is
@@ -648,18 +661,10 @@ static void proxy_serve_stored(struct rp_conn *c)
     size_t rlen;
     uint64_t rhash;
     char *refresh = rp_cache_refresh_take(px->steps.cache, &rlen, &rhash);
-    if (refresh && !c->tr.tls) {
-        if (!c->local_known) {
-            socklen_t len = sizeof c->local;
-            if (getsockname(c->tr.fd, (struct sockaddr *)&c->local, &len) < 0)
-                c->local.ss_family = AF_UNSPEC;
-            c->local_known = true;
-        }
-        if (c->local.ss_family != AF_UNSPEC) {
-            rp_cache_refresh_start(w->loop, &c->local, sizeof c->local, refresh, rlen, rhash,
-                                   w->cfg->backend_timeout);
-            refresh = NULL;
-        }
+    if (refresh && !c->tr.tls && conn_local(c)->ss_family != AF_UNSPEC) {
+        rp_cache_refresh_start(w->loop, &c->local, sizeof c->local, refresh, rlen, rhash,
+                               w->cfg->backend_timeout);
+        refresh = NULL;
     }
     free(refresh);
     rp_conn_respond_written(c, body, body_len);
@@ -869,14 +874,8 @@ static void proxy_upstream_failed(struct rp_conn *c, int err)
 static void proxy_header_for(struct rp_conn *c, int version)
 {
     struct rp_proxy_state *px = &c->x->px;
-    if (!c->local_known) {
-        socklen_t len = sizeof c->local;
-        if (getsockname(c->tr.fd, (struct sockaddr *)&c->local, &len) < 0)
-            c->local.ss_family = AF_UNSPEC;
-        c->local_known = true;
-    }
     px->pp_len = (uint16_t)rp_proxy_header_write(px->pp, sizeof px->pp, version, &c->peer,
-                                                 &c->local);
+                                                 conn_local(c));
 }
 
 static void proxy_connect(struct rp_conn *c, uint32_t server, bool fresh, bool probe)

@@ -122,6 +122,16 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
     }
 }
 
+/* A body filter chain, made only for routes with a filter step (cache,
+ * compress). NULL when out of memory. */
+static struct rp_body_filters *chain_new(const struct rp_response_ctx *ctx)
+{
+    struct rp_body_filters *chain = malloc(sizeof *chain);
+    if (chain)
+        rp_filters_init(chain, ctx->pool, ctx->chunked_ok);
+    return chain;
+}
+
 int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_response *resp,
                            const struct rp_response_ctx *ctx, struct rp_head_edit *edit,
                            struct rp_body_filters **filters)
@@ -134,12 +144,9 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
     for (const struct rp_step *st = s->steps; st->kind != RP_STEP_END; st++) {
         switch (st->kind) {
         case RP_STEP_CACHE:
-            if (!chain) {
-                if (!(chain = malloc(sizeof *chain))) {
-                    rc = -1;
-                    break;
-                }
-                rp_filters_init(chain, ctx->pool, ctx->chunked_ok);
+            if (!chain && !(chain = chain_new(ctx))) {
+                rc = -1;
+                break;
             }
             bool reframe = false;
             if (rp_cache_response(s->cache, resp, ctx->now, edit, chain, &reframe)) {
@@ -152,13 +159,9 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
                 edit->reframe = true;
             break;
         case RP_STEP_COMPRESS:
-            /* The chain exists only for routes with a filter step. */
-            if (!chain) {
-                if (!(chain = malloc(sizeof *chain))) {
-                    rc = -1;
-                    break;
-                }
-                rp_filters_init(chain, ctx->pool, ctx->chunked_ok);
+            if (!chain && !(chain = chain_new(ctx))) {
+                rc = -1;
+                break;
             }
             if (rp_compress_response(st->arg, s->accept_codings, resp, ctx->head_request, edit,
                                      chain) < 0)
