@@ -409,7 +409,9 @@ struct lower_dfa *lower_path_dfa(struct arena *a, const struct ast_program *prog
 
     d->states = b.st;
     d->edges = b.ed;
-    d->cands = b.cands.store.v;
+    /* never NULL: readers take `cands + first` even when there are none */
+    static uint32_t no_cands[1];
+    d->cands = b.cands.store.v ? b.cands.store.v : no_cands;
     d->n_cands = b.cands.store.n;
     d->state_what = b.what;
     d->state_len = b.what_len;
