@@ -77,6 +77,29 @@ void rp_cache_shutdown(void)
     g_store = NULL;
 }
 
+/* Bumped whenever struct cache_meta or the fields after it change meaning
+ * without changing size. */
+#define CACHE_META_VERSION 1
+
+struct cache_meta;
+static size_t cache_meta_size(void);
+
+uint32_t rp_cache_format(void)
+{
+    return g_store ? (uint32_t)(cache_meta_size() << 8 | CACHE_META_VERSION) : 0;
+}
+
+size_t rp_cache_snapshot(struct rp_cache_obj ***out)
+{
+    *out = NULL;
+    return g_store ? rp_cache_store_snapshot(g_store, out) : 0;
+}
+
+bool rp_cache_adopt(struct rp_cache_obj *o)
+{
+    return g_store && o->meta_len >= cache_meta_size() && rp_cache_insert(g_store, o);
+}
+
 void rp_cache_counts(struct rp_cache_counts *out)
 {
     out->hits = g_counts.hits;
@@ -221,6 +244,11 @@ struct cache_meta {
                        at response_time (no ranges of it are served); 0: as sent */
     bool vary_ae;   /* compressible: served with Vary: Accept-Encoding */
 };
+
+static size_t cache_meta_size(void)
+{
+    return sizeof(struct cache_meta);
+}
 
 static void meta_get(const struct rp_cache_obj *o, struct cache_meta *m)
 {

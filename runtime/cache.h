@@ -113,6 +113,21 @@ char *rp_cache_refresh_take(struct rp_cache_x *x, size_t *len, uint64_t *hash);
 bool rp_cache_refresh_claim(uint64_t hash, const void *owner, double now);
 void rp_cache_refresh_done(uint64_t hash, const void *owner, double now);
 
+/* Handing the store to a successor process (upgrade.h). The format of
+ * stored objects (their meta block's layout): a successor adopts objects
+ * only from a predecessor with the same one; 0 when there is no store. */
+uint32_t rp_cache_format(void);
+
+/* Every stored object, each with a reference the caller drops (*out is
+ * malloc'd); 0 when none. */
+struct rp_cache_obj;
+size_t rp_cache_snapshot(struct rp_cache_obj ***out);
+
+/* Files an object a predecessor stored (built with rp_cache_obj_new, its
+ * meta, tags and body filled in). False when it does not fit or there is
+ * no store; the caller keeps its reference either way. */
+bool rp_cache_adopt(struct rp_cache_obj *o);
+
 /* Counts for the status page and tests. */
 struct rp_cache_counts {
     uint64_t hits, misses, stale, revalidated, stored, bypass;

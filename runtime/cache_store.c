@@ -674,3 +674,43 @@ void rp_cache_store_stats(struct rp_cache_store *s, struct rp_cache_stats *st)
         pthread_mutex_unlock(&sh->mu);
     }
 }
+
+/* Appends a FIFO's objects, each with a reference. */
+static void snapshot_fifo(const struct fifo *q, struct rp_cache_obj **out, size_t *n)
+{
+    for (struct rp_cache_obj *o = q->head; o; o = o->qnext) {
+        rp_cache_obj_ref(o);
+        out[(*n)++] = o;
+    }
+}
+
+size_t rp_cache_store_snapshot(struct rp_cache_store *s, struct rp_cache_obj ***out)
+{
+    *out = NULL;
+    size_t n = 0, cap = 0;
+    for (unsigned i = 0; i < s->n_shards; i++) {
+        struct shard *sh = &s->shards[i];
+        pthread_mutex_lock(&sh->mu);
+        size_t need = n + sh->small.n + sh->main.n;
+        if (need > cap) {
+            size_t want = need + need / 2 + 16;
+            struct rp_cache_obj **bigger = realloc(*out, want * sizeof *bigger);
+            if (!bigger) {
+                pthread_mutex_unlock(&sh->mu);
+                break;
+            }
+            *out = bigger;
+            cap = want;
+        }
+        /* main holds the older survivors: it goes first, so a store that
+         * refills in this order keeps the same ones last to go */
+        snapshot_fifo(&sh->main, *out, &n);
+        snapshot_fifo(&sh->small, *out, &n);
+        pthread_mutex_unlock(&sh->mu);
+    }
+    if (!n) {
+        free(*out);
+        *out = NULL;
+    }
+    return n;
+}

@@ -107,6 +107,12 @@ uint64_t rp_cache_purge_key(struct rp_cache_store *s, const char *key, size_t le
 uint64_t rp_cache_purge_prefix(struct rp_cache_store *s, const char *prefix, size_t len);
 uint64_t rp_cache_purge_tag(struct rp_cache_store *s, const char *tag, size_t len);
 
+/* Every object in the store, oldest first within each shard, each with a
+ * reference the caller drops; *out is malloc'd (free it). Returns how many
+ * (0 with *out NULL when empty or out of memory). For handing the store to
+ * a successor process (upgrade.h). */
+size_t rp_cache_store_snapshot(struct rp_cache_store *s, struct rp_cache_obj ***out);
+
 struct rp_cache_stats {
     uint64_t objects, bytes, max_bytes;
     uint64_t lookups, hits, inserts, evictions, purged;

@@ -168,6 +168,7 @@ struct rp_conn {
     bool busy;           /* inside the request loop: do not re-enter it */
     bool linger;         /* the client may still be sending: linger before closing */
     bool local_known;    /* `local` holds the address the client connected to */
+    bool drain_idle;     /* draining: found idle by the last sweep (worker.c) */
     struct sockaddr_storage local;
 
     /* The bulky per-request state, held only while a request is in progress

@@ -445,3 +445,40 @@ void rp_health_succeeded(struct rp_proc *proc, uint32_t b, uint32_t s)
     if (atomic_load_explicit(&st->fails, memory_order_relaxed))
         atomic_store_explicit(&st->fails, 0, memory_order_relaxed);
 }
+
+void rp_health_save(const struct rp_proc *proc, uint32_t b, uint32_t s,
+                    struct rp_health_snapshot *out)
+{
+    const struct rp_server_state *st = &proc->server_state[b][s];
+    const struct rp_checker *k = proc->checkers[b] ? &proc->checkers[b][s] : NULL;
+    *out = (struct rp_health_snapshot){
+        .check_up = atomic_load(&st->check_up),
+        .fails = atomic_load(&st->fails),
+        .ejections = atomic_load(&st->ejections),
+        .ok_streak = k ? k->ok_streak : 0,
+        .fail_streak = k ? k->fail_streak : 0,
+        .down_until_ms = atomic_load(&st->down_until_ms),
+        .up_since_ms = atomic_load(&st->up_since_ms),
+    };
+}
+
+void rp_health_restore(struct rp_proc *proc, uint32_t b, uint32_t s,
+                       const struct rp_health_snapshot *in)
+{
+    struct rp_server_state *st = &proc->server_state[b][s];
+    struct rp_checker *k = proc->checkers[b] ? &proc->checkers[b][s] : NULL;
+    if (k) {
+        atomic_store(&st->check_up, in->check_up);
+        k->ok_streak = in->ok_streak;
+        k->fail_streak = in->fail_streak;
+    }
+    atomic_store(&st->fails, in->fails);
+    atomic_store(&st->ejections, in->ejections);
+    atomic_store(&st->up_since_ms, in->up_since_ms);
+    bool was_ejected = atomic_load(&st->down_until_ms) != 0;
+    atomic_store(&st->down_until_ms, in->down_until_ms);
+    if (!was_ejected && in->down_until_ms)
+        atomic_fetch_add(&proc->backend_state[b].n_ejected, 1);
+    else if (was_ejected && !in->down_until_ms)
+        atomic_fetch_sub(&proc->backend_state[b].n_ejected, 1);
+}

@@ -109,4 +109,22 @@ void rp_health_probe_done(struct rp_proc *proc, uint32_t b, uint32_t s, bool ok,
  * process ran short): the claim is released and the next request probes. */
 void rp_health_probe_abandoned(struct rp_proc *proc, uint32_t b, uint32_t s);
 
+/* A server's health as a successor process takes it over (upgrade.h):
+ * what the checks and the passive ejection have learnt, so an upgrade
+ * neither sends traffic to a server known to be down nor forgets an
+ * outage's backoff. Times are ev_time milliseconds (wall clock). */
+struct rp_health_snapshot {
+    bool check_up;
+    uint32_t fails, ejections, ok_streak, fail_streak;
+    int64_t down_until_ms, up_since_ms;
+};
+void rp_health_save(const struct rp_proc *proc, uint32_t b, uint32_t s,
+                    struct rp_health_snapshot *out);
+
+/* Takes a predecessor's state for server (b, s), before the workers and
+ * checkers start. The active check's verdict is kept only when this
+ * backend is checked too (else nothing would ever bring it back up). */
+void rp_health_restore(struct rp_proc *proc, uint32_t b, uint32_t s,
+                       const struct rp_health_snapshot *in);
+
 #endif

@@ -20,6 +20,7 @@
 #include "tls.h"
 #include "transport.h"
 #include "steps.h"
+#include "upgrade.h"
 #include "worker.h"
 
 #define RP_MAX_LISTEN_OVERRIDES 16
@@ -34,6 +35,10 @@ static void usage(FILE *out, const char *argv0)
             "  -l, --listen ADDR     listen on ADDR (HOST:PORT, :PORT or [V6]:PORT) instead\n"
             "                        of the policy's listeners; repeatable; port 0 = any\n"
             "  -p, --port-file FILE  write the first listener's port to FILE once listening\n"
+            "  -c, --control PATH    answer upgrades on the UNIX socket PATH\n"
+            "  -u, --upgrade-from PATH\n"
+            "                        take over from the proxy whose control socket is PATH:\n"
+            "                        its listening sockets, servers' health and cache\n"
             "  -q, --quiet           log errors and warnings only\n"
             "  -v, --verbose         log debugging detail\n"
             "  -V, --version         print the version and the policy's name\n"
@@ -245,6 +250,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"workers", required_argument, NULL, 'w'}, {"listen", required_argument, NULL, 'l'},
         {"port-file", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
+        {"control", required_argument, NULL, 'c'}, {"upgrade-from", required_argument, NULL, 'u'},
         {"verbose", no_argument, NULL, 'v'},       {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     struct rp_proc proc = {.prog = &rp_program};
@@ -252,9 +258,10 @@ int main(int argc, char **argv)
     long workers = set && set->workers && set->workers != RP_WORKERS_AUTO ? (long)set->workers : 0;
     const char *listen[RP_MAX_LISTEN_OVERRIDES];
     unsigned n_listen = 0;
-    const char *port_file = NULL;
+    const char *port_file = NULL, *control = NULL, *upgrade_from = NULL;
     int o;
-    while ((o = getopt_long(argc, argv, "w:l:p:qvVh", opts, NULL)) != -1) {
+    rp_upgrade_remember(argc, argv);
+    while ((o = getopt_long(argc, argv, "w:l:p:c:u:qvVh", opts, NULL)) != -1) {
         switch (o) {
         case 'w': {
             char *end;
@@ -274,6 +281,8 @@ int main(int argc, char **argv)
             listen[n_listen++] = optarg;
             break;
         case 'p': port_file = optarg; break;
+        case 'c': control = optarg; break;
+        case 'u': upgrade_from = optarg; break;
         case 'q': rp_log_max = RP_LOG_WARN; break;
         case 'v': rp_log_max = RP_LOG_DEBUG; break;
         case 'V': print_version(); return 0;
@@ -330,6 +339,9 @@ int main(int argc, char **argv)
     }
     if (rp_access_log_start(&rp_program) < 0)
         goto out;
+    /* Before binding: a predecessor's sockets are taken, not bound again. */
+    if (rp_upgrade_begin(&proc, upgrade_from, control) < 0)
+        goto out;
     if (rp_proc_listen(&proc, n_listen ? listen : NULL, n_listen) < 0)
         goto out;
     if (proc.n_listeners == 0) {
@@ -349,13 +361,8 @@ int main(int argc, char **argv)
     rp_cache_shutdown();
     return status;
 out:
-    if (proc.workers)
-        for (unsigned i = 0; i < proc.n_workers; i++) {
-            for (unsigned l = 0; proc.workers[i].listen_fds && l < proc.n_listeners; l++)
-                if (proc.workers[i].listen_fds[l] >= 0)
-                    close(proc.workers[i].listen_fds[l]);
-            free(proc.workers[i].listen_fds);
-        }
+    rp_proc_close_listeners(&proc);
+    rp_upgrade_end(&proc, NULL);
     proc_free(&proc);
     return status;
 }

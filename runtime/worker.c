@@ -23,6 +23,7 @@
 #include "proxy.h"
 #include "sock.h"
 #include "upstream.h"
+#include "upgrade.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -118,17 +119,63 @@ static int parse_listen(const char *s, struct sockaddr_storage *sa, socklen_t *l
     return rp_sock_addr(host, (unsigned)port, sa, len);
 }
 
+/* Adds a listening socket to worker w's accept slots. */
+static int worker_add_accept(struct rp_worker *w, int fd, unsigned listener)
+{
+    struct rp_accept *a = realloc(w->accepts, (w->n_accepts + 1) * sizeof *a);
+    if (!a)
+        return -1;
+    w->accepts = a;
+    memset(&a[w->n_accepts], 0, sizeof *a);
+    a[w->n_accepts].io.fd = fd;
+    a[w->n_accepts].listener = listener;
+    w->n_accepts++;
+    return 0;
+}
+
+/* The sockets of one listener: those a predecessor handed over for its
+ * address, and new ones up to one per worker. Socket j goes to worker
+ * j % n_workers, so every inherited queue is served. */
+static int listen_one(struct rp_proc *proc, unsigned l, struct sockaddr_storage *sa,
+                      socklen_t *len, const char *where)
+{
+    char shown[80];
+    rp_sock_format(sa, shown, sizeof shown);
+    unsigned n = 0;
+    int fd;
+    while (proc->upgrade && (fd = rp_upgrade_take_socket(proc->upgrade, sa, len)) >= 0) {
+        if (worker_add_accept(&proc->workers[n % proc->n_workers], fd, l) < 0) {
+            close(fd);
+            return -1;
+        }
+        n++;
+    }
+    if (n == 0 && address_taken(sa, *len)) {
+        rp_error("cannot listen on %s (%s): another process listens there (a second copy "
+                 "of this proxy? to replace it, start this one with --upgrade-from)",
+                 shown, where);
+        return -1;
+    }
+    for (; n < proc->n_workers; n++) {
+        fd = open_listener(sa, *len, where, shown);
+        if (fd < 0)
+            return -1;
+        if (worker_add_accept(&proc->workers[n], fd, l) < 0) {
+            close(fd);
+            return -1;
+        }
+        /* Port 0 asks for any port: the other workers share the one the
+         * first one got. */
+        if (n == 0 && getsockname(fd, (struct sockaddr *)sa, len) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int rp_proc_listen(struct rp_proc *proc, const char *const *listen_override, unsigned n_override)
 {
     const struct rp_program *prog = proc->prog;
     unsigned n = listen_override ? n_override : prog->n_listeners;
-    for (unsigned i = 0; i < proc->n_workers; i++) {
-        proc->workers[i].listen_fds = calloc(n ? n : 1, sizeof(int));
-        if (!proc->workers[i].listen_fds)
-            return -1;
-        for (unsigned l = 0; l < n; l++)
-            proc->workers[i].listen_fds[l] = -1;
-    }
     proc->n_listeners = n;
     proc->listener_conns = calloc(n ? n : 1, sizeof *proc->listener_conns);
     proc->listener_max = calloc(n ? n : 1, sizeof *proc->listener_max);
@@ -142,7 +189,6 @@ int rp_proc_listen(struct rp_proc *proc, const char *const *listen_override, uns
         struct sockaddr_storage sa;
         socklen_t len;
         const char *where = listen_override ? "--listen" : prog->listeners[l].where;
-        char shown[80];
         if (listen_override) {
             if (parse_listen(listen_override[l], &sa, &len) < 0) {
                 rp_error("--listen %s: expected HOST:PORT, :PORT or [V6]:PORT",
@@ -153,28 +199,30 @@ int rp_proc_listen(struct rp_proc *proc, const char *const *listen_override, uns
             rp_error("bad listen address %s (%s)", prog->listeners[l].host, where);
             return -1;
         }
-        rp_sock_format(&sa, shown, sizeof shown);
-        if (address_taken(&sa, len)) {
-            rp_error("cannot listen on %s (%s): another process listens there (a second copy "
-                     "of this proxy?)", shown, where);
+        if (listen_one(proc, l, &sa, &len, where) < 0)
             return -1;
-        }
-        for (unsigned i = 0; i < proc->n_workers; i++) {
-            int fd = open_listener(&sa, len, where, shown);
-            if (fd < 0)
-                return -1;
-            proc->workers[i].listen_fds[l] = fd;
-            /* Port 0 asks for any port: the other workers share the one the
-             * first one got. */
-            if (i == 0 && getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-                return -1;
-        }
         if (l == 0)
             proc->first_port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+        char shown[80];
         rp_sock_format(&sa, shown, sizeof shown);
         rp_info("listening on %s (%s)", shown, where);
     }
+    if (proc->upgrade)
+        rp_upgrade_close_unused(proc->upgrade);
     return 0;
+}
+
+void rp_proc_close_listeners(struct rp_proc *proc)
+{
+    for (unsigned i = 0; proc->workers && i < proc->n_workers; i++) {
+        struct rp_worker *w = &proc->workers[i];
+        for (unsigned k = 0; k < w->n_accepts; k++)
+            if (w->accepts[k].io.fd >= 0)
+                close(w->accepts[k].io.fd);
+        free(w->accepts);
+        w->accepts = NULL;
+        w->n_accepts = 0;
+    }
 }
 
 void rp_worker_maybe_exit(struct rp_worker *w)
@@ -183,14 +231,38 @@ void rp_worker_maybe_exit(struct rp_worker *w)
         ev_break(w->loop, EVBREAK_ALL);
 }
 
-static void close_listeners(struct rp_worker *w)
+/* Stops accepting. The sockets close too, unless a successor took them
+ * over: then they stay open until the end (closing a socket another
+ * process also holds would leave it in this loop's epoll set). */
+static void close_listeners(struct rp_worker *w, bool close_fds)
 {
-    for (unsigned l = 0; l < w->proc->n_listeners; l++) {
-        if (w->listen_fds[l] < 0)
+    for (unsigned k = 0; k < w->n_accepts; k++) {
+        struct rp_accept *a = &w->accepts[k];
+        if (a->io.fd < 0)
             continue;
-        ev_io_stop(w->loop, &w->accept_watchers[l]);
-        close(w->listen_fds[l]);
-        w->listen_fds[l] = -1;
+        ev_io_stop(w->loop, &a->io);
+        if (close_fds) {
+            close(a->io.fd);
+            a->io.fd = -1;
+        }
+    }
+}
+
+/* Draining after an upgrade: a connection idle at two sweeps in a row
+ * (a second or more) closes. Closing every idle keep-alive connection at
+ * once, as a plain stop does, races clients that are sending their next
+ * request at that moment: they would see the connection reset instead of
+ * an answer. Busy ones close after their next response (Connection: close). */
+static void close_long_idle(struct rp_worker *w)
+{
+    struct rp_conn *c = w->conns, *next;
+    for (; c; c = next) {
+        next = c->next;
+        bool idle = c->state == RP_CONN_IDLE && !(c->in && rp_buf_len(c->in) > 0);
+        if (idle && c->drain_idle)
+            rp_conn_close(c);
+        else
+            c->drain_idle = idle;
     }
 }
 
@@ -254,14 +326,15 @@ bool rp_listener_has_room(const struct rp_proc *proc, unsigned l)
 static bool refresh_accepting(struct rp_worker *w)
 {
     bool global = rp_worker_may_accept(w), all = true;
-    for (unsigned l = 0; l < w->proc->n_listeners; l++) {
-        if (w->listen_fds[l] < 0)
+    for (unsigned k = 0; k < w->n_accepts; k++) {
+        struct rp_accept *a = &w->accepts[k];
+        if (a->io.fd < 0)
             continue;
-        bool run = global && rp_listener_has_room(w->proc, l);
+        bool run = global && rp_listener_has_room(w->proc, a->listener);
         if (run)
-            ev_io_start(w->loop, &w->accept_watchers[l]);
+            ev_io_start(w->loop, &a->io);
         else
-            ev_io_stop(w->loop, &w->accept_watchers[l]);
+            ev_io_stop(w->loop, &a->io);
         all &= run;
     }
     w->accept_paused = !all;
@@ -282,8 +355,8 @@ void rp_worker_accept_pause(struct rp_worker *w, double seconds)
         if (refresh_accepting(w))
             return;
     } else {
-        for (unsigned l = 0; l < w->proc->n_listeners; l++)
-            ev_io_stop(w->loop, &w->accept_watchers[l]);
+        for (unsigned k = 0; k < w->n_accepts; k++)
+            ev_io_stop(w->loop, &w->accepts[k].io);
         w->accept_paused = true;
     }
     /* At a limit, a close resumes at the end of its loop turn (reaper_cb);
@@ -294,7 +367,9 @@ void rp_worker_accept_pause(struct rp_worker *w, double seconds)
 
 void rp_worker_listener_full(struct rp_worker *w, unsigned l)
 {
-    ev_io_stop(w->loop, &w->accept_watchers[l]);
+    for (unsigned k = 0; k < w->n_accepts; k++)
+        if (w->accepts[k].listener == l)
+            ev_io_stop(w->loop, &w->accepts[k].io);
     w->accept_paused = true;
     if (!ev_is_active(&w->accept_retry))
         retry_accept_in(w, 0.05);
@@ -340,7 +415,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *lw, int revents)
         rp_worker_accept_pause(w, 0);
         return;
     }
-    unsigned l = (unsigned)(lw - w->accept_watchers);
+    unsigned l = ((struct rp_accept *)lw)->listener;
     if (!rp_listener_has_room(w->proc, l)) {
         if (rp_log_limit_pass(&w->accept_log, ev_now(loop)))
             rp_warn("worker %u: listener %s at its limit of %u connections; new connections "
@@ -374,9 +449,10 @@ static void wakeup_cb(struct ev_loop *loop, ev_async *a, int revents)
         w->stopping = true;
         w->stop_deadline = ev_now(loop) + w->proc->cfg.drain_timeout;
         ev_timer_stop(loop, &w->accept_retry);
-        close_listeners(w);
+        close_listeners(w, !w->proc->handed_over);
         rp_upstream_sweep(w, true);
-        close_all(w, true);
+        if (!w->proc->handed_over) /* else close_long_idle, from the sweep */
+            close_all(w, true);
     }
     if (level >= 2)
         close_all(w, false);
@@ -391,6 +467,8 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *t, int revents)
     rp_upstream_sweep(w, false);
     rp_buf_publish(&w->bufs);
     rp_access_log_flush(); /* lines reach the file within a second */
+    if (w->stopping && w->proc->handed_over)
+        close_long_idle(w);
     if (w->stopping && ev_now(loop) >= w->stop_deadline) {
         rp_warn("worker %u: drain timeout, closing %u connections", w->id, w->n_conns);
         close_all(w, false);
@@ -449,12 +527,10 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
         /* Start with the reserve: the first failures may be retried. */
         rt->proxy.retry_tokens = RP_RETRY_RESERVE;
     }
-    w->accept_watchers = calloc(proc->n_listeners ? proc->n_listeners : 1, sizeof(ev_io));
-    if (!w->accept_watchers)
-        return -1;
-    for (unsigned l = 0; l < proc->n_listeners; l++) {
-        ev_io_init(&w->accept_watchers[l], accept_cb, w->listen_fds[l], EV_READ);
-        ev_io_start(w->loop, &w->accept_watchers[l]);
+    for (unsigned k = 0; k < w->n_accepts; k++) {
+        struct rp_accept *a = &w->accepts[k];
+        ev_io_init(&a->io, accept_cb, a->io.fd, EV_READ);
+        ev_io_start(w->loop, &a->io);
     }
     ev_async_init(&w->wakeup, wakeup_cb);
     ev_async_start(w->loop, &w->wakeup);
@@ -472,12 +548,16 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
 
 static void worker_free(struct rp_worker *w)
 {
+    if (!w->loop) /* never set up: only its sockets */
+        for (unsigned k = 0; k < w->n_accepts; k++)
+            if (w->accepts[k].io.fd >= 0)
+                close(w->accepts[k].io.fd);
     if (w->loop) {
         close_all(w, false);
         rp_conn_free_closed(w);
         rp_upstream_sweep(w, true);
         rp_access_log_flush(); /* exchanges closed here logged here */
-        close_listeners(w);
+        close_listeners(w, true);
         ev_loop_destroy(w->loop);
     }
     if (w->backends)
@@ -487,8 +567,9 @@ static void worker_free(struct rp_worker *w)
         }
     free(w->backends);
     rp_metrics_free(&w->metrics);
-    free(w->accept_watchers);
-    free(w->listen_fds);
+    free(w->accepts);
+    w->accepts = NULL;
+    w->n_accepts = 0;
     /* Exchanges closed here (on this thread) left their compressors here. */
     rp_gzip_clear_kept();
     rp_tls_clear_kept();
@@ -536,17 +617,32 @@ static void sigusr1_cb(struct ev_loop *loop, ev_signal *s, int revents)
     rp_access_log_reopen();
 }
 
+/* SIGUSR2 starts a successor from this binary's path (upgrade.h). */
+static void sigusr2_cb(struct ev_loop *loop, ev_signal *s, int revents)
+{
+    (void)s;
+    (void)revents;
+    rp_upgrade_exec(main_ctx.proc, loop);
+}
+
+void rp_proc_stop(struct rp_proc *proc, bool handed_over)
+{
+    if (handed_over)
+        proc->handed_over = true;
+    proc->stop_level++;
+    for (unsigned i = 0; i < proc->n_workers; i++)
+        ev_async_send(proc->workers[i].loop, &proc->workers[i].wakeup);
+}
+
 static void signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
     (void)loop;
     (void)revents;
     struct rp_proc *proc = main_ctx.proc;
-    proc->stop_level++;
     rp_info("%s: %s", strsignal(s->signum),
-            proc->stop_level == 1 ? "finishing in-flight requests, then stopping"
+            proc->stop_level == 0 ? "finishing in-flight requests, then stopping"
                                   : "stopping now");
-    for (unsigned i = 0; i < proc->n_workers; i++)
-        ev_async_send(proc->workers[i].loop, &proc->workers[i].wakeup);
+    rp_proc_stop(proc, false);
 }
 
 static void worker_done_cb(struct ev_loop *loop, ev_async *a, int revents)
@@ -568,15 +664,17 @@ int rp_proc_run(struct rp_proc *proc)
     pthread_mutex_init(&main_ctx.lock, NULL);
     ev_async_init(&main_ctx.worker_done, worker_done_cb);
     ev_async_start(main_ctx.loop, &main_ctx.worker_done);
-    ev_signal sigint, sigterm, sighup, sigusr1;
+    ev_signal sigint, sigterm, sighup, sigusr1, sigusr2;
     ev_signal_init(&sigint, signal_cb, SIGINT);
     ev_signal_init(&sigterm, signal_cb, SIGTERM);
     ev_signal_init(&sighup, sighup_cb, SIGHUP);
     ev_signal_init(&sigusr1, sigusr1_cb, SIGUSR1);
+    ev_signal_init(&sigusr2, sigusr2_cb, SIGUSR2);
     ev_signal_start(main_ctx.loop, &sigint);
     ev_signal_start(main_ctx.loop, &sigterm);
     ev_signal_start(main_ctx.loop, &sighup);
     ev_signal_start(main_ctx.loop, &sigusr1);
+    ev_signal_start(main_ctx.loop, &sigusr2);
     /* Active health checks run here, once for the process. */
     rp_health_start(proc, main_ctx.loop);
 
@@ -595,6 +693,8 @@ int rp_proc_run(struct rp_proc *proc)
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGUSR1);
+    sigaddset(&block, SIGUSR2);
+    sigaddset(&block, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     main_ctx.n_running = 0;
     for (unsigned i = 0; status == 0 && i < proc->n_workers; i++) {
@@ -617,6 +717,8 @@ int rp_proc_run(struct rp_proc *proc)
         for (unsigned i = 0; i < started; i++)
             ev_async_send(proc->workers[i].loop, &proc->workers[i].wakeup);
     }
+    if (started && status == 0)
+        rp_upgrade_serving(proc, main_ctx.loop); /* a predecessor stops; systemd hears */
     if (started)
         ev_run(main_ctx.loop, 0);
     for (unsigned i = 0; i < started; i++)
@@ -624,6 +726,7 @@ int rp_proc_run(struct rp_proc *proc)
     for (unsigned i = 0; i < proc->n_workers; i++)
         worker_free(&proc->workers[i]);
     rp_health_free(proc, main_ctx.loop);
+    rp_upgrade_end(proc, main_ctx.loop);
     ev_signal_stop(main_ctx.loop, &sigint);
     ev_signal_stop(main_ctx.loop, &sigterm);
     ev_async_stop(main_ctx.loop, &main_ctx.worker_done);

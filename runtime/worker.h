@@ -62,6 +62,12 @@ struct rp_backend_rt {
     struct rp_proxy_backend_rt proxy; /* proxy.c */
 };
 
+/* A listening socket a worker accepts on, and the listener it serves. */
+struct rp_accept {
+    ev_io io;
+    unsigned listener;
+};
+
 struct rp_worker {
     unsigned id;
     struct ev_loop *loop;
@@ -69,8 +75,11 @@ struct rp_worker {
     struct rp_proc *proc;
     const struct rp_program *prog;
     const struct rp_config *cfg;
-    int *listen_fds;        /* one per listener, owned */
-    ev_io *accept_watchers; /* one per listener */
+    /* Its listening sockets: one per listener, more after an upgrade from
+     * a process with more workers (each socket of a SO_REUSEPORT group has
+     * its own queue, and every one must be served). io.fd is owned. */
+    struct rp_accept *accepts;
+    unsigned n_accepts;
     ev_async wakeup;        /* the main thread asks to stop */
     ev_timer sweep;         /* closes expired pooled connections; checks drains */
     struct rp_buf_pool bufs;
@@ -115,6 +124,10 @@ struct rp_proc {
     unsigned n_listeners;                 /* per worker, from the policy or --listen */
     unsigned first_port;                  /* the first listener's port, once bound */
     volatile int stop_level;              /* 0 running, 1 graceful, 2 now */
+    bool handed_over;                     /* a successor took the listening sockets
+                                             (upgrade.h): stop accepting, close none */
+    struct rp_upgrade *upgrade;           /* upgrade.h: what a predecessor handed over,
+                                             the control socket; NULL: none */
     atomic_uint n_client_conns;           /* open client connections, all workers */
     atomic_uint *listener_conns;          /* [listener]: open client connections */
     uint32_t *listener_max;               /* [listener]: listen max_conns; 0: none */
@@ -154,6 +167,14 @@ int rp_proc_listen(struct rp_proc *proc, const char *const *listen_override, uns
 /* Starts the workers, waits for SIGINT/SIGTERM, stops them and frees them.
  * Returns the process exit status. */
 int rp_proc_run(struct rp_proc *proc);
+
+/* Begins a graceful stop (SIGTERM's): the workers stop accepting and
+ * finish their in-flight requests. handed_over: a successor took the
+ * listening sockets (upgrade.h), which then stay open. */
+void rp_proc_stop(struct rp_proc *proc, bool handed_over);
+
+/* Closes every worker's listening sockets (start-up failed). */
+void rp_proc_close_listeners(struct rp_proc *proc);
 
 /* Called by a worker when a connection closes, to finish a graceful stop. */
 void rp_worker_maybe_exit(struct rp_worker *w);
