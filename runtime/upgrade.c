@@ -85,6 +85,9 @@ struct rp_upgrade {
     unsigned n_socks;
     /* the control socket */
     int control_fd;
+    bool control_ours; /* made here, or taken over and served: remove it at exit
+                          (unless handed on); one received by a process that
+                          then failed to start is still its predecessor's */
     char control_path[sizeof ((struct sockaddr_un *)0)->sun_path];
     ev_io control_io;
     /* to a successor: the connection while it starts, and its process
@@ -435,10 +438,13 @@ static void handover(struct rp_upgrade *u, struct ev_loop *loop, int fd)
     set_blocking_with_timeout(fd);
     double t0 = ev_time();
     struct wire_hello peer, mine = hello_of_this_process();
-    const char *why;
+    const char *why = NULL;
     if (send_msg(fd, MSG_HELLO, &mine, sizeof mine, NULL, 0, -1) < 0 ||
         recv_hello(fd, &peer, &why) < 0) {
-        rp_warn("upgrade: the new process cannot take over: %s", why ? why : strerror(errno));
+        if (!why && errno == ECONNRESET) /* connected and left: a liveness probe */
+            rp_debug("upgrade: a connection on the control socket closed without a word");
+        else
+            rp_warn("upgrade: the new process cannot take over: %s", why ? why : strerror(errno));
         close(fd);
         return;
     }
@@ -620,6 +626,7 @@ static int control_open(struct rp_upgrade *u, const char *path)
         return -1;
     }
     u->control_fd = fd;
+    u->control_ours = true;
     snprintf(u->control_path, sizeof u->control_path, "%s", path);
     return 0;
 }
@@ -769,7 +776,7 @@ static int take_cache_msg(int fd, uint32_t len, uint64_t *bytes)
 static int receive(struct rp_upgrade *u, int fd, const char *from)
 {
     struct wire_hello peer, mine = hello_of_this_process();
-    const char *why;
+    const char *why = NULL;
     if (send_msg(fd, MSG_HELLO, &mine, sizeof mine, NULL, 0, -1) < 0 ||
         recv_hello(fd, &peer, &why) < 0) {
         rp_error("--upgrade-from %s: %s", from, why ? why : strerror(errno));
@@ -914,6 +921,7 @@ void rp_upgrade_serving(struct rp_proc *proc, struct ev_loop *loop)
     snprintf(msg, sizeof msg, "READY=1\nMAINPID=%d", (int)getpid());
     notify_systemd(msg);
     if (u->control_fd >= 0) {
+        u->control_ours = true;
         ev_io_init(&u->control_io, control_cb, u->control_fd, EV_READ);
         ev_io_start(loop, &u->control_io);
     }
@@ -935,7 +943,7 @@ void rp_upgrade_end(struct rp_proc *proc, struct ev_loop *loop)
     }
     if (u->control_fd >= 0) {
         close(u->control_fd);
-        if (!proc->handed_over)
+        if (u->control_ours && !proc->handed_over)
             unlink(u->control_path);
     }
     if (u->from_fd >= 0)

@@ -605,7 +605,7 @@ static void sighup_cb(struct ev_loop *loop, ev_signal *s, int revents)
         return;
     }
     rp_warn("SIGHUP: the policy is compiled into this binary; to change it, build a new one "
-            "with rpx build and replace this process (ignored)");
+            "with rpx build, put it in this one's place and send SIGUSR2 (ignored)");
 }
 
 /* SIGUSR1 reopens the access log (logrotate moved it). */
