@@ -1432,6 +1432,51 @@ void rp_tls_reload(void)
     }
 }
 
+static struct tls_listener *made_keys_of(uint32_t listener)
+{
+    if (!listener_of || listener >= program->n_listeners)
+        return NULL;
+    struct tls_listener *l = listener_of[listener];
+    return l && !l->def->no_tickets && !l->keys_from_file ? l : NULL;
+}
+
+int rp_tls_ticket_keys_get(uint32_t listener, struct rp_tls_ticket_keys *out)
+{
+    struct tls_listener *l = made_keys_of(listener);
+    if (!l)
+        return -1;
+    _Static_assert(sizeof l->keys[0].name + sizeof l->keys[0].hmac + sizeof l->keys[0].aes == 80,
+                   "a ticket key is 80 bytes");
+    _Static_assert(RP_TLS_KEYS_MAX == RP_TLS_TICKET_KEYS, "one count of ticket keys");
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&l->ticket_lock);
+    out->n = l->n_keys;
+    for (unsigned i = 0; i < l->n_keys; i++) {
+        memcpy(out->key[i].bytes, l->keys[i].name, 16);
+        memcpy(out->key[i].bytes + 16, l->keys[i].hmac, 32);
+        memcpy(out->key[i].bytes + 48, l->keys[i].aes, 32);
+        out->key[i].made = (int64_t)l->keys[i].made;
+    }
+    pthread_mutex_unlock(&l->ticket_lock);
+    return 0;
+}
+
+void rp_tls_ticket_keys_set(uint32_t listener, const struct rp_tls_ticket_keys *in)
+{
+    struct tls_listener *l = made_keys_of(listener);
+    if (!l || in->n == 0 || in->n > RP_TLS_TICKET_KEYS)
+        return;
+    pthread_mutex_lock(&l->ticket_lock);
+    l->n_keys = in->n;
+    for (unsigned i = 0; i < in->n; i++) {
+        memcpy(l->keys[i].name, in->key[i].bytes, 16);
+        memcpy(l->keys[i].hmac, in->key[i].bytes + 16, 32);
+        memcpy(l->keys[i].aes, in->key[i].bytes + 48, 32);
+        l->keys[i].made = (time_t)in->key[i].made;
+    }
+    pthread_mutex_unlock(&l->ticket_lock);
+}
+
 unsigned rp_tls_listeners(void)
 {
     return n_listeners;

@@ -43,6 +43,25 @@ void rp_tls_reload(void);
 /* How many listeners have TLS. */
 unsigned rp_tls_listeners(void);
 
+/* Session ticket keys this process made (not read from a file) for
+ * policy listener `listener`, as handed to a successor (upgrade.h): with
+ * them, tickets issued before an upgrade still resume after it. Each key
+ * is the 80 bytes of nginx's key files (name, HMAC, AES) and when it was
+ * made (rotation goes on from there). */
+#define RP_TLS_KEYS_MAX 3
+struct rp_tls_ticket_keys {
+    uint32_t n;
+    struct {
+        uint8_t bytes[80];
+        int64_t made;
+    } key[RP_TLS_KEYS_MAX];
+};
+/* 0 and the keys, or -1: no TLS there, tickets off, or keys from a file. */
+int rp_tls_ticket_keys_get(uint32_t listener, struct rp_tls_ticket_keys *out);
+/* Takes a predecessor's keys (before any handshake); ignored where keys
+ * come from a file or tickets are off. */
+void rp_tls_ticket_keys_set(uint32_t listener, const struct rp_tls_ticket_keys *in);
+
 /* Frees the buffer the calling thread keeps for the next connection's
  * records (at the end of a worker thread). */
 void rp_tls_clear_kept(void);

@@ -32,6 +32,7 @@
 #include "health.h"
 #include "log.h"
 #include "sock.h"
+#include "tls.h"
 #include "upgrade.h"
 #include "worker.h"
 
@@ -46,6 +47,7 @@ enum msg_type {
     MSG_CONTROL, /* payload: the control socket's path; with its descriptor */
     MSG_HEALTH,  /* struct wire_health, then the three names */
     MSG_CACHE,   /* struct wire_object, then key, variant, tags, meta, body */
+    MSG_TICKETS, /* struct wire_tickets, then the listener's host */
     MSG_END,
     MSG_READY,
 };
@@ -57,6 +59,7 @@ struct msg_head {
 struct wire_hello {
     uint32_t magic, version, pid;
     uint32_t health_size; /* sizeof(struct rp_health_snapshot) */
+    uint32_t tickets_size; /* sizeof(struct wire_tickets) */
     uint32_t cache_format; /* rp_cache_format(): 0, no cache */
 };
 
@@ -64,6 +67,11 @@ struct wire_health {
     struct rp_health_snapshot state;
     uint32_t port;
     uint16_t backend_len, server_len, host_len;
+};
+
+struct wire_tickets {
+    struct rp_tls_ticket_keys keys;
+    uint32_t port, host_len;
 };
 
 struct wire_object {
@@ -257,6 +265,7 @@ static struct wire_hello hello_of_this_process(void)
                                .version = WIRE_VERSION,
                                .pid = (uint32_t)getpid(),
                                .health_size = sizeof(struct rp_health_snapshot),
+                               .tickets_size = sizeof(struct wire_tickets),
                                .cache_format = rp_cache_format()};
 }
 
@@ -280,7 +289,8 @@ static int recv_hello(int fd, struct wire_hello *peer, const char **why)
         *why = "it does not speak rpx's upgrade protocol";
         return -1;
     }
-    if (peer->version != WIRE_VERSION || peer->health_size != sizeof(struct rp_health_snapshot)) {
+    if (peer->version != WIRE_VERSION || peer->health_size != sizeof(struct rp_health_snapshot) ||
+        peer->tickets_size != sizeof(struct wire_tickets)) {
         *why = "it runs another version of the upgrade protocol (its rpx differs too much)";
         return -1;
     }
@@ -317,7 +327,7 @@ static void succ_cb(struct ev_loop *loop, ev_io *io, int revents)
                 "in-flight requests and exits");
         if (u->control_fd >= 0)
             ev_io_stop(loop, &u->control_io); /* the successor answers there now */
-        rp_proc_stop(u->proc, true);
+        u->proc->stop(u->proc, true);
         return;
     }
     rp_warn("upgrade: the new process went away before it was ready (%s); this one goes on "
@@ -366,6 +376,24 @@ static int send_health(struct rp_upgrade *u, int fd, unsigned *n)
                 return -1;
             (*n)++;
         }
+    }
+    return 0;
+}
+
+/* The session ticket keys of each TLS listener, by its policy address. */
+static int send_tickets(struct rp_upgrade *u, int fd)
+{
+    const struct rp_program *prog = u->proc->prog;
+    for (uint32_t l = 0; l < prog->n_listeners; l++) {
+        struct wire_tickets wt = {.port = prog->listeners[l].port};
+        const char *host = prog->listeners[l].host ? prog->listeners[l].host : "";
+        if (rp_tls_ticket_keys_get(l, &wt.keys) < 0)
+            continue;
+        wt.host_len = (uint32_t)strlen(host);
+        int r = send_msg(fd, MSG_TICKETS, &wt, sizeof wt, host, wt.host_len, -1);
+        explicit_bzero(&wt, sizeof wt);
+        if (r < 0)
+            return -1;
     }
     return 0;
 }
@@ -454,7 +482,7 @@ static void handover(struct rp_upgrade *u, struct ev_loop *loop, int fd)
     if (send_sockets(u, fd, &n_socks) < 0 ||
         (u->control_fd >= 0 && send_msg(fd, MSG_CONTROL, u->control_path,
                                         strlen(u->control_path), NULL, 0, u->control_fd) < 0) ||
-        send_health(u, fd, &n_servers) < 0 || (cache && send_cache(fd, &n_objects, &cache_bytes) < 0) ||
+        send_health(u, fd, &n_servers) < 0 || send_tickets(u, fd) < 0 || (cache && send_cache(fd, &n_objects, &cache_bytes) < 0) ||
         send_msg(fd, MSG_END, NULL, 0, NULL, 0, -1) < 0) {
         rp_warn("upgrade: handing over to process %u failed: %s; this one goes on serving",
                 peer.pid, strerror(errno));
@@ -738,6 +766,25 @@ static int take_health_msg(struct rp_upgrade *u, int fd, uint32_t len)
     return 0;
 }
 
+static int take_tickets_msg(struct rp_upgrade *u, int fd, uint32_t len)
+{
+    struct wire_tickets wt;
+    char host[256];
+    if (len < sizeof wt || read_all(fd, &wt, sizeof wt) < 0 || wt.host_len >= sizeof host ||
+        len - sizeof wt != wt.host_len || read_all(fd, host, wt.host_len) < 0) {
+        errno = EPROTO;
+        return -1;
+    }
+    host[wt.host_len] = '\0';
+    const struct rp_program *prog = u->proc->prog;
+    for (uint32_t l = 0; l < prog->n_listeners; l++)
+        if (prog->listeners[l].port == wt.port &&
+            strcmp(prog->listeners[l].host ? prog->listeners[l].host : "", host) == 0)
+            rp_tls_ticket_keys_set(l, &wt.keys);
+    explicit_bzero(&wt, sizeof wt);
+    return 0;
+}
+
 static int take_cache_msg(int fd, uint32_t len, uint64_t *bytes)
 {
     struct wire_object wo;
@@ -796,6 +843,7 @@ static int receive(struct rp_upgrade *u, int fd, const char *from)
             r = take_health_msg(u, fd, h.len);
             n_servers += r > 0;
             break;
+        case MSG_TICKETS: r = take_tickets_msg(u, fd, h.len); break;
         case MSG_CACHE:
             r = take_cache_msg(fd, h.len, &bytes);
             n_objects += r > 0;

@@ -12,6 +12,7 @@
  *     the port is never closed;
  *   - its control socket, so the chain of upgrades goes on at one path;
  *   - each server's health (by backend, server and address);
+ *   - the TLS session ticket keys it made, so tickets still resume;
  *   - the cache's objects, when both store them the same way.
  *
  * The new process binds only the addresses it did not get, starts its

@@ -661,6 +661,7 @@ int rp_proc_run(struct rp_proc *proc)
     int status = 0;
     main_ctx.proc = proc;
     main_ctx.loop = ev_default_loop(EVFLAG_AUTO);
+    proc->stop = rp_proc_stop;
     pthread_mutex_init(&main_ctx.lock, NULL);
     ev_async_init(&main_ctx.worker_done, worker_done_cb);
     ev_async_start(main_ctx.loop, &main_ctx.worker_done);

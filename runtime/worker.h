@@ -126,6 +126,8 @@ struct rp_proc {
     volatile int stop_level;              /* 0 running, 1 graceful, 2 now */
     bool handed_over;                     /* a successor took the listening sockets
                                              (upgrade.h): stop accepting, close none */
+    /* rp_proc_stop, for the modules beneath the worker (upgrade.c) */
+    void (*stop)(struct rp_proc *proc, bool handed_over);
     struct rp_upgrade *upgrade;           /* upgrade.h: what a predecessor handed over,
                                              the control socket; NULL: none */
     atomic_uint n_client_conns;           /* open client connections, all workers */

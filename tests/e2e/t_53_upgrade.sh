@@ -145,3 +145,28 @@ check "the last process stops on SIGTERM" gone "$pid4"
 check "... and removes its control socket" test ! -e "$ctl"
 check "no process of the chain logged a sanitizer report" \
     bash -c "! grep -qE 'ERROR: AddressSanitizer|LeakSanitizer|runtime error:' '$AREA_DIR'/*.err"
+
+# TLS: the session ticket keys come along, so a ticket issued before an
+# upgrade resumes after it (without them every client would do a full
+# handshake again, all at once)
+TLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tls" && pwd)
+check "upgrade tls policy compiles" build_proxy uptls "
+listen :8443 tls { cert \"$TLS/a.pem\" key \"$TLS/a.key\" }
+route default { respond 200 \"tls\" }"
+spawn "$AREA_DIR/t1" "$AREA_DIR/uptls" -w 2 --listen 127.0.0.1:0 --port-file "$AREA_DIR/t1.port" \
+    --control "$AREA_DIR/tctl"
+wait_file "$AREA_DIR/t1.port" "$T_SHORT"
+tp=$(cat "$AREA_DIR/t1.port")
+sess=$AREA_DIR/tls.sess
+# (TLS 1.3's tickets come after the handshake: s_client stays to read them)
+sleep 0.5 | timeout "$T_SHORT" openssl s_client -connect "127.0.0.1:$tp" -servername a.test \
+    -sess_out "$sess" >/dev/null 2>&1
+spawn "$AREA_DIR/t2" "$AREA_DIR/uptls" -w 2 --listen "127.0.0.1:$tp" \
+    --port-file "$AREA_DIR/t2.port" --upgrade-from "$AREA_DIR/tctl"
+wait_file "$AREA_DIR/t2.port" "$T_SHORT"
+check "tls upgrade: the old process exits" gone "$(cat "$AREA_DIR/t1.pid")"
+got=$(timeout "$T_SHORT" openssl s_client -connect "127.0.0.1:$tp" -servername a.test \
+    -sess_in "$sess" </dev/null 2>&1 | grep -o '^\(New\|Reused\)')
+check_eq "tls upgrade: a ticket from before resumes with the new process" "$got" Reused
+kill -TERM "$(cat "$AREA_DIR/t2.pid")"
+check "tls upgrade: the new process stops on SIGTERM" gone "$(cat "$AREA_DIR/t2.pid")"
