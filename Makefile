@@ -53,12 +53,14 @@ endif
 COMPILER_SRC := $(sort $(wildcard compiler/*.c))
 RUNTIME_SRC  := $(sort $(wildcard runtime/*.c))
 RUNTIME_RE   := $(sort $(wildcard runtime/*.re))
+RUNTIME_HTML := $(sort $(wildcard runtime/*.html))
 RUNTIME_HDR  := $(sort $(wildcard runtime/include/rp/*.h))
 UNIT_SRC     := $(sort $(wildcard tests/unit/*.c))
 
 GEN_LEXER    := $(O)/gen/dsl/lexer.c
 GEN_GRAMMAR  := $(O)/gen/dsl/grammar.c
-GEN_RUNTIME  := $(patsubst runtime/%.re,$(O)/gen/runtime/%.c,$(RUNTIME_RE))
+GEN_RUNTIME  := $(patsubst runtime/%.re,$(O)/gen/runtime/%.c,$(RUNTIME_RE)) \
+                $(patsubst runtime/%.html,$(O)/gen/runtime/%_html.c,$(RUNTIME_HTML))
 
 COMPILER_OBJ := $(patsubst %.c,$(O)/obj/%.o,$(COMPILER_SRC)) \
                 $(O)/obj/gen/dsl/lexer.o $(O)/obj/gen/dsl/grammar.o
@@ -93,6 +95,11 @@ $(O)/gen/dsl/grammar.c $(O)/gen/dsl/grammar.h: dsl/grammar.y
 $(O)/gen/runtime/%.c: runtime/%.re
 	@mkdir -p $(@D)
 	$(call say,RE2C,$<)$(RE2C) -W -Werror --no-generation-date --no-version -o $@ $<
+
+# Pages the runtime serves (status_page.html -> rp_status_page).
+$(O)/gen/runtime/%_html.c: runtime/%.html tools/embed.py
+	@mkdir -p $(@D)
+	$(call say,EMBED,$<)python3 tools/embed.py $< $@ rp_$*
 
 # The lexer needs the token numbers Lemon assigns.
 $(O)/obj/gen/dsl/lexer.o: $(O)/gen/dsl/grammar.h

@@ -288,6 +288,7 @@ enum ast_action_kind {
     AST_ACTION_REDIRECT,
     AST_ACTION_PURGE, /* the cache's stored answers the request names go; 200 */
     AST_ACTION_METRICS, /* the Prometheus exposition; 200 */
+    AST_ACTION_STATUS,  /* the status page (HTML, JSON); `admin`: and admin actions */
 };
 
 /* A piece of a redirect location: literal text, $N, or ${ref}. */
@@ -311,6 +312,7 @@ struct ast_action {
     uint32_t status;             /* UINT32_MAX if not a number that fits */
     bool status_bad;
     bool has_body;
+    bool admin;                  /* `status admin` */
     bool from_file;              /* `file "PATH"`: body_tok is the path; check reads it */
     const char *content_type;    /* check: a file body's, from its extension */
     struct span body_tok;        /* respond/deny body, redirect location */

@@ -921,6 +921,11 @@ static void emit_action(struct emit *e, struct buf *b, const struct ast_route *r
         buf_printf(b, "%*sd->action = RP_ACTION_METRICS;\n", ind, "");
         buf_printf(b, "%*sd->status = 200;\n", ind, "");
         break;
+    case AST_ACTION_STATUS:
+        buf_printf(b, "%*sd->action = %s;\n", ind, "",
+                   a->admin ? "RP_ACTION_STATUS_ADMIN" : "RP_ACTION_STATUS");
+        buf_printf(b, "%*sd->status = 200;\n", ind, "");
+        break;
     case AST_ACTION_NONE:
         break;
     }
@@ -1321,7 +1326,7 @@ static void emit_program(struct emit *e, const struct ast_program *p)
         buf_puts(b, "    .access_log = &rpg_access_log,\n");
     for (const struct ast_route *r = p->routes; r; r = r->next) {
         const struct ast_action *a = r->actions;
-        while (a && a->kind != AST_ACTION_METRICS)
+        while (a && a->kind != AST_ACTION_METRICS && a->kind != AST_ACTION_STATUS)
             a = a->next;
         if (a) {
             buf_puts(b, "    .metrics = true,\n");

@@ -392,6 +392,11 @@ static void ex_answer_text(struct ex *x, struct buf *b, const struct ex_answer *
     case AST_ACTION_METRICS:
         buf_puts(b, "the metrics (Prometheus text), status 200");
         break;
+    case AST_ACTION_STATUS:
+        buf_puts(b, a->action && a->action->admin
+                        ? "the status page (HTML, JSON) and its admin actions, status 200"
+                        : "the status page (HTML, JSON), status 200");
+        break;
     default:
         buf_printf(b, "status %u", a->status);
         break;
@@ -587,6 +592,9 @@ void explain_outcome(struct buf *out, struct buf *route, const struct ir_program
         break;
     case AST_ACTION_METRICS:
         buf_puts(out, "metrics, status 200");
+        break;
+    case AST_ACTION_STATUS:
+        buf_puts(out, a.action && a.action->admin ? "status admin, status 200" : "status, status 200");
         break;
     default:
         buf_printf(out, "status %u ", a.status);

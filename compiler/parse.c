@@ -792,7 +792,7 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
 
 const char *const parse_route_words[] = {"proxy", "respond",  "deny", "redirect", "tunnel",
                                          "cache", "compress", "set",  "add",      "remove",
-                                         "strip", "rewrite",  "purge", "metrics"};
+                                         "strip", "rewrite",  "purge", "metrics", "status"};
 const size_t parse_n_route_words = sizeof parse_route_words / sizeof parse_route_words[0];
 
 void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
@@ -887,7 +887,7 @@ void parse_action(struct parse_ctx *p, const struct lex_token *kw, enum parse_ac
     }
     if (kind == PARSE_ACT_PROXY) {
         a->backend_name = tok_span(arg);
-    } else if (kind == PARSE_ACT_PURGE || kind == PARSE_ACT_METRICS) {
+    } else if (kind == PARSE_ACT_PURGE || kind == PARSE_ACT_METRICS || kind == PARSE_ACT_STATUS) {
         a->status = 200; /* an answer the proxy makes */
     } else {
         a->status_tok = tok_span(arg);
@@ -908,6 +908,31 @@ void parse_action(struct parse_ctx *p, const struct lex_token *kw, enum parse_ac
     *r->actions_tail = a;
     r->actions_tail = &a->next;
     r->n_actions++;
+}
+
+void parse_status(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *word,
+                  struct ast_expr *guard)
+{
+    if (word) {
+        const char *t = p->src->text + word->off;
+        if (word->len != 5 || memcmp(t, "admin", 5) != 0) {
+            if (!p->probe)
+                diag_error(p->diag, tok_span(word),
+                           "unexpected '%.*s': the form is 'status [admin]'", (int)word->len, t);
+            return;
+        }
+    }
+    struct ast_route *r = p->cur_route;
+    if (!r)
+        return;
+    parse_action(p, kw, PARSE_ACT_STATUS, NULL, NULL, guard);
+    struct ast_action *a = r->actions;
+    while (a && a->next)
+        a = a->next;
+    if (a && word) {
+        a->admin = true;
+        a->status_tok = tok_span(word); /* explain shows the action as written */
+    }
 }
 
 void parse_redirect_https(struct parse_ctx *p, const struct lex_token *kw,

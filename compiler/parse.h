@@ -75,6 +75,7 @@ enum parse_action_kind {
     PARSE_ACT_REDIRECT = AST_ACTION_REDIRECT,
     PARSE_ACT_PURGE = AST_ACTION_PURGE,
     PARSE_ACT_METRICS = AST_ACTION_METRICS,
+    PARSE_ACT_STATUS = AST_ACTION_STATUS,
 };
 
 void parse_syntax_error(struct parse_ctx *p, const struct lex_token *t);
@@ -85,6 +86,9 @@ struct ast_arg *parse_ref3(struct parse_ctx *p, const struct lex_token *obj,
                            const struct lex_token *field, const struct lex_token *sub);
 void parse_server_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args);
 void parse_server_end(struct parse_ctx *p);
+/* `status [admin]` (word: admin, or NULL). */
+void parse_status(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *word,
+                  struct ast_expr *guard);
 void parse_redirect_https(struct parse_ctx *p, const struct lex_token *kw,
                           const struct lex_token *word, const struct lex_token *status,
                           struct ast_expr *guard);

@@ -46,13 +46,13 @@
 %token LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND.
 %token WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT.
 %token IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS FORWARDED.
-%token CACHE PURGE METRICS.
+%token CACHE PURGE METRICS STATUS.
 %token N_KINDS. /* not a token: one past the last kind */
 
 /* A keyword is a name wherever a name is expected: a server may be `backup`. */
 %fallback ID LISTEN BACKEND BALANCE SERVER WEIGHT ROUTE PATH DEFAULT PROXY RESPOND
     WORKERS TIMEOUTS LIMITS TUNNEL ACL HOST METHOD IF UNLESS DENY REDIRECT
-    IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS FORWARDED CACHE PURGE METRICS.
+    IMPORT TEST REQUEST EXPECT AND OR NOT IN FROM HEADER COMPRESS FORWARDED CACHE PURGE METRICS STATUS.
 
 %left OR.
 %left AND.
@@ -192,6 +192,9 @@ action ::= TUNNEL(K) SEMI.                          { parse_tunnel(p, &K); }
 action ::= PURGE(K) guard(G) SEMI.                  { parse_action(p, &K, PARSE_ACT_PURGE, NULL, NULL, G); }
 /* `metrics`: the Prometheus text exposition of the proxy's counters. */
 action ::= METRICS(K) guard(G) SEMI.                { parse_action(p, &K, PARSE_ACT_METRICS, NULL, NULL, G); }
+/* `status [admin]`: the live status page and its JSON; admin: and its actions. */
+action ::= STATUS(K) guard(G) SEMI.                 { parse_status(p, &K, NULL, G); }
+action ::= STATUS(K) ID(W) guard(G) SEMI.           { parse_status(p, &K, &W, G); }
 /* Statements the checker knows by their first word: set, add, remove. */
 action ::= ID(K) args(A) SEMI.                      { parse_route_stmt(p, &K, A); }
 action ::= compress_head SEMI.

@@ -46,6 +46,7 @@ static const struct {
     {"header", "'header'", TK_HEADER},    {"compress", "'compress'", TK_COMPRESS},
     {"forwarded", "'forwarded'", TK_FORWARDED}, {"cache", "'cache'", TK_CACHE},
     {"purge", "'purge'", TK_PURGE},       {"metrics", "'metrics'", TK_METRICS},
+    {"status", "'status'", TK_STATUS},
 };
 
 static int lex_keyword(const char *s, size_t n)

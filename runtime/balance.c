@@ -130,6 +130,8 @@ static bool in_pass(const struct pick_ctx *p, uint32_t s)
         return false;
     if (s < 64 && (p->exclude >> s) & 1)
         return false;
+    if (!rp_server_admitted(&p->st[s])) /* an operator's word beats panic mode */
+        return false;
     return p->panic || rp_server_usable(&p->st[s]);
 }
 
@@ -139,7 +141,8 @@ static uint32_t claim_probe(struct pick_ctx *p)
 {
     for (int pass = 0; pass < 2; pass++)
         for (uint32_t s = 0; s < p->be->n_servers; s++) {
-            if (p->be->servers[s].backup != (pass == 1) || (s < 64 && (p->exclude >> s) & 1))
+            if (p->be->servers[s].backup != (pass == 1) || (s < 64 && (p->exclude >> s) & 1) ||
+                !rp_server_admitted(&p->st[s]))
                 continue;
             if (rp_health_claim_probe(&p->st[s], p->now))
                 return s;
@@ -166,7 +169,9 @@ static bool eligible(struct pick_ctx *p, uint32_t s)
 static uint32_t effective_weight(const struct pick_ctx *p, uint32_t s)
 {
     const struct rp_server_def *sd = &p->be->servers[s];
-    uint32_t full = sd->weight * WEIGHT_SCALE;
+    uint32_t full = atomic_load_explicit(&p->st[s].weight, memory_order_relaxed) * WEIGHT_SCALE;
+    if (!full) /* an admin set 0 after eligible() looked: never divide by it */
+        full = 1;
     if (!sd->slow_start_ms)
         return full;
     long long since = atomic_load_explicit(&p->st[s].up_since_ms, memory_order_relaxed);

@@ -84,6 +84,11 @@ void rp_cache_shutdown(void)
 struct cache_meta;
 static size_t cache_meta_size(void);
 
+uint64_t rp_cache_purge_everything(void)
+{
+    return g_store ? rp_cache_purge_prefix(g_store, "", 0) : 0;
+}
+
 uint32_t rp_cache_format(void)
 {
     return g_store ? (uint32_t)(cache_meta_size() << 8 | CACHE_META_VERSION) : 0;

@@ -128,6 +128,9 @@ size_t rp_cache_snapshot(struct rp_cache_obj ***out);
  * no store; the caller keeps its reference either way. */
 bool rp_cache_adopt(struct rp_cache_obj *o);
 
+/* Empties the store (the status page's admin purge); how many went. */
+uint64_t rp_cache_purge_everything(void);
+
 /* Counts for the status page and tests. */
 struct rp_cache_counts {
     uint64_t hits, misses, stale, revalidated, stored, bypass;

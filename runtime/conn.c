@@ -18,6 +18,7 @@
 #include "rp/match.h"
 #include "reason.h"
 #include "sock.h"
+#include "status.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -448,7 +449,15 @@ void rp_conn_respond_written(struct rp_conn *c, const char *body, size_t body_le
 void rp_conn_respond_typed(struct rp_conn *c, int status, const char *content_type,
                            const char *body, size_t body_len)
 {
-    if (respond_head(c, status, content_type ? content_type : "text/plain", body_len, NULL, 0) == 0)
+    rp_conn_respond_typed_with(c, status, content_type, body, body_len, NULL, 0);
+}
+
+void rp_conn_respond_typed_with(struct rp_conn *c, int status, const char *content_type,
+                                const char *body, size_t body_len, const char *extra,
+                                size_t extra_len)
+{
+    if (respond_head(c, status, content_type ? content_type : "text/plain", body_len, extra,
+                     extra_len) == 0)
         respond_start(c, body, body_len);
 }
 
@@ -1009,6 +1018,17 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
         }
         c->x->owned = text; /* freed when the exchange ends */
         rp_conn_respond_typed(c, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+        return;
+    }
+    if (d->action == RP_ACTION_STATUS || d->action == RP_ACTION_STATUS_ADMIN) {
+        struct rp_status_answer a;
+        if (rp_status_answer(w->proc, req, d->action == RP_ACTION_STATUS_ADMIN, &a) < 0) {
+            rp_conn_respond_error(c, 503);
+            return;
+        }
+        c->x->owned = a.owned; /* freed when the exchange ends */
+        rp_conn_respond_typed_with(c, a.status, a.content_type, a.body, a.len, a.extra,
+                                   strlen(a.extra));
         return;
     }
     if (d->action == RP_ACTION_PURGE) {

@@ -264,6 +264,10 @@ void rp_conn_respond_written(struct rp_conn *c, const char *body, size_t body_le
  * `respond`. */
 void rp_conn_respond_typed(struct rp_conn *c, int status, const char *content_type,
                            const char *body, size_t body_len);
+/* ... with header lines to add (`extra`, each ending in CRLF). */
+void rp_conn_respond_typed_with(struct rp_conn *c, int status, const char *content_type,
+                                const char *body, size_t body_len, const char *extra,
+                                size_t extra_len);
 
 /* An error of the proxy's own: the policy's page for the status (`error
  * ... file`), else the reason phrase as body. */

@@ -53,8 +53,10 @@ int rp_health_init(struct rp_proc *proc)
         if (!proc->server_state[b])
             return -1;
         memset(proc->server_state[b], 0, n * sizeof(struct rp_server_state));
-        for (uint32_t s = 0; s < n; s++)
+        for (uint32_t s = 0; s < n; s++) {
             atomic_store(&proc->server_state[b][s].check_up, true);
+            atomic_store(&proc->server_state[b][s].weight, prog->backends[b].servers[s].weight);
+        }
         if (prog->backends[b].health.kind == RP_HEALTH_NONE)
             continue;
         proc->checkers[b] = calloc(n, sizeof(struct rp_checker));
@@ -251,6 +253,8 @@ static void check_start_cb(struct ev_loop *loop, ev_timer *t, int revents)
     struct rp_checker *k = (struct rp_checker *)((char *)t - offsetof(struct rp_checker, every));
     if (k->tr.fd >= 0)
         return; /* the previous check is still running (timeout > interval) */
+    if (atomic_load(&k->proc->server_state[k->b][k->s].admin) == RP_ADMIN_MAINT)
+        return; /* disabled: not checked until enabled */
     const struct rp_health_def *h = &k->proc->prog->backends[k->b].health;
     const struct rp_server_addr *a = &k->proc->server_addrs[k->b][k->s];
     k->got = k->req_sent = 0;
@@ -459,7 +463,10 @@ void rp_health_save(const struct rp_proc *proc, uint32_t b, uint32_t s,
         .fail_streak = k ? k->fail_streak : 0,
         .down_until_ms = atomic_load(&st->down_until_ms),
         .up_since_ms = atomic_load(&st->up_since_ms),
+        .admin = atomic_load(&st->admin),
     };
+    uint32_t wgt = atomic_load(&st->weight);
+    out->weight = wgt != proc->prog->backends[b].servers[s].weight ? wgt : 0;
 }
 
 void rp_health_restore(struct rp_proc *proc, uint32_t b, uint32_t s,
@@ -472,6 +479,9 @@ void rp_health_restore(struct rp_proc *proc, uint32_t b, uint32_t s,
         k->ok_streak = in->ok_streak;
         k->fail_streak = in->fail_streak;
     }
+    atomic_store(&st->admin, in->admin <= RP_ADMIN_MAINT ? in->admin : RP_ADMIN_READY);
+    if (in->weight && in->weight <= 256) /* an admin's, not the old policy's */
+        atomic_store(&st->weight, in->weight);
     atomic_store(&st->fails, in->fails);
     atomic_store(&st->ejections, in->ejections);
     atomic_store(&st->up_since_ms, in->up_since_ms);

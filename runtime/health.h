@@ -38,7 +38,23 @@ struct rp_server_state {
     atomic_uint ejections;        /* failed probes in this outage (backoff) */
     atomic_llong down_until_ms;   /* 0, or ejected until then (ms, ev_time) */
     atomic_llong up_since_ms;     /* came (back) up: slow start reference */
+    atomic_uint weight;           /* the weight in force: the policy's, or an admin's */
+    atomic_uchar admin;           /* RP_ADMIN_*: what an operator said (status admin) */
 } __attribute__((aligned(64)));
+
+/* An operator's word on a server (the status page's admin actions), beside
+ * what health checks find. READY: as health says. DRAIN: no new requests;
+ * those in flight finish; checks go on. MAINT (disabled): no new requests
+ * and no checks, until enabled again. */
+enum rp_admin_state { RP_ADMIN_READY = 0, RP_ADMIN_DRAIN = 1, RP_ADMIN_MAINT = 2 };
+
+/* True when the balancer may pick the server at all: an operator did not
+ * take it out, and its weight is not 0. */
+static inline bool rp_server_admitted(const struct rp_server_state *st)
+{
+    return atomic_load_explicit(&st->admin, memory_order_relaxed) == RP_ADMIN_READY &&
+           atomic_load_explicit(&st->weight, memory_order_relaxed) != 0;
+}
 
 /* One per backend, shared: how many of its servers are passively ejected,
  * so the request path looks for a probe to send only when there may be one. */
@@ -117,6 +133,8 @@ struct rp_health_snapshot {
     bool check_up;
     uint32_t fails, ejections, ok_streak, fail_streak;
     int64_t down_until_ms, up_since_ms;
+    uint32_t weight; /* an admin's weight (0: the policy's) */
+    uint8_t admin;   /* RP_ADMIN_* */
 };
 void rp_health_save(const struct rp_proc *proc, uint32_t b, uint32_t s,
                     struct rp_health_snapshot *out);

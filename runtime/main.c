@@ -328,6 +328,9 @@ int main(int argc, char **argv)
     snprintf(proc.id_prefix, sizeof proc.id_prefix, "%012llx",
              (unsigned long long)(seed & 0xffffffffffffull));
     configure_limits(&proc.cfg, set, &rp_program, proc.n_workers);
+    struct timespec started;
+    clock_gettime(CLOCK_REALTIME, &started);
+    proc.start_time = (double)started.tv_sec + started.tv_nsec / 1e9;
     int status = 1;
     proc.workers = calloc(proc.n_workers, sizeof *proc.workers);
     if (!proc.workers || resolve_servers(&proc) < 0 || prepare_backends(&proc) < 0 ||

@@ -1,5 +1,4 @@
 /* metrics.c: counters and their Prometheus exposition (metrics.h). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "conn.h"
 #include "health.h"
 #include "metrics.h"
+#include "text.h"
 #include "worker.h"
 
 static const double bucket_le[RP_METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -24,7 +24,8 @@ int rp_metrics_init(struct rp_metrics *m, const struct rp_program *prog)
     m->by_route = calloc((size_t)(m->n_routes + 1) * RP_METRICS_CLASSES, sizeof *m->by_route);
     m->by_server = calloc((size_t)(m->n_servers ? m->n_servers : 1) * RP_METRICS_CLASSES,
                           sizeof *m->by_server);
-    if (!m->by_route || !m->by_server) {
+    m->by_server_us = calloc(m->n_servers ? m->n_servers : 1, sizeof *m->by_server_us);
+    if (!m->by_route || !m->by_server || !m->by_server_us) {
         rp_metrics_free(m);
         return -1;
     }
@@ -35,7 +36,8 @@ void rp_metrics_free(struct rp_metrics *m)
 {
     free(m->by_route);
     free(m->by_server);
-    m->by_route = m->by_server = NULL;
+    free(m->by_server_us);
+    m->by_route = m->by_server = m->by_server_us = NULL;
 }
 
 /* Only the owning thread writes a counter: a relaxed load and store, no
@@ -62,12 +64,12 @@ void rp_metrics_count(struct rp_metrics *m, const struct rp_program *prog,
     unsigned cls = rec->status >= 100 && rec->status < 600 ? rec->status / 100 : 0;
     uint32_t route = rec->route < m->n_routes ? rec->route : m->n_routes;
     bump(&m->by_route[route * RP_METRICS_CLASSES + cls], 1);
-    if (rec->backend >= 0 && rec->server >= 0 && (uint32_t)rec->backend < prog->n_backends)
-        bump(&m->by_server[server_index(prog, (uint32_t)rec->backend, (uint32_t)rec->server) *
-                               RP_METRICS_CLASSES +
-                           cls],
-             1);
     double d = rec->t_end > rec->t_start ? rec->t_end - rec->t_start : 0;
+    if (rec->backend >= 0 && rec->server >= 0 && (uint32_t)rec->backend < prog->n_backends) {
+        uint32_t i = server_index(prog, (uint32_t)rec->backend, (uint32_t)rec->server);
+        bump(&m->by_server[i * RP_METRICS_CLASSES + cls], 1);
+        bump(&m->by_server_us[i], (uint64_t)(d * 1e6));
+    }
     unsigned b = 0;
     while (b < RP_METRICS_BUCKETS && d > bucket_le[b])
         b++;
@@ -81,58 +83,26 @@ void rp_metrics_count(struct rp_metrics *m, const struct rp_program *prog,
 
 /* ---- exposition ----------------------------------------------------------------------------- */
 
-struct text {
-    char *p;
-    size_t n, cap;
-    bool oom;
-};
-
-__attribute__((format(printf, 2, 3))) static void add(struct text *t, const char *fmt, ...)
+static void family(struct rp_text *t, const char *name, const char *type, const char *help)
 {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(t->p + t->n, t->cap - t->n, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            t->oom = true;
-            return;
-        }
-        if ((size_t)k < t->cap - t->n) {
-            t->n += (size_t)k;
-            return;
-        }
-        size_t cap = t->cap * 2 + (size_t)k;
-        char *p = realloc(t->p, cap);
-        if (!p) {
-            t->oom = true;
-            return;
-        }
-        t->p = p;
-        t->cap = cap;
-    }
-}
-
-static void family(struct text *t, const char *name, const char *type, const char *help)
-{
-    add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    rp_text_add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* A label value: backslash, quote and newline escaped (the policy's names
  * are tokens, but a route's file name may hold anything). */
-static void label(struct text *t, const char *s)
+static void label(struct rp_text *t, const char *s)
 {
     for (; *s; s++) {
         if (*s == '\\' || *s == '"')
-            add(t, "\\%c", *s);
+            rp_text_add(t, "\\%c", *s);
         else if (*s == '\n')
-            add(t, "\\n");
+            rp_text_add(t, "\\n");
         else
-            add(t, "%c", *s);
+            rp_text_add(t, "%c", *s);
     }
 }
 
-static uint64_t sum(const struct rp_proc *proc, size_t field_offset, size_t index)
+uint64_t rp_metrics_sum(const struct rp_proc *proc, size_t field_offset, size_t index)
 {
     uint64_t v = 0;
     for (unsigned w = 0; w < proc->n_workers; w++) {
@@ -145,7 +115,7 @@ static uint64_t sum(const struct rp_proc *proc, size_t field_offset, size_t inde
     return v;
 }
 
-static uint64_t sum_scalar(const struct rp_proc *proc, size_t field_offset)
+uint64_t rp_metrics_sum_scalar(const struct rp_proc *proc, size_t field_offset)
 {
     uint64_t v = 0;
     for (unsigned w = 0; w < proc->n_workers; w++) {
@@ -159,28 +129,27 @@ static uint64_t sum_scalar(const struct rp_proc *proc, size_t field_offset)
 char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
 {
     const struct rp_program *prog = proc->prog;
-    struct text t = {malloc(16384), 0, 16384, false};
-    if (!t.p)
-        return NULL;
-    add(&t, "# HELP rpx_build_info The proxy's version, policy and build.\n"
+    struct rp_text t;
+    rp_text_init(&t, 16384);
+    rp_text_add(&t, "# HELP rpx_build_info The proxy's version, policy and build.\n"
             "# TYPE rpx_build_info gauge\n"
             "rpx_build_info{policy=\"");
     label(&t, prog->source);
-    add(&t, "\",policy_hash=\"%s\",build=\"", prog->policy_hash ? prog->policy_hash : "");
+    rp_text_add(&t, "\",policy_hash=\"%s\",build=\"", prog->policy_hash ? prog->policy_hash : "");
     label(&t, prog->build_flags ? prog->build_flags : "");
-    add(&t, "\"} 1\n");
+    rp_text_add(&t, "\"} 1\n");
 
     family(&t, "rpx_requests_total", "counter",
            "Requests answered, by the route that decided them and the status class.");
     for (uint32_t r = 0; r <= prog->n_routes; r++)
         for (unsigned c = 0; c < RP_METRICS_CLASSES; c++) {
-            uint64_t v = sum(proc, offsetof(struct rp_metrics, by_route),
+            uint64_t v = rp_metrics_sum(proc, offsetof(struct rp_metrics, by_route),
                              (size_t)r * RP_METRICS_CLASSES + c);
             if (!v)
                 continue;
-            add(&t, "rpx_requests_total{route=\"");
+            rp_text_add(&t, "rpx_requests_total{route=\"");
             label(&t, r < prog->n_routes ? prog->routes[r].where : "none");
-            add(&t, "\",code=\"%s\"} %llu\n", class_names[c], (unsigned long long)v);
+            rp_text_add(&t, "\",code=\"%s\"} %llu\n", class_names[c], (unsigned long long)v);
         }
 
     family(&t, "rpx_server_responses_total", "counter",
@@ -189,10 +158,10 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
     for (uint32_t b = 0; b < prog->n_backends; b++)
         for (uint32_t s = 0; s < prog->backends[b].n_servers; s++, i++)
             for (unsigned c = 0; c < RP_METRICS_CLASSES; c++) {
-                uint64_t v = sum(proc, offsetof(struct rp_metrics, by_server),
+                uint64_t v = rp_metrics_sum(proc, offsetof(struct rp_metrics, by_server),
                                  (size_t)i * RP_METRICS_CLASSES + c);
                 if (v)
-                    add(&t,
+                    rp_text_add(&t,
                         "rpx_server_responses_total{backend=\"%s\",server=\"%s\",code=\"%s\"} "
                         "%llu\n",
                         prog->backends[b].name, prog->backends[b].servers[s].name,
@@ -203,13 +172,13 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
            "1 when the server takes requests (its health check passes, not ejected).");
     for (uint32_t b = 0; b < prog->n_backends; b++)
         for (uint32_t s = 0; s < prog->backends[b].n_servers; s++)
-            add(&t, "rpx_server_up{backend=\"%s\",server=\"%s\"} %d\n", prog->backends[b].name,
+            rp_text_add(&t, "rpx_server_up{backend=\"%s\",server=\"%s\"} %d\n", prog->backends[b].name,
                 prog->backends[b].servers[s].name,
                 rp_server_usable(&proc->server_state[b][s]) ? 1 : 0);
     family(&t, "rpx_server_active_requests", "gauge", "Requests in flight to the server.");
     for (uint32_t b = 0; b < prog->n_backends; b++)
         for (uint32_t s = 0; s < prog->backends[b].n_servers; s++)
-            add(&t, "rpx_server_active_requests{backend=\"%s\",server=\"%s\"} %u\n",
+            rp_text_add(&t, "rpx_server_active_requests{backend=\"%s\",server=\"%s\"} %u\n",
                 prog->backends[b].name, prog->backends[b].servers[s].name,
                 atomic_load_explicit(&proc->server_state[b][s].active, memory_order_relaxed));
 
@@ -217,36 +186,36 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
            "From a request's first byte to the end of its answer.");
     uint64_t cum = 0;
     for (unsigned b = 0; b <= RP_METRICS_BUCKETS; b++) {
-        cum += sum_scalar(proc, offsetof(struct rp_metrics, latency) +
+        cum += rp_metrics_sum_scalar(proc, offsetof(struct rp_metrics, latency) +
                                     b * sizeof(_Atomic uint64_t));
         if (b < RP_METRICS_BUCKETS)
-            add(&t, "rpx_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bucket_le[b],
+            rp_text_add(&t, "rpx_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bucket_le[b],
                 (unsigned long long)cum);
         else
-            add(&t, "rpx_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+            rp_text_add(&t, "rpx_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
                 (unsigned long long)cum);
     }
-    add(&t, "rpx_request_duration_seconds_sum %.6f\nrpx_request_duration_seconds_count %llu\n",
-        (double)sum_scalar(proc, offsetof(struct rp_metrics, latency_sum_us)) / 1e6,
+    rp_text_add(&t, "rpx_request_duration_seconds_sum %.6f\nrpx_request_duration_seconds_count %llu\n",
+        (double)rp_metrics_sum_scalar(proc, offsetof(struct rp_metrics, latency_sum_us)) / 1e6,
         (unsigned long long)cum);
 
     family(&t, "rpx_received_bytes_total", "counter", "Bytes read from clients.");
-    add(&t, "rpx_received_bytes_total %llu\n",
-        (unsigned long long)sum_scalar(proc, offsetof(struct rp_metrics, bytes_in)));
+    rp_text_add(&t, "rpx_received_bytes_total %llu\n",
+        (unsigned long long)rp_metrics_sum_scalar(proc, offsetof(struct rp_metrics, bytes_in)));
     family(&t, "rpx_sent_bytes_total", "counter", "Bytes written to clients.");
-    add(&t, "rpx_sent_bytes_total %llu\n",
-        (unsigned long long)sum_scalar(proc, offsetof(struct rp_metrics, bytes_out)));
+    rp_text_add(&t, "rpx_sent_bytes_total %llu\n",
+        (unsigned long long)rp_metrics_sum_scalar(proc, offsetof(struct rp_metrics, bytes_out)));
     family(&t, "rpx_retries_total", "counter", "Requests sent again to another server.");
-    add(&t, "rpx_retries_total %llu\n",
-        (unsigned long long)sum_scalar(proc, offsetof(struct rp_metrics, retries)));
+    rp_text_add(&t, "rpx_retries_total %llu\n",
+        (unsigned long long)rp_metrics_sum_scalar(proc, offsetof(struct rp_metrics, retries)));
     family(&t, "rpx_client_connections", "gauge", "Client connections open.");
-    add(&t, "rpx_client_connections %u\n",
+    rp_text_add(&t, "rpx_client_connections %u\n",
         atomic_load_explicit(&proc->n_client_conns, memory_order_relaxed));
 
     struct rp_cache_counts cc;
     rp_cache_counts(&cc);
     family(&t, "rpx_cache_lookups_total", "counter", "Cache lookups, by what came of them.");
-    add(&t,
+    rp_text_add(&t,
         "rpx_cache_lookups_total{result=\"hit\"} %llu\n"
         "rpx_cache_lookups_total{result=\"miss\"} %llu\n"
         "rpx_cache_lookups_total{result=\"stale\"} %llu\n"
@@ -256,15 +225,10 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
         (unsigned long long)cc.stale, (unsigned long long)cc.revalidated,
         (unsigned long long)cc.bypass);
     family(&t, "rpx_cache_stored_total", "counter", "Answers put in the cache.");
-    add(&t, "rpx_cache_stored_total %llu\n", (unsigned long long)cc.stored);
+    rp_text_add(&t, "rpx_cache_stored_total %llu\n", (unsigned long long)cc.stored);
     family(&t, "rpx_cache_objects", "gauge", "Objects in the cache.");
-    add(&t, "rpx_cache_objects %llu\n", (unsigned long long)cc.objects);
+    rp_text_add(&t, "rpx_cache_objects %llu\n", (unsigned long long)cc.objects);
     family(&t, "rpx_cache_bytes", "gauge", "Bytes the cache's objects take.");
-    add(&t, "rpx_cache_bytes %llu\n", (unsigned long long)cc.bytes);
-    if (t.oom) {
-        free(t.p);
-        return NULL;
-    }
-    *len = t.n;
-    return t.p;
+    rp_text_add(&t, "rpx_cache_bytes %llu\n", (unsigned long long)cc.bytes);
+    return rp_text_take(&t, len);
 }

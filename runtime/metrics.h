@@ -29,6 +29,7 @@ struct rp_metrics {
     uint32_t n_routes, n_servers;
     _Atomic uint64_t *by_route;  /* [(n_routes + 1) * CLASSES]: the last row, no route */
     _Atomic uint64_t *by_server; /* [n_servers * CLASSES], servers of all backends in order */
+    _Atomic uint64_t *by_server_us; /* [n_servers]: their exchanges' time, microseconds */
     _Atomic uint64_t latency[RP_METRICS_BUCKETS + 1]; /* the last: +Inf */
     _Atomic uint64_t latency_sum_us;
     _Atomic uint64_t bytes_in, bytes_out, retries;
@@ -41,6 +42,11 @@ void rp_metrics_free(struct rp_metrics *m);
 /* Counts one exchange (by its owning worker only). */
 void rp_metrics_count(struct rp_metrics *m, const struct rp_program *prog,
                       const struct rp_exchange_record *rec);
+
+/* A counter summed over the workers: element `index` of the array at
+ * field_offset in struct rp_metrics (offsetof), or the scalar there. */
+uint64_t rp_metrics_sum(const struct rp_proc *proc, size_t field_offset, size_t index);
+uint64_t rp_metrics_sum_scalar(const struct rp_proc *proc, size_t field_offset);
 
 /* The exposition of every worker's counts and the process's gauges: a
  * malloc'd text (*len bytes), or NULL when out of memory. */

@@ -123,6 +123,7 @@ struct rp_proc {
     struct rp_ring *rings;                 /* [backend], for balance hash */
     unsigned n_listeners;                 /* per worker, from the policy or --listen */
     unsigned first_port;                  /* the first listener's port, once bound */
+    double start_time;                    /* when it started (wall clock, seconds) */
     volatile int stop_level;              /* 0 running, 1 graceful, 2 now */
     bool handed_over;                     /* a successor took the listening sockets
                                              (upgrade.h): stop accepting, close none */

@@ -39,12 +39,21 @@ static const struct rp_backend_def rpg_backends[] = {
 static const struct rp_route_def rpg_routes[] = {
     /* log.rp:6: route path "/metrics" if client.ip in [127.0.0.1] */
     {.where = "log.rp:6", .label = "path \"/metrics\" if client.ip in [127.0.0.1]"},
-    /* log.rp:7: route default */
-    {.where = "log.rp:7", .label = "default"},
+    /* log.rp:7: route path "/rpx" */
+    {.where = "log.rp:7", .label = "path \"/rpx\""},
+    /* log.rp:8: route path "/look" */
+    {.where = "log.rp:8", .label = "path \"/look\""},
+    /* log.rp:9: route default */
+    {.where = "log.rp:9", .label = "default"},
 };
 
 /* [127.0.0.1] */
 static const struct rp_ip_range rpg_cidr_0[] = {
+    {{0,0,0,0,0,0,0,0,0,0,255,255,127,0,0,1}, {0,0,0,0,0,0,0,0,0,0,255,255,127,0,0,1}},
+};
+
+/* [127.0.0.1] */
+static const struct rp_ip_range rpg_cidr_1[] = {
     {{0,0,0,0,0,0,0,0,0,0,255,255,127,0,0,1}, {0,0,0,0,0,0,0,0,0,0,255,255,127,0,0,1}},
 };
 
@@ -58,41 +67,60 @@ static const struct rp_match_state rpg_match_states[] = {
     /* 1: path "" */
     {0, 1, 0, 1, 0, 1, 0, 0},
     /* 2: path "/" */
-    {1, 1, 0, 1, 0, 1, 0, 0},
-    /* 3: path "/m" */
-    {2, 1, 0, 1, 0, 1, 0, 0},
-    /* 4: path "/me" */
-    {3, 1, 0, 1, 0, 1, 0, 0},
-    /* 5: path "/met" */
+    {1, 3, 0, 1, 0, 1, 0, 0},
+    /* 3: path "/l" */
     {4, 1, 0, 1, 0, 1, 0, 0},
-    /* 6: path "/metr" */
+    /* 4: path "/m" */
     {5, 1, 0, 1, 0, 1, 0, 0},
-    /* 7: path "/metri" */
+    /* 5: path "/r" */
     {6, 1, 0, 1, 0, 1, 0, 0},
-    /* 8: path "/metric" */
+    /* 6: path "/lo" */
     {7, 1, 0, 1, 0, 1, 0, 0},
-    /* 9: path "/metrics" */
-    {8, 0, 1, 2, 1, 2, 0, 0},
+    /* 7: path "/me" */
+    {8, 1, 0, 1, 0, 1, 0, 0},
+    /* 8: path "/rp" */
+    {9, 1, 0, 1, 0, 1, 0, 0},
+    /* 9: path "/loo" */
+    {10, 1, 0, 1, 0, 1, 0, 0},
+    /* 10: path "/met" */
+    {11, 1, 0, 1, 0, 1, 0, 0},
+    /* 11: path "/rpx" */
+    {12, 0, 1, 1, 1, 1, 0, 0},
+    /* 12: path "/look" */
+    {12, 0, 2, 1, 2, 1, 0, 0},
+    /* 13: path "/metr" */
+    {12, 1, 0, 1, 0, 1, 0, 0},
+    /* 14: path "/metri" */
+    {13, 1, 0, 1, 0, 1, 0, 0},
+    /* 15: path "/metric" */
+    {14, 1, 0, 1, 0, 1, 0, 0},
+    /* 16: path "/metrics" */
+    {15, 0, 3, 2, 3, 2, 0, 0},
 };
 
 static const struct rp_match_edge rpg_match_edges[] = {
     /* 1 */ {'/', 2},
-    /* 2 */ {'m', 3},
-    /* 3 */ {'e', 4},
-    /* 4 */ {'t', 5},
-    /* 5 */ {'r', 6},
-    /* 6 */ {'i', 7},
-    /* 7 */ {'c', 8},
-    /* 8 */ {'s', 9},
+    /* 2 */ {'l', 3}, {'m', 4}, {'r', 5},
+    /* 3 */ {'o', 6},
+    /* 4 */ {'e', 7},
+    /* 5 */ {'p', 8},
+    /* 6 */ {'o', 9},
+    /* 7 */ {'t', 10},
+    /* 8 */ {'x', 11},
+    /* 9 */ {'k', 12},
+    /* 10 */ {'r', 13},
+    /* 13 */ {'i', 14},
+    /* 14 */ {'c', 15},
+    /* 15 */ {'s', 16},
 };
 
 static const uint32_t rpg_match_cands[] = {
-    1, 0, 1,
+    3, 1, 2, 0, 3,
 };
 
 static const struct rp_matcher rpg_matcher = {
     .host_root = 0,
-    .n_states = 10,
+    .n_states = 17,
     .states = rpg_match_states,
     .edges = rpg_match_edges,
     .cands = rpg_match_cands,
@@ -100,20 +128,34 @@ static const struct rp_matcher rpg_matcher = {
 
 #ifdef RP_POLICY_TEST
 static const struct rp_test_expect rpg_test_0_expects[] = {
-    {.where = "log.rp:10", .kind = RP_EXPECT_STATUS, .value = 200},
+    {.where = "log.rp:12", .kind = RP_EXPECT_STATUS, .value = 200},
 };
 static const struct rp_test_expect rpg_test_1_expects[] = {
-    {.where = "log.rp:14", .kind = RP_EXPECT_PROXY, .value = 0}, /* app */
+    {.where = "log.rp:16", .kind = RP_EXPECT_PROXY, .value = 0}, /* app */
+};
+static const struct rp_test_expect rpg_test_2_expects[] = {
+    {.where = "log.rp:20", .kind = RP_EXPECT_STATUS, .value = 200},
+};
+static const struct rp_test_expect rpg_test_3_expects[] = {
+    {.where = "log.rp:24", .kind = RP_EXPECT_STATUS, .value = 403},
 };
 static const struct rp_test_def rpg_tests[] = {
-    /* log.rp:8: metrics from the allowed address */
-    {.where = "log.rp:8", .name = "metrics from the allowed address",
+    /* log.rp:10: metrics from the allowed address */
+    {.where = "log.rp:10", .name = "metrics from the allowed address",
      .method = "GET", .url = "/metrics", .client_ip = "127.0.0.1",
      .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_0_expects},
-    /* log.rp:12: metrics from elsewhere are proxied */
-    {.where = "log.rp:12", .name = "metrics from elsewhere are proxied",
+    /* log.rp:14: metrics from elsewhere are proxied */
+    {.where = "log.rp:14", .name = "metrics from elsewhere are proxied",
      .method = "GET", .url = "/metrics", .client_ip = "10.0.0.1",
      .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_1_expects},
+    /* log.rp:18: the status page, its admin actions from the allowed address */
+    {.where = "log.rp:18", .name = "the status page, its admin actions from the allowed address",
+     .method = "POST", .url = "/rpx/server/app/a/drain", .client_ip = "127.0.0.1",
+     .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_2_expects},
+    /* log.rp:22: the status page from elsewhere */
+    {.where = "log.rp:22", .name = "the status page from elsewhere",
+     .method = "GET", .url = "/rpx/", .client_ip = "10.0.0.1",
+     .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_3_expects},
 };
 #endif
 
@@ -134,6 +176,31 @@ static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d
     return true;
 }
 
+/* log.rp:7: route path "/rpx" */
+static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d)
+{
+    (void)req;
+    if (!rp_ip_in(req->client_ip, rpg_cidr_1, 1)) {
+        d->action = RP_ACTION_RESPOND;
+        d->status = 403;
+        d->body = "";
+        d->body_len = 0;
+        return true;
+    }
+    d->action = RP_ACTION_STATUS_ADMIN;
+    d->status = 200;
+    return true;
+}
+
+/* log.rp:8: route path "/look" */
+static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
+{
+    (void)req;
+    d->action = RP_ACTION_STATUS;
+    d->status = 200;
+    return true;
+}
+
 /* Per route: the function that decides it, or (fn NULL) what it always
  * answers. */
 struct rpg_route {
@@ -148,7 +215,9 @@ struct rpg_route {
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy app */
+    {.fn = rpg_route_1},
+    {.fn = rpg_route_2},
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy app */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -182,15 +251,15 @@ const struct rp_program rp_program = {
     .listeners = rpg_listeners,
     .n_backends = 1,
     .backends = rpg_backends,
-    .n_routes = 2,
+    .n_routes = 4,
     .routes = rpg_routes,
     .decide = rpg_decide,
     .access_log = &rpg_access_log,
     .metrics = true,
 #ifdef RP_POLICY_TEST
-    .n_tests = 2,
+    .n_tests = 4,
     .tests = rpg_tests,
 #endif
-    .policy_hash = "sha256:3fcd4464c0dbacd29c66ae6da202f1ffc4ac4f519bda8cc7adbeee30fa88f138",
+    .policy_hash = "sha256:a90af7b92652952e9b0c70a23db24c08153bdc7ea265c3987b94a6f857d2b474",
     .build_flags = RP_BUILD_FLAGS,
 };

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 10
+#define RP_PROGRAM_ABI 11
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
@@ -258,6 +258,8 @@ enum rp_action_kind {
                                Surrogate-Key / Cache-Tag fields: those tags) and
                                answer 200 with how many went */
     RP_ACTION_METRICS = 5,  /* answer 200 with the Prometheus text exposition */
+    RP_ACTION_STATUS = 6,   /* the status page: HTML, or JSON (status.h) */
+    RP_ACTION_STATUS_ADMIN = 7, /* ... and its admin actions (POST) */
 };
 
 /* What a route does to an exchange beyond the decision's answer: a program
