@@ -195,6 +195,9 @@ install: all
 	install -m 755 $(RPX) $(DESTDIR)$(PREFIX)/bin/rpx
 	install -m 644 $(LIBRPX) $(LINKFLAGS) $(DESTDIR)$(PREFIX)/lib/rpx/
 	install -m 644 $(HDR_OUT) $(DESTDIR)$(PREFIX)/lib/rpx/include/rp/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 docs/rpx.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 docs/rp.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	@if [ -d stdlib ] && ls stdlib/*.rp >/dev/null 2>&1; then \
 	    install -d $(DESTDIR)$(PREFIX)/lib/rpx/std && \
 	    install -m 644 stdlib/*.rp $(DESTDIR)$(PREFIX)/lib/rpx/std/; fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh BUILD_DIR [SUITE...]: runs the test suites (unit, golden, layers,
-# e2e, chaos, fuzz by default) and ends with one line summing them: "N passed,
+# manpages, e2e, chaos, fuzz by default) and ends with one line summing them: "N passed,
 # N failed".
 # Each suite prints its own lines and ends with its own "N passed, N failed".
 set -u
@@ -8,7 +8,7 @@ O=${1:-build}
 shift || true
 cd "$(dirname "$0")/.."
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit golden layers e2e chaos fuzz)
+[ ${#suites[@]} -eq 0 ] && suites=(unit golden layers manpages e2e chaos fuzz)
 
 total_pass=0 total_fail=0 status=0
 for s in "${suites[@]}"; do
@@ -17,6 +17,7 @@ for s in "${suites[@]}"; do
     unit) cmd=("$O/tests/unit") ;;
     golden) cmd=(tests/golden.sh "$O") ;;
     layers) cmd=(tests/layers.py "$O") ;;
+    manpages) cmd=(tests/manpages.sh "$O") ;;
     e2e) cmd=(tests/e2e/run.sh "$O") ;;
     chaos) cmd=(tests/chaos.sh "$O") ;;
     fuzz) cmd=(tests/fuzz.sh "$O") ;;
