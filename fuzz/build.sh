@@ -41,7 +41,8 @@ tls="runtime/tls.c runtime/transport.c runtime/log.c runtime/sock.c -isystem /us
 
 # gen FILE...: brings generated sources up to date with the Makefile's rules.
 gen() { make -s O="$build" "$@"; }
-runtime_gen=$(ls runtime/*.re | sed "s|^runtime/\(.*\)\.re$|$build/gen/runtime/\1.c|")
+runtime_gen="$(ls runtime/*.re | sed "s|^runtime/\(.*\)\.re$|$build/gen/runtime/\1.c|")
+$(ls runtime/*.html | sed "s|^runtime/\(.*\)\.html$|$build/gen/runtime/\1_html.c|")"
 
 for t in $targets; do
     case $t in

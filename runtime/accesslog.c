@@ -20,7 +20,7 @@
  * are cut at NAME_MAX_LEN. A line is made in place in the thread's buffer,
  * which keeps this much room, so the formatting needs no bounds checks. */
 #define NAME_MAX_LEN 256
-#define LINE_MAX_LEN (24 * 1024)
+#define LINE_MAX_LEN RP_ACCESS_LINE_MAX
 
 struct block {
     struct block *next;
@@ -216,35 +216,52 @@ static inline void put(struct out *o, const char *s, size_t n)
     o->n += n;
 }
 
-static void puts_(struct out *o, const char *s)
-{
-    put(o, s, strlen(s));
-}
+/* Numbers by hand, two digits a step: snprintf costs more than the rest
+ * of a line. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
 
-/* Numbers by hand: snprintf costs more than the rest of a line. */
-static void put_u(struct out *o, unsigned long long v)
+__attribute__((always_inline)) static inline void put_u(struct out *o, unsigned long long v)
 {
-    if (v < 10) { /* most counts here: one digit, or three below */
+    if (v < 10) { /* most counts here: one digit */
         o->p[o->n++] = (char)('0' + v);
         return;
     }
     char t[24];
     size_t i = sizeof t;
-    do {
-        t[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    put(o, t + i, sizeof t - i);
+    while (v >= 100) {
+        unsigned k = (unsigned)(v % 100) * 2;
+        v /= 100;
+        t[--i] = digit_pairs[k + 1];
+        t[--i] = digit_pairs[k];
+    }
+    if (v >= 10) {
+        t[--i] = digit_pairs[v * 2 + 1];
+        t[--i] = digit_pairs[v * 2];
+    } else {
+        t[--i] = (char)('0' + v);
+    }
+    size_t len = sizeof t - i;
+    char *d = o->p + o->n;
+    for (size_t k = 0; k < len; k++) /* a few bytes: no memcpy call */
+        d[k] = t[i + k];
+    o->n += len;
 }
 
 /* Milliseconds with three decimals (microseconds). */
-static void put_ms(struct out *o, double seconds)
+__attribute__((always_inline)) static inline void put_ms(struct out *o, double seconds)
 {
     unsigned long long us = seconds > 0 ? (unsigned long long)(seconds * 1e6 + 0.5) : 0;
     put_u(o, us / 1000);
-    char t[4] = {'.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10),
-                 (char)('0' + us % 10)};
-    put(o, t, 4);
+    unsigned frac = (unsigned)(us % 1000), hi = frac / 10;
+    char *d = o->p + o->n;
+    d[0] = '.';
+    d[1] = digit_pairs[hi * 2];
+    d[2] = digit_pairs[hi * 2 + 1];
+    d[3] = (char)('0' + frac % 10);
+    o->n += 4;
 }
 
 /* The time of a line: the text for its second made once per second per
@@ -304,51 +321,100 @@ static const unsigned char json_escaped[256] = {
     [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f ... 0xff] = 1,
 };
 
-static void put_json(struct out *o, const char *s, size_t n)
+/* Whether any of 8 bytes needs escaping (json_escaped), at once: each
+ * test is the exact "some byte is zero" trick ((v - 0x01..) & ~v & 0x80..)
+ * on x XOR the byte, or for "below 0x20" on x itself; bytes from 0x80 up
+ * have their high bit set already. */
+static inline bool word_needs_escape(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), d = x ^ (ones * 0x7f);
+    uint64_t hit = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) |
+                   ((d - ones) & ~d) | x;
+    return (hit & high) != 0;
+}
+
+/* Writes one byte of a JSON string at d, escaped as it must be; returns
+ * the new end. */
+static inline char *json_byte(char *d, unsigned char ch)
+{
+    if (!json_escaped[ch]) {
+        *d++ = (char)ch;
+    } else if (ch == '"' || ch == '\\') {
+        *d++ = '\\';
+        *d++ = (char)ch;
+    } else {
+        static const char hex[] = "0123456789abcdef";
+        memcpy(d, "\\u00", 4);
+        d[4] = hex[ch >> 4];
+        d[5] = hex[ch & 15];
+        d += 6;
+    }
+    return d;
+}
+
+/* A JSON string: 8 bytes at a time while none needs escaping (the usual
+ * case: a URI, a host, a user agent), the last few as one word that
+ * overlaps the one before (rewriting bytes already there with the same
+ * values), byte by byte from the first word that holds one to escape.
+ * The end is kept in a local: stores through a char pointer would make
+ * the compiler reload o->n at every byte. */
+__attribute__((always_inline)) static inline void put_json(struct out *o, const char *s, size_t n)
 {
     if (!s) {
         put(o, "null", 4);
         return;
     }
-    put(o, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (!json_escaped[ch])
-            continue;
-        put(o, s + run, i - run);
-        run = i + 1;
-        if (ch == '"' || ch == '\\') {
-            char t[2] = {'\\', (char)ch};
-            put(o, t, 2);
-        } else {
-            static const char hex[] = "0123456789abcdef";
-            char t[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
-            put(o, t, 6);
+    char *d = o->p + o->n;
+    *d++ = '"';
+    size_t i = 0;
+    uint64_t x;
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&x, s + i, 8);
+            if (word_needs_escape(x))
+                goto bytewise;
+            memcpy(d, &x, 8);
+            d += 8;
+        }
+        if (i < n) {
+            memcpy(&x, s + n - 8, 8);
+            if (word_needs_escape(x))
+                goto bytewise;
+            memcpy(d - (i - (n - 8)), &x, 8);
+            d += n - i;
+            i = n;
         }
     }
-    put(o, s + run, n - run);
-    put(o, "\"", 1);
+bytewise:
+    for (; i < n; i++)
+        d = json_byte(d, (unsigned char)s[i]);
+    *d++ = '"';
+    o->n = (size_t)(d - o->p);
 }
 
 /* A string the proxy made (a backend's or server's name: a token; the
  * cache's verdict; why an exchange ended): nothing to escape, cut at
  * NAME_MAX_LEN. */
-static void put_plain(struct out *o, const char *s)
+__attribute__((always_inline)) static inline void put_plain(struct out *o, const char *s)
 {
     if (!s) {
         put(o, "null", 4);
         return;
     }
-    put(o, "\"", 1);
-    put(o, s, strnlen(s, NAME_MAX_LEN));
-    put(o, "\"", 1);
+    /* names are a few bytes: a loop beats strnlen and memcpy calls */
+    char *d = o->p + o->n;
+    *d++ = '"';
+    for (size_t i = 0; i < NAME_MAX_LEN && s[i]; i++)
+        *d++ = s[i];
+    *d++ = '"';
+    o->n = (size_t)(d - o->p);
 }
 
 /* ,"KEY": as one constant copy. */
 #define KEY(o, k) put((o), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
 
-static void put_json_ms(struct out *o, double from, double to)
+__attribute__((always_inline)) static inline void put_json_ms(struct out *o, double from, double to)
 {
     if (to > 0 && from > 0)
         put_ms(o, to - from);
@@ -360,7 +426,7 @@ static void combined(struct out *o, const struct rp_access_entry *e)
 {
     put(o, e->client, e->client_len);
     put(o, " - - [", 6);
-    puts_(o, when_of(e->t_end)->clf);
+    put(o, when_of(e->t_end)->clf, 26); /* fixed width: "03/Dec/2026:07:19:48 +0000" */
     put(o, "] \"", 3);
     if (e->method_len) {
         put_quoted_text(o, e->method, e->method_len);
@@ -383,7 +449,7 @@ static void combined(struct out *o, const struct rp_access_entry *e)
 static void json(struct out *o, const struct rp_access_entry *e)
 {
     put(o, "{\"time\":\"", 9);
-    puts_(o, when_of(e->t_end)->iso);
+    put(o, when_of(e->t_end)->iso, 19); /* fixed width: "2026-12-03T07:19:48" */
     unsigned ms = (unsigned)((e->t_end - (double)(time_t)e->t_end) * 1000) % 1000;
     char frac[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10),
                     'Z', '"'};
@@ -403,14 +469,28 @@ static void json(struct out *o, const struct rp_access_entry *e)
     KEY(o, "host");
     put_json(o, e->host_len ? e->host : NULL, e->host_len);
     KEY(o, "protocol");
-    put_plain(o, e->method_len ? (e->minor_version ? "HTTP/1.1" : "HTTP/1.0") : NULL);
+    if (!e->method_len)
+        put(o, "null", 4);
+    else if (e->minor_version)
+        put(o, "\"HTTP/1.1\"", 10);
+    else
+        put(o, "\"HTTP/1.0\"", 10);
     KEY(o, "tls");
     if (e->tls)
         put(o, "true", 4);
     else
         put(o, "false", 5);
     KEY(o, "status");
-    put_u(o, e->status);
+    if (e->status >= 100 && e->status < 1000) { /* always, but for 0: three digits */
+        unsigned lo = e->status % 100;
+        char *d = o->p + o->n;
+        d[0] = (char)('0' + e->status / 100);
+        d[1] = digit_pairs[lo * 2];
+        d[2] = digit_pairs[lo * 2 + 1];
+        o->n += 3;
+    } else {
+        put_u(o, e->status);
+    }
     KEY(o, "bytes_in");
     put_u(o, e->bytes_in);
     KEY(o, "bytes_out");
@@ -456,12 +536,18 @@ void rp_access_log_entry(const struct rp_access_entry *e)
         t_block->len = 0;
         t_block->lines = 0;
     }
-    struct out o = {t_block->data + t_block->len, 0, LINE_MAX_LEN};
-    if (g.def->format == RP_ACCESS_LOG_JSON)
+    size_t n = rp_access_log_format(t_block->data + t_block->len, g.def->format, e);
+    t_block->data[t_block->len + n] = '\n';
+    t_block->len += n + 1;
+    t_block->lines++;
+}
+
+size_t rp_access_log_format(char *out, int format, const struct rp_access_entry *e)
+{
+    struct out o = {out, 0, LINE_MAX_LEN};
+    if (format == RP_ACCESS_LOG_JSON)
         json(&o, e);
     else
         combined(&o, e);
-    o.p[o.n++] = '\n';
-    t_block->len += o.n;
-    t_block->lines++;
+    return o.n;
 }

@@ -49,6 +49,13 @@ struct rp_access_entry {
     bool tls;
 };
 
+/* The longest line (strings beyond their caps are cut, so a line fits). */
+#define RP_ACCESS_LINE_MAX (24 * 1024)
+
+/* Writes e's line (without the newline) in `format` (RP_ACCESS_LOG_*) to
+ * out, which has room for RP_ACCESS_LINE_MAX bytes; returns its length. */
+size_t rp_access_log_format(char *out, int format, const struct rp_access_entry *e);
+
 /* Formats e as the log's format says and appends it to this thread's
  * buffer. */
 void rp_access_log_entry(const struct rp_access_entry *e);

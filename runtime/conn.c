@@ -877,10 +877,20 @@ static void log_capture(struct rp_exchange *x, const struct rp_http1_request *re
     size_t ua_len = 0, ref_len = 0;
     for (uint32_t i = 0; i < req->n_headers; i++) {
         const struct rp_http1_header *h = &req->headers[i];
-        if (rp_http1_name_is(h, "user-agent", 10))
-            ua = h->value, ua_len = h->value_len;
-        else if (rp_http1_name_is(h, "referer", 7))
+        /* the length first: most fields are neither, and this is per request;
+         * then 8 bytes at once, case folded (OR 0x20 leaves '-' as it is) */
+        if (h->name_len != 10 && h->name_len != 7)
+            continue;
+        if (h->name_len == 10) {
+            uint64_t head, want;
+            memcpy(&head, h->name, 8);
+            memcpy(&want, "user-age", 8);
+            if ((head | 0x2020202020202020ull) == want && (h->name[8] | 0x20) == 'n' &&
+                (h->name[9] | 0x20) == 't')
+                ua = h->value, ua_len = h->value_len;
+        } else if (rp_http1_name_is(h, "referer", 7)) {
             ref = h->value, ref_len = h->value_len;
+        }
     }
     log_put(x, 3, ua, ua_len);
     log_put(x, 4, ref, ref_len);

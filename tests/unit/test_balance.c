@@ -42,8 +42,10 @@ static void fixture_init(struct fixture *f, enum rp_balance_algo algo, uint32_t 
     f->prog = (struct rp_program){.n_backends = 1, .backends = &f->backend};
     f->state_row = aligned_alloc(64, MAX_SERVERS * sizeof(struct rp_server_state));
     memset(f->state_row, 0, MAX_SERVERS * sizeof(struct rp_server_state));
-    for (uint32_t i = 0; i < MAX_SERVERS; i++)
+    for (uint32_t i = 0; i < MAX_SERVERS; i++) {
         atomic_store(&f->state_row[i].check_up, true);
+        atomic_store(&f->state_row[i].weight, i < n ? f->servers[i].weight : 1);
+    }
     f->state_rows[0] = f->state_row;
     f->proc.prog = &f->prog;
     f->proc.server_state = f->state_rows;
@@ -349,4 +351,32 @@ T_SUITE(log_limit)
     T_OK(rp_log_limit_pass(&l, 101.1));
     T_EQ(l.held, 0);
     rp_log_max = saved_log;
+}
+
+/* An operator's word (status admin): a drained or disabled server gets no
+ * new request, even in panic mode; a weight set at run time is followed. */
+T_SUITE(balance_admin)
+{
+    struct fixture f;
+    fixture_init(&f, RP_BALANCE_ROUND_ROBIN, 3, NULL);
+    atomic_store(&f.state_row[1].admin, RP_ADMIN_DRAIN);
+    atomic_store(&f.state_row[2].admin, RP_ADMIN_MAINT);
+    bool only_a = true;
+    for (int i = 0; i < 30; i++)
+        only_a &= rp_balance_pick(&f.w, 0, 0, 0, 0, NULL) == 0;
+    T_OK(only_a);
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, RP_PICK_F_PANIC, NULL), 0);
+    atomic_store(&f.state_row[0].admin, RP_ADMIN_MAINT);
+    T_EQ(rp_balance_pick(&f.w, 0, 0, 0, RP_PICK_F_PANIC, NULL), RP_PICK_NONE);
+    for (int s = 0; s < 3; s++)
+        atomic_store(&f.state_row[s].admin, RP_ADMIN_READY);
+    atomic_store(&f.state_row[0].weight, 3);
+    atomic_store(&f.state_row[2].weight, 0); /* 0: no new requests */
+    uint32_t count[3] = {0};
+    for (int i = 0; i < 400; i++)
+        count[rp_balance_pick(&f.w, 0, 0, 0, 0, NULL)]++;
+    T_EQ(count[0], 300);
+    T_EQ(count[1], 100);
+    T_EQ(count[2], 0);
+    fixture_free(&f);
 }
