@@ -250,6 +250,8 @@ static void conn_handshake(struct rp_conn *c)
     int want;
     const char *why = "";
     int r = rp_tls_handshake(&c->tr, &want, &why);
+    if (r != 0)
+        rp_metrics_bump(r > 0 ? &c->w->metrics.tls_handshakes : &c->w->metrics.tls_failures, 1);
     if (r < 0) {
         if (rp_log_max >= RP_LOG_DEBUG) {
             uint32_t n;

@@ -78,6 +78,15 @@ static void log_server(const struct rp_proc *proc, uint32_t b, uint32_t s, const
             why ? ", last: " : "", why ? why : "");
 }
 
+/* A change between usable and not: counted (rpx_server_transitions_total)
+ * and logged. */
+static void transition(const struct rp_proc *proc, uint32_t b, uint32_t s, const char *what,
+                       const char *why)
+{
+    atomic_fetch_add(&proc->server_state[b][s].transitions, 1);
+    log_server(proc, b, s, what, why);
+}
+
 static void check_close(struct rp_checker *k, struct ev_loop *loop)
 {
     ev_timer_stop(loop, &k->timeout);
@@ -101,13 +110,13 @@ static void check_done(struct rp_checker *k, struct ev_loop *loop, bool ok, cons
         k->ok_streak++;
         /* A passing check ends a passive ejection: the server answers. */
         if (restore(k->proc, k->b, k->s, rp_now_ms(loop)))
-            log_server(k->proc, k->b, k->s, "is back in service: its health check passed", NULL);
+            transition(k->proc, k->b, k->s, "is back in service: its health check passed", NULL);
         if (!up && k->ok_streak >= be->health.rise) {
             atomic_store(&st->up_since_ms, rp_now_ms(loop));
             atomic_store(&st->check_up, true);
             char what[48];
             snprintf(what, sizeof what, "is UP: %u checks passed", k->ok_streak);
-            log_server(k->proc, k->b, k->s, what, NULL);
+            transition(k->proc, k->b, k->s, what, NULL);
         }
     } else {
         k->ok_streak = 0;
@@ -116,7 +125,7 @@ static void check_done(struct rp_checker *k, struct ev_loop *loop, bool ok, cons
             atomic_store(&st->check_up, false);
             char what[48];
             snprintf(what, sizeof what, "is DOWN: %u checks failed", k->fail_streak);
-            log_server(k->proc, k->b, k->s, what, why);
+            transition(k->proc, k->b, k->s, what, why);
         }
     }
 }
@@ -385,7 +394,7 @@ void rp_health_failed(struct rp_proc *proc, uint32_t b, uint32_t s, unsigned gen
     atomic_fetch_add(&proc->backend_state[b].n_ejected, 1);
     char what[64];
     snprintf(what, sizeof what, "is DOWN for %lld ms: %u failures in a row", base, after);
-    log_server(proc, b, s, what, why);
+    transition(proc, b, s, what, why);
 }
 
 bool rp_health_claim_probe(struct rp_server_state *st, long long now_ms)
@@ -426,7 +435,7 @@ void rp_health_probe_done(struct rp_proc *proc, uint32_t b, uint32_t s, bool ok,
     struct rp_server_state *st = &proc->server_state[b][s];
     if (ok) {
         if (restore(proc, b, s, now_ms))
-            log_server(proc, b, s, "is UP: a probe connected", NULL);
+            transition(proc, b, s, "is UP: a probe connected", NULL);
     } else if (atomic_load(&st->down_until_ms) != 0) {
         uint32_t after;
         long long base, max;

@@ -39,6 +39,7 @@ struct rp_server_state {
     atomic_llong down_until_ms;   /* 0, or ejected until then (ms, ev_time) */
     atomic_llong up_since_ms;     /* came (back) up: slow start reference */
     atomic_uint weight;           /* the weight in force: the policy's, or an admin's */
+    atomic_uint transitions;      /* up to down and back, by checks or ejection */
     atomic_uchar admin;           /* RP_ADMIN_*: what an operator said (status admin) */
 } __attribute__((aligned(64)));
 

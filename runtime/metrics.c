@@ -40,13 +40,6 @@ void rp_metrics_free(struct rp_metrics *m)
     m->by_route = m->by_server = m->by_server_us = NULL;
 }
 
-/* Only the owning thread writes a counter: a relaxed load and store, no
- * locked instruction. */
-static inline void bump(_Atomic uint64_t *c, uint64_t by)
-{
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
-                          memory_order_relaxed);
-}
 
 static uint32_t server_index(const struct rp_program *prog, uint32_t backend, uint32_t server)
 {
@@ -63,22 +56,22 @@ void rp_metrics_count(struct rp_metrics *m, const struct rp_program *prog,
         return;
     unsigned cls = rec->status >= 100 && rec->status < 600 ? rec->status / 100 : 0;
     uint32_t route = rec->route < m->n_routes ? rec->route : m->n_routes;
-    bump(&m->by_route[route * RP_METRICS_CLASSES + cls], 1);
+    rp_metrics_bump(&m->by_route[route * RP_METRICS_CLASSES + cls], 1);
     double d = rec->t_end > rec->t_start ? rec->t_end - rec->t_start : 0;
     if (rec->backend >= 0 && rec->server >= 0 && (uint32_t)rec->backend < prog->n_backends) {
         uint32_t i = server_index(prog, (uint32_t)rec->backend, (uint32_t)rec->server);
-        bump(&m->by_server[i * RP_METRICS_CLASSES + cls], 1);
-        bump(&m->by_server_us[i], (uint64_t)(d * 1e6));
+        rp_metrics_bump(&m->by_server[i * RP_METRICS_CLASSES + cls], 1);
+        rp_metrics_bump(&m->by_server_us[i], (uint64_t)(d * 1e6));
     }
     unsigned b = 0;
     while (b < RP_METRICS_BUCKETS && d > bucket_le[b])
         b++;
-    bump(&m->latency[b], 1);
-    bump(&m->latency_sum_us, (uint64_t)(d * 1e6));
-    bump(&m->bytes_in, rec->bytes_in);
-    bump(&m->bytes_out, rec->bytes_out);
+    rp_metrics_bump(&m->latency[b], 1);
+    rp_metrics_bump(&m->latency_sum_us, (uint64_t)(d * 1e6));
+    rp_metrics_bump(&m->bytes_in, rec->bytes_in);
+    rp_metrics_bump(&m->bytes_out, rec->bytes_out);
     if (rec->attempts > 1)
-        bump(&m->retries, rec->attempts - 1);
+        rp_metrics_bump(&m->retries, rec->attempts - 1);
 }
 
 /* ---- exposition ----------------------------------------------------------------------------- */
@@ -113,6 +106,16 @@ uint64_t rp_metrics_sum(const struct rp_proc *proc, size_t field_offset, size_t 
             v += atomic_load_explicit(&(*arr)[index], memory_order_relaxed);
     }
     return v;
+}
+
+unsigned long long rp_metrics_queued(const struct rp_proc *proc, uint32_t backend)
+{
+    unsigned long long q = 0;
+    for (unsigned w = 0; w < proc->n_workers; w++)
+        if (proc->workers[w].backends) /* a word another thread writes: read whole */
+            q += __atomic_load_n(&proc->workers[w].backends[backend].proxy.queued,
+                                 __ATOMIC_RELAXED);
+    return q;
 }
 
 uint64_t rp_metrics_sum_scalar(const struct rp_proc *proc, size_t field_offset)
@@ -182,6 +185,20 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
                 prog->backends[b].name, prog->backends[b].servers[s].name,
                 atomic_load_explicit(&proc->server_state[b][s].active, memory_order_relaxed));
 
+    family(&t, "rpx_server_transitions_total", "counter",
+           "Changes between usable and not (checks, ejections, probes).");
+    for (uint32_t b = 0; b < prog->n_backends; b++)
+        for (uint32_t s = 0; s < prog->backends[b].n_servers; s++)
+            rp_text_add(&t, "rpx_server_transitions_total{backend=\"%s\",server=\"%s\"} %u\n",
+                        prog->backends[b].name, prog->backends[b].servers[s].name,
+                        atomic_load_explicit(&proc->server_state[b][s].transitions,
+                                             memory_order_relaxed));
+    family(&t, "rpx_backend_queue_length", "gauge",
+           "Requests waiting for a server of the backend (max_conns, all servers down).");
+    for (uint32_t b = 0; b < prog->n_backends; b++)
+        rp_text_add(&t, "rpx_backend_queue_length{backend=\"%s\"} %llu\n", prog->backends[b].name,
+                    rp_metrics_queued(proc, b));
+
     family(&t, "rpx_request_duration_seconds", "histogram",
            "From a request's first byte to the end of its answer.");
     uint64_t cum = 0;
@@ -208,6 +225,14 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
     family(&t, "rpx_retries_total", "counter", "Requests sent again to another server.");
     rp_text_add(&t, "rpx_retries_total %llu\n",
         (unsigned long long)rp_metrics_sum_scalar(proc, offsetof(struct rp_metrics, retries)));
+    family(&t, "rpx_tls_handshakes_total", "counter",
+           "TLS handshakes with clients, by result.");
+    rp_text_add(&t, "rpx_tls_handshakes_total{result=\"ok\"} %llu\n"
+                    "rpx_tls_handshakes_total{result=\"failed\"} %llu\n",
+                (unsigned long long)rp_metrics_sum_scalar(proc, offsetof(struct rp_metrics,
+                                                                         tls_handshakes)),
+                (unsigned long long)rp_metrics_sum_scalar(proc, offsetof(struct rp_metrics,
+                                                                         tls_failures)));
     family(&t, "rpx_client_connections", "gauge", "Client connections open.");
     rp_text_add(&t, "rpx_client_connections %u\n",
         atomic_load_explicit(&proc->n_client_conns, memory_order_relaxed));

@@ -33,7 +33,15 @@ struct rp_metrics {
     _Atomic uint64_t latency[RP_METRICS_BUCKETS + 1]; /* the last: +Inf */
     _Atomic uint64_t latency_sum_us;
     _Atomic uint64_t bytes_in, bytes_out, retries;
+    _Atomic uint64_t tls_handshakes, tls_failures; /* client handshakes done, failed */
 };
+
+/* Adds to a counter of this worker's block (its own thread only). */
+static inline void rp_metrics_bump(_Atomic uint64_t *c, uint64_t by)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
+                          memory_order_relaxed);
+}
 
 /* Sizes the block for prog. Returns -1 when out of memory. */
 int rp_metrics_init(struct rp_metrics *m, const struct rp_program *prog);
@@ -47,6 +55,9 @@ void rp_metrics_count(struct rp_metrics *m, const struct rp_program *prog,
  * field_offset in struct rp_metrics (offsetof), or the scalar there. */
 uint64_t rp_metrics_sum(const struct rp_proc *proc, size_t field_offset, size_t index);
 uint64_t rp_metrics_sum_scalar(const struct rp_proc *proc, size_t field_offset);
+
+/* Requests waiting in backend's queues, all workers. */
+unsigned long long rp_metrics_queued(const struct rp_proc *proc, uint32_t backend);
 
 /* The exposition of every worker's counts and the process's gauges: a
  * malloc'd text (*len bytes), or NULL when out of memory. */

@@ -102,17 +102,18 @@ static void json_backends(struct rp_text *t, const struct rp_proc *proc)
             rp_text_json(t, addr);
             uint64_t requests;
             rp_text_add(t, ",\"state\":\"%s\",\"backup\":%s,\"weight\":%u,\"policy_weight\":%u,"
-                           "\"active\":%u,\"by_class\":",
+                           "\"active\":%u,\"transitions\":%u,\"by_class\":",
                         server_state(st), sd->backup ? "true" : "false",
                         atomic_load_explicit(&st->weight, memory_order_relaxed), sd->weight,
-                        atomic_load_explicit(&st->active, memory_order_relaxed));
+                        atomic_load_explicit(&st->active, memory_order_relaxed),
+                        atomic_load_explicit(&st->transitions, memory_order_relaxed));
             by_class(t, proc, offsetof(struct rp_metrics, by_server), i, &requests);
             rp_text_add(t, ",\"requests\":%llu,\"time_s\":%.6f}", (unsigned long long)requests,
                         (double)rp_metrics_sum(proc, offsetof(struct rp_metrics, by_server_us),
                                                i) /
                             1e6);
         }
-        rp_text_add(t, "]}");
+        rp_text_add(t, "],\"queued\":%llu}", rp_metrics_queued(proc, b));
     }
     rp_text_add(t, "]");
 }

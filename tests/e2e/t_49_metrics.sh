@@ -38,6 +38,18 @@ check_eq "metrics: the cache: one miss, three hits, one object" \
 check_eq "metrics: the latency histogram counts every request" \
     "$(val 'rpx_request_duration_seconds_count{}')" 39
 check_eq "metrics: a server that answers is up" "$(val 'rpx_server_up{backend="app",server="a"}')" 1
+check_eq "metrics: no server changed state, nothing waits, no TLS here" \
+    "$(val 'rpx_server_transitions_total{backend="app",server="a"}') $(val 'rpx_backend_queue_length{backend="app"}') $(val 'rpx_tls_handshakes_total{result="ok"}')" \
+    "0 0 0"
+# the server stops answering: three failures in a row eject it, a change
+# of state the counter shows
+stop_origin a
+for i in 1 2 3; do hcurl -o /dev/null "$u/plain/down$i"; done
+hcurl -o "$SCRATCH/metrics2.txt" "$u/metrics"
+check "metrics: ... the second exposition parses too" python3 "$here/prom_check.py" "$SCRATCH/metrics2.txt"
+check_eq "metrics: an ejected server is down, after one transition" \
+    "$(grep -E '^rpx_server_(up|transitions_total)\{backend="app",server="a"\}' "$SCRATCH/metrics2.txt" | awk '{ print $2 }' | tr '\n' ' ')" \
+    "0 1 "
 check_match "metrics: the build and the policy's hash" "$(val 'rpx_build_info{')" '^1$'
 check_match "metrics: ... with the hash --version shows" "$(grep -o 'policy_hash="[^"]*"' "$SCRATCH/metrics.txt")" \
     "$("$AREA_DIR/metrics" --version | sed -n 's/.*\(sha256:[0-9a-f]*\).*/\1/p')"

@@ -152,6 +152,7 @@ check "no process of the chain logged a sanitizer report" \
 TLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tls" && pwd)
 check "upgrade tls policy compiles" build_proxy uptls "
 listen :8443 tls { cert \"$TLS/a.pem\" key \"$TLS/a.key\" }
+route path \"/metrics\" { metrics }
 route default { respond 200 \"tls\" }"
 spawn "$AREA_DIR/t1" "$AREA_DIR/uptls" -w 2 --listen 127.0.0.1:0 --port-file "$AREA_DIR/t1.port" \
     --control "$AREA_DIR/tctl"
@@ -168,5 +169,12 @@ check "tls upgrade: the old process exits" gone "$(cat "$AREA_DIR/t1.pid")"
 got=$(timeout "$T_SHORT" openssl s_client -connect "127.0.0.1:$tp" -servername a.test \
     -sess_in "$sess" </dev/null 2>&1 | grep -o '^\(New\|Reused\)')
 check_eq "tls upgrade: a ticket from before resumes with the new process" "$got" Reused
+# rpx_tls_handshakes_total: this one, the resumption, and one that fails
+printf 'not a TLS hello\r\n\r\n' | timeout "$T_SHORT" bash -c "cat >/dev/tcp/127.0.0.1/$tp" 2>/dev/null
+sleep 0.2
+got=$(curl -sS --max-time "$T_SHORT" -k --resolve "a.test:$tp:127.0.0.1" "https://a.test:$tp/metrics" |
+    sed -n 's/^rpx_tls_handshakes_total{result="\(ok\|failed\)"} \([0-9]*\)$/\1=\2/p' | tr '\n' ' ')
+check_eq "tls: handshakes by result in the metrics (a resumed one, this one; a failed one)" \
+    "$got" "ok=2 failed=1 "
 kill -TERM "$(cat "$AREA_DIR/t2.pid")"
 check "tls upgrade: the new process stops on SIGTERM" gone "$(cat "$AREA_DIR/t2.pid")"
