@@ -492,6 +492,8 @@ struct ast_program {
     struct span access_log_kw;  /* len 0: no access log */
     const char *access_log_path; /* NULL: standard output */
     uint32_t access_log_format;  /* RP_ACCESS_LOG_* */
+    uint32_t access_log_status_min, access_log_status_max; /* 0: every status */
+    uint32_t access_log_sample_ppm;                        /* 0: every line */
     bool upstream_path_original; /* check: `upstream_path original` */
     struct ast_error_page *error_pages; /* check */
     uint32_t n_error_pages;

@@ -200,30 +200,7 @@ static void check_health(struct check *c, struct ast_backend *b, const struct as
                 break;
             }
             uint32_t lo, hi;
-            const char *t = text_at(c, v->tok);
-            if (v->kind == AST_ARG_INT) {
-                if (!check_int(c, v, "expected status", 100, 599, &lo)) {
-                    ok = false;
-                    break;
-                }
-                hi = lo;
-            } else if (v->kind == AST_ARG_RANGE) {
-                const char *dots = memchr(t, '.', v->tok.len);
-                size_t n1 = (size_t)(dots - t);
-                if (!parse_uint(t, n1, 599, &lo) || lo < 100 ||
-                    !parse_uint(dots + 2, v->tok.len - n1 - 2, 599, &hi) || hi < 100) {
-                    diag_error(c->diag, v->tok, "status range %.*s is out of range (100..599)",
-                               arg_len(v), t);
-                    ok = false;
-                    break;
-                }
-                if (lo > hi) {
-                    diag_error(c->diag, v->tok, "status range %.*s is empty", arg_len(v), t);
-                    ok = false;
-                    break;
-                }
-            } else {
-                diag_error(c->diag, v->tok, "expect takes a status or a range, e.g. 200..399");
+            if (!check_status_range(c, v, "expected status", &lo, &hi)) {
                 ok = false;
                 break;
             }

@@ -64,6 +64,14 @@ void check_unknown(struct check *c, struct span at, const char *what, const char
 /* A duration in milliseconds (1ms..24d), reported when it is not one. */
 bool check_duration(struct check *c, const struct ast_arg *a, const char *what, uint32_t *ms);
 
+/* HTTP statuses: one (`503`), a range (`500..599`) or a class (`5xx`),
+ * each within 100..599; reported (as `what`) when none of these. */
+bool check_status_range(struct check *c, const struct ast_arg *a, const char *what, uint32_t *lo,
+                        uint32_t *hi);
+
+/* A percentage (`10%`, `0.5%`, 0.0001%..100%) in parts per million. */
+bool check_percent(struct check *c, const struct ast_arg *a, const char *what, uint32_t *ppm);
+
 /* A plain integer in lo..hi, reported when it is not one. */
 bool check_int(struct check *c, const struct ast_arg *a, const char *what, uint32_t lo, uint32_t hi,
                uint32_t *out);

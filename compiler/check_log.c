@@ -1,4 +1,5 @@
-/* check_log.c: the top-level `log access TARGET [format FORMAT]` statement. */
+/* check_log.c: the top-level `log access TARGET [format FORMAT] [status S]
+ * [sample P%]` statement. */
 #include <string.h>
 
 #include "diag.h"
@@ -7,7 +8,9 @@
 
 #include "check_int.h"
 
-#define LOG_USAGE "the form is 'log access \"PATH\" [format combined|json]' or 'log access stdout'"
+#define LOG_USAGE                                                                                  \
+    "the form is 'log access \"PATH\"|stdout [format combined|json] [status 5xx|400..599] "      \
+    "[sample 10%]'"
 
 void check_log(struct check *c, const struct ast_stmt *st)
 {
@@ -15,11 +18,6 @@ void check_log(struct check *c, const struct ast_stmt *st)
     const struct ast_arg *a = st->args;
     if (!a || !arg_is_word(c, a, "access")) {
         diag_error(c->diag, a ? a->tok : st->kw, "%s", LOG_USAGE);
-        return;
-    }
-    if (p->access_log_kw.len) {
-        diag_error(c->diag, st->kw, "there is already an access log");
-        diag_note(c->diag, p->access_log_kw, "it is here");
         return;
     }
     const struct ast_arg *target = a->next;
@@ -37,24 +35,50 @@ void check_log(struct check *c, const struct ast_stmt *st)
         diag_error(c->diag, target->tok, "an access log goes to a file (\"PATH\") or stdout");
         return;
     }
-    uint32_t format = RP_ACCESS_LOG_COMBINED;
-    const struct ast_arg *f = target->next;
-    if (f) {
-        static const char *const formats[] = {"combined", "json"};
-        int k = f->next && arg_is_word(c, f, "format") && f->next->kind == AST_ARG_WORD
-                    ? word_index(c, f->next->tok, formats, 2)
-                    : -2;
-        if (k == -2 || f->next->next) {
-            diag_error(c->diag, f->tok, "%s", LOG_USAGE);
+    uint32_t format = RP_ACCESS_LOG_COMBINED, status_min = 0, status_max = 0, sample = 0;
+    bool seen[3] = {false, false, false};
+    /* options, each a word and its value, in any order, once each */
+    for (const struct ast_arg *o = target->next; o; o = o->next->next) {
+        static const char *const options[] = {"format", "status", "sample"};
+        int k = o->kind == AST_ARG_WORD ? word_index(c, o->tok, options, 3) : -2;
+        if (k == -1) {
+            check_unknown(c, o->tok, "log option", options, 3);
             return;
         }
-        if (k < 0) {
-            check_unknown(c, f->next->tok, "log format", formats, 2);
+        if (k < 0 || !o->next) {
+            diag_error(c->diag, o->tok, "%s", LOG_USAGE);
             return;
         }
-        format = k == 0 ? RP_ACCESS_LOG_COMBINED : RP_ACCESS_LOG_JSON;
+        if (seen[k]) {
+            diag_error(c->diag, o->tok, "'%s' is given twice", options[k]);
+            return;
+        }
+        seen[k] = true;
+        const struct ast_arg *v = o->next;
+        if (k == 0) {
+            static const char *const formats[] = {"combined", "json"};
+            int f = v->kind == AST_ARG_WORD ? word_index(c, v->tok, formats, 2) : -2;
+            if (f < 0) {
+                check_unknown(c, v->tok, "log format", formats, 2);
+                return;
+            }
+            format = f == 0 ? RP_ACCESS_LOG_COMBINED : RP_ACCESS_LOG_JSON;
+        } else if (k == 1) {
+            if (!check_status_range(c, v, "log status", &status_min, &status_max))
+                return;
+        } else if (!check_percent(c, v, "log sample", &sample)) {
+            return;
+        }
+    }
+    if (p->access_log_kw.len) { /* after the options: each mistake is named first */
+        diag_error(c->diag, st->kw, "there is already an access log");
+        diag_note(c->diag, p->access_log_kw, "it is here");
+        return;
     }
     p->access_log_kw = st->kw;
     p->access_log_path = path;
     p->access_log_format = format;
+    p->access_log_status_min = status_min;
+    p->access_log_status_max = status_max;
+    p->access_log_sample_ppm = sample == 1000000 ? 0 : sample; /* 100%: every line */
 }

@@ -274,6 +274,77 @@ bool check_int(struct check *c, const struct ast_arg *a, const char *what, uint3
     return true;
 }
 
+bool check_status_range(struct check *c, const struct ast_arg *a, const char *what, uint32_t *lo,
+                        uint32_t *hi)
+{
+    if (a->bad)
+        return false;
+    const char *t = text_at(c, a->tok);
+    if (a->kind == AST_ARG_INT) {
+        if (!check_int(c, a, what, 100, 599, lo))
+            return false;
+        *hi = *lo;
+        return true;
+    }
+    if (a->kind == AST_ARG_QUANTITY && a->tok.len == 3 && t[1] == 'x' && t[2] == 'x') {
+        *lo = (uint32_t)(t[0] - '0') * 100; /* the lexer let only 1xx..5xx through */
+        *hi = *lo + 99;
+        return true;
+    }
+    if (a->kind == AST_ARG_RANGE) {
+        const char *dots = memchr(t, '.', a->tok.len);
+        size_t n1 = (size_t)(dots - t);
+        if (!parse_uint(t, n1, 599, lo) || *lo < 100 ||
+            !parse_uint(dots + 2, a->tok.len - n1 - 2, 599, hi) || *hi < 100) {
+            diag_error(c->diag, a->tok, "%s %.*s is out of range (100..599)", what, arg_len(a), t);
+            return false;
+        }
+        if (*lo > *hi) {
+            diag_error(c->diag, a->tok, "%s %.*s is empty", what, arg_len(a), t);
+            return false;
+        }
+        return true;
+    }
+    diag_error(c->diag, a->tok, "%s takes a status, a range or a class: 503, 500..599 or 5xx",
+               what);
+    return false;
+}
+
+bool check_percent(struct check *c, const struct ast_arg *a, const char *what, uint32_t *ppm)
+{
+    if (a->bad)
+        return false;
+    const char *t = text_at(c, a->tok);
+    size_t n = a->tok.len;
+    if (a->kind != AST_ARG_QUANTITY || n < 2 || t[n - 1] != '%') {
+        diag_error(c->diag, a->tok, "%s is a percentage, e.g. 10%% or 0.5%%", what);
+        return false;
+    }
+    /* whole part, then up to four decimals: parts per million exactly */
+    uint64_t whole = 0, frac = 0;
+    size_t i = 0, decimals = 0;
+    for (; i < n - 1 && t[i] != '.'; i++)
+        whole = whole * 10 + (uint64_t)(t[i] - '0');
+    if (i < n - 1)
+        for (i++; i < n - 1; i++, decimals++)
+            frac = frac * 10 + (uint64_t)(t[i] - '0');
+    if (whole > 100 || decimals > 4) {
+        diag_error(c->diag, a->tok, "%s %.*s: a percentage is 0.0001%% to 100%%, four decimals "
+                   "at most", what, arg_len(a), t);
+        return false;
+    }
+    while (decimals < 4)
+        frac *= 10, decimals++;
+    uint64_t v = whole * 10000 + frac;
+    if (v == 0 || v > 1000000) {
+        diag_error(c->diag, a->tok, "%s %.*s: a percentage is 0.0001%% to 100%%", what,
+                   arg_len(a), t);
+        return false;
+    }
+    *ppm = (uint32_t)v;
+    return true;
+}
+
 /* The statement's arguments must be exactly n (reported otherwise). */
 bool check_nargs(struct check *c, struct span kw, const struct ast_arg *args, unsigned n,
                         const char *usage)

@@ -1290,9 +1290,15 @@ static void emit_access_log(struct emit *e, const struct ast_program *p)
         emit_string(b, p->access_log_path, strlen(p->access_log_path), 4);
     else
         buf_puts(b, "NULL");
-    buf_printf(b, ",\n    .format = %s,\n};\n\n",
+    buf_printf(b, ",\n    .format = %s,\n",
                p->access_log_format == RP_ACCESS_LOG_JSON ? "RP_ACCESS_LOG_JSON"
                                                            : "RP_ACCESS_LOG_COMBINED");
+    if (p->access_log_status_min)
+        buf_printf(b, "    .status_min = %u,\n    .status_max = %u,\n",
+                   p->access_log_status_min, p->access_log_status_max);
+    if (p->access_log_sample_ppm)
+        buf_printf(b, "    .sample_ppm = %u, /* of a million */\n", p->access_log_sample_ppm);
+    buf_puts(b, "};\n\n");
 }
 
 static void emit_program(struct emit *e, const struct ast_program *p)

@@ -271,6 +271,7 @@ again:
             kind = TK_QUANTITY;
             goto token;
         }
+        dec ("." [0-9]+)? "%"         { kind = TK_QUANTITY; goto token; } /* a percentage */
         dec "/" [A-Za-z]+             {
             lex_check_rate(lx, (size_t)(tok - base), (size_t)(YYCURSOR - base), &flags);
             kind = TK_RATE;

@@ -522,9 +522,29 @@ static void json(struct out *o, const struct rp_access_entry *e)
     put(o, "}", 1);
 }
 
+/* `sample`: a per-thread xorshift draw (no lock, no system call). */
+static _Thread_local uint64_t t_sample_state;
+
+static bool sampled(uint32_t ppm)
+{
+    uint64_t x = t_sample_state;
+    if (!x) /* seeded per thread from its own address and the time */
+        x = (((uint64_t)(uintptr_t)&t_sample_state * 0x9e3779b97f4a7c15ull) ^
+             (uint64_t)time(NULL)) | 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    t_sample_state = x;
+    return (x >> 11) % 1000000 < ppm;
+}
+
 void rp_access_log_entry(const struct rp_access_entry *e)
 {
     if (!g.def)
+        return;
+    if (g.def->status_min && (e->status < g.def->status_min || e->status > g.def->status_max))
+        return;
+    if (g.def->sample_ppm && !sampled(g.def->sample_ppm))
         return;
     if (t_block && t_block->len + LINE_MAX_LEN > BLOCK_SIZE)
         rp_access_log_flush();

@@ -111,3 +111,34 @@ kill "$drain" 2>/dev/null
 exec {hold}<&-
 check_match "access log: the lines the pipe could not take were counted" \
     "$(cat "$AREA_DIR/logstall.run.err")" 'access log: [0-9]+ lines dropped'
+
+# ---- filters: only some statuses, a sample ----------------------------------------------------
+check "filtered access log policy compiles" build_proxy logfilter '
+listen :8080
+log access "'"$AREA_DIR"'/errors.log" format json status 400..599
+backend app { server a 127.0.0.1:@a@ }
+route default { proxy app }'
+p=$(start_proxy logfilter -w 2)
+for i in $(seq 1 10); do hcurl -o /dev/null "http://127.0.0.1:$p/bytes/$i"; done
+for s in 404 500 503 201 418; do hcurl -o /dev/null "http://127.0.0.1:$p/status/$s"; done
+check "proxy 'logfilter' stops" stop_proxy logfilter
+# (two workers: lines of different workers may come in either order)
+check_eq "status 400..599: only those exchanges are logged" \
+    "$(python3 -c '
+import json, sys
+print(" ".join(sorted(str(json.loads(l)["status"]) for l in open(sys.argv[1]))))' "$AREA_DIR/errors.log")" \
+    "404 418 500 503"
+
+check "sampled access log policy compiles" build_proxy logsample '
+listen :8080
+log access "'"$AREA_DIR"'/sample.log" sample 10%
+route default { respond 200 "ok" }'
+p=$(start_proxy logsample -w 2)
+wrk -t2 -c4 -d2s "http://127.0.0.1:$p/s" >"$SCRATCH/sample.wrk" 2>&1
+check "proxy 'logsample' stops" stop_proxy logsample
+n=$(awk '/requests in/ { print $1 }' "$SCRATCH/sample.wrk")
+lines=$(wc -l <"$AREA_DIR/sample.log")
+# binomial(n, 0.1): 7% to 13% is more than 5 standard deviations away for
+# any n above 2,000
+check "sample 10%: $lines lines for $n requests (7% to 13%)" \
+    bash -c "[ '${n:-0}' -gt 2000 ] && [ $((lines * 100)) -ge $((n * 7)) ] && [ $((lines * 100)) -le $((n * 13)) ]"

@@ -163,6 +163,9 @@ static const struct rp_access_log rpg_access_log = {
     .where = "log.rp:4",
     .path = "/var/log/rpx/access.log",
     .format = RP_ACCESS_LOG_JSON,
+    .status_min = 400,
+    .status_max = 599,
+    .sample_ppm = 500000, /* of a million */
 };
 
 /* log.rp:6: route path "/metrics" if client.ip in [127.0.0.1] */
@@ -260,6 +263,6 @@ const struct rp_program rp_program = {
     .n_tests = 4,
     .tests = rpg_tests,
 #endif
-    .policy_hash = "sha256:a90af7b92652952e9b0c70a23db24c08153bdc7ea265c3987b94a6f857d2b474",
+    .policy_hash = "sha256:4a5bee4e613f1d194636458dca751bb5cd76c67e70d156aa2a7756d0f8f12e36",
     .build_flags = RP_BUILD_FLAGS,
 };

@@ -245,6 +245,8 @@ struct rp_access_log {
     const char *path; /* as written (relative: to the proxy's working directory);
                          NULL: standard output */
     uint32_t format;  /* enum rp_access_log_format */
+    uint16_t status_min, status_max; /* `status`: only exchanges answered so; 0, 0: all */
+    uint32_t sample_ppm;             /* `sample`: lines kept per million; 0: all */
 };
 
 /* ---- routes and decisions ------------------------------------------------- */
