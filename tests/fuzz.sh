@@ -20,28 +20,8 @@ read -r -a targets <<<"${RPX_FUZZ_TARGETS:-request response chunked identity cac
 CLANG=${CLANG:-clang}
 export CLANG
 
-n=0 passed=0 failed=0
-ok()
-{
-    n=$((n + 1)) passed=$((passed + 1))
-    echo "ok $n - $1"
-}
-not_ok()
-{
-    n=$((n + 1)) failed=$((failed + 1))
-    echo "not ok $n - $1"
-    shift
-    local l
-    for l in "$@"; do
-        printf '#   %s\n' "$l"
-    done
-}
-finish()
-{
-    echo "$passed passed, $failed failed"
-    [ "$failed" = 0 ]
-    exit
-}
+# shellcheck source=tests/tap.sh
+. tests/tap.sh # (the repository root is the working directory)
 
 if ! [[ $seconds =~ ^[0-9]+$ ]] || [ "$seconds" = 0 ]; then
     not_ok "RPX_FUZZ_SECONDS is a number of seconds" "got '$seconds'"

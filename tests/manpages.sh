@@ -16,28 +16,8 @@ case $build in /*) ;; *) build=$PWD/$build ;; esac
 rpx=$build/bin/rpx
 pages=(docs/rpx.1 docs/rp.5)
 
-n=0 passed=0 failed=0
-ok()
-{
-    n=$((n + 1)) passed=$((passed + 1))
-    echo "ok $n - $1"
-}
-not_ok()
-{
-    n=$((n + 1)) failed=$((failed + 1))
-    echo "not ok $n - $1"
-    shift
-    local l
-    for l in "$@"; do
-        printf '#   %s\n' "$l"
-    done
-}
-finish()
-{
-    echo "$passed passed, $failed failed"
-    [ "$failed" = 0 ]
-    exit
-}
+# shellcheck source=tests/tap.sh
+. tests/tap.sh # (the repository root is the working directory)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rpx-manpages.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
