@@ -375,6 +375,7 @@ struct ast_route {
     bool bad;                  /* a matcher had a lexical error: skip checks on it */
     const char *label;         /* the matchers as written, spacing normalized */
     struct span tunnel_kw;     /* `tunnel`, len 0 if not given */
+    struct span log_off;       /* `log off`: no access log line; len 0 if not given */
     struct ast_compress *compress; /* NULL if not given */
     struct ast_stmt *stmts;    /* set, add, remove (header actions) */
     struct ast_stmt **stmts_tail;

@@ -498,6 +498,10 @@ void check_header_stmts(struct check *c)
                 check_rewrite(c, r, st);
                 continue;
             }
+            if (st->kw.len == 3 && memcmp(w, "log", 3) == 0) {
+                check_route_log(c, r, st);
+                continue;
+            }
             tail = check_stmt(c, st, tail, parse_route_words, parse_n_route_words,
                               "in a route");
         }

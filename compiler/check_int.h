@@ -72,6 +72,9 @@ bool check_status_range(struct check *c, const struct ast_arg *a, const char *wh
 /* A percentage (`10%`, `0.5%`, 0.0001%..100%) in parts per million. */
 bool check_percent(struct check *c, const struct ast_arg *a, const char *what, uint32_t *ppm);
 
+/* A route's `log off` (check_log.c). */
+void check_route_log(struct check *c, struct ast_route *r, const struct ast_stmt *st);
+
 /* A plain integer in lo..hi, reported when it is not one. */
 bool check_int(struct check *c, const struct ast_arg *a, const char *what, uint32_t lo, uint32_t hi,
                uint32_t *out);

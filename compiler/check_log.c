@@ -82,3 +82,23 @@ void check_log(struct check *c, const struct ast_stmt *st)
     p->access_log_status_max = status_max;
     p->access_log_sample_ppm = sample == 1000000 ? 0 : sample; /* 100%: every line */
 }
+
+void check_route_log(struct check *c, struct ast_route *r, const struct ast_stmt *st)
+{
+    const struct ast_arg *a = st->args;
+    if (!a || a->next || !arg_is_word(c, a, "off")) {
+        diag_error(c->diag, a ? a->tok : st->kw,
+                   "the form is 'log off' in a route (its exchanges get no access log line); the "
+                   "access log itself is a top-level 'log access'");
+        return;
+    }
+    if (r->log_off.len) {
+        diag_error(c->diag, st->kw, "'log off' is already given");
+        diag_note(c->diag, r->log_off, "here");
+        return;
+    }
+    if (!c->prog->access_log_kw.len)
+        diag_warning(c->diag, st->kw, "'log off' has nothing to turn off: the policy has no "
+                     "'log access'");
+    r->log_off = st->kw;
+}

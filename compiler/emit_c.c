@@ -665,6 +665,8 @@ static void emit_routes(struct emit *e, const struct ast_program *p)
         emit_string(b, r->label, strlen(r->label), 18);
         if (route_has_steps(p, r))
             buf_printf(b, ", .steps = rpg_steps_%u", r->index);
+        if (r->log_off.len)
+            buf_puts(b, ", .log_off = true");
         buf_puts(b, "},\n");
     }
     buf_puts(b, "};\n\n");

@@ -792,7 +792,7 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
 
 const char *const parse_route_words[] = {"proxy", "respond",  "deny", "redirect", "tunnel",
                                          "cache", "compress", "set",  "add",      "remove",
-                                         "strip", "rewrite",  "purge", "metrics", "status"};
+                                         "strip", "rewrite",  "purge", "metrics", "status", "log"};
 const size_t parse_n_route_words = sizeof parse_route_words / sizeof parse_route_words[0];
 
 void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)

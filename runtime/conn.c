@@ -593,7 +593,8 @@ static void exchange_end(struct rp_conn *c, const char *how)
     rec->bytes_out = c->bytes_out - rec->bytes_out0;
     if (c->w->prog->metrics) /* nobody reads counts a policy does not expose */
         rp_metrics_count(&c->w->metrics, c->w->prog, rec);
-    if (rp_access_log_on())
+    if (rp_access_log_on() &&
+        !(rec->route < c->w->prog->n_routes && c->w->prog->routes[rec->route].log_off))
         log_exchange(c, rec);
     /* what the route's steps made, a cache object the answer was written
      * from among it, goes with the exchange */

@@ -117,13 +117,15 @@ check "filtered access log policy compiles" build_proxy logfilter '
 listen :8080
 log access "'"$AREA_DIR"'/errors.log" format json status 400..599
 backend app { server a 127.0.0.1:@a@ }
+route path "/status/401" { log off; proxy app }
 route default { proxy app }'
 p=$(start_proxy logfilter -w 2)
 for i in $(seq 1 10); do hcurl -o /dev/null "http://127.0.0.1:$p/bytes/$i"; done
+hcurl -o /dev/null "http://127.0.0.1:$p/status/401" # a route with \`log off\`
 for s in 404 500 503 201 418; do hcurl -o /dev/null "http://127.0.0.1:$p/status/$s"; done
 check "proxy 'logfilter' stops" stop_proxy logfilter
 # (two workers: lines of different workers may come in either order)
-check_eq "status 400..599: only those exchanges are logged" \
+check_eq "status 400..599: only those exchanges are logged (but for the route with log off)" \
     "$(python3 -c '
 import json, sys
 print(" ".join(sorted(str(json.loads(l)["status"]) for l in open(sys.argv[1]))))' "$AREA_DIR/errors.log")" \

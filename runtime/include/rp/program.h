@@ -380,6 +380,7 @@ struct rp_route_def {
     const char *where;
     const char *label; /* the route's matchers as written, e.g. `path "/api/"` */
     const struct rp_step *steps; /* NULL: none */
+    bool log_off;                /* `log off`: no access log line for its exchanges */
 };
 
 /* What the runtime gives the decision function: the request, as slices into
