@@ -495,6 +495,8 @@ struct ast_program {
     uint32_t access_log_format;  /* RP_ACCESS_LOG_* */
     uint32_t access_log_status_min, access_log_status_max; /* 0: every status */
     uint32_t access_log_sample_ppm;                        /* 0: every line */
+    const char *access_log_syslog;  /* "unix:/dev/log", a numeric IP; NULL: not syslog */
+    uint32_t access_log_syslog_port, access_log_facility;
     bool upstream_path_original; /* check: `upstream_path original` */
     struct ast_error_page *error_pages; /* check */
     uint32_t n_error_pages;

@@ -2,6 +2,7 @@
  * [sample P%]` statement. */
 #include <string.h>
 
+#include "arena.h"
 #include "diag.h"
 
 #include <rp/program.h> /* RP_ACCESS_LOG_* */
@@ -9,8 +10,8 @@
 #include "check_int.h"
 
 #define LOG_USAGE                                                                                  \
-    "the form is 'log access \"PATH\"|stdout [format combined|json] [status 5xx|400..599] "      \
-    "[sample 10%]'"
+    "the form is 'log access \"PATH\"|stdout|syslog [ADDRESS] [format combined|json] "           \
+    "[status 5xx|400..599] [sample 10%] [facility local0..local7|daemon|user]'"
 
 void check_log(struct check *c, const struct ast_stmt *st)
 {
@@ -25,24 +26,40 @@ void check_log(struct check *c, const struct ast_stmt *st)
         diag_error(c->diag, a->tok, "%s", LOG_USAGE);
         return;
     }
-    const char *path = NULL;
+    const char *path = NULL, *syslog = NULL;
+    uint32_t syslog_port = 0, facility = 16; /* local0, HAProxy's habit */
+    const struct ast_arg *options = target->next;
     if (arg_is_word(c, target, "stdout")) {
         path = NULL;
+    } else if (arg_is_word(c, target, "syslog")) {
+        /* where: unix:/dev/log (the local daemon) unless an address follows */
+        syslog = "unix:/dev/log";
+        if (options && options->kind == AST_ARG_ADDR) {
+            struct ast_addr *addr = arena_alloc(c->arena, sizeof *addr);
+            addr->tok = options->tok;
+            check_addr(c, addr, true);
+            if (!addr->ok)
+                return;
+            syslog = addr->host;
+            syslog_port = addr->port;
+            options = options->next;
+        }
     } else if (target->kind == AST_ARG_STRING && target->str_len > 0 &&
                strlen(target->str) == target->str_len) {
         path = target->str;
     } else {
-        diag_error(c->diag, target->tok, "an access log goes to a file (\"PATH\") or stdout");
+        diag_error(c->diag, target->tok,
+                   "an access log goes to a file (\"PATH\"), stdout or syslog [ADDRESS]");
         return;
     }
     uint32_t format = RP_ACCESS_LOG_COMBINED, status_min = 0, status_max = 0, sample = 0;
-    bool seen[3] = {false, false, false};
+    bool seen[4] = {false, false, false, false};
     /* options, each a word and its value, in any order, once each */
-    for (const struct ast_arg *o = target->next; o; o = o->next->next) {
-        static const char *const options[] = {"format", "status", "sample"};
-        int k = o->kind == AST_ARG_WORD ? word_index(c, o->tok, options, 3) : -2;
+    for (const struct ast_arg *o = options; o; o = o->next->next) {
+        static const char *const names[] = {"format", "status", "sample", "facility"};
+        int k = o->kind == AST_ARG_WORD ? word_index(c, o->tok, names, 4) : -2;
         if (k == -1) {
-            check_unknown(c, o->tok, "log option", options, 3);
+            check_unknown(c, o->tok, "log option", names, 4);
             return;
         }
         if (k < 0 || !o->next) {
@@ -50,7 +67,7 @@ void check_log(struct check *c, const struct ast_stmt *st)
             return;
         }
         if (seen[k]) {
-            diag_error(c->diag, o->tok, "'%s' is given twice", options[k]);
+            diag_error(c->diag, o->tok, "'%s' is given twice", names[k]);
             return;
         }
         seen[k] = true;
@@ -66,8 +83,24 @@ void check_log(struct check *c, const struct ast_stmt *st)
         } else if (k == 1) {
             if (!check_status_range(c, v, "log status", &status_min, &status_max))
                 return;
-        } else if (!check_percent(c, v, "log sample", &sample)) {
-            return;
+        } else if (k == 2) {
+            if (!check_percent(c, v, "log sample", &sample))
+                return;
+        } else {
+            static const char *const facilities[] = {"user",   "daemon", "local0", "local1",
+                                                     "local2", "local3", "local4", "local5",
+                                                     "local6", "local7"};
+            int f = v->kind == AST_ARG_WORD ? word_index(c, v->tok, facilities, 10) : -2;
+            if (f < 0) {
+                check_unknown(c, v->tok, "syslog facility", facilities, 10);
+                return;
+            }
+            if (!syslog) {
+                diag_error(c->diag, o->tok, "a facility is for syslog: 'log access syslog "
+                           "facility %s'", facilities[f]);
+                return;
+            }
+            facility = f == 0 ? 1 : f == 1 ? 3 : (uint32_t)(16 + f - 2);
         }
     }
     if (p->access_log_kw.len) { /* after the options: each mistake is named first */
@@ -77,6 +110,9 @@ void check_log(struct check *c, const struct ast_stmt *st)
     }
     p->access_log_kw = st->kw;
     p->access_log_path = path;
+    p->access_log_syslog = syslog;
+    p->access_log_syslog_port = syslog_port;
+    p->access_log_facility = facility;
     p->access_log_format = format;
     p->access_log_status_min = status_min;
     p->access_log_status_max = status_max;

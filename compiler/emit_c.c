@@ -1295,6 +1295,12 @@ static void emit_access_log(struct emit *e, const struct ast_program *p)
     buf_printf(b, ",\n    .format = %s,\n",
                p->access_log_format == RP_ACCESS_LOG_JSON ? "RP_ACCESS_LOG_JSON"
                                                            : "RP_ACCESS_LOG_COMBINED");
+    if (p->access_log_syslog) {
+        buf_puts(b, "    .syslog = ");
+        emit_string(b, p->access_log_syslog, strlen(p->access_log_syslog), 4);
+        buf_printf(b, ",\n    .syslog_port = %u,\n    .facility = %u,\n",
+                   p->access_log_syslog_port, p->access_log_facility);
+    }
     if (p->access_log_status_min)
         buf_printf(b, "    .status_min = %u,\n    .status_max = %u,\n",
                    p->access_log_status_min, p->access_log_status_max);

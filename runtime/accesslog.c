@@ -1,6 +1,7 @@
 /* accesslog.c: the access log (accesslog.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -8,10 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "accesslog.h"
 #include "log.h"
+#include "sock.h"
 
 #define BLOCK_SIZE (64 * 1024)      /* a thread's buffer */
 #define QUEUE_MAX_BLOCKS 128        /* 8 MB waiting for the file at most */
@@ -50,11 +55,86 @@ bool rp_access_log_on(void)
     return g.def != NULL;
 }
 
-static int open_log(const char *path)
+/* A datagram socket connected to the syslog daemon (a unix socket or
+ * host:port over UDP). Non-blocking: a daemon that does not keep up loses
+ * lines (counted), it never holds the writer. */
+static int open_syslog(const struct rp_access_log *def)
 {
-    if (!path)
+    struct sockaddr_storage sa;
+    socklen_t len;
+    if (strncmp(def->syslog, "unix:", 5) == 0) {
+        struct sockaddr_un *sun = (struct sockaddr_un *)&sa;
+        size_t n = strlen(def->syslog + 5);
+        if (n >= sizeof sun->sun_path) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memset(sun, 0, sizeof *sun);
+        sun->sun_family = AF_UNIX;
+        memcpy(sun->sun_path, def->syslog + 5, n);
+        len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+    } else if (rp_sock_addr(def->syslog, def->syslog_port, &sa, &len) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+static int open_log(const struct rp_access_log *def)
+{
+    if (def->syslog)
+        return open_syslog(def);
+    if (!def->path)
         return dup(STDOUT_FILENO);
-    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    return open(def->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+static const char *log_target(const struct rp_access_log *def)
+{
+    return def->syslog ? def->syslog : def->path ? def->path : "stdout";
+}
+
+/* Each line of a block as one syslog message (RFC 3164, as syslog(3)
+ * writes them: "<PRI>Mmm dd hh:mm:ss TAG[PID]: ", with the host name when
+ * it goes over the network). Returns the lines the daemon did not take. */
+static uint64_t send_syslog(int fd, const struct rp_access_log *def, const char *p, size_t n)
+{
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    static char host[64]; /* the writer's alone */
+    bool network = strncmp(def->syslog, "unix:", 5) != 0;
+    if (network && !host[0] && gethostname(host, sizeof host) < 0)
+        strcpy(host, "-");
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char head[160];
+    int hl = snprintf(head, sizeof head, "<%u>%s %2d %02d:%02d:%02d %s%srpx[%d]: ",
+                      def->facility * 8 + 6, months[tm.tm_mon], tm.tm_mday, tm.tm_hour,
+                      tm.tm_min, tm.tm_sec, host, host[0] ? " " : "", (int)getpid());
+    uint64_t lost = 0;
+    for (const char *end = p + n; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        struct iovec iov[2] = {{head, (size_t)hl}, {(void *)p, len}};
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+        ssize_t r;
+        do
+            r = sendmsg(fd, &m, MSG_NOSIGNAL);
+        while (r < 0 && errno == EINTR);
+        lost += r < 0;
+        p += len + 1;
+    }
+    return lost;
 }
 
 static void write_all(int fd, const char *p, size_t n)
@@ -69,6 +149,25 @@ static void write_all(int fd, const char *p, size_t n)
         p += w;
         n -= (size_t)w;
     }
+}
+
+/* A block to syslog. A daemon that went away (restarted: its socket is a
+ * new one) is connected to again, at most once a second, as syslog(3)
+ * does; meanwhile its lines are counted as dropped. */
+static void syslog_block(const struct block *b)
+{
+    static time_t last_try;
+    uint64_t lost = g.fd >= 0 ? send_syslog(g.fd, g.def, b->data, b->len) : b->lines;
+    if (lost && time(NULL) != last_try) {
+        last_try = time(NULL);
+        int fd = open_log(g.def);
+        if (fd >= 0) {
+            if (g.fd >= 0)
+                close(g.fd);
+            g.fd = fd;
+        }
+    }
+    atomic_fetch_add(&g.dropped, lost);
 }
 
 /* The writer thread: empties the queue to the file, reopening it when
@@ -87,25 +186,30 @@ static void *writer_main(void *arg)
         g.queued = 0;
         bool stop = g.stopping;
         pthread_mutex_unlock(&g.lock);
-        if (atomic_exchange(&g.reopen, false) && g.def->path) {
-            int fd = open_log(g.def->path);
+        if (atomic_exchange(&g.reopen, false) && (g.def->path || g.def->syslog)) {
+            int fd = open_log(g.def);
             if (fd < 0) {
-                rp_error("access log %s: cannot reopen: %s", g.def->path, strerror(errno));
+                rp_error("access log %s: cannot reopen: %s", log_target(g.def), strerror(errno));
             } else {
-                close(g.fd);
+                if (g.fd >= 0)
+                    close(g.fd);
                 g.fd = fd;
             }
         }
         while (list) {
             struct block *b = list;
             list = b->next;
-            write_all(g.fd, b->data, b->len);
+            if (!g.def->syslog)
+                write_all(g.fd, b->data, b->len);
+            else
+                syslog_block(b);
             free(b);
         }
         uint64_t dropped = atomic_load(&g.dropped);
         if (dropped != reported) {
-            rp_warn("access log: %llu lines dropped (the file did not take them fast enough)",
-                    (unsigned long long)(dropped - reported));
+            rp_warn("access log: %llu lines dropped (%s did not take them fast enough)",
+                    (unsigned long long)(dropped - reported),
+                    g.def->syslog ? "the syslog daemon" : "the file");
             reported = dropped;
         }
         pthread_mutex_lock(&g.lock);
@@ -122,10 +226,15 @@ int rp_access_log_start(const struct rp_program *prog)
         return 0;
     g.def = prog->access_log;
     g.tail = &g.head;
-    g.fd = open_log(g.def->path);
-    if (g.fd < 0) {
-        rp_error("access log %s (%s): cannot open: %s", g.def->path ? g.def->path : "stdout",
-                 g.def->where, strerror(errno));
+    g.fd = open_log(g.def);
+    if (g.fd < 0 && g.def->syslog) {
+        /* a syslog daemon restarting must not keep the proxy down: lines
+         * are counted as dropped until it answers (syslog_block) */
+        rp_warn("access log %s (%s): cannot connect: %s; lines are dropped until it answers",
+                log_target(g.def), g.def->where, strerror(errno));
+    } else if (g.fd < 0) {
+        rp_error("access log %s (%s): cannot open: %s", log_target(g.def), g.def->where,
+                 strerror(errno));
         g.def = NULL;
         return -1;
     }
@@ -137,7 +246,8 @@ int rp_access_log_start(const struct rp_program *prog)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         rp_error("access log: no writer thread");
-        close(g.fd);
+        if (g.fd >= 0)
+            close(g.fd);
         g.def = NULL;
         return -1;
     }
@@ -166,7 +276,8 @@ void rp_access_log_stop(void)
         return; /* the writer stays blocked; the process ends */
     }
     g.running = false;
-    close(g.fd);
+    if (g.fd >= 0)
+        close(g.fd);
     g.fd = -1;
     g.def = NULL;
 }

@@ -144,3 +144,57 @@ lines=$(wc -l <"$AREA_DIR/sample.log")
 # any n above 2,000
 check "sample 10%: $lines lines for $n requests (7% to 13%)" \
     bash -c "[ '${n:-0}' -gt 2000 ] && [ $((lines * 100)) -ge $((n * 7)) ] && [ $((lines * 100)) -le $((n * 13)) ]"
+
+# ---- syslog: the local daemon's socket, and a collector over UDP --------------------------------
+# syslog_receiver KIND ADDRESS OUT: datagrams, one per line, for 60 s at most
+syslog_receiver()
+{
+    timeout $((60 * SCALE)) python3 -c '
+import socket, sys
+kind, where, out = sys.argv[1:4]
+if kind == "unix":
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(where)
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    open(where, "w").write(str(s.getsockname()[1]))
+with open(out, "a") as f:
+    while True:
+        f.write(s.recv(65536).decode("utf-8", "replace").replace("\n", "\\n") + "\n")
+        f.flush()
+' "$@" &
+    echo $! >>"$SCRATCH/pids"
+}
+syslog_receiver unix "$AREA_DIR/syslog.sock" "$AREA_DIR/syslog.unix"
+syslog_receiver udp "$AREA_DIR/syslog.port" "$AREA_DIR/syslog.udp"
+wait_file "$AREA_DIR/syslog.sock" "$T_SHORT"
+wait_file "$AREA_DIR/syslog.port" "$T_SHORT"
+check "syslog access log policy compiles" build_proxy logsyslog '
+listen :8080
+log access syslog unix:'"$AREA_DIR"'/syslog.sock format json
+route default { respond 200 "ok" }'
+check "syslog over UDP policy compiles" build_proxy logudp '
+listen :8080
+log access syslog 127.0.0.1:'"$(cat "$AREA_DIR/syslog.port")"' facility daemon
+route default { respond 200 "ok" }'
+p=$(start_proxy logsyslog -w 2)
+q=$(start_proxy logudp -w 1)
+for i in $(seq 1 12); do
+    hcurl -o /dev/null "http://127.0.0.1:$p/s$i"
+    hcurl -o /dev/null "http://127.0.0.1:$q/u$i"
+done
+for _ in $(seq 30); do
+    [ "$(wc -l <"$AREA_DIR/syslog.unix")" -ge 12 ] && [ "$(wc -l <"$AREA_DIR/syslog.udp")" -ge 12 ] && break
+    sleep 0.1
+done
+check_eq "syslog: a message per exchange, to the local socket and over UDP" \
+    "$(wc -l <"$AREA_DIR/syslog.unix") $(wc -l <"$AREA_DIR/syslog.udp")" "12 12"
+check_match "syslog: local0.info, the time, rpx[PID], then the JSON line" \
+    "$(head -n 1 "$AREA_DIR/syslog.unix")" \
+    "^<134>[A-Z][a-z]{2} [ 123][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} rpx\\[$(proxy_pid logsyslog)\\]: \\{\"time\":\".*\"end\":\"done\"\\}$"
+check_match "syslog over UDP: daemon.info, with the host name, in the combined format" \
+    "$(head -n 1 "$AREA_DIR/syslog.udp")" \
+    "^<30>[A-Z][a-z]{2} [ 123][0-9] [0-9:]{8} $(hostname) rpx\\[$(proxy_pid logudp)\\]: 127\\.0\\.0\\.1 - - \\[.*\\] \"GET /u1 HTTP/1\\.1\" 200 "
+check "proxy 'logsyslog' stops" stop_proxy logsyslog
+check "proxy 'logudp' stops" stop_proxy logudp

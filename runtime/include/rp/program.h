@@ -245,6 +245,10 @@ struct rp_access_log {
     const char *path; /* as written (relative: to the proxy's working directory);
                          NULL: standard output */
     uint32_t format;  /* enum rp_access_log_format */
+    const char *syslog;  /* `syslog`: "unix:/dev/log" or a numeric IP (syslog_port);
+                            NULL: path says where */
+    uint16_t syslog_port;
+    uint8_t facility;    /* syslog's: 1 user, 3 daemon, 16..23 local0..7 */
     uint16_t status_min, status_max; /* `status`: only exchanges answered so; 0, 0: all */
     uint32_t sample_ppm;             /* `sample`: lines kept per million; 0: all */
 };
