@@ -11,7 +11,6 @@
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "accesslog.h"
@@ -62,31 +61,11 @@ static int open_syslog(const struct rp_access_log *def)
 {
     struct sockaddr_storage sa;
     socklen_t len;
-    if (strncmp(def->syslog, "unix:", 5) == 0) {
-        struct sockaddr_un *sun = (struct sockaddr_un *)&sa;
-        size_t n = strlen(def->syslog + 5);
-        if (n >= sizeof sun->sun_path) {
-            errno = ENAMETOOLONG;
-            return -1;
-        }
-        memset(sun, 0, sizeof *sun);
-        sun->sun_family = AF_UNIX;
-        memcpy(sun->sun_path, def->syslog + 5, n);
-        len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
-    } else if (rp_sock_addr(def->syslog, def->syslog_port, &sa, &len) < 0) {
+    if (rp_sock_addr(def->syslog, def->syslog_port, &sa, &len) < 0) { /* "unix:/path" too */
         errno = EINVAL;
         return -1;
     }
-    int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
-        int err = errno;
-        close(fd);
-        errno = err;
-        return -1;
-    }
-    return fd;
+    return rp_sock_open_connected(&sa, len, SOCK_DGRAM | SOCK_NONBLOCK);
 }
 
 static int open_log(const struct rp_access_log *def)

@@ -102,3 +102,17 @@ int rp_sock_connect_result(int fd)
         return errno;
     return err;
 }
+
+int rp_sock_open_connected(const struct sockaddr_storage *sa, socklen_t len, int type)
+{
+    int fd = socket(sa->ss_family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (const struct sockaddr *)sa, len) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}

@@ -12,6 +12,11 @@
  * socket (port unused). Returns 0, or -1 if host is none of these. */
 int rp_sock_addr(const char *host, unsigned port, struct sockaddr_storage *sa, socklen_t *len);
 
+/* A socket of `type` (SOCK_DGRAM, SOCK_STREAM, with SOCK_* flags; CLOEXEC
+ * is added) connected to sa at once: for local and datagram peers, whose
+ * connect does not wait. Returns it, or -1 with errno. */
+int rp_sock_open_connected(const struct sockaddr_storage *sa, socklen_t len, int type);
+
 /* Formats an address as "1.2.3.4:80" or "[::1]:80" into out. */
 void rp_sock_format(const struct sockaddr_storage *sa, char *out, size_t size);
 

@@ -677,16 +677,9 @@ static int connect_from(const char *from)
         errno = ENAMETOOLONG;
         return -1;
     }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (connect(fd, (struct sockaddr *)&sun, len) < 0) {
-        int err = errno;
-        close(fd);
-        errno = err;
-        return -1;
-    }
-    return fd;
+    struct sockaddr_storage sa;
+    memcpy(&sa, &sun, sizeof sun);
+    return rp_sock_open_connected(&sa, len, SOCK_STREAM);
 }
 
 static int take_socket_msg(struct rp_upgrade *u, int fd, uint32_t len, int passed)
