@@ -291,6 +291,17 @@ enum ast_action_kind {
     AST_ACTION_STATUS,  /* the status page (HTML, JSON); `admin`: and admin actions */
 };
 
+/* A piece of a custom access log format: text as written, or a field
+ * (enum rp_log_field; 0 for text). */
+struct ast_log_piece {
+    uint32_t field;
+    const char *text;
+    uint32_t len;
+};
+
+/* The names of a custom log format's fields, by enum rp_log_field (check_log.c). */
+extern const char *const log_field_names[];
+
 /* A piece of a redirect location: literal text, $N, or ${ref}. */
 struct ast_piece {
     struct ast_piece *next;
@@ -493,6 +504,8 @@ struct ast_program {
     struct span access_log_kw;  /* len 0: no access log */
     const char *access_log_path; /* NULL: standard output */
     uint32_t access_log_format;  /* RP_ACCESS_LOG_* */
+    struct ast_log_piece *access_log_pieces; /* RP_ACCESS_LOG_CUSTOM */
+    uint32_t access_log_n_pieces;
     uint32_t access_log_status_min, access_log_status_max; /* 0: every status */
     uint32_t access_log_sample_ppm;                        /* 0: every line */
     const char *access_log_syslog;  /* "unix:/dev/log", a numeric IP; NULL: not syslog */

@@ -11,7 +11,99 @@
 
 #define LOG_USAGE                                                                                  \
     "the form is 'log access \"PATH\"|stdout|syslog [ADDRESS] [format combined|json] "           \
-    "[status 5xx|400..599] [sample 10%] [facility local0..local7|daemon|user]'"
+    "[status 5xx|400..599] [sample 10%] [facility local0..local7|daemon|user]'; a format is "   \
+    "combined, json or \"TEXT ${field}...\""
+
+/* The names of `${...}` in a custom format, by enum rp_log_field. */
+const char *const log_field_names[RP_LOG_N_FIELDS] = {
+    [RP_LOG_CLIENT] = "client",         [RP_LOG_TIME] = "time",
+    [RP_LOG_TIME_LOCAL] = "time_local", [RP_LOG_METHOD] = "method",
+    [RP_LOG_URI] = "uri",               [RP_LOG_HOST] = "host",
+    [RP_LOG_PROTOCOL] = "protocol",     [RP_LOG_TLS] = "tls",
+    [RP_LOG_STATUS] = "status",         [RP_LOG_BYTES_IN] = "bytes_in",
+    [RP_LOG_BYTES_OUT] = "bytes_out",   [RP_LOG_DURATION_MS] = "duration_ms",
+    [RP_LOG_CONNECT_MS] = "connect_ms", [RP_LOG_FIRST_BYTE_MS] = "first_byte_ms",
+    [RP_LOG_ROUTE] = "route",           [RP_LOG_BACKEND] = "backend",
+    [RP_LOG_SERVER] = "server",         [RP_LOG_ATTEMPTS] = "attempts",
+    [RP_LOG_CACHE] = "cache",           [RP_LOG_REQUEST_ID] = "request_id",
+    [RP_LOG_REFERER] = "referer",       [RP_LOG_USER_AGENT] = "user_agent",
+    [RP_LOG_END] = "end",
+};
+
+/* A custom format, "... ${name} ...", into pieces: text runs and fields
+ * ($$ is a dollar sign). Reported, with the names, when a name is unknown
+ * or a reference is not closed. */
+static bool parse_format(struct check *c, const struct ast_arg *f, struct ast_log_piece **out,
+                         uint32_t *n_out)
+{
+    const char *s = f->str;
+    size_t n = f->str_len, i = 0, run = 0;
+    struct ast_log_piece *pieces = arena_alloc(c->arena, (n + 1) * sizeof *pieces);
+    uint32_t k = 0;
+    char *text = arena_alloc(c->arena, n + 1);
+    size_t tn = 0;
+    while (i < n) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+            diag_error(c->diag, f->tok, "a log format is one line of text: no control "
+                       "characters (\\n, \\t ...)");
+            return false;
+        }
+        if (s[i] != '$') {
+            text[tn++] = s[i++];
+            continue;
+        }
+        if (i + 1 < n && s[i + 1] == '$') {
+            text[tn++] = '$';
+            i += 2;
+            continue;
+        }
+        if (i + 1 >= n || s[i + 1] != '{') {
+            diag_error(c->diag, f->tok, "a '$' in a log format starts '${name}' (write '$$' for "
+                       "a dollar sign)");
+            return false;
+        }
+        const char *close = memchr(s + i + 2, '}', n - i - 2);
+        if (!close) {
+            diag_error(c->diag, f->tok, "'${' is not closed with '}' in the log format");
+            return false;
+        }
+        size_t nl = (size_t)(close - (s + i + 2));
+        int field = -1;
+        for (int x = 1; x < RP_LOG_N_FIELDS; x++)
+            if (strlen(log_field_names[x]) == nl && memcmp(log_field_names[x], s + i + 2, nl) == 0)
+                field = x;
+        if (field < 0) {
+            const char *best = NULL;
+            size_t best_d = 3;
+            for (int x = 1; x < RP_LOG_N_FIELDS; x++) {
+                size_t d = diag_edit_distance(log_field_names[x], strlen(log_field_names[x]),
+                                         s + i + 2, nl);
+                if (d < best_d)
+                    best_d = d, best = log_field_names[x];
+            }
+            if (best)
+                diag_error(c->diag, f->tok, "unknown log field '${%.*s}'; did you mean '${%s}'?",
+                           (int)nl, s + i + 2, best);
+            else
+                diag_error(c->diag, f->tok, "unknown log field '${%.*s}' (the fields: client, "
+                           "time, time_local, method, uri, host, protocol, tls, status, "
+                           "bytes_in, bytes_out, duration_ms, connect_ms, first_byte_ms, "
+                           "route, backend, server, attempts, cache, request_id, referer, "
+                           "user_agent, end)", (int)nl, s + i + 2);
+            return false;
+        }
+        if (tn > run)
+            pieces[k++] = (struct ast_log_piece){0, text + run, (uint32_t)(tn - run)};
+        run = tn;
+        pieces[k++] = (struct ast_log_piece){(uint32_t)field, NULL, 0};
+        i += 2 + nl + 1;
+    }
+    if (tn > run)
+        pieces[k++] = (struct ast_log_piece){0, text + run, (uint32_t)(tn - run)};
+    *out = pieces;
+    *n_out = k;
+    return true;
+}
 
 void check_log(struct check *c, const struct ast_stmt *st)
 {
@@ -53,6 +145,8 @@ void check_log(struct check *c, const struct ast_stmt *st)
         return;
     }
     uint32_t format = RP_ACCESS_LOG_COMBINED, status_min = 0, status_max = 0, sample = 0;
+    struct ast_log_piece *pieces = NULL;
+    uint32_t n_pieces = 0;
     bool seen[4] = {false, false, false, false};
     /* options, each a word and its value, in any order, once each */
     for (const struct ast_arg *o = options; o; o = o->next->next) {
@@ -72,7 +166,11 @@ void check_log(struct check *c, const struct ast_stmt *st)
         }
         seen[k] = true;
         const struct ast_arg *v = o->next;
-        if (k == 0) {
+        if (k == 0 && v->kind == AST_ARG_STRING) {
+            if (!parse_format(c, v, &pieces, &n_pieces))
+                return;
+            format = RP_ACCESS_LOG_CUSTOM;
+        } else if (k == 0) {
             static const char *const formats[] = {"combined", "json"};
             int f = v->kind == AST_ARG_WORD ? word_index(c, v->tok, formats, 2) : -2;
             if (f < 0) {
@@ -114,6 +212,8 @@ void check_log(struct check *c, const struct ast_stmt *st)
     p->access_log_syslog_port = syslog_port;
     p->access_log_facility = facility;
     p->access_log_format = format;
+    p->access_log_pieces = pieces;
+    p->access_log_n_pieces = n_pieces;
     p->access_log_status_min = status_min;
     p->access_log_status_max = status_max;
     p->access_log_sample_ppm = sample == 1000000 ? 0 : sample; /* 100%: every line */

@@ -1285,6 +1285,23 @@ static void emit_forwarding(struct emit *e, const struct ast_program *p)
 static void emit_access_log(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->tables;
+    if (p->access_log_n_pieces) {
+        buf_puts(b, "static const struct rp_log_piece rpg_log_pieces[] = {\n");
+        for (uint32_t i = 0; i < p->access_log_n_pieces; i++) {
+            const struct ast_log_piece *lp = &p->access_log_pieces[i];
+            if (!lp->field) {
+                buf_puts(b, "    {.field = RP_LOG_TEXT, .text = ");
+                emit_string(b, lp->text, lp->len, 4);
+                buf_printf(b, ", .len = %u},\n", lp->len);
+                continue;
+            }
+            buf_puts(b, "    {.field = RP_LOG_");
+            for (const char *n = log_field_names[lp->field]; *n; n++)
+                buf_putc(b, (char)(*n >= 'a' && *n <= 'z' ? *n - 'a' + 'A' : *n));
+            buf_puts(b, "},\n");
+        }
+        buf_puts(b, "};\n\n");
+    }
     buf_puts(b, "static const struct rp_access_log rpg_access_log = {\n    .where = ");
     emit_where(e, b, p->access_log_kw);
     buf_puts(b, ",\n    .path = ");
@@ -1293,8 +1310,12 @@ static void emit_access_log(struct emit *e, const struct ast_program *p)
     else
         buf_puts(b, "NULL");
     buf_printf(b, ",\n    .format = %s,\n",
-               p->access_log_format == RP_ACCESS_LOG_JSON ? "RP_ACCESS_LOG_JSON"
-                                                           : "RP_ACCESS_LOG_COMBINED");
+               p->access_log_format == RP_ACCESS_LOG_JSON     ? "RP_ACCESS_LOG_JSON"
+               : p->access_log_format == RP_ACCESS_LOG_CUSTOM ? "RP_ACCESS_LOG_CUSTOM"
+                                                              : "RP_ACCESS_LOG_COMBINED");
+    if (p->access_log_n_pieces)
+        buf_printf(b, "    .pieces = rpg_log_pieces,\n    .n_pieces = %u,\n",
+                   p->access_log_n_pieces);
     if (p->access_log_syslog) {
         buf_puts(b, "    .syslog = ");
         emit_string(b, p->access_log_syslog, strlen(p->access_log_syslog), 4);

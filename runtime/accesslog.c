@@ -1,7 +1,6 @@
 /* accesslog.c: the access log (accesslog.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -55,8 +54,7 @@ bool rp_access_log_on(void)
 }
 
 /* A datagram socket connected to the syslog daemon (a unix socket or
- * host:port over UDP). Non-blocking: a daemon that does not keep up loses
- * lines (counted), it never holds the writer. */
+ * host:port over UDP). */
 static int open_syslog(const struct rp_access_log *def)
 {
     struct sockaddr_storage sa;
@@ -65,7 +63,15 @@ static int open_syslog(const struct rp_access_log *def)
         errno = EINVAL;
         return -1;
     }
-    return rp_sock_open_connected(&sa, len, SOCK_DGRAM | SOCK_NONBLOCK);
+    int fd = rp_sock_open_connected(&sa, len, SOCK_DGRAM);
+    /* The writer may wait for the daemon as for a slow disk (a local
+     * socket queues only max_dgram_qlen messages, often 10): requests do
+     * not, the queue before the writer is bounded. A daemon that takes
+     * nothing for a second loses the line. */
+    struct timeval tv = {1, 0};
+    if (fd >= 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
 }
 
 static int open_log(const struct rp_access_log *def)
@@ -536,6 +542,77 @@ static void combined(struct out *o, const struct rp_access_entry *e)
     put(o, "\"", 1);
 }
 
+/* A custom line: the format's text as written, its fields as combined
+ * writes them (strings escaped as \xHH, "-" when absent; times in
+ * milliseconds). A format may name fields many times: a piece that might
+ * not fit what is left of the line ends it with "..." instead. */
+static void custom(struct out *o, const struct rp_access_log *def, const struct rp_access_entry *e)
+{
+    for (uint32_t i = 0; i < def->n_pieces; i++) {
+        const struct rp_log_piece *pc = &def->pieces[i];
+        const char *s = NULL;
+        size_t n = 0;
+        switch (pc->field) {
+        case RP_LOG_TEXT: s = pc->text, n = pc->len; break;
+        case RP_LOG_CLIENT: s = e->client, n = e->client_len; break;
+        case RP_LOG_METHOD: s = e->method, n = e->method_len; break;
+        case RP_LOG_URI: s = e->target, n = e->target_len; break;
+        case RP_LOG_HOST: s = e->host, n = e->host_len; break;
+        case RP_LOG_REQUEST_ID: s = e->request_id, n = e->request_id_len; break;
+        case RP_LOG_REFERER: s = e->referer, n = e->referer_len; break;
+        case RP_LOG_USER_AGENT: s = e->user_agent, n = e->user_agent_len; break;
+        case RP_LOG_ROUTE: s = e->route; break;
+        case RP_LOG_BACKEND: s = e->backend; break;
+        case RP_LOG_SERVER: s = e->server; break;
+        case RP_LOG_CACHE: s = e->cache; break;
+        case RP_LOG_END: s = e->end; break;
+        default: break;
+        }
+        if (s && !n && pc->field != RP_LOG_TEXT)
+            n = strnlen(s, NAME_MAX_LEN);
+        if (o->n + 4 * n + 64 > o->cap) {
+            put(o, "...", 3);
+            return;
+        }
+        switch (pc->field) {
+        case RP_LOG_TEXT: put(o, s, n); break;
+        case RP_LOG_TIME: {
+            put(o, when_of(e->t_end)->iso, 19);
+            unsigned ms = (unsigned)((e->t_end - (double)(time_t)e->t_end) * 1000) % 1000;
+            char frac[5] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
+                            (char)('0' + ms % 10), 'Z'};
+            put(o, frac, 5);
+            break;
+        }
+        case RP_LOG_TIME_LOCAL: put(o, when_of(e->t_end)->clf, 26); break;
+        case RP_LOG_PROTOCOL:
+            if (!e->method_len)
+                put(o, "-", 1);
+            else
+                put(o, e->minor_version ? "HTTP/1.1" : "HTTP/1.0", 8);
+            break;
+        case RP_LOG_TLS: put(o, e->tls ? "1" : "0", 1); break;
+        case RP_LOG_STATUS: put_u(o, e->status); break;
+        case RP_LOG_BYTES_IN: put_u(o, e->bytes_in); break;
+        case RP_LOG_BYTES_OUT: put_u(o, e->bytes_out); break;
+        case RP_LOG_ATTEMPTS: put_u(o, e->attempts); break;
+        case RP_LOG_DURATION_MS:
+        case RP_LOG_CONNECT_MS:
+        case RP_LOG_FIRST_BYTE_MS: {
+            double to = pc->field == RP_LOG_DURATION_MS  ? e->t_end
+                        : pc->field == RP_LOG_CONNECT_MS ? e->t_connect
+                                                         : e->t_first_byte;
+            if (to > 0 && e->t_start > 0)
+                put_ms(o, to - e->t_start);
+            else
+                put(o, "-", 1);
+            break;
+        }
+        default: put_quoted_text(o, s, n); break;
+        }
+    }
+}
+
 static void json(struct out *o, const struct rp_access_entry *e)
 {
     put(o, "{\"time\":\"", 9);
@@ -646,17 +723,20 @@ void rp_access_log_entry(const struct rp_access_entry *e)
         t_block->len = 0;
         t_block->lines = 0;
     }
-    size_t n = rp_access_log_format(t_block->data + t_block->len, g.def->format, e);
+    size_t n = rp_access_log_format(t_block->data + t_block->len, g.def, e);
     t_block->data[t_block->len + n] = '\n';
     t_block->len += n + 1;
     t_block->lines++;
 }
 
-size_t rp_access_log_format(char *out, int format, const struct rp_access_entry *e)
+size_t rp_access_log_format(char *out, const struct rp_access_log *def,
+                            const struct rp_access_entry *e)
 {
     struct out o = {out, 0, LINE_MAX_LEN};
-    if (format == RP_ACCESS_LOG_JSON)
+    if (def->format == RP_ACCESS_LOG_JSON)
         json(&o, e);
+    else if (def->format == RP_ACCESS_LOG_CUSTOM)
+        custom(&o, def, e);
     else
         combined(&o, e);
     return o.n;

@@ -52,9 +52,11 @@ struct rp_access_entry {
 /* The longest line (strings beyond their caps are cut, so a line fits). */
 #define RP_ACCESS_LINE_MAX (24 * 1024)
 
-/* Writes e's line (without the newline) in `format` (RP_ACCESS_LOG_*) to
- * out, which has room for RP_ACCESS_LINE_MAX bytes; returns its length. */
-size_t rp_access_log_format(char *out, int format, const struct rp_access_entry *e);
+/* Writes e's line (without the newline) as def says (its format, its
+ * pieces for a custom one) to out, which has room for RP_ACCESS_LINE_MAX
+ * bytes; returns its length. */
+size_t rp_access_log_format(char *out, const struct rp_access_log *def,
+                            const struct rp_access_entry *e);
 
 /* Formats e as the log's format says and appends it to this thread's
  * buffer. */

@@ -131,6 +131,22 @@ import json, sys
 print(" ".join(sorted(str(json.loads(l)["status"]) for l in open(sys.argv[1]))))' "$AREA_DIR/errors.log")" \
     "404 418 500 503"
 
+check "custom log format policy compiles" build_proxy logcustom '
+listen :8080
+log access "'"$AREA_DIR"'/custom.log" format "${client} ${method} ${uri} -> ${status} ${backend}/${server} ${duration_ms}ms ua=${user_agent} $$"
+backend app { server a 127.0.0.1:@a@ }
+route path "/local" { respond 200 "here" }
+route default { proxy app }'
+p=$(start_proxy logcustom -w 1)
+hcurl -o /dev/null -A 'say "hi"' "http://127.0.0.1:$p/bytes/3?x=1"
+hcurl -o /dev/null "http://127.0.0.1:$p/local"
+check "proxy 'logcustom' stops" stop_proxy logcustom
+check_match "custom format: its text as written, the fields in place, strings escaped" \
+    "$(head -n 1 "$AREA_DIR/custom.log")" \
+    '^127\.0\.0\.1 GET /bytes/3\?x=1 -> 200 app/a [0-9]+\.[0-9]{3}ms ua=say \\x22hi\\x22 \$$'
+check_match "custom format: what did not happen is -" "$(sed -n 2p "$AREA_DIR/custom.log")" \
+    '^127\.0\.0\.1 GET /local -> 200 -/- [0-9.]+ms ua=curl/[^ ]+ \$$'
+
 check "sampled access log policy compiles" build_proxy logsample '
 listen :8080
 log access "'"$AREA_DIR"'/sample.log" sample 10%

@@ -37,7 +37,8 @@ static bool ua_field(const unsigned char *ua, size_t n, char *line, size_t *len,
                                 .method_len = 3, .target = "/", .target_len = 1,
                                 .user_agent = (const char *)ua, .user_agent_len = n,
                                 .minor_version = 1, .status = 200, .end = "done"};
-    *len = rp_access_log_format(line, RP_ACCESS_LOG_JSON, &e);
+    static const struct rp_access_log def = {.format = RP_ACCESS_LOG_JSON};
+    *len = rp_access_log_format(line, &def, &e);
     const char *k = strstr(line, "\"user_agent\":");
     const char *end = k ? strstr(k, ",\"end\":") : NULL;
     if (!k || !end)
@@ -91,7 +92,39 @@ T_SUITE(accesslog_combined)
                                 .user_agent = "curl/8\x01", .user_agent_len = 7,
                                 .minor_version = 1, .status = 404, .bytes_out = 12,
                                 .t_end = 784111777.25};
-    size_t n = rp_access_log_format(line, RP_ACCESS_LOG_COMBINED, &e);
+    static const struct rp_access_log def = {.format = RP_ACCESS_LOG_COMBINED};
+    size_t n = rp_access_log_format(line, &def, &e);
     T_SLICE(line, n, "10.0.0.1 - - [06/Nov/1994:08:49:37 +0000] \"GET /a\\x22b HTTP/1.1\" 404 12 "
                      "\"-\" \"curl/8\\x01\"");
+}
+
+T_SUITE(accesslog_custom)
+{
+    static char line[RP_ACCESS_LINE_MAX];
+    static const struct rp_log_piece pieces[] = {
+        {.field = RP_LOG_TEXT, .text = "ip=", .len = 3}, {.field = RP_LOG_CLIENT},
+        {.field = RP_LOG_TEXT, .text = " st=", .len = 4}, {.field = RP_LOG_STATUS},
+        {.field = RP_LOG_TEXT, .text = " be=", .len = 4}, {.field = RP_LOG_BACKEND},
+        {.field = RP_LOG_TEXT, .text = " ua=", .len = 4}, {.field = RP_LOG_USER_AGENT},
+        {.field = RP_LOG_TEXT, .text = " t=", .len = 3}, {.field = RP_LOG_DURATION_MS},
+        {.field = RP_LOG_TEXT, .text = " c=", .len = 3}, {.field = RP_LOG_CONNECT_MS}};
+    static const struct rp_access_log def = {.format = RP_ACCESS_LOG_CUSTOM, .pieces = pieces,
+                                             .n_pieces = sizeof pieces / sizeof pieces[0]};
+    struct rp_access_entry e = {.client = "10.0.0.1", .client_len = 8, .status = 502,
+                                .user_agent = "a \"b\"", .user_agent_len = 5,
+                                .t_start = 100.0, .t_end = 100.0125};
+    size_t n = rp_access_log_format(line, &def, &e);
+    T_SLICE(line, n, "ip=10.0.0.1 st=502 be=- ua=a \\x22b\\x22 t=12.500 c=-");
+    /* a format naming a long field again and again ends with "..." in bounds */
+    static struct rp_log_piece many[4096];
+    for (size_t i = 0; i < 4096; i++)
+        many[i] = (struct rp_log_piece){.field = RP_LOG_USER_AGENT};
+    static char ua[2000];
+    memset(ua, '"', sizeof ua);
+    struct rp_access_log big = {.format = RP_ACCESS_LOG_CUSTOM, .pieces = many, .n_pieces = 4096};
+    e.user_agent = ua;
+    e.user_agent_len = sizeof ua;
+    n = rp_access_log_format(line, &big, &e);
+    T_OK(n <= RP_ACCESS_LINE_MAX && n > RP_ACCESS_LINE_MAX / 2);
+    T_SLICE(line + n - 3, 3, "...");
 }

@@ -238,6 +238,24 @@ struct rp_error_page {
 enum rp_access_log_format {
     RP_ACCESS_LOG_COMBINED = 1, /* Apache's and nginx's "combined" */
     RP_ACCESS_LOG_JSON = 2,     /* one JSON object a line, every field of the record */
+    RP_ACCESS_LOG_CUSTOM = 3,   /* the policy's `format "..."`: pieces */
+};
+
+/* What a custom log format puts in a line: the names of `${...}`. */
+enum rp_log_field {
+    RP_LOG_TEXT = 0, /* a piece of the format as written */
+    RP_LOG_CLIENT, RP_LOG_TIME, RP_LOG_TIME_LOCAL, RP_LOG_METHOD, RP_LOG_URI, RP_LOG_HOST,
+    RP_LOG_PROTOCOL, RP_LOG_TLS, RP_LOG_STATUS, RP_LOG_BYTES_IN, RP_LOG_BYTES_OUT,
+    RP_LOG_DURATION_MS, RP_LOG_CONNECT_MS, RP_LOG_FIRST_BYTE_MS, RP_LOG_ROUTE, RP_LOG_BACKEND,
+    RP_LOG_SERVER, RP_LOG_ATTEMPTS, RP_LOG_CACHE, RP_LOG_REQUEST_ID, RP_LOG_REFERER,
+    RP_LOG_USER_AGENT, RP_LOG_END,
+    RP_LOG_N_FIELDS
+};
+
+struct rp_log_piece {
+    uint32_t field;   /* enum rp_log_field */
+    const char *text; /* RP_LOG_TEXT: len bytes */
+    uint32_t len;
 };
 
 struct rp_access_log {
@@ -245,6 +263,8 @@ struct rp_access_log {
     const char *path; /* as written (relative: to the proxy's working directory);
                          NULL: standard output */
     uint32_t format;  /* enum rp_access_log_format */
+    const struct rp_log_piece *pieces; /* RP_ACCESS_LOG_CUSTOM: the line, in order */
+    uint32_t n_pieces;
     const char *syslog;  /* `syslog`: "unix:/dev/log" or a numeric IP (syslog_port);
                             NULL: path says where */
     uint16_t syslog_port;
