@@ -905,7 +905,27 @@ static void log_exchange(struct rp_conn *c, const struct rp_exchange_record *rec
 {
     struct rp_exchange *x = c->x;
     const struct rp_program *prog = c->w->prog;
-    struct rp_access_entry e = {0};
+    const struct rp_backend_def *be = rec->backend >= 0 ? &prog->backends[rec->backend] : NULL;
+    /* one initializer: the compiler fills the entry once, with no zeroing
+     * pass before the fields */
+    struct rp_access_entry e = {
+        .status = rec->status,
+        .bytes_in = rec->bytes_in,
+        .bytes_out = rec->bytes_out,
+        .t_start = rec->t_start,
+        .t_connect = rec->t_connect,
+        .t_first_byte = rec->t_first_byte,
+        .t_end = rec->t_end,
+        .route = rec->route < prog->n_routes ? prog->routes[rec->route].where : NULL,
+        .backend = be ? be->name : NULL,
+        .server = be && rec->server >= 0 ? be->servers[rec->server].name : NULL,
+        .attempts = rec->attempts,
+        .cache = rp_cache_verdict(x->px.steps.cache),
+        .request_id = x->id,
+        .request_id_len = x->id_len,
+        .end = rec->end,
+        .tls = c->tr.tls != NULL,
+    };
     if (x->logged && x->log_len[5]) {
         e.client = x->log_text + log_slot(5);
         e.client_len = x->log_len[5];
@@ -922,25 +942,6 @@ static void log_exchange(struct rp_conn *c, const struct rp_exchange_record *rec
         e.referer = x->log_text + log_slot(4), e.referer_len = x->log_len[4];
         e.minor_version = x->log_minor;
     }
-    e.status = rec->status;
-    e.bytes_in = rec->bytes_in;
-    e.bytes_out = rec->bytes_out;
-    e.t_start = rec->t_start;
-    e.t_connect = rec->t_connect;
-    e.t_first_byte = rec->t_first_byte;
-    e.t_end = rec->t_end;
-    e.route = rec->route < prog->n_routes ? prog->routes[rec->route].where : NULL;
-    if (rec->backend >= 0) {
-        const struct rp_backend_def *be = &prog->backends[rec->backend];
-        e.backend = be->name;
-        e.server = rec->server >= 0 ? be->servers[rec->server].name : NULL;
-    }
-    e.attempts = rec->attempts;
-    e.cache = rp_cache_verdict(x->px.steps.cache);
-    e.request_id = x->id;
-    e.request_id_len = x->id_len;
-    e.end = rec->end;
-    e.tls = c->tr.tls != NULL;
     rp_access_log_entry(&e);
 }
 
