@@ -3,11 +3,13 @@
  * A request served a stale answer within stale-while-revalidate starts a
  * refresh of that answer: the same request again, marked with the
  * process's random refresh token (the cache revalidates for it, and drops
- * the mark before the server sees it), sent by the proxy to itself, on the
- * address the client reached. It takes the ordinary path (route, acls, the cache revalidating
- * with the stored validators, retries, TLS to servers, health), so the
- * store is updated exactly as a client's revalidation would update it;
- * the answer is read and dropped. One refresh per key at a time (the
+ * the mark before the server sees it), sent by the proxy to itself over a
+ * socket pair whose other end the worker serves as a connection on the
+ * client's listener, from the client's address (plain HTTP even when the
+ * client came over TLS). It takes the ordinary path (route, acls, the
+ * cache revalidating with the stored validators, retries, TLS to servers,
+ * health), so the store is updated exactly as a client's revalidation
+ * would update it; the answer is read and dropped. One refresh per key at a time (the
  * cache's table of fetches in flight), each bounded in time. */
 #include <errno.h>
 #include <stddef.h>
@@ -18,14 +20,12 @@
 #include "cache.h"
 #include "cache_refresh.h"
 #include "log.h"
-#include "sock.h"
 
 struct refresh {
     ev_io io;
     ev_timer timer;
     struct ev_loop *loop;
     int fd;
-    bool connecting;
     char *req;
     size_t len, sent;
     uint64_t hash;
@@ -65,13 +65,6 @@ static void refresh_io(struct ev_loop *loop, ev_io *io, int revents)
 {
     (void)revents;
     struct refresh *r = (struct refresh *)io;
-    if (r->connecting) {
-        if (rp_sock_connect_result(r->fd) != 0) {
-            refresh_end(r);
-            return;
-        }
-        r->connecting = false;
-    }
     while (r->sent < r->len) {
         ssize_t n = write(r->fd, r->req + r->sent, r->len - r->sent);
         if (n < 0) {
@@ -101,33 +94,30 @@ static void refresh_io(struct ev_loop *loop, ev_io *io, int revents)
     }
 }
 
-void rp_cache_refresh_start(struct ev_loop *loop, const struct sockaddr_storage *addr,
-                            socklen_t addr_len, char *req, size_t req_len, uint64_t hash,
-                            double timeout)
+bool rp_cache_refresh_start(struct ev_loop *loop, int fd, char *req, size_t req_len,
+                            uint64_t hash, double timeout)
 {
     struct refresh *r = calloc(1, sizeof *r);
     if (!r || !rp_cache_refresh_claim(hash, r, ev_now(loop))) {
         free(r);
         free(req);
-        return;
+        close(fd);
+        return false;
     }
     r->loop = loop;
     r->req = req;
     r->len = req_len;
     r->hash = hash;
-    r->fd = rp_sock_connect(addr, addr_len, &r->connecting);
+    r->fd = fd;
     r->next = t_refreshes;
     if (t_refreshes)
         t_refreshes->prev = r;
     t_refreshes = r;
     ev_io_init(&r->io, refresh_io, r->fd, EV_WRITE);
     ev_timer_init(&r->timer, refresh_timeout, timeout, 0);
-    if (r->fd < 0) {
-        refresh_end(r);
-        return;
-    }
     ev_io_start(loop, &r->io);
     ev_timer_start(loop, &r->timer);
+    return true;
 }
 
 void rp_cache_refresh_clear(void)

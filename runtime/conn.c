@@ -105,8 +105,10 @@ void rp_exchange_pool_clear(struct rp_worker *w)
 
 #define RP_MAX_FREE_CONNS 4096
 
-void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
-                  unsigned listener)
+/* A new connection on listener, set up and reading; NULL (fd closed)
+ * when out of memory. */
+static struct rp_conn *conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
+                                unsigned listener)
 {
     /* Connections come from the worker's free list: a new connection per
      * request costs no allocation once the pool is warm. */
@@ -117,7 +119,7 @@ void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *pe
         memset(c, 0, sizeof *c);
     } else if (!(c = calloc(1, sizeof *c))) {
         close(fd);
-        return;
+        return NULL;
     }
     atomic_fetch_add_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->proc->listener_conns[listener], 1, memory_order_relaxed);
@@ -135,6 +137,25 @@ void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *pe
     ev_init(&c->timer, conn_timer_cb);
     ev_io_start(w->loop, &c->io);
     rp_conn_set_timer(c, w->cfg->client_header_timeout);
+    return c;
+}
+
+void rp_conn_open_internal(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
+                           unsigned listener, bool https)
+{
+    struct rp_conn *c = conn_new(w, fd, peer, listener);
+    if (!c)
+        return;
+    c->internal_https = https;
+    conn_begin(c); /* no PROXY header, no TLS: the proxy speaks to itself */
+}
+
+void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
+                  unsigned listener)
+{
+    struct rp_conn *c = conn_new(w, fd, peer, listener);
+    if (!c)
+        return;
     const struct rp_program *prog = w->prog;
     if (listener < prog->n_listeners && prog->listeners[listener].proxy_protocol) {
         /* Only a trusted peer may say who the client is: anyone else on
@@ -687,6 +708,7 @@ static int request_view(struct rp_conn *c, struct rp_request_view *v)
     v->headers = req->headers;
     v->n_headers = req->n_headers;
     v->tls = c->tr.tls;
+    v->https = c->tr.tls != NULL || c->internal_https;
     /* Host is matched without its port and case-insensitively: lower-case
      * it once here so generated matchers compare bytes. */
     int n = rp_host_key(req->host ? req->host : "", req->host_len, c->x->host_lc,

@@ -169,6 +169,8 @@ struct rp_conn {
     bool linger;         /* the client may still be sending: linger before closing */
     bool local_known;    /* `local` holds the address the client connected to */
     bool drain_idle;     /* draining: found idle by the last sweep (worker.c) */
+    bool internal_https; /* the proxy's own request (rp_conn_open_internal) on behalf
+                            of a client that came over TLS: forwarded as https */
     struct sockaddr_storage local;
 
     /* The bulky per-request state, held only while a request is in progress
@@ -187,6 +189,13 @@ struct rp_conn {
  * (the worker accepts, under its limits). Closes fd if it cannot. */
 void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
                   unsigned listener);
+
+/* A connection the proxy opens to itself (one end of a socket pair), on
+ * listener as if a client had connected from peer, without its PROXY
+ * header or TLS: a background refresh's requests take the ordinary path
+ * (routes, acls, the cache). https: forwarded as the TLS client's was. */
+void rp_conn_open_internal(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
+                           unsigned listener, bool https);
 
 /* Closes a connection and whatever exchange it has. The memory stays valid,
  * with state RP_CONN_CLOSED, until rp_conn_free_closed(), so a caller up the

@@ -232,8 +232,8 @@ bool rp_req_value(const struct rp_request_view *req, enum rp_value what, const c
         *len = req->query_len;
         return req->query != NULL;
     case RP_VAL_SCHEME:
-        *v = req->tls ? "https" : "http";
-        *len = req->tls ? 5 : 4;
+        *v = req->https ? "https" : "http";
+        *len = req->https ? 5 : 4;
         return true;
     case RP_VAL_TLS:
         return rp_tls_value(req->tls, name, name_len, v, len);

@@ -224,7 +224,8 @@ static void value_ctx(struct rp_conn *c, struct rp_request_view *v, struct rp_va
         .host = c->x->host_lc, .host_len = (uint32_t)strlen(c->x->host_lc),
         .path = norm ? norm->data : req->path, .path_len = norm ? norm->end : req->path_len,
         .query = req->query, .query_len = req->query_len,
-        .headers = req->headers, .n_headers = req->n_headers, .tls = c->tr.tls};
+        .headers = req->headers, .n_headers = req->n_headers, .tls = c->tr.tls,
+        .https = c->tr.tls != NULL || c->internal_https};
     memcpy(v->client_ip, c->x->client_ip, 16);
     vc->view = v;
     vc->request_id = request_id;
@@ -293,7 +294,7 @@ static int build_request_head(struct rp_conn *c, const struct rp_head_edit *edit
     rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags, edit,
                      rp_forward_drops(fw, c->x->peer_trusted));
     struct rp_forward_ctx fc = {.fw = fw, .trusted = c->x->peer_trusted, .req = req,
-                                .https = c->tr.tls != NULL,
+                                .https = c->tr.tls != NULL || c->internal_https,
                                 .cache = c->fwd_cache, .cache_len = &c->fwd_cache_len,
                                 .cache_size = sizeof c->fwd_cache};
     /* The peer's text is needed unless the connection's cached lines are
@@ -656,15 +657,22 @@ static void proxy_serve_stored(struct rp_conn *c)
         return;
     }
     c->x->rec.status = (uint16_t)status;
-    /* stale-while-revalidate: refreshed in the background (plain listeners:
-     * the refresh speaks plain HTTP to the address the client reached) */
+    /* stale-while-revalidate: refreshed in the background, by the request
+     * again on a connection the proxy opens to itself, on this listener, as
+     * this client (TLS or not: the pair speaks plain HTTP) */
     size_t rlen;
     uint64_t rhash;
     char *refresh = rp_cache_refresh_take(px->steps.cache, &rlen, &rhash);
-    if (refresh && !c->tr.tls && conn_local(c)->ss_family != AF_UNSPEC) {
-        rp_cache_refresh_start(w->loop, &c->local, sizeof c->local, refresh, rlen, rhash,
-                               w->cfg->backend_timeout);
-        refresh = NULL;
+    int pair[2];
+    if (refresh &&
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) == 0) {
+        if (rp_cache_refresh_start(w->loop, pair[1], refresh, rlen, rhash,
+                                   w->cfg->backend_timeout))
+            rp_conn_open_internal(w, pair[0], &c->peer, c->listener,
+                                  c->tr.tls != NULL || c->internal_https);
+        else
+            close(pair[0]);
+        refresh = NULL; /* taken either way */
     }
     free(refresh);
     rp_conn_respond_written(c, body, body_len);

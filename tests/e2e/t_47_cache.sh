@@ -386,3 +386,47 @@ check_eq "cache: ... the first answers were evicted, the last are there" \
 check_eq "cache: ... and every answer came whole" "$("$ORIGIN" crc32 <"$SCRATCH/o1.b")" \
     "$(gen_crc 60000)"
 stop_proxy cachesmall
+
+# ---- stale-while-revalidate behind TLS ----------------------------------------------------------
+# The refresh is the request again on a connection the proxy opens to
+# itself (a socket pair served as the client's listener), so it works on
+# a TLS listener too, and the server is told the client's scheme.
+TLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tls" && pwd)
+start_origin t >/dev/null
+tlog=$(origin_log t)
+check "cache behind tls policy compiles" build_proxy cachetls "
+listen :8443 tls { cert \"$TLS/a.pem\" key \"$TLS/a.key\" }
+backend app { server t 127.0.0.1:@t@ }
+route path \"/cache/\" { cache { status_header X-Cache }; proxy app }
+route default { proxy app }"
+tp=$(start_proxy cachetls -w 2)
+tget()
+{
+    local n=$1 path=$2
+    curl -sS --max-time "$T_SHORT" --cacert "$TLS/ca.pem" --resolve "a.test:$tp:127.0.0.1" \
+        -D "$SCRATCH/$n.h" -o "$SCRATCH/$n.b" "https://a.test:$tp$path"
+}
+tswr="/cache/tswr?${cc}max-age%3D2,stale-while-revalidate%3D60"
+tget ts1 "$tswr"
+sleep 3.2
+tget ts2 "$tswr"
+check_eq "cache over tls: stale within stale-while-revalidate: served at once" \
+    "$(field ts2 X-Cache) $(body ts2)" "STALE $(body ts1)"
+treached() { count_lines "^t [A-Z]+ /cache/tswr[? ]" "$tlog"; }
+for _ in $(seq 30); do
+    [ "$(treached)" = 2 ] && break
+    sleep 0.1
+done
+check_eq "cache over tls: ... and refreshed once in the background" "$(treached)" 2
+check_match "cache over tls: ... the refresh tells the server the client's scheme" \
+    "$(grep -E '^t GET /cache/tswr' "$tlog" | tail -n 1)" 'X-Forwarded-Proto: https'
+# (the origin logs the refresh when it comes, before the proxy stores the
+# answer: look again for a moment)
+for _ in $(seq 30); do
+    tget ts3 "$tswr"
+    [ "$(field ts3 X-Cache)" = HIT ] && break
+    sleep 0.1
+done
+check_eq "cache over tls: ... the next request gets the refreshed answer" \
+    "$(field ts3 X-Cache) $([ "$(body ts3)" != "$(body ts1)" ] && echo new)" "HIT new"
+check "proxy 'cachetls' stops" stop_proxy cachetls

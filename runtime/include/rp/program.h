@@ -420,6 +420,8 @@ struct rp_request_view {
     const void *headers; /* runtime's header table: use rp_req_header() */
     uint32_t n_headers;
     const void *tls;     /* the connection's TLS (read with rp_req_value); NULL: plain */
+    bool https;          /* the scheme is https: TLS, or the proxy's own request on
+                            behalf of a client that came over TLS */
 };
 
 /* Looks up a request header by lower-case name; returns true and sets
