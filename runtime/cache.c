@@ -472,6 +472,20 @@ char *rp_cache_refresh_take(struct rp_cache_x *x, size_t *len, uint64_t *hash)
 
 /* ---- encoded copies (a route that also compresses) ---------------------------------------- */
 
+/* The stored fields, one by one ("Name: value\r\n" each, as the meta
+ * holds them): the next in *h, and false after the last. */
+static bool next_field(const char **f, const char *fe, struct rp_http1_header *h)
+{
+    const char *eol = memchr(*f, '\r', (size_t)(fe - *f));
+    const char *colon = memchr(*f, ':', (size_t)(fe - *f));
+    if (!eol || !colon || colon > eol)
+        return false;
+    *h = (struct rp_http1_header){*f, colon + 2, (uint32_t)(colon - *f),
+                                  (uint32_t)(eol - colon - 2)};
+    *f = eol + 2;
+    return true;
+}
+
 /* The stored answer as a parsed response head, for compress's rules. */
 static void stored_response(const struct rp_cache_obj *o, const struct cache_meta *m,
                             struct rp_http1_response *r)
@@ -482,15 +496,8 @@ static void stored_response(const struct rp_cache_obj *o, const struct cache_met
     r->body = o->body_len ? RP_HTTP1_BODY_LENGTH : RP_HTTP1_BODY_NONE;
     r->content_length = o->body_len;
     const char *f = meta_fields(o), *fe = f + m->fields_len;
-    while (f < fe && r->n_headers < RP_HTTP1_MAX_HEADERS) {
-        const char *colon = memchr(f, ':', (size_t)(fe - f));
-        const char *eol = memchr(f, '\r', (size_t)(fe - f));
-        if (!colon || !eol || colon > eol)
-            break;
-        r->headers[r->n_headers++] =
-            (struct rp_http1_header){f, colon + 2, (uint32_t)(colon - f), (uint32_t)(eol - colon - 2)};
-        f = eol + 2;
-    }
+    while (r->n_headers < RP_HTTP1_MAX_HEADERS && next_field(&f, fe, &r->headers[r->n_headers]))
+        r->n_headers++;
 }
 
 /* The variant bytes of o's copy encoded with `coding`. */
@@ -1220,16 +1227,12 @@ static int multipart(struct rp_cache_x *x, const struct rp_cache_obj *o,
     const char *ct = NULL;
     size_t ct_len = 0;
     const char *f = meta_fields(o), *fe = f + m->fields_len;
-    while (f < fe) {
-        const char *eol = memchr(f, '\r', (size_t)(fe - f));
-        if (!eol)
-            break;
-        if ((size_t)(eol - f) > 14 && strncasecmp(f, "content-type: ", 14) == 0) {
-            ct = f + 14;
-            ct_len = (size_t)(eol - f) - 14;
+    struct rp_http1_header h;
+    while (next_field(&f, fe, &h))
+        if (rp_http1_name_is(&h, "content-type", 12)) {
+            ct = h.value;
+            ct_len = h.value_len;
         }
-        f = eol + 2;
-    }
     size_t cap = 32;
     for (uint32_t i = 0; i < rg->n; i++)
         cap += 128 + ct_len + (rg->r[i].last - rg->r[i].first + 1);
@@ -1325,22 +1328,16 @@ int rp_cache_serve_head(struct rp_cache_x *x, const struct rp_http1_request *req
     rc |= add(b, reason, strlen(reason));
     rc |= add(b, "\r\n", 2);
     if (status != 412 && status != 416) {
-        const char *f = fields, *fe = fields + m.fields_len;
-        while (f < fe) {
-            const char *eol = memchr(f, '\r', (size_t)(fe - f));
-            const char *colon = memchr(f, ':', (size_t)(fe - f));
-            if (!eol || !colon)
-                break;
-            struct rp_http1_header h = {f, colon + 2, (uint32_t)(colon - f),
-                                        (uint32_t)(eol - colon - 2)};
+        const char *f = fields, *fe = fields + m.fields_len, *line = f;
+        struct rp_http1_header h;
+        for (; next_field(&f, fe, &h); line = f) {
             bool keep = status == 304 ? in_304(h.name, h.name_len) : true;
             if ((ranged || x->multipart) &&
                 (rp_http1_name_is(&h, "content-range", 13) ||
                  (x->multipart && rp_http1_name_is(&h, "content-type", 12))))
                 keep = false;
             if (keep && !(edit && rp_head_edit_drops(edit, &h)))
-                rc |= add(b, f, (size_t)(eol - f) + 2);
-            f = eol + 2;
+                rc |= add(b, line, (size_t)(f - line)); /* the line as stored, CRLF included */
         }
     }
     rc |= add(b, "Age: ", 5);
