@@ -606,18 +606,15 @@ static struct rp_cache_obj *encode(const struct rp_cache_obj *o, struct cache_me
             fo += line;
         }
         /* the added lines ("ETag: W/..." among them) */
-        const char *x = e.extra, *xe = e.extra + e.extra_len;
-        while (x < xe) {
-            const char *eol = memchr(x, '\r', (size_t)(xe - x));
-            if (!eol)
-                break;
-            if ((size_t)(xe - x) > 6 && strncasecmp(x, "etag: ", 6) == 0 && !cm.etag_len) {
-                cm.etag_off = (uint32_t)(fo + 6);
-                cm.etag_len = (uint32_t)(eol - x - 6);
+        const char *x = e.extra, *xe = e.extra + e.extra_len, *xline = x;
+        struct rp_http1_header xh;
+        for (; next_field(&x, xe, &xh); xline = x) {
+            if (rp_http1_name_is(&xh, "etag", 4) && !cm.etag_len) {
+                cm.etag_off = (uint32_t)(fo + (size_t)(xh.value - xline));
+                cm.etag_len = xh.value_len;
             }
-            memcpy(f + fo, x, (size_t)(eol - x) + 2);
-            fo += (size_t)(eol - x) + 2;
-            x = eol + 2;
+            memcpy(f + fo, xline, (size_t)(x - xline)); /* the line, CRLF included */
+            fo += (size_t)(x - xline);
         }
         cm.fields_len = (uint32_t)fo;
         memcpy(meta, &cm, sizeof cm);
