@@ -48,10 +48,7 @@ static struct {
 
 static _Thread_local struct block *t_block;
 
-bool rp_access_log_on(void)
-{
-    return g.def != NULL;
-}
+bool rp_access_log_active;
 
 /* A datagram socket connected to the syslog daemon (a unix socket or
  * host:port over UDP). */
@@ -237,6 +234,7 @@ int rp_access_log_start(const struct rp_program *prog)
         return -1;
     }
     g.running = true;
+    rp_access_log_active = true;
     return 0;
 }
 
@@ -245,6 +243,7 @@ void rp_access_log_stop(void)
     if (!g.running)
         return;
     rp_access_log_flush(); /* the main thread's, if any */
+    rp_access_log_active = false;
     pthread_mutex_lock(&g.lock);
     g.stopping = true;
     pthread_cond_signal(&g.wake);
@@ -571,6 +570,9 @@ static void custom(struct out *o, const struct rp_access_log *def, const struct 
         case RP_LOG_SERVER: s = e->server; break;
         case RP_LOG_CACHE: s = e->cache; break;
         case RP_LOG_END: s = e->end; break;
+        case RP_LOG_TLS_VERSION: s = e->tls_version, n = e->tls_version_len; break;
+        case RP_LOG_TLS_CIPHER: s = e->tls_cipher, n = e->tls_cipher_len; break;
+        case RP_LOG_SNI: s = e->sni, n = e->sni_len; break;
         default: break;
         }
         if (s && !n && pc->field != RP_LOG_TEXT)
@@ -618,6 +620,23 @@ static void custom(struct out *o, const struct rp_access_log *def, const struct 
     }
 }
 
+/* `true` and the TLS facts, written at p + n; returns the new length. Out
+ * of line, and given the cursor by value, so json()'s own stays in a
+ * register. */
+static __attribute__((noinline)) size_t json_tls_facts(char *p, size_t n,
+                                                       const struct rp_access_entry *e)
+{
+    struct out local = {p, n, LINE_MAX_LEN}, *o = &local;
+    put(o, "true", 4);
+    KEY(o, "tls_version");
+    put_json(o, e->tls_version_len ? e->tls_version : NULL, e->tls_version_len);
+    KEY(o, "tls_cipher");
+    put_json(o, e->tls_cipher_len ? e->tls_cipher : NULL, e->tls_cipher_len);
+    KEY(o, "sni");
+    put_json(o, e->sni_len ? e->sni : NULL, e->sni_len);
+    return local.n;
+}
+
 static void json(struct out *out, const struct rp_access_entry *e)
 {
     /* a local copy, all its writers inlined: its end stays in a register
@@ -656,8 +675,8 @@ static void json(struct out *out, const struct rp_access_entry *e)
     else
         put(o, "\"HTTP/1.0\"", 10);
     KEY(o, "tls");
-    if (e->tls)
-        put(o, "true", 4);
+    if (e->tls) /* its facts only over TLS, out of line: a plain line pays nothing */
+        o->n = json_tls_facts(o->p, o->n, e);
     else
         put(o, "false", 5);
     KEY(o, "status");
@@ -703,6 +722,21 @@ static void json(struct out *out, const struct rp_access_entry *e)
     *out = local;
 }
 
+/* The line, for rp_access_log_entry (inlined there) and tests. */
+__attribute__((always_inline)) static inline size_t format_line(char *out,
+                                                                const struct rp_access_log *def,
+                                                                const struct rp_access_entry *e)
+{
+    struct out o = {out, 0, LINE_MAX_LEN};
+    if (def->format == RP_ACCESS_LOG_JSON)
+        json(&o, e);
+    else if (def->format == RP_ACCESS_LOG_CUSTOM)
+        custom(&o, def, e);
+    else
+        combined(&o, e);
+    return o.n;
+}
+
 /* `sample`: a per-thread xorshift draw (no lock, no system call). */
 static _Thread_local uint64_t t_sample_state;
 
@@ -737,7 +771,7 @@ void rp_access_log_entry(const struct rp_access_entry *e)
         t_block->len = 0;
         t_block->lines = 0;
     }
-    size_t n = rp_access_log_format(t_block->data + t_block->len, g.def, e);
+    size_t n = format_line(t_block->data + t_block->len, g.def, e);
     t_block->data[t_block->len + n] = '\n';
     t_block->len += n + 1;
     t_block->lines++;
@@ -746,12 +780,5 @@ void rp_access_log_entry(const struct rp_access_entry *e)
 size_t rp_access_log_format(char *out, const struct rp_access_log *def,
                             const struct rp_access_entry *e)
 {
-    struct out o = {out, 0, LINE_MAX_LEN};
-    if (def->format == RP_ACCESS_LOG_JSON)
-        json(&o, e);
-    else if (def->format == RP_ACCESS_LOG_CUSTOM)
-        custom(&o, def, e);
-    else
-        combined(&o, e);
-    return o.n;
+    return format_line(out, def, e);
 }

@@ -25,7 +25,11 @@ void rp_access_log_stop(void);
 /* Reopens the file at its path, before the next write (SIGUSR1). */
 void rp_access_log_reopen(void);
 /* Whether an access log is written. */
-bool rp_access_log_on(void);
+extern bool rp_access_log_active; /* set by rp_access_log_start: read per request */
+static inline bool rp_access_log_on(void)
+{
+    return rp_access_log_active;
+}
 
 /* One exchange, as a line says it. Strings are (pointer, length) slices;
  * NULL or length 0: absent. Times are seconds since the epoch (ev_now);
@@ -47,6 +51,10 @@ struct rp_access_entry {
     size_t request_id_len;
     const char *end;        /* "done", or why the exchange ended early */
     bool tls;
+    /* over TLS: the protocol version, the cipher, the name the client asked
+     * for (SNI); (pointer, length), absent when not known */
+    const char *tls_version, *tls_cipher, *sni;
+    uint32_t tls_version_len, tls_cipher_len, sni_len;
 };
 
 /* The longest line (strings beyond their caps are cut, so a line fits). */

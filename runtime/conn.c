@@ -146,7 +146,7 @@ void rp_conn_open_internal(struct rp_worker *w, int fd, const struct sockaddr_st
     struct rp_conn *c = conn_new(w, fd, peer, listener);
     if (!c)
         return;
-    c->internal_https = https;
+    c->https = https;
     conn_begin(c); /* no PROXY header, no TLS: the proxy speaks to itself */
 }
 
@@ -223,6 +223,7 @@ static void conn_start(struct rp_conn *c)
             rp_conn_close(c);
             return;
         }
+        c->https = true;
         rp_buf_put(&c->w->bufs, c->in);
         c->in = NULL;
         /* The handshake runs under the header timeout: a client that
@@ -708,7 +709,7 @@ static int request_view(struct rp_conn *c, struct rp_request_view *v)
     v->headers = req->headers;
     v->n_headers = req->n_headers;
     v->tls = c->tr.tls;
-    v->https = c->tr.tls != NULL || c->internal_https;
+    v->https = c->https;
     /* Host is matched without its port and case-insensitively: lower-case
      * it once here so generated matchers compare bytes. */
     int n = rp_host_key(req->host ? req->host : "", req->host_len, c->x->host_lc,
@@ -923,7 +924,18 @@ static void log_capture(struct rp_exchange *x, const struct rp_http1_request *re
 }
 
 /* The exchange's access log line, while its state is all there. */
-static void log_exchange(struct rp_conn *c, const struct rp_exchange_record *rec)
+/* The TLS facts of a line: out of line, so that log_exchange stays small
+ * enough to be inlined where the exchange ends. Made once per connection
+ * by the TLS module, then kept. */
+static __attribute__((noinline)) void log_tls_facts(struct rp_conn *c, struct rp_access_entry *e)
+{
+    rp_tls_value(c->tr.tls, "version", 7, &e->tls_version, &e->tls_version_len);
+    rp_tls_value(c->tr.tls, "cipher", 6, &e->tls_cipher, &e->tls_cipher_len);
+    rp_tls_value(c->tr.tls, "sni", 3, &e->sni, &e->sni_len);
+}
+
+__attribute__((always_inline)) static inline void log_exchange(struct rp_conn *c,
+                                                             const struct rp_exchange_record *rec)
 {
     struct rp_exchange *x = c->x;
     const struct rp_program *prog = c->w->prog;
@@ -956,6 +968,8 @@ static void log_exchange(struct rp_conn *c, const struct rp_exchange_record *rec
         e.client = rp_conn_peer_text(c, &n);
         e.client_len = n;
     }
+    if (c->tr.tls)
+        log_tls_facts(c, &e);
     if (x->logged) {
         e.method = x->log_text + log_slot(0), e.method_len = x->log_len[0];
         e.target = x->log_text + log_slot(1), e.target_len = x->log_len[1];
@@ -1012,14 +1026,10 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     d->content_type = NULL;
     d->body_len = d->location_len = 0;
     w->prog->decide(&view, d);
-    if (c->x->logged) {
-        uint32_t n;
-        const char *client = c->x->client_text;
-        n = c->x->client_text_len;
-        if (!client)
-            client = rp_conn_peer_text(c, &n);
-        log_put(c->x, 5, client, n);
-    }
+    /* the client a trusted chain named lives in the request: kept for the
+     * line; the peer's own text is the connection's, read at the end */
+    if (c->x->logged && c->x->client_text)
+        log_put(c->x, 5, c->x->client_text, c->x->client_text_len);
     c->x->rec.t_head = ev_now(w->loop);
     c->x->rec.route = d->route;
     if (d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY)

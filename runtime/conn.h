@@ -169,8 +169,8 @@ struct rp_conn {
     bool linger;         /* the client may still be sending: linger before closing */
     bool local_known;    /* `local` holds the address the client connected to */
     bool drain_idle;     /* draining: found idle by the last sweep (worker.c) */
-    bool internal_https; /* the proxy's own request (rp_conn_open_internal) on behalf
-                            of a client that came over TLS: forwarded as https */
+    bool https;          /* the client's scheme: TLS, or the proxy's own request
+                            (rp_conn_open_internal) for a client that came over TLS */
     struct sockaddr_storage local;
 
     /* The bulky per-request state, held only while a request is in progress

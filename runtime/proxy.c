@@ -225,7 +225,7 @@ static void value_ctx(struct rp_conn *c, struct rp_request_view *v, struct rp_va
         .path = norm ? norm->data : req->path, .path_len = norm ? norm->end : req->path_len,
         .query = req->query, .query_len = req->query_len,
         .headers = req->headers, .n_headers = req->n_headers, .tls = c->tr.tls,
-        .https = c->tr.tls != NULL || c->internal_https};
+        .https = c->https};
     memcpy(v->client_ip, c->x->client_ip, 16);
     vc->view = v;
     vc->request_id = request_id;
@@ -294,7 +294,7 @@ static int build_request_head(struct rp_conn *c, const struct rp_head_edit *edit
     rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags, edit,
                      rp_forward_drops(fw, c->x->peer_trusted));
     struct rp_forward_ctx fc = {.fw = fw, .trusted = c->x->peer_trusted, .req = req,
-                                .https = c->tr.tls != NULL || c->internal_https,
+                                .https = c->https,
                                 .cache = c->fwd_cache, .cache_len = &c->fwd_cache_len,
                                 .cache_size = sizeof c->fwd_cache};
     /* The peer's text is needed unless the connection's cached lines are
@@ -669,7 +669,7 @@ static void proxy_serve_stored(struct rp_conn *c)
         if (rp_cache_refresh_start(w->loop, pair[1], refresh, rlen, rhash,
                                    w->cfg->backend_timeout))
             rp_conn_open_internal(w, pair[0], &c->peer, c->listener,
-                                  c->tr.tls != NULL || c->internal_https);
+                                  c->https);
         else
             close(pair[0]);
         refresh = NULL; /* taken either way */

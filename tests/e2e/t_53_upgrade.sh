@@ -152,6 +152,7 @@ check "no process of the chain logged a sanitizer report" \
 TLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tls" && pwd)
 check "upgrade tls policy compiles" build_proxy uptls "
 listen :8443 tls { cert \"$TLS/a.pem\" key \"$TLS/a.key\" }
+log access \"$AREA_DIR/tls.log\" format json
 route path \"/metrics\" { metrics }
 route default { respond 200 \"tls\" }"
 spawn "$AREA_DIR/t1" "$AREA_DIR/uptls" -w 2 --listen 127.0.0.1:0 --port-file "$AREA_DIR/t1.port" \
@@ -178,3 +179,6 @@ check_eq "tls: handshakes by result in the metrics (a resumed one, this one; a f
     "$got" "ok=2 failed=1 "
 kill -TERM "$(cat "$AREA_DIR/t2.pid")"
 check "tls upgrade: the new process stops on SIGTERM" gone "$(cat "$AREA_DIR/t2.pid")"
+check_match "tls: the access log says the TLS version, cipher and SNI" \
+    "$(grep -F '"uri":"/metrics"' "$AREA_DIR/tls.log" | tail -n 1)" \
+    '"tls":true,"tls_version":"TLSv1\.3","tls_cipher":"TLS_[A-Z0-9_]+","sni":"a\.test"'
