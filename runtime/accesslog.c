@@ -511,6 +511,12 @@ __attribute__((always_inline)) static inline void put_plain(struct out *o, const
 
 /* ,"KEY": as one constant copy. */
 #define KEY(o, k) put((o), ",\"" k "\":", sizeof(",\"" k "\":") - 1)
+/* ,"KEY": and a (pointer, length) string, null when it is empty. */
+#define KEY_JSON(o, k, s, n)                                                                       \
+    do {                                                                                           \
+        KEY(o, k);                                                                                 \
+        put_json((o), (n) ? (s) : NULL, (n));                                                     \
+    } while (0)
 
 __attribute__((always_inline)) static inline void put_json_ms(struct out *o, double from, double to)
 {
@@ -628,12 +634,9 @@ static __attribute__((noinline)) size_t json_tls_facts(char *p, size_t n,
 {
     struct out local = {p, n, LINE_MAX_LEN}, *o = &local;
     put(o, "true", 4);
-    KEY(o, "tls_version");
-    put_json(o, e->tls_version_len ? e->tls_version : NULL, e->tls_version_len);
-    KEY(o, "tls_cipher");
-    put_json(o, e->tls_cipher_len ? e->tls_cipher : NULL, e->tls_cipher_len);
-    KEY(o, "sni");
-    put_json(o, e->sni_len ? e->sni : NULL, e->sni_len);
+    KEY_JSON(o, "tls_version", e->tls_version, e->tls_version_len);
+    KEY_JSON(o, "tls_cipher", e->tls_cipher, e->tls_cipher_len);
+    KEY_JSON(o, "sni", e->sni, e->sni_len);
     return local.n;
 }
 
@@ -663,10 +666,8 @@ static void json(struct out *out, const struct rp_access_entry *e)
     } else {
         put(o, "null", 4);
     }
-    KEY(o, "uri");
-    put_json(o, e->target_len ? e->target : NULL, e->target_len);
-    KEY(o, "host");
-    put_json(o, e->host_len ? e->host : NULL, e->host_len);
+    KEY_JSON(o, "uri", e->target, e->target_len);
+    KEY_JSON(o, "host", e->host, e->host_len);
     KEY(o, "protocol");
     if (!e->method_len)
         put(o, "null", 4);
@@ -710,12 +711,9 @@ static void json(struct out *out, const struct rp_access_entry *e)
     put_u(o, e->attempts);
     KEY(o, "cache");
     put_plain(o, e->cache);
-    KEY(o, "request_id");
-    put_json(o, e->request_id_len ? e->request_id : NULL, e->request_id_len);
-    KEY(o, "referer");
-    put_json(o, e->referer_len ? e->referer : NULL, e->referer_len);
-    KEY(o, "user_agent");
-    put_json(o, e->user_agent_len ? e->user_agent : NULL, e->user_agent_len);
+    KEY_JSON(o, "request_id", e->request_id, e->request_id_len);
+    KEY_JSON(o, "referer", e->referer, e->referer_len);
+    KEY_JSON(o, "user_agent", e->user_agent, e->user_agent_len);
     KEY(o, "end");
     put_plain(o, e->end);
     put(o, "}", 1);
