@@ -27,7 +27,8 @@ const char *const log_field_names[RP_LOG_N_FIELDS] = {
     [RP_LOG_SERVER] = "server",         [RP_LOG_ATTEMPTS] = "attempts",
     [RP_LOG_CACHE] = "cache",           [RP_LOG_REQUEST_ID] = "request_id",
     [RP_LOG_REFERER] = "referer",       [RP_LOG_USER_AGENT] = "user_agent",
-    [RP_LOG_END] = "end",
+    [RP_LOG_END] = "end",               [RP_LOG_TLS_VERSION] = "tls_version",
+    [RP_LOG_TLS_CIPHER] = "tls_cipher", [RP_LOG_SNI] = "sni",
 };
 
 /* A custom format, "... ${name} ...", into pieces: text runs and fields
@@ -89,7 +90,7 @@ static bool parse_format(struct check *c, const struct ast_arg *f, struct ast_lo
                            "time, time_local, method, uri, host, protocol, tls, status, "
                            "bytes_in, bytes_out, duration_ms, connect_ms, first_byte_ms, "
                            "route, backend, server, attempts, cache, request_id, referer, "
-                           "user_agent, end)", (int)nl, s + i + 2);
+                           "user_agent, end, tls_version, tls_cipher, sni)", (int)nl, s + i + 2);
             return false;
         }
         if (tn > run)
