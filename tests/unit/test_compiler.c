@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "ast.h"
 #include "buf.h"
 #include "compile.h"
 #include "diag.h"
@@ -578,4 +579,14 @@ T_SUITE(compiler_imports)
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     T_OK(system(cmd) == 0);
+}
+
+/* Every field of a custom log format the runtime knows has its name in the
+ * compiler's table (a missing one would be read as NULL). */
+T_SUITE(log_field_names)
+{
+    unsigned missing = 0;
+    for (int x = 1; x < RP_LOG_N_FIELDS; x++)
+        missing += log_field_names[x] == NULL;
+    T_EQ(missing, 0);
 }
