@@ -76,7 +76,7 @@ static int open_log(const struct rp_access_log *def)
     if (def->syslog)
         return open_syslog(def);
     if (!def->path)
-        return dup(STDOUT_FILENO);
+        return fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0); /* not into a successor */
     return open(def->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 }
 
