@@ -20,6 +20,8 @@
 
 /* The store all routes share; NULL until rp_cache_init. */
 static struct rp_cache_store *g_store;
+/* The program it serves: purge looks for every route's key. */
+static const struct rp_program *g_prog;
 
 /* Marks the requests of this process's background refreshes
  * (cache_refresh.c): random, so no client can send it. */
@@ -50,6 +52,7 @@ int rp_cache_init(const struct rp_program *prog)
             }
     if (!size || g_store)
         return 0;
+    g_prog = prog;
     uint8_t r[16];
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
         for (size_t i = 0; i < sizeof r; i++)
@@ -1395,6 +1398,20 @@ static const struct rp_piece default_key[] = {
     {RP_PIECE_URI, 0, 0, NULL},
 };
 
+/* Purges the URL (a prefix when it ends in '*') under one way of making
+ * keys. */
+static uint64_t purge_url(const struct rp_piece *pieces, uint32_t n_pieces,
+                          const struct rp_value_ctx *vc)
+{
+    char key[CACHE_KEY_MAX];
+    size_t len = rp_pieces_eval(pieces, n_pieces, vc, key, sizeof key);
+    if (!len)
+        return 0;
+    if (key[len - 1] == '*')
+        return rp_cache_purge_prefix(g_store, key, len - 1);
+    return rp_cache_purge_key(g_store, key, len);
+}
+
 /* Purges each name of a tag list (spaces for Surrogate-Key, commas for
  * Cache-Tag); returns how many objects went. */
 static uint64_t purge_tags(const struct rp_http1_header *h, bool commas)
@@ -1429,9 +1446,26 @@ uint64_t rp_cache_purge_request(const struct rp_http1_request *req, const struct
     }
     if (tagged)
         return n;
-    char key[CACHE_KEY_MAX];
-    size_t len = rp_pieces_eval(default_key, 4, vc, key, sizeof key);
-    if (len && key[len - 1] == '*')
-        return rp_cache_purge_prefix(g_store, key, len - 1);
-    return rp_cache_purge_key(g_store, key, len);
+    /* The URL's key as each caching route makes it (a route with a key of
+     * its own files the URL under that), the default key among them: the
+     * same key twice is purged once, as the first purge took it all. */
+    const struct rp_piece *done[16];
+    unsigned n_done = 0;
+    n += purge_url(default_key, 4, vc);
+    for (uint32_t r = 0; g_prog && r < g_prog->n_routes; r++)
+        for (const struct rp_step *st = g_prog->routes[r].steps; st && st->kind != RP_STEP_END;
+             st++) {
+            const struct rp_cache_def *d = st->arg;
+            if (st->kind != RP_STEP_CACHE || !d->key || d->key == default_key)
+                continue;
+            bool seen = false;
+            for (unsigned i = 0; i < n_done; i++)
+                seen |= done[i] == d->key;
+            if (seen)
+                continue;
+            if (n_done < 16)
+                done[n_done++] = d->key;
+            n += purge_url(d->key, d->n_key, vc);
+        }
+    return n;
 }

@@ -301,6 +301,10 @@ get z2 "$u/cache/key/a?v=1&junk=2&${cc}max-age%3D60"
 get z3 "$u/cache/key/a?v=2&${cc}max-age%3D60"
 check_eq "cache: a key of path and one query value ignores the rest" \
     "$(field z2 X-Cache) $(field z3 X-Cache)" "HIT MISS"
+check_eq "cache: PURGE finds an answer a route filed under a key of its own" \
+    "$(hcurl -X PURGE "$u/cache/key/a?v=1&junk=3")" "purged 1"
+get z4 "$u/cache/key/a?v=1&junk=1&${cc}max-age%3D60"
+check_eq "cache: ... it is gone" "$(field z4 X-Cache)" MISS
 
 # ---- stale-while-revalidate -----------------------------------------------------------------
 swr="$u/cache/swr?${cc}max-age%3D3,stale-while-revalidate%3D60"
