@@ -214,3 +214,22 @@ check_match "syslog over UDP: daemon.info, with the host name, in the combined f
     "^<30>[A-Z][a-z]{2} [ 123][0-9] [0-9:]{8} $(hostname) rpx\\[$(proxy_pid logudp)\\]: 127\\.0\\.0\\.1 - - \\[.*\\] \"GET /u1 HTTP/1\\.1\" 200 "
 check "proxy 'logsyslog' stops" stop_proxy logsyslog
 check "proxy 'logudp' stops" stop_proxy logudp
+
+# ---- stdout ----------------------------------------------------------------------------------
+# (spawn sends a proxy's stdout to /dev/null: this one is started by hand)
+check "stdout access log policy compiles" build_proxy logstdout '
+listen :8080
+log access stdout format "${method} ${uri} ${status}"
+route default { respond 200 "ok" }'
+"$AREA_DIR/logstdout" -w 1 --listen 127.0.0.1:0 --port-file "$AREA_DIR/logstdout.port" -q \
+    >"$AREA_DIR/stdout.log" 2>>"$AREA_DIR/logstdout.err" </dev/null &
+stdout_pid=$!
+echo "$stdout_pid" >>"$SCRATCH/pids"
+wait_file "$AREA_DIR/logstdout.port" "$T_SHORT"
+for i in 1 2 3; do hcurl -o /dev/null "http://127.0.0.1:$(cat "$AREA_DIR/logstdout.port")/out/$i"; done
+kill -TERM "$stdout_pid"
+for ((i = 0; i < 200 * SCALE; i++)); do kill -0 "$stdout_pid" 2>/dev/null || break; sleep 0.05; done
+kill -KILL "$stdout_pid" 2>/dev/null # (bounded: a proxy that did not stop fails below)
+wait "$stdout_pid" 2>/dev/null
+check_eq "stdout: a line per exchange on the standard output, written by exit" \
+    "$(cat "$AREA_DIR/stdout.log")" "$(printf 'GET /out/1 200\nGET /out/2 200\nGET /out/3 200')"
