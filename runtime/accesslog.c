@@ -50,6 +50,10 @@ static _Thread_local struct block *t_block;
 
 bool rp_access_log_active;
 
+/* English, whatever the locale: syslog's header and the combined time. */
+static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
 /* A datagram socket connected to the syslog daemon (a unix socket or
  * host:port over UDP). */
 static int open_syslog(const struct rp_access_log *def)
@@ -90,8 +94,6 @@ static const char *log_target(const struct rp_access_log *def)
  * it goes over the network). Returns the lines the daemon did not take. */
 static uint64_t send_syslog(int fd, const struct rp_access_log *def, const char *p, size_t n)
 {
-    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     static char host[64]; /* the writer's alone */
     bool network = strncmp(def->syslog, "unix:", 5) != 0;
     if (network && !host[0] && gethostname(host, sizeof host) < 0)
@@ -369,8 +371,6 @@ static _Thread_local struct when t_when;
 
 static __attribute__((noinline)) void when_make(time_t s)
 {
-    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     struct tm tm;
     gmtime_r(&s, &tm);
     snprintf(t_when.iso, sizeof t_when.iso, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
@@ -387,6 +387,20 @@ static inline const struct when *when_of(double t)
     if (s != t_when.second)
         when_make(s);
     return &t_when;
+}
+
+/* t as RFC 3339 in UTC with milliseconds: "2026-12-03T07:19:48.123Z". */
+__attribute__((always_inline)) static inline void put_iso_time(struct out *o, double t)
+{
+    put(o, when_of(t)->iso, 19); /* fixed width: "2026-12-03T07:19:48" */
+    unsigned ms = (unsigned)((unsigned long long)(t * 1000.0) % 1000), hi = ms / 10;
+    char *frac = o->p + o->n;
+    frac[0] = '.';
+    frac[1] = digit_pairs[hi * 2];
+    frac[2] = digit_pairs[hi * 2 + 1];
+    frac[3] = (char)('0' + ms % 10);
+    frac[4] = 'Z';
+    o->n += 5;
 }
 
 /* A string in a combined line's quotes: '"' and '\' escaped, control and
@@ -518,12 +532,16 @@ __attribute__((always_inline)) static inline void put_plain(struct out *o, const
         put_json((o), (n) ? (s) : NULL, (n));                                                     \
     } while (0)
 
-__attribute__((always_inline)) static inline void put_json_ms(struct out *o, double from, double to)
+/* The milliseconds from one time to another, or `none` when either did
+ * not happen (0). */
+__attribute__((always_inline)) static inline void put_ms_between(struct out *o, double from,
+                                                                 double to, const char *none,
+                                                                 size_t none_len)
 {
     if (to > 0 && from > 0)
         put_ms(o, to - from);
     else
-        put(o, "null", 4);
+        put(o, none, none_len);
 }
 
 static void combined(struct out *out, const struct rp_access_entry *e)
@@ -589,14 +607,7 @@ static void custom(struct out *o, const struct rp_access_log *def, const struct 
         }
         switch (pc->field) {
         case RP_LOG_TEXT: put(o, s, n); break;
-        case RP_LOG_TIME: {
-            put(o, when_of(e->t_end)->iso, 19);
-            unsigned ms = (unsigned)((e->t_end - (double)(time_t)e->t_end) * 1000) % 1000;
-            char frac[5] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
-                            (char)('0' + ms % 10), 'Z'};
-            put(o, frac, 5);
-            break;
-        }
+        case RP_LOG_TIME: put_iso_time(o, e->t_end); break;
         case RP_LOG_TIME_LOCAL: put(o, when_of(e->t_end)->clf, 26); break;
         case RP_LOG_PROTOCOL:
             if (!e->method_len)
@@ -615,10 +626,7 @@ static void custom(struct out *o, const struct rp_access_log *def, const struct 
             double to = pc->field == RP_LOG_DURATION_MS  ? e->t_end
                         : pc->field == RP_LOG_CONNECT_MS ? e->t_connect
                                                          : e->t_first_byte;
-            if (to > 0 && e->t_start > 0)
-                put_ms(o, to - e->t_start);
-            else
-                put(o, "-", 1);
+            put_ms_between(o, e->t_start, to, "-", 1);
             break;
         }
         default: put_quoted_text(o, s, n); break;
@@ -646,16 +654,8 @@ static void json(struct out *out, const struct rp_access_entry *e)
      * instead of being reloaded after every byte stored through a char * */
     struct out local = *out, *o = &local;
     put(o, "{\"time\":\"", 9);
-    put(o, when_of(e->t_end)->iso, 19); /* fixed width: "2026-12-03T07:19:48" */
-    unsigned ms = (unsigned)((unsigned long long)(e->t_end * 1000.0) % 1000), hi = ms / 10;
-    char *frac = o->p + o->n;
-    frac[0] = '.';
-    frac[1] = digit_pairs[hi * 2];
-    frac[2] = digit_pairs[hi * 2 + 1];
-    frac[3] = (char)('0' + ms % 10);
-    frac[4] = 'Z';
-    frac[5] = '"';
-    o->n += 6;
+    put_iso_time(o, e->t_end);
+    put(o, "\"", 1);
     KEY(o, "client");
     put_json(o, e->client, e->client_len); /* as text from a trusted chain: scanned */
     KEY(o, "method"); /* tokens (the parser checked): nothing to escape */
@@ -696,11 +696,11 @@ static void json(struct out *out, const struct rp_access_entry *e)
     KEY(o, "bytes_out");
     put_u(o, e->bytes_out);
     KEY(o, "duration_ms");
-    put_json_ms(o, e->t_start, e->t_end);
+    put_ms_between(o, e->t_start, e->t_end, "null", 4);
     KEY(o, "connect_ms");
-    put_json_ms(o, e->t_start, e->t_connect);
+    put_ms_between(o, e->t_start, e->t_connect, "null", 4);
     KEY(o, "first_byte_ms");
-    put_json_ms(o, e->t_start, e->t_first_byte);
+    put_ms_between(o, e->t_start, e->t_first_byte, "null", 4);
     KEY(o, "route");
     put_json(o, e->route, e->route ? strnlen(e->route, NAME_MAX_LEN) : 0);
     KEY(o, "backend");
