@@ -475,7 +475,7 @@ void rp_health_save(const struct rp_proc *proc, uint32_t b, uint32_t s,
         .admin = atomic_load(&st->admin),
     };
     uint32_t wgt = atomic_load(&st->weight);
-    out->weight = wgt != proc->prog->backends[b].servers[s].weight ? wgt : 0;
+    out->weight = wgt != proc->prog->backends[b].servers[s].weight ? wgt : UINT32_MAX;
 }
 
 void rp_health_restore(struct rp_proc *proc, uint32_t b, uint32_t s,
@@ -489,7 +489,7 @@ void rp_health_restore(struct rp_proc *proc, uint32_t b, uint32_t s,
         k->fail_streak = in->fail_streak;
     }
     atomic_store(&st->admin, in->admin <= RP_ADMIN_MAINT ? in->admin : RP_ADMIN_READY);
-    if (in->weight && in->weight <= 256) /* an admin's, not the old policy's */
+    if (in->weight <= 256) /* an admin's (0 too), not the old policy's */
         atomic_store(&st->weight, in->weight);
     atomic_store(&st->fails, in->fails);
     atomic_store(&st->ejections, in->ejections);

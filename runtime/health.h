@@ -134,7 +134,7 @@ struct rp_health_snapshot {
     bool check_up;
     uint32_t fails, ejections, ok_streak, fail_streak;
     int64_t down_until_ms, up_since_ms;
-    uint32_t weight; /* an admin's weight (0: the policy's) */
+    uint32_t weight; /* an admin's weight, 0 among them; UINT32_MAX: the policy's */
     uint8_t admin;   /* RP_ADMIN_* */
 };
 void rp_health_save(const struct rp_proc *proc, uint32_t b, uint32_t s,

@@ -380,3 +380,38 @@ T_SUITE(balance_admin)
     T_EQ(count[2], 0);
     fixture_free(&f);
 }
+
+/* What an upgrade hands over of a server (rp_health_save, then
+ * rp_health_restore in the successor): an operator's word and weights,
+ * 0 among them, and a passive ejection, which the successor's balancer
+ * then honours. */
+T_SUITE(health_handover)
+{
+    struct rp_checker *unchecked[1] = {NULL}; /* no active checks */
+    struct fixture old, next;
+    fixture_init(&old, RP_BALANCE_ROUND_ROBIN, 3, NULL);
+    old.proc.checkers = unchecked;
+    atomic_store(&old.state_row[0].weight, 3);
+    atomic_store(&old.state_row[1].weight, 0);
+    atomic_store(&old.state_row[2].admin, RP_ADMIN_DRAIN);
+    atomic_store(&old.state_row[2].down_until_ms, 1234567);
+    struct rp_health_snapshot snap[3];
+    for (uint32_t s = 0; s < 3; s++)
+        rp_health_save(&old.proc, 0, s, &snap[s]);
+    fixture_init(&next, RP_BALANCE_ROUND_ROBIN, 3, NULL);
+    next.proc.checkers = unchecked;
+    for (uint32_t s = 0; s < 3; s++)
+        rp_health_restore(&next.proc, 0, s, &snap[s]);
+    T_EQ(atomic_load(&next.state_row[0].weight), 3);
+    T_EQ(atomic_load(&next.state_row[1].weight), 0); /* an admin's 0 is not "the policy's" */
+    T_EQ(atomic_load(&next.state_row[2].weight), 1);
+    T_EQ(atomic_load(&next.state_row[2].admin), RP_ADMIN_DRAIN);
+    T_EQ(atomic_load(&next.state_row[2].down_until_ms), 1234567);
+    T_EQ(atomic_load(&next.bstate.n_ejected), 1);
+    bool only_a = true; /* b weighs 0, c is drained: a takes everything */
+    for (int i = 0; i < 10; i++)
+        only_a &= rp_balance_pick(&next.w, 0, 0, 0, 0, NULL) == 0;
+    T_OK(only_a);
+    fixture_free(&old);
+    fixture_free(&next);
+}
