@@ -501,3 +501,23 @@ void rp_health_restore(struct rp_proc *proc, uint32_t b, uint32_t s,
     else if (was_ejected && !in->down_until_ms)
         atomic_fetch_sub(&proc->backend_state[b].n_ejected, 1);
 }
+
+static bool name_eq(const char *name, const char *s, size_t n)
+{
+    return strlen(name) == n && memcmp(name, s, n) == 0;
+}
+
+bool rp_server_find(const struct rp_program *prog, const char *backend, size_t backend_len,
+                    const char *server, size_t server_len, uint32_t *b, uint32_t *s)
+{
+    for (*b = 0; *b < prog->n_backends; (*b)++) {
+        const struct rp_backend_def *be = &prog->backends[*b];
+        if (!name_eq(be->name, backend, backend_len))
+            continue;
+        for (*s = 0; *s < be->n_servers; (*s)++)
+            if (name_eq(be->servers[*s].name, server, server_len))
+                return true;
+        return false; /* backend names are unique */
+    }
+    return false;
+}

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "rp/program.h"
+
 struct rp_proc;
 
 /* One per server, shared by every worker; a cache line each so that
@@ -125,6 +127,12 @@ void rp_health_probe_done(struct rp_proc *proc, uint32_t b, uint32_t s, bool ok,
 /* A claimed probe gave no verdict (its request went away first, or this
  * process ran short): the claim is released and the next request probes. */
 void rp_health_probe_abandoned(struct rp_proc *proc, uint32_t b, uint32_t s);
+
+/* The server named `server` (slice) of the backend named `backend`, in
+ * prog: true and its indices in *b, *s; false when there is none. For
+ * names that come from outside (the admin actions, a predecessor). */
+bool rp_server_find(const struct rp_program *prog, const char *backend, size_t backend_len,
+                    const char *server, size_t server_len, uint32_t *b, uint32_t *s);
 
 /* A server's health as a successor process takes it over (upgrade.h):
  * what the checks and the passive ejection have learnt, so an upgrade

@@ -12,8 +12,8 @@
 
 static const double bucket_le[RP_METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                      0.5,   1,    2.5,   5,    10};
-static const char *const class_names[RP_METRICS_CLASSES] = {"none", "1xx", "2xx",
-                                                            "3xx",  "4xx", "5xx"};
+const char *const rp_metrics_class_names[RP_METRICS_CLASSES] = {"none", "1xx", "2xx",
+                                                               "3xx",  "4xx", "5xx"};
 
 int rp_metrics_init(struct rp_metrics *m, const struct rp_program *prog)
 {
@@ -58,16 +58,17 @@ void rp_metrics_count(struct rp_metrics *m, const struct rp_program *prog,
     uint32_t route = rec->route < m->n_routes ? rec->route : m->n_routes;
     rp_metrics_bump(&m->by_route[route * RP_METRICS_CLASSES + cls], 1);
     double d = rec->t_end > rec->t_start ? rec->t_end - rec->t_start : 0;
+    uint64_t us = (uint64_t)(d * 1e6);
     if (rec->backend >= 0 && rec->server >= 0 && (uint32_t)rec->backend < prog->n_backends) {
         uint32_t i = server_index(prog, (uint32_t)rec->backend, (uint32_t)rec->server);
         rp_metrics_bump(&m->by_server[i * RP_METRICS_CLASSES + cls], 1);
-        rp_metrics_bump(&m->by_server_us[i], (uint64_t)(d * 1e6));
+        rp_metrics_bump(&m->by_server_us[i], us);
     }
     unsigned b = 0;
     while (b < RP_METRICS_BUCKETS && d > bucket_le[b])
         b++;
     rp_metrics_bump(&m->latency[b], 1);
-    rp_metrics_bump(&m->latency_sum_us, (uint64_t)(d * 1e6));
+    rp_metrics_bump(&m->latency_sum_us, us);
     rp_metrics_bump(&m->bytes_in, rec->bytes_in);
     rp_metrics_bump(&m->bytes_out, rec->bytes_out);
     if (rec->attempts > 1)
@@ -152,7 +153,7 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
                 continue;
             rp_text_add(&t, "rpx_requests_total{route=\"");
             label(&t, r < prog->n_routes ? prog->routes[r].where : "none");
-            rp_text_add(&t, "\",code=\"%s\"} %llu\n", class_names[c], (unsigned long long)v);
+            rp_text_add(&t, "\",code=\"%s\"} %llu\n", rp_metrics_class_names[c], (unsigned long long)v);
         }
 
     family(&t, "rpx_server_responses_total", "counter",
@@ -168,7 +169,7 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
                         "rpx_server_responses_total{backend=\"%s\",server=\"%s\",code=\"%s\"} "
                         "%llu\n",
                         prog->backends[b].name, prog->backends[b].servers[s].name,
-                        class_names[c], (unsigned long long)v);
+                        rp_metrics_class_names[c], (unsigned long long)v);
             }
 
     family(&t, "rpx_server_up", "gauge",

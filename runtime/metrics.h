@@ -22,8 +22,10 @@ struct rp_exchange_record;
 /* Latency buckets, in seconds (Prometheus' defaults). */
 #define RP_METRICS_BUCKETS 11
 
-/* A status class: 0 (nothing answered), 1xx .. 5xx. */
+/* A status class: 0 (nothing answered), 1xx .. 5xx; their names
+ * ("none", "1xx" .. "5xx") for labels and the status JSON. */
 #define RP_METRICS_CLASSES 6
+extern const char *const rp_metrics_class_names[RP_METRICS_CLASSES];
 
 struct rp_metrics {
     uint32_t n_routes, n_servers;

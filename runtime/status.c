@@ -18,9 +18,6 @@
 #include "text.h"
 #include "worker.h"
 
-static const char *const class_names[RP_METRICS_CLASSES] = {"none", "1xx", "2xx",
-                                                            "3xx",  "4xx", "5xx"};
-
 /* ---- the JSON ------------------------------------------------------------------------------ */
 
 static void by_class(struct rp_text *t, const struct rp_proc *proc, size_t field, size_t row,
@@ -31,7 +28,7 @@ static void by_class(struct rp_text *t, const struct rp_proc *proc, size_t field
     for (unsigned c = 0; c < RP_METRICS_CLASSES; c++) {
         uint64_t v = rp_metrics_sum(proc, field, row * RP_METRICS_CLASSES + c);
         *total += v;
-        rp_text_add(t, "%s\"%s\":%llu", c ? "," : "", class_names[c], (unsigned long long)v);
+        rp_text_add(t, "%s\"%s\":%llu", c ? "," : "", rp_metrics_class_names[c], (unsigned long long)v);
     }
     rp_text_add(t, "}");
 }
@@ -93,9 +90,8 @@ static void json_backends(struct rp_text *t, const struct rp_proc *proc)
         for (uint32_t s = 0; s < be->n_servers; s++, i++) {
             const struct rp_server_def *sd = &be->servers[s];
             const struct rp_server_state *st = &proc->server_state[b][s];
-            char addr[300];
-            snprintf(addr, sizeof addr, strchr(sd->host, ':') ? "[%s]:%u" : "%s:%u", sd->host,
-                     sd->port);
+            char addr[128];
+            rp_sock_format(&proc->server_addrs[b][s].sa, addr, sizeof addr);
             rp_text_add(t, "%s{\"name\":", s ? "," : "");
             rp_text_json(t, sd->name);
             rp_text_add(t, ",\"address\":");
@@ -277,49 +273,38 @@ static int admin_action(struct rp_proc *proc, const char *p, const char *end,
     bool has_arg = segment(&p, end, &s5, &n5);
     if (p != end)
         return answer_text(out, 404, "no such admin action\n");
-    for (uint32_t b = 0; b < prog->n_backends; b++) {
-        const struct rp_backend_def *be = &prog->backends[b];
-        if (!seg_is(s2, n2, be->name))
-            continue;
-        for (uint32_t s = 0; s < be->n_servers; s++) {
-            if (!seg_is(s3, n3, be->servers[s].name))
-                continue;
-            struct rp_server_state *st = &proc->server_state[b][s];
-            int admin = -1;
-            if (seg_is(s4, n4, "drain") && !has_arg)
-                admin = RP_ADMIN_DRAIN;
-            else if (seg_is(s4, n4, "disable") && !has_arg)
-                admin = RP_ADMIN_MAINT;
-            else if (seg_is(s4, n4, "enable") && !has_arg)
-                admin = RP_ADMIN_READY;
-            else if (seg_is(s4, n4, "weight") && has_arg) {
-                char num[8];
-                char *e;
-                if (n5 >= sizeof num)
-                    return answer_text(out, 400, "a weight is 0 to 256\n");
-                memcpy(num, s5, n5);
-                num[n5] = '\0';
-                long v = strtol(num, &e, 10);
-                if (*e || v < 0 || v > 256)
-                    return answer_text(out, 400, "a weight is 0 to 256\n");
-                atomic_store(&st->weight, (unsigned)v);
-                rp_info("status admin: server %s/%s weight %ld", be->name, be->servers[s].name,
-                        v);
-                return answer_text(out, 200, "server %s/%s weight %ld\n", be->name,
-                                   be->servers[s].name, v);
-            } else {
-                return answer_text(out, 404, "no such admin action: drain, disable, enable, "
-                                             "weight/N\n");
-            }
-            atomic_store(&st->admin, (unsigned char)admin);
-            rp_info("status admin: server %s/%s is %s", be->name, be->servers[s].name,
-                    admin_names[admin]);
-            return answer_text(out, 200, "server %s/%s is %s\n", be->name, be->servers[s].name,
-                               admin_names[admin]);
-        }
+    uint32_t b, s;
+    if (!rp_server_find(prog, s2, n2, s3, n3, &b, &s))
+        return answer_text(out, 404, "no server %.*s/%.*s\n", (int)(n2 > 64 ? 64 : n2), s2,
+                           (int)(n3 > 64 ? 64 : n3), s3);
+    const char *bname = prog->backends[b].name, *sname = prog->backends[b].servers[s].name;
+    struct rp_server_state *st = &proc->server_state[b][s];
+    int admin;
+    if (seg_is(s4, n4, "drain") && !has_arg) {
+        admin = RP_ADMIN_DRAIN;
+    } else if (seg_is(s4, n4, "disable") && !has_arg) {
+        admin = RP_ADMIN_MAINT;
+    } else if (seg_is(s4, n4, "enable") && !has_arg) {
+        admin = RP_ADMIN_READY;
+    } else if (seg_is(s4, n4, "weight") && has_arg) {
+        char num[8];
+        char *e;
+        if (n5 >= sizeof num)
+            return answer_text(out, 400, "a weight is 0 to 256\n");
+        memcpy(num, s5, n5);
+        num[n5] = '\0';
+        long v = strtol(num, &e, 10);
+        if (*e || v < 0 || v > 256)
+            return answer_text(out, 400, "a weight is 0 to 256\n");
+        atomic_store(&st->weight, (unsigned)v);
+        rp_info("status admin: server %s/%s weight %ld", bname, sname, v);
+        return answer_text(out, 200, "server %s/%s weight %ld\n", bname, sname, v);
+    } else {
+        return answer_text(out, 404, "no such admin action: drain, disable, enable, weight/N\n");
     }
-    return answer_text(out, 404, "no server %.*s/%.*s\n", (int)(n2 > 64 ? 64 : n2), s2,
-                       (int)(n3 > 64 ? 64 : n3), s3);
+    atomic_store(&st->admin, (unsigned char)admin);
+    rp_info("status admin: server %s/%s is %s", bname, sname, admin_names[admin]);
+    return answer_text(out, 200, "server %s/%s is %s\n", bname, sname, admin_names[admin]);
 }
 
 /* ---- the page ------------------------------------------------------------------------------- */
