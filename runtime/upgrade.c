@@ -146,18 +146,15 @@ static int read_all(int fd, void *p, size_t n)
     return 0;
 }
 
-/* Sends a message (payload in up to two pieces), with a descriptor when
- * pass_fd >= 0. */
-static int send_msg(int fd, uint32_t type, const void *a, size_t a_len, const void *b, size_t b_len,
-                    int pass_fd)
+/* Sends iov[0..n) whole, the descriptor (when pass_fd >= 0) with its first
+ * bytes: sendmsg may take less than all, and the rest follows. */
+static int send_iov(int fd, struct iovec *iov, int n, int pass_fd)
 {
-    struct msg_head h = {type, (uint32_t)(a_len + b_len)};
-    struct iovec iov[3] = {{&h, sizeof h}, {(void *)a, a_len}, {(void *)b, b_len}};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } cm;
-    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 3};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
     if (pass_fd >= 0) {
         memset(&cm, 0, sizeof cm);
         m.msg_control = cm.buf;
@@ -168,14 +165,12 @@ static int send_msg(int fd, uint32_t type, const void *a, size_t a_len, const vo
         c->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
     }
-    size_t total = sizeof h + a_len + b_len, sent = 0;
-    while (sent < total) {
+    while (m.msg_iovlen) {
         ssize_t r = sendmsg(fd, &m, MSG_NOSIGNAL);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             return -1;
-        sent += (size_t)r;
         /* the descriptor went with the first bytes; skip what was sent */
         m.msg_control = NULL;
         m.msg_controllen = 0;
@@ -191,6 +186,16 @@ static int send_msg(int fd, uint32_t type, const void *a, size_t a_len, const vo
         }
     }
     return 0;
+}
+
+/* Sends a message (payload in up to two pieces), with a descriptor when
+ * pass_fd >= 0. */
+static int send_msg(int fd, uint32_t type, const void *a, size_t a_len, const void *b, size_t b_len,
+                    int pass_fd)
+{
+    struct msg_head h = {type, (uint32_t)(a_len + b_len)};
+    struct iovec iov[3] = {{&h, sizeof h}, {(void *)a, a_len}, {(void *)b, b_len}};
+    return send_iov(fd, iov, 3, pass_fd);
 }
 
 /* Receives a message's head and the descriptor riding with it (-1: none). */
@@ -281,7 +286,7 @@ static int recv_hello(int fd, struct wire_hello *peer, const char **why)
         close(passed);
     if (h.type != MSG_HELLO || h.len != sizeof *peer) {
         *why = "it does not speak rpx's upgrade protocol";
-        return skip_bytes(fd, h.len) < 0 ? -1 : -1;
+        return -1; /* the connection goes: what it sent is not read */
     }
     if (read_all(fd, peer, sizeof *peer) < 0)
         return -1;
@@ -417,28 +422,7 @@ static int send_cache(int fd, uint64_t *n, uint64_t *bytes)
                                        {o->key, o->key_len},    {o->variant, o->variant_len},
                                        {o->tags, o->tags_len},  {o->meta, o->meta_len},
                                        {o->body, o->body_len}};
-                size_t left = sizeof h + (size_t)total;
-                struct iovec *v = iov;
-                int nv = 7;
-                while (left) {
-                    ssize_t r = writev(fd, v, nv);
-                    if (r < 0 && errno == EINTR)
-                        continue;
-                    if (r <= 0) {
-                        rc = -1;
-                        break;
-                    }
-                    left -= (size_t)r;
-                    while (nv && (size_t)r >= v->iov_len) {
-                        r -= (ssize_t)v->iov_len;
-                        v++;
-                        nv--;
-                    }
-                    if (nv) {
-                        v->iov_base = (char *)v->iov_base + r;
-                        v->iov_len -= (size_t)r;
-                    }
-                }
+                rc = send_iov(fd, iov, 7, -1);
                 if (rc == 0) {
                     (*n)++;
                     *bytes += o->body_len;
@@ -729,7 +713,7 @@ static int take_control_msg(struct rp_upgrade *u, int fd, uint32_t len, int pass
 static int take_health_msg(struct rp_upgrade *u, int fd, uint32_t len)
 {
     struct wire_health wh;
-    char names[3 * 65536];
+    char names[3 * 255]; /* the sender cuts each name at 255 bytes */
     if (len < sizeof wh || read_all(fd, &wh, sizeof wh) < 0) {
         errno = EPROTO;
         return -1;
@@ -739,24 +723,16 @@ static int take_health_msg(struct rp_upgrade *u, int fd, uint32_t len)
         errno = EPROTO;
         return -1;
     }
-    const char *backend = names, *server = names + wh.backend_len,
-               *host = server + wh.server_len;
-    const struct rp_program *prog = u->proc->prog;
-    for (uint32_t b = 0; b < prog->n_backends; b++) {
-        const struct rp_backend_def *be = &prog->backends[b];
-        if (strlen(be->name) != wh.backend_len || memcmp(be->name, backend, wh.backend_len))
-            continue;
-        for (uint32_t s = 0; s < be->n_servers; s++) {
-            const struct rp_server_def *sd = &be->servers[s];
-            if (strlen(sd->name) == wh.server_len && !memcmp(sd->name, server, wh.server_len) &&
-                strlen(sd->host) == wh.host_len && !memcmp(sd->host, host, wh.host_len) &&
-                sd->port == wh.port) {
-                rp_health_restore(u->proc, b, s, &wh.state);
-                return 1;
-            }
-        }
-    }
-    return 0;
+    const char *server = names + wh.backend_len, *host = server + wh.server_len;
+    uint32_t b, s;
+    if (!rp_server_find(u->proc->prog, names, wh.backend_len, server, wh.server_len, &b, &s))
+        return 0;
+    const struct rp_server_def *sd = &u->proc->prog->backends[b].servers[s];
+    if (strlen(sd->host) != wh.host_len || memcmp(sd->host, host, wh.host_len) != 0 ||
+        sd->port != wh.port)
+        return 0; /* moved: another server */
+    rp_health_restore(u->proc, b, s, &wh.state);
+    return 1;
 }
 
 static int take_tickets_msg(struct rp_upgrade *u, int fd, uint32_t len)
