@@ -212,17 +212,21 @@ int rp_proc_listen(struct rp_proc *proc, const char *const *listen_override, uns
     return 0;
 }
 
+/* Closes the worker's listening sockets still open and forgets them. */
+static void accepts_free(struct rp_worker *w)
+{
+    for (unsigned k = 0; k < w->n_accepts; k++)
+        if (w->accepts[k].io.fd >= 0)
+            close(w->accepts[k].io.fd);
+    free(w->accepts);
+    w->accepts = NULL;
+    w->n_accepts = 0;
+}
+
 void rp_proc_close_listeners(struct rp_proc *proc)
 {
-    for (unsigned i = 0; proc->workers && i < proc->n_workers; i++) {
-        struct rp_worker *w = &proc->workers[i];
-        for (unsigned k = 0; k < w->n_accepts; k++)
-            if (w->accepts[k].io.fd >= 0)
-                close(w->accepts[k].io.fd);
-        free(w->accepts);
-        w->accepts = NULL;
-        w->n_accepts = 0;
-    }
+    for (unsigned i = 0; proc->workers && i < proc->n_workers; i++)
+        accepts_free(&proc->workers[i]);
 }
 
 void rp_worker_maybe_exit(struct rp_worker *w)
@@ -548,10 +552,6 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
 
 static void worker_free(struct rp_worker *w)
 {
-    if (!w->loop) /* never set up: only its sockets */
-        for (unsigned k = 0; k < w->n_accepts; k++)
-            if (w->accepts[k].io.fd >= 0)
-                close(w->accepts[k].io.fd);
     if (w->loop) {
         close_all(w, false);
         rp_conn_free_closed(w);
@@ -567,9 +567,7 @@ static void worker_free(struct rp_worker *w)
         }
     free(w->backends);
     rp_metrics_free(&w->metrics);
-    free(w->accepts);
-    w->accepts = NULL;
-    w->n_accepts = 0;
+    accepts_free(w); /* (those of a worker never set up are still open) */
     /* Exchanges closed here (on this thread) left their compressors here. */
     rp_gzip_clear_kept();
     rp_tls_clear_kept();
