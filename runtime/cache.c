@@ -80,34 +80,6 @@ void rp_cache_shutdown(void)
     g_store = NULL;
 }
 
-/* Bumped whenever struct cache_meta or the fields after it change meaning
- * without changing size. */
-#define CACHE_META_VERSION 1
-
-struct cache_meta;
-static size_t cache_meta_size(void);
-
-uint64_t rp_cache_purge_everything(void)
-{
-    return g_store ? rp_cache_purge_prefix(g_store, "", 0) : 0;
-}
-
-uint32_t rp_cache_format(void)
-{
-    return g_store ? (uint32_t)(cache_meta_size() << 8 | CACHE_META_VERSION) : 0;
-}
-
-size_t rp_cache_snapshot(struct rp_cache_obj ***out)
-{
-    *out = NULL;
-    return g_store ? rp_cache_store_snapshot(g_store, out) : 0;
-}
-
-bool rp_cache_adopt(struct rp_cache_obj *o)
-{
-    return g_store && o->meta_len >= cache_meta_size() && rp_cache_insert(g_store, o);
-}
-
 void rp_cache_counts(struct rp_cache_counts *out)
 {
     out->hits = g_counts.hits;
@@ -253,11 +225,6 @@ struct cache_meta {
     bool vary_ae;   /* compressible: served with Vary: Accept-Encoding */
 };
 
-static size_t cache_meta_size(void)
-{
-    return sizeof(struct cache_meta);
-}
-
 static void meta_get(const struct rp_cache_obj *o, struct cache_meta *m)
 {
     memcpy(m, o->meta, sizeof *m);
@@ -267,6 +234,34 @@ static const char *meta_fields(const struct rp_cache_obj *o)
 {
     return o->meta + sizeof(struct cache_meta);
 }
+
+/* ---- handing the store to a successor (upgrade.h), purging it all -------------------------- */
+
+/* Bumped whenever struct cache_meta or the fields after it change meaning
+ * without changing size. */
+#define CACHE_META_VERSION 1
+
+uint64_t rp_cache_purge_everything(void)
+{
+    return g_store ? rp_cache_purge_prefix(g_store, "", 0) : 0;
+}
+
+uint32_t rp_cache_format(void)
+{
+    return g_store ? (uint32_t)(sizeof(struct cache_meta) << 8 | CACHE_META_VERSION) : 0;
+}
+
+size_t rp_cache_snapshot(struct rp_cache_obj ***out)
+{
+    *out = NULL;
+    return g_store ? rp_cache_store_snapshot(g_store, out) : 0;
+}
+
+bool rp_cache_adopt(struct rp_cache_obj *o)
+{
+    return g_store && o->meta_len >= sizeof(struct cache_meta) && rp_cache_insert(g_store, o);
+}
+
 
 /* ---- the exchange's state --------------------------------------------------------------- */
 
@@ -1447,25 +1442,15 @@ uint64_t rp_cache_purge_request(const struct rp_http1_request *req, const struct
     if (tagged)
         return n;
     /* The URL's key as each caching route makes it (a route with a key of
-     * its own files the URL under that), the default key among them: the
-     * same key twice is purged once, as the first purge took it all. */
-    const struct rp_piece *done[16];
-    unsigned n_done = 0;
+     * its own files the URL under that), and the default one: a key made
+     * twice finds nothing the second time, so nothing counts twice. */
     n += purge_url(default_key, 4, vc);
     for (uint32_t r = 0; g_prog && r < g_prog->n_routes; r++)
         for (const struct rp_step *st = g_prog->routes[r].steps; st && st->kind != RP_STEP_END;
-             st++) {
-            const struct rp_cache_def *d = st->arg;
-            if (st->kind != RP_STEP_CACHE || !d->key || d->key == default_key)
-                continue;
-            bool seen = false;
-            for (unsigned i = 0; i < n_done; i++)
-                seen |= done[i] == d->key;
-            if (seen)
-                continue;
-            if (n_done < 16)
-                done[n_done++] = d->key;
-            n += purge_url(d->key, d->n_key, vc);
-        }
+             st++)
+            if (st->kind == RP_STEP_CACHE) {
+                const struct rp_cache_def *d = st->arg;
+                n += purge_url(d->key, d->n_key, vc);
+            }
     return n;
 }
