@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "diag.h"
 
 #include <rp/program.h> /* RP_ACCESS_LOG_* */
@@ -74,23 +75,19 @@ static bool parse_format(struct check *c, const struct ast_arg *f, struct ast_lo
             if (strlen(log_field_names[x]) == nl && memcmp(log_field_names[x], s + i + 2, nl) == 0)
                 field = x;
         if (field < 0) {
-            const char *best = NULL;
-            size_t best_d = 3;
-            for (int x = 1; x < RP_LOG_N_FIELDS; x++) {
-                size_t d = diag_edit_distance(log_field_names[x], strlen(log_field_names[x]),
-                                         s + i + 2, nl);
-                if (d < best_d)
-                    best_d = d, best = log_field_names[x];
-            }
-            if (best)
+            const char *const *names = log_field_names + 1; /* [0] is plain text */
+            int near = diag_closest(s + i + 2, nl, names, RP_LOG_N_FIELDS - 1);
+            if (near >= 0) {
                 diag_error(c->diag, f->tok, "unknown log field '${%.*s}'; did you mean '${%s}'?",
-                           (int)nl, s + i + 2, best);
-            else
-                diag_error(c->diag, f->tok, "unknown log field '${%.*s}' (the fields: client, "
-                           "time, time_local, method, uri, host, protocol, tls, status, "
-                           "bytes_in, bytes_out, duration_ms, connect_ms, first_byte_ms, "
-                           "route, backend, server, attempts, cache, request_id, referer, "
-                           "user_agent, end, tls_version, tls_cipher, sni)", (int)nl, s + i + 2);
+                           (int)nl, s + i + 2, names[near]);
+            } else {
+                struct buf list = {0};
+                for (int x = 0; x < RP_LOG_N_FIELDS - 1; x++)
+                    buf_printf(&list, "%s%s", x ? ", " : "", names[x]);
+                diag_error(c->diag, f->tok, "unknown log field '${%.*s}' (the fields: %s)",
+                           (int)nl, s + i + 2, list.data);
+                buf_free(&list);
+            }
             return false;
         }
         if (tn > run)
