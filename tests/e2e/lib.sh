@@ -239,6 +239,18 @@ start_proxy()
 
 proxy_pid() { cat "$AREA_DIR/${1##*/}.run.pid"; }
 
+# wait_gone PID: waits (up to 15 s, scaled) for PID to exit; false if it
+# did not (for a process not started with spawn, or not by this shell).
+wait_gone()
+{
+    local i
+    for ((i = 0; i < 300 * SCALE; i++)); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # sanitizer_report FILE: true (and prints the report's first lines) if FILE
 # holds an AddressSanitizer, LeakSanitizer or UBSan report.
 sanitizer_report()

@@ -38,8 +38,18 @@ status_of() { head -n 1 "$SCRATCH/$1.h" | cut -d' ' -f2; }
 field() { header "$2" "$SCRATCH/$1.h"; }
 body() { cat "$SCRATCH/$1.b" 2>/dev/null; }
 size_of() { body "$1" | wc -c; }
-# reached PATH: how many requests for PATH (and any query) the origin got.
-reached() { count_lines "^a [A-Z]+ $1[? ]" "$log"; }
+# reached PATH [ORIGIN]: how many requests for PATH (and any query) the
+# origin (a, unless named) got.
+reached() { count_lines "^${2:-a} [A-Z]+ $1[? ]" "$(origin_log "${2:-a}")"; }
+# wait_reached PATH N [ORIGIN]: waits up to 3 s for the origin to have got N.
+wait_reached()
+{
+    local i
+    for ((i = 0; i < 30; i++)); do
+        [ "$(reached "$1" "${3:-a}")" = "$2" ] && return 0
+        sleep 0.1
+    done
+}
 
 # ---- fresh answers -----------------------------------------------------------
 get m1 "$u/cache/fresh?${cc}max-age%3D60"
@@ -313,10 +323,7 @@ sleep 4.2
 get sw2 "$swr"
 check_eq "cache: stale within stale-while-revalidate: served at once" \
     "$(field sw2 X-Cache) $(body sw2)" "STALE $(body sw1)"
-for _ in $(seq 30); do
-    [ "$(reached /cache/swr)" = 2 ] && break
-    sleep 0.1
-done
+wait_reached /cache/swr 2
 check_eq "cache: ... and refreshed once in the background" "$(reached /cache/swr)" 2
 check "cache: ... the origin sees a plain request (no no-cache, no mark of the refresh)" \
     bash -c "! grep -iE '^a GET /cache/swr.*(Cache-Control: no-cache|X-Rpx-Refresh)' '$log'"
@@ -416,12 +423,8 @@ sleep 3.2
 tget ts2 "$tswr"
 check_eq "cache over tls: stale within stale-while-revalidate: served at once" \
     "$(field ts2 X-Cache) $(body ts2)" "STALE $(body ts1)"
-treached() { count_lines "^t [A-Z]+ /cache/tswr[? ]" "$tlog"; }
-for _ in $(seq 30); do
-    [ "$(treached)" = 2 ] && break
-    sleep 0.1
-done
-check_eq "cache over tls: ... and refreshed once in the background" "$(treached)" 2
+wait_reached /cache/tswr 2 t
+check_eq "cache over tls: ... and refreshed once in the background" "$(reached /cache/tswr t)" 2
 check_match "cache over tls: ... the refresh tells the server the client's scheme" \
     "$(grep -E '^t GET /cache/tswr' "$tlog" | tail -n 1)" 'X-Forwarded-Proto: https'
 # (the origin logs the refresh when it comes, before the proxy stores the

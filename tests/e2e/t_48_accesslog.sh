@@ -228,8 +228,7 @@ echo "$stdout_pid" >>"$SCRATCH/pids"
 wait_file "$AREA_DIR/logstdout.port" "$T_SHORT"
 for i in 1 2 3; do hcurl -o /dev/null "http://127.0.0.1:$(cat "$AREA_DIR/logstdout.port")/out/$i"; done
 kill -TERM "$stdout_pid"
-for ((i = 0; i < 200 * SCALE; i++)); do kill -0 "$stdout_pid" 2>/dev/null || break; sleep 0.05; done
-kill -KILL "$stdout_pid" 2>/dev/null # (bounded: a proxy that did not stop fails below)
+wait_gone "$stdout_pid" || kill -KILL "$stdout_pid" 2>/dev/null # (then the check fails)
 wait "$stdout_pid" 2>/dev/null
 check_eq "stdout: a line per exchange on the standard output, written by exit" \
     "$(cat "$AREA_DIR/stdout.log")" "$(printf 'GET /out/1 200\nGET /out/2 200\nGET /out/3 200')"

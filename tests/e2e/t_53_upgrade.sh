@@ -43,16 +43,6 @@ wait_file "$notify" "$T_SHORT" || true
 deploy() { cp "$AREA_DIR/up$1" "$bin.new" && mv "$bin.new" "$bin"; }
 # new_pid ERRFILE: the pid the last handover in ERRFILE went to
 new_pid() { sed -n 's/.*upgrade: handed .* to process \([0-9]*\) in .*/\1/p' "$1" | tail -n 1; }
-# gone PID: waits (up to 15 s, scaled) for PID to exit
-gone()
-{
-    local i
-    for ((i = 0; i < 300 * SCALE; i++)); do
-        kill -0 "$1" 2>/dev/null || return 0
-        sleep 0.05
-    done
-    return 1
-}
 version() { hcurl "http://127.0.0.1:$p/version"; }
 xcache() { hcurl -o /dev/null -D - "http://127.0.0.1:$p/cache/obj?h=Cache-Control:max-age%3D600" |
     tr -d '\r' | sed -n 's/^X-Cache: //p'; }
@@ -83,7 +73,7 @@ NOTIFY_SOCKET=$notify spawn "$AREA_DIR/p2" "$bin" -w 2 --listen "127.0.0.1:$p" -
     --upgrade-from "$ctl"
 wait_file "$AREA_DIR/p2.port" "$T_SHORT"
 pid2=$(cat "$AREA_DIR/p2.pid")
-check "upgrade 1: the old process exits after its drain" gone "$pid1"
+check "upgrade 1: the old process exits after its drain" wait_gone "$pid1"
 check_eq "upgrade 1: ... with status 0" "$(cat "$AREA_DIR/p1.rc" 2>/dev/null)" 0
 check_eq "upgrade 1: the new policy answers" "$(version)" v2
 check_eq "upgrade 1: the cached object is a hit at once" "$(xcache)" HIT
@@ -99,7 +89,7 @@ deploy 3
 kill -USR2 "$pid2"
 for ((i = 0; i < 100 * SCALE; i++)); do [ -n "$(new_pid "$AREA_DIR/p2.err")" ] && break; sleep 0.05; done
 pid3=$(new_pid "$AREA_DIR/p2.err")
-check "upgrade 2 (SIGUSR2): the old process exits after its drain" gone "$pid2"
+check "upgrade 2 (SIGUSR2): the old process exits after its drain" wait_gone "$pid2"
 check_eq "upgrade 2: the new policy answers" "$(version)" v3
 check_eq "upgrade 2: the cached object is a hit at once" "$(xcache)" HIT
 deploy 4
@@ -110,7 +100,7 @@ for ((i = 0; i < 100 * SCALE; i++)); do
 done
 pid4=$(new_pid "$AREA_DIR/p2.err")
 check "upgrade 3 (SIGUSR2): a new process took over ($pid3 -> $pid4)" test "$pid4" != "$pid3"
-check "upgrade 3: the old process exits after its drain" gone "$pid3"
+check "upgrade 3: the old process exits after its drain" wait_gone "$pid3"
 check_eq "upgrade 3: the new policy answers" "$(version)" v4
 check_eq "upgrade 3: the cached object is a hit at once" "$(xcache)" HIT
 check_eq "upgrade 3: the dead server is still ejected" \
@@ -141,7 +131,7 @@ check_match "a second proxy on a live control socket refuses to start" "$out" \
     "another proxy answers there; to replace it, start this one with --upgrade-from"
 
 kill -TERM "$pid4"
-check "the last process stops on SIGTERM" gone "$pid4"
+check "the last process stops on SIGTERM" wait_gone "$pid4"
 check "... and removes its control socket" test ! -e "$ctl"
 check "no process of the chain logged a sanitizer report" \
     bash -c "! grep -qE 'ERROR: AddressSanitizer|LeakSanitizer|runtime error:' '$AREA_DIR'/*.err"
@@ -166,7 +156,7 @@ sleep 0.5 | timeout "$T_SHORT" openssl s_client -connect "127.0.0.1:$tp" -server
 spawn "$AREA_DIR/t2" "$AREA_DIR/uptls" -w 2 --listen "127.0.0.1:$tp" \
     --port-file "$AREA_DIR/t2.port" --upgrade-from "$AREA_DIR/tctl"
 wait_file "$AREA_DIR/t2.port" "$T_SHORT"
-check "tls upgrade: the old process exits" gone "$(cat "$AREA_DIR/t1.pid")"
+check "tls upgrade: the old process exits" wait_gone "$(cat "$AREA_DIR/t1.pid")"
 got=$(timeout "$T_SHORT" openssl s_client -connect "127.0.0.1:$tp" -servername a.test \
     -sess_in "$sess" </dev/null 2>&1 | grep -o '^\(New\|Reused\)')
 check_eq "tls upgrade: a ticket from before resumes with the new process" "$got" Reused
@@ -178,7 +168,7 @@ got=$(curl -sS --max-time "$T_SHORT" -k --resolve "a.test:$tp:127.0.0.1" "https:
 check_eq "tls: handshakes by result in the metrics (a resumed one, this one; a failed one)" \
     "$got" "ok=2 failed=1 "
 kill -TERM "$(cat "$AREA_DIR/t2.pid")"
-check "tls upgrade: the new process stops on SIGTERM" gone "$(cat "$AREA_DIR/t2.pid")"
+check "tls upgrade: the new process stops on SIGTERM" wait_gone "$(cat "$AREA_DIR/t2.pid")"
 check_match "tls: the access log says the TLS version, cipher and SNI" \
     "$(grep -F '"uri":"/metrics"' "$AREA_DIR/tls.log" | tail -n 1)" \
     '"tls":true,"tls_version":"TLSv1\.3","tls_cipher":"TLS_[A-Z0-9_]+","sni":"a\.test"'
