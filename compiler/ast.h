@@ -265,6 +265,28 @@ struct ast_acl {
     int state; /* 0 unchecked, 1 checking (cycle), 2 done */
 };
 
+/* `limit NAME = rate N/UNIT [burst B] [by KEY...] [keys N]`. */
+struct ast_limit {
+    struct ast_limit *next;
+    struct span kw, name;
+    struct ast_arg *args;
+    /* check: */
+    uint32_t index;
+    bool used, ok;
+    uint64_t interval_ns;
+    uint32_t burst, quota, window_s, keys;
+    bool by_route;
+    struct ast_piece *key; /* CLIENT_IP and value pieces */
+};
+
+/* A route's `limit NAME [delay]`, checked. */
+struct ast_limit_use {
+    struct ast_limit_use *next;
+    struct span kw;
+    struct ast_limit *limit;
+    bool delay;
+};
+
 /* ---- routes ------------------------------------------------------------- */
 
 enum ast_path_kind {
@@ -397,6 +419,7 @@ struct ast_route {
     struct span dup_compress;  /* a second `compress` (an error) */
     struct ast_cache *cache;   /* NULL if not given */
     struct span dup_cache;     /* a second `cache` (an error) */
+    struct ast_limit_use *limits; /* check: `limit NAME`, in order */
     struct ast_action *actions;
     struct ast_action **actions_tail;
     uint32_t n_actions;
@@ -532,6 +555,9 @@ struct ast_program {
     struct ast_test *tests;
     struct ast_test **tests_tail;
     uint32_t n_tests;
+    struct ast_limit *limits;
+    struct ast_limit **limits_tail;
+    uint32_t n_limits;
     struct ast_import *imports;
     struct ast_import **imports_tail;
     /* check: regexes and CIDR sets, numbered, for the emitter */

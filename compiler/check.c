@@ -374,12 +374,14 @@ bool check_program(struct ast_program *prog, const struct src *s, struct diag *d
     check_listeners(&c);
     check_backends(&c, &backends);
     check_acls(&c);
+    check_limits(&c);
     check_tcp_listeners(&c, &backends);
     check_routes(&c, &backends);
     check_tls_hosts(&c);
     check_header_stmts(&c);
     check_answer_files(&c);
     check_tests(&c, &backends);
+    check_unused_limits(&c);
     for (struct ast_acl *x = prog->acls; x; x = x->next)
         if (!x->used && acl_lookup(&c, x->name) == x && src_file_of(s, x->name.off) == 0)
             diag_warning(d, x->name, "acl '%.*s' is never used", (int)x->name.len,

@@ -477,6 +477,11 @@ void check_header_stmts(struct check *c)
             check_log(c, st);
             continue;
         }
+        if (word_is(c, st->kw, "limit")) {
+            diag_error(c->diag, st->kw, "a limit is defined with '=': 'limit NAME = rate "
+                       "100/s by client.ip', then applied in routes with 'limit NAME'");
+            continue;
+        }
         if (st->kw.len == 3 && memcmp(text_at(c, st->kw), "via", 3) == 0) {
             if (via) {
                 diag_error(c->diag, st->kw, "'via' is already set");
@@ -500,6 +505,10 @@ void check_header_stmts(struct check *c)
             }
             if (st->kw.len == 3 && memcmp(w, "log", 3) == 0) {
                 check_route_log(c, r, st);
+                continue;
+            }
+            if (word_is(c, st->kw, "limit")) {
+                check_route_limit(c, r, st);
                 continue;
             }
             tail = check_stmt(c, st, tail, parse_route_words, parse_n_route_words,

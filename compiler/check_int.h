@@ -126,6 +126,13 @@ struct ast_piece *check_value_ref(struct check *c, const struct ast_arg *a);
  * appended to b->hdr_actions. Returns false when st is another statement. */
 bool check_backend_header_stmt(struct check *c, struct ast_backend *b, const struct ast_stmt *st);
 
+/* check_limits.c: `limit NAME = ...` definitions (before the routes' header
+ * statements, which hold their `limit NAME`), a route's use of one, and
+ * the warning for those never used. */
+void check_limits(struct check *c);
+void check_route_limit(struct check *c, struct ast_route *r, const struct ast_stmt *st);
+void check_unused_limits(struct check *c);
+
 /* check_values.c ------------------------------------------------------- */
 
 /* The word at s is w; arg_is_word: a is a word argument and it is w. */

@@ -646,13 +646,61 @@ static void emit_route_steps(struct emit *e, const struct ast_program *p,
     buf_puts(b, "    {RP_STEP_END, NULL},\n};\n\n");
 }
 
+/* The `limit` definitions: rpg_limit_N, their keys, and rpg_limits. */
+static void emit_limits(struct emit *e, const struct ast_program *p)
+{
+    struct buf *b = &e->tables;
+    for (const struct ast_limit *l = p->limits; l; l = l->next) {
+        char name[40];
+        snprintf(name, sizeof name, "rpg_limit_key_%u", l->index);
+        uint32_t n = 0;
+        for (const struct ast_piece *pc = l->key; pc; pc = pc->next)
+            n++;
+        if (n)
+            emit_pieces(e, name, l->key);
+        buf_printf(b, "static const struct rp_limit_def rpg_limit_%u = {\n    .where = ", l->index);
+        emit_where(e, b, l->kw);
+        buf_puts(b, ",\n    .name = ");
+        emit_string(b, emit_text(e, l->name), l->name.len, 4);
+        buf_printf(b, ",\n    .index = %u,\n    .interval_ns = %lluu,\n    .burst = %u,\n"
+                      "    .quota = %u,\n    .window_s = %u,\n    .keys = %u,\n",
+                   l->index, (unsigned long long)l->interval_ns, l->burst, l->quota, l->window_s,
+                   l->keys);
+        if (l->by_route)
+            buf_puts(b, "    .by_route = true,\n");
+        buf_printf(b, "    .n_key = %u,\n    .key = %s,\n};\n", n, n ? name : "NULL");
+    }
+    buf_puts(b, "static const struct rp_limit_def *const rpg_limits[] = {\n");
+    for (const struct ast_limit *l = p->limits; l; l = l->next)
+        buf_printf(b, "    &rpg_limit_%u,\n", l->index);
+    buf_puts(b, "};\n\n");
+}
+
+/* A route's access phase (its limits): rpg_access_N. */
+static void emit_route_access(struct emit *e, const struct ast_route *r)
+{
+    struct buf *b = &e->tables;
+    uint32_t k = 0;
+    for (const struct ast_limit_use *u = r->limits; u; u = u->next, k++)
+        buf_printf(b, "static const struct rp_limit_use rpg_limit_use_%u_%u = {&rpg_limit_%u, %s};\n",
+                   r->index, k, u->limit->index, u->delay ? "true" : "false");
+    buf_printf(b, "static const struct rp_step rpg_access_%u[] = {\n", r->index);
+    k = 0;
+    for (const struct ast_limit_use *u = r->limits; u; u = u->next, k++)
+        buf_printf(b, "    {RP_STEP_LIMIT, &rpg_limit_use_%u_%u},\n", r->index, k);
+    buf_puts(b, "    {RP_STEP_END, NULL},\n};\n\n");
+}
+
 static void emit_routes(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->tables;
     if (p->hdr_actions)
         emit_hdr_table(e, "top", p->hdr_actions);
-    for (const struct ast_route *r = p->routes; r; r = r->next)
+    for (const struct ast_route *r = p->routes; r; r = r->next) {
         emit_route_steps(e, p, r);
+        if (r->limits)
+            emit_route_access(e, r);
+    }
     buf_puts(b, "static const struct rp_route_def rpg_routes[] = {\n");
     for (const struct ast_route *r = p->routes; r; r = r->next) {
         struct buf what = {0};
@@ -667,6 +715,8 @@ static void emit_routes(struct emit *e, const struct ast_program *p)
             buf_printf(b, ", .steps = rpg_steps_%u", r->index);
         if (r->log_off.len)
             buf_puts(b, ", .log_off = true");
+        if (r->limits)
+            buf_printf(b, ", .access = rpg_access_%u", r->index);
         buf_puts(b, "},\n");
     }
     buf_puts(b, "};\n\n");
@@ -1376,6 +1426,8 @@ static void emit_program(struct emit *e, const struct ast_program *p)
     if (p->n_tests)
         buf_printf(b, "#ifdef RP_POLICY_TEST\n    .n_tests = %u,\n    .tests = rpg_tests,\n"
                       "#endif\n", p->n_tests);
+    if (p->n_limits)
+        buf_printf(b, "    .n_limits = %u,\n    .limits = rpg_limits,\n", p->n_limits);
     buf_printf(b, "    .policy_hash = \"%s\",\n", e->hash);
     buf_puts(b, "    .build_flags = RP_BUILD_FLAGS,\n};\n");
 }
@@ -1398,6 +1450,8 @@ void emit_c(struct buf *out, const struct ir_program *ir, const struct src *s)
         emit_listeners(&e, prog);
     if (prog->n_backends)
         emit_backends(&e, prog);
+    if (prog->n_limits)
+        emit_limits(&e, prog);
     if (prog->n_routes)
         emit_routes(&e, prog);
     emit_regexes(&e, prog);

@@ -406,6 +406,31 @@ static void ex_answer_text(struct ex *x, struct buf *b, const struct ex_answer *
     buf_putc(b, ')');
 }
 
+/* The route's limits, which come before its answer: "first: ..." lines. */
+static void ex_limits(struct ex *x, const struct ex_answer *a, struct buf *out)
+{
+    static const char *const units[] = {"", "s", "m", "h"};
+    for (const struct ast_limit_use *u = a->route ? a->route->limits : NULL; u; u = u->next) {
+        const struct ast_limit *l = u->limit;
+        buf_printf(out, "first: limit %.*s, %u/%s, %u at once", (int)l->name.len,
+                   ex_text(x, l->name), l->quota,
+                   units[l->window_s == 1 ? 1 : l->window_s == 60 ? 2 : 3], l->burst);
+        if (l->key || l->by_route) {
+            buf_puts(out, ", for each ");
+            for (const struct ast_arg *arg = l->args; arg; arg = arg->next)
+                if (arg->kind == AST_ARG_WORD && arg->tok.len == 2 &&
+                    memcmp(ex_text(x, arg->tok), "by", 2) == 0 && arg->next)
+                    buf_append(out, ex_text(x, arg->next->tok), arg->next->tok.len);
+        } else {
+            buf_puts(out, ", all requests together");
+        }
+        buf_puts(out, u->delay ? ": over the rate it waits its turn, past the burst 429 ("
+                               : ": past the burst 429 (");
+        ex_where(x, out, u->kw);
+        buf_puts(out, ")\n");
+    }
+}
+
 /* The steps that follow the answer, in the order the proxy runs them, as
  * "then: ..." lines (with the policy line of each header action when
  * where). */
@@ -518,6 +543,7 @@ void explain_request(struct buf *out, const struct ir_program *ir, const struct 
     }
     struct ex_answer a;
     ex_decide(&x, &a);
+    ex_limits(&x, &a, out);
     buf_puts(out, "answer: ");
     ex_answer_text(&x, out, &a);
     buf_putc(out, '\n');

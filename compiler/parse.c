@@ -60,6 +60,7 @@ static struct ast_program *parse_new_program(struct arena *a)
     prog->settings_tail = &prog->settings;
     prog->stmts_tail = &prog->stmts;
     prog->acls_tail = &prog->acls;
+    prog->limits_tail = &prog->limits;
     prog->tests_tail = &prog->tests;
     prog->imports_tail = &prog->imports;
     return prog;
@@ -202,7 +203,7 @@ static void parse_describe(struct buf *b, const struct parse_ctx *p, const struc
 const char *const parse_top_words[] = {
     "listen", "backend", "route", "acl",    "import", "test",  "workers",      "timeouts",
     "limits", "forwarded", "set", "add",    "remove", "via",   "error",        "upstream_path",
-    "log"};
+    "log", "limit"};
 #define PARSE_N_TOP_WORDS (sizeof parse_top_words / sizeof parse_top_words[0])
 const size_t parse_n_top_words = PARSE_N_TOP_WORDS;
 
@@ -778,7 +779,7 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
 {
     static const char *const known[] = {"set",   "add",     "remove", "via",
                                         "strip", "rewrite", "error",  "upstream_path",
-                                        "log"};
+                                        "log",   "limit"};
     const char *t = p->src->text + kw->off;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strlen(known[i]) == kw->len && memcmp(known[i], t, kw->len) == 0)
@@ -792,7 +793,8 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
 
 const char *const parse_route_words[] = {"proxy", "respond",  "deny", "redirect", "tunnel",
                                          "cache", "compress", "set",  "add",      "remove",
-                                         "strip", "rewrite",  "purge", "metrics", "status", "log"};
+                                         "strip", "rewrite",  "purge", "metrics", "status", "log",
+                                         "limit"};
 const size_t parse_n_route_words = sizeof parse_route_words / sizeof parse_route_words[0];
 
 void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)
@@ -1050,6 +1052,27 @@ void parse_acl(struct parse_ctx *p, const struct lex_token *kw, const struct lex
     *p->prog->acls_tail = a;
     p->prog->acls_tail = &a->next;
     p->prog->n_acls++;
+}
+
+void parse_definition(struct parse_ctx *p, const struct lex_token *kw,
+                      const struct lex_token *name, struct ast_arg *args)
+{
+    static const char *const words[] = {"limit"};
+    const char *t = p->src->text + kw->off;
+    if (!(kw->len == 5 && memcmp(t, "limit", 5) == 0)) {
+        if (p->probe)
+            return;
+        parse_unknown_word(p, kw, words, 1, "a definition 'WORD NAME = ...'");
+        p->n_syntax++;
+        return;
+    }
+    struct ast_limit *l = arena_alloc(p->arena, sizeof *l);
+    l->kw = tok_span(kw);
+    l->name = tok_span(name);
+    l->args = args;
+    *p->prog->limits_tail = l;
+    p->prog->limits_tail = &l->next;
+    p->prog->n_limits++;
 }
 
 void parse_import(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *path)

@@ -157,6 +157,9 @@ struct ast_expr *parse_expr_paren(struct parse_ctx *p, const struct lex_token *o
                                   struct ast_expr *e, const struct lex_token *close);
 struct ast_expr *parse_expr_cmp(struct parse_ctx *p, enum ast_cmp cmp, struct ast_arg *lhs,
                                 const struct lex_token *op, struct ast_arg *rhs);
+/* `WORD NAME = ARGS`: a definition (`limit`). */
+void parse_definition(struct parse_ctx *p, const struct lex_token *kw,
+                      const struct lex_token *name, struct ast_arg *args);
 void parse_acl(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *name,
                struct ast_expr *e);
 void parse_import(struct parse_ctx *p, const struct lex_token *kw, const struct lex_token *path);

@@ -66,6 +66,7 @@
 %type expr {struct ast_expr *}
 %type guard {struct ast_expr *}
 %type args {struct ast_arg *}
+%type nargs {struct ast_arg *}
 %type arg {struct ast_arg *}
 %type list {struct ast_arg *}
 %type ref {struct ast_arg *}
@@ -86,7 +87,10 @@ item ::= ACL(K) ID(N) EQ expr(E) SEMI.              { parse_acl(p, &K, &N, E); }
 item ::= IMPORT(K) STRING(S) SEMI.                  { parse_import(p, &K, &S); }
 item ::= test_head LBRACE tstmts RBRACE.            { parse_test_end(p); }
 item ::= WORKERS(K) args(A) SEMI.                   { parse_setting(p, PARSE_SET_WORKERS, &K, A); }
-item ::= ID(K) args(A) SEMI.                        { parse_top_stmt(p, &K, A); }
+item ::= ID(K) SEMI.                                { parse_top_stmt(p, &K, NULL); }
+item ::= ID(K) nargs(A) SEMI.                       { parse_top_stmt(p, &K, A); }
+/* `limit NAME = rate ...`: a named definition the checker knows by its word. */
+item ::= ID(K) ID(N) EQ args(A) SEMI.               { parse_definition(p, &K, &N, A); }
 item ::= settings_head LBRACE settings RBRACE.
 
 settings_head ::= TIMEOUTS(K).                      { parse_settings_begin(p, PARSE_SET_TIMEOUTS, &K); }
@@ -105,6 +109,11 @@ setting ::= ID(K) args(A) SEMI.                     { parse_setting(p, PARSE_SET
  * references such as req.header["X"]. */
 args(A) ::= .                                       { A = NULL; }
 args(A) ::= args(L) arg(X).                         { A = parse_arg_append(L, X); }
+
+/* At least one argument: after `WORD NAME` the next token tells a statement
+ * (`log off`) from a definition (`limit api = ...`). */
+nargs(A) ::= arg(X).                                { A = X; }
+nargs(A) ::= nargs(L) arg(X).                       { A = parse_arg_append(L, X); }
 
 arg(A) ::= ID(T).                                   { A = parse_arg(p, AST_ARG_WORD, &T); }
 arg(A) ::= INT(T).                                  { A = parse_arg(p, AST_ARG_INT, &T); }

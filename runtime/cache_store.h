@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash.h"
+
 struct rp_cache_store;
 
 struct rp_cache_obj {
@@ -63,7 +65,10 @@ void rp_cache_store_free(struct rp_cache_store *s);
 
 /* The hash the store files a key under (callers pass it back, so a key is
  * hashed once per request). */
-uint64_t rp_cache_hash(const char *key, size_t len);
+static inline uint64_t rp_cache_hash(const char *key, size_t len)
+{
+    return rp_hash_bytes(key, len, 0);
+}
 
 /* A new object, not yet in any store, with one reference (the caller's),
  * its buffers allocated with it: key and variant copied in, tags, meta and

@@ -17,8 +17,10 @@
 #include "proxyproto.h"
 #include "rp/match.h"
 #include "reason.h"
+#include "limit.h"
 #include "sock.h"
 #include "status.h"
+#include "steps.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -981,6 +983,53 @@ __attribute__((always_inline)) static inline void log_exchange(struct rp_conn *c
     rp_access_log_entry(&e);
 }
 
+static void conn_answer(struct rp_conn *c, uint32_t head_len);
+
+/* A local answer: the request body is not read, so the connection cannot be
+ * reused (the next request would start somewhere inside the body). */
+static void conn_local_answer(struct rp_conn *c, uint32_t head_len)
+{
+    if (c->x->req.body != RP_HTTP1_BODY_NONE) {
+        c->keep_alive = false;
+        c->linger = true;
+    }
+    c->in->start += head_len;
+}
+
+/* The access phase (steps.h): true when it answered the request (429) or
+ * made it wait (RP_CONN_DELAYED, then conn_answer from the timer). */
+static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, uint32_t head_len)
+{
+    const struct rp_decision *d = &c->x->decision;
+    struct rp_access_verdict v;
+    int r = rp_steps_access(c->w->prog->routes[d->route].access, c->w->proc->limits, view,
+                            d->route, &v);
+    if (r == RP_LIMIT_PASS)
+        return false;
+    if (r == RP_LIMIT_DELAY) {
+        /* nothing is read meanwhile: the head's slices stay where they are */
+        c->x->delayed_head_len = head_len;
+        c->state = RP_CONN_DELAYED;
+        rp_conn_want(c, 0);
+        rp_conn_set_timer(c, (double)v.wait_ns / 1e9);
+        return true;
+    }
+    const struct rp_limit_def *lim = v.limit;
+    uint64_t retry_s = (v.wait_ns + 999999999u) / 1000000000u;
+    if (retry_s == 0)
+        retry_s = 1;
+    char extra[256];
+    int n = snprintf(extra, sizeof extra,
+                     "Retry-After: %llu\r\nRateLimit-Policy: \"%s\";q=%u;w=%u\r\n"
+                     "RateLimit: \"%s\";r=0;t=%llu\r\n",
+                     (unsigned long long)retry_s, lim->name, lim->quota, lim->window_s,
+                     lim->name, (unsigned long long)retry_s);
+    conn_local_answer(c, head_len);
+    respond_error_or(c, 429, "too many requests\n", 18, extra,
+                     n > 0 && (size_t)n < sizeof extra ? (size_t)n : 0);
+    return true;
+}
+
 static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
 {
     struct rp_worker *w = c->w;
@@ -1034,19 +1083,25 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     c->x->rec.route = d->route;
     if (d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY)
         c->x->rec.backend = (int32_t)d->backend;
+    if (d->route != RP_NO_ROUTE && w->prog->routes[d->route].access &&
+        conn_access(c, &view, head_len))
+        return;
+    conn_answer(c, head_len);
+}
+
+/* The decided answer: to the proxy, or the proxy's own. */
+static void conn_answer(struct rp_conn *c, uint32_t head_len)
+{
+    struct rp_worker *w = c->w;
+    const struct rp_http1_request *req = &c->x->req;
+    struct rp_decision *d = &c->x->decision;
     bool last_hop = d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY &&
                     rp_request_max_forwards(req) == 0;
     if (d->route != RP_NO_ROUTE && d->action == RP_ACTION_PROXY && !last_hop) {
         w->start_proxy(c, d->backend, head_len);
         return;
     }
-    /* A local answer. The request body is not read, so the connection cannot
-     * be reused: the next request would start somewhere inside the body. */
-    if (req->body != RP_HTTP1_BODY_NONE) {
-        c->keep_alive = false;
-        c->linger = true;
-    }
-    c->in->start += head_len;
+    conn_local_answer(c, head_len);
     if (last_hop) {
         respond_max_forwards(c);
         return;
@@ -1078,6 +1133,8 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
         return;
     }
     if (d->action == RP_ACTION_PURGE) {
+        struct rp_request_view view;
+        request_view(c, &view);
         struct rp_value_ctx vc = {.view = &view};
         uint64_t n = rp_cache_purge_request(req, &vc);
         int len = snprintf(c->x->answer, sizeof c->x->answer, "purged %llu\n",
@@ -1175,6 +1232,8 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
         conn_linger_read(c);
         return;
     }
+    if (c->state == RP_CONN_DELAYED)
+        return; /* nothing is read while a limit makes it wait */
     if (c->state == RP_CONN_HANDSHAKE) {
         conn_handshake(c);
         return;
@@ -1219,6 +1278,11 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         return;
     case RP_CONN_PROXYING:
         c->handler->timeout(c);
+        return;
+    case RP_CONN_DELAYED:
+        /* a limit's wait is over */
+        c->state = RP_CONN_HEAD;
+        conn_answer(c, c->x->delayed_head_len);
         return;
     case RP_CONN_IDLE:
     case RP_CONN_PREFACE:

@@ -34,6 +34,7 @@ enum rp_conn_state {
     RP_CONN_CLOSED,     /* closed; freed after the current callbacks */
     RP_CONN_HANDSHAKE,  /* TLS: the handshake, before any request */
     RP_CONN_PREFACE,    /* reading a PROXY header (listen ... proxy_protocol) */
+    RP_CONN_DELAYED,    /* a decided request waiting for a limit (`limit NAME delay`) */
 };
 
 struct rp_conn;
@@ -133,6 +134,7 @@ struct rp_exchange {
     uint32_t client_text_len;
     char id[65];                 /* req.id once asked for (rp_conn_request_id) */
     char answer[32];             /* a short body made for this request (purge's count) */
+    uint32_t delayed_head_len;   /* RP_CONN_DELAYED: the head's length, to go on with */
     char *owned;                 /* a body made for this request (metrics), freed with it */
     /* for the access log: the request line's parts and a few fields, copied
      * (the head is gone by the time the line is written) */

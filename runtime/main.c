@@ -15,6 +15,7 @@
 #include "accesslog.h"
 #include "cache.h"
 #include "health.h"
+#include "limit.h"
 #include "log.h"
 #include "sock.h"
 #include "tls.h"
@@ -205,6 +206,7 @@ static void proc_free(struct rp_proc *proc)
     free(proc->workers);
     free(proc->listener_conns);
     free(proc->listener_max);
+    rp_limits_free(proc->limits);
     rp_tls_teardown();
 }
 
@@ -338,6 +340,10 @@ int main(int argc, char **argv)
         goto out;
     if (rp_cache_init(&rp_program) < 0) {
         rp_error("no memory for the cache");
+        goto out;
+    }
+    if (rp_program.n_limits && !(proc.limits = rp_limits_new(&rp_program))) {
+        rp_error("no memory for the limits' keys");
         goto out;
     }
     if (rp_access_log_start(&rp_program) < 0)

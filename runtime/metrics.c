@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "limit.h"
 #include "conn.h"
 #include "health.h"
 #include "metrics.h"
@@ -238,6 +239,28 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
     rp_text_add(&t, "rpx_client_connections %u\n",
         atomic_load_explicit(&proc->n_client_conns, memory_order_relaxed));
 
+    if (prog->n_limits && proc->limits) {
+        family(&t, "rpx_limit_requests_total", "counter",
+               "Requests a rate limit refused (429) or made wait, by limit.");
+        for (uint32_t l = 0; l < prog->n_limits; l++) {
+            const struct rp_limit_def *ld = prog->limits[l];
+            struct rp_limit_counts lc;
+            rp_limit_counts(proc->limits, ld->index, &lc);
+            rp_text_add(&t, "rpx_limit_requests_total{limit=\"%s\",result=\"rejected\"} %llu\n"
+                            "rpx_limit_requests_total{limit=\"%s\",result=\"delayed\"} %llu\n",
+                        ld->name, (unsigned long long)lc.rejected, ld->name,
+                        (unsigned long long)lc.delayed);
+        }
+        family(&t, "rpx_limit_evicted_keys_total", "counter",
+               "Keys a rate limit forgot while they were still counted (its table is full).");
+        for (uint32_t l = 0; l < prog->n_limits; l++) {
+            const struct rp_limit_def *ld = prog->limits[l];
+            struct rp_limit_counts lc;
+            rp_limit_counts(proc->limits, ld->index, &lc);
+            rp_text_add(&t, "rpx_limit_evicted_keys_total{limit=\"%s\"} %llu\n", ld->name,
+                        (unsigned long long)lc.evicted);
+        }
+    }
     struct rp_cache_counts cc;
     rp_cache_counts(&cc);
     family(&t, "rpx_cache_lookups_total", "counter", "Cache lookups, by what came of them.");

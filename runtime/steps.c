@@ -4,12 +4,13 @@
 
 #include "cache.h"
 #include "compress.h"
+#include "limit.h"
 #include "rp/match.h"
 #include "steps.h"
 
 uint32_t rp_steps_unknown(const struct rp_program *prog)
 {
-    for (uint32_t r = 0; r < prog->n_routes; r++)
+    for (uint32_t r = 0; r < prog->n_routes; r++) {
         for (const struct rp_step *st = prog->routes[r].steps; st && st->kind != RP_STEP_END; st++)
             if (st->kind == RP_STEP_BACKEND_HEADERS)
                 continue;
@@ -17,7 +18,41 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
                       st->kind != RP_STEP_REWRITE && st->kind != RP_STEP_CACHE) ||
                      !st->arg)
                 return r;
+        for (const struct rp_step *st = prog->routes[r].access; st && st->kind != RP_STEP_END; st++)
+            if (st->kind != RP_STEP_LIMIT || !st->arg)
+                return r;
+    }
     return RP_NO_ROUTE;
+}
+
+int rp_steps_access(const struct rp_step *access, struct rp_limits *limits,
+                    const struct rp_request_view *v, uint32_t route,
+                    struct rp_access_verdict *out)
+{
+    int verdict = RP_LIMIT_PASS;
+    uint64_t now = 0;
+    out->wait_ns = 0;
+    out->limit = NULL;
+    for (const struct rp_step *st = access; st->kind != RP_STEP_END; st++) {
+        const struct rp_limit_use *use = st->arg;
+        uint64_t key, wait = 0;
+        if (!rp_limit_key(use->limit, v, route, &key))
+            continue;
+        if (!now)
+            now = rp_limit_now();
+        int r = rp_limit_take(limits, use->limit, use->delay, key, now, &wait);
+        if (r == RP_LIMIT_REJECT) {
+            out->wait_ns = wait;
+            out->limit = use->limit;
+            return RP_LIMIT_REJECT;
+        }
+        if (r == RP_LIMIT_DELAY) {
+            verdict = RP_LIMIT_DELAY;
+            if (wait > out->wait_ns)
+                out->wait_ns = wait;
+        }
+    }
+    return verdict;
 }
 
 /* The path a rewrite makes from `path`, into out (RP_BUF_SIZE). Returns
@@ -116,6 +151,7 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
             s->cache = rp_cache_request(st->arg, req, vc, rc->now, rc->cache_may_wait, cdef,
                                         s->accept_codings, rc->pool, req_edit);
             break;
+        case RP_STEP_LIMIT: /* in the access table only */
         case RP_STEP_END:
             break;
         }
@@ -177,6 +213,7 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
             if (ctx->backend_headers && rp_headers_apply(ctx->backend_headers, true, ctx->vc, edit) < 0)
                 rc = -1;
             break;
+        case RP_STEP_LIMIT: /* in the access table only */
         case RP_STEP_END:
             break;
         }

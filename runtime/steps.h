@@ -3,6 +3,8 @@
  * route's steps and runs the hook of every kind present, so a new feature
  * is a hook here (and its own module), not a branch in proxy.c.
  *
+ *   access         rp_steps_access: after routing, before any answer of the
+ *                  route (proxied or the proxy's own): limits
  *   request head   rp_steps_request: remember what later phases need from
  *                  the request (its head is gone by the time the response
  *                  comes: it was rebuilt for the server)
@@ -49,6 +51,23 @@ struct rp_request_ctx {
     double now;                /* the loop's time (the cache's clock) */
     bool cache_may_wait;       /* the cache may make it wait for another's fetch */
 };
+
+struct rp_limits;
+
+/* The access phase: what the route's access steps (limits) say of a
+ * request before any answer of the route. */
+struct rp_access_verdict {
+    uint64_t wait_ns;                   /* DELAY: go after this; REJECT: retry after */
+    const struct rp_limit_def *limit;   /* REJECT: the limit that refused */
+};
+
+/* Runs a route's access table (rp_route_def.access): RP_LIMIT_PASS,
+ * RP_LIMIT_DELAY (the longest wait of the limits that ask one) or
+ * RP_LIMIT_REJECT (the first limit that refuses). limits: the process's
+ * (never NULL when a route has a limit). */
+int rp_steps_access(const struct rp_step *access, struct rp_limits *limits,
+                    const struct rp_request_view *v, uint32_t route,
+                    struct rp_access_verdict *out);
 
 /* The request head phase: remembers what later phases need, edits the
  * head the server gets (header actions) in req_edit, and rewrites the

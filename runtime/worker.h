@@ -131,6 +131,7 @@ struct rp_proc {
     void (*stop)(struct rp_proc *proc, bool handed_over);
     struct rp_upgrade *upgrade;           /* upgrade.h: what a predecessor handed over,
                                              the control socket; NULL: none */
+    struct rp_limits *limits;             /* limit.h: the rate limits' keys; NULL: none */
     atomic_uint n_client_conns;           /* open client connections, all workers */
     atomic_uint *listener_conns;          /* [listener]: open client connections */
     uint32_t *listener_max;               /* [listener]: listen max_conns; 0: none */

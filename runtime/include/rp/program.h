@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 11
+#define RP_PROGRAM_ABI 12
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
@@ -300,6 +300,8 @@ enum rp_step_kind {
     RP_STEP_REWRITE = 3,  /* arg: struct rp_rewrite_def; the path the server gets */
     RP_STEP_BACKEND_HEADERS = 4, /* arg unused: the decided backend's header actions */
     RP_STEP_CACHE = 5,    /* arg: struct rp_cache_def; lookup, store, serve */
+    RP_STEP_LIMIT = 6,    /* arg: struct rp_limit_use; in a route's `access` table:
+                             429 or a delay */
 };
 
 struct rp_step {
@@ -399,12 +401,38 @@ struct rp_cache_def {
     const struct rp_piece *key; /* the key: these pieces, rendered one after another */
 };
 
+/* `limit NAME = rate N/UNIT [burst B] by KEY...`: a token bucket per key
+ * (the generic cell rate algorithm: one "theoretical arrival time" per
+ * key), shared by every worker. A request whose key has no value (a header
+ * it lacks) is not counted. */
+struct rp_limit_def {
+    const char *where;
+    const char *name;
+    uint32_t index;        /* in rp_program.limits: its state's slot */
+    uint64_t interval_ns;  /* one request per interval keeps the rate */
+    uint32_t burst;        /* requests that may come at once */
+    uint32_t quota, window_s; /* the rate as written, N per window_s (RateLimit-Policy) */
+    uint32_t keys;         /* keys tracked at once (memory: 16 bytes each) */
+    bool by_route;         /* each route that applies it counts apart */
+    uint32_t n_key;
+    const struct rp_piece *key; /* RP_PIECE_CLIENT_IP and RP_PIECE_VALUE parts */
+};
+
+/* A route's `limit NAME [delay]`. */
+struct rp_limit_use {
+    const struct rp_limit_def *limit;
+    bool delay; /* over the rate but within the burst: wait (nginx's limit_req
+                   without nodelay) instead of passing at once */
+};
+
 /* One route as written, for logs, `rpx explain` and `rpx test`. */
 struct rp_route_def {
     const char *where;
     const char *label; /* the route's matchers as written, e.g. `path "/api/"` */
     const struct rp_step *steps; /* NULL: none */
     bool log_off;                /* `log off`: no access log line for its exchanges */
+    const struct rp_step *access; /* the access phase's steps (RP_STEP_LIMIT), run before
+                                     any answer of the route; NULL: none (ABI 12) */
 };
 
 /* What the runtime gives the decision function: the request, as slices into
@@ -526,6 +554,8 @@ struct rp_program {
     const struct rp_access_log *access_log; /* NULL: none (ABI 10) */
     bool metrics; /* a route answers `metrics`: the workers count (ABI 10) */
     const char *build_flags; /* how rpx built the binary: "static stripped -O2 ..." */
+    uint32_t n_limits;       /* `limit` definitions (ABI 12) */
+    const struct rp_limit_def *const *limits;
 };
 
 /* Defined by the generated code, read by the runtime's main(). */

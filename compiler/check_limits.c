@@ -1,0 +1,228 @@
+/* check_limits.c: `limit NAME = rate N/UNIT [burst B] [by KEY] [keys N]`
+ * definitions, and the routes' `limit NAME [delay]`. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "diag.h"
+
+#include "check_int.h"
+
+#define LIMIT_USAGE "the form is 'limit NAME = rate N/s|m|h [burst B] [by KEY] [keys N]'"
+#define KEYS_DEFAULT 100000u
+
+/* `N/s`, `N/m`, `N/h`: the quota and its window. */
+static bool check_rate(struct check *c, const struct ast_arg *a, struct ast_limit *l)
+{
+    if (!a || a->kind != AST_ARG_RATE) {
+        diag_error(c->diag, a ? a->tok : l->kw, "'rate' takes requests per unit, e.g. "
+                   "'rate 100/s', '600/m' or '10000/h'");
+        return false;
+    }
+    if (a->bad)
+        return false;
+    const char *t = text_at(c, a->tok);
+    char *end;
+    unsigned long n = strtoul(t, &end, 10);
+    if (end == t || *end != '/' || n == 0 || n > 1000000000ul) {
+        diag_error(c->diag, a->tok, "a rate counts 1 to 1000000000 requests per unit, "
+                   "not '%.*s'", arg_len(a), t);
+        return false;
+    }
+    l->quota = (uint32_t)n;
+    l->window_s = end[1] == 's' ? 1 : end[1] == 'm' ? 60 : 3600;
+    l->interval_ns = (uint64_t)l->window_s * 1000000000ull / n;
+    if (l->interval_ns == 0) {
+        diag_error(c->diag, a->tok, "'%.*s' is more than one request a nanosecond",
+                   arg_len(a), t);
+        return false;
+    }
+    return true;
+}
+
+/* One part of a key: a request value, client.ip, or the word `route`. */
+static bool check_key_part(struct check *c, struct ast_limit *l, const struct ast_arg *a,
+                           struct ast_piece ***tail)
+{
+    if (a->kind == AST_ARG_WORD && arg_is_word(c, a, "route")) {
+        if (l->by_route)
+            diag_error(c->diag, a->tok, "'route' is in the key twice");
+        l->by_route = true;
+        return true;
+    }
+    if (a->kind != AST_ARG_REF) {
+        diag_error(c->diag, a->tok, "a limit's key is client.ip, a request value such as "
+                   "req.header[\"X-Api-Key\"], or route; not '%.*s'", arg_len(a),
+                   text_at(c, a->tok));
+        return false;
+    }
+    struct ast_piece *pc = check_value_ref(c, a);
+    if (!pc)
+        return false;
+    if (pc->subj == AST_SUBJ_REQ_ID || pc->subj == AST_SUBJ_CLIENT_PORT ||
+        pc->subj == AST_SUBJ_SERVER_NAME || pc->subj == AST_SUBJ_BACKEND_NAME) {
+        diag_error(c->diag, a->tok, "'%.*s' differs for every request or is known only after "
+                   "the server answers: each request would have a key of its own",
+                   arg_len(a), text_at(c, a->tok));
+        return false;
+    }
+    **tail = pc;
+    *tail = &pc->next;
+    return true;
+}
+
+static void check_limit(struct check *c, struct ast_limit *l)
+{
+    static const char *const opts[] = {"rate", "burst", "by", "keys"};
+    const struct ast_arg *seen[4] = {0};
+    bool ok = true;
+    struct ast_piece **tail = &l->key;
+    l->keys = KEYS_DEFAULT;
+    if (!l->args) {
+        diag_error(c->diag, l->kw, "'limit' needs a rate: " LIMIT_USAGE);
+        return;
+    }
+    for (const struct ast_arg *a = l->args; a; a = a->next) {
+        int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, opts, 4) : -1;
+        if (k < 0) {
+            if (a->kind == AST_ARG_WORD)
+                check_unknown(c, a->tok, "limit option", opts, 4);
+            else
+                diag_error(c->diag, a->tok, "unexpected '%.*s': " LIMIT_USAGE, arg_len(a),
+                           text_at(c, a->tok));
+            ok = false;
+            /* its value, if it has one, is not another mistake */
+            while (a->next && a->next->kind != AST_ARG_WORD)
+                a = a->next;
+            continue;
+        }
+        if (seen[k]) {
+            diag_error(c->diag, a->tok, "'%s' is given twice", opts[k]);
+            diag_note(c->diag, seen[k]->tok, "first given here");
+            ok = false;
+        }
+        seen[k] = a;
+        const struct ast_arg *v = a->next;
+        if (!v) {
+            diag_error(c->diag, a->tok, "'%s' needs a value: " LIMIT_USAGE, opts[k]);
+            ok = false;
+            break;
+        }
+        a = v;
+        switch (k) {
+        case 0:
+            ok &= check_rate(c, v, l);
+            break;
+        case 1:
+            ok &= check_int(c, v, "burst", 1, 1000000000, &l->burst);
+            break;
+        case 2:
+            if (v->kind == AST_ARG_LIST) {
+                if (!v->sub) {
+                    diag_error(c->diag, v->tok, "'by' needs at least one key part");
+                    ok = false;
+                }
+                for (const struct ast_arg *x = v->sub; x; x = x->next)
+                    ok &= check_key_part(c, l, x, &tail);
+            } else {
+                ok &= check_key_part(c, l, v, &tail);
+            }
+            break;
+        case 3:
+            ok &= check_int(c, v, "keys", 7, 100000000, &l->keys);
+            break;
+        }
+    }
+    if (!seen[0]) {
+        if (ok)
+            diag_error(c->diag, l->kw, "'limit' needs a rate: " LIMIT_USAGE);
+        return;
+    }
+    if (!l->burst)
+        l->burst = l->quota; /* N per unit may come at once */
+    l->ok = ok;
+}
+
+void check_limits(struct check *c)
+{
+    struct ast_program *p = c->prog;
+    uint32_t i = 0;
+    for (struct ast_limit *l = p->limits; l; l = l->next) {
+        l->index = i++;
+        for (struct ast_limit *e = p->limits; e != l; e = e->next)
+            if (e->name.len == l->name.len &&
+                memcmp(text_at(c, e->name), text_at(c, l->name), l->name.len) == 0) {
+                diag_error(c->diag, l->name, "limit '%.*s' is defined twice", (int)l->name.len,
+                           text_at(c, l->name));
+                diag_note(c->diag, e->name, "first defined here");
+                break;
+            }
+        check_limit(c, l);
+    }
+}
+
+static struct ast_limit *limit_lookup(struct check *c, struct span name)
+{
+    for (struct ast_limit *l = c->prog->limits; l; l = l->next)
+        if (l->name.len == name.len && memcmp(text_at(c, l->name), text_at(c, name), name.len) == 0)
+            return l;
+    return NULL;
+}
+
+void check_route_limit(struct check *c, struct ast_route *r, const struct ast_stmt *st)
+{
+    const struct ast_arg *a = st->args;
+    if (!a || a->kind != AST_ARG_WORD) {
+        diag_error(c->diag, a ? a->tok : st->kw, "'limit' in a route names a limit defined at "
+                   "the top level: 'limit NAME' or 'limit NAME delay'");
+        return;
+    }
+    struct ast_limit *l = limit_lookup(c, a->tok);
+    if (!l) {
+        const char *names[64];
+        size_t n = 0;
+        for (struct ast_limit *x = c->prog->limits; x && n < 64; x = x->next)
+            if (limit_lookup(c, x->name) == x)
+                names[n++] = arena_strndup(c->arena, text_at(c, x->name), x->name.len);
+        if (n)
+            check_unknown(c, a->tok, "limit", names, n);
+        else
+            diag_error(c->diag, a->tok, "unknown limit '%.*s': define it at the top level "
+                       "('limit %.*s = rate 100/s by client.ip')", arg_len(a), text_at(c, a->tok),
+                       arg_len(a), text_at(c, a->tok));
+        return;
+    }
+    l->used = true;
+    bool delay = false;
+    if (a->next) {
+        if (!arg_is_word(c, a->next, "delay") || a->next->next) {
+            const struct ast_arg *bad = arg_is_word(c, a->next, "delay") ? a->next->next : a->next;
+            diag_error(c->diag, bad->tok, "unexpected '%.*s': the form is 'limit NAME' or "
+                       "'limit NAME delay'", arg_len(bad), text_at(c, bad->tok));
+            return;
+        }
+        delay = true;
+    }
+    struct ast_limit_use **tail = &r->limits;
+    for (; *tail; tail = &(*tail)->next)
+        if ((*tail)->limit == l) {
+            diag_error(c->diag, st->kw, "limit '%.*s' is applied twice in this route",
+                       (int)l->name.len, text_at(c, l->name));
+            diag_note(c->diag, (*tail)->kw, "first applied here");
+            return;
+        }
+    struct ast_limit_use *u = arena_alloc(c->arena, sizeof *u);
+    u->kw = st->kw;
+    u->limit = l;
+    u->delay = delay;
+    *tail = u;
+}
+
+void check_unused_limits(struct check *c)
+{
+    for (struct ast_limit *l = c->prog->limits; l; l = l->next)
+        if (!l->used && src_file_of(c->src, l->name.off) == 0 &&
+            limit_lookup(c, l->name) == l)
+            diag_warning(c->diag, l->name, "limit '%.*s' is never used", (int)l->name.len,
+                         text_at(c, l->name));
+}

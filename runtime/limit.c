@@ -1,0 +1,169 @@
+/* limit.c: the rate limits' shared tables (limit.h). */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hash.h"
+#include "limit.h"
+#include "rp/match.h"
+
+#define WAYS 7
+
+/* One set: 128 bytes, two cache lines, its lock beside its keys. A tag is
+ * a key with its low bit set, so 0 marks a slot never used. */
+struct set {
+    atomic_uint lock;
+    uint32_t unused;
+    uint64_t tag[WAYS];
+    uint64_t tat[WAYS];
+} __attribute__((aligned(128)));
+
+struct table {
+    struct set *sets;
+    uint64_t mask;
+    _Alignas(64) atomic_ullong delayed, rejected, evicted;
+};
+
+struct rp_limits {
+    uint32_t n;
+    struct table t[];
+};
+
+struct rp_limits *rp_limits_new(const struct rp_program *prog)
+{
+    if (!prog->n_limits)
+        return NULL;
+    struct rp_limits *ls = calloc(1, sizeof *ls + prog->n_limits * sizeof ls->t[0]);
+    if (!ls)
+        return NULL;
+    ls->n = prog->n_limits;
+    for (uint32_t i = 0; i < prog->n_limits; i++) {
+        const struct rp_limit_def *def = prog->limits[i];
+        uint64_t want = (def->keys + WAYS - 1) / WAYS, n = 1;
+        while (n < want)
+            n <<= 1;
+        struct table *t = &ls->t[def->index];
+        t->sets = aligned_alloc(128, n * sizeof *t->sets);
+        if (!t->sets) {
+            rp_limits_free(ls);
+            return NULL;
+        }
+        memset(t->sets, 0, n * sizeof *t->sets);
+        t->mask = n - 1;
+    }
+    return ls;
+}
+
+void rp_limits_free(struct rp_limits *ls)
+{
+    if (!ls)
+        return;
+    for (uint32_t i = 0; i < ls->n; i++)
+        free(ls->t[i].sets);
+    free(ls);
+}
+
+bool rp_limit_key(const struct rp_limit_def *def, const struct rp_request_view *v,
+                  uint32_t route, uint64_t *key)
+{
+    /* Each part's hash seeds the next: ["ab", "c"] and ["a", "bc"] differ
+     * (the length is hashed too). */
+    uint64_t h = def->by_route ? (uint64_t)route + 1 : 0;
+    for (uint32_t i = 0; i < def->n_key; i++) {
+        const struct rp_piece *pc = &def->key[i];
+        if (pc->kind == RP_PIECE_CLIENT_IP) {
+            h = rp_hash16(v->client_ip, h);
+            continue;
+        }
+        if (pc->kind == RP_PIECE_URI) {
+            h = rp_hash_bytes(v->path, v->path_len, h + i);
+            if (v->query)
+                h = rp_hash_bytes(v->query, v->query_len, h + 1);
+            continue;
+        }
+        const char *s;
+        uint32_t len;
+        if (!rp_req_value(v, (enum rp_value)pc->what, pc->s, pc->len, &s, &len))
+            return false;
+        h = rp_hash_bytes(s, len, h + i);
+    }
+    *key = h;
+    return true;
+}
+
+static inline void set_lock(struct set *s)
+{
+    while (atomic_exchange_explicit(&s->lock, 1, memory_order_acquire))
+        while (atomic_load_explicit(&s->lock, memory_order_relaxed))
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#else
+            ;
+#endif
+}
+
+static inline void set_unlock(struct set *s)
+{
+    atomic_store_explicit(&s->lock, 0, memory_order_release);
+}
+
+enum rp_limit_verdict rp_limit_take(struct rp_limits *ls, const struct rp_limit_def *def,
+                                    bool delay, uint64_t key, uint64_t now_ns,
+                                    uint64_t *wait_ns)
+{
+    struct table *t = &ls->t[def->index];
+    uint64_t tag = key | 1, T = def->interval_ns;
+    /* how far ahead of now a key's time may be for a request to go: at
+     * once, the burst less the request itself; delayed, the whole burst */
+    uint64_t ahead = (delay ? def->burst : def->burst - 1) * T;
+    struct set *s = &t->sets[(key >> 1) & t->mask];
+    set_lock(s);
+    int at = -1, oldest = 0;
+    for (int i = 0; i < WAYS; i++) {
+        if (s->tag[i] == tag) {
+            at = i;
+            break;
+        }
+        if (s->tat[i] < s->tat[oldest])
+            oldest = i;
+    }
+    if (at < 0) {
+        /* a new key takes the slot whose time is earliest: free (0), or a
+         * quiet key's (its time passed, so it is as good as forgotten) */
+        at = oldest;
+        if (s->tat[at] > now_ns)
+            atomic_fetch_add_explicit(&t->evicted, 1, memory_order_relaxed);
+        s->tag[at] = tag;
+        s->tat[at] = 0;
+    }
+    uint64_t tat = s->tat[at] > now_ns ? s->tat[at] : now_ns;
+    if (tat - now_ns > ahead) {
+        set_unlock(s);
+        *wait_ns = tat - now_ns - ahead;
+        atomic_fetch_add_explicit(&t->rejected, 1, memory_order_relaxed);
+        return RP_LIMIT_REJECT;
+    }
+    s->tat[at] = tat + T;
+    set_unlock(s);
+    if (!delay || tat == now_ns)
+        return RP_LIMIT_PASS;
+    *wait_ns = tat - now_ns;
+    atomic_fetch_add_explicit(&t->delayed, 1, memory_order_relaxed);
+    return RP_LIMIT_DELAY;
+}
+
+uint64_t rp_limit_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void rp_limit_counts(const struct rp_limits *ls, uint32_t index, struct rp_limit_counts *out)
+{
+    const struct table *t = &ls->t[index];
+    out->delayed = atomic_load_explicit(&t->delayed, memory_order_relaxed);
+    out->rejected = atomic_load_explicit(&t->rejected, memory_order_relaxed);
+    out->evicted = atomic_load_explicit(&t->evicted, memory_order_relaxed);
+}

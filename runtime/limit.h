@@ -1,0 +1,53 @@
+/* limit.h: rate limits (`limit NAME = rate N/UNIT burst B by KEY`), the
+ * state every worker thread shares.
+ *
+ * Each limit is a table of keys, each key one 64-bit "theoretical arrival
+ * time" (the generic cell rate algorithm, GCRA): a request is on time when
+ * that time is not further ahead of now than the burst allows, and moves it
+ * one interval on. A key whose time has passed is the same as a key never
+ * seen, so a slot is free again as soon as its key is quiet: memory is a
+ * fixed table, and stale keys need no sweeping. The table is sets of seven
+ * keys behind one spin lock each (a few instructions inside), so workers
+ * meet only on the same set, never on a global lock. */
+#ifndef RP_LIMIT_H
+#define RP_LIMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rp/program.h"
+
+struct rp_limits;
+
+/* The state of every limit of prog; NULL when out of memory (or when prog
+ * has no limit). */
+struct rp_limits *rp_limits_new(const struct rp_program *prog);
+void rp_limits_free(struct rp_limits *ls);
+
+/* The key of a request under a limit; false when the request has none (a
+ * header or cookie it lacks): such a request is not counted. */
+bool rp_limit_key(const struct rp_limit_def *def, const struct rp_request_view *v,
+                  uint32_t route, uint64_t *key);
+
+enum rp_limit_verdict {
+    RP_LIMIT_PASS = 0,   /* within the rate, or within the burst */
+    RP_LIMIT_DELAY = 1,  /* `delay`: go after *wait_ns */
+    RP_LIMIT_REJECT = 2, /* over the burst: a request would be on time after *wait_ns */
+};
+
+/* One request of `key` at now_ns (rp_limit_now's clock). */
+enum rp_limit_verdict rp_limit_take(struct rp_limits *ls, const struct rp_limit_def *def,
+                                    bool delay, uint64_t key, uint64_t now_ns,
+                                    uint64_t *wait_ns);
+
+/* The limits' clock: monotonic nanoseconds, cheap (no system call). */
+uint64_t rp_limit_now(void);
+
+/* A limit's counters since the start, for metrics. */
+struct rp_limit_counts {
+    uint64_t delayed, rejected;
+    uint64_t evicted; /* live keys pushed out by new ones: the table is too small */
+};
+void rp_limit_counts(const struct rp_limits *ls, uint32_t index, struct rp_limit_counts *out);
+
+#endif
