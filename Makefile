@@ -39,7 +39,7 @@ BORINGSSL_LIBS := $(BORINGSSL_STATIC)/libssl.a $(BORINGSSL_STATIC)/libcrypto.a
 else
 BORINGSSL_LIBS := -L$(BORINGSSL_SHARED) -Wl,-rpath,$(BORINGSSL_SHARED) -lssl -lcrypto
 endif
-RUNTIME_LIBS := -lev -lz -lbrotlienc -lbrotlicommon $(BORINGSSL_LIBS) -lpthread -lm
+RUNTIME_LIBS := -lev -lz -lbrotlienc -lbrotlicommon $(BORINGSSL_LIBS) -lcrypt -lpthread -lm
 
 ifeq ($(V),0)
 Q = @
@@ -144,7 +144,7 @@ $(O)/obj/tests/%.o: tests/%.c
 # `rpx explain`); the archive contributes only the objects it needs.
 $(RPX): $(COMPILER_OBJ) $(LIBRPX)
 	@mkdir -p $(@D)
-	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(BORINGSSL_LIBS) -lpthread
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(BORINGSSL_LIBS) -lcrypt -lpthread
 
 $(LIBRPX): $(RUNTIME_OBJ)
 	@mkdir -p $(@D)

@@ -287,6 +287,16 @@ struct ast_limit_use {
     bool delay;
 };
 
+/* A route's `auth basic "REALM" file "USERS" [forward_credentials]`, checked. */
+struct ast_auth {
+    struct span kw;
+    const char *realm;
+    const char *file;          /* absolute */
+    const char *shown;         /* as messages name it */
+    bool forward_credentials;
+    uint32_t index;            /* among the program's (emit order) */
+};
+
 /* ---- routes ------------------------------------------------------------- */
 
 enum ast_path_kind {
@@ -420,6 +430,7 @@ struct ast_route {
     struct ast_cache *cache;   /* NULL if not given */
     struct span dup_cache;     /* a second `cache` (an error) */
     struct ast_limit_use *limits; /* check: `limit NAME`, in order */
+    struct ast_auth *auth;     /* check: `auth basic ...`; NULL if none */
     struct ast_action *actions;
     struct ast_action **actions_tail;
     uint32_t n_actions;
@@ -558,6 +569,7 @@ struct ast_program {
     struct ast_limit *limits;
     struct ast_limit **limits_tail;
     uint32_t n_limits;
+    uint32_t n_auths;         /* check: routes with `auth basic` */
     struct ast_import *imports;
     struct ast_import **imports_tail;
     /* check: regexes and CIDR sets, numbered, for the emitter */

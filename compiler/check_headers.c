@@ -511,6 +511,10 @@ void check_header_stmts(struct check *c)
                 check_route_limit(c, r, st);
                 continue;
             }
+            if (word_is(c, st->kw, "auth")) {
+                check_route_auth(c, r, st);
+                continue;
+            }
             tail = check_stmt(c, st, tail, parse_route_words, parse_n_route_words,
                               "in a route");
         }

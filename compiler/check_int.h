@@ -126,6 +126,16 @@ struct ast_piece *check_value_ref(struct check *c, const struct ast_arg *a);
  * appended to b->hdr_actions. Returns false when st is another statement. */
 bool check_backend_header_stmt(struct check *c, struct ast_backend *b, const struct ast_stmt *st);
 
+/* A file argument the proxy reads at run time: a string naming a readable
+ * file, made absolute (reported when not); *shown (when not NULL) is its
+ * name as messages give it (check_tls.c). */
+const char *check_policy_file(struct check *c, const struct ast_arg *a, const char *what,
+                              const char **shown_out);
+
+/* check_auth.c: a route's `auth basic "REALM" file "USERS"`: the realm,
+ * the user file read and each hash judged. */
+void check_route_auth(struct check *c, struct ast_route *r, const struct ast_stmt *st);
+
 /* check_limits.c: `limit NAME = ...` definitions (before the routes' header
  * statements, which hold their `limit NAME`), a route's use of one, and
  * the warning for those never used. */

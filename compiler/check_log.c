@@ -30,6 +30,7 @@ const char *const log_field_names[RP_LOG_N_FIELDS] = {
     [RP_LOG_REFERER] = "referer",       [RP_LOG_USER_AGENT] = "user_agent",
     [RP_LOG_END] = "end",               [RP_LOG_TLS_VERSION] = "tls_version",
     [RP_LOG_TLS_CIPHER] = "tls_cipher", [RP_LOG_SNI] = "sni",
+    [RP_LOG_USER] = "user",
 };
 
 /* A custom format, "... ${name} ...", into pieces: text runs and fields

@@ -55,10 +55,8 @@ int tls_field_index(const char *s, size_t n)
     return -1;
 }
 
-/* A file argument: a string naming a readable file, made absolute; *shown
- * (when not NULL) is its name as messages give it. */
-static const char *tls_file_shown(struct check *c, const struct ast_arg *a, const char *what,
-                                  const char **shown_out)
+const char *check_policy_file(struct check *c, const struct ast_arg *a, const char *what,
+                              const char **shown_out)
 {
     if (!a || a->kind != AST_ARG_STRING) {
         diag_error(c->diag, a ? a->tok : (struct span){0, 0},
@@ -82,7 +80,7 @@ static const char *tls_file_shown(struct check *c, const struct ast_arg *a, cons
 
 static const char *tls_file(struct check *c, const struct ast_arg *a, const char *what)
 {
-    return tls_file_shown(c, a, what, NULL);
+    return check_policy_file(c, a, what, NULL);
 }
 
 static void tls_pair(struct check *c, struct ast_tls *t, const struct ast_stmt *st)
@@ -99,8 +97,8 @@ static void tls_pair(struct check *c, struct ast_tls *t, const struct ast_stmt *
         return;
     }
     const char *cert_shown = NULL, *key_shown = NULL;
-    const char *cert = tls_file_shown(c, a, "cert", &cert_shown);
-    const char *key = tls_file_shown(c, k, "key", &key_shown);
+    const char *cert = check_policy_file(c, a, "cert", &cert_shown);
+    const char *key = check_policy_file(c, k, "key", &key_shown);
     const char *ocsp = o ? tls_file(c, o->next, "ocsp") : NULL;
     if (!cert || !key || (o && !ocsp))
         return;
@@ -272,7 +270,7 @@ static void tls_stmt(struct check *c, struct ast_tls *t, const struct ast_stmt *
             return;
         }
         const char *shown = NULL;
-        if ((t->client_ca = tls_file_shown(c, st->args, "client_ca", &shown)) &&
+        if ((t->client_ca = check_policy_file(c, st->args, "client_ca", &shown)) &&
             !rp_tls_inspect_ca(t->client_ca, shown, err, sizeof err))
             diag_error(c->diag, st->args->tok, "%s", err);
         if (!t->verify)
@@ -397,7 +395,7 @@ void check_server_tls(struct check *c, struct ast_server *s, const struct ast_ar
                 diag_error(c->diag, st->kw, "the form is 'ca \"CA.pem\"'");
                 break;
             }
-            if ((t->ca = tls_file_shown(c, a, "ca", &shown)) &&
+            if ((t->ca = check_policy_file(c, a, "ca", &shown)) &&
                 !rp_tls_inspect_ca(t->ca, shown, err, sizeof err))
                 diag_error(c->diag, a->tok, "%s", err);
             break;
@@ -421,8 +419,8 @@ void check_server_tls(struct check *c, struct ast_server *s, const struct ast_ar
                 break;
             }
             const char *key_shown = NULL;
-            t->cert = tls_file_shown(c, a, "cert", &shown);
-            t->key = tls_file_shown(c, a->next->next, "key", &key_shown);
+            t->cert = check_policy_file(c, a, "cert", &shown);
+            t->key = check_policy_file(c, a->next->next, "key", &key_shown);
             if (t->cert && t->key) {
                 struct rp_tls_cert_info info;
                 rp_tls_inspect_pair(t->cert, t->key, shown, key_shown, &info);

@@ -676,7 +676,7 @@ static void emit_limits(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n\n");
 }
 
-/* A route's access phase (its limits): rpg_access_N. */
+/* A route's access phase (its limits, its auth): rpg_access_N. */
 static void emit_route_access(struct emit *e, const struct ast_route *r)
 {
     struct buf *b = &e->tables;
@@ -684,10 +684,27 @@ static void emit_route_access(struct emit *e, const struct ast_route *r)
     for (const struct ast_limit_use *u = r->limits; u; u = u->next, k++)
         buf_printf(b, "static const struct rp_limit_use rpg_limit_use_%u_%u = {&rpg_limit_%u, %s};\n",
                    r->index, k, u->limit->index, u->delay ? "true" : "false");
+    const struct ast_auth *au = r->auth;
+    if (au) {
+        buf_printf(b, "static const struct rp_auth_basic_def rpg_auth_%u = {\n    .where = ",
+                   au->index);
+        emit_where(e, b, au->kw);
+        buf_puts(b, ",\n    .realm = ");
+        emit_string(b, au->realm, strlen(au->realm), 4);
+        buf_puts(b, ",\n    .file = ");
+        emit_string(b, au->file, strlen(au->file), 4);
+        buf_printf(b, ",\n    .index = %u,\n", au->index);
+        if (au->forward_credentials)
+            buf_puts(b, "    .forward_credentials = true,\n");
+        buf_puts(b, "};\n");
+    }
     buf_printf(b, "static const struct rp_step rpg_access_%u[] = {\n", r->index);
     k = 0;
     for (const struct ast_limit_use *u = r->limits; u; u = u->next, k++)
         buf_printf(b, "    {RP_STEP_LIMIT, &rpg_limit_use_%u_%u},\n", r->index, k);
+    /* limits first: a flood of guesses is refused before a hash is computed */
+    if (au)
+        buf_printf(b, "    {RP_STEP_AUTH_BASIC, &rpg_auth_%u},\n", au->index);
     buf_puts(b, "    {RP_STEP_END, NULL},\n};\n\n");
 }
 
@@ -698,8 +715,15 @@ static void emit_routes(struct emit *e, const struct ast_program *p)
         emit_hdr_table(e, "top", p->hdr_actions);
     for (const struct ast_route *r = p->routes; r; r = r->next) {
         emit_route_steps(e, p, r);
-        if (r->limits)
+        if (r->limits || r->auth)
             emit_route_access(e, r);
+    }
+    if (p->n_auths) {
+        buf_puts(b, "static const struct rp_auth_basic_def *const rpg_auths[] = {\n");
+        for (const struct ast_route *r = p->routes; r; r = r->next)
+            if (r->auth)
+                buf_printf(b, "    &rpg_auth_%u,\n", r->auth->index);
+        buf_puts(b, "};\n\n");
     }
     buf_puts(b, "static const struct rp_route_def rpg_routes[] = {\n");
     for (const struct ast_route *r = p->routes; r; r = r->next) {
@@ -715,7 +739,7 @@ static void emit_routes(struct emit *e, const struct ast_program *p)
             buf_printf(b, ", .steps = rpg_steps_%u", r->index);
         if (r->log_off.len)
             buf_puts(b, ", .log_off = true");
-        if (r->limits)
+        if (r->limits || r->auth)
             buf_printf(b, ", .access = rpg_access_%u", r->index);
         buf_puts(b, "},\n");
     }
@@ -1428,6 +1452,8 @@ static void emit_program(struct emit *e, const struct ast_program *p)
                       "#endif\n", p->n_tests);
     if (p->n_limits)
         buf_printf(b, "    .n_limits = %u,\n    .limits = rpg_limits,\n", p->n_limits);
+    if (p->n_auths)
+        buf_printf(b, "    .n_auths = %u,\n    .auths = rpg_auths,\n", p->n_auths);
     buf_printf(b, "    .policy_hash = \"%s\",\n", e->hash);
     buf_puts(b, "    .build_flags = RP_BUILD_FLAGS,\n};\n");
 }

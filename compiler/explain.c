@@ -429,6 +429,14 @@ static void ex_limits(struct ex *x, const struct ex_answer *a, struct buf *out)
         ex_where(x, out, u->kw);
         buf_puts(out, ")\n");
     }
+    const struct ast_auth *au = a->route ? a->route->auth : NULL;
+    if (au) {
+        buf_printf(out, "first: auth basic \"%s\": a user of %s with the right password, "
+                        "else 401 (", au->realm, au->shown);
+        ex_where(x, out, au->kw);
+        buf_puts(out, au->forward_credentials ? "); the credentials go on to the server\n"
+                                              : "); the credentials stay here\n");
+    }
 }
 
 /* The steps that follow the answer, in the order the proxy runs them, as

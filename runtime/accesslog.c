@@ -548,7 +548,13 @@ static void combined(struct out *out, const struct rp_access_entry *e)
 {
     struct out local = *out, *o = &local; /* as in json() */
     put(o, e->client, e->client_len);
-    put(o, " - - [", 6);
+    if (e->user_len) {
+        put(o, " - ", 3);
+        put_quoted_text(o, e->user, e->user_len);
+        put(o, " [", 2);
+    } else {
+        put(o, " - - [", 6);
+    }
     put(o, when_of(e->t_end)->clf, 26); /* fixed width: "03/Dec/2026:07:19:48 +0000" */
     put(o, "] \"", 3);
     if (e->method_len) {
@@ -597,6 +603,7 @@ static void custom(struct out *o, const struct rp_access_log *def, const struct 
         case RP_LOG_TLS_VERSION: s = e->tls_version, n = e->tls_version_len; break;
         case RP_LOG_TLS_CIPHER: s = e->tls_cipher, n = e->tls_cipher_len; break;
         case RP_LOG_SNI: s = e->sni, n = e->sni_len; break;
+        case RP_LOG_USER: s = e->user, n = e->user_len; break;
         default: break;
         }
         if (s && !n && pc->field != RP_LOG_TEXT)
@@ -714,6 +721,8 @@ static void json(struct out *out, const struct rp_access_entry *e)
     KEY_JSON(o, "request_id", e->request_id, e->request_id_len);
     KEY_JSON(o, "referer", e->referer, e->referer_len);
     KEY_JSON(o, "user_agent", e->user_agent, e->user_agent_len);
+    if (e->user_len)
+        KEY_JSON(o, "user", e->user, e->user_len);
     KEY(o, "end");
     put_plain(o, e->end);
     put(o, "}", 1);

@@ -50,6 +50,8 @@ struct rp_access_entry {
     const char *request_id;
     size_t request_id_len;
     const char *end;        /* "done", or why the exchange ended early */
+    const char *user;       /* the user name of Basic credentials, as sent; NULL: none */
+    size_t user_len;
     bool tls;
     /* over TLS: the protocol version, the cipher, the name the client asked
      * for (SNI); (pointer, length), absent when not known */

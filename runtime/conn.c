@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "auth.h"
 #include "cache.h"
 #include "conn.h"
 #include "forward.h"
@@ -644,7 +645,7 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
     struct rp_worker *w = c->w;
     if (c->state == RP_CONN_CLOSED)
         return;
-    exchange_end(c, "done");
+    exchange_end(c, c->x->reason ? c->x->reason : "done");
     c->exchanges++;
     /* A client that shut its side after pipelined requests gets answers to
      * those it sent; then the connection closes. */
@@ -972,6 +973,10 @@ __attribute__((always_inline)) static inline void log_exchange(struct rp_conn *c
     }
     if (c->tr.tls)
         log_tls_facts(c, &e);
+    if (x->user[0]) {
+        e.user = x->user;
+        e.user_len = strlen(x->user);
+    }
     if (x->logged) {
         e.method = x->log_text + log_slot(0), e.method_len = x->log_len[0];
         e.target = x->log_text + log_slot(1), e.target_len = x->log_len[1];
@@ -996,34 +1001,52 @@ static void conn_local_answer(struct rp_conn *c, uint32_t head_len)
     c->in->start += head_len;
 }
 
-/* The access phase (steps.h): true when it answered the request (429) or
- * made it wait (RP_CONN_DELAYED, then conn_answer from the timer). */
+/* The access phase (steps.h): true when it answered the request (429,
+ * 401) or made it wait (RP_CONN_DELAYED, then conn_answer from the timer). */
 static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, uint32_t head_len)
 {
-    const struct rp_decision *d = &c->x->decision;
+    struct rp_worker *w = c->w;
+    struct rp_exchange *x = c->x;
+    const struct rp_decision *d = &x->decision;
+    struct rp_access_ctx ctx = {w->proc->limits, w->auth_cache, ev_now(w->loop)};
     struct rp_access_verdict v;
-    int r = rp_steps_access(c->w->prog->routes[d->route].access, c->w->proc->limits, view,
-                            d->route, &v);
-    if (r == RP_LIMIT_PASS)
+    enum rp_access_result r =
+        rp_steps_access(w->prog->routes[d->route].access, &ctx, view, d->route, &v);
+    if (v.user[0])
+        memcpy(x->user, v.user, sizeof x->user);
+    x->reason = v.reason;
+    if (r == RP_ACCESS_PASS || r == RP_ACCESS_DELAY)
+        x->strip_authorization = v.strip_credentials;
+    if (r == RP_ACCESS_PASS)
         return false;
-    if (r == RP_LIMIT_DELAY) {
+    if (r == RP_ACCESS_DELAY) {
         /* nothing is read meanwhile: the head's slices stay where they are */
-        c->x->delayed_head_len = head_len;
+        x->delayed_head_len = head_len;
         c->state = RP_CONN_DELAYED;
         rp_conn_want(c, 0);
         rp_conn_set_timer(c, (double)v.wait_ns / 1e9);
+        return true;
+    }
+    char extra[512];
+    int n;
+    if (r == RP_ACCESS_UNAUTHORIZED) {
+        n = snprintf(extra, sizeof extra,
+                     "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
+                     v.auth->realm);
+        conn_local_answer(c, head_len);
+        respond_error_or(c, 401, "unauthorized\n", 13, extra,
+                         n > 0 && (size_t)n < sizeof extra ? (size_t)n : 0);
         return true;
     }
     const struct rp_limit_def *lim = v.limit;
     uint64_t retry_s = (v.wait_ns + 999999999u) / 1000000000u;
     if (retry_s == 0)
         retry_s = 1;
-    char extra[256];
-    int n = snprintf(extra, sizeof extra,
-                     "Retry-After: %llu\r\nRateLimit-Policy: \"%s\";q=%u;w=%u\r\n"
-                     "RateLimit: \"%s\";r=0;t=%llu\r\n",
-                     (unsigned long long)retry_s, lim->name, lim->quota, lim->window_s,
-                     lim->name, (unsigned long long)retry_s);
+    n = snprintf(extra, sizeof extra,
+                 "Retry-After: %llu\r\nRateLimit-Policy: \"%s\";q=%u;w=%u\r\n"
+                 "RateLimit: \"%s\";r=0;t=%llu\r\n",
+                 (unsigned long long)retry_s, lim->name, lim->quota, lim->window_s, lim->name,
+                 (unsigned long long)retry_s);
     conn_local_answer(c, head_len);
     respond_error_or(c, 429, "too many requests\n", 18, extra,
                      n > 0 && (size_t)n < sizeof extra ? (size_t)n : 0);
@@ -1170,6 +1193,9 @@ static void conn_process(struct rp_conn *c)
                 .bytes_out0 = c->bytes_out, .route = RP_NO_ROUTE, .backend = -1, .server = -1};
             /* Nothing of the previous request on the connection carries over. */
             c->x->decision.route = RP_NO_ROUTE;
+            c->x->strip_authorization = false;
+            c->x->user[0] = '\0';
+            c->x->reason = NULL;
             c->x->id_len = 0;
             rp_conn_set_timer(c, w->cfg->client_header_timeout);
         }

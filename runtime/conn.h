@@ -135,6 +135,9 @@ struct rp_exchange {
     char id[65];                 /* req.id once asked for (rp_conn_request_id) */
     char answer[32];             /* a short body made for this request (purge's count) */
     uint32_t delayed_head_len;   /* RP_CONN_DELAYED: the head's length, to go on with */
+    bool strip_authorization;    /* `auth basic` took the credentials: not sent on */
+    const char *reason;          /* why the access phase refused it (the log's "end") */
+    char user[64];               /* the user name of Basic credentials, as sent; "" */
     char *owned;                 /* a body made for this request (metrics), freed with it */
     /* for the access log: the request line's parts and a few fields, copied
      * (the head is gone by the time the line is written) */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "auth.h"
 #include "cache.h"
 #include "health.h"
 #include "limit.h"
@@ -346,6 +347,8 @@ int main(int argc, char **argv)
         rp_error("no memory for the limits' keys");
         goto out;
     }
+    if (rp_auth_load(&rp_program) < 0)
+        goto out;
     if (rp_access_log_start(&rp_program) < 0)
         goto out;
     /* Before binding: a predecessor's sockets are taken, not bound again. */
@@ -368,6 +371,7 @@ int main(int argc, char **argv)
     proc_free(&proc);
     rp_access_log_stop();
     rp_cache_shutdown();
+    rp_auth_shutdown();
     return status;
 out:
     rp_proc_close_listeners(&proc);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "auth.h"
 #include "compress.h"
 #include "limit.h"
 #include "rp/match.h"
@@ -19,40 +20,61 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
                      !st->arg)
                 return r;
         for (const struct rp_step *st = prog->routes[r].access; st && st->kind != RP_STEP_END; st++)
-            if (st->kind != RP_STEP_LIMIT || !st->arg)
+            if ((st->kind != RP_STEP_LIMIT && st->kind != RP_STEP_AUTH_BASIC) || !st->arg)
                 return r;
     }
     return RP_NO_ROUTE;
 }
 
-int rp_steps_access(const struct rp_step *access, struct rp_limits *limits,
-                    const struct rp_request_view *v, uint32_t route,
-                    struct rp_access_verdict *out)
+enum rp_access_result rp_steps_access(const struct rp_step *access,
+                                      const struct rp_access_ctx *ctx,
+                                      const struct rp_request_view *v, uint32_t route,
+                                      struct rp_access_verdict *out)
 {
-    int verdict = RP_LIMIT_PASS;
+    enum rp_access_result result = RP_ACCESS_PASS;
     uint64_t now = 0;
     out->wait_ns = 0;
     out->limit = NULL;
+    out->auth = NULL;
+    out->reason = NULL;
+    out->strip_credentials = false;
+    out->user[0] = '\0';
     for (const struct rp_step *st = access; st->kind != RP_STEP_END; st++) {
+        if (st->kind == RP_STEP_AUTH_BASIC) {
+            const struct rp_auth_basic_def *def = st->arg;
+            const char *field = NULL;
+            uint32_t len = 0;
+            rp_req_header(v, "authorization", 13, &field, &len);
+            enum rp_auth_verdict av =
+                rp_auth_basic_check(def, field, len, ctx->auth_cache, ctx->now, out->user);
+            out->auth = def;
+            if (av != RP_AUTH_OK) {
+                out->reason = rp_auth_reason(av);
+                return RP_ACCESS_UNAUTHORIZED;
+            }
+            out->strip_credentials |= !def->forward_credentials;
+            continue;
+        }
         const struct rp_limit_use *use = st->arg;
         uint64_t key, wait = 0;
         if (!rp_limit_key(use->limit, v, route, &key))
             continue;
         if (!now)
             now = rp_limit_now();
-        int r = rp_limit_take(limits, use->limit, use->delay, key, now, &wait);
+        int r = rp_limit_take(ctx->limits, use->limit, use->delay, key, now, &wait);
         if (r == RP_LIMIT_REJECT) {
             out->wait_ns = wait;
             out->limit = use->limit;
-            return RP_LIMIT_REJECT;
+            out->reason = "limit: over the rate";
+            return RP_ACCESS_LIMITED;
         }
         if (r == RP_LIMIT_DELAY) {
-            verdict = RP_LIMIT_DELAY;
+            result = RP_ACCESS_DELAY;
             if (wait > out->wait_ns)
                 out->wait_ns = wait;
         }
     }
-    return verdict;
+    return result;
 }
 
 /* The path a rewrite makes from `path`, into out (RP_BUF_SIZE). Returns
@@ -152,6 +174,7 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
                                         s->accept_codings, rc->pool, req_edit);
             break;
         case RP_STEP_LIMIT: /* in the access table only */
+        case RP_STEP_AUTH_BASIC:
         case RP_STEP_END:
             break;
         }
@@ -214,6 +237,7 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
                 rc = -1;
             break;
         case RP_STEP_LIMIT: /* in the access table only */
+        case RP_STEP_AUTH_BASIC:
         case RP_STEP_END:
             break;
         }

@@ -53,21 +53,40 @@ struct rp_request_ctx {
 };
 
 struct rp_limits;
+struct rp_auth_cache;
 
-/* The access phase: what the route's access steps (limits) say of a
- * request before any answer of the route. */
-struct rp_access_verdict {
-    uint64_t wait_ns;                   /* DELAY: go after this; REJECT: retry after */
-    const struct rp_limit_def *limit;   /* REJECT: the limit that refused */
+/* What the access phase works with. */
+struct rp_access_ctx {
+    struct rp_limits *limits;          /* the process's (never NULL when a route has a limit) */
+    struct rp_auth_cache *auth_cache;  /* the worker's (never NULL when a route has auth) */
+    double now;                        /* the loop's time */
 };
 
-/* Runs a route's access table (rp_route_def.access): RP_LIMIT_PASS,
- * RP_LIMIT_DELAY (the longest wait of the limits that ask one) or
- * RP_LIMIT_REJECT (the first limit that refuses). limits: the process's
- * (never NULL when a route has a limit). */
-int rp_steps_access(const struct rp_step *access, struct rp_limits *limits,
-                    const struct rp_request_view *v, uint32_t route,
-                    struct rp_access_verdict *out);
+enum rp_access_result {
+    RP_ACCESS_PASS = 0,
+    RP_ACCESS_DELAY = 1,        /* a `limit ... delay`: go after wait_ns */
+    RP_ACCESS_LIMITED = 2,      /* a limit refused: 429 */
+    RP_ACCESS_UNAUTHORIZED = 3, /* no valid credentials: 401 */
+};
+
+/* What the access phase found. */
+struct rp_access_verdict {
+    uint64_t wait_ns;                 /* DELAY: go after this; LIMITED: retry after */
+    const struct rp_limit_def *limit; /* LIMITED: the limit that refused */
+    const struct rp_auth_basic_def *auth; /* UNAUTHORIZED: whose realm; PASS: the last
+                                             that let it in */
+    const char *reason;               /* LIMITED, UNAUTHORIZED: for the log */
+    bool strip_credentials;           /* an auth took the credentials: they stay here */
+    char user[64];                    /* the user name sent, when one was (RP_AUTH_USER_MAX) */
+};
+
+/* Runs a route's access table (rp_route_def.access) in order: its limits
+ * (the first that refuses answers; the longest wait of those that delay
+ * is the wait), then its authentication. */
+enum rp_access_result rp_steps_access(const struct rp_step *access,
+                                      const struct rp_access_ctx *ctx,
+                                      const struct rp_request_view *v, uint32_t route,
+                                      struct rp_access_verdict *out);
 
 /* The request head phase: remembers what later phases need, edits the
  * head the server gets (header actions) in req_edit, and rewrites the

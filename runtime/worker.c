@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "auth.h"
 #include "cache_refresh.h"
 #include "compress.h"
 #include "conn.h"
@@ -514,6 +515,8 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
     w->bufs.max_free = 1024;
     if (rp_metrics_init(&w->metrics, prog) < 0)
         return -1;
+    if (prog->n_auths && !(w->auth_cache = rp_auth_cache_new()))
+        return -1;
     w->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
     if (!w->loop)
         return -1;
@@ -567,6 +570,8 @@ static void worker_free(struct rp_worker *w)
         }
     free(w->backends);
     rp_metrics_free(&w->metrics);
+    rp_auth_cache_free(w->auth_cache);
+    w->auth_cache = NULL;
     accepts_free(w); /* (those of a worker never set up are still open) */
     /* Exchanges closed here (on this thread) left their compressors here. */
     rp_gzip_clear_kept();
@@ -592,14 +597,15 @@ static void *worker_main(void *arg)
 
 /* SIGHUP reloads what lives in files beside the binary: TLS certificates,
  * keys, OCSP staples and ticket keys (they rotate more often than policies
- * change). The policy itself is compiled in; it says so. */
+ * change), and `auth basic`'s user files. The policy itself is compiled in; it says so. */
 static void sighup_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
     (void)loop;
     (void)s;
     (void)revents;
-    if (rp_tls_listeners()) {
+    if (rp_tls_listeners() || rp_auth_files()) {
         rp_tls_reload();
+        rp_auth_reload();
         return;
     }
     rp_warn("SIGHUP: the policy is compiled into this binary; to change it, build a new one "

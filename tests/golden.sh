@@ -41,6 +41,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/rpx-golden.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 # Copies of tests/golden/*.rp in $tmp/NAME/ find the test PKI as ../tls.
 ln -s "$root/tests/tls" "$tmp/tls"
+ln -s "$root/tests/auth" "$tmp/auth"
 
 passed=0
 failed=0

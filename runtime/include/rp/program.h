@@ -249,6 +249,7 @@ enum rp_log_field {
     RP_LOG_DURATION_MS, RP_LOG_CONNECT_MS, RP_LOG_FIRST_BYTE_MS, RP_LOG_ROUTE, RP_LOG_BACKEND,
     RP_LOG_SERVER, RP_LOG_ATTEMPTS, RP_LOG_CACHE, RP_LOG_REQUEST_ID, RP_LOG_REFERER,
     RP_LOG_USER_AGENT, RP_LOG_END, RP_LOG_TLS_VERSION, RP_LOG_TLS_CIPHER, RP_LOG_SNI,
+    RP_LOG_USER, /* the user of Basic credentials (ABI 12) */
     RP_LOG_N_FIELDS
 };
 
@@ -302,6 +303,7 @@ enum rp_step_kind {
     RP_STEP_CACHE = 5,    /* arg: struct rp_cache_def; lookup, store, serve */
     RP_STEP_LIMIT = 6,    /* arg: struct rp_limit_use; in a route's `access` table:
                              429 or a delay */
+    RP_STEP_AUTH_BASIC = 7, /* arg: struct rp_auth_basic_def; in `access`: 401 */
 };
 
 struct rp_step {
@@ -425,13 +427,24 @@ struct rp_limit_use {
                    without nodelay) instead of passing at once */
 };
 
+/* `auth basic "REALM" file "USERS" [forward_credentials]`: HTTP Basic
+ * authentication (RFC 7617) against a user file of "user:hash" lines
+ * (htpasswd's form; hashes libcrypt checks). */
+struct rp_auth_basic_def {
+    const char *where;
+    const char *realm;  /* for WWW-Authenticate: no '"' or '\\' (the compiler checked) */
+    const char *file;   /* absolute; read at start and on SIGHUP */
+    uint32_t index;     /* in rp_program.auths */
+    bool forward_credentials; /* Authorization goes on to the server; else it stays here */
+};
+
 /* One route as written, for logs, `rpx explain` and `rpx test`. */
 struct rp_route_def {
     const char *where;
     const char *label; /* the route's matchers as written, e.g. `path "/api/"` */
     const struct rp_step *steps; /* NULL: none */
     bool log_off;                /* `log off`: no access log line for its exchanges */
-    const struct rp_step *access; /* the access phase's steps (RP_STEP_LIMIT), run before
+    const struct rp_step *access; /* the access phase's steps (limits, then auth), run before
                                      any answer of the route; NULL: none (ABI 12) */
 };
 
@@ -556,6 +569,8 @@ struct rp_program {
     const char *build_flags; /* how rpx built the binary: "static stripped -O2 ..." */
     uint32_t n_limits;       /* `limit` definitions (ABI 12) */
     const struct rp_limit_def *const *limits;
+    uint32_t n_auths;        /* `auth basic` statements, for their user files (ABI 12) */
+    const struct rp_auth_basic_def *const *auths;
 };
 
 /* Defined by the generated code, read by the runtime's main(). */
