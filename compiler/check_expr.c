@@ -2,6 +2,7 @@
  * comparisons and their operands, address sets merged into ranges, and
  * acls, resolved by name. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,23 +142,23 @@ const char *arg_kind_name(enum ast_arg_kind k)
     return "a value";
 }
 
-/* Parses an IP or CIDR argument into an inclusive range; reports errors. */
-bool check_cidr(struct check *c, const struct ast_arg *x, struct rp_ip_range *out)
+/* Parses an IP or CIDR written as text into an inclusive range; on error
+ * says why in why (at most 96 bytes) and returns false. */
+static bool cidr_parse(const char *t, size_t len, struct rp_ip_range *out, char *why)
 {
     char buf[64];
-    const char *t = text_at(c, x->tok);
-    if (x->tok.len >= sizeof buf) {
-        diag_error(c->diag, x->tok, "invalid address '%.*s'", arg_len(x), t);
+    if (len >= sizeof buf) {
+        snprintf(why, 96, "invalid address '%.40s...'", t);
         return false;
     }
-    memcpy(buf, t, x->tok.len);
-    buf[x->tok.len] = '\0';
+    memcpy(buf, t, len);
+    buf[len] = '\0';
     uint32_t bits = 128;
     char *slash = strchr(buf, '/');
     if (slash) {
         *slash = '\0';
         if (!parse_uint(slash + 1, strlen(slash + 1), 128, &bits)) {
-            diag_error(c->diag, x->tok, "invalid prefix length in '%.*s'", arg_len(x), t);
+            snprintf(why, 96, "invalid prefix length in '%.*s'", (int)len, t);
             return false;
         }
     }
@@ -165,14 +166,14 @@ bool check_cidr(struct check *c, const struct ast_arg *x, struct rp_ip_range *ou
     unsigned char v4[4];
     if (inet_pton(AF_INET, buf, v4) == 1) {
         if (slash && bits > 32) {
-            diag_error(c->diag, x->tok, "an IPv4 prefix length is at most 32");
+            snprintf(why, 96, "an IPv4 prefix length is at most 32");
             return false;
         }
         a[10] = a[11] = 0xff;
         memcpy(a + 12, v4, 4);
         bits = slash ? bits + 96 : 128;
     } else if (inet_pton(AF_INET6, buf, a) != 1) {
-        diag_error(c->diag, x->tok, "invalid IP address '%s'", buf);
+        snprintf(why, 96, "invalid IP address '%s'", buf);
         return false;
     }
     uint8_t lo[16], hi[16];
@@ -183,7 +184,7 @@ bool check_cidr(struct check *c, const struct ast_arg *x, struct rp_ip_range *ou
         hi[i] = (uint8_t)(a[i] | (uint8_t)~mask);
     }
     if (memcmp(lo, a, 16) != 0 && slash) {
-        diag_error(c->diag, x->tok, "'%.*s' has bits set past its prefix length", arg_len(x), t);
+        snprintf(why, 96, "'%.*s' has bits set past its prefix length", (int)len, t);
         return false;
     }
     memcpy(out->lo, lo, 16);
@@ -191,6 +192,84 @@ bool check_cidr(struct check *c, const struct ast_arg *x, struct rp_ip_range *ou
     return true;
 }
 
+/* Parses an IP or CIDR argument into an inclusive range; reports errors. */
+bool check_cidr(struct check *c, const struct ast_arg *x, struct rp_ip_range *out)
+{
+    char why[96];
+    if (cidr_parse(text_at(c, x->tok), x->tok.len, out, why))
+        return true;
+    diag_error(c->diag, x->tok, "%s", why);
+    return false;
+}
+
+#define ADDRESS_FILE_MAX (64u << 20)
+
+/* `client.ip in file "PATH"`: an address or CIDR a line (blank lines and
+ * `#` comments skipped, a comment may follow an address), read when the
+ * policy compiles. Returns the ranges (in the arena), or NULL after
+ * reporting what is wrong, with the file's line, at the file's name. */
+static struct rp_ip_range *read_address_file(struct check *c, const struct ast_arg *r,
+                                             uint32_t *n_out)
+{
+    const struct ast_arg *f = r->sub;
+    if (!f || f->kind != AST_ARG_STRING || f->next) {
+        diag_error(c->diag, r->tok, "the form is 'client.ip in file \"PATH\"'");
+        return NULL;
+    }
+    char full[4096], shown[4096];
+    const char *path = arena_strndup(c->arena, f->str, f->str_len);
+    policy_file_path(c, f->tok, path, full, shown, sizeof full);
+    FILE *fp = fopen(full, "rb");
+    if (!fp) {
+        diag_error(c->diag, f->tok, "cannot read '%s': %s", shown, strerror(errno));
+        return NULL;
+    }
+    char *text = malloc(ADDRESS_FILE_MAX + 1);
+    size_t len = text ? fread(text, 1, ADDRESS_FILE_MAX + 1, fp) : 0;
+    fclose(fp);
+    if (!text || len > ADDRESS_FILE_MAX) {
+        diag_error(c->diag, f->tok, "'%s' is larger than 64m", shown);
+        free(text);
+        return NULL;
+    }
+    text[len] = '\0';
+    uint32_t lines = 1;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    struct rp_ip_range *rg = arena_alloc(c->arena, lines * sizeof *rg);
+    uint32_t n = 0, lineno = 0, bad = 0;
+    for (char *line = text; line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        while (*line == ' ' || *line == '\t')
+            line++;
+        size_t k = strlen(line);
+        while (k && (line[k - 1] == ' ' || line[k - 1] == '\t' || line[k - 1] == '\r'))
+            k--;
+        char why[96];
+        if (k && !cidr_parse(line, k, &rg[n], why)) {
+            if (bad++ < 5)
+                diag_error(c->diag, f->tok, "%s:%u: %s", shown, lineno, why);
+        } else if (k) {
+            n++;
+        }
+        line = next;
+    }
+    free(text);
+    if (bad > 5)
+        diag_note(c->diag, f->tok, "%u more lines of '%s' are wrong", bad - 5, shown);
+    if (bad)
+        return NULL;
+    if (!n)
+        diag_warning(c->diag, f->tok, "'%s' holds no address: the set is empty", shown);
+    *n_out = n;
+    return rg;
+}
 
 /* Records a set of address ranges (merged here, once) for the emitter and
  * explain; returns its number. */
@@ -230,9 +309,18 @@ void check_ip_set(struct check *c, struct ast_expr *e)
         e->id = ae->id;
         return;
     }
+    if (r->kind == AST_ARG_CALL && r->name.len == 4 && !memcmp(text_at(c, r->name), "file", 4)) {
+        uint32_t n = 0;
+        struct rp_ip_range *rg = read_address_file(c, r, &n);
+        if (!rg)
+            return;
+        e->list = r;
+        e->id = check_cidr_set(c, r->tok, rg, n);
+        return;
+    }
     if (r->kind != AST_ARG_LIST) {
-        diag_error(c->diag, r->tok, "expected a list of addresses and CIDRs, not %s",
-                   arg_kind_name(r->kind));
+        diag_error(c->diag, r->tok, "expected a list of addresses and CIDRs (or file \"PATH\"), "
+                   "not %s", arg_kind_name(r->kind));
         return;
     }
     uint32_t n = 0;
@@ -330,6 +418,11 @@ static void check_cmp(struct check *c, struct ast_expr *e)
     case AST_CMP_IN:
         if (ip) {
             check_ip_set(c, e);
+            break;
+        }
+        if (r->kind == AST_ARG_CALL && r->name.len == 4 && !memcmp(text_at(c, r->name), "file", 4)) {
+            diag_error(c->diag, r->tok, "a file of addresses is for client.ip; '%.*s' takes a "
+                       "list of values", arg_len(l), text_at(c, l->tok));
             break;
         }
         if (r->kind != AST_ARG_LIST) {

@@ -810,6 +810,26 @@ static void emit_cidr_sets(struct emit *e, const struct ast_program *p)
             emit_bytes16(b, set->ranges[k].hi);
             buf_puts(b, "},\n");
         }
+        if (!set->n)
+            buf_puts(b, "    {{0}, {0}}, /* none: n is 0 */\n");
+        buf_puts(b, "};\n\n");
+        if (set->n >= RP_IP_INDEX_MIN) {
+            /* filled when the proxy starts (rp_ip_index_build) */
+            buf_printf(b, "static uint32_t rpg_cidr_%u_v4[RP_IP_INDEX_SLOTS], "
+                          "rpg_cidr_%u_v6[RP_IP_INDEX_SLOTS];\n", i, i);
+            buf_printf(b, "static const struct rp_ip_index rpg_cidr_%u_index = "
+                          "{rpg_cidr_%u, %u, rpg_cidr_%u_v4, rpg_cidr_%u_v6};\n\n",
+                       i, i, set->n, i, i);
+        }
+    }
+    uint32_t n_index = 0;
+    for (uint32_t i = 0; i < p->n_cidr_sets; i++)
+        n_index += p->cidr_sets[i].n >= RP_IP_INDEX_MIN;
+    if (n_index) {
+        buf_puts(b, "static const struct rp_ip_index *const rpg_ip_indexes[] = {\n");
+        for (uint32_t i = 0; i < p->n_cidr_sets; i++)
+            if (p->cidr_sets[i].n >= RP_IP_INDEX_MIN)
+                buf_printf(b, "    &rpg_cidr_%u_index,\n", i);
         buf_puts(b, "};\n\n");
     }
 }
@@ -833,6 +853,11 @@ static void emit_test(struct buf *b, const struct ir_program *ir, const struct i
 {
     switch (t->kind) {
     case IR_IP_IN:
+        if (ir->ast->cidr_sets[t->set].n >= RP_IP_INDEX_MIN) {
+            buf_printf(b, "%srp_ip_in_index(req->client_ip, &rpg_cidr_%u_index)",
+                       t->negate ? "!" : "", t->set);
+            return;
+        }
         buf_printf(b, "%srp_ip_in(req->client_ip, rpg_cidr_%u, %u)", t->negate ? "!" : "", t->set,
                    ir->ast->cidr_sets[t->set].n);
         return;
@@ -1454,6 +1479,11 @@ static void emit_program(struct emit *e, const struct ast_program *p)
         buf_printf(b, "    .n_limits = %u,\n    .limits = rpg_limits,\n", p->n_limits);
     if (p->n_auths)
         buf_printf(b, "    .n_auths = %u,\n    .auths = rpg_auths,\n", p->n_auths);
+    uint32_t n_index = 0;
+    for (uint32_t i = 0; i < p->n_cidr_sets; i++)
+        n_index += p->cidr_sets[i].n >= RP_IP_INDEX_MIN;
+    if (n_index)
+        buf_printf(b, "    .n_ip_indexes = %u,\n    .ip_indexes = rpg_ip_indexes,\n", n_index);
     buf_printf(b, "    .policy_hash = \"%s\",\n", e->hash);
     buf_puts(b, "    .build_flags = RP_BUILD_FLAGS,\n};\n");
 }

@@ -161,6 +161,18 @@ struct ir_program *ir_lower(struct arena *a, struct ast_program *prog, const str
         ir_expr(&lw, acl->expr);
     ir->route_method = arena_alloc(a, (prog->n_routes + 1) * sizeof *ir->route_method);
     ir->routes = arena_alloc(a, (prog->n_routes + 1) * sizeof *ir->routes);
+    ir->ip_index = arena_alloc(a, (prog->n_cidr_sets + 1) * sizeof *ir->ip_index);
+    for (uint32_t i = 0; i < prog->n_cidr_sets; i++) {
+        const struct ast_cidr_set *set = &prog->cidr_sets[i];
+        if (set->n < RP_IP_INDEX_MIN)
+            continue;
+        struct rp_ip_index *x = &ir->ip_index[i];
+        x->ranges = set->ranges;
+        x->n = set->n;
+        x->v4 = arena_alloc(a, RP_IP_INDEX_SLOTS * sizeof *x->v4);
+        x->v6 = arena_alloc(a, RP_IP_INDEX_SLOTS * sizeof *x->v6);
+        rp_ip_index_build(x);
+    }
     for (struct ast_route *r = prog->routes; r; r = r->next) {
         ir->routes[r->index] = r;
         ir->route_method[r->index] = UINT32_MAX;
@@ -187,6 +199,8 @@ bool ir_test_holds(const struct ir_program *ir, const struct ir_test *t,
     switch (t->kind) {
     case IR_IP_IN: {
         const struct ast_cidr_set *set = &ir->ast->cidr_sets[t->set];
+        if (set->n >= RP_IP_INDEX_MIN)
+            return rp_ip_in_index(req->client_ip, &ir->ip_index[t->set]) != t->negate;
         return rp_ip_in(req->client_ip, set->ranges, set->n) != t->negate;
     }
     case IR_VALUE_IN:

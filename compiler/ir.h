@@ -61,6 +61,8 @@ struct ir_program {
     uint32_t n_tests;
     uint32_t *route_method;      /* per route: the test of its method matcher; UINT32_MAX */
     const struct ast_route **routes; /* by index */
+    struct rp_ip_index *ip_index; /* per CIDR set: the index of a large one (as the
+                                     proxy builds it at start); n 0 for the others */
 };
 
 /* Lowers a checked program without errors (arrays in the arena) and numbers

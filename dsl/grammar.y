@@ -236,6 +236,8 @@ expr(A) ::= arg(L) NE(K) arg(R).                    { A = parse_expr_cmp(p, AST_
 expr(A) ::= arg(L) TILDE(K) arg(R).                 { A = parse_expr_cmp(p, AST_CMP_RE, L, &K, R); }
 expr(A) ::= arg(L) PREFIXEQ(K) arg(R).              { A = parse_expr_cmp(p, AST_CMP_PREFIX, L, &K, R); }
 expr(A) ::= arg(L) IN(K) arg(R).                    { A = parse_expr_cmp(p, AST_CMP_IN, L, &K, R); }
+/* `client.ip in file "deny.txt"`: the set read from a file, as file("...") */
+expr(A) ::= arg(L) IN(K) ID(F) STRING(S).           { A = parse_expr_cmp(p, AST_CMP_IN, L, &K, parse_arg_group(p, AST_ARG_CALL, &F, parse_arg(p, AST_ARG_STRING, &S), &S)); }
 expr(A) ::= arg(X).                                 { A = parse_expr_cmp(p, AST_CMP_TRUTH, X, NULL, NULL); }
 
 /* Policy tests. */

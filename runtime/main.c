@@ -18,6 +18,7 @@
 #include "health.h"
 #include "limit.h"
 #include "log.h"
+#include "rp/match.h"
 #include "sock.h"
 #include "tls.h"
 #include "transport.h"
@@ -308,6 +309,8 @@ int main(int argc, char **argv)
                 argv[0], rp_program.routes[bad_route].where);
         return 70;
     }
+    for (uint32_t i = 0; i < rp_program.n_ip_indexes; i++)
+        rp_ip_index_build(rp_program.ip_indexes[i]);
     /* A peer that closes while we write must not kill the process. */
     signal(SIGPIPE, SIG_IGN);
     configure(&proc.cfg, set);

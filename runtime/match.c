@@ -195,6 +195,60 @@ bool rp_ip_in(const uint8_t ip[16], const struct rp_ip_range *set, uint32_t n)
     return false;
 }
 
+/* The first range of set[0..n) whose end is at or after a. */
+static uint32_t first_ending_at_or_after(const struct rp_ip_range *set, uint32_t n,
+                                         const uint8_t a[16])
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (memcmp(set[mid].hi, a, 16) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void rp_ip_index_build(const struct rp_ip_index *x)
+{
+    uint8_t a[16];
+    for (uint32_t p = 0; p < RP_IP_INDEX_SLOTS; p++) {
+        /* IPv4 slot p starts at ::ffff:P1.P2.0.0; the one past the last
+         * at ::1:0:0:0, where IPv4-mapped addresses end */
+        memset(a, 0, sizeof a);
+        if (p < RP_IP_INDEX_SLOTS - 1) {
+            a[10] = a[11] = 0xff;
+            a[12] = (uint8_t)(p >> 8);
+            a[13] = (uint8_t)p;
+        } else {
+            a[9] = 1;
+        }
+        x->v4[p] = first_ending_at_or_after(x->ranges, x->n, a);
+        memset(a, 0, sizeof a);
+        a[0] = (uint8_t)(p >> 8);
+        a[1] = (uint8_t)p;
+        x->v6[p] = p < RP_IP_INDEX_SLOTS - 1 ? first_ending_at_or_after(x->ranges, x->n, a) : x->n;
+    }
+}
+
+bool rp_ip_in_index(const uint8_t ip[16], const struct rp_ip_index *x)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    const uint32_t *slots = x->v6;
+    uint32_t p = (uint32_t)ip[0] << 8 | ip[1];
+    if (memcmp(ip, mapped, 12) == 0) {
+        slots = x->v4;
+        p = (uint32_t)ip[12] << 8 | ip[13];
+    }
+    /* the slot's ranges, and the one that may start in it and end in the
+     * next (ranges do not overlap: there is at most one) */
+    uint32_t from = slots[p], to = slots[p + 1] + 1;
+    if (to > x->n)
+        to = x->n;
+    return from < to && rp_ip_in(ip, x->ranges + from, to - from);
+}
+
 bool rp_location_put(struct rp_decision *d, const char *s, size_t n)
 {
     if (n > RP_DECISION_LOCATION_MAX - 1 - d->location_len)

@@ -127,6 +127,8 @@ static bool expect_holds(const struct rp_decision *d, const struct rp_test_expec
 
 int rp_policy_test_run(const struct rp_program *p)
 {
+    for (uint32_t i = 0; i < p->n_ip_indexes; i++)
+        rp_ip_index_build(p->ip_indexes[i]);
     unsigned passed = 0, failed = 0;
     static struct rp_decision d;
     for (uint32_t i = 0; i < p->n_tests; i++) {

@@ -42,6 +42,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # Copies of tests/golden/*.rp in $tmp/NAME/ find the test PKI as ../tls.
 ln -s "$root/tests/tls" "$tmp/tls"
 ln -s "$root/tests/auth" "$tmp/auth"
+ln -s "$root/tests/lists" "$tmp/lists"
 
 passed=0
 failed=0

@@ -94,6 +94,25 @@ bool rp_regex_match(const struct rp_regex *re, const char *s, size_t n, uint32_t
 /* Whether ip is in a set of ranges (struct rp_ip_range, rp/program.h). */
 bool rp_ip_in(const uint8_t ip[16], const struct rp_ip_range *set, uint32_t n);
 
+/* A large set (RP_IP_INDEX_MIN ranges or more: a list read from a file)
+ * is searched through an index: for the first 16 bits of an IPv4 address
+ * (v4) or of an IPv6 one (v6), the first of its ranges that can hold such
+ * an address. A lookup then searches the few ranges of one slot, however
+ * long the list. rp_ip_index_build fills v4 and v6 (RP_IP_INDEX_SLOTS
+ * entries each) from the ranges; the runtime does it at start for the
+ * program's (rp_program.ip_indexes), rpx for explain. */
+#define RP_IP_INDEX_MIN 256
+#define RP_IP_INDEX_SLOTS 65537
+
+struct rp_ip_index {
+    const struct rp_ip_range *ranges;
+    uint32_t n;
+    uint32_t *v4, *v6;
+};
+
+void rp_ip_index_build(const struct rp_ip_index *x);
+bool rp_ip_in_index(const uint8_t ip[16], const struct rp_ip_index *x);
+
 /* ---- client identity (runtime/forward.c) ------------------------------------ */
 
 struct rp_http1_header;

@@ -154,6 +154,7 @@ enum rp_when_down {
 #define RP_EJECT_OFF UINT32_MAX
 
 struct rp_header_actions; /* below */
+struct rp_ip_index;       /* rp/match.h */
 
 struct rp_backend_def {
     const char *where;
@@ -571,6 +572,8 @@ struct rp_program {
     const struct rp_limit_def *const *limits;
     uint32_t n_auths;        /* `auth basic` statements, for their user files (ABI 12) */
     const struct rp_auth_basic_def *const *auths;
+    uint32_t n_ip_indexes;   /* large address sets, indexed at start (rp/match.h; ABI 12) */
+    const struct rp_ip_index *const *ip_indexes;
 };
 
 /* Defined by the generated code, read by the runtime's main(). */
