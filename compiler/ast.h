@@ -275,6 +275,7 @@ struct ast_limit {
     bool used, ok;
     uint64_t interval_ns;
     uint32_t burst, quota, window_s, keys;
+    uint32_t concurrent;   /* `concurrent N`; 0: a rate */
     bool by_route;
     struct ast_piece *key; /* CLIENT_IP and value pieces */
 };
@@ -488,6 +489,7 @@ struct ast_settings {
     uint32_t header_size, header_count, uri_length;
     uint64_t body_size;
     uint32_t connections; /* client connections at once, all workers */
+    uint32_t connections_per_client; /* ... from one address */
     uint64_t memory;      /* bytes of I/O buffers in use */
 };
 

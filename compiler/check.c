@@ -80,7 +80,8 @@ static const char *const timeout_keys[] = {"client_header", "client_idle", "clie
                                            "connect",       "backend",     "drain",
                                            "tunnel"};
 static const char *const limit_keys[] = {"header_size", "header_count", "uri_length",
-                                         "body_size",   "connections",  "memory"};
+                                         "body_size",   "connections",  "memory",
+                                         "connections_per_client"};
 
 /* The runtime reads a request head into one buffer of this size
  * (runtime/buf.h RP_BUF_SIZE), and keeps this many header fields at most
@@ -174,7 +175,7 @@ static void check_settings(struct check *c)
     c->prog->fwd_send = RP_FWD_DEFAULT;
     c->prog->fwd_trusted_set = UINT32_MAX;
     const struct ast_setting *seen_workers = NULL;
-    const struct ast_setting *seen_t[7] = {0}, *seen_l[6] = {0};
+    const struct ast_setting *seen_t[7] = {0}, *seen_l[7] = {0};
     for (const struct ast_setting *st = c->prog->settings; st; st = st->next) {
         struct span kw = st->stmt.kw;
         const struct ast_arg *a = st->stmt.args;
@@ -205,7 +206,7 @@ static void check_settings(struct check *c)
         }
         bool timeouts = st->block == AST_SET_TIMEOUTS;
         const char *const *keys = timeouts ? timeout_keys : limit_keys;
-        size_t n_keys = timeouts ? 7 : 6;
+        size_t n_keys = timeouts ? 7 : 7;
         k = word_index(c, kw, keys, n_keys);
         if (k < 0) {
             check_unknown(c, kw, timeouts ? "timeout" : "limit", keys, n_keys);
@@ -220,7 +221,7 @@ static void check_settings(struct check *c)
         *seen = st;
         char usage[64];
         snprintf(usage, sizeof usage, "%s %s", keys[k],
-                 timeouts ? "DURATION" : k == 1 || k == 4 ? "N" : "SIZE");
+                 timeouts ? "DURATION" : k == 1 || k == 4 || k == 6 ? "N" : "SIZE");
         if (!check_nargs(c, kw, a, 1, usage))
             continue;
         if (timeouts) {
@@ -257,6 +258,9 @@ static void check_settings(struct check *c)
             break;
         case 4:
             check_int(c, a, "connections", 1, 10000000, &set->connections);
+            break;
+        case 6:
+            check_int(c, a, "connections_per_client", 1, 10000000, &set->connections_per_client);
             break;
         case 5:
             /* At least a few buffers per worker, or nothing could be served. */

@@ -8,7 +8,9 @@
 
 #include "check_int.h"
 
-#define LIMIT_USAGE "the form is 'limit NAME = rate N/s|m|h [burst B] [by KEY] [keys N]'"
+#define LIMIT_USAGE                                                                                \
+    "the form is 'limit NAME = rate N/s|m|h [burst B] [by KEY] [keys N]' or 'limit NAME = "     \
+    "concurrent N [by KEY] [keys N]'"
 #define KEYS_DEFAULT 100000u
 
 /* `N/s`, `N/m`, `N/h`: the quota and its window. */
@@ -73,8 +75,8 @@ static bool check_key_part(struct check *c, struct ast_limit *l, const struct as
 
 static void check_limit(struct check *c, struct ast_limit *l)
 {
-    static const char *const opts[] = {"rate", "burst", "by", "keys"};
-    const struct ast_arg *seen[4] = {0};
+    static const char *const opts[] = {"rate", "burst", "by", "keys", "concurrent"};
+    const struct ast_arg *seen[5] = {0};
     bool ok = true;
     struct ast_piece **tail = &l->key;
     l->keys = KEYS_DEFAULT;
@@ -83,10 +85,10 @@ static void check_limit(struct check *c, struct ast_limit *l)
         return;
     }
     for (const struct ast_arg *a = l->args; a; a = a->next) {
-        int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, opts, 4) : -1;
+        int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, opts, 5) : -1;
         if (k < 0) {
             if (a->kind == AST_ARG_WORD)
-                check_unknown(c, a->tok, "limit option", opts, 4);
+                check_unknown(c, a->tok, "limit option", opts, 5);
             else
                 diag_error(c->diag, a->tok, "unexpected '%.*s': " LIMIT_USAGE, arg_len(a),
                            text_at(c, a->tok));
@@ -131,11 +133,27 @@ static void check_limit(struct check *c, struct ast_limit *l)
         case 3:
             ok &= check_int(c, v, "keys", 7, 100000000, &l->keys);
             break;
+        case 4:
+            ok &= check_int(c, v, "concurrent", 1, 100000000, &l->concurrent);
+            break;
         }
+    }
+    if (seen[0] && seen[4]) {
+        diag_error(c->diag, seen[4]->tok, "a limit is a rate or a count of requests at once, "
+                   "not both: define two limits");
+        return;
+    }
+    if (seen[4]) {
+        if (seen[1])
+            diag_error(c->diag, seen[1]->tok, "'burst' is for a rate; 'concurrent N' is the "
+                       "most at once already");
+        else
+            l->ok = ok;
+        return;
     }
     if (!seen[0]) {
         if (ok)
-            diag_error(c->diag, l->kw, "'limit' needs a rate: " LIMIT_USAGE);
+            diag_error(c->diag, l->kw, "'limit' needs a rate or a count: " LIMIT_USAGE);
         return;
     }
     if (!l->burst)
@@ -202,6 +220,18 @@ void check_route_limit(struct check *c, struct ast_route *r, const struct ast_st
             return;
         }
         delay = true;
+        if (l->concurrent) {
+            diag_error(c->diag, a->next->tok, "'delay' is for a rate; limit '%.*s' counts "
+                       "requests at once", (int)l->name.len, text_at(c, l->name));
+            return;
+        }
+    }
+    uint32_t n_conc = 0;
+    for (const struct ast_limit_use *u = r->limits; u; u = u->next)
+        n_conc += u->limit->concurrent != 0;
+    if (l->concurrent && n_conc == 4) {
+        diag_error(c->diag, st->kw, "a route takes at most 4 'concurrent' limits");
+        return;
     }
     struct ast_limit_use **tail = &r->limits;
     for (; *tail; tail = &(*tail)->next)
@@ -221,7 +251,7 @@ void check_route_limit(struct check *c, struct ast_route *r, const struct ast_st
 void check_unused_limits(struct check *c)
 {
     for (struct ast_limit *l = c->prog->limits; l; l = l->next)
-        if (!l->used && src_file_of(c->src, l->name.off) == 0 &&
+        if (!l->used && l->ok && src_file_of(c->src, l->name.off) == 0 &&
             limit_lookup(c, l->name) == l)
             diag_warning(c->diag, l->name, "limit '%.*s' is never used", (int)l->name.len,
                          text_at(c, l->name));

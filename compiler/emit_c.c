@@ -126,6 +126,7 @@ static void emit_settings(struct emit *e, const struct ast_program *p)
     FIELD(uri_length)
     FIELD(body_size)
     FIELD(connections)
+    FIELD(connections_per_client)
     FIELD(memory)
 #undef FIELD
     if (!f.len) {
@@ -666,6 +667,8 @@ static void emit_limits(struct emit *e, const struct ast_program *p)
                       "    .quota = %u,\n    .window_s = %u,\n    .keys = %u,\n",
                    l->index, (unsigned long long)l->interval_ns, l->burst, l->quota, l->window_s,
                    l->keys);
+        if (l->concurrent)
+            buf_printf(b, "    .concurrent = %u,\n", l->concurrent);
         if (l->by_route)
             buf_puts(b, "    .by_route = true,\n");
         buf_printf(b, "    .n_key = %u,\n    .key = %s,\n};\n", n, n ? name : "NULL");

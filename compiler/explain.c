@@ -412,9 +412,13 @@ static void ex_limits(struct ex *x, const struct ex_answer *a, struct buf *out)
     static const char *const units[] = {"", "s", "m", "h"};
     for (const struct ast_limit_use *u = a->route ? a->route->limits : NULL; u; u = u->next) {
         const struct ast_limit *l = u->limit;
-        buf_printf(out, "first: limit %.*s, %u/%s, %u at once", (int)l->name.len,
-                   ex_text(x, l->name), l->quota,
-                   units[l->window_s == 1 ? 1 : l->window_s == 60 ? 2 : 3], l->burst);
+        if (l->concurrent)
+            buf_printf(out, "first: limit %.*s, %u in flight at once", (int)l->name.len,
+                       ex_text(x, l->name), l->concurrent);
+        else
+            buf_printf(out, "first: limit %.*s, %u/%s, %u at once", (int)l->name.len,
+                       ex_text(x, l->name), l->quota,
+                       units[l->window_s == 1 ? 1 : l->window_s == 60 ? 2 : 3], l->burst);
         if (l->key || l->by_route) {
             buf_puts(out, ", for each ");
             for (const struct ast_arg *arg = l->args; arg; arg = arg->next)
@@ -424,8 +428,9 @@ static void ex_limits(struct ex *x, const struct ex_answer *a, struct buf *out)
         } else {
             buf_puts(out, ", all requests together");
         }
-        buf_puts(out, u->delay ? ": over the rate it waits its turn, past the burst 429 ("
-                               : ": past the burst 429 (");
+        buf_puts(out, l->concurrent ? ": beyond that 503 ("
+                      : u->delay ? ": over the rate it waits its turn, past the burst 429 ("
+                                 : ": past the burst 429 (");
         ex_where(x, out, u->kw);
         buf_puts(out, ")\n");
     }

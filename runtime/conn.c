@@ -14,6 +14,7 @@
 #include "cache.h"
 #include "conn.h"
 #include "forward.h"
+#include "hash.h"
 #include "log.h"
 #include "proxyproto.h"
 #include "rp/match.h"
@@ -215,10 +216,38 @@ static void conn_preface(struct rp_conn *c)
     conn_start(c);
 }
 
+/* `limits { connections_per_client N }`: counts the connection against its
+ * client's address (after a PROXY header, the client it names); false
+ * when that address has N open already. */
+static bool conn_count_client(struct rp_conn *c)
+{
+    struct rp_proc *proc = c->w->proc;
+    uint8_t ip[16];
+    rp_ip_from_sockaddr(&c->peer, ip);
+    uint64_t key = rp_hash16(ip, 0);
+    if (!rp_key_counts_acquire(proc->client_conns, key, proc->prog->settings->connections_per_client)) {
+        if (rp_log_limit_pass(&c->w->accept_log, ev_now(c->w->loop))) {
+            uint32_t n;
+            const char *who = rp_conn_peer_text(c, &n);
+            rp_warn("%.*s has %u connections open: another was refused "
+                    "(limits { connections_per_client })",
+                    (int)n, who, proc->prog->settings->connections_per_client);
+        }
+        return false;
+    }
+    c->client_key = key;
+    c->client_counted = true;
+    return true;
+}
+
 /* TLS's handshake on a TLS listener, then the protocol. */
 static void conn_start(struct rp_conn *c)
 {
     const struct rp_program *prog = c->w->prog;
+    if (c->w->proc->client_conns && !conn_count_client(c)) {
+        rp_conn_close(c);
+        return;
+    }
     if (c->listener < prog->n_listeners && prog->listeners[c->listener].tls) {
         /* Bytes read already (after a PROXY header) are TLS's first. */
         uint32_t pre = c->in ? rp_buf_len(c->in) : 0;
@@ -310,6 +339,8 @@ void rp_conn_close(struct rp_conn *c)
     rp_transport_close(&c->tr);
     atomic_fetch_sub_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&w->proc->listener_conns[c->listener], 1, memory_order_relaxed);
+    if (c->client_counted)
+        rp_key_counts_release(w->proc->client_conns, c->client_key);
     rp_buf_put(&w->bufs, c->in);
     rp_buf_put(&w->bufs, c->out);
     c->in = c->out = NULL;
@@ -610,6 +641,9 @@ static void exchange_end(struct rp_conn *c, const char *how)
         return;
     rec->open = false;
     rec->t_end = ev_now(c->w->loop);
+    for (uint32_t i = 0; i < c->x->n_holds; i++)
+        rp_limit_release(c->w->proc->limits, c->x->holds[i].limit, c->x->holds[i].key);
+    c->x->n_holds = 0;
     rp_buf_put(&c->w->bufs, c->x->path);
     c->x->path = NULL;
     c->x->path_rewritten = false;
@@ -1012,6 +1046,8 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
     struct rp_access_verdict v;
     enum rp_access_result r =
         rp_steps_access(w->prog->routes[d->route].access, &ctx, view, d->route, &v);
+    x->n_holds = v.n_holds;
+    memcpy(x->holds, v.holds, v.n_holds * sizeof v.holds[0]);
     if (v.user[0])
         memcpy(x->user, v.user, sizeof x->user);
     x->reason = v.reason;
@@ -1036,6 +1072,12 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
         conn_local_answer(c, head_len);
         respond_error_or(c, 401, "unauthorized\n", 13, extra,
                          n > 0 && (size_t)n < sizeof extra ? (size_t)n : 0);
+        return true;
+    }
+    if (r == RP_ACCESS_BUSY) {
+        n = snprintf(extra, sizeof extra, "Retry-After: 1\r\n");
+        conn_local_answer(c, head_len);
+        respond_error_or(c, 503, "too many requests at once\n", 26, extra, (size_t)n);
         return true;
     }
     const struct rp_limit_def *lim = v.limit;
@@ -1194,6 +1236,7 @@ static void conn_process(struct rp_conn *c)
             /* Nothing of the previous request on the connection carries over. */
             c->x->decision.route = RP_NO_ROUTE;
             c->x->strip_authorization = false;
+            c->x->n_holds = 0;
             c->x->user[0] = '\0';
             c->x->reason = NULL;
             c->x->id_len = 0;

@@ -138,6 +138,8 @@ struct rp_exchange {
     bool strip_authorization;    /* `auth basic` took the credentials: not sent on */
     const char *reason;          /* why the access phase refused it (the log's "end") */
     char user[64];               /* the user name of Basic credentials, as sent; "" */
+    uint32_t n_holds;            /* `concurrent` limits' counts held until it ends */
+    struct rp_limit_hold holds[RP_ACCESS_HOLDS];
     char *owned;                 /* a body made for this request (metrics), freed with it */
     /* for the access log: the request line's parts and a few fields, copied
      * (the head is gone by the time the line is written) */
@@ -186,6 +188,8 @@ struct rp_conn {
     bool client_http10;
 
     uint32_t listener;        /* the listener it came in on */
+    bool client_counted;      /* counted in proc->client_conns under client_key */
+    uint64_t client_key;
     uint32_t exchanges;       /* requests answered on it */
     uint64_t bytes_in, bytes_out; /* from and to the client, all exchanges */
 };

@@ -20,8 +20,9 @@ struct set {
 } __attribute__((aligned(128)));
 
 struct table {
-    struct set *sets;
+    struct set *sets;              /* a rate's */
     uint64_t mask;
+    struct rp_key_counts *counts;  /* `concurrent N`'s */
     _Alignas(64) atomic_ullong delayed, rejected, evicted;
 };
 
@@ -44,6 +45,13 @@ struct rp_limits *rp_limits_new(const struct rp_program *prog)
         while (n < want)
             n <<= 1;
         struct table *t = &ls->t[def->index];
+        if (def->concurrent) {
+            if (!(t->counts = rp_key_counts_new(def->keys))) {
+                rp_limits_free(ls);
+                return NULL;
+            }
+            continue;
+        }
         t->sets = aligned_alloc(128, n * sizeof *t->sets);
         if (!t->sets) {
             rp_limits_free(ls);
@@ -59,8 +67,10 @@ void rp_limits_free(struct rp_limits *ls)
 {
     if (!ls)
         return;
-    for (uint32_t i = 0; i < ls->n; i++)
+    for (uint32_t i = 0; i < ls->n; i++) {
         free(ls->t[i].sets);
+        rp_key_counts_free(ls->t[i].counts);
+    }
     free(ls);
 }
 
@@ -166,4 +176,119 @@ void rp_limit_counts(const struct rp_limits *ls, uint32_t index, struct rp_limit
     out->delayed = atomic_load_explicit(&t->delayed, memory_order_relaxed);
     out->rejected = atomic_load_explicit(&t->rejected, memory_order_relaxed);
     out->evicted = atomic_load_explicit(&t->evicted, memory_order_relaxed);
+    if (t->counts) {
+        uint64_t refused;
+        rp_key_counts_totals(t->counts, &refused, &out->evicted);
+        out->rejected += refused;
+    }
+}
+
+bool rp_limit_acquire(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t key)
+{
+    return rp_key_counts_acquire(ls->t[def->index].counts, key, def->concurrent);
+}
+
+void rp_limit_release(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t key)
+{
+    rp_key_counts_release(ls->t[def->index].counts, key);
+}
+
+/* ---- counts: what is open at once per key -------------------------------------- */
+
+/* The same sets, each slot a count: a slot is free when its count is 0. A
+ * count is never pushed out (that would lose what it counts): a key that
+ * finds its set full of live counts is let through uncounted, and counted
+ * as such (rp_key_counts_overflows). */
+struct rp_key_counts {
+    struct set *sets;
+    uint64_t mask;
+    _Alignas(64) atomic_ullong refused, overflows;
+};
+
+struct rp_key_counts *rp_key_counts_new(uint32_t keys)
+{
+    struct rp_key_counts *t = calloc(1, sizeof *t);
+    uint64_t want = (keys + WAYS - 1) / WAYS, n = 1;
+    while (n < want)
+        n <<= 1;
+    if (!t || !(t->sets = aligned_alloc(128, n * sizeof *t->sets))) {
+        free(t);
+        return NULL;
+    }
+    memset(t->sets, 0, n * sizeof *t->sets);
+    t->mask = n - 1;
+    return t;
+}
+
+void rp_key_counts_free(struct rp_key_counts *t)
+{
+    if (t)
+        free(t->sets);
+    free(t);
+}
+
+bool rp_key_counts_acquire(struct rp_key_counts *t, uint64_t key, uint32_t cap)
+{
+    uint64_t tag = key | 1;
+    struct set *s = &t->sets[(key >> 1) & t->mask];
+    set_lock(s);
+    int at = -1, free_slot = -1;
+    for (int i = 0; i < WAYS; i++) {
+        if (s->tag[i] == tag && s->tat[i]) {
+            at = i;
+            break;
+        }
+        if (!s->tat[i] && free_slot < 0)
+            free_slot = i;
+    }
+    if (at < 0 && free_slot < 0) {
+        set_unlock(s);
+        atomic_fetch_add_explicit(&t->overflows, 1, memory_order_relaxed);
+        return true;
+    }
+    if (at < 0) {
+        at = free_slot;
+        s->tag[at] = tag;
+    }
+    if (s->tat[at] >= cap) {
+        set_unlock(s);
+        atomic_fetch_add_explicit(&t->refused, 1, memory_order_relaxed);
+        return false;
+    }
+    s->tat[at]++;
+    set_unlock(s);
+    return true;
+}
+
+void rp_key_counts_release(struct rp_key_counts *t, uint64_t key)
+{
+    uint64_t tag = key | 1;
+    struct set *s = &t->sets[(key >> 1) & t->mask];
+    set_lock(s);
+    for (int i = 0; i < WAYS; i++)
+        if (s->tag[i] == tag && s->tat[i]) {
+            s->tat[i]--;
+            break;
+        }
+    /* not found: it was let through uncounted (its set was full) */
+    set_unlock(s);
+}
+
+uint32_t rp_key_counts_get(struct rp_key_counts *t, uint64_t key)
+{
+    uint64_t tag = key | 1;
+    struct set *s = &t->sets[(key >> 1) & t->mask];
+    uint32_t n = 0;
+    set_lock(s);
+    for (int i = 0; i < WAYS; i++)
+        if (s->tag[i] == tag)
+            n = (uint32_t)s->tat[i];
+    set_unlock(s);
+    return n;
+}
+
+void rp_key_counts_totals(const struct rp_key_counts *t, uint64_t *refused, uint64_t *overflows)
+{
+    *refused = atomic_load_explicit(&t->refused, memory_order_relaxed);
+    *overflows = atomic_load_explicit(&t->overflows, memory_order_relaxed);
 }

@@ -40,14 +40,34 @@ enum rp_limit_verdict rp_limit_take(struct rp_limits *ls, const struct rp_limit_
                                     bool delay, uint64_t key, uint64_t now_ns,
                                     uint64_t *wait_ns);
 
+/* `concurrent N`: one more request in flight for key (false: it has N
+ * already), and one less when it ends. */
+bool rp_limit_acquire(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t key);
+void rp_limit_release(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t key);
+
 /* The limits' clock: monotonic nanoseconds, cheap (no system call). */
 uint64_t rp_limit_now(void);
 
 /* A limit's counters since the start, for metrics. */
 struct rp_limit_counts {
     uint64_t delayed, rejected;
-    uint64_t evicted; /* live keys pushed out by new ones: the table is too small */
+    uint64_t evicted; /* live keys pushed out by new ones, or (concurrent) let through
+                         uncounted: the table is too small */
 };
 void rp_limit_counts(const struct rp_limits *ls, uint32_t index, struct rp_limit_counts *out);
+
+/* Counts of what is open at once per key (connections per client, a
+ * `limit NAME = concurrent N` in flight), in the same shared sets. */
+struct rp_key_counts;
+struct rp_key_counts *rp_key_counts_new(uint32_t keys);
+void rp_key_counts_free(struct rp_key_counts *t);
+/* One more for key, unless it has cap already (false: refused). */
+bool rp_key_counts_acquire(struct rp_key_counts *t, uint64_t key, uint32_t cap);
+/* One less, for a key acquire let through. */
+void rp_key_counts_release(struct rp_key_counts *t, uint64_t key);
+/* key's count now (tests). */
+uint32_t rp_key_counts_get(struct rp_key_counts *t, uint64_t key);
+/* Refusals, and keys let through uncounted because their set was full. */
+void rp_key_counts_totals(const struct rp_key_counts *t, uint64_t *refused, uint64_t *overflows);
 
 #endif

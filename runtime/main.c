@@ -209,6 +209,7 @@ static void proc_free(struct rp_proc *proc)
     free(proc->listener_conns);
     free(proc->listener_max);
     rp_limits_free(proc->limits);
+    rp_key_counts_free(proc->client_conns);
     rp_tls_teardown();
 }
 
@@ -344,6 +345,11 @@ int main(int argc, char **argv)
         goto out;
     if (rp_cache_init(&rp_program) < 0) {
         rp_error("no memory for the cache");
+        goto out;
+    }
+    if (set->connections_per_client &&
+        !(proc.client_conns = rp_key_counts_new(proc.cfg.max_conns > 65536 ? proc.cfg.max_conns : 65536))) {
+        rp_error("no memory for the connections per client");
         goto out;
     }
     if (rp_program.n_limits && !(proc.limits = rp_limits_new(&rp_program))) {

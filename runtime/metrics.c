@@ -239,6 +239,14 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
     rp_text_add(&t, "rpx_client_connections %u\n",
         atomic_load_explicit(&proc->n_client_conns, memory_order_relaxed));
 
+    if (proc->client_conns) {
+        uint64_t refused, uncounted;
+        rp_key_counts_totals(proc->client_conns, &refused, &uncounted);
+        family(&t, "rpx_connections_refused_total", "counter",
+               "Client connections closed at once, by why.");
+        rp_text_add(&t, "rpx_connections_refused_total{reason=\"per_client\"} %llu\n",
+                    (unsigned long long)refused);
+    }
     if (prog->n_limits && proc->limits) {
         family(&t, "rpx_limit_requests_total", "counter",
                "Requests a rate limit refused (429) or made wait, by limit.");

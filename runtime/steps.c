@@ -38,6 +38,7 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
     out->auth = NULL;
     out->reason = NULL;
     out->strip_credentials = false;
+    out->n_holds = 0;
     out->user[0] = '\0';
     for (const struct rp_step *st = access; st->kind != RP_STEP_END; st++) {
         if (st->kind == RP_STEP_AUTH_BASIC) {
@@ -59,6 +60,17 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
         uint64_t key, wait = 0;
         if (!rp_limit_key(use->limit, v, route, &key))
             continue;
+        if (use->limit->concurrent) {
+            if (out->n_holds == RP_ACCESS_HOLDS)
+                continue; /* the compiler allows no more per route */
+            if (!rp_limit_acquire(ctx->limits, use->limit, key)) {
+                out->limit = use->limit;
+                out->reason = "limit: too many at once";
+                return RP_ACCESS_BUSY;
+            }
+            out->holds[out->n_holds++] = (struct rp_limit_hold){use->limit, key};
+            continue;
+        }
         if (!now)
             now = rp_limit_now();
         int r = rp_limit_take(ctx->limits, use->limit, use->delay, key, now, &wait);

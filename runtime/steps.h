@@ -67,7 +67,15 @@ enum rp_access_result {
     RP_ACCESS_DELAY = 1,        /* a `limit ... delay`: go after wait_ns */
     RP_ACCESS_LIMITED = 2,      /* a limit refused: 429 */
     RP_ACCESS_UNAUTHORIZED = 3, /* no valid credentials: 401 */
+    RP_ACCESS_BUSY = 4,         /* a `concurrent` limit is full: 503 */
 };
+
+/* A `concurrent` limit's count an exchange holds until it ends. */
+struct rp_limit_hold {
+    const struct rp_limit_def *limit;
+    uint64_t key;
+};
+#define RP_ACCESS_HOLDS 4
 
 /* What the access phase found. */
 struct rp_access_verdict {
@@ -77,6 +85,8 @@ struct rp_access_verdict {
                                              that let it in */
     const char *reason;               /* LIMITED, UNAUTHORIZED: for the log */
     bool strip_credentials;           /* an auth took the credentials: they stay here */
+    uint32_t n_holds;                 /* counts taken (whatever the result): release them */
+    struct rp_limit_hold holds[RP_ACCESS_HOLDS];
     char user[64];                    /* the user name sent, when one was (RP_AUTH_USER_MAX) */
 };
 

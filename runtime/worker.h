@@ -133,6 +133,8 @@ struct rp_proc {
     struct rp_upgrade *upgrade;           /* upgrade.h: what a predecessor handed over,
                                              the control socket; NULL: none */
     struct rp_limits *limits;             /* limit.h: the rate limits' keys; NULL: none */
+    struct rp_key_counts *client_conns;   /* limit.h: connections per client address
+                                             (limits { connections_per_client }); NULL */
     atomic_uint n_client_conns;           /* open client connections, all workers */
     atomic_uint *listener_conns;          /* [listener]: open client connections */
     uint32_t *listener_max;               /* [listener]: listen max_conns; 0: none */

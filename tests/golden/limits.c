@@ -10,23 +10,26 @@
 #define RP_BUILD_FLAGS ""
 #endif
 
-static const struct rp_settings rpg_settings = {0};
+/* limits.rp:3: connections_per_client 64 */
+static const struct rp_settings rpg_settings = {
+    .connections_per_client = 64,
+};
 
 static const struct rp_listener_def rpg_listeners[] = {
     /* limits.rp:2: listen :8080 */
     {.where = "limits.rp:2", .host = "0.0.0.0", .port = 8080},
 };
 
-/* limits.rp:3: backend api */
+/* limits.rp:4: backend api */
 static const struct rp_server_def rpg_servers_0[] = {
-    /* limits.rp:3: server a 127.0.0.1:9001 */
-    {.where = "limits.rp:3", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
+    /* limits.rp:4: server a 127.0.0.1:9001 */
+    {.where = "limits.rp:4", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
 };
 
 static const struct rp_backend_def rpg_backends[] = {
-    /* limits.rp:3: backend api */
+    /* limits.rp:4: backend api */
     {
-        .where = "limits.rp:3",
+        .where = "limits.rp:4",
         .name = "api",
         .balance = RP_BALANCE_ROUND_ROBIN,
         .n_servers = 1,
@@ -40,7 +43,7 @@ static const struct rp_piece rpg_limit_key_0[] = {
     {RP_PIECE_CLIENT_IP, 0, 0, NULL},
 };
 static const struct rp_limit_def rpg_limit_0 = {
-    .where = "limits.rp:4",
+    .where = "limits.rp:5",
     .name = "per_client",
     .index = 0,
     .interval_ns = 10000000u,
@@ -55,7 +58,7 @@ static const struct rp_piece rpg_limit_key_1[] = {
     {RP_PIECE_VALUE, RP_VAL_HEADER, 9, "x-api-key"},
 };
 static const struct rp_limit_def rpg_limit_1 = {
-    .where = "limits.rp:5",
+    .where = "limits.rp:6",
     .name = "per_key",
     .index = 1,
     .interval_ns = 10000000u,
@@ -72,7 +75,7 @@ static const struct rp_piece rpg_limit_key_2[] = {
     {RP_PIECE_VALUE, RP_VAL_COOKIE, 7, "session"},
 };
 static const struct rp_limit_def rpg_limit_2 = {
-    .where = "limits.rp:6",
+    .where = "limits.rp:7",
     .name = "logins",
     .index = 2,
     .interval_ns = 360000000000u,
@@ -84,7 +87,7 @@ static const struct rp_limit_def rpg_limit_2 = {
     .key = rpg_limit_key_2,
 };
 static const struct rp_limit_def rpg_limit_3 = {
-    .where = "limits.rp:7",
+    .where = "limits.rp:8",
     .name = "global",
     .index = 3,
     .interval_ns = 200000u,
@@ -95,11 +98,28 @@ static const struct rp_limit_def rpg_limit_3 = {
     .n_key = 0,
     .key = NULL,
 };
+static const struct rp_piece rpg_limit_key_4[] = {
+    {RP_PIECE_CLIENT_IP, 0, 0, NULL},
+};
+static const struct rp_limit_def rpg_limit_4 = {
+    .where = "limits.rp:9",
+    .name = "inflight",
+    .index = 4,
+    .interval_ns = 0u,
+    .burst = 0,
+    .quota = 0,
+    .window_s = 0,
+    .keys = 100000,
+    .concurrent = 100,
+    .n_key = 1,
+    .key = rpg_limit_key_4,
+};
 static const struct rp_limit_def *const rpg_limits[] = {
     &rpg_limit_0,
     &rpg_limit_1,
     &rpg_limit_2,
     &rpg_limit_3,
+    &rpg_limit_4,
 };
 
 static const struct rp_limit_use rpg_limit_use_0_0 = {&rpg_limit_2, true};
@@ -113,10 +133,12 @@ static const struct rp_step rpg_access_0[] = {
 static const struct rp_limit_use rpg_limit_use_1_0 = {&rpg_limit_0, false};
 static const struct rp_limit_use rpg_limit_use_1_1 = {&rpg_limit_1, false};
 static const struct rp_limit_use rpg_limit_use_1_2 = {&rpg_limit_3, false};
+static const struct rp_limit_use rpg_limit_use_1_3 = {&rpg_limit_4, false};
 static const struct rp_step rpg_access_1[] = {
     {RP_STEP_LIMIT, &rpg_limit_use_1_0},
     {RP_STEP_LIMIT, &rpg_limit_use_1_1},
     {RP_STEP_LIMIT, &rpg_limit_use_1_2},
+    {RP_STEP_LIMIT, &rpg_limit_use_1_3},
     {RP_STEP_END, NULL},
 };
 
@@ -127,14 +149,14 @@ static const struct rp_step rpg_access_2[] = {
 };
 
 static const struct rp_route_def rpg_routes[] = {
-    /* limits.rp:9: route path "/login" */
-    {.where = "limits.rp:9", .label = "path \"/login\"", .access = rpg_access_0},
-    /* limits.rp:14: route path "/api/" */
-    {.where = "limits.rp:14", .label = "path \"/api/\"", .access = rpg_access_1},
-    /* limits.rp:20: route path "/busy" */
-    {.where = "limits.rp:20", .label = "path \"/busy\"", .access = rpg_access_2},
-    /* limits.rp:21: route default */
-    {.where = "limits.rp:21", .label = "default"},
+    /* limits.rp:11: route path "/login" */
+    {.where = "limits.rp:11", .label = "path \"/login\"", .access = rpg_access_0},
+    /* limits.rp:16: route path "/api/" */
+    {.where = "limits.rp:16", .label = "path \"/api/\"", .access = rpg_access_1},
+    /* limits.rp:23: route path "/busy" */
+    {.where = "limits.rp:23", .label = "path \"/busy\"", .access = rpg_access_2},
+    /* limits.rp:24: route default */
+    {.where = "limits.rp:24", .label = "default"},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -205,11 +227,11 @@ static const struct rp_matcher rpg_matcher = {
 
 #ifdef RP_POLICY_TEST
 static const struct rp_test_expect rpg_test_0_expects[] = {
-    {.where = "limits.rp:25", .kind = RP_EXPECT_PROXY, .value = 0}, /* api */
+    {.where = "limits.rp:28", .kind = RP_EXPECT_PROXY, .value = 0}, /* api */
 };
 static const struct rp_test_def rpg_tests[] = {
-    /* limits.rp:23: limits do not change the decision */
-    {.where = "limits.rp:23", .name = "limits do not change the decision",
+    /* limits.rp:26: limits do not change the decision */
+    {.where = "limits.rp:26", .name = "limits do not change the decision",
      .method = "GET", .url = "/api/v1", .client_ip = NULL,
      .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_0_expects},
 };
@@ -272,8 +294,8 @@ const struct rp_program rp_program = {
     .n_tests = 1,
     .tests = rpg_tests,
 #endif
-    .n_limits = 4,
+    .n_limits = 5,
     .limits = rpg_limits,
-    .policy_hash = "sha256:d1337a08a1613f3201658c69e711017fb1f7729ad69f1cdf598641d449a49caa",
+    .policy_hash = "sha256:486e18bc6a3b4090bcc27492e3b94c758b571f13f5af2ad8cb3a3c7aa1778a14",
     .build_flags = RP_BUILD_FLAGS,
 };

@@ -157,3 +157,27 @@ T_SUITE(limit_threads)
     T_EQ(a.passed + b.passed, 50 + 199);
     rp_limits_free(ls);
 }
+
+T_SUITE(limit_counts)
+{
+    struct rp_key_counts *t = rp_key_counts_new(7);
+    T_OK(rp_key_counts_acquire(t, 10, 2));
+    T_OK(rp_key_counts_acquire(t, 10, 2));
+    T_OK(!rp_key_counts_acquire(t, 10, 2)); /* at its cap */
+    T_OK(rp_key_counts_acquire(t, 12, 2)); /* another key */
+    T_EQ(rp_key_counts_get(t, 10), 2);
+    rp_key_counts_release(t, 10);
+    T_EQ(rp_key_counts_get(t, 10), 1);
+    T_OK(rp_key_counts_acquire(t, 10, 2));
+    /* a full set: the eighth live key goes uncounted, and is counted as such */
+    for (uint64_t k = 100; k < 105; k++)
+        T_OK(rp_key_counts_acquire(t, k << 1, 1));
+    T_OK(rp_key_counts_acquire(t, 999 << 1, 1));
+    T_OK(rp_key_counts_acquire(t, 999 << 1, 1)); /* uncounted: not refused */
+    uint64_t refused, over;
+    rp_key_counts_totals(t, &refused, &over);
+    T_EQ(refused, 1);
+    T_EQ(over, 2);
+    rp_key_counts_release(t, 999 << 1); /* was never counted: nothing happens */
+    rp_key_counts_free(t);
+}

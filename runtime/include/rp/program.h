@@ -193,6 +193,7 @@ struct rp_settings {
     uint32_t uri_length;   /* bytes of a request target */
     uint64_t body_size;    /* bytes of a request body; 0: no limit */
     uint32_t connections;  /* client connections at once; 0: from the fd limit */
+    uint32_t connections_per_client; /* ... from one client address; 0: no limit (ABI 12) */
     uint64_t memory;       /* bytes of I/O buffers in use; 0: a quarter of RAM */
 };
 
@@ -416,6 +417,8 @@ struct rp_limit_def {
     uint32_t burst;        /* requests that may come at once */
     uint32_t quota, window_s; /* the rate as written, N per window_s (RateLimit-Policy) */
     uint32_t keys;         /* keys tracked at once (memory: 16 bytes each) */
+    uint32_t concurrent;   /* `concurrent N`: at most N requests in flight per key (no
+                              rate: interval_ns and burst are 0); 0: a rate */
     bool by_route;         /* each route that applies it counts apart */
     uint32_t n_key;
     const struct rp_piece *key; /* RP_PIECE_CLIENT_IP and RP_PIECE_VALUE parts */
