@@ -432,6 +432,12 @@ struct ast_route {
     struct span dup_cache;     /* a second `cache` (an error) */
     struct ast_limit_use *limits; /* check: `limit NAME`, in order */
     struct ast_auth *auth;     /* check: `auth basic ...`; NULL if none */
+    struct span methods_kw;    /* `methods [...]`; len 0 if none */
+    const char **allow;        /* check: its methods, upper case (GET brings HEAD) */
+    uint32_t n_allow;
+    const char *allow_text;    /* check: "GET, HEAD, POST" */
+    struct span body_size_kw;  /* `body_size SIZE`; len 0 if none */
+    uint64_t body_size;        /* check */
     struct ast_action *actions;
     struct ast_action **actions_tail;
     uint32_t n_actions;

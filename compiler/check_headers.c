@@ -515,6 +515,14 @@ void check_header_stmts(struct check *c)
                 check_route_auth(c, r, st);
                 continue;
             }
+            if (word_is(c, st->kw, "methods")) {
+                check_route_methods(c, r, st);
+                continue;
+            }
+            if (word_is(c, st->kw, "body_size")) {
+                check_route_body_size(c, r, st);
+                continue;
+            }
             tail = check_stmt(c, st, tail, parse_route_words, parse_n_route_words,
                               "in a route");
         }

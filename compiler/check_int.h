@@ -142,6 +142,9 @@ void check_route_auth(struct check *c, struct ast_route *r, const struct ast_stm
 void check_limits(struct check *c);
 void check_route_limit(struct check *c, struct ast_route *r, const struct ast_stmt *st);
 void check_unused_limits(struct check *c);
+/* A route's `methods [GET, POST]` and `body_size SIZE`. */
+void check_route_methods(struct check *c, struct ast_route *r, const struct ast_stmt *st);
+void check_route_body_size(struct check *c, struct ast_route *r, const struct ast_stmt *st);
 
 /* check_values.c ------------------------------------------------------- */
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "diag.h"
 
 #include "check_int.h"
@@ -255,4 +256,79 @@ void check_unused_limits(struct check *c)
             limit_lookup(c, l->name) == l)
             diag_warning(c->diag, l->name, "limit '%.*s' is never used", (int)l->name.len,
                          text_at(c, l->name));
+}
+
+/* A method token (RFC 9110 5.6.2) in upper case, as the route matchers
+ * take them. */
+static bool method_word(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-' || s[i] == '_'))
+            return false;
+    return n > 0;
+}
+
+void check_route_methods(struct check *c, struct ast_route *r, const struct ast_stmt *st)
+{
+    const struct ast_arg *a = st->args;
+    if (r->methods_kw.len) {
+        diag_error(c->diag, st->kw, "'methods' is already given in this route");
+        return;
+    }
+    if (!a || a->next || (a->kind != AST_ARG_LIST && a->kind != AST_ARG_WORD)) {
+        diag_error(c->diag, a ? a->tok : st->kw, "the form is 'methods [GET, POST]': the methods "
+                   "the route answers; others get 405");
+        return;
+    }
+    const struct ast_arg *items = a->kind == AST_ARG_LIST ? a->sub : a;
+    uint32_t n = 0;
+    for (const struct ast_arg *x = items; x; x = x->next)
+        n++;
+    const char **names = arena_alloc(c->arena, (n + 1) * sizeof *names);
+    uint32_t k = 0;
+    bool get = false, head = false;
+    for (const struct ast_arg *x = items; x; x = x->next) {
+        const char *t = text_at(c, x->tok);
+        if (x->kind != AST_ARG_WORD || !method_word(t, x->tok.len)) {
+            diag_error(c->diag, x->tok, "a method is a word in upper case, such as GET or "
+                       "PATCH, not '%.*s'", arg_len(x), t);
+            return;
+        }
+        for (uint32_t i = 0; i < k; i++)
+            if (strlen(names[i]) == x->tok.len && !memcmp(names[i], t, x->tok.len)) {
+                diag_error(c->diag, x->tok, "'%.*s' is already in the list", arg_len(x), t);
+                return;
+            }
+        get |= x->tok.len == 3 && !memcmp(t, "GET", 3);
+        head |= x->tok.len == 4 && !memcmp(t, "HEAD", 4);
+        names[k++] = arena_strndup(c->arena, t, x->tok.len);
+    }
+    if (!k) {
+        diag_error(c->diag, a->tok, "'methods' needs at least one method");
+        return;
+    }
+    if (get && !head) {
+        names = arena_grow(c->arena, names, n + 1, n + 2, sizeof *names);
+        names[k++] = "HEAD"; /* HEAD is GET without the body (RFC 9110 9.3.2) */
+    }
+    struct buf text = {0};
+    for (uint32_t i = 0; i < k; i++)
+        buf_printf(&text, "%s%s", i ? ", " : "", names[i]);
+    r->allow_text = arena_strndup(c->arena, text.data, text.len);
+    buf_free(&text);
+    r->methods_kw = st->kw;
+    r->allow = names;
+    r->n_allow = k;
+}
+
+void check_route_body_size(struct check *c, struct ast_route *r, const struct ast_stmt *st)
+{
+    if (r->body_size_kw.len) {
+        diag_error(c->diag, st->kw, "'body_size' is already given in this route");
+        return;
+    }
+    if (!check_nargs(c, st->kw, st->args, 1, "body_size SIZE"))
+        return;
+    if (check_size(c, st->args, "body_size", UINT64_C(1) << 50, &r->body_size))
+        r->body_size_kw = st->kw;
 }

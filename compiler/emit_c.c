@@ -679,7 +679,15 @@ static void emit_limits(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n\n");
 }
 
-/* A route's access phase (its limits, its auth): rpg_access_N. */
+/* Whether a route has an access phase: methods, body size, limits, auth. */
+static bool route_has_access(const struct ast_route *r)
+{
+    return r->limits || r->auth || r->methods_kw.len || r->body_size_kw.len;
+}
+
+/* A route's access phase: rpg_access_N, in the order it runs: what the
+ * request is (methods, body size), then limits (before auth: a flood of
+ * guesses is refused before a hash is computed), then auth. */
 static void emit_route_access(struct emit *e, const struct ast_route *r)
 {
     struct buf *b = &e->tables;
@@ -701,11 +709,31 @@ static void emit_route_access(struct emit *e, const struct ast_route *r)
             buf_puts(b, "    .forward_credentials = true,\n");
         buf_puts(b, "};\n");
     }
+    if (r->methods_kw.len) {
+        buf_printf(b, "static const char *const rpg_methods_%u_names[] = {", r->index);
+        for (uint32_t i = 0; i < r->n_allow; i++)
+            buf_printf(b, "%s\"%s\"", i ? ", " : "", r->allow[i]);
+        buf_printf(b, "};\nstatic const struct rp_methods_def rpg_methods_%u = {\n    .where = ",
+                   r->index);
+        emit_where(e, b, r->methods_kw);
+        buf_printf(b, ",\n    .n = %u,\n    .names = rpg_methods_%u_names,\n    .allow = ",
+                   r->n_allow, r->index);
+        emit_string(b, r->allow_text, strlen(r->allow_text), 4);
+        buf_puts(b, ",\n};\n");
+    }
+    if (r->body_size_kw.len) {
+        buf_printf(b, "static const struct rp_body_size_def rpg_body_size_%u = {", r->index);
+        emit_where(e, b, r->body_size_kw);
+        buf_printf(b, ", %lluu};\n", (unsigned long long)r->body_size);
+    }
     buf_printf(b, "static const struct rp_step rpg_access_%u[] = {\n", r->index);
+    if (r->methods_kw.len)
+        buf_printf(b, "    {RP_STEP_METHODS, &rpg_methods_%u},\n", r->index);
+    if (r->body_size_kw.len)
+        buf_printf(b, "    {RP_STEP_BODY_SIZE, &rpg_body_size_%u},\n", r->index);
     k = 0;
     for (const struct ast_limit_use *u = r->limits; u; u = u->next, k++)
         buf_printf(b, "    {RP_STEP_LIMIT, &rpg_limit_use_%u_%u},\n", r->index, k);
-    /* limits first: a flood of guesses is refused before a hash is computed */
     if (au)
         buf_printf(b, "    {RP_STEP_AUTH_BASIC, &rpg_auth_%u},\n", au->index);
     buf_puts(b, "    {RP_STEP_END, NULL},\n};\n\n");
@@ -718,7 +746,7 @@ static void emit_routes(struct emit *e, const struct ast_program *p)
         emit_hdr_table(e, "top", p->hdr_actions);
     for (const struct ast_route *r = p->routes; r; r = r->next) {
         emit_route_steps(e, p, r);
-        if (r->limits || r->auth)
+        if (route_has_access(r))
             emit_route_access(e, r);
     }
     if (p->n_auths) {
@@ -742,7 +770,7 @@ static void emit_routes(struct emit *e, const struct ast_program *p)
             buf_printf(b, ", .steps = rpg_steps_%u", r->index);
         if (r->log_off.len)
             buf_puts(b, ", .log_off = true");
-        if (r->limits || r->auth)
+        if (route_has_access(r))
             buf_printf(b, ", .access = rpg_access_%u", r->index);
         buf_puts(b, "},\n");
     }

@@ -406,10 +406,28 @@ static void ex_answer_text(struct ex *x, struct buf *b, const struct ex_answer *
     buf_putc(b, ')');
 }
 
-/* The route's limits, which come before its answer: "first: ..." lines. */
+/* The route's access phase (methods, body size, limits, auth), which comes
+ * before its answer: "first: ..." lines. */
 static void ex_limits(struct ex *x, const struct ex_answer *a, struct buf *out)
 {
     static const char *const units[] = {"", "s", "m", "h"};
+    const struct ast_route *r = a->route;
+    if (r && r->methods_kw.len) {
+        bool in = false;
+        for (uint32_t i = 0; i < r->n_allow; i++)
+            in |= strlen(r->allow[i]) == x->v->method_len &&
+                  memcmp(r->allow[i], x->v->method, x->v->method_len) == 0;
+        buf_printf(out, "first: methods %s, else 405 (", r->allow_text);
+        ex_where(x, out, r->methods_kw);
+        buf_printf(out, "): %.*s %s\n", (int)x->v->method_len, x->v->method,
+                   in ? "passes" : "gets 405 with Allow, and nothing below happens");
+    }
+    if (r && r->body_size_kw.len) {
+        buf_printf(out, "first: a body of at most %llu bytes, else 413 (",
+                   (unsigned long long)r->body_size);
+        ex_where(x, out, r->body_size_kw);
+        buf_puts(out, ")\n");
+    }
     for (const struct ast_limit_use *u = a->route ? a->route->limits : NULL; u; u = u->next) {
         const struct ast_limit *l = u->limit;
         if (l->concurrent)

@@ -779,7 +779,7 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
 {
     static const char *const known[] = {"set",   "add",     "remove", "via",
                                         "strip", "rewrite", "error",  "upstream_path",
-                                        "log",   "limit", "auth"};
+                                        "log",   "limit", "auth", "methods", "body_size"};
     const char *t = p->src->text + kw->off;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strlen(known[i]) == kw->len && memcmp(known[i], t, kw->len) == 0)
@@ -794,7 +794,7 @@ static bool stmt_word_known(struct parse_ctx *p, const struct lex_token *kw,
 const char *const parse_route_words[] = {"proxy", "respond",  "deny", "redirect", "tunnel",
                                          "cache", "compress", "set",  "add",      "remove",
                                          "strip", "rewrite",  "purge", "metrics", "status", "log",
-                                         "limit", "auth"};
+                                         "limit", "auth", "methods", "body_size"};
 const size_t parse_n_route_words = sizeof parse_route_words / sizeof parse_route_words[0];
 
 void parse_route_stmt(struct parse_ctx *p, const struct lex_token *kw, struct ast_arg *args)

@@ -1044,8 +1044,10 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
     const struct rp_decision *d = &x->decision;
     struct rp_access_ctx ctx = {w->proc->limits, w->auth_cache, ev_now(w->loop)};
     struct rp_access_verdict v;
+    uint64_t length = x->req.body == RP_HTTP1_BODY_LENGTH ? x->req.content_length : 0;
     enum rp_access_result r =
-        rp_steps_access(w->prog->routes[d->route].access, &ctx, view, d->route, &v);
+        rp_steps_access(w->prog->routes[d->route].access, &ctx, view, d->route, length, &v);
+    x->max_body = v.max_body;
     x->n_holds = v.n_holds;
     memcpy(x->holds, v.holds, v.n_holds * sizeof v.holds[0]);
     if (v.user[0])
@@ -1072,6 +1074,19 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
         conn_local_answer(c, head_len);
         respond_error_or(c, 401, "unauthorized\n", 13, extra,
                          n > 0 && (size_t)n < sizeof extra ? (size_t)n : 0);
+        return true;
+    }
+    if (r == RP_ACCESS_METHOD) {
+        n = snprintf(extra, sizeof extra, "Allow: %s\r\n", v.methods->allow);
+        conn_local_answer(c, head_len);
+        respond_error_or(c, 405, "method not allowed\n", 19, extra,
+                         n > 0 && (size_t)n < sizeof extra ? (size_t)n : 0);
+        return true;
+    }
+    if (r == RP_ACCESS_TOO_LARGE) {
+        conn_local_answer(c, head_len);
+        c->keep_alive = false; /* the body it sends anyway is not read */
+        rp_conn_respond_error(c, 413);
         return true;
     }
     if (r == RP_ACCESS_BUSY) {
@@ -1237,6 +1252,7 @@ static void conn_process(struct rp_conn *c)
             c->x->decision.route = RP_NO_ROUTE;
             c->x->strip_authorization = false;
             c->x->n_holds = 0;
+            c->x->max_body = 0;
             c->x->user[0] = '\0';
             c->x->reason = NULL;
             c->x->id_len = 0;

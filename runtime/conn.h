@@ -138,6 +138,7 @@ struct rp_exchange {
     bool strip_authorization;    /* `auth basic` took the credentials: not sent on */
     const char *reason;          /* why the access phase refused it (the log's "end") */
     char user[64];               /* the user name of Basic credentials, as sent; "" */
+    uint64_t max_body;           /* the route's `body_size`; 0: limits { body_size } */
     uint32_t n_holds;            /* `concurrent` limits' counts held until it ends */
     struct rp_limit_hold holds[RP_ACCESS_HOLDS];
     char *owned;                 /* a body made for this request (metrics), freed with it */

@@ -1265,7 +1265,7 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     }
     px->req_ready = (uint32_t)n;
     px->req_seen = (uint64_t)n;
-    uint64_t max_body = w->cfg->max_body;
+    uint64_t max_body = c->x->max_body ? c->x->max_body : w->cfg->max_body;
     if (max_body && ((req->body == RP_HTTP1_BODY_LENGTH && req->content_length > max_body) ||
                      px->req_seen > max_body)) {
         proxy_fail(c, 413);
@@ -1385,7 +1385,8 @@ static void proxy_client_readable(struct rp_conn *c)
         px->req_ready += (uint32_t)body;
         px->req_seen += (uint64_t)body;
         /* A chunked body has no length up front: it is counted as it comes. */
-        if (c->w->cfg->max_body && px->req_seen > c->w->cfg->max_body) {
+        uint64_t max_body = c->x->max_body ? c->x->max_body : c->w->cfg->max_body;
+        if (max_body && px->req_seen > max_body) {
             proxy_fail(c, 413);
             return;
         }

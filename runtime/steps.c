@@ -20,7 +20,9 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
                      !st->arg)
                 return r;
         for (const struct rp_step *st = prog->routes[r].access; st && st->kind != RP_STEP_END; st++)
-            if ((st->kind != RP_STEP_LIMIT && st->kind != RP_STEP_AUTH_BASIC) || !st->arg)
+            if ((st->kind != RP_STEP_LIMIT && st->kind != RP_STEP_AUTH_BASIC &&
+                 st->kind != RP_STEP_METHODS && st->kind != RP_STEP_BODY_SIZE) ||
+                !st->arg)
                 return r;
     }
     return RP_NO_ROUTE;
@@ -29,7 +31,7 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
 enum rp_access_result rp_steps_access(const struct rp_step *access,
                                       const struct rp_access_ctx *ctx,
                                       const struct rp_request_view *v, uint32_t route,
-                                      struct rp_access_verdict *out)
+                                      uint64_t content_length, struct rp_access_verdict *out)
 {
     enum rp_access_result result = RP_ACCESS_PASS;
     uint64_t now = 0;
@@ -39,8 +41,32 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
     out->reason = NULL;
     out->strip_credentials = false;
     out->n_holds = 0;
+    out->methods = NULL;
+    out->max_body = 0;
     out->user[0] = '\0';
     for (const struct rp_step *st = access; st->kind != RP_STEP_END; st++) {
+        if (st->kind == RP_STEP_METHODS) {
+            const struct rp_methods_def *m = st->arg;
+            uint32_t i = 0;
+            while (i < m->n && !(strlen(m->names[i]) == v->method_len &&
+                                 memcmp(m->names[i], v->method, v->method_len) == 0))
+                i++;
+            if (i == m->n) {
+                out->methods = m;
+                out->reason = "method not allowed here";
+                return RP_ACCESS_METHOD;
+            }
+            continue;
+        }
+        if (st->kind == RP_STEP_BODY_SIZE) {
+            const struct rp_body_size_def *b = st->arg;
+            out->max_body = b->max;
+            if (content_length > b->max) {
+                out->reason = "body larger than the route's body_size";
+                return RP_ACCESS_TOO_LARGE;
+            }
+            continue;
+        }
         if (st->kind == RP_STEP_AUTH_BASIC) {
             const struct rp_auth_basic_def *def = st->arg;
             const char *field = NULL;
@@ -187,6 +213,8 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
             break;
         case RP_STEP_LIMIT: /* in the access table only */
         case RP_STEP_AUTH_BASIC:
+        case RP_STEP_METHODS:
+        case RP_STEP_BODY_SIZE:
         case RP_STEP_END:
             break;
         }
@@ -250,6 +278,8 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
             break;
         case RP_STEP_LIMIT: /* in the access table only */
         case RP_STEP_AUTH_BASIC:
+        case RP_STEP_METHODS:
+        case RP_STEP_BODY_SIZE:
         case RP_STEP_END:
             break;
         }

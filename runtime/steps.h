@@ -68,6 +68,8 @@ enum rp_access_result {
     RP_ACCESS_LIMITED = 2,      /* a limit refused: 429 */
     RP_ACCESS_UNAUTHORIZED = 3, /* no valid credentials: 401 */
     RP_ACCESS_BUSY = 4,         /* a `concurrent` limit is full: 503 */
+    RP_ACCESS_METHOD = 5,       /* not one of the route's `methods`: 405 with Allow */
+    RP_ACCESS_TOO_LARGE = 6,    /* a Content-Length over the route's `body_size`: 413 */
 };
 
 /* A `concurrent` limit's count an exchange holds until it ends. */
@@ -84,19 +86,22 @@ struct rp_access_verdict {
     const struct rp_auth_basic_def *auth; /* UNAUTHORIZED: whose realm; PASS: the last
                                              that let it in */
     const char *reason;               /* LIMITED, UNAUTHORIZED: for the log */
+    const struct rp_methods_def *methods; /* METHOD: its Allow */
+    uint64_t max_body;                /* the route's `body_size` (0: limits { body_size }) */
     bool strip_credentials;           /* an auth took the credentials: they stay here */
     uint32_t n_holds;                 /* counts taken (whatever the result): release them */
     struct rp_limit_hold holds[RP_ACCESS_HOLDS];
     char user[64];                    /* the user name sent, when one was (RP_AUTH_USER_MAX) */
 };
 
-/* Runs a route's access table (rp_route_def.access) in order: its limits
- * (the first that refuses answers; the longest wait of those that delay
- * is the wait), then its authentication. */
+/* Runs a route's access table (rp_route_def.access) in order: its methods
+ * and body size, its limits (the first that refuses answers; the longest
+ * wait of those that delay is the wait), then its authentication.
+ * content_length: the request's (0 when it has none or is chunked). */
 enum rp_access_result rp_steps_access(const struct rp_step *access,
                                       const struct rp_access_ctx *ctx,
                                       const struct rp_request_view *v, uint32_t route,
-                                      struct rp_access_verdict *out);
+                                      uint64_t content_length, struct rp_access_verdict *out);
 
 /* The request head phase: remembers what later phases need, edits the
  * head the server gets (header actions) in req_edit, and rewrites the

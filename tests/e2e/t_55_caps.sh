@@ -14,6 +14,7 @@ limit inflight = concurrent 2
 limit per_ip = concurrent 1 by client.ip
 route path "/inflight/" { limit inflight; strip prefix "/inflight"; proxy app }
 route path "/one/" { limit per_ip; strip prefix "/one"; proxy app }
+route path "/small/" { methods [GET, POST]; body_size 1k; strip prefix "/small"; proxy app }
 route path "/metrics" { metrics }
 route default { proxy app }'
 p=$(start_proxy caps -w 2)
@@ -70,4 +71,18 @@ sleep 0.3
 check_eq "concurrent by client.ip: this address has its one; another address has its own" \
     "$(code "$u/one/x") $(code --interface 127.0.0.2 "$u/one/x")" "503 200"
 wait "${pids[@]}"
+# methods and body_size: 405 with Allow, 413 by length and by count
+hcurl -o /dev/null -D "$AREA_DIR/405.head" -X DELETE "$u/small/x"
+check_eq "methods: another method gets 405 with Allow (GET brings HEAD)" \
+    "$(head -n1 "$AREA_DIR/405.head" | tr -d '\r'); $(tr -d '\r' <"$AREA_DIR/405.head" | sed -n 's/^Allow: //p')" \
+    "HTTP/1.1 405 Method Not Allowed; GET, POST, HEAD"
+check_eq "methods: GET, HEAD and POST pass" \
+    "$(code "$u/small/x") $(code -I "$u/small/x") $(code -d 'a=1' "$u/small/echo")" "200 200 200"
+head -c 2000 /dev/zero | tr '\0' 'x' >"$AREA_DIR/2k"
+head -c 1000 /dev/zero | tr '\0' 'x' >"$AREA_DIR/1k"
+check_eq "body_size: 1,000 bytes pass; 2,000 get 413, by Content-Length or counted in chunks" \
+    "$(code --data-binary @"$AREA_DIR/1k" "$u/small/echo") $(code --data-binary @"$AREA_DIR/2k" "$u/small/echo") \
+$(code -H 'Transfer-Encoding: chunked' --data-binary @"$AREA_DIR/2k" "$u/small/echo")" "200 413 413"
+check_eq "body_size: other routes keep the global limit (none here)" \
+    "$(code --data-binary @"$AREA_DIR/2k" "$u/echo")" 200
 stop_proxy caps

@@ -142,9 +142,25 @@ static const struct rp_step rpg_access_1[] = {
     {RP_STEP_END, NULL},
 };
 
-static const struct rp_limit_use rpg_limit_use_2_0 = {&rpg_limit_3, false};
+static const struct rp_limit_use rpg_limit_use_2_0 = {&rpg_limit_4, false};
+static const char *const rpg_methods_2_names[] = {"POST", "PUT"};
+static const struct rp_methods_def rpg_methods_2 = {
+    .where = "limits.rp:24",
+    .n = 2,
+    .names = rpg_methods_2_names,
+    .allow = "POST, PUT",
+};
+static const struct rp_body_size_def rpg_body_size_2 = {"limits.rp:25", 10485760u};
 static const struct rp_step rpg_access_2[] = {
+    {RP_STEP_METHODS, &rpg_methods_2},
+    {RP_STEP_BODY_SIZE, &rpg_body_size_2},
     {RP_STEP_LIMIT, &rpg_limit_use_2_0},
+    {RP_STEP_END, NULL},
+};
+
+static const struct rp_limit_use rpg_limit_use_3_0 = {&rpg_limit_3, false};
+static const struct rp_step rpg_access_3[] = {
+    {RP_STEP_LIMIT, &rpg_limit_use_3_0},
     {RP_STEP_END, NULL},
 };
 
@@ -153,10 +169,12 @@ static const struct rp_route_def rpg_routes[] = {
     {.where = "limits.rp:11", .label = "path \"/login\"", .access = rpg_access_0},
     /* limits.rp:16: route path "/api/" */
     {.where = "limits.rp:16", .label = "path \"/api/\"", .access = rpg_access_1},
-    /* limits.rp:23: route path "/busy" */
-    {.where = "limits.rp:23", .label = "path \"/busy\"", .access = rpg_access_2},
-    /* limits.rp:24: route default */
-    {.where = "limits.rp:24", .label = "default"},
+    /* limits.rp:23: route path "/upload/" */
+    {.where = "limits.rp:23", .label = "path \"/upload/\"", .access = rpg_access_2},
+    /* limits.rp:29: route path "/busy" */
+    {.where = "limits.rp:29", .label = "path \"/busy\"", .access = rpg_access_3},
+    /* limits.rp:30: route default */
+    {.where = "limits.rp:30", .label = "default"},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -169,57 +187,77 @@ static const struct rp_match_state rpg_match_states[] = {
     /* 1: path "" */
     {0, 1, 0, 1, 0, 1, 0, 0},
     /* 2: path "/" */
-    {1, 3, 0, 1, 0, 1, 0, 0},
+    {1, 4, 0, 1, 0, 1, 0, 0},
     /* 3: path "/a" */
-    {4, 1, 0, 1, 0, 1, 0, 0},
-    /* 4: path "/b" */
     {5, 1, 0, 1, 0, 1, 0, 0},
-    /* 5: path "/l" */
+    /* 4: path "/b" */
     {6, 1, 0, 1, 0, 1, 0, 0},
-    /* 6: path "/ap" */
+    /* 5: path "/l" */
     {7, 1, 0, 1, 0, 1, 0, 0},
-    /* 7: path "/bu" */
+    /* 6: path "/u" */
     {8, 1, 0, 1, 0, 1, 0, 0},
-    /* 8: path "/lo" */
+    /* 7: path "/ap" */
     {9, 1, 0, 1, 0, 1, 0, 0},
-    /* 9: path "/api" */
+    /* 8: path "/bu" */
     {10, 1, 0, 1, 0, 1, 0, 0},
-    /* 10: path "/bus" */
+    /* 9: path "/lo" */
     {11, 1, 0, 1, 0, 1, 0, 0},
-    /* 11: path "/log" */
+    /* 10: path "/up" */
     {12, 1, 0, 1, 0, 1, 0, 0},
-    /* 12: path "/api/" */
-    {13, 0, 1, 1, 1, 1, 0, 0},
-    /* 13: path "/busy" */
-    {13, 0, 2, 1, 2, 1, 0, 0},
-    /* 14: path "/logi" */
+    /* 11: path "/api" */
     {13, 1, 0, 1, 0, 1, 0, 0},
-    /* 15: path "/login" */
-    {14, 0, 3, 1, 3, 1, 0, 0},
+    /* 12: path "/bus" */
+    {14, 1, 0, 1, 0, 1, 0, 0},
+    /* 13: path "/log" */
+    {15, 1, 0, 1, 0, 1, 0, 0},
+    /* 14: path "/upl" */
+    {16, 1, 0, 1, 0, 1, 0, 0},
+    /* 15: path "/api/" */
+    {17, 0, 1, 1, 1, 1, 0, 0},
+    /* 16: path "/busy" */
+    {17, 0, 2, 1, 2, 1, 0, 0},
+    /* 17: path "/logi" */
+    {17, 1, 0, 1, 0, 1, 0, 0},
+    /* 18: path "/uplo" */
+    {18, 1, 0, 1, 0, 1, 0, 0},
+    /* 19: path "/login" */
+    {19, 0, 3, 1, 3, 1, 0, 0},
+    /* 20: path "/uploa" */
+    {19, 1, 0, 1, 0, 1, 0, 0},
+    /* 21: path "/upload" */
+    {20, 1, 0, 1, 0, 1, 0, 0},
+    /* 22: path "/upload/" */
+    {21, 0, 4, 1, 4, 1, 0, 0},
 };
 
 static const struct rp_match_edge rpg_match_edges[] = {
     /* 1 */ {'/', 2},
-    /* 2 */ {'a', 3}, {'b', 4}, {'l', 5},
-    /* 3 */ {'p', 6},
-    /* 4 */ {'u', 7},
-    /* 5 */ {'o', 8},
-    /* 6 */ {'i', 9},
-    /* 7 */ {'s', 10},
-    /* 8 */ {'g', 11},
-    /* 9 */ {'/', 12},
-    /* 10 */ {'y', 13},
-    /* 11 */ {'i', 14},
-    /* 14 */ {'n', 15},
+    /* 2 */ {'a', 3}, {'b', 4}, {'l', 5}, {'u', 6},
+    /* 3 */ {'p', 7},
+    /* 4 */ {'u', 8},
+    /* 5 */ {'o', 9},
+    /* 6 */ {'p', 10},
+    /* 7 */ {'i', 11},
+    /* 8 */ {'s', 12},
+    /* 9 */ {'g', 13},
+    /* 10 */ {'l', 14},
+    /* 11 */ {'/', 15},
+    /* 12 */ {'y', 16},
+    /* 13 */ {'i', 17},
+    /* 14 */ {'o', 18},
+    /* 17 */ {'n', 19},
+    /* 18 */ {'a', 20},
+    /* 20 */ {'d', 21},
+    /* 21 */ {'/', 22},
 };
 
 static const uint32_t rpg_match_cands[] = {
-    3, 1, 2, 0,
+    4, 1, 3, 0, 2,
 };
 
 static const struct rp_matcher rpg_matcher = {
     .host_root = 0,
-    .n_states = 16,
+    .n_states = 23,
     .states = rpg_match_states,
     .edges = rpg_match_edges,
     .cands = rpg_match_cands,
@@ -227,11 +265,11 @@ static const struct rp_matcher rpg_matcher = {
 
 #ifdef RP_POLICY_TEST
 static const struct rp_test_expect rpg_test_0_expects[] = {
-    {.where = "limits.rp:28", .kind = RP_EXPECT_PROXY, .value = 0}, /* api */
+    {.where = "limits.rp:34", .kind = RP_EXPECT_PROXY, .value = 0}, /* api */
 };
 static const struct rp_test_def rpg_tests[] = {
-    /* limits.rp:26: limits do not change the decision */
-    {.where = "limits.rp:26", .name = "limits do not change the decision",
+    /* limits.rp:32: limits do not change the decision */
+    {.where = "limits.rp:32", .name = "limits do not change the decision",
      .method = "GET", .url = "/api/v1", .client_ip = NULL,
      .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_0_expects},
 };
@@ -252,8 +290,9 @@ struct rpg_route {
 static const struct rpg_route rpg_route_tab[] = {
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 0: proxy api */
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy api */
-    {NULL, RP_ACTION_RESPOND, 0, 503, false, "busy", 4}, /* 2 */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy api */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 2: proxy api */
+    {NULL, RP_ACTION_RESPOND, 0, 503, false, "busy", 4}, /* 3 */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 4: proxy api */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -287,7 +326,7 @@ const struct rp_program rp_program = {
     .listeners = rpg_listeners,
     .n_backends = 1,
     .backends = rpg_backends,
-    .n_routes = 4,
+    .n_routes = 5,
     .routes = rpg_routes,
     .decide = rpg_decide,
 #ifdef RP_POLICY_TEST
@@ -296,6 +335,6 @@ const struct rp_program rp_program = {
 #endif
     .n_limits = 5,
     .limits = rpg_limits,
-    .policy_hash = "sha256:486e18bc6a3b4090bcc27492e3b94c758b571f13f5af2ad8cb3a3c7aa1778a14",
+    .policy_hash = "sha256:810afaad2aa827d206ce102d021241c13a4f6b17817879bd691780c39aced2cd",
     .build_flags = RP_BUILD_FLAGS,
 };

@@ -306,6 +306,8 @@ enum rp_step_kind {
     RP_STEP_LIMIT = 6,    /* arg: struct rp_limit_use; in a route's `access` table:
                              429 or a delay */
     RP_STEP_AUTH_BASIC = 7, /* arg: struct rp_auth_basic_def; in `access`: 401 */
+    RP_STEP_METHODS = 8,  /* arg: struct rp_methods_def; in `access`: 405 */
+    RP_STEP_BODY_SIZE = 9, /* arg: struct rp_body_size_def; in `access`: 413 */
 };
 
 struct rp_step {
@@ -440,6 +442,22 @@ struct rp_auth_basic_def {
     const char *file;   /* absolute; read at start and on SIGHUP */
     uint32_t index;     /* in rp_program.auths */
     bool forward_credentials; /* Authorization goes on to the server; else it stays here */
+};
+
+/* A route's `methods [GET, POST]`: any other method gets 405 with Allow
+ * (GET brings HEAD with it). */
+struct rp_methods_def {
+    const char *where;
+    uint32_t n;
+    const char *const *names; /* upper case */
+    const char *allow;        /* the Allow field's value: "GET, HEAD, POST" */
+};
+
+/* A route's `body_size SIZE`: its requests' bodies, instead of limits {
+ * body_size }. */
+struct rp_body_size_def {
+    const char *where;
+    uint64_t max; /* bytes */
 };
 
 /* One route as written, for logs, `rpx explain` and `rpx test`. */
