@@ -276,6 +276,8 @@ struct ast_limit {
     uint64_t interval_ns;
     uint32_t burst, quota, window_s, keys;
     uint32_t concurrent;   /* `concurrent N`; 0: a rate */
+    uint64_t ban_ns;       /* `errors N/UNIT ban D`: the ban; 0: not an errors limit */
+    uint32_t status_min, status_max; /* the statuses an errors limit counts */
     bool by_route;
     struct ast_piece *key; /* CLIENT_IP and value pieces */
 };

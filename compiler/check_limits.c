@@ -10,8 +10,9 @@
 #include "check_int.h"
 
 #define LIMIT_USAGE                                                                                \
-    "the form is 'limit NAME = rate N/s|m|h [burst B] [by KEY] [keys N]' or 'limit NAME = "     \
-    "concurrent N [by KEY] [keys N]'"
+    "the form is 'limit NAME = rate N/s|m|h [burst B] [by KEY] [keys N]', 'limit NAME = "       \
+    "concurrent N [by KEY] [keys N]' or 'limit NAME = errors N/s|m|h ban DURATION [status S] "  \
+    "[by KEY]'"
 #define KEYS_DEFAULT 100000u
 
 /* `N/s`, `N/m`, `N/h`: the quota and its window. */
@@ -76,8 +77,9 @@ static bool check_key_part(struct check *c, struct ast_limit *l, const struct as
 
 static void check_limit(struct check *c, struct ast_limit *l)
 {
-    static const char *const opts[] = {"rate", "burst", "by", "keys", "concurrent"};
-    const struct ast_arg *seen[5] = {0};
+    static const char *const opts[] = {"rate",   "burst", "by",    "keys",
+                                       "concurrent", "errors", "ban", "status"};
+    const struct ast_arg *seen[8] = {0};
     bool ok = true;
     struct ast_piece **tail = &l->key;
     l->keys = KEYS_DEFAULT;
@@ -86,10 +88,10 @@ static void check_limit(struct check *c, struct ast_limit *l)
         return;
     }
     for (const struct ast_arg *a = l->args; a; a = a->next) {
-        int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, opts, 5) : -1;
+        int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, opts, 8) : -1;
         if (k < 0) {
             if (a->kind == AST_ARG_WORD)
-                check_unknown(c, a->tok, "limit option", opts, 5);
+                check_unknown(c, a->tok, "limit option", opts, 8);
             else
                 diag_error(c->diag, a->tok, "unexpected '%.*s': " LIMIT_USAGE, arg_len(a),
                            text_at(c, a->tok));
@@ -137,7 +139,42 @@ static void check_limit(struct check *c, struct ast_limit *l)
         case 4:
             ok &= check_int(c, v, "concurrent", 1, 100000000, &l->concurrent);
             break;
+        case 5:
+            ok &= check_rate(c, v, l);
+            break;
+        case 6: {
+            uint32_t ms;
+            if (check_duration(c, v, "ban", &ms))
+                l->ban_ns = (uint64_t)ms * 1000000u;
+            else
+                ok = false;
+            break;
         }
+        case 7:
+            ok &= check_status_range(c, v, "status", &l->status_min, &l->status_max);
+            break;
+        }
+    }
+    if (seen[5] || seen[6] || seen[7]) {
+        /* errors N/UNIT ban DURATION [status S] */
+        if (seen[0] || seen[4]) {
+            diag_error(c->diag, (seen[0] ? seen[0] : seen[4])->tok, "a limit counts requests "
+                       "(rate, concurrent) or errors, not both: define two limits");
+            return;
+        }
+        if (!seen[5] || !seen[6]) {
+            diag_error(c->diag, l->kw, "an errors limit needs both: 'errors N/UNIT ban DURATION' "
+                       "(the errors a key may make, and how long it is refused after)");
+            return;
+        }
+        if (!seen[7]) {
+            l->status_min = 400; /* client errors: bad requests, failed logins, 404 scans */
+            l->status_max = 499;
+        }
+        if (!l->burst)
+            l->burst = l->quota;
+        l->ok = ok;
+        return;
     }
     if (seen[0] && seen[4]) {
         diag_error(c->diag, seen[4]->tok, "a limit is a rate or a count of requests at once, "
@@ -221,17 +258,18 @@ void check_route_limit(struct check *c, struct ast_route *r, const struct ast_st
             return;
         }
         delay = true;
-        if (l->concurrent) {
+        if (l->concurrent || l->ban_ns) {
             diag_error(c->diag, a->next->tok, "'delay' is for a rate; limit '%.*s' counts "
-                       "requests at once", (int)l->name.len, text_at(c, l->name));
+                       "%s", (int)l->name.len, text_at(c, l->name),
+                       l->concurrent ? "requests at once" : "errors");
             return;
         }
     }
-    uint32_t n_conc = 0;
+    uint32_t n_held = 0;
     for (const struct ast_limit_use *u = r->limits; u; u = u->next)
-        n_conc += u->limit->concurrent != 0;
-    if (l->concurrent && n_conc == 4) {
-        diag_error(c->diag, st->kw, "a route takes at most 4 'concurrent' limits");
+        n_held += u->limit->concurrent || u->limit->ban_ns;
+    if ((l->concurrent || l->ban_ns) && n_held == 4) {
+        diag_error(c->diag, st->kw, "a route takes at most 4 'concurrent' and 'errors' limits");
         return;
     }
     struct ast_limit_use **tail = &r->limits;

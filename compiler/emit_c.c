@@ -669,6 +669,9 @@ static void emit_limits(struct emit *e, const struct ast_program *p)
                    l->keys);
         if (l->concurrent)
             buf_printf(b, "    .concurrent = %u,\n", l->concurrent);
+        if (l->ban_ns)
+            buf_printf(b, "    .ban_ns = %lluu,\n    .status_min = %u,\n    .status_max = %u,\n",
+                       (unsigned long long)l->ban_ns, l->status_min, l->status_max);
         if (l->by_route)
             buf_puts(b, "    .by_route = true,\n");
         buf_printf(b, "    .n_key = %u,\n    .key = %s,\n};\n", n, n ? name : "NULL");

@@ -433,6 +433,10 @@ static void ex_limits(struct ex *x, const struct ex_answer *a, struct buf *out)
         if (l->concurrent)
             buf_printf(out, "first: limit %.*s, %u in flight at once", (int)l->name.len,
                        ex_text(x, l->name), l->concurrent);
+        else if (l->ban_ns)
+            buf_printf(out, "first: limit %.*s, %u answers %u..%u per %us, then banned for %llus",
+                       (int)l->name.len, ex_text(x, l->name), l->burst, l->status_min,
+                       l->status_max, l->window_s, (unsigned long long)(l->ban_ns / 1000000000u));
         else
             buf_printf(out, "first: limit %.*s, %u/%s, %u at once", (int)l->name.len,
                        ex_text(x, l->name), l->quota,
@@ -447,6 +451,7 @@ static void ex_limits(struct ex *x, const struct ex_answer *a, struct buf *out)
             buf_puts(out, ", all requests together");
         }
         buf_puts(out, l->concurrent ? ": beyond that 503 ("
+                      : l->ban_ns   ? ": while banned 429 ("
                       : u->delay ? ": over the rate it waits its turn, past the burst 429 ("
                                  : ": past the burst 429 (");
         ex_where(x, out, u->kw);

@@ -641,8 +641,14 @@ static void exchange_end(struct rp_conn *c, const char *how)
         return;
     rec->open = false;
     rec->t_end = ev_now(c->w->loop);
-    for (uint32_t i = 0; i < c->x->n_holds; i++)
-        rp_limit_release(c->w->proc->limits, c->x->holds[i].limit, c->x->holds[i].key);
+    for (uint32_t i = 0; i < c->x->n_holds; i++) {
+        const struct rp_limit_hold *h = &c->x->holds[i];
+        if (h->limit->concurrent)
+            rp_limit_release(c->w->proc->limits, h->limit, h->key);
+        else if (rec->status >= h->limit->status_min && rec->status <= h->limit->status_max &&
+                 c->x->reason != rp_limit_banned_reason)
+            rp_limit_error(c->w->proc->limits, h->limit, h->key, rp_limit_now());
+    }
     c->x->n_holds = 0;
     rp_buf_put(&c->w->bufs, c->x->path);
     c->x->path = NULL;

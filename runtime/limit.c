@@ -20,10 +20,11 @@ struct set {
 } __attribute__((aligned(128)));
 
 struct table {
-    struct set *sets;              /* a rate's */
+    struct set *sets;              /* a rate's (and an error rate's) times */
+    struct set *bans;              /* `errors ... ban`: when each key's ban ends */
     uint64_t mask;
     struct rp_key_counts *counts;  /* `concurrent N`'s */
-    _Alignas(64) atomic_ullong delayed, rejected, evicted;
+    _Alignas(64) atomic_ullong delayed, rejected, evicted, bans_made;
 };
 
 struct rp_limits {
@@ -53,11 +54,15 @@ struct rp_limits *rp_limits_new(const struct rp_program *prog)
             continue;
         }
         t->sets = aligned_alloc(128, n * sizeof *t->sets);
-        if (!t->sets) {
+        if (def->ban_ns)
+            t->bans = aligned_alloc(128, n * sizeof *t->bans);
+        if (!t->sets || (def->ban_ns && !t->bans)) {
             rp_limits_free(ls);
             return NULL;
         }
         memset(t->sets, 0, n * sizeof *t->sets);
+        if (t->bans)
+            memset(t->bans, 0, n * sizeof *t->bans);
         t->mask = n - 1;
     }
     return ls;
@@ -69,6 +74,7 @@ void rp_limits_free(struct rp_limits *ls)
         return;
     for (uint32_t i = 0; i < ls->n; i++) {
         free(ls->t[i].sets);
+        free(ls->t[i].bans);
         rp_key_counts_free(ls->t[i].counts);
     }
     free(ls);
@@ -118,16 +124,14 @@ static inline void set_unlock(struct set *s)
     atomic_store_explicit(&s->lock, 0, memory_order_release);
 }
 
-enum rp_limit_verdict rp_limit_take(struct rp_limits *ls, const struct rp_limit_def *def,
-                                    bool delay, uint64_t key, uint64_t now_ns,
-                                    uint64_t *wait_ns)
+/* Locks key's set and finds its slot, or gives it the slot whose time is
+ * earliest: free (0), or a quiet key's (its time passed, so it is as good
+ * as forgotten); a busy key pushed out is counted in evicted. */
+static struct set *slot_of(struct set *sets, uint64_t mask, uint64_t key, uint64_t now_ns,
+                           atomic_ullong *evicted, int *at_out)
 {
-    struct table *t = &ls->t[def->index];
-    uint64_t tag = key | 1, T = def->interval_ns;
-    /* how far ahead of now a key's time may be for a request to go: at
-     * once, the burst less the request itself; delayed, the whole burst */
-    uint64_t ahead = (delay ? def->burst : def->burst - 1) * T;
-    struct set *s = &t->sets[(key >> 1) & t->mask];
+    uint64_t tag = key | 1;
+    struct set *s = &sets[(key >> 1) & mask];
     set_lock(s);
     int at = -1, oldest = 0;
     for (int i = 0; i < WAYS; i++) {
@@ -139,14 +143,27 @@ enum rp_limit_verdict rp_limit_take(struct rp_limits *ls, const struct rp_limit_
             oldest = i;
     }
     if (at < 0) {
-        /* a new key takes the slot whose time is earliest: free (0), or a
-         * quiet key's (its time passed, so it is as good as forgotten) */
         at = oldest;
         if (s->tat[at] > now_ns)
-            atomic_fetch_add_explicit(&t->evicted, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(evicted, 1, memory_order_relaxed);
         s->tag[at] = tag;
         s->tat[at] = 0;
     }
+    *at_out = at;
+    return s;
+}
+
+enum rp_limit_verdict rp_limit_take(struct rp_limits *ls, const struct rp_limit_def *def,
+                                    bool delay, uint64_t key, uint64_t now_ns,
+                                    uint64_t *wait_ns)
+{
+    struct table *t = &ls->t[def->index];
+    uint64_t T = def->interval_ns;
+    /* how far ahead of now a key's time may be for a request to go: at
+     * once, the burst less the request itself; delayed, the whole burst */
+    uint64_t ahead = (delay ? def->burst : def->burst - 1) * T;
+    int at;
+    struct set *s = slot_of(t->sets, t->mask, key, now_ns, &t->evicted, &at);
     uint64_t tat = s->tat[at] > now_ns ? s->tat[at] : now_ns;
     if (tat - now_ns > ahead) {
         set_unlock(s);
@@ -163,6 +180,47 @@ enum rp_limit_verdict rp_limit_take(struct rp_limits *ls, const struct rp_limit_
     return RP_LIMIT_DELAY;
 }
 
+/* ---- bans: `errors N/UNIT ban DURATION` ------------------------------------- */
+
+bool rp_limit_banned(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t key,
+                     uint64_t now_ns, uint64_t *wait_ns)
+{
+    struct table *t = &ls->t[def->index];
+    uint64_t tag = key | 1;
+    struct set *s = &t->bans[(key >> 1) & t->mask];
+    uint64_t until = 0;
+    set_lock(s);
+    for (int i = 0; i < WAYS; i++)
+        if (s->tag[i] == tag) {
+            until = s->tat[i];
+            break;
+        }
+    set_unlock(s);
+    if (until <= now_ns)
+        return false;
+    *wait_ns = until - now_ns;
+    atomic_fetch_add_explicit(&t->rejected, 1, memory_order_relaxed);
+    return true;
+}
+
+bool rp_limit_error(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t key,
+                    uint64_t now_ns)
+{
+    struct table *t = &ls->t[def->index];
+    uint64_t wait;
+    /* the errors are a rate like any other: past its burst, a ban */
+    if (rp_limit_take(ls, def, false, key, now_ns, &wait) != RP_LIMIT_REJECT)
+        return false;
+    atomic_fetch_sub_explicit(&t->rejected, 1, memory_order_relaxed); /* not a request refused */
+    int at;
+    struct set *s = slot_of(t->bans, t->mask, key, now_ns, &t->evicted, &at);
+    if (s->tat[at] < now_ns + def->ban_ns)
+        s->tat[at] = now_ns + def->ban_ns;
+    set_unlock(s);
+    atomic_fetch_add_explicit(&t->bans_made, 1, memory_order_relaxed);
+    return true;
+}
+
 uint64_t rp_limit_now(void)
 {
     struct timespec ts;
@@ -176,6 +234,7 @@ void rp_limit_counts(const struct rp_limits *ls, uint32_t index, struct rp_limit
     out->delayed = atomic_load_explicit(&t->delayed, memory_order_relaxed);
     out->rejected = atomic_load_explicit(&t->rejected, memory_order_relaxed);
     out->evicted = atomic_load_explicit(&t->evicted, memory_order_relaxed);
+    out->bans = atomic_load_explicit(&t->bans_made, memory_order_relaxed);
     if (t->counts) {
         uint64_t refused;
         rp_key_counts_totals(t->counts, &refused, &out->evicted);

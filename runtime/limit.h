@@ -45,6 +45,14 @@ enum rp_limit_verdict rp_limit_take(struct rp_limits *ls, const struct rp_limit_
 bool rp_limit_acquire(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t key);
 void rp_limit_release(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t key);
 
+/* `errors N/UNIT ban DURATION`: whether key is banned now (and for how
+ * much longer), and one more error of key's, which bans it when it is
+ * over the error rate (true: a ban began or grew). */
+bool rp_limit_banned(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t key,
+                     uint64_t now_ns, uint64_t *wait_ns);
+bool rp_limit_error(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t key,
+                    uint64_t now_ns);
+
 /* The limits' clock: monotonic nanoseconds, cheap (no system call). */
 uint64_t rp_limit_now(void);
 
@@ -53,6 +61,7 @@ struct rp_limit_counts {
     uint64_t delayed, rejected;
     uint64_t evicted; /* live keys pushed out by new ones, or (concurrent) let through
                          uncounted: the table is too small */
+    uint64_t bans;    /* `errors ... ban`: bans begun */
 };
 void rp_limit_counts(const struct rp_limits *ls, uint32_t index, struct rp_limit_counts *out);
 

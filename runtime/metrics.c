@@ -259,6 +259,17 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
                         ld->name, (unsigned long long)lc.rejected, ld->name,
                         (unsigned long long)lc.delayed);
         }
+        family(&t, "rpx_limit_bans_total", "counter",
+               "Keys an errors limit banned (or whose ban it made longer).");
+        for (uint32_t l = 0; l < prog->n_limits; l++) {
+            const struct rp_limit_def *ld = prog->limits[l];
+            if (!ld->ban_ns)
+                continue;
+            struct rp_limit_counts lc;
+            rp_limit_counts(proc->limits, ld->index, &lc);
+            rp_text_add(&t, "rpx_limit_bans_total{limit=\"%s\"} %llu\n", ld->name,
+                        (unsigned long long)lc.bans);
+        }
         family(&t, "rpx_limit_evicted_keys_total", "counter",
                "Keys a rate limit forgot while they were still counted (its table is full).");
         for (uint32_t l = 0; l < prog->n_limits; l++) {

@@ -28,6 +28,8 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
     return RP_NO_ROUTE;
 }
 
+const char rp_limit_banned_reason[] = "limit: banned after errors";
+
 enum rp_access_result rp_steps_access(const struct rp_step *access,
                                       const struct rp_access_ctx *ctx,
                                       const struct rp_request_view *v, uint32_t route,
@@ -86,6 +88,19 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
         uint64_t key, wait = 0;
         if (!rp_limit_key(use->limit, v, route, &key))
             continue;
+        if (use->limit->ban_ns) {
+            if (!now)
+                now = rp_limit_now();
+            if (rp_limit_banned(ctx->limits, use->limit, key, now, &wait)) {
+                out->wait_ns = wait;
+                out->limit = use->limit;
+                out->reason = rp_limit_banned_reason;
+                return RP_ACCESS_LIMITED;
+            }
+            if (out->n_holds < RP_ACCESS_HOLDS) /* its answer will be counted */
+                out->holds[out->n_holds++] = (struct rp_limit_hold){use->limit, key};
+            continue;
+        }
         if (use->limit->concurrent) {
             if (out->n_holds == RP_ACCESS_HOLDS)
                 continue; /* the compiler allows no more per route */

@@ -72,7 +72,12 @@ enum rp_access_result {
     RP_ACCESS_TOO_LARGE = 6,    /* a Content-Length over the route's `body_size`: 413 */
 };
 
-/* A `concurrent` limit's count an exchange holds until it ends. */
+/* The log's reason for a request refused by an `errors ... ban` limit (its
+ * own refusal is not counted as another error). */
+extern const char rp_limit_banned_reason[];
+
+/* A `concurrent` limit's count an exchange holds until it ends, or an
+ * `errors` limit that counts its answer when it ends. */
 struct rp_limit_hold {
     const struct rp_limit_def *limit;
     uint64_t key;

@@ -3,7 +3,8 @@
 # RateLimit fields; the rate holds within 5 % under wrk with 2 workers
 # (the keys are shared by the workers); keys apart are counted apart (a
 # header's value, the route) and a request without the key's value is not
-# counted; `delay` spaces requests out at the rate instead of refusing
+# counted; an `errors ... ban` limit refuses an address for a while once it
+# has made too many 4xx answers; `delay` spaces requests out at the rate instead of refusing
 # them, and refuses past its burst; local answers are limited too; the
 # metrics count what was refused.
 
@@ -16,12 +17,14 @@ limit fast    = rate 200/s burst 20 by client.ip
 limit per_key = rate 1/h burst 2 by req.header["X-Api-Key"]
 limit routes  = rate 1/h burst 1 by [client.ip, route]
 limit paced   = rate 10/s burst 3 by client.ip
+limit abusers = errors 5/m ban 2s by client.ip
 route path "/three/" { limit three; proxy app }
 route path "/fast/" { limit fast; proxy app }
 route path "/key/" { limit per_key; proxy app }
 route path "/r1/" { limit routes; respond 200 "r1" }
 route path "/r2/" { limit routes; respond 200 "r2" }
 route path "/paced/" { limit paced delay; proxy app }
+route path "/b/" { limit abusers; strip prefix "/b"; proxy app }
 route path "/metrics" { metrics }
 route default { proxy app }'
 p=$(start_proxy limits -w 2)
@@ -98,4 +101,19 @@ fi
 check_match "metrics: delayed requests are counted" \
     "$(hcurl "$u/metrics" | grep '^rpx_limit_requests_total{limit="paced",result="delayed"}')" \
     '} 3$'
+# errors ... ban: the sixth 404 in a minute bans the address for 2 s
+codes=""
+for i in 1 2 3 4 5 6 7; do codes="$codes $(code "$u/b/status/404")"; done
+check_eq "errors: five 404s are five; the sixth bans; then 429" "$codes" " 404 404 404 404 404 404 429"
+hcurl -D "$AREA_DIR/ban.head" -o /dev/null "$u/b/fine"
+check_match "errors: while banned, good requests too get 429, with Retry-After" \
+    "$(head -n1 "$AREA_DIR/ban.head" | tr -d '\r') $(tr -d '\r' <"$AREA_DIR/ban.head" | sed -n 's/^Retry-After: //p')" \
+    '^HTTP/1.1 429 Too Many Requests [12]$'
+check_eq "errors: another address is not banned" "$(code --interface 127.0.0.2 "$u/b/fine")" 200
+check_eq "errors: banned requests never reached the server" \
+    "$(grep -c 'GET /fine ' "$(origin_log a)")" 1
+sleep 2.2
+check_eq "errors: the ban ends" "$(code "$u/b/fine")" 200
+check_match "metrics: the ban is counted" \
+    "$(hcurl "$u/metrics" | grep '^rpx_limit_bans_total{limit="abusers"}')" '} 1$'
 stop_proxy limits

@@ -114,12 +114,31 @@ static const struct rp_limit_def rpg_limit_4 = {
     .n_key = 1,
     .key = rpg_limit_key_4,
 };
+static const struct rp_piece rpg_limit_key_5[] = {
+    {RP_PIECE_CLIENT_IP, 0, 0, NULL},
+};
+static const struct rp_limit_def rpg_limit_5 = {
+    .where = "limits.rp:10",
+    .name = "scanners",
+    .index = 5,
+    .interval_ns = 3000000000u,
+    .burst = 20,
+    .quota = 20,
+    .window_s = 60,
+    .keys = 100000,
+    .ban_ns = 600000000000u,
+    .status_min = 404,
+    .status_max = 404,
+    .n_key = 1,
+    .key = rpg_limit_key_5,
+};
 static const struct rp_limit_def *const rpg_limits[] = {
     &rpg_limit_0,
     &rpg_limit_1,
     &rpg_limit_2,
     &rpg_limit_3,
     &rpg_limit_4,
+    &rpg_limit_5,
 };
 
 static const struct rp_limit_use rpg_limit_use_0_0 = {&rpg_limit_2, true};
@@ -145,12 +164,12 @@ static const struct rp_step rpg_access_1[] = {
 static const struct rp_limit_use rpg_limit_use_2_0 = {&rpg_limit_4, false};
 static const char *const rpg_methods_2_names[] = {"POST", "PUT"};
 static const struct rp_methods_def rpg_methods_2 = {
-    .where = "limits.rp:24",
+    .where = "limits.rp:25",
     .n = 2,
     .names = rpg_methods_2_names,
     .allow = "POST, PUT",
 };
-static const struct rp_body_size_def rpg_body_size_2 = {"limits.rp:25", 10485760u};
+static const struct rp_body_size_def rpg_body_size_2 = {"limits.rp:26", 10485760u};
 static const struct rp_step rpg_access_2[] = {
     {RP_STEP_METHODS, &rpg_methods_2},
     {RP_STEP_BODY_SIZE, &rpg_body_size_2},
@@ -158,23 +177,31 @@ static const struct rp_step rpg_access_2[] = {
     {RP_STEP_END, NULL},
 };
 
-static const struct rp_limit_use rpg_limit_use_3_0 = {&rpg_limit_3, false};
+static const struct rp_limit_use rpg_limit_use_3_0 = {&rpg_limit_5, false};
 static const struct rp_step rpg_access_3[] = {
     {RP_STEP_LIMIT, &rpg_limit_use_3_0},
     {RP_STEP_END, NULL},
 };
 
+static const struct rp_limit_use rpg_limit_use_4_0 = {&rpg_limit_3, false};
+static const struct rp_step rpg_access_4[] = {
+    {RP_STEP_LIMIT, &rpg_limit_use_4_0},
+    {RP_STEP_END, NULL},
+};
+
 static const struct rp_route_def rpg_routes[] = {
-    /* limits.rp:11: route path "/login" */
-    {.where = "limits.rp:11", .label = "path \"/login\"", .access = rpg_access_0},
-    /* limits.rp:16: route path "/api/" */
-    {.where = "limits.rp:16", .label = "path \"/api/\"", .access = rpg_access_1},
-    /* limits.rp:23: route path "/upload/" */
-    {.where = "limits.rp:23", .label = "path \"/upload/\"", .access = rpg_access_2},
-    /* limits.rp:29: route path "/busy" */
-    {.where = "limits.rp:29", .label = "path \"/busy\"", .access = rpg_access_3},
-    /* limits.rp:30: route default */
-    {.where = "limits.rp:30", .label = "default"},
+    /* limits.rp:12: route path "/login" */
+    {.where = "limits.rp:12", .label = "path \"/login\"", .access = rpg_access_0},
+    /* limits.rp:17: route path "/api/" */
+    {.where = "limits.rp:17", .label = "path \"/api/\"", .access = rpg_access_1},
+    /* limits.rp:24: route path "/upload/" */
+    {.where = "limits.rp:24", .label = "path \"/upload/\"", .access = rpg_access_2},
+    /* limits.rp:30: route path "/files/" */
+    {.where = "limits.rp:30", .label = "path \"/files/\"", .access = rpg_access_3},
+    /* limits.rp:31: route path "/busy" */
+    {.where = "limits.rp:31", .label = "path \"/busy\"", .access = rpg_access_4},
+    /* limits.rp:32: route default */
+    {.where = "limits.rp:32", .label = "default"},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -187,77 +214,94 @@ static const struct rp_match_state rpg_match_states[] = {
     /* 1: path "" */
     {0, 1, 0, 1, 0, 1, 0, 0},
     /* 2: path "/" */
-    {1, 4, 0, 1, 0, 1, 0, 0},
+    {1, 5, 0, 1, 0, 1, 0, 0},
     /* 3: path "/a" */
-    {5, 1, 0, 1, 0, 1, 0, 0},
-    /* 4: path "/b" */
     {6, 1, 0, 1, 0, 1, 0, 0},
-    /* 5: path "/l" */
+    /* 4: path "/b" */
     {7, 1, 0, 1, 0, 1, 0, 0},
-    /* 6: path "/u" */
+    /* 5: path "/f" */
     {8, 1, 0, 1, 0, 1, 0, 0},
-    /* 7: path "/ap" */
+    /* 6: path "/l" */
     {9, 1, 0, 1, 0, 1, 0, 0},
-    /* 8: path "/bu" */
+    /* 7: path "/u" */
     {10, 1, 0, 1, 0, 1, 0, 0},
-    /* 9: path "/lo" */
+    /* 8: path "/ap" */
     {11, 1, 0, 1, 0, 1, 0, 0},
-    /* 10: path "/up" */
+    /* 9: path "/bu" */
     {12, 1, 0, 1, 0, 1, 0, 0},
-    /* 11: path "/api" */
+    /* 10: path "/fi" */
     {13, 1, 0, 1, 0, 1, 0, 0},
-    /* 12: path "/bus" */
+    /* 11: path "/lo" */
     {14, 1, 0, 1, 0, 1, 0, 0},
-    /* 13: path "/log" */
+    /* 12: path "/up" */
     {15, 1, 0, 1, 0, 1, 0, 0},
-    /* 14: path "/upl" */
+    /* 13: path "/api" */
     {16, 1, 0, 1, 0, 1, 0, 0},
-    /* 15: path "/api/" */
-    {17, 0, 1, 1, 1, 1, 0, 0},
-    /* 16: path "/busy" */
-    {17, 0, 2, 1, 2, 1, 0, 0},
-    /* 17: path "/logi" */
+    /* 14: path "/bus" */
     {17, 1, 0, 1, 0, 1, 0, 0},
-    /* 18: path "/uplo" */
+    /* 15: path "/fil" */
     {18, 1, 0, 1, 0, 1, 0, 0},
-    /* 19: path "/login" */
-    {19, 0, 3, 1, 3, 1, 0, 0},
-    /* 20: path "/uploa" */
+    /* 16: path "/log" */
     {19, 1, 0, 1, 0, 1, 0, 0},
-    /* 21: path "/upload" */
+    /* 17: path "/upl" */
     {20, 1, 0, 1, 0, 1, 0, 0},
-    /* 22: path "/upload/" */
-    {21, 0, 4, 1, 4, 1, 0, 0},
+    /* 18: path "/api/" */
+    {21, 0, 1, 1, 1, 1, 0, 0},
+    /* 19: path "/busy" */
+    {21, 0, 2, 1, 2, 1, 0, 0},
+    /* 20: path "/file" */
+    {21, 1, 0, 1, 0, 1, 0, 0},
+    /* 21: path "/logi" */
+    {22, 1, 0, 1, 0, 1, 0, 0},
+    /* 22: path "/uplo" */
+    {23, 1, 0, 1, 0, 1, 0, 0},
+    /* 23: path "/files" */
+    {24, 1, 0, 1, 0, 1, 0, 0},
+    /* 24: path "/login" */
+    {25, 0, 3, 1, 3, 1, 0, 0},
+    /* 25: path "/uploa" */
+    {25, 1, 0, 1, 0, 1, 0, 0},
+    /* 26: path "/files/" */
+    {26, 0, 4, 1, 4, 1, 0, 0},
+    /* 27: path "/upload" */
+    {26, 1, 0, 1, 0, 1, 0, 0},
+    /* 28: path "/upload/" */
+    {27, 0, 5, 1, 5, 1, 0, 0},
 };
 
 static const struct rp_match_edge rpg_match_edges[] = {
     /* 1 */ {'/', 2},
-    /* 2 */ {'a', 3}, {'b', 4}, {'l', 5}, {'u', 6},
-    /* 3 */ {'p', 7},
-    /* 4 */ {'u', 8},
-    /* 5 */ {'o', 9},
-    /* 6 */ {'p', 10},
-    /* 7 */ {'i', 11},
-    /* 8 */ {'s', 12},
-    /* 9 */ {'g', 13},
-    /* 10 */ {'l', 14},
-    /* 11 */ {'/', 15},
-    /* 12 */ {'y', 16},
-    /* 13 */ {'i', 17},
-    /* 14 */ {'o', 18},
-    /* 17 */ {'n', 19},
-    /* 18 */ {'a', 20},
-    /* 20 */ {'d', 21},
-    /* 21 */ {'/', 22},
+    /* 2 */ {'a', 3}, {'b', 4}, {'f', 5}, {'l', 6}, {'u', 7},
+    /* 3 */ {'p', 8},
+    /* 4 */ {'u', 9},
+    /* 5 */ {'i', 10},
+    /* 6 */ {'o', 11},
+    /* 7 */ {'p', 12},
+    /* 8 */ {'i', 13},
+    /* 9 */ {'s', 14},
+    /* 10 */ {'l', 15},
+    /* 11 */ {'g', 16},
+    /* 12 */ {'l', 17},
+    /* 13 */ {'/', 18},
+    /* 14 */ {'y', 19},
+    /* 15 */ {'e', 20},
+    /* 16 */ {'i', 21},
+    /* 17 */ {'o', 22},
+    /* 20 */ {'s', 23},
+    /* 21 */ {'n', 24},
+    /* 22 */ {'a', 25},
+    /* 23 */ {'/', 26},
+    /* 25 */ {'d', 27},
+    /* 27 */ {'/', 28},
 };
 
 static const uint32_t rpg_match_cands[] = {
-    4, 1, 3, 0, 2,
+    5, 1, 4, 0, 3, 2,
 };
 
 static const struct rp_matcher rpg_matcher = {
     .host_root = 0,
-    .n_states = 23,
+    .n_states = 29,
     .states = rpg_match_states,
     .edges = rpg_match_edges,
     .cands = rpg_match_cands,
@@ -265,11 +309,11 @@ static const struct rp_matcher rpg_matcher = {
 
 #ifdef RP_POLICY_TEST
 static const struct rp_test_expect rpg_test_0_expects[] = {
-    {.where = "limits.rp:34", .kind = RP_EXPECT_PROXY, .value = 0}, /* api */
+    {.where = "limits.rp:36", .kind = RP_EXPECT_PROXY, .value = 0}, /* api */
 };
 static const struct rp_test_def rpg_tests[] = {
-    /* limits.rp:32: limits do not change the decision */
-    {.where = "limits.rp:32", .name = "limits do not change the decision",
+    /* limits.rp:34: limits do not change the decision */
+    {.where = "limits.rp:34", .name = "limits do not change the decision",
      .method = "GET", .url = "/api/v1", .client_ip = NULL,
      .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_0_expects},
 };
@@ -291,8 +335,9 @@ static const struct rpg_route rpg_route_tab[] = {
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 0: proxy api */
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy api */
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 2: proxy api */
-    {NULL, RP_ACTION_RESPOND, 0, 503, false, "busy", 4}, /* 3 */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 4: proxy api */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy api */
+    {NULL, RP_ACTION_RESPOND, 0, 503, false, "busy", 4}, /* 4 */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 5: proxy api */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -326,15 +371,15 @@ const struct rp_program rp_program = {
     .listeners = rpg_listeners,
     .n_backends = 1,
     .backends = rpg_backends,
-    .n_routes = 5,
+    .n_routes = 6,
     .routes = rpg_routes,
     .decide = rpg_decide,
 #ifdef RP_POLICY_TEST
     .n_tests = 1,
     .tests = rpg_tests,
 #endif
-    .n_limits = 5,
+    .n_limits = 6,
     .limits = rpg_limits,
-    .policy_hash = "sha256:810afaad2aa827d206ce102d021241c13a4f6b17817879bd691780c39aced2cd",
+    .policy_hash = "sha256:deccc007dacabad66c3c54c05a9accf2c27bf4cd6883d9092698654114be0219",
     .build_flags = RP_BUILD_FLAGS,
 };

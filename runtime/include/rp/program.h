@@ -421,6 +421,10 @@ struct rp_limit_def {
     uint32_t keys;         /* keys tracked at once (memory: 16 bytes each) */
     uint32_t concurrent;   /* `concurrent N`: at most N requests in flight per key (no
                               rate: interval_ns and burst are 0); 0: a rate */
+    uint64_t ban_ns;       /* `errors N/UNIT ban D`: the rate counts the key's answers
+                              with a status in [status_min, status_max]; past its
+                              burst, the key's requests are refused for ban_ns */
+    uint16_t status_min, status_max;
     bool by_route;         /* each route that applies it counts apart */
     uint32_t n_key;
     const struct rp_piece *key; /* RP_PIECE_CLIENT_IP and RP_PIECE_VALUE parts */
