@@ -290,9 +290,15 @@ struct ast_limit_use {
     bool delay;
 };
 
-/* A route's `auth basic "REALM" file "USERS" [forward_credentials]`, checked. */
+/* A route's `auth basic "REALM" file "USERS" [forward_credentials]` or
+ * `auth request BACKEND "/PATH" [copy [NAME, ...]]`, checked. */
+struct ast_backend;
 struct ast_auth {
     struct span kw;
+    struct ast_backend *backend; /* request: where the subrequest goes; NULL: basic */
+    const char *path;            /* request */
+    const char **copy;           /* request: lower case */
+    uint32_t n_copy;
     const char *realm;
     const char *file;          /* absolute */
     const char *shown;         /* as messages name it */

@@ -15,7 +15,9 @@
 
 #include "check_int.h"
 
-#define AUTH_USAGE "the form is 'auth basic \"REALM\" file \"USERS\" [forward_credentials]'"
+#define AUTH_USAGE                                                                                 \
+    "the form is 'auth basic \"REALM\" file \"USERS\" [forward_credentials]' or 'auth request "  \
+    "BACKEND \"/PATH\" [copy [NAME, ...]]'"
 #define USERS_FILE_MAX (16u << 20)
 
 /* What is wrong with a hash libcrypt would not take, as advice. */
@@ -95,11 +97,89 @@ static void check_users(struct check *c, const struct ast_arg *file_arg, const c
     free(text);
 }
 
+/* `auth request BACKEND "/PATH" [copy [NAME, ...]]` */
+static void check_auth_request(struct check *c, struct ast_route *r, const struct ast_stmt *st)
+{
+    const struct ast_arg *a = st->args->next;
+    if (!a || a->kind != AST_ARG_WORD) {
+        diag_error(c->diag, a ? a->tok : st->args->tok, "'auth request' needs the backend "
+                   "that decides: %s", AUTH_USAGE);
+        return;
+    }
+    struct ast_backend *be = NULL;
+    for (struct ast_backend *b = c->prog->backends; b && !be; b = b->next)
+        if (b->name.len == a->tok.len && !memcmp(text_at(c, b->name), text_at(c, a->tok), a->tok.len))
+            be = b;
+    if (!be) {
+        const char *names[64];
+        size_t n = 0;
+        for (struct ast_backend *b = c->prog->backends; b && n < 64; b = b->next)
+            names[n++] = arena_strndup(c->arena, text_at(c, b->name), b->name.len);
+        check_unknown(c, a->tok, "backend", names, n);
+        return;
+    }
+    be->used = true;
+    const struct ast_arg *path = a->next;
+    if (!path || path->kind != AST_ARG_STRING || !path->str_len || path->str[0] != '/') {
+        diag_error(c->diag, path ? path->tok : a->tok, "'auth request' needs the path to ask, "
+                   "in quotes, starting with '/': %s", AUTH_USAGE);
+        return;
+    }
+    for (size_t i = 0; i < path->str_len; i++)
+        if ((unsigned char)path->str[i] <= 0x20 || path->str[i] == 0x7f) {
+            diag_error(c->diag, path->tok, "a request target has no spaces or control "
+                       "characters");
+            return;
+        }
+    struct ast_auth *au = arena_alloc(c->arena, sizeof *au);
+    const struct ast_arg *copy = path->next;
+    if (copy) {
+        const struct ast_arg *list = copy->next;
+        if (!arg_is_word(c, copy, "copy") || !list || list->next ||
+            (list->kind != AST_ARG_LIST && list->kind != AST_ARG_WORD)) {
+            diag_error(c->diag, copy->tok, "after the path: 'copy [NAME, ...]', the fields of "
+                       "the authentication server's answer that go on to the server");
+            return;
+        }
+        const struct ast_arg *items = list->kind == AST_ARG_LIST ? list->sub : list;
+        for (const struct ast_arg *x = items; x; x = x->next)
+            au->n_copy++;
+        au->copy = arena_alloc(c->arena, (au->n_copy + 1) * sizeof *au->copy);
+        uint32_t k = 0;
+        for (const struct ast_arg *x = items; x; x = x->next) {
+            const char *t = text_at(c, x->tok);
+            bool ok = x->kind == AST_ARG_WORD && x->tok.len <= 64;
+            for (size_t i = 0; ok && i < x->tok.len; i++)
+                ok = (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+                     (t[i] >= '0' && t[i] <= '9') || t[i] == '-' || t[i] == '_';
+            if (!ok) {
+                diag_error(c->diag, x->tok, "a field name such as X-User, not '%.*s'",
+                           arg_len(x), t);
+                return;
+            }
+            char *low = arena_strndup(c->arena, t, x->tok.len);
+            for (char *q = low; *q; q++)
+                if (*q >= 'A' && *q <= 'Z')
+                    *q = (char)(*q - 'A' + 'a');
+            au->copy[k++] = low;
+        }
+    }
+    au->kw = st->kw;
+    au->backend = be;
+    au->path = arena_strndup(c->arena, path->str, path->str_len);
+    au->index = UINT32_MAX; /* no user file */
+    r->auth = au;
+}
+
 void check_route_auth(struct check *c, struct ast_route *r, const struct ast_stmt *st)
 {
     const struct ast_arg *a = st->args;
     if (r->auth) {
         diag_error(c->diag, st->kw, "a route takes one 'auth'");
+        return;
+    }
+    if (a && arg_is_word(c, a, "request")) {
+        check_auth_request(c, r, st);
         return;
     }
     if (!a || !arg_is_word(c, a, "basic")) {

@@ -699,7 +699,23 @@ static void emit_route_access(struct emit *e, const struct ast_route *r)
         buf_printf(b, "static const struct rp_limit_use rpg_limit_use_%u_%u = {&rpg_limit_%u, %s};\n",
                    r->index, k, u->limit->index, u->delay ? "true" : "false");
     const struct ast_auth *au = r->auth;
-    if (au) {
+    if (au && au->backend) {
+        if (au->n_copy) {
+            buf_printf(b, "static const char *const rpg_authreq_%u_copy[] = {", r->index);
+            for (uint32_t i = 0; i < au->n_copy; i++)
+                buf_printf(b, "%s\"%s\"", i ? ", " : "", au->copy[i]);
+            buf_puts(b, "};\n");
+        }
+        buf_printf(b, "static const struct rp_auth_request_def rpg_authreq_%u = {\n    .where = ",
+                   r->index);
+        emit_where(e, b, au->kw);
+        buf_printf(b, ",\n    .backend = %u,\n    .path = ", au->backend->index);
+        emit_string(b, au->path, strlen(au->path), 4);
+        if (au->n_copy)
+            buf_printf(b, ",\n    .n_copy = %u,\n    .copy = rpg_authreq_%u_copy", au->n_copy,
+                       r->index);
+        buf_puts(b, ",\n};\n");
+    } else if (au) {
         buf_printf(b, "static const struct rp_auth_basic_def rpg_auth_%u = {\n    .where = ",
                    au->index);
         emit_where(e, b, au->kw);
@@ -737,7 +753,9 @@ static void emit_route_access(struct emit *e, const struct ast_route *r)
     k = 0;
     for (const struct ast_limit_use *u = r->limits; u; u = u->next, k++)
         buf_printf(b, "    {RP_STEP_LIMIT, &rpg_limit_use_%u_%u},\n", r->index, k);
-    if (au)
+    if (au && au->backend)
+        buf_printf(b, "    {RP_STEP_AUTH_REQUEST, &rpg_authreq_%u},\n", r->index);
+    else if (au)
         buf_printf(b, "    {RP_STEP_AUTH_BASIC, &rpg_auth_%u},\n", au->index);
     buf_puts(b, "    {RP_STEP_END, NULL},\n};\n\n");
 }
@@ -755,7 +773,7 @@ static void emit_routes(struct emit *e, const struct ast_program *p)
     if (p->n_auths) {
         buf_puts(b, "static const struct rp_auth_basic_def *const rpg_auths[] = {\n");
         for (const struct ast_route *r = p->routes; r; r = r->next)
-            if (r->auth)
+            if (r->auth && !r->auth->backend)
                 buf_printf(b, "    &rpg_auth_%u,\n", r->auth->index);
         buf_puts(b, "};\n\n");
     }

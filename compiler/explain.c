@@ -458,7 +458,16 @@ static void ex_limits(struct ex *x, const struct ex_answer *a, struct buf *out)
         buf_puts(out, ")\n");
     }
     const struct ast_auth *au = a->route ? a->route->auth : NULL;
-    if (au) {
+    if (au && au->backend) {
+        buf_printf(out, "first: auth request: GET %s with this request's fields to backend "
+                        "%.*s; a 2xx lets it through", au->path, (int)au->backend->name.len,
+                   ex_text(x, au->backend->name));
+        for (uint32_t i = 0; i < au->n_copy; i++)
+            buf_printf(out, "%s%s", i ? ", " : " with its ", au->copy[i]);
+        buf_puts(out, "; 401 and 403 go to the client; else 500 or 502 (");
+        ex_where(x, out, au->kw);
+        buf_puts(out, ")\n");
+    } else if (au) {
         buf_printf(out, "first: auth basic \"%s\": a user of %s with the right password, "
                         "else 401 (", au->realm, au->shown);
         ex_where(x, out, au->kw);

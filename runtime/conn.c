@@ -22,6 +22,7 @@
 #include "limit.h"
 #include "sock.h"
 #include "status.h"
+#include "subreq.h"
 #include "steps.h"
 #include "tls.h"
 #include "worker.h"
@@ -152,6 +153,17 @@ void rp_conn_open_internal(struct rp_worker *w, int fd, const struct sockaddr_st
         return;
     c->https = https;
     conn_begin(c); /* no PROXY header, no TLS: the proxy speaks to itself */
+}
+
+void rp_conn_open_subrequest(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
+                             unsigned listener, bool https, uint32_t backend)
+{
+    struct rp_conn *c = conn_new(w, fd, peer, listener);
+    if (!c)
+        return;
+    c->https = https;
+    c->subrequest_backend = backend + 1;
+    conn_begin(c);
 }
 
 void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
@@ -331,6 +343,10 @@ void rp_conn_close(struct rp_conn *c)
         return;
     if (c->state == RP_CONN_PROXYING)
         c->handler->abort(c);
+    if (c->x && c->x->subreq) {
+        rp_subreq_cancel(c->x->subreq);
+        c->x->subreq = NULL;
+    }
     exchange_end(c, c->state == RP_CONN_HEAD ? "closed during the request head"
                     : c->state == RP_CONN_PROXYING ? "closed while proxying"
                                                    : "closed while answering");
@@ -1041,6 +1057,119 @@ static void conn_local_answer(struct rp_conn *c, uint32_t head_len)
     c->in->start += head_len;
 }
 
+/* `auth request`'s answer (subreq.h): the request goes on, or the
+ * client gets the authentication server's refusal, or an error. */
+static void conn_auth_done(void *owner, int status, const struct rp_http1_response *resp)
+{
+    struct rp_conn *c = owner;
+    struct rp_exchange *x = c->x;
+    const struct rp_auth_request_def *def = x->auth_request;
+    uint32_t head_len = x->delayed_head_len;
+    x->subreq = NULL;
+    c->state = RP_CONN_HEAD;
+    if (status >= 200 && status < 300) {
+        /* the fields it names go to the server, the server's own words */
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < resp->n_headers; i++) {
+            const struct rp_http1_header *h = &resp->headers[i];
+            for (uint32_t k = 0; k < def->n_copy; k++)
+                if (rp_http1_name_is(h, def->copy[k], strlen(def->copy[k])) &&
+                    n + h->name_len + h->value_len + 4 <= sizeof x->auth_fields) {
+                    memcpy(x->auth_fields + n, h->name, h->name_len);
+                    n += h->name_len;
+                    memcpy(x->auth_fields + n, ": ", 2);
+                    memcpy(x->auth_fields + n + 2, h->value, h->value_len);
+                    n += 2 + h->value_len;
+                    memcpy(x->auth_fields + n, "\r\n", 2);
+                    n += 2;
+                }
+        }
+        x->auth_fields_len = n;
+        conn_answer(c, head_len);
+        return;
+    }
+    conn_local_answer(c, head_len);
+    if (status == 401 || status == 403) {
+        x->reason = "auth: refused by the authentication server";
+        char extra[1024];
+        size_t n = 0;
+        for (uint32_t i = 0; status == 401 && i < resp->n_headers; i++) {
+            const struct rp_http1_header *h = &resp->headers[i];
+            if (rp_http1_name_is(h, "www-authenticate", 16) &&
+                n + h->value_len + 22 <= sizeof extra)
+                n += (size_t)snprintf(extra + n, sizeof extra - n, "WWW-Authenticate: %.*s\r\n",
+                                      (int)h->value_len, h->value);
+        }
+        rp_conn_respond_error_with(c, status, extra, n);
+        return;
+    }
+    /* no answer (or the proxy's own 502-504 for a server it could not
+     * reach): 502, as for any server; another answer: 500, as nginx does */
+    bool unreachable = status == 0 || (status >= 502 && status <= 504);
+    x->reason = unreachable ? "auth: no answer from the authentication server"
+                            : "auth: the authentication server answered neither 2xx, 401 nor 403";
+    rp_conn_respond_error(c, unreachable ? 502 : 500);
+}
+
+/* Starts `auth request`'s subrequest: a GET of its path with the request's
+ * fields, on a connection the proxy opens to itself, bound for the
+ * backend; the connection waits, reading nothing. */
+static bool conn_auth_request(struct rp_conn *c, const struct rp_auth_request_def *def,
+                              uint32_t head_len)
+{
+    struct rp_worker *w = c->w;
+    struct rp_exchange *x = c->x;
+    const struct rp_http1_request *req = &x->req;
+    size_t cap = 512 + strlen(def->path) + 2 * req->target_len + req->method_len;
+    for (uint32_t i = 0; i < req->n_headers; i++)
+        cap += req->headers[i].name_len + req->headers[i].value_len + 4;
+    char *sub = malloc(cap);
+    int pair[2];
+    if (!sub || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0) {
+        free(sub);
+        conn_local_answer(c, head_len);
+        rp_conn_respond_error(c, 503);
+        return true;
+    }
+    size_t n = (size_t)snprintf(sub, cap, "GET %s HTTP/1.1\r\n", def->path);
+    for (uint32_t i = 0; i < req->n_headers; i++) {
+        const struct rp_http1_header *h = &req->headers[i];
+        /* the request's fields, but nothing of its body or its hop */
+        if (rp_http1_is_hop_by_hop(h->name, h->name_len) ||
+            rp_http1_name_is(h, "content-length", 14) || rp_http1_name_is(h, "expect", 6) ||
+            rp_http1_name_is(h, "connection", 10))
+            continue;
+        memcpy(sub + n, h->name, h->name_len);
+        n += h->name_len;
+        memcpy(sub + n, ": ", 2);
+        memcpy(sub + n + 2, h->value, h->value_len);
+        n += 2 + h->value_len;
+        memcpy(sub + n, "\r\n", 2);
+        n += 2;
+    }
+    n += (size_t)snprintf(sub + n, cap - n,
+                          "X-Original-Method: %.*s\r\nX-Original-URI: %.*s\r\n"
+                          "Connection: close\r\n\r\n",
+                          (int)req->method_len, req->method, (int)req->target_len, req->target);
+    x->auth_request = def;
+    x->auth_fields_len = 0;
+    x->delayed_head_len = head_len;
+    double timeout = w->cfg->connect_timeout + w->cfg->backend_timeout;
+    x->subreq = rp_subreq_start(w->loop, pair[1], sub, n, timeout, &w->cfg->resp_limits,
+                                conn_auth_done, c);
+    if (!x->subreq) {
+        close(pair[0]);
+        conn_local_answer(c, head_len);
+        rp_conn_respond_error(c, 503);
+        return true;
+    }
+    rp_conn_open_subrequest(w, pair[0], &c->peer, c->listener, c->https, def->backend);
+    c->state = RP_CONN_DELAYED;
+    rp_conn_want(c, 0);
+    ev_timer_stop(w->loop, &c->timer); /* the subrequest has its own */
+    return true;
+}
+
 /* The access phase (steps.h): true when it answered the request (429,
  * 401) or made it wait (RP_CONN_DELAYED, then conn_answer from the timer). */
 static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, uint32_t head_len)
@@ -1063,6 +1192,8 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
         x->strip_authorization = v.strip_credentials;
     if (r == RP_ACCESS_PASS)
         return false;
+    if (r == RP_ACCESS_SUBREQUEST)
+        return conn_auth_request(c, v.authreq, head_len);
     if (r == RP_ACCESS_DELAY) {
         /* nothing is read meanwhile: the head's slices stay where they are */
         x->delayed_head_len = head_len;
@@ -1160,6 +1291,15 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     d->body = NULL;
     d->content_type = NULL;
     d->body_len = d->location_len = 0;
+    if (c->subrequest_backend) {
+        /* a subrequest of the proxy's own (`auth request`): to its backend,
+         * past the routes */
+        c->x->rec.t_head = ev_now(w->loop);
+        c->x->rec.backend = (int32_t)(c->subrequest_backend - 1);
+        d->action = RP_ACTION_PROXY;
+        w->start_proxy(c, c->subrequest_backend - 1, head_len);
+        return;
+    }
     w->prog->decide(&view, d);
     /* the client a trusted chain named lives in the request: kept for the
      * line; the peer's own text is the connection's, read at the end */
@@ -1259,6 +1399,9 @@ static void conn_process(struct rp_conn *c)
             c->x->strip_authorization = false;
             c->x->n_holds = 0;
             c->x->max_body = 0;
+            c->x->auth_request = NULL;
+            c->x->auth_fields_len = 0;
+            c->x->subreq = NULL;
             c->x->user[0] = '\0';
             c->x->reason = NULL;
             c->x->id_len = 0;

@@ -38,6 +38,7 @@ enum rp_conn_state {
 };
 
 struct rp_conn;
+struct rp_subreq;
 
 /* What carries an exchange after its head is decided, when the proxy does
  * not answer it itself: the proxy to a server today (proxy.c), later a
@@ -139,6 +140,10 @@ struct rp_exchange {
     const char *reason;          /* why the access phase refused it (the log's "end") */
     char user[64];               /* the user name of Basic credentials, as sent; "" */
     uint64_t max_body;           /* the route's `body_size`; 0: limits { body_size } */
+    const struct rp_auth_request_def *auth_request; /* passed its `auth request` */
+    struct rp_subreq *subreq;    /* `auth request`'s subrequest in flight; NULL */
+    uint32_t auth_fields_len;
+    char auth_fields[1024];      /* the authentication server's fields to send on */
     uint32_t n_holds;            /* `concurrent` limits' counts held until it ends */
     struct rp_limit_hold holds[RP_ACCESS_HOLDS];
     char *owned;                 /* a body made for this request (metrics), freed with it */
@@ -190,6 +195,7 @@ struct rp_conn {
 
     uint32_t listener;        /* the listener it came in on */
     bool client_counted;      /* counted in proc->client_conns under client_key */
+    uint32_t subrequest_backend; /* a subrequest's connection: its backend + 1; 0: none */
     uint64_t client_key;
     uint32_t exchanges;       /* requests answered on it */
     uint64_t bytes_in, bytes_out; /* from and to the client, all exchanges */
@@ -204,6 +210,10 @@ void rp_conn_open(struct rp_worker *w, int fd, const struct sockaddr_storage *pe
  * listener as if a client had connected from peer, without its PROXY
  * header or TLS: a background refresh's requests take the ordinary path
  * (routes, acls, the cache). https: forwarded as the TLS client's was. */
+/* The same for a subrequest (`auth request`): its requests go to backend,
+ * past the routes. */
+void rp_conn_open_subrequest(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
+                             unsigned listener, bool https, uint32_t backend);
 void rp_conn_open_internal(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
                            unsigned listener, bool https);
 

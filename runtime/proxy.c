@@ -1232,6 +1232,22 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
             break;
         }
     }
+    const struct rp_auth_request_def *ar = c->x->auth_request;
+    if (ar) {
+        /* `auth request`'s fields: the authentication server's, never the
+         * client's own of those names */
+        if (!req_editp) {
+            rp_head_edit_init(&req_edit);
+            req_editp = &req_edit;
+        }
+        for (uint32_t i = 0; i < ar->n_copy; i++)
+            rp_head_edit_drop_n(req_editp, ar->copy[i], strlen(ar->copy[i]));
+        if (req_editp->extra_len + c->x->auth_fields_len <= sizeof req_editp->extra) {
+            memcpy(req_editp->extra + req_editp->extra_len, c->x->auth_fields,
+                   c->x->auth_fields_len);
+            req_editp->extra_len += c->x->auth_fields_len;
+        }
+    }
     px->req_body.kind = req->body;
     px->req_body.left = req->content_length;
     px->req_body.done = req->body == RP_HTTP1_BODY_NONE;

@@ -21,7 +21,8 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
                 return r;
         for (const struct rp_step *st = prog->routes[r].access; st && st->kind != RP_STEP_END; st++)
             if ((st->kind != RP_STEP_LIMIT && st->kind != RP_STEP_AUTH_BASIC &&
-                 st->kind != RP_STEP_METHODS && st->kind != RP_STEP_BODY_SIZE) ||
+                 st->kind != RP_STEP_METHODS && st->kind != RP_STEP_BODY_SIZE &&
+                 st->kind != RP_STEP_AUTH_REQUEST) ||
                 !st->arg)
                 return r;
     }
@@ -44,6 +45,7 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
     out->strip_credentials = false;
     out->n_holds = 0;
     out->methods = NULL;
+    out->authreq = NULL;
     out->max_body = 0;
     out->user[0] = '\0';
     for (const struct rp_step *st = access; st->kind != RP_STEP_END; st++) {
@@ -68,6 +70,10 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
                 return RP_ACCESS_TOO_LARGE;
             }
             continue;
+        }
+        if (st->kind == RP_STEP_AUTH_REQUEST) {
+            out->authreq = st->arg; /* the last step: the subrequest decides */
+            return RP_ACCESS_SUBREQUEST;
         }
         if (st->kind == RP_STEP_AUTH_BASIC) {
             const struct rp_auth_basic_def *def = st->arg;
@@ -230,6 +236,7 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
         case RP_STEP_AUTH_BASIC:
         case RP_STEP_METHODS:
         case RP_STEP_BODY_SIZE:
+        case RP_STEP_AUTH_REQUEST:
         case RP_STEP_END:
             break;
         }
@@ -295,6 +302,7 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
         case RP_STEP_AUTH_BASIC:
         case RP_STEP_METHODS:
         case RP_STEP_BODY_SIZE:
+        case RP_STEP_AUTH_REQUEST:
         case RP_STEP_END:
             break;
         }

@@ -70,6 +70,7 @@ enum rp_access_result {
     RP_ACCESS_BUSY = 4,         /* a `concurrent` limit is full: 503 */
     RP_ACCESS_METHOD = 5,       /* not one of the route's `methods`: 405 with Allow */
     RP_ACCESS_TOO_LARGE = 6,    /* a Content-Length over the route's `body_size`: 413 */
+    RP_ACCESS_SUBREQUEST = 7,   /* `auth request`: its subrequest decides (authreq) */
 };
 
 /* The log's reason for a request refused by an `errors ... ban` limit (its
@@ -92,6 +93,7 @@ struct rp_access_verdict {
                                              that let it in */
     const char *reason;               /* LIMITED, UNAUTHORIZED: for the log */
     const struct rp_methods_def *methods; /* METHOD: its Allow */
+    const struct rp_auth_request_def *authreq; /* SUBREQUEST */
     uint64_t max_body;                /* the route's `body_size` (0: limits { body_size }) */
     bool strip_credentials;           /* an auth took the credentials: they stay here */
     uint32_t n_holds;                 /* counts taken (whatever the result): release them */

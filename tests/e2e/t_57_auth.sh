@@ -72,3 +72,50 @@ sleep 0.5
 check_eq "after SIGHUP: the new user passes, the removed one does not" \
     "$(code -u dave:d4ve "$u/admin/headers") $(code -u alice:wonderland "$u/admin/headers")" "200 401"
 stop_proxy auth
+
+# auth request: forward authentication to a server of a backend
+python3 "$(dirname "${BASH_SOURCE[0]}")/auth_server.py" "$AREA_DIR/authsrv.port" "$AREA_DIR/authsrv.log" \
+    2>"$AREA_DIR/authsrv.err" &
+authsrv=$!
+echo "$authsrv" >>"$SCRATCH/pids"
+wait_file "$AREA_DIR/authsrv.port" 10
+ap=$(cat "$AREA_DIR/authsrv.port")
+check "auth request policy compiles" build_proxy authreq "
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+backend authn { server s 127.0.0.1:$ap }
+timeouts { backend 5s }
+route path \"/api/\" { auth request authn \"/check\" copy [X-User, X-Groups]; strip prefix \"/api\"; proxy app }
+route path \"/page\" { auth request authn \"/check?from=page\"; respond 200 \"page\" }
+route default { proxy app }"
+p=$(start_proxy authreq -w 2)
+u="http://127.0.0.1:$p"
+hdrs=$(hcurl -H 'Authorization: Bearer good' -H 'X-User: mallory' "$u/api/headers" | tr -d '\r')
+check_eq "auth request: a 2xx lets it through, with the fields it names (the client's own dropped)" \
+    "$(grep -iE '^x-(user|groups|other):' <<<"$hdrs" | sort | tr '\n' ' ')" "X-Groups: admins X-User: alice "
+check_match "auth request: the authentication server saw the original method and URI" \
+    "$(tail -n1 "$AREA_DIR/authsrv.log")" '^GET /check GET /api/headers$'
+hcurl -D "$AREA_DIR/ar401.head" -o /dev/null "$u/api/headers"
+check_eq "auth request: its 401 goes to the client with its WWW-Authenticate" \
+    "$(head -n1 "$AREA_DIR/ar401.head" | tr -d '\r'); $(tr -d '\r' <"$AREA_DIR/ar401.head" | sed -n 's/^WWW-Authenticate: //p')" \
+    'HTTP/1.1 401 Unauthorized; Bearer realm="api"'
+check_eq "auth request: 403 goes to the client, anything else is a 500" \
+    "$(code -H 'Authorization: Bearer forbidden' "$u/api/x") $(code -H 'Authorization: Bearer broken' "$u/api/x")" \
+    "403 500"
+check_eq "auth request: refused requests never reached the server" \
+    "$(grep -c 'GET /x ' "$(origin_log a)")" 0
+check_eq "auth request: guards a local answer too, with the path as written" \
+    "$(code "$u/page") $(code -H 'Authorization: Bearer good' "$u/page") $(tail -n1 "$AREA_DIR/authsrv.log" | cut -d' ' -f2)" \
+    "401 200 /check?from=page"
+# a slow authentication server does not hold up other requests
+hcurl -o /dev/null -H 'Authorization: Bearer slow' "$u/api/x" &
+slow=$!
+t0=$EPOCHREALTIME
+check_eq "auth request: others are served while one waits for a slow answer" "$(code "$u/other")" 200
+check_match "... at once ($(ms_since "$t0") ms)" "$(( $(ms_since "$t0") < 1000 ))" '^1$'
+wait "$slow"
+kill "$authsrv" 2>/dev/null
+wait "$authsrv" 2>/dev/null
+check_eq "auth request: with the authentication server down, 502 (not a hang)" \
+    "$(code -H 'Authorization: Bearer good' "$u/api/x")" 502
+stop_proxy authreq

@@ -13,24 +13,40 @@
 static const struct rp_settings rpg_settings = {0};
 
 static const struct rp_listener_def rpg_listeners[] = {
-    /* auth.rp:3: listen :8080 */
-    {.where = "auth.rp:3", .host = "0.0.0.0", .port = 8080},
+    /* auth.rp:4: listen :8080 */
+    {.where = "auth.rp:4", .host = "0.0.0.0", .port = 8080},
 };
 
-/* auth.rp:4: backend app */
+/* auth.rp:5: backend app */
 static const struct rp_server_def rpg_servers_0[] = {
-    /* auth.rp:4: server a 127.0.0.1:9001 */
-    {.where = "auth.rp:4", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
+    /* auth.rp:5: server a 127.0.0.1:9001 */
+    {.where = "auth.rp:5", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
+};
+
+/* auth.rp:6: backend authn */
+static const struct rp_server_def rpg_servers_1[] = {
+    /* auth.rp:6: server s 127.0.0.1:9002 */
+    {.where = "auth.rp:6", .name = "s", .host = "127.0.0.1", .port = 9002, .weight = 1},
 };
 
 static const struct rp_backend_def rpg_backends[] = {
-    /* auth.rp:4: backend app */
+    /* auth.rp:5: backend app */
     {
-        .where = "auth.rp:4",
+        .where = "auth.rp:5",
         .name = "app",
         .balance = RP_BALANCE_ROUND_ROBIN,
         .n_servers = 1,
         .servers = rpg_servers_0,
+        .retries = 1,
+        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
+    },
+    /* auth.rp:6: backend authn */
+    {
+        .where = "auth.rp:6",
+        .name = "authn",
+        .balance = RP_BALANCE_ROUND_ROBIN,
+        .n_servers = 1,
+        .servers = rpg_servers_1,
         .retries = 1,
         .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
     },
@@ -40,7 +56,7 @@ static const struct rp_piece rpg_limit_key_0[] = {
     {RP_PIECE_CLIENT_IP, 0, 0, NULL},
 };
 static const struct rp_limit_def rpg_limit_0 = {
-    .where = "auth.rp:5",
+    .where = "auth.rp:7",
     .name = "guesses",
     .index = 0,
     .interval_ns = 6000000000u,
@@ -57,7 +73,7 @@ static const struct rp_limit_def *const rpg_limits[] = {
 
 static const struct rp_limit_use rpg_limit_use_0_0 = {&rpg_limit_0, false};
 static const struct rp_auth_basic_def rpg_auth_0 = {
-    .where = "auth.rp:9",
+    .where = "auth.rp:11",
     .realm = "Admin area",
     .file = "@ROOT@/tests/auth/users.htpasswd",
     .index = 0,
@@ -69,7 +85,7 @@ static const struct rp_step rpg_access_0[] = {
 };
 
 static const struct rp_auth_basic_def rpg_auth_1 = {
-    .where = "auth.rp:13",
+    .where = "auth.rp:15",
     .realm = "SSO",
     .file = "@ROOT@/tests/auth/users.htpasswd",
     .index = 1,
@@ -81,13 +97,26 @@ static const struct rp_step rpg_access_1[] = {
 };
 
 static const struct rp_auth_basic_def rpg_auth_2 = {
-    .where = "auth.rp:16",
+    .where = "auth.rp:18",
     .realm = "Ops",
     .file = "@ROOT@/tests/auth/users.htpasswd",
     .index = 2,
 };
 static const struct rp_step rpg_access_2[] = {
     {RP_STEP_AUTH_BASIC, &rpg_auth_2},
+    {RP_STEP_END, NULL},
+};
+
+static const char *const rpg_authreq_3_copy[] = {"x-user", "x-groups"};
+static const struct rp_auth_request_def rpg_authreq_3 = {
+    .where = "auth.rp:20",
+    .backend = 1,
+    .path = "/check",
+    .n_copy = 2,
+    .copy = rpg_authreq_3_copy,
+};
+static const struct rp_step rpg_access_3[] = {
+    {RP_STEP_AUTH_REQUEST, &rpg_authreq_3},
     {RP_STEP_END, NULL},
 };
 
@@ -98,14 +127,16 @@ static const struct rp_auth_basic_def *const rpg_auths[] = {
 };
 
 static const struct rp_route_def rpg_routes[] = {
-    /* auth.rp:7: route path "/admin/" */
-    {.where = "auth.rp:7", .label = "path \"/admin/\"", .access = rpg_access_0},
-    /* auth.rp:12: route path "/sso/" */
-    {.where = "auth.rp:12", .label = "path \"/sso/\"", .access = rpg_access_1},
-    /* auth.rp:16: route path "/status" */
-    {.where = "auth.rp:16", .label = "path \"/status\"", .access = rpg_access_2},
-    /* auth.rp:17: route default */
-    {.where = "auth.rp:17", .label = "default"},
+    /* auth.rp:9: route path "/admin/" */
+    {.where = "auth.rp:9", .label = "path \"/admin/\"", .access = rpg_access_0},
+    /* auth.rp:14: route path "/sso/" */
+    {.where = "auth.rp:14", .label = "path \"/sso/\"", .access = rpg_access_1},
+    /* auth.rp:18: route path "/status" */
+    {.where = "auth.rp:18", .label = "path \"/status\"", .access = rpg_access_2},
+    /* auth.rp:19: route path "/api/" */
+    {.where = "auth.rp:19", .label = "path \"/api/\"", .access = rpg_access_3},
+    /* auth.rp:23: route default */
+    {.where = "auth.rp:23", .label = "default"},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -120,67 +151,75 @@ static const struct rp_match_state rpg_match_states[] = {
     /* 2: path "/" */
     {1, 2, 0, 1, 0, 1, 0, 0},
     /* 3: path "/a" */
-    {3, 1, 0, 1, 0, 1, 0, 0},
+    {3, 2, 0, 1, 0, 1, 0, 0},
     /* 4: path "/s" */
-    {4, 2, 0, 1, 0, 1, 0, 0},
+    {5, 2, 0, 1, 0, 1, 0, 0},
     /* 5: path "/ad" */
-    {6, 1, 0, 1, 0, 1, 0, 0},
-    /* 6: path "/ss" */
     {7, 1, 0, 1, 0, 1, 0, 0},
-    /* 7: path "/st" */
+    /* 6: path "/ap" */
     {8, 1, 0, 1, 0, 1, 0, 0},
-    /* 8: path "/adm" */
+    /* 7: path "/ss" */
     {9, 1, 0, 1, 0, 1, 0, 0},
-    /* 9: path "/sso" */
+    /* 8: path "/st" */
     {10, 1, 0, 1, 0, 1, 0, 0},
-    /* 10: path "/sta" */
+    /* 9: path "/adm" */
     {11, 1, 0, 1, 0, 1, 0, 0},
-    /* 11: path "/admi" */
+    /* 10: path "/api" */
     {12, 1, 0, 1, 0, 1, 0, 0},
-    /* 12: path "/sso/" */
-    {13, 0, 1, 1, 1, 1, 0, 0},
-    /* 13: path "/stat" */
+    /* 11: path "/sso" */
     {13, 1, 0, 1, 0, 1, 0, 0},
-    /* 14: path "/admin" */
+    /* 12: path "/sta" */
     {14, 1, 0, 1, 0, 1, 0, 0},
-    /* 15: path "/statu" */
+    /* 13: path "/admi" */
     {15, 1, 0, 1, 0, 1, 0, 0},
-    /* 16: path "/admin/" */
+    /* 14: path "/api/" */
+    {16, 0, 1, 1, 1, 1, 0, 0},
+    /* 15: path "/sso/" */
     {16, 0, 2, 1, 2, 1, 0, 0},
-    /* 17: path "/status" */
-    {16, 0, 3, 1, 3, 1, 0, 0},
+    /* 16: path "/stat" */
+    {16, 1, 0, 1, 0, 1, 0, 0},
+    /* 17: path "/admin" */
+    {17, 1, 0, 1, 0, 1, 0, 0},
+    /* 18: path "/statu" */
+    {18, 1, 0, 1, 0, 1, 0, 0},
+    /* 19: path "/admin/" */
+    {19, 0, 3, 1, 3, 1, 0, 0},
+    /* 20: path "/status" */
+    {19, 0, 4, 1, 4, 1, 0, 0},
 };
 
 static const struct rp_match_edge rpg_match_edges[] = {
     /* 1 */ {'/', 2},
     /* 2 */ {'a', 3}, {'s', 4},
-    /* 3 */ {'d', 5},
-    /* 4 */ {'s', 6}, {'t', 7},
-    /* 5 */ {'m', 8},
-    /* 6 */ {'o', 9},
-    /* 7 */ {'a', 10},
-    /* 8 */ {'i', 11},
-    /* 9 */ {'/', 12},
-    /* 10 */ {'t', 13},
-    /* 11 */ {'n', 14},
-    /* 13 */ {'u', 15},
-    /* 14 */ {'/', 16},
-    /* 15 */ {'s', 17},
+    /* 3 */ {'d', 5}, {'p', 6},
+    /* 4 */ {'s', 7}, {'t', 8},
+    /* 5 */ {'m', 9},
+    /* 6 */ {'i', 10},
+    /* 7 */ {'o', 11},
+    /* 8 */ {'a', 12},
+    /* 9 */ {'i', 13},
+    /* 10 */ {'/', 14},
+    /* 11 */ {'/', 15},
+    /* 12 */ {'t', 16},
+    /* 13 */ {'n', 17},
+    /* 16 */ {'u', 18},
+    /* 17 */ {'/', 19},
+    /* 18 */ {'s', 20},
 };
 
 static const uint32_t rpg_match_cands[] = {
-    3, 1, 0, 2,
+    4, 3, 1, 0, 2,
 };
 
 static const struct rp_matcher rpg_matcher = {
     .host_root = 0,
-    .n_states = 18,
+    .n_states = 21,
     .states = rpg_match_states,
     .edges = rpg_match_edges,
     .cands = rpg_match_cands,
 };
 
-/* auth.rp:16: route path "/status" */
+/* auth.rp:18: route path "/status" */
 static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
@@ -206,6 +245,7 @@ static const struct rpg_route rpg_route_tab[] = {
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy app */
     {.fn = rpg_route_2},
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy app */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 4: proxy app */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -237,9 +277,9 @@ const struct rp_program rp_program = {
     .settings = &rpg_settings,
     .n_listeners = 1,
     .listeners = rpg_listeners,
-    .n_backends = 1,
+    .n_backends = 2,
     .backends = rpg_backends,
-    .n_routes = 4,
+    .n_routes = 5,
     .routes = rpg_routes,
     .decide = rpg_decide,
     .metrics = true,
@@ -247,6 +287,6 @@ const struct rp_program rp_program = {
     .limits = rpg_limits,
     .n_auths = 3,
     .auths = rpg_auths,
-    .policy_hash = "sha256:7637a8a5c4463f0abee2f06efe93c244b207ee21e74c780b01409104ad0a94cb",
+    .policy_hash = "sha256:2093a3358c6b8eb88b404bec874bca5b1590fd2dfeccfa1fd603945a0e9425d0",
     .build_flags = RP_BUILD_FLAGS,
 };

@@ -308,6 +308,8 @@ enum rp_step_kind {
     RP_STEP_AUTH_BASIC = 7, /* arg: struct rp_auth_basic_def; in `access`: 401 */
     RP_STEP_METHODS = 8,  /* arg: struct rp_methods_def; in `access`: 405 */
     RP_STEP_BODY_SIZE = 9, /* arg: struct rp_body_size_def; in `access`: 413 */
+    RP_STEP_AUTH_REQUEST = 10, /* arg: struct rp_auth_request_def; in `access`, last:
+                                  a subrequest decides */
 };
 
 struct rp_step {
@@ -446,6 +448,21 @@ struct rp_auth_basic_def {
     const char *file;   /* absolute; read at start and on SIGHUP */
     uint32_t index;     /* in rp_program.auths */
     bool forward_credentials; /* Authorization goes on to the server; else it stays here */
+};
+
+/* `auth request BACKEND "/PATH" [copy [NAME, ...]]`: forward
+ * authentication (nginx's auth_request): a GET of PATH, with the request's
+ * fields (and X-Original-Method, X-Original-URI), goes to a server of the
+ * backend; a 2xx lets the request through, with the answer's fields named
+ * in copy put on it (the client's own of those names dropped); 401 and
+ * 403 go to the client (401 with the answer's WWW-Authenticate); anything
+ * else, or no answer, is a 500 or 502. */
+struct rp_auth_request_def {
+    const char *where;
+    uint32_t backend;
+    const char *path;   /* the request target sent */
+    uint32_t n_copy;
+    const char *const *copy; /* lower case */
 };
 
 /* A route's `methods [GET, POST]`: any other method gets 405 with Allow
