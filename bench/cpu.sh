@@ -41,17 +41,19 @@
 #               'set header X-A "1"; remove response header Server; proxy origin'
 #   -T STMT     a top-level statement for rpx's policy, e.g.
 #               'log access "/tmp/a.log" format json' (the cost of logging)
+#   -H FIELD    a header field every measured request carries, e.g.
+#               'Authorization: Bearer eyJ...' (the cost of auth jwt)
 #   -D DIR      keep the callgrind dumps in DIR, as TARGET.REPEAT.out, to see
 #               where the instructions go: callgrind_annotate DIR/rpx.1.out
 # Raw results: $RUN/cpu.tsv. Everything on 127.0.0.1, stopped by PID at exit.
 set -u
 cd "$(dirname "$0")/.."
-O=build N=20000 WARM=2000 REPEAT=2 TARGETS='' REQ='' DUMPS='' CACHE=0
-while getopts "O:n:w:k:t:s:D:R:T:Ch" o; do
+O=build N=20000 WARM=2000 REPEAT=2 TARGETS='' REQ='' DUMPS='' CACHE=0 FIELD=''
+while getopts "O:n:w:k:t:s:D:R:T:H:Ch" o; do
     case $o in
     O) O=$OPTARG ;; n) N=$OPTARG ;; w) WARM=$OPTARG ;; k) REPEAT=$OPTARG ;;
     t) TARGETS=$OPTARG ;; s) REQ=$OPTARG ;; D) DUMPS=$OPTARG ;; R) RPX_ROUTE=$OPTARG ;; T) RPX_TOP=$OPTARG ;;
-    C) CACHE=1 ;;
+    C) CACHE=1 ;; H) FIELD=$OPTARG ;;
     *) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 2 ;;
     esac
 done
@@ -78,7 +80,7 @@ start_origin
 # h2load_ok N URL: N keep-alive requests on one connection; prints the 2xx count.
 h2load_ok()
 {
-    h2load --h1 -n "$1" -c 1 -m 1 "$2" >"$RUN/h2load.log" 2>&1
+    h2load --h1 -n "$1" -c 1 -m 1 ${FIELD:+-H "$FIELD"} "$2" >"$RUN/h2load.log" 2>&1
     awk '/^status codes:/ { print $3 + 0 }' "$RUN/h2load.log"
 }
 

@@ -37,10 +37,11 @@ free_port()
     done
 }
 
-wait_up() # wait_up PORT [PATH]: until something answers 200 there (10 s at most)
-{
+wait_up() # wait_up PORT [PATH]: until something answers 200 there (10 s at most),
+{         # to a request with $FIELD when it is set (cpu.sh -H)
     for _ in $(seq 100); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$1${2:-/bytes/6}")" = 200 ] &&
+        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 ${FIELD:+-H "$FIELD"} \
+            "http://127.0.0.1:$1${2:-/bytes/6}")" = 200 ] &&
             return 0
         sleep 0.1
     done

@@ -299,6 +299,15 @@ struct ast_auth {
     const char *path;            /* request */
     const char **copy;           /* request: lower case */
     uint32_t n_copy;
+    bool jwt;                    /* `auth jwt ...` */
+    uint32_t jwt_algs;           /* 1u << enum rp_jws_alg */
+    const char *issuer;          /* jwt: NULL: any */
+    const char **audiences;      /* jwt */
+    uint32_t n_audiences;
+    uint32_t leeway_s;
+    uint8_t from;                /* enum rp_jwt_from */
+    const char *from_name;
+    bool forward_token;
     const char *realm;
     const char *file;          /* absolute */
     const char *shown;         /* as messages name it */
@@ -586,6 +595,7 @@ struct ast_program {
     struct ast_limit **limits_tail;
     uint32_t n_limits;
     uint32_t n_auths;         /* check: routes with `auth basic` */
+    uint32_t n_jwts;          /* check: routes with `auth jwt` */
     struct ast_import *imports;
     struct ast_import **imports_tail;
     /* check: regexes and CIDR sets, numbered, for the emitter */

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <rp/auth.h>
+#include <rp/program.h>
+#include <rp/tls_inspect.h>
 
 #include "arena.h"
 #include "diag.h"
@@ -16,8 +18,10 @@
 #include "check_int.h"
 
 #define AUTH_USAGE                                                                                 \
-    "the form is 'auth basic \"REALM\" file \"USERS\" [forward_credentials]' or 'auth request "  \
-    "BACKEND \"/PATH\" [copy [NAME, ...]]'"
+    "the form is 'auth basic \"REALM\" file \"USERS\" [forward_credentials]', 'auth request "    \
+    "BACKEND \"/PATH\" [copy [NAME, ...]]' or 'auth jwt key \"FILE\" alg [ES256, ...] [issuer "   \
+    "\"I\"] [audience \"A\"|[...]] [leeway DURATION] [from cookie|query \"NAME\"] "               \
+    "[forward_token]'"
 #define USERS_FILE_MAX (16u << 20)
 
 /* What is wrong with a hash libcrypt would not take, as advice. */
@@ -95,6 +99,136 @@ static void check_users(struct check *c, const struct ast_arg *file_arg, const c
     if (!users && !bad)
         diag_warning(c->diag, file_arg->tok, "'%s' has no users: nobody can log in", shown);
     free(text);
+}
+
+static const char *const jws_alg_names[] = {"",      "HS256", "HS384", "HS512", "RS256",
+                                             "RS384", "RS512", "PS256", "PS384", "PS512",
+                                             "ES256", "ES384", "EdDSA"};
+#define N_JWS_ALGS (sizeof jws_alg_names / sizeof jws_alg_names[0])
+
+/* A string argument as a NUL-terminated copy, or NULL (reported). */
+static const char *string_arg(struct check *c, const struct ast_arg *kw, const struct ast_arg *v)
+{
+    if (!v || v->kind != AST_ARG_STRING || !v->str_len || memchr(v->str, '\0', v->str_len)) {
+        diag_error(c->diag, v ? v->tok : kw->tok, "'%.*s' takes a string in quotes",
+                   arg_len(kw), text_at(c, kw->tok));
+        return NULL;
+    }
+    return arena_strndup(c->arena, v->str, v->str_len);
+}
+
+/* `auth jwt key "FILE" alg [...] [issuer "I"] [audience ...] [leeway D]
+ * [from cookie|query "NAME"] [forward_token]` */
+static void check_auth_jwt(struct check *c, struct ast_route *r, const struct ast_stmt *st)
+{
+    static const char *const opts[] = {"key",   "alg",  "issuer",       "audience",
+                                       "leeway", "from", "forward_token"};
+    struct ast_auth *au = arena_alloc(c->arena, sizeof *au);
+    au->jwt = true;
+    au->leeway_s = 60;
+    const struct ast_arg *key = NULL, *seen[7] = {0};
+    for (const struct ast_arg *a = st->args->next; a; a = a->next) {
+        int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, opts, 7) : -1;
+        if (k < 0) {
+            if (a->kind == AST_ARG_WORD)
+                check_unknown(c, a->tok, "auth jwt option", opts, 7);
+            else
+                diag_error(c->diag, a->tok, "unexpected '%.*s': %s", arg_len(a),
+                           text_at(c, a->tok), AUTH_USAGE);
+            return;
+        }
+        if (seen[k]) {
+            diag_error(c->diag, a->tok, "'%s' is given twice", opts[k]);
+            return;
+        }
+        seen[k] = a;
+        if (k == 6) {
+            au->forward_token = true;
+            continue;
+        }
+        const struct ast_arg *v = a->next;
+        if (!v) {
+            diag_error(c->diag, a->tok, "'%s' needs a value: %s", opts[k], AUTH_USAGE);
+            return;
+        }
+        a = v;
+        switch (k) {
+        case 0:
+            key = v;
+            break;
+        case 1: {
+            bool list = v->kind == AST_ARG_LIST;
+            for (const struct ast_arg *x = list ? v->sub : v; x; x = list ? x->next : NULL) {
+                int alg = x->kind == AST_ARG_WORD ? word_index(c, x->tok, jws_alg_names + 1,
+                                                               N_JWS_ALGS - 1) : -1;
+                if (alg < 0) {
+                    if (x->kind == AST_ARG_WORD && word_is(c, x->tok, "none"))
+                        diag_error(c->diag, x->tok, "'none' is an unsigned token: anyone could "
+                                   "make one");
+                    else
+                        check_unknown(c, x->tok, "JWS algorithm", jws_alg_names + 1,
+                                      N_JWS_ALGS - 1);
+                    return;
+                }
+                au->jwt_algs |= 1u << (alg + 1);
+            }
+            break;
+        }
+        case 2:
+            if (!(au->issuer = string_arg(c, seen[2], v)))
+                return;
+            break;
+        case 3: {
+            bool list = v->kind == AST_ARG_LIST;
+            for (const struct ast_arg *x = list ? v->sub : v; x; x = list ? x->next : NULL)
+                au->n_audiences++;
+            au->audiences = arena_alloc(c->arena, (au->n_audiences + 1) * sizeof *au->audiences);
+            uint32_t i = 0;
+            for (const struct ast_arg *x = list ? v->sub : v; x; x = list ? x->next : NULL)
+                if (!(au->audiences[i++] = string_arg(c, seen[3], x)))
+                    return;
+            break;
+        }
+        case 4: {
+            uint32_t ms;
+            if (!check_duration(c, v, "leeway", &ms))
+                return;
+            au->leeway_s = ms / 1000;
+            break;
+        }
+        case 5: {
+            bool cookie = arg_is_word(c, v, "cookie"), query = arg_is_word(c, v, "query");
+            if ((!cookie && !query) || !v->next) {
+                diag_error(c->diag, v->tok, "'from' takes cookie \"NAME\" or query \"NAME\" "
+                           "(without it, the token is Authorization: Bearer's)");
+                return;
+            }
+            au->from = cookie ? RP_JWT_FROM_COOKIE : RP_JWT_FROM_QUERY;
+            a = v->next;
+            if (!(au->from_name = string_arg(c, v, a)))
+                return;
+            break;
+        }
+        }
+    }
+    if (!key || !au->jwt_algs) {
+        diag_error(c->diag, st->kw, "'auth jwt' needs its key and algorithms: %s", AUTH_USAGE);
+        return;
+    }
+    const char *shown = NULL;
+    const char *path = check_policy_file(c, key, "'key'", &shown);
+    if (!path)
+        return;
+    char err[512];
+    if (!rp_tls_inspect_jws_key(path, shown, au->jwt_algs, err, sizeof err)) {
+        diag_error(c->diag, key->tok, "%s", err);
+        return;
+    }
+    au->kw = st->kw;
+    au->file = path;
+    au->shown = shown;
+    au->index = c->prog->n_jwts++;
+    r->auth = au;
 }
 
 /* `auth request BACKEND "/PATH" [copy [NAME, ...]]` */
@@ -180,6 +314,10 @@ void check_route_auth(struct check *c, struct ast_route *r, const struct ast_stm
     }
     if (a && arg_is_word(c, a, "request")) {
         check_auth_request(c, r, st);
+        return;
+    }
+    if (a && arg_is_word(c, a, "jwt")) {
+        check_auth_jwt(c, r, st);
         return;
     }
     if (!a || !arg_is_word(c, a, "basic")) {

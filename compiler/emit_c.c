@@ -715,6 +715,38 @@ static void emit_route_access(struct emit *e, const struct ast_route *r)
             buf_printf(b, ",\n    .n_copy = %u,\n    .copy = rpg_authreq_%u_copy", au->n_copy,
                        r->index);
         buf_puts(b, ",\n};\n");
+    } else if (au && au->jwt) {
+        if (au->n_audiences) {
+            buf_printf(b, "static const char *const rpg_jwt_%u_aud[] = {", au->index);
+            for (uint32_t i = 0; i < au->n_audiences; i++) {
+                buf_puts(b, i ? ", " : "");
+                emit_string(b, au->audiences[i], strlen(au->audiences[i]), 4);
+            }
+            buf_puts(b, "};\n");
+        }
+        buf_printf(b, "static const struct rp_jwt_def rpg_jwt_%u = {\n    .where = ", au->index);
+        emit_where(e, b, au->kw);
+        buf_printf(b, ",\n    .index = %u,\n    .key_file = ", au->index);
+        emit_string(b, au->file, strlen(au->file), 4);
+        buf_printf(b, ",\n    .algs = 0x%xu,\n", au->jwt_algs);
+        if (au->issuer) {
+            buf_puts(b, "    .issuer = ");
+            emit_string(b, au->issuer, strlen(au->issuer), 4);
+            buf_puts(b, ",\n");
+        }
+        if (au->n_audiences)
+            buf_printf(b, "    .n_audiences = %u,\n    .audiences = rpg_jwt_%u_aud,\n",
+                       au->n_audiences, au->index);
+        buf_printf(b, "    .leeway_s = %u,\n", au->leeway_s);
+        if (au->from) {
+            buf_printf(b, "    .from = %s,\n    .from_name = ",
+                       au->from == RP_JWT_FROM_COOKIE ? "RP_JWT_FROM_COOKIE" : "RP_JWT_FROM_QUERY");
+            emit_string(b, au->from_name, strlen(au->from_name), 4);
+            buf_puts(b, ",\n");
+        }
+        if (au->forward_token)
+            buf_puts(b, "    .forward_token = true,\n");
+        buf_puts(b, "};\n");
     } else if (au) {
         buf_printf(b, "static const struct rp_auth_basic_def rpg_auth_%u = {\n    .where = ",
                    au->index);
@@ -755,6 +787,8 @@ static void emit_route_access(struct emit *e, const struct ast_route *r)
         buf_printf(b, "    {RP_STEP_LIMIT, &rpg_limit_use_%u_%u},\n", r->index, k);
     if (au && au->backend)
         buf_printf(b, "    {RP_STEP_AUTH_REQUEST, &rpg_authreq_%u},\n", r->index);
+    else if (au && au->jwt)
+        buf_printf(b, "    {RP_STEP_AUTH_JWT, &rpg_jwt_%u},\n", au->index);
     else if (au)
         buf_printf(b, "    {RP_STEP_AUTH_BASIC, &rpg_auth_%u},\n", au->index);
     buf_puts(b, "    {RP_STEP_END, NULL},\n};\n\n");
@@ -773,8 +807,15 @@ static void emit_routes(struct emit *e, const struct ast_program *p)
     if (p->n_auths) {
         buf_puts(b, "static const struct rp_auth_basic_def *const rpg_auths[] = {\n");
         for (const struct ast_route *r = p->routes; r; r = r->next)
-            if (r->auth && !r->auth->backend)
+            if (r->auth && !r->auth->backend && !r->auth->jwt)
                 buf_printf(b, "    &rpg_auth_%u,\n", r->auth->index);
+        buf_puts(b, "};\n\n");
+    }
+    if (p->n_jwts) {
+        buf_puts(b, "static const struct rp_jwt_def *const rpg_jwts[] = {\n");
+        for (const struct ast_route *r = p->routes; r; r = r->next)
+            if (r->auth && r->auth->jwt)
+                buf_printf(b, "    &rpg_jwt_%u,\n", r->auth->index);
         buf_puts(b, "};\n\n");
     }
     buf_puts(b, "static const struct rp_route_def rpg_routes[] = {\n");
@@ -1531,6 +1572,8 @@ static void emit_program(struct emit *e, const struct ast_program *p)
         buf_printf(b, "    .n_limits = %u,\n    .limits = rpg_limits,\n", p->n_limits);
     if (p->n_auths)
         buf_printf(b, "    .n_auths = %u,\n    .auths = rpg_auths,\n", p->n_auths);
+    if (p->n_jwts)
+        buf_printf(b, "    .n_jwts = %u,\n    .jwts = rpg_jwts,\n", p->n_jwts);
     uint32_t n_index = 0;
     for (uint32_t i = 0; i < p->n_cidr_sets; i++)
         n_index += p->cidr_sets[i].n >= RP_IP_INDEX_MIN;

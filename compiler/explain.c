@@ -406,6 +406,14 @@ static void ex_answer_text(struct ex *x, struct buf *b, const struct ex_answer *
     buf_putc(b, ')');
 }
 
+static const char *jws_name(enum rp_jws_alg a)
+{
+    static const char *const names[] = {"",      "HS256", "HS384", "HS512", "RS256",
+                                        "RS384", "RS512", "PS256", "PS384", "PS512",
+                                        "ES256", "ES384", "EdDSA"};
+    return a < sizeof names / sizeof names[0] ? names[a] : "?";
+}
+
 /* The route's access phase (methods, body size, limits, auth), which comes
  * before its answer: "first: ..." lines. */
 static void ex_limits(struct ex *x, const struct ex_answer *a, struct buf *out)
@@ -465,6 +473,19 @@ static void ex_limits(struct ex *x, const struct ex_answer *a, struct buf *out)
         for (uint32_t i = 0; i < au->n_copy; i++)
             buf_printf(out, "%s%s", i ? ", " : " with its ", au->copy[i]);
         buf_puts(out, "; 401 and 403 go to the client; else 500 or 502 (");
+        ex_where(x, out, au->kw);
+        buf_puts(out, ")\n");
+    } else if (au && au->jwt) {
+        buf_puts(out, "first: auth jwt: a token signed with");
+        for (uint32_t alg = RP_JWS_HS256, n = 0; alg <= RP_JWS_EDDSA; alg++)
+            if (au->jwt_algs & (1u << alg))
+                buf_printf(out, "%s%s", n++ ? ", " : " ", jws_name((enum rp_jws_alg)alg));
+        buf_printf(out, " by the key in %s, not expired (leeway %us)", au->shown, au->leeway_s);
+        if (au->issuer)
+            buf_printf(out, ", issued by %s", au->issuer);
+        for (uint32_t i = 0; i < au->n_audiences; i++)
+            buf_printf(out, "%s%s", i ? " or " : ", for ", au->audiences[i]);
+        buf_puts(out, ", else 401 (");
         ex_where(x, out, au->kw);
         buf_puts(out, ")\n");
     } else if (au) {

@@ -224,16 +224,6 @@ void rp_auth_cache_free(struct rp_auth_cache *c)
     free(c);
 }
 
-/* Compares n bytes without a branch on their content (a cached credential
- * must not be guessed byte by byte from response times). */
-static bool same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
-{
-    unsigned char d = 0;
-    for (size_t i = 0; i < n; i++)
-        d |= a[i] ^ b[i];
-    return d == 0;
-}
-
 /* ---- checking ----------------------------------------------------------------- */
 
 const char *rp_auth_reason(enum rp_auth_verdict v)
@@ -300,7 +290,7 @@ static bool password_matches(struct rp_auth_cache *cache, const char *password, 
     const char *out = crypt_r(password, hash, &cache->cd);
     size_t n = strlen(hash);
     return out && out[0] != '*' && strlen(out) == n &&
-           same_bytes((const unsigned char *)out, (const unsigned char *)hash, n);
+           rp_equal_ct((const unsigned char *)out, (const unsigned char *)hash, n);
 }
 
 enum rp_auth_verdict rp_auth_basic_check(const struct rp_auth_basic_def *def, const char *field,
@@ -337,7 +327,7 @@ enum rp_auth_verdict rp_auth_basic_check(const struct rp_auth_basic_def *def, co
         uint64_t h = rp_hash_bytes(cred, (size_t)n, def->index);
         slot = &cache->slot[h % CACHE_SLOTS];
         if (slot->generation == us->generation && slot->file == def->index &&
-            slot->len == (uint32_t)n && now < slot->expires && same_bytes(slot->cred, cred, (size_t)n))
+            slot->len == (uint32_t)n && now < slot->expires && rp_equal_ct(slot->cred, cred, (size_t)n))
             return slot->verdict;
     }
     cred[n] = '\0';

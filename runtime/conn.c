@@ -15,6 +15,7 @@
 #include "conn.h"
 #include "forward.h"
 #include "hash.h"
+#include "jwt.h"
 #include "log.h"
 #include "proxyproto.h"
 #include "rp/match.h"
@@ -1177,7 +1178,9 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
     struct rp_worker *w = c->w;
     struct rp_exchange *x = c->x;
     const struct rp_decision *d = &x->decision;
-    struct rp_access_ctx ctx = {w->proc->limits, w->auth_cache, ev_now(w->loop)};
+    struct rp_access_ctx ctx = {.limits = w->proc->limits, .auth_cache = w->auth_cache,
+                                .jwt_cache = w->jwt_cache, .now = ev_now(w->loop),
+                                .wall = ev_now(w->loop)};
     struct rp_access_verdict v;
     uint64_t length = x->req.body == RP_HTTP1_BODY_LENGTH ? x->req.content_length : 0;
     enum rp_access_result r =
@@ -1204,6 +1207,19 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
     }
     char extra[512];
     int n;
+    if (r == RP_ACCESS_UNAUTHORIZED && v.jwt) {
+        /* RFC 6750 3: a request without a token gets the bare challenge */
+        if (v.jwt_verdict == RP_JWT_MISSING)
+            n = snprintf(extra, sizeof extra, "WWW-Authenticate: Bearer\r\n");
+        else
+            n = snprintf(extra, sizeof extra,
+                         "WWW-Authenticate: Bearer error=\"invalid_token\", "
+                         "error_description=\"%s\"\r\n", v.reason + 6 /* past "auth: " */);
+        conn_local_answer(c, head_len);
+        respond_error_or(c, 401, "unauthorized\n", 13, extra,
+                         n > 0 && (size_t)n < sizeof extra ? (size_t)n : 0);
+        return true;
+    }
     if (r == RP_ACCESS_UNAUTHORIZED) {
         n = snprintf(extra, sizeof extra,
                      "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",

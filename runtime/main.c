@@ -14,6 +14,7 @@
 
 #include "accesslog.h"
 #include "auth.h"
+#include "jwt.h"
 #include "cache.h"
 #include "health.h"
 #include "limit.h"
@@ -356,7 +357,7 @@ int main(int argc, char **argv)
         rp_error("no memory for the limits' keys");
         goto out;
     }
-    if (rp_auth_load(&rp_program) < 0)
+    if (rp_auth_load(&rp_program) < 0 || rp_jwt_load(&rp_program) < 0)
         goto out;
     if (rp_access_log_start(&rp_program) < 0)
         goto out;
@@ -381,6 +382,7 @@ int main(int argc, char **argv)
     rp_access_log_stop();
     rp_cache_shutdown();
     rp_auth_shutdown();
+    rp_jwt_shutdown();
     return status;
 out:
     rp_proc_close_listeners(&proc);

@@ -5,6 +5,7 @@
 #include "cache.h"
 #include "auth.h"
 #include "compress.h"
+#include "jwt.h"
 #include "limit.h"
 #include "rp/match.h"
 #include "steps.h"
@@ -22,7 +23,7 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
         for (const struct rp_step *st = prog->routes[r].access; st && st->kind != RP_STEP_END; st++)
             if ((st->kind != RP_STEP_LIMIT && st->kind != RP_STEP_AUTH_BASIC &&
                  st->kind != RP_STEP_METHODS && st->kind != RP_STEP_BODY_SIZE &&
-                 st->kind != RP_STEP_AUTH_REQUEST) ||
+                 st->kind != RP_STEP_AUTH_REQUEST && st->kind != RP_STEP_AUTH_JWT) ||
                 !st->arg)
                 return r;
     }
@@ -46,6 +47,7 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
     out->n_holds = 0;
     out->methods = NULL;
     out->authreq = NULL;
+    out->jwt = NULL;
     out->max_body = 0;
     out->user[0] = '\0';
     for (const struct rp_step *st = access; st->kind != RP_STEP_END; st++) {
@@ -69,6 +71,18 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
                 out->reason = "body larger than the route's body_size";
                 return RP_ACCESS_TOO_LARGE;
             }
+            continue;
+        }
+        if (st->kind == RP_STEP_AUTH_JWT) {
+            const struct rp_jwt_def *def = st->arg;
+            enum rp_jwt_verdict jv = rp_jwt_check(def, v, ctx->jwt_cache, ctx->wall, out->user);
+            if (jv != RP_JWT_OK) {
+                out->jwt = def;
+                out->jwt_verdict = jv;
+                out->reason = rp_jwt_reason(jv);
+                return RP_ACCESS_UNAUTHORIZED;
+            }
+            out->strip_credentials |= !def->forward_token && def->from == RP_JWT_FROM_BEARER;
             continue;
         }
         if (st->kind == RP_STEP_AUTH_REQUEST) {
@@ -237,6 +251,7 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
         case RP_STEP_METHODS:
         case RP_STEP_BODY_SIZE:
         case RP_STEP_AUTH_REQUEST:
+        case RP_STEP_AUTH_JWT:
         case RP_STEP_END:
             break;
         }
@@ -303,6 +318,7 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
         case RP_STEP_METHODS:
         case RP_STEP_BODY_SIZE:
         case RP_STEP_AUTH_REQUEST:
+        case RP_STEP_AUTH_JWT:
         case RP_STEP_END:
             break;
         }

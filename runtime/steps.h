@@ -59,7 +59,9 @@ struct rp_auth_cache;
 struct rp_access_ctx {
     struct rp_limits *limits;          /* the process's (never NULL when a route has a limit) */
     struct rp_auth_cache *auth_cache;  /* the worker's (never NULL when a route has auth) */
+    struct rp_jwt_cache *jwt_cache;    /* the worker's (never NULL when a route has jwt) */
     double now;                        /* the loop's time */
+    double wall;                       /* seconds since the epoch (a token's exp, nbf) */
 };
 
 enum rp_access_result {
@@ -91,6 +93,8 @@ struct rp_access_verdict {
     const struct rp_limit_def *limit; /* LIMITED: the limit that refused */
     const struct rp_auth_basic_def *auth; /* UNAUTHORIZED: whose realm; PASS: the last
                                              that let it in */
+    const struct rp_jwt_def *jwt;     /* UNAUTHORIZED by a token: a Bearer challenge */
+    int jwt_verdict;                  /* ... and why (enum rp_jwt_verdict) */
     const char *reason;               /* LIMITED, UNAUTHORIZED: for the log */
     const struct rp_methods_def *methods; /* METHOD: its Allow */
     const struct rp_auth_request_def *authreq; /* SUBREQUEST */

@@ -17,13 +17,16 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/bn.h>
 #include <openssl/bytestring.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/mem.h>
 #include <openssl/pem.h>
 #include <openssl/pool.h>
+#include <openssl/rsa.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
@@ -32,6 +35,7 @@
 
 #include "log.h"
 #include "tls.h"
+#include "rp/tls_inspect.h"
 
 /* The defaults: Mozilla's "intermediate" TLS 1.2 suites (forward secret,
  * AEAD only); TLS 1.3's are BoringSSL's, which are all good. */
@@ -1669,4 +1673,203 @@ bool rp_tls_name_covered(const char *names, const char *name)
             p++;
     }
     return false;
+}
+
+/* ---- signatures for JSON Web Tokens ----------------------------------------------- */
+
+struct rp_jws_key {
+    EVP_PKEY *pkey;        /* RSA, EC, Ed25519; NULL for a secret */
+    uint8_t *secret;
+    size_t secret_len;
+};
+
+struct rp_jws_key *rp_jws_key_pem(const char *pem, size_t len, char *err, size_t cap)
+{
+    BIO *bio = BIO_new_mem_buf(pem, (long)len);
+    EVP_PKEY *pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+    if (!pkey && bio) {
+        /* a certificate holds one too */
+        BIO_free(bio);
+        bio = BIO_new_mem_buf(pem, (long)len);
+        X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+        if (x) {
+            pkey = X509_get_pubkey(x);
+            X509_free(x);
+        }
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    int id = pkey ? EVP_PKEY_id(pkey) : 0;
+    if (!pkey || (id != EVP_PKEY_RSA && id != EVP_PKEY_EC && id != EVP_PKEY_ED25519)) {
+        snprintf(err, cap, "%s", pkey ? "not an RSA, EC or Ed25519 key"
+                                      : "not a PEM public key or certificate");
+        EVP_PKEY_free(pkey);
+        return NULL;
+    }
+    struct rp_jws_key *k = calloc(1, sizeof *k);
+    if (!k) {
+        EVP_PKEY_free(pkey);
+        snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    k->pkey = pkey;
+    return k;
+}
+
+struct rp_jws_key *rp_jws_key_secret(const void *secret, size_t len)
+{
+    struct rp_jws_key *k = calloc(1, sizeof *k);
+    if (!k || !(k->secret = malloc(len ? len : 1))) {
+        free(k);
+        return NULL;
+    }
+    memcpy(k->secret, secret, len);
+    k->secret_len = len;
+    return k;
+}
+
+void rp_jws_key_free(struct rp_jws_key *k)
+{
+    if (!k)
+        return;
+    EVP_PKEY_free(k->pkey);
+    if (k->secret)
+        OPENSSL_cleanse(k->secret, k->secret_len);
+    free(k->secret);
+    free(k);
+}
+
+static const EVP_MD *jws_md(enum rp_jws_alg alg)
+{
+    switch (alg) {
+    case RP_JWS_HS256: case RP_JWS_RS256: case RP_JWS_PS256: case RP_JWS_ES256: return EVP_sha256();
+    case RP_JWS_HS384: case RP_JWS_RS384: case RP_JWS_PS384: case RP_JWS_ES384: return EVP_sha384();
+    case RP_JWS_HS512: case RP_JWS_RS512: case RP_JWS_PS512: return EVP_sha512();
+    case RP_JWS_EDDSA: return NULL;
+    }
+    return NULL;
+}
+
+/* The curve's size in bytes for ES256 (P-256: 32) and ES384 (P-384: 48). */
+static size_t jws_ec_size(const EVP_PKEY *pkey)
+{
+    const EC_KEY *ec = EVP_PKEY_get0_EC_KEY(pkey);
+    int nid = ec ? EC_GROUP_get_curve_name(EC_KEY_get0_group(ec)) : 0;
+    return nid == NID_X9_62_prime256v1 ? 32 : nid == NID_secp384r1 ? 48 : 0;
+}
+
+bool rp_jws_key_fits(const struct rp_jws_key *k, enum rp_jws_alg alg)
+{
+    if (alg >= RP_JWS_HS256 && alg <= RP_JWS_HS512)
+        return k->secret != NULL;
+    if (!k->pkey)
+        return false;
+    int id = EVP_PKEY_id(k->pkey);
+    if (alg >= RP_JWS_RS256 && alg <= RP_JWS_PS512)
+        return id == EVP_PKEY_RSA;
+    if (alg == RP_JWS_ES256)
+        return id == EVP_PKEY_EC && jws_ec_size(k->pkey) == 32;
+    if (alg == RP_JWS_ES384)
+        return id == EVP_PKEY_EC && jws_ec_size(k->pkey) == 48;
+    return alg == RP_JWS_EDDSA && id == EVP_PKEY_ED25519;
+}
+
+bool rp_jws_verify(const struct rp_jws_key *k, enum rp_jws_alg alg, const void *data, size_t n,
+                   const uint8_t *sig, size_t sig_len)
+{
+    if (!rp_jws_key_fits(k, alg))
+        return false;
+    const EVP_MD *md = jws_md(alg);
+    if (k->secret) {
+        uint8_t mac[EVP_MAX_MD_SIZE];
+        unsigned mac_len = 0;
+        if (!HMAC(md, k->secret, k->secret_len, data, n, mac, &mac_len))
+            return false;
+        return mac_len == sig_len && CRYPTO_memcmp(mac, sig, sig_len) == 0;
+    }
+    bool ok = false;
+    if (alg == RP_JWS_ES256 || alg == RP_JWS_ES384) {
+        /* JWS gives r || s, each the curve's size; ECDSA wants them apart */
+        size_t half = jws_ec_size(k->pkey);
+        if (sig_len != 2 * half)
+            return false;
+        uint8_t digest[EVP_MAX_MD_SIZE];
+        unsigned dlen = 0;
+        ECDSA_SIG *es = ECDSA_SIG_new();
+        BIGNUM *r = BN_bin2bn(sig, half, NULL), *s = BN_bin2bn(sig + half, half, NULL);
+        if (es && r && s && ECDSA_SIG_set0(es, r, s)) {
+            r = s = NULL; /* es owns them */
+            if (EVP_Digest(data, n, digest, &dlen, md, NULL))
+                ok = ECDSA_do_verify(digest, dlen, es, EVP_PKEY_get0_EC_KEY(k->pkey)) == 1;
+        }
+        BN_free(r);
+        BN_free(s);
+        ECDSA_SIG_free(es);
+        ERR_clear_error();
+        return ok;
+    }
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    if (ctx && EVP_DigestVerifyInit(ctx, &pctx, md, NULL, k->pkey)) {
+        bool pss = alg >= RP_JWS_PS256 && alg <= RP_JWS_PS512;
+        if (!pss || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) &&
+                     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, -1 /* the digest's length */)))
+            ok = EVP_DigestVerify(ctx, sig, sig_len, data, n) == 1;
+    }
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
+static const char *const jws_names[] = {"", "HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
+                                        "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"};
+
+bool rp_tls_inspect_jws_key(const char *path, const char *shown, unsigned algs, char *error,
+                            size_t error_size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(error, error_size, "cannot read '%s': %s", shown, strerror(errno));
+        return false;
+    }
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    unsigned hmac = (1u << RP_JWS_HS256) | (1u << RP_JWS_HS384) | (1u << RP_JWS_HS512);
+    if (algs & hmac) {
+        if (algs & ~hmac) {
+            snprintf(error, error_size, "an HMAC secret and a public key cannot be one file: "
+                     "give HS algorithms and the others their own 'auth jwt'");
+            return false;
+        }
+        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+            n--;
+        if (n >= 10 && memcmp(buf, "-----BEGIN", 10) == 0) {
+            /* a public key used as an HMAC secret is how tokens get forged */
+            snprintf(error, error_size, "'%s' is a PEM file: an HMAC secret (HS256...) is random "
+                     "bytes known only to the signer and the proxy", shown);
+            return false;
+        }
+        if (n < 32) {
+            snprintf(error, error_size, "'%s' holds %zu bytes: an HMAC secret needs at least 32 "
+                     "(RFC 7518 3.2)", shown, n);
+            return false;
+        }
+        memset(buf, 0, sizeof buf);
+        return true;
+    }
+    char why[128];
+    struct rp_jws_key *k = rp_jws_key_pem(buf, n, why, sizeof why);
+    if (!k) {
+        snprintf(error, error_size, "'%s': %s", shown, why);
+        return false;
+    }
+    bool ok = true;
+    for (unsigned a = RP_JWS_HS256; a <= RP_JWS_EDDSA && ok; a++)
+        if ((algs & (1u << a)) && !rp_jws_key_fits(k, (enum rp_jws_alg)a)) {
+            snprintf(error, error_size, "the key in '%s' cannot verify %s", shown, jws_names[a]);
+            ok = false;
+        }
+    rp_jws_key_free(k);
+    return ok;
 }

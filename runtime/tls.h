@@ -90,4 +90,19 @@ int rp_tls_handshake(struct rp_transport *t, int *want, const char **why);
 bool rp_tls_value(const struct rp_tls_conn *tc, const char *name, size_t name_len,
                   const char **v, uint32_t *len);
 
+/* ---- signatures for JSON Web Tokens (jwt.c) ---------------------------------- */
+
+/* A key that verifies signatures: a PEM public key (or certificate) of
+ * RSA, EC or Ed25519, or an HMAC secret. */
+struct rp_jws_key;
+struct rp_jws_key *rp_jws_key_pem(const char *pem, size_t len, char *err, size_t cap);
+struct rp_jws_key *rp_jws_key_secret(const void *secret, size_t len);
+void rp_jws_key_free(struct rp_jws_key *k);
+/* Whether alg is one this key can verify (an RSA key: RS and PS; an EC
+ * key: the ES of its curve; ...). */
+bool rp_jws_key_fits(const struct rp_jws_key *k, enum rp_jws_alg alg);
+/* Verifies sig (as JWS encodes it: raw r||s for ECDSA) over data. */
+bool rp_jws_verify(const struct rp_jws_key *k, enum rp_jws_alg alg, const void *data, size_t n,
+                   const uint8_t *sig, size_t sig_len);
+
 #endif

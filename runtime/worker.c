@@ -16,6 +16,7 @@
 
 #include "accesslog.h"
 #include "auth.h"
+#include "jwt.h"
 #include "cache_refresh.h"
 #include "compress.h"
 #include "conn.h"
@@ -517,6 +518,8 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
         return -1;
     if (prog->n_auths && !(w->auth_cache = rp_auth_cache_new()))
         return -1;
+    if (prog->n_jwts && !(w->jwt_cache = rp_jwt_cache_new()))
+        return -1;
     w->loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
     if (!w->loop)
         return -1;
@@ -572,6 +575,8 @@ static void worker_free(struct rp_worker *w)
     rp_metrics_free(&w->metrics);
     rp_auth_cache_free(w->auth_cache);
     w->auth_cache = NULL;
+    rp_jwt_cache_free(w->jwt_cache);
+    w->jwt_cache = NULL;
     accepts_free(w); /* (those of a worker never set up are still open) */
     /* Exchanges closed here (on this thread) left their compressors here. */
     rp_gzip_clear_kept();
@@ -603,9 +608,10 @@ static void sighup_cb(struct ev_loop *loop, ev_signal *s, int revents)
     (void)loop;
     (void)s;
     (void)revents;
-    if (rp_tls_listeners() || rp_auth_files()) {
+    if (rp_tls_listeners() || rp_auth_files() || rp_jwt_keys()) {
         rp_tls_reload();
         rp_auth_reload();
+        rp_jwt_reload();
         return;
     }
     rp_warn("SIGHUP: the policy is compiled into this binary; to change it, build a new one "

@@ -90,6 +90,7 @@ struct rp_worker {
     struct rp_backend_rt *backends;
     struct rp_metrics metrics;  /* this worker's counts (metrics.h) */
     struct rp_auth_cache *auth_cache; /* credentials it verified (auth.h); NULL: no auth */
+    struct rp_jwt_cache *jwt_cache;   /* tokens it verified (jwt.h); NULL: no auth jwt */
     uint64_t rng;           /* random2's generator state */
     ev_timer queue_timer;   /* re-dispatches queued requests while any wait */
     struct rp_conn *conns;  /* every open client connection */

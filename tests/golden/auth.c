@@ -120,10 +120,45 @@ static const struct rp_step rpg_access_3[] = {
     {RP_STEP_END, NULL},
 };
 
+static const char *const rpg_jwt_0_aud[] = {"api", "web"};
+static const struct rp_jwt_def rpg_jwt_0 = {
+    .where = "auth.rp:24",
+    .index = 0,
+    .key_file = "@ROOT@/tests/tls/a.pem",
+    .algs = 0x400u,
+    .issuer = "https://id.example",
+    .n_audiences = 2,
+    .audiences = rpg_jwt_0_aud,
+    .leeway_s = 30,
+};
+static const struct rp_step rpg_access_4[] = {
+    {RP_STEP_AUTH_JWT, &rpg_jwt_0},
+    {RP_STEP_END, NULL},
+};
+
+static const struct rp_jwt_def rpg_jwt_1 = {
+    .where = "auth.rp:28",
+    .index = 1,
+    .key_file = "@ROOT@/tests/auth/hs.key",
+    .algs = 0xau,
+    .leeway_s = 60,
+    .from = RP_JWT_FROM_COOKIE,
+    .from_name = "session",
+};
+static const struct rp_step rpg_access_5[] = {
+    {RP_STEP_AUTH_JWT, &rpg_jwt_1},
+    {RP_STEP_END, NULL},
+};
+
 static const struct rp_auth_basic_def *const rpg_auths[] = {
     &rpg_auth_0,
     &rpg_auth_1,
     &rpg_auth_2,
+};
+
+static const struct rp_jwt_def *const rpg_jwts[] = {
+    &rpg_jwt_0,
+    &rpg_jwt_1,
 };
 
 static const struct rp_route_def rpg_routes[] = {
@@ -135,8 +170,12 @@ static const struct rp_route_def rpg_routes[] = {
     {.where = "auth.rp:18", .label = "path \"/status\"", .access = rpg_access_2},
     /* auth.rp:19: route path "/api/" */
     {.where = "auth.rp:19", .label = "path \"/api/\"", .access = rpg_access_3},
-    /* auth.rp:23: route default */
-    {.where = "auth.rp:23", .label = "default"},
+    /* auth.rp:23: route path "/v1/" */
+    {.where = "auth.rp:23", .label = "path \"/v1/\"", .access = rpg_access_4},
+    /* auth.rp:27: route path "/web/" */
+    {.where = "auth.rp:27", .label = "path \"/web/\"", .access = rpg_access_5},
+    /* auth.rp:31: route default */
+    {.where = "auth.rp:31", .label = "default"},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -149,71 +188,90 @@ static const struct rp_match_state rpg_match_states[] = {
     /* 1: path "" */
     {0, 1, 0, 1, 0, 1, 0, 0},
     /* 2: path "/" */
-    {1, 2, 0, 1, 0, 1, 0, 0},
+    {1, 4, 0, 1, 0, 1, 0, 0},
     /* 3: path "/a" */
-    {3, 2, 0, 1, 0, 1, 0, 0},
-    /* 4: path "/s" */
     {5, 2, 0, 1, 0, 1, 0, 0},
-    /* 5: path "/ad" */
-    {7, 1, 0, 1, 0, 1, 0, 0},
-    /* 6: path "/ap" */
-    {8, 1, 0, 1, 0, 1, 0, 0},
-    /* 7: path "/ss" */
+    /* 4: path "/s" */
+    {7, 2, 0, 1, 0, 1, 0, 0},
+    /* 5: path "/v" */
     {9, 1, 0, 1, 0, 1, 0, 0},
-    /* 8: path "/st" */
+    /* 6: path "/w" */
     {10, 1, 0, 1, 0, 1, 0, 0},
-    /* 9: path "/adm" */
+    /* 7: path "/ad" */
     {11, 1, 0, 1, 0, 1, 0, 0},
-    /* 10: path "/api" */
+    /* 8: path "/ap" */
     {12, 1, 0, 1, 0, 1, 0, 0},
-    /* 11: path "/sso" */
+    /* 9: path "/ss" */
     {13, 1, 0, 1, 0, 1, 0, 0},
-    /* 12: path "/sta" */
+    /* 10: path "/st" */
     {14, 1, 0, 1, 0, 1, 0, 0},
-    /* 13: path "/admi" */
+    /* 11: path "/v1" */
     {15, 1, 0, 1, 0, 1, 0, 0},
-    /* 14: path "/api/" */
-    {16, 0, 1, 1, 1, 1, 0, 0},
-    /* 15: path "/sso/" */
-    {16, 0, 2, 1, 2, 1, 0, 0},
-    /* 16: path "/stat" */
+    /* 12: path "/we" */
     {16, 1, 0, 1, 0, 1, 0, 0},
-    /* 17: path "/admin" */
+    /* 13: path "/adm" */
     {17, 1, 0, 1, 0, 1, 0, 0},
-    /* 18: path "/statu" */
+    /* 14: path "/api" */
     {18, 1, 0, 1, 0, 1, 0, 0},
-    /* 19: path "/admin/" */
-    {19, 0, 3, 1, 3, 1, 0, 0},
-    /* 20: path "/status" */
-    {19, 0, 4, 1, 4, 1, 0, 0},
+    /* 15: path "/sso" */
+    {19, 1, 0, 1, 0, 1, 0, 0},
+    /* 16: path "/sta" */
+    {20, 1, 0, 1, 0, 1, 0, 0},
+    /* 17: path "/v1/" */
+    {21, 0, 1, 1, 1, 1, 0, 0},
+    /* 18: path "/web" */
+    {21, 1, 0, 1, 0, 1, 0, 0},
+    /* 19: path "/admi" */
+    {22, 1, 0, 1, 0, 1, 0, 0},
+    /* 20: path "/api/" */
+    {23, 0, 2, 1, 2, 1, 0, 0},
+    /* 21: path "/sso/" */
+    {23, 0, 3, 1, 3, 1, 0, 0},
+    /* 22: path "/stat" */
+    {23, 1, 0, 1, 0, 1, 0, 0},
+    /* 23: path "/web/" */
+    {24, 0, 4, 1, 4, 1, 0, 0},
+    /* 24: path "/admin" */
+    {24, 1, 0, 1, 0, 1, 0, 0},
+    /* 25: path "/statu" */
+    {25, 1, 0, 1, 0, 1, 0, 0},
+    /* 26: path "/admin/" */
+    {26, 0, 5, 1, 5, 1, 0, 0},
+    /* 27: path "/status" */
+    {26, 0, 6, 1, 6, 1, 0, 0},
 };
 
 static const struct rp_match_edge rpg_match_edges[] = {
     /* 1 */ {'/', 2},
-    /* 2 */ {'a', 3}, {'s', 4},
-    /* 3 */ {'d', 5}, {'p', 6},
-    /* 4 */ {'s', 7}, {'t', 8},
-    /* 5 */ {'m', 9},
-    /* 6 */ {'i', 10},
-    /* 7 */ {'o', 11},
-    /* 8 */ {'a', 12},
-    /* 9 */ {'i', 13},
-    /* 10 */ {'/', 14},
-    /* 11 */ {'/', 15},
-    /* 12 */ {'t', 16},
-    /* 13 */ {'n', 17},
-    /* 16 */ {'u', 18},
-    /* 17 */ {'/', 19},
-    /* 18 */ {'s', 20},
+    /* 2 */ {'a', 3}, {'s', 4}, {'v', 5}, {'w', 6},
+    /* 3 */ {'d', 7}, {'p', 8},
+    /* 4 */ {'s', 9}, {'t', 10},
+    /* 5 */ {'1', 11},
+    /* 6 */ {'e', 12},
+    /* 7 */ {'m', 13},
+    /* 8 */ {'i', 14},
+    /* 9 */ {'o', 15},
+    /* 10 */ {'a', 16},
+    /* 11 */ {'/', 17},
+    /* 12 */ {'b', 18},
+    /* 13 */ {'i', 19},
+    /* 14 */ {'/', 20},
+    /* 15 */ {'/', 21},
+    /* 16 */ {'t', 22},
+    /* 18 */ {'/', 23},
+    /* 19 */ {'n', 24},
+    /* 22 */ {'u', 25},
+    /* 24 */ {'/', 26},
+    /* 25 */ {'s', 27},
 };
 
 static const uint32_t rpg_match_cands[] = {
-    4, 3, 1, 0, 2,
+    6, 4, 3, 1, 5, 0, 2,
 };
 
 static const struct rp_matcher rpg_matcher = {
     .host_root = 0,
-    .n_states = 21,
+    .n_states = 28,
     .states = rpg_match_states,
     .edges = rpg_match_edges,
     .cands = rpg_match_cands,
@@ -246,6 +304,8 @@ static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_2},
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy app */
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 4: proxy app */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 5: proxy app */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 6: proxy app */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -279,7 +339,7 @@ const struct rp_program rp_program = {
     .listeners = rpg_listeners,
     .n_backends = 2,
     .backends = rpg_backends,
-    .n_routes = 5,
+    .n_routes = 7,
     .routes = rpg_routes,
     .decide = rpg_decide,
     .metrics = true,
@@ -287,6 +347,8 @@ const struct rp_program rp_program = {
     .limits = rpg_limits,
     .n_auths = 3,
     .auths = rpg_auths,
-    .policy_hash = "sha256:2093a3358c6b8eb88b404bec874bca5b1590fd2dfeccfa1fd603945a0e9425d0",
+    .n_jwts = 2,
+    .jwts = rpg_jwts,
+    .policy_hash = "sha256:6466578fb01fa148b90a1a5e01d1bcea7f43fbede3b5dd372103cda0ed119148",
     .build_flags = RP_BUILD_FLAGS,
 };

@@ -310,6 +310,7 @@ enum rp_step_kind {
     RP_STEP_BODY_SIZE = 9, /* arg: struct rp_body_size_def; in `access`: 413 */
     RP_STEP_AUTH_REQUEST = 10, /* arg: struct rp_auth_request_def; in `access`, last:
                                   a subrequest decides */
+    RP_STEP_AUTH_JWT = 11, /* arg: struct rp_jwt_def; in `access`: 401 */
 };
 
 struct rp_step {
@@ -465,6 +466,41 @@ struct rp_auth_request_def {
     const char *const *copy; /* lower case */
 };
 
+/* The JWS algorithms (RFC 7518, RFC 8037) a token may be signed with;
+ * rp_jwt_def.algs holds 1u << each allowed. */
+enum rp_jws_alg {
+    RP_JWS_HS256 = 1, RP_JWS_HS384, RP_JWS_HS512, /* HMAC with a shared secret */
+    RP_JWS_RS256, RP_JWS_RS384, RP_JWS_RS512,     /* RSASSA-PKCS1-v1_5 */
+    RP_JWS_PS256, RP_JWS_PS384, RP_JWS_PS512,     /* RSASSA-PSS */
+    RP_JWS_ES256, RP_JWS_ES384,                   /* ECDSA P-256, P-384 */
+    RP_JWS_EDDSA,                                 /* Ed25519 */
+};
+
+/* Where `auth jwt` looks for the token. */
+enum rp_jwt_from {
+    RP_JWT_FROM_BEARER = 0, /* Authorization: Bearer TOKEN (RFC 6750 2.1) */
+    RP_JWT_FROM_COOKIE = 1, /* a cookie, from_name */
+    RP_JWT_FROM_QUERY = 2,  /* a query parameter, from_name */
+};
+
+/* `auth jwt key "FILE" alg [...] [issuer "I"] [audience ...] [leeway D]
+ * [from cookie|query "NAME"]`: a signed token (jwt.h). */
+struct rp_jwt_def {
+    const char *where;
+    uint32_t index;        /* in rp_program.jwts */
+    const char *key_file;  /* absolute: a PEM public key or certificate; for HMAC the
+                              secret's bytes (a final newline is not part of it) */
+    uint32_t algs;         /* 1u << enum rp_jws_alg, for each allowed */
+    const char *issuer;    /* iss must be this; NULL: any */
+    uint32_t n_audiences;  /* aud must name one of these; 0: any */
+    const char *const *audiences;
+    uint32_t leeway_s;     /* clock skew allowed on exp and nbf */
+    uint8_t from;          /* enum rp_jwt_from */
+    const char *from_name;
+    bool forward_token;    /* the token goes on to the server (Authorization, cookie or
+                              parameter as it came); else an Authorization stays here */
+};
+
 /* A route's `methods [GET, POST]`: any other method gets 405 with Allow
  * (GET brings HEAD with it). */
 struct rp_methods_def {
@@ -614,6 +650,8 @@ struct rp_program {
     const struct rp_limit_def *const *limits;
     uint32_t n_auths;        /* `auth basic` statements, for their user files (ABI 12) */
     const struct rp_auth_basic_def *const *auths;
+    uint32_t n_jwts;         /* `auth jwt` statements, for their keys (ABI 12) */
+    const struct rp_jwt_def *const *jwts;
     uint32_t n_ip_indexes;   /* large address sets, indexed at start (rp/match.h; ABI 12) */
     const struct rp_ip_index *const *ip_indexes;
 };

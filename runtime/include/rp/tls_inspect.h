@@ -39,4 +39,11 @@ bool rp_tls_inspect_curves(const char *curves, char *error, size_t error_size);
  * (wildcards cover one label). */
 bool rp_tls_name_covered(const char *names, const char *name);
 
+/* `auth jwt`'s key file: whether it verifies tokens of each algorithm in
+ * algs (1u << enum rp_jws_alg, rp/program.h): a PEM public key or
+ * certificate of the right kind, or (HMAC) a secret of at least 32 bytes.
+ * False with error (naming the file as shown) when not. */
+bool rp_tls_inspect_jws_key(const char *path, const char *shown, unsigned algs, char *error,
+                            size_t error_size);
+
 #endif
