@@ -12,6 +12,7 @@
 #   identity   PROXY headers, path normalization, X-Forwarded-For, Accept-Encoding
 #   cache      Cache-Control, HTTP-dates, preconditions, Vary, Range, freshness
 #              (runtime/cache_rfc.c)
+#   auth       Basic credentials and JSON Web Tokens (runtime/auth.c, jwt.c)
 #
 # The re2c and Lemon outputs they need are made through the Makefile, so
 # nothing else has to be built first. fuzz/run.sh runs the targets;
@@ -19,7 +20,7 @@
 set -eu
 build=${1:-build}
 [ $# -gt 0 ] && shift
-targets=${*:-request response chunked frontend diff identity cache}
+targets=${*:-request response chunked frontend diff identity cache auth}
 cd "$(dirname "$0")/.."
 CLANG=${CLANG:-clang}
 
@@ -67,6 +68,12 @@ for t in $targets; do
         src="fuzz/fuzz_cache.c runtime/cache_rfc.c"
         extra=
         ;;
+    auth)
+        gen "$build/gen/runtime/http1.c"
+        src="fuzz/fuzz_auth.c runtime/auth.c runtime/jwt.c runtime/hash.c runtime/match.c
+            runtime/reqview.c $build/gen/runtime/http1.c $tls"
+        extra="-lcrypt"
+        ;;
     frontend | diff)
         # The compiler shares the runtime's predicates, matcher and regex VM
         # (explain, diff, test), so the whole runtime but its main() links in.
@@ -77,7 +84,7 @@ for t in $targets; do
         extra="-Icompiler -Idsl -I$build/gen/dsl -DRPX_VERSION=\"fuzz\" -isystem /usr/include/android -lev -lz -lbrotlienc -lbrotlicommon -lcrypt -lm"
         ;;
     *)
-        echo "build.sh: unknown target '$t' (request, response, chunked, frontend, diff, identity, cache)" >&2
+        echo "build.sh: unknown target '$t' (request, response, chunked, frontend, diff, identity, cache, auth)" >&2
         exit 2
         ;;
     esac

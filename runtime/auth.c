@@ -273,8 +273,8 @@ int rp_base64_decode(const char *s, size_t n, unsigned char *out, size_t cap)
         }
         uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         size_t bytes = 3 - (size_t)pad;
-        if (o + bytes > cap)
-            return -1;
+        if (o + bytes > cap || (pad && (w & ((1u << (8 * pad)) - 1))))
+            return -1; /* the bits padding covers are zero: one encoding per value */
         out[o++] = (unsigned char)(w >> 16);
         if (bytes > 1)
             out[o++] = (unsigned char)(w >> 8);

@@ -23,6 +23,7 @@ T_SUITE(auth_base64)
     T_EQ(rp_base64_decode("Y=o=", 4, out, sizeof out), -1);   /* padding inside */
     T_EQ(rp_base64_decode("YTo=YTo=", 8, out, sizeof out), -1); /* padding before the end */
     T_EQ(rp_base64_decode("YT-_", 4, out, sizeof out), -1);   /* base64url is another alphabet */
+    T_EQ(rp_base64_decode("YTp=", 4, out, sizeof out), -1);   /* bits under the padding */
     T_EQ(rp_base64_decode("YWxpY2U6d29uZGVybGFuZA==", 24, out, 8), -1); /* does not fit */
 }
 
