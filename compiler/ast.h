@@ -278,6 +278,8 @@ struct ast_limit {
     uint32_t concurrent;   /* `concurrent N`; 0: a rate */
     uint64_t ban_ns;       /* `errors N/UNIT ban D`: the ban; 0: not an errors limit */
     uint32_t status_min, status_max; /* the statuses an errors limit counts */
+    struct ast_addr redis;   /* `shared redis IP:PORT`; tok.len 0: not shared */
+    bool fail_closed;        /* `on_error closed` */
     bool by_route;
     struct ast_piece *key; /* CLIENT_IP and value pieces */
 };

@@ -1,6 +1,7 @@
 /* check_limits.c: `limit NAME = rate N/UNIT [burst B] [by KEY] [keys N]`
  * definitions, and the routes' `limit NAME [delay]`. */
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "arena.h"
@@ -77,9 +78,9 @@ static bool check_key_part(struct check *c, struct ast_limit *l, const struct as
 
 static void check_limit(struct check *c, struct ast_limit *l)
 {
-    static const char *const opts[] = {"rate",   "burst", "by",    "keys",
-                                       "concurrent", "errors", "ban", "status"};
-    const struct ast_arg *seen[8] = {0};
+    static const char *const opts[] = {"rate",   "burst", "by",    "keys",   "concurrent",
+                                       "errors", "ban",   "status", "shared", "on_error"};
+    const struct ast_arg *seen[10] = {0};
     bool ok = true;
     struct ast_piece **tail = &l->key;
     l->keys = KEYS_DEFAULT;
@@ -88,10 +89,10 @@ static void check_limit(struct check *c, struct ast_limit *l)
         return;
     }
     for (const struct ast_arg *a = l->args; a; a = a->next) {
-        int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, opts, 8) : -1;
+        int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, opts, 10) : -1;
         if (k < 0) {
             if (a->kind == AST_ARG_WORD)
-                check_unknown(c, a->tok, "limit option", opts, 8);
+                check_unknown(c, a->tok, "limit option", opts, 10);
             else
                 diag_error(c->diag, a->tok, "unexpected '%.*s': " LIMIT_USAGE, arg_len(a),
                            text_at(c, a->tok));
@@ -153,7 +154,41 @@ static void check_limit(struct check *c, struct ast_limit *l)
         case 7:
             ok &= check_status_range(c, v, "status", &l->status_min, &l->status_max);
             break;
+        case 8: {
+            /* shared redis IP:PORT */
+            const struct ast_arg *addr = v->next;
+            if (!arg_is_word(c, v, "redis") || !addr || addr->kind != AST_ARG_ADDR) {
+                diag_error(c->diag, v->tok, "the form is 'shared redis IP:PORT': the Redis the "
+                           "fleet's counts live in");
+                ok = false;
+                break;
+            }
+            a = addr;
+            l->redis.tok = addr->tok;
+            check_addr(c, &l->redis, true);
+            if (!l->redis.ok || l->redis.family == AF_UNIX)
+                ok = false;
+            break;
         }
+        case 9:
+            if (arg_is_word(c, v, "closed"))
+                l->fail_closed = true;
+            else if (!arg_is_word(c, v, "open")) {
+                diag_error(c->diag, v->tok, "on_error is open (each proxy limits alone while "
+                           "Redis is unreachable) or closed (they refuse, 503)");
+                ok = false;
+            }
+            break;
+        }
+    }
+    if ((seen[8] || seen[9]) && (seen[4] || seen[5])) {
+        diag_error(c->diag, (seen[8] ? seen[8] : seen[9])->tok, "'shared' is for a rate");
+        return;
+    }
+    if (seen[9] && !seen[8]) {
+        diag_error(c->diag, seen[9]->tok, "'on_error' says what a shared limit does without "
+                   "Redis: add 'shared redis IP:PORT'");
+        return;
     }
     if (seen[5] || seen[6] || seen[7]) {
         /* errors N/UNIT ban DURATION [status S] */

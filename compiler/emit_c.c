@@ -669,6 +669,9 @@ static void emit_limits(struct emit *e, const struct ast_program *p)
                    l->keys);
         if (l->concurrent)
             buf_printf(b, "    .concurrent = %u,\n", l->concurrent);
+        if (l->redis.tok.len)
+            buf_printf(b, "    .redis_host = \"%s\",\n    .redis_port = %u,\n%s", l->redis.host,
+                       l->redis.port, l->fail_closed ? "    .fail_closed = true,\n" : "");
         if (l->ban_ns)
             buf_printf(b, "    .ban_ns = %lluu,\n    .status_min = %u,\n    .status_max = %u,\n",
                        (unsigned long long)l->ban_ns, l->status_min, l->status_max);

@@ -23,6 +23,11 @@ struct table {
     struct set *sets;              /* a rate's (and an error rate's) times */
     struct set *bans;              /* `errors ... ban`: when each key's ban ends */
     uint64_t mask;
+    /* `shared redis`: per slot (set * WAYS + way), requests passed since the
+     * last push, and the fleet's total as last heard */
+    uint32_t *pending;
+    uint64_t *heard;
+    atomic_bool down;              /* Redis is unreachable */
     struct rp_key_counts *counts;  /* `concurrent N`'s */
     _Alignas(64) atomic_ullong delayed, rejected, evicted, bans_made;
 };
@@ -56,7 +61,13 @@ struct rp_limits *rp_limits_new(const struct rp_program *prog)
         t->sets = aligned_alloc(128, n * sizeof *t->sets);
         if (def->ban_ns)
             t->bans = aligned_alloc(128, n * sizeof *t->bans);
-        if (!t->sets || (def->ban_ns && !t->bans)) {
+        if (def->redis_host) {
+            t->pending = calloc(n * WAYS, sizeof *t->pending);
+            t->heard = calloc(n * WAYS, sizeof *t->heard);
+            atomic_store(&t->down, def->fail_closed); /* closed until it is reached */
+        }
+        if (!t->sets || (def->ban_ns && !t->bans) ||
+            (def->redis_host && (!t->pending || !t->heard))) {
             rp_limits_free(ls);
             return NULL;
         }
@@ -75,6 +86,8 @@ void rp_limits_free(struct rp_limits *ls)
     for (uint32_t i = 0; i < ls->n; i++) {
         free(ls->t[i].sets);
         free(ls->t[i].bans);
+        free(ls->t[i].pending);
+        free(ls->t[i].heard);
         rp_key_counts_free(ls->t[i].counts);
     }
     free(ls);
@@ -128,7 +141,7 @@ static inline void set_unlock(struct set *s)
  * earliest: free (0), or a quiet key's (its time passed, so it is as good
  * as forgotten); a busy key pushed out is counted in evicted. */
 static struct set *slot_of(struct set *sets, uint64_t mask, uint64_t key, uint64_t now_ns,
-                           atomic_ullong *evicted, int *at_out)
+                           atomic_ullong *evicted, int *at_out, bool *claimed)
 {
     uint64_t tag = key | 1;
     struct set *s = &sets[(key >> 1) & mask];
@@ -149,6 +162,7 @@ static struct set *slot_of(struct set *sets, uint64_t mask, uint64_t key, uint64
         s->tag[at] = tag;
         s->tat[at] = 0;
     }
+    *claimed = at >= 0 && s->tat[at] == 0;
     *at_out = at;
     return s;
 }
@@ -162,8 +176,16 @@ enum rp_limit_verdict rp_limit_take(struct rp_limits *ls, const struct rp_limit_
     /* how far ahead of now a key's time may be for a request to go: at
      * once, the burst less the request itself; delayed, the whole burst */
     uint64_t ahead = (delay ? def->burst : def->burst - 1) * T;
+    if (def->fail_closed && atomic_load_explicit(&t->down, memory_order_relaxed))
+        return RP_LIMIT_DOWN;
     int at;
-    struct set *s = slot_of(t->sets, t->mask, key, now_ns, &t->evicted, &at);
+    bool claimed;
+    struct set *s = slot_of(t->sets, t->mask, key, now_ns, &t->evicted, &at, &claimed);
+    size_t slot = (size_t)(s - t->sets) * WAYS + (size_t)at;
+    if (claimed && t->pending) {
+        t->pending[slot] = 0; /* a new key in this slot: nothing of the old one's */
+        t->heard[slot] = 0;
+    }
     uint64_t tat = s->tat[at] > now_ns ? s->tat[at] : now_ns;
     if (tat - now_ns > ahead) {
         set_unlock(s);
@@ -172,6 +194,8 @@ enum rp_limit_verdict rp_limit_take(struct rp_limits *ls, const struct rp_limit_
         return RP_LIMIT_REJECT;
     }
     s->tat[at] = tat + T;
+    if (t->pending && t->pending[slot] < UINT32_MAX)
+        t->pending[slot]++;
     set_unlock(s);
     if (!delay || tat == now_ns)
         return RP_LIMIT_PASS;
@@ -213,7 +237,8 @@ bool rp_limit_error(struct rp_limits *ls, const struct rp_limit_def *def, uint64
         return false;
     atomic_fetch_sub_explicit(&t->rejected, 1, memory_order_relaxed); /* not a request refused */
     int at;
-    struct set *s = slot_of(t->bans, t->mask, key, now_ns, &t->evicted, &at);
+    bool claimed;
+    struct set *s = slot_of(t->bans, t->mask, key, now_ns, &t->evicted, &at, &claimed);
     if (s->tat[at] < now_ns + def->ban_ns)
         s->tat[at] = now_ns + def->ban_ns;
     set_unlock(s);
@@ -350,4 +375,62 @@ void rp_key_counts_totals(const struct rp_key_counts *t, uint64_t *refused, uint
 {
     *refused = atomic_load_explicit(&t->refused, memory_order_relaxed);
     *overflows = atomic_load_explicit(&t->overflows, memory_order_relaxed);
+}
+
+/* ---- shared limits: what goes to Redis and what comes back --------------------- */
+
+uint32_t rp_limit_sync_collect(struct rp_limits *ls, const struct rp_limit_def *def,
+                               struct rp_limit_sync_item *out, uint32_t max, uint64_t *cursor)
+{
+    struct table *t = &ls->t[def->index];
+    uint32_t n = 0;
+    uint64_t sets = t->mask + 1, c = *cursor;
+    for (uint64_t visited = 0; visited < sets && n + WAYS <= max; visited++, c = (c + 1) & t->mask) {
+        struct set *s = &t->sets[c];
+        uint32_t *pending = &t->pending[c * WAYS];
+        bool any = false;
+        for (int i = 0; i < WAYS; i++)
+            any |= pending[i] != 0; /* a glance without the lock: most sets have none */
+        if (!any)
+            continue;
+        set_lock(s);
+        for (int i = 0; i < WAYS; i++)
+            if (pending[i]) {
+                out[n++] = (struct rp_limit_sync_item){s->tag[i], pending[i]};
+                pending[i] = 0;
+            }
+        set_unlock(s);
+    }
+    *cursor = c;
+    return n;
+}
+
+void rp_limit_sync_apply(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t tag,
+                         uint64_t total, uint32_t sent, uint64_t now_ns)
+{
+    struct table *t = &ls->t[def->index];
+    struct set *s = &t->sets[(tag >> 1) & t->mask];
+    set_lock(s);
+    for (int i = 0; i < WAYS; i++) {
+        if (s->tag[i] != tag)
+            continue;
+        uint64_t *heard = &t->heard[(size_t)(s - t->sets) * WAYS + (size_t)i];
+        /* what the others passed since we last heard: the fleet's total less
+         * what we knew and what we just sent (a total lower than that: the
+         * key expired in Redis and started again) */
+        uint64_t known = *heard + sent;
+        uint64_t others = total >= known ? total - known : total >= sent ? total - sent : 0;
+        *heard = total;
+        if (others) {
+            uint64_t tat = s->tat[i] > now_ns ? s->tat[i] : now_ns;
+            s->tat[i] = tat + others * def->interval_ns;
+        }
+        break;
+    }
+    set_unlock(s);
+}
+
+void rp_limit_sync_down(struct rp_limits *ls, const struct rp_limit_def *def, bool down)
+{
+    atomic_store_explicit(&ls->t[def->index].down, down, memory_order_relaxed);
 }

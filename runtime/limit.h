@@ -33,6 +33,7 @@ enum rp_limit_verdict {
     RP_LIMIT_PASS = 0,   /* within the rate, or within the burst */
     RP_LIMIT_DELAY = 1,  /* `delay`: go after *wait_ns */
     RP_LIMIT_REJECT = 2, /* over the burst: a request would be on time after *wait_ns */
+    RP_LIMIT_DOWN = 3,   /* `shared redis ... on_error closed` and Redis is unreachable */
 };
 
 /* One request of `key` at now_ns (rp_limit_now's clock). */
@@ -52,6 +53,22 @@ bool rp_limit_banned(struct rp_limits *ls, const struct rp_limit_def *def, uint6
                      uint64_t now_ns, uint64_t *wait_ns);
 bool rp_limit_error(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t key,
                     uint64_t now_ns);
+
+/* `shared redis`: the requests passed per key since the last call, taken
+ * (at most max items; a cursor carries on where the last call stopped),
+ * to add to the fleet's counts; then what the fleet's total for a key
+ * says the others passed, which moves the key's time on as if they had
+ * passed here. limit_redis.c talks to Redis. */
+struct rp_limit_sync_item {
+    uint64_t tag;   /* the key (its low bit set): the same in every process */
+    uint32_t count;
+};
+uint32_t rp_limit_sync_collect(struct rp_limits *ls, const struct rp_limit_def *def,
+                               struct rp_limit_sync_item *out, uint32_t max, uint64_t *cursor);
+void rp_limit_sync_apply(struct rp_limits *ls, const struct rp_limit_def *def, uint64_t tag,
+                         uint64_t total, uint32_t sent, uint64_t now_ns);
+/* Redis reachable or not (on_error closed refuses while it is not). */
+void rp_limit_sync_down(struct rp_limits *ls, const struct rp_limit_def *def, bool down);
 
 /* The limits' clock: monotonic nanoseconds, cheap (no system call). */
 uint64_t rp_limit_now(void);

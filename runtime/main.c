@@ -1,5 +1,6 @@
 /* main.c: the proxy's main(). The policy is compiled in (rp_program); the
  * command line only says how to run it. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -216,22 +217,60 @@ static void proc_free(struct rp_proc *proc)
 
 /* A proxy resolves no name at run time: rpx resolved every address at
  * build time. BoringSSL's socket BIO (linked through SSL_set_fd, never used:
- * rpx gives BoringSSL its own BIO) refers to getaddrinfo, which would pull
- * glibc's resolver, and NSS's shared libraries with it, into a static
- * binary. These definitions, in the object that holds main so they are
- * always linked, answer that reference instead: the binary stays
- * self-contained, and a call that should never happen fails cleanly. */
+ * rpx gives BoringSSL its own BIO) and hiredis refer to getaddrinfo, which
+ * would pull glibc's resolver, and NSS's shared libraries with it, into a
+ * static binary. These definitions, in the object that holds main so they
+ * are always linked, answer that reference instead: numeric addresses are
+ * read as they are, a name is refused; the binary stays self-contained. */
 int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                 struct addrinfo **res)
 {
-    (void)node, (void)service, (void)hints;
+    /* Numeric addresses only, as hiredis asks for the Redis of a shared
+     * limit (numeric, checked by rpx): no lookup, no NSS. */
     *res = NULL;
-    return EAI_FAIL;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    char *end;
+    unsigned long port = service ? strtoul(service, &end, 10) : 0;
+    if (!node || (service && (*end || port > 65535)))
+        return EAI_NONAME;
+    socklen_t len;
+    int family;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, node, &in4->sin_addr) == 1) {
+        family = in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        len = sizeof *in4;
+    } else if (inet_pton(AF_INET6, node, &in6->sin6_addr) == 1) {
+        family = in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        len = sizeof *in6;
+    } else {
+        return EAI_NONAME;
+    }
+    if (hints && hints->ai_family != AF_UNSPEC && hints->ai_family != family)
+        return EAI_FAMILY;
+    struct addrinfo *ai = calloc(1, sizeof *ai + sizeof ss);
+    if (!ai)
+        return EAI_MEMORY;
+    ai->ai_family = family;
+    ai->ai_socktype = hints && hints->ai_socktype ? hints->ai_socktype : SOCK_STREAM;
+    ai->ai_protocol = hints ? hints->ai_protocol : 0;
+    ai->ai_addrlen = len;
+    ai->ai_addr = (struct sockaddr *)(ai + 1);
+    memcpy(ai->ai_addr, &ss, len);
+    *res = ai;
+    return 0;
 }
 
 void freeaddrinfo(struct addrinfo *res)
 {
-    (void)res;
+    while (res) {
+        struct addrinfo *next = res->ai_next;
+        free(res);
+        res = next;
+    }
 }
 
 const char *gai_strerror(int code)

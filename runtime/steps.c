@@ -135,6 +135,11 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
         if (!now)
             now = rp_limit_now();
         int r = rp_limit_take(ctx->limits, use->limit, use->delay, key, now, &wait);
+        if (r == RP_LIMIT_DOWN) {
+            out->limit = use->limit;
+            out->reason = "limit: its shared state (Redis) is unreachable";
+            return RP_ACCESS_BUSY;
+        }
         if (r == RP_LIMIT_REJECT) {
             out->wait_ns = wait;
             out->limit = use->limit;

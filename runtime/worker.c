@@ -21,6 +21,7 @@
 #include "compress.h"
 #include "conn.h"
 #include "health.h"
+#include "limit_redis.h"
 #include "log.h"
 #include "proxy.h"
 #include "sock.h"
@@ -686,8 +687,11 @@ int rp_proc_run(struct rp_proc *proc)
     ev_signal_start(main_ctx.loop, &sighup);
     ev_signal_start(main_ctx.loop, &sigusr1);
     ev_signal_start(main_ctx.loop, &sigusr2);
-    /* Active health checks run here, once for the process. */
+    /* Active health checks run here, once for the process; so do the
+     * shared limits' talks with Redis. */
     rp_health_start(proc, main_ctx.loop);
+    if (rp_limit_redis_start(proc, main_ctx.loop) < 0)
+        status = 1;
 
     unsigned started = 0;
     for (unsigned i = 0; i < proc->n_workers; i++) {
@@ -737,6 +741,7 @@ int rp_proc_run(struct rp_proc *proc)
     for (unsigned i = 0; i < proc->n_workers; i++)
         worker_free(&proc->workers[i]);
     rp_health_free(proc, main_ctx.loop);
+    rp_limit_redis_stop(main_ctx.loop);
     rp_upgrade_end(proc, main_ctx.loop);
     ev_signal_stop(main_ctx.loop, &sigint);
     ev_signal_stop(main_ctx.loop, &sigterm);

@@ -132,6 +132,24 @@ static const struct rp_limit_def rpg_limit_5 = {
     .n_key = 1,
     .key = rpg_limit_key_5,
 };
+static const struct rp_piece rpg_limit_key_6[] = {
+    {RP_PIECE_VALUE, RP_VAL_HEADER, 9, "x-api-key"},
+};
+static const struct rp_limit_def rpg_limit_6 = {
+    .where = "limits.rp:11",
+    .name = "fleet",
+    .index = 6,
+    .interval_ns = 1000000u,
+    .burst = 100,
+    .quota = 1000,
+    .window_s = 1,
+    .keys = 100000,
+    .redis_host = "127.0.0.1",
+    .redis_port = 6379,
+    .fail_closed = true,
+    .n_key = 1,
+    .key = rpg_limit_key_6,
+};
 static const struct rp_limit_def *const rpg_limits[] = {
     &rpg_limit_0,
     &rpg_limit_1,
@@ -139,6 +157,7 @@ static const struct rp_limit_def *const rpg_limits[] = {
     &rpg_limit_3,
     &rpg_limit_4,
     &rpg_limit_5,
+    &rpg_limit_6,
 };
 
 static const struct rp_limit_use rpg_limit_use_0_0 = {&rpg_limit_2, true};
@@ -164,12 +183,12 @@ static const struct rp_step rpg_access_1[] = {
 static const struct rp_limit_use rpg_limit_use_2_0 = {&rpg_limit_4, false};
 static const char *const rpg_methods_2_names[] = {"POST", "PUT"};
 static const struct rp_methods_def rpg_methods_2 = {
-    .where = "limits.rp:25",
+    .where = "limits.rp:26",
     .n = 2,
     .names = rpg_methods_2_names,
     .allow = "POST, PUT",
 };
-static const struct rp_body_size_def rpg_body_size_2 = {"limits.rp:26", 10485760u};
+static const struct rp_body_size_def rpg_body_size_2 = {"limits.rp:27", 10485760u};
 static const struct rp_step rpg_access_2[] = {
     {RP_STEP_METHODS, &rpg_methods_2},
     {RP_STEP_BODY_SIZE, &rpg_body_size_2},
@@ -183,25 +202,33 @@ static const struct rp_step rpg_access_3[] = {
     {RP_STEP_END, NULL},
 };
 
-static const struct rp_limit_use rpg_limit_use_4_0 = {&rpg_limit_3, false};
+static const struct rp_limit_use rpg_limit_use_4_0 = {&rpg_limit_6, false};
 static const struct rp_step rpg_access_4[] = {
     {RP_STEP_LIMIT, &rpg_limit_use_4_0},
     {RP_STEP_END, NULL},
 };
 
+static const struct rp_limit_use rpg_limit_use_5_0 = {&rpg_limit_3, false};
+static const struct rp_step rpg_access_5[] = {
+    {RP_STEP_LIMIT, &rpg_limit_use_5_0},
+    {RP_STEP_END, NULL},
+};
+
 static const struct rp_route_def rpg_routes[] = {
-    /* limits.rp:12: route path "/login" */
-    {.where = "limits.rp:12", .label = "path \"/login\"", .access = rpg_access_0},
-    /* limits.rp:17: route path "/api/" */
-    {.where = "limits.rp:17", .label = "path \"/api/\"", .access = rpg_access_1},
-    /* limits.rp:24: route path "/upload/" */
-    {.where = "limits.rp:24", .label = "path \"/upload/\"", .access = rpg_access_2},
-    /* limits.rp:30: route path "/files/" */
-    {.where = "limits.rp:30", .label = "path \"/files/\"", .access = rpg_access_3},
-    /* limits.rp:31: route path "/busy" */
-    {.where = "limits.rp:31", .label = "path \"/busy\"", .access = rpg_access_4},
-    /* limits.rp:32: route default */
-    {.where = "limits.rp:32", .label = "default"},
+    /* limits.rp:13: route path "/login" */
+    {.where = "limits.rp:13", .label = "path \"/login\"", .access = rpg_access_0},
+    /* limits.rp:18: route path "/api/" */
+    {.where = "limits.rp:18", .label = "path \"/api/\"", .access = rpg_access_1},
+    /* limits.rp:25: route path "/upload/" */
+    {.where = "limits.rp:25", .label = "path \"/upload/\"", .access = rpg_access_2},
+    /* limits.rp:31: route path "/files/" */
+    {.where = "limits.rp:31", .label = "path \"/files/\"", .access = rpg_access_3},
+    /* limits.rp:32: route path "/partner/" */
+    {.where = "limits.rp:32", .label = "path \"/partner/\"", .access = rpg_access_4},
+    /* limits.rp:33: route path "/busy" */
+    {.where = "limits.rp:33", .label = "path \"/busy\"", .access = rpg_access_5},
+    /* limits.rp:34: route default */
+    {.where = "limits.rp:34", .label = "default"},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -214,94 +241,117 @@ static const struct rp_match_state rpg_match_states[] = {
     /* 1: path "" */
     {0, 1, 0, 1, 0, 1, 0, 0},
     /* 2: path "/" */
-    {1, 5, 0, 1, 0, 1, 0, 0},
+    {1, 6, 0, 1, 0, 1, 0, 0},
     /* 3: path "/a" */
-    {6, 1, 0, 1, 0, 1, 0, 0},
-    /* 4: path "/b" */
     {7, 1, 0, 1, 0, 1, 0, 0},
-    /* 5: path "/f" */
+    /* 4: path "/b" */
     {8, 1, 0, 1, 0, 1, 0, 0},
-    /* 6: path "/l" */
+    /* 5: path "/f" */
     {9, 1, 0, 1, 0, 1, 0, 0},
-    /* 7: path "/u" */
+    /* 6: path "/l" */
     {10, 1, 0, 1, 0, 1, 0, 0},
-    /* 8: path "/ap" */
+    /* 7: path "/p" */
     {11, 1, 0, 1, 0, 1, 0, 0},
-    /* 9: path "/bu" */
+    /* 8: path "/u" */
     {12, 1, 0, 1, 0, 1, 0, 0},
-    /* 10: path "/fi" */
+    /* 9: path "/ap" */
     {13, 1, 0, 1, 0, 1, 0, 0},
-    /* 11: path "/lo" */
+    /* 10: path "/bu" */
     {14, 1, 0, 1, 0, 1, 0, 0},
-    /* 12: path "/up" */
+    /* 11: path "/fi" */
     {15, 1, 0, 1, 0, 1, 0, 0},
-    /* 13: path "/api" */
+    /* 12: path "/lo" */
     {16, 1, 0, 1, 0, 1, 0, 0},
-    /* 14: path "/bus" */
+    /* 13: path "/pa" */
     {17, 1, 0, 1, 0, 1, 0, 0},
-    /* 15: path "/fil" */
+    /* 14: path "/up" */
     {18, 1, 0, 1, 0, 1, 0, 0},
-    /* 16: path "/log" */
+    /* 15: path "/api" */
     {19, 1, 0, 1, 0, 1, 0, 0},
-    /* 17: path "/upl" */
+    /* 16: path "/bus" */
     {20, 1, 0, 1, 0, 1, 0, 0},
-    /* 18: path "/api/" */
-    {21, 0, 1, 1, 1, 1, 0, 0},
-    /* 19: path "/busy" */
-    {21, 0, 2, 1, 2, 1, 0, 0},
-    /* 20: path "/file" */
+    /* 17: path "/fil" */
     {21, 1, 0, 1, 0, 1, 0, 0},
-    /* 21: path "/logi" */
+    /* 18: path "/log" */
     {22, 1, 0, 1, 0, 1, 0, 0},
-    /* 22: path "/uplo" */
+    /* 19: path "/par" */
     {23, 1, 0, 1, 0, 1, 0, 0},
-    /* 23: path "/files" */
+    /* 20: path "/upl" */
     {24, 1, 0, 1, 0, 1, 0, 0},
-    /* 24: path "/login" */
-    {25, 0, 3, 1, 3, 1, 0, 0},
-    /* 25: path "/uploa" */
+    /* 21: path "/api/" */
+    {25, 0, 1, 1, 1, 1, 0, 0},
+    /* 22: path "/busy" */
+    {25, 0, 2, 1, 2, 1, 0, 0},
+    /* 23: path "/file" */
     {25, 1, 0, 1, 0, 1, 0, 0},
-    /* 26: path "/files/" */
-    {26, 0, 4, 1, 4, 1, 0, 0},
-    /* 27: path "/upload" */
+    /* 24: path "/logi" */
     {26, 1, 0, 1, 0, 1, 0, 0},
-    /* 28: path "/upload/" */
-    {27, 0, 5, 1, 5, 1, 0, 0},
+    /* 25: path "/part" */
+    {27, 1, 0, 1, 0, 1, 0, 0},
+    /* 26: path "/uplo" */
+    {28, 1, 0, 1, 0, 1, 0, 0},
+    /* 27: path "/files" */
+    {29, 1, 0, 1, 0, 1, 0, 0},
+    /* 28: path "/login" */
+    {30, 0, 3, 1, 3, 1, 0, 0},
+    /* 29: path "/partn" */
+    {30, 1, 0, 1, 0, 1, 0, 0},
+    /* 30: path "/uploa" */
+    {31, 1, 0, 1, 0, 1, 0, 0},
+    /* 31: path "/files/" */
+    {32, 0, 4, 1, 4, 1, 0, 0},
+    /* 32: path "/partne" */
+    {32, 1, 0, 1, 0, 1, 0, 0},
+    /* 33: path "/upload" */
+    {33, 1, 0, 1, 0, 1, 0, 0},
+    /* 34: path "/partner" */
+    {34, 1, 0, 1, 0, 1, 0, 0},
+    /* 35: path "/upload/" */
+    {35, 0, 5, 1, 5, 1, 0, 0},
+    /* 36: path "/partner/" */
+    {35, 0, 6, 1, 6, 1, 0, 0},
 };
 
 static const struct rp_match_edge rpg_match_edges[] = {
     /* 1 */ {'/', 2},
-    /* 2 */ {'a', 3}, {'b', 4}, {'f', 5}, {'l', 6}, {'u', 7},
-    /* 3 */ {'p', 8},
-    /* 4 */ {'u', 9},
-    /* 5 */ {'i', 10},
-    /* 6 */ {'o', 11},
-    /* 7 */ {'p', 12},
-    /* 8 */ {'i', 13},
-    /* 9 */ {'s', 14},
-    /* 10 */ {'l', 15},
-    /* 11 */ {'g', 16},
-    /* 12 */ {'l', 17},
-    /* 13 */ {'/', 18},
-    /* 14 */ {'y', 19},
-    /* 15 */ {'e', 20},
-    /* 16 */ {'i', 21},
-    /* 17 */ {'o', 22},
-    /* 20 */ {'s', 23},
-    /* 21 */ {'n', 24},
-    /* 22 */ {'a', 25},
-    /* 23 */ {'/', 26},
-    /* 25 */ {'d', 27},
-    /* 27 */ {'/', 28},
+    /* 2 */ {'a', 3}, {'b', 4}, {'f', 5}, {'l', 6}, {'p', 7}, {'u', 8},
+    /* 3 */ {'p', 9},
+    /* 4 */ {'u', 10},
+    /* 5 */ {'i', 11},
+    /* 6 */ {'o', 12},
+    /* 7 */ {'a', 13},
+    /* 8 */ {'p', 14},
+    /* 9 */ {'i', 15},
+    /* 10 */ {'s', 16},
+    /* 11 */ {'l', 17},
+    /* 12 */ {'g', 18},
+    /* 13 */ {'r', 19},
+    /* 14 */ {'l', 20},
+    /* 15 */ {'/', 21},
+    /* 16 */ {'y', 22},
+    /* 17 */ {'e', 23},
+    /* 18 */ {'i', 24},
+    /* 19 */ {'t', 25},
+    /* 20 */ {'o', 26},
+    /* 23 */ {'s', 27},
+    /* 24 */ {'n', 28},
+    /* 25 */ {'n', 29},
+    /* 26 */ {'a', 30},
+    /* 27 */ {'/', 31},
+    /* 29 */ {'e', 32},
+    /* 30 */ {'d', 33},
+    /* 32 */ {'r', 34},
+    /* 33 */ {'/', 35},
+    /* 34 */ {'/', 36},
 };
 
 static const uint32_t rpg_match_cands[] = {
-    5, 1, 4, 0, 3, 2,
+    6, 1, 5, 0, 3, 2, 4,
 };
 
 static const struct rp_matcher rpg_matcher = {
     .host_root = 0,
-    .n_states = 29,
+    .n_states = 37,
     .states = rpg_match_states,
     .edges = rpg_match_edges,
     .cands = rpg_match_cands,
@@ -309,11 +359,11 @@ static const struct rp_matcher rpg_matcher = {
 
 #ifdef RP_POLICY_TEST
 static const struct rp_test_expect rpg_test_0_expects[] = {
-    {.where = "limits.rp:36", .kind = RP_EXPECT_PROXY, .value = 0}, /* api */
+    {.where = "limits.rp:38", .kind = RP_EXPECT_PROXY, .value = 0}, /* api */
 };
 static const struct rp_test_def rpg_tests[] = {
-    /* limits.rp:34: limits do not change the decision */
-    {.where = "limits.rp:34", .name = "limits do not change the decision",
+    /* limits.rp:36: limits do not change the decision */
+    {.where = "limits.rp:36", .name = "limits do not change the decision",
      .method = "GET", .url = "/api/v1", .client_ip = NULL,
      .n_headers = 0, .headers = NULL, .n_expects = 1, .expects = rpg_test_0_expects},
 };
@@ -336,8 +386,9 @@ static const struct rpg_route rpg_route_tab[] = {
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy api */
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 2: proxy api */
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy api */
-    {NULL, RP_ACTION_RESPOND, 0, 503, false, "busy", 4}, /* 4 */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 5: proxy api */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 4: proxy api */
+    {NULL, RP_ACTION_RESPOND, 0, 503, false, "busy", 4}, /* 5 */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 6: proxy api */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -371,15 +422,15 @@ const struct rp_program rp_program = {
     .listeners = rpg_listeners,
     .n_backends = 1,
     .backends = rpg_backends,
-    .n_routes = 6,
+    .n_routes = 7,
     .routes = rpg_routes,
     .decide = rpg_decide,
 #ifdef RP_POLICY_TEST
     .n_tests = 1,
     .tests = rpg_tests,
 #endif
-    .n_limits = 6,
+    .n_limits = 7,
     .limits = rpg_limits,
-    .policy_hash = "sha256:deccc007dacabad66c3c54c05a9accf2c27bf4cd6883d9092698654114be0219",
+    .policy_hash = "sha256:005a340b2b8d6ae7294f52bee95d947b4f464e22edee4cdbd4f0f4de71111ae2",
     .build_flags = RP_BUILD_FLAGS,
 };

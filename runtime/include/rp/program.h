@@ -428,6 +428,11 @@ struct rp_limit_def {
                               with a status in [status_min, status_max]; past its
                               burst, the key's requests are refused for ban_ns */
     uint16_t status_min, status_max;
+    const char *redis_host; /* `shared redis "IP:PORT"`: the fleet's counts in Redis,
+                               numeric; NULL: this process's alone */
+    uint16_t redis_port;
+    bool fail_closed;       /* Redis unreachable: refuse (503); else each process
+                               limits alone */
     bool by_route;         /* each route that applies it counts apart */
     uint32_t n_key;
     const struct rp_piece *key; /* RP_PIECE_CLIENT_IP and RP_PIECE_VALUE parts */
