@@ -226,13 +226,14 @@ enum ast_subject {
     AST_SUBJ_TLS,          /* tls.sni, tls.client_cert.subject...: key is the field */
     AST_SUBJ_SERVER_NAME,  /* in a response header value: the server that answered */
     AST_SUBJ_BACKEND_NAME, /* in a header value: the route's backend */
+    AST_SUBJ_JWT,          /* jwt.sub, jwt.claim["c"]: key is the claim */
 };
 
 /* Whether a value names something inside it: req.header["X"], tls.sni. */
 static inline bool ast_subj_keyed(enum ast_subject s)
 {
     return s == AST_SUBJ_QUERY || s == AST_SUBJ_HEADER || s == AST_SUBJ_COOKIE ||
-           s == AST_SUBJ_TLS;
+           s == AST_SUBJ_TLS || s == AST_SUBJ_JWT;
 }
 
 struct ast_acl;
@@ -598,6 +599,7 @@ struct ast_program {
     uint32_t n_limits;
     uint32_t n_auths;         /* check: routes with `auth basic` */
     uint32_t n_jwts;          /* check: routes with `auth jwt` */
+    bool jwt_values;          /* check: a header value reads jwt.* */
     struct ast_import *imports;
     struct ast_import **imports_tail;
     /* check: regexes and CIDR sets, numbered, for the emitter */

@@ -43,6 +43,11 @@ static struct ast_piece *check_key(struct check *c, const struct ast_stmt *st)
         struct ast_piece *pc = check_value_ref(c, a);
         if (!pc)
             continue;
+        if (pc->subj == AST_SUBJ_JWT) {
+            diag_error(c->diag, a->tok, "a cache key of a token's claims: key by the token "
+                       "(req.header[\"Authorization\"]) instead");
+            continue;
+        }
         if (pc->subj == AST_SUBJ_REQ_ID || pc->subj == AST_SUBJ_SERVER_NAME ||
             pc->subj == AST_SUBJ_BACKEND_NAME || pc->subj == AST_SUBJ_CLIENT_PORT) {
             diag_error(c->diag, a->tok, "'%.*s' differs for every request or is known only "

@@ -96,6 +96,13 @@ static struct ast_piece *value_piece(struct check *c, struct span at, const char
         pc->subj = AST_SUBJ_TLS;
         pc->key = name + 4;
         pc->key_len = name_len - 4;
+    } else if (name_len == 7 && memcmp(name, "jwt.sub", 7) == 0) {
+        pc->subj = AST_SUBJ_JWT;
+        pc->key = "sub";
+        pc->key_len = 3;
+        c->prog->jwt_values = true;
+    } else if (keyed(name, name_len, "jwt.claim[\"", AST_SUBJ_JWT, pc)) {
+        c->prog->jwt_values = true;
     } else if (!keyed(name, name_len, "req.header[\"", AST_SUBJ_HEADER, pc) &&
                !keyed(name, name_len, "req.cookie[\"", AST_SUBJ_COOKIE, pc) &&
                !keyed(name, name_len, "req.query[\"", AST_SUBJ_QUERY, pc)) {
@@ -110,7 +117,8 @@ static struct ast_piece *value_piece(struct check *c, struct span at, const char
             diag_error(c->diag, at, "unknown value '%.*s' (known here: client.ip, "
                        "client.port, req.host, req.path, req.query, req.uri, req.method, req.id, "
                        "req.scheme, req.header[\"X\"], req.cookie[\"c\"], "
-                       "req.query[\"k\"], tls.sni, tls.client_cert.subject ...)",
+                       "req.query[\"k\"], tls.sni, tls.client_cert.subject, jwt.sub, "
+                       "jwt.claim[\"c\"] ...)",
                        (int)name_len, name);
         return NULL;
     }

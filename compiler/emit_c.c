@@ -696,6 +696,7 @@ static bool route_has_access(const struct ast_route *r)
  * guesses is refused before a hash is computed), then auth. */
 static void emit_route_access(struct emit *e, const struct ast_route *r)
 {
+    bool p_jwt_values = e->ir->ast->jwt_values;
     struct buf *b = &e->tables;
     uint32_t k = 0;
     for (const struct ast_limit_use *u = r->limits; u; u = u->next, k++)
@@ -749,6 +750,8 @@ static void emit_route_access(struct emit *e, const struct ast_route *r)
         }
         if (au->forward_token)
             buf_puts(b, "    .forward_token = true,\n");
+        if (p_jwt_values)
+            buf_puts(b, "    .claims = true,\n");
         buf_puts(b, "};\n");
     } else if (au) {
         buf_printf(b, "static const struct rp_auth_basic_def rpg_auth_%u = {\n    .where = ",

@@ -13,7 +13,7 @@ static const enum rp_value ir_values[] = {
     [AST_SUBJ_PATH] = RP_VAL_PATH,     [AST_SUBJ_QUERY] = RP_VAL_QUERY,
     [AST_SUBJ_HEADER] = RP_VAL_HEADER, [AST_SUBJ_COOKIE] = RP_VAL_COOKIE,
     [AST_SUBJ_QUERY_ALL] = RP_VAL_QUERY_STRING, [AST_SUBJ_SCHEME] = RP_VAL_SCHEME,
-    [AST_SUBJ_TLS] = RP_VAL_TLS,
+    [AST_SUBJ_TLS] = RP_VAL_TLS, [AST_SUBJ_JWT] = RP_VAL_JWT,
 };
 
 const char *ir_value_name(enum rp_value v)
@@ -23,7 +23,7 @@ const char *ir_value_name(enum rp_value v)
         [RP_VAL_PATH] = "RP_VAL_PATH",     [RP_VAL_QUERY] = "RP_VAL_QUERY",
         [RP_VAL_HEADER] = "RP_VAL_HEADER", [RP_VAL_COOKIE] = "RP_VAL_COOKIE",
         [RP_VAL_QUERY_STRING] = "RP_VAL_QUERY_STRING", [RP_VAL_SCHEME] = "RP_VAL_SCHEME",
-        [RP_VAL_TLS] = "RP_VAL_TLS",
+        [RP_VAL_TLS] = "RP_VAL_TLS", [RP_VAL_JWT] = "RP_VAL_JWT",
     };
     return (unsigned)v < sizeof names / sizeof names[0] && names[v] ? names[v] : "0";
 }

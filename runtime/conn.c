@@ -1193,6 +1193,8 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
     x->reason = v.reason;
     if (r == RP_ACCESS_PASS || r == RP_ACCESS_DELAY)
         x->strip_authorization = v.strip_credentials;
+    if ((r == RP_ACCESS_PASS || r == RP_ACCESS_DELAY) && v.jwt && v.jwt->claims)
+        x->jwt_claims_len = rp_jwt_claims(v.jwt, view, x->jwt_claims, sizeof x->jwt_claims);
     if (r == RP_ACCESS_PASS)
         return false;
     if (r == RP_ACCESS_SUBREQUEST)
@@ -1416,6 +1418,7 @@ static void conn_process(struct rp_conn *c)
             c->x->n_holds = 0;
             c->x->max_body = 0;
             c->x->auth_request = NULL;
+            c->x->jwt_claims_len = 0;
             c->x->auth_fields_len = 0;
             c->x->subreq = NULL;
             c->x->user[0] = '\0';

@@ -144,6 +144,8 @@ struct rp_exchange {
     struct rp_subreq *subreq;    /* `auth request`'s subrequest in flight; NULL */
     uint32_t auth_fields_len;
     char auth_fields[1024];      /* the authentication server's fields to send on */
+    uint32_t jwt_claims_len;     /* the verified token's claims, for jwt.* values; 0: none */
+    char jwt_claims[2048];
     uint32_t n_holds;            /* `concurrent` limits' counts held until it ends */
     struct rp_limit_hold holds[RP_ACCESS_HOLDS];
     char *owned;                 /* a body made for this request (metrics), freed with it */

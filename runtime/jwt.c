@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "json.h"
 #include "jwt.h"
 #include "log.h"
 #include "rp/match.h"
@@ -152,157 +153,6 @@ int rp_base64url_decode(const char *s, size_t n, unsigned char *out, size_t cap)
     return (int)o;
 }
 
-/* ---- the little JSON a token holds ------------------------------------------------ */
-
-/* A value of a JSON object's member, as found: its kind and its text. */
-struct jval {
-    char kind;           /* 's' string, 'n' number, 'a' array, 'o' object, 't' 'f' 'z' (null) */
-    const char *p, *end; /* a string's content without quotes (escapes as written); else the
-                            value's text */
-};
-
-static const char *ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* Past a string starting at p (its opening quote); NULL if it is not one. */
-static const char *skip_string(const char *p, const char *end)
-{
-    for (p++; p < end; p++) {
-        if (*p == '\\') {
-            p++;
-            continue;
-        }
-        if (*p == '"')
-            return p + 1;
-        if ((unsigned char)*p < 0x20)
-            return NULL;
-    }
-    return NULL;
-}
-
-/* Past one value at p; NULL if it is not one. Nesting is bounded. */
-static const char *skip_value(const char *p, const char *end, int depth, struct jval *v)
-{
-    p = ws(p, end);
-    if (p >= end || depth > 16)
-        return NULL;
-    const char *start = p;
-    if (*p == '"') {
-        const char *q = skip_string(p, end);
-        if (v && q)
-            *v = (struct jval){'s', p + 1, q - 1};
-        return q;
-    }
-    if (*p == '{' || *p == '[') {
-        char close = *p == '{' ? '}' : ']';
-        p = ws(p + 1, end);
-        if (p < end && *p == close) {
-            if (v)
-                *v = (struct jval){close == '}' ? 'o' : 'a', start, p + 1};
-            return p + 1;
-        }
-        for (;;) {
-            if (close == '}') {
-                if (p >= end || *p != '"' || !(p = skip_string(p, end)))
-                    return NULL;
-                p = ws(p, end);
-                if (p >= end || *p++ != ':')
-                    return NULL;
-            }
-            if (!(p = skip_value(p, end, depth + 1, NULL)))
-                return NULL;
-            p = ws(p, end);
-            if (p < end && *p == ',') {
-                p = ws(p + 1, end);
-                continue;
-            }
-            if (p < end && *p == close)
-                break;
-            return NULL;
-        }
-        if (v)
-            *v = (struct jval){close == '}' ? 'o' : 'a', start, p + 1};
-        return p + 1;
-    }
-    const char *q = p;
-    while (q < end && (*q == '-' || *q == '+' || *q == '.' || *q == 'e' || *q == 'E' ||
-                       (*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'z')))
-        q++;
-    char kind = 0;
-    if (q - p == 4 && !memcmp(p, "true", 4))
-        kind = 't';
-    else if (q - p == 5 && !memcmp(p, "false", 5))
-        kind = 'f';
-    else if (q - p == 4 && !memcmp(p, "null", 4))
-        kind = 'z';
-    else if (q > p && (*p == '-' || (*p >= '0' && *p <= '9')))
-        kind = 'n';
-    if (!kind)
-        return NULL;
-    if (v)
-        *v = (struct jval){kind, p, q};
-    return q;
-}
-
-/* Whether obj[0..n) is one JSON object (nothing after it). */
-static bool json_object(const char *obj, size_t n)
-{
-    struct jval v;
-    const char *q = skip_value(obj, obj + n, 0, &v);
-    return q && v.kind == 'o' && ws(q, obj + n) == obj + n;
-}
-
-/* A member of a (valid) object by name, names compared as written (a
- * name with escapes never matches: the claims asked for have none). */
-static bool json_get(const char *obj, size_t n, const char *name, struct jval *out)
-{
-    const char *p = ws(obj, obj + n) + 1, *end = obj + n;
-    size_t nl = strlen(name);
-    for (;;) {
-        p = ws(p, end);
-        if (p >= end || *p != '"')
-            return false;
-        const char *q = skip_string(p, end);
-        bool match = q && (size_t)(q - p - 2) == nl && !memcmp(p + 1, name, nl);
-        p = ws(q, end) + 1; /* the ':' */
-        struct jval v;
-        p = skip_value(p, end, 1, &v);
-        if (!p)
-            return false;
-        if (match) {
-            *out = v;
-            return true;
-        }
-        p = ws(p, end);
-        if (p >= end || *p != ',')
-            return false;
-        p++;
-    }
-}
-
-static bool jval_is(const struct jval *v, const char *s)
-{
-    size_t n = strlen(s);
-    return v->kind == 's' && (size_t)(v->end - v->p) == n && !memcmp(v->p, s, n);
-}
-
-/* A NumericDate (seconds since the epoch, RFC 7519 2). */
-static bool jval_number(const struct jval *v, double *out)
-{
-    if (v->kind != 'n' || v->end - v->p > 30)
-        return false;
-    char buf[32];
-    memcpy(buf, v->p, (size_t)(v->end - v->p));
-    buf[v->end - v->p] = '\0';
-    char *e;
-    *out = strtod(buf, &e);
-    return *e == '\0' && isfinite(*out);
-}
-
 /* ---- checking ------------------------------------------------------------------------ */
 
 static const struct {
@@ -346,20 +196,20 @@ enum rp_jwt_verdict rp_jwt_check_token(const struct rp_jwt_def *def, const char 
     int hn = rp_base64url_decode(token, (size_t)(dot1 - token), head, sizeof head);
     int bn = rp_base64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), body, sizeof body);
     int sn = rp_base64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), sig, sizeof sig);
-    if (hn <= 0 || bn <= 0 || sn < 0 || !json_object((char *)head, (size_t)hn) ||
-        !json_object((char *)body, (size_t)bn))
+    if (hn <= 0 || bn <= 0 || sn < 0 || !rp_json_object((char *)head, (size_t)hn) ||
+        !rp_json_object((char *)body, (size_t)bn))
         return RP_JWT_MALFORMED;
     /* the algorithm: named in the header, allowed by the route, fit for the key */
-    struct jval v;
-    if (!json_get((char *)head, (size_t)hn, "alg", &v))
+    struct rp_json_value v;
+    if (!rp_json_get((char *)head, (size_t)hn, "alg", &v))
         return RP_JWT_MALFORMED;
     enum rp_jws_alg alg = 0;
     for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
-        if (jval_is(&v, algs[i].name))
+        if (rp_json_is(&v, algs[i].name))
             alg = algs[i].alg;
     if (!alg || !(def->algs & (1u << alg)))
         return RP_JWT_ALG; /* "none" among them */
-    if (json_get((char *)head, (size_t)hn, "crit", &v))
+    if (rp_json_get((char *)head, (size_t)hn, "crit", &v))
         return RP_JWT_MALFORMED; /* no extension is understood here (RFC 7515 4.1.11) */
     const struct rp_jws_key *key = atomic_load_explicit(&keys[def->index].key, memory_order_acquire);
     if (!rp_jws_verify(key, alg, token, (size_t)(dot2 - token), sig, (size_t)sn))
@@ -367,41 +217,41 @@ enum rp_jwt_verdict rp_jwt_check_token(const struct rp_jwt_def *def, const char 
     /* the claims */
     const char *c = (const char *)body;
     size_t cn = (size_t)bn;
-    if (json_get(c, cn, "sub", &v) && v.kind == 's') {
+    if (rp_json_get(c, cn, "sub", &v) && v.kind == 's') {
         size_t n = (size_t)(v.end - v.p) < 63 ? (size_t)(v.end - v.p) : 63;
         memcpy(sub, v.p, n);
         sub[n] = '\0';
     }
     double t;
-    if (json_get(c, cn, "exp", &v)) {
-        if (!jval_number(&v, &t))
+    if (rp_json_get(c, cn, "exp", &v)) {
+        if (!rp_json_number(&v, &t))
             return RP_JWT_MALFORMED;
         *exp = t;
         if (now > t + def->leeway_s)
             return RP_JWT_EXPIRED;
     }
-    if (json_get(c, cn, "nbf", &v)) {
-        if (!jval_number(&v, &t))
+    if (rp_json_get(c, cn, "nbf", &v)) {
+        if (!rp_json_number(&v, &t))
             return RP_JWT_MALFORMED;
         if (now + def->leeway_s < t)
             return RP_JWT_EARLY;
     }
-    if (def->issuer && !(json_get(c, cn, "iss", &v) && jval_is(&v, def->issuer)))
+    if (def->issuer && !(rp_json_get(c, cn, "iss", &v) && rp_json_is(&v, def->issuer)))
         return RP_JWT_ISSUER;
     if (def->n_audiences) {
         /* aud: one string, or an array of them (RFC 7519 4.1.3) */
         bool ok = false;
-        if (json_get(c, cn, "aud", &v)) {
+        if (rp_json_get(c, cn, "aud", &v)) {
             if (v.kind == 's') {
                 for (uint32_t i = 0; i < def->n_audiences && !ok; i++)
-                    ok = jval_is(&v, def->audiences[i]);
+                    ok = rp_json_is(&v, def->audiences[i]);
             } else if (v.kind == 'a') {
-                const char *p = ws(v.p + 1, v.end);
-                struct jval item;
-                while (!ok && p < v.end && *p != ']' && (p = skip_value(p, v.end, 1, &item))) {
+                const char *p = rp_json_ws(v.p + 1, v.end);
+                struct rp_json_value item;
+                while (!ok && p < v.end && *p != ']' && (p = rp_json_skip(p, v.end, 1, &item))) {
                     for (uint32_t i = 0; i < def->n_audiences && !ok; i++)
-                        ok = jval_is(&item, def->audiences[i]);
-                    p = ws(p, v.end);
+                        ok = rp_json_is(&item, def->audiences[i]);
+                    p = rp_json_ws(p, v.end);
                     if (p < v.end && *p == ',')
                         p++;
                 }
@@ -502,4 +352,19 @@ enum rp_jwt_verdict rp_jwt_check(const struct rp_jwt_def *def, const struct rp_r
         memcpy(slot->token, token, len);
     }
     return r;
+}
+
+uint32_t rp_jwt_claims(const struct rp_jwt_def *def, const struct rp_request_view *v, char *out,
+                       uint32_t cap)
+{
+    const char *token;
+    uint32_t len;
+    if (!find_token(def, v, &token, &len))
+        return 0;
+    const char *dot1 = memchr(token, '.', len);
+    const char *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
+    if (!dot2)
+        return 0;
+    int n = rp_base64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), (unsigned char *)out, cap);
+    return n > 0 ? (uint32_t)n : 0;
 }

@@ -44,6 +44,11 @@ const char *rp_jwt_reason(enum rp_jwt_verdict v);
 enum rp_jwt_verdict rp_jwt_check(const struct rp_jwt_def *def, const struct rp_request_view *v,
                                  struct rp_jwt_cache *cache, double now, char *sub);
 
+/* The claims (decoded JSON) of the token rp_jwt_check found in v, into out
+ * (at most cap bytes); 0 when there is none or they do not fit. */
+uint32_t rp_jwt_claims(const struct rp_jwt_def *def, const struct rp_request_view *v, char *out,
+                       uint32_t cap);
+
 /* The token of a string, for tests: the same checks, no cache. */
 enum rp_jwt_verdict rp_jwt_check_token(const struct rp_jwt_def *def, const char *token,
                                        size_t len, double now, char *sub, double *exp);

@@ -2,6 +2,7 @@
  * generated decision code calls (see rp/match.h). */
 #include <string.h>
 
+#include "json.h"
 #include "rp/match.h"
 #include "tls.h"
 
@@ -291,6 +292,15 @@ bool rp_req_value(const struct rp_request_view *req, enum rp_value what, const c
         return true;
     case RP_VAL_TLS:
         return rp_tls_value(req->tls, name, name_len, v, len);
+    case RP_VAL_JWT: {
+        struct rp_json_value j;
+        if (!req->jwt || !rp_json_get_n(req->jwt, req->jwt_len, name, name_len, &j) ||
+            j.kind == 'z')
+            return false;
+        *v = j.p;
+        *len = (uint32_t)(j.end - j.p);
+        return true;
+    }
     }
     return false;
 }

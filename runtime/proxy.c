@@ -228,7 +228,8 @@ static void value_ctx(struct rp_conn *c, struct rp_request_view *v, struct rp_va
         .path = norm ? norm->data : req->path, .path_len = norm ? norm->end : req->path_len,
         .query = req->query, .query_len = req->query_len,
         .headers = req->headers, .n_headers = req->n_headers, .tls = c->tr.tls,
-        .https = c->https};
+        .https = c->https, .jwt = c->x->jwt_claims_len ? c->x->jwt_claims : NULL,
+        .jwt_len = c->x->jwt_claims_len};
     memcpy(v->client_ip, c->x->client_ip, 16);
     vc->view = v;
     vc->request_id = request_id;

@@ -83,6 +83,7 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
                 return RP_ACCESS_UNAUTHORIZED;
             }
             out->strip_credentials |= !def->forward_token && def->from == RP_JWT_FROM_BEARER;
+            out->jwt = def;
             continue;
         }
         if (st->kind == RP_STEP_AUTH_REQUEST) {

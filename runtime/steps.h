@@ -93,7 +93,8 @@ struct rp_access_verdict {
     const struct rp_limit_def *limit; /* LIMITED: the limit that refused */
     const struct rp_auth_basic_def *auth; /* UNAUTHORIZED: whose realm; PASS: the last
                                              that let it in */
-    const struct rp_jwt_def *jwt;     /* UNAUTHORIZED by a token: a Bearer challenge */
+    const struct rp_jwt_def *jwt;     /* UNAUTHORIZED by a token: a Bearer challenge; PASS:
+                                         the token's (its claims are read when it says) */
     int jwt_verdict;                  /* ... and why (enum rp_jwt_verdict) */
     const char *reason;               /* LIMITED, UNAUTHORIZED: for the log */
     const struct rp_methods_def *methods; /* METHOD: its Allow */

@@ -3,7 +3,8 @@
 # (P-256), EdDSA (Ed25519). A good token passes (its subject in the log,
 # the token kept from the server); missing, tampered, expired, early,
 # wrong-issuer, wrong-audience, unsigned ("none") and algorithm-confused
-# tokens get 401 with a Bearer challenge; a token may come in a cookie.
+# tokens get 401 with a Bearer challenge; a token may come in a cookie;
+# its claims go to the server in header values (jwt.sub, jwt.claim["x"]).
 
 k=$AREA_DIR
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$k/rsa.pem" 2>/dev/null
@@ -23,7 +24,13 @@ check "jwt policy compiles" build_proxy jwt "
 listen :8080
 backend app { server a 127.0.0.1:@a@ }
 log access \"$k/access.log\" format json
-route path \"/hs/\" { auth jwt key \"hs.key\" alg HS256; strip prefix \"/hs\"; proxy app }
+route path \"/hs/\" {
+    auth jwt key \"hs.key\" alg HS256
+    set header X-User \"\${jwt.sub}\"
+    set header X-Role \"\${jwt.claim[\\\"role\\\"]}\"
+    strip prefix \"/hs\"
+    proxy app
+}
 route path \"/rs/\" { auth jwt key \"rsa.pub\" alg [RS256, PS256]; strip prefix \"/rs\"; proxy app }
 route path \"/es/\" { auth jwt key \"ec.pub\" alg ES256; strip prefix \"/es\"; proxy app }
 route path \"/ed/\" { auth jwt key \"ed.pub\" alg EdDSA; strip prefix \"/ed\"; proxy app }
@@ -42,13 +49,20 @@ $(code -H "$(bearer "$(mk PS256 "$k/rsa.pem" "$good")")" "$u/rs/x") \
 $(code -H "$(bearer "$(mk ES256 "$k/ec.pem" "$good")")" "$u/es/x") \
 $(code -H "$(bearer "$(mk EdDSA "$k/ed.pem" "$good")")" "$u/ed/x")" "200 200 200 200 200"
 es=$(mk ES256 "$k/ec.pem" "$good")
+hs=$(mk HS256 "$k/hs.key" "$(printf '{"sub":"alice","role":"admin","exp":%s}' $((now + 600)))")
+check_eq "claims in header values: jwt.sub and jwt.claim[\"role\"] reach the server" \
+    "$(hcurl -H "$(bearer "$hs")" -H 'X-User: mallory' "$u/hs/headers" | tr -d '\r' | grep -iE '^x-(user|role):' | sort | tr '\n' ' ')" \
+    "X-Role: admin X-User: alice "
 check_eq "the server does not get the token" \
     "$(hcurl -H "$(bearer "$es")" "$u/es/headers" | grep -ci '^authorization:')" 0
 hcurl -D "$k/none.head" -o /dev/null "$u/es/x"
 check_eq "no token: 401 with a bare Bearer challenge" \
     "$(head -n1 "$k/none.head" | tr -d '\r'); $(tr -d '\r' <"$k/none.head" | sed -n 's/^WWW-Authenticate: //p')" \
     "HTTP/1.1 401 Unauthorized; Bearer"
-tampered="${es%?}$( [ "${es: -1}" = A ] && echo B || echo A)"
+# one character inside the signature changed (not the last, whose low bits
+# must be zero for the base64url to be canonical)
+c=${es: -10:1}
+tampered="${es:0:${#es}-10}$([ "$c" = A ] && echo B || echo A)${es: -9}"
 hcurl -D "$k/bad.head" -o /dev/null -H "$(bearer "$tampered")" "$u/es/x"
 check_eq "a tampered signature: 401 invalid_token" \
     "$(tr -d '\r' <"$k/bad.head" | sed -n 's/^WWW-Authenticate: //p')" \

@@ -120,6 +120,25 @@ static const struct rp_step rpg_access_3[] = {
     {RP_STEP_END, NULL},
 };
 
+static const struct rp_piece rpg_hdr_4_0[] = {
+    {RP_PIECE_VALUE, RP_VAL_JWT, 3, "sub"},
+};
+static const struct rp_piece rpg_hdr_4_1[] = {
+    {RP_PIECE_VALUE, RP_VAL_JWT, 6, "tenant"},
+};
+static const struct rp_header_action rpg_hdr_actions_4[] = {
+    /* "auth.rp:25" */
+    {.op = RP_HDR_SET, .response = false, .name_len = 6, .name = "X-User", .lname = "x-user", .n_pieces = 1, .pieces = rpg_hdr_4_0},
+    /* "auth.rp:26" */
+    {.op = RP_HDR_SET, .response = false, .name_len = 8, .name = "X-Tenant", .lname = "x-tenant", .n_pieces = 1, .pieces = rpg_hdr_4_1},
+};
+static const struct rp_header_actions rpg_hdrs_4 = {2, rpg_hdr_actions_4};
+
+static const struct rp_step rpg_steps_4[] = {
+    {RP_STEP_HEADERS, &rpg_hdrs_4},
+    {RP_STEP_END, NULL},
+};
+
 static const char *const rpg_jwt_0_aud[] = {"api", "web"};
 static const struct rp_jwt_def rpg_jwt_0 = {
     .where = "auth.rp:24",
@@ -130,6 +149,7 @@ static const struct rp_jwt_def rpg_jwt_0 = {
     .n_audiences = 2,
     .audiences = rpg_jwt_0_aud,
     .leeway_s = 30,
+    .claims = true,
 };
 static const struct rp_step rpg_access_4[] = {
     {RP_STEP_AUTH_JWT, &rpg_jwt_0},
@@ -137,13 +157,14 @@ static const struct rp_step rpg_access_4[] = {
 };
 
 static const struct rp_jwt_def rpg_jwt_1 = {
-    .where = "auth.rp:28",
+    .where = "auth.rp:30",
     .index = 1,
     .key_file = "@ROOT@/tests/auth/hs.key",
     .algs = 0xau,
     .leeway_s = 60,
     .from = RP_JWT_FROM_COOKIE,
     .from_name = "session",
+    .claims = true,
 };
 static const struct rp_step rpg_access_5[] = {
     {RP_STEP_AUTH_JWT, &rpg_jwt_1},
@@ -171,11 +192,11 @@ static const struct rp_route_def rpg_routes[] = {
     /* auth.rp:19: route path "/api/" */
     {.where = "auth.rp:19", .label = "path \"/api/\"", .access = rpg_access_3},
     /* auth.rp:23: route path "/v1/" */
-    {.where = "auth.rp:23", .label = "path \"/v1/\"", .access = rpg_access_4},
-    /* auth.rp:27: route path "/web/" */
-    {.where = "auth.rp:27", .label = "path \"/web/\"", .access = rpg_access_5},
-    /* auth.rp:31: route default */
-    {.where = "auth.rp:31", .label = "default"},
+    {.where = "auth.rp:23", .label = "path \"/v1/\"", .steps = rpg_steps_4, .access = rpg_access_4},
+    /* auth.rp:29: route path "/web/" */
+    {.where = "auth.rp:29", .label = "path \"/web/\"", .access = rpg_access_5},
+    /* auth.rp:33: route default */
+    {.where = "auth.rp:33", .label = "default"},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -349,6 +370,6 @@ const struct rp_program rp_program = {
     .auths = rpg_auths,
     .n_jwts = 2,
     .jwts = rpg_jwts,
-    .policy_hash = "sha256:6466578fb01fa148b90a1a5e01d1bcea7f43fbede3b5dd372103cda0ed119148",
+    .policy_hash = "sha256:76ffce9a0c2f6387fcbe6f0251f30f9af77644d4f3a9e524e459ab9416ed15ee",
     .build_flags = RP_BUILD_FLAGS,
 };

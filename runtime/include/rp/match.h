@@ -156,6 +156,8 @@ enum rp_value {
                                 "client_cert.subject", ".issuer", ".serial",
                                 ".fingerprint", ".san", ".verified"; absent on
                                 a plain connection or when the handshake had none */
+    RP_VAL_JWT = 10,         /* name: a claim of the token `auth jwt` verified ("sub");
+                                a string's content, other values as written */
 };
 
 enum rp_cmp_op {

@@ -504,6 +504,7 @@ struct rp_jwt_def {
     const char *from_name;
     bool forward_token;    /* the token goes on to the server (Authorization, cookie or
                               parameter as it came); else an Authorization stays here */
+    bool claims;           /* the policy reads its claims (jwt.sub ...): keep them */
 };
 
 /* A route's `methods [GET, POST]`: any other method gets 405 with Allow
@@ -547,6 +548,8 @@ struct rp_request_view {
     const void *tls;     /* the connection's TLS (read with rp_req_value); NULL: plain */
     bool https;          /* the scheme is https: TLS, or the proxy's own request on
                             behalf of a client that came over TLS */
+    const char *jwt;     /* the claims (JSON) of the token `auth jwt` verified; NULL */
+    uint32_t jwt_len;
 };
 
 /* Looks up a request header by lower-case name; returns true and sets
