@@ -58,7 +58,7 @@ for t in $targets; do
         ;;
     identity)
         gen "$build/gen/runtime/http1.c"
-        src="fuzz/fuzz_identity.c runtime/proxyproto.c runtime/forward.c runtime/match.c
+        src="fuzz/fuzz_identity.c runtime/proxyproto.c runtime/forward.c runtime/match.c runtime/json.c
             runtime/reqview.c runtime/compress.c runtime/edit.c runtime/filter.c runtime/buf.c
             $build/gen/runtime/http1.c $tls"
         extra="-lz -lbrotlienc"
@@ -70,7 +70,7 @@ for t in $targets; do
         ;;
     auth)
         gen "$build/gen/runtime/http1.c"
-        src="fuzz/fuzz_auth.c runtime/auth.c runtime/jwt.c runtime/hash.c runtime/match.c
+        src="fuzz/fuzz_auth.c runtime/auth.c runtime/jwt.c runtime/json.c runtime/hash.c runtime/match.c
             runtime/reqview.c $build/gen/runtime/http1.c $tls"
         extra="-lcrypt"
         ;;
@@ -81,7 +81,7 @@ for t in $targets; do
         src="fuzz/fuzz_$t.c $(ls compiler/*.c | grep -v compiler/main.c)"
         src="$src $build/gen/dsl/lexer.c $build/gen/dsl/grammar.c"
         src="$src $(ls runtime/*.c | grep -v -e runtime/main.c -e runtime/tls.c -e runtime/transport.c -e runtime/log.c -e runtime/sock.c) $runtime_gen $tls"
-        extra="-Icompiler -Idsl -I$build/gen/dsl -DRPX_VERSION=\"fuzz\" -isystem /usr/include/android -lev -lz -lbrotlienc -lbrotlicommon -lcrypt -lm"
+        extra="-Icompiler -Idsl -I$build/gen/dsl -DRPX_VERSION=\"fuzz\" -isystem /usr/include/android -lev -lz -lbrotlienc -lbrotlicommon -lcrypt -lhiredis -lm"
         ;;
     *)
         echo "build.sh: unknown target '$t' (request, response, chunked, frontend, diff, identity, cache, auth)" >&2
