@@ -44,6 +44,31 @@ static const char *hash_problem(const char *hash)
     }
 }
 
+struct users_ctx {
+    struct check *c;
+    const struct ast_arg *file_arg;
+    const char *shown;
+    unsigned users, bad;
+};
+
+/* One line of a user file, judged as the proxy will judge it; the first
+ * few wrong ones are reported. */
+static void judge_user(void *ctx, unsigned lineno, char *user, char *hash)
+{
+    struct users_ctx *uc = ctx;
+    const char *problem = user ? hash_problem(hash) : "is not 'user:hash'";
+    uc->users += !problem;
+    if (!problem || uc->bad++ >= 5)
+        return;
+    if (!user)
+        diag_error(uc->c->diag, uc->file_arg->tok, "%s:%u: not 'user:hash' (htpasswd's lines)",
+                   uc->shown, lineno);
+    else
+        diag_error(uc->c->diag, uc->file_arg->tok, "%s:%u: the hash of '%s' %s: make it with "
+                   "'htpasswd -B' (bcrypt) or 'mkpasswd -m yescrypt'", uc->shown, lineno, user,
+                   problem);
+}
+
 /* Reads the user file and reports, at its name in the policy, each line
  * the proxy would skip. */
 static void check_users(struct check *c, const struct ast_arg *file_arg, const char *path,
@@ -63,37 +88,9 @@ static void check_users(struct check *c, const struct ast_arg *file_arg, const c
         return;
     }
     text[len] = '\0';
-    unsigned lineno = 0, users = 0, bad = 0;
-    for (char *line = text; line && *line;) {
-        char *next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        lineno++;
-        size_t n = strlen(line);
-        if (n && line[n - 1] == '\r')
-            line[--n] = '\0';
-        char *colon = strchr(line, ':');
-        const char *problem = NULL;
-        if (!n || line[0] == '#') {
-            line = next;
-            continue;
-        }
-        if (!colon || colon == line)
-            problem = "is not 'user:hash'";
-        else
-            problem = hash_problem(colon + 1);
-        if (problem && bad++ < 5) {
-            if (!colon || colon == line)
-                diag_error(c->diag, file_arg->tok, "%s:%u: not 'user:hash' (htpasswd's lines)",
-                           shown, lineno);
-            else
-                diag_error(c->diag, file_arg->tok, "%s:%u: the hash of '%.*s' %s: make it with "
-                           "'htpasswd -B' (bcrypt) or 'mkpasswd -m yescrypt'", shown, lineno,
-                           (int)(colon - line), line, problem);
-        }
-        users += !problem;
-        line = next;
-    }
+    struct users_ctx uc = {c, file_arg, shown, 0, 0};
+    rp_auth_users_each(text, judge_user, &uc);
+    unsigned users = uc.users, bad = uc.bad;
     if (bad > 5)
         diag_note(c->diag, file_arg->tok, "%u more lines of '%s' are wrong", bad - 5, shown);
     if (!users && !bad)

@@ -70,7 +70,7 @@ for t in $targets; do
         ;;
     auth)
         gen "$build/gen/runtime/http1.c"
-        src="fuzz/fuzz_auth.c runtime/auth.c runtime/jwt.c runtime/json.c runtime/hash.c runtime/match.c
+        src="fuzz/fuzz_auth.c runtime/auth.c runtime/base64.c runtime/jwt.c runtime/json.c runtime/hash.c runtime/match.c
             runtime/reqview.c $build/gen/runtime/http1.c $tls"
         extra="-lcrypt"
         ;;

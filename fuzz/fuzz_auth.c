@@ -22,6 +22,7 @@
 #include <openssl/hmac.h>
 
 #include "auth.h"
+#include "base64.h"
 #include "jwt.h"
 
 static const char secret[] = "fuzz-secret-fuzz-secret-fuzz-secret!";

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "base64.h"
 #include "hash.h"
 #include "log.h"
 
@@ -58,6 +59,49 @@ static void users_free(struct users *us)
     free(us);
 }
 
+unsigned rp_auth_users_each(char *text, void (*entry)(void *ctx, unsigned lineno, char *user,
+                                                      char *hash),
+                            void *ctx)
+{
+    unsigned lineno = 0;
+    for (char *line = text; line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\r')
+            line[--n] = '\0';
+        if (n && line[0] != '#') {
+            char *colon = strchr(line, ':');
+            if (colon && colon != line) {
+                *colon = '\0';
+                entry(ctx, lineno, line, colon + 1);
+            } else {
+                entry(ctx, lineno, NULL, line);
+            }
+        }
+        line = next;
+    }
+    return lineno;
+}
+
+struct load_ctx {
+    const struct rp_auth_basic_def *def;
+    struct users *us;
+};
+
+static void load_entry(void *ctx, unsigned lineno, char *user, char *hash)
+{
+    struct load_ctx *lc = ctx;
+    if (!user || !rp_auth_hash_usable(hash)) {
+        rp_warn("auth %s: %s:%u: not 'user:hash' with a hash libcrypt takes; skipped",
+                lc->def->where, lc->def->file, lineno);
+        return;
+    }
+    lc->us->u[lc->us->n++] = (struct user){user, hash, (uint32_t)strlen(user)};
+}
+
 /* Reads a user file. Lines: "user:hash"; blank lines and '#' comments are
  * skipped; a hash libcrypt would not take is skipped with a warning (the
  * compiler refused it already: the file changed since). */
@@ -104,27 +148,8 @@ static struct users *users_load(const struct rp_auth_basic_def *def, char *err, 
         snprintf(err, cap, "%s: out of memory", def->file);
         return NULL;
     }
-    unsigned lineno = 0;
-    for (char *line = text; line && *line;) {
-        char *next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        lineno++;
-        size_t n = strlen(line);
-        if (n && line[n - 1] == '\r')
-            line[--n] = '\0';
-        char *colon = strchr(line, ':');
-        if (n && line[0] != '#') {
-            if (!colon || colon == line || !rp_auth_hash_usable(colon + 1)) {
-                rp_warn("auth %s: %s:%u: not 'user:hash' with a hash libcrypt takes; skipped",
-                        def->where, def->file, lineno);
-            } else {
-                *colon = '\0';
-                us->u[us->n++] = (struct user){line, colon + 1, (uint32_t)(colon - line)};
-            }
-        }
-        line = next;
-    }
+    struct load_ctx lc = {def, us};
+    rp_auth_users_each(text, load_entry, &lc);
     qsort(us->u, us->n, sizeof *us->u, by_name);
     us->generation = atomic_fetch_add(&generations, 1) + 1;
     return us;
@@ -236,52 +261,6 @@ const char *rp_auth_reason(enum rp_auth_verdict v)
     case RP_AUTH_WRONG: return "auth: wrong password";
     }
     return "auth";
-}
-
-static int b64_value(unsigned char ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+')
-        return 62;
-    if (ch == '/')
-        return 63;
-    return -1;
-}
-
-int rp_base64_decode(const char *s, size_t n, unsigned char *out, size_t cap)
-{
-    if (n % 4)
-        return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; k++) {
-            if (s[i + k] == '=' && i + 4 == n && k >= 2) {
-                /* padding only at the end, and then to the end */
-                pad++;
-                v[k] = 0;
-                continue;
-            }
-            if (pad || (v[k] = b64_value((unsigned char)s[i + k])) < 0)
-                return -1;
-        }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        size_t bytes = 3 - (size_t)pad;
-        if (o + bytes > cap || (pad && (w & ((1u << (8 * pad)) - 1))))
-            return -1; /* the bits padding covers are zero: one encoding per value */
-        out[o++] = (unsigned char)(w >> 16);
-        if (bytes > 1)
-            out[o++] = (unsigned char)(w >> 8);
-        if (bytes > 2)
-            out[o++] = (unsigned char)w;
-    }
-    return (int)o;
 }
 
 /* libcrypt's verdict on a password against a hash. */

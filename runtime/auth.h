@@ -50,8 +50,4 @@ enum rp_auth_verdict rp_auth_basic_check(const struct rp_auth_basic_def *def, co
                                          uint32_t field_len, struct rp_auth_cache *cache,
                                          double now, char *user);
 
-/* Decodes standard base64 (RFC 4648 section 4, padding required) into out
- * (at most cap bytes); -1 when it is not that or does not fit. */
-int rp_base64_decode(const char *s, size_t n, unsigned char *out, size_t cap);
-
 #endif

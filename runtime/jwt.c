@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "hash.h"
 #include "json.h"
 #include "jwt.h"
@@ -108,49 +109,6 @@ void rp_jwt_shutdown(void)
 bool rp_jwt_keys(void)
 {
     return n_keys > 0;
-}
-
-/* ---- encodings ----------------------------------------------------------------- */
-
-static int b64url_value(unsigned char ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '-')
-        return 62;
-    if (ch == '_')
-        return 63;
-    return -1;
-}
-
-int rp_base64url_decode(const char *s, size_t n, unsigned char *out, size_t cap)
-{
-    if (n % 4 == 1)
-        return -1;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64url_value((unsigned char)s[i]);
-        if (v < 0)
-            return -1;
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o == cap)
-                return -1;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    /* the bits left over must be zero (one encoding per value) */
-    if (bits && (acc & ((1u << bits) - 1)))
-        return -1;
-    return (int)o;
 }
 
 /* ---- checking ------------------------------------------------------------------------ */

@@ -53,8 +53,4 @@ uint32_t rp_jwt_claims(const struct rp_jwt_def *def, const struct rp_request_vie
 enum rp_jwt_verdict rp_jwt_check_token(const struct rp_jwt_def *def, const char *token,
                                        size_t len, double now, char *sub, double *exp);
 
-/* Decodes base64url without padding (RFC 7515 2) into out; -1 when it is
- * not that or does not fit. */
-int rp_base64url_decode(const char *s, size_t n, unsigned char *out, size_t cap);
-
 #endif

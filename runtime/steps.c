@@ -32,6 +32,16 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
 
 const char rp_limit_banned_reason[] = "limit: banned after errors";
 
+/* The access table's kinds (rp_steps_access): nothing for them to do in an
+ * exchange's other phases. */
+#define ACCESS_STEPS                                                                               \
+    case RP_STEP_LIMIT:                                                                            \
+    case RP_STEP_AUTH_BASIC:                                                                       \
+    case RP_STEP_METHODS:                                                                          \
+    case RP_STEP_BODY_SIZE:                                                                        \
+    case RP_STEP_AUTH_REQUEST:                                                                     \
+    case RP_STEP_AUTH_JWT:
+
 enum rp_access_result rp_steps_access(const struct rp_step *access,
                                       const struct rp_access_ctx *ctx,
                                       const struct rp_request_view *v, uint32_t route,
@@ -252,12 +262,7 @@ void rp_steps_request(struct rp_steps_state *s, const struct rp_step *steps,
             s->cache = rp_cache_request(st->arg, req, vc, rc->now, rc->cache_may_wait, cdef,
                                         s->accept_codings, rc->pool, req_edit);
             break;
-        case RP_STEP_LIMIT: /* in the access table only */
-        case RP_STEP_AUTH_BASIC:
-        case RP_STEP_METHODS:
-        case RP_STEP_BODY_SIZE:
-        case RP_STEP_AUTH_REQUEST:
-        case RP_STEP_AUTH_JWT:
+        ACCESS_STEPS
         case RP_STEP_END:
             break;
         }
@@ -319,12 +324,7 @@ int rp_steps_response_head(struct rp_steps_state *s, const struct rp_http1_respo
             if (ctx->backend_headers && rp_headers_apply(ctx->backend_headers, true, ctx->vc, edit) < 0)
                 rc = -1;
             break;
-        case RP_STEP_LIMIT: /* in the access table only */
-        case RP_STEP_AUTH_BASIC:
-        case RP_STEP_METHODS:
-        case RP_STEP_BODY_SIZE:
-        case RP_STEP_AUTH_REQUEST:
-        case RP_STEP_AUTH_JWT:
+        ACCESS_STEPS
         case RP_STEP_END:
             break;
         }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "base64.h"
 #include "t.h"
 
 T_SUITE(auth_base64)

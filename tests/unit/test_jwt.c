@@ -9,6 +9,7 @@
 
 #include <openssl/hmac.h>
 
+#include "base64.h"
 #include "jwt.h"
 #include "t.h"
 

@@ -11,4 +11,13 @@
  * is still strong enough; not MD5 or DES crypt. */
 bool rp_auth_hash_usable(const char *hash);
 
+/* The lines of a user file (text, NUL-terminated, split in place): for
+ * each line that is neither blank nor a `#` comment, entry(ctx, its
+ * number, the user, the hash), user and hash NUL-terminated; user NULL
+ * when the line is not "user:hash" (then hash is the line). CRLF line
+ * ends are taken. Returns the number of lines. */
+unsigned rp_auth_users_each(char *text, void (*entry)(void *ctx, unsigned lineno, char *user,
+                                                      char *hash),
+                            void *ctx);
+
 #endif
