@@ -186,6 +186,7 @@ struct ast_backend {
     struct ast_hdr_action *hdr_actions; /* set, add, remove in the backend */
     uint32_t index; /* in source order, the index in the emitted table */
     bool used;      /* some route proxies to it */
+    bool had_error; /* check: a statement of it was reported (one mistake, one error) */
 };
 
 /* ---- expressions (acl bodies, `if`/`unless` guards, `route if`) ---------- */

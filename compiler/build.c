@@ -155,6 +155,42 @@ static bool build_on_path(const char *prog)
     return false;
 }
 
+/* Moves the linked binary to where it was asked for (copied when that is
+ * on another file system). 0, or 2 with the reason. */
+static int build_place(const char *linked, const char *binary)
+{
+    struct stat st;
+    if (stat(binary, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "rpx: cannot write '%s': it is a directory (name the binary: -o %s/proxy)\n",
+                binary, binary);
+        return 2;
+    }
+    if (rename(linked, binary) == 0)
+        return 0;
+    if (errno != EXDEV) {
+        fprintf(stderr, "rpx: cannot write '%s': %s\n", binary, strerror(errno));
+        return 2;
+    }
+    FILE *in = fopen(linked, "rb"), *out = in ? fopen(binary, "wb") : NULL;
+    int rc = in && out ? 0 : 2;
+    char chunk[65536];
+    size_t got;
+    while (rc == 0 && (got = fread(chunk, 1, sizeof chunk, in)) > 0)
+        if (fwrite(chunk, 1, got, out) != got)
+            rc = 2;
+    int err = errno;
+    if (out && fclose(out) != 0)
+        rc = 2, err = errno;
+    if (in)
+        fclose(in);
+    if (rc == 0 && chmod(binary, 0755) != 0)
+        rc = 2, err = errno;
+    if (rc)
+        fprintf(stderr, "rpx: cannot write '%s': %s\n", binary, strerror(err));
+    unlink(linked);
+    return rc;
+}
+
 int build_link(const char *rt, const char *c_file, const char *extra_c, const char *binary,
                const struct build_mode *mode, char *const *extra, size_t n_extra)
 {
@@ -231,8 +267,17 @@ int build_link(const char *rt, const char *c_file, const char *extra_c, const ch
         build_arg("-s", &argv, &n, &cap);
     for (size_t i = 0; i < n_extra; i++)
         build_arg(extra[i], &argv, &n, &cap);
+    /* linked beside the generated C, then moved into place: a binary that
+     * cannot be written there (a directory, no permission, another
+     * file system's trouble) is the environment's fault, said as such,
+     * never the C compiler's */
+    char linked[PATH_MAX + 16];
+    if (slash)
+        snprintf(linked, sizeof linked, "%.*s/proxy.out", (int)(slash - c_file), c_file);
+    else
+        snprintf(linked, sizeof linked, "proxy.out");
     build_arg("-o", &argv, &n, &cap);
-    build_arg(binary, &argv, &n, &cap);
+    build_arg(linked, &argv, &n, &cap);
 
     int rc = 70;
     pid_t pid;
@@ -252,7 +297,7 @@ int build_link(const char *rt, const char *c_file, const char *extra_c, const ch
         }
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        rc = 0;
+        rc = build_place(linked, binary);
     } else if (n_extra) {
         fprintf(stderr, "rpx: the C compiler failed (%s %d) with the --cc-flag given:",
                 WIFEXITED(status) ? "exit status" : "signal",

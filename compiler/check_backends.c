@@ -331,10 +331,12 @@ static void check_backend_stmt(struct check *c, struct ast_backend *b, const str
     int k = word_index(c, st->kw, stmts, 9);
     if (k < 0) {
         check_unknown(c, st->kw, "backend statement", stmts, 9);
+        b->had_error = true; /* perhaps a misspelt server: not "no servers" too */
         return;
     }
     if (k == 5) { /* `server` with a malformed address got here as a word */
         diag_error(c->diag, st->kw, "the form is 'server NAME ADDRESS [OPTIONS]'");
+        b->had_error = true;
         return;
     }
     if (seen[k]) {
@@ -484,8 +486,9 @@ static void check_backend(struct check *c, struct ast_backend *b)
         b->retry_on = 1u << 0 | 1u << 5;
     }
     if (b->n_servers == 0) {
-        diag_error(c->diag, b->name, "backend '%.*s' has no servers", (int)b->name.len,
-                   text_at(c, b->name));
+        if (!b->had_error)
+            diag_error(c->diag, b->name, "backend '%.*s' has no servers", (int)b->name.len,
+                       text_at(c, b->name));
         return;
     }
     struct names servers;

@@ -300,8 +300,10 @@ static void check_route_actions(struct check *c, struct ast_route *r, const stru
                 defs[n++] = b;
             }
             int close = diag_closest(name, len, cands, n);
-            if (close >= 0)
+            if (close >= 0) {
                 diag_note(c->diag, defs[close]->name, "did you mean '%s'?", cands[close]);
+                defs[close]->used = true; /* meant: not "never used" as well */
+            }
             continue;
         }
         check_status(c, a);

@@ -90,10 +90,14 @@ check_match "and says which" "$(cat "$d/e2.out")" "cannot run the C compiler '/n
 "$RPX" build "$d/site.rp" -o "$d/badflag" --cc-flag=-fno-such-flag-at-all >"$d/e3.out" 2>&1
 check_eq "a bad --cc-flag exits 2" "$?" 2
 check_match "and points at the flag" "$(cat "$d/e3.out")" "with the --cc-flag given: -fno-such-flag-at-all"
-check "none of them says internal error" sh -c "! grep -q 'internal error' '$d/e1.out' '$d/e2.out' '$d/e3.out'"
+mkdir -p "$d/outdir"
+"$RPX" build "$d/site.rp" -o "$d/outdir" >"$d/e4.out" 2>&1
+check_eq "an output that is a directory exits 2" "$?" 2
+check_match "and says so" "$(cat "$d/e4.out")" "cannot write '.*outdir': it is a directory"
+check "none of them says internal error" sh -c "! grep -q 'internal error' '$d/e1.out' '$d/e2.out' '$d/e3.out' '$d/e4.out'"
 
 # Every command explains itself.
-for c in check emit build test explain fmt; do
+for c in check emit build test explain fmt diff; do
     out=$("$RPX" "$c" --help 2>&1)
     rc=$?
     check_match "rpx $c --help exits 0 with its synopsis" "$rc $out" "^0 usage: rpx $c "
