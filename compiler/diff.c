@@ -572,6 +572,8 @@ struct dreport {
     unsigned n_entries;
     unsigned n_partial;
     uint32_t cur_class;
+    diff_example_fn *on_example; /* each request found decided differently; NULL */
+    void *ctx;
 };
 
 static char *take(struct buf *b)
@@ -668,6 +670,8 @@ static void diff_try(struct dreport *rep, const struct dpol *pol, const struct d
         buf_append(&oa, "", 0);
         buf_append(&ob, "", 0);
         if (strcmp(oa.data, ob.data) != 0) {
+            if (rep->on_example)
+                rep->on_example(rep->ctx, &rq, oa.data, ob.data);
             struct dentry *e = NULL;
             for (unsigned k = 0; k < rep->n_entries && !e; k++)
                 if (strcmp(rep->entries[k].old_text, oa.data) == 0 &&
@@ -794,9 +798,16 @@ static void diff_class(struct dreport *rep, const struct dpol *pol, const struct
 unsigned diff_policies(struct buf *out, const struct ir_program *old_ir, const struct src *old_src,
                        const struct ir_program *new_ir, const struct src *new_src)
 {
+    return diff_policies_each(out, old_ir, old_src, new_ir, new_src, NULL, NULL);
+}
+
+unsigned diff_policies_each(struct buf *out, const struct ir_program *old_ir,
+                            const struct src *old_src, const struct ir_program *new_ir,
+                            const struct src *new_src, diff_example_fn *on_example, void *ctx)
+{
     struct product pr = {.ma = &old_ir->matcher, .mb = &new_ir->matcher};
     struct dpol pol[2] = {{old_ir, old_src, old_ir->routes}, {new_ir, new_src, new_ir->routes}};
-    struct dreport rep = {0};
+    struct dreport rep = {.on_example = on_example, .ctx = ctx};
     struct dclass *classes = NULL;
     uint32_t n_classes = 0, cap = 0;
     uint32_t *slot = NULL, n_slots = 0; /* classes by hash: index + 1 */

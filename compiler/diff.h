@@ -33,4 +33,14 @@
 unsigned diff_policies(struct buf *out, const struct ir_program *old_ir, const struct src *old_src,
                        const struct ir_program *new_ir, const struct src *new_src);
 
+/* The same, telling on_example (when not NULL) of every request it found
+ * decided differently, with the two outcomes (explain_outcome's), so a
+ * test can ask explain about it independently. */
+struct explain_req;
+typedef void diff_example_fn(void *ctx, const struct explain_req *rq, const char *old_outcome,
+                             const char *new_outcome);
+unsigned diff_policies_each(struct buf *out, const struct ir_program *old_ir,
+                            const struct src *old_src, const struct ir_program *new_ir,
+                            const struct src *new_src, diff_example_fn *on_example, void *ctx);
+
 #endif
