@@ -312,6 +312,7 @@ struct ast_auth {
     uint8_t from;                /* enum rp_jwt_from */
     const char *from_name;
     bool forward_token;
+    bool jwks;                   /* jwt: the file is a JWKS document */
     const char *realm;
     const char *file;          /* absolute */
     const char *shown;         /* as messages name it */

@@ -19,7 +19,7 @@
 
 #define AUTH_USAGE                                                                                 \
     "the form is 'auth basic \"REALM\" file \"USERS\" [forward_credentials]', 'auth request "    \
-    "BACKEND \"/PATH\" [copy [NAME, ...]]' or 'auth jwt key \"FILE\" alg [ES256, ...] [issuer "   \
+    "BACKEND \"/PATH\" [copy [NAME, ...]]' or 'auth jwt key|jwks \"FILE\" alg [ES256, ...] [issuer "   \
     "\"I\"] [audience \"A\"|[...]] [leeway DURATION] [from cookie|query \"NAME\"] "               \
     "[forward_token]'"
 #define USERS_FILE_MAX (16u << 20)
@@ -118,17 +118,17 @@ static const char *string_arg(struct check *c, const struct ast_arg *kw, const s
  * [from cookie|query "NAME"] [forward_token]` */
 static void check_auth_jwt(struct check *c, struct ast_route *r, const struct ast_stmt *st)
 {
-    static const char *const opts[] = {"key",   "alg",  "issuer",       "audience",
-                                       "leeway", "from", "forward_token"};
+    static const char *const opts[] = {"key",    "alg",  "issuer",        "audience",
+                                       "leeway", "from", "forward_token", "jwks"};
     struct ast_auth *au = arena_alloc(c->arena, sizeof *au);
     au->jwt = true;
     au->leeway_s = 60;
-    const struct ast_arg *key = NULL, *seen[7] = {0};
+    const struct ast_arg *key = NULL, *seen[8] = {0};
     for (const struct ast_arg *a = st->args->next; a; a = a->next) {
-        int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, opts, 7) : -1;
+        int k = a->kind == AST_ARG_WORD ? word_index(c, a->tok, opts, 8) : -1;
         if (k < 0) {
             if (a->kind == AST_ARG_WORD)
-                check_unknown(c, a->tok, "auth jwt option", opts, 7);
+                check_unknown(c, a->tok, "auth jwt option", opts, 8);
             else
                 diag_error(c->diag, a->tok, "unexpected '%.*s': %s", arg_len(a),
                            text_at(c, a->tok), AUTH_USAGE);
@@ -151,7 +151,14 @@ static void check_auth_jwt(struct check *c, struct ast_route *r, const struct as
         a = v;
         switch (k) {
         case 0:
+        case 7:
+            if (key) {
+                diag_error(c->diag, a->tok, "'key' and 'jwks' are two ways to give the keys: "
+                           "one of them");
+                return;
+            }
             key = v;
+            au->jwks = k == 7;
             break;
         case 1: {
             bool list = v->kind == AST_ARG_LIST;
@@ -209,7 +216,8 @@ static void check_auth_jwt(struct check *c, struct ast_route *r, const struct as
         }
     }
     if (!key || !au->jwt_algs) {
-        diag_error(c->diag, st->kw, "'auth jwt' needs its key and algorithms: %s", AUTH_USAGE);
+        diag_error(c->diag, st->kw, "'auth jwt' needs its key (or jwks) and algorithms: %s",
+                   AUTH_USAGE);
         return;
     }
     const char *shown = NULL;
@@ -217,7 +225,8 @@ static void check_auth_jwt(struct check *c, struct ast_route *r, const struct as
     if (!path)
         return;
     char err[512];
-    if (!rp_tls_inspect_jws_key(path, shown, au->jwt_algs, err, sizeof err)) {
+    if (au->jwks ? !rp_jwks_inspect(path, shown, au->jwt_algs, err, sizeof err)
+                 : !rp_tls_inspect_jws_key(path, shown, au->jwt_algs, err, sizeof err)) {
         diag_error(c->diag, key->tok, "%s", err);
         return;
     }

@@ -750,6 +750,8 @@ static void emit_route_access(struct emit *e, const struct ast_route *r)
         }
         if (au->forward_token)
             buf_puts(b, "    .forward_token = true,\n");
+        if (au->jwks)
+            buf_puts(b, "    .jwks = true,\n");
         if (p_jwt_values)
             buf_puts(b, "    .claims = true,\n");
         buf_puts(b, "};\n");

@@ -11,50 +11,217 @@
 #include "json.h"
 #include "jwt.h"
 #include "log.h"
+#include "rp/auth.h"
 #include "rp/match.h"
 #include "tls.h"
 
 /* ---- keys ------------------------------------------------------------------------ */
 
+/* The keys a token may be signed with: one (a PEM key or a secret), or a
+ * JWKS file's, each with its kid. */
+struct keyset {
+    size_t n;
+    struct key_entry {
+        char kid[128];
+        size_t kid_len;
+        struct rp_jws_key *key;
+    } e[];
+};
+
 struct jwt_keys {
     const struct rp_jwt_def *def;
-    _Atomic(struct rp_jws_key *) key;
-    struct rp_jws_key *old; /* the one before the last reload: out of use by the next */
+    _Atomic(struct keyset *) set;
+    struct keyset *old; /* the one before the last reload: out of use by the next */
     _Atomic uint64_t generation;
 };
 
 static struct jwt_keys *keys;
 static uint32_t n_keys;
 
-static struct rp_jws_key *key_load(const struct rp_jwt_def *def, char *err, size_t cap)
+static void keyset_free(struct keyset *ks)
 {
-    FILE *f = fopen(def->key_file, "rb");
-    if (!f) {
-        snprintf(err, cap, "%s: %s", def->key_file, strerror(errno));
+    if (!ks)
+        return;
+    for (size_t i = 0; i < ks->n; i++)
+        rp_jws_key_free(ks->e[i].key);
+    free(ks);
+}
+
+#define HMAC_ALGS ((1u << RP_JWS_HS256) | (1u << RP_JWS_HS384) | (1u << RP_JWS_HS512))
+
+/* A member that is a base64url string, decoded into out. */
+static int jwk_bytes(const char *obj, size_t n, const char *name, uint8_t *out, size_t cap)
+{
+    struct rp_json_value v;
+    if (!rp_json_get(obj, n, name, &v) || v.kind != 's')
+        return -1;
+    return rp_base64url_decode(v.p, (size_t)(v.end - v.p), out, cap);
+}
+
+/* One JWK (RFC 7517): its key, or NULL with why (a key of another use or
+ * kind: *skip). */
+static struct rp_jws_key *jwk_key(const char *obj, size_t n, bool *skip, const char **why)
+{
+    struct rp_json_value kty, use, crv;
+    *skip = false;
+    if (!rp_json_get(obj, n, "kty", &kty) || kty.kind != 's') {
+        *why = "a key without kty";
         return NULL;
     }
-    char buf[65536];
+    if (rp_json_get(obj, n, "use", &use) && !rp_json_is(&use, "sig")) {
+        *skip = true; /* an encryption key */
+        return NULL;
+    }
+    static uint8_t a[1024], b[1024];
+    int al, bl;
+    struct rp_jws_key *k = NULL;
+    if (rp_json_is(&kty, "RSA")) {
+        al = jwk_bytes(obj, n, "n", a, sizeof a);
+        bl = jwk_bytes(obj, n, "e", b, sizeof b);
+        k = al > 0 && bl > 0 ? rp_jws_key_rsa(a, (size_t)al, b, (size_t)bl) : NULL;
+        *why = "an RSA key without n and e, or under 2048 bits";
+    } else if (rp_json_is(&kty, "EC")) {
+        bool p256 = rp_json_get(obj, n, "crv", &crv) && rp_json_is(&crv, "P-256");
+        bool p384 = !p256 && rp_json_is(&crv, "P-384");
+        al = jwk_bytes(obj, n, "x", a, sizeof a);
+        bl = jwk_bytes(obj, n, "y", b, sizeof b);
+        k = (p256 || p384) && al > 0 && bl > 0
+                ? rp_jws_key_ec(p256 ? 256 : 384, a, (size_t)al, b, (size_t)bl) : NULL;
+        *why = "an EC key that is not a P-256 or P-384 point";
+    } else if (rp_json_is(&kty, "OKP")) {
+        al = jwk_bytes(obj, n, "x", a, sizeof a);
+        k = rp_json_get(obj, n, "crv", &crv) && rp_json_is(&crv, "Ed25519") && al > 0
+                ? rp_jws_key_ed25519(a, (size_t)al) : NULL;
+        *why = "an OKP key that is not Ed25519";
+    } else if (rp_json_is(&kty, "oct")) {
+        al = jwk_bytes(obj, n, "k", a, sizeof a);
+        k = al >= 32 ? rp_jws_key_secret(a, (size_t)al) : NULL;
+        *why = "an oct key of fewer than 32 bytes";
+    } else {
+        *skip = true; /* a kind this proxy does not verify with */
+    }
+    return k;
+}
+
+/* A JWKS document's keys (RFC 7517 5): {"keys": [JWK, ...]}. */
+static struct keyset *jwks_parse(const char *text, size_t len, char *err, size_t cap)
+{
+    struct rp_json_value arr;
+    if (!rp_json_object(text, len) || !rp_json_get(text, len, "keys", &arr) || arr.kind != 'a') {
+        snprintf(err, cap, "not a JWKS document ({\"keys\": [...]})");
+        return NULL;
+    }
+    size_t most = 0;
+    for (const char *q = arr.p; q < arr.end; q++)
+        most += *q == '{';
+    struct keyset *ks = calloc(1, sizeof *ks + most * sizeof ks->e[0]);
+    if (!ks) {
+        snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    const char *p = rp_json_ws(arr.p + 1, arr.end);
+    struct rp_json_value item;
+    unsigned index = 0;
+    while (p < arr.end && *p != ']' && (p = rp_json_skip(p, arr.end, 1, &item))) {
+        index++;
+        if (item.kind == 'o' && ks->n < most) {
+            bool skip;
+            const char *why = "";
+            size_t n = (size_t)(item.end - item.p);
+            struct rp_jws_key *k = jwk_key(item.p, n, &skip, &why);
+            if (!k && !skip) {
+                snprintf(err, cap, "key %u: %s", index, why);
+                keyset_free(ks);
+                return NULL;
+            }
+            if (k) {
+                struct key_entry *e = &ks->e[ks->n++];
+                e->key = k;
+                struct rp_json_value kid;
+                if (rp_json_get(item.p, n, "kid", &kid) && kid.kind == 's' &&
+                    (size_t)(kid.end - kid.p) < sizeof e->kid) {
+                    e->kid_len = (size_t)(kid.end - kid.p);
+                    memcpy(e->kid, kid.p, e->kid_len);
+                }
+            }
+        }
+        p = rp_json_ws(p, arr.end);
+        if (p < arr.end && *p == ',')
+            p = rp_json_ws(p + 1, arr.end);
+    }
+    if (!ks->n) {
+        snprintf(err, cap, "no signing key in it");
+        keyset_free(ks);
+        return NULL;
+    }
+    return ks;
+}
+
+static struct keyset *keyset_load(const char *path, bool jwks, unsigned algs, char *err,
+                                  size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    static char buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
     if (n == sizeof buf) {
-        snprintf(err, cap, "%s: larger than 64k", def->key_file);
+        snprintf(err, cap, "%s: larger than 1m", path);
         return NULL;
     }
-    bool hmac = def->algs & ((1u << RP_JWS_HS256) | (1u << RP_JWS_HS384) | (1u << RP_JWS_HS512));
-    if (hmac) {
+    if (jwks) {
+        char why[256];
+        struct keyset *ks = jwks_parse(buf, n, why, sizeof why);
+        if (!ks)
+            snprintf(err, cap, "%s: %s", path, why);
+        return ks;
+    }
+    struct keyset *ks = calloc(1, sizeof *ks + sizeof ks->e[0]);
+    if (!ks) {
+        snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    if (algs & HMAC_ALGS) {
         while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
             n--;
-        struct rp_jws_key *k = rp_jws_key_secret(buf, n);
-        memset(buf, 0, sizeof buf);
-        if (!k)
+        ks->e[0].key = rp_jws_key_secret(buf, n);
+        memset(buf, 0, n);
+        if (!ks->e[0].key)
             snprintf(err, cap, "out of memory");
-        return k;
+    } else {
+        char why[128];
+        ks->e[0].key = rp_jws_key_pem(buf, n, why, sizeof why);
+        if (!ks->e[0].key)
+            snprintf(err, cap, "%s: %s", path, why);
     }
-    char why[128];
-    struct rp_jws_key *k = rp_jws_key_pem(buf, n, why, sizeof why);
-    if (!k)
-        snprintf(err, cap, "%s: %s", def->key_file, why);
-    return k;
+    if (!ks->e[0].key) {
+        free(ks);
+        return NULL;
+    }
+    ks->n = 1;
+    return ks;
+}
+
+bool rp_jwks_inspect(const char *path, const char *shown, unsigned algs, char *error,
+                     size_t size)
+{
+    char err[512];
+    struct keyset *ks = keyset_load(path, true, algs, err, sizeof err);
+    if (!ks) {
+        snprintf(error, size, "'%s': %s", shown, strchr(err, ':') ? strchr(err, ':') + 2 : err);
+        return false;
+    }
+    bool any = false;
+    for (size_t i = 0; i < ks->n; i++)
+        for (unsigned a = RP_JWS_HS256; a <= RP_JWS_EDDSA; a++)
+            any |= (algs & (1u << a)) && rp_jws_key_fits(ks->e[i].key, (enum rp_jws_alg)a);
+    keyset_free(ks);
+    if (!any)
+        snprintf(error, size, "'%s' has no key for the algorithms given", shown);
+    return any;
 }
 
 int rp_jwt_load(const struct rp_program *prog)
@@ -66,13 +233,14 @@ int rp_jwt_load(const struct rp_program *prog)
     n_keys = prog->n_jwts;
     for (uint32_t i = 0; i < n_keys; i++) {
         char err[512];
-        keys[i].def = prog->jwts[i];
-        struct rp_jws_key *k = key_load(prog->jwts[i], err, sizeof err);
-        if (!k) {
-            rp_error("auth jwt %s: %s", prog->jwts[i]->where, err);
+        const struct rp_jwt_def *def = prog->jwts[i];
+        keys[i].def = def;
+        struct keyset *ks = keyset_load(def->key_file, def->jwks, def->algs, err, sizeof err);
+        if (!ks) {
+            rp_error("auth jwt %s: %s", def->where, err);
             return -1;
         }
-        atomic_store(&keys[i].key, k);
+        atomic_store(&keys[i].set, ks);
         atomic_store(&keys[i].generation, 1);
     }
     return 0;
@@ -82,24 +250,25 @@ void rp_jwt_reload(void)
 {
     for (uint32_t i = 0; i < n_keys; i++) {
         char err[512];
-        struct rp_jws_key *k = key_load(keys[i].def, err, sizeof err);
-        if (!k) {
-            rp_warn("auth jwt %s: reload failed, the key in use stays: %s", keys[i].def->where,
-                    err);
+        const struct rp_jwt_def *def = keys[i].def;
+        struct keyset *ks = keyset_load(def->key_file, def->jwks, def->algs, err, sizeof err);
+        if (!ks) {
+            rp_warn("auth jwt %s: reload failed, the keys in use stay: %s", def->where, err);
             continue;
         }
-        rp_jws_key_free(keys[i].old);
-        keys[i].old = atomic_exchange(&keys[i].key, k);
+        keyset_free(keys[i].old);
+        keys[i].old = atomic_exchange(&keys[i].set, ks);
         atomic_fetch_add(&keys[i].generation, 1);
-        rp_info("auth jwt %s: key reloaded from %s", keys[i].def->where, keys[i].def->key_file);
+        rp_info("auth jwt %s: %zu key%s reloaded from %s", def->where, ks->n,
+                ks->n == 1 ? "" : "s", def->key_file);
     }
 }
 
 void rp_jwt_shutdown(void)
 {
     for (uint32_t i = 0; i < n_keys; i++) {
-        rp_jws_key_free(keys[i].old);
-        rp_jws_key_free(atomic_load(&keys[i].key));
+        keyset_free(keys[i].old);
+        keyset_free(atomic_load(&keys[i].set));
     }
     free(keys);
     keys = NULL;
@@ -169,8 +338,19 @@ enum rp_jwt_verdict rp_jwt_check_token(const struct rp_jwt_def *def, const char 
         return RP_JWT_ALG; /* "none" among them */
     if (rp_json_get((char *)head, (size_t)hn, "crit", &v))
         return RP_JWT_MALFORMED; /* no extension is understood here (RFC 7515 4.1.11) */
-    const struct rp_jws_key *key = atomic_load_explicit(&keys[def->index].key, memory_order_acquire);
-    if (!rp_jws_verify(key, alg, token, (size_t)(dot2 - token), sig, (size_t)sn))
+    /* the key: the one its kid names, else any that fits the algorithm */
+    struct rp_json_value kid;
+    bool has_kid = rp_json_get((char *)head, (size_t)hn, "kid", &kid) && kid.kind == 's';
+    const struct keyset *ks = atomic_load_explicit(&keys[def->index].set, memory_order_acquire);
+    bool verified = false;
+    for (size_t i = 0; i < ks->n && !verified; i++) {
+        const struct key_entry *e = &ks->e[i];
+        if (def->jwks && has_kid &&
+            !((size_t)(kid.end - kid.p) == e->kid_len && !memcmp(kid.p, e->kid, e->kid_len)))
+            continue;
+        verified = rp_jws_verify(e->key, alg, token, (size_t)(dot2 - token), sig, (size_t)sn);
+    }
+    if (!verified)
         return RP_JWT_SIGNATURE;
     /* the claims */
     const char *c = (const char *)body;

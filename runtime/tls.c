@@ -1728,6 +1728,71 @@ struct rp_jws_key *rp_jws_key_secret(const void *secret, size_t len)
     return k;
 }
 
+static struct rp_jws_key *jws_key_of(EVP_PKEY *pkey)
+{
+    struct rp_jws_key *k = pkey ? calloc(1, sizeof *k) : NULL;
+    if (!k) {
+        EVP_PKEY_free(pkey);
+        return NULL;
+    }
+    k->pkey = pkey;
+    return k;
+}
+
+struct rp_jws_key *rp_jws_key_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len)
+{
+    RSA *rsa = RSA_new();
+    BIGNUM *bn = BN_bin2bn(n, n_len, NULL), *be = BN_bin2bn(e, e_len, NULL);
+    EVP_PKEY *pkey = NULL;
+    if (rsa && bn && be && RSA_set0_key(rsa, bn, be, NULL)) {
+        bn = be = NULL; /* the key owns them */
+        /* too small a modulus verifies nothing worth trusting */
+        if (RSA_bits(rsa) >= 2048 && (pkey = EVP_PKEY_new()) && !EVP_PKEY_assign_RSA(pkey, rsa)) {
+            EVP_PKEY_free(pkey);
+            pkey = NULL;
+        } else if (pkey) {
+            rsa = NULL;
+        }
+    }
+    BN_free(bn);
+    BN_free(be);
+    RSA_free(rsa);
+    ERR_clear_error();
+    return jws_key_of(pkey);
+}
+
+struct rp_jws_key *rp_jws_key_ec(unsigned bits, const uint8_t *x, size_t x_len, const uint8_t *y,
+                                 size_t y_len)
+{
+    size_t size = bits / 8;
+    if (x_len != size || y_len != size || (bits != 256 && bits != 384))
+        return NULL;
+    EC_KEY *ec = EC_KEY_new_by_curve_name(bits == 256 ? NID_X9_62_prime256v1 : NID_secp384r1);
+    BIGNUM *bx = BN_bin2bn(x, x_len, NULL), *by = BN_bin2bn(y, y_len, NULL);
+    EVP_PKEY *pkey = NULL;
+    /* the point must be on the curve (checked here) */
+    if (ec && bx && by && EC_KEY_set_public_key_affine_coordinates(ec, bx, by) &&
+        (pkey = EVP_PKEY_new()) && EVP_PKEY_assign_EC_KEY(pkey, ec))
+        ec = NULL;
+    else if (pkey) {
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    BN_free(bx);
+    BN_free(by);
+    EC_KEY_free(ec);
+    ERR_clear_error();
+    return jws_key_of(pkey);
+}
+
+struct rp_jws_key *rp_jws_key_ed25519(const uint8_t *x, size_t x_len)
+{
+    EVP_PKEY *pkey = x_len == 32 ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, x_len)
+                                 : NULL;
+    ERR_clear_error();
+    return jws_key_of(pkey);
+}
+
 void rp_jws_key_free(struct rp_jws_key *k)
 {
     if (!k)

@@ -97,6 +97,12 @@ bool rp_tls_value(const struct rp_tls_conn *tc, const char *name, size_t name_le
 struct rp_jws_key;
 struct rp_jws_key *rp_jws_key_pem(const char *pem, size_t len, char *err, size_t cap);
 struct rp_jws_key *rp_jws_key_secret(const void *secret, size_t len);
+/* A JWK's public key from its parts (big-endian bytes, as base64url decoded):
+ * RSA n and e, an EC point (bits 256 or 384: P-256, P-384), an Ed25519 x. */
+struct rp_jws_key *rp_jws_key_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len);
+struct rp_jws_key *rp_jws_key_ec(unsigned bits, const uint8_t *x, size_t x_len, const uint8_t *y,
+                                 size_t y_len);
+struct rp_jws_key *rp_jws_key_ed25519(const uint8_t *x, size_t x_len);
 void rp_jws_key_free(struct rp_jws_key *k);
 /* Whether alg is one this key can verify (an RSA key: RS and PS; an EC
  * key: the ES of its curve; ...). */

@@ -89,3 +89,27 @@ check_match "the log names the token's subject, and why one was refused" \
     "$(grep -c '"user":"alice"' "$k/access.log") $(grep -c '"end":"auth: token expired"' "$k/access.log")" \
     '^[1-9][0-9]* [1-9]'
 stop_proxy jwt
+
+# JWKS: several keys, the token's kid picks one
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$k/ec2.pem" 2>/dev/null
+openssl pkey -in "$k/ec2.pem" -pubout -out "$k/ec2.pub" 2>/dev/null
+python3 "$(dirname "${BASH_SOURCE[0]}")/jwks_make.py" "$k/jwks.json" "r1=$k/rsa.pub" "e1=$k/ec.pub" \
+    "e2=$k/ec2.pub" "d1=$k/ed.pub"
+check "a JWKS policy compiles" build_proxy jwks "
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+route default { auth jwt jwks \"jwks.json\" alg [RS256, ES256, EdDSA]; proxy app }"
+p=$(start_proxy jwks -w 2)
+u="http://127.0.0.1:$p"
+kidtok() { mk "$1" "$2" "$good" "{\"alg\":\"$1\",\"kid\":\"$3\"}"; }
+check_eq "jwks: each key verifies tokens that name it" \
+    "$(code -H "$(bearer "$(kidtok RS256 "$k/rsa.pem" r1)")" "$u/x") \
+$(code -H "$(bearer "$(kidtok ES256 "$k/ec.pem" e1)")" "$u/x") \
+$(code -H "$(bearer "$(kidtok ES256 "$k/ec2.pem" e2)")" "$u/x") \
+$(code -H "$(bearer "$(kidtok EdDSA "$k/ed.pem" d1)")" "$u/x")" "200 200 200 200"
+check_eq "jwks: a token naming another key than its signer's, or an unknown kid: 401" \
+    "$(code -H "$(bearer "$(kidtok ES256 "$k/ec.pem" e2)")" "$u/x") \
+$(code -H "$(bearer "$(kidtok ES256 "$k/ec.pem" nope)")" "$u/x")" "401 401"
+check_eq "jwks: a token without a kid is tried on the keys that fit" \
+    "$(code -H "$(bearer "$(mk ES256 "$k/ec2.pem" "$good")")" "$u/x")" 200
+stop_proxy jwks

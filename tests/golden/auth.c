@@ -171,6 +171,20 @@ static const struct rp_step rpg_access_5[] = {
     {RP_STEP_END, NULL},
 };
 
+static const struct rp_jwt_def rpg_jwt_2 = {
+    .where = "auth.rp:33",
+    .index = 2,
+    .key_file = "@ROOT@/tests/auth/jwks.json",
+    .algs = 0x410u,
+    .leeway_s = 60,
+    .jwks = true,
+    .claims = true,
+};
+static const struct rp_step rpg_access_6[] = {
+    {RP_STEP_AUTH_JWT, &rpg_jwt_2},
+    {RP_STEP_END, NULL},
+};
+
 static const struct rp_auth_basic_def *const rpg_auths[] = {
     &rpg_auth_0,
     &rpg_auth_1,
@@ -180,6 +194,7 @@ static const struct rp_auth_basic_def *const rpg_auths[] = {
 static const struct rp_jwt_def *const rpg_jwts[] = {
     &rpg_jwt_0,
     &rpg_jwt_1,
+    &rpg_jwt_2,
 };
 
 static const struct rp_route_def rpg_routes[] = {
@@ -195,8 +210,10 @@ static const struct rp_route_def rpg_routes[] = {
     {.where = "auth.rp:23", .label = "path \"/v1/\"", .steps = rpg_steps_4, .access = rpg_access_4},
     /* auth.rp:29: route path "/web/" */
     {.where = "auth.rp:29", .label = "path \"/web/\"", .access = rpg_access_5},
-    /* auth.rp:33: route default */
-    {.where = "auth.rp:33", .label = "default"},
+    /* auth.rp:33: route path "/keys/" */
+    {.where = "auth.rp:33", .label = "path \"/keys/\"", .access = rpg_access_6},
+    /* auth.rp:34: route default */
+    {.where = "auth.rp:34", .label = "default"},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -209,90 +226,104 @@ static const struct rp_match_state rpg_match_states[] = {
     /* 1: path "" */
     {0, 1, 0, 1, 0, 1, 0, 0},
     /* 2: path "/" */
-    {1, 4, 0, 1, 0, 1, 0, 0},
+    {1, 5, 0, 1, 0, 1, 0, 0},
     /* 3: path "/a" */
-    {5, 2, 0, 1, 0, 1, 0, 0},
-    /* 4: path "/s" */
-    {7, 2, 0, 1, 0, 1, 0, 0},
-    /* 5: path "/v" */
-    {9, 1, 0, 1, 0, 1, 0, 0},
-    /* 6: path "/w" */
-    {10, 1, 0, 1, 0, 1, 0, 0},
-    /* 7: path "/ad" */
+    {6, 2, 0, 1, 0, 1, 0, 0},
+    /* 4: path "/k" */
+    {8, 1, 0, 1, 0, 1, 0, 0},
+    /* 5: path "/s" */
+    {9, 2, 0, 1, 0, 1, 0, 0},
+    /* 6: path "/v" */
     {11, 1, 0, 1, 0, 1, 0, 0},
-    /* 8: path "/ap" */
+    /* 7: path "/w" */
     {12, 1, 0, 1, 0, 1, 0, 0},
-    /* 9: path "/ss" */
+    /* 8: path "/ad" */
     {13, 1, 0, 1, 0, 1, 0, 0},
-    /* 10: path "/st" */
+    /* 9: path "/ap" */
     {14, 1, 0, 1, 0, 1, 0, 0},
-    /* 11: path "/v1" */
+    /* 10: path "/ke" */
     {15, 1, 0, 1, 0, 1, 0, 0},
-    /* 12: path "/we" */
+    /* 11: path "/ss" */
     {16, 1, 0, 1, 0, 1, 0, 0},
-    /* 13: path "/adm" */
+    /* 12: path "/st" */
     {17, 1, 0, 1, 0, 1, 0, 0},
-    /* 14: path "/api" */
+    /* 13: path "/v1" */
     {18, 1, 0, 1, 0, 1, 0, 0},
-    /* 15: path "/sso" */
+    /* 14: path "/we" */
     {19, 1, 0, 1, 0, 1, 0, 0},
-    /* 16: path "/sta" */
+    /* 15: path "/adm" */
     {20, 1, 0, 1, 0, 1, 0, 0},
-    /* 17: path "/v1/" */
-    {21, 0, 1, 1, 1, 1, 0, 0},
-    /* 18: path "/web" */
+    /* 16: path "/api" */
     {21, 1, 0, 1, 0, 1, 0, 0},
-    /* 19: path "/admi" */
+    /* 17: path "/key" */
     {22, 1, 0, 1, 0, 1, 0, 0},
-    /* 20: path "/api/" */
-    {23, 0, 2, 1, 2, 1, 0, 0},
-    /* 21: path "/sso/" */
-    {23, 0, 3, 1, 3, 1, 0, 0},
-    /* 22: path "/stat" */
+    /* 18: path "/sso" */
     {23, 1, 0, 1, 0, 1, 0, 0},
-    /* 23: path "/web/" */
-    {24, 0, 4, 1, 4, 1, 0, 0},
-    /* 24: path "/admin" */
+    /* 19: path "/sta" */
     {24, 1, 0, 1, 0, 1, 0, 0},
-    /* 25: path "/statu" */
+    /* 20: path "/v1/" */
+    {25, 0, 1, 1, 1, 1, 0, 0},
+    /* 21: path "/web" */
     {25, 1, 0, 1, 0, 1, 0, 0},
-    /* 26: path "/admin/" */
-    {26, 0, 5, 1, 5, 1, 0, 0},
-    /* 27: path "/status" */
-    {26, 0, 6, 1, 6, 1, 0, 0},
+    /* 22: path "/admi" */
+    {26, 1, 0, 1, 0, 1, 0, 0},
+    /* 23: path "/api/" */
+    {27, 0, 2, 1, 2, 1, 0, 0},
+    /* 24: path "/keys" */
+    {27, 1, 0, 1, 0, 1, 0, 0},
+    /* 25: path "/sso/" */
+    {28, 0, 3, 1, 3, 1, 0, 0},
+    /* 26: path "/stat" */
+    {28, 1, 0, 1, 0, 1, 0, 0},
+    /* 27: path "/web/" */
+    {29, 0, 4, 1, 4, 1, 0, 0},
+    /* 28: path "/admin" */
+    {29, 1, 0, 1, 0, 1, 0, 0},
+    /* 29: path "/keys/" */
+    {30, 0, 5, 1, 5, 1, 0, 0},
+    /* 30: path "/statu" */
+    {30, 1, 0, 1, 0, 1, 0, 0},
+    /* 31: path "/admin/" */
+    {31, 0, 6, 1, 6, 1, 0, 0},
+    /* 32: path "/status" */
+    {31, 0, 7, 1, 7, 1, 0, 0},
 };
 
 static const struct rp_match_edge rpg_match_edges[] = {
     /* 1 */ {'/', 2},
-    /* 2 */ {'a', 3}, {'s', 4}, {'v', 5}, {'w', 6},
-    /* 3 */ {'d', 7}, {'p', 8},
-    /* 4 */ {'s', 9}, {'t', 10},
-    /* 5 */ {'1', 11},
-    /* 6 */ {'e', 12},
-    /* 7 */ {'m', 13},
-    /* 8 */ {'i', 14},
-    /* 9 */ {'o', 15},
-    /* 10 */ {'a', 16},
-    /* 11 */ {'/', 17},
-    /* 12 */ {'b', 18},
-    /* 13 */ {'i', 19},
-    /* 14 */ {'/', 20},
-    /* 15 */ {'/', 21},
-    /* 16 */ {'t', 22},
-    /* 18 */ {'/', 23},
-    /* 19 */ {'n', 24},
-    /* 22 */ {'u', 25},
-    /* 24 */ {'/', 26},
-    /* 25 */ {'s', 27},
+    /* 2 */ {'a', 3}, {'k', 4}, {'s', 5}, {'v', 6}, {'w', 7},
+    /* 3 */ {'d', 8}, {'p', 9},
+    /* 4 */ {'e', 10},
+    /* 5 */ {'s', 11}, {'t', 12},
+    /* 6 */ {'1', 13},
+    /* 7 */ {'e', 14},
+    /* 8 */ {'m', 15},
+    /* 9 */ {'i', 16},
+    /* 10 */ {'y', 17},
+    /* 11 */ {'o', 18},
+    /* 12 */ {'a', 19},
+    /* 13 */ {'/', 20},
+    /* 14 */ {'b', 21},
+    /* 15 */ {'i', 22},
+    /* 16 */ {'/', 23},
+    /* 17 */ {'s', 24},
+    /* 18 */ {'/', 25},
+    /* 19 */ {'t', 26},
+    /* 21 */ {'/', 27},
+    /* 22 */ {'n', 28},
+    /* 24 */ {'/', 29},
+    /* 26 */ {'u', 30},
+    /* 28 */ {'/', 31},
+    /* 30 */ {'s', 32},
 };
 
 static const uint32_t rpg_match_cands[] = {
-    6, 4, 3, 1, 5, 0, 2,
+    7, 4, 3, 1, 5, 6, 0, 2,
 };
 
 static const struct rp_matcher rpg_matcher = {
     .host_root = 0,
-    .n_states = 28,
+    .n_states = 33,
     .states = rpg_match_states,
     .edges = rpg_match_edges,
     .cands = rpg_match_cands,
@@ -327,6 +358,7 @@ static const struct rpg_route rpg_route_tab[] = {
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 4: proxy app */
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 5: proxy app */
     {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 6: proxy app */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 7: proxy app */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -360,7 +392,7 @@ const struct rp_program rp_program = {
     .listeners = rpg_listeners,
     .n_backends = 2,
     .backends = rpg_backends,
-    .n_routes = 7,
+    .n_routes = 8,
     .routes = rpg_routes,
     .decide = rpg_decide,
     .metrics = true,
@@ -368,8 +400,8 @@ const struct rp_program rp_program = {
     .limits = rpg_limits,
     .n_auths = 3,
     .auths = rpg_auths,
-    .n_jwts = 2,
+    .n_jwts = 3,
     .jwts = rpg_jwts,
-    .policy_hash = "sha256:76ffce9a0c2f6387fcbe6f0251f30f9af77644d4f3a9e524e459ab9416ed15ee",
+    .policy_hash = "sha256:8bdf208d7998027d4d3a7779e59d425c3861335f0844fb8e129584bb12a60d10",
     .build_flags = RP_BUILD_FLAGS,
 };

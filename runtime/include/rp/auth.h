@@ -4,6 +4,7 @@
 #define RP_AUTH_PUBLIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Whether the proxy verifies passwords against a hash of this form:
  * libcrypt's strong methods (bcrypt, yescrypt, gost-yescrypt, scrypt,
@@ -19,5 +20,11 @@ bool rp_auth_hash_usable(const char *hash);
 unsigned rp_auth_users_each(char *text, void (*entry)(void *ctx, unsigned lineno, char *user,
                                                       char *hash),
                             void *ctx);
+
+/* `auth jwt jwks "FILE"`: whether the JWKS document at path holds keys,
+ * each well formed, one at least for an algorithm in algs (1u << enum
+ * rp_jws_alg). False with error (naming the file as shown) when not. */
+bool rp_jwks_inspect(const char *path, const char *shown, unsigned algs, char *error,
+                     size_t size);
 
 #endif

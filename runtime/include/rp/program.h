@@ -494,7 +494,9 @@ struct rp_jwt_def {
     const char *where;
     uint32_t index;        /* in rp_program.jwts */
     const char *key_file;  /* absolute: a PEM public key or certificate; for HMAC the
-                              secret's bytes (a final newline is not part of it) */
+                              secret's bytes (a final newline is not part of it); with
+                              jwks, a JWKS document (RFC 7517) */
+    bool jwks;             /* key_file holds several keys, chosen by the token's kid */
     uint32_t algs;         /* 1u << enum rp_jws_alg, for each allowed */
     const char *issuer;    /* iss must be this; NULL: any */
     uint32_t n_audiences;  /* aud must name one of these; 0: any */
