@@ -602,6 +602,7 @@ struct ast_program {
     uint32_t n_auths;         /* check: routes with `auth basic` */
     uint32_t n_jwts;          /* check: routes with `auth jwt` */
     bool jwt_values;          /* check: a header value reads jwt.* */
+    struct span jwt_condition; /* check: the first condition on jwt.*; len 0: none */
     struct ast_import *imports;
     struct ast_import **imports_tail;
     /* check: regexes and CIDR sets, numbered, for the emitter */

@@ -386,6 +386,10 @@ bool check_program(struct ast_program *prog, const struct src *s, struct diag *d
     check_answer_files(&c);
     check_tests(&c, &backends);
     check_unused_limits(&c);
+    if (prog->jwt_condition.len && prog->n_jwts != 1)
+        diag_error(d, prog->jwt_condition, "a condition on a token's claims needs exactly one "
+                   "'auth jwt' in the policy (it checks the token before the routes; this one "
+                   "has %u)", prog->n_jwts);
     for (struct ast_acl *x = prog->acls; x; x = x->next)
         if (!x->used && acl_lookup(&c, x->name) == x && src_file_of(s, x->name.off) == 0)
             diag_warning(d, x->name, "acl '%.*s' is never used", (int)x->name.len,

@@ -83,6 +83,25 @@ static enum ast_subject check_ref(struct check *c, const struct ast_arg *x)
         m->str_len = x->field.len;
         return AST_SUBJ_TLS;
     }
+    if (x->name.len == 3 && memcmp(text_at(c, x->name), "jwt", 3) == 0) {
+        /* jwt.sub, jwt.claim["c"]: the claims of the token the policy's one
+         * `auth jwt` verifies before routing */
+        bool sub = strcmp(key, "jwt.sub") == 0 && !x->has_key;
+        bool claim = strcmp(key, "jwt.claim") == 0 && x->has_key && x->str_len;
+        if (!sub && !claim) {
+            diag_error(c->diag, x->tok, "unknown value '%s' (known: jwt.sub, jwt.claim[\"c\"])",
+                       key);
+            return AST_SUBJ_NONE;
+        }
+        if (sub) {
+            struct ast_arg *m = (struct ast_arg *)x; /* the key the emitter reads */
+            m->str = "sub";
+            m->str_len = 3;
+        }
+        if (!c->prog->jwt_condition.len)
+            c->prog->jwt_condition = x->tok;
+        return AST_SUBJ_JWT;
+    }
     if (strcmp(key, "req.scheme") == 0) {
         if (x->has_key) {
             diag_error(c->diag, x->key_tok, "'%s' takes no name", key);

@@ -64,12 +64,8 @@ static bool check_key_part(struct check *c, struct ast_limit *l, const struct as
     struct ast_piece *pc = check_value_ref(c, a);
     if (!pc)
         return false;
-    if (pc->subj == AST_SUBJ_JWT) {
-        diag_error(c->diag, a->tok, "a token's claims are known after the route's auth, and "
-                   "limits come first: key by the token itself (req.header[\"Authorization\"]) "
-                   "or by client.ip");
-        return false;
-    }
+    if (pc->subj == AST_SUBJ_JWT && !c->prog->jwt_condition.len)
+        c->prog->jwt_condition = a->tok; /* the token is checked before the routes */
     if (pc->subj == AST_SUBJ_REQ_ID || pc->subj == AST_SUBJ_CLIENT_PORT ||
         pc->subj == AST_SUBJ_SERVER_NAME || pc->subj == AST_SUBJ_BACKEND_NAME) {
         diag_error(c->diag, a->tok, "'%.*s' differs for every request or is known only after "

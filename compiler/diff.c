@@ -757,7 +757,8 @@ static void diff_class(struct dreport *rep, const struct dpol *pol, const struct
                     break;
             }
         } else if (g->what != GROUP_IP && g->what != GROUP_HOST && g->what != GROUP_PATH &&
-                   g->what != (int)RP_VAL_SCHEME && g->what != (int)RP_VAL_TLS) {
+                   g->what != (int)RP_VAL_SCHEME && g->what != (int)RP_VAL_TLS &&
+                   g->what != (int)RP_VAL_JWT) {
             group_add(&d, g, "rpx-other"); /* a value no test names */
         }
     }

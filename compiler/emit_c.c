@@ -696,7 +696,7 @@ static bool route_has_access(const struct ast_route *r)
  * guesses is refused before a hash is computed), then auth. */
 static void emit_route_access(struct emit *e, const struct ast_route *r)
 {
-    bool p_jwt_values = e->ir->ast->jwt_values;
+    bool p_jwt_values = e->ir->ast->jwt_values || e->ir->ast->jwt_condition.len;
     struct buf *b = &e->tables;
     uint32_t k = 0;
     for (const struct ast_limit_use *u = r->limits; u; u = u->next, k++)
@@ -1582,6 +1582,8 @@ static void emit_program(struct emit *e, const struct ast_program *p)
         buf_printf(b, "    .n_auths = %u,\n    .auths = rpg_auths,\n", p->n_auths);
     if (p->n_jwts)
         buf_printf(b, "    .n_jwts = %u,\n    .jwts = rpg_jwts,\n", p->n_jwts);
+    if (p->n_jwts == 1 && p->jwt_condition.len)
+        buf_puts(b, "    .jwt_before_routes = &rpg_jwt_0,\n");
     uint32_t n_index = 0;
     for (uint32_t i = 0; i < p->n_cidr_sets; i++)
         n_index += p->cidr_sets[i].n >= RP_IP_INDEX_MIN;

@@ -770,6 +770,8 @@ static int request_view(struct rp_conn *c, struct rp_request_view *v)
     v->n_headers = req->n_headers;
     v->tls = c->tr.tls;
     v->https = c->https;
+    v->jwt = NULL; /* a verified token's claims, once checked */
+    v->jwt_len = 0;
     /* Host is matched without its port and case-insensitively: lower-case
      * it once here so generated matchers compare bytes. */
     int n = rp_host_key(req->host ? req->host : "", req->host_len, c->x->host_lc,
@@ -1309,6 +1311,17 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     d->body = NULL;
     d->content_type = NULL;
     d->body_len = d->location_len = 0;
+    const struct rp_jwt_def *jb = w->prog->jwt_before_routes;
+    if (jb) {
+        /* conditions read the claims of a token that verifies, or none */
+        char sub[64];
+        if (rp_jwt_check(jb, &view, w->jwt_cache, ev_now(w->loop), sub) == RP_JWT_OK &&
+            (c->x->jwt_claims_len = rp_jwt_claims(jb, &view, c->x->jwt_claims,
+                                                  sizeof c->x->jwt_claims))) {
+            view.jwt = c->x->jwt_claims;
+            view.jwt_len = c->x->jwt_claims_len;
+        }
+    }
     if (c->subrequest_backend) {
         /* a subrequest of the proxy's own (`auth request`): to its backend,
          * past the routes */

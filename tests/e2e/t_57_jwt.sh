@@ -113,3 +113,32 @@ $(code -H "$(bearer "$(kidtok ES256 "$k/ec.pem" nope)")" "$u/x")" "401 401"
 check_eq "jwks: a token without a kid is tried on the keys that fit" \
     "$(code -H "$(bearer "$(mk ES256 "$k/ec2.pem" "$good")")" "$u/x")" 200
 stop_proxy jwks
+
+# claims in conditions and limit keys: the policy's one auth jwt checks the
+# token before the routes
+check "a policy with conditions on claims compiles" build_proxy jwtacl "
+listen :8080
+backend app { server a 127.0.0.1:@a@ }
+acl admins = jwt.claim[\"role\"] == \"admin\"
+limit per_user = rate 1/m burst 2 by jwt.sub
+route path \"/admin/\" {
+    limit per_user
+    auth jwt key \"ec.pub\" alg ES256
+    deny 403 unless admins
+    proxy app
+}
+route default { proxy app }"
+p=$(start_proxy jwtacl -w 2)
+u="http://127.0.0.1:$p"
+now=$(date +%s)
+role() { mk ES256 "$k/ec.pem" "{\"sub\":\"$1\",\"role\":\"$2\",\"exp\":$((now + 600))}"; }
+forged=$(role bob admin)
+forged="${forged%.*}.$(role bob user | sed 's/.*\.//')"
+check_eq "claims in an acl: admin passes, user is denied, no token 401, a forged admin 401" \
+    "$(code -H "$(bearer "$(role alice admin)")" "$u/admin/x") $(code -H "$(bearer "$(role bob user)")" "$u/admin/x") \
+$(code "$u/admin/x") $(code -H "$(bearer "$forged")" "$u/admin/x")" "200 403 401 401"
+check_eq "a limit keyed by jwt.sub: carol's third is refused, dave's first passes" \
+    "$(code -H "$(bearer "$(role carol admin)")" "$u/admin/1") $(code -H "$(bearer "$(role carol admin)")" "$u/admin/2") \
+$(code -H "$(bearer "$(role carol admin)")" "$u/admin/3") $(code -H "$(bearer "$(role dave admin)")" "$u/admin/4")" \
+    "200 200 429 200"
+stop_proxy jwtacl

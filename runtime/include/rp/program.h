@@ -662,6 +662,9 @@ struct rp_program {
     const struct rp_auth_basic_def *const *auths;
     uint32_t n_jwts;         /* `auth jwt` statements, for their keys (ABI 12) */
     const struct rp_jwt_def *const *jwts;
+    const struct rp_jwt_def *jwt_before_routes; /* conditions or limit keys read jwt.*:
+                                                   the one auth jwt checks the token before
+                                                   the decision (its claims, or none) */
     uint32_t n_ip_indexes;   /* large address sets, indexed at start (rp/match.h; ABI 12) */
     const struct rp_ip_index *const *ip_indexes;
 };
