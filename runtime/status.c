@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "limit.h"
 #include "health.h"
 #include "metrics.h"
 #include "sock.h"
@@ -149,6 +150,29 @@ static void json_cache(struct rp_text *t)
                 (unsigned long long)cc.bytes);
 }
 
+/* Each limit: what it is, and what it refused, delayed and banned. */
+static void json_limits(struct rp_text *t, const struct rp_proc *proc)
+{
+    const struct rp_program *prog = proc->prog;
+    rp_text_add(t, "\"limits\":[");
+    for (uint32_t i = 0; i < prog->n_limits && proc->limits; i++) {
+        const struct rp_limit_def *l = prog->limits[i];
+        struct rp_limit_counts lc;
+        rp_limit_counts(proc->limits, l->index, &lc);
+        rp_text_add(t, "%s{\"name\":", i ? "," : "");
+        rp_text_json(t, l->name);
+        rp_text_add(t, ",\"where\":");
+        rp_text_json(t, l->where);
+        const char *kind = l->concurrent ? "concurrent" : l->ban_ns ? "errors" : "rate";
+        rp_text_add(t, ",\"kind\":\"%s\",\"shared\":%s,\"rejected\":%llu,\"delayed\":%llu,"
+                       "\"bans\":%llu,\"evicted\":%llu}",
+                    kind, l->redis_host ? "true" : "false", (unsigned long long)lc.rejected,
+                    (unsigned long long)lc.delayed, (unsigned long long)lc.bans,
+                    (unsigned long long)lc.evicted);
+    }
+    rp_text_add(t, "]");
+}
+
 static char *status_json(const struct rp_proc *proc, bool admin, size_t *len)
 {
     const struct rp_program *prog = proc->prog;
@@ -174,6 +198,8 @@ static char *status_json(const struct rp_proc *proc, bool admin, size_t *len)
     json_routes(&t, proc, &requests);
     rp_text_add(&t, ",");
     json_cache(&t);
+    rp_text_add(&t, ",");
+    json_limits(&t, proc);
     rp_text_add(&t,
                 ",\"totals\":{\"requests\":%llu,\"connections\":%u,\"bytes_in\":%llu,"
                 "\"bytes_out\":%llu,\"retries\":%llu,\"time_s\":%.6f}}\n",

@@ -26,6 +26,7 @@ route path "/r2/" { limit routes; respond 200 "r2" }
 route path "/paced/" { limit paced delay; proxy app }
 route path "/b/" { limit abusers; strip prefix "/b"; proxy app }
 route path "/metrics" { metrics }
+route path "/rpx" { status }
 route default { proxy app }'
 p=$(start_proxy limits -w 2)
 u="http://127.0.0.1:$p"
@@ -116,4 +117,9 @@ sleep 2.2
 check_eq "errors: the ban ends" "$(code "$u/b/fine")" 200
 check_match "metrics: the ban is counted" \
     "$(hcurl "$u/metrics" | grep '^rpx_limit_bans_total{limit="abusers"}')" '} 1$'
+check_eq "status page: each limit with its kind and what it did" \
+    "$(hcurl "$u/rpx?format=json" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(" ".join("%s:%s:%s" % (l["name"], l["kind"], "yes" if l["rejected"] + l["delayed"] + l["bans"] > 0 else "no") for l in d["limits"]))')" \
+    "three:rate:yes fast:rate:yes per_key:rate:yes routes:rate:yes paced:rate:yes abusers:errors:yes"
 stop_proxy limits
