@@ -146,7 +146,6 @@ static int add_field(struct rp_buf *b, const struct rp_http1_header *h)
 #define F_KEEP_TE 4u     /* a response body relayed as it was coded */
 #define F_NO_LENGTH 8u   /* 1xx and 204 have no body: Content-Length goes */
 #define F_MAX_FWD 16u    /* Max-Forwards is rewritten (TRACE, OPTIONS) */
-#define F_SKIP_AUTHZ 64u /* the proxy took the credentials (`auth basic`): they stay */
 #define F_REFRAME 32u    /* the body is re-framed: no Content-Length or
                             Transfer-Encoding from the server */
 
@@ -187,8 +186,6 @@ static int add_fields(struct rp_buf *b, const struct rp_http1_header *h, uint32_
             continue;
         if ((flags & F_MAX_FWD) && NAME_IS(&h[i], "max-forwards"))
             continue; /* the caller writes it, one less */
-        if ((flags & F_SKIP_AUTHZ) && NAME_IS(&h[i], "authorization"))
-            continue;
         rc |= add_field(b, &h[i]);
     }
     return rc;
@@ -292,7 +289,7 @@ static int build_request_head(struct rp_conn *c, const struct rp_head_edit *edit
      * 7.6.2): 0 was answered here, so what goes on is one less. */
     int64_t max_fwd = rp_request_max_forwards(req);
     unsigned flags = (absolute ? F_SKIP_HOST : 0) | (continue_sent ? F_SKIP_EXPECT : 0) |
-                     (max_fwd > 0 ? F_MAX_FWD : 0) | (c->x->strip_authorization ? F_SKIP_AUTHZ : 0);
+                     (max_fwd > 0 ? F_MAX_FWD : 0);
     const struct rp_forwarding *fw =
         c->w->prog->forwarding ? c->w->prog->forwarding : &rp_forwarding_default;
     rc |= add_fields(b, req->headers, req->n_headers, req->content_length, flags, edit,
@@ -1232,6 +1229,14 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
         default:
             break;
         }
+    }
+    if (c->x->strip_authorization) {
+        /* the proxy took the credentials (auth basic, auth jwt): they stay */
+        if (!req_editp) {
+            rp_head_edit_init(&req_edit);
+            req_editp = &req_edit;
+        }
+        rp_head_edit_drop_n(req_editp, "authorization", 13);
     }
     const struct rp_auth_request_def *ar = c->x->auth_request;
     if (ar) {
