@@ -1181,8 +1181,7 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
     struct rp_exchange *x = c->x;
     const struct rp_decision *d = &x->decision;
     struct rp_access_ctx ctx = {.limits = w->proc->limits, .auth_cache = w->auth_cache,
-                                .jwt_cache = w->jwt_cache, .now = ev_now(w->loop),
-                                .wall = ev_now(w->loop)};
+                                .jwt_cache = w->jwt_cache, .now = ev_now(w->loop)};
     struct rp_access_verdict v;
     uint64_t length = x->req.body == RP_HTTP1_BODY_LENGTH ? x->req.content_length : 0;
     enum rp_access_result r =
@@ -1195,7 +1194,8 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
     x->reason = v.reason;
     if (r == RP_ACCESS_PASS || r == RP_ACCESS_DELAY)
         x->strip_authorization = v.strip_credentials;
-    if ((r == RP_ACCESS_PASS || r == RP_ACCESS_DELAY) && v.jwt && v.jwt->claims)
+    if ((r == RP_ACCESS_PASS || r == RP_ACCESS_DELAY) && v.jwt && v.jwt->claims &&
+        !x->jwt_claims_len) /* not decoded already, before the routes */
         x->jwt_claims_len = rp_jwt_claims(v.jwt, view, x->jwt_claims, sizeof x->jwt_claims);
     if (r == RP_ACCESS_PASS)
         return false;
@@ -1209,9 +1209,12 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
         rp_conn_set_timer(c, (double)v.wait_ns / 1e9);
         return true;
     }
+    /* a refusal: the proxy's own answer, with the fields that say why */
     char extra[512];
-    int n;
+    int n = 0, status;
+    const char *body;
     if (r == RP_ACCESS_UNAUTHORIZED && v.jwt) {
+        status = 401, body = "unauthorized\n";
         /* RFC 6750 3: a request without a token gets the bare challenge */
         if (v.jwt_verdict == RP_JWT_MISSING)
             n = snprintf(extra, sizeof extra, "WWW-Authenticate: Bearer\r\n");
@@ -1219,50 +1222,34 @@ static bool conn_access(struct rp_conn *c, const struct rp_request_view *view, u
             n = snprintf(extra, sizeof extra,
                          "WWW-Authenticate: Bearer error=\"invalid_token\", "
                          "error_description=\"%s\"\r\n", v.reason + 6 /* past "auth: " */);
-        conn_local_answer(c, head_len);
-        respond_error_or(c, 401, "unauthorized\n", 13, extra,
-                         n > 0 && (size_t)n < sizeof extra ? (size_t)n : 0);
-        return true;
-    }
-    if (r == RP_ACCESS_UNAUTHORIZED) {
+    } else if (r == RP_ACCESS_UNAUTHORIZED) {
+        status = 401, body = "unauthorized\n";
         n = snprintf(extra, sizeof extra,
                      "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
                      v.auth->realm);
-        conn_local_answer(c, head_len);
-        respond_error_or(c, 401, "unauthorized\n", 13, extra,
-                         n > 0 && (size_t)n < sizeof extra ? (size_t)n : 0);
-        return true;
-    }
-    if (r == RP_ACCESS_METHOD) {
+    } else if (r == RP_ACCESS_METHOD) {
+        status = 405, body = "method not allowed\n";
         n = snprintf(extra, sizeof extra, "Allow: %s\r\n", v.methods->allow);
-        conn_local_answer(c, head_len);
-        respond_error_or(c, 405, "method not allowed\n", 19, extra,
-                         n > 0 && (size_t)n < sizeof extra ? (size_t)n : 0);
-        return true;
-    }
-    if (r == RP_ACCESS_TOO_LARGE) {
-        conn_local_answer(c, head_len);
+    } else if (r == RP_ACCESS_TOO_LARGE) {
+        status = 413, body = rp_reason(413);
         c->keep_alive = false; /* the body it sends anyway is not read */
-        rp_conn_respond_error(c, 413);
-        return true;
-    }
-    if (r == RP_ACCESS_BUSY) {
+    } else if (r == RP_ACCESS_BUSY) {
+        status = 503, body = "too many requests at once\n";
         n = snprintf(extra, sizeof extra, "Retry-After: 1\r\n");
-        conn_local_answer(c, head_len);
-        respond_error_or(c, 503, "too many requests at once\n", 26, extra, (size_t)n);
-        return true;
+    } else {
+        const struct rp_limit_def *lim = v.limit;
+        uint64_t retry_s = (v.wait_ns + 999999999u) / 1000000000u;
+        if (retry_s == 0)
+            retry_s = 1;
+        status = 429, body = "too many requests\n";
+        n = snprintf(extra, sizeof extra,
+                     "Retry-After: %llu\r\nRateLimit-Policy: \"%s\";q=%u;w=%u\r\n"
+                     "RateLimit: \"%s\";r=0;t=%llu\r\n",
+                     (unsigned long long)retry_s, lim->name, lim->quota, lim->window_s,
+                     lim->name, (unsigned long long)retry_s);
     }
-    const struct rp_limit_def *lim = v.limit;
-    uint64_t retry_s = (v.wait_ns + 999999999u) / 1000000000u;
-    if (retry_s == 0)
-        retry_s = 1;
-    n = snprintf(extra, sizeof extra,
-                 "Retry-After: %llu\r\nRateLimit-Policy: \"%s\";q=%u;w=%u\r\n"
-                 "RateLimit: \"%s\";r=0;t=%llu\r\n",
-                 (unsigned long long)retry_s, lim->name, lim->quota, lim->window_s, lim->name,
-                 (unsigned long long)retry_s);
     conn_local_answer(c, head_len);
-    respond_error_or(c, 429, "too many requests\n", 18, extra,
+    respond_error_or(c, status, body, strlen(body), extra,
                      n > 0 && (size_t)n < sizeof extra ? (size_t)n : 0);
     return true;
 }

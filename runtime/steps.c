@@ -10,6 +10,26 @@
 #include "rp/match.h"
 #include "steps.h"
 
+/* The access table's kinds (rp_steps_access): nothing for them to do in an
+ * exchange's other phases. */
+#define ACCESS_STEPS                                                                               \
+    case RP_STEP_LIMIT:                                                                            \
+    case RP_STEP_AUTH_BASIC:                                                                       \
+    case RP_STEP_METHODS:                                                                          \
+    case RP_STEP_BODY_SIZE:                                                                        \
+    case RP_STEP_AUTH_REQUEST:                                                                     \
+    case RP_STEP_AUTH_JWT:
+
+static bool access_kind(enum rp_step_kind kind)
+{
+    switch (kind) {
+    ACCESS_STEPS
+        return true;
+    default:
+        return false;
+    }
+}
+
 uint32_t rp_steps_unknown(const struct rp_program *prog)
 {
     for (uint32_t r = 0; r < prog->n_routes; r++) {
@@ -21,10 +41,7 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
                      !st->arg)
                 return r;
         for (const struct rp_step *st = prog->routes[r].access; st && st->kind != RP_STEP_END; st++)
-            if ((st->kind != RP_STEP_LIMIT && st->kind != RP_STEP_AUTH_BASIC &&
-                 st->kind != RP_STEP_METHODS && st->kind != RP_STEP_BODY_SIZE &&
-                 st->kind != RP_STEP_AUTH_REQUEST && st->kind != RP_STEP_AUTH_JWT) ||
-                !st->arg)
+            if (!access_kind(st->kind) || !st->arg)
                 return r;
     }
     return RP_NO_ROUTE;
@@ -32,15 +49,6 @@ uint32_t rp_steps_unknown(const struct rp_program *prog)
 
 const char rp_limit_banned_reason[] = "limit: banned after errors";
 
-/* The access table's kinds (rp_steps_access): nothing for them to do in an
- * exchange's other phases. */
-#define ACCESS_STEPS                                                                               \
-    case RP_STEP_LIMIT:                                                                            \
-    case RP_STEP_AUTH_BASIC:                                                                       \
-    case RP_STEP_METHODS:                                                                          \
-    case RP_STEP_BODY_SIZE:                                                                        \
-    case RP_STEP_AUTH_REQUEST:                                                                     \
-    case RP_STEP_AUTH_JWT:
 
 enum rp_access_result rp_steps_access(const struct rp_step *access,
                                       const struct rp_access_ctx *ctx,
@@ -85,7 +93,7 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
         }
         if (st->kind == RP_STEP_AUTH_JWT) {
             const struct rp_jwt_def *def = st->arg;
-            enum rp_jwt_verdict jv = rp_jwt_check(def, v, ctx->jwt_cache, ctx->wall, out->user);
+            enum rp_jwt_verdict jv = rp_jwt_check(def, v, ctx->jwt_cache, ctx->now, out->user);
             if (jv != RP_JWT_OK) {
                 out->jwt = def;
                 out->jwt_verdict = jv;

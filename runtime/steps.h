@@ -60,8 +60,8 @@ struct rp_access_ctx {
     struct rp_limits *limits;          /* the process's (never NULL when a route has a limit) */
     struct rp_auth_cache *auth_cache;  /* the worker's (never NULL when a route has auth) */
     struct rp_jwt_cache *jwt_cache;    /* the worker's (never NULL when a route has jwt) */
-    double now;                        /* the loop's time */
-    double wall;                       /* seconds since the epoch (a token's exp, nbf) */
+    double now;                        /* the loop's time: seconds since the epoch (a
+                                          token's exp and nbf, the caches' ages) */
 };
 
 enum rp_access_result {
