@@ -398,7 +398,12 @@ static void ex_answer_text(struct ex *x, struct buf *b, const struct ex_answer *
                         : "the status page (HTML, JSON), status 200");
         break;
     default:
+        /* the body too, as explain_outcome (and so rpx diff) tells answers apart */
         buf_printf(b, "status %u", a->status);
+        if (a->action && a->action->body) {
+            buf_putc(b, ' ');
+            ex_quote(b, a->action->body, a->action->body_len > 60 ? 60 : a->action->body_len);
+        }
         break;
     }
     buf_printf(b, " (route %u, ", a->route->index + 1);
