@@ -39,7 +39,7 @@ BORINGSSL_LIBS := $(BORINGSSL_STATIC)/libssl.a $(BORINGSSL_STATIC)/libcrypto.a
 else
 BORINGSSL_LIBS := -L$(BORINGSSL_SHARED) -Wl,-rpath,$(BORINGSSL_SHARED) -lssl -lcrypto
 endif
-RUNTIME_LIBS := -lev -lz -lbrotlienc -lbrotlicommon $(BORINGSSL_LIBS) -lcrypt -lhiredis -lpthread -lm
+RUNTIME_LIBS := -lev -lnghttp2 -lz -lbrotlienc -lbrotlicommon $(BORINGSSL_LIBS) -lcrypt -lhiredis -lpthread -lm
 
 ifeq ($(V),0)
 Q = @

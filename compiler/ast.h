@@ -109,6 +109,7 @@ struct ast_listen {
     struct ast_tls *tls;  /* checked `tls`; NULL: plain */
     uint32_t max_conns;   /* checked `max_conns N`; 0: none */
     bool proxy_protocol;  /* checked `proxy_protocol` */
+    bool h2c;             /* checked `h2c`: HTTP/2 with prior knowledge, in cleartext */
     struct span tcp_backend_name; /* `tcp proxy NAME`: layer 4; len 0 if not */
     struct ast_backend *tcp_backend; /* check: resolved */
 };
@@ -518,6 +519,8 @@ struct ast_settings {
     uint64_t body_size;
     uint32_t connections; /* client connections at once, all workers */
     uint32_t connections_per_client; /* ... from one address */
+    uint32_t http2_streams; /* HTTP/2 streams open at once per connection */
+    uint32_t http2_window;  /* HTTP/2 initial stream window, bytes */
     uint64_t memory;      /* bytes of I/O buffers in use */
 };
 

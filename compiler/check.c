@@ -81,7 +81,8 @@ static const char *const timeout_keys[] = {"client_header", "client_idle", "clie
                                            "tunnel"};
 static const char *const limit_keys[] = {"header_size", "header_count", "uri_length",
                                          "body_size",   "connections",  "memory",
-                                         "connections_per_client"};
+                                         "connections_per_client", "http2_streams",
+                                         "http2_window"};
 
 /* The runtime reads a request head into one buffer of this size
  * (runtime/buf.h RP_BUF_SIZE), and keeps this many header fields at most
@@ -175,7 +176,7 @@ static void check_settings(struct check *c)
     c->prog->fwd_send = RP_FWD_DEFAULT;
     c->prog->fwd_trusted_set = UINT32_MAX;
     const struct ast_setting *seen_workers = NULL;
-    const struct ast_setting *seen_t[7] = {0}, *seen_l[7] = {0};
+    const struct ast_setting *seen_t[7] = {0}, *seen_l[9] = {0};
     for (const struct ast_setting *st = c->prog->settings; st; st = st->next) {
         struct span kw = st->stmt.kw;
         const struct ast_arg *a = st->stmt.args;
@@ -206,7 +207,7 @@ static void check_settings(struct check *c)
         }
         bool timeouts = st->block == AST_SET_TIMEOUTS;
         const char *const *keys = timeouts ? timeout_keys : limit_keys;
-        size_t n_keys = timeouts ? 7 : 7;
+        size_t n_keys = timeouts ? 7 : 9;
         k = word_index(c, kw, keys, n_keys);
         if (k < 0) {
             check_unknown(c, kw, timeouts ? "timeout" : "limit", keys, n_keys);
@@ -221,7 +222,7 @@ static void check_settings(struct check *c)
         *seen = st;
         char usage[64];
         snprintf(usage, sizeof usage, "%s %s", keys[k],
-                 timeouts ? "DURATION" : k == 1 || k == 4 || k == 6 ? "N" : "SIZE");
+                 timeouts ? "DURATION" : k == 1 || k == 4 || k == 6 || k == 7 ? "N" : "SIZE");
         if (!check_nargs(c, kw, a, 1, usage))
             continue;
         if (timeouts) {
@@ -262,6 +263,19 @@ static void check_settings(struct check *c)
         case 6:
             check_int(c, a, "connections_per_client", 1, 10000000, &set->connections_per_client);
             break;
+        case 7:
+            check_int(c, a, "http2_streams", 1, 10000, &set->http2_streams);
+            break;
+        case 8:
+            /* RFC 9113 6.5.2: at most 2^31-1; under a frame it would stall. */
+            if (check_size(c, a, "http2_window", 0x7fffffff, &v)) {
+                if (v < 16384)
+                    diag_error(c->diag, a->tok, "http2_window %.*s is smaller than a frame "
+                               "(16k): uploads would crawl", arg_len(a), text_at(c, a->tok));
+                else
+                    set->http2_window = (uint32_t)v;
+            }
+            break;
         case 5:
             /* At least a few buffers per worker, or nothing could be served. */
             if (check_size(c, a, "memory", UINT64_C(1) << 50, &v)) {
@@ -286,19 +300,26 @@ static void check_settings(struct check *c)
 /* `listen ADDRESS [max_conns N] [proxy_protocol]`. */
 static void check_listen_opts(struct check *c, struct ast_listen *l)
 {
-    static const char *const opts[] = {"max_conns", "proxy_protocol", "tcp", "tls"};
-    const struct ast_arg *tls = NULL;
+    static const char *const opts[] = {"max_conns", "proxy_protocol", "tcp", "tls", "h2c"};
+    const struct ast_arg *tls = NULL, *h2c = NULL;
     for (const struct ast_arg *a = l->opts; a; a = a->next) {
         if (a->kind != AST_ARG_WORD) {
             diag_error(c->diag, a->tok, "unexpected '%.*s': the form is 'listen ADDRESS "
-                       "[max_conns N] [proxy_protocol] [tcp proxy BACKEND] [tls { ... }]'",
+                       "[max_conns N] [proxy_protocol] [h2c] [tcp proxy BACKEND] [tls { ... }]'",
                        arg_len(a), text_at(c, a->tok));
             return;
         }
-        int k = word_index(c, a->tok, opts, 4);
+        int k = word_index(c, a->tok, opts, 5);
         if (k < 0) {
-            check_unknown(c, a->tok, "listen option", opts, 4);
+            check_unknown(c, a->tok, "listen option", opts, 5);
             return;
+        }
+        if (k == 4) {
+            if (l->h2c)
+                diag_error(c->diag, a->tok, "h2c is already set for this listener");
+            l->h2c = true;
+            h2c = a;
+            continue;
         }
         if (k == 3) {
             if (tls)
@@ -341,6 +362,12 @@ static void check_listen_opts(struct check *c, struct ast_listen *l)
         if (!check_int(c, a, "max_conns", 1, 10000000, &l->max_conns))
             return;
     }
+    if (h2c && tls)
+        diag_error(c->diag, h2c->tok, "h2c is HTTP/2 in cleartext; over TLS, HTTP/2 is offered "
+                   "by ALPN (on by default): drop 'h2c'");
+    else if (h2c && l->tcp_backend_name.len)
+        diag_error(c->diag, h2c->tok, "a 'tcp proxy' listener relays bytes: h2c has no meaning "
+                   "there");
     check_listen_tls(c, l, tls);
 }
 

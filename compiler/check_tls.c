@@ -5,7 +5,7 @@
  *   protocols tls1.2 tls1.3       the versions (TLS 1.0 and 1.1 are refused)
  *   ciphers "..."                 TLS 1.2 suites, OpenSSL syntax
  *   curves "X25519:P-256"         key exchange groups
- *   alpn http/1.1                 protocols offered by ALPN
+ *   alpn h2 http/1.1              protocols offered by ALPN
  *   client_ca "CA" [verify optional|required]
  *   tickets rotate 1h | tickets file "KEYS" | tickets off
  *   session_cache N|off           TLS 1.2 sessions kept by id
@@ -193,18 +193,13 @@ static void tls_alpn(struct check *c, struct ast_tls *t, const struct ast_stmt *
         const char *s = a->kind == AST_ARG_STRING ? a->str : text_at(c, a->tok);
         size_t n = a->kind == AST_ARG_STRING ? a->str_len : a->tok.len;
         if (a->kind != AST_ARG_STRING && a->kind != AST_ARG_WORD) {
-            diag_error(c->diag, a->tok, "the form is 'alpn http/1.1'");
+            diag_error(c->diag, a->tok, "the form is 'alpn h2 http/1.1'");
             return;
         }
-        if (n == 2 && memcmp(s, "h2", 2) == 0) {
-            diag_error(c->diag, a->tok, "h2 needs HTTP/2, which this proxy does not speak yet: "
-                       "offer http/1.1");
-            return;
-        }
-        if (!((n == 8 && memcmp(s, "http/1.1", 8) == 0) ||
+        if (!((n == 2 && memcmp(s, "h2", 2) == 0) || (n == 8 && memcmp(s, "http/1.1", 8) == 0) ||
               (n == 8 && memcmp(s, "http/1.0", 8) == 0))) {
             diag_error(c->diag, a->tok, "unknown ALPN protocol '%.*s' (this listener speaks "
-                       "http/1.1 and http/1.0)", (int)n, s);
+                       "h2, http/1.1 and http/1.0)", (int)n, s);
             return;
         }
         if (t->alpn_len + 1 + n > sizeof t->alpn)
@@ -214,7 +209,7 @@ static void tls_alpn(struct check *c, struct ast_tls *t, const struct ast_stmt *
         t->alpn_len += (uint32_t)n;
     }
     if (!t->alpn_len)
-        diag_error(c->diag, st->kw, "the form is 'alpn http/1.1'");
+        diag_error(c->diag, st->kw, "the form is 'alpn h2 http/1.1'");
 }
 
 static void tls_tickets(struct check *c, struct ast_tls *t, const struct ast_stmt *st)

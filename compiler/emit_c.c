@@ -128,6 +128,8 @@ static void emit_settings(struct emit *e, const struct ast_program *p)
     FIELD(connections)
     FIELD(connections_per_client)
     FIELD(memory)
+    FIELD(http2_streams)
+    FIELD(http2_window)
 #undef FIELD
     if (!f.len) {
         buf_puts(b, "static const struct rp_settings rpg_settings = {0};\n\n");
@@ -186,9 +188,11 @@ static void emit_tls(struct emit *e, const struct ast_listen *l, unsigned i)
                    t->min_version, t->max_version);
     emit_opt_string(b, "ciphers", t->ciphers);
     emit_opt_string(b, "curves", t->curves);
-    /* ALPN: http/1.1 unless the block says otherwise. */
-    const char *alpn = t->alpn_len ? t->alpn : "\x08http/1.1";
-    size_t alpn_len = t->alpn_len ? t->alpn_len : 9;
+    /* ALPN: h2, then http/1.1, unless the block says otherwise; a layer 4
+     * listener relays bytes to a server that may not speak h2. */
+    bool l4 = l->tcp_backend_name.len != 0;
+    const char *alpn = t->alpn_len ? t->alpn : l4 ? "\x08http/1.1" : "\x02h2\x08http/1.1";
+    size_t alpn_len = t->alpn_len ? t->alpn_len : l4 ? 9 : 12;
     buf_puts(b, "    .alpn = ");
     emit_string(b, alpn, alpn_len, 4);
     buf_printf(b, ",\n    .alpn_len = %zu,\n", alpn_len);
@@ -235,6 +239,8 @@ static void emit_listeners(struct emit *e, const struct ast_program *p)
             buf_printf(b, ", .max_conns = %u", l->max_conns);
         if (l->proxy_protocol)
             buf_puts(b, ", .proxy_protocol = true");
+        if (l->h2c)
+            buf_puts(b, ", .h2c = true");
         if (l->tcp_backend)
             buf_printf(b, ", .tcp = true, .tcp_backend = %u", l->tcp_backend->index);
         if (l->tls)

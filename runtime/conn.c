@@ -14,6 +14,7 @@
 #include "cache.h"
 #include "conn.h"
 #include "forward.h"
+#include "h2.h"
 #include "hash.h"
 #include "jwt.h"
 #include "log.h"
@@ -111,10 +112,10 @@ void rp_exchange_pool_clear(struct rp_worker *w)
 
 #define RP_MAX_FREE_CONNS 4096
 
-/* A new connection on listener, set up and reading; NULL (fd closed)
- * when out of memory. */
-static struct rp_conn *conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
-                                unsigned listener)
+/* A new connection on listener, set up; NULL (fd closed) when out of
+ * memory. */
+static struct rp_conn *conn_alloc(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
+                                  unsigned listener)
 {
     /* Connections come from the worker's free list: a new connection per
      * request costs no allocation once the pool is warm. */
@@ -124,11 +125,10 @@ static struct rp_conn *conn_new(struct rp_worker *w, int fd, const struct sockad
         w->n_free_conns--;
         memset(c, 0, sizeof *c);
     } else if (!(c = calloc(1, sizeof *c))) {
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
-    atomic_fetch_add_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&w->proc->listener_conns[listener], 1, memory_order_relaxed);
     c->listener = listener;
     rp_transport_init(&c->tr, fd);
     c->w = w;
@@ -141,8 +141,45 @@ static struct rp_conn *conn_new(struct rp_worker *w, int fd, const struct sockad
     w->n_conns++;
     ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
     ev_init(&c->timer, conn_timer_cb);
-    ev_io_start(w->loop, &c->io);
     rp_conn_set_timer(c, w->cfg->client_header_timeout);
+    return c;
+}
+
+/* A new connection on listener, counted and reading. */
+static struct rp_conn *conn_new(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
+                                unsigned listener)
+{
+    struct rp_conn *c = conn_alloc(w, fd, peer, listener);
+    if (!c)
+        return NULL;
+    atomic_fetch_add_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->proc->listener_conns[listener], 1, memory_order_relaxed);
+    ev_io_start(w->loop, &c->io);
+    return c;
+}
+
+struct rp_conn *rp_conn_open_stream(struct rp_conn *parent, const struct rp_transport_ops *ops,
+                                    struct rp_h2_stream *s)
+{
+    struct rp_worker *w = parent->w;
+    struct rp_conn *c = conn_alloc(w, -1, &parent->peer, parent->listener);
+    if (!c)
+        return NULL;
+    c->tr.ops = ops;
+    c->tr.tls = parent->tr.tls; /* its facts (tls.* values, logs); owned by the parent */
+    c->h2s = s;
+    c->h2_stream = true;
+    c->https = parent->https;
+    if (!parent->local_known) {
+        socklen_t len = sizeof parent->local;
+        parent->local_known = getsockname(parent->tr.fd, (struct sockaddr *)&parent->local,
+                                          &len) == 0;
+    }
+    c->local = parent->local;
+    c->local_known = parent->local_known;
+    /* Its request is read on the next loop turn: never inside nghttp2's
+     * callbacks, which called this. */
+    ev_feed_event(w->loop, &c->io, EV_READ);
     return c;
 }
 
@@ -302,6 +339,15 @@ static void conn_begin(struct rp_conn *c)
         w->start_tcp(c, prog->listeners[c->listener].tcp_backend);
         return;
     }
+    if (c->tr.tls) {
+        const char *proto;
+        uint32_t len;
+        if (rp_tls_value(c->tr.tls, "alpn", 4, &proto, &len) && len == 2 &&
+            memcmp(proto, "h2", 2) == 0) {
+            rp_h2_start(c, NULL, 0);
+            return;
+        }
+    }
     /* Bytes after a PROXY header are the first request's. */
     if (c->in && rp_buf_len(c->in)) {
         conn_process(c);
@@ -344,6 +390,8 @@ void rp_conn_close(struct rp_conn *c)
         return;
     if (c->state == RP_CONN_PROXYING)
         c->handler->abort(c);
+    if (c->h2)
+        rp_h2_free(c);
     if (c->x && c->x->subreq) {
         rp_subreq_cancel(c->x->subreq);
         c->x->subreq = NULL;
@@ -354,8 +402,10 @@ void rp_conn_close(struct rp_conn *c)
     ev_io_stop(w->loop, &c->io);
     ev_timer_stop(w->loop, &c->timer);
     rp_transport_close(&c->tr);
-    atomic_fetch_sub_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&w->proc->listener_conns[c->listener], 1, memory_order_relaxed);
+    if (!c->h2_stream) {
+        atomic_fetch_sub_explicit(&w->proc->n_client_conns, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&w->proc->listener_conns[c->listener], 1, memory_order_relaxed);
+    }
     if (c->client_counted)
         rp_key_counts_release(w->proc->client_conns, c->client_key);
     rp_buf_put(&w->bufs, c->in);
@@ -398,6 +448,10 @@ void rp_conn_free_closed(struct rp_worker *w)
 
 bool rp_conn_close_if_idle(struct rp_conn *c)
 {
+    if (c->state == RP_CONN_H2) {
+        rp_h2_drain(c); /* GOAWAY: it closes once its streams are done */
+        return false;
+    }
     if (c->state != RP_CONN_IDLE && c->state != RP_CONN_HANDSHAKE && c->state != RP_CONN_PREFACE)
         return false;
     rp_conn_close(c);
@@ -406,6 +460,12 @@ bool rp_conn_close_if_idle(struct rp_conn *c)
 
 bool rp_conn_close_if_kept_alive(struct rp_conn *c)
 {
+    if (c->h2_stream)
+        return false;
+    if (c->state == RP_CONN_H2 && rp_h2_idle(c) && c->exchanges) {
+        rp_conn_close(c);
+        return true;
+    }
     if (c->state != RP_CONN_IDLE || c->exchanges == 0 || (c->in && rp_buf_len(c->in) > 0))
         return false;
     rp_conn_close(c);
@@ -704,6 +764,12 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
         return;
     exchange_end(c, c->x->reason ? c->x->reason : "done");
     c->exchanges++;
+    if (c->h2s) {
+        /* An HTTP/2 stream's one exchange: its end is the stream's. */
+        rp_h2_stream_done(c);
+        rp_conn_close(c);
+        return;
+    }
     /* A client that shut its side after pipelined requests gets answers to
      * those it sent; then the connection closes. */
     bool more = c->in && rp_buf_len(c->in) > 0;
@@ -1399,9 +1465,31 @@ __attribute__((always_inline)) static inline void conn_answer(struct rp_conn *c,
 
 /* Parses and handles the requests waiting in `in`, one at a time, until one
  * is in progress, the connection is closed, or more bytes are needed. */
+/* `listen ... h2c`: a connection that opens with HTTP/2's preface speaks
+ * HTTP/2 from then on. True when it does (or may: the preface is not all
+ * there yet). */
+static bool conn_h2c(struct rp_conn *c)
+{
+    uint32_t n = rp_buf_len(c->in);
+    if (memcmp(c->in->data + c->in->start, RP_H2_PREFACE,
+               n < RP_H2_PREFACE_LEN ? n : RP_H2_PREFACE_LEN) != 0)
+        return false;
+    if (n < RP_H2_PREFACE_LEN)
+        return true;
+    struct rp_buf *in = c->in;
+    c->in = NULL;
+    rp_h2_start(c, in->data + in->start, n);
+    rp_buf_put(&c->w->bufs, in);
+    return true;
+}
+
 static void conn_process(struct rp_conn *c)
 {
     struct rp_worker *w = c->w;
+    if (__builtin_expect(c->exchanges == 0, 0) && c->state == RP_CONN_IDLE && !c->x &&
+        c->listener < w->prog->n_listeners && w->prog->listeners[c->listener].h2c &&
+        !c->h2s && !c->subrequest_backend && c->in && conn_h2c(c))
+        return;
     c->busy = true;
     while ((c->state == RP_CONN_IDLE || c->state == RP_CONN_HEAD) && c->in &&
            rp_buf_len(c->in) > 0) {
@@ -1475,6 +1563,12 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
             c->handler->readable(c);
         return;
     }
+    if (c->state == RP_CONN_H2) {
+        rp_h2_io(c, revents);
+        return;
+    }
+    if (c->state == RP_CONN_CLOSED)
+        return; /* an event fed before it closed */
     if (c->state == RP_CONN_LINGER) {
         if (revents & EV_WRITE) {
             int f = rp_transport_flush(&c->tr);
@@ -1533,6 +1627,9 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         return;
     case RP_CONN_PROXYING:
         c->handler->timeout(c);
+        return;
+    case RP_CONN_H2:
+        rp_h2_timeout(c);
         return;
     case RP_CONN_DELAYED:
         /* a limit's wait is over */

@@ -35,10 +35,13 @@ enum rp_conn_state {
     RP_CONN_HANDSHAKE,  /* TLS: the handshake, before any request */
     RP_CONN_PREFACE,    /* reading a PROXY header (listen ... proxy_protocol) */
     RP_CONN_DELAYED,    /* a decided request waiting for a limit (`limit NAME delay`) */
+    RP_CONN_H2,         /* HTTP/2 (h2.c): its streams are connections of their own */
 };
 
 struct rp_conn;
 struct rp_subreq;
+struct rp_h2;
+struct rp_h2_stream;
 
 /* What carries an exchange after its head is decided, when the proxy does
  * not answer it itself: the proxy to a server today (proxy.c), later a
@@ -200,6 +203,11 @@ struct rp_conn {
     uint32_t subrequest_backend; /* a subrequest's connection: its backend + 1; 0: none */
     uint64_t client_key;
     uint32_t exchanges;       /* requests answered on it */
+    struct rp_h2 *h2;         /* RP_CONN_H2: the HTTP/2 session (h2.c) */
+    struct rp_h2_stream *h2s; /* an HTTP/2 stream's connection: its stream (h2.c) while
+                                 both live */
+    bool h2_stream;           /* an HTTP/2 stream's: its transport is memory, it is not
+                                 counted among client connections nor swept */
     uint64_t bytes_in, bytes_out; /* from and to the client, all exchanges */
 };
 
@@ -218,6 +226,13 @@ void rp_conn_open_subrequest(struct rp_worker *w, int fd, const struct sockaddr_
                              unsigned listener, bool https, uint32_t backend);
 void rp_conn_open_internal(struct rp_worker *w, int fd, const struct sockaddr_storage *peer,
                            unsigned listener, bool https);
+
+/* A connection for one HTTP/2 stream of `parent` (h2.c): no socket, its
+ * bytes move through `ops`; it has the parent's peer, listener, scheme and
+ * TLS facts. Its request is read on the next loop turn. NULL when out of
+ * memory. */
+struct rp_conn *rp_conn_open_stream(struct rp_conn *parent, const struct rp_transport_ops *ops,
+                                    struct rp_h2_stream *s);
 
 /* Closes a connection and whatever exchange it has. The memory stays valid,
  * with state RP_CONN_CLOSED, until rp_conn_free_closed(), so a caller up the

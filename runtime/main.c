@@ -67,6 +67,8 @@ static void configure(struct rp_config *cfg, const struct rp_settings *set)
     cfg->upstream_idle_timeout = 30;
     cfg->upstream_max_idle = 64;
     cfg->max_body = 0;
+    cfg->h2_streams = 100;
+    cfg->h2_window = 65535;
     if (!set)
         return;
 #define MS(field, into)                                                                            \
@@ -88,6 +90,10 @@ static void configure(struct rp_config *cfg, const struct rp_settings *set)
     if (set->uri_length && set->uri_length < cfg->req_limits.max_head)
         cfg->req_limits.max_uri = set->uri_length;
     cfg->max_body = set->body_size;
+    if (set->http2_streams)
+        cfg->h2_streams = set->http2_streams;
+    if (set->http2_window)
+        cfg->h2_window = set->http2_window;
 }
 
 /* Raises the soft descriptor limit to the hard one, as nginx's

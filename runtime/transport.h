@@ -46,6 +46,9 @@ struct rp_transport_ops {
     int (*flush)(struct rp_transport *t);    /* sends what it holds: 1 done, 0 not yet */
     bool (*pending)(const struct rp_transport *t); /* bytes readable without the socket */
     void (*close)(struct rp_transport *t);   /* frees the transport's state */
+    /* A transport without a socket (an HTTP/2 stream's, h2.c): told what
+     * its connection waits for, it raises the events itself. */
+    void (*want)(struct rp_transport *t, int events);
 };
 
 struct rp_tls_conn;

@@ -265,7 +265,8 @@ static void close_long_idle(struct rp_worker *w)
     struct rp_conn *c = w->conns, *next;
     for (; c; c = next) {
         next = c->next;
-        bool idle = c->state == RP_CONN_IDLE && !(c->in && rp_buf_len(c->in) > 0);
+        bool idle = c->state == RP_CONN_IDLE && !(c->in && rp_buf_len(c->in) > 0) &&
+                    !c->h2_stream;
         if (idle && c->drain_idle)
             rp_conn_close(c);
         else
@@ -275,13 +276,18 @@ static void close_long_idle(struct rp_worker *w)
 
 static void close_all(struct rp_worker *w, bool idle_only)
 {
+    if (!idle_only) {
+        /* From the head each time: closing an HTTP/2 connection closes
+         * its streams' connections, wherever they are in the list. */
+        while (w->conns)
+            rp_conn_close(w->conns);
+        return;
+    }
     struct rp_conn *c = w->conns, *next;
     for (; c; c = next) {
         next = c->next;
-        if (idle_only)
+        if (!c->h2_stream)
             rp_conn_close_if_idle(c);
-        else
-            rp_conn_close(c);
     }
 }
 

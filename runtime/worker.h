@@ -47,6 +47,9 @@ struct rp_config {
     uint64_t max_body;            /* request body bytes; 0: no limit */
     uint32_t max_conns;           /* client connections at once, all workers */
     uint64_t max_buf_bytes;       /* I/O buffers in use, all workers */
+    uint32_t h2_streams;          /* HTTP/2: streams open at once on a connection */
+    uint32_t h2_window;           /* HTTP/2: a stream's initial window (request body bytes
+                                     buffered before its exchange reads them) */
 };
 
 /* A server's address, resolved once at start-up. */

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 12
+#define RP_PROGRAM_ABI 13
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
@@ -73,6 +73,7 @@ struct rp_listener_def {
     bool tcp;            /* layer 4: each connection is relayed to tcp_backend as bytes */
     uint32_t tcp_backend;
     const struct rp_tls_def *tls; /* NULL: plain */
+    bool h2c;            /* HTTP/2 with prior knowledge in cleartext, beside HTTP/1.1 (ABI 13) */
 };
 
 /* ---- backends ------------------------------------------------------------- */
@@ -195,6 +196,8 @@ struct rp_settings {
     uint32_t connections;  /* client connections at once; 0: from the fd limit */
     uint32_t connections_per_client; /* ... from one client address; 0: no limit (ABI 12) */
     uint64_t memory;       /* bytes of I/O buffers in use; 0: a quarter of RAM */
+    uint32_t http2_streams; /* HTTP/2 streams open at once per connection; 0: 100 (ABI 13) */
+    uint32_t http2_window;  /* HTTP/2 initial stream window; 0: 65535 (ABI 13) */
 };
 
 #define RP_WORKERS_AUTO UINT32_MAX

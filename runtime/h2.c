@@ -1,0 +1,944 @@
+/* h2.c: HTTP/2 to clients (h2.h). */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "conn.h"
+#include "h2.h"
+#include "iowant.h"
+#include "log.h"
+#include "reason.h"
+#include "worker.h"
+
+#define H2_READ_CHUNK (16 * 1024)
+#define H2_OUT_MAX (64 * 1024)  /* frames for the socket held before reading stops */
+#define H2_BODY_MAX (64 * 1024) /* a stream's response bytes held for the client's window */
+#define H2_RESP_HEAD_MAX (64 * 1024)
+
+/* A growable run of bytes: [start, start + len) of p. */
+struct bytes {
+    char *p;
+    size_t start, len, cap;
+};
+
+static bool bytes_add(struct bytes *b, const void *data, size_t n)
+{
+    if (b->start + b->len + n > b->cap) {
+        if (b->start) {
+            memmove(b->p, b->p + b->start, b->len);
+            b->start = 0;
+        }
+        if (b->len + n > b->cap) {
+            size_t cap = b->cap ? b->cap : 1024;
+            while (cap < b->len + n)
+                cap *= 2;
+            char *p = realloc(b->p, cap);
+            if (!p)
+                return false;
+            b->p = p;
+            b->cap = cap;
+        }
+    }
+    memcpy(b->p + b->start + b->len, data, n);
+    b->len += n;
+    return true;
+}
+
+static bool bytes_str(struct bytes *b, const char *s)
+{
+    return bytes_add(b, s, strlen(s));
+}
+
+static void bytes_take(struct bytes *b, size_t n)
+{
+    b->start += n;
+    b->len -= n;
+    if (!b->len)
+        b->start = 0;
+}
+
+static void bytes_free(struct bytes *b)
+{
+    free(b->p);
+    *b = (struct bytes){0};
+}
+
+static char *bytes_at(const struct bytes *b)
+{
+    return b->p + b->start;
+}
+
+struct rp_h2_stream;
+
+struct rp_h2 {
+    struct rp_conn *c; /* the client connection (state RP_CONN_H2) */
+    nghttp2_session *ng;
+    struct rp_h2_stream *streams; /* open streams, to end them with the session */
+    uint32_t n_streams;
+    struct bytes out; /* frames for the socket */
+    bool draining;    /* GOAWAY sent (a notice first, then the last stream id) */
+    bool goaway_final;
+    bool broken;      /* a callback found the connection unusable: close after sending */
+    uint32_t max_head;
+    char rbuf[H2_READ_CHUNK];
+};
+
+enum resp_state { R_HEAD, R_LENGTH, R_CHUNKED, R_CLOSE, R_DONE };
+
+struct rp_h2_stream {
+    struct rp_h2 *h;
+    struct rp_h2_stream *prev, *next;
+    int32_t id;
+    struct rp_conn *sc; /* the stream's exchange; NULL before its head or after */
+    int want;           /* the events sc waits for */
+
+    /* The request head as it is decoded: the values of the pseudo-header
+     * fields and Host by offset in hb, the other fields as HTTP/1.1 lines
+     * ("name: value\r\n") in `fields`. */
+    struct bytes hb, fields, cookie, trailers;
+    uint32_t method_off, method_len, path_off, path_len, auth_off, auth_len, host_off, host_len;
+    bool has_method, has_path, has_auth, has_host, has_length;
+    bool too_big;       /* the head's fields passed the limit: answered 431 */
+    bool bad;           /* a field no HTTP/1.1 request could carry: answered 400 */
+    uint32_t head_bytes; /* RFC 9113's size of the head: names, values, 32 each */
+
+    /* The request as HTTP/1.1, for sc to read. */
+    struct bytes req;
+    bool req_chunked;   /* the body goes chunked (its length was not given) */
+    bool req_end;       /* END_STREAM seen; the request is all in req */
+    size_t unconsumed;  /* DATA bytes not yet acknowledged (read by sc) */
+
+    /* The response as sc writes it, turned into frames. */
+    enum resp_state rstate;
+    struct bytes rhead; /* a response head being gathered */
+    struct bytes body;  /* body bytes, decoded, for DATA frames */
+    uint64_t rleft;     /* R_LENGTH: body bytes still to come */
+    struct rp_chunked chunked;
+    bool head_request;
+    bool submitted;     /* the final response's HEADERS are queued */
+    bool deferred;      /* the DATA source waits for bytes */
+    bool body_end;      /* body holds the response's last bytes */
+    bool exchange_done; /* sc wrote its whole response */
+    bool closed;        /* nghttp2 closed the stream */
+};
+
+static struct rp_conn *conn_of_transport(struct rp_transport *t)
+{
+    return (struct rp_conn *)((char *)t - offsetof(struct rp_conn, tr));
+}
+
+/* More to send: the connection's watcher runs (once per loop turn however
+ * many ask). */
+static void h2_kick(struct rp_h2 *h)
+{
+    ev_feed_event(h->c->w->loop, &h->c->io, EV_CUSTOM);
+}
+
+static void stream_feed(struct rp_h2_stream *s, int events)
+{
+    if (s->sc && (s->want & events))
+        ev_feed_event(s->sc->w->loop, &s->sc->io, s->want & events);
+}
+
+/* ---- the stream connection's transport ------------------------------------------ */
+
+/* The request's bytes: -1/EAGAIN when none are there, never the end of
+ * the stream (the exchange ends with its response, not with the request). */
+static ssize_t stream_read(struct rp_transport *t, void *buf, size_t n)
+{
+    struct rp_conn *sc = conn_of_transport(t);
+    struct rp_h2_stream *s = sc->h2s;
+    if (!s || !s->req.len) {
+        errno = EAGAIN;
+        return -1;
+    }
+    size_t k = n < s->req.len ? n : s->req.len;
+    memcpy(buf, bytes_at(&s->req), k);
+    bytes_take(&s->req, k);
+    if (s->unconsumed && s->req.len < H2_READ_CHUNK) {
+        /* Read: the client may send as much again (WINDOW_UPDATE). */
+        nghttp2_session_consume(s->h->ng, s->id, s->unconsumed);
+        s->unconsumed = 0;
+        h2_kick(s->h);
+    }
+    return (ssize_t)k;
+}
+
+static void stream_submit_head(struct rp_h2_stream *s, const struct rp_http1_response *resp,
+                               bool final);
+
+/* Bytes of the response the exchange writes, taken while there is room. */
+static size_t stream_take(struct rp_h2_stream *s, const char *p, size_t n, bool *failed)
+{
+    struct rp_h2 *h = s->h;
+    if (s->rstate == R_HEAD) {
+        size_t k = n;
+        if (s->rhead.len + k > H2_RESP_HEAD_MAX)
+            k = H2_RESP_HEAD_MAX - s->rhead.len;
+        if (!k || !bytes_add(&s->rhead, p, k)) {
+            *failed = true;
+            return 0;
+        }
+        static const struct rp_http1_limits limits = {
+            .max_uri = H2_RESP_HEAD_MAX, .max_head = H2_RESP_HEAD_MAX,
+            .max_headers = RP_HTTP1_MAX_HEADERS};
+        struct rp_http1_response resp;
+        int r = rp_http1_parse_response(bytes_at(&s->rhead), s->rhead.len, &limits,
+                                        s->head_request, &resp);
+        if (r == RP_HTTP1_INCOMPLETE)
+            return k;
+        if (r < 0 || resp.status == 101) {
+            *failed = true;
+            return 0;
+        }
+        size_t extra = s->rhead.len - (size_t)r; /* body bytes that came with the head */
+        bool final = resp.status >= 200;
+        stream_submit_head(s, &resp, final);
+        bytes_take(&s->rhead, s->rhead.len);
+        if (final) {
+            switch (resp.body) {
+            case RP_HTTP1_BODY_NONE: s->rstate = R_DONE; s->body_end = true; break;
+            case RP_HTTP1_BODY_LENGTH:
+                s->rleft = resp.content_length;
+                s->rstate = s->rleft ? R_LENGTH : R_DONE;
+                s->body_end = !s->rleft;
+                break;
+            case RP_HTTP1_BODY_CHUNKED:
+                s->rstate = R_CHUNKED;
+                memset(&s->chunked, 0, sizeof s->chunked);
+                break;
+            case RP_HTTP1_BODY_CLOSE: s->rstate = R_CLOSE; break;
+            }
+        }
+        (void)h;
+        return k - extra;
+    }
+    if (s->rstate == R_DONE)
+        return n; /* nothing follows a complete response */
+    size_t room = s->body.len < H2_BODY_MAX ? H2_BODY_MAX - s->body.len : 0;
+    size_t k = n < room ? n : room;
+    if (!k)
+        return 0;
+    if (s->rstate == R_LENGTH && k > s->rleft)
+        k = (size_t)s->rleft;
+    size_t before = s->body.len;
+    if (!bytes_add(&s->body, p, k)) {
+        *failed = true;
+        return 0;
+    }
+    if (s->rstate == R_LENGTH) {
+        s->rleft -= k;
+        if (!s->rleft) {
+            s->rstate = R_DONE;
+            s->body_end = true;
+        }
+    } else if (s->rstate == R_CHUNKED) {
+        size_t data_len;
+        bool done = false;
+        ssize_t used = rp_chunked_decode(&s->chunked, bytes_at(&s->body) + before, k, &data_len,
+                                         &done);
+        if (used < 0) {
+            *failed = true;
+            return 0;
+        }
+        s->body.len = before + data_len;
+        k = (size_t)used;
+        if (done) {
+            s->rstate = R_DONE;
+            s->body_end = true;
+        }
+    }
+    return k;
+}
+
+static ssize_t stream_writev(struct rp_transport *t, const struct iovec *iov, int n)
+{
+    struct rp_conn *sc = conn_of_transport(t);
+    struct rp_h2_stream *s = sc->h2s;
+    if (!s || s->closed) {
+        errno = EPIPE;
+        return -1;
+    }
+    size_t taken = 0, offered = 0;
+    bool failed = false;
+    for (int i = 0; i < n; i++) {
+        const char *p = iov[i].iov_base;
+        size_t left = iov[i].iov_len;
+        offered += left;
+        while (left) {
+            size_t k = stream_take(s, p, left, &failed);
+            if (failed) {
+                errno = EPROTO;
+                return -1;
+            }
+            if (!k)
+                goto full;
+            p += k;
+            left -= k;
+            taken += k;
+        }
+    }
+full:
+    if (s->deferred && (s->body.len || s->body_end)) {
+        s->deferred = false;
+        nghttp2_session_resume_data(s->h->ng, s->id);
+    }
+    h2_kick(s->h);
+    if (!taken && offered) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return (ssize_t)taken;
+}
+
+static int stream_shutdown(struct rp_transport *t)
+{
+    (void)t;
+    return 0; /* the response ends with the exchange (rp_h2_stream_done) */
+}
+
+/* The exchange's connection closes: the stream's response is complete, or
+ * it never will be (reset). */
+static void stream_close(struct rp_transport *t)
+{
+    struct rp_conn *sc = conn_of_transport(t);
+    struct rp_h2_stream *s = sc->h2s;
+    if (!s)
+        return;
+    sc->h2s = NULL;
+    s->sc = NULL;
+    s->want = 0;
+    struct rp_h2 *h = s->h;
+    if (s->closed)
+        return;
+    if (s->unconsumed) {
+        nghttp2_session_consume(h->ng, s->id, s->unconsumed);
+        s->unconsumed = 0;
+    }
+    if (s->exchange_done && s->rstate == R_CLOSE) {
+        s->rstate = R_DONE;
+        s->body_end = true;
+    }
+    if (s->submitted && s->body_end) {
+        if (s->deferred) {
+            s->deferred = false;
+            nghttp2_session_resume_data(h->ng, s->id);
+        }
+    } else {
+        nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
+    }
+    h2_kick(h);
+}
+
+static void stream_want(struct rp_transport *t, int events)
+{
+    struct rp_conn *sc = conn_of_transport(t);
+    struct rp_h2_stream *s = sc->h2s;
+    if (!s)
+        return;
+    s->want = events;
+    int ready = 0;
+    if ((events & EV_READ) && s->req.len)
+        ready |= EV_READ;
+    if ((events & EV_WRITE) && s->body.len < H2_BODY_MAX)
+        ready |= EV_WRITE;
+    if (ready)
+        ev_feed_event(sc->w->loop, &sc->io, ready);
+}
+
+static const struct rp_transport_ops stream_ops = {
+    .name = "h2 stream",
+    .read = stream_read,
+    .writev = stream_writev,
+    .shutdown = stream_shutdown,
+    .close = stream_close,
+    .want = stream_want,
+};
+
+void rp_h2_stream_done(struct rp_conn *sc)
+{
+    if (sc->h2s)
+        sc->h2s->exchange_done = true;
+}
+
+/* ---- responses -------------------------------------------------------------------- */
+
+static ssize_t body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length,
+                         uint32_t *flags, nghttp2_data_source *src, void *user)
+{
+    (void)ng;
+    (void)id;
+    (void)user;
+    struct rp_h2_stream *s = src->ptr;
+    if (!s->body.len) {
+        if (s->body_end) {
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+            return 0;
+        }
+        s->deferred = true;
+        return NGHTTP2_ERR_DEFERRED;
+    }
+    size_t k = length < s->body.len ? length : s->body.len;
+    memcpy(buf, bytes_at(&s->body), k);
+    bytes_take(&s->body, k);
+    if (!s->body.len && s->body_end)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    stream_feed(s, EV_WRITE); /* room again for the exchange's bytes */
+    return (ssize_t)k;
+}
+
+#define NV(n, v, vl)                                                                               \
+    ((nghttp2_nv){(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, (vl), NGHTTP2_NV_FLAG_NONE})
+
+/* Queues a response head: its fields in lower case, without HTTP/1.1's
+ * connection-specific ones (RFC 9113 8.2.2). */
+static void stream_submit_head(struct rp_h2_stream *s, const struct rp_http1_response *resp,
+                               bool final)
+{
+    nghttp2_nv nva[RP_HTTP1_MAX_HEADERS + 1];
+    char status[4];
+    snprintf(status, sizeof status, "%03u", resp->status % 1000);
+    size_t n = 0;
+    nva[n++] = NV(":status", status, 3);
+    for (uint32_t i = 0; i < resp->n_headers; i++) {
+        const struct rp_http1_header *f = &resp->headers[i];
+        if (rp_http1_is_hop_by_hop(f->name, f->name_len))
+            continue;
+        char *name = (char *)f->name; /* in rhead, ours */
+        for (uint32_t j = 0; j < f->name_len; j++)
+            if (name[j] >= 'A' && name[j] <= 'Z')
+                name[j] = (char)(name[j] + 32);
+        nva[n++] = (nghttp2_nv){(uint8_t *)name, (uint8_t *)f->value, f->name_len, f->value_len,
+                                NGHTTP2_NV_FLAG_NONE};
+    }
+    if (!final) {
+        nghttp2_submit_headers(s->h->ng, NGHTTP2_FLAG_NONE, s->id, NULL, nva, n, NULL);
+        return;
+    }
+    bool body = resp->body != RP_HTTP1_BODY_NONE &&
+                !(resp->body == RP_HTTP1_BODY_LENGTH && resp->content_length == 0);
+    nghttp2_data_provider dp = {.source.ptr = s, .read_callback = body_read};
+    nghttp2_submit_response(s->h->ng, s->id, nva, n, body ? &dp : NULL);
+    s->submitted = true;
+}
+
+/* An answer of this module's own, for a request no exchange could take. */
+static void stream_answer(struct rp_h2_stream *s, int status)
+{
+    bytes_str(&s->body, rp_reason(status));
+    bytes_add(&s->body, "\n", 1);
+    s->body_end = true;
+    s->rstate = R_DONE;
+    char st[4], cl[24];
+    snprintf(st, sizeof st, "%03d", status);
+    int cl_len = snprintf(cl, sizeof cl, "%zu", s->body.len);
+    nghttp2_nv nva[] = {NV(":status", st, 3), NV("content-type", "text/plain", 10),
+                        NV("content-length", cl, (size_t)cl_len)};
+    nghttp2_data_provider dp = {.source.ptr = s, .read_callback = body_read};
+    nghttp2_submit_response(s->h->ng, s->id, nva, 3, &dp);
+    s->submitted = true;
+}
+
+/* ---- requests --------------------------------------------------------------------- */
+
+static void stream_free(struct rp_h2_stream *s)
+{
+    bytes_free(&s->hb);
+    bytes_free(&s->fields);
+    bytes_free(&s->cookie);
+    bytes_free(&s->trailers);
+    bytes_free(&s->req);
+    bytes_free(&s->rhead);
+    bytes_free(&s->body);
+    free(s);
+}
+
+static void stream_unlink(struct rp_h2_stream *s)
+{
+    struct rp_h2 *h = s->h;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        h->streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    h->n_streams--;
+}
+
+static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
+{
+    struct rp_h2 *h = user;
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+        return 0;
+    struct rp_h2_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    s->h = h;
+    s->id = frame->hd.stream_id;
+    s->next = h->streams;
+    if (h->streams)
+        h->streams->prev = s;
+    h->streams = s;
+    h->n_streams++;
+    nghttp2_session_set_stream_user_data(ng, s->id, s);
+    return 0;
+}
+
+/* A request-target, method or authority byte that HTTP/1.1 could not carry
+ * in a request line or Host field (nghttp2 refuses CR, LF and NUL; this
+ * refuses the rest of what could split a line). */
+static bool line_safe(const uint8_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] <= 0x20 || v[i] == 0x7f)
+            return false;
+    return n > 0;
+}
+
+static bool name_is(const uint8_t *name, size_t len, const char *lit)
+{
+    return len == strlen(lit) && memcmp(name, lit, len) == 0;
+}
+
+static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint8_t *name,
+                     size_t name_len, const uint8_t *value, size_t value_len, uint8_t flags,
+                     void *user)
+{
+    (void)flags;
+    struct rp_h2 *h = user;
+    struct rp_h2_stream *s = nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id);
+    if (!s || frame->hd.type != NGHTTP2_HEADERS)
+        return 0;
+    s->head_bytes += (uint32_t)(name_len + value_len + 32);
+    if (s->head_bytes > h->max_head) {
+        s->too_big = true;
+        return 0;
+    }
+    bool ok = true;
+    if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+        /* A trailer section: kept for a chunked body, else dropped. */
+        if (s->req_chunked)
+            ok = bytes_add(&s->trailers, name, name_len) && bytes_add(&s->trailers, ": ", 2) &&
+                 bytes_add(&s->trailers, value, value_len) && bytes_add(&s->trailers, "\r\n", 2);
+        return ok ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    uint32_t at = (uint32_t)s->hb.len;
+    if (name[0] == ':') {
+        if (name_is(name, name_len, ":method")) {
+            s->has_method = true, s->method_off = at, s->method_len = (uint32_t)value_len;
+        } else if (name_is(name, name_len, ":path")) {
+            s->has_path = true, s->path_off = at, s->path_len = (uint32_t)value_len;
+        } else if (name_is(name, name_len, ":authority")) {
+            s->has_auth = true, s->auth_off = at, s->auth_len = (uint32_t)value_len;
+        } else {
+            return 0; /* :scheme: the connection says it */
+        }
+        if (!line_safe(value, value_len))
+            s->bad = true;
+        return bytes_add(&s->hb, value, value_len) ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    if (name_is(name, name_len, "host")) {
+        if (s->has_host || !line_safe(value, value_len))
+            s->bad = true;
+        s->has_host = true, s->host_off = at, s->host_len = (uint32_t)value_len;
+        return bytes_add(&s->hb, value, value_len) ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    if (name_is(name, name_len, "cookie")) {
+        /* Crumbs are one field again on HTTP/1.1 (RFC 9113 8.2.3). */
+        ok = (!s->cookie.len || bytes_add(&s->cookie, "; ", 2)) &&
+             bytes_add(&s->cookie, value, value_len);
+        return ok ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+    if (name_is(name, name_len, "te"))
+        return 0; /* "trailers" (nghttp2 refuses others): hop-by-hop */
+    if (name_is(name, name_len, "content-length"))
+        s->has_length = true;
+    ok = bytes_add(&s->fields, name, name_len) && bytes_add(&s->fields, ": ", 2) &&
+         bytes_add(&s->fields, value, value_len) && bytes_add(&s->fields, "\r\n", 2);
+    return ok ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+}
+
+static bool same_ci(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an != bn)
+        return false;
+    for (size_t i = 0; i < an; i++) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y + 32);
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+/* The request head is complete: written as HTTP/1.1 for an exchange of
+ * its own. */
+static void stream_begin(struct rp_h2 *h, struct rp_h2_stream *s, bool end_stream)
+{
+    if (s->too_big) {
+        stream_answer(s, 431);
+        return;
+    }
+    const char *hb = bytes_at(&s->hb);
+    /* :authority wins over Host; a Host naming another is malformed
+     * (RFC 9113 8.3.1), as is a request without a method (nghttp2
+     * checks the pseudo-header fields' presence). */
+    if (s->bad || !s->has_method ||
+        (s->has_auth && s->has_host &&
+         !same_ci(hb + s->auth_off, s->auth_len, hb + s->host_off, s->host_len))) {
+        stream_answer(s, 400);
+        return;
+    }
+    bool connect = s->method_len == 7 && memcmp(hb + s->method_off, "CONNECT", 7) == 0;
+    struct bytes *r = &s->req;
+    bool ok = bytes_add(r, hb + s->method_off, s->method_len) && bytes_add(r, " ", 1);
+    if (connect || !s->has_path)
+        ok = ok && bytes_add(r, hb + s->auth_off, s->has_auth ? s->auth_len : 0);
+    else
+        ok = ok && bytes_add(r, hb + s->path_off, s->path_len);
+    ok = ok && bytes_str(r, " HTTP/1.1\r\n");
+    if (s->has_auth || s->has_host) {
+        ok = ok && bytes_str(r, "Host: ") &&
+             bytes_add(r, hb + (s->has_auth ? s->auth_off : s->host_off),
+                       s->has_auth ? s->auth_len : s->host_len) &&
+             bytes_add(r, "\r\n", 2);
+    }
+    ok = ok && bytes_add(r, bytes_at(&s->fields), s->fields.len);
+    if (s->cookie.len)
+        ok = ok && bytes_str(r, "Cookie: ") &&
+             bytes_add(r, bytes_at(&s->cookie), s->cookie.len) && bytes_add(r, "\r\n", 2);
+    if (!end_stream && !s->has_length) {
+        /* A body of a length not given: chunked, as HTTP/1.1 carries it. */
+        s->req_chunked = true;
+        ok = ok && bytes_str(r, "Transfer-Encoding: chunked\r\n");
+    }
+    ok = ok && bytes_add(r, "\r\n", 2);
+    s->head_request = s->method_len == 4 && memcmp(hb + s->method_off, "HEAD", 4) == 0;
+    bytes_free(&s->hb);
+    bytes_free(&s->fields);
+    bytes_free(&s->cookie);
+    s->req_end = end_stream;
+    if (!ok || !(s->sc = rp_conn_open_stream(h->c, &stream_ops, s))) {
+        nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
+        return;
+    }
+    s->sc->h2s = s;
+}
+
+static void stream_end_request(struct rp_h2_stream *s)
+{
+    if (s->req_end)
+        return;
+    s->req_end = true;
+    if (s->req_chunked && s->sc) {
+        bool ok = bytes_add(&s->req, "0\r\n", 3) &&
+                  bytes_add(&s->req, bytes_at(&s->trailers), s->trailers.len) &&
+                  bytes_add(&s->req, "\r\n", 2);
+        if (!ok)
+            nghttp2_submit_rst_stream(s->h->ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
+    }
+    bytes_free(&s->trailers);
+    stream_feed(s, EV_READ);
+}
+
+static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const uint8_t *data,
+                         size_t len, void *user)
+{
+    (void)flags;
+    (void)user;
+    struct rp_h2_stream *s = nghttp2_session_get_stream_user_data(ng, id);
+    if (!s || !s->sc) {
+        /* Nobody reads it (answered already, or reset): the window stays open. */
+        nghttp2_session_consume(ng, id, len);
+        return 0;
+    }
+    bool ok = true;
+    if (s->req_chunked) {
+        char line[24];
+        int n = snprintf(line, sizeof line, "%zx\r\n", len);
+        ok = bytes_add(&s->req, line, (size_t)n) && bytes_add(&s->req, data, len) &&
+             bytes_add(&s->req, "\r\n", 2);
+    } else {
+        ok = bytes_add(&s->req, data, len);
+    }
+    if (!ok)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    s->unconsumed += len;
+    stream_feed(s, EV_READ);
+    return 0;
+}
+
+static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
+{
+    struct rp_h2 *h = user;
+    struct rp_h2_stream *s = frame->hd.stream_id
+                                 ? nghttp2_session_get_stream_user_data(ng, frame->hd.stream_id)
+                                 : NULL;
+    bool end = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
+    switch (frame->hd.type) {
+    case NGHTTP2_HEADERS:
+        if (!s)
+            return 0;
+        if (frame->headers.cat == NGHTTP2_HCAT_REQUEST)
+            stream_begin(h, s, end);
+        else if (end)
+            stream_end_request(s);
+        break;
+    case NGHTTP2_DATA:
+        if (s && end)
+            stream_end_request(s);
+        break;
+    case NGHTTP2_PING:
+        /* Draining: the notice's PING came back, so every stream the
+         * client sent before seeing it has arrived: the last one. */
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && h->draining && !h->goaway_final) {
+            h->goaway_final = true;
+            nghttp2_submit_goaway(ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(ng),
+                                  NGHTTP2_NO_ERROR, NULL, 0);
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error_code, void *user)
+{
+    (void)error_code;
+    (void)user;
+    struct rp_h2_stream *s = nghttp2_session_get_stream_user_data(ng, id);
+    if (!s)
+        return 0;
+    nghttp2_session_set_stream_user_data(ng, id, NULL);
+    s->closed = true;
+    stream_unlink(s);
+    if (s->sc) {
+        /* Reset by the client (or by us) before its exchange ended. */
+        struct rp_conn *sc = s->sc;
+        sc->h2s = NULL;
+        s->sc = NULL;
+        rp_conn_close(sc);
+    }
+    stream_free(s);
+    return 0;
+}
+
+/* ---- the connection ------------------------------------------------------------ */
+
+static void h2_close(struct rp_h2 *h)
+{
+    rp_conn_close(h->c);
+}
+
+/* Frames to the socket, as many as it takes. */
+static void h2_send(struct rp_h2 *h)
+{
+    struct rp_conn *c = h->c;
+    for (;;) {
+        while (h->out.len < H2_OUT_MAX / 2) {
+            const uint8_t *data;
+            ssize_t n = nghttp2_session_mem_send(h->ng, &data);
+            if (n < 0) {
+                h2_close(h);
+                return;
+            }
+            if (n == 0)
+                break;
+            if (!bytes_add(&h->out, data, (size_t)n)) {
+                h2_close(h);
+                return;
+            }
+        }
+        if (!h->out.len)
+            break;
+        struct iovec iov = {bytes_at(&h->out), h->out.len};
+        ssize_t w = rp_transport_writev(&c->tr, &iov, 1);
+        if (w < 0) {
+            if (errno == EAGAIN)
+                break;
+            h2_close(h);
+            return;
+        }
+        c->bytes_out += (uint64_t)w;
+        bytes_take(&h->out, (size_t)w);
+        if (h->out.len)
+            break; /* the socket is full */
+    }
+    bool want_read = nghttp2_session_want_read(h->ng) && !h->broken;
+    if (!want_read && !h->out.len && !nghttp2_session_want_write(h->ng)) {
+        h2_close(h); /* GOAWAY both ways and nothing open: done */
+        return;
+    }
+    rp_conn_want(c, (want_read && h->out.len < H2_OUT_MAX ? EV_READ : 0) |
+                        (h->out.len ? EV_WRITE : 0));
+    const struct rp_config *cfg = c->w->cfg;
+    if (h->n_streams == 0)
+        rp_conn_set_timer(c, h->draining ? 1.0 : cfg->client_idle_timeout);
+    else if (h->out.len)
+        rp_conn_set_timer(c, cfg->client_body_timeout); /* a client that stops reading */
+    else
+        ev_timer_stop(c->w->loop, &c->timer);
+}
+
+void rp_h2_io(struct rp_conn *c, int revents)
+{
+    struct rp_h2 *h = c->h2;
+    if (revents & EV_READ) {
+        for (int i = 0; i < 4 && h->out.len < H2_OUT_MAX && !h->broken; i++) {
+            ssize_t n = rp_transport_read(&c->tr, h->rbuf, sizeof h->rbuf);
+            if (n < 0 && errno == EAGAIN)
+                break;
+            if (n <= 0) {
+                h2_close(h); /* the client went away: its streams end */
+                return;
+            }
+            c->bytes_in += (uint64_t)n;
+            ssize_t r = nghttp2_session_mem_recv(h->ng, (const uint8_t *)h->rbuf, (size_t)n);
+            if (c->state == RP_CONN_CLOSED)
+                return;
+            if (r < 0) {
+                /* A connection error: nghttp2 queued its GOAWAY; send it, then close. */
+                if (rp_log_max >= RP_LOG_DEBUG) {
+                    uint32_t len;
+                    const char *peer = rp_conn_peer_text(c, &len);
+                    rp_debug("http/2 connection from %.*s: %s", (int)len, peer,
+                             nghttp2_strerror((int)r));
+                }
+                h->broken = true;
+                break;
+            }
+            if ((size_t)n < sizeof h->rbuf)
+                break;
+        }
+    }
+    h2_send(h);
+    if (c->state != RP_CONN_CLOSED && h->broken && !h->out.len)
+        h2_close(h);
+}
+
+void rp_h2_timeout(struct rp_conn *c)
+{
+    struct rp_h2 *h = c->h2;
+    if (h->n_streams == 0 && !h->out.len && !h->draining) {
+        /* Idle: say so before closing (RFC 9113 6.8). */
+        nghttp2_submit_goaway(h->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(h->ng),
+                              NGHTTP2_NO_ERROR, NULL, 0);
+        const uint8_t *data;
+        ssize_t n;
+        while ((n = nghttp2_session_mem_send(h->ng, &data)) > 0) {
+            struct iovec iov = {(void *)data, (size_t)n};
+            if (rp_transport_writev(&c->tr, &iov, 1) != n)
+                break;
+        }
+    }
+    h2_close(h);
+}
+
+void rp_h2_drain(struct rp_conn *c)
+{
+    struct rp_h2 *h = c->h2;
+    if (h->draining)
+        return;
+    h->draining = true;
+    /* A notice first (the largest stream id), then, once a PING has come
+     * back, the real last stream: no stream the client sent in between is
+     * refused (RFC 9113 6.8). */
+    nghttp2_submit_shutdown_notice(h->ng);
+    nghttp2_submit_ping(h->ng, NGHTTP2_FLAG_NONE, NULL);
+    h2_send(h);
+}
+
+bool rp_h2_idle(const struct rp_conn *c)
+{
+    return c->h2->n_streams == 0;
+}
+
+void rp_h2_free(struct rp_conn *c)
+{
+    struct rp_h2 *h = c->h2;
+    if (!h)
+        return;
+    c->h2 = NULL;
+    while (h->streams) {
+        struct rp_h2_stream *s = h->streams;
+        s->closed = true;
+        stream_unlink(s);
+        if (s->sc) {
+            struct rp_conn *sc = s->sc;
+            sc->h2s = NULL;
+            s->sc = NULL;
+            rp_conn_close(sc);
+        }
+        stream_free(s);
+    }
+    nghttp2_session_del(h->ng);
+    bytes_free(&h->out);
+    free(h);
+}
+
+void rp_h2_start(struct rp_conn *c, const char *pre, size_t pre_len)
+{
+    const struct rp_config *cfg = c->w->cfg;
+    struct rp_h2 *h = calloc(1, sizeof *h);
+    nghttp2_session_callbacks *cb = NULL;
+    nghttp2_option *opt = NULL;
+    if (!h || nghttp2_session_callbacks_new(&cb) != 0 || nghttp2_option_new(&opt) != 0) {
+        free(h);
+        nghttp2_session_callbacks_del(cb);
+        rp_conn_close(c);
+        return;
+    }
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    /* Windows open as exchanges read, not as bytes arrive. */
+    nghttp2_option_set_no_auto_window_update(opt, 1);
+    /* Rapid reset (CVE-2023-44487): a burst of 1000 resets, then 33 a
+     * second, before the connection is closed; CONTINUATION floods
+     * (CVE-2024-28182): 8 frames a head. Both are nghttp2's defaults in
+     * Debian's build; set here so they do not depend on it. */
+    nghttp2_option_set_stream_reset_rate_limit(opt, 1000, 33);
+    nghttp2_option_set_max_continuations(opt, 8);
+    nghttp2_option_set_max_outbound_ack(opt, 1000); /* SETTINGS/PING floods */
+    nghttp2_option_set_max_settings(opt, 32);
+    int rv = nghttp2_session_server_new2(&h->ng, cb, h, opt);
+    nghttp2_session_callbacks_del(cb);
+    nghttp2_option_del(opt);
+    if (rv != 0) {
+        free(h);
+        rp_conn_close(c);
+        return;
+    }
+    h->c = c;
+    h->max_head = cfg->req_limits.max_head;
+    c->h2 = h;
+    c->state = RP_CONN_H2;
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg->h2_streams},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->h2_window},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, cfg->req_limits.max_head},
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+    };
+    nghttp2_submit_settings(h->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);
+    /* The connection's window: room for several streams' bodies at once. */
+    nghttp2_session_set_local_window_size(h->ng, NGHTTP2_FLAG_NONE, 0, 4 * (int32_t)cfg->h2_window);
+    if (pre_len) {
+        ssize_t r = nghttp2_session_mem_recv(h->ng, (const uint8_t *)pre, pre_len);
+        if (c->state == RP_CONN_CLOSED)
+            return;
+        if (r < 0)
+            h->broken = true;
+    }
+    rp_h2_io(c, h->broken ? 0 : EV_READ);
+}
