@@ -32,6 +32,13 @@ struct block {
     char data[BLOCK_SIZE];
 };
 
+/* The request's protocol as nginx logs it: HTTP/1.0, HTTP/1.1, HTTP/2.0
+ * (minor_version 2: an HTTP/2 stream's exchange). Eight bytes each. */
+static const char *protocol_text(unsigned minor_version)
+{
+    return minor_version == 2 ? "HTTP/2.0" : minor_version ? "HTTP/1.1" : "HTTP/1.0";
+}
+
 static struct {
     const struct rp_access_log *def;
     int fd;
@@ -561,7 +568,9 @@ static void combined(struct out *out, const struct rp_access_entry *e)
         put_quoted_text(o, e->method, e->method_len);
         put(o, " ", 1);
         put_quoted_text(o, e->target, e->target_len);
-        put(o, e->minor_version ? " HTTP/1.1\" " : " HTTP/1.0\" ", 11);
+        put(o, " ", 1);
+        put(o, protocol_text(e->minor_version), 8);
+        put(o, "\" ", 2);
     } else {
         put(o, "-\" ", 3);
     }
@@ -620,7 +629,7 @@ static void custom(struct out *o, const struct rp_access_log *def, const struct 
             if (!e->method_len)
                 put(o, "-", 1);
             else
-                put(o, e->minor_version ? "HTTP/1.1" : "HTTP/1.0", 8);
+                put(o, protocol_text(e->minor_version), 8);
             break;
         case RP_LOG_TLS: put(o, e->tls ? "1" : "0", 1); break;
         case RP_LOG_STATUS: put_u(o, e->status); break;
@@ -678,10 +687,11 @@ static void json(struct out *out, const struct rp_access_entry *e)
     KEY(o, "protocol");
     if (!e->method_len)
         put(o, "null", 4);
-    else if (e->minor_version)
-        put(o, "\"HTTP/1.1\"", 10);
-    else
-        put(o, "\"HTTP/1.0\"", 10);
+    else {
+        put(o, "\"", 1);
+        put(o, protocol_text(e->minor_version), 8);
+        put(o, "\"", 1);
+    }
     KEY(o, "tls");
     if (e->tls) /* its facts only over TLS, out of line: a plain line pays nothing */
         o->n = json_tls_facts(o->p, o->n, e);

@@ -39,7 +39,7 @@ struct rp_access_entry {
     size_t client_len;
     const char *method, *target, *host, *user_agent, *referer;
     size_t method_len, target_len, host_len, user_agent_len, referer_len;
-    unsigned minor_version; /* HTTP/1.x */
+    unsigned minor_version; /* HTTP/1.x; 2: HTTP/2 */
     unsigned status;        /* 0: nothing was answered */
     uint64_t bytes_in, bytes_out;
     double t_start, t_connect, t_first_byte, t_end;

@@ -1020,10 +1020,10 @@ static void log_put(struct rp_exchange *x, int k, const char *s, size_t n)
     x->log_len[k] = (uint16_t)(s ? n : 0);
 }
 
-static void log_capture(struct rp_exchange *x, const struct rp_http1_request *req)
+static void log_capture(struct rp_exchange *x, const struct rp_http1_request *req, bool h2)
 {
     x->logged = true;
-    x->log_minor = req->minor_version;
+    x->log_minor = h2 ? 2 : req->minor_version;
     log_put(x, 0, req->method, req->method_len);
     log_put(x, 1, req->target, req->target_len);
     log_put(x, 2, req->host, req->host ? req->host_len : 0);
@@ -1325,7 +1325,7 @@ static void conn_dispatch(struct rp_conn *c, uint32_t head_len)
     struct rp_worker *w = c->w;
     const struct rp_http1_request *req = &c->x->req;
     if (rp_access_log_on())
-        log_capture(c->x, req);
+        log_capture(c->x, req, c->h2_stream);
     c->linger = false;
     c->client_http10 = req->minor_version == 0;
     c->keep_alive = c->client_http10 ? (req->flags & RP_HTTP1_F_CONN_KEEPALIVE) != 0

@@ -19,6 +19,7 @@
 #define H2_OUT_MAX (64 * 1024)  /* frames for the socket held before reading stops */
 #define H2_BODY_MAX (64 * 1024) /* a stream's response bytes held for the client's window */
 #define H2_RESP_HEAD_MAX (64 * 1024)
+#define H2_RECENT 64 /* closed streams remembered (h2_on_begin_frame) */
 
 /* A growable run of bytes: [start, start + len) of p. */
 struct bytes {
@@ -85,6 +86,9 @@ struct rp_h2 {
     bool goaway_final;
     bool broken;      /* a callback found the connection unusable: close after sending */
     uint32_t max_head;
+    int32_t max_id;   /* the highest stream the client opened */
+    int32_t recent[H2_RECENT]; /* streams closed lately, whose HEADERS may still come */
+    uint32_t n_recent;
     char rbuf[H2_READ_CHUNK];
 };
 
@@ -711,10 +715,35 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
     return 0;
 }
 
+/* RFC 9113 5.1.1: a new stream's id is above every one before, and a
+ * HEADERS frame on a stream id skipped or long closed is a connection
+ * error. nghttp2 ignores such frames instead (it cannot tell them from
+ * trailers racing a reset), so the streams closed lately are remembered:
+ * HEADERS for one of them are left to nghttp2, any other lower id ends
+ * the connection. */
+static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void *user)
+{
+    struct rp_h2 *h = user;
+    if (hd->type != NGHTTP2_HEADERS || hd->stream_id == 0 || !(hd->stream_id & 1))
+        return 0;
+    if (hd->stream_id > h->max_id) {
+        h->max_id = hd->stream_id;
+        return 0;
+    }
+    if (nghttp2_session_find_stream(ng, hd->stream_id))
+        return 0;
+    for (uint32_t i = 0; i < H2_RECENT && i < h->n_recent; i++)
+        if (h->recent[i] == hd->stream_id)
+            return 0;
+    nghttp2_session_terminate_session(ng, NGHTTP2_PROTOCOL_ERROR);
+    return 0;
+}
+
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error_code, void *user)
 {
     (void)error_code;
-    (void)user;
+    struct rp_h2 *h = user;
+    h->recent[h->n_recent++ % H2_RECENT] = id;
     struct rp_h2_stream *s = nghttp2_session_get_stream_user_data(ng, id);
     if (!s)
         return 0;
@@ -897,6 +926,7 @@ void rp_h2_start(struct rp_conn *c, const char *pre, size_t pre_len)
         rp_conn_close(c);
         return;
     }
+    nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
     nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);

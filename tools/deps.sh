@@ -7,7 +7,7 @@ set -eu
 # Build: compiler and runtime. Test: HTTP client and load tools, valgrind,
 # clang for fuzzing and LeakSanitizer, chromium for the status page (a
 # real browser loads it), groff to check the man pages.
-PACKAGES="make gcc libc6-dev libcrypt-dev libhiredis-dev libnghttp2-dev nghttp2-client re2c lemon libev-dev zlib1g-dev libbrotli-dev android-libboringssl-dev
+PACKAGES="make gcc libc6-dev libcrypt-dev libhiredis-dev libnghttp2-dev nghttp2-client python3-hpack re2c lemon libev-dev zlib1g-dev libbrotli-dev android-libboringssl-dev
 curl ca-certificates openssl procps python3 iproute2 valgrind strace clang libclang-rt-14-dev wrk
 chromium groff-base slowhttptest redis-server"
 # Bench: the proxies rpx is measured against (Varnish for cpu.sh -C, the
