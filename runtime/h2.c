@@ -29,6 +29,8 @@ struct bytes {
 
 static bool bytes_add(struct bytes *b, const void *data, size_t n)
 {
+    if (!n)
+        return true;
     if (b->start + b->len + n > b->cap) {
         if (b->start) {
             memmove(b->p, b->p + b->start, b->len);

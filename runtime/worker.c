@@ -259,12 +259,18 @@ static void close_listeners(struct rp_worker *w, bool close_fds)
  * (a second or more) closes. Closing every idle keep-alive connection at
  * once, as a plain stop does, races clients that are sending their next
  * request at that moment: they would see the connection reset instead of
- * an answer. Busy ones close after their next response (Connection: close). */
+ * an answer. Busy ones close after their next response (Connection: close).
+ * HTTP/2 connections get their GOAWAY at once: it tells clients to go on
+ * elsewhere without losing a stream. */
 static void close_long_idle(struct rp_worker *w)
 {
     struct rp_conn *c = w->conns, *next;
     for (; c; c = next) {
         next = c->next;
+        if (c->state == RP_CONN_H2) {
+            rp_conn_close_if_idle(c); /* its GOAWAY */
+            continue;
+        }
         bool idle = c->state == RP_CONN_IDLE && !(c->in && rp_buf_len(c->in) > 0) &&
                     !c->h2_stream;
         if (idle && c->drain_idle)

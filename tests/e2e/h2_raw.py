@@ -410,6 +410,89 @@ def cmd_zero_window(port, path, secs):
     print(what)
 
 
+def cmd_load(port, secs, conns, path='/load'):
+    """LOAD SECS CONNS [PATH]: CONNS connections, 10 streams in flight on
+    each, for SECS seconds, as a client should treat GOAWAY (RFC 9113 6.8):
+    streams above its last stream id were not processed and go again on a
+    new connection; one at or below it that ends without an answer is a
+    failure. Prints "ok N failed F retried R goaways G"."""
+    import threading
+    stats = {'ok': 0, 'failed': 0, 'retried': 0, 'goaways': 0}
+    lock = threading.Lock()
+    stop_at = time.time() + float(secs)
+
+    def one():
+        retry = 0
+        while time.time() < stop_at or retry:
+            try:
+                c = Conn(port)
+            except OSError:
+                time.sleep(0.05)
+                continue
+            open_ids, sid, last = set(), 1, None
+            ok = failed = 0
+            while True:
+                while last is None and len(open_ids) < 10 and (time.time() < stop_at or retry):
+                    c.request(sid, base(path))
+                    open_ids.add(sid)
+                    retry = max(0, retry - 1)
+                    sid += 2
+                if not open_ids:
+                    break
+                f = c.read_frame(10)
+                if f is None:
+                    break
+                ftype, flags, fsid, payload = f
+                if ftype == SETTINGS and not flags & ACK:
+                    c.send_frame(SETTINGS, ACK, 0)
+                elif ftype == PING and not flags & ACK:
+                    c.send_frame(PING, ACK, 0, payload)
+                elif ftype == GOAWAY:
+                    last = int.from_bytes(payload[:4], 'big') & 0x7fffffff
+                    with lock:
+                        stats['goaways'] += 1
+                    if last != 0x7fffffff:
+                        gone = {i for i in open_ids if i > last}
+                        retry += len(gone)
+                        with lock:
+                            stats['retried'] += len(gone)
+                        open_ids -= gone
+                    else:
+                        last = None  # a notice: go on
+                elif ftype in (HEADERS, CONT):
+                    c.dec.decode(payload)
+                    if flags & END_STREAM:
+                        open_ids.discard(fsid)
+                        ok += 1
+                elif ftype == DATA:
+                    if payload:
+                        inc = struct.pack('>I', len(payload))
+                        c.send_frame(WINDOW, 0, 0, inc)
+                        c.send_frame(WINDOW, 0, fsid, inc)
+                    if flags & END_STREAM:
+                        open_ids.discard(fsid)
+                        ok += 1
+                elif ftype == RST:
+                    code = int.from_bytes(payload[:4], 'big')
+                    open_ids.discard(fsid)
+                    if code == 7:  # REFUSED_STREAM: not processed, may go again
+                        retry += 1
+                    else:
+                        failed += 1
+            failed += len(open_ids)
+            c.sock.close()
+            with lock:
+                stats['ok'] += ok
+                stats['failed'] += failed
+
+    threads = [threading.Thread(target=one) for _ in range(int(conns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print('ok %(ok)d failed %(failed)d retried %(retried)d goaways %(goaways)d' % stats)
+
+
 def cmd_conformance(port, case):
     """CONFORMANCE CASE: one of RFC 9113's connection rules."""
     c = Conn(port)

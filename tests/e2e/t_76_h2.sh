@@ -119,8 +119,11 @@ after=$(grep -c 'GET /slow/200' "$(origin_log a)" || true)
 check "h2c: ... and few of its cancelled streams reached a server ($((after - before)))" \
     test $((after - before)) -lt 200
 check_eq "h2c: another client is served meanwhile" "$(h2curl "$u/x")" "a GET /x"
-check_match "h2c: a CONTINUATION flood (CVE-2024-28182) is cut off" \
-    "$(raw "$p" continuation 10000)" '^(goaway [A-Z_]*|closed) after ([0-9]|[0-9][0-9])$'
+# (100,000 frames are 5 MB, more than the sockets' buffers hold: a
+# client that sent them all was never cut off.)
+got=$(raw "$p" continuation 100000)
+check_match "h2c: a CONTINUATION flood (CVE-2024-28182) is cut off" "$got" '^(goaway [A-Z_]*|closed) after'
+check "h2c: ... long before its end (${got##* })" test "${got##* }" -lt 100000
 check_match "h2c: a SETTINGS flood that never reads the ACKs is closed" \
     "$(raw "$p" flood settings 200000)" '^(goaway [A-Z_]*|closed) after'
 check_match "h2c: a PING flood that never reads the answers is closed" \
@@ -178,8 +181,12 @@ p=$(start_proxy h1tls)
 check_eq "h2 tls: alpn http/1.1 keeps HTTP/2 off" "$(tcurl /x -o /dev/null -w '%{http_version}')" "1.1"
 stop_proxy h1tls
 
-# A graceful GOAWAY under load: an upgrade drains the old process while
-# h2load runs; no stream fails.
+# A graceful GOAWAY under load: an upgrade drains the old process while a
+# client keeps 10 streams in flight on each of 8 connections. A GOAWAY
+# notice comes first, the last stream id once a PING has come back: no
+# stream the old process took is lost, those it did not take go again.
+# (h2load fails a connection's remaining requests at any GOAWAY, so the
+# load comes from h2_raw.py, which treats it as RFC 9113 6.8 says.)
 check "h2 drain policy compiles" build_proxy h2d '
 listen :8080 h2c
 backend a { server a 127.0.0.1:@a@ }
@@ -188,15 +195,16 @@ ctl=$AREA_DIR/h2d.ctl
 p=$(start_proxy h2d -w 2 --control "$ctl")
 pid1=$(proxy_pid h2d)
 u="http://127.0.0.1:$p"
-h2load -n $((30000 * SCALE)) -c 8 -m 10 "$u/drain" >"$AREA_DIR/drain.h2load" 2>&1 &
+raw "$p" load $((4 * SCALE)) 8 /drain >"$AREA_DIR/drain.out" &
 load=$!
-sleep 0.5
+sleep $((1 * SCALE))
 spawn "$AREA_DIR/h2d2" "$AREA_DIR/h2d" -w 2 -q --listen "127.0.0.1:$p" \
     --port-file "$AREA_DIR/h2d2.port" --upgrade-from "$ctl"
 wait_file "$AREA_DIR/h2d2.port" "$T_SHORT"
 check "h2 drain: the old process exits after its drain" wait_gone "$pid1"
 wait "$load"
-got=$(grep -E '^requests:' "$AREA_DIR/drain.h2load")
-check_match "h2 drain: h2load across the upgrade: no stream failed" "$got" ' 0 failed, 0 errored'
+got=$(cat "$AREA_DIR/drain.out")
+check_match "h2 drain: streams across the upgrade: none failed" "$got" '^ok [0-9]+ failed 0 '
+check_match "h2 drain: ... the old process said GOAWAY on every connection" "$got" 'goaways (1[6-9]|[2-9][0-9])$'
 check_eq "h2 drain: the new process serves" "$(h2curl "$u/after")" "a GET /after"
 kill_pids 5 "$(cat "$AREA_DIR/h2d2.pid")"
