@@ -50,6 +50,9 @@
 #   small    wrk -t1 -cC -dS GET /bytes/100 on NAME-full (ECDSA): keep-alive,
 #            what the records cost once the handshake is done
 #   1m       wrk -t1 -cM -dS GET /bytes/1048576 on NAME-full (ECDSA)
+#   h2       h2load -n H -c 10 -m 10 GET /bytes/100 on NAME-full (ECDSA):
+#            HTTP/2 by ALPN (nginx `listen ... ssl http2`, HAProxy `alpn
+#            h2,http/1.1`, rpx's default), 10 connections of 10 streams each
 #
 # and reports, medians over rounds:
 #
@@ -73,8 +76,8 @@
 #                     [-n REQUESTS] [-a CLIENTS] [-F CLIENT] [-c CONNS] [-m CONNS] [-p VERSION]
 #                     [-I] [-E VAR=VALUE] [-o FILE] [-N NOTE]
 #   -O BUILD   build folder with bin/rpx and tests/origin  (default build-bench)
-#   -S LIST    tests, comma-separated, among full, new, resume, small, 1m
-#                                                          (default all five)
+#   -S LIST    tests, comma-separated, among full, new, resume, small, 1m, h2
+#                                                          (default all six)
 #   -K LIST    certificates for full, new and resume: ecdsa, rsa (default ecdsa,rsa)
 #   -t LIST    targets among rpx, nginx, haproxy, nginx-buf (default all four)
 #   -r N       rounds                                      (default 2)
@@ -85,6 +88,7 @@
 #   -F TOOL    the client for full: h2load or ab           (default h2load)
 #   -c N       wrk connections for small                   (default 10)
 #   -m N       wrk connections for 1m                      (default 4)
+#   -H N       requests per h2 run                         (default 200000)
 #   -p V       TLS version ab, s_time and s_client ask for: 1.2 or 1.3 (default
 #              1.3; h2load and wrk get the highest, 1.3)
 #   -I         s_time clients that take a close without close_notify as an end
@@ -102,18 +106,18 @@
 # its PID at exit, also on Ctrl-C or failure.
 set -u
 cd "$(dirname "$0")/.." || exit 2
-O=build-bench TESTS=full,new,resume,small,1m KEYS=ecdsa,rsa TARGETS=rpx,nginx,haproxy,nginx-buf
+O=build-bench TESTS=full,new,resume,small,1m,h2 NH2=200000 KEYS=ecdsa,rsa TARGETS=rpx,nginx,haproxy,nginx-buf
 ROUNDS=2 DUR=5 NREQ=3000 ACONC=10 FULL=h2load CONNS=10 MCONNS=4 TLSV=1.3 OUT="" NOTE="" RPXENV=() TOLERANT=""
 ARGS=""
 [ $# = 0 ] || ARGS=$(printf ' %q' "$@")
-while getopts "O:S:K:t:r:d:n:a:F:c:m:p:IE:o:N:h" o; do
+while getopts "O:S:K:t:r:d:n:a:F:c:m:H:p:IE:o:N:h" o; do
     case $o in
     O) O=$OPTARG ;; S) TESTS=$OPTARG ;; K) KEYS=$OPTARG ;; t) TARGETS=$OPTARG ;;
     r) ROUNDS=$OPTARG ;; d) DUR=$OPTARG ;; n) NREQ=$OPTARG ;; a) ACONC=$OPTARG ;; F) FULL=$OPTARG ;;
-    c) CONNS=$OPTARG ;; m) MCONNS=$OPTARG ;; p) TLSV=$OPTARG ;; I) TOLERANT=1 ;;
+    c) CONNS=$OPTARG ;; m) MCONNS=$OPTARG ;; H) NH2=$OPTARG ;; p) TLSV=$OPTARG ;; I) TOLERANT=1 ;;
     E) [[ $OPTARG == [A-Za-z_]*=* ]] || { echo "-E takes VAR=VALUE" >&2; exit 2; }; RPXENV+=("$OPTARG") ;;
     o) OUT=$OPTARG ;; N) NOTE=$OPTARG ;;
-    *) sed -n '2,102p' "$0"; exit 2 ;;
+    *) sed -n '2,106p' "$0"; exit 2 ;;
     esac
 done
 . bench/lib.sh
@@ -122,9 +126,9 @@ for t in wrk curl openssl $FULL; do
     command -v $t >/dev/null || die "$t is missing (tools/deps.sh --bench; ab: apt-get install apache2-utils)"
 done
 [ -x "$O/bin/rpx" ] && [ -x "$O/tests/origin" ] || die "$O/bin/rpx or $O/tests/origin is missing (make O=$O)"
-for n in ROUNDS DUR NREQ ACONC CONNS MCONNS; do [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive whole number"; done
+for n in ROUNDS DUR NREQ ACONC CONNS MCONNS NH2; do [[ ${!n} =~ ^[1-9][0-9]*$ ]] || die "$n must be a positive whole number"; done
 case $TLSV in 1.2 | 1.3) ;; *) die "-p takes 1.2 or 1.3" ;; esac
-for x in ${TESTS//,/ }; do case $x in full | new | resume | small | 1m) ;; *) die "unknown test $x (full, new, resume, small, 1m)" ;; esac; done
+for x in ${TESTS//,/ }; do case $x in full | new | resume | small | 1m | h2) ;; *) die "unknown test $x (full, new, resume, small, 1m, h2)" ;; esac; done
 for x in ${KEYS//,/ }; do case $x in ecdsa | rsa) ;; *) die "unknown key $x (ecdsa, rsa)" ;; esac; done
 for t in ${TARGETS//,/ }; do
     case $t in
@@ -234,7 +238,7 @@ conf_nginx_tls() # MODE FILE on|off (proxy_buffering)
         for k in ecdsa rsa; do
             cat <<EOF
     server {
-        listen 127.0.0.1:${PORT[$n-$k]} ssl;
+        listen 127.0.0.1:${PORT[$n-$k]} ssl http2;
         ssl_certificate $RUN/$k.pem;
         ssl_certificate_key $RUN/$k.key;
         ssl_protocols TLSv1.2 TLSv1.3;
@@ -285,7 +289,7 @@ defaults
 frontend fe
 EOF
         for k in ecdsa rsa; do
-            echo "    bind 127.0.0.1:${PORT[haproxy-$1-$k]} ssl crt $RUN/$k.combined.pem ssl-min-ver TLSv1.2$opts"
+            echo "    bind 127.0.0.1:${PORT[haproxy-$1-$k]} ssl crt $RUN/$k.combined.pem ssl-min-ver TLSv1.2 alpn h2,http/1.1$opts"
         done
         cat <<EOF
     default_backend be
@@ -404,7 +408,7 @@ client_ticks() { sed 's/.*) //' /proc/$$/stat | awk '{ print $12 + $13 + $14 + $
 measure()
 {
     local x=$1 k=$2 t=$3 r=$4 m=resume n p out reqs=0 errs=0 resumed="" c0 c1 w0 w1 k0 k1 i what
-    case $x in full | small | 1m) m=full ;; esac
+    case $x in full | small | 1m | h2) m=full ;; esac
     n=$t-$m p=${PORT[$t-$m-$k]}
     rm -f "$RUN"/stime.*
     c0=$(cpu_ticks "$n") k0=$(client_ticks) w0=$(now)
@@ -425,6 +429,9 @@ measure()
         done
         wait "${cl[@]}"
         ;;
+    h2)
+        out=$(h2load -n "$NH2" -c 10 -m 10 "https://127.0.0.1:$p/bytes/$SMALL" 2>&1)
+        ;;
     small | 1m)
         local size=$SMALL c=$CONNS
         [ "$x" = 1m ] && size=$BIG c=$MCONNS
@@ -433,8 +440,8 @@ measure()
     esac
     w1=$(now) k1=$(client_ticks) c1=$(cpu_ticks "$n")
     case $x in
-    full)
-        if [ "$FULL" = ab ]; then
+    full | h2)
+        if [ "$FULL" = ab ] && [ "$x" = full ]; then
             reqs=$(awk '/^Complete requests:/ { print $3 }' <<<"$out")
             errs=$(awk '/^Failed requests:/ { f = $3 } /^Non-2xx responses:/ { x = $3 } END { print f + x }' <<<"$out")
             what="ab: $(grep -E '^(Failed requests|   \(Connect|Non-2xx|HTML transferred)' <<<"$out" | tr -s ' \n' ' ')"
@@ -494,7 +501,7 @@ printf 'test\tkey\tround\ttarget\tcpu_us_req\trps\tbusy\tclient\terrors\tresumed
 for r in $(seq "$ROUNDS"); do
     for x in ${TESTS//,/ }; do
         keys=$KEYS
-        case $x in small | 1m) keys=ecdsa ;; esac
+        case $x in small | 1m | h2) keys=ecdsa ;; esac
         for k in ${keys//,/ }; do
             for t in ${TARGETS//,/ }; do
                 [ "$t" != nginx-buf ] || [ "$x" = 1m ] || continue
@@ -560,6 +567,7 @@ table()
     fi
     echo "# new/resume: $ACONC x openssl s_time -new/-reuse -time $DUR $OSSL_TLS -www /bytes/$SMALL (HTTP/1.0, a connection each)$([ -n "$TOLERANT" ] && echo ', with SSL_OP_IGNORE_UNEXPECTED_EOF (-I)');"
     echo "# small: wrk -t1 -c$CONNS -d${DUR}s GET /bytes/$SMALL; 1m: wrk -t1 -c$MCONNS -d${DUR}s GET /bytes/$BIG (keep-alive, ECDSA listener)"
+    echo "# h2: h2load -n $NH2 -c 10 -m 10 GET /bytes/$SMALL (HTTP/2 by ALPN, ECDSA listener)"
     echo "# one worker each; cpu us/req: the proxy's utime+stime from /proc over the requests"
     [ "${#RPXENV[@]}" = 0 ] || echo "# rpx environment: ${RPXENV[*]}"
     # rpx build links BoringSSL as $O/lib/rpx/link.flags says, when it builds the policy.

@@ -20,6 +20,8 @@
 #define H2_BODY_MAX (64 * 1024) /* a stream's response bytes held for the client's window */
 #define H2_RESP_HEAD_MAX (64 * 1024)
 #define H2_RECENT 64 /* closed streams remembered (h2_on_begin_frame) */
+#define H2_SPARE_STREAMS 16      /* a connection's streams kept for reuse ... */
+#define H2_SPARE_CAP (16 * 1024) /* ... with their buffers up to this size each */
 
 /* A growable run of bytes: [start, start + len) of p. */
 struct bytes {
@@ -71,6 +73,26 @@ static void bytes_free(struct bytes *b)
     *b = (struct bytes){0};
 }
 
+/* Empty, its memory kept. */
+static void bytes_clear(struct bytes *b)
+{
+    b->start = b->len = 0;
+}
+
+/* n in hexadecimal at out (16 bytes at most); returns the length. */
+static size_t hex_put(char *out, size_t n)
+{
+    char tmp[16];
+    size_t k = 0;
+    do {
+        tmp[k++] = "0123456789abcdef"[n & 15];
+        n >>= 4;
+    } while (n);
+    for (size_t i = 0; i < k; i++)
+        out[i] = tmp[k - 1 - i];
+    return k;
+}
+
 static char *bytes_at(const struct bytes *b)
 {
     return b->p + b->start;
@@ -80,9 +102,13 @@ struct rp_h2_stream;
 
 struct rp_h2 {
     struct rp_conn *c; /* the client connection (state RP_CONN_H2) */
+    ev_prepare flush;  /* frames to send: sent once the loop's events are handled */
     nghttp2_session *ng;
     struct rp_h2_stream *streams; /* open streams, to end them with the session */
     uint32_t n_streams;
+    struct rp_h2_stream *spare;   /* closed streams' memory, for the next ones */
+    uint32_t n_spare;
+    bool freeing;                 /* rp_h2_free: nothing is kept */
     struct bytes out; /* frames for the socket */
     bool draining;    /* GOAWAY sent (a notice first, then the last stream id) */
     bool goaway_final;
@@ -103,26 +129,31 @@ struct rp_h2_stream {
     struct rp_conn *sc; /* the stream's exchange; NULL before its head or after */
     int want;           /* the events sc waits for */
 
-    /* The request head as it is decoded: the values of the pseudo-header
-     * fields and Host by offset in hb, the other fields as HTTP/1.1 lines
-     * ("name: value\r\n") in `fields`. */
-    struct bytes hb, fields, cookie, trailers;
+    /* Its bytes (kept with their capacity when the stream's memory is used
+     * again, so a busy connection's streams cost no allocation):
+     *   hb       the values of the pseudo-header fields and Host, by offset
+     *   fields   the request's other fields as HTTP/1.1 lines
+     *   cookie   cookie crumbs joined with "; "
+     *   trailers the request's trailer fields, for a chunked body
+     *   req      the request as HTTP/1.1, for sc to read
+     *   rhead    a response head being gathered
+     *   body     response body bytes, decoded, for DATA frames
+     *   rtrailers the response's trailer section, for trailing HEADERS */
+    struct stream_bytes {
+        struct bytes hb, fields, cookie, trailers, req, rhead, body, rtrailers;
+    } b;
     uint32_t method_off, method_len, path_off, path_len, auth_off, auth_len, host_off, host_len;
     bool has_method, has_path, has_auth, has_host, has_length;
     bool too_big;       /* the head's fields passed the limit: answered 431 */
     bool bad;           /* a field no HTTP/1.1 request could carry: answered 400 */
     uint32_t head_bytes; /* RFC 9113's size of the head: names, values, 32 each */
 
-    /* The request as HTTP/1.1, for sc to read. */
-    struct bytes req;
     bool req_chunked;   /* the body goes chunked (its length was not given) */
     bool req_end;       /* END_STREAM seen; the request is all in req */
     size_t unconsumed;  /* DATA bytes not yet acknowledged (read by sc) */
 
     /* The response as sc writes it, turned into frames. */
     enum resp_state rstate;
-    struct bytes rhead; /* a response head being gathered */
-    struct bytes body;  /* body bytes, decoded, for DATA frames */
     uint64_t rleft;     /* R_LENGTH: body bytes still to come */
     struct rp_chunked chunked;
     bool head_request;
@@ -138,11 +169,21 @@ static struct rp_conn *conn_of_transport(struct rp_transport *t)
     return (struct rp_conn *)((char *)t - offsetof(struct rp_conn, tr));
 }
 
-/* More to send: the connection's watcher runs (once per loop turn however
- * many ask). */
+/* More to send: sent once the loop has handled the events it has, so
+ * the responses of many streams that became ready in one turn go out in
+ * one write (and one TLS record) rather than one each. */
 static void h2_kick(struct rp_h2 *h)
 {
-    ev_feed_event(h->c->w->loop, &h->c->io, EV_CUSTOM);
+    if (!ev_is_active(&h->flush))
+        ev_prepare_start(h->c->w->loop, &h->flush);
+}
+
+static void h2_flush_cb(struct ev_loop *loop, ev_prepare *p, int revents)
+{
+    (void)revents;
+    struct rp_h2 *h = (struct rp_h2 *)((char *)p - offsetof(struct rp_h2, flush));
+    ev_prepare_stop(loop, p);
+    rp_h2_io(h->c, 0);
 }
 
 static void stream_feed(struct rp_h2_stream *s, int events)
@@ -159,14 +200,14 @@ static ssize_t stream_read(struct rp_transport *t, void *buf, size_t n)
 {
     struct rp_conn *sc = conn_of_transport(t);
     struct rp_h2_stream *s = sc->h2s;
-    if (!s || !s->req.len) {
+    if (!s || !s->b.req.len) {
         errno = EAGAIN;
         return -1;
     }
-    size_t k = n < s->req.len ? n : s->req.len;
-    memcpy(buf, bytes_at(&s->req), k);
-    bytes_take(&s->req, k);
-    if (s->unconsumed && s->req.len < H2_READ_CHUNK) {
+    size_t k = n < s->b.req.len ? n : s->b.req.len;
+    memcpy(buf, bytes_at(&s->b.req), k);
+    bytes_take(&s->b.req, k);
+    if (s->unconsumed && s->b.req.len < H2_READ_CHUNK) {
         /* Read: the client may send as much again (WINDOW_UPDATE). */
         nghttp2_session_consume(s->h->ng, s->id, s->unconsumed);
         s->unconsumed = 0;
@@ -184,9 +225,9 @@ static size_t stream_take(struct rp_h2_stream *s, const char *p, size_t n, bool 
     struct rp_h2 *h = s->h;
     if (s->rstate == R_HEAD) {
         size_t k = n;
-        if (s->rhead.len + k > H2_RESP_HEAD_MAX)
-            k = H2_RESP_HEAD_MAX - s->rhead.len;
-        if (!k || !bytes_add(&s->rhead, p, k)) {
+        if (s->b.rhead.len + k > H2_RESP_HEAD_MAX)
+            k = H2_RESP_HEAD_MAX - s->b.rhead.len;
+        if (!k || !bytes_add(&s->b.rhead, p, k)) {
             *failed = true;
             return 0;
         }
@@ -194,7 +235,7 @@ static size_t stream_take(struct rp_h2_stream *s, const char *p, size_t n, bool 
             .max_uri = H2_RESP_HEAD_MAX, .max_head = H2_RESP_HEAD_MAX,
             .max_headers = RP_HTTP1_MAX_HEADERS};
         struct rp_http1_response resp;
-        int r = rp_http1_parse_response(bytes_at(&s->rhead), s->rhead.len, &limits,
+        int r = rp_http1_parse_response(bytes_at(&s->b.rhead), s->b.rhead.len, &limits,
                                         s->head_request, &resp);
         if (r == RP_HTTP1_INCOMPLETE)
             return k;
@@ -202,10 +243,10 @@ static size_t stream_take(struct rp_h2_stream *s, const char *p, size_t n, bool 
             *failed = true;
             return 0;
         }
-        size_t extra = s->rhead.len - (size_t)r; /* body bytes that came with the head */
+        size_t extra = s->b.rhead.len - (size_t)r; /* body bytes that came with the head */
         bool final = resp.status >= 200;
         stream_submit_head(s, &resp, final);
-        bytes_take(&s->rhead, s->rhead.len);
+        bytes_take(&s->b.rhead, s->b.rhead.len);
         if (final) {
             switch (resp.body) {
             case RP_HTTP1_BODY_NONE: s->rstate = R_DONE; s->body_end = true; break;
@@ -226,14 +267,14 @@ static size_t stream_take(struct rp_h2_stream *s, const char *p, size_t n, bool 
     }
     if (s->rstate == R_DONE)
         return n; /* nothing follows a complete response */
-    size_t room = s->body.len < H2_BODY_MAX ? H2_BODY_MAX - s->body.len : 0;
+    size_t room = s->b.body.len < H2_BODY_MAX ? H2_BODY_MAX - s->b.body.len : 0;
     size_t k = n < room ? n : room;
     if (!k)
         return 0;
     if (s->rstate == R_LENGTH && k > s->rleft)
         k = (size_t)s->rleft;
-    size_t before = s->body.len;
-    if (!bytes_add(&s->body, p, k)) {
+    size_t before = s->b.body.len;
+    if (!bytes_add(&s->b.body, p, k)) {
         *failed = true;
         return 0;
     }
@@ -245,14 +286,23 @@ static size_t stream_take(struct rp_h2_stream *s, const char *p, size_t n, bool 
         }
     } else if (s->rstate == R_CHUNKED) {
         size_t data_len;
-        bool done = false;
-        ssize_t used = rp_chunked_decode(&s->chunked, bytes_at(&s->body) + before, k, &data_len,
-                                         &done);
+        bool done = false, was_trailer = s->chunked.in_trailer;
+        char *at = bytes_at(&s->b.body) + before;
+        ssize_t used = rp_chunked_decode(&s->chunked, at, k, &data_len, &done);
         if (used < 0) {
             *failed = true;
             return 0;
         }
-        s->body.len = before + data_len;
+        if (s->chunked.in_trailer) {
+            /* The trailer section, for trailing HEADERS (gRPC's status
+             * travels there). Decoding moves data back, never past it. */
+            size_t from = was_trailer ? 0 : s->chunked.trailer_at;
+            if (!bytes_add(&s->b.rtrailers, at + from, (size_t)used - from)) {
+                *failed = true;
+                return 0;
+            }
+        }
+        s->b.body.len = before + data_len;
         k = (size_t)used;
         if (done) {
             s->rstate = R_DONE;
@@ -290,7 +340,7 @@ static ssize_t stream_writev(struct rp_transport *t, const struct iovec *iov, in
         }
     }
 full:
-    if (s->deferred && (s->body.len || s->body_end)) {
+    if (s->deferred && (s->b.body.len || s->body_end)) {
         s->deferred = false;
         nghttp2_session_resume_data(s->h->ng, s->id);
     }
@@ -349,9 +399,9 @@ static void stream_want(struct rp_transport *t, int events)
         return;
     s->want = events;
     int ready = 0;
-    if ((events & EV_READ) && s->req.len)
+    if ((events & EV_READ) && s->b.req.len)
         ready |= EV_READ;
-    if ((events & EV_WRITE) && s->body.len < H2_BODY_MAX)
+    if ((events & EV_WRITE) && s->b.body.len < H2_BODY_MAX)
         ready |= EV_WRITE;
     if (ready)
         ev_feed_event(sc->w->loop, &sc->io, ready);
@@ -374,6 +424,37 @@ void rp_h2_stream_done(struct rp_conn *sc)
 
 /* ---- responses -------------------------------------------------------------------- */
 
+/* The response's trailer section as trailing HEADERS, sent after the
+ * last DATA (which then does not end the stream). False: none. */
+static bool submit_trailers(struct rp_h2_stream *s)
+{
+    nghttp2_nv nva[RP_HTTP1_MAX_HEADERS];
+    size_t n = 0;
+    char *p = bytes_at(&s->b.rtrailers), *end = p + s->b.rtrailers.len;
+    while (p < end && n < RP_HTTP1_MAX_HEADERS) {
+        char *eol = memchr(p, '\r', (size_t)(end - p));
+        if (!eol || eol == p)
+            break; /* the final CRLF */
+        char *colon = memchr(p, ':', (size_t)(eol - p));
+        if (colon && colon > p) {
+            for (char *q = p; q < colon; q++)
+                if (*q >= 'A' && *q <= 'Z')
+                    *q = (char)(*q + 32);
+            char *v = colon + 1, *ve = eol;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            nva[n++] = (nghttp2_nv){(uint8_t *)p, (uint8_t *)v, (size_t)(colon - p),
+                                    (size_t)(ve - v), NGHTTP2_NV_FLAG_NONE};
+        }
+        p = eol + 2;
+    }
+    if (!n)
+        return false;
+    return nghttp2_submit_trailer(s->h->ng, s->id, nva, n) == 0;
+}
+
 static ssize_t body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length,
                          uint32_t *flags, nghttp2_data_source *src, void *user)
 {
@@ -381,19 +462,24 @@ static ssize_t body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     (void)id;
     (void)user;
     struct rp_h2_stream *s = src->ptr;
-    if (!s->body.len) {
+    if (!s->b.body.len) {
         if (s->body_end) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
+            if (s->b.rtrailers.len && submit_trailers(s))
+                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
             return 0;
         }
         s->deferred = true;
         return NGHTTP2_ERR_DEFERRED;
     }
-    size_t k = length < s->body.len ? length : s->body.len;
-    memcpy(buf, bytes_at(&s->body), k);
-    bytes_take(&s->body, k);
-    if (!s->body.len && s->body_end)
+    size_t k = length < s->b.body.len ? length : s->b.body.len;
+    memcpy(buf, bytes_at(&s->b.body), k);
+    bytes_take(&s->b.body, k);
+    if (!s->b.body.len && s->body_end) {
         *flags |= NGHTTP2_DATA_FLAG_EOF;
+        if (s->b.rtrailers.len && submit_trailers(s))
+            *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    }
     stream_feed(s, EV_WRITE); /* room again for the exchange's bytes */
     return (ssize_t)k;
 }
@@ -407,8 +493,8 @@ static void stream_submit_head(struct rp_h2_stream *s, const struct rp_http1_res
                                bool final)
 {
     nghttp2_nv nva[RP_HTTP1_MAX_HEADERS + 1];
-    char status[4];
-    snprintf(status, sizeof status, "%03u", resp->status % 1000);
+    char status[3] = {(char)('0' + resp->status / 100 % 10), (char)('0' + resp->status / 10 % 10),
+                      (char)('0' + resp->status % 10)};
     size_t n = 0;
     nva[n++] = NV(":status", status, 3);
     for (uint32_t i = 0; i < resp->n_headers; i++) {
@@ -436,13 +522,13 @@ static void stream_submit_head(struct rp_h2_stream *s, const struct rp_http1_res
 /* An answer of this module's own, for a request no exchange could take. */
 static void stream_answer(struct rp_h2_stream *s, int status)
 {
-    bytes_str(&s->body, rp_reason(status));
-    bytes_add(&s->body, "\n", 1);
+    bytes_str(&s->b.body, rp_reason(status));
+    bytes_add(&s->b.body, "\n", 1);
     s->body_end = true;
     s->rstate = R_DONE;
     char st[4], cl[24];
     snprintf(st, sizeof st, "%03d", status);
-    int cl_len = snprintf(cl, sizeof cl, "%zu", s->body.len);
+    int cl_len = snprintf(cl, sizeof cl, "%zu", s->b.body.len);
     nghttp2_nv nva[] = {NV(":status", st, 3), NV("content-type", "text/plain", 10),
                         NV("content-length", cl, (size_t)cl_len)};
     nghttp2_data_provider dp = {.source.ptr = s, .read_callback = body_read};
@@ -452,16 +538,39 @@ static void stream_answer(struct rp_h2_stream *s, int status)
 
 /* ---- requests --------------------------------------------------------------------- */
 
+/* A closed stream's memory goes back to the connection's spares, its
+ * buffers emptied but kept (those over H2_SPARE_CAP freed). */
 static void stream_free(struct rp_h2_stream *s)
 {
-    bytes_free(&s->hb);
-    bytes_free(&s->fields);
-    bytes_free(&s->cookie);
-    bytes_free(&s->trailers);
-    bytes_free(&s->req);
-    bytes_free(&s->rhead);
-    bytes_free(&s->body);
-    free(s);
+    struct rp_h2 *h = s->h;
+    struct bytes *all = (struct bytes *)&s->b;
+    bool keep = h->n_spare < H2_SPARE_STREAMS && !h->freeing;
+    for (size_t i = 0; i < sizeof s->b / sizeof *all; i++) {
+        if (!keep || all[i].cap > H2_SPARE_CAP)
+            bytes_free(&all[i]);
+        else
+            bytes_clear(&all[i]);
+    }
+    if (!keep) {
+        free(s);
+        return;
+    }
+    s->next = h->spare;
+    h->spare = s;
+    h->n_spare++;
+}
+
+static struct rp_h2_stream *stream_alloc(struct rp_h2 *h)
+{
+    struct rp_h2_stream *s = h->spare;
+    if (!s)
+        return calloc(1, sizeof *s);
+    h->spare = s->next;
+    h->n_spare--;
+    struct stream_bytes b = s->b;
+    memset(s, 0, sizeof *s);
+    s->b = b;
+    return s;
 }
 
 static void stream_unlink(struct rp_h2_stream *s)
@@ -481,7 +590,7 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, voi
     struct rp_h2 *h = user;
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
         return 0;
-    struct rp_h2_stream *s = calloc(1, sizeof *s);
+    struct rp_h2_stream *s = stream_alloc(h);
     if (!s)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     s->h = h;
@@ -529,11 +638,11 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
     if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
         /* A trailer section: kept for a chunked body, else dropped. */
         if (s->req_chunked)
-            ok = bytes_add(&s->trailers, name, name_len) && bytes_add(&s->trailers, ": ", 2) &&
-                 bytes_add(&s->trailers, value, value_len) && bytes_add(&s->trailers, "\r\n", 2);
+            ok = bytes_add(&s->b.trailers, name, name_len) && bytes_add(&s->b.trailers, ": ", 2) &&
+                 bytes_add(&s->b.trailers, value, value_len) && bytes_add(&s->b.trailers, "\r\n", 2);
         return ok ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
-    uint32_t at = (uint32_t)s->hb.len;
+    uint32_t at = (uint32_t)s->b.hb.len;
     if (name[0] == ':') {
         if (name_is(name, name_len, ":method")) {
             s->has_method = true, s->method_off = at, s->method_len = (uint32_t)value_len;
@@ -546,26 +655,26 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
         }
         if (!line_safe(value, value_len))
             s->bad = true;
-        return bytes_add(&s->hb, value, value_len) ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        return bytes_add(&s->b.hb, value, value_len) ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     if (name_is(name, name_len, "host")) {
         if (s->has_host || !line_safe(value, value_len))
             s->bad = true;
         s->has_host = true, s->host_off = at, s->host_len = (uint32_t)value_len;
-        return bytes_add(&s->hb, value, value_len) ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        return bytes_add(&s->b.hb, value, value_len) ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     if (name_is(name, name_len, "cookie")) {
         /* Crumbs are one field again on HTTP/1.1 (RFC 9113 8.2.3). */
-        ok = (!s->cookie.len || bytes_add(&s->cookie, "; ", 2)) &&
-             bytes_add(&s->cookie, value, value_len);
+        ok = (!s->b.cookie.len || bytes_add(&s->b.cookie, "; ", 2)) &&
+             bytes_add(&s->b.cookie, value, value_len);
         return ok ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     if (name_is(name, name_len, "te"))
         return 0; /* "trailers" (nghttp2 refuses others): hop-by-hop */
     if (name_is(name, name_len, "content-length"))
         s->has_length = true;
-    ok = bytes_add(&s->fields, name, name_len) && bytes_add(&s->fields, ": ", 2) &&
-         bytes_add(&s->fields, value, value_len) && bytes_add(&s->fields, "\r\n", 2);
+    ok = bytes_add(&s->b.fields, name, name_len) && bytes_add(&s->b.fields, ": ", 2) &&
+         bytes_add(&s->b.fields, value, value_len) && bytes_add(&s->b.fields, "\r\n", 2);
     return ok ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 }
 
@@ -593,7 +702,7 @@ static void stream_begin(struct rp_h2 *h, struct rp_h2_stream *s, bool end_strea
         stream_answer(s, 431);
         return;
     }
-    const char *hb = bytes_at(&s->hb);
+    const char *hb = bytes_at(&s->b.hb);
     /* :authority wins over Host; a Host naming another is malformed
      * (RFC 9113 8.3.1), as is a request without a method (nghttp2
      * checks the pseudo-header fields' presence). */
@@ -604,7 +713,7 @@ static void stream_begin(struct rp_h2 *h, struct rp_h2_stream *s, bool end_strea
         return;
     }
     bool connect = s->method_len == 7 && memcmp(hb + s->method_off, "CONNECT", 7) == 0;
-    struct bytes *r = &s->req;
+    struct bytes *r = &s->b.req;
     bool ok = bytes_add(r, hb + s->method_off, s->method_len) && bytes_add(r, " ", 1);
     if (connect || !s->has_path)
         ok = ok && bytes_add(r, hb + s->auth_off, s->has_auth ? s->auth_len : 0);
@@ -617,10 +726,10 @@ static void stream_begin(struct rp_h2 *h, struct rp_h2_stream *s, bool end_strea
                        s->has_auth ? s->auth_len : s->host_len) &&
              bytes_add(r, "\r\n", 2);
     }
-    ok = ok && bytes_add(r, bytes_at(&s->fields), s->fields.len);
-    if (s->cookie.len)
+    ok = ok && bytes_add(r, bytes_at(&s->b.fields), s->b.fields.len);
+    if (s->b.cookie.len)
         ok = ok && bytes_str(r, "Cookie: ") &&
-             bytes_add(r, bytes_at(&s->cookie), s->cookie.len) && bytes_add(r, "\r\n", 2);
+             bytes_add(r, bytes_at(&s->b.cookie), s->b.cookie.len) && bytes_add(r, "\r\n", 2);
     if (!end_stream && !s->has_length) {
         /* A body of a length not given: chunked, as HTTP/1.1 carries it. */
         s->req_chunked = true;
@@ -628,9 +737,9 @@ static void stream_begin(struct rp_h2 *h, struct rp_h2_stream *s, bool end_strea
     }
     ok = ok && bytes_add(r, "\r\n", 2);
     s->head_request = s->method_len == 4 && memcmp(hb + s->method_off, "HEAD", 4) == 0;
-    bytes_free(&s->hb);
-    bytes_free(&s->fields);
-    bytes_free(&s->cookie);
+    bytes_clear(&s->b.hb);
+    bytes_clear(&s->b.fields);
+    bytes_clear(&s->b.cookie);
     s->req_end = end_stream;
     if (!ok || !(s->sc = rp_conn_open_stream(h->c, &stream_ops, s))) {
         nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
@@ -645,13 +754,13 @@ static void stream_end_request(struct rp_h2_stream *s)
         return;
     s->req_end = true;
     if (s->req_chunked && s->sc) {
-        bool ok = bytes_add(&s->req, "0\r\n", 3) &&
-                  bytes_add(&s->req, bytes_at(&s->trailers), s->trailers.len) &&
-                  bytes_add(&s->req, "\r\n", 2);
+        bool ok = bytes_add(&s->b.req, "0\r\n", 3) &&
+                  bytes_add(&s->b.req, bytes_at(&s->b.trailers), s->b.trailers.len) &&
+                  bytes_add(&s->b.req, "\r\n", 2);
         if (!ok)
             nghttp2_submit_rst_stream(s->h->ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_INTERNAL_ERROR);
     }
-    bytes_free(&s->trailers);
+    bytes_clear(&s->b.trailers);
     stream_feed(s, EV_READ);
 }
 
@@ -669,11 +778,13 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
     bool ok = true;
     if (s->req_chunked) {
         char line[24];
-        int n = snprintf(line, sizeof line, "%zx\r\n", len);
-        ok = bytes_add(&s->req, line, (size_t)n) && bytes_add(&s->req, data, len) &&
-             bytes_add(&s->req, "\r\n", 2);
+        size_t n = hex_put(line, len);
+        line[n++] = '\r';
+        line[n++] = '\n';
+        ok = bytes_add(&s->b.req, line, n) && bytes_add(&s->b.req, data, len) &&
+             bytes_add(&s->b.req, "\r\n", 2);
     } else {
-        ok = bytes_add(&s->req, data, len);
+        ok = bytes_add(&s->b.req, data, len);
     }
     if (!ok)
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -899,6 +1010,8 @@ void rp_h2_free(struct rp_conn *c)
     if (!h)
         return;
     c->h2 = NULL;
+    h->freeing = true;
+    ev_prepare_stop(c->w->loop, &h->flush);
     while (h->streams) {
         struct rp_h2_stream *s = h->streams;
         s->closed = true;
@@ -909,6 +1022,12 @@ void rp_h2_free(struct rp_conn *c)
             s->sc = NULL;
             rp_conn_close(sc);
         }
+        stream_free(s);
+    }
+    while (h->spare) {
+        struct rp_h2_stream *s = h->spare;
+        h->spare = s->next;
+        s->h = h;
         stream_free(s);
     }
     nghttp2_session_del(h->ng);
@@ -953,6 +1072,7 @@ void rp_h2_start(struct rp_conn *c, const char *pre, size_t pre_len)
         return;
     }
     h->c = c;
+    ev_prepare_init(&h->flush, h2_flush_cb);
     h->max_head = cfg->req_limits.max_head;
     c->h2 = h;
     c->state = RP_CONN_H2;

@@ -107,7 +107,8 @@ void rp_transport_close(struct rp_transport *t)
 {
     if (t->ops && t->ops->close)
         t->ops->close(t);
-    close(t->fd);
+    if (t->fd >= 0) /* an HTTP/2 stream's has none */
+        close(t->fd);
     t->fd = -1;
     t->ops = NULL;
 }

@@ -81,6 +81,8 @@ check_match "h2c: HEAD keeps the length and has no body" "$head" $'\ncontent-len
 check_eq "h2c: 204 has no body" "$(h2curl -o /dev/null -w '%{http_code} %{size_download}' "$u/status/204")" "204 0"
 check_eq "h2c: interim 1xx responses, then the final one" \
     "$(h2curl -w ' %{http_code}' "$u/raw/1xx")" "1xx 200"
+check_match "h2c: a chunked response's trailer section becomes trailing HEADERS" \
+    "$(nghttp -v "$u/chunked/100" 2>&1 | tr -cd '[:print:]\n' | grep -a 'x-origin-trailer')" 'recv \(stream_id=[0-9]+\) x-origin-trailer: done'
 check_eq "h2c: a server's hop-by-hop fields are dropped" \
     "$(h2curl -D - -o /dev/null "$u/raw/hop" | tr -d '\r' | grep -ci '^\(keep-alive\|upgrade\|proxy-connection\|x-hop-named\|connection\):' || true)" 0
 
