@@ -8,8 +8,10 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "bytes.h"
 #include "conn.h"
 #include "h2.h"
+#include "h2fields.h"
 #include "iowant.h"
 #include "log.h"
 #include "reason.h"
@@ -22,81 +24,6 @@
 #define H2_RECENT 64 /* closed streams remembered (h2_on_begin_frame) */
 #define H2_SPARE_STREAMS 16      /* a connection's streams kept for reuse ... */
 #define H2_SPARE_CAP (16 * 1024) /* ... with their buffers up to this size each */
-
-/* A growable run of bytes: [start, start + len) of p. */
-struct bytes {
-    char *p;
-    size_t start, len, cap;
-};
-
-static bool bytes_add(struct bytes *b, const void *data, size_t n)
-{
-    if (!n)
-        return true;
-    if (b->start + b->len + n > b->cap) {
-        if (b->start) {
-            memmove(b->p, b->p + b->start, b->len);
-            b->start = 0;
-        }
-        if (b->len + n > b->cap) {
-            size_t cap = b->cap ? b->cap : 1024;
-            while (cap < b->len + n)
-                cap *= 2;
-            char *p = realloc(b->p, cap);
-            if (!p)
-                return false;
-            b->p = p;
-            b->cap = cap;
-        }
-    }
-    memcpy(b->p + b->start + b->len, data, n);
-    b->len += n;
-    return true;
-}
-
-static bool bytes_str(struct bytes *b, const char *s)
-{
-    return bytes_add(b, s, strlen(s));
-}
-
-static void bytes_take(struct bytes *b, size_t n)
-{
-    b->start += n;
-    b->len -= n;
-    if (!b->len)
-        b->start = 0;
-}
-
-static void bytes_free(struct bytes *b)
-{
-    free(b->p);
-    *b = (struct bytes){0};
-}
-
-/* Empty, its memory kept. */
-static void bytes_clear(struct bytes *b)
-{
-    b->start = b->len = 0;
-}
-
-/* n in hexadecimal at out (16 bytes at most); returns the length. */
-static size_t hex_put(char *out, size_t n)
-{
-    char tmp[16];
-    size_t k = 0;
-    do {
-        tmp[k++] = "0123456789abcdef"[n & 15];
-        n >>= 4;
-    } while (n);
-    for (size_t i = 0; i < k; i++)
-        out[i] = tmp[k - 1 - i];
-    return k;
-}
-
-static char *bytes_at(const struct bytes *b)
-{
-    return b->p + b->start;
-}
 
 struct rp_h2_stream;
 
@@ -429,30 +356,9 @@ void rp_h2_stream_done(struct rp_conn *sc)
 static bool submit_trailers(struct rp_h2_stream *s)
 {
     nghttp2_nv nva[RP_HTTP1_MAX_HEADERS];
-    size_t n = 0;
-    char *p = bytes_at(&s->b.rtrailers), *end = p + s->b.rtrailers.len;
-    while (p < end && n < RP_HTTP1_MAX_HEADERS) {
-        char *eol = memchr(p, '\r', (size_t)(end - p));
-        if (!eol || eol == p)
-            break; /* the final CRLF */
-        char *colon = memchr(p, ':', (size_t)(eol - p));
-        if (colon && colon > p) {
-            for (char *q = p; q < colon; q++)
-                if (*q >= 'A' && *q <= 'Z')
-                    *q = (char)(*q + 32);
-            char *v = colon + 1, *ve = eol;
-            while (v < ve && (*v == ' ' || *v == '\t'))
-                v++;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-                ve--;
-            nva[n++] = (nghttp2_nv){(uint8_t *)p, (uint8_t *)v, (size_t)(colon - p),
-                                    (size_t)(ve - v), NGHTTP2_NV_FLAG_NONE};
-        }
-        p = eol + 2;
-    }
-    if (!n)
-        return false;
-    return nghttp2_submit_trailer(s->h->ng, s->id, nva, n) == 0;
+    size_t n = rp_h2_nv_from_lines(bytes_at(&s->b.rtrailers), s->b.rtrailers.len, nva,
+                                   RP_HTTP1_MAX_HEADERS);
+    return n && nghttp2_submit_trailer(s->h->ng, s->id, nva, n) == 0;
 }
 
 static ssize_t body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length,
@@ -495,19 +401,10 @@ static void stream_submit_head(struct rp_h2_stream *s, const struct rp_http1_res
     nghttp2_nv nva[RP_HTTP1_MAX_HEADERS + 1];
     char status[3] = {(char)('0' + resp->status / 100 % 10), (char)('0' + resp->status / 10 % 10),
                       (char)('0' + resp->status % 10)};
-    size_t n = 0;
-    nva[n++] = NV(":status", status, 3);
-    for (uint32_t i = 0; i < resp->n_headers; i++) {
-        const struct rp_http1_header *f = &resp->headers[i];
-        if (rp_http1_is_hop_by_hop(f->name, f->name_len))
-            continue;
-        char *name = (char *)f->name; /* in rhead, ours */
-        for (uint32_t j = 0; j < f->name_len; j++)
-            if (name[j] >= 'A' && name[j] <= 'Z')
-                name[j] = (char)(name[j] + 32);
-        nva[n++] = (nghttp2_nv){(uint8_t *)name, (uint8_t *)f->value, f->name_len, f->value_len,
-                                NGHTTP2_NV_FLAG_NONE};
-    }
+    nva[0] = NV(":status", status, 3);
+    /* (the names are in rhead, ours to lower-case) */
+    size_t n = 1 + rp_h2_nv_from_fields(resp->headers, resp->n_headers, NULL, nva + 1,
+                                        RP_HTTP1_MAX_HEADERS);
     if (!final) {
         nghttp2_submit_headers(s->h->ng, NGHTTP2_FLAG_NONE, s->id, NULL, nva, n, NULL);
         return;
@@ -638,8 +535,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
     if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
         /* A trailer section: kept for a chunked body, else dropped. */
         if (s->req_chunked)
-            ok = bytes_add(&s->b.trailers, name, name_len) && bytes_add(&s->b.trailers, ": ", 2) &&
-                 bytes_add(&s->b.trailers, value, value_len) && bytes_add(&s->b.trailers, "\r\n", 2);
+            ok = rp_h2_line_add(&s->b.trailers, name, name_len, value, value_len);
         return ok ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     uint32_t at = (uint32_t)s->b.hb.len;
@@ -673,8 +569,7 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
         return 0; /* "trailers" (nghttp2 refuses others): hop-by-hop */
     if (name_is(name, name_len, "content-length"))
         s->has_length = true;
-    ok = bytes_add(&s->b.fields, name, name_len) && bytes_add(&s->b.fields, ": ", 2) &&
-         bytes_add(&s->b.fields, value, value_len) && bytes_add(&s->b.fields, "\r\n", 2);
+    ok = rp_h2_line_add(&s->b.fields, name, name_len, value, value_len);
     return ok ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 }
 
