@@ -127,6 +127,7 @@ struct ast_server {
     uint32_t max_conns;
     uint32_t slow_start_ms;
     uint8_t proxy_protocol; /* `proxy_protocol v1|v2`: 1 or 2 */
+    bool h2;                /* `h2`: HTTP/2 with prior knowledge, streams multiplexed */
     struct ast_stmt *stmts;  /* the block's statements (`tls { ... }`) */
     struct ast_stmt **stmts_tail;
     bool has_block;

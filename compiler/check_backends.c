@@ -404,20 +404,27 @@ static void check_backend_stmt(struct check *c, struct ast_backend *b, const str
 static void check_server_opts(struct check *c, struct ast_server *s)
 {
     static const char *const opts[] = {"weight", "backup", "max_conns", "slow_start",
-                                       "proxy_protocol", "tls"};
-    const struct ast_arg *seen[6] = {0};
+                                       "proxy_protocol", "tls", "h2"};
+    const struct ast_arg *seen[7] = {0};
     for (const struct ast_arg *a = s->opts; a; a = a->next) {
         if (a->kind != AST_ARG_WORD) {
             diag_error(c->diag, a->tok, "unexpected '%.*s': server options are weight N, backup, "
-                                        "max_conns N, slow_start DURATION, proxy_protocol v1|v2 "
-                                        "and tls [{ ... }]",
+                                        "max_conns N, slow_start DURATION, proxy_protocol v1|v2, "
+                                        "h2 and tls [{ ... }]",
                        arg_len(a), text_at(c, a->tok));
             return;
         }
-        int k = word_index(c, a->tok, opts, 6);
+        int k = word_index(c, a->tok, opts, 7);
         if (k < 0) {
-            check_unknown(c, a->tok, "server option", opts, 6);
+            check_unknown(c, a->tok, "server option", opts, 7);
             return;
+        }
+        if (k == 6) {
+            if (seen[6])
+                diag_error(c->diag, a->tok, "h2 is already set for this server");
+            seen[6] = a;
+            s->h2 = true;
+            continue;
         }
         if (k == 5) {
             if (seen[5])
@@ -470,6 +477,12 @@ static void check_server_opts(struct check *c, struct ast_server *s)
         }
     }
     check_server_tls(c, s, seen[5]);
+    if (seen[6] && seen[5])
+        diag_error(c->diag, seen[6]->tok, "HTTP/2 to a server is cleartext (prior knowledge) for "
+                   "now: 'h2' with 'tls' is not supported yet");
+    else if (seen[6] && s->proxy_protocol)
+        diag_error(c->diag, seen[6]->tok, "an HTTP/2 connection to a server carries many clients' "
+                   "requests: a PROXY header cannot name one of them");
 }
 
 static void check_backend(struct check *c, struct ast_backend *b)

@@ -309,6 +309,8 @@ static void emit_servers(struct emit *e, const struct ast_backend *be)
             buf_printf(b, ", .slow_start_ms = %u", s->slow_start_ms);
         if (s->proxy_protocol)
             buf_printf(b, ", .proxy_protocol = %u", s->proxy_protocol);
+        if (s->h2)
+            buf_puts(b, ", .h2 = true");
         if (s->tls)
             buf_printf(b, ", .tls = &rpg_tlsc_%u_%u", be->index, k);
         buf_puts(b, "},\n");

@@ -1766,7 +1766,7 @@ static void up_io_cb(struct ev_loop *loop, ev_io *io, int revents)
     struct rp_conn *c = up->owner;
     if (up->connecting) {
         if (up->tcp_connecting) {
-            int err = rp_sock_connect_result(up->tr.fd);
+            int err = rp_transport_connect_result(&up->tr);
             if (err) {
                 proxy_upstream_failed(c, err);
                 return;

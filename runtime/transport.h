@@ -49,6 +49,9 @@ struct rp_transport_ops {
     /* A transport without a socket (an HTTP/2 stream's, h2.c): told what
      * its connection waits for, it raises the events itself. */
     void (*want)(struct rp_transport *t, int events);
+    /* A connect in progress without a socket of its own (a stream on an
+     * HTTP/2 connection to a server, h2up.c): 0, or the errno it failed with. */
+    int (*connect_result)(struct rp_transport *t);
 };
 
 struct rp_tls_conn;
@@ -109,6 +112,15 @@ static inline int rp_transport_shutdown(struct rp_transport *t)
     if (t->ops)
         return t->ops->shutdown(t);
     return shutdown(t->fd, SHUT_WR);
+}
+
+/* The outcome of a connect in progress once the transport is writable: 0,
+ * or the errno it failed with. */
+static inline int rp_transport_connect_result(struct rp_transport *t)
+{
+    if (t->ops && t->ops->connect_result)
+        return t->ops->connect_result(t);
+    return rp_sock_connect_result(t->fd);
 }
 
 static inline bool rp_transport_pending(const struct rp_transport *t)

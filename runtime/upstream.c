@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "h2up.h"
 #include "log.h"
 #include "sock.h"
 #include "tls.h"
@@ -40,11 +41,37 @@ static void idle_cb(struct ev_loop *loop, ev_io *io, int revents)
     rp_upstream_close(up);
 }
 
+/* An `h2` server's request: a stream on the worker's HTTP/2 connection to
+ * it, with no socket of its own (h2up.h). */
+static struct rp_upstream *h2_stream_new(struct rp_worker *w, uint32_t backend, uint32_t server,
+                                         struct rp_conn *owner,
+                                         void (*cb)(struct ev_loop *, ev_io *, int),
+                                         const struct rp_server_addr *addr)
+{
+    struct rp_upstream *up = calloc(1, sizeof *up);
+    if (!up) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    up->w = w;
+    up->backend = backend;
+    up->server = server;
+    up->owner = owner;
+    ev_io_init(&up->io, cb, -1, EV_WRITE); /* never started: the stream feeds it */
+    if (rp_h2up_attach(up, &w->backends[backend].pools[server], addr) < 0) {
+        free(up);
+        return NULL;
+    }
+    return up;
+}
+
 struct rp_upstream *rp_upstream_connect(struct rp_worker *w, uint32_t backend, uint32_t server,
                                         struct rp_conn *owner,
                                         void (*cb)(struct ev_loop *, ev_io *, int))
 {
     const struct rp_server_addr *addr = &w->proc->server_addrs[backend][server];
+    if (w->prog->backends[backend].servers[server].h2)
+        return h2_stream_new(w, backend, server, owner, cb, addr);
     bool connecting;
     int fd = rp_sock_connect(&addr->sa, addr->len, &connecting);
     if (fd < 0)
@@ -97,7 +124,7 @@ void rp_upstream_release(struct rp_upstream *up, bool reuse)
     struct rp_pool *srv = &w->backends[up->backend].pools[up->server];
     const struct rp_backend_def *be = &w->prog->backends[up->backend];
     uint32_t max_idle = be->keepalive ? be->keepalive : w->cfg->upstream_max_idle;
-    if (!reuse || w->stopping || srv->n_idle >= max_idle ||
+    if (!reuse || w->stopping || srv->n_idle >= max_idle || up->h2s || up->tr.fd < 0 ||
         (up->in && rp_buf_len(up->in) != 0)) {
         rp_upstream_close(up);
         return;
@@ -137,6 +164,7 @@ void rp_upstream_sweep(struct rp_worker *w, bool all)
                                              : w->cfg->upstream_idle_timeout;
         ev_tstamp oldest = ev_now(w->loop) - idle;
         for (uint32_t s = 0; s < def->n_servers; s++) {
+            rp_h2up_sweep(&w->backends[b].pools[s], oldest, all);
             struct rp_upstream *up = w->backends[b].pools[s].idle, *next;
             for (; up; up = next) {
                 next = up->next;

@@ -20,11 +20,15 @@
 
 struct rp_worker;
 struct rp_conn;
+struct rp_h2up;
+struct h2up_stream;
 
-/* Per worker, per server: its idle connections, most recent first. */
+/* Per worker, per server: its idle connections, most recent first; for an
+ * `h2` server, the HTTP/2 connection every request goes on instead. */
 struct rp_pool {
     struct rp_upstream *idle;
     uint32_t n_idle;
+    struct rp_h2up *h2; /* h2up.c */
 };
 
 struct rp_upstream {
@@ -40,6 +44,8 @@ struct rp_upstream {
     bool tcp_connecting; /* ... connect() itself */
     int hs_want;     /* the events TLS's handshake waits for (0: none yet) */
     bool reused;     /* taken from the pool: may be stale */
+    struct h2up_stream *h2s; /* an `h2` server's: its stream (h2up.c); no socket
+                                (tr.fd -1), never pooled */
 };
 
 /* Returns a connection to the server for `owner`: a pooled one if any, else a

@@ -493,6 +493,99 @@ def cmd_load(port, secs, conns, path='/load'):
     print('ok %(ok)d failed %(failed)d retried %(retried)d goaways %(goaways)d' % stats)
 
 
+def grpc_frame(msg):
+    return b'\x00' + struct.pack('>I', len(msg)) + msg
+
+
+def grpc_request(path):
+    return base(path, 'POST') + [('content-type', 'application/grpc'), ('te', 'trailers')]
+
+
+def grpc_read(c, sid, timeout=10.0, until_msgs=None):
+    """Reads stream sid: returns (messages, status headers, trailers, rst)
+    once it ends, or once until_msgs messages have come."""
+    msgs, buf, heads, rst = [], b'', [], None
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        f = c.read_frame(deadline - time.time())
+        if f is None:
+            break
+        ftype, flags, fsid, payload = f
+        if ftype == SETTINGS and not flags & ACK:
+            c.send_frame(SETTINGS, ACK, 0)
+            continue
+        if ftype == PING and not flags & ACK:
+            c.send_frame(PING, ACK, 0, payload)
+            continue
+        if ftype in (HEADERS, CONT):
+            fields = c.dec.decode(payload)
+            if fsid == sid:
+                heads.append(dict(fields))
+        elif ftype == DATA and fsid == sid:
+            buf += payload
+            if payload:
+                inc = struct.pack('>I', len(payload))
+                c.send_frame(WINDOW, 0, 0, inc)
+                c.send_frame(WINDOW, 0, sid, inc)
+            while len(buf) >= 5 and len(buf) >= 5 + int.from_bytes(buf[1:5], 'big'):
+                n = int.from_bytes(buf[1:5], 'big')
+                msgs.append(buf[5:5 + n].decode())
+                buf = buf[5 + n:]
+        elif ftype == RST and fsid == sid:
+            rst = err(int.from_bytes(payload[:4], 'big'))
+            break
+        if fsid == sid and flags & END_STREAM and ftype in (HEADERS, DATA):
+            break
+        if until_msgs is not None and len(msgs) >= until_msgs:
+            break
+    return msgs, heads, rst
+
+
+def grpc_status(heads):
+    for h in heads[::-1]:
+        if 'grpc-status' in h:
+            return 'grpc-status %s %s' % (h['grpc-status'], h.get('grpc-message', ''))
+    return 'no grpc-status'
+
+
+def cmd_grpc(port, path, *messages):
+    """GRPC PATH MSG...: a gRPC call: the messages in DATA frames, then
+    END_STREAM; prints the messages that came back and the status from the
+    trailers ("trailers-only" when the status came in the only HEADERS)."""
+    c = Conn(port)
+    c.request(1, grpc_request(path), end_stream=False)
+    for i, m in enumerate(messages):
+        c.send_frame(DATA, END_STREAM if i == len(messages) - 1 else 0, 1, grpc_frame(m.encode()))
+    if not messages:
+        c.send_frame(DATA, END_STREAM, 1, b'')
+    msgs, heads, rst = grpc_read(c, 1)
+    if rst:
+        print('rst', rst)
+        return
+    for m in msgs:
+        print('msg', m)
+    print(grpc_status(heads) + (' trailers-only' if len(heads) == 1 else ''))
+
+
+def cmd_grpc_bidi(port, path, *messages):
+    """GRPC-BIDI PATH MSG...: each message sent only after the one before
+    came back: a relay that held the request body would stall."""
+    c = Conn(port)
+    c.request(1, grpc_request(path), end_stream=False)
+    got = []
+    for m in messages:
+        c.send_frame(DATA, 0, 1, grpc_frame(m.encode()))
+        msgs, heads, rst = grpc_read(c, 1, timeout=5, until_msgs=1)
+        if rst or not msgs:
+            print('stalled after', ' '.join(got) or 'nothing', rst or '')
+            return
+        got += msgs
+        print('echo', msgs[0])
+    c.send_frame(DATA, END_STREAM, 1, b'')
+    msgs, heads, rst = grpc_read(c, 1)
+    print(grpc_status(heads))
+
+
 def cmd_conformance(port, case):
     """CONFORMANCE CASE: one of RFC 9113's connection rules."""
     c = Conn(port)

@@ -119,6 +119,8 @@ struct rp_server_def {
     uint8_t proxy_protocol; /* 1, 2: each connection opens with a PROXY header of that
                                version naming the client; 0: none */
     const struct rp_tls_client_def *tls; /* NULL: plain */
+    bool h2; /* HTTP/2 with prior knowledge: one connection per worker carries the
+                requests as streams (h2up.c) (ABI 13) */
 };
 
 enum rp_health_kind {
