@@ -10,21 +10,21 @@
 #define RP_BUILD_FLAGS ""
 #endif
 
-/* h2.rp:7: http2_streams 250 */
-/* h2.rp:8: http2_window 256k */
+/* h2.rp:8: http2_streams 250 */
+/* h2.rp:9: http2_window 256k */
 static const struct rp_settings rpg_settings = {
     .http2_streams = 250,
     .http2_window = 262144,
 };
 
 static const struct rp_tls_pair rpg_tls_pairs_1[] = {
-    {.where = "h2.rp:4",
+    {.where = "h2.rp:5",
      .cert = "@ROOT@/tests/tls/a.pem",
      .key = "@ROOT@/tests/tls/a.key"},
 };
 
 static const struct rp_tls_def rpg_tls_1 = {
-    .where = "h2.rp:4",
+    .where = "h2.rp:5",
     .n_pairs = 1,
     .pairs = rpg_tls_pairs_1,
     .alpn = "\002h2\010http/1.1",
@@ -35,13 +35,13 @@ static const struct rp_tls_def rpg_tls_1 = {
 };
 
 static const struct rp_tls_pair rpg_tls_pairs_2[] = {
-    {.where = "h2.rp:5",
+    {.where = "h2.rp:6",
      .cert = "@ROOT@/tests/tls/a.pem",
      .key = "@ROOT@/tests/tls/a.key"},
 };
 
 static const struct rp_tls_def rpg_tls_2 = {
-    .where = "h2.rp:5",
+    .where = "h2.rp:6",
     .n_pairs = 1,
     .pairs = rpg_tls_pairs_2,
     .alpn = "\010http/1.1",
@@ -52,24 +52,30 @@ static const struct rp_tls_def rpg_tls_2 = {
 };
 
 static const struct rp_listener_def rpg_listeners[] = {
-    /* h2.rp:3: listen :8080 */
-    {.where = "h2.rp:3", .host = "0.0.0.0", .port = 8080, .h2c = true},
-    /* h2.rp:4: listen :8443 */
-    {.where = "h2.rp:4", .host = "0.0.0.0", .port = 8443, .tls = &rpg_tls_1},
-    /* h2.rp:5: listen :8444 */
-    {.where = "h2.rp:5", .host = "0.0.0.0", .port = 8444, .tls = &rpg_tls_2},
+    /* h2.rp:4: listen :8080 */
+    {.where = "h2.rp:4", .host = "0.0.0.0", .port = 8080, .h2c = true},
+    /* h2.rp:5: listen :8443 */
+    {.where = "h2.rp:5", .host = "0.0.0.0", .port = 8443, .tls = &rpg_tls_1},
+    /* h2.rp:6: listen :8444 */
+    {.where = "h2.rp:6", .host = "0.0.0.0", .port = 8444, .tls = &rpg_tls_2},
 };
 
-/* h2.rp:10: backend app */
+/* h2.rp:11: backend app */
 static const struct rp_server_def rpg_servers_0[] = {
-    /* h2.rp:10: server a 127.0.0.1:9001 */
-    {.where = "h2.rp:10", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
+    /* h2.rp:11: server a 127.0.0.1:9001 */
+    {.where = "h2.rp:11", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
+};
+
+/* h2.rp:12: backend grpc */
+static const struct rp_server_def rpg_servers_1[] = {
+    /* h2.rp:12: server g 127.0.0.1:9002 */
+    {.where = "h2.rp:12", .name = "g", .host = "127.0.0.1", .port = 9002, .weight = 1, .h2 = true},
 };
 
 static const struct rp_backend_def rpg_backends[] = {
-    /* h2.rp:10: backend app */
+    /* h2.rp:11: backend app */
     {
-        .where = "h2.rp:10",
+        .where = "h2.rp:11",
         .name = "app",
         .balance = RP_BALANCE_ROUND_ROBIN,
         .n_servers = 1,
@@ -77,11 +83,30 @@ static const struct rp_backend_def rpg_backends[] = {
         .retries = 1,
         .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
     },
+    /* h2.rp:12: backend grpc */
+    {
+        .where = "h2.rp:12",
+        .name = "grpc",
+        .balance = RP_BALANCE_ROUND_ROBIN,
+        .n_servers = 1,
+        .servers = rpg_servers_1,
+        .health = {
+            .kind = RP_HEALTH_TCP,
+            .interval_ms = 2000,
+            .timeout_ms = 1000,
+            .rise = 2,
+            .fall = 3,
+        },
+        .retries = 1,
+        .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
+    },
 };
 
 static const struct rp_route_def rpg_routes[] = {
-    /* h2.rp:11: route default */
-    {.where = "h2.rp:11", .label = "default"},
+    /* h2.rp:13: route path "/grpc.Echo/" */
+    {.where = "h2.rp:13", .label = "path \"/grpc.Echo/\""},
+    /* h2.rp:14: route default */
+    {.where = "h2.rp:14", .label = "default"},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -92,20 +117,52 @@ static const struct rp_match_state rpg_match_states[] = {
     /* 0: host "" */
     {0, 0, 0, 0, 0, 0, 1, 1},
     /* 1: path "" */
-    {0, 0, 0, 1, 0, 1, 0, 0},
+    {0, 1, 0, 1, 0, 1, 0, 0},
+    /* 2: path "/" */
+    {1, 1, 0, 1, 0, 1, 0, 0},
+    /* 3: path "/g" */
+    {2, 1, 0, 1, 0, 1, 0, 0},
+    /* 4: path "/gr" */
+    {3, 1, 0, 1, 0, 1, 0, 0},
+    /* 5: path "/grp" */
+    {4, 1, 0, 1, 0, 1, 0, 0},
+    /* 6: path "/grpc" */
+    {5, 1, 0, 1, 0, 1, 0, 0},
+    /* 7: path "/grpc." */
+    {6, 1, 0, 1, 0, 1, 0, 0},
+    /* 8: path "/grpc.E" */
+    {7, 1, 0, 1, 0, 1, 0, 0},
+    /* 9: path "/grpc.Ec" */
+    {8, 1, 0, 1, 0, 1, 0, 0},
+    /* 10: path "/grpc.Ech" */
+    {9, 1, 0, 1, 0, 1, 0, 0},
+    /* 11: path "/grpc.Echo" */
+    {10, 1, 0, 1, 0, 1, 0, 0},
+    /* 12: path "/grpc.Echo/" */
+    {11, 0, 1, 1, 1, 1, 0, 0},
 };
 
 static const struct rp_match_edge rpg_match_edges[] = {
-    {0, 0},
+    /* 1 */ {'/', 2},
+    /* 2 */ {'g', 3},
+    /* 3 */ {'r', 4},
+    /* 4 */ {'p', 5},
+    /* 5 */ {'c', 6},
+    /* 6 */ {'.', 7},
+    /* 7 */ {'E', 8},
+    /* 8 */ {'c', 9},
+    /* 9 */ {'h', 10},
+    /* 10 */ {'o', 11},
+    /* 11 */ {'/', 12},
 };
 
 static const uint32_t rpg_match_cands[] = {
-    0,
+    1, 0,
 };
 
 static const struct rp_matcher rpg_matcher = {
     .host_root = 0,
-    .n_states = 2,
+    .n_states = 13,
     .states = rpg_match_states,
     .edges = rpg_match_edges,
     .cands = rpg_match_cands,
@@ -124,7 +181,8 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 0: proxy app */
+    {NULL, RP_ACTION_PROXY, 1, 0, false, NULL, 0}, /* 0: proxy grpc */
+    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy app */
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -156,11 +214,11 @@ const struct rp_program rp_program = {
     .settings = &rpg_settings,
     .n_listeners = 3,
     .listeners = rpg_listeners,
-    .n_backends = 1,
+    .n_backends = 2,
     .backends = rpg_backends,
-    .n_routes = 1,
+    .n_routes = 2,
     .routes = rpg_routes,
     .decide = rpg_decide,
-    .policy_hash = "sha256:30e928a1b86d8d7cc4017ce95f8816c7c0a0f93468a019ec0fefb363103a64b4",
+    .policy_hash = "sha256:4092987046fcc3b031a4de08ec0f37f2b0af13ae824f693fa45975c0aaab20b6",
     .build_flags = RP_BUILD_FLAGS,
 };
