@@ -518,6 +518,11 @@ static void check_backend(struct check *c, struct ast_backend *b)
         check_addr(c, &s->addr, true);
         check_server_opts(c, s);
         any_primary |= !s->backup;
+        if (s->h2 && b->health == AST_HEALTH_HTTP)
+            diag_error(c->diag, s->name, "server '%.*s' speaks HTTP/2, and 'health get|head' "
+                       "checks speak HTTP/1.1: use 'health tcp' in backend '%.*s'",
+                       (int)s->name.len, text_at(c, s->name), (int)b->name.len,
+                       text_at(c, b->name));
     }
     if (!any_primary)
         diag_error(c->diag, b->name,
