@@ -14,7 +14,7 @@
 #include "cache.h"
 #include "conn.h"
 #include "forward.h"
-#include "h2.h"
+#include "h2.h" /* the preface only: HTTP/2 is reached through c->proto */
 #include "hash.h"
 #include "jwt.h"
 #include "log.h"
@@ -344,7 +344,7 @@ static void conn_begin(struct rp_conn *c)
         uint32_t len;
         if (rp_tls_value(c->tr.tls, "alpn", 4, &proto, &len) && len == 2 &&
             memcmp(proto, "h2", 2) == 0) {
-            rp_h2_start(c, NULL, 0);
+            c->w->start_h2(c, NULL, 0);
             return;
         }
     }
@@ -390,8 +390,8 @@ void rp_conn_close(struct rp_conn *c)
         return;
     if (c->state == RP_CONN_PROXYING)
         c->handler->abort(c);
-    if (c->h2)
-        rp_h2_free(c);
+    if (c->proto)
+        c->proto->free(c);
     if (c->x && c->x->subreq) {
         rp_subreq_cancel(c->x->subreq);
         c->x->subreq = NULL;
@@ -449,7 +449,7 @@ void rp_conn_free_closed(struct rp_worker *w)
 bool rp_conn_close_if_idle(struct rp_conn *c)
 {
     if (c->state == RP_CONN_H2) {
-        rp_h2_drain(c); /* GOAWAY: it closes once its streams are done */
+        c->proto->drain(c); /* GOAWAY: it closes once its streams are done */
         return false;
     }
     if (c->state != RP_CONN_IDLE && c->state != RP_CONN_HANDSHAKE && c->state != RP_CONN_PREFACE)
@@ -462,7 +462,7 @@ bool rp_conn_close_if_kept_alive(struct rp_conn *c)
 {
     if (c->h2_stream)
         return false;
-    if (c->state == RP_CONN_H2 && rp_h2_idle(c) && c->exchanges) {
+    if (c->state == RP_CONN_H2 && c->proto->idle(c) && c->exchanges) {
         rp_conn_close(c);
         return true;
     }
@@ -766,8 +766,7 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
     c->exchanges++;
     if (c->h2s) {
         /* An HTTP/2 stream's one exchange: its end is the stream's. */
-        rp_h2_stream_done(c);
-        rp_conn_close(c);
+        rp_conn_close(c); /* its transport tells the stream (h2.c) */
         return;
     }
     /* A client that shut its side after pipelined requests gets answers to
@@ -1478,7 +1477,7 @@ static bool conn_h2c(struct rp_conn *c)
         return true;
     struct rp_buf *in = c->in;
     c->in = NULL;
-    rp_h2_start(c, in->data + in->start, n);
+    c->w->start_h2(c, in->data + in->start, n);
     rp_buf_put(&c->w->bufs, in);
     return true;
 }
@@ -1564,7 +1563,7 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
         return;
     }
     if (c->state == RP_CONN_H2) {
-        rp_h2_io(c, revents);
+        c->proto->io(c, revents);
         return;
     }
     if (c->state == RP_CONN_CLOSED)
@@ -1629,7 +1628,7 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         c->handler->timeout(c);
         return;
     case RP_CONN_H2:
-        rp_h2_timeout(c);
+        c->proto->timeout(c);
         return;
     case RP_CONN_DELAYED:
         /* a limit's wait is over */

@@ -57,6 +57,19 @@ struct rp_exchange_handler {
     void (*abort)(struct rp_conn *c);    /* the connection closes under it */
 };
 
+/* A protocol that takes a connection over after its handshake (HTTP/2,
+ * h2.c), reached through these (it is the higher module: it makes
+ * connections of its own for its streams). In RP_CONN_H2 the connection
+ * hands it its events. */
+struct rp_conn_protocol {
+    const char *name;
+    void (*io)(struct rp_conn *c, int revents);
+    void (*timeout)(struct rp_conn *c);
+    void (*drain)(struct rp_conn *c);      /* graceful stop: it closes when done */
+    bool (*idle)(const struct rp_conn *c); /* nothing in progress */
+    void (*free)(struct rp_conn *c);       /* the connection closes under it */
+};
+
 /* What a request needs while it is parsed and decided; pooled per worker. */
 /* What happened to one exchange, filled in as it goes and closed in one
  * place (rp_conn_exchange_done, or the connection closing under it): what
@@ -203,7 +216,8 @@ struct rp_conn {
     uint32_t subrequest_backend; /* a subrequest's connection: its backend + 1; 0: none */
     uint64_t client_key;
     uint32_t exchanges;       /* requests answered on it */
-    struct rp_h2 *h2;         /* RP_CONN_H2: the HTTP/2 session (h2.c) */
+    const struct rp_conn_protocol *proto; /* RP_CONN_H2: the protocol that has it */
+    struct rp_h2 *h2;         /* ... and its state (h2.c) */
     struct rp_h2_stream *h2s; /* an HTTP/2 stream's connection: its stream (h2.c) while
                                  both live */
     bool h2_stream;           /* an HTTP/2 stream's: its transport is memory, it is not

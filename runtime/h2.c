@@ -27,6 +27,8 @@
 
 struct rp_h2_stream;
 
+static void h2_io(struct rp_conn *c, int revents);
+
 struct rp_h2 {
     struct rp_conn *c; /* the client connection (state RP_CONN_H2) */
     ev_prepare flush;  /* frames to send: sent once the loop's events are handled */
@@ -35,7 +37,7 @@ struct rp_h2 {
     uint32_t n_streams;
     struct rp_h2_stream *spare;   /* closed streams' memory, for the next ones */
     uint32_t n_spare;
-    bool freeing;                 /* rp_h2_free: nothing is kept */
+    bool freeing;                 /* h2_free: nothing is kept */
     struct bytes out; /* frames for the socket */
     bool draining;    /* GOAWAY sent (a notice first, then the last stream id) */
     bool goaway_final;
@@ -110,7 +112,7 @@ static void h2_flush_cb(struct ev_loop *loop, ev_prepare *p, int revents)
     (void)revents;
     struct rp_h2 *h = (struct rp_h2 *)((char *)p - offsetof(struct rp_h2, flush));
     ev_prepare_stop(loop, p);
-    rp_h2_io(h->c, 0);
+    h2_io(h->c, 0);
 }
 
 static void stream_feed(struct rp_h2_stream *s, int events)
@@ -296,6 +298,7 @@ static void stream_close(struct rp_transport *t)
     sc->h2s = NULL;
     s->sc = NULL;
     s->want = 0;
+    s->exchange_done = sc->exchanges > 0; /* its response written whole */
     struct rp_h2 *h = s->h;
     if (s->closed)
         return;
@@ -343,11 +346,6 @@ static const struct rp_transport_ops stream_ops = {
     .want = stream_want,
 };
 
-void rp_h2_stream_done(struct rp_conn *sc)
-{
-    if (sc->h2s)
-        sc->h2s->exchange_done = true;
-}
 
 /* ---- responses -------------------------------------------------------------------- */
 
@@ -826,7 +824,7 @@ static void h2_send(struct rp_h2 *h)
         ev_timer_stop(c->w->loop, &c->timer);
 }
 
-void rp_h2_io(struct rp_conn *c, int revents)
+static void h2_io(struct rp_conn *c, int revents)
 {
     struct rp_h2 *h = c->h2;
     if (revents & EV_READ) {
@@ -862,7 +860,7 @@ void rp_h2_io(struct rp_conn *c, int revents)
         h2_close(h);
 }
 
-void rp_h2_timeout(struct rp_conn *c)
+static void h2_timeout(struct rp_conn *c)
 {
     struct rp_h2 *h = c->h2;
     if (h->n_streams == 0 && !h->out.len && !h->draining) {
@@ -880,7 +878,7 @@ void rp_h2_timeout(struct rp_conn *c)
     h2_close(h);
 }
 
-void rp_h2_drain(struct rp_conn *c)
+static void h2_drain(struct rp_conn *c)
 {
     struct rp_h2 *h = c->h2;
     if (h->draining)
@@ -894,17 +892,18 @@ void rp_h2_drain(struct rp_conn *c)
     h2_send(h);
 }
 
-bool rp_h2_idle(const struct rp_conn *c)
+static bool h2_idle(const struct rp_conn *c)
 {
     return c->h2->n_streams == 0;
 }
 
-void rp_h2_free(struct rp_conn *c)
+static void h2_free(struct rp_conn *c)
 {
     struct rp_h2 *h = c->h2;
     if (!h)
         return;
     c->h2 = NULL;
+    c->proto = NULL;
     h->freeing = true;
     ev_prepare_stop(c->w->loop, &h->flush);
     while (h->streams) {
@@ -929,6 +928,15 @@ void rp_h2_free(struct rp_conn *c)
     bytes_free(&h->out);
     free(h);
 }
+
+static const struct rp_conn_protocol h2_protocol = {
+    .name = "h2",
+    .io = h2_io,
+    .timeout = h2_timeout,
+    .drain = h2_drain,
+    .idle = h2_idle,
+    .free = h2_free,
+};
 
 void rp_h2_start(struct rp_conn *c, const char *pre, size_t pre_len)
 {
@@ -970,6 +978,7 @@ void rp_h2_start(struct rp_conn *c, const char *pre, size_t pre_len)
     ev_prepare_init(&h->flush, h2_flush_cb);
     h->max_head = cfg->req_limits.max_head;
     c->h2 = h;
+    c->proto = &h2_protocol;
     c->state = RP_CONN_H2;
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg->h2_streams},
@@ -987,5 +996,5 @@ void rp_h2_start(struct rp_conn *c, const char *pre, size_t pre_len)
         if (r < 0)
             h->broken = true;
     }
-    rp_h2_io(c, h->broken ? 0 : EV_READ);
+    h2_io(c, h->broken ? 0 : EV_READ);
 }

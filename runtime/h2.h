@@ -40,22 +40,7 @@ struct rp_conn;
  * is closed. */
 void rp_h2_start(struct rp_conn *c, const char *pre, size_t pre_len);
 
-/* The connection's socket events (or a kick: more to send). */
-void rp_h2_io(struct rp_conn *c, int revents);
-
-/* The connection's timer: idle without streams, or its output stalled. */
-void rp_h2_timeout(struct rp_conn *c);
-
-/* Graceful stop: GOAWAY, the streams under way finish, then it closes. */
-void rp_h2_drain(struct rp_conn *c);
-
-/* True when no stream is open (a keep-alive connection between requests). */
-bool rp_h2_idle(const struct rp_conn *c);
-
-/* Frees the session; its streams' exchanges are closed (rp_conn_close). */
-void rp_h2_free(struct rp_conn *c);
-
-/* A stream connection's exchange is over, its response written whole. */
-void rp_h2_stream_done(struct rp_conn *sc);
+/* The rest (its events, timer, drain, close) the connection reaches
+ * through c->proto (conn.h: struct rp_conn_protocol). */
 
 #endif

@@ -20,6 +20,7 @@
 #include "cache_refresh.h"
 #include "compress.h"
 #include "conn.h"
+#include "h2.h"
 #include "health.h"
 #include "limit_redis.h"
 #include "log.h"
@@ -526,6 +527,7 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
     w->cfg = &proc->cfg;
     w->start_proxy = rp_proxy_start;
     w->start_tcp = rp_proxy_start_tcp;
+    w->start_h2 = rp_h2_start;
     w->bufs.max_free = 1024;
     if (rp_metrics_init(&w->metrics, prog) < 0)
         return -1;

@@ -113,6 +113,8 @@ struct rp_worker {
      * exchange handlers only through this and struct rp_exchange_handler. */
     void (*start_proxy)(struct rp_conn *c, uint32_t backend, uint32_t head_len);
     void (*start_tcp)(struct rp_conn *c, uint32_t backend); /* listen ... tcp */
+    /* HTTP/2 takes the connection over (ALPN h2, or h2c's preface in `pre`) */
+    void (*start_h2)(struct rp_conn *c, const char *pre, size_t pre_len);
 };
 
 /* The whole process. */

@@ -12,6 +12,6 @@
 set -u
 cd "$(dirname "$0")/.."
 export RPX_CHAOS_SEED=${RPX_CHAOS_SEED:-1}
-export E2E_ONLY=${E2E_ONLY:-'t_@(20|40|45|50|76|80|85|90|95)*'}
+export E2E_ONLY=${E2E_ONLY:-'t_@(20|40|45|50|76|77|80|85|90|95)*'}
 echo "# chaos transport: RPX_CHAOS_SEED=$RPX_CHAOS_SEED E2E_ONLY='$E2E_ONLY' (set both to replay)"
 exec tests/e2e/run.sh "${1:?usage: tests/chaos.sh BUILD_DIR}"
