@@ -49,7 +49,7 @@ struct rp_h2 {
     char rbuf[H2_READ_CHUNK];
 };
 
-enum resp_state { R_HEAD, R_LENGTH, R_CHUNKED, R_CLOSE, R_DONE };
+enum resp_state { R_HEAD, R_BODY, R_CLOSE, R_DONE };
 
 struct rp_h2_stream {
     struct rp_h2 *h;
@@ -83,8 +83,7 @@ struct rp_h2_stream {
 
     /* The response as sc writes it, turned into frames. */
     enum resp_state rstate;
-    uint64_t rleft;     /* R_LENGTH: body bytes still to come */
-    struct rp_chunked chunked;
+    struct rp_h2_body rbody; /* R_BODY: its framing */
     bool head_request;
     bool submitted;     /* the final response's HEADERS are queued */
     bool deferred;      /* the DATA source waits for bytes */
@@ -148,18 +147,17 @@ static ssize_t stream_read(struct rp_transport *t, void *buf, size_t n)
 static void stream_submit_head(struct rp_h2_stream *s, const struct rp_http1_response *resp,
                                bool final);
 
-/* Bytes of the response the exchange writes, taken while there is room. */
-static size_t stream_take(struct rp_h2_stream *s, const char *p, size_t n, bool *failed)
+/* Bytes of the response the exchange writes, taken while there is room
+ * (rp_h2_take_fn). */
+static ssize_t stream_take(void *owner, const char *p, size_t n)
 {
-    struct rp_h2 *h = s->h;
+    struct rp_h2_stream *s = owner;
     if (s->rstate == R_HEAD) {
         size_t k = n;
         if (s->b.rhead.len + k > H2_RESP_HEAD_MAX)
             k = H2_RESP_HEAD_MAX - s->b.rhead.len;
-        if (!k || !bytes_add(&s->b.rhead, p, k)) {
-            *failed = true;
-            return 0;
-        }
+        if (!k || !bytes_add(&s->b.rhead, p, k))
+            return -1;
         static const struct rp_http1_limits limits = {
             .max_uri = H2_RESP_HEAD_MAX, .max_head = H2_RESP_HEAD_MAX,
             .max_headers = RP_HTTP1_MAX_HEADERS};
@@ -167,76 +165,37 @@ static size_t stream_take(struct rp_h2_stream *s, const char *p, size_t n, bool 
         int r = rp_http1_parse_response(bytes_at(&s->b.rhead), s->b.rhead.len, &limits,
                                         s->head_request, &resp);
         if (r == RP_HTTP1_INCOMPLETE)
-            return k;
-        if (r < 0 || resp.status == 101) {
-            *failed = true;
-            return 0;
-        }
+            return (ssize_t)k;
+        if (r < 0 || resp.status == 101)
+            return -1;
         size_t extra = s->b.rhead.len - (size_t)r; /* body bytes that came with the head */
         bool final = resp.status >= 200;
         stream_submit_head(s, &resp, final);
         bytes_take(&s->b.rhead, s->b.rhead.len);
         if (final) {
-            switch (resp.body) {
-            case RP_HTTP1_BODY_NONE: s->rstate = R_DONE; s->body_end = true; break;
-            case RP_HTTP1_BODY_LENGTH:
-                s->rleft = resp.content_length;
-                s->rstate = s->rleft ? R_LENGTH : R_DONE;
-                s->body_end = !s->rleft;
-                break;
-            case RP_HTTP1_BODY_CHUNKED:
-                s->rstate = R_CHUNKED;
-                memset(&s->chunked, 0, sizeof s->chunked);
-                break;
-            case RP_HTTP1_BODY_CLOSE: s->rstate = R_CLOSE; break;
+            if (resp.body == RP_HTTP1_BODY_CLOSE) {
+                s->rstate = R_CLOSE;
+            } else {
+                rp_h2_body_init(&s->rbody, resp.body == RP_HTTP1_BODY_CHUNKED,
+                                resp.body == RP_HTTP1_BODY_LENGTH ? resp.content_length : 0);
+                s->body_end = s->rbody.done;
+                s->rstate = s->body_end ? R_DONE : R_BODY;
             }
         }
-        (void)h;
-        return k - extra;
+        return (ssize_t)(k - extra);
     }
     if (s->rstate == R_DONE)
-        return n; /* nothing follows a complete response */
-    size_t room = s->b.body.len < H2_BODY_MAX ? H2_BODY_MAX - s->b.body.len : 0;
-    size_t k = n < room ? n : room;
-    if (!k)
-        return 0;
-    if (s->rstate == R_LENGTH && k > s->rleft)
-        k = (size_t)s->rleft;
-    size_t before = s->b.body.len;
-    if (!bytes_add(&s->b.body, p, k)) {
-        *failed = true;
-        return 0;
+        return (ssize_t)n; /* nothing follows a complete response */
+    if (s->rstate == R_CLOSE) {
+        size_t k = s->b.body.len < H2_BODY_MAX ? H2_BODY_MAX - s->b.body.len : 0;
+        if (k > n)
+            k = n;
+        return bytes_add(&s->b.body, p, k) ? (ssize_t)k : -1;
     }
-    if (s->rstate == R_LENGTH) {
-        s->rleft -= k;
-        if (!s->rleft) {
-            s->rstate = R_DONE;
-            s->body_end = true;
-        }
-    } else if (s->rstate == R_CHUNKED) {
-        size_t data_len;
-        bool done = false, was_trailer = s->chunked.in_trailer;
-        char *at = bytes_at(&s->b.body) + before;
-        ssize_t used = rp_chunked_decode(&s->chunked, at, k, &data_len, &done);
-        if (used < 0) {
-            *failed = true;
-            return 0;
-        }
-        if (s->chunked.in_trailer) {
-            /* The trailer section, for trailing HEADERS (gRPC's status
-             * travels there). Decoding moves data back, never past it. */
-            size_t from = was_trailer ? 0 : s->chunked.trailer_at;
-            if (!bytes_add(&s->b.rtrailers, at + from, (size_t)used - from)) {
-                *failed = true;
-                return 0;
-            }
-        }
-        s->b.body.len = before + data_len;
-        k = (size_t)used;
-        if (done) {
-            s->rstate = R_DONE;
-            s->body_end = true;
-        }
+    ssize_t k = rp_h2_body_take(&s->rbody, p, n, &s->b.body, H2_BODY_MAX, &s->b.rtrailers);
+    if (k > 0 && s->rbody.done) {
+        s->rstate = R_DONE;
+        s->body_end = true;
     }
     return k;
 }
@@ -249,42 +208,21 @@ static ssize_t stream_writev(struct rp_transport *t, const struct iovec *iov, in
         errno = EPIPE;
         return -1;
     }
-    size_t taken = 0, offered = 0;
-    bool failed = false;
-    for (int i = 0; i < n; i++) {
-        const char *p = iov[i].iov_base;
-        size_t left = iov[i].iov_len;
-        offered += left;
-        while (left) {
-            size_t k = stream_take(s, p, left, &failed);
-            if (failed) {
-                errno = EPROTO;
-                return -1;
-            }
-            if (!k)
-                goto full;
-            p += k;
-            left -= k;
-            taken += k;
-        }
-    }
-full:
+    ssize_t taken = rp_h2_writev(iov, n, stream_take, s);
+    if (taken < 0 && errno == EPROTO)
+        return -1;
     if (s->deferred && (s->b.body.len || s->body_end)) {
         s->deferred = false;
         nghttp2_session_resume_data(s->h->ng, s->id);
     }
     h2_kick(s->h);
-    if (!taken && offered) {
-        errno = EAGAIN;
-        return -1;
-    }
-    return (ssize_t)taken;
+    return taken;
 }
 
 static int stream_shutdown(struct rp_transport *t)
 {
     (void)t;
-    return 0; /* the response ends with the exchange (rp_h2_stream_done) */
+    return 0; /* the response ends with the exchange (stream_close) */
 }
 
 /* The exchange's connection closes: the stream's response is complete, or

@@ -1,4 +1,5 @@
 /* h2fields.c: header fields between HTTP/1.1 and HTTP/2 (h2fields.h). */
+#include <errno.h>
 #include <string.h>
 
 #include "h2fields.h"
@@ -64,4 +65,78 @@ bool rp_h2_line_add(struct bytes *out, const uint8_t *name, size_t name_len, con
 {
     return bytes_add(out, name, name_len) && bytes_add(out, ": ", 2) &&
            bytes_add(out, value, value_len) && bytes_add(out, "\r\n", 2);
+}
+
+void rp_h2_body_init(struct rp_h2_body *b, bool chunked, uint64_t length)
+{
+    memset(b, 0, sizeof *b);
+    b->chunked = chunked;
+    b->left = length;
+    b->done = !chunked && !length;
+}
+
+ssize_t rp_h2_body_take(struct rp_h2_body *b, const char *p, size_t n, struct bytes *data,
+                        size_t max, struct bytes *trailers)
+{
+    if (b->done)
+        return (ssize_t)n; /* nothing follows a complete body */
+    size_t k = data->len < max ? max - data->len : 0;
+    if (k > n)
+        k = n;
+    if (!b->chunked && k > b->left)
+        k = (size_t)b->left;
+    if (!k)
+        return 0;
+    size_t before = data->len;
+    if (!bytes_add(data, p, k))
+        return -1;
+    if (!b->chunked) {
+        b->left -= k;
+        b->done = !b->left;
+        return (ssize_t)k;
+    }
+    size_t data_len;
+    bool done = false, was_trailer = b->chunk.in_trailer;
+    char *at = bytes_at(data) + before;
+    ssize_t used = rp_chunked_decode(&b->chunk, at, k, &data_len, &done);
+    if (used < 0)
+        return -1;
+    if (b->chunk.in_trailer) {
+        /* The trailer section, for trailing HEADERS (gRPC's status travels
+         * there). Decoding moves data back, never past it. */
+        size_t from = was_trailer ? 0 : b->chunk.trailer_at;
+        if (!bytes_add(trailers, at + from, (size_t)used - from))
+            return -1;
+    }
+    data->len = before + data_len;
+    b->done = done;
+    return used;
+}
+
+ssize_t rp_h2_writev(const struct iovec *iov, int n, rp_h2_take_fn *take, void *owner)
+{
+    size_t taken = 0, offered = 0;
+    for (int i = 0; i < n; i++) {
+        const char *p = iov[i].iov_base;
+        size_t left = iov[i].iov_len;
+        offered += left;
+        while (left) {
+            ssize_t k = take(owner, p, left);
+            if (k < 0) {
+                errno = EPROTO;
+                return -1;
+            }
+            if (!k)
+                goto full;
+            p += k;
+            left -= (size_t)k;
+            taken += (size_t)k;
+        }
+    }
+full:
+    if (!taken && offered) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return (ssize_t)taken;
 }

@@ -39,7 +39,7 @@ struct rp_h2up {
     char rbuf[H2UP_READ_CHUNK];
 };
 
-enum req_state { Q_HEAD, Q_LENGTH, Q_CHUNKED, Q_DONE };
+enum req_state { Q_HEAD, Q_BODY, Q_DONE };
 
 /* A request on it: an upstream connection of proxy.c's. */
 struct h2up_stream {
@@ -52,8 +52,7 @@ struct h2up_stream {
     bool closed;            /* nghttp2 closed it */
     /* The request, from proxy.c's HTTP/1.1. */
     enum req_state qstate;
-    uint64_t qleft;
-    struct rp_chunked chunked;
+    struct rp_h2_body qb; /* Q_BODY: its framing */
     struct bytes qhead, qbody, qtrailers;
     bool qbody_end, deferred;
     /* The response, as HTTP/1.1 for proxy.c. */
@@ -236,75 +235,34 @@ static bool stream_submit(struct h2up_stream *s, size_t *head_len)
         s->id = 0;
         return false;
     }
-    if (!body) {
-        s->qstate = Q_DONE;
-    } else if (req.body == RP_HTTP1_BODY_CHUNKED) {
-        s->qstate = Q_CHUNKED;
-        memset(&s->chunked, 0, sizeof s->chunked);
-    } else {
-        s->qstate = Q_LENGTH;
-        s->qleft = req.content_length;
-    }
+    rp_h2_body_init(&s->qb, req.body == RP_HTTP1_BODY_CHUNKED,
+                    req.body == RP_HTTP1_BODY_LENGTH ? req.content_length : 0);
+    s->qstate = body ? Q_BODY : Q_DONE;
     bytes_free(&s->qhead);
     return true;
 }
 
-/* Request bytes proxy.c writes, taken while there is room. */
-static size_t stream_take(struct h2up_stream *s, const char *p, size_t n, bool *failed)
+/* Request bytes proxy.c writes, taken while there is room (rp_h2_take_fn). */
+static ssize_t stream_take(void *owner, const char *p, size_t n)
 {
+    struct h2up_stream *s = owner;
     if (s->qstate == Q_HEAD) {
         size_t k = n;
         if (s->qhead.len + k > H2UP_HEAD_MAX)
             k = H2UP_HEAD_MAX - s->qhead.len;
         size_t before = s->qhead.len, head_len;
-        if (!k || !bytes_add(&s->qhead, p, k) || !stream_submit(s, &head_len)) {
-            *failed = true;
-            return 0;
-        }
-        return head_len ? head_len - before : k;
+        if (!k || !bytes_add(&s->qhead, p, k) || !stream_submit(s, &head_len))
+            return -1;
+        return (ssize_t)(head_len ? head_len - before : k);
     }
     if (s->qstate == Q_DONE)
-        return n;
-    size_t room = s->qbody.len < H2UP_BODY_MAX ? H2UP_BODY_MAX - s->qbody.len : 0;
-    size_t k = n < room ? n : room;
-    if (!k)
-        return 0;
-    if (s->qstate == Q_LENGTH && k > s->qleft)
-        k = (size_t)s->qleft;
-    size_t before = s->qbody.len;
-    if (!bytes_add(&s->qbody, p, k)) {
-        *failed = true;
-        return 0;
-    }
-    if (s->qstate == Q_LENGTH) {
-        s->qleft -= k;
-        if (!s->qleft) {
-            s->qstate = Q_DONE;
-            s->qbody_end = true;
-        }
-        return k;
-    }
-    size_t data_len;
-    bool done = false, was_trailer = s->chunked.in_trailer;
-    char *at = bytes_at(&s->qbody) + before;
-    ssize_t used = rp_chunked_decode(&s->chunked, at, k, &data_len, &done);
-    if (used < 0) {
-        *failed = true;
-        return 0;
-    }
-    if (s->chunked.in_trailer) {
-        size_t from = was_trailer ? 0 : s->chunked.trailer_at;
-        if (!bytes_add(&s->qtrailers, at + from, (size_t)used - from)) {
-            *failed = true;
-            return 0;
-        }
-    }
-    s->qbody.len = before + data_len;
-    if (done) {
+        return (ssize_t)n;
+    ssize_t k = rp_h2_body_take(&s->qb, p, n, &s->qbody, H2UP_BODY_MAX, &s->qtrailers);
+    if (k > 0 && s->qb.done) {
         s->qstate = Q_DONE;
         s->qbody_end = true;
     }
-    return (size_t)used;
+    return k;
 }
 
 static ssize_t stream_writev(struct rp_transport *t, const struct iovec *iov, int n)
@@ -314,36 +272,15 @@ static ssize_t stream_writev(struct rp_transport *t, const struct iovec *iov, in
         errno = s && s->error ? s->error : EPIPE;
         return -1;
     }
-    size_t taken = 0, offered = 0;
-    bool failed = false;
-    for (int i = 0; i < n; i++) {
-        const char *p = iov[i].iov_base;
-        size_t left = iov[i].iov_len;
-        offered += left;
-        while (left) {
-            size_t k = stream_take(s, p, left, &failed);
-            if (failed) {
-                errno = EPROTO;
-                return -1;
-            }
-            if (!k)
-                goto full;
-            p += k;
-            left -= k;
-            taken += k;
-        }
-    }
-full:
+    ssize_t taken = rp_h2_writev(iov, n, stream_take, s);
+    if (taken < 0 && errno == EPROTO)
+        return -1;
     if (s->deferred && s->id > 0 && (s->qbody.len || s->qbody_end)) {
         s->deferred = false;
         nghttp2_session_resume_data(s->h->ng, s->id);
     }
     h2up_kick(s->h);
-    if (!taken && offered) {
-        errno = EAGAIN;
-        return -1;
-    }
-    return (ssize_t)taken;
+    return taken;
 }
 
 static int stream_shutdown(struct rp_transport *t)
