@@ -20,7 +20,7 @@
 set -eu
 build=${1:-build}
 [ $# -gt 0 ] && shift
-targets=${*:-request response chunked frontend diff identity cache auth}
+targets=${*:-request response chunked frontend diff identity cache auth h2body}
 cd "$(dirname "$0")/.."
 CLANG=${CLANG:-clang}
 
@@ -63,6 +63,12 @@ for t in $targets; do
             $build/gen/runtime/http1.c $tls"
         extra="-lz -lbrotlienc"
         ;;
+    h2body)
+        # What the HTTP/2 modules do with HTTP/1.1 bytes: pure, no session.
+        gen "$build/gen/runtime/http1.c"
+        src="fuzz/fuzz_h2body.c runtime/h2fields.c runtime/bytes.c runtime/chunked.c $build/gen/runtime/http1.c"
+        extra=
+        ;;
     cache)
         # cache_rfc.c is pure: no I/O, no clock, nothing else linked in.
         src="fuzz/fuzz_cache.c runtime/cache_rfc.c"
@@ -84,7 +90,7 @@ for t in $targets; do
         extra="-Icompiler -Idsl -I$build/gen/dsl -DRPX_VERSION=\"fuzz\" -isystem /usr/include/android -lev -lz -lbrotlienc -lbrotlicommon -lcrypt -lhiredis -lm"
         ;;
     *)
-        echo "build.sh: unknown target '$t' (request, response, chunked, frontend, diff, identity, cache, auth)" >&2
+        echo "build.sh: unknown target '$t' (request, response, chunked, frontend, diff, identity, cache, auth, h2body)" >&2
         exit 2
         ;;
     esac

@@ -26,9 +26,12 @@ void bytes_clear(struct bytes *b);
 /* Empty, its memory freed. */
 void bytes_free(struct bytes *b);
 
+/* Its first byte; never NULL (an empty run that never held any gives a
+ * place to read nothing from). */
 static inline char *bytes_at(const struct bytes *b)
 {
-    return b->p + b->start;
+    static char none[1];
+    return b->p ? b->p + b->start : none;
 }
 
 /* n in lower-case hexadecimal at out (16 bytes at most); its length. */

@@ -4,7 +4,7 @@
 # time, so every `make test` fuzzes the current code a little:
 #
 #   RPX_FUZZ_SECONDS=N         seconds per target (default 20)
-#   RPX_FUZZ_TARGETS="a b"     targets to run (default: request response chunked identity cache frontend diff auth)
+#   RPX_FUZZ_TARGETS="a b"     targets to run (default: request response chunked identity cache frontend diff auth h2body)
 #
 # Prints "ok N - ..." / "not ok N - ..." per check and ends with "N passed,
 # N failed"; exits 1 on any failure. A target that crashes, leaks, hangs or
@@ -16,7 +16,7 @@ set -u
 build=${1:?usage: tests/fuzz.sh BUILD_DIR}
 cd "$(dirname "$0")/.."
 seconds=${RPX_FUZZ_SECONDS:-20}
-read -r -a targets <<<"${RPX_FUZZ_TARGETS:-request response chunked identity cache frontend diff auth}"
+read -r -a targets <<<"${RPX_FUZZ_TARGETS:-request response chunked identity cache frontend diff auth h2body}"
 CLANG=${CLANG:-clang}
 export CLANG
 
