@@ -109,6 +109,8 @@ struct rp_proxy_state {
     bool probe;               /* this attempt probes an ejected server (health.h) */
     unsigned gen;             /* the server's generation when the attempt began */
     double queue_deadline;    /* when waiting for a server ends in 503 (0: not yet) */
+    double deadline;          /* a gRPC call's (grpc-timeout): the exchange ends then,
+                                 whatever the backend timeout; 0: none */
     struct rp_conn *queue_next;
     uint32_t attempts;        /* servers tried, for `retries N` */
     uint64_t tried;           /* bit per server (the first 64) already tried */

@@ -429,7 +429,38 @@ static bool warn_allowed(struct rp_conn *c)
 static double proxy_idle_timeout(const struct rp_conn *c)
 {
     const struct rp_config *cfg = c->w->cfg;
-    return c->x->px.tunneling && cfg->tunnel_timeout ? cfg->tunnel_timeout : cfg->backend_timeout;
+    double t = c->x->px.tunneling && cfg->tunnel_timeout ? cfg->tunnel_timeout
+                                                         : cfg->backend_timeout;
+    if (__builtin_expect(c->x->px.deadline != 0, 0)) {
+        double left = c->x->px.deadline - ev_now(c->w->loop);
+        if (left < t)
+            t = left > 0.001 ? left : 0.001;
+    }
+    return t;
+}
+
+/* A gRPC call's deadline (grpc-timeout: 1 to 8 digits and a unit, H M S m
+ * u n), as an absolute time; 0 without one. */
+static double grpc_deadline(const struct rp_http1_request *req, double now)
+{
+    static const struct { char unit; double secs; } units[] = {
+        {'H', 3600}, {'M', 60}, {'S', 1}, {'m', 1e-3}, {'u', 1e-6}, {'n', 1e-9}};
+    for (uint32_t i = 0; i < req->n_headers; i++) {
+        const struct rp_http1_header *h = &req->headers[i];
+        if (!rp_http1_name_is(h, "grpc-timeout", 12) || h->value_len < 2 || h->value_len > 9)
+            continue;
+        double v = 0;
+        for (uint32_t j = 0; j + 1 < h->value_len; j++) {
+            if (h->value[j] < '0' || h->value[j] > '9')
+                return 0;
+            v = v * 10 + (h->value[j] - '0');
+        }
+        for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
+            if (h->value[h->value_len - 1] == units[u].unit)
+                return now + v * units[u].secs;
+        return 0;
+    }
+    return 0;
 }
 
 static void proxy_arm_timer(struct rp_conn *c)
@@ -1095,6 +1126,7 @@ static void proxy_state_reset(struct rp_conn *c, uint32_t backend)
     px->up_keep_alive = false;
     px->counted = px->queued = px->probe = false;
     px->queue_deadline = 0;
+    px->deadline = 0;
     px->attempts = 1;
     px->tried = 0;
     px->resp_ready = 0;
@@ -1195,6 +1227,7 @@ void rp_proxy_start(struct rp_conn *c, uint32_t backend, uint32_t head_len)
     const struct rp_http1_request *req = &c->x->req;
     proxy_state_reset(c, backend);
     c->idempotent = idempotent_method(req);
+    px->deadline = w->backends[backend].h2 ? grpc_deadline(req, ev_now(w->loop)) : 0;
     /* The request head phase of the route's steps, while the head is there. */
     uint32_t route = c->x->decision.route;
     struct rp_head_edit req_edit, *req_editp = NULL;

@@ -547,6 +547,8 @@ static int worker_init(struct rp_proc *proc, struct rp_worker *w, unsigned id)
         uint32_t n = prog->backends[b].n_servers;
         rt->pools = calloc(n, sizeof *rt->pools);
         rt->balance.current_weight = calloc(n, sizeof *rt->balance.current_weight);
+        for (uint32_t s = 0; s < n; s++)
+            rt->h2 |= prog->backends[b].servers[s].h2;
         if (!rt->pools || !rt->balance.current_weight)
             return -1;
         /* Start with the reserve: the first failures may be retried. */

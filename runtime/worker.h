@@ -63,6 +63,8 @@ struct rp_backend_rt {
     struct rp_balance_rt balance;     /* balance.c */
     struct rp_pool *pools;            /* [server], upstream.c */
     struct rp_proxy_backend_rt proxy; /* proxy.c */
+    bool h2;                          /* a server speaks HTTP/2: requests may carry a
+                                         gRPC deadline (grpc-timeout) */
 };
 
 /* A listening socket a worker accepts on, and the listener it serves. */

@@ -567,6 +567,19 @@ def cmd_grpc(port, path, *messages):
     print(grpc_status(heads) + (' trailers-only' if len(heads) == 1 else ''))
 
 
+def cmd_grpc_deadline(port, path, timeout, within):
+    """GRPC-DEADLINE PATH TIMEOUT SECS: a call with grpc-timeout: TIMEOUT;
+    prints its :status and whether it ended within SECS."""
+    c = Conn(port)
+    start = time.time()
+    c.request(1, grpc_request(path) + [('grpc-timeout', timeout)], end_stream=False)
+    c.send_frame(DATA, END_STREAM, 1, grpc_frame(b'x'))
+    msgs, heads, rst = grpc_read(c, 1, timeout=30)
+    took = time.time() - start
+    status = next((h[':status'] for h in heads if ':status' in h), None)
+    print('status', status or rst, 'in time' if took <= float(within) else 'late (%.1fs)' % took)
+
+
 def cmd_grpc_bidi(port, path, *messages):
     """GRPC-BIDI PATH MSG...: each message sent only after the one before
     came back: a relay that held the request body would stall."""

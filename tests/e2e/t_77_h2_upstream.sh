@@ -80,6 +80,8 @@ check_eq "h2 upstream: a server that never answers: 504" \
     "$(hcurl -o /dev/null -w '%{http_code}' "$u/grpc.Echo/Hang")" 504
 sleep 0.3
 check_match "h2 upstream: ... and its stream is reset (CANCEL)" "$(cat "$AREA_DIR/g.log")" $'\nrst [0-9]+'
+check_eq "grpc: a call's grpc-timeout (300 ms) ends it before the backend timeout (2 s)" \
+    "$(raw "$p" grpc-deadline /grpc.Echo/Hang 300m $((1 * SCALE)).5)" "status 504 in time"
 check_eq "h2 upstream: the connection serves on" "$(hcurl "$u/after")" "g GET /after body=0 te=trailers"
 
 # The server goes away: 502; back on its port: served on a new connection.
