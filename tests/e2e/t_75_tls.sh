@@ -75,10 +75,12 @@ check_eq "tls: TLS 1.3 is taken" "$got" "New, TLSv1.3"
 got=$(s_client "$p" -servername a.test -tls1_2 -cipher 'AES128-SHA' | grep -c '^New, TLSv1')
 check_eq "tls: a TLS 1.2 suite without forward secrecy (AES128-SHA) is refused" "$got" 0
 
-got=$(s_client "$p" -servername a.test -alpn 'h2,http/1.1' | grep -o 'ALPN protocol: .*')
-check_eq "tls: ALPN picks http/1.1 from h2,http/1.1" "$got" "ALPN protocol: http/1.1"
-got=$(s_client "$p" -servername a.test -alpn 'h2' | grep -c '^New, TLSv1')
-check_eq "tls: a client that offers only h2 is refused (RFC 7301)" "$got" 0
+got=$(s_client "$p" -servername a.test -alpn 'http/1.1,h2' | grep -o 'ALPN protocol: .*')
+check_eq "tls: ALPN picks h2 from http/1.1,h2 (the server's order)" "$got" "ALPN protocol: h2"
+got=$(s_client "$p" -servername a.test -alpn 'http/1.1' | grep -o 'ALPN protocol: .*')
+check_eq "tls: ... http/1.1 from a client that offers only it" "$got" "ALPN protocol: http/1.1"
+got=$(s_client "$p" -servername a.test -alpn 'h3' | grep -c '^New, TLSv1')
+check_eq "tls: a client that offers only protocols not spoken is refused (RFC 7301)" "$got" 0
 
 got=$(tcurl a.test "$p" /who)
 check_eq "tls: curl gets an answer over https, verified against the test root" "$got" "a GET /who"
