@@ -87,7 +87,7 @@ for t in $targets; do
         src="fuzz/fuzz_$t.c $(ls compiler/*.c | grep -v compiler/main.c)"
         src="$src $build/gen/dsl/lexer.c $build/gen/dsl/grammar.c"
         src="$src $(ls runtime/*.c | grep -v -e runtime/main.c -e runtime/tls.c -e runtime/transport.c -e runtime/log.c -e runtime/sock.c) $runtime_gen $tls"
-        extra="-Icompiler -Idsl -I$build/gen/dsl -DRPX_VERSION=\"fuzz\" -isystem /usr/include/android -lev -lz -lbrotlienc -lbrotlicommon -lcrypt -lhiredis -lm"
+        extra="-Icompiler -Idsl -I$build/gen/dsl -DRPX_VERSION=\"fuzz\" -isystem /usr/include/android -lev -lnghttp2 -lz -lbrotlienc -lbrotlicommon -lcrypt -lhiredis -lm"
         ;;
     *)
         echo "build.sh: unknown target '$t' (request, response, chunked, frontend, diff, identity, cache, auth, h2body)" >&2
