@@ -477,10 +477,7 @@ static void check_server_opts(struct check *c, struct ast_server *s)
         }
     }
     check_server_tls(c, s, seen[5]);
-    if (seen[6] && seen[5])
-        diag_error(c->diag, seen[6]->tok, "HTTP/2 to a server is cleartext (prior knowledge) for "
-                   "now: 'h2' with 'tls' is not supported yet");
-    else if (seen[6] && s->proxy_protocol)
+    if (seen[6] && s->proxy_protocol)
         diag_error(c->diag, seen[6]->tok, "an HTTP/2 connection to a server carries many clients' "
                    "requests: a PROXY header cannot name one of them");
 }

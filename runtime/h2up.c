@@ -12,6 +12,7 @@
 #include "log.h"
 #include "reason.h"
 #include "sock.h"
+#include "tls.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -32,7 +33,10 @@ struct rp_h2up {
     nghttp2_session *ng;  /* NULL once closed */
     struct h2up_stream *streams;
     uint32_t n_streams;
-    bool connecting;
+    bool connecting;      /* connect(), then TLS's handshake */
+    bool tcp_connecting;  /* ... connect() itself */
+    int hs_want;          /* the events TLS's handshake waits for */
+    uint32_t backend, server;
     int error;            /* why it failed (an errno); 0 while it works */
     double idle_since;    /* when its last stream ended */
     struct bytes out;     /* frames for the socket */
@@ -519,7 +523,36 @@ static void h2up_send(struct rp_h2up *h)
         h2up_close(h, ECONNRESET); /* GOAWAY both ways, nothing open */
         return;
     }
-    rp_io_want(h->w->loop, &h->io, EV_READ | (h->out.len ? EV_WRITE : 0));
+    /* (TLS may hold bytes the socket no longer signals: rp_transport_want) */
+    rp_transport_want(h->w->loop, &h->io, &h->tr, EV_READ | (h->out.len ? EV_WRITE : 0));
+}
+
+/* TLS's handshake with an `h2 tls` server: true once done and the server
+ * agreed to HTTP/2 by ALPN. */
+static bool h2up_handshake(struct rp_h2up *h)
+{
+    int want;
+    const char *why = "";
+    int r = rp_tls_handshake(&h->tr, &want, &why);
+    if (r == 0) {
+        rp_io_want(h->w->loop, &h->io, want);
+        return false;
+    }
+    const char *proto = NULL;
+    uint32_t len = 0;
+    if (r > 0 && !(rp_tls_value(h->tr.tls, "alpn", 4, &proto, &len) && len == 2 &&
+                   memcmp(proto, "h2", 2) == 0)) {
+        r = -1;
+        why = "the server did not agree to HTTP/2 (ALPN h2)";
+    }
+    if (r < 0) {
+        const struct rp_backend_def *be = &h->w->prog->backends[h->backend];
+        rp_warn("backend %s, server %s: TLS handshake failed: %s", be->name,
+                be->servers[h->server].name, why);
+        h2up_close(h, EPROTO);
+        return false;
+    }
+    return true;
 }
 
 static void h2up_io(struct ev_loop *loop, ev_io *io, int revents)
@@ -527,13 +560,18 @@ static void h2up_io(struct ev_loop *loop, ev_io *io, int revents)
     (void)loop;
     struct rp_h2up *h = (struct rp_h2up *)io;
     if (h->connecting) {
-        if (!(revents & EV_WRITE))
-            return;
-        int err = rp_sock_connect_result(h->tr.fd);
-        if (err) {
-            h2up_close(h, err);
-            return;
+        if (h->tcp_connecting) {
+            if (!(revents & EV_WRITE))
+                return;
+            int err = rp_sock_connect_result(h->tr.fd);
+            if (err) {
+                h2up_close(h, err);
+                return;
+            }
+            h->tcp_connecting = false;
         }
+        if (h->tr.tls && !h2up_handshake(h))
+            return;
         h->connecting = false;
         for (struct h2up_stream *s = h->streams; s; s = s->next)
             stream_feed(s, EV_WRITE); /* connected: their requests go */
@@ -573,7 +611,8 @@ static void h2up_flush(struct ev_loop *loop, ev_prepare *p, int revents)
 }
 
 static struct rp_h2up *h2up_open(struct rp_worker *w, struct rp_pool *pool,
-                                 const struct rp_server_addr *addr)
+                                 const struct rp_server_addr *addr, uint32_t backend,
+                                 uint32_t server)
 {
     struct rp_h2up *h = calloc(1, sizeof *h);
     if (!h)
@@ -614,7 +653,22 @@ static struct rp_h2up *h2up_open(struct rp_worker *w, struct rp_pool *pool,
     rp_transport_init(&h->tr, fd);
     h->w = w;
     h->pool = pool;
-    h->connecting = connecting;
+    h->backend = backend;
+    h->server = server;
+    h->connecting = h->tcp_connecting = connecting;
+    if (w->prog->backends[backend].servers[server].tls) {
+        /* The handshake is part of connecting: it starts when the socket
+         * is writable. */
+        if (rp_tls_client(&h->tr, backend, server) < 0) {
+            nghttp2_session_del(h->ng);
+            rp_transport_close(&h->tr);
+            free(h);
+            errno = ENOMEM;
+            return NULL;
+        }
+        h->connecting = true;
+        connecting = true;
+    }
     h->idle_since = ev_now(w->loop);
     ev_io_init(&h->io, h2up_io, fd, connecting ? EV_WRITE : EV_READ | EV_WRITE);
     ev_io_start(w->loop, &h->io);
@@ -626,7 +680,7 @@ static struct rp_h2up *h2up_open(struct rp_worker *w, struct rp_pool *pool,
 int rp_h2up_attach(struct rp_upstream *up, struct rp_pool *pool, const struct rp_server_addr *addr)
 {
     struct rp_h2up *h = pool->h2;
-    if (!h && !(h = h2up_open(up->w, pool, addr)))
+    if (!h && !(h = h2up_open(up->w, pool, addr, up->backend, up->server)))
         return -1;
     struct h2up_stream *s = calloc(1, sizeof *s);
     if (!s) {

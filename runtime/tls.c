@@ -1326,8 +1326,12 @@ static int client_init(struct tls_client *cl, const struct rp_server_def *sd, ch
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    static const uint8_t alpn[] = "\x08http/1.1";
-    SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1);
+    /* What the proxy speaks to it: HTTP/2 is agreed by ALPN (RFC 9113 3.2). */
+    static const uint8_t alpn[] = "\x08http/1.1", alpn_h2[] = "\x02h2";
+    if (sd->h2)
+        SSL_CTX_set_alpn_protos(ctx, alpn_h2, sizeof alpn_h2 - 1);
+    else
+        SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
     SSL_CTX_sess_set_new_cb(ctx, client_new_session);
     if (def->verify) {

@@ -4,7 +4,10 @@ tests of `server NAME ADDR h2`: plain answers, and a gRPC-like service
 written as raw frames (gRPC messages are a 5-byte prefix and bytes; its
 status travels in trailing HEADERS).
 
-    h2_server.py PORT_FILE LOG NAME
+    h2_server.py PORT_FILE LOG NAME [CERT KEY [ALPN]]
+
+With CERT and KEY it speaks TLS and agrees to ALPN "h2" (or to ALPN, e.g.
+"http/1.1", to test a server that will not speak HTTP/2).
 
 Paths:
   /grpc.Echo/Unary         the request's messages back, then grpc-status 0
@@ -246,6 +249,12 @@ class Conn:
 
 def main():
     port_file, logf, name = sys.argv[1], sys.argv[2], sys.argv[3]
+    ctx = None
+    if len(sys.argv) > 5:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+        ctx.set_alpn_protocols([sys.argv[6] if len(sys.argv) > 6 else 'h2'])
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(('127.0.0.1', 0))
@@ -262,6 +271,14 @@ def main():
         except socket.timeout:
             continue
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if ctx:
+            try:
+                sock.settimeout(5)
+                sock = ctx.wrap_socket(sock, server_side=True)
+                sock.settimeout(None)
+            except (OSError, ValueError):
+                sock.close()
+                continue
         conns[0] += 1
         c = Conn(sock, name, logf)
         c.log('conn %d' % conns[0])

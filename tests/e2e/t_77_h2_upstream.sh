@@ -6,12 +6,16 @@
 # streaming calls and a trailers-only error; a server that never answers
 # (504, its stream cancelled); a server that goes away and comes back.
 
+TLS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tls" && pwd)
+
+# h2_origin NAME [CERT KEY [ALPN]]: h2_server.py, its port in NAME.port.
 h2_origin()
 {
-    local base=$AREA_DIR/$1
+    local base=$AREA_DIR/$1 name=$1
+    shift
     rm -f "$base.port"
     : >"$base.log"
-    spawn "$base" python3 "$here/h2_server.py" "$base.port" "$base.log" "$1" || return 1
+    spawn "$base" python3 "$here/h2_server.py" "$base.port" "$base.log" "$name" "$@" || return 1
     wait_file "$base.port" "$T_SHORT"
 }
 raw() { timeout $((30 * SCALE)) python3 "$here/h2_raw.py" "$@" 2>&1; }
@@ -102,3 +106,30 @@ for _ in $(seq 20); do
 done
 check "h2 upstream: the server back: served on a new connection" test -n "$ok"
 stop_proxy h2up
+
+# Over TLS: ALPN h2, the server's certificate verified.
+h2_origin gt "$TLS/a.pem" "$TLS/a.key"
+h2_origin gh1 "$TLS/a.pem" "$TLS/a.key" http/1.1
+check "h2 over tls to servers policy compiles" build_proxy h2tls "
+listen :8080 h2c
+backend grpc { server g 127.0.0.1:@gt@ h2 tls { ca \"$TLS/ca.pem\"; sni \"a.test\" } }
+backend wrongca { server g 127.0.0.1:@gt@ h2 tls { ca \"$TLS/a.pem\"; sni \"a.test\" } }
+backend noh2 { server g 127.0.0.1:@gh1@ h2 tls { ca \"$TLS/ca.pem\"; sni \"a.test\" } }
+route path \"/wrongca/\" { proxy wrongca }
+route path \"/noh2/\" { proxy noh2 }
+route default { proxy grpc }"
+p=$(start_proxy h2tls -w 1)
+u="http://127.0.0.1:$p"
+check_eq "h2 tls upstream: a request goes over TLS with ALPN h2" "$(hcurl "$u/tls")" "gt GET /tls body=0 te=trailers"
+check_eq "h2 tls upstream: gRPC over it" "$(raw "$p" grpc /grpc.Echo/Unary over-tls)" \
+    "$(printf 'msg over-tls\ngrpc-status 0 OK')"
+check_eq "h2 tls upstream: a certificate the CA did not sign: 502" \
+    "$(hcurl -o /dev/null -w '%{http_code}' "$u/wrongca/x")" 502
+check_match "h2 tls upstream: ... with the reason logged" "$(cat "$AREA_DIR/h2tls.run.err")" \
+    'server g: TLS handshake failed: .*certificate'
+check_eq "h2 tls upstream: a server that will not agree to h2: 502" \
+    "$(hcurl -o /dev/null -w '%{http_code}' "$u/noh2/x")" 502
+check_match "h2 tls upstream: ... with the reason logged" "$(cat "$AREA_DIR/h2tls.run.err")" \
+    'did not agree to HTTP/2'
+stop_proxy h2tls
+
