@@ -1,6 +1,7 @@
 /* h2up.h: HTTP/2 to servers (`server NAME ADDR h2`): gRPC services and
  * other HTTP/2-only servers, with every request of a worker to that server
- * multiplexed as a stream on one connection (prior knowledge, cleartext).
+ * multiplexed as a stream on one connection (prior knowledge in cleartext,
+ * or ALPN "h2" over TLS with `tls`).
  *
  * The mirror of h2.c: proxy.c keeps writing a request as HTTP/1.1 and
  * reading a response as HTTP/1.1 through an upstream connection whose
