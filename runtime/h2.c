@@ -14,6 +14,7 @@
 #include "h2fields.h"
 #include "iowant.h"
 #include "log.h"
+#include "metrics.h"
 #include "reason.h"
 #include "worker.h"
 
@@ -434,6 +435,7 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, voi
     h->streams = s;
     h->n_streams++;
     nghttp2_session_set_stream_user_data(ng, s->id, s);
+    rp_metrics_bump(&h->c->w->metrics.h2_streams, 1);
     return 0;
 }
 
@@ -683,6 +685,16 @@ static int on_begin_frame(nghttp2_session *ng, const nghttp2_frame_hd *hd, void 
     return 0;
 }
 
+/* A GOAWAY with an error code ends the connection: counted. */
+static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
+{
+    (void)ng;
+    struct rp_h2 *h = user;
+    if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR)
+        rp_metrics_bump(&h->c->w->metrics.h2_errors, 1);
+    return 0;
+}
+
 static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error_code, void *user)
 {
     (void)error_code;
@@ -696,6 +708,7 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error_code,
     stream_unlink(s);
     if (s->sc) {
         /* Reset by the client (or by us) before its exchange ended. */
+        rp_metrics_bump(&h->c->w->metrics.h2_resets, 1);
         struct rp_conn *sc = s->sc;
         sc->h2s = NULL;
         s->sc = NULL;
@@ -894,6 +907,7 @@ void rp_h2_start(struct rp_conn *c, const char *pre, size_t pre_len)
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
     /* Windows open as exchanges read, not as bytes arrive. */
     nghttp2_option_set_no_auto_window_update(opt, 1);
     /* Rapid reset (CVE-2023-44487): a burst of 1000 resets, then 33 a
@@ -913,6 +927,7 @@ void rp_h2_start(struct rp_conn *c, const char *pre, size_t pre_len)
         return;
     }
     h->c = c;
+    rp_metrics_bump(&c->w->metrics.h2_conns, 1);
     ev_prepare_init(&h->flush, h2_flush_cb);
     h->max_head = cfg->req_limits.max_head;
     c->h2 = h;

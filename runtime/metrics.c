@@ -235,6 +235,27 @@ char *rp_metrics_render(const struct rp_proc *proc, size_t *len)
                                                                          tls_handshakes)),
                 (unsigned long long)rp_metrics_sum_scalar(proc, offsetof(struct rp_metrics,
                                                                          tls_failures)));
+    static const struct {
+        const char *name, *help;
+        size_t field;
+    } h2[] = {
+        {"rpx_http2_connections_total", "Client connections that spoke HTTP/2.",
+         offsetof(struct rp_metrics, h2_conns)},
+        {"rpx_http2_streams_total", "HTTP/2 streams clients opened.",
+         offsetof(struct rp_metrics, h2_streams)},
+        {"rpx_http2_streams_reset_total",
+         "HTTP/2 streams clients reset before their response ended.",
+         offsetof(struct rp_metrics, h2_resets)},
+        {"rpx_http2_connection_errors_total",
+         "HTTP/2 connections ended by a GOAWAY with an error (malformed frames, floods, "
+         "rapid reset).",
+         offsetof(struct rp_metrics, h2_errors)},
+    };
+    for (size_t k = 0; k < sizeof h2 / sizeof h2[0]; k++) {
+        family(&t, h2[k].name, "counter", h2[k].help);
+        rp_text_add(&t, "%s %llu\n", h2[k].name,
+                    (unsigned long long)rp_metrics_sum_scalar(proc, h2[k].field));
+    }
     family(&t, "rpx_client_connections", "gauge", "Client connections open.");
     rp_text_add(&t, "rpx_client_connections %u\n",
         atomic_load_explicit(&proc->n_client_conns, memory_order_relaxed));

@@ -36,6 +36,9 @@ struct rp_metrics {
     _Atomic uint64_t latency_sum_us;
     _Atomic uint64_t bytes_in, bytes_out, retries;
     _Atomic uint64_t tls_handshakes, tls_failures; /* client handshakes done, failed */
+    _Atomic uint64_t h2_conns, h2_streams; /* HTTP/2 client connections, their streams */
+    _Atomic uint64_t h2_resets;  /* streams the client reset before their response ended */
+    _Atomic uint64_t h2_errors;  /* HTTP/2 connections ended by a GOAWAY with an error */
 };
 
 /* Adds to a counter of this worker's block (its own thread only). */

@@ -31,6 +31,7 @@ route path "/ro/" { methods [GET]; proxy a }
 route path "/gz/" { compress gzip { types ["text/plain"]; min 1 }; strip prefix "/gz"; proxy a }
 route path "/local" { respond 200 "local answer" }
 route path "/deny" { deny 403 }
+route path "/metrics" { metrics }
 route default { proxy a }'
 p=$(start_proxy h2 -w 2)
 u="http://127.0.0.1:$p"
@@ -142,6 +143,16 @@ check_eq "h2c: the highest stream id works" "$(raw "$p" conformance max-stream-i
 check_eq "h2c: ... and a stream id after it (going back) is a connection error" \
     "$(raw "$p" conformance max-stream-id | tail -n 1)" "goaway PROTOCOL_ERROR"
 check_eq "h2c: the others are still served" "$(h2curl "$u/y")" "a GET /y"
+
+metric() { hcurl "$u/metrics" | sed -n "s/^$1 //p"; }
+check "h2c metrics: HTTP/2 connections counted ($(metric rpx_http2_connections_total))" \
+    test "$(metric rpx_http2_connections_total)" -gt 10
+check "h2c metrics: streams counted ($(metric rpx_http2_streams_total))" \
+    test "$(metric rpx_http2_streams_total)" -gt 100
+check "h2c metrics: the rapid reset's cancelled streams counted ($(metric rpx_http2_streams_reset_total))" \
+    test "$(metric rpx_http2_streams_reset_total)" -gt 100
+check "h2c metrics: connections ended by an error counted ($(metric rpx_http2_connection_errors_total))" \
+    test "$(metric rpx_http2_connection_errors_total)" -ge 2
 
 # RFC 9113's connection rules.
 check_eq "h2 rules: PING is answered with its payload" "$(raw "$p" conformance ping)" "pong rpx-ping"
