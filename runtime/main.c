@@ -371,9 +371,12 @@ int main(int argc, char **argv)
                    : snprintf(proc.via_end10, sizeof proc.via_end10, "\r\n");
     int n11 = *via ? snprintf(proc.via_end11, sizeof proc.via_end11, "Via: 1.1 %s\r\n\r\n", via)
                    : snprintf(proc.via_end11, sizeof proc.via_end11, "\r\n");
+    int n2 = *via ? snprintf(proc.via_end2, sizeof proc.via_end2, "Via: 2 %s\r\n\r\n", via)
+                  : snprintf(proc.via_end2, sizeof proc.via_end2, "\r\n");
     proc.via_default = !rp_program.via;
     proc.via_end10_len = (uint8_t)n10;
     proc.via_end11_len = (uint8_t)n11;
+    proc.via_end2_len = (uint8_t)n2;
     /* Request ids: random per process, so ids stay unique across restarts. */
     uint64_t seed = 0;
     if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)

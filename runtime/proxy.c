@@ -327,7 +327,10 @@ static int build_request_head(struct rp_conn *c, const struct rp_head_edit *edit
         rc |= RP_BUF_ADD_LIT(b, "Connection: upgrade\r\n");
     }
     const struct rp_proc *proc = c->w->proc;
-    if (proc->via_default) /* a constant copy: every request pays it */
+    /* The protocol the request came in (RFC 9110 7.6.3). */
+    if (__builtin_expect(c->h2_stream, 0))
+        rc |= add(b, proc->via_end2, proc->via_end2_len);
+    else if (proc->via_default) /* a constant copy: every request pays it */
         rc |= c->client_http10 ? RP_BUF_ADD_LIT(b, "Via: 1.0 rpx\r\n\r\n")
                                : RP_BUF_ADD_LIT(b, "Via: 1.1 rpx\r\n\r\n");
     else if (c->client_http10)

@@ -150,8 +150,8 @@ struct rp_proc {
                                              request ids (req.id) start with them */
     /* The Via field and the head's final CRLF, for HTTP/1.0 and 1.1 hops
      * (`via "NAME"|off`), made once. */
-    char via_end10[80], via_end11[80];
-    uint8_t via_end10_len, via_end11_len;
+    char via_end10[80], via_end11[80], via_end2[80]; /* ... for HTTP/2 clients' requests */
+    uint8_t via_end10_len, via_end11_len, via_end2_len;
     bool via_default;                     /* "rpx": the constant lines, copied inline */
 };
 

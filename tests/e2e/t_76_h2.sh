@@ -101,6 +101,7 @@ check_eq "h2c: ... and the body decodes whole" \
 check_match "h2c: the access log says HTTP/2.0" "$(cat "$AREA_DIR/access.log")" '"protocol":"HTTP/2.0"'
 srv=$(cat "$(origin_log a)")
 check_match "h2c: the server gets X-Forwarded-For" "$srv" 'X-Forwarded-For: 127.0.0.1'
+check_match "h2c: ... and a Via naming HTTP/2 as the protocol received" "$srv" 'GET /x HTTP/1.1.*Via: 2 rpx'
 
 # Requests HTTP/1.1 could read otherwise: refused, never sent on.
 for case in transfer-encoding connection keep-alive upgrade te-gzip uppercase crlf-value \
