@@ -599,6 +599,15 @@ def cmd_grpc_bidi(port, path, *messages):
     print(grpc_status(heads))
 
 
+def stream_or_connection(c, r):
+    """What became of a stream: its reset, else the connection's GOAWAY."""
+    if r['rst']:
+        return 'rst ' + r['rst']
+    if c.goaway is not None:
+        return 'goaway ' + err(c.goaway)
+    return c.outcome(3)
+
+
 def cmd_conformance(port, case):
     """CONFORMANCE CASE: one of RFC 9113's connection rules."""
     c = Conn(port)
@@ -650,10 +659,67 @@ def cmd_conformance(port, case):
         c.request(0x7fffffff + 2, base('/beyond'))  # wraps to stream 1: going back
     elif case == 'window-overflow':
         c.send_frame(WINDOW, 0, 0, struct.pack('>I', 0x7fffffff))
+    elif case == 'second-headers-no-end':
+        c.request(1, base('/echo', 'POST'), end_stream=False)
+        c.send_frame(DATA, 0, 1, b'x')
+        c.send_frame(HEADERS, END_HEADERS, 1, block([('x-trailer', 'y')]))
+        print(stream_or_connection(c, c.exchange([1], timeout=3)[1]))
+        return
+    elif case == 'data-idle':
+        c.send_frame(DATA, END_STREAM, 1, b'x')
+    elif case == 'data-half-closed':
+        c.request(1, base('/slow/500'))
+        c.send_frame(DATA, 0, 1, b'x')
+        print(stream_or_connection(c, c.exchange([1], timeout=3)[1]))
+        return
+    elif case == 'rst-idle':
+        c.send_frame(RST, 0, 1, struct.pack('>I', 8))
+    elif case == 'continuation-other-stream':
+        c.send_frame(HEADERS, END_STREAM, 1, block(base('/a')))
+        c.send_frame(CONT, END_HEADERS, 3, block([('x-a', 'b')]))
+    elif case == 'continuation-after-end':
+        c.send_frame(HEADERS, END_STREAM | END_HEADERS, 1, block(base('/a')))
+        c.send_frame(CONT, END_HEADERS, 1, block([('x-a', 'b')]))
+    elif case == 'push-promise':
+        c.send_frame(PUSH, END_HEADERS, 1, struct.pack('>I', 2) + block(base('/p')))
+    elif case == 'settings-ack-payload':
+        c.send_frame(SETTINGS, ACK, 0, struct.pack('>HI', 4, 100))
+    elif case == 'settings-stream':
+        c.send_frame(SETTINGS, 0, 1, b'')
+    elif case == 'settings-length':
+        c.send_frame(SETTINGS, 0, 0, b'\x00\x04\x00')
+    elif case == 'settings-push-2':
+        c.send_frame(SETTINGS, 0, 0, struct.pack('>HI', 2, 2))
+    elif case == 'ping-stream':
+        c.send_frame(PING, 0, 1, b'12345678')
+    elif case == 'ping-length':
+        c.send_frame(PING, 0, 0, b'1234567')
+    elif case == 'goaway-stream':
+        c.send_frame(GOAWAY, 0, 1, struct.pack('>II', 0, 0))
+    elif case == 'rst-length':
+        c.request(1, base('/slow/500'))
+        c.send_frame(RST, 0, 1, b'\x00\x00\x08')
+    elif case == 'window-length':
+        c.send_frame(WINDOW, 0, 0, b'\x00\x00\x01')
+    elif case == 'data-padding':
+        c.request(1, base('/echo', 'POST'), end_stream=False)
+        c.send_frame(DATA, 0x08 | END_STREAM, 1, bytes([10]) + b'abc')
+    elif case == 'headers-self-dependency':
+        c.send_frame(HEADERS, END_STREAM | END_HEADERS | 0x20, 1,
+                     struct.pack('>IB', 1, 16) + block(base('/self')))
+        print(stream_or_connection(c, c.exchange([1], timeout=3)[1]))
+        return
+    elif case == 'hpack-bad-index':
+        c.send_frame(HEADERS, END_STREAM | END_HEADERS, 1, b'\x82\x86\x84' + b'\xff\x40')
+    elif case == 'headers-after-rst':
+        c.request(1, base('/slow/2000'), end_stream=False)
+        c.send_frame(RST, 0, 1, struct.pack('>I', 8))
+        c.send_frame(HEADERS, END_STREAM | END_HEADERS, 1, block([('x-t', 'y')]))
+        print(c.outcome(2))
+        return
     elif case == 'priority-self':
         c.send_frame(PRIORITY, 0, 1, struct.pack('>IB', 1, 16))
-        r = c.exchange([1], timeout=2)[1]
-        print('rst', r['rst']) if r['rst'] else print(c.outcome(2))
+        print(stream_or_connection(c, c.exchange([1], timeout=2)[1]))
         return
     print(c.outcome(5))
 

@@ -165,6 +165,20 @@ for rule in "data-stream0 PROTOCOL_ERROR" "headers-stream0 PROTOCOL_ERROR" \
     set -- $rule
     check_eq "h2 rules: $1 is a connection error ($2)" "$(raw "$p" conformance "$1")" "goaway $2"
 done
+# Each a stream error or a connection error of the code RFC 9113 names.
+for rule in "second-headers-no-end PROTOCOL_ERROR" "data-idle PROTOCOL_ERROR" \
+    "data-half-closed STREAM_CLOSED" "rst-idle PROTOCOL_ERROR" \
+    "continuation-other-stream PROTOCOL_ERROR" "continuation-after-end PROTOCOL_ERROR" \
+    "push-promise PROTOCOL_ERROR" "settings-ack-payload FRAME_SIZE_ERROR" \
+    "settings-stream PROTOCOL_ERROR" "settings-length FRAME_SIZE_ERROR" \
+    "settings-push-2 PROTOCOL_ERROR" "ping-stream PROTOCOL_ERROR" "ping-length FRAME_SIZE_ERROR" \
+    "goaway-stream PROTOCOL_ERROR" "rst-length FRAME_SIZE_ERROR" "window-length FRAME_SIZE_ERROR" \
+    "data-padding PROTOCOL_ERROR" "headers-self-dependency PROTOCOL_ERROR" \
+    "priority-self PROTOCOL_ERROR" "hpack-bad-index COMPRESSION_ERROR" \
+    "headers-after-rst STREAM_CLOSED"; do
+    set -- $rule
+    check_match "h2 rules: $1 is an error ($2)" "$(raw "$p" conformance "$1")" "^(rst|goaway) $2\$"
+done
 check_match "h2 rules: a bad preface closes the connection" "$(raw "$p" conformance bad-preface)" '^(closed|goaway PROTOCOL_ERROR)$'
 stop_proxy h2
 
