@@ -706,9 +706,10 @@ int rp_h2up_attach(struct rp_upstream *up, struct rp_pool *pool, const struct rp
 void rp_h2up_sweep(struct rp_pool *pool, double oldest, bool all)
 {
     struct rp_h2up *h = pool->h2;
-    if (!h || h->connecting)
+    /* Never under way streams: a graceful stop lets them finish. */
+    if (!h || h->connecting || h->n_streams)
         return;
-    if (all || (h->n_streams == 0 && h->idle_since < oldest)) {
+    if (all || h->idle_since < oldest) {
         /* Say so first, if the socket takes it now (RFC 9113 6.8). */
         if (h->ng && h->n_streams == 0) {
             nghttp2_submit_goaway(h->ng, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, NULL, 0);
@@ -722,4 +723,10 @@ void rp_h2up_sweep(struct rp_pool *pool, double oldest, bool all)
         }
         h2up_close(h, ECONNRESET);
     }
+}
+
+void rp_h2up_close(struct rp_pool *pool)
+{
+    if (pool->h2)
+        h2up_close(pool->h2, ECONNRESET);
 }

@@ -38,4 +38,7 @@ int rp_h2up_attach(struct rp_upstream *up, struct rp_pool *pool, const struct rp
  * been idle since before `oldest` (or at once when `all`). */
 void rp_h2up_sweep(struct rp_pool *pool, double oldest, bool all);
 
+/* Closes it whatever it carries (the worker is ending). */
+void rp_h2up_close(struct rp_pool *pool);
+
 #endif

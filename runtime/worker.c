@@ -21,6 +21,7 @@
 #include "compress.h"
 #include "conn.h"
 #include "h2.h"
+#include "h2up.h"
 #include "health.h"
 #include "limit_redis.h"
 #include "log.h"
@@ -579,6 +580,9 @@ static void worker_free(struct rp_worker *w)
         close_all(w, false);
         rp_conn_free_closed(w);
         rp_upstream_sweep(w, true);
+        for (uint32_t b = 0; w->backends && b < w->prog->n_backends; b++)
+            for (uint32_t s = 0; w->backends[b].pools && s < w->prog->backends[b].n_servers; s++)
+                rp_h2up_close(&w->backends[b].pools[s]); /* what a drain left */
         rp_access_log_flush(); /* exchanges closed here logged here */
         close_listeners(w, true);
         ev_loop_destroy(w->loop);

@@ -105,7 +105,20 @@ for _ in $(seq 20); do
     sleep 0.2
 done
 check "h2 upstream: the server back: served on a new connection" test -n "$ok"
+# A graceful stop: a gRPC stream under way finishes on its connection.
+raw "$p" grpc /grpc.Echo/ServerStream x >"$AREA_DIR/drain.grpc" &
+call=$!
+for _ in $(seq 50); do
+    grep -q 'ServerStream' "$AREA_DIR/g2.log" 2>/dev/null && break
+    sleep 0.1
+done
 stop_proxy h2up
+wait "$call"
+check_eq "h2 upstream: a graceful stop lets a gRPC stream under way finish" \
+    "$(cat "$AREA_DIR/drain.grpc")" "msg part 0
+msg part 1
+msg part 2
+grpc-status 0 OK"
 
 # Over TLS: ALPN h2, the server's certificate verified.
 h2_origin gt "$TLS/a.pem" "$TLS/a.key"
