@@ -64,10 +64,11 @@ for t in $targets; do
         extra="-lz -lbrotlienc"
         ;;
     h2body)
-        # What the HTTP/2 modules do with HTTP/1.1 bytes: pure, no session.
+        # What the HTTP/2 modules do with HTTP/1.1 bytes (no session is made).
         gen "$build/gen/runtime/http1.c"
-        src="fuzz/fuzz_h2body.c runtime/h2fields.c runtime/bytes.c runtime/chunked.c $build/gen/runtime/http1.c"
-        extra=
+        src="fuzz/fuzz_h2body.c runtime/h2fields.c runtime/bytes.c runtime/chunked.c
+            runtime/transport.c runtime/sock.c runtime/log.c $build/gen/runtime/http1.c"
+        extra="-lnghttp2"
         ;;
     cache)
         # cache_rfc.c is pure: no I/O, no clock, nothing else linked in.

@@ -729,35 +729,9 @@ static void h2_close(struct rp_h2 *h)
 static void h2_send(struct rp_h2 *h)
 {
     struct rp_conn *c = h->c;
-    for (;;) {
-        while (h->out.len < H2_OUT_MAX / 2) {
-            const uint8_t *data;
-            ssize_t n = nghttp2_session_mem_send(h->ng, &data);
-            if (n < 0) {
-                h2_close(h);
-                return;
-            }
-            if (n == 0)
-                break;
-            if (!bytes_add(&h->out, data, (size_t)n)) {
-                h2_close(h);
-                return;
-            }
-        }
-        if (!h->out.len)
-            break;
-        struct iovec iov = {bytes_at(&h->out), h->out.len};
-        ssize_t w = rp_transport_writev(&c->tr, &iov, 1);
-        if (w < 0) {
-            if (errno == EAGAIN)
-                break;
-            h2_close(h);
-            return;
-        }
-        c->bytes_out += (uint64_t)w;
-        bytes_take(&h->out, (size_t)w);
-        if (h->out.len)
-            break; /* the socket is full */
+    if (rp_h2_send(h->ng, &c->tr, &h->out, H2_OUT_MAX, &c->bytes_out) != 0) {
+        h2_close(h);
+        return;
     }
     bool want_read = nghttp2_session_want_read(h->ng) && !h->broken;
     if (!want_read && !h->out.len && !nghttp2_session_want_write(h->ng)) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "h2fields.h"
+#include "transport.h"
 
 static void lower(char *p, size_t n)
 {
@@ -139,4 +140,31 @@ full:
         return -1;
     }
     return (ssize_t)taken;
+}
+
+int rp_h2_send(nghttp2_session *ng, struct rp_transport *tr, struct bytes *out, size_t max,
+               uint64_t *written)
+{
+    for (;;) {
+        while (out->len < max / 2) {
+            const uint8_t *data;
+            ssize_t n = nghttp2_session_mem_send(ng, &data);
+            if (n < 0)
+                return EPROTO;
+            if (n == 0)
+                break;
+            if (!bytes_add(out, data, (size_t)n))
+                return ENOMEM;
+        }
+        if (!out->len)
+            return 0;
+        struct iovec iov = {bytes_at(out), out->len};
+        ssize_t w = rp_transport_writev(tr, &iov, 1);
+        if (w < 0)
+            return errno == EAGAIN ? 0 : errno;
+        *written += (uint64_t)w;
+        bytes_take(out, (size_t)w);
+        if (out->len)
+            return 0; /* the socket is full */
+    }
 }

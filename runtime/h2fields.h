@@ -52,6 +52,14 @@ void rp_h2_body_init(struct rp_h2_body *b, bool chunked, uint64_t length);
 ssize_t rp_h2_body_take(struct rp_h2_body *b, const char *p, size_t n, struct bytes *data,
                         size_t max, struct bytes *trailers);
 
+/* Sends a session's frames through a transport: nghttp2's output gathered
+ * in `out` (up to half of `max` at a time, so a write carries many frames),
+ * written until the socket is full. Adds what went to *written. Returns 0,
+ * or an errno (the connection is broken). */
+struct rp_transport;
+int rp_h2_send(nghttp2_session *ng, struct rp_transport *tr, struct bytes *out, size_t max,
+               uint64_t *written);
+
 /* What a memory transport's writev does with each run of bytes: takes
  * what it can (0: no room now), or fails (-1). */
 typedef ssize_t rp_h2_take_fn(void *owner, const char *p, size_t n);

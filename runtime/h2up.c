@@ -490,34 +490,11 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t error_code,
 
 static void h2up_send(struct rp_h2up *h)
 {
-    for (;;) {
-        while (h->out.len < H2UP_OUT_MAX / 2) {
-            const uint8_t *data;
-            ssize_t n = nghttp2_session_mem_send(h->ng, &data);
-            if (n < 0) {
-                h2up_close(h, EPROTO);
-                return;
-            }
-            if (n == 0)
-                break;
-            if (!bytes_add(&h->out, data, (size_t)n)) {
-                h2up_close(h, ENOMEM);
-                return;
-            }
-        }
-        if (!h->out.len)
-            break;
-        struct iovec iov = {bytes_at(&h->out), h->out.len};
-        ssize_t w = rp_transport_writev(&h->tr, &iov, 1);
-        if (w < 0) {
-            if (errno == EAGAIN)
-                break;
-            h2up_close(h, errno);
-            return;
-        }
-        bytes_take(&h->out, (size_t)w);
-        if (h->out.len)
-            break;
+    uint64_t sent = 0;
+    int err = rp_h2_send(h->ng, &h->tr, &h->out, H2UP_OUT_MAX, &sent);
+    if (err) {
+        h2up_close(h, err);
+        return;
     }
     if (!nghttp2_session_want_read(h->ng) && !nghttp2_session_want_write(h->ng) && !h->out.len) {
         h2up_close(h, ECONNRESET); /* GOAWAY both ways, nothing open */
