@@ -75,6 +75,9 @@ struct rp_h2_stream {
     uint32_t method_off, method_len, path_off, path_len, auth_off, auth_len, host_off, host_len;
     bool has_method, has_path, has_auth, has_host, has_length;
     bool too_big;       /* the head's fields passed the limit: answered 431 */
+    bool head_done;     /* its request head ended (END_HEADERS) */
+    double t_begin;     /* when its HEADERS began: the head must end in
+                           timeouts { client_header } */
     bool bad;           /* a field no HTTP/1.1 request could carry: answered 400 */
     uint32_t head_bytes; /* RFC 9113's size of the head: names, values, 32 each */
 
@@ -429,6 +432,7 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, voi
         return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     s->h = h;
     s->id = frame->hd.stream_id;
+    s->t_begin = ev_now(h->c->w->loop);
     s->next = h->streams;
     if (h->streams)
         h->streams->prev = s;
@@ -531,6 +535,7 @@ static bool same_ci(const char *a, size_t an, const char *b, size_t bn)
  * its own. */
 static void stream_begin(struct rp_h2 *h, struct rp_h2_stream *s, bool end_stream)
 {
+    s->head_done = true;
     if (s->too_big) {
         stream_answer(s, 431);
         return;
@@ -725,6 +730,16 @@ static void h2_close(struct rp_h2 *h)
     rp_conn_close(h->c);
 }
 
+/* When the oldest request head under way must have ended; 0: none is. */
+static double h2_head_deadline(const struct rp_h2 *h)
+{
+    double oldest = 0;
+    for (const struct rp_h2_stream *s = h->streams; s; s = s->next)
+        if (!s->head_done && (!oldest || s->t_begin < oldest))
+            oldest = s->t_begin;
+    return oldest ? oldest + h->c->w->cfg->client_header_timeout : 0;
+}
+
 /* Frames to the socket, as many as it takes. */
 static void h2_send(struct rp_h2 *h)
 {
@@ -741,12 +756,19 @@ static void h2_send(struct rp_h2 *h)
     rp_conn_want(c, (want_read && h->out.len < H2_OUT_MAX ? EV_READ : 0) |
                         (h->out.len ? EV_WRITE : 0));
     const struct rp_config *cfg = c->w->cfg;
+    double head_by = h2_head_deadline(h), now = ev_now(c->w->loop);
     if (h->n_streams == 0)
         rp_conn_set_timer(c, h->draining ? 1.0 : cfg->client_idle_timeout);
-    else if (h->out.len)
-        rp_conn_set_timer(c, cfg->client_body_timeout); /* a client that stops reading */
-    else
+    else if (head_by || h->out.len) {
+        /* A head that does not end (HEADERS, then CONTINUATION never
+         * ending it), or a client that stops reading. */
+        double t = h->out.len ? cfg->client_body_timeout : head_by - now;
+        if (head_by && head_by - now < t)
+            t = head_by - now;
+        rp_conn_set_timer(c, t > 0.001 ? t : 0.001);
+    } else {
         ev_timer_stop(c->w->loop, &c->timer);
+    }
 }
 
 static void h2_io(struct rp_conn *c, int revents)
@@ -788,6 +810,17 @@ static void h2_io(struct rp_conn *c, int revents)
 static void h2_timeout(struct rp_conn *c)
 {
     struct rp_h2 *h = c->h2;
+    double head_by = h2_head_deadline(h);
+    if (h->n_streams && !h->out.len && (!head_by || head_by > ev_now(c->w->loop) + 0.001)) {
+        h2_send(h); /* nothing overdue: the timer again */
+        return;
+    }
+    if (head_by && rp_log_max >= RP_LOG_DEBUG) {
+        uint32_t len;
+        const char *peer = rp_conn_peer_text(c, &len);
+        rp_debug("http/2 connection from %.*s: a request head did not end in time", (int)len,
+                 peer);
+    }
     if (h->n_streams == 0 && !h->out.len && !h->draining) {
         /* Idle: say so before closing (RFC 9113 6.8). */
         nghttp2_submit_goaway(h->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(h->ng),

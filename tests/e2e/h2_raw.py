@@ -373,6 +373,33 @@ def cmd_big_head(port, n):
     say(c.exchange([1]))
 
 
+def cmd_slow_head(port, secs):
+    """SLOW-HEAD SECS: a HEADERS frame whose head never ends (no
+    END_HEADERS, no CONTINUATION): prints whether the proxy closed the
+    connection within SECS."""
+    c = Conn(port)
+    while True:  # the server's SETTINGS acknowledged first: nothing may come between
+        f = c.read_frame(5)  # a head's frames afterwards
+        if f is None:
+            print('no settings')
+            return
+        if f[0] == SETTINGS and not f[1] & ACK:
+            c.send_frame(SETTINGS, ACK, 0)
+            break
+    start = time.time()
+    c.send_frame(HEADERS, END_STREAM, 1, block(base('/slow-head')))
+    what = 'open'
+    while time.time() < start + float(secs):
+        f = c.read_frame(start + float(secs) - time.time())
+        if f is None:
+            what = 'closed' if c.closed else 'open'
+            break
+        if f[0] == GOAWAY:
+            what = 'goaway ' + err(c.goaway)
+            break
+    print(what, 'after %.1fs' % (time.time() - start))
+
+
 def cmd_slow_reader(port, big, small):
     """SLOW-READER BIG SMALL: stream 1 fetches BIG and never opens its
     window; stream 3 fetches SMALL on the same connection and must finish."""
