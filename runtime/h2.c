@@ -18,7 +18,6 @@
 #include "reason.h"
 #include "worker.h"
 
-#define H2_READ_CHUNK (16 * 1024)
 #define H2_OUT_MAX (64 * 1024)  /* frames for the socket held before reading stops */
 #define H2_BODY_MAX (64 * 1024) /* a stream's response bytes held for the client's window */
 #define H2_RESP_HEAD_MAX (64 * 1024)
@@ -47,7 +46,6 @@ struct rp_h2 {
     int32_t max_id;   /* the highest stream the client opened */
     int32_t recent[H2_RECENT]; /* streams closed lately, whose HEADERS may still come */
     uint32_t n_recent;
-    char rbuf[H2_READ_CHUNK];
 };
 
 enum resp_state { R_HEAD, R_BODY, R_CLOSE, R_DONE };
@@ -139,7 +137,7 @@ static ssize_t stream_read(struct rp_transport *t, void *buf, size_t n)
     size_t k = n < s->b.req.len ? n : s->b.req.len;
     memcpy(buf, bytes_at(&s->b.req), k);
     bytes_take(&s->b.req, k);
-    if (s->unconsumed && s->b.req.len < H2_READ_CHUNK) {
+    if (s->unconsumed && s->b.req.len < RP_H2_READ_SIZE) {
         /* Read: the client may send as much again (WINDOW_UPDATE). */
         nghttp2_session_consume(s->h->ng, s->id, s->unconsumed);
         s->unconsumed = 0;
@@ -730,6 +728,24 @@ static void h2_close(struct rp_h2 *h)
     rp_conn_close(h->c);
 }
 
+/* Between requests a connection keeps no memory for them: its spare
+ * streams and an empty output buffer go (an idle client costs the
+ * session's HPACK tables and little else). */
+static void h2_idle_trim(struct rp_h2 *h)
+{
+    bool freeing = h->freeing;
+    h->freeing = true; /* stream_free: nothing kept */
+    while (h->spare) {
+        struct rp_h2_stream *s = h->spare;
+        h->spare = s->next;
+        h->n_spare--;
+        stream_free(s);
+    }
+    h->freeing = freeing;
+    if (!h->out.len)
+        bytes_free(&h->out);
+}
+
 /* When the oldest request head under way must have ended; 0: none is. */
 static double h2_head_deadline(const struct rp_h2 *h)
 {
@@ -757,9 +773,10 @@ static void h2_send(struct rp_h2 *h)
                         (h->out.len ? EV_WRITE : 0));
     const struct rp_config *cfg = c->w->cfg;
     double head_by = h2_head_deadline(h), now = ev_now(c->w->loop);
-    if (h->n_streams == 0)
+    if (h->n_streams == 0) {
         rp_conn_set_timer(c, h->draining ? 1.0 : cfg->client_idle_timeout);
-    else if (head_by || h->out.len) {
+        h2_idle_trim(h);
+    } else if (head_by || h->out.len) {
         /* A head that does not end (HEADERS, then CONTINUATION never
          * ending it), or a client that stops reading. */
         double t = h->out.len ? cfg->client_body_timeout : head_by - now;
@@ -776,7 +793,8 @@ static void h2_io(struct rp_conn *c, int revents)
     struct rp_h2 *h = c->h2;
     if (revents & EV_READ) {
         for (int i = 0; i < 4 && h->out.len < H2_OUT_MAX && !h->broken; i++) {
-            ssize_t n = rp_transport_read(&c->tr, h->rbuf, sizeof h->rbuf);
+            char *rbuf = rp_h2_read_buffer();
+            ssize_t n = rp_transport_read(&c->tr, rbuf, RP_H2_READ_SIZE);
             if (n < 0 && errno == EAGAIN)
                 break;
             if (n <= 0) {
@@ -784,7 +802,7 @@ static void h2_io(struct rp_conn *c, int revents)
                 return;
             }
             c->bytes_in += (uint64_t)n;
-            ssize_t r = nghttp2_session_mem_recv(h->ng, (const uint8_t *)h->rbuf, (size_t)n);
+            ssize_t r = nghttp2_session_mem_recv(h->ng, (const uint8_t *)rbuf, (size_t)n);
             if (c->state == RP_CONN_CLOSED)
                 return;
             if (r < 0) {
@@ -798,7 +816,7 @@ static void h2_io(struct rp_conn *c, int revents)
                 h->broken = true;
                 break;
             }
-            if ((size_t)n < sizeof h->rbuf)
+            if (n < RP_H2_READ_SIZE)
                 break;
         }
     }
@@ -876,12 +894,7 @@ static void h2_free(struct rp_conn *c)
         }
         stream_free(s);
     }
-    while (h->spare) {
-        struct rp_h2_stream *s = h->spare;
-        h->spare = s->next;
-        s->h = h;
-        stream_free(s);
-    }
+    h2_idle_trim(h);
     nghttp2_session_del(h->ng);
     bytes_free(&h->out);
     free(h);

@@ -168,3 +168,9 @@ int rp_h2_send(nghttp2_session *ng, struct rp_transport *tr, struct bytes *out, 
             return 0; /* the socket is full */
     }
 }
+
+char *rp_h2_read_buffer(void)
+{
+    static _Thread_local char buf[RP_H2_READ_SIZE];
+    return buf;
+}

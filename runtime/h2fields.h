@@ -52,6 +52,12 @@ void rp_h2_body_init(struct rp_h2_body *b, bool chunked, uint64_t length);
 ssize_t rp_h2_body_take(struct rp_h2_body *b, const char *p, size_t n, struct bytes *data,
                         size_t max, struct bytes *trailers);
 
+/* Where a session's bytes are read into before nghttp2 takes them all
+ * (nghttp2_session_mem_recv keeps nothing of its input): one buffer per
+ * thread, so an idle HTTP/2 connection holds none. */
+#define RP_H2_READ_SIZE (16 * 1024)
+char *rp_h2_read_buffer(void);
+
 /* Sends a session's frames through a transport: nghttp2's output gathered
  * in `out` (up to half of `max` at a time, so a write carries many frames),
  * written until the socket is full. Adds what went to *written. Returns 0,

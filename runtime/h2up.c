@@ -16,7 +16,6 @@
 #include "upstream.h"
 #include "worker.h"
 
-#define H2UP_READ_CHUNK (16 * 1024)
 #define H2UP_OUT_MAX (64 * 1024)  /* frames for the socket held before streams wait */
 #define H2UP_BODY_MAX (64 * 1024) /* a request's body bytes held for the server's window */
 #define H2UP_HEAD_MAX (64 * 1024) /* a head, either way */
@@ -40,7 +39,6 @@ struct rp_h2up {
     int error;            /* why it failed (an errno); 0 while it works */
     double idle_since;    /* when its last stream ended */
     struct bytes out;     /* frames for the socket */
-    char rbuf[H2UP_READ_CHUNK];
 };
 
 enum req_state { Q_HEAD, Q_BODY, Q_DONE };
@@ -169,7 +167,7 @@ static ssize_t stream_read(struct rp_transport *t, void *buf, size_t n)
     size_t k = n < s->resp.len ? n : s->resp.len;
     memcpy(buf, bytes_at(&s->resp), k);
     bytes_take(&s->resp, k);
-    if (s->unconsumed && s->resp.len < H2UP_READ_CHUNK && s->h->ng && !s->closed) {
+    if (s->unconsumed && s->resp.len < RP_H2_READ_SIZE && s->h->ng && !s->closed) {
         nghttp2_session_consume(s->h->ng, s->id, s->unconsumed);
         s->unconsumed = 0;
         h2up_kick(s->h);
@@ -555,14 +553,15 @@ static void h2up_io(struct ev_loop *loop, ev_io *io, int revents)
     }
     if (revents & EV_READ) {
         for (int i = 0; i < 4; i++) {
-            ssize_t n = rp_transport_read(&h->tr, h->rbuf, sizeof h->rbuf);
+            char *rbuf = rp_h2_read_buffer();
+            ssize_t n = rp_transport_read(&h->tr, rbuf, RP_H2_READ_SIZE);
             if (n < 0 && errno == EAGAIN)
                 break;
             if (n <= 0) {
                 h2up_close(h, n == 0 ? ECONNRESET : errno);
                 return;
             }
-            ssize_t r = nghttp2_session_mem_recv(h->ng, (const uint8_t *)h->rbuf, (size_t)n);
+            ssize_t r = nghttp2_session_mem_recv(h->ng, (const uint8_t *)rbuf, (size_t)n);
             if (!h->ng)
                 return;
             if (r < 0) {
@@ -571,7 +570,7 @@ static void h2up_io(struct ev_loop *loop, ev_io *io, int revents)
                     h2up_close(h, EPROTO);
                 return;
             }
-            if ((size_t)n < sizeof h->rbuf)
+            if (n < RP_H2_READ_SIZE)
                 break;
         }
     }
