@@ -522,6 +522,7 @@ struct ast_settings {
     uint32_t connections_per_client; /* ... from one address */
     uint32_t http2_streams; /* HTTP/2 streams open at once per connection */
     uint32_t http2_window;  /* HTTP/2 initial stream window, bytes */
+    uint32_t http2_frame;   /* HTTP/2 largest frame taken, bytes */
     uint64_t memory;      /* bytes of I/O buffers in use */
 };
 

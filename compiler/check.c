@@ -82,7 +82,7 @@ static const char *const timeout_keys[] = {"client_header", "client_idle", "clie
 static const char *const limit_keys[] = {"header_size", "header_count", "uri_length",
                                          "body_size",   "connections",  "memory",
                                          "connections_per_client", "http2_streams",
-                                         "http2_window"};
+                                         "http2_window", "http2_frame"};
 
 /* The runtime reads a request head into one buffer of this size
  * (runtime/buf.h RP_BUF_SIZE), and keeps this many header fields at most
@@ -176,7 +176,7 @@ static void check_settings(struct check *c)
     c->prog->fwd_send = RP_FWD_DEFAULT;
     c->prog->fwd_trusted_set = UINT32_MAX;
     const struct ast_setting *seen_workers = NULL;
-    const struct ast_setting *seen_t[7] = {0}, *seen_l[9] = {0};
+    const struct ast_setting *seen_t[7] = {0}, *seen_l[10] = {0};
     for (const struct ast_setting *st = c->prog->settings; st; st = st->next) {
         struct span kw = st->stmt.kw;
         const struct ast_arg *a = st->stmt.args;
@@ -207,7 +207,7 @@ static void check_settings(struct check *c)
         }
         bool timeouts = st->block == AST_SET_TIMEOUTS;
         const char *const *keys = timeouts ? timeout_keys : limit_keys;
-        size_t n_keys = timeouts ? 7 : 9;
+        size_t n_keys = timeouts ? 7 : 10;
         k = word_index(c, kw, keys, n_keys);
         if (k < 0) {
             check_unknown(c, kw, timeouts ? "timeout" : "limit", keys, n_keys);
@@ -274,6 +274,16 @@ static void check_settings(struct check *c)
                                "(16k): uploads would crawl", arg_len(a), text_at(c, a->tok));
                 else
                     set->http2_window = (uint32_t)v;
+            }
+            break;
+        case 9:
+            /* RFC 9113 6.5.2: 2^14 to 2^24-1. */
+            if (check_size(c, a, "http2_frame", 16777215, &v)) {
+                if (v < 16384)
+                    diag_error(c->diag, a->tok, "http2_frame %.*s is under HTTP/2's smallest "
+                               "(16k)", arg_len(a), text_at(c, a->tok));
+                else
+                    set->http2_frame = (uint32_t)v;
             }
             break;
         case 5:

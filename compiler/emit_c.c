@@ -130,6 +130,7 @@ static void emit_settings(struct emit *e, const struct ast_program *p)
     FIELD(memory)
     FIELD(http2_streams)
     FIELD(http2_window)
+    FIELD(http2_frame)
 #undef FIELD
     if (!f.len) {
         buf_puts(b, "static const struct rp_settings rpg_settings = {0};\n\n");

@@ -957,6 +957,7 @@ void rp_h2_start(struct rp_conn *c, const char *pre, size_t pre_len)
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg->h2_streams},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->h2_window},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, cfg->req_limits.max_head},
+        {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, cfg->h2_frame},
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
     };
     nghttp2_submit_settings(h->ng, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]);

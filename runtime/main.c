@@ -69,6 +69,7 @@ static void configure(struct rp_config *cfg, const struct rp_settings *set)
     cfg->max_body = 0;
     cfg->h2_streams = 100;
     cfg->h2_window = 65535;
+    cfg->h2_frame = 16384;
     if (!set)
         return;
 #define MS(field, into)                                                                            \
@@ -94,6 +95,8 @@ static void configure(struct rp_config *cfg, const struct rp_settings *set)
         cfg->h2_streams = set->http2_streams;
     if (set->http2_window)
         cfg->h2_window = set->http2_window;
+    if (set->http2_frame)
+        cfg->h2_frame = set->http2_frame;
 }
 
 /* Raises the soft descriptor limit to the hard one, as nginx's

@@ -50,6 +50,7 @@ struct rp_config {
     uint32_t h2_streams;          /* HTTP/2: streams open at once on a connection */
     uint32_t h2_window;           /* HTTP/2: a stream's initial window (request body bytes
                                      buffered before its exchange reads them) */
+    uint32_t h2_frame;            /* HTTP/2: the largest frame a client may send */
 };
 
 /* A server's address, resolved once at start-up. */

@@ -373,6 +373,22 @@ def cmd_big_head(port, n):
     say(c.exchange([1]))
 
 
+def cmd_settings(port):
+    """SETTINGS: the server's SETTINGS, as "NAME=VALUE" in its order."""
+    names = {1: 'header_table_size', 2: 'enable_push', 3: 'max_concurrent_streams',
+             4: 'initial_window_size', 5: 'max_frame_size', 6: 'max_header_list_size'}
+    c = Conn(port)
+    while True:
+        f = c.read_frame(5)
+        if f is None:
+            print('no settings')
+            return
+        if f[0] == SETTINGS and not f[1] & ACK:
+            print(' '.join('%s=%d' % (names.get(k, str(k)), v) for k, v in
+                           (struct.unpack('>HI', f[3][i:i + 6]) for i in range(0, len(f[3]), 6))))
+            return
+
+
 def cmd_slow_head(port, secs):
     """SLOW-HEAD SECS: a HEADERS frame whose head never ends (no
     END_HEADERS, no CONTINUATION): prints whether the proxy closed the

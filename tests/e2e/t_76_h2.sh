@@ -220,12 +220,15 @@ stop_proxy h1tls
 # load comes from h2_raw.py, which treats it as RFC 9113 6.8 says.)
 check "h2 drain policy compiles" build_proxy h2d '
 listen :8080 h2c
+limits { http2_streams 64; http2_window 128k; http2_frame 32k; header_size 8k }
 backend a { server a 127.0.0.1:@a@ }
 route default { proxy a }'
 ctl=$AREA_DIR/h2d.ctl
 p=$(start_proxy h2d -w 2 --control "$ctl")
 pid1=$(proxy_pid h2d)
 u="http://127.0.0.1:$p"
+check_eq "h2 settings: the policy's limits are the SETTINGS clients get" "$(raw "$p" settings)" \
+    "max_concurrent_streams=64 initial_window_size=131072 max_header_list_size=8192 max_frame_size=32768 enable_push=0"
 raw "$p" load $((4 * SCALE)) 8 /drain >"$AREA_DIR/drain.out" &
 load=$!
 sleep $((1 * SCALE))

@@ -12,9 +12,11 @@
 
 /* h2.rp:8: http2_streams 250 */
 /* h2.rp:9: http2_window 256k */
+/* h2.rp:10: http2_frame 64k */
 static const struct rp_settings rpg_settings = {
     .http2_streams = 250,
     .http2_window = 262144,
+    .http2_frame = 65536,
 };
 
 static const struct rp_tls_pair rpg_tls_pairs_1[] = {
@@ -60,22 +62,22 @@ static const struct rp_listener_def rpg_listeners[] = {
     {.where = "h2.rp:6", .host = "0.0.0.0", .port = 8444, .tls = &rpg_tls_2},
 };
 
-/* h2.rp:11: backend app */
+/* h2.rp:12: backend app */
 static const struct rp_server_def rpg_servers_0[] = {
-    /* h2.rp:11: server a 127.0.0.1:9001 */
-    {.where = "h2.rp:11", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
+    /* h2.rp:12: server a 127.0.0.1:9001 */
+    {.where = "h2.rp:12", .name = "a", .host = "127.0.0.1", .port = 9001, .weight = 1},
 };
 
-/* h2.rp:12: backend grpc */
+/* h2.rp:13: backend grpc */
 static const struct rp_server_def rpg_servers_1[] = {
-    /* h2.rp:12: server g 127.0.0.1:9002 */
-    {.where = "h2.rp:12", .name = "g", .host = "127.0.0.1", .port = 9002, .weight = 1, .h2 = true},
+    /* h2.rp:13: server g 127.0.0.1:9002 */
+    {.where = "h2.rp:13", .name = "g", .host = "127.0.0.1", .port = 9002, .weight = 1, .h2 = true},
 };
 
 static const struct rp_backend_def rpg_backends[] = {
-    /* h2.rp:11: backend app */
+    /* h2.rp:12: backend app */
     {
-        .where = "h2.rp:11",
+        .where = "h2.rp:12",
         .name = "app",
         .balance = RP_BALANCE_ROUND_ROBIN,
         .n_servers = 1,
@@ -83,9 +85,9 @@ static const struct rp_backend_def rpg_backends[] = {
         .retries = 1,
         .retry_on = RP_RETRY_CONNECT_ERROR | RP_RETRY_RESET,
     },
-    /* h2.rp:12: backend grpc */
+    /* h2.rp:13: backend grpc */
     {
-        .where = "h2.rp:12",
+        .where = "h2.rp:13",
         .name = "grpc",
         .balance = RP_BALANCE_ROUND_ROBIN,
         .n_servers = 1,
@@ -103,10 +105,10 @@ static const struct rp_backend_def rpg_backends[] = {
 };
 
 static const struct rp_route_def rpg_routes[] = {
-    /* h2.rp:13: route path "/grpc.Echo/" */
-    {.where = "h2.rp:13", .label = "path \"/grpc.Echo/\""},
-    /* h2.rp:14: route default */
-    {.where = "h2.rp:14", .label = "default"},
+    /* h2.rp:14: route path "/grpc.Echo/" */
+    {.where = "h2.rp:14", .label = "path \"/grpc.Echo/\""},
+    /* h2.rp:15: route default */
+    {.where = "h2.rp:15", .label = "default"},
 };
 
 /* The route automaton: host states read the host backwards from state 0,
@@ -219,6 +221,6 @@ const struct rp_program rp_program = {
     .n_routes = 2,
     .routes = rpg_routes,
     .decide = rpg_decide,
-    .policy_hash = "sha256:4092987046fcc3b031a4de08ec0f37f2b0af13ae824f693fa45975c0aaab20b6",
+    .policy_hash = "sha256:537d6173e4cee9afdd39c103736164180795b19a5911f14067db3a06d7934d1e",
     .build_flags = RP_BUILD_FLAGS,
 };

@@ -200,6 +200,7 @@ struct rp_settings {
     uint64_t memory;       /* bytes of I/O buffers in use; 0: a quarter of RAM */
     uint32_t http2_streams; /* HTTP/2 streams open at once per connection; 0: 100 (ABI 13) */
     uint32_t http2_window;  /* HTTP/2 initial stream window; 0: 65535 (ABI 13) */
+    uint32_t http2_frame;   /* HTTP/2 largest frame taken; 0: 16384 (ABI 13) */
 };
 
 #define RP_WORKERS_AUTO UINT32_MAX
