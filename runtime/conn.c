@@ -460,8 +460,6 @@ bool rp_conn_close_if_idle(struct rp_conn *c)
 
 bool rp_conn_close_if_kept_alive(struct rp_conn *c)
 {
-    if (c->h2_stream)
-        return false;
     if (c->state == RP_CONN_H2 && c->proto->idle(c) && c->exchanges) {
         rp_conn_close(c);
         return true;
@@ -1566,8 +1564,6 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
         c->proto->io(c, revents);
         return;
     }
-    if (c->state == RP_CONN_CLOSED)
-        return; /* an event fed before it closed */
     if (c->state == RP_CONN_LINGER) {
         if (revents & EV_WRITE) {
             int f = rp_transport_flush(&c->tr);

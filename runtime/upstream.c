@@ -124,7 +124,8 @@ void rp_upstream_release(struct rp_upstream *up, bool reuse)
     struct rp_pool *srv = &w->backends[up->backend].pools[up->server];
     const struct rp_backend_def *be = &w->prog->backends[up->backend];
     uint32_t max_idle = be->keepalive ? be->keepalive : w->cfg->upstream_max_idle;
-    if (!reuse || w->stopping || srv->n_idle >= max_idle || up->h2s || up->tr.fd < 0 ||
+    /* (an h2 server's stream has no socket: never pooled, its connection is) */
+    if (!reuse || w->stopping || srv->n_idle >= max_idle || up->tr.fd < 0 ||
         (up->in && rp_buf_len(up->in) != 0)) {
         rp_upstream_close(up);
         return;
