@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <nghttp2/nghttp2.h>
@@ -306,13 +307,7 @@ static ssize_t body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
     (void)id;
     (void)user;
     struct rp_h2_stream *s = src->ptr;
-    if (!s->b.body.len) {
-        if (s->body_end) {
-            *flags |= NGHTTP2_DATA_FLAG_EOF;
-            if (s->b.rtrailers.len && submit_trailers(s))
-                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-            return 0;
-        }
+    if (!s->b.body.len && !s->body_end) {
         s->deferred = true;
         return NGHTTP2_ERR_DEFERRED;
     }
@@ -324,7 +319,8 @@ static ssize_t body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
         if (s->b.rtrailers.len && submit_trailers(s))
             *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
     }
-    stream_feed(s, EV_WRITE); /* room again for the exchange's bytes */
+    if (k)
+        stream_feed(s, EV_WRITE); /* room again for the exchange's bytes */
     return (ssize_t)k;
 }
 
@@ -513,22 +509,6 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
     return ok ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 }
 
-static bool same_ci(const char *a, size_t an, const char *b, size_t bn)
-{
-    if (an != bn)
-        return false;
-    for (size_t i = 0; i < an; i++) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x + 32);
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y + 32);
-        if (x != y)
-            return false;
-    }
-    return true;
-}
-
 /* The request head is complete: written as HTTP/1.1 for an exchange of
  * its own. */
 static void stream_begin(struct rp_h2 *h, struct rp_h2_stream *s, bool end_stream)
@@ -544,7 +524,8 @@ static void stream_begin(struct rp_h2 *h, struct rp_h2_stream *s, bool end_strea
      * checks the pseudo-header fields' presence). */
     if (s->bad || !s->has_method ||
         (s->has_auth && s->has_host &&
-         !same_ci(hb + s->auth_off, s->auth_len, hb + s->host_off, s->host_len))) {
+         !(s->auth_len == s->host_len &&
+           strncasecmp(hb + s->auth_off, hb + s->host_off, s->auth_len) == 0))) {
         stream_answer(s, 400);
         return;
     }
@@ -840,16 +821,8 @@ static void h2_timeout(struct rp_conn *c)
                  peer);
     }
     if (h->n_streams == 0 && !h->out.len && !h->draining) {
-        /* Idle: say so before closing (RFC 9113 6.8). */
-        nghttp2_submit_goaway(h->ng, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(h->ng),
-                              NGHTTP2_NO_ERROR, NULL, 0);
-        const uint8_t *data;
-        ssize_t n;
-        while ((n = nghttp2_session_mem_send(h->ng, &data)) > 0) {
-            struct iovec iov = {(void *)data, (size_t)n};
-            if (rp_transport_writev(&c->tr, &iov, 1) != n)
-                break;
-        }
+        /* Idle: say so before closing. */
+        rp_h2_goaway_now(h->ng, &c->tr, nghttp2_session_get_last_proc_stream_id(h->ng));
     }
     h2_close(h);
 }

@@ -686,17 +686,8 @@ void rp_h2up_sweep(struct rp_pool *pool, double oldest, bool all)
     if (!h || h->connecting || h->n_streams)
         return;
     if (all || h->idle_since < oldest) {
-        /* Say so first, if the socket takes it now (RFC 9113 6.8). */
-        if (h->ng && h->n_streams == 0) {
-            nghttp2_submit_goaway(h->ng, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, NULL, 0);
-            const uint8_t *data;
-            ssize_t n;
-            while ((n = nghttp2_session_mem_send(h->ng, &data)) > 0) {
-                struct iovec iov = {(void *)data, (size_t)n};
-                if (rp_transport_writev(&h->tr, &iov, 1) != n)
-                    break;
-            }
-        }
+        if (h->ng)
+            rp_h2_goaway_now(h->ng, &h->tr, 0); /* say so first */
         h2up_close(h, ECONNRESET);
     }
 }
