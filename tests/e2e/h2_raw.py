@@ -389,6 +389,14 @@ def cmd_settings(port):
             return
 
 
+def cmd_idle(port, secs):
+    """IDLE SECS: a connection that sends nothing after its SETTINGS; prints
+    what the proxy did within SECS."""
+    c = Conn(port)
+    start = time.time()
+    print(c.outcome(float(secs)), 'after %.0fs' % (time.time() - start))
+
+
 def cmd_slow_head(port, secs):
     """SLOW-HEAD SECS: a HEADERS frame whose head never ends (no
     END_HEADERS, no CONTINUATION): prints whether the proxy closed the

@@ -19,7 +19,7 @@ start_origin a >/dev/null
 start_origin b >/dev/null
 check "h2c policy compiles" build_proxy h2 '
 listen :8080 h2c
-timeouts { backend 3s; client_header 2s }
+timeouts { backend 3s; client_header 2s; client_idle 3s }
 backend a { server a 127.0.0.1:@a@ }
 backend b { server b 127.0.0.1:@b@ }
 limit three = rate 1/m burst 3 by client.ip
@@ -140,6 +140,8 @@ check_eq "h2c: a head of 12 KB of fields passes" "$(raw "$p" big-head 12)" "stat
 check_eq "h2c: a head over the limit (40 KB of fields) gets 431" "$(raw "$p" big-head 40 | cut -d' ' -f1-2)" "status 431"
 check_match "h2c: a client that never opens its window has its stream reset" \
     "$(raw "$p" zero-window /bytes/1000000 $((8 * SCALE)))" '^rst INTERNAL_ERROR$'
+check_match "h2c: an idle connection gets a GOAWAY (NO_ERROR) after timeouts { client_idle }" \
+    "$(raw "$p" idle $((9 * SCALE)))" '^goaway NO_ERROR after [3-6]s$'
 got=$(raw "$p" slow-head $((8 * SCALE)))
 check_match "h2c: a head that never ends is closed after timeouts { client_header } ($got)" \
     "$got" '^(closed|goaway [A-Z_]+) after [2-9]\.'
