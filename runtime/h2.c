@@ -821,8 +821,16 @@ static void h2_timeout(struct rp_conn *c)
                  peer);
     }
     if (h->n_streams == 0 && !h->out.len && !h->draining) {
-        /* Idle: say so before closing. */
-        rp_h2_goaway_now(h->ng, &c->tr, nghttp2_session_get_last_proc_stream_id(h->ng));
+        /* Idle: say so before closing. The GOAWAY goes by the usual path
+         * (a socket that cannot take it now gets it when it can); with it
+         * sent and no stream open, h2_send closes, and if the client never
+         * reads, the draining timer does. */
+        h->draining = true;
+        nghttp2_submit_goaway(h->ng, NGHTTP2_FLAG_NONE,
+                              nghttp2_session_get_last_proc_stream_id(h->ng), NGHTTP2_NO_ERROR,
+                              NULL, 0);
+        h2_send(h);
+        return;
     }
     h2_close(h);
 }
