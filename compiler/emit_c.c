@@ -435,43 +435,48 @@ static void emit_backends(struct emit *e, const struct ast_program *p)
     buf_puts(b, "};\n\n");
 }
 
-/* A table of value pieces, `static const struct rp_piece NAME[]`. */
-static void emit_pieces(struct emit *e, const char *name, const struct ast_piece *list)
+static const char *const emit_piece_names[] = {
+    [RP_PIECE_TEXT] = "RP_PIECE_TEXT",       [RP_PIECE_VALUE] = "RP_PIECE_VALUE",
+    [RP_PIECE_CLIENT_IP] = "RP_PIECE_CLIENT_IP", [RP_PIECE_CLIENT_PORT] = "RP_PIECE_CLIENT_PORT",
+    [RP_PIECE_URI] = "RP_PIECE_URI",         [RP_PIECE_REQ_ID] = "RP_PIECE_REQ_ID",
+    [RP_PIECE_CAPTURE] = "RP_PIECE_CAPTURE", [RP_PIECE_SERVER] = "RP_PIECE_SERVER",
+    [RP_PIECE_BACKEND] = "RP_PIECE_BACKEND", [RP_PIECE_QUERY] = "RP_PIECE_QUERY",
+};
+
+/* A table of value pieces, `static const struct rp_piece NAME[]` (one
+ * empty text piece when there are none: C has no empty arrays). */
+static void emit_rp_pieces(struct buf *b, const char *name, const struct rp_piece *pcs,
+                           uint32_t n)
 {
-    struct buf *b = &e->tables;
     buf_printf(b, "static const struct rp_piece %s[] = {\n", name);
-    for (const struct ast_piece *pc = list; pc; pc = pc->next) {
-        if (pc->text) {
-            buf_puts(b, "    {RP_PIECE_TEXT, 0, ");
-            buf_printf(b, "%zu, ", pc->len);
-            emit_string(b, pc->text, pc->len, 4);
-        } else if (pc->subj == AST_SUBJ_CLIENT_IP) {
-            buf_puts(b, "    {RP_PIECE_CLIENT_IP, 0, 0, NULL");
-        } else if (pc->subj == AST_SUBJ_CLIENT_PORT) {
-            buf_puts(b, "    {RP_PIECE_CLIENT_PORT, 0, 0, NULL");
-        } else if (pc->subj == AST_SUBJ_URI) {
-            buf_puts(b, "    {RP_PIECE_URI, 0, 0, NULL");
-        } else if (pc->subj == AST_SUBJ_REQ_ID) {
-            buf_puts(b, "    {RP_PIECE_REQ_ID, 0, 0, NULL");
-        } else if (pc->subj == AST_SUBJ_SERVER_NAME) {
-            buf_puts(b, "    {RP_PIECE_SERVER, 0, 0, NULL");
-        } else if (pc->subj == AST_SUBJ_BACKEND_NAME) {
-            buf_puts(b, "    {RP_PIECE_BACKEND, 0, 0, NULL");
+    for (uint32_t i = 0; i < n; i++) {
+        const struct rp_piece *pc = &pcs[i];
+        const char *what = pc->kind == RP_PIECE_VALUE ? ir_value_name((enum rp_value)pc->what)
+                           : NULL;
+        buf_printf(b, "    {%s, ", emit_piece_names[pc->kind]);
+        if (what)
+            buf_printf(b, "%s, ", what);
+        else
+            buf_printf(b, "%u, ", pc->what);
+        if (pc->s) {
+            buf_printf(b, "%u, ", pc->len);
+            emit_string(b, pc->s, pc->len, 4);
         } else {
-            /* emit_value_args writes `what, "key", len`; a piece wants
-             * `what, len, "key"`. */
-            struct ir_value v = ir_value_of(&e->scratch, pc->subj, pc->key, pc->key_len);
-            buf_printf(b, "    {RP_PIECE_VALUE, %s, ", ir_value_name(v.value));
-            if (v.key) {
-                buf_printf(b, "%u, ", v.key_len);
-                emit_string(b, v.key, v.key_len, 4);
-            } else {
-                buf_puts(b, "0, NULL");
-            }
+            buf_puts(b, "0, NULL");
         }
         buf_puts(b, "},\n");
     }
+    if (!n)
+        buf_puts(b, "    {RP_PIECE_TEXT, 0, 0, \"\"},\n");
     buf_puts(b, "};\n");
+}
+
+/* The pieces of a value as written, as emit_rp_pieces prints them. */
+static void emit_pieces(struct emit *e, const char *name, const struct ast_piece *list)
+{
+    uint32_t n;
+    const struct rp_piece *pcs = ir_pieces(&e->scratch, list, &n);
+    emit_rp_pieces(&e->tables, name, pcs, n);
 }
 
 /* A table of header actions, rpg_hdrs_TAG, with its pieces. */
@@ -558,19 +563,10 @@ static void emit_rewrite(struct emit *e, const struct ast_route *r)
     uint32_t n = 0;
     if (!rw->prefix) {
         buf_printf(b, "static const struct rp_regex rpg_re_%u; /* below */\n", rw->regex_id);
-        buf_printf(b, "static const struct rp_piece rpg_rewrite_%u_pieces[] = {\n", r->index);
-        for (const struct ast_piece *pc = rw->pieces; pc; pc = pc->next, n++) {
-            if (pc->text) {
-                buf_printf(b, "    {RP_PIECE_TEXT, 0, %zu, ", pc->len);
-                emit_string(b, pc->text, pc->len, 4);
-                buf_puts(b, "},\n");
-            } else {
-                buf_printf(b, "    {RP_PIECE_CAPTURE, %u, 0, NULL},\n", pc->capture);
-            }
-        }
-        if (!n)
-            buf_puts(b, "    {RP_PIECE_TEXT, 0, 0, \"\"},\n");
-        buf_puts(b, "};\n");
+        char name[40];
+        snprintf(name, sizeof name, "rpg_rewrite_%u_pieces", r->index);
+        const struct rp_piece *pcs = ir_pieces(&e->scratch, rw->pieces, &n);
+        emit_rp_pieces(b, name, pcs, n);
     }
     buf_printf(b, "static const struct rp_rewrite_def rpg_rewrite_%u = {\n    .where = ", r->index);
     emit_where(e, b, rw->kw);
@@ -1070,143 +1066,123 @@ static void emit_acls(struct emit *e, const struct ast_program *p)
     }
 }
 
-static void emit_action(struct emit *e, struct buf *b, const struct ast_route *r,
-                        const struct ast_action *a, int ind)
+/* An answer's fields, as a designated initializer of struct rp_answer (its
+ * Location's pieces in the table loc). */
+static void emit_answer_fields(struct emit *e, struct buf *b, const struct ir_step *st,
+                               const char *loc, int ind)
 {
-    switch (a->kind) {
-    case AST_ACTION_PROXY:
-        buf_printf(b, "%*sd->action = RP_ACTION_PROXY;\n", ind, "");
-        buf_printf(b, "%*sd->backend = %u; /* ", ind, "", a->backend->index);
-        buf_comment_safe(b, emit_text(e, a->backend->name), a->backend->name.len);
-        buf_puts(b, " */\n");
-        if (r->tunnel_kw.len)
-            buf_printf(b, "%*sd->tunnel = true;\n", ind, "");
-        break;
-    case AST_ACTION_RESPOND:
-    case AST_ACTION_DENY:
-        buf_printf(b, "%*sd->action = RP_ACTION_RESPOND;\n", ind, "");
-        buf_printf(b, "%*sd->status = %u;\n", ind, "", a->status);
-        buf_printf(b, "%*sd->body = ", ind, "");
-        emit_string(b, a->body, a->body_len, ind + 10);
-        buf_printf(b, ";\n%*sd->body_len = %zu;\n", ind, "", a->body_len);
-        if (a->content_type)
-            buf_printf(b, "%*sd->content_type = \"%s\";\n", ind, "", a->content_type);
-        break;
-    case AST_ACTION_REDIRECT: {
-        buf_printf(b, "%*sd->action = RP_ACTION_REDIRECT;\n", ind, "");
-        buf_printf(b, "%*sd->status = %u;\n", ind, "", a->status);
-        buf_printf(b, "%*sd->location_len = 0;\n", ind, "");
-        buf_printf(b, "%*sif (!(", ind, "");
-        bool first = true;
-        for (const struct ast_piece *pc = a->location; pc; pc = pc->next) {
-            if (!first)
-                buf_printf(b, " &&\n%*s      ", ind, "");
-            first = false;
-            if (pc->text) {
-                buf_puts(b, "rp_location_put(d, ");
-                emit_string(b, pc->text, pc->len, 0);
-                buf_printf(b, ", %zu)", pc->len);
-            } else if (pc->subj == AST_SUBJ_QUERY_SUFFIX) {
-                buf_puts(b, "rp_location_query(d, req)");
-            } else if (pc->subj != AST_SUBJ_NONE) {
-                buf_puts(b, "rp_location_value(d, req, ");
-                struct ir_value v = ir_value_of(&e->scratch, pc->subj, pc->key, pc->key_len);
-                emit_value_args(b, v.value, v.key, v.key_len);
-                buf_putc(b, ')');
-            } else {
-                buf_printf(b, "rp_location_capture(d, req->path, cap, %u)", pc->capture);
-            }
-        }
-        buf_printf(b, ")) {\n%*s    /* too long to send */\n", ind, "");
-        buf_printf(b, "%*s    d->action = RP_ACTION_RESPOND;\n%*s    d->status = 500;\n", ind, "",
-                   ind, "");
-        buf_printf(b, "%*s    d->body = \"\";\n%*s    d->body_len = 0;\n%*s}\n", ind, "", ind, "",
-                   ind, "");
-        break;
+    const struct rp_answer *an = &st->answer;
+    buf_printf(b, "{.action = %s", ir_action_name(an->action));
+    if (an->action == RP_ACTION_PROXY) {
+        buf_printf(b, ", .backend = %u /* ", an->backend);
+        buf_comment_safe(b, emit_text(e, st->act->backend->name), st->act->backend->name.len);
+        buf_puts(b, an->tunnel ? " */, .tunnel = true}" : " */}");
+        return;
     }
-    case AST_ACTION_PURGE:
-        buf_printf(b, "%*sd->action = RP_ACTION_PURGE;\n", ind, "");
-        buf_printf(b, "%*sd->status = 200;\n", ind, "");
-        break;
-    case AST_ACTION_METRICS:
-        buf_printf(b, "%*sd->action = RP_ACTION_METRICS;\n", ind, "");
-        buf_printf(b, "%*sd->status = 200;\n", ind, "");
-        break;
-    case AST_ACTION_STATUS:
-        buf_printf(b, "%*sd->action = %s;\n", ind, "",
-                   a->admin ? "RP_ACTION_STATUS_ADMIN" : "RP_ACTION_STATUS");
-        buf_printf(b, "%*sd->status = 200;\n", ind, "");
-        break;
-    case AST_ACTION_NONE:
-        break;
+    if (an->status)
+        buf_printf(b, ", .status = %u", an->status);
+    if (an->action == RP_ACTION_RESPOND) {
+        buf_puts(b, ", .body = ");
+        emit_string(b, an->body, an->body_len, ind + 4);
+        buf_printf(b, ", .body_len = %u", an->body_len);
+        if (an->content_type)
+            buf_printf(b, ", .content_type = \"%s\"", an->content_type);
     }
+    if (an->action == RP_ACTION_REDIRECT)
+        buf_printf(b, ", .n_location = %u, .location = %s", an->n_location, loc);
+    buf_putc(b, '}');
 }
 
-/* One function per route: the conditions the automaton cannot decide
- * (method, if, path regex), then the actions in order. Returns false if the
- * route does not match, so the next candidate is tried. */
-/* A route that always answers with one unguarded proxy or respond: it needs
- * no code, only a row of rpg_route_tab (C compilers take far longer over
- * 10,000 small functions than over 10,000 table rows). */
-static bool emit_route_simple(const struct ast_route *r)
-{
-    const struct ast_action *a = r->actions;
-    return !r->conditional && a && !a->next && !a->guard && !a->content_type &&
-           (a->kind == AST_ACTION_PROXY || a->kind == AST_ACTION_RESPOND ||
-            a->kind == AST_ACTION_DENY);
-}
-
-static void emit_route_fns(struct emit *e, const struct ast_program *p)
+/* A step's answer as a table, rpg_answer_R_I (and its Location's pieces,
+ * rpg_location_R_I), for the route's function to set. */
+static void emit_answer(struct emit *e, const struct ir_route *rt, uint32_t i)
 {
     struct buf *b = &e->code;
-    for (const struct ast_route *r = p->routes; r; r = r->next) {
-        if (emit_route_simple(r))
+    const struct ir_step *st = &rt->steps[i];
+    char loc[48] = "NULL";
+    if (st->answer.action == RP_ACTION_REDIRECT) {
+        snprintf(loc, sizeof loc, "rpg_location_%u_%u", rt->ast->index, i);
+        emit_rp_pieces(b, loc, st->answer.location, st->answer.n_location);
+    }
+    buf_printf(b, "static const struct rp_answer rpg_answer_%u_%u = ", rt->ast->index, i);
+    emit_answer_fields(e, b, st, loc, 0);
+    buf_puts(b, ";\n");
+}
+
+/* One function per route that is not a table row: the checks the
+ * automaton cannot decide (method, path regex, if), then the actions in
+ * order. Returns false if the route does not match, so the next candidate
+ * is tried. (A route that always answers one way needs no code, only a row
+ * of rpg_route_tab: C compilers take far longer over 10,000 small functions
+ * than over 10,000 table rows.) */
+static void emit_route_fns(struct emit *e, const struct ir_program *ir)
+{
+    struct buf *b = &e->code;
+    for (uint32_t ri = 0; ri < ir->ast->n_routes; ri++) {
+        const struct ir_route *rt = &ir->route_ir[ri];
+        const struct ast_route *r = rt->ast;
+        if (rt->table_row) {
+            if (rt->steps[0].answer.action == RP_ACTION_REDIRECT) {
+                char loc[48]; /* its row's Location, ahead of the table */
+                snprintf(loc, sizeof loc, "rpg_location_%u_0", ri);
+                emit_rp_pieces(b, loc, rt->steps[0].answer.location,
+                               rt->steps[0].answer.n_location);
+            }
             continue;
+        }
         struct buf what = {0};
         buf_printf(&what, "route %s", r->label);
         emit_comment(e, b, 0, r->kw, what.data, what.len);
         buf_free(&what);
+        for (uint32_t i = 0; i < rt->n_steps; i++)
+            emit_answer(e, rt, i);
         buf_printf(b, "static bool rpg_route_%u(const struct rp_request_view *req, "
                       "struct rp_decision *d)\n{\n    (void)req;\n",
                    r->index);
-        bool uses_cap = false;
-        for (const struct ast_action *a = r->actions; a; a = a->next)
-            for (const struct ast_piece *pc = a->location; pc; pc = pc->next)
-                uses_cap |= !pc->text && pc->subj == AST_SUBJ_NONE;
-        if (r->methods) {
-            buf_puts(b, "    if (!");
-            emit_test(b, e->ir, &e->ir->tests[e->ir->route_method[r->index]]);
-            buf_puts(b, ")\n        return false;\n");
-        }
-        if (r->path_kind == AST_PATH_REGEX) {
-            if (uses_cap) {
-                buf_puts(b, "    uint32_t cap[2 * RP_RE_MAX_CAPS];\n");
-                buf_printf(b, "    if (!rp_regex_match(&rpg_re_%u, req->path, req->path_len, cap))\n",
-                           r->regex_id);
-            } else {
-                buf_printf(b, "    if (!rp_regex_match(&rpg_re_%u, req->path, req->path_len, NULL))\n",
-                           r->regex_id);
-            }
-            buf_puts(b, "        return false;\n");
-        }
-        if (r->cond) {
-            buf_puts(b, "    if (!");
-            emit_expr(e, b, r->cond);
-            buf_puts(b, ")\n        return false;\n");
-        }
-        for (const struct ast_action *a = r->actions; a; a = a->next) {
-            if (a->guard) {
-                buf_printf(b, "    if (%s", a->unless ? "!" : "");
-                emit_expr(e, b, a->guard);
-                buf_puts(b, ") {\n");
-                emit_action(e, b, r, a, 8);
-                buf_puts(b, "        return true;\n    }\n");
-            } else {
-                emit_action(e, b, r, a, 4);
-                buf_puts(b, "    return true;\n");
+        const char *cap = "NULL";
+        for (uint32_t i = 0; i < rt->n_checks; i++) {
+            const struct ir_check *ck = &rt->checks[i];
+            switch (ck->kind) {
+            case IR_CHECK_HOST:
+            case IR_CHECK_PATH:
+                break; /* the automaton's */
+            case IR_CHECK_METHOD:
+                buf_puts(b, "    if (!");
+                emit_test(b, ir, &ir->tests[ck->test]);
+                buf_puts(b, ")\n        return false;\n");
+                break;
+            case IR_CHECK_REGEX:
+                if (rt->captures) {
+                    cap = "cap";
+                    buf_puts(b, "    uint32_t cap[2 * RP_RE_MAX_CAPS];\n");
+                }
+                buf_printf(b, "    if (!rp_regex_match(&rpg_re_%u, req->path, req->path_len, %s))\n"
+                              "        return false;\n",
+                           ck->regex, cap);
+                break;
+            case IR_CHECK_COND:
+                buf_puts(b, "    if (!");
+                emit_expr(e, b, ck->cond);
+                buf_puts(b, ")\n        return false;\n");
                 break;
             }
         }
+        for (uint32_t i = 0; i < rt->n_steps; i++) {
+            const struct ir_step *st = &rt->steps[i];
+            int ind = 4;
+            if (st->guard) {
+                buf_printf(b, "    if (%s", st->unless ? "!" : "");
+                emit_expr(e, b, st->guard);
+                buf_puts(b, ") {\n");
+                ind = 8;
+            }
+            buf_printf(b, "%*srp_answer_set(d, &rpg_answer_%u_%u, req, %s);\n%*sreturn true;\n",
+                       ind, "", r->index, i, cap, ind, "");
+            if (st->guard)
+                buf_puts(b, "    }\n");
+        }
+        if (rt->n_steps == 0 || rt->steps[rt->n_steps - 1].guard)
+            buf_puts(b, "    return false;\n");
         buf_puts(b, "}\n\n");
     }
 }
@@ -1216,37 +1192,29 @@ static void emit_route_fns(struct emit *e, const struct ast_program *p)
 static void emit_decide(struct emit *e, const struct ast_program *p)
 {
     struct buf *b = &e->code;
+    const struct ir_program *ir = e->ir;
     emit_acls(e, p);
-    emit_route_fns(e, p);
+    emit_route_fns(e, ir);
     if (p->n_routes) {
         buf_puts(b, "/* Per route: the function that decides it, or (fn NULL) what it always\n"
                     " * answers. */\n"
                     "struct rpg_route {\n"
                     "    bool (*fn)(const struct rp_request_view *, struct rp_decision *);\n"
-                    "    enum rp_action_kind action;\n"
-                    "    uint32_t backend;\n"
-                    "    uint16_t status;\n"
-                    "    bool tunnel;\n"
-                    "    const char *body;\n"
-                    "    uint32_t body_len;\n"
+                    "    struct rp_answer answer;\n"
                     "};\n\n"
                     "static const struct rpg_route rpg_route_tab[] = {\n");
-        for (const struct ast_route *r = p->routes; r; r = r->next) {
-            if (!emit_route_simple(r)) {
-                buf_printf(b, "    {.fn = rpg_route_%u},\n", r->index);
+        for (uint32_t ri = 0; ri < p->n_routes; ri++) {
+            const struct ir_route *rt = &ir->route_ir[ri];
+            if (!rt->table_row) {
+                buf_printf(b, "    {.fn = rpg_route_%u},\n", ri);
                 continue;
             }
-            const struct ast_action *a = r->actions;
-            if (a->kind == AST_ACTION_PROXY) {
-                buf_printf(b, "    {NULL, RP_ACTION_PROXY, %u, 0, %s, NULL, 0}, /* %u: proxy ",
-                           a->backend->index, r->tunnel_kw.len ? "true" : "false", r->index);
-                buf_comment_safe(b, emit_text(e, a->backend->name), a->backend->name.len);
-                buf_puts(b, " */\n");
-            } else {
-                buf_printf(b, "    {NULL, RP_ACTION_RESPOND, 0, %u, false, ", a->status);
-                emit_string(b, a->body, a->body_len, 8);
-                buf_printf(b, ", %zu}, /* %u */\n", a->body_len, r->index);
-            }
+            char loc[48] = "NULL";
+            if (rt->steps[0].answer.action == RP_ACTION_REDIRECT)
+                snprintf(loc, sizeof loc, "rpg_location_%u_0", ri);
+            buf_printf(b, "    /* %u */ {NULL, ", ri);
+            emit_answer_fields(e, b, &rt->steps[0], loc, 4);
+            buf_puts(b, "},\n");
         }
         buf_puts(b, "};\n\n");
     }
@@ -1263,12 +1231,7 @@ static void emit_decide(struct emit *e, const struct ast_program *p)
                     "            if (!rt->fn(req, d))\n"
                     "                continue;\n"
                     "        } else {\n"
-                    "            d->action = rt->action;\n"
-                    "            d->backend = rt->backend;\n"
-                    "            d->status = rt->status;\n"
-                    "            d->tunnel = rt->tunnel;\n"
-                    "            d->body = rt->body;\n"
-                    "            d->body_len = rt->body_len;\n"
+                    "            rp_answer_set(d, &rt->answer, req, NULL);\n"
                     "        }\n"
                     "        d->route = c[i];\n"
                     "        return;\n"

@@ -220,110 +220,89 @@ static bool ex_reaches(const struct ex *x, const struct ast_route *r, const char
     return false;
 }
 
-/* Whether the route's matchers all hold; caps gets the path regex's groups.
- * Host and path are the automaton's: the route is a candidate or not. When
- * it is not, the host is tried against a path the route's own matcher
- * takes, to say which of the two failed. */
-static bool ex_route_matches(struct ex *x, const struct ast_route *r, uint32_t *caps)
+/* Whether the route's checks (ir.h) all hold, each traced; caps gets the
+ * path regex's groups. Host and path are the automaton's: the route is a
+ * candidate or not. When it is not, the host is tried against a path the
+ * route's own matcher takes, to say which of the two failed. */
+static bool ex_route_matches(struct ex *x, const struct ir_route *rt, uint32_t *caps)
 {
     const struct rp_request_view *v = x->v;
-    if (r->is_default) {
+    const struct ast_route *r = rt->ast;
+    if (r->is_default)
         ex_say(x, 1, "default: matches every request\n");
-        return true;
-    }
     bool literal_path = r->path_kind == AST_PATH_PREFIX || r->path_kind == AST_PATH_EXACT;
-    if (r->host_kind != AST_HOST_ANY) {
-        bool ok = ex_is_cand(x, r->index) ||
-                  (literal_path ? ex_reaches(x, r, r->path, r->path_len)
-                                : ex_reaches(x, r, v->path, v->path_len));
-        ex_say(x, 1, "host %.*s: %s\n", (int)r->host_tok.len, ex_text(x, r->host_tok),
-               ok ? "yes"
-                  : r->host_kind == AST_HOST_EXACT ? "no, the host is another"
-                                                   : "no, the host is not a subdomain of it");
-        if (!ok)
-            return false;
-    }
-    if (literal_path) {
-        bool ok = ex_is_cand(x, r->index);
-        ex_say(x, 1, "path %s%.*s: %s\n", r->path_kind == AST_PATH_EXACT ? "= " : "",
-               (int)r->path_tok.len, ex_text(x, r->path_tok),
-               ok ? "yes"
-                  : r->path_kind == AST_PATH_PREFIX ? "no, the path does not start with it"
-                                                    : "no, the path is another");
-        if (!ok)
-            return false;
-    }
-    if (r->methods) {
-        bool ok = ir_test_holds(x->ir, &x->ir->tests[x->ir->route_method[r->index]], v);
-        ex_say(x, 1, "method %.*s: %s\n", (int)r->methods->tok.len, ex_text(x, r->methods->tok),
-               ok ? "yes" : "no");
-        if (!ok)
-            return false;
-    }
-    if (r->path_kind == AST_PATH_REGEX) {
-        bool ok = rp_regex_match(&x->ir->regexes[r->regex_id], v->path, v->path_len, caps);
-        ex_say(x, 1, "path ~ %.*s: %s\n", (int)r->path_tok.len, ex_text(x, r->path_tok),
-               ok ? "yes" : "no, the path does not match");
-        if (!ok)
-            return false;
-    }
-    if (r->cond) {
-        ex_say(x, 1, "if %.*s\n", (int)r->cond->tok.len, ex_text(x, r->cond->tok));
-        bool ok = ex_eval(x, r->cond, 2);
-        ex_say(x, 1, "if: %s\n", ok ? "holds" : "does not hold");
+    for (uint32_t i = 0; i < rt->n_checks; i++) {
+        const struct ir_check *ck = &rt->checks[i];
+        bool ok = false;
+        switch (ck->kind) {
+        case IR_CHECK_HOST:
+            ok = ex_is_cand(x, r->index) ||
+                 (literal_path ? ex_reaches(x, r, r->path, r->path_len)
+                               : ex_reaches(x, r, v->path, v->path_len));
+            ex_say(x, 1, "host %.*s: %s\n", (int)r->host_tok.len, ex_text(x, r->host_tok),
+                   ok ? "yes"
+                      : r->host_kind == AST_HOST_EXACT ? "no, the host is another"
+                                                       : "no, the host is not a subdomain of it");
+            break;
+        case IR_CHECK_PATH:
+            ok = ex_is_cand(x, r->index);
+            ex_say(x, 1, "path %s%.*s: %s\n", r->path_kind == AST_PATH_EXACT ? "= " : "",
+                   (int)r->path_tok.len, ex_text(x, r->path_tok),
+                   ok ? "yes"
+                      : r->path_kind == AST_PATH_PREFIX ? "no, the path does not start with it"
+                                                        : "no, the path is another");
+            break;
+        case IR_CHECK_METHOD:
+            ok = ir_test_holds(x->ir, &x->ir->tests[ck->test], v);
+            ex_say(x, 1, "method %.*s: %s\n", (int)r->methods->tok.len,
+                   ex_text(x, r->methods->tok), ok ? "yes" : "no");
+            break;
+        case IR_CHECK_REGEX:
+            ok = rp_regex_match(&x->ir->regexes[ck->regex], v->path, v->path_len, caps);
+            ex_say(x, 1, "path ~ %.*s: %s\n", (int)r->path_tok.len, ex_text(x, r->path_tok),
+                   ok ? "yes" : "no, the path does not match");
+            break;
+        case IR_CHECK_COND:
+            ex_say(x, 1, "if %.*s\n", (int)ck->cond->tok.len, ex_text(x, ck->cond->tok));
+            ok = ex_eval(x, ck->cond, 2);
+            ex_say(x, 1, "if: %s\n", ok ? "holds" : "does not hold");
+            break;
+        }
         if (!ok)
             return false;
     }
     return true;
 }
 
-/* The answer of an action; a redirect's Location with the calls the
- * generated code makes (emit_action). */
-static void ex_action(struct ex *x, const struct ast_action *act, const uint32_t *caps,
-                      struct ex_answer *a)
+/* The action as written: its keyword to the end of its last part (to its
+ * guard's keyword when it has one). */
+static void ex_say_action(struct ex *x, const struct ast_action *act)
 {
-    a->action = act;
-    a->kind = act->kind;
-    a->status = act->status;
-    if (act->kind != AST_ACTION_REDIRECT)
-        return;
-    struct rp_decision *d = &a->d;
-    bool fits = true;
-    d->location_len = 0;
-    for (const struct ast_piece *pc = act->location; pc && fits; pc = pc->next) {
-        if (pc->text) {
-            fits = rp_location_put(d, pc->text, pc->len);
-        } else if (pc->subj == AST_SUBJ_QUERY_SUFFIX) {
-            fits = rp_location_query(d, x->v);
-        } else if (pc->subj != AST_SUBJ_NONE) {
-            struct ir_value v = ir_value_of(&x->scratch, pc->subj, pc->key, pc->key_len);
-            fits = rp_location_value(d, x->v, v.value, v.key, v.key_len);
-        } else {
-            fits = rp_location_capture(d, x->v->path, caps, pc->capture);
-        }
+    size_t kwlen = (size_t)(act->guard ? act->guard_kw.off : act->kw.off) - act->kw.off;
+    if (!act->guard) {
+        struct span last = act->has_body                  ? act->body_tok
+                           : act->kind == AST_ACTION_PROXY ? act->backend_name
+                           : act->status_tok.len           ? act->status_tok
+                                                           : act->kw; /* purge, metrics */
+        kwlen = last.off + last.len - act->kw.off;
     }
-    if (!fits) {
-        /* too long to send: the generated code answers 500 */
-        a->kind = AST_ACTION_RESPOND;
-        a->status = 500;
-        d->location_len = 0;
-    }
+    while (kwlen > 0 && x->s->text[act->kw.off + kwlen - 1] == ' ')
+        kwlen--;
+    ex_say(x, 1, "%.*s", (int)kwlen, ex_text(x, act->kw));
 }
 
+/* The candidates in order (or, tracing, every route), each checked, then
+ * its steps: the first that applies answers, by rp_answer_set as the
+ * generated code does. */
 static void ex_decide(struct ex *x, struct ex_answer *a)
 {
     memset(a, 0, sizeof *a);
     /* A trace shows every route; a quiet decision needs only the candidates
      * (no other route can match), which keeps `rpx diff` linear. */
-    uint32_t next_cand = 0;
-    for (const struct ast_route *r = x->quiet ? NULL : x->p->routes;; r = x->quiet ? NULL : r->next) {
-        if (x->quiet) {
-            if (next_cand == x->n_cands)
-                break;
-            r = x->ir->routes[x->cands[next_cand++]];
-        } else if (!r) {
-            break;
-        }
+    uint32_t n = x->quiet ? x->n_cands : x->p->n_routes;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct ir_route *rt = &x->ir->route_ir[x->quiet ? x->cands[i] : i];
+        const struct ast_route *r = rt->ast;
         if (!x->quiet) {
             buf_printf(x->out, "route %u (", r->index + 1);
             ex_where(x, x->out, r->kw);
@@ -331,31 +310,19 @@ static void ex_decide(struct ex *x, struct ex_answer *a)
         }
         uint32_t caps[2 * RP_RE_MAX_CAPS];
         memset(caps, 0xff, sizeof caps);
-        if (!ex_route_matches(x, r, caps)) {
+        if (!ex_route_matches(x, rt, caps)) {
             ex_say(x, 1, "=> no match, next route\n");
             continue;
         }
-        for (const struct ast_action *act = r->actions; act; act = act->next) {
-            size_t kwlen = (size_t)(act->guard ? act->guard_kw.off : act->kw.off) - act->kw.off;
-            if (!act->guard) {
-                size_t end = act->kw.off;
-                /* the action as written: keyword to the end of its last part */
-                struct span last = act->has_body                  ? act->body_tok
-                                   : act->kind == AST_ACTION_PROXY ? act->backend_name
-                                   : act->status_tok.len           ? act->status_tok
-                                                                   : act->kw; /* purge, metrics */
-                end = last.off + last.len;
-                kwlen = end - act->kw.off;
-            }
-            while (kwlen > 0 && x->s->text[act->kw.off + kwlen - 1] == ' ')
-                kwlen--;
-            ex_say(x, 1, "%.*s", (int)kwlen, ex_text(x, act->kw));
-            if (act->guard) {
+        for (uint32_t k = 0; k < rt->n_steps; k++) {
+            const struct ir_step *st = &rt->steps[k];
+            ex_say_action(x, st->act);
+            if (st->guard) {
                 if (!x->quiet)
-                    buf_printf(x->out, " %s %.*s\n", act->unless ? "unless" : "if",
-                               (int)act->guard->tok.len, ex_text(x, act->guard->tok));
-                bool g = ex_eval(x, act->guard, 2);
-                if (g == act->unless) {
+                    buf_printf(x->out, " %s %.*s\n", st->unless ? "unless" : "if",
+                               (int)st->guard->tok.len, ex_text(x, st->guard->tok));
+                bool g = ex_eval(x, st->guard, 2);
+                if (g == st->unless) {
                     ex_say(x, 1, "=> skipped: the condition %s; next action\n",
                            g ? "holds" : "does not hold");
                     continue;
@@ -365,7 +332,13 @@ static void ex_decide(struct ex *x, struct ex_answer *a)
                 buf_putc(x->out, '\n');
             }
             a->route = r;
-            ex_action(x, act, caps, a);
+            a->action = st->act;
+            rp_answer_set(&a->d, &st->answer, x->v, caps);
+            /* a Location too long to send made it a 500 */
+            a->kind = a->d.action == RP_ACTION_RESPOND && st->act->kind == AST_ACTION_REDIRECT
+                          ? AST_ACTION_RESPOND
+                          : st->act->kind;
+            a->status = a->d.status;
             return;
         }
     }

@@ -28,6 +28,17 @@ const char *ir_value_name(enum rp_value v)
     return (unsigned)v < sizeof names / sizeof names[0] && names[v] ? names[v] : "0";
 }
 
+const char *ir_action_name(enum rp_action_kind k)
+{
+    static const char *const names[] = {
+        [RP_ACTION_PROXY] = "RP_ACTION_PROXY",       [RP_ACTION_RESPOND] = "RP_ACTION_RESPOND",
+        [RP_ACTION_REDIRECT] = "RP_ACTION_REDIRECT", [RP_ACTION_PURGE] = "RP_ACTION_PURGE",
+        [RP_ACTION_METRICS] = "RP_ACTION_METRICS",   [RP_ACTION_STATUS] = "RP_ACTION_STATUS",
+        [RP_ACTION_STATUS_ADMIN] = "RP_ACTION_STATUS_ADMIN",
+    };
+    return (unsigned)k < sizeof names / sizeof names[0] && names[k] ? names[k] : "0";
+}
+
 const char *ir_op_name(enum rp_cmp_op op)
 {
     static const char *const names[] = {
@@ -139,6 +150,141 @@ static void ir_expr(struct lowering *lw, struct ast_expr *e)
     }
 }
 
+struct rp_piece *ir_pieces(struct arena *a, const struct ast_piece *list, uint32_t *n)
+{
+    uint32_t k = 0;
+    for (const struct ast_piece *pc = list; pc; pc = pc->next)
+        k++;
+    struct rp_piece *out = arena_alloc(a, (k ? k : 1) * sizeof *out);
+    k = 0;
+    for (const struct ast_piece *pc = list; pc; pc = pc->next) {
+        struct rp_piece *o = &out[k++];
+        *o = (struct rp_piece){0};
+        if (pc->text) {
+            o->kind = RP_PIECE_TEXT;
+            o->s = pc->text;
+            o->len = (uint32_t)pc->len;
+            continue;
+        }
+        switch (pc->subj) {
+        case AST_SUBJ_NONE:
+            o->kind = RP_PIECE_CAPTURE;
+            o->what = (uint8_t)pc->capture;
+            break;
+        case AST_SUBJ_CLIENT_IP:
+            o->kind = RP_PIECE_CLIENT_IP;
+            break;
+        case AST_SUBJ_CLIENT_PORT:
+            o->kind = RP_PIECE_CLIENT_PORT;
+            break;
+        case AST_SUBJ_URI:
+            o->kind = RP_PIECE_URI;
+            break;
+        case AST_SUBJ_REQ_ID:
+            o->kind = RP_PIECE_REQ_ID;
+            break;
+        case AST_SUBJ_SERVER_NAME:
+            o->kind = RP_PIECE_SERVER;
+            break;
+        case AST_SUBJ_BACKEND_NAME:
+            o->kind = RP_PIECE_BACKEND;
+            break;
+        case AST_SUBJ_QUERY_SUFFIX:
+            o->kind = RP_PIECE_QUERY;
+            break;
+        default: {
+            struct ir_value v = ir_value_of(a, pc->subj, pc->key, pc->key_len);
+            o->kind = RP_PIECE_VALUE;
+            o->what = (uint8_t)v.value;
+            o->s = v.key;
+            o->len = v.key_len;
+            break;
+        }
+        }
+    }
+    *n = k;
+    return out;
+}
+
+/* What an action answers, as rp_answer_set takes it. */
+static struct rp_answer ir_answer(struct lowering *lw, const struct ast_route *r,
+                                  const struct ast_action *act)
+{
+    struct rp_answer an = {0};
+    switch (act->kind) {
+    case AST_ACTION_PROXY:
+        an.action = RP_ACTION_PROXY;
+        an.backend = act->backend->index;
+        an.tunnel = r->tunnel_kw.len != 0;
+        break;
+    case AST_ACTION_RESPOND:
+    case AST_ACTION_DENY:
+        an.action = RP_ACTION_RESPOND;
+        an.status = (uint16_t)act->status;
+        an.body = act->body ? act->body : "";
+        an.body_len = (uint32_t)act->body_len;
+        an.content_type = act->content_type;
+        break;
+    case AST_ACTION_REDIRECT:
+        an.action = RP_ACTION_REDIRECT;
+        an.status = (uint16_t)act->status;
+        an.location = ir_pieces(lw->a, act->location, &an.n_location);
+        break;
+    case AST_ACTION_PURGE:
+        an.action = RP_ACTION_PURGE;
+        an.status = 200;
+        break;
+    case AST_ACTION_METRICS:
+        an.action = RP_ACTION_METRICS;
+        an.status = 200;
+        break;
+    case AST_ACTION_STATUS:
+        an.action = act->admin ? RP_ACTION_STATUS_ADMIN : RP_ACTION_STATUS;
+        an.status = 200;
+        break;
+    case AST_ACTION_NONE:
+        break;
+    }
+    return an;
+}
+
+/* A route's checks and steps (ir.h), in the order the proxy takes them. */
+static void ir_route(struct lowering *lw, const struct ast_route *r, struct ir_route *out)
+{
+    struct ir_check *ck = arena_alloc(lw->a, 5 * sizeof *ck);
+    uint32_t n = 0, decided = 0;
+    if (!r->is_default && r->host_kind != AST_HOST_ANY)
+        ck[n++] = (struct ir_check){.kind = IR_CHECK_HOST};
+    if (!r->is_default && (r->path_kind == AST_PATH_PREFIX || r->path_kind == AST_PATH_EXACT))
+        ck[n++] = (struct ir_check){.kind = IR_CHECK_PATH};
+    decided = n;
+    if (r->methods)
+        ck[n++] = (struct ir_check){.kind = IR_CHECK_METHOD,
+                                    .test = lw->ir->route_method[r->index]};
+    if (r->path_kind == AST_PATH_REGEX)
+        ck[n++] = (struct ir_check){.kind = IR_CHECK_REGEX, .regex = r->regex_id};
+    if (r->cond)
+        ck[n++] = (struct ir_check){.kind = IR_CHECK_COND, .cond = r->cond};
+    uint32_t n_steps = 0;
+    for (const struct ast_action *a = r->actions; a; a = a->next)
+        n_steps++;
+    struct ir_step *st = arena_alloc(lw->a, (n_steps ? n_steps : 1) * sizeof *st);
+    n_steps = 0;
+    bool captures = false;
+    for (const struct ast_action *a = r->actions; a; a = a->next) {
+        struct ir_step *x = &st[n_steps++];
+        *x = (struct ir_step){.act = a, .guard = a->guard, .unless = a->unless,
+                              .answer = ir_answer(lw, r, a)};
+        for (uint32_t i = 0; i < x->answer.n_location; i++)
+            captures |= x->answer.location[i].kind == RP_PIECE_CAPTURE;
+        if (!a->guard)
+            break; /* the actions after it are never reached */
+    }
+    *out = (struct ir_route){.ast = r, .checks = ck, .n_checks = n, .steps = st,
+                             .n_steps = n_steps, .captures = captures,
+                             .table_row = n == decided && n_steps == 1 && !st[0].guard};
+}
+
 struct ir_program *ir_lower(struct arena *a, struct ast_program *prog, const struct src *s)
 {
     struct ir_program *ir = arena_alloc(a, sizeof *ir);
@@ -161,6 +307,7 @@ struct ir_program *ir_lower(struct arena *a, struct ast_program *prog, const str
         ir_expr(&lw, acl->expr);
     ir->route_method = arena_alloc(a, (prog->n_routes + 1) * sizeof *ir->route_method);
     ir->routes = arena_alloc(a, (prog->n_routes + 1) * sizeof *ir->routes);
+    ir->route_ir = arena_alloc(a, (prog->n_routes + 1) * sizeof *ir->route_ir);
     ir->ip_index = arena_alloc(a, (prog->n_cidr_sets + 1) * sizeof *ir->ip_index);
     for (uint32_t i = 0; i < prog->n_cidr_sets; i++) {
         const struct ast_cidr_set *set = &prog->cidr_sets[i];
@@ -184,6 +331,7 @@ struct ir_program *ir_lower(struct arena *a, struct ast_program *prog, const str
         ir_expr(&lw, r->cond);
         for (struct ast_action *x = r->actions; x; x = x->next)
             ir_expr(&lw, x->guard);
+        ir_route(&lw, r, &ir->route_ir[r->index]);
     }
     return ir;
 }

@@ -51,6 +51,43 @@ struct ir_value {
     uint32_t key_len;
 };
 
+/* What a route checks before its actions, in the order the proxy does. */
+enum ir_check_kind {
+    IR_CHECK_HOST,   /* the host: the route automaton's (a candidate or not) */
+    IR_CHECK_PATH,   /* a literal path (= or prefix): the route automaton's */
+    IR_CHECK_METHOD, /* tests[test] */
+    IR_CHECK_REGEX,  /* the path matches regexes[regex]; its groups are the captures */
+    IR_CHECK_COND,   /* `if EXPR` */
+};
+
+struct ir_check {
+    enum ir_check_kind kind;
+    uint32_t test;               /* METHOD */
+    uint32_t regex;              /* REGEX */
+    const struct ast_expr *cond; /* COND */
+};
+
+/* An action: when it applies, and what it answers. The first that applies
+ * decides; a route whose every action is guarded and none applies does not
+ * match (the next candidate is tried). */
+struct ir_step {
+    const struct ast_action *act;
+    const struct ast_expr *guard; /* NULL: always (and the last step) */
+    bool unless;
+    struct rp_answer answer;      /* rp_answer_set's; the Location's pieces in the arena */
+};
+
+struct ir_route {
+    const struct ast_route *ast;
+    const struct ir_check *checks;
+    uint32_t n_checks;
+    const struct ir_step *steps;
+    uint32_t n_steps;
+    bool captures;  /* a Location reads the path regex's groups */
+    bool table_row; /* only host and path to check and one unguarded step: the
+                       generated code needs no function, only a table row */
+};
+
 struct ir_program {
     const struct ast_program *ast;
     const struct lower_dfa *dfa;
@@ -61,6 +98,7 @@ struct ir_program {
     uint32_t n_tests;
     uint32_t *route_method;      /* per route: the test of its method matcher; UINT32_MAX */
     const struct ast_route **routes; /* by index */
+    struct ir_route *route_ir;   /* by index: what deciding it takes */
     struct rp_ip_index *ip_index; /* per CIDR set: the index of a large one (as the
                                      proxy builds it at start); n 0 for the others */
 };
@@ -68,6 +106,9 @@ struct ir_program {
 /* Lowers a checked program without errors (arrays in the arena) and numbers
  * each leaf comparison's test in its ast_expr.ir. */
 struct ir_program *ir_lower(struct arena *a, struct ast_program *prog, const struct src *s);
+
+/* A value's pieces in the runtime's shape (*n of them). */
+struct rp_piece *ir_pieces(struct arena *a, const struct ast_piece *list, uint32_t *n);
 
 /* The test of a leaf comparison (not an acl reference). */
 const struct ir_test *ir_expr_test(const struct ir_program *ir, const struct ast_expr *e);
@@ -84,5 +125,7 @@ struct ir_value ir_value_of(struct arena *a, enum ast_subject subj, const char *
 const char *ir_value_name(enum rp_value v);
 /* The runtime's name for an operator (RP_CMP_*), for the emitter. */
 const char *ir_op_name(enum rp_cmp_op op);
+/* The runtime's name for an action (RP_ACTION_*), for the emitter. */
+const char *ir_action_name(enum rp_action_kind k);
 
 #endif

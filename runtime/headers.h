@@ -10,24 +10,8 @@
 #include <stdint.h>
 
 #include "edit.h"
+#include "pieces.h"
 #include "rp/program.h"
-
-/* What a value may be made of, beside text. */
-struct rp_value_ctx {
-    const struct rp_request_view *view; /* the request as the policy saw it */
-    const char *client_ip;              /* client.ip as text */
-    uint32_t client_ip_len;
-    uint16_t client_port;               /* the peer's port */
-    /* req.id, made when first asked (it costs nothing otherwise) */
-    const char *(*request_id)(void *owner, uint32_t *len);
-    void *owner;
-    const char *backend_name, *server_name; /* NULL: none (yet) */
-};
-
-/* Renders a value's pieces into out (at most cap bytes: a longer value is
- * cut); returns its length. Values the context lacks render as nothing. */
-size_t rp_pieces_eval(const struct rp_piece *pieces, uint32_t n_pieces,
-                      const struct rp_value_ctx *vc, char *out, size_t cap);
 
 /* Applies the actions on one side (`response`) to edit, in order: a later
  * `set` or `remove` of a name replaces what an earlier action added. On

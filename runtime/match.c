@@ -250,16 +250,6 @@ bool rp_ip_in_index(const uint8_t ip[16], const struct rp_ip_index *x)
     return from < to && rp_ip_in(ip, x->ranges + from, to - from);
 }
 
-bool rp_location_put(struct rp_decision *d, const char *s, size_t n)
-{
-    if (n > RP_DECISION_LOCATION_MAX - 1 - d->location_len)
-        return false;
-    memcpy(d->location + d->location_len, s, n);
-    d->location_len += (uint32_t)n;
-    d->location[d->location_len] = '\0';
-    return true;
-}
-
 bool rp_req_value(const struct rp_request_view *req, enum rp_value what, const char *name,
                   size_t name_len, const char **v, uint32_t *len)
 {
@@ -339,29 +329,4 @@ bool rp_req_in(const struct rp_request_view *req, enum rp_value what, const char
         if (set[i].len == len && memcmp(set[i].s, v, len) == 0)
             return true;
     return false;
-}
-
-bool rp_location_value(struct rp_decision *d, const struct rp_request_view *req,
-                       enum rp_value what, const char *name, size_t name_len)
-{
-    const char *v;
-    uint32_t len;
-    if (!rp_req_value(req, what, name, name_len, &v, &len))
-        return true;
-    return rp_location_put(d, v, len);
-}
-
-bool rp_location_query(struct rp_decision *d, const struct rp_request_view *req)
-{
-    if (!req->query)
-        return true;
-    return rp_location_put(d, "?", 1) && rp_location_put(d, req->query, req->query_len);
-}
-
-bool rp_location_capture(struct rp_decision *d, const char *subject, const uint32_t *cap,
-                         unsigned k)
-{
-    if (cap[2 * k] == UINT32_MAX || cap[2 * k + 1] == UINT32_MAX)
-        return true;
-    return rp_location_put(d, subject + cap[2 * k], cap[2 * k + 1] - cap[2 * k]);
 }

@@ -178,42 +178,31 @@ enum rp_access_result rp_steps_access(const struct rp_step *access,
  * its length, or -1 when it leaves the path as it is. */
 static int rewrite(const struct rp_rewrite_def *rw, const char *path, size_t n, char *out)
 {
-    size_t o = 0;
     if (rw->prefix) {
         if (n < rw->prefix_len || memcmp(path, rw->prefix, rw->prefix_len) != 0)
             return -1;
         path += rw->prefix_len;
         n -= rw->prefix_len;
-        if (n == 0 || path[0] != '/')
-            out[o++] = '/';
-        memcpy(out + o, path, n);
-        return (int)(o + n);
+        size_t slash = n == 0 || path[0] != '/';
+        out[0] = '/';
+        memcpy(out + slash, path, n);
+        return (int)(slash + n);
     }
     uint32_t caps[2 * RP_RE_MAX_CAPS];
     memset(caps, 0xff, sizeof caps);
     if (!rp_regex_match(rw->re, path, n, caps))
         return -1;
-    for (uint32_t i = 0; i < rw->n_pieces; i++) {
-        const struct rp_piece *pc = &rw->pieces[i];
-        const char *s = pc->s;
-        size_t len = pc->len;
-        if (pc->kind == RP_PIECE_CAPTURE) {
-            uint32_t k = pc->what;
-            if (caps[2 * k] == UINT32_MAX || caps[2 * k + 1] == UINT32_MAX)
-                continue;
-            s = path + caps[2 * k];
-            len = caps[2 * k + 1] - caps[2 * k];
-        }
-        if (o + len + 1 > RP_HEAD_MAX)
-            return -1;
-        if (o == 0 && (len == 0 || s[0] != '/'))
-            out[o++] = '/';
-        memcpy(out + o, s, len);
-        o += len;
+    /* rendered one byte in, for the '/' a path must start with */
+    struct rp_value_ctx vc = {.subject = path, .cap = caps};
+    size_t o = rp_pieces_eval(rw->pieces, rw->n_pieces, &vc, out + 1, RP_HEAD_MAX - 1);
+    if (o >= RP_HEAD_MAX - 1)
+        return -1; /* filled: it may have been cut */
+    if (o && out[1] == '/') {
+        memmove(out, out + 1, o);
+        return (int)o;
     }
-    if (o == 0)
-        out[o++] = '/';
-    return (int)o;
+    out[0] = '/';
+    return (int)o + 1;
 }
 
 static void rewrite_path(const struct rp_rewrite_def *rw, const struct rp_http1_request *req,

@@ -458,34 +458,30 @@ static bool rpg_acl_1(const struct rp_request_view *req)
 }
 
 /* acl_file.rp:8: route path "/admin" */
+static const struct rp_answer rpg_answer_0_0 = {.action = RP_ACTION_RESPOND, .status = 403, .body = "", .body_len = 0};
+static const struct rp_answer rpg_answer_0_1 = {.action = RP_ACTION_PROXY, .backend = 0 /* app */};
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rpg_acl_1(req)) {
-        d->action = RP_ACTION_RESPOND;
-        d->status = 403;
-        d->body = "";
-        d->body_len = 0;
+        rp_answer_set(d, &rpg_answer_0_0, req, NULL);
         return true;
     }
-    d->action = RP_ACTION_PROXY;
-    d->backend = 0; /* app */
+    rp_answer_set(d, &rpg_answer_0_1, req, NULL);
     return true;
 }
 
 /* acl_file.rp:9: route default */
+static const struct rp_answer rpg_answer_1_0 = {.action = RP_ACTION_RESPOND, .status = 403, .body = "blocked", .body_len = 7};
+static const struct rp_answer rpg_answer_1_1 = {.action = RP_ACTION_PROXY, .backend = 0 /* app */};
 static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (rpg_acl_0(req)) {
-        d->action = RP_ACTION_RESPOND;
-        d->status = 403;
-        d->body = "blocked";
-        d->body_len = 7;
+        rp_answer_set(d, &rpg_answer_1_0, req, NULL);
         return true;
     }
-    d->action = RP_ACTION_PROXY;
-    d->backend = 0; /* app */
+    rp_answer_set(d, &rpg_answer_1_1, req, NULL);
     return true;
 }
 
@@ -493,12 +489,7 @@ static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
@@ -517,12 +508,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

@@ -329,36 +329,22 @@ static const struct rp_matcher rpg_matcher = {
     .cands = rpg_match_cands,
 };
 
-/* auth.rp:18: route path "/status" */
-static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_STATUS;
-    d->status = 200;
-    return true;
-}
-
 /* Per route: the function that decides it, or (fn NULL) what it always
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 0: proxy app */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy app */
-    {.fn = rpg_route_2},
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy app */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 4: proxy app */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 5: proxy app */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 6: proxy app */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 7: proxy app */
+    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 2 */ {NULL, {.action = RP_ACTION_STATUS, .status = 200}},
+    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 4 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 5 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 6 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 7 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -372,12 +358,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

@@ -367,24 +367,19 @@ static const struct rp_matcher rpg_matcher = {
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    {NULL, RP_ACTION_PROXY, 0, 0, true, NULL, 0}, /* 0: proxy api */
-    {NULL, RP_ACTION_PROXY, 1, 0, false, NULL, 0}, /* 1: proxy tcp */
-    {NULL, RP_ACTION_PROXY, 2, 0, false, NULL, 0}, /* 2: proxy head */
-    {NULL, RP_ACTION_PROXY, 3, 0, false, NULL, 0}, /* 3: proxy by_ip */
-    {NULL, RP_ACTION_PROXY, 4, 0, false, NULL, 0}, /* 4: proxy by_header */
-    {NULL, RP_ACTION_PROXY, 5, 0, false, NULL, 0}, /* 5: proxy by_cookie */
-    {NULL, RP_ACTION_PROXY, 6, 0, false, NULL, 0}, /* 6: proxy by_query */
-    {NULL, RP_ACTION_PROXY, 7, 0, false, NULL, 0}, /* 7: proxy by_path */
-    {NULL, RP_ACTION_PROXY, 8, 0, false, NULL, 0}, /* 8: proxy by_host */
+    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */, .tunnel = true}},
+    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* tcp */}},
+    /* 2 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 2 /* head */}},
+    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 3 /* by_ip */}},
+    /* 4 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 4 /* by_header */}},
+    /* 5 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 5 /* by_cookie */}},
+    /* 6 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 6 /* by_query */}},
+    /* 7 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 7 /* by_path */}},
+    /* 8 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 8 /* by_host */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -398,12 +393,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

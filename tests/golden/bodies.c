@@ -176,25 +176,20 @@ static const struct rp_matcher rpg_matcher = {
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "say \"hi\" \\ back\\slash", 21}, /* 0 */
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "line one\n"
+    /* 0 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "say \"hi\" \\ back\\slash", .body_len = 21}},
+    /* 1 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "line one\n"
         "line two\n"
         "\tindented\n"
-        "no newline at end", 45}, /* 1 */
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "\001\0027 caf\303\251 \342\234\223 \377end", 18}, /* 2 */
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "what?\?!  ?\?= ?\?/", 16}, /* 3 */
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "star-slash */ and /* inside", 27}, /* 4 */
-    {NULL, RP_ACTION_RESPOND, 0, 204, false, "", 0}, /* 5 */
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "'", 1}, /* 6 */
+        "no newline at end", .body_len = 45}},
+    /* 2 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "\001\0027 caf\303\251 \342\234\223 \377end", .body_len = 18}},
+    /* 3 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "what?\?!  ?\?= ?\?/", .body_len = 16}},
+    /* 4 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "star-slash */ and /* inside", .body_len = 27}},
+    /* 5 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 204, .body = "", .body_len = 0}},
+    /* 6 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "'", .body_len = 1}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -208,12 +203,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

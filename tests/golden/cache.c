@@ -239,20 +239,18 @@ static const struct rp_test_def rpg_tests[] = {
 #endif
 
 /* cache.rp:6: route method PURGE */
+static const struct rp_answer rpg_answer_0_0 = {.action = RP_ACTION_RESPOND, .status = 403, .body = "", .body_len = 0};
+static const struct rp_answer rpg_answer_0_1 = {.action = RP_ACTION_PURGE, .status = 200};
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rp_req_in(req, RP_VAL_METHOD, NULL, 0, (const struct rp_str[]){{"PURGE", 5}}, 1))
         return false;
     if (!rp_ip_in(req->client_ip, rpg_cidr_0, 1)) {
-        d->action = RP_ACTION_RESPOND;
-        d->status = 403;
-        d->body = "";
-        d->body_len = 0;
+        rp_answer_set(d, &rpg_answer_0_0, req, NULL);
         return true;
     }
-    d->action = RP_ACTION_PURGE;
-    d->status = 200;
+    rp_answer_set(d, &rpg_answer_0_1, req, NULL);
     return true;
 }
 
@@ -260,19 +258,14 @@ static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy app */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 2: proxy app */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy app */
+    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 2 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -286,12 +279,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

@@ -353,66 +353,59 @@ static bool rpg_acl_9(const struct rp_request_view *req)
 }
 
 /* conditions.rp:21: route path "/admin/" if admin_host and not_lb */
+static const struct rp_answer rpg_answer_0_0 = {.action = RP_ACTION_RESPOND, .status = 200, .body = "admin", .body_len = 5};
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!(rpg_acl_0(req) && rpg_acl_1(req)))
         return false;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "admin";
-    d->body_len = 5;
+    rp_answer_set(d, &rpg_answer_0_0, req, NULL);
     return true;
 }
 
 /* conditions.rp:23: route path "/app/" */
+static const struct rp_answer rpg_answer_2_0 = {.action = RP_ACTION_RESPOND, .status = 400, .body = "legacy", .body_len = 6};
+static const struct rp_answer rpg_answer_2_1 = {.action = RP_ACTION_PROXY, .backend = 1 /* beta_app */};
+static const struct rp_answer rpg_answer_2_2 = {.action = RP_ACTION_PROXY, .backend = 0 /* app */};
 static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (rpg_acl_7(req)) {
-        d->action = RP_ACTION_RESPOND;
-        d->status = 400;
-        d->body = "legacy";
-        d->body_len = 6;
+        rp_answer_set(d, &rpg_answer_2_0, req, NULL);
         return true;
     }
     if ((rpg_acl_2(req) && rpg_acl_4(req))) {
-        d->action = RP_ACTION_PROXY;
-        d->backend = 1; /* beta_app */
+        rp_answer_set(d, &rpg_answer_2_1, req, NULL);
         return true;
     }
-    d->action = RP_ACTION_PROXY;
-    d->backend = 0; /* app */
+    rp_answer_set(d, &rpg_answer_2_2, req, NULL);
     return true;
 }
 
 /* conditions.rp:28: route path "/tag" if tagged and plain */
+static const struct rp_answer rpg_answer_3_0 = {.action = RP_ACTION_RESPOND, .status = 200, .body = "tagged", .body_len = 6};
 static bool rpg_route_3(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!(rpg_acl_3(req) && rpg_acl_9(req)))
         return false;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "tagged";
-    d->body_len = 6;
+    rp_answer_set(d, &rpg_answer_3_0, req, NULL);
     return true;
 }
 
 /* conditions.rp:29: route path "/q" if has_page and read_only */
+static const struct rp_answer rpg_answer_4_0 = {.action = RP_ACTION_RESPOND, .status = 200, .body = "query", .body_len = 5};
 static bool rpg_route_4(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!(rpg_acl_5(req) && rpg_acl_8(req)))
         return false;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "query";
-    d->body_len = 5;
+    rp_answer_set(d, &rpg_answer_4_0, req, NULL);
     return true;
 }
 
 /* conditions.rp:30: route path "/v" method POST if api_version */
+static const struct rp_answer rpg_answer_5_0 = {.action = RP_ACTION_RESPOND, .status = 201, .body = "versioned", .body_len = 9};
 static bool rpg_route_5(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
@@ -420,10 +413,7 @@ static bool rpg_route_5(const struct rp_request_view *req, struct rp_decision *d
         return false;
     if (!rpg_acl_6(req))
         return false;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 201;
-    d->body = "versioned";
-    d->body_len = 9;
+    rp_answer_set(d, &rpg_answer_5_0, req, NULL);
     return true;
 }
 
@@ -431,22 +421,17 @@ static bool rpg_route_5(const struct rp_request_view *req, struct rp_decision *d
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
-    {NULL, RP_ACTION_RESPOND, 0, 403, false, "no", 2}, /* 1 */
+    /* 1 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 403, .body = "no", .body_len = 2}},
     {.fn = rpg_route_2},
     {.fn = rpg_route_3},
     {.fn = rpg_route_4},
     {.fn = rpg_route_5},
-    {NULL, RP_ACTION_RESPOND, 0, 404, false, "none", 4}, /* 6 */
+    /* 6 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "none", .body_len = 4}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -460,12 +445,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

@@ -226,109 +226,46 @@ static bool rpg_acl_0(const struct rp_request_view *req)
 }
 
 /* forwarded.rp:10: route if client.ip in [203.0.113.0/24] */
+static const struct rp_answer rpg_answer_0_0 = {.action = RP_ACTION_RESPOND, .status = 200, .body = "office", .body_len = 6};
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rp_ip_in(req->client_ip, rpg_cidr_1, 1))
         return false;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "office";
-    d->body_len = 6;
+    rp_answer_set(d, &rpg_answer_0_0, req, NULL);
     return true;
 }
 
-/* forwarded.rp:11: route path "/old/" */
-static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_REDIRECT;
-    d->status = 301;
-    d->location_len = 0;
-    if (!(rp_location_put(d, "/new/", 5) &&
-          rp_location_query(d, req))) {
-        /* too long to send */
-        d->action = RP_ACTION_RESPOND;
-        d->status = 500;
-        d->body = "";
-        d->body_len = 0;
-    }
-    return true;
-}
-
-/* forwarded.rp:12: route path "/keep/" */
-static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_REDIRECT;
-    d->status = 302;
-    d->location_len = 0;
-    if (!(rp_location_put(d, "https://", 8) &&
-          rp_location_value(d, req, RP_VAL_HOST, NULL, 0) &&
-          rp_location_value(d, req, RP_VAL_PATH, NULL, 0) &&
-          rp_location_query(d, req))) {
-        /* too long to send */
-        d->action = RP_ACTION_RESPOND;
-        d->status = 500;
-        d->body = "";
-        d->body_len = 0;
-    }
-    return true;
-}
-
-/* forwarded.rp:13: route path "/drop/" */
-static bool rpg_route_3(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_REDIRECT;
-    d->status = 302;
-    d->location_len = 0;
-    if (!(rp_location_put(d, "/dropped", 8))) {
-        /* too long to send */
-        d->action = RP_ACTION_RESPOND;
-        d->status = 500;
-        d->body = "";
-        d->body_len = 0;
-    }
-    return true;
-}
-
-/* forwarded.rp:14: route path "/own/" */
-static bool rpg_route_4(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_REDIRECT;
-    d->status = 302;
-    d->location_len = 0;
-    if (!(rp_location_put(d, "/own2?v=2", 9))) {
-        /* too long to send */
-        d->action = RP_ACTION_RESPOND;
-        d->status = 500;
-        d->body = "";
-        d->body_len = 0;
-    }
-    return true;
-}
-
+static const struct rp_piece rpg_location_1_0[] = {
+    {RP_PIECE_TEXT, 0, 5, "/new/"},
+    {RP_PIECE_QUERY, 0, 0, NULL},
+};
+static const struct rp_piece rpg_location_2_0[] = {
+    {RP_PIECE_TEXT, 0, 8, "https://"},
+    {RP_PIECE_VALUE, RP_VAL_HOST, 0, NULL},
+    {RP_PIECE_VALUE, RP_VAL_PATH, 0, NULL},
+    {RP_PIECE_QUERY, 0, 0, NULL},
+};
+static const struct rp_piece rpg_location_3_0[] = {
+    {RP_PIECE_TEXT, 0, 8, "/dropped"},
+};
+static const struct rp_piece rpg_location_4_0[] = {
+    {RP_PIECE_TEXT, 0, 9, "/own2?v=2"},
+};
 /* Per route: the function that decides it, or (fn NULL) what it always
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
-    {.fn = rpg_route_1},
-    {.fn = rpg_route_2},
-    {.fn = rpg_route_3},
-    {.fn = rpg_route_4},
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 5: proxy app */
+    /* 1 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 301, .n_location = 2, .location = rpg_location_1_0}},
+    /* 2 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 4, .location = rpg_location_2_0}},
+    /* 3 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 1, .location = rpg_location_3_0}},
+    /* 4 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 1, .location = rpg_location_4_0}},
+    /* 5 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -342,12 +279,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

@@ -373,22 +373,17 @@ static const struct rp_test_def rpg_tests[] = {
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 0: proxy api */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy api */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 2: proxy api */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy api */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 4: proxy api */
-    {NULL, RP_ACTION_RESPOND, 0, 503, false, "busy", 4}, /* 5 */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 6: proxy api */
+    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 2 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 4 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 5 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 503, .body = "busy", .body_len = 4}},
+    /* 6 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -402,12 +397,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

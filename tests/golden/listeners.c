@@ -82,16 +82,11 @@ static const struct rp_matcher rpg_matcher = {
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 0: proxy app */
+    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -105,12 +100,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

@@ -169,38 +169,27 @@ static const struct rp_access_log rpg_access_log = {
 };
 
 /* log.rp:6: route path "/metrics" if client.ip in [127.0.0.1] */
+static const struct rp_answer rpg_answer_0_0 = {.action = RP_ACTION_METRICS, .status = 200};
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rp_ip_in(req->client_ip, rpg_cidr_0, 1))
         return false;
-    d->action = RP_ACTION_METRICS;
-    d->status = 200;
+    rp_answer_set(d, &rpg_answer_0_0, req, NULL);
     return true;
 }
 
 /* log.rp:7: route path "/rpx" */
+static const struct rp_answer rpg_answer_1_0 = {.action = RP_ACTION_RESPOND, .status = 403, .body = "", .body_len = 0};
+static const struct rp_answer rpg_answer_1_1 = {.action = RP_ACTION_STATUS_ADMIN, .status = 200};
 static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rp_ip_in(req->client_ip, rpg_cidr_1, 1)) {
-        d->action = RP_ACTION_RESPOND;
-        d->status = 403;
-        d->body = "";
-        d->body_len = 0;
+        rp_answer_set(d, &rpg_answer_1_0, req, NULL);
         return true;
     }
-    d->action = RP_ACTION_STATUS_ADMIN;
-    d->status = 200;
-    return true;
-}
-
-/* log.rp:8: route path "/look" */
-static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_STATUS;
-    d->status = 200;
+    rp_answer_set(d, &rpg_answer_1_1, req, NULL);
     return true;
 }
 
@@ -208,19 +197,14 @@ static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
     {.fn = rpg_route_1},
-    {.fn = rpg_route_2},
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy app */
+    /* 2 */ {NULL, {.action = RP_ACTION_STATUS, .status = 200}},
+    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -234,12 +218,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

@@ -440,86 +440,72 @@ static bool rpg_acl_2(const struct rp_request_view *req)
 }
 
 /* match.rp:12: route host "api.example.com" path "/v1/" */
+static const struct rp_answer rpg_answer_0_0 = {.action = RP_ACTION_RESPOND, .status = 403, .body = "forbidden", .body_len = 9};
+static const struct rp_answer rpg_answer_0_1 = {.action = RP_ACTION_PROXY, .backend = 0 /* api */};
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!(rpg_acl_0(req) || rpg_acl_2(req))) {
-        d->action = RP_ACTION_RESPOND;
-        d->status = 403;
-        d->body = "forbidden";
-        d->body_len = 9;
+        rp_answer_set(d, &rpg_answer_0_0, req, NULL);
         return true;
     }
-    d->action = RP_ACTION_PROXY;
-    d->backend = 0; /* api */
+    rp_answer_set(d, &rpg_answer_0_1, req, NULL);
     return true;
 }
 
 /* match.rp:16: route host "*.example.com" method [GET, HEAD] */
+static const struct rp_answer rpg_answer_1_0 = {.action = RP_ACTION_PROXY, .backend = 1 /* www */};
 static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rp_req_in(req, RP_VAL_METHOD, NULL, 0, (const struct rp_str[]){{"GET", 3}, {"HEAD", 4}}, 2))
         return false;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 1; /* www */
+    rp_answer_set(d, &rpg_answer_1_0, req, NULL);
     return true;
 }
 
 /* match.rp:17: route path ~ "^/old/(.*)$" */
+static const struct rp_piece rpg_location_2_0[] = {
+    {RP_PIECE_TEXT, 0, 5, "/new/"},
+    {RP_PIECE_CAPTURE, 1, 0, NULL},
+    {RP_PIECE_QUERY, 0, 0, NULL},
+};
+static const struct rp_answer rpg_answer_2_0 = {.action = RP_ACTION_REDIRECT, .status = 301, .n_location = 3, .location = rpg_location_2_0};
 static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     uint32_t cap[2 * RP_RE_MAX_CAPS];
     if (!rp_regex_match(&rpg_re_0, req->path, req->path_len, cap))
         return false;
-    d->action = RP_ACTION_REDIRECT;
-    d->status = 301;
-    d->location_len = 0;
-    if (!(rp_location_put(d, "/new/", 5) &&
-          rp_location_capture(d, req->path, cap, 1) &&
-          rp_location_query(d, req))) {
-        /* too long to send */
-        d->action = RP_ACTION_RESPOND;
-        d->status = 500;
-        d->body = "";
-        d->body_len = 0;
-    }
+    rp_answer_set(d, &rpg_answer_2_0, req, cap);
     return true;
 }
 
 /* match.rp:19: route path "/admin/" if internal and not writes */
+static const struct rp_answer rpg_answer_4_0 = {.action = RP_ACTION_RESPOND, .status = 200, .body = "admin", .body_len = 5};
 static bool rpg_route_4(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!(rpg_acl_0(req) && !rpg_acl_1(req)))
         return false;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "admin";
-    d->body_len = 5;
+    rp_answer_set(d, &rpg_answer_4_0, req, NULL);
     return true;
 }
 
 /* match.rp:20: route path "/search" if req.query["q"] ~ "^[a-z]+$" */
+static const struct rp_piece rpg_location_5_0[] = {
+    {RP_PIECE_TEXT, 0, 8, "https://"},
+    {RP_PIECE_VALUE, RP_VAL_HOST, 0, NULL},
+    {RP_PIECE_TEXT, 0, 8, "/find?q="},
+    {RP_PIECE_VALUE, RP_VAL_QUERY, 1, "q"},
+};
+static const struct rp_answer rpg_answer_5_0 = {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 4, .location = rpg_location_5_0};
 static bool rpg_route_5(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rp_req_test(req, RP_VAL_QUERY, "q", 1, RP_CMP_RE, NULL, 0, &rpg_re_1))
         return false;
-    d->action = RP_ACTION_REDIRECT;
-    d->status = 302;
-    d->location_len = 0;
-    if (!(rp_location_put(d, "https://", 8) &&
-          rp_location_value(d, req, RP_VAL_HOST, NULL, 0) &&
-          rp_location_put(d, "/find?q=", 8) &&
-          rp_location_value(d, req, RP_VAL_QUERY, "q", 1))) {
-        /* too long to send */
-        d->action = RP_ACTION_RESPOND;
-        d->status = 500;
-        d->body = "";
-        d->body_len = 0;
-    }
+    rp_answer_set(d, &rpg_answer_5_0, req, NULL);
     return true;
 }
 
@@ -527,22 +513,17 @@ static bool rpg_route_5(const struct rp_request_view *req, struct rp_decision *d
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
     {.fn = rpg_route_1},
     {.fn = rpg_route_2},
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "ok", 2}, /* 3 */
+    /* 3 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
     {.fn = rpg_route_4},
     {.fn = rpg_route_5},
-    {NULL, RP_ACTION_RESPOND, 0, 404, false, "not found", 9}, /* 6 */
+    /* 6 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "not found", .body_len = 9}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -556,12 +537,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

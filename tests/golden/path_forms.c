@@ -138,39 +138,20 @@ static const struct rp_test_def rpg_tests[] = {
 };
 #endif
 
-/* path_forms.rp:7: route default */
-static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_REDIRECT;
-    d->status = 302;
-    d->location_len = 0;
-    if (!(rp_location_put(d, "http://x", 8) &&
-          rp_location_value(d, req, RP_VAL_PATH, NULL, 0) &&
-          rp_location_query(d, req))) {
-        /* too long to send */
-        d->action = RP_ACTION_RESPOND;
-        d->status = 500;
-        d->body = "";
-        d->body_len = 0;
-    }
-    return true;
-}
-
+static const struct rp_piece rpg_location_0_0[] = {
+    {RP_PIECE_TEXT, 0, 8, "http://x"},
+    {RP_PIECE_VALUE, RP_VAL_PATH, 0, NULL},
+    {RP_PIECE_QUERY, 0, 0, NULL},
+};
 /* Per route: the function that decides it, or (fn NULL) what it always
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    {.fn = rpg_route_0},
+    /* 0 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 3, .location = rpg_location_0_0}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -184,12 +165,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

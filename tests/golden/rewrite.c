@@ -185,13 +185,13 @@ static const struct rp_matcher rpg_matcher = {
 };
 
 /* rewrite.rp:9: route path ~ "^/old/([a-z]+)/(.*)$" */
+static const struct rp_answer rpg_answer_1_0 = {.action = RP_ACTION_PROXY, .backend = 0 /* app */};
 static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rp_regex_match(&rpg_re_0, req->path, req->path_len, NULL))
         return false;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 0; /* app */
+    rp_answer_set(d, &rpg_answer_1_0, req, NULL);
     return true;
 }
 
@@ -199,18 +199,13 @@ static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 0: proxy app */
+    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
     {.fn = rpg_route_1},
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 2: proxy app */
+    /* 2 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -224,12 +219,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

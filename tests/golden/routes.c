@@ -205,28 +205,23 @@ static const struct rp_matcher rpg_matcher = {
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "home", 4}, /* 0 */
-    {NULL, RP_ACTION_RESPOND, 0, 301, false, "", 0}, /* 1 */
-    {NULL, RP_ACTION_RESPOND, 0, 410, false, "gone", 4}, /* 2 */
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 3: proxy api */
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "about", 5}, /* 4 */
-    {NULL, RP_ACTION_PROXY, 1, 0, false, NULL, 0}, /* 5: proxy static */
-    {NULL, RP_ACTION_RESPOND, 0, 404, false, "", 0}, /* 6 */
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "", 0}, /* 7 */
-    {NULL, RP_ACTION_PROXY, 1, 0, false, NULL, 0}, /* 8: proxy static */
-    {NULL, RP_ACTION_RESPOND, 0, 403, false, "forbidden", 9}, /* 9 */
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "ok", 2}, /* 10 */
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "ok", 2}, /* 11 */
-    {NULL, RP_ACTION_RESPOND, 0, 404, false, "not found", 9}, /* 12 */
+    /* 0 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "home", .body_len = 4}},
+    /* 1 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 301, .body = "", .body_len = 0}},
+    /* 2 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 410, .body = "gone", .body_len = 4}},
+    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 4 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "about", .body_len = 5}},
+    /* 5 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* static */}},
+    /* 6 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "", .body_len = 0}},
+    /* 7 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "", .body_len = 0}},
+    /* 8 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* static */}},
+    /* 9 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 403, .body = "forbidden", .body_len = 9}},
+    /* 10 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
+    /* 11 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
+    /* 12 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "not found", .body_len = 9}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -240,12 +235,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

@@ -211,26 +211,24 @@ static bool rpg_acl_3(const struct rp_request_view *req)
 }
 
 /* std_private.rp:10: route path "/admin/" if private */
+static const struct rp_answer rpg_answer_0_0 = {.action = RP_ACTION_PROXY, .backend = 0 /* app */};
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rpg_acl_0(req))
         return false;
-    d->action = RP_ACTION_PROXY;
-    d->backend = 0; /* app */
+    rp_answer_set(d, &rpg_answer_0_0, req, NULL);
     return true;
 }
 
 /* std_private.rp:11: route path "/debug/" if client.ip in loopback */
+static const struct rp_answer rpg_answer_1_0 = {.action = RP_ACTION_RESPOND, .status = 200, .body = "debug", .body_len = 5};
 static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rp_ip_in(req->client_ip, rpg_cidr_1, 2))
         return false;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "debug";
-    d->body_len = 5;
+    rp_answer_set(d, &rpg_answer_1_0, req, NULL);
     return true;
 }
 
@@ -238,18 +236,13 @@ static bool rpg_route_1(const struct rp_request_view *req, struct rp_decision *d
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
     {.fn = rpg_route_1},
-    {NULL, RP_ACTION_RESPOND, 0, 404, false, "", 0}, /* 2 */
+    /* 2 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "", .body_len = 0}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -263,12 +256,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

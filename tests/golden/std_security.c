@@ -257,29 +257,23 @@ static bool rpg_acl_2(const struct rp_request_view *req)
 }
 
 /* security.rp:22: route if probe_method or dot_file or dot_segment */
+static const struct rp_answer rpg_answer_0_0 = {.action = RP_ACTION_RESPOND, .status = 405, .body = "method not allowed\n", .body_len = 19};
+static const struct rp_answer rpg_answer_0_1 = {.action = RP_ACTION_RESPOND, .status = 404, .body = "not found\n", .body_len = 10};
+static const struct rp_answer rpg_answer_0_2 = {.action = RP_ACTION_RESPOND, .status = 400, .body = "bad request\n", .body_len = 12};
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!((rpg_acl_0(req) || rpg_acl_1(req)) || rpg_acl_2(req)))
         return false;
     if (rpg_acl_0(req)) {
-        d->action = RP_ACTION_RESPOND;
-        d->status = 405;
-        d->body = "method not allowed\n";
-        d->body_len = 19;
+        rp_answer_set(d, &rpg_answer_0_0, req, NULL);
         return true;
     }
     if (rpg_acl_1(req)) {
-        d->action = RP_ACTION_RESPOND;
-        d->status = 404;
-        d->body = "not found\n";
-        d->body_len = 10;
+        rp_answer_set(d, &rpg_answer_0_1, req, NULL);
         return true;
     }
-    d->action = RP_ACTION_RESPOND;
-    d->status = 400;
-    d->body = "bad request\n";
-    d->body_len = 12;
+    rp_answer_set(d, &rpg_answer_0_2, req, NULL);
     return true;
 }
 
@@ -287,17 +281,12 @@ static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy app */
+    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -311,12 +300,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

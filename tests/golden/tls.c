@@ -297,101 +297,70 @@ static const struct rp_matcher rpg_matcher = {
 };
 
 /* tls.rp:27: route host "a.test" if tls.client_cert.verified and tls.client_cert.subject ~ "CN=alice" */
+static const struct rp_answer rpg_answer_0_0 = {.action = RP_ACTION_RESPOND, .status = 200, .body = "hello alice", .body_len = 11};
 static bool rpg_route_0(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!(rp_req_test(req, RP_VAL_TLS, "client_cert.verified", 20, RP_CMP_PRESENT, NULL, 0, NULL) && rp_req_test(req, RP_VAL_TLS, "client_cert.subject", 19, RP_CMP_RE, NULL, 0, &rpg_re_0)))
         return false;
-    d->action = RP_ACTION_RESPOND;
-    d->status = 200;
-    d->body = "hello alice";
-    d->body_len = 11;
+    rp_answer_set(d, &rpg_answer_0_0, req, NULL);
     return true;
 }
 
 /* tls.rp:35: route if req.scheme == "http" and req.method == "POST" */
+static const struct rp_piece rpg_location_2_0[] = {
+    {RP_PIECE_TEXT, 0, 8, "https://"},
+    {RP_PIECE_VALUE, RP_VAL_HOST, 0, NULL},
+    {RP_PIECE_VALUE, RP_VAL_PATH, 0, NULL},
+    {RP_PIECE_QUERY, 0, 0, NULL},
+};
+static const struct rp_answer rpg_answer_2_0 = {.action = RP_ACTION_REDIRECT, .status = 308, .n_location = 4, .location = rpg_location_2_0};
 static bool rpg_route_2(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!(rp_req_test(req, RP_VAL_SCHEME, NULL, 0, RP_CMP_EQ, "http", 4, NULL) && rp_req_test(req, RP_VAL_METHOD, NULL, 0, RP_CMP_EQ, "POST", 4, NULL)))
         return false;
-    d->action = RP_ACTION_REDIRECT;
-    d->status = 308;
-    d->location_len = 0;
-    if (!(rp_location_put(d, "https://", 8) &&
-          rp_location_value(d, req, RP_VAL_HOST, NULL, 0) &&
-          rp_location_value(d, req, RP_VAL_PATH, NULL, 0) &&
-          rp_location_query(d, req))) {
-        /* too long to send */
-        d->action = RP_ACTION_RESPOND;
-        d->status = 500;
-        d->body = "";
-        d->body_len = 0;
-    }
+    rp_answer_set(d, &rpg_answer_2_0, req, NULL);
     return true;
 }
 
 /* tls.rp:36: route if req.scheme == "http" */
+static const struct rp_piece rpg_location_3_0[] = {
+    {RP_PIECE_TEXT, 0, 8, "https://"},
+    {RP_PIECE_VALUE, RP_VAL_HOST, 0, NULL},
+    {RP_PIECE_VALUE, RP_VAL_PATH, 0, NULL},
+    {RP_PIECE_QUERY, 0, 0, NULL},
+};
+static const struct rp_answer rpg_answer_3_0 = {.action = RP_ACTION_REDIRECT, .status = 301, .n_location = 4, .location = rpg_location_3_0};
 static bool rpg_route_3(const struct rp_request_view *req, struct rp_decision *d)
 {
     (void)req;
     if (!rp_req_test(req, RP_VAL_SCHEME, NULL, 0, RP_CMP_EQ, "http", 4, NULL))
         return false;
-    d->action = RP_ACTION_REDIRECT;
-    d->status = 301;
-    d->location_len = 0;
-    if (!(rp_location_put(d, "https://", 8) &&
-          rp_location_value(d, req, RP_VAL_HOST, NULL, 0) &&
-          rp_location_value(d, req, RP_VAL_PATH, NULL, 0) &&
-          rp_location_query(d, req))) {
-        /* too long to send */
-        d->action = RP_ACTION_RESPOND;
-        d->status = 500;
-        d->body = "";
-        d->body_len = 0;
-    }
+    rp_answer_set(d, &rpg_answer_3_0, req, NULL);
     return true;
 }
 
-/* tls.rp:37: route path "/old" */
-static bool rpg_route_4(const struct rp_request_view *req, struct rp_decision *d)
-{
-    (void)req;
-    d->action = RP_ACTION_REDIRECT;
-    d->status = 301;
-    d->location_len = 0;
-    if (!(rp_location_put(d, "https://", 8) &&
-          rp_location_value(d, req, RP_VAL_HOST, NULL, 0) &&
-          rp_location_put(d, "/new", 4) &&
-          rp_location_query(d, req))) {
-        /* too long to send */
-        d->action = RP_ACTION_RESPOND;
-        d->status = 500;
-        d->body = "";
-        d->body_len = 0;
-    }
-    return true;
-}
-
+static const struct rp_piece rpg_location_4_0[] = {
+    {RP_PIECE_TEXT, 0, 8, "https://"},
+    {RP_PIECE_VALUE, RP_VAL_HOST, 0, NULL},
+    {RP_PIECE_TEXT, 0, 4, "/new"},
+    {RP_PIECE_QUERY, 0, 0, NULL},
+};
 /* Per route: the function that decides it, or (fn NULL) what it always
  * answers. */
 struct rpg_route {
     bool (*fn)(const struct rp_request_view *, struct rp_decision *);
-    enum rp_action_kind action;
-    uint32_t backend;
-    uint16_t status;
-    bool tunnel;
-    const char *body;
-    uint32_t body_len;
+    struct rp_answer answer;
 };
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
-    {NULL, RP_ACTION_PROXY, 0, 0, false, NULL, 0}, /* 1: proxy app */
+    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
     {.fn = rpg_route_2},
     {.fn = rpg_route_3},
-    {.fn = rpg_route_4},
-    {NULL, RP_ACTION_RESPOND, 0, 200, false, "over tls", 8}, /* 5 */
+    /* 4 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 301, .n_location = 4, .location = rpg_location_4_0}},
+    /* 5 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "over tls", .body_len = 8}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
@@ -405,12 +374,7 @@ static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
             if (!rt->fn(req, d))
                 continue;
         } else {
-            d->action = rt->action;
-            d->backend = rt->backend;
-            d->status = rt->status;
-            d->tunnel = rt->tunnel;
-            d->body = rt->body;
-            d->body_len = rt->body_len;
+            rp_answer_set(d, &rt->answer, req, NULL);
         }
         d->route = c[i];
         return;

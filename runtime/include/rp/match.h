@@ -131,15 +131,28 @@ bool rp_forward_client(const struct rp_forwarding *fw, const uint8_t peer[16],
                        const struct rp_http1_header *h, uint32_t n, uint8_t client[16],
                        const char **text, uint32_t *text_len);
 
-/* ---- building a redirect location ---------------------------------------- */
+/* ---- what an action answers ---------------------------------------------- */
 
-/* Appends s[0..n) to d->location; false if it does not fit. */
-bool rp_location_put(struct rp_decision *d, const char *s, size_t n);
+/* A redirect's Location, from a->location's pieces (cap: the route's path
+ * regex groups, or NULL); one that does not fit makes the answer a 500. */
+void rp_answer_redirect(struct rp_decision *d, const struct rp_answer *a,
+                        const struct rp_request_view *req, const uint32_t *cap);
 
-/* Appends "?" and the request's query when it has one. */
-bool rp_location_query(struct rp_decision *d, const struct rp_request_view *req);
-
-
+/* Sets what an action answers on the decision. Inline: a route that only
+ * proxies costs a few stores. */
+static inline void rp_answer_set(struct rp_decision *d, const struct rp_answer *a,
+                                 const struct rp_request_view *req, const uint32_t *cap)
+{
+    d->action = a->action;
+    d->backend = a->backend;
+    d->status = a->status;
+    d->tunnel = a->tunnel;
+    d->body = a->body;
+    d->body_len = a->body_len;
+    d->content_type = a->content_type;
+    if (a->action == RP_ACTION_REDIRECT)
+        rp_answer_redirect(d, a, req, cap);
+}
 
 /* ---- request values for conditions ------------------------------------------ */
 
@@ -183,10 +196,4 @@ bool rp_req_test(const struct rp_request_view *req, enum rp_value what, const ch
 /* True if the request value equals one of set[0..n). */
 bool rp_req_in(const struct rp_request_view *req, enum rp_value what, const char *name,
                size_t name_len, const struct rp_str *set, uint32_t n);
-/* Appends a request value, or capture k of subject (cap as filled by
- * rp_regex_match), to d->location; false if it does not fit. */
-bool rp_location_value(struct rp_decision *d, const struct rp_request_view *req,
-                       enum rp_value what, const char *name, size_t name_len);
-bool rp_location_capture(struct rp_decision *d, const char *subject, const uint32_t *cap,
-                         unsigned k);
 #endif

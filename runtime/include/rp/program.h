@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_PROGRAM_ABI 13
+#define RP_PROGRAM_ABI 14
 
 /* A route index meaning "no route matched": the runtime answers 404. */
 #define RP_NO_ROUTE UINT32_MAX
@@ -340,9 +340,11 @@ enum rp_piece_kind {
     RP_PIECE_CLIENT_PORT = 3, /* the peer's port */
     RP_PIECE_URI = 4,         /* the path, then "?" and the query when there is one */
     RP_PIECE_REQ_ID = 5,      /* req.id: the request's id */
-    RP_PIECE_CAPTURE = 6,     /* a rewrite regex's group `what` ($1..$9) */
+    RP_PIECE_CAPTURE = 6,     /* a regex's group `what` ($1..$9): a rewrite's, or a
+                                 redirect's route path regex's */
     RP_PIECE_SERVER = 7,      /* the name of the server that answered */
     RP_PIECE_BACKEND = 8,     /* the name of the route's backend */
+    RP_PIECE_QUERY = 9,       /* "?" and the query, when the request has one (ABI 14) */
 };
 
 struct rp_piece {
@@ -593,6 +595,21 @@ struct rp_decision {
     const char *content_type; /* RESPOND: NULL for text/plain */
     uint32_t location_len;                        /* REDIRECT */
     char location[RP_DECISION_LOCATION_MAX];      /* REDIRECT, built per request */
+};
+
+/* What an action answers, as a table row (ABI 14): every route's actions
+ * are these, set on the decision by rp_answer_set (rp/match.h), the one
+ * call the generated code, `rpx test` and `rpx explain` share. */
+struct rp_answer {
+    enum rp_action_kind action;
+    uint32_t backend; /* PROXY */
+    uint16_t status;  /* RESPOND, REDIRECT */
+    bool tunnel;      /* PROXY */
+    const char *body; /* RESPOND */
+    uint32_t body_len;
+    const char *content_type;        /* RESPOND: NULL for text/plain */
+    uint32_t n_location;             /* REDIRECT: the Location's pieces */
+    const struct rp_piece *location;
 };
 
 /* Decides what to do with a request. Must not block or allocate. The runtime
