@@ -1212,7 +1212,10 @@ static void emit_decide(struct emit *e, const struct ast_program *p)
             char loc[48] = "NULL";
             if (rt->steps[0].answer.action == RP_ACTION_REDIRECT)
                 snprintf(loc, sizeof loc, "rpg_location_%u_0", ri);
-            buf_printf(b, "    /* %u */ {NULL, ", ri);
+            buf_printf(b, "    /* %u, ", ri);
+            const char *file = emit_file_name_at(e, rt->ast->kw);
+            buf_comment_safe(b, file, strlen(file));
+            buf_printf(b, ":%u */ {NULL, ", emit_line_of(e, rt->ast->kw));
             emit_answer_fields(e, b, &rt->steps[0], loc, 4);
             buf_puts(b, "},\n");
         }

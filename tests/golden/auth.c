@@ -337,14 +337,14 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
-    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
-    /* 2 */ {NULL, {.action = RP_ACTION_STATUS, .status = 200}},
-    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
-    /* 4 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
-    /* 5 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
-    /* 6 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
-    /* 7 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 0, auth.rp:9 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 1, auth.rp:14 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 2, auth.rp:18 */ {NULL, {.action = RP_ACTION_STATUS, .status = 200}},
+    /* 3, auth.rp:19 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 4, auth.rp:23 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 5, auth.rp:29 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 6, auth.rp:33 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 7, auth.rp:34 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -371,15 +371,15 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */, .tunnel = true}},
-    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* tcp */}},
-    /* 2 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 2 /* head */}},
-    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 3 /* by_ip */}},
-    /* 4 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 4 /* by_header */}},
-    /* 5 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 5 /* by_cookie */}},
-    /* 6 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 6 /* by_query */}},
-    /* 7 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 7 /* by_path */}},
-    /* 8 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 8 /* by_host */}},
+    /* 0, backends.rp:51 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */, .tunnel = true}},
+    /* 1, backends.rp:52 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* tcp */}},
+    /* 2, backends.rp:53 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 2 /* head */}},
+    /* 3, backends.rp:54 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 3 /* by_ip */}},
+    /* 4, backends.rp:55 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 4 /* by_header */}},
+    /* 5, backends.rp:56 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 5 /* by_cookie */}},
+    /* 6, backends.rp:57 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 6 /* by_query */}},
+    /* 7, backends.rp:58 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 7 /* by_path */}},
+    /* 8, backends.rp:59 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 8 /* by_host */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -180,16 +180,16 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "say \"hi\" \\ back\\slash", .body_len = 21}},
-    /* 1 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "line one\n"
+    /* 0, bodies.rp:6 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "say \"hi\" \\ back\\slash", .body_len = 21}},
+    /* 1, bodies.rp:7 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "line one\n"
         "line two\n"
         "\tindented\n"
         "no newline at end", .body_len = 45}},
-    /* 2 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "\001\0027 caf\303\251 \342\234\223 \377end", .body_len = 18}},
-    /* 3 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "what?\?!  ?\?= ?\?/", .body_len = 16}},
-    /* 4 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "star-slash */ and /* inside", .body_len = 27}},
-    /* 5 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 204, .body = "", .body_len = 0}},
-    /* 6 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "'", .body_len = 1}},
+    /* 2, bodies.rp:8 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "\001\0027 caf\303\251 \342\234\223 \377end", .body_len = 18}},
+    /* 3, bodies.rp:9 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "what?\?!  ?\?= ?\?/", .body_len = 16}},
+    /* 4, bodies.rp:10 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "star-slash */ and /* inside", .body_len = 27}},
+    /* 5, bodies.rp:11 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 204, .body = "", .body_len = 0}},
+    /* 6, bodies.rp:12 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "'", .body_len = 1}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

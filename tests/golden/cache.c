@@ -263,9 +263,9 @@ struct rpg_route {
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
-    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
-    /* 2 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
-    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 1, cache.rp:7 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 2, cache.rp:12 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 3, cache.rp:16 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -426,12 +426,12 @@ struct rpg_route {
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
-    /* 1 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 403, .body = "no", .body_len = 2}},
+    /* 1, conditions.rp:22 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 403, .body = "no", .body_len = 2}},
     {.fn = rpg_route_2},
     {.fn = rpg_route_3},
     {.fn = rpg_route_4},
     {.fn = rpg_route_5},
-    /* 6 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "none", .body_len = 4}},
+    /* 6, conditions.rp:31 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "none", .body_len = 4}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

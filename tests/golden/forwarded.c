@@ -261,11 +261,11 @@ struct rpg_route {
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
-    /* 1 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 301, .n_location = 2, .location = rpg_location_1_0}},
-    /* 2 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 4, .location = rpg_location_2_0}},
-    /* 3 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 1, .location = rpg_location_3_0}},
-    /* 4 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 1, .location = rpg_location_4_0}},
-    /* 5 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 1, forwarded.rp:11 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 301, .n_location = 2, .location = rpg_location_1_0}},
+    /* 2, forwarded.rp:12 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 4, .location = rpg_location_2_0}},
+    /* 3, forwarded.rp:13 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 1, .location = rpg_location_3_0}},
+    /* 4, forwarded.rp:14 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 1, .location = rpg_location_4_0}},
+    /* 5, forwarded.rp:15 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

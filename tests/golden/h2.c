@@ -178,8 +178,8 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* grpc */}},
-    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 0, h2.rp:14 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* grpc */}},
+    /* 1, h2.rp:15 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -148,7 +148,7 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 4, .location = rpg_location_0_0}},
+    /* 0, host_forms.rp:6 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 4, .location = rpg_location_0_0}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

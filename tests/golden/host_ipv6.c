@@ -114,7 +114,7 @@ struct rpg_route {
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
-    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 1, host_ipv6.rp:6 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -111,9 +111,9 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* default */}},
-    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* listen */}},
-    /* 2 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "", .body_len = 0}},
+    /* 0, keywords.rp:10 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* default */}},
+    /* 1, keywords.rp:13 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* listen */}},
+    /* 2, keywords.rp:14 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "", .body_len = 0}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -377,13 +377,13 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
-    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
-    /* 2 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
-    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
-    /* 4 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
-    /* 5 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 503, .body = "busy", .body_len = 4}},
-    /* 6 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 0, limits.rp:13 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 1, limits.rp:18 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 2, limits.rp:25 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 3, limits.rp:31 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 4, limits.rp:32 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 5, limits.rp:33 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 503, .body = "busy", .body_len = 4}},
+    /* 6, limits.rp:34 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -203,8 +203,8 @@ struct rpg_route {
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
     {.fn = rpg_route_1},
-    /* 2 */ {NULL, {.action = RP_ACTION_STATUS, .status = 200}},
-    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 2, log.rp:8 */ {NULL, {.action = RP_ACTION_STATUS, .status = 200}},
+    /* 3, log.rp:9 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -520,10 +520,10 @@ static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
     {.fn = rpg_route_1},
     {.fn = rpg_route_2},
-    /* 3 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
+    /* 3, match.rp:18 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
     {.fn = rpg_route_4},
     {.fn = rpg_route_5},
-    /* 6 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "not found", .body_len = 9}},
+    /* 6, match.rp:21 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "not found", .body_len = 9}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -103,8 +103,8 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
-    /* 1 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "pong", .body_len = 4}},
+    /* 0, no_default.rp:8 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 1, no_default.rp:9 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "pong", .body_len = 4}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -151,7 +151,7 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 3, .location = rpg_location_0_0}},
+    /* 0, path_forms.rp:7 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 302, .n_location = 3, .location = rpg_location_0_0}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

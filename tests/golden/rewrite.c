@@ -203,9 +203,9 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 0, rewrite.rp:4 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
     {.fn = rpg_route_1},
-    /* 2 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 2, rewrite.rp:10 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

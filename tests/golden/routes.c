@@ -209,19 +209,19 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "home", .body_len = 4}},
-    /* 1 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 301, .body = "", .body_len = 0}},
-    /* 2 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 410, .body = "gone", .body_len = 4}},
-    /* 3 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
-    /* 4 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "about", .body_len = 5}},
-    /* 5 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* static */}},
-    /* 6 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "", .body_len = 0}},
-    /* 7 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "", .body_len = 0}},
-    /* 8 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* static */}},
-    /* 9 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 403, .body = "forbidden", .body_len = 9}},
-    /* 10 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
-    /* 11 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
-    /* 12 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "not found", .body_len = 9}},
+    /* 0, routes.rp:12 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "home", .body_len = 4}},
+    /* 1, routes.rp:13 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 301, .body = "", .body_len = 0}},
+    /* 2, routes.rp:14 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 410, .body = "gone", .body_len = 4}},
+    /* 3, routes.rp:15 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* api */}},
+    /* 4, routes.rp:16 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "about", .body_len = 5}},
+    /* 5, routes.rp:17 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* static */}},
+    /* 6, routes.rp:18 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "", .body_len = 0}},
+    /* 7, routes.rp:19 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "", .body_len = 0}},
+    /* 8, routes.rp:20 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* static */}},
+    /* 9, routes.rp:21 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 403, .body = "forbidden", .body_len = 9}},
+    /* 10, routes.rp:22 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
+    /* 11, routes.rp:23 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
+    /* 12, routes.rp:24 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "not found", .body_len = 9}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -82,7 +82,7 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
+    /* 0, settings.rp:11 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

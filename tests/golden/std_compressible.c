@@ -493,7 +493,7 @@ struct rpg_route {
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
     {.fn = rpg_route_1},
-    /* 2 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* raw */}},
+    /* 2, std_compressible.rp:16 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 1 /* raw */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -242,7 +242,7 @@ struct rpg_route {
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
     {.fn = rpg_route_1},
-    /* 2 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "", .body_len = 0}},
+    /* 2, std_private.rp:12 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "", .body_len = 0}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

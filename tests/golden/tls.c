@@ -356,11 +356,11 @@ struct rpg_route {
 
 static const struct rpg_route rpg_route_tab[] = {
     {.fn = rpg_route_0},
-    /* 1 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 1, tls.rp:30 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
     {.fn = rpg_route_2},
     {.fn = rpg_route_3},
-    /* 4 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 301, .n_location = 4, .location = rpg_location_4_0}},
-    /* 5 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "over tls", .body_len = 8}},
+    /* 4, tls.rp:37 */ {NULL, {.action = RP_ACTION_REDIRECT, .status = 301, .n_location = 4, .location = rpg_location_4_0}},
+    /* 5, tls.rp:38 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "over tls", .body_len = 8}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

@@ -78,7 +78,7 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 0, unix_server.rp:7 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

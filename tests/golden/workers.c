@@ -62,7 +62,7 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "", .body_len = 0}},
+    /* 0, workers.rp:6 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "", .body_len = 0}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)

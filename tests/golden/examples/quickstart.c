@@ -113,9 +113,9 @@ struct rpg_route {
 };
 
 static const struct rpg_route rpg_route_tab[] = {
-    /* 0 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
-    /* 1 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
-    /* 2 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "not found", .body_len = 9}},
+    /* 0, quickstart.rp:22 */ {NULL, {.action = RP_ACTION_PROXY, .backend = 0 /* app */}},
+    /* 1, quickstart.rp:23 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 200, .body = "ok", .body_len = 2}},
+    /* 2, quickstart.rp:24 */ {NULL, {.action = RP_ACTION_RESPOND, .status = 404, .body = "not found", .body_len = 9}},
 };
 
 static void rpg_decide(const struct rp_request_view *req, struct rp_decision *d)
