@@ -771,8 +771,9 @@ void rp_conn_exchange_done(struct rp_conn *c, bool close_client)
      * those it sent; then the connection closes. */
     bool more = c->in && rp_buf_len(c->in) > 0;
     if (close_client || !c->keep_alive || (c->client_eof && !more) || w->stopping) {
-        /* Over TLS, the close_notify goes out before the close. */
-        if (c->linger || (c->in && rp_buf_len(c->in) > 0) || c->tr.tls)
+        /* With nothing more to read, a close at once (over TLS after the
+         * close_notify, when the socket takes it); else a lingering one. */
+        if (c->linger || more || rp_transport_goodbye(&c->tr) == 0)
             conn_linger(c);
         else
             rp_conn_close(c);

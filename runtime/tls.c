@@ -105,6 +105,9 @@ struct rp_tls_conn {
     bool end_pending;    /* a read returned bytes and met the end (or an error)
                             after them: the next read reports it */
     bool handshake_done;
+    uint32_t dry_turn;   /* the loop turn (rp_transport_turn) in which a read of
+                            the socket came back short or empty: none until the
+                            next poll */
     char *values[12];    /* the values asked for, made once (rp_tls_value) */
 };
 
@@ -684,6 +687,21 @@ static void pre_release(struct rp_tls_conn *tc)
     tc->pre_ahead = false;
 }
 
+/* Reads the socket for BoringSSL, unless a read this loop turn already
+ * found it drained (a short read): that read would be a wasted EAGAIN, two
+ * per handshake (after the ClientHello and after the client's Finished). */
+static ssize_t socket_read(struct rp_tls_conn *tc, char *buf, size_t len)
+{
+    if (tc->dry_turn == rp_transport_turn && rp_transport_turn) {
+        errno = EAGAIN;
+        return -1;
+    }
+    ssize_t n = rp_transport_raw_read(tc->t, buf, len);
+    if ((n > 0 && (size_t)n < len) || (n < 0 && errno == EAGAIN))
+        tc->dry_turn = rp_transport_turn;
+    return n;
+}
+
 static int bio_read(BIO *b, char *buf, int len)
 {
     struct rp_tls_conn *tc = BIO_get_data(b);
@@ -691,7 +709,7 @@ static int bio_read(BIO *b, char *buf, int len)
     if (!tc->pre && len < RP_TLS_READ_DIRECT) {
         char *ra = spare_in ? spare_in : malloc(RP_TLS_READ_AHEAD);
         spare_in = NULL;
-        ssize_t n = ra ? rp_transport_raw_read(tc->t, ra, RP_TLS_READ_AHEAD) : -1;
+        ssize_t n = ra ? socket_read(tc, ra, RP_TLS_READ_AHEAD) : -1;
         if (n <= 0) {
             if (ra && !spare_in)
                 spare_in = ra;
@@ -713,7 +731,7 @@ static int bio_read(BIO *b, char *buf, int len)
             pre_release(tc);
         return (int)k;
     }
-    ssize_t n = rp_transport_raw_read(tc->t, buf, (size_t)len);
+    ssize_t n = socket_read(tc, buf, (size_t)len);
     if (n < 0 && errno == EAGAIN) {
         BIO_set_retry_read(b);
         return -1;
@@ -970,14 +988,28 @@ static int tls_flush(struct rp_transport *t)
     return f;
 }
 
-static int tls_shutdown(struct rp_transport *t)
+/* The close_notify, without the socket's FIN: a close follows when it all
+ * went out (as nginx does, and as a plain connection closes), which spares
+ * the shutdown and the wait for the client's end. */
+static void queue_close_notify(struct rp_tls_conn *tc)
 {
-    struct rp_tls_conn *tc = t->tls;
     if (!tc->shut && tc->handshake_done) {
-        (void)SSL_shutdown(tc->ssl); /* queues our close_notify */
+        (void)SSL_shutdown(tc->ssl);
         ERR_clear_error();
     }
     tc->shut = true;
+}
+
+static int tls_goodbye(struct rp_transport *t)
+{
+    struct rp_tls_conn *tc = t->tls;
+    queue_close_notify(tc);
+    return tc->out_len ? out_flush(tc) : 1;
+}
+
+static int tls_shutdown(struct rp_transport *t)
+{
+    queue_close_notify(t->tls);
     int f = tls_flush(t);
     return f < 0 ? -1 : f == 0 ? 1 : 0;
 }
@@ -1017,6 +1049,7 @@ static const struct rp_transport_ops tls_ops = {
     .shutdown = tls_shutdown,
     .flush = tls_flush,
     .pending = tls_pending,
+    .goodbye = tls_goodbye,
     .close = tls_close,
 };
 

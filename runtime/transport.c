@@ -7,6 +7,8 @@
 #include "log.h"
 #include "transport.h"
 
+_Thread_local uint32_t rp_transport_turn;
+
 static bool chaos_on;
 static uint64_t chaos_seed;
 static atomic_uint_fast64_t chaos_conns; /* gives each connection its own stream */

@@ -45,6 +45,9 @@ struct rp_transport_ops {
     int (*shutdown)(struct rp_transport *t); /* the sending side; 1: under way (flush) */
     int (*flush)(struct rp_transport *t);    /* sends what it holds: 1 done, 0 not yet */
     bool (*pending)(const struct rp_transport *t); /* bytes readable without the socket */
+    /* The protocol's own goodbye before a close (TLS: close_notify), as far
+     * as the socket takes it: 1 all sent, 0 the socket is full. */
+    int (*goodbye)(struct rp_transport *t);
     void (*close)(struct rp_transport *t);   /* frees the transport's state */
     /* A transport without a socket (an HTTP/2 stream's, h2.c): told what
      * its connection waits for, it raises the events itself. */
@@ -63,6 +66,13 @@ struct rp_transport {
     uint64_t rng;                       /* the chaos transport's state */
     struct rp_tls_conn *tls;            /* TLS's state (tls.c), or NULL */
 };
+
+/* The worker loop's turn (one epoll_wait each), counted by the worker
+ * before it polls; 0 in threads that do not count (health checks). A
+ * socket that gave a short read this turn has nothing more until the next
+ * poll says so (libev's epoll is level-triggered), so TLS skips the read
+ * that would only meet EAGAIN. */
+extern _Thread_local uint32_t rp_transport_turn;
 
 /* Makes `t` the transport of a new connection on `fd`: plain, or chaos
  * under RPX_CHAOS_SEED. */
@@ -121,6 +131,15 @@ static inline int rp_transport_connect_result(struct rp_transport *t)
     if (t->ops && t->ops->connect_result)
         return t->ops->connect_result(t);
     return rp_sock_connect_result(t->fd);
+}
+
+/* Says the transport's goodbye before a close with nothing left to read
+ * (TLS's close_notify; nothing on a plain socket): 1 when it is all on the
+ * socket and a close may follow at once, 0 when the socket is full (shut
+ * down and flush instead), -1 on an error. */
+static inline int rp_transport_goodbye(struct rp_transport *t)
+{
+    return t->ops && t->ops->goodbye ? t->ops->goodbye(t) : 1;
 }
 
 static inline bool rp_transport_pending(const struct rp_transport *t)

@@ -510,6 +510,8 @@ static void reaper_cb(struct ev_loop *loop, ev_prepare *p, int revents)
     (void)loop;
     (void)revents;
     struct rp_worker *w = (struct rp_worker *)((char *)p - offsetof(struct rp_worker, reaper));
+    if (++rp_transport_turn == 0) /* a poll comes next; 0 is "not counted" */
+        rp_transport_turn = 1;
     if (!w->closed)
         return;
     /* Connections closed this turn: free them, and let the room they made
