@@ -62,7 +62,7 @@ def block(fields):
 
 
 class Conn:
-    def __init__(self, port, settings=None, timeout=5.0, preface=True):
+    def __init__(self, port, settings=None, timeout=5.0, preface=True, before=b''):
         self.sock = socket.create_connection(('127.0.0.1', port), timeout=timeout)
         self.buf = b''
         self.dec = hpack.Decoder()
@@ -71,7 +71,7 @@ class Conn:
         self.closed = False
         if preface:
             payload = b''.join(struct.pack('>HI', k, v) for k, v in (settings or {}).items())
-            self.send(PREFACE + self.frame(SETTINGS, 0, 0, payload))
+            self.send(before + PREFACE + self.frame(SETTINGS, 0, 0, payload))
 
     @staticmethod
     def frame(ftype, flags, sid, payload=b''):
@@ -209,6 +209,17 @@ def cmd_get(port, *paths):
         c.request(sid, base(p))
         sids.append(sid)
     say(c.exchange(sids, timeout=20))
+
+
+def cmd_proxied(port, line, path):
+    """PROXIED LINE PATH: a PROXY protocol v1 header (LINE, without its
+    CRLF), then HTTP/2 with prior knowledge and a GET of PATH; prints the
+    status and the body."""
+    c = Conn(port, before=line.encode() + b'\r\n')
+    c.request(1, base(path))
+    r = c.exchange([1], timeout=10)[1]
+    print('status', r['status'] if r['status'] is not None else r['rst'] or 'nothing')
+    sys.stdout.write(r['body'].decode('latin-1'))
 
 
 def cmd_upload(port, path, size):

@@ -31,6 +31,23 @@ got=$(raw_request "$p" "PROXY TCP4 203.0.113.7 10.0.0.1 99999 80\\r\\n$req" 2>/d
 check_eq "pp in: a malformed header is refused" "$got" ""
 check "proxy 'pp_in' stops on SIGTERM with exit 0" stop_proxy pp_in
 
+check "proxy protocol then h2c policy compiles" build_proxy pp_h2c '
+listen :8080 proxy_protocol h2c
+backend app { server a 127.0.0.1:@a@ }
+forwarded { trusted [127.0.0.0/8] }
+route path "/headers" { proxy app }
+route if client.ip in [203.0.113.0/24] { respond 200 "office" }
+route default { respond 200 "elsewhere" }'
+p=$(start_proxy pp_h2c -w 1)
+got=$(timeout $((20 * SCALE)) python3 "$here/h2_raw.py" "$p" proxied "PROXY TCP4 203.0.113.7 10.0.0.1 5555 80" /x 2>&1)
+check_eq "pp in, then h2c: the PROXY header's client is client.ip over HTTP/2" "$got" "status 200
+office"
+got=$(timeout $((20 * SCALE)) python3 "$here/h2_raw.py" "$p" proxied "PROXY TCP4 203.0.113.8 10.0.0.1 5555 80" /headers 2>&1 | tr -d '\r')
+check_match "pp in, then h2c: ... and the server sees it" "$got" $'\nX-Forwarded-For: 203.0.113.8'
+got=$(raw_request "$p" "PROXY TCP4 203.0.113.7 10.0.0.1 5555 80\\r\\nGET /x HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n" | tail -n 1)
+check_eq "pp in, then HTTP/1.1 on the h2c listener: routed as before" "$got" office
+check "proxy 'pp_h2c' stops on SIGTERM with exit 0" stop_proxy pp_h2c
+
 check "proxy protocol from an untrusted peer policy compiles" build_proxy pp_untrusted '
 listen :8080 proxy_protocol
 backend app { server a 127.0.0.1:@a@ }

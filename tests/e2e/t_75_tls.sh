@@ -359,6 +359,9 @@ print("same" if hashlib.sha256(got).digest() == hashlib.sha256(data).digest() el
 PY
 )
 check_eq "tls tcp: 1 MB through a TLS layer 4 listener comes back whole" "$got" same
+got=$(s_client "$p" -servername a.test -alpn 'h2,http/1.1' | grep -o -e 'ALPN protocol: .*' -e 'No ALPN negotiated')
+check_eq "tls tcp: a layer 4 listener does not agree to h2 (it cannot speak it)" "$got" \
+    "ALPN protocol: http/1.1"
 check "proxy 'tlstcp' stops on SIGTERM with exit 0" stop_proxy tlstcp
 
 # ---- ticket keys from a file: a successor process resumes its predecessor's sessions ------
