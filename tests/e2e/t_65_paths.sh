@@ -78,6 +78,7 @@ route path "/api/" {
 route path "/bare" { strip prefix "/bare"; proxy app }
 route path ~ "^/old/([a-z]+)/(.*)$" { rewrite path "^/old/([a-z]+)/(.*)$" "/new/$2/$1"; proxy app }
 route path "/keep/" { rewrite path "^/nomatch" "/x"; proxy app }
+route path "/e" { rewrite path "^/e/?([a-z]*)(.*)$" "$1/to$2"; proxy app }
 route default { proxy app }'
 p=$(start_proxy rewrites -w 1)
 target() { raw_request "$p" "GET $1 HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n" | tail -n 1 | awk '{ print $3 }'; }
@@ -86,6 +87,9 @@ check_eq "strip prefix: the whole path stripped leaves /" "$(target /bare)" "/"
 check_eq "strip prefix: applied to the normalized path" "$(target '/api//%75sers')" "/users"
 check_eq "rewrite path: groups in the replacement" "$(target '/old/abc/x/y?q=1')" "/new/x/y/abc?q=1"
 check_eq "rewrite path: no match, no change" "$(target /keep/z)" "/keep/z"
+check_eq "rewrite path: a result without a leading / gets one" "$(target /e/ab/c)" "/ab/to/c"
+check_eq "rewrite path: ... and one with it (an empty first group) gets no second" \
+    "$(target /e/)" "/to"
 got=$(hcurl "http://127.0.0.1:$p/api/headers" | tr -d '\r' | grep '^X-Original-Uri:')
 check_eq "strip prefix: header values before it see the request's path" "$got" "X-Original-Uri: /api/headers"
 check "proxy 'rewrites' stops on SIGTERM with exit 0" stop_proxy rewrites
