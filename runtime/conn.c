@@ -622,7 +622,7 @@ void rp_conn_respond_error(struct rp_conn *c, int status)
     rp_conn_respond_error_with(c, status, NULL, 0);
 }
 
-ssize_t rp_conn_send(struct rp_conn *c, const char *body, size_t body_len)
+ssize_t rp_conn_send(struct rp_conn *c, const char *body, size_t body_len, bool end)
 {
     struct iovec iov[2];
     int n = 0;
@@ -633,7 +633,7 @@ ssize_t rp_conn_send(struct rp_conn *c, const char *body, size_t body_len)
         iov[n++] = (struct iovec){(void *)body, body_len};
     if (n == 0)
         return 0;
-    ssize_t wr = rp_transport_writev(&c->tr, iov, n);
+    ssize_t wr = end ? rp_transport_writev_end(&c->tr, iov, n) : rp_transport_writev(&c->tr, iov, n);
     if (wr < 0) {
         if (errno != EAGAIN) {
             rp_conn_close(c);
@@ -656,7 +656,9 @@ void rp_conn_client_write(struct rp_conn *c)
         c->handler->writable(c);
         return;
     }
-    ssize_t body = rp_conn_send(c, c->lbody, c->lbody_left);
+    /* A local answer's bytes are all here: to a client that closes after
+     * it, they are the last. */
+    ssize_t body = rp_conn_send(c, c->lbody, c->lbody_left, !c->keep_alive);
     if (body < 0)
         return;
     c->lbody += body;

@@ -342,8 +342,9 @@ void rp_conn_respond_error_with(struct rp_conn *c, int status, const char *extra
 /* Writes what is left of `out`, then up to body_len bytes of `body`, to
  * the client in one writev. Returns how many body bytes went out (0 when
  * the socket is full), or -1 after closing the connection on a socket
- * error. */
-ssize_t rp_conn_send(struct rp_conn *c, const char *body, size_t body_len);
+ * error. end: these are the connection's last bytes (a close follows), so
+ * the transport's goodbye may go with them (rp_transport_writev_end). */
+ssize_t rp_conn_send(struct rp_conn *c, const char *body, size_t body_len, bool end);
 
 /* Writes what is pending for the client (the socket became writable). */
 void rp_conn_client_write(struct rp_conn *c);

@@ -1713,8 +1713,12 @@ static void proxy_send_response(struct rp_conn *c)
         return;
     }
     uint32_t head_before = c->out ? rp_buf_len(c->out) : 0;
+    /* The whole rest of the response is here, and the client closes after
+     * it (no tunnel may follow): these are the connection's last bytes. */
+    bool end = !c->keep_alive && px->resp_head_parsed && px->resp_body.done && px->up &&
+               !px->upgrade;
     ssize_t body = rp_conn_send(c, px->resp_ready ? px->up->in->data + px->up->in->start : NULL,
-                                px->resp_ready);
+                                px->resp_ready, end);
     if (body < 0)
         return;
     if (body) {
@@ -1745,7 +1749,7 @@ static void proxy_send_filtered(struct rp_conn *c)
     struct rp_body_filters *f = px->filters;
     for (;;) {
         uint32_t before = rp_buf_len(c->out);
-        if (rp_conn_send(c, NULL, 0) < 0)
+        if (rp_conn_send(c, NULL, 0, false) < 0)
             return;
         if (rp_buf_len(c->out) < before)
             px->resp_started = true;

@@ -930,7 +930,11 @@ static ssize_t encrypt_iov(struct rp_tls_conn *tc, const struct iovec *iov, int 
  * already encrypted whose records wait in `out` are `held`: the caller's
  * next call starts with them (it has not been told they went), and they
  * are skipped and reported once `out` drains. */
-static ssize_t tls_writev(struct rp_transport *t, const struct iovec *iov, int n)
+static void queue_close_notify(struct rp_tls_conn *tc);
+
+/* end: the connection's last bytes; once all are in records, the
+ * close_notify follows them in `out` and goes in the same write. */
+static ssize_t tls_write(struct rp_transport *t, const struct iovec *iov, int n, bool end)
 {
     struct rp_tls_conn *tc = t->tls;
     if (tc->out_len) {
@@ -959,6 +963,8 @@ static ssize_t tls_writev(struct rp_transport *t, const struct iovec *iov, int n
         errno = EPIPE;
         return -1;
     }
+    if (end && done + (size_t)more == total)
+        queue_close_notify(tc);
     int f = more ? out_flush(tc) : 1;
     if (f < 0 && done == 0)
         return -1;
@@ -971,6 +977,16 @@ static ssize_t tls_writev(struct rp_transport *t, const struct iovec *iov, int n
         return -1;
     }
     return (ssize_t)done;
+}
+
+static ssize_t tls_writev(struct rp_transport *t, const struct iovec *iov, int n)
+{
+    return tls_write(t, iov, n, false);
+}
+
+static ssize_t tls_writev_end(struct rp_transport *t, const struct iovec *iov, int n)
+{
+    return tls_write(t, iov, n, true);
 }
 
 /* Our close_notify, then the socket's FIN once it is out: a shutdown
@@ -1050,6 +1066,7 @@ static const struct rp_transport_ops tls_ops = {
     .flush = tls_flush,
     .pending = tls_pending,
     .goodbye = tls_goodbye,
+    .writev_end = tls_writev_end,
     .close = tls_close,
 };
 

@@ -48,6 +48,9 @@ struct rp_transport_ops {
     /* The protocol's own goodbye before a close (TLS: close_notify), as far
      * as the socket takes it: 1 all sent, 0 the socket is full. */
     int (*goodbye)(struct rp_transport *t);
+    /* writev of a connection's last bytes: the goodbye goes behind them,
+     * in the same write, once they are all taken. NULL: writev. */
+    ssize_t (*writev_end)(struct rp_transport *t, const struct iovec *iov, int n);
     void (*close)(struct rp_transport *t);   /* frees the transport's state */
     /* A transport without a socket (an HTTP/2 stream's, h2.c): told what
      * its connection waits for, it raises the events itself. */
@@ -105,6 +108,18 @@ static inline ssize_t rp_transport_writev(struct rp_transport *t, const struct i
     if (t->ops)
         return t->ops->writev(t, iov, n);
     return rp_sock_writev(t->fd, iov, n);
+}
+
+/* Writes the connection's last bytes (a close follows): as
+ * rp_transport_writev, and over TLS the close_notify goes in the same
+ * write as the last of them, a system call fewer. The caller offers the
+ * same bytes again after a partial write, as with writev. */
+static inline ssize_t rp_transport_writev_end(struct rp_transport *t, const struct iovec *iov,
+                                              int n)
+{
+    if (t->ops && t->ops->writev_end)
+        return t->ops->writev_end(t, iov, n);
+    return rp_transport_writev(t, iov, n);
 }
 
 /* Sends what the transport holds of its own (TLS's close_notify after a
