@@ -924,16 +924,25 @@ static ssize_t encrypt_iov(struct rp_tls_conn *tc, const struct iovec *iov, int 
     return (ssize_t)done;
 }
 
+/* Our close_notify into `out`, once (after the handshake): nothing is
+ * written after it, and what comes from the peer is discarded raw. */
+static void queue_close_notify(struct rp_tls_conn *tc)
+{
+    if (!tc->shut && tc->handshake_done) {
+        (void)SSL_shutdown(tc->ssl);
+        ERR_clear_error();
+    }
+    tc->shut = true;
+}
+
 /* Bytes count as written only once their records are on the socket, so the
  * caller sees a socket's semantics: what it was told went, went (nothing
  * is lost when it then closes), and what was not, it offers again. Bytes
  * already encrypted whose records wait in `out` are `held`: the caller's
  * next call starts with them (it has not been told they went), and they
- * are skipped and reported once `out` drains. */
-static void queue_close_notify(struct rp_tls_conn *tc);
-
-/* end: the connection's last bytes; once all are in records, the
- * close_notify follows them in `out` and goes in the same write. */
+ * are skipped and reported once `out` drains. With `end` (the
+ * connection's last bytes), once all are in records the close_notify
+ * follows them in `out` and goes in the same write. */
 static ssize_t tls_write(struct rp_transport *t, const struct iovec *iov, int n, bool end)
 {
     struct rp_tls_conn *tc = t->tls;
@@ -1007,15 +1016,6 @@ static int tls_flush(struct rp_transport *t)
 /* The close_notify, without the socket's FIN: a close follows when it all
  * went out (as nginx does, and as a plain connection closes), which spares
  * the shutdown and the wait for the client's end. */
-static void queue_close_notify(struct rp_tls_conn *tc)
-{
-    if (!tc->shut && tc->handshake_done) {
-        (void)SSL_shutdown(tc->ssl);
-        ERR_clear_error();
-    }
-    tc->shut = true;
-}
-
 static int tls_goodbye(struct rp_transport *t)
 {
     struct rp_tls_conn *tc = t->tls;
