@@ -130,6 +130,12 @@ check "tls: a connection the proxy closes ends with close_notify" \
     bash -c "! grep -qi 'unexpected eof' <<<\"\$1\"" _ "$got"
 got=$(s_client "$p" -servername a.test -sess_in "$sess" | grep -o '^\(New\|Reused\)')
 check_eq "tls: ... so its session resumes" "$got" Reused
+# A local answer's last bytes and the close_notify go in one write: the
+# answer is whole, and the end a clean one.
+got=$(printf 'GET /who HTTP/1.0\r\nHost: b.test\r\n\r\n' | timeout "$T_SHORT" openssl s_client \
+    -connect "127.0.0.1:$p" -servername b.test -ign_eof 2>&1)
+check_match "tls: a local answer to a closing client arrives whole" "$got" 'b by sni'
+check "tls: ... and ends with close_notify" bash -c "! grep -qi 'unexpected eof' <<<\"\$1\"" _ "$got"
 check "proxy 'tls' stops on SIGTERM with exit 0" stop_proxy tls
 
 # ---- client certificates ----------------------------------------------------------------
