@@ -105,9 +105,9 @@ struct rp_tls_conn {
     bool end_pending;    /* a read returned bytes and met the end (or an error)
                             after them: the next read reports it */
     bool handshake_done;
-    uint32_t dry_turn;   /* the loop turn (rp_transport_turn) in which a read of
-                            the socket came back short or empty: none until the
-                            next poll */
+    unsigned dry_turn;   /* 1 + the loop turn (rp_transport_iteration)
+                            in which a read of the socket came back short or
+                            empty: none until the next poll; 0: none */
     char *values[12];    /* the values asked for, made once (rp_tls_value) */
 };
 
@@ -692,13 +692,14 @@ static void pre_release(struct rp_tls_conn *tc)
  * per handshake (after the ClientHello and after the client's Finished). */
 static ssize_t socket_read(struct rp_tls_conn *tc, char *buf, size_t len)
 {
-    if (tc->dry_turn == rp_transport_turn && rp_transport_turn) {
+    unsigned turn = rp_transport_loop ? rp_transport_iteration(rp_transport_loop) + 1 : 0;
+    if (turn && tc->dry_turn == turn) {
         errno = EAGAIN;
         return -1;
     }
     ssize_t n = rp_transport_raw_read(tc->t, buf, len);
     if ((n > 0 && (size_t)n < len) || (n < 0 && errno == EAGAIN))
-        tc->dry_turn = rp_transport_turn;
+        tc->dry_turn = turn;
     return n;
 }
 

@@ -7,7 +7,8 @@
 #include "log.h"
 #include "transport.h"
 
-_Thread_local uint32_t rp_transport_turn;
+_Thread_local struct ev_loop *rp_transport_loop;
+unsigned (*rp_transport_iteration)(struct ev_loop *loop);
 
 static bool chaos_on;
 static uint64_t chaos_seed;

@@ -70,12 +70,16 @@ struct rp_transport {
     struct rp_tls_conn *tls;            /* TLS's state (tls.c), or NULL */
 };
 
-/* The worker loop's turn (one epoll_wait each), counted by the worker
- * before it polls; 0 in threads that do not count (health checks). A
- * socket that gave a short read this turn has nothing more until the next
- * poll says so (libev's epoll is level-triggered), so TLS skips the read
- * that would only meet EAGAIN. */
-extern _Thread_local uint32_t rp_transport_turn;
+/* The worker thread's loop (NULL in threads without one: health checks
+ * run on the main loop). TLS asks it for the loop's turn (ev_iteration:
+ * one poll each): a socket that gave a short read this turn has nothing
+ * more until the next poll says so (libev's epoll is level-triggered), so
+ * the read that would only meet EAGAIN is skipped. */
+struct ev_loop;
+extern _Thread_local struct ev_loop *rp_transport_loop;
+/* ev_iteration, given by the worker (the compiler links this code without
+ * libev). */
+extern unsigned (*rp_transport_iteration)(struct ev_loop *loop);
 
 /* Makes `t` the transport of a new connection on `fd`: plain, or chaos
  * under RPX_CHAOS_SEED. */

@@ -510,8 +510,6 @@ static void reaper_cb(struct ev_loop *loop, ev_prepare *p, int revents)
     (void)loop;
     (void)revents;
     struct rp_worker *w = (struct rp_worker *)((char *)p - offsetof(struct rp_worker, reaper));
-    if (++rp_transport_turn == 0) /* a poll comes next; 0 is "not counted" */
-        rp_transport_turn = 1;
     if (!w->closed)
         return;
     /* Connections closed this turn: free them, and let the room they made
@@ -611,6 +609,7 @@ static void worker_free(struct rp_worker *w)
 static void *worker_main(void *arg)
 {
     struct rp_worker *w = arg;
+    rp_transport_loop = w->loop; /* TLS reads by its turns */
     ev_run(w->loop, 0);
     rp_gzip_clear_kept(); /* the thread's own, before it ends */
     rp_tls_clear_kept();
@@ -734,6 +733,7 @@ int rp_proc_run(struct rp_proc *proc)
     sigaddset(&block, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     main_ctx.n_running = 0;
+    rp_transport_iteration = ev_iteration; /* before any worker reads */
     for (unsigned i = 0; status == 0 && i < proc->n_workers; i++) {
         pthread_mutex_lock(&main_ctx.lock);
         main_ctx.n_running++;
