@@ -1045,11 +1045,8 @@ static void tls_close(struct rp_transport *t)
     /* A close_notify first, as far as the socket takes it: without one, a
      * client may take the end for a truncation attack and not resume the
      * session (OpenSSL 3 does so). */
-    if (tc->handshake_done && !tc->shut) {
-        (void)SSL_shutdown(tc->ssl);
-        (void)out_flush(tc);
-        ERR_clear_error();
-    }
+    if (tc->handshake_done && !tc->shut)
+        (void)tls_goodbye(t);
     SSL_free(tc->ssl);
     out_release(tc);
     pre_release(tc);
