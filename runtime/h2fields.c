@@ -174,15 +174,3 @@ char *rp_h2_read_buffer(void)
     static _Thread_local char buf[RP_H2_READ_SIZE];
     return buf;
 }
-
-void rp_h2_goaway_now(nghttp2_session *ng, struct rp_transport *tr, int32_t last_id)
-{
-    nghttp2_submit_goaway(ng, NGHTTP2_FLAG_NONE, last_id, NGHTTP2_NO_ERROR, NULL, 0);
-    const uint8_t *data;
-    ssize_t n;
-    while ((n = nghttp2_session_mem_send(ng, &data)) > 0) {
-        struct iovec iov = {(void *)data, (size_t)n};
-        if (rp_transport_writev(tr, &iov, 1) != n)
-            break;
-    }
-}

@@ -66,11 +66,6 @@ struct rp_transport;
 int rp_h2_send(nghttp2_session *ng, struct rp_transport *tr, struct bytes *out, size_t max,
                uint64_t *written);
 
-/* A GOAWAY (NO_ERROR, last stream `last_id`) written at once, as far as
- * the socket takes it without waiting: said before a connection closes
- * (RFC 9113 6.8), whatever else was queued with it. */
-void rp_h2_goaway_now(nghttp2_session *ng, struct rp_transport *tr, int32_t last_id);
-
 /* What a memory transport's writev does with each run of bytes: takes
  * what it can (0: no room now), or fails (-1). */
 typedef ssize_t rp_h2_take_fn(void *owner, const char *p, size_t n);

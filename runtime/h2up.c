@@ -686,8 +686,13 @@ void rp_h2up_sweep(struct rp_pool *pool, double oldest, bool all)
     if (!h || h->connecting || h->n_streams)
         return;
     if (all || h->idle_since < oldest) {
-        if (h->ng)
-            rp_h2_goaway_now(h->ng, &h->tr, 0); /* say so first */
+        if (h->ng) {
+            /* Say so first, behind whatever is queued, as far as the
+             * socket takes it now. */
+            uint64_t sent = 0;
+            nghttp2_submit_goaway(h->ng, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, NULL, 0);
+            (void)rp_h2_send(h->ng, &h->tr, &h->out, H2UP_OUT_MAX, &sent);
+        }
         h2up_close(h, ECONNRESET);
     }
 }
