@@ -169,6 +169,19 @@ static void check_forwarded(struct check *c, const struct ast_setting *st,
     }
 }
 
+/* A size setting from min to max; under min, `low` says why not (after
+ * "NAME VALUE "). */
+static bool check_size_from(struct check *c, const struct ast_arg *a, const char *what,
+                            uint64_t min, uint64_t max, const char *low, uint64_t *v)
+{
+    if (!check_size(c, a, what, max, v))
+        return false;
+    if (*v >= min)
+        return true;
+    diag_error(c->diag, a->tok, "%s %.*s %s", what, arg_len(a), text_at(c, a->tok), low);
+    return false;
+}
+
 static void check_settings(struct check *c)
 {
     struct ast_settings *set = &c->prog->set;
@@ -268,35 +281,23 @@ static void check_settings(struct check *c)
             break;
         case 8:
             /* RFC 9113 6.5.2: at most 2^31-1; under a frame it would stall. */
-            if (check_size(c, a, "http2_window", 0x7fffffff, &v)) {
-                if (v < 16384)
-                    diag_error(c->diag, a->tok, "http2_window %.*s is smaller than a frame "
-                               "(16k): uploads would crawl", arg_len(a), text_at(c, a->tok));
-                else
-                    set->http2_window = (uint32_t)v;
-            }
+            if (check_size_from(c, a, "http2_window", 16384, 0x7fffffff,
+                                "is smaller than a frame (16k): uploads would crawl", &v))
+                set->http2_window = (uint32_t)v;
             break;
         case 9:
             /* RFC 9113 6.5.2: 2^14 to 2^24-1. */
-            if (check_size(c, a, "http2_frame", 16777215, &v)) {
-                if (v < 16384)
-                    diag_error(c->diag, a->tok, "http2_frame %.*s is under HTTP/2's smallest "
-                               "(16k)", arg_len(a), text_at(c, a->tok));
-                else
-                    set->http2_frame = (uint32_t)v;
-            }
+            if (check_size_from(c, a, "http2_frame", 16384, 16777215,
+                                "is under HTTP/2's smallest (16k)", &v))
+                set->http2_frame = (uint32_t)v;
             break;
         case 5:
             /* At least a few buffers per worker, or nothing could be served. */
-            if (check_size(c, a, "memory", UINT64_C(1) << 50, &v)) {
-                if (v < (UINT64_C(1) << 20))
-                    diag_error(c->diag, a->tok,
-                               "memory %.*s is too small: the proxy needs at least 1m of "
-                               "buffers (32k each, up to 4 per request in flight)",
-                               arg_len(a), text_at(c, a->tok));
-                else
-                    set->memory = v;
-            }
+            if (check_size_from(c, a, "memory", UINT64_C(1) << 20, UINT64_C(1) << 50,
+                                "is too small: the proxy needs at least 1m of buffers (32k "
+                                "each, up to 4 per request in flight)",
+                                &v))
+                set->memory = v;
             break;
         }
     }
