@@ -166,40 +166,25 @@ struct rp_piece *ir_pieces(struct arena *a, const struct ast_piece *list, uint32
             o->len = (uint32_t)pc->len;
             continue;
         }
-        switch (pc->subj) {
-        case AST_SUBJ_NONE:
+        /* request facts with a piece of their own; other subjects are
+         * request values */
+        static const uint8_t kinds[] = {
+            [AST_SUBJ_CLIENT_IP] = RP_PIECE_CLIENT_IP,  [AST_SUBJ_CLIENT_PORT] = RP_PIECE_CLIENT_PORT,
+            [AST_SUBJ_URI] = RP_PIECE_URI,              [AST_SUBJ_REQ_ID] = RP_PIECE_REQ_ID,
+            [AST_SUBJ_SERVER_NAME] = RP_PIECE_SERVER,   [AST_SUBJ_BACKEND_NAME] = RP_PIECE_BACKEND,
+            [AST_SUBJ_QUERY_SUFFIX] = RP_PIECE_QUERY,
+        };
+        if (pc->subj == AST_SUBJ_NONE) {
             o->kind = RP_PIECE_CAPTURE;
             o->what = (uint8_t)pc->capture;
-            break;
-        case AST_SUBJ_CLIENT_IP:
-            o->kind = RP_PIECE_CLIENT_IP;
-            break;
-        case AST_SUBJ_CLIENT_PORT:
-            o->kind = RP_PIECE_CLIENT_PORT;
-            break;
-        case AST_SUBJ_URI:
-            o->kind = RP_PIECE_URI;
-            break;
-        case AST_SUBJ_REQ_ID:
-            o->kind = RP_PIECE_REQ_ID;
-            break;
-        case AST_SUBJ_SERVER_NAME:
-            o->kind = RP_PIECE_SERVER;
-            break;
-        case AST_SUBJ_BACKEND_NAME:
-            o->kind = RP_PIECE_BACKEND;
-            break;
-        case AST_SUBJ_QUERY_SUFFIX:
-            o->kind = RP_PIECE_QUERY;
-            break;
-        default: {
+        } else if ((unsigned)pc->subj < sizeof kinds && kinds[pc->subj]) {
+            o->kind = kinds[pc->subj];
+        } else {
             struct ir_value v = ir_value_of(a, pc->subj, pc->key, pc->key_len);
             o->kind = RP_PIECE_VALUE;
             o->what = (uint8_t)v.value;
             o->s = v.key;
             o->len = v.key_len;
-            break;
-        }
         }
     }
     *n = k;
