@@ -1066,11 +1066,22 @@ static void emit_acls(struct emit *e, const struct ast_program *p)
     }
 }
 
-/* An answer's fields, as a designated initializer of struct rp_answer (its
- * Location's pieces in the table loc). */
-static void emit_answer_fields(struct emit *e, struct buf *b, const struct ir_step *st,
-                               const char *loc, int ind)
+/* Step i's Location, rpg_location_R_I, when its answer is a redirect. */
+static void emit_location(struct emit *e, const struct ir_route *rt, uint32_t i)
 {
+    const struct rp_answer *an = &rt->steps[i].answer;
+    if (an->action != RP_ACTION_REDIRECT)
+        return;
+    char name[48];
+    snprintf(name, sizeof name, "rpg_location_%u_%u", rt->ast->index, i);
+    emit_rp_pieces(&e->code, name, an->location, an->n_location);
+}
+
+/* Step i's answer, as a designated initializer of struct rp_answer. */
+static void emit_answer_fields(struct emit *e, struct buf *b, const struct ir_route *rt,
+                               uint32_t i, int ind)
+{
+    const struct ir_step *st = &rt->steps[i];
     const struct rp_answer *an = &st->answer;
     buf_printf(b, "{.action = %s", ir_action_name(an->action));
     if (an->action == RP_ACTION_PROXY) {
@@ -1089,23 +1100,19 @@ static void emit_answer_fields(struct emit *e, struct buf *b, const struct ir_st
             buf_printf(b, ", .content_type = \"%s\"", an->content_type);
     }
     if (an->action == RP_ACTION_REDIRECT)
-        buf_printf(b, ", .n_location = %u, .location = %s", an->n_location, loc);
+        buf_printf(b, ", .n_location = %u, .location = rpg_location_%u_%u", an->n_location,
+                   rt->ast->index, i);
     buf_putc(b, '}');
 }
 
-/* A step's answer as a table, rpg_answer_R_I (and its Location's pieces,
- * rpg_location_R_I), for the route's function to set. */
+/* A step's answer as a table, rpg_answer_R_I (after its Location's
+ * pieces), for the route's function to set. */
 static void emit_answer(struct emit *e, const struct ir_route *rt, uint32_t i)
 {
     struct buf *b = &e->code;
-    const struct ir_step *st = &rt->steps[i];
-    char loc[48] = "NULL";
-    if (st->answer.action == RP_ACTION_REDIRECT) {
-        snprintf(loc, sizeof loc, "rpg_location_%u_%u", rt->ast->index, i);
-        emit_rp_pieces(b, loc, st->answer.location, st->answer.n_location);
-    }
+    emit_location(e, rt, i);
     buf_printf(b, "static const struct rp_answer rpg_answer_%u_%u = ", rt->ast->index, i);
-    emit_answer_fields(e, b, st, loc, 0);
+    emit_answer_fields(e, b, rt, i, 0);
     buf_puts(b, ";\n");
 }
 
@@ -1122,12 +1129,7 @@ static void emit_route_fns(struct emit *e, const struct ir_program *ir)
         const struct ir_route *rt = &ir->route_ir[ri];
         const struct ast_route *r = rt->ast;
         if (rt->table_row) {
-            if (rt->steps[0].answer.action == RP_ACTION_REDIRECT) {
-                char loc[48]; /* its row's Location, ahead of the table */
-                snprintf(loc, sizeof loc, "rpg_location_%u_0", ri);
-                emit_rp_pieces(b, loc, rt->steps[0].answer.location,
-                               rt->steps[0].answer.n_location);
-            }
+            emit_location(e, rt, 0); /* its row's, ahead of the table */
             continue;
         }
         struct buf what = {0};
@@ -1209,14 +1211,11 @@ static void emit_decide(struct emit *e, const struct ast_program *p)
                 buf_printf(b, "    {.fn = rpg_route_%u},\n", ri);
                 continue;
             }
-            char loc[48] = "NULL";
-            if (rt->steps[0].answer.action == RP_ACTION_REDIRECT)
-                snprintf(loc, sizeof loc, "rpg_location_%u_0", ri);
             buf_printf(b, "    /* %u, ", ri);
             const char *file = emit_file_name_at(e, rt->ast->kw);
             buf_comment_safe(b, file, strlen(file));
             buf_printf(b, ":%u */ {NULL, ", emit_line_of(e, rt->ast->kw));
-            emit_answer_fields(e, b, &rt->steps[0], loc, 4);
+            emit_answer_fields(e, b, rt, 0, 4);
             buf_puts(b, "},\n");
         }
         buf_puts(b, "};\n\n");
